@@ -1,0 +1,10 @@
+export type { Id } from './ids.js';
+export { isId } from './ids.js';
+export * from './nir.js';
+export * from './labels.js';
+export type { Practice } from './practice.js';
+export * from './user.js';
+export * from './patient.js';
+export * from './care.js';
+export * from './appointment.js';
+export * from './note.js';

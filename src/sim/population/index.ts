@@ -1,0 +1,124 @@
+import { Faker, base, en, fr } from '@faker-js/faker';
+import {
+  type Appointment,
+  type CareRelationship,
+  type ClinicalNote,
+  type Patient,
+  type Practice,
+  type User,
+} from '../../domain/index.js';
+import { drawPatient } from './identity.js';
+import { writeNote } from './notes.js';
+import { drawPractice } from './staff.js';
+import { ListSampler, practitionerCalendar, type ListPatient } from './visits.js';
+
+export { writeNote, SENSITIVE_SHARE } from './notes.js';
+export { ascii } from './identity.js';
+export { uniqueUsername } from './staff.js';
+
+/** A French GP sees about 1,643 distinct patients a year (CNAM); we use 1,600 per practitioner. */
+export const PATIENTS_PER_PRACTITIONER = 1600;
+
+export interface PopulationOptions {
+  readonly seed: number;
+  readonly practices: number;
+  /** Patients per practice; by default 1,600 per practitioner of the practice. */
+  readonly patientsPerPractice?: number;
+  /** The simulated "now". */
+  readonly now: Date;
+  /** Days of past appointments and notes; default 365. */
+  readonly visitHistoryDays?: number;
+  /** Days of booked appointments ahead; default 14. */
+  readonly futureDays?: number;
+  /** Rows per emitted chunk; default 500. */
+  readonly batchSize?: number;
+}
+
+export type PopulationChunk =
+  | { readonly kind: 'practice'; readonly practice: Practice; readonly staff: readonly User[] }
+  | { readonly kind: 'patients'; readonly practiceId: string; readonly patients: readonly Patient[]; readonly care: readonly CareRelationship[] }
+  | { readonly kind: 'visits'; readonly practiceId: string; readonly appointments: readonly Appointment[]; readonly notes: readonly ClinicalNote[] };
+
+function utcMidnight(d: Date): Date {
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
+}
+
+/**
+ * A deterministic synthetic population, streamed practice by practice and in batches, so that a
+ * million patients never sit in memory at once (only a practice's list of ids and ages does).
+ */
+export function* generatePopulation(opts: PopulationOptions): Generator<PopulationChunk> {
+  const f = new Faker({ locale: [fr, en, base] });
+  f.seed(opts.seed);
+  const batch = opts.batchSize ?? 500;
+  const usernames = new Set<string>();
+  const today = utcMidnight(opts.now);
+  const from = new Date(today.getTime() - (opts.visitHistoryDays ?? 365) * 86_400_000);
+  const to = new Date(today.getTime() + ((opts.futureDays ?? 14) + 1) * 86_400_000);
+
+  for (let i = 0; i < opts.practices; i++) {
+    const { practice, place, staff } = drawPractice(f, usernames);
+    yield { kind: 'practice', practice, staff };
+    const practitioners = staff.filter((u) => u.role === 'practitioner');
+    const count = opts.patientsPerPractice ?? PATIENTS_PER_PRACTITIONER * practitioners.length;
+    const lists: ListPatient[][] = practitioners.map(() => []);
+    const all: ListPatient[] = [];
+
+    let patients: Patient[] = [];
+    let care: CareRelationship[] = [];
+    for (let n = 0; n < count; n++) {
+      const { age, ...patient } = drawPatient(f, practice.id, place, opts.now);
+      const k = n % practitioners.length;
+      const gp = practitioners[k] as User;
+      lists[k]?.push({ id: patient.id, age });
+      all.push({ id: patient.id, age });
+      patients.push(patient);
+      // 72 % of adults (≈ 60 % of the list) declared their GP as médecin traitant (CNAM: ~960 of ~1,600).
+      if (age >= 16 && f.number.float({ min: 0, max: 1 }) < 0.72) {
+        const since = new Date(today.getTime() - f.number.int({ min: 30, max: 3650 }) * 86_400_000);
+        care.push({
+          id: f.string.uuid(), practiceId: practice.id, patientId: patient.id, practitionerId: gp.id,
+          kind: 'treating', startsAt: since, endsAt: null, appointmentId: null,
+        });
+      }
+      if (patients.length >= batch) {
+        yield { kind: 'patients', practiceId: practice.id, patients, care };
+        patients = [];
+        care = [];
+      }
+    }
+    if (patients.length > 0) yield { kind: 'patients', practiceId: practice.id, patients, care };
+
+    const everyone = new ListSampler(all);
+    const ageOf = new Map(all.map((p) => [p.id, p.age]));
+    for (let k = 0; k < practitioners.length; k++) {
+      const gp = practitioners[k] as User;
+      const own = lists[k] as ListPatient[];
+      if (own.length === 0) continue;
+      const sampler = new ListSampler(own);
+      // 85 % of encounters are with one's own list; the rest cover colleagues' patients.
+      const mixed = { draw: (ff: Faker) => (ff.number.float({ min: 0, max: 1 }) < 0.85 ? sampler.draw(ff) : everyone.draw(ff)) };
+      let appointments: Appointment[] = [];
+      let notes: ClinicalNote[] = [];
+      for (const a of practitionerCalendar(f, practice.id, gp.id, mixed as ListSampler, own.length, {
+        from, to, now: opts.now, visitsPerPatientYear: 3,
+      })) {
+        appointments.push(a);
+        if (a.status === 'fulfilled') {
+          const written = writeNote(f, ageOf.get(a.patientId) ?? 40);
+          notes.push({
+            id: f.string.uuid(), practiceId: practice.id, patientId: a.patientId, authorId: gp.id,
+            writtenAt: new Date(a.end.getTime() + f.number.int({ min: 1, max: 30 }) * 60_000),
+            text: written.text, labels: written.labels,
+          });
+        }
+        if (appointments.length >= batch) {
+          yield { kind: 'visits', practiceId: practice.id, appointments, notes };
+          appointments = [];
+          notes = [];
+        }
+      }
+      if (appointments.length > 0) yield { kind: 'visits', practiceId: practice.id, appointments, notes };
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { generateSecret } from 'otplib';
+import { requiresSecondFactor, type Role, type User } from '../domain/index.js';
+import {
+  AdminRepository,
+  ClinicalRepository,
+  PlatformRepository,
+  type Database,
+  type Tx,
+  type UserRecord,
+} from '../store/index.js';
+import { generatePopulation, type PopulationOptions } from './population/index.js';
+
+export interface SeedOptions extends PopulationOptions {
+  /** Patient-portal accounts created per practice; default 2. */
+  readonly portalAccountsPerPractice?: number;
+  readonly hashPassword: (password: string) => Promise<string>;
+  readonly onProgress?: (patientsDone: number, patientsExpected: number | null) => void;
+}
+
+export interface DemoUser {
+  readonly username: string;
+  readonly password: string;
+  readonly totpSecret: string | null;
+  readonly role: Role;
+  readonly practiceId: string | null;
+  readonly fhirId: string | null;
+}
+
+export interface SeedResult {
+  readonly practices: { id: string; name: string }[];
+  readonly users: DemoUser[];
+  readonly counts: { patients: number; appointments: number; notes: number; careRelationships: number };
+}
+
+/** A fresh random password: 18 base64url characters (108 bits). Never derived from the seed. */
+function newPassword(): string {
+  return randomBytes(14).toString('base64url').slice(0, 18);
+}
+
+async function withSecrets(users: readonly User[], hashPassword: SeedOptions['hashPassword']): Promise<{ records: UserRecord[]; demo: DemoUser[] }> {
+  const records: UserRecord[] = [];
+  const demo: DemoUser[] = [];
+  for (const u of users) {
+    const password = newPassword();
+    const totpSecret = requiresSecondFactor(u.role) ? generateSecret() : null;
+    records.push({ ...u, passwordHash: await hashPassword(password), totpSecret });
+    demo.push({
+      username: u.username,
+      password,
+      totpSecret,
+      role: u.role,
+      practiceId: u.practiceId,
+      fhirId: u.role === 'practitioner' ? u.id : u.role === 'patient' ? u.patientId : null,
+    });
+  }
+  return { records, demo };
+}
+
+/**
+ * Seeds practices, staff, patients, care relationships, appointments and notes in one
+ * transaction, each segment through its own role and practice scope: a failure leaves nothing.
+ */
+export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedResult> {
+  const expected = opts.patientsPerPractice === undefined ? null : opts.patientsPerPractice * opts.practices;
+  return db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+    const result: SeedResult = { practices: [], users: [], counts: { patients: 0, appointments: 0, notes: 0, careRelationships: 0 } };
+    const portal = opts.portalAccountsPerPractice ?? 2;
+    let portalPending: { practiceId: string; patients: { id: string; family: string; given: string }[] } | null = null;
+
+    const flushPortal = async () => {
+      if (portalPending === null) return;
+      const users: User[] = portalPending.patients.map((p) => ({
+        id: randomUUID(), practiceId: portalPending!.practiceId, username: `p-${randomBytes(5).toString('hex')}`,
+        role: 'patient', familyName: p.family, givenName: p.given, rpps: null, patientId: p.id, status: 'active',
+      }));
+      const { records, demo } = await withSecrets(users, opts.hashPassword);
+      await tx.enter({ role: 'admin', practiceId: portalPending.practiceId });
+      await new AdminRepository(tx).insertUsers(records);
+      result.users.push(...demo);
+      portalPending = null;
+    };
+
+    for (const chunk of generatePopulation(opts)) {
+      if (chunk.kind === 'practice') {
+        await flushPortal();
+        await tx.enter({ role: 'platform', practiceId: chunk.practice.id });
+        await new PlatformRepository(tx).createPractice(chunk.practice);
+        const { records, demo } = await withSecrets(chunk.staff, opts.hashPassword);
+        await tx.enter({ role: 'admin', practiceId: chunk.practice.id });
+        await new AdminRepository(tx).insertUsers(records);
+        result.practices.push({ id: chunk.practice.id, name: chunk.practice.name });
+        result.users.push(...demo);
+        portalPending = { practiceId: chunk.practice.id, patients: [] };
+      } else if (chunk.kind === 'patients') {
+        await enterAdmin(tx, chunk.practiceId);
+        const admin = new AdminRepository(tx);
+        result.counts.patients += await admin.insertPatients(chunk.patients);
+        result.counts.careRelationships += await admin.insertCareRelationships(chunk.care);
+        if (portalPending !== null && portalPending.patients.length < portal) {
+          for (const p of chunk.patients) {
+            if (portalPending.patients.length >= portal) break;
+            if (p.email === null) continue; // a portal account needs an adult with an e-mail address
+            portalPending.patients.push({ id: p.id, family: p.usedFamilyName ?? p.birthFamilyName, given: p.givenNames[0] ?? '' });
+          }
+        }
+        opts.onProgress?.(result.counts.patients, expected);
+      } else {
+        await enterAdmin(tx, chunk.practiceId);
+        result.counts.appointments += await new AdminRepository(tx).insertAppointments(chunk.appointments);
+        await tx.enter({ role: 'clinical', practiceId: chunk.practiceId });
+        result.counts.notes += await new ClinicalRepository(tx).insertNotes(chunk.notes);
+      }
+    }
+    await flushPortal();
+
+    const officers: User[] = [
+      { id: randomUUID(), practiceId: null, username: 'security.officer', role: 'security-officer', familyName: 'Sécurité', givenName: 'Camille', rpps: null, patientId: null, status: 'active' },
+    ];
+    const { records, demo } = await withSecrets(officers, opts.hashPassword);
+    await tx.enter({ role: 'platform', practiceId: null, platform: true });
+    await new PlatformRepository(tx).insertPlatformUsers(records);
+    result.users.push(...demo);
+    return result;
+  });
+}
+
+async function enterAdmin(tx: Tx, practiceId: string): Promise<void> {
+  if (tx.scope.role !== 'admin' || tx.scope.practiceId !== practiceId) await tx.enter({ role: 'admin', practiceId });
+}

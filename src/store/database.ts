@@ -1,0 +1,69 @@
+import type { Driver, Sql, SqlResult } from './driver.js';
+import { DB_ROLES, type Scope } from './roles.js';
+
+/** A transaction bound to a scope. It can change scope (e.g. to append an audit row) but never leave one. */
+export interface Tx extends Sql {
+  readonly scope: Scope;
+  enter(scope: Scope): Promise<void>;
+}
+
+export class ScopeError extends Error {
+  override readonly name = 'ScopeError';
+}
+
+function checkScope(scope: Scope): void {
+  if (!(scope.role in DB_ROLES)) throw new ScopeError('unknown database role');
+  if (scope.platform === true && scope.role !== 'securityReader' && scope.role !== 'platform') {
+    throw new ScopeError('only the security reader and platform roles reach across practices');
+  }
+}
+
+/**
+ * The application's only way into the database. Every transaction runs as one of the
+ * least-privilege roles (SET LOCAL ROLE) with its practice set transaction-locally, so that
+ * row-level security bounds it even where a query forgets its practice filter.
+ */
+export class Database {
+  constructor(private readonly driver: Driver) {}
+
+  get kind(): Driver['kind'] {
+    return this.driver.kind;
+  }
+
+  transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    checkScope(scope);
+    return this.driver.transaction(async (sql) => {
+      let current = scope;
+      const tx: Tx = {
+        get scope() {
+          return current;
+        },
+        query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
+        async enter(next: Scope) {
+          checkScope(next);
+          await applyScope(sql, next);
+          current = next;
+        },
+      };
+      await applyScope(sql, scope);
+      return fn(tx);
+    });
+  }
+
+  /** Readiness probe: one round trip, no data touched. */
+  async ping(): Promise<void> {
+    await this.driver.transaction((sql) => sql.query('SELECT 1'));
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}
+
+/** Equivalent to SET LOCAL ROLE …; plus the practice settings, in one round trip. */
+async function applyScope(sql: Sql, scope: Scope): Promise<void> {
+  await sql.query(
+    "SELECT set_config('role', $1, true), set_config('medvault.practice_id', $2, true), set_config('medvault.platform', $3, true)",
+    [DB_ROLES[scope.role], scope.practiceId ?? '', scope.platform === true ? 'on' : 'off'],
+  );
+}

@@ -1,0 +1,27 @@
+/** The few things medvault needs from a PostgreSQL connection, over PGlite or node-postgres. */
+export interface SqlResult<R> {
+  readonly rows: R[];
+  readonly rowCount: number;
+}
+
+export interface Sql {
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+}
+
+/** A transaction that may also run multi-statement scripts: migrations only. */
+export interface ScriptSql extends Sql {
+  exec(script: string): Promise<void>;
+}
+
+export interface Driver {
+  readonly kind: 'pglite' | 'postgres';
+  /** Runs fn inside BEGIN … COMMIT on one connection; rolls back if fn throws. */
+  transaction<T>(fn: (sql: ScriptSql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Type parsers shared by both drivers, so that both return the same JavaScript values. */
+export const TYPE_PARSERS: Record<number, (value: string) => unknown> = {
+  20: (v) => Number(v), // int8: counts and audit sequence numbers stay far below 2^53
+  1082: (v) => v, // date: keep 'YYYY-MM-DD', never a local-time Date
+};

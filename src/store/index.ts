@@ -1,0 +1,10 @@
+export { Database, ScopeError, type Tx } from './database.js';
+export type { Driver, Sql, SqlResult } from './driver.js';
+export { DB_ROLES, type DbRole, type Scope } from './roles.js';
+export { migrate, MigrationError } from './migrate.js';
+export { MIGRATIONS } from './migrations/index.js';
+export { openStore, describeLocation, type StoreLocation, type OpenedStore } from './open.js';
+export { AdminRepository, SegmentError, type UserRecord, type PatientSearch } from './admin.js';
+export { ClinicalRepository } from './clinical.js';
+export { PlatformRepository } from './platform.js';
+export { appendAuditEvents, type AuditEventInput, type AuditOutcome, type AuditPurpose, type AuditSegment } from './audit.js';

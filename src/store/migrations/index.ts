@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+import { sql as m001 } from './001_segments.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+function migration(version: number, name: string, sql: string): Migration {
+  return { version, name, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+}
+
+/** Every migration, in order. An applied migration is never edited: add a new one. */
+export const MIGRATIONS: readonly Migration[] = [migration(1, 'segments', m001)];

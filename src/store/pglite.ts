@@ -1,0 +1,25 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { Driver, ScriptSql, SqlResult } from './driver.js';
+import { TYPE_PARSERS } from './driver.js';
+
+/** The embedded database: PostgreSQL compiled to WebAssembly, files in `dataDir` (or in memory). */
+export async function openPglite(dataDir: string | null): Promise<Driver> {
+  const db = await PGlite.create({
+    ...(dataDir === null ? {} : { dataDir }),
+    parsers: TYPE_PARSERS,
+  });
+  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): ScriptSql => ({
+    async exec(script: string): Promise<void> {
+      await q.exec(script);
+    },
+    async query<R>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
+      const r = await q.query<R>(text, params as unknown[]);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    },
+  });
+  return {
+    kind: 'pglite',
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    close: () => db.close(),
+  };
+}

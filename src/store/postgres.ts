@@ -1,0 +1,44 @@
+import pg from 'pg';
+import type { Driver, ScriptSql, SqlResult } from './driver.js';
+import { TYPE_PARSERS } from './driver.js';
+
+const types = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    TYPE_PARSERS[oid] ?? pg.types.getTypeParser(oid, format ?? 'text'),
+};
+
+/** PostgreSQL through a node-postgres pool. */
+export async function openPostgres(url: string, poolSize = 10): Promise<Driver> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig });
+  // Errors of idle clients (server restart) must not crash the process; the next query reports them.
+  pool.on('error', () => undefined);
+  const client = await pool.connect();
+  client.release();
+  const wrap = (c: pg.PoolClient): ScriptSql => ({
+    async exec(script: string): Promise<void> {
+      await c.query(script);
+    },
+    async query<R>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
+      const r = await c.query(text, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+  });
+  return {
+    kind: 'postgres',
+    async transaction(fn) {
+      const c = await pool.connect();
+      try {
+        await c.query('BEGIN');
+        const out = await fn(wrap(c));
+        await c.query('COMMIT');
+        return out;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        c.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
