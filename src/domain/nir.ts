@@ -34,7 +34,7 @@ const SHAPE = /^[1-478][0-9]{4}(?:[0-9]{2}|2[AB])[0-9]{8}$/;
 
 /** Removes the spaces, dots and dashes people type; upper-cases the Corsican letters. */
 export function normaliseNir(input: string): string {
-  return input.replace(/[\s.\-]/g, '').toUpperCase();
+  return input.replace(/[\s.-]/g, '').toUpperCase();
 }
 
 /** The numeric value used for the key: 2A → 19, 2B → 18 (INSEE). */

@@ -30,7 +30,7 @@ export class Database {
     return this.driver.kind;
   }
 
-  transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  async transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
     checkScope(scope);
     return this.driver.transaction(async (sql) => {
       let current = scope;

@@ -21,6 +21,12 @@ export class PlatformRepository {
     );
   }
 
+  /** How many practices the platform hosts (platform scope). */
+  async practiceCount(): Promise<number> {
+    const r = await this.tx.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.practices');
+    return r.rows[0]?.n ?? 0;
+  }
+
   /** Creates accounts that belong to no practice (platform security officers). */
   insertPlatformUsers(users: readonly UserRecord[]): Promise<number> {
     if (this.tx.scope.platform !== true) throw new SegmentError('platform accounts are created in platform scope');

@@ -43,7 +43,13 @@ function birthplace(f: Faker): { insee: string; abroad: boolean } {
  * One patient of a practice located at `home`: names, a birth date drawn from the age pyramid,
  * a NIR consistent with sex, birth date and birthplace, contacts and an address nearby.
  */
-export function drawPatient(f: Faker, practiceId: string, home: Place, today: Date): Patient & { age: number } {
+export function drawPatient(
+  f: Faker,
+  practiceId: string,
+  home: Place,
+  today: Date,
+  nirsTaken: Set<string>,
+): Patient & { age: number } {
   const sex: Sex = f.number.float({ min: 0, max: 1 }) < 0.52 ? 'female' : 'male';
   const fakerSex = sex === 'female' ? 'female' : 'male';
   const age = drawAge(f);
@@ -57,15 +63,21 @@ export function drawPatient(f: Faker, practiceId: string, home: Place, today: Da
   const usedFamilyName = sex === 'female' && age >= 25 && f.number.float({ min: 0, max: 1 }) < 0.35 ? f.person.lastName() : null;
   const place = birthplace(f);
   const withNir = f.number.float({ min: 0, max: 1 }) >= 0.04; // some identities are still provisional
-  const nir = withNir
-    ? composeNir({
-        sexDigit: sex === 'female' ? 2 : 1,
-        year: birth.getUTCFullYear() % 100,
-        month: birth.getUTCMonth() + 1,
-        birthplace: place.insee,
-        serial: f.number.int({ min: 1, max: 999 }),
-      })
-    : null;
+  let nir: string | null = null;
+  // The serial tells apart people born in the same place and month: redraw it on a clash.
+  for (let tries = 0; withNir && nir === null && tries < 50; tries++) {
+    const candidate = composeNir({
+      sexDigit: sex === 'female' ? 2 : 1,
+      year: birth.getUTCFullYear() % 100,
+      month: birth.getUTCMonth() + 1,
+      birthplace: place.insee,
+      serial: f.number.int({ min: 1, max: 999 }),
+    });
+    if (!nirsTaken.has(candidate)) {
+      nirsTaken.add(candidate);
+      nir = candidate;
+    }
+  }
   const family = usedFamilyName ?? birthFamilyName;
   const hasEmail = age >= 15 && f.number.float({ min: 0, max: 1 }) < 0.8;
   return {
@@ -79,7 +91,7 @@ export function drawPatient(f: Faker, practiceId: string, home: Place, today: Da
     birthDate,
     birthplaceInsee: place.insee,
     nir,
-    identityStatus: withNir ? (f.number.float({ min: 0, max: 1 }) < 0.7 ? 'QUAL' : 'VALI') : 'PROV',
+    identityStatus: nir !== null ? (f.number.float({ min: 0, max: 1 }) < 0.7 ? 'QUAL' : 'VALI') : 'PROV',
     phone: f.number.float({ min: 0, max: 1 }) < 0.4 ? frenchPhone(f, false) : null,
     mobile: age >= 12 ? frenchPhone(f, true) : null,
     email: hasEmail

@@ -63,11 +63,12 @@ export function* generatePopulation(opts: PopulationOptions): Generator<Populati
     const count = opts.patientsPerPractice ?? PATIENTS_PER_PRACTITIONER * practitioners.length;
     const lists: ListPatient[][] = practitioners.map(() => []);
     const all: ListPatient[] = [];
+    const nirs = new Set<string>();
 
     let patients: Patient[] = [];
     let care: CareRelationship[] = [];
     for (let n = 0; n < count; n++) {
-      const { age, ...patient } = drawPatient(f, practice.id, place, opts.now);
+      const { age, ...patient } = drawPatient(f, practice.id, place, opts.now, nirs);
       const k = n % practitioners.length;
       const gp = practitioners[k] as User;
       lists[k]?.push({ id: patient.id, age });

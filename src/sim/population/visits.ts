@@ -63,10 +63,14 @@ function holidayWeeks(f: Faker, from: Date, to: Date): Set<number> {
   const firstWeek = Math.floor(from.getTime() / (7 * 86_400_000));
   const lastWeek = Math.floor(to.getTime() / (7 * 86_400_000));
   const years = Math.max(1, Math.ceil((lastWeek - firstWeek) / 52));
-  for (let y = 0; y < years * 3; y++) {
-    const w = f.number.int({ min: firstWeek, max: Math.max(firstWeek, lastWeek) });
-    weeks.add(w);
-    weeks.add(w + 1);
+  // Each year of 52 weeks from the window's start holds three blocks; blocks that fall past
+  // the window's end simply do not apply (a 30-day window sees about 0.7 holiday weeks).
+  for (let y = 0; y < years; y++) {
+    for (let b = 0; b < 3; b++) {
+      const w = firstWeek + y * 52 + f.number.int({ min: 0, max: 50 });
+      weeks.add(w);
+      weeks.add(w + 1);
+    }
   }
   return weeks;
 }

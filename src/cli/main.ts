@@ -1,0 +1,97 @@
+import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
+import { demoSeeder } from './demo.js';
+import { intOption, parseOptions } from './options.js';
+import { packageVersion, runServer } from './run.js';
+
+const USAGE = `medvault — patient records that stolen credentials cannot drain
+
+Usage:
+  medvault demo  [--data DIR] [--port N] [--host ADDR] [--practices N] [--patients-per-practice N]
+                 [--history-days N] [--seed N]
+      Seeds demo data when the database is empty, writes DIR/demo-credentials.json, and serves.
+  medvault serve [--data DIR] [--port N] [--host ADDR]
+      Serves. DATABASE_URL=postgres://… selects PostgreSQL instead of the embedded database in DIR.
+  medvault --version
+
+Defaults: --data ./data, --port 8080, --host 127.0.0.1.
+Environment: DATABASE_URL, MEDVAULT_MODE=production (refuses demo data), MEDVAULT_LOG_LEVEL.
+`;
+
+const SERVER_OPTIONS = {
+  data: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+} as const;
+
+const say = (line: string) => process.stdout.write(line + '\n');
+
+async function demo(args: string[]): Promise<number> {
+  const o = parseOptions(args, {
+    ...SERVER_OPTIONS,
+    practices: { type: 'string' },
+    'patients-per-practice': { type: 'string' },
+    'history-days': { type: 'string' },
+    seed: { type: 'string' },
+  });
+  if (o.help) return help();
+  if (process.env.MEDVAULT_MODE === 'production') {
+    throw new CliError('demo data is refused in production mode (MEDVAULT_MODE=production); use medvault serve');
+  }
+  const practices = intOption('practices', o.practices, 3, 2, 2000);
+  const patientsPerPractice =
+    o['patients-per-practice'] === undefined ? undefined : intOption('patients-per-practice', o['patients-per-practice'], 0, 1, 100_000);
+  const historyDays = intOption('history-days', o['history-days'], 30, 0, 3650);
+  const seed = intOption('seed', o.seed, 20251027, 0, 2 ** 31 - 1);
+  return runServer({
+    dataDir: o.data ?? './data',
+    port: intOption('port', o.port, 8080, 0, 65535),
+    host: o.host ?? '127.0.0.1',
+    databaseUrl: process.env.DATABASE_URL,
+    say,
+    beforeReady: demoSeeder({ practices, patientsPerPractice, historyDays, seed, now: new Date(), say }),
+  });
+}
+
+async function serve(args: string[]): Promise<number> {
+  const o = parseOptions(args, SERVER_OPTIONS);
+  if (o.help) return help();
+  return runServer({
+    dataDir: o.data ?? './data',
+    port: intOption('port', o.port, 8080, 0, 65535),
+    host: o.host ?? '127.0.0.1',
+    databaseUrl: process.env.DATABASE_URL,
+    say,
+  });
+}
+
+function help(): number {
+  process.stdout.write(USAGE);
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { demo, serve };
+
+/** The `medvault` command. Returns the exit code; errors become one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') return help();
+    if (command === '--version' || command === '-v') {
+      say(packageVersion());
+      return 0;
+    }
+    const run = COMMANDS[command];
+    if (run === undefined) throw new CliError(`unknown command "${command.slice(0, 40)}" (see medvault --help)`, EXIT_USAGE);
+    return await run(rest);
+  } catch (e) {
+    if (e instanceof CliError) {
+      process.stderr.write(`medvault: ${e.message}\n`);
+      return e.exitCode;
+    }
+    // Unexpected: say what kind, not the message (it may quote data); the stack only on request.
+    const err = e as Error & { code?: string };
+    process.stderr.write(`medvault: unexpected ${err.name ?? 'error'}${err.code ? ` (${err.code})` : ''}; set MEDVAULT_DEBUG=1 for details\n`);
+    if (process.env.MEDVAULT_DEBUG === '1') process.stderr.write(`${err.stack ?? String(e)}\n`);
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,107 @@
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { buildServer, type ServerState } from '../server/index.js';
+import { PlatformRepository, type OpenedStore } from '../store/index.js';
+import { openStoreForCli, storeLocation } from './database.js';
+import { lockDataDir, prepareDataDir } from './datadir.js';
+import { CliError } from './errors.js';
+
+export interface RunOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  /** Runs after the database is open and before the server reports ready (demo seeding). */
+  readonly beforeReady?: (store: OpenedStore, baseUrl: string, dataDir: string) => Promise<void>;
+  readonly say: (line: string) => void;
+}
+
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Starts medvault: data folder, port, database, then ready. Each step that can fail for a
+ * reason the operator can fix fails with one line, before anything later is written.
+ */
+export async function runServer(opts: RunOptions): Promise<number> {
+  const location = storeLocation(opts.dataDir, opts.databaseUrl);
+  const existed = (() => {
+    try {
+      return readdirSync(opts.dataDir);
+    } catch {
+      return null;
+    }
+  })();
+  const dataDir = prepareDataDir(opts.dataDir);
+  const unlock = location.kind === 'pglite' ? lockDataDir(dataDir) : () => undefined;
+  // If this start fails before writing data, leave the folder as it was found.
+  const undoFolder = () => {
+    unlock();
+    if (existed === null) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const state: ServerState = { db: null };
+  const app = buildServer({ state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info' });
+  let baseUrl: string;
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port;
+    baseUrl = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  } catch (e) {
+    undoFolder();
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new CliError(`port ${opts.port} on ${opts.host} is already in use`);
+    if (code === 'EACCES') throw new CliError(`not allowed to listen on port ${opts.port}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new CliError(`cannot listen on address ${opts.host}`);
+    throw new CliError(`cannot listen on ${opts.host}:${opts.port} (${code ?? 'error'})`);
+  }
+
+  let store: OpenedStore | null = null;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      process.exit(1);
+    }
+    stopping = true;
+    if (state.db === null) {
+      // Interrupted while starting: the seeding transaction never commits, so nothing is half-written.
+      opts.say(`medvault: ${signal} while starting; stopped before serving`);
+      unlock();
+      process.exit(130);
+    }
+    opts.say(`medvault: ${signal} received, shutting down`);
+    await app.close();
+    await store?.db.close();
+    unlock();
+  };
+  const closed = new Promise<void>((resolveClosed) => {
+    const onSignal = (signal: string) => {
+      void stop(signal).then(resolveClosed, () => resolveClosed());
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  try {
+    store = await openStoreForCli(location);
+    await opts.beforeReady?.(store, baseUrl, dataDir);
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await store?.db.close().catch(() => undefined);
+    if (store === null) undoFolder();
+    else unlock();
+    throw e;
+  }
+  const practices = await store.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) =>
+    new PlatformRepository(tx).practiceCount(),
+  );
+  state.db = store.db;
+  opts.say(`medvault is serving ${practices} practice${practices === 1 ? '' : 's'} at ${baseUrl}`);
+  await closed;
+  return 0;
+}
