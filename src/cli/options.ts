@@ -9,7 +9,7 @@ export function parseOptions<T extends Options>(args: string[], options: T) {
     return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (e) {
     const err = e as { code?: string; message: string };
-    const flag = /'(-[^']*)'/.exec(err.message)?.[1];
+    const flag = /'(--?[A-Za-z0-9-]+)/.exec(err.message)?.[1];
     switch (err.code) {
       case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
         throw new CliError(`unknown option ${flag ?? ''} (see --help)`.replace('  ', ' '), EXIT_USAGE);
