@@ -1,0 +1,66 @@
+/**
+ * bench/seed — seeds 100,000 patients with a year of appointments and notes, on the embedded
+ * database (PGlite, files in a temporary folder) and on PostgreSQL (MEDVAULT_BENCH_DATABASE_URL,
+ * default postgres://postgres@127.0.0.1:5432/test, in a database of its own), and prints
+ * patients per second for each.
+ *
+ *   npm run bench:seed [-- --patients 100000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { hashPassword } from '../src/access/index.js';
+import { seedDemo } from '../src/sim/seed.js';
+import { openStore, type StoreLocation } from '../src/store/index.js';
+
+const { values } = parseArgs({ options: { patients: { type: 'string' }, only: { type: 'string' } } });
+const PATIENTS = Number(values.patients ?? 100_000);
+const PER_PRACTICE = 4_000;
+const PRACTICES = Math.max(2, Math.round(PATIENTS / PER_PRACTICE));
+const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function run(name: string, location: StoreLocation) {
+  const { db } = await openStore(location);
+  const t0 = performance.now();
+  const r = await seedDemo(db, {
+    seed: 1,
+    practices: PRACTICES,
+    patientsPerPractice: Math.round(PATIENTS / PRACTICES),
+    now: new Date('2026-03-10T10:00:00Z'),
+    visitHistoryDays: 365,
+    hashPassword,
+  });
+  const s = (performance.now() - t0) / 1000;
+  await db.close();
+  const c = r.counts;
+  console.log(
+    `${name.padEnd(10)} ${c.patients} patients, ${c.appointments} appointments, ${c.notes} notes, ${r.users.length} accounts in ${s.toFixed(1)} s` +
+      ` → ${Math.round(c.patients / s)} patients/s, ${Math.round((c.patients + c.appointments + c.notes + c.careRelationships) / s)} rows/s`,
+  );
+}
+
+console.log(`bench/seed: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+if (values.only !== 'postgres') {
+  const dir = mkdtempSync(join(tmpdir(), 'medvault-bench-'));
+  try {
+    await run('pglite', { kind: 'pglite', dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (values.only !== 'pglite') {
+  const name = `medvault_bench_${process.pid}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  try {
+    await run('postgres', { kind: 'postgres', url: url.toString() });
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
