@@ -52,7 +52,7 @@ export class Database {
 
   /** Readiness probe: one round trip, no data touched. */
   async ping(): Promise<void> {
-    await this.driver.transaction((sql) => sql.query('SELECT 1'));
+    await this.transaction({ role: 'platform', practiceId: null }, (tx) => tx.query('SELECT 1'));
   }
 
   close(): Promise<void> {
