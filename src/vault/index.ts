@@ -1,0 +1,10 @@
+export { Vault, AdminVault, ClinicalVault, KeyAdministration, type VaultOptions } from './vault.js';
+export { VaultError, type VaultErrorCode } from './errors.js';
+export type { KeyProvider, KeyPurpose, KekInfo, KekRef } from './provider.js';
+export { KEY_PURPOSES } from './provider.js';
+export { LocalKeyProvider, type LocalProviderOptions } from './local.js';
+export { Pkcs11KeyProvider, type Pkcs11Options } from './pkcs11.js';
+export { FilePatientKeyStore, type PatientKeyStore } from './patient-keys.js';
+export { envelopeKekVersion, decodeEnvelope, encodeEnvelope, type SealContext, type SealPurpose } from './envelope.js';
+export { normaliseForIndex, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
+export { openVault, vaultConfigFromEnv, type VaultConfig } from './open.js';
