@@ -2,7 +2,8 @@
  * bench/seed — seeds 100,000 patients with a year of appointments and notes, on the embedded
  * database (PGlite, files in a temporary folder) and on PostgreSQL (MEDVAULT_BENCH_DATABASE_URL,
  * default postgres://postgres@127.0.0.1:5432/test, in a database of its own), and prints
- * patients per second for each.
+ * patients per second for each. Identity secrets and notes are sealed by the vault (local
+ * keyring), as in production.
  *
  *   npm run bench:seed [-- --patients 100000]
  */
@@ -14,6 +15,7 @@ import pg from 'pg';
 import { hashPassword } from '../src/access/index.js';
 import { seedDemo } from '../src/sim/seed.js';
 import { openStore, type StoreLocation } from '../src/store/index.js';
+import { openVault } from '../src/vault/index.js';
 
 const { values } = parseArgs({ options: { patients: { type: 'string' }, only: { type: 'string' } } });
 const PATIENTS = Number(values.patients ?? 100_000);
@@ -23,6 +25,8 @@ const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@1
 
 async function run(name: string, location: StoreLocation) {
   const { db } = await openStore(location);
+  const keys = mkdtempSync(join(tmpdir(), 'medvault-bench-keys-'));
+  const vault = openVault(keys, { provider: 'local', passphrase: null, requirePassphrase: false });
   const t0 = performance.now();
   const r = await seedDemo(db, {
     seed: 1,
@@ -31,9 +35,11 @@ async function run(name: string, location: StoreLocation) {
     now: new Date('2026-03-10T10:00:00Z'),
     visitHistoryDays: 365,
     hashPassword,
+    vault,
   });
   const s = (performance.now() - t0) / 1000;
   await db.close();
+  rmSync(keys, { recursive: true, force: true });
   const c = r.counts;
   console.log(
     `${name.padEnd(10)} ${c.patients} patients, ${c.appointments} appointments, ${c.notes} notes, ${r.users.length} accounts in ${s.toFixed(1)} s` +

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { hashPassword } from '../access/index.js';
 import { seedDemo } from '../sim/seed.js';
 import { PlatformRepository, type OpenedStore } from '../store/index.js';
+import type { Vault } from '../vault/index.js';
 import { writeFileAtomic } from './datadir.js';
 import { progress } from './progress.js';
 
@@ -21,7 +22,7 @@ export const CREDENTIALS_FILE = 'demo-credentials.json';
  * credentials file (whole or not at all) once the seeding transaction has committed.
  */
 export function demoSeeder(opts: DemoSeedOptions) {
-  return async (store: OpenedStore, baseUrl: string, dataDir: string): Promise<void> => {
+  return async (store: OpenedStore, vault: Vault, baseUrl: string, dataDir: string): Promise<void> => {
     const credentialsPath = join(dataDir, CREDENTIALS_FILE);
     const existing = await store.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) =>
       new PlatformRepository(tx).practiceCount(),
@@ -42,6 +43,7 @@ export function demoSeeder(opts: DemoSeedOptions) {
       now: opts.now,
       visitHistoryDays: opts.historyDays,
       hashPassword,
+      vault,
       onProgress: (done, total) => bar.update(done, total),
     });
     bar.stop();

@@ -3,6 +3,8 @@ import { buildServer, type ServerState } from '../server/index.js';
 import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
+import { openVaultForCli } from './keys.js';
+import type { Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 
 export interface RunOptions {
@@ -11,7 +13,7 @@ export interface RunOptions {
   readonly host: string;
   readonly databaseUrl: string | undefined;
   /** Runs after the database is open and before the server reports ready (demo seeding). */
-  readonly beforeReady?: (store: OpenedStore, baseUrl: string, dataDir: string) => Promise<void>;
+  readonly beforeReady?: (store: OpenedStore, vault: Vault, baseUrl: string, dataDir: string) => Promise<void>;
   readonly say: (line: string) => void;
 }
 
@@ -43,6 +45,14 @@ export async function runServer(opts: RunOptions): Promise<number> {
     unlock();
     if (existed === null) rmSync(dataDir, { recursive: true, force: true });
   };
+  // The keys first: a wrong passphrase or PIN stops the start before anything is written.
+  let vault: Vault;
+  try {
+    vault = openVaultForCli(dataDir);
+  } catch (e) {
+    undoFolder();
+    throw e;
+  }
 
   const state: ServerState = { db: null };
   const app = buildServer({ state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info' });
@@ -54,6 +64,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     baseUrl = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
   } catch (e) {
     undoFolder();
+    await vault.provider.close();
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE') throw new CliError(`port ${opts.port} on ${opts.host} is already in use`);
     if (code === 'EACCES') throw new CliError(`not allowed to listen on port ${opts.port}`);
@@ -77,6 +88,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     opts.say(`medvault: ${signal} received, shutting down`);
     await app.close();
     await store?.db.close();
+    await vault.provider.close();
     unlock();
   };
   const closed = new Promise<void>((resolveClosed) => {
@@ -89,10 +101,11 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   try {
     store = await openStoreForCli(location);
-    await opts.beforeReady?.(store, baseUrl, dataDir);
+    await opts.beforeReady?.(store, vault, baseUrl, dataDir);
   } catch (e) {
     await app.close().catch(() => undefined);
     await store?.db.close().catch(() => undefined);
+    await vault.provider.close().catch(() => undefined);
     if (store === null) undoFolder();
     else unlock();
     throw e;

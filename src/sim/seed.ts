@@ -4,14 +4,17 @@ import { requiresSecondFactor, type Role, type User } from '../domain/index.js';
 import {
   AdminRepository,
   ClinicalRepository,
+  PLATFORM_KEY_SCOPE,
   PlatformRepository,
   type Database,
   type Tx,
   type UserRecord,
 } from '../store/index.js';
+import type { Vault } from '../vault/index.js';
 import { generatePopulation, type PopulationOptions } from './population/index.js';
 
 export interface SeedOptions extends PopulationOptions {
+  readonly vault: Vault;
   /** Patient-portal accounts created per practice; default 2. */
   readonly portalAccountsPerPractice?: number;
   readonly hashPassword: (password: string) => Promise<string>;
@@ -76,7 +79,7 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
       }));
       const { records, demo } = await withSecrets(users, opts.hashPassword);
       await tx.enter({ role: 'admin', practiceId: portalPending.practiceId });
-      await new AdminRepository(tx).insertUsers(records);
+      await new AdminRepository(tx, opts.vault.admin(portalPending.practiceId)).insertUsers(records);
       result.users.push(...demo);
       portalPending = null;
     };
@@ -88,13 +91,13 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await new PlatformRepository(tx).createPractice(chunk.practice);
         const { records, demo } = await withSecrets(chunk.staff, opts.hashPassword);
         await tx.enter({ role: 'admin', practiceId: chunk.practice.id });
-        await new AdminRepository(tx).insertUsers(records);
+        await new AdminRepository(tx, opts.vault.admin(chunk.practice.id)).insertUsers(records);
         result.practices.push({ id: chunk.practice.id, name: chunk.practice.name });
         result.users.push(...demo);
         portalPending = { practiceId: chunk.practice.id, patients: [] };
       } else if (chunk.kind === 'patients') {
         await enterAdmin(tx, chunk.practiceId);
-        const admin = new AdminRepository(tx);
+        const admin = new AdminRepository(tx, opts.vault.admin(chunk.practiceId));
         result.counts.patients += await admin.insertPatients(chunk.patients);
         result.counts.careRelationships += await admin.insertCareRelationships(chunk.care);
         if (portalPending !== null && portalPending.patients.length < portal) {
@@ -107,9 +110,9 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         opts.onProgress?.(result.counts.patients, expected);
       } else {
         await enterAdmin(tx, chunk.practiceId);
-        result.counts.appointments += await new AdminRepository(tx).insertAppointments(chunk.appointments);
+        result.counts.appointments += await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertAppointments(chunk.appointments);
         await tx.enter({ role: 'clinical', practiceId: chunk.practiceId });
-        result.counts.notes += await new ClinicalRepository(tx).insertNotes(chunk.notes);
+        result.counts.notes += await new ClinicalRepository(tx, opts.vault.clinical(chunk.practiceId)).insertNotes(chunk.notes);
       }
     }
     await flushPortal();
@@ -119,7 +122,7 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
     ];
     const { records, demo } = await withSecrets(officers, opts.hashPassword);
     await tx.enter({ role: 'platform', practiceId: null, platform: true });
-    await new PlatformRepository(tx).insertPlatformUsers(records);
+    await new PlatformRepository(tx, opts.vault.admin(PLATFORM_KEY_SCOPE)).insertPlatformUsers(records);
     result.users.push(...demo);
     return result;
   });

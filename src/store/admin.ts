@@ -1,6 +1,8 @@
 import type { Appointment, CareRelationship, Id, Patient, Practice, Role, User } from '../domain/index.js';
 import type { Tx } from './database.js';
-import { insertMany } from './rows.js';
+import { byteaText, insertMany } from './rows.js';
+import type { IdentitySealer, IndexedColumn } from './sealing.js';
+import { USER_COLUMNS, userRows } from './users.js';
 
 export class SegmentError extends Error {
   override readonly name = 'SegmentError';
@@ -17,38 +19,68 @@ export interface PatientSearch {
   readonly given?: string;
   readonly birthDate?: string;
   readonly nir?: string;
+  readonly email?: string;
+  readonly phone?: string;
   readonly limit: number;
   readonly offset?: number;
 }
 
 const PATIENT_COLUMNS = [
   'id', 'practice_id', 'birth_family_name', 'used_family_name', 'given_names', 'used_given_name', 'sex', 'birth_date',
-  'birthplace_insee', 'nir', 'identity_status', 'phone', 'mobile', 'email', 'address', 'vip', 'deceased_date',
+  'birthplace_insee', 'identity_status', 'nir_sealed', 'nir_bidx', 'email_sealed', 'email_bidx', 'phone_sealed', 'phone_bidx',
+  'mobile_sealed', 'mobile_bidx', 'address_sealed', 'vip', 'deceased_date',
 ];
+const PATIENT_SELECT = [...PATIENT_COLUMNS, 'shredded_at'].join(', ');
 
 interface PatientRow {
   id: string; practice_id: string; birth_family_name: string; used_family_name: string | null; given_names: string[];
   used_given_name: string | null; sex: Patient['sex']; birth_date: string; birthplace_insee: string | null;
-  nir: string | null; identity_status: Patient['identityStatus']; phone: string | null; mobile: string | null;
-  email: string | null; address: Patient['address']; vip: boolean; deceased_date: string | null;
+  identity_status: Patient['identityStatus']; nir_sealed: Buffer | null; email_sealed: Buffer | null; phone_sealed: Buffer | null;
+  mobile_sealed: Buffer | null; address_sealed: Buffer | null; vip: boolean; deceased_date: string | null; shredded_at: Date | null;
 }
 
-function patientToRow(p: Patient): Record<string, unknown> {
+/** A patient as read back: the identity, plus whether its secrets were erased (crypto-shredded). */
+export type StoredPatient = Patient & { readonly shredded: boolean };
+
+/** The sealed fields of a patient: each with its own data key, bound to the patient's erasure key. */
+const SEALED_FIELDS = ['nir', 'email', 'phone', 'mobile', 'address'] as const;
+
+async function sealPatient(v: IdentitySealer, p: Patient): Promise<Record<string, unknown>> {
+  const seal = async (field: string, value: string | null) => (value === null ? null : hex(await v.seal(p.id, p.id, `patient.${field}`, value)));
+  const index = async (column: IndexedColumn, value: string | null) => (value === null ? null : hexOrNull(await v.blindIndex(column, value)));
   return {
     id: p.id, practice_id: p.practiceId, birth_family_name: p.birthFamilyName, used_family_name: p.usedFamilyName,
     given_names: p.givenNames, used_given_name: p.usedGivenName, sex: p.sex, birth_date: p.birthDate,
-    birthplace_insee: p.birthplaceInsee, nir: p.nir, identity_status: p.identityStatus, phone: p.phone, mobile: p.mobile,
-    email: p.email, address: p.address, vip: p.vip, deceased_date: p.deceasedDate,
+    birthplace_insee: p.birthplaceInsee, identity_status: p.identityStatus,
+    nir_sealed: await seal('nir', p.nir), nir_bidx: await index('nir', p.nir),
+    email_sealed: await seal('email', p.email), email_bidx: await index('email', p.email),
+    phone_sealed: await seal('phone', p.phone), phone_bidx: await index('phone', p.phone),
+    mobile_sealed: await seal('mobile', p.mobile), mobile_bidx: await index('phone', p.mobile),
+    address_sealed: await seal('address', p.address === null ? null : JSON.stringify(p.address)),
+    vip: p.vip, deceased_date: p.deceasedDate,
   };
 }
 
-function rowToPatient(r: PatientRow): Patient {
+async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPatient> {
+  const shredded = r.shredded_at !== null;
+  const open = async (field: (typeof SEALED_FIELDS)[number], sealed: Buffer | null) => {
+    if (sealed === null || shredded) return null;
+    return v.open(r.id, r.id, `patient.${field}`, sealed);
+  };
+  const address = await open('address', r.address_sealed);
   return {
     id: r.id, practiceId: r.practice_id, birthFamilyName: r.birth_family_name, usedFamilyName: r.used_family_name,
     givenNames: r.given_names, usedGivenName: r.used_given_name, sex: r.sex, birthDate: r.birth_date,
-    birthplaceInsee: r.birthplace_insee, nir: r.nir, identityStatus: r.identity_status, phone: r.phone, mobile: r.mobile,
-    email: r.email, address: r.address, vip: r.vip, deceasedDate: r.deceased_date,
+    birthplaceInsee: r.birthplace_insee, identityStatus: r.identity_status,
+    nir: await open('nir', r.nir_sealed), email: await open('email', r.email_sealed), phone: await open('phone', r.phone_sealed),
+    mobile: await open('mobile', r.mobile_sealed), address: address === null ? null : (JSON.parse(address) as Patient['address']),
+    vip: r.vip, deceasedDate: r.deceased_date, shredded,
   };
+}
+
+const hex = byteaText;
+function hexOrNull(b: Buffer | null): string | null {
+  return b === null ? null : hex(b);
 }
 
 /**
@@ -56,10 +88,14 @@ function rowToPatient(r: PatientRow): Patient {
  * Only usable in a transaction scoped to the admin role and one practice.
  */
 export class AdminRepository {
-  constructor(private readonly tx: Tx) {
+  constructor(
+    private readonly tx: Tx,
+    private readonly vault: IdentitySealer,
+  ) {
     if (tx.scope.role !== 'admin' || tx.scope.practiceId === null) {
       throw new SegmentError('the administrative repository needs an admin-scoped transaction with a practice');
     }
+    if (vault.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
   }
 
   private get practiceId(): Id {
@@ -75,17 +111,8 @@ export class AdminRepository {
     return p ? { id: p.id, name: p.name, finess: p.finess, city: p.city, postalCode: p.postal_code, phone: p.phone } : null;
   }
 
-  insertUsers(users: readonly UserRecord[]): Promise<number> {
-    return insertMany(
-      this.tx,
-      'admin.users',
-      ['id', 'practice_id', 'username', 'role', 'family_name', 'given_name', 'rpps', 'patient_id', 'password_hash', 'totp_secret', 'status'],
-      users.map((u) => ({
-        id: u.id, practice_id: u.practiceId, username: u.username, role: u.role, family_name: u.familyName,
-        given_name: u.givenName, rpps: u.rpps, patient_id: u.patientId, password_hash: u.passwordHash,
-        totp_secret: u.totpSecret, status: u.status,
-      })),
-    );
+  async insertUsers(users: readonly UserRecord[]): Promise<number> {
+    return insertMany(this.tx, 'admin.users', USER_COLUMNS, await userRows(users, (u, secret) => this.vault.seal(null, u.id, 'user.totp', secret)));
   }
 
   async users(role?: Role): Promise<User[]> {
@@ -103,40 +130,79 @@ export class AdminRepository {
     }));
   }
 
-  insertPatients(patients: readonly Patient[]): Promise<number> {
-    return insertMany(this.tx, 'admin.patients', PATIENT_COLUMNS, patients.map(patientToRow));
+  /** Creates the patients' erasure keys, then stores their identities with secrets sealed. */
+  async insertPatients(patients: readonly Patient[]): Promise<number> {
+    if (patients.some((p) => p.practiceId !== this.practiceId)) throw new SegmentError("a patient of another practice");
+    await this.vault.createPatientKeys(patients.map((p) => p.id));
+    const rows = [];
+    for (const p of patients) rows.push(await sealPatient(this.vault, p));
+    return insertMany(this.tx, 'admin.patients', PATIENT_COLUMNS, rows);
   }
 
-  async patient(id: Id): Promise<Patient | null> {
-    const r = await this.tx.query<PatientRow>(
-      `SELECT ${PATIENT_COLUMNS.join(', ')} FROM admin.patients WHERE practice_id = $1 AND id = $2`,
-      [this.practiceId, id],
-    );
-    return r.rows[0] ? rowToPatient(r.rows[0]) : null;
+  async patient(id: Id): Promise<StoredPatient | null> {
+    const r = await this.tx.query<PatientRow>(`SELECT ${PATIENT_SELECT} FROM admin.patients WHERE practice_id = $1 AND id = $2`, [
+      this.practiceId,
+      id,
+    ]);
+    return r.rows[0] ? openPatient(this.vault, r.rows[0]) : null;
   }
 
-  /** Exact and prefix search on names, exact on birth date and NIR; ordered, paged. */
-  async searchPatients(q: PatientSearch): Promise<Patient[]> {
+  /**
+   * Prefix search on names, exact on birth date; exact on NIR, e-mail and phone through their
+   * blind indexes (the values themselves are sealed). Ordered, paged.
+   */
+  async searchPatients(q: PatientSearch): Promise<StoredPatient[]> {
+    const nir = q.nir === undefined ? null : await this.vault.blindIndex('nir', q.nir);
+    const email = q.email === undefined ? null : await this.vault.blindIndex('email', q.email);
+    const phone = q.phone === undefined ? null : await this.vault.blindIndex('phone', q.phone);
+    // A term that normalises to nothing matches nothing (rather than everything).
+    if ((q.nir !== undefined && nir === null) || (q.email !== undefined && email === null) || (q.phone !== undefined && phone === null)) return [];
     const r = await this.tx.query<PatientRow>(
-      `SELECT ${PATIENT_COLUMNS.join(', ')} FROM admin.patients
+      `SELECT ${PATIENT_SELECT} FROM admin.patients
         WHERE practice_id = $1
           AND ($2::text IS NULL OR lower(birth_family_name) LIKE $2 OR lower(used_family_name) LIKE $2)
           AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM unnest(given_names) g WHERE lower(g) LIKE $3))
           AND ($4::date IS NULL OR birth_date = $4)
-          AND ($5::text IS NULL OR nir = $5)
+          AND ($5::bytea IS NULL OR nir_bidx = $5)
+          AND ($6::bytea IS NULL OR email_bidx = $6)
+          AND ($7::bytea IS NULL OR phone_bidx = $7 OR mobile_bidx = $7)
         ORDER BY lower(coalesce(used_family_name, birth_family_name)), id
-        LIMIT $6 OFFSET $7`,
+        LIMIT $8 OFFSET $9`,
       [
         this.practiceId,
         q.family === undefined ? null : prefixPattern(q.family),
         q.given === undefined ? null : prefixPattern(q.given),
         q.birthDate ?? null,
-        q.nir ?? null,
+        nir,
+        email,
+        phone,
         q.limit,
         q.offset ?? 0,
       ],
     );
-    return r.rows.map(rowToPatient);
+    const out: StoredPatient[] = [];
+    for (const row of r.rows) out.push(await openPatient(this.vault, row));
+    return out;
+  }
+
+  /** The day of the patient's last fulfilled visit (retention, R1112-7), or null. */
+  async lastVisit(patientId: Id): Promise<string | null> {
+    const r = await this.tx.query<{ d: string | null }>(
+      `SELECT max(starts_at)::date AS d FROM admin.appointments WHERE practice_id = $1 AND patient_id = $2 AND status = 'fulfilled'`,
+      [this.practiceId, patientId],
+    );
+    return r.rows[0]?.d ?? null;
+  }
+
+  /** Records a crypto-shredding: the secrets' blind indexes go too, so not even equality remains. */
+  async markShredded(patientId: Id, at: Date): Promise<boolean> {
+    const r = await this.tx.query(
+      `UPDATE admin.patients SET shredded_at = $3, nir_bidx = NULL, email_bidx = NULL, phone_bidx = NULL, mobile_bidx = NULL,
+              version = version + 1, updated_at = $3
+        WHERE practice_id = $1 AND id = $2 AND shredded_at IS NULL`,
+      [this.practiceId, patientId, at.toISOString()],
+    );
+    return r.rowCount === 1;
   }
 
   insertCareRelationships(rels: readonly CareRelationship[]): Promise<number> {

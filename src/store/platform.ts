@@ -2,14 +2,29 @@ import type { Practice } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { SegmentError, type UserRecord } from './admin.js';
 import { insertMany } from './rows.js';
+import type { IdentitySealer } from './sealing.js';
+import { USER_COLUMNS, userRows } from './users.js';
+
+/** The key scope of platform accounts, which belong to no practice (the nil UUID). */
+export const PLATFORM_KEY_SCOPE = '00000000-0000-0000-0000-000000000000';
 
 /**
  * The hosting company's provisioning door: creating practices and the platform's own
  * accounts (security officers). It never reaches patients, appointments or notes.
  */
 export class PlatformRepository {
-  constructor(private readonly tx: Tx) {
+  constructor(
+    private readonly tx: Tx,
+    /** Seals platform accounts' second-factor secrets; keyed under PLATFORM_KEY_SCOPE. */
+    private readonly vault?: IdentitySealer,
+  ) {
     if (tx.scope.role !== 'platform') throw new SegmentError('the platform repository needs a platform-scoped transaction');
+  }
+
+  /** Every practice's id and name (platform scope): the list the operator's tools iterate. */
+  async practices(): Promise<{ id: string; name: string }[]> {
+    const r = await this.tx.query<{ id: string; name: string }>('SELECT id, name FROM admin.practices ORDER BY name, id');
+    return r.rows;
   }
 
   /** Creates a practice; the transaction's practice must be the new practice's id. */
@@ -28,17 +43,11 @@ export class PlatformRepository {
   }
 
   /** Creates accounts that belong to no practice (platform security officers). */
-  insertPlatformUsers(users: readonly UserRecord[]): Promise<number> {
+  async insertPlatformUsers(users: readonly UserRecord[]): Promise<number> {
     if (this.tx.scope.platform !== true) throw new SegmentError('platform accounts are created in platform scope');
     if (users.some((u) => u.practiceId !== null)) throw new SegmentError('a platform account has no practice');
-    return insertMany(
-      this.tx,
-      'admin.users',
-      ['id', 'practice_id', 'username', 'role', 'family_name', 'given_name', 'rpps', 'patient_id', 'password_hash', 'totp_secret', 'status'],
-      users.map((u) => ({
-        id: u.id, practice_id: null, username: u.username, role: u.role, family_name: u.familyName, given_name: u.givenName,
-        rpps: u.rpps, patient_id: null, password_hash: u.passwordHash, totp_secret: u.totpSecret, status: u.status,
-      })),
-    );
+    const vault = this.vault;
+    if (vault === undefined || vault.practiceId !== PLATFORM_KEY_SCOPE) throw new SegmentError('platform accounts need the platform vault handle');
+    return insertMany(this.tx, 'admin.users', USER_COLUMNS, await userRows(users, (u, secret) => vault.seal(null, u.id, 'user.totp', secret)));
   }
 }

@@ -17,3 +17,8 @@ export async function insertMany(
   ]);
   return r.rowCount;
 }
+
+/** A bytea value as PostgreSQL's hex text form, for rows that travel as JSON. */
+export function byteaText(b: Buffer): string {
+  return '\\x' + b.toString('hex');
+}

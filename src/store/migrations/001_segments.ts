@@ -57,7 +57,7 @@ CREATE TABLE admin.users (
   rpps          text UNIQUE CHECK (rpps ~ '^[0-9]{11}$'),
   patient_id    uuid,
   password_hash text NOT NULL,
-  totp_secret   text,
+  totp_sealed   bytea,
   status        text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled', 'locked')),
   created_at    timestamptz NOT NULL DEFAULT now(),
   UNIQUE (practice_id, id),
@@ -66,6 +66,9 @@ CREATE TABLE admin.users (
   CHECK ((role = 'patient') = (patient_id IS NOT NULL))
 );
 
+-- Identity secrets are sealed by the vault (bytea envelopes, docs/encryption.md); the ones
+-- searched by exact match also carry a keyed blind index. Names and birth date stay in clear:
+-- the practice searches on them and they are not secret to it.
 CREATE TABLE admin.patients (
   id                uuid PRIMARY KEY,
   practice_id       uuid NOT NULL REFERENCES admin.practices (id),
@@ -76,14 +79,19 @@ CREATE TABLE admin.patients (
   sex               text NOT NULL CHECK (sex IN ('female', 'male', 'other', 'unknown')),
   birth_date        date NOT NULL,
   birthplace_insee  text CHECK (birthplace_insee ~ '^([0-9]{2}|2[AB])[0-9]{3}$'),
-  nir               text,
   identity_status   text NOT NULL DEFAULT 'PROV' CHECK (identity_status IN ('PROV', 'VALI', 'QUAL')),
-  phone             text,
-  mobile            text,
-  email             text,
-  address           jsonb,
+  nir_sealed        bytea,
+  nir_bidx          bytea,
+  email_sealed      bytea,
+  email_bidx        bytea,
+  phone_sealed      bytea,
+  phone_bidx        bytea,
+  mobile_sealed     bytea,
+  mobile_bidx       bytea,
+  address_sealed    bytea,
   vip               boolean NOT NULL DEFAULT false,
   deceased_date     date,
+  shredded_at       timestamptz,
   version           integer NOT NULL DEFAULT 1,
   created_at        timestamptz NOT NULL DEFAULT now(),
   updated_at        timestamptz NOT NULL DEFAULT now(),
@@ -92,7 +100,10 @@ CREATE TABLE admin.patients (
 CREATE INDEX patients_family_name ON admin.patients (practice_id, lower(birth_family_name));
 CREATE INDEX patients_used_name ON admin.patients (practice_id, lower(used_family_name));
 CREATE INDEX patients_birth_date ON admin.patients (practice_id, birth_date);
-CREATE UNIQUE INDEX patients_nir ON admin.patients (practice_id, nir) WHERE nir IS NOT NULL;
+CREATE UNIQUE INDEX patients_nir ON admin.patients (practice_id, nir_bidx) WHERE nir_bidx IS NOT NULL;
+CREATE INDEX patients_email ON admin.patients (practice_id, email_bidx) WHERE email_bidx IS NOT NULL;
+CREATE INDEX patients_phone ON admin.patients (practice_id, phone_bidx) WHERE phone_bidx IS NOT NULL;
+CREATE INDEX patients_mobile ON admin.patients (practice_id, mobile_bidx) WHERE mobile_bidx IS NOT NULL;
 
 ALTER TABLE admin.users ADD FOREIGN KEY (practice_id, patient_id) REFERENCES admin.patients (practice_id, id);
 
@@ -140,12 +151,29 @@ CREATE TABLE clinical.notes (
   author_id   uuid NOT NULL,
   written_at  timestamptz NOT NULL,
   labels      text[] NOT NULL DEFAULT '{}',
-  body        text NOT NULL,
+  body_sealed bytea NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
   FOREIGN KEY (practice_id, patient_id) REFERENCES admin.patients (practice_id, id),
   FOREIGN KEY (practice_id, author_id) REFERENCES admin.users (practice_id, id)
 );
 CREATE INDEX notes_by_patient ON clinical.notes (practice_id, patient_id, written_at);
+
+-- ─── keys ──────────────────────────────────────────────────────────────────────────────
+-- Key rotation jobs: which KEK version replaces which, and how far the rewrap has gone, so that
+-- a rotation killed half-way resumes where it stopped. No key material is ever stored here.
+CREATE TABLE keys.rotations (
+  id           uuid PRIMARY KEY,
+  practice_id  uuid NOT NULL REFERENCES admin.practices (id),
+  purpose      text NOT NULL CHECK (purpose IN ('admin', 'clinical')),
+  from_version integer NOT NULL,
+  to_version   integer NOT NULL,
+  cursor       jsonb NOT NULL DEFAULT '{}',
+  rewrapped    bigint NOT NULL DEFAULT 0,
+  status       text NOT NULL CHECK (status IN ('running', 'done')),
+  started_at   timestamptz NOT NULL,
+  finished_at  timestamptz
+);
+CREATE UNIQUE INDEX one_running_rotation ON keys.rotations (practice_id, purpose) WHERE status = 'running';
 
 -- ─── audit ───────────────────────────────────────────────────────────────────────────────
 CREATE TABLE audit.events (
@@ -192,6 +220,11 @@ GRANT SELECT ON admin.patients, admin.care_relationships, admin.appointments TO 
 
 GRANT USAGE ON SCHEMA clinical TO medvault_clinical;
 GRANT SELECT, INSERT ON clinical.notes TO medvault_clinical;
+-- Rotation rewraps a note's data key in place: only that column, never the rest of the note.
+GRANT UPDATE (body_sealed) ON clinical.notes TO medvault_clinical;
+
+GRANT USAGE ON SCHEMA keys TO medvault_platform;
+GRANT SELECT, INSERT, UPDATE ON keys.rotations TO medvault_platform;
 
 GRANT USAGE ON SCHEMA audit TO medvault_audit_writer, medvault_security_reader;
 GRANT INSERT ON audit.events TO medvault_audit_writer;
@@ -230,6 +263,11 @@ CREATE POLICY tenant ON admin.appointments TO medvault_admin, medvault_clinical
 ALTER TABLE clinical.notes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE clinical.notes FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant ON clinical.notes TO medvault_clinical
+  USING (practice_id = meta.current_practice()) WITH CHECK (practice_id = meta.current_practice());
+
+ALTER TABLE keys.rotations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE keys.rotations FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON keys.rotations TO medvault_platform
   USING (practice_id = meta.current_practice()) WITH CHECK (practice_id = meta.current_practice());
 
 ALTER TABLE audit.events ENABLE ROW LEVEL SECURITY;

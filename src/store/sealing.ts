@@ -1,0 +1,25 @@
+/**
+ * What the repositories need from the vault, described here so that storage does not depend on
+ * it: the administrative repository gets an identity sealer, the clinical one a note sealer.
+ * (The vault's AdminVault and ClinicalVault are these.)
+ */
+export type IndexedColumn = 'nir' | 'email' | 'phone';
+
+export interface IdentitySealer {
+  readonly practiceId: string;
+  createPatientKeys(patientIds: readonly string[]): Promise<void>;
+  seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer>;
+  open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string>;
+  blindIndex(column: IndexedColumn, value: string): Promise<Buffer | null>;
+}
+
+export interface NoteSealer {
+  readonly practiceId: string;
+  sealNote(patientId: string, noteId: string, text: string): Promise<Buffer>;
+  openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
+}
+
+/** The vault's code for a patient whose erasure key was destroyed. */
+export function isShreddedKeyError(e: unknown): boolean {
+  return (e as { code?: string } | null)?.code === 'VAULT_KEY_DESTROYED';
+}
