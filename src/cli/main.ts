@@ -1,6 +1,7 @@
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { demoSeeder } from './demo.js';
 import { intOption, parseOptions } from './options.js';
+import { keysRotate, keysStatus, patientShred } from './operator.js';
 import { packageVersion, runServer } from './run.js';
 
 const USAGE = `medvault — patient records that stolen credentials cannot drain
@@ -11,10 +12,18 @@ Usage:
       Seeds demo data when the database is empty, writes DIR/demo-credentials.json, and serves.
   medvault serve [--data DIR] [--port N] [--host ADDR]
       Serves. DATABASE_URL=postgres://… selects PostgreSQL instead of the embedded database in DIR.
+  medvault keys rotate [--data DIR] [--practice ID] [--purpose admin|clinical] [--batch-size N]
+      New key-encryption-key versions; rewraps every data key in batches (resumes if interrupted).
+  medvault keys status [--data DIR]
+      Key versions per practice and purpose, and rotation progress.
+  medvault patient shred --practice ID --patient ID --reason TEXT [--force] [--data DIR]
+      Destroys a patient's erasure key (crypto-shredding). Refused while the legal retention runs.
   medvault --version
 
 Defaults: --data ./data, --port 8080, --host 127.0.0.1.
-Environment: DATABASE_URL, MEDVAULT_MODE=production (refuses demo data), MEDVAULT_LOG_LEVEL.
+Environment: DATABASE_URL, MEDVAULT_MODE=production (refuses demo data and unprotected keys),
+  MEDVAULT_KEY_PROVIDER=local|pkcs11, MEDVAULT_KEY_PASSPHRASE, MEDVAULT_PKCS11_MODULE,
+  MEDVAULT_PKCS11_TOKEN, MEDVAULT_PKCS11_PIN, MEDVAULT_LOG_LEVEL.
 `;
 
 const SERVER_OPTIONS = {
@@ -69,7 +78,22 @@ function help(): number {
   return 0;
 }
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { demo, serve };
+function subcommands(name: string, table: Record<string, (args: string[], say: (l: string) => void) => Promise<number>>) {
+  return async (args: string[]): Promise<number> => {
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub === '--help' || sub === '-h') return help();
+    const run = table[sub];
+    if (run === undefined) throw new CliError(`unknown command "${name} ${sub.slice(0, 40)}" (see medvault --help)`, EXIT_USAGE);
+    return run(rest, say);
+  };
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  demo,
+  serve,
+  keys: subcommands('keys', { rotate: keysRotate, status: keysStatus }),
+  patient: subcommands('patient', { shred: patientShred }),
+};
 
 /** The `medvault` command. Returns the exit code; errors become one line on stderr. */
 export async function main(argv: string[]): Promise<number> {

@@ -4,7 +4,7 @@ import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { openVaultForCli } from './keys.js';
-import type { Vault } from '../vault/index.js';
+import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 
 export interface RunOptions {
@@ -114,6 +114,11 @@ export async function runServer(opts: RunOptions): Promise<number> {
     new PlatformRepository(tx).practiceCount(),
   );
   state.db = store.db;
+  // A key rotation left running by a crash finishes in the background while the server serves.
+  const db = store.db;
+  void resumeRotations(db, vault)
+    .then((n) => n > 0 && app.log.info({ resumed: n }, 'key rotations resumed and finished'))
+    .catch((e: unknown) => app.log.error({ err: e }, 'resuming key rotation failed'));
   opts.say(`medvault is serving ${practices} practice${practices === 1 ? '' : 's'} at ${baseUrl}`);
   await closed;
   return 0;

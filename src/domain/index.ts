@@ -8,3 +8,4 @@ export * from './patient.js';
 export * from './care.js';
 export * from './appointment.js';
 export * from './note.js';
+export * from './retention.js';

@@ -6,7 +6,8 @@ import { TYPE_PARSERS } from './driver.js';
 export async function openPglite(dataDir: string | null): Promise<Driver> {
   const db = await PGlite.create({
     ...(dataDir === null ? {} : { dataDir }),
-    parsers: TYPE_PARSERS,
+    // bytea as a Node Buffer, like node-postgres (PGlite's own parser gives a Uint8Array).
+    parsers: { ...TYPE_PARSERS, 17: (v: string) => Buffer.from(v.slice(2), 'hex') },
   });
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): ScriptSql => ({
     async exec(script: string): Promise<void> {

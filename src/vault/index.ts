@@ -8,3 +8,5 @@ export { FilePatientKeyStore, type PatientKeyStore } from './patient-keys.js';
 export { envelopeKekVersion, decodeEnvelope, encodeEnvelope, type SealContext, type SealPurpose } from './envelope.js';
 export { normaliseForIndex, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
 export { openVault, vaultConfigFromEnv, type VaultConfig } from './open.js';
+export { rotateKeys, resumeRotations, keyStatus, type RotationProgress, type RotationOptions, type KeyStatusLine } from './rotation.js';
+export { shredPatient, ShredRefused, type ShredRequest, type ShredResult } from './shred.js';

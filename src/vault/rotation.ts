@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { PlatformRepository, type Database, type DbRole, type Tx } from '../store/index.js';
+import { envelopeKekVersion, type SealPurpose } from './envelope.js';
+import type { Vault } from './vault.js';
+
+/**
+ * Key rotation: a new KEK version becomes active (new values are wrapped under it at once),
+ * then every stored data key of the purpose is unwrapped and wrapped again under it, in small
+ * transactions, without decrypting any record body. Progress (a keyset cursor per table) is
+ * committed with each batch, so a rotation killed at any point resumes where it stopped.
+ */
+interface SealedTable {
+  readonly table: string;
+  readonly role: DbRole;
+  readonly columns: readonly string[];
+}
+
+const SEALED: Record<SealPurpose, readonly SealedTable[]> = {
+  admin: [
+    { table: 'admin.patients', role: 'admin', columns: ['nir_sealed', 'email_sealed', 'phone_sealed', 'mobile_sealed', 'address_sealed'] },
+    { table: 'admin.users', role: 'admin', columns: ['totp_sealed'] },
+  ],
+  clinical: [{ table: 'clinical.notes', role: 'clinical', columns: ['body_sealed'] }],
+};
+
+/** The KEK version of a sealed column, read in SQL from the envelope header (bytes 5–8). */
+const versionOf = (col: string) =>
+  `((get_byte(${col}, 5)::bigint << 24) | (get_byte(${col}, 6) << 16) | (get_byte(${col}, 7) << 8) | get_byte(${col}, 8))`;
+
+interface Job {
+  id: string;
+  practiceId: string;
+  purpose: SealPurpose;
+  toVersion: number;
+  cursor: Record<string, string>;
+  rewrapped: number;
+  resumed: boolean;
+}
+
+export interface RotationProgress {
+  readonly practiceId: string;
+  readonly purpose: SealPurpose;
+  readonly toVersion: number;
+  readonly rewrapped: number;
+  readonly resumed: boolean;
+}
+
+export interface RotationOptions {
+  readonly practiceIds?: readonly string[];
+  readonly purposes?: readonly SealPurpose[];
+  readonly batchSize?: number;
+  /** Time for running servers to notice the new version before the final sweep; default 1.5 s. */
+  readonly settleMs?: number;
+  readonly onProgress?: (p: RotationProgress) => void;
+  readonly now?: () => Date;
+}
+
+async function jobFor(db: Database, vault: Vault, practiceId: string, purpose: SealPurpose, now: Date): Promise<Job> {
+  return db.transaction({ role: 'platform', practiceId }, async (tx) => {
+    const r = await tx.query<{ id: string; to_version: number; cursor: Record<string, string>; rewrapped: number }>(
+      "SELECT id, to_version, cursor, rewrapped FROM keys.rotations WHERE practice_id = $1 AND purpose = $2 AND status = 'running'",
+      [practiceId, purpose],
+    );
+    const open = r.rows[0];
+    if (open) return { id: open.id, practiceId, purpose, toVersion: open.to_version, cursor: open.cursor, rewrapped: open.rewrapped, resumed: true };
+    const from = await vault.provider.activeVersion(practiceId, purpose);
+    const to = await vault.provider.createVersion(practiceId, purpose);
+    const id = randomUUID();
+    await tx.query(
+      `INSERT INTO keys.rotations (id, practice_id, purpose, from_version, to_version, status, started_at) VALUES ($1, $2, $3, $4, $5, 'running', $6)`,
+      [id, practiceId, purpose, from, to, now.toISOString()],
+    );
+    return { id, practiceId, purpose, toVersion: to, cursor: {}, rewrapped: 0, resumed: false };
+  });
+}
+
+async function saveProgress(tx: Tx, job: Job, done: boolean, now: Date): Promise<void> {
+  await tx.enter({ role: 'platform', practiceId: job.practiceId });
+  await tx.query(
+    `UPDATE keys.rotations SET cursor = $2, rewrapped = $3, status = $4, finished_at = $5 WHERE id = $1`,
+    [job.id, JSON.stringify(job.cursor), job.rewrapped, done ? 'done' : 'running', done ? now.toISOString() : null],
+  );
+}
+
+/** Rewraps the given rows' columns that are not yet under the target version; returns how many. */
+async function rewrapRows(tx: Tx, vault: Vault, job: Job, t: SealedTable, rows: Record<string, unknown>[]): Promise<number> {
+  const admin = vault.keyAdministration();
+  let n = 0;
+  for (const row of rows) {
+    const sets: string[] = [];
+    const params: unknown[] = [job.practiceId, row.id];
+    for (const col of t.columns) {
+      const sealed = row[col] as Buffer | null;
+      if (sealed === null || envelopeKekVersion(sealed) === job.toVersion) continue;
+      params.push(await admin.rewrap(job.practiceId, job.purpose, sealed));
+      sets.push(`${col} = $${params.length}`);
+      n++;
+    }
+    if (sets.length > 0) await tx.query(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE practice_id = $1 AND id = $2`, params);
+  }
+  return n;
+}
+
+async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOptions): Promise<void> {
+  const batch = opts.batchSize ?? 500;
+  const now = () => opts.now?.() ?? new Date();
+  const report = () =>
+    opts.onProgress?.({ practiceId: job.practiceId, purpose: job.purpose, toVersion: job.toVersion, rewrapped: job.rewrapped, resumed: job.resumed });
+  // Main pass: keyset order by id, the cursor committed with each batch.
+  for (const t of SEALED[job.purpose]) {
+    for (;;) {
+      const after = job.cursor[t.table] ?? '00000000-0000-0000-0000-000000000000';
+      if (after === 'done') break;
+      const more = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
+        const r = await tx.query<Record<string, unknown>>(
+          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+          [job.practiceId, after, batch],
+        );
+        job.rewrapped += await rewrapRows(tx, vault, job, t, r.rows);
+        job.cursor[t.table] = r.rows.length < batch ? 'done' : String(r.rows[r.rows.length - 1]?.id);
+        await saveProgress(tx, job, false, now());
+        return r.rows.length === batch;
+      });
+      report();
+      if (!more) break;
+    }
+  }
+  // Values written under the old version while the pass ran (servers refresh the active
+  // version within a second): sweep until none is left, then the job is done.
+  await new Promise((r) => setTimeout(r, opts.settleMs ?? 1500));
+  for (const t of SEALED[job.purpose]) {
+    for (;;) {
+      const stale = t.columns.map((c) => `(${c} IS NOT NULL AND ${versionOf(c)} <> $2)`).join(' OR ');
+      const found = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
+        const r = await tx.query<Record<string, unknown>>(
+          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND (${stale}) LIMIT $3`,
+          [job.practiceId, job.toVersion, batch],
+        );
+        job.rewrapped += await rewrapRows(tx, vault, job, t, r.rows);
+        await saveProgress(tx, job, false, now());
+        return r.rows.length;
+      });
+      if (found === 0) break;
+    }
+  }
+  await db.transaction({ role: 'platform', practiceId: job.practiceId }, (tx) => saveProgress(tx, job, true, now()));
+  report();
+}
+
+/** Rotates (or resumes rotating) the KEKs of the given practices and purposes. */
+export async function rotateKeys(db: Database, vault: Vault, opts: RotationOptions = {}): Promise<RotationProgress[]> {
+  const practiceIds =
+    opts.practiceIds ??
+    (await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices())).map((p) => p.id);
+  const out: RotationProgress[] = [];
+  for (const practiceId of practiceIds) {
+    for (const purpose of opts.purposes ?? (['admin', 'clinical'] as const)) {
+      const job = await jobFor(db, vault, practiceId, purpose, opts.now?.() ?? new Date());
+      await rotateOne(db, vault, job, opts);
+      out.push({ practiceId, purpose, toVersion: job.toVersion, rewrapped: job.rewrapped, resumed: job.resumed });
+    }
+  }
+  return out;
+}
+
+/** Resumes every rotation left running (a crash, a kill): what a starting server does in the background. */
+export async function resumeRotations(db: Database, vault: Vault, opts: Omit<RotationOptions, 'practiceIds' | 'purposes'> = {}): Promise<number> {
+  const practices = await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices());
+  let resumed = 0;
+  for (const p of practices) {
+    const running = await db.transaction({ role: 'platform', practiceId: p.id }, (tx) =>
+      tx.query<{ purpose: SealPurpose }>("SELECT purpose FROM keys.rotations WHERE practice_id = $1 AND status = 'running'", [p.id]),
+    );
+    for (const r of running.rows) {
+      await rotateKeys(db, vault, { ...opts, practiceIds: [p.id], purposes: [r.purpose] });
+      resumed++;
+    }
+  }
+  return resumed;
+}
+
+export interface KeyStatusLine {
+  readonly practiceId: string;
+  readonly practice: string;
+  readonly purpose: SealPurpose;
+  readonly activeVersion: number;
+  /** Sealed values whose data key is still under an older version. */
+  readonly behind: number;
+  readonly total: number;
+  readonly rotation: { status: 'running' | 'done'; toVersion: number; rewrapped: number; startedAt: Date; finishedAt: Date | null } | null;
+}
+
+/** Versions and progress per practice and purpose: `medvault keys status`. */
+export async function keyStatus(db: Database, vault: Vault): Promise<KeyStatusLine[]> {
+  const practices = await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices());
+  const keks = await vault.provider.list();
+  const out: KeyStatusLine[] = [];
+  for (const p of practices) {
+    for (const purpose of ['admin', 'clinical'] as const) {
+      const active = keks.find((k) => k.practiceId === p.id && k.purpose === purpose && k.state === 'active')?.version ?? 0;
+      let behind = 0;
+      let total = 0;
+      for (const t of SEALED[purpose]) {
+        const r = await db.transaction({ role: t.role, practiceId: p.id }, (tx) =>
+          tx.query<{ behind: number; total: number }>(
+            `SELECT ${t.columns.map((c) => `count(*) FILTER (WHERE ${c} IS NOT NULL AND ${versionOf(c)} <> $2)`).join(' + ')} AS behind,
+                    ${t.columns.map((c) => `count(${c})`).join(' + ')} AS total
+               FROM ${t.table} WHERE practice_id = $1`,
+            [p.id, active],
+          ),
+        );
+        behind += Number(r.rows[0]?.behind ?? 0);
+        total += Number(r.rows[0]?.total ?? 0);
+      }
+      const job = await db.transaction({ role: 'platform', practiceId: p.id }, (tx) =>
+        tx.query<{ status: 'running' | 'done'; to_version: number; rewrapped: number; started_at: Date; finished_at: Date | null }>(
+          'SELECT status, to_version, rewrapped, started_at, finished_at FROM keys.rotations WHERE practice_id = $1 AND purpose = $2 ORDER BY started_at DESC LIMIT 1',
+          [p.id, purpose],
+        ),
+      );
+      const j = job.rows[0];
+      out.push({
+        practiceId: p.id,
+        practice: p.name,
+        purpose,
+        activeVersion: active,
+        behind,
+        total,
+        rotation: j ? { status: j.status, toVersion: j.to_version, rewrapped: Number(j.rewrapped), startedAt: j.started_at, finishedAt: j.finished_at } : null,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { retentionEnds } from '../domain/index.js';
+import { AdminRepository, appendAuditEvents, type Database } from '../store/index.js';
+import type { Vault } from './vault.js';
+
+/**
+ * Crypto-shredding a patient (GDPR art. 17): the patient's erasure key is destroyed, so every
+ * sealed value of theirs — NIR, contacts, address, every note — is unreadable in the live
+ * database and in every backup; their blind indexes are cleared. It yields to the legal
+ * retention period (art. 17(3)(b), CSP R1112-7) unless forced, and it is audited.
+ */
+export class ShredRefused extends Error {
+  override readonly name = 'ShredRefused';
+  constructor(
+    readonly reason: 'unknown-patient' | 'already-shredded' | 'retention' | 'no-reason',
+    readonly retentionEnds: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ShredRequest {
+  readonly practiceId: string;
+  readonly patientId: string;
+  /** Why: recorded in the audit event. Required. */
+  readonly reason: string;
+  readonly force: boolean;
+  /** Who asked (the operator's account name), recorded in the audit event. */
+  readonly actor: string;
+  readonly now: Date;
+}
+
+export interface ShredResult {
+  readonly retentionEnds: string;
+  readonly forced: boolean;
+}
+
+export async function shredPatient(db: Database, vault: Vault, req: ShredRequest): Promise<ShredResult> {
+  if (req.reason.trim().length < 3) throw new ShredRefused('no-reason', null, 'a reason is required');
+  return db.transaction({ role: 'admin', practiceId: req.practiceId }, async (tx) => {
+    const admin = new AdminRepository(tx, vault.admin(req.practiceId));
+    const r = await tx.query<{ birth_date: string; deceased_date: string | null; created_on: string; shredded_at: Date | null }>(
+      `SELECT birth_date, deceased_date, created_at::date AS created_on, shredded_at FROM admin.patients WHERE practice_id = $1 AND id = $2 FOR UPDATE`,
+      [req.practiceId, req.patientId],
+    );
+    const p = r.rows[0];
+    if (!p) throw new ShredRefused('unknown-patient', null, 'no such patient in this practice');
+    if (p.shredded_at !== null) throw new ShredRefused('already-shredded', null, 'this patient was already shredded');
+    const ends = retentionEnds({ birthDate: p.birth_date, lastVisit: await admin.lastVisit(req.patientId), createdOn: p.created_on, deceasedDate: p.deceased_date });
+    const running = req.now.toISOString().slice(0, 10) < ends;
+    if (running && !req.force) {
+      throw new ShredRefused('retention', ends, `the record must be kept until ${ends} (R1112-7); use --force to override`);
+    }
+    await admin.markShredded(req.patientId, req.now);
+    await appendAuditEvents(tx, [
+      {
+        id: randomUUID(), at: req.now, practiceId: req.practiceId, userId: null, role: 'operator', sessionId: null, sourceIp: null,
+        action: 'patient.shred', resourceType: 'Patient', resourceId: req.patientId, patientId: req.patientId, segment: 'keys',
+        labels: [], purpose: 'system', outcome: 'success', reason: req.reason,
+        detail: { actor: req.actor, forced: running, retentionEnds: ends },
+      },
+    ]);
+    // Last, still inside the transaction: if destroying the key fails, nothing is recorded as shredded.
+    await vault.keyAdministration().destroyPatientKey(req.practiceId, req.patientId);
+    return { retentionEnds: ends, forced: running };
+  });
+}

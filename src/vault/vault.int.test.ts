@@ -1,0 +1,193 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, createPostgresDatabase } from '../../test/helpers/backends.js';
+import { makeVault, NOW, seedTwoPractices } from '../../test/helpers/fixtures.js';
+import { keyringWithoutRetired, openEverything } from '../../test/helpers/records.js';
+import { composeNir, type ClinicalNote, type Patient } from '../domain/index.js';
+import { AdminRepository, ClinicalRepository, openStore, type Database, type Driver } from '../store/index.js';
+import { FilePatientKeyStore } from './patient-keys.js';
+import { LocalKeyProvider } from './local.js';
+import { keyStatus, rotateKeys } from './rotation.js';
+import { shredPatient } from './shred.js';
+import { Vault } from './vault.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'medvault-vault-int-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const MARKERS = ['ZORGLUB-MARQUEUR-7731', 'QUIXOTIC-SENTINEL-4402', 'Sérologie VIH positive ALPHA-XK-99'];
+const NIRS = [
+  composeNir({ sexDigit: 2, year: 85, month: 2, birthplace: '2A004', serial: 321 }),
+  composeNir({ sexDigit: 1, year: 61, month: 11, birthplace: '75114', serial: 17 }),
+];
+
+/** Adds two patients with known NIRs and notes carrying the markers, in a practice. */
+async function addMarked(db: Database, vault: Vault, practiceId: string, authorId: string): Promise<string[]> {
+  const patients: Patient[] = NIRS.map((nir, i) => ({
+    id: randomUUID(), practiceId, birthFamilyName: `Témoin${i}`, usedFamilyName: null, givenNames: ['Alice'], usedGivenName: null,
+    sex: nir.startsWith('2') ? 'female' : 'male', birthDate: nir.startsWith('2') ? '1985-02-03' : '1961-11-20',
+    birthplaceInsee: nir.slice(5, 10), nir, identityStatus: 'QUAL', phone: '01 45 67 89 10', mobile: '06 11 22 33 44',
+    email: `temoin${i}@exemple.fr`, address: { line: '12 rue des Marqueurs', postalCode: '75014', city: 'Paris', country: 'FR' },
+    vip: false, deceasedDate: null,
+  }));
+  await db.transaction({ role: 'admin', practiceId }, (tx) => new AdminRepository(tx, vault.admin(practiceId)).insertPatients(patients));
+  const notes: ClinicalNote[] = MARKERS.map((text, i) => ({
+    id: randomUUID(), practiceId, patientId: patients[i % 2]!.id, authorId, writtenAt: NOW, text, labels: i === 2 ? ['HIV'] : [],
+  }));
+  await db.transaction({ role: 'clinical', practiceId }, (tx) => new ClinicalRepository(tx, vault.clinical(practiceId)).insertNotes(notes));
+  return patients.map((p) => p.id);
+}
+
+/** The forms a secret could take in a file: itself, and its base64 at the three alignments. */
+function needles(secret: string): Buffer[] {
+  const out = [Buffer.from(secret)];
+  for (let shift = 0; shift < 3; shift++) {
+    const b64 = Buffer.from('..'.slice(0, shift) + secret).toString('base64');
+    out.push(Buffer.from(b64.slice(Math.ceil((shift * 4) / 3) + 1, -4)));
+  }
+  return out;
+}
+
+function scan(blob: Buffer, secrets: string[]): string[] {
+  const found: string[] = [];
+  for (const s of secrets) for (const n of needles(s)) if (n.length >= 8 && blob.includes(n)) found.push(`${s} as ${n.toString()}`);
+  return found;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+}
+
+const firstPractitioner = async (driver: Driver, practiceId: string) =>
+  (await driver.transaction((sql) => sql.query<{ id: string }>("SELECT id FROM admin.users WHERE practice_id = $1 AND role = 'practitioner' LIMIT 1", [practiceId]))).rows[0]!.id;
+
+describe('a copy of the database is ciphertext', () => {
+  it('the embedded database folder holds no marker, NIR or contact, nor their base64', async () => {
+    const dir = join(tmp, 'pgdata');
+    const keys = makeVault();
+    const { db, driver } = await openStore({ kind: 'pglite', dir });
+    const seeded = await seedTwoPractices(db, keys.vault, 30);
+    const practiceId = seeded.practices[0]!.id;
+    await addMarked(db, keys.vault, practiceId, await firstPractitioner(driver, practiceId));
+    // Sanity: the application does read them back.
+    const back = await openEverything(db, driver, keys.vault);
+    expect(back.notes).toBeGreaterThan(3);
+    await db.close();
+    const secrets = [...MARKERS, ...NIRS, 'temoin0@exemple.fr', '06 11 22 33 44', 'rue des Marqueurs'];
+    const files = filesUnder(dir);
+    expect(files.length).toBeGreaterThan(10);
+    const leaks = files.flatMap((f) => scan(readFileSync(f), secrets).map((l) => `${f}: ${l}`));
+    expect(leaks).toEqual([]);
+    // The test would see them if they were there: the names, which stay in clear, are found.
+    expect(files.some((f) => readFileSync(f).includes(Buffer.from('Témoin0')))).toBe(true);
+    await keys.cleanup();
+  });
+
+  it.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('a pg_dump of the PostgreSQL database holds none either', async () => {
+    const database = await createPostgresDatabase();
+    const keys = makeVault();
+    try {
+      const { db, driver } = await openStore({ kind: 'postgres', url: database.url });
+      const seeded = await seedTwoPractices(db, keys.vault, 30);
+      const practiceId = seeded.practices[1]!.id;
+      await addMarked(db, keys.vault, practiceId, await firstPractitioner(driver, practiceId));
+      await db.close();
+      const dump = execFileSync('pg_dump', ['--dbname', database.url], { maxBuffer: 512 * 1024 * 1024 });
+      expect(dump.length).toBeGreaterThan(10_000);
+      expect(scan(dump, [...MARKERS, ...NIRS, 'temoin1@exemple.fr', '06 11 22 33 44', 'rue des Marqueurs'])).toEqual([]);
+      expect(dump.includes(Buffer.from('Témoin1'))).toBe(true);
+    } finally {
+      await keys.cleanup();
+      await database.drop();
+    }
+  });
+});
+
+describe.each(BACKENDS)('keys on $name', (backend) => {
+  let db: Database;
+  let driver: Driver;
+  let keys: ReturnType<typeof makeVault>;
+  let cleanup: () => Promise<void>;
+  let A: string;
+
+  beforeAll(async () => {
+    const opened = await backend.open();
+    keys = makeVault();
+    ({ db, driver } = opened);
+    cleanup = async () => {
+      await opened.cleanup();
+      await keys.cleanup();
+    };
+    const seeded = await seedTwoPractices(db, keys.vault, 40);
+    A = seeded.practices[0]!.id;
+  });
+  afterAll(async () => cleanup?.());
+
+  it('shreds a patient: refused during retention unless forced, then unreadable by every path, audited, others untouched', async () => {
+    const [target, neighbour] = await addMarked(db, keys.vault, A, await firstPractitioner(driver, A));
+    const before = await openEverything(db, driver, keys.vault);
+    const shred = (force: boolean) => shredPatient(db, keys.vault, { practiceId: A, patientId: target!, reason: 'demande du patient, art. 17', force, actor: 'test', now: NOW });
+    await expect(shred(false)).rejects.toMatchObject({ name: 'ShredRefused', reason: 'retention' });
+    expect((await shred(true)).forced).toBe(true);
+    await expect(shred(true)).rejects.toMatchObject({ reason: 'already-shredded' });
+
+    await db.transaction({ role: 'admin', practiceId: A }, async (tx) => {
+      const repo = new AdminRepository(tx, keys.vault.admin(A));
+      const p = await repo.patient(target!);
+      expect(p).toMatchObject({ shredded: true, nir: null, email: null, phone: null, mobile: null, address: null });
+      expect(await repo.searchPatients({ nir: NIRS[0]!, limit: 10 })).toEqual([]);
+      expect(await repo.searchPatients({ email: 'temoin0@exemple.fr', limit: 10 })).toEqual([]);
+      expect((await repo.searchPatients({ nir: NIRS[1]!, limit: 10 })).map((x) => x.id)).toEqual([neighbour]);
+    });
+    await expect(
+      db.transaction({ role: 'clinical', practiceId: A }, (tx) => new ClinicalRepository(tx, keys.vault.clinical(A)).notesOf(target!)),
+    ).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
+    // The sealed bytes themselves no longer open, even read as the owner and given to a fresh vault.
+    const sealed = await driver.transaction((sql) => sql.query<{ nir_sealed: Buffer }>('SELECT nir_sealed FROM admin.patients WHERE id = $1', [target]));
+    const fresh = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }), new FilePatientKeyStore(join(keys.dir, 'patients')));
+    await expect(fresh.admin(A).open(target!, target!, 'patient.nir', sealed.rows[0]!.nir_sealed)).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
+
+    const after = await openEverything(db, driver, keys.vault);
+    expect(after.patients).toBe(before.patients - 1);
+    const audit = await driver.transaction((sql) =>
+      sql.query<{ reason: string; detail: { actor: string; forced: boolean } }>("SELECT reason, detail FROM audit.events WHERE action = 'patient.shred' AND patient_id = $1", [target]),
+    );
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0]).toMatchObject({ reason: 'demande du patient, art. 17', detail: { actor: 'test', forced: true } });
+  });
+
+  it('rotates every data key to a new version without touching bodies; nothing then needs the old version', async () => {
+    const bodies = async () =>
+      (await driver.transaction((sql) => sql.query<{ b: Buffer }>('SELECT body_sealed b FROM clinical.notes ORDER BY id'))).rows.map((r) => r.b);
+    const notesBefore = await bodies();
+    const progress: number[] = [];
+    const done = await rotateKeys(db, keys.vault, { batchSize: 7, settleMs: 10, onProgress: (p) => progress.push(p.rewrapped) });
+    expect(done.map((d) => `${d.purpose}:${d.toVersion}`).sort()).toEqual(['admin:2', 'admin:2', 'clinical:2', 'clinical:2']);
+    expect(progress.length).toBeGreaterThan(10);
+    const status = await keyStatus(db, keys.vault);
+    for (const s of status) {
+      expect(s.behind, `${s.practiceId} ${s.purpose}`).toBe(0);
+      expect(s.total).toBeGreaterThan(0);
+      expect(s.rotation?.status).toBe('done');
+    }
+    // Bodies are untouched: ciphertext, IV and tag identical; only the wrapped key changed.
+    const notesAfter = await bodies();
+    for (let i = 0; i < notesBefore.length; i++) {
+      expect(notesAfter[i]!.subarray(-60).equals(notesBefore[i]!.subarray(-60))).toBe(true);
+      expect(notesAfter[i]!.equals(notesBefore[i]!)).toBe(false);
+    }
+    // With the retired versions gone from the keyring, everything still opens.
+    const dir = join(tmp, `rotated-${backend.name}`);
+    cpSync(keys.dir, dir, { recursive: true });
+    expect(keyringWithoutRetired(join(keys.dir, 'keyring.json'), join(dir, 'keyring.json'))).toBe(4);
+    const onlyNew = new Vault(LocalKeyProvider.open({ path: join(dir, 'keyring.json'), passphrase: null }), new FilePatientKeyStore(join(dir, 'patients')));
+    const opened = await openEverything(db, driver, onlyNew);
+    expect(opened.notes).toBeGreaterThan(50);
+    expect(opened.secrets).toBeGreaterThan(opened.patients);
+  });
+});
