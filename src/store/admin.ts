@@ -43,7 +43,7 @@ interface PatientRow {
 export type StoredPatient = Patient & { readonly shredded: boolean };
 
 /** The sealed fields of a patient: each with its own data key, bound to the patient's erasure key. */
-const SEALED_FIELDS = ['nir', 'email', 'phone', 'mobile', 'address'] as const;
+type SealedField = 'nir' | 'email' | 'phone' | 'mobile' | 'address';
 
 async function sealPatient(v: IdentitySealer, p: Patient): Promise<Record<string, unknown>> {
   const seal = async (field: string, value: string | null) => (value === null ? null : hex(await v.seal(p.id, p.id, `patient.${field}`, value)));
@@ -63,7 +63,7 @@ async function sealPatient(v: IdentitySealer, p: Patient): Promise<Record<string
 
 async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPatient> {
   const shredded = r.shredded_at !== null;
-  const open = async (field: (typeof SEALED_FIELDS)[number], sealed: Buffer | null) => {
+  const open = async (field: SealedField, sealed: Buffer | null) => {
     if (sealed === null || shredded) return null;
     return v.open(r.id, r.id, `patient.${field}`, sealed);
   };
