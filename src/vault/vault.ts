@@ -7,9 +7,11 @@ import type { PatientKeyStore } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
 
 export interface VaultOptions {
-  /** Unwrapped data and patient keys kept in memory; default 10,000 each, 5 minutes. */
+  /** Unwrapped data keys kept in memory; default 10,000, for at most 5 minutes. 0 disables. */
   readonly cacheEntries?: number;
   readonly cacheMaxAgeMs?: number;
+  /** Unwrapped patient erasure keys kept in memory; default as cacheEntries. */
+  readonly patientKeyCacheEntries?: number;
 }
 
 /**
@@ -28,7 +30,7 @@ export class Vault {
     opts: VaultOptions = {},
   ) {
     this.dataKeys = new KeyCache(opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
-    this.patientKeyCache = new KeyCache(opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
+    this.patientKeyCache = new KeyCache(opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
   }
 
   admin(practiceId: string): AdminVault {
