@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql as m001 } from './001_segments.js';
+import { sql as m002 } from './002_access.js';
 
 export interface Migration {
   readonly version: number;
@@ -13,4 +14,4 @@ function migration(version: number, name: string, sql: string): Migration {
 }
 
 /** Every migration, in order. An applied migration is never edited: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [migration(1, 'segments', m001)];
+export const MIGRATIONS: readonly Migration[] = [migration(1, 'segments', m001), migration(2, 'access', m002)];

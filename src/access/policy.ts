@@ -1,0 +1,135 @@
+import type { DbRole } from '../store/index.js';
+import type { Principal } from './principal.js';
+import { scopesAllow, type ScopeAccess } from './scopes.js';
+
+/**
+ * The one place where access is decided. Pure: no I/O, no clock (the context carries "now"
+ * and the facts the store looked up). Deny by default: a case no rule allows is refused.
+ */
+export type Action = 'read' | 'search' | 'create' | 'update' | 'break-glass' | 'manage-accounts' | 'lock-accounts';
+
+export type ResourceType =
+  | 'Patient'
+  | 'Appointment'
+  | 'DocumentReference'
+  | 'Practitioner'
+  | 'Organization'
+  | 'AuditEvent'
+  | 'Account'
+  | 'Alert'
+  | 'Incident';
+
+export interface Resource {
+  readonly type: ResourceType;
+  /** The practice the resource belongs to; null for platform-wide resources (alerts, incidents). */
+  readonly practiceId: string | null;
+  /** The patient it concerns, when it concerns one. */
+  readonly patientId?: string | null;
+}
+
+export interface DecisionContext {
+  /** The practitioner has a care relationship with the patient now (treating, or appointment window). */
+  readonly careRelationship: boolean;
+  /** An unexpired break-the-glass grant covers this practitioner and patient. */
+  readonly breakGlass: boolean;
+  /** The second factor was proved recently enough for a sensitive step (see STEP_UP_MAX_AGE_S). */
+  readonly freshAuthentication: boolean;
+}
+
+export type Purpose = 'care' | 'break-the-glass' | 'admin' | 'patient' | 'security';
+export type Segment = 'admin' | 'clinical' | 'audit' | 'security';
+
+export type Decision =
+  | { readonly allow: true; readonly reason: string; readonly segment: Segment; readonly dbRole: DbRole; readonly purpose: Purpose }
+  | { readonly allow: false; readonly reason: DenyReason; readonly stepUp?: boolean };
+
+export type DenyReason =
+  | 'other-practice'
+  | 'not-own-record'
+  | 'role'
+  | 'segment'
+  | 'no-care-relationship'
+  | 'scope'
+  | 'step-up-required'
+  | 'not-a-practitioner';
+
+/** RFC 9470 max_age for sensitive steps (break-the-glass): the second factor within 5 minutes. */
+export const STEP_UP_MAX_AGE_S = 300;
+
+const ADMIN_TYPES: ReadonlySet<ResourceType> = new Set(['Patient', 'Appointment', 'Practitioner', 'Organization']);
+const ACCESS: Record<Action, ScopeAccess> = {
+  read: 'read', search: 'read', create: 'write', update: 'write', 'break-glass': 'read', 'manage-accounts': 'write', 'lock-accounts': 'write',
+};
+
+const deny = (reason: DenyReason, stepUp = false): Decision => (stepUp ? { allow: false, reason, stepUp } : { allow: false, reason });
+
+function allow(reason: string, segment: Segment, dbRole: DbRole, purpose: Purpose): Decision {
+  return { allow: true, reason, segment, dbRole, purpose };
+}
+
+/** Scopes narrow: a FHIR resource needs a matching scope (accounts and security views use the role alone). */
+function scoped(p: Principal, r: Resource, action: Action, d: Decision): Decision {
+  if (!d.allow) return d;
+  if (r.type === 'Account' || r.type === 'Alert' || r.type === 'Incident') return d;
+  const ctx = p.role === 'patient' ? 'patient' : 'user';
+  return scopesAllow(p.scopes, ctx, r.type, ACCESS[action]) ? d : deny('scope');
+}
+
+export function decide(p: Principal, action: Action, r: Resource, ctx: DecisionContext): Decision {
+  return scoped(p, r, action, decideByRole(p, action, r, ctx));
+}
+
+function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionContext): Decision {
+  // Platform security officers: the audit log, alerts, incidents and account locks, everywhere;
+  // never the records themselves.
+  if (p.role === 'security-officer') {
+    if (r.type === 'AuditEvent' && (action === 'read' || action === 'search')) return allow('security officer reads the audit log', 'audit', 'securityReader', 'security');
+    if ((r.type === 'Alert' || r.type === 'Incident') && action !== 'manage-accounts') return allow('security officer handles alerts and incidents', 'security', 'securityReader', 'security');
+    if (r.type === 'Account' && action === 'lock-accounts') return allow('security officer contains accounts', 'security', 'platform', 'security');
+    return deny(r.type === 'DocumentReference' || ADMIN_TYPES.has(r.type) ? 'segment' : 'role');
+  }
+
+  // Everyone else acts inside their own practice only.
+  if (p.practiceId === null || r.practiceId !== p.practiceId) return deny('other-practice');
+
+  if (p.role === 'patient') {
+    if (r.patientId !== p.patientId || p.patientId === null) return deny('not-own-record');
+    if (action !== 'read' && action !== 'search') return deny('role');
+    if (r.type === 'Patient' || r.type === 'Appointment') return allow('a patient reads their own record', 'admin', 'admin', 'patient');
+    if (r.type === 'DocumentReference') return allow('a patient reads their own record (CSP L1111-7)', 'clinical', 'clinical', 'patient');
+    if (r.type === 'AuditEvent') return allow('a patient sees who opened their record (CSP L1111-19)', 'audit', 'securityReader', 'patient');
+    return deny('role');
+  }
+
+  if (p.role === 'practice-admin') {
+    if (r.type === 'Account' && action === 'manage-accounts') return allow('practice admin manages the practice accounts', 'admin', 'admin', 'admin');
+    if (r.type === 'Organization' && (action === 'read' || action === 'search')) return allow('practice admin reads the practice', 'admin', 'admin', 'admin');
+    return deny(r.type === 'DocumentReference' ? 'segment' : 'role');
+  }
+
+  if (p.role === 'assistant' || p.role === 'practitioner') {
+    if (action === 'break-glass') {
+      if (r.type !== 'Patient') return deny('role');
+      if (p.role !== 'practitioner') return deny('not-a-practitioner');
+      if (!ctx.freshAuthentication) return deny('step-up-required', true);
+      return allow('break-the-glass with a stated reason', 'clinical', 'clinical', 'break-the-glass');
+    }
+    if (ADMIN_TYPES.has(r.type)) {
+      if (action === 'read' || action === 'search') return allow('administrative data of the practice', 'admin', 'admin', 'admin');
+      if ((action === 'create' || action === 'update') && (r.type === 'Patient' || r.type === 'Appointment')) {
+        return allow('registration and scheduling', 'admin', 'admin', 'admin');
+      }
+      return deny('role');
+    }
+    if (r.type === 'DocumentReference') {
+      if (p.role === 'assistant') return deny('segment');
+      if (action !== 'read' && action !== 'search' && action !== 'create') return deny('role');
+      if (ctx.careRelationship) return allow('care relationship', 'clinical', 'clinical', 'care');
+      if (ctx.breakGlass) return allow('break-the-glass grant', 'clinical', 'clinical', 'break-the-glass');
+      return deny('no-care-relationship');
+    }
+    return deny('role');
+  }
+
+  return deny('role');
+}

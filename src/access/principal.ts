@@ -1,0 +1,19 @@
+import type { Role } from '../domain/index.js';
+
+/** Who is asking: built from a verified access token and its live server-side session. */
+export interface Principal {
+  readonly userId: string;
+  readonly role: Role;
+  /** null for the platform's security officers. */
+  readonly practiceId: string | null;
+  /** For a patient account: the patient it is. */
+  readonly patientId: string | null;
+  readonly sessionId: string;
+  /** SMART-style scopes granted to the token; they narrow what the role allows. */
+  readonly scopes: readonly string[];
+  /** When the user last proved a second factor (or strong OIDC login). */
+  readonly authTime: Date;
+  /** Authentication methods (RFC 8176): pwd, otp, mfa, or the OIDC provider's. */
+  readonly amr: readonly string[];
+  readonly acr: string;
+}
