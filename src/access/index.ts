@@ -1,1 +1,12 @@
 export { ARGON2_PARAMS, hashPassword, verifyPassword } from './password.js';
+export { AuthService, type LoginResult, type TokenResponse, type RequestMeta, type AuthOptions } from './auth.js';
+export { AccountService, MANAGEABLE_ROLES, type NewAccount, type Enrolment } from './accounts.js';
+export { AccessError, ACCESS_ERRORS, type AccessErrorCode } from './errors.js';
+export { decide, STEP_UP_MAX_AGE_S, type Action, type Decision, type DecisionContext, type Resource, type ResourceType, type Purpose } from './policy.js';
+export type { Principal } from './principal.js';
+export { scopesAllow, defaultScopes } from './scopes.js';
+export { LoginThrottle, MemoryThrottleStore, DEFAULT_THROTTLE, type ThrottleStore, type ThrottlePolicy } from './throttle.js';
+export { generateTokenKeys, loadOrCreateTokenKeys, ACCESS_TOKEN_TTL_S, type TokenKeys } from './tokens.js';
+export { OidcLogin, type OidcConfig } from './oidc.js';
+export { newRecoveryCodes, newTotpSecret } from './totp.js';
+export { breakTheGlass, hasBreakGlass, breakGlassForReview, BREAK_GLASS_TTL_MS, type BreakGlassGrant, type BreakGlassReview } from './break-glass.js';

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { buildServer, type ServerState } from '../server/index.js';
+import { buildServer, createServices, oidcConfigFromEnv, type ServerState } from '../server/index.js';
 import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
-import { openVaultForCli } from './keys.js';
+import { keysDir, openVaultForCli } from './keys.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 
@@ -54,7 +54,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     throw e;
   }
 
-  const state: ServerState = { db: null };
+  const state: ServerState = { services: null };
   const app = buildServer({ state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info' });
   let baseUrl: string;
   try {
@@ -79,7 +79,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
       process.exit(1);
     }
     stopping = true;
-    if (state.db === null) {
+    if (state.services === null) {
       // Interrupted while starting: the seeding transaction never commits, so nothing is half-written.
       opts.say(`medvault: ${signal} while starting; stopped before serving`);
       unlock();
@@ -113,7 +113,17 @@ export async function runServer(opts: RunOptions): Promise<number> {
   const practices = await store.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) =>
     new PlatformRepository(tx).practiceCount(),
   );
-  state.db = store.db;
+  let oidc;
+  try {
+    oidc = oidcConfigFromEnv(process.env);
+    state.services = await createServices({ db: store.db, vault, keysDir: keysDir(dataDir), oidc });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    await store.db.close().catch(() => undefined);
+    await vault.provider.close().catch(() => undefined);
+    unlock();
+    throw new CliError(`cannot start: ${(e as Error).message}`);
+  }
   // A key rotation left running by a crash finishes in the background while the server serves.
   const db = store.db;
   void resumeRotations(db, vault)

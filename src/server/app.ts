@@ -1,29 +1,48 @@
 import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import Fastify from 'fastify';
-import type { Database } from '../store/index.js';
+import { accessRoutes } from './access-routes.js';
+import { accountRoutes } from './account-routes.js';
+import { authRoutes } from './auth-routes.js';
+import { installAuthentication } from './context.js';
+import { installErrorHandling } from './errors.js';
 import { serializers } from './logging.js';
+import { installMetrics } from './metrics.js';
+import { NotReadyError, type Services } from './services.js';
 
 export interface ServerState {
   /** Set once the database is open, migrated and (in demo mode) seeded. */
-  db: Database | null;
+  services: Services | null;
 }
 
 export interface ServerOptions {
   readonly state: ServerState;
   readonly logLevel?: string;
+  /** Where log lines go (default stdout); tests capture them to check they hold no patient data. */
+  readonly logStream?: NodeJS.WritableStream;
   readonly version: string;
+  readonly clock?: () => Date;
 }
 
 /** The HTTP application. Routes of later capabilities register here as plugins. */
 export function buildServer(opts: ServerOptions) {
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info', serializers },
+    logger: { level: opts.logLevel ?? 'info', serializers, ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: () => randomUUID(),
     requestIdHeader: false, // never trust a client-supplied request id
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // Unknown fields are refused, not silently dropped (no mass assignment); no type coercion.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
+
+  const services = (): Services => {
+    if (opts.state.services === null) throw new NotReadyError('medvault is starting');
+    return opts.state.services;
+  };
+  installErrorHandling(app);
+  installAuthentication(app, () => services().auth);
+  installMetrics(app);
 
   void app.register(helmet, {
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"] } },
@@ -36,20 +55,24 @@ export function buildServer(opts: ServerOptions) {
     reply.header('cache-control', 'no-store');
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', async (_req, reply) => {
-    const db = opts.state.db;
-    if (db === null) return reply.code(503).send({ status: 'starting' });
+  app.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
+    const s = opts.state.services;
+    if (s === null) return reply.code(503).send({ status: 'starting' });
     try {
-      await db.ping();
+      await s.db.ping();
       return { status: 'ready' };
     } catch {
       return reply.code(503).send({ status: 'database unavailable' });
     }
   });
 
-  app.get('/', async () => ({
+  authRoutes(app, () => services().auth, () => services().oidc);
+  accountRoutes(app, services);
+  accessRoutes(app, services, opts.clock ?? (() => new Date()));
+
+  app.get('/', { config: { access: 'public' } }, async () => ({
     name: 'medvault',
     version: opts.version,
     health: '/healthz',

@@ -15,7 +15,8 @@ export async function openPglite(dataDir: string | null): Promise<Driver> {
     },
     async query<R>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
       const r = await q.query<R>(text, params as unknown[]);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      // PGlite reports affectedRows 0 for a SELECT: count the rows then, as node-postgres does.
+      return { rows: r.rows, rowCount: r.rows.length > 0 ? r.rows.length : (r.affectedRows ?? 0) };
     },
   });
   return {

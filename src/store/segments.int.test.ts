@@ -212,6 +212,13 @@ describe.each(BACKENDS)('segmented storage on $name', (backend) => {
     expect(code).toBe('23503');
   });
 
+  it('reports the row count of a SELECT as node-postgres does (regression: PGlite said 0)', async () => {
+    const r = await db.transaction({ role: 'admin', practiceId: A }, (tx) => tx.query('SELECT id FROM admin.patients LIMIT 3'));
+    expect(r.rowCount).toBe(3);
+    const none = await db.transaction({ role: 'admin', practiceId: A }, (tx) => tx.query("UPDATE admin.patients SET version = version WHERE id = '00000000-0000-4000-8000-000000000000'"));
+    expect(none.rowCount).toBe(0);
+  });
+
   it('lets the security reader cross practices only in platform scope', async () => {
     const scoped = await db.transaction({ role: 'securityReader', practiceId: A }, (tx) =>
       tx.query<{ p: string }>('SELECT DISTINCT practice_id p FROM audit.events'),

@@ -1,0 +1,278 @@
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { requiresSecondFactor, type Role } from '../domain/index.js';
+import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type Tx } from '../store/index.js';
+import type { Vault } from '../vault/index.js';
+import { AccessError } from './errors.js';
+import { hashPassword, verifyPassword } from './password.js';
+import type { Principal } from './principal.js';
+import { defaultScopes } from './scopes.js';
+import { LoginThrottle } from './throttle.js';
+import { ACCESS_TOKEN_TTL_S, hashSecret, newRefreshToken, signAccessToken, verifyAccessToken, type TokenKeys } from './tokens.js';
+import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly refresh_token: string;
+  readonly scope: string;
+}
+
+export type LoginResult = { readonly mfa_required: true; readonly mfa_token: string } | TokenResponse;
+
+export interface RequestMeta {
+  readonly ip: string;
+  readonly userAgent: string | null;
+}
+
+export interface AuthOptions {
+  readonly db: Database;
+  readonly vault: Vault;
+  readonly keys: TokenKeys;
+  readonly throttle: LoginThrottle;
+  readonly clock: () => Date;
+  /** Absolute session lifetime; default 12 hours (a working day). */
+  readonly sessionTtlS?: number;
+}
+
+const MFA_TTL_MS = 5 * 60_000;
+const MFA_ATTEMPTS = 5;
+/** How long a verified session state is trusted in memory; revocations here clear it at once. */
+const SESSION_CACHE_MS = 5_000;
+
+interface PendingMfa {
+  readonly userId: string;
+  readonly expires: number;
+  attempts: number;
+}
+
+/**
+ * Authentication: passwords, second factors, sessions and tokens. Every outcome that concerns an
+ * account is audited in the transaction that decides it.
+ */
+export class AuthService {
+  private readonly pending = new Map<string, PendingMfa>();
+  private readonly sessions = new Map<string, { ok: boolean; at: number }>();
+  private dummyHash: Promise<string>;
+
+  constructor(private readonly o: AuthOptions) {
+    // Unknown usernames are checked against this, so that they cost what a real account costs.
+    this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
+  }
+
+  private now(): Date {
+    return this.o.clock();
+  }
+
+  private door<T>(fn: (repo: AuthRepository, tx: Tx) => Promise<T>): Promise<T> {
+    return this.o.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => fn(new AuthRepository(tx), tx));
+  }
+
+  private event(a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: string, outcome: AuditEventInput['outcome'], reason: string, meta: RequestMeta | null, sessionId: string | null = null): AuditEventInput {
+    return {
+      id: randomUUID(), at: this.now(), practiceId: a?.practiceId ?? null, userId: a?.id ?? null, role: a?.role ?? null, sessionId,
+      sourceIp: meta?.ip ?? null, action, resourceType: null, resourceId: null, patientId: null, segment: 'auth', labels: [],
+      purpose: 'security', outcome, reason,
+    };
+  }
+
+  private async audit(tx: Tx, events: AuditEventInput[]): Promise<void> {
+    const back = tx.scope;
+    await appendAuditEvents(tx, events);
+    await tx.enter(back);
+  }
+
+  /** POST /auth/login. Same body and the same work whether or not the account exists. */
+  async login(username: string, password: string, meta: RequestMeta): Promise<LoginResult> {
+    const key = username.toLowerCase();
+    const now = this.now();
+    const wait = await this.o.throttle.retryAfter(key, meta.ip, now.getTime());
+    if (wait > 0) throw new AccessError('throttled', wait);
+    const account = await this.door((repo) => repo.accountByUsername(key));
+    const ok = await verifyPassword(account?.passwordHash ?? (await this.dummyHash), password);
+    if (!account || !ok) {
+      await this.o.throttle.failure(key, meta.ip, now.getTime());
+      await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login', 'denied', 'invalid credentials', meta)]));
+      throw new AccessError('invalid_credentials');
+    }
+    await this.o.throttle.success(key);
+    if (account.status !== 'active') {
+      await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login', 'denied', `account ${account.status}`, meta)]));
+      throw new AccessError(account.status === 'locked' ? 'account_locked' : 'account_disabled');
+    }
+    if (account.totpSealed !== null || requiresSecondFactor(account.role)) {
+      const token = randomBytes(32).toString('base64url');
+      this.pending.set(hashSecret(token).toString('base64'), { userId: account.id, expires: now.getTime() + MFA_TTL_MS, attempts: 0 });
+      this.sweep(now.getTime());
+      await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login.password', 'success', 'second factor required', meta)]));
+      return { mfa_required: true, mfa_token: token };
+    }
+    return this.startSession(account, ['pwd'], 'aal1', meta);
+  }
+
+  private sweep(now: number): void {
+    for (const [k, v] of this.pending) if (v.expires < now) this.pending.delete(k);
+  }
+
+  /** Checks a TOTP or recovery code for an account, consuming it; null if it does not hold. */
+  private async secondFactor(repo: AuthRepository, account: LoginAccount, code: string): Promise<string | null> {
+    const now = this.now();
+    if (isRecoveryCodeShape(code) && !/^[0-9]{6}$/.test(code)) {
+      return (await repo.useRecoveryCode(account.id, hashRecoveryCode(code), now)) ? 'recovery' : null;
+    }
+    if (account.totpSealed === null) return null;
+    const secret = await this.o.vault.admin(account.practiceId ?? PLATFORM_KEY_SCOPE).open(null, account.id, 'user.totp', account.totpSealed);
+    const step = await checkTotp(secret, code, now, account.totpLastStep);
+    if (step === null) return null;
+    return (await repo.useTotpStep(account.id, step)) ? 'otp' : null;
+  }
+
+  /** POST /auth/mfa. */
+  async mfa(mfaToken: string, code: string, meta: RequestMeta): Promise<TokenResponse> {
+    const now = this.now();
+    const id = hashSecret(mfaToken).toString('base64');
+    const p = this.pending.get(id);
+    if (!p || p.expires < now.getTime() || p.attempts >= MFA_ATTEMPTS) {
+      this.pending.delete(id);
+      throw new AccessError('mfa_invalid');
+    }
+    p.attempts++;
+    const result = await this.door(async (repo, tx) => {
+      const account = await repo.accountById(p.userId);
+      if (!account || account.status !== 'active') return { account, method: null };
+      const method = await this.secondFactor(repo, account, code);
+      await this.audit(tx, [this.event(account, 'login.mfa', method ? 'success' : 'denied', method ? `second factor: ${method}` : 'wrong code', meta)]);
+      return { account, method };
+    });
+    if (!result.account || result.method === null) {
+      if (result.account) await this.o.throttle.failure(result.account.username, meta.ip, now.getTime());
+      if (result.account && result.account.status !== 'active') throw new AccessError(result.account.status === 'locked' ? 'account_locked' : 'account_disabled');
+      throw new AccessError('mfa_invalid');
+    }
+    this.pending.delete(id);
+    return this.startSession(result.account, ['pwd', result.method, 'mfa'], 'aal2', meta);
+  }
+
+  /** A new session and its first token pair. OIDC logins arrive here too. */
+  async startSession(account: LoginAccount, amr: string[], acr: string, meta: RequestMeta, scopes = defaultScopes(account.role)): Promise<TokenResponse> {
+    const now = this.now();
+    const sessionId = randomUUID();
+    const refresh = newRefreshToken(sessionId);
+    await this.door(async (repo, tx) => {
+      await repo.createSession({
+        id: sessionId, practiceId: account.practiceId, userId: account.id, createdAt: now, authTime: now, amr, acr, scopes,
+        expiresAt: new Date(now.getTime() + (this.o.sessionTtlS ?? 12 * 3600) * 1000), refreshHash: refresh.hash,
+        sourceIp: meta.ip, userAgent: meta.userAgent,
+      });
+      await this.audit(tx, [this.event(account, 'login', 'success', `session opened (${amr.join('+')})`, meta, sessionId)]);
+    });
+    return this.tokens(account, sessionId, now, amr, acr, scopes, refresh.token);
+  }
+
+  private async tokens(a: Pick<LoginAccount, 'id' | 'role' | 'practiceId' | 'patientId'>, sid: string, authTime: Date, amr: string[], acr: string, scopes: string[], refresh: string): Promise<TokenResponse> {
+    const access = await signAccessToken(
+      this.o.keys,
+      { sub: a.id, sid, role: a.role, pid: a.practiceId, pat: a.patientId, scope: scopes.join(' '), auth_time: Math.floor(authTime.getTime() / 1000), acr, amr },
+      this.now(),
+    );
+    return { access_token: access, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, refresh_token: refresh, scope: scopes.join(' ') };
+  }
+
+  /**
+   * POST /auth/refresh: rotation with reuse detection. A refresh token is good once; presenting
+   * an older one means it was copied, and the whole session is revoked.
+   */
+  async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenResponse> {
+    const sessionId = refreshToken.split('.')[0] ?? '';
+    if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new AccessError('refresh_invalid');
+    const now = this.now();
+    const out = await this.door(async (repo, tx) => {
+      const s = await repo.session(sessionId, true);
+      if (!s || s.revokedAt !== null || s.expiresAt <= now) return null;
+      const account = await repo.accountById(s.userId);
+      if (!account || account.status !== 'active') return null;
+      if (!timingSafeEqual(hashSecret(refreshToken), s.refreshHash)) {
+        await repo.revokeSession(s.id, now, 'refresh token reused');
+        this.sessions.delete(s.id);
+        await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'refresh token reused: session revoked', meta, s.id)]);
+        return null;
+      }
+      const next = newRefreshToken(s.id);
+      await repo.rotateRefresh(s.id, next.hash);
+      return { account, s, refresh: next.token };
+    });
+    if (out === null) throw new AccessError('refresh_invalid');
+    return this.tokens(out.account, out.s.id, out.s.authTime, out.s.amr, out.s.acr, out.s.scopes, out.refresh);
+  }
+
+  /** Bearer token → principal, refusing a token whose session is revoked, expired or whose account is not active. */
+  async authenticate(bearer: string): Promise<Principal> {
+    const now = this.now();
+    let claims;
+    try {
+      claims = await verifyAccessToken(this.o.keys, bearer, now);
+    } catch {
+      throw new AccessError('token_invalid');
+    }
+    const cached = this.sessions.get(claims.sid);
+    if (!cached || now.getTime() - cached.at > SESSION_CACHE_MS) {
+      const ok = await this.door(async (repo) => {
+        const s = await repo.session(claims.sid);
+        if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return false;
+        const a = await repo.accountById(s.userId);
+        return a !== null && a.status === 'active';
+      });
+      this.sessions.set(claims.sid, { ok, at: now.getTime() });
+      if (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
+    }
+    if (!this.sessions.get(claims.sid)?.ok) throw new AccessError('session_revoked');
+    return {
+      userId: claims.sub, role: claims.role as Role, practiceId: claims.pid, patientId: claims.pat, sessionId: claims.sid,
+      scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
+    };
+  }
+
+  /** POST /auth/logout. */
+  async logout(p: Principal, meta: RequestMeta): Promise<void> {
+    await this.door(async (repo, tx) => {
+      await repo.revokeSession(p.sessionId, this.now(), 'logout');
+      await this.audit(tx, [this.event({ id: p.userId, practiceId: p.practiceId, role: p.role }, 'logout', 'success', 'session closed', meta, p.sessionId)]);
+    });
+    this.sessions.delete(p.sessionId);
+  }
+
+  /** POST /auth/step-up: a fresh second factor on the current session (RFC 9470). */
+  async stepUp(p: Principal, code: string, meta: RequestMeta): Promise<TokenResponse> {
+    const now = this.now();
+    const out = await this.door(async (repo, tx) => {
+      const account = await repo.accountById(p.userId);
+      const s = await repo.session(p.sessionId, true);
+      if (!account || !s || s.revokedAt !== null) return null;
+      const method = await this.secondFactor(repo, account, code);
+      await this.audit(tx, [this.event(account, 'step-up', method ? 'success' : 'denied', method ? `fresh second factor: ${method}` : 'wrong code', meta, p.sessionId)]);
+      if (!method) return null;
+      const amr = [...new Set([...s.amr, method, 'mfa'])];
+      await repo.refreshAuthTime(s.id, now, amr);
+      const next = newRefreshToken(s.id);
+      await repo.rotateRefresh(s.id, next.hash);
+      return { account, s, amr, refresh: next.token };
+    });
+    if (out === null) {
+      await this.o.throttle.failure(p.userId, meta.ip, now.getTime());
+      throw new AccessError('mfa_invalid');
+    }
+    return this.tokens(out.account, out.s.id, now, out.amr, 'aal2', out.s.scopes, out.refresh);
+  }
+
+  /** Ends every session of an account at once (lock, disable, credential reset). */
+  async revokeAllSessions(userId: string, reason: string): Promise<number> {
+    const ids = await this.door((repo) => repo.revokeSessionsOf(userId, this.now(), reason));
+    for (const id of ids) this.sessions.delete(id);
+    return ids.length;
+  }
+
+  /** Forgets cached session states so the next request re-reads them (another instance revoked one). */
+  forgetSessions(): void {
+    this.sessions.clear();
+  }
+}

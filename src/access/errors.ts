@@ -1,0 +1,36 @@
+/**
+ * The access error catalogue: a stable code, the HTTP status it becomes at the edge, and a
+ * message fit for the client (deliberately vague where detail would help an attacker).
+ */
+export const ACCESS_ERRORS = {
+  invalid_credentials: { status: 401, message: 'Invalid username or password.' },
+  mfa_invalid: { status: 401, message: 'Invalid or expired second-factor code.' },
+  throttled: { status: 429, message: 'Too many attempts. Try again later.' },
+  account_locked: { status: 403, message: 'This account is locked. A security officer must unlock it.' },
+  account_disabled: { status: 403, message: 'This account is disabled.' },
+  token_missing: { status: 401, message: 'An access token is required.' },
+  token_invalid: { status: 401, message: 'The access token is invalid or expired.' },
+  session_revoked: { status: 401, message: 'This session has ended. Log in again.' },
+  session_suspended: { status: 401, message: 'This session was suspended. Log in again.' },
+  refresh_invalid: { status: 401, message: 'The refresh token is invalid or was already used.' },
+  step_up_required: { status: 401, message: 'A fresh second factor is required for this action.' },
+  forbidden: { status: 403, message: 'You are not allowed to do this.' },
+  oidc_failed: { status: 401, message: 'The identity provider login could not be completed.' },
+  oidc_unknown_professional: { status: 403, message: 'No medvault account is linked to this professional identity.' },
+  oidc_disabled: { status: 404, message: 'No identity provider is configured.' },
+} as const;
+
+export type AccessErrorCode = keyof typeof ACCESS_ERRORS;
+
+export class AccessError extends Error {
+  override readonly name = 'AccessError';
+  readonly status: number;
+  constructor(
+    readonly code: AccessErrorCode,
+    /** Seconds, for 429 Retry-After. */
+    readonly retryAfter?: number,
+  ) {
+    super(ACCESS_ERRORS[code].message);
+    this.status = ACCESS_ERRORS[code].status;
+  }
+}

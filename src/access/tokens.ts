@@ -1,0 +1,77 @@
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { jwtVerify, SignJWT } from 'jose';
+import { writeFileAtomicSync } from '../vault/files.js';
+import type { Role } from '../domain/index.js';
+
+/**
+ * Access tokens: short-lived (15 minutes at most) EdDSA JWTs naming their server-side session.
+ * A token is only as good as its session: revoking the session refuses the token at once.
+ */
+export const ACCESS_TOKEN_TTL_S = 900;
+const ISSUER = 'medvault';
+
+export interface TokenKeys {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+export function generateTokenKeys(): TokenKeys {
+  return generateKeyPairSync('ed25519');
+}
+
+/** The token-signing key of this installation, kept beside the keyring (mode 0600). */
+export function loadOrCreateTokenKeys(path: string): TokenKeys {
+  if (existsSync(path)) {
+    const privateKey = createPrivateKey(readFileSync(path, 'utf8'));
+    return { privateKey, publicKey: createPublicKey(privateKey) };
+  }
+  const keys = generateTokenKeys();
+  writeFileAtomicSync(path, keys.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+  return keys;
+}
+
+export interface AccessClaims {
+  readonly sub: string;
+  readonly sid: string;
+  readonly role: Role;
+  readonly pid: string | null;
+  readonly pat: string | null;
+  readonly scope: string;
+  readonly auth_time: number;
+  readonly acr: string;
+  readonly amr: string[];
+}
+
+export async function signAccessToken(keys: TokenKeys, claims: AccessClaims, now: Date): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ ...claims })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' })
+    .setIssuer(ISSUER)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ACCESS_TOKEN_TTL_S)
+    .setJti(randomBytes(12).toString('base64url'))
+    .sign(keys.privateKey);
+}
+
+export async function verifyAccessToken(keys: TokenKeys, token: string, now: Date): Promise<AccessClaims> {
+  const { payload } = await jwtVerify(token, keys.publicKey, {
+    issuer: ISSUER,
+    algorithms: ['EdDSA'],
+    typ: 'at+jwt',
+    currentDate: now,
+    maxTokenAge: ACCESS_TOKEN_TTL_S,
+    requiredClaims: ['sub', 'sid', 'exp', 'iat'],
+  });
+  return payload as unknown as AccessClaims;
+}
+
+/** Refresh tokens: "<session id>.<random>"; only their SHA-256 is stored. */
+export function newRefreshToken(sessionId: string): { token: string; hash: Buffer } {
+  const token = `${sessionId}.${randomBytes(32).toString('base64url')}`;
+  return { token, hash: hashSecret(token) };
+}
+
+export function hashSecret(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}

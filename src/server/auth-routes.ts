@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { AuthService } from '../access/auth.js';
+import type { OidcLogin } from '../access/oidc.js';
+import { AccessError } from '../access/errors.js';
+import { principalOf, requestMeta } from './context.js';
+
+const s = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const;
+const body = (props: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required: Object.keys(props), properties: props }) as const;
+
+/** /auth: the endpoints of CONTRACTS.md, plus refresh, logout, step-up and OIDC. */
+export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidcOf: () => OidcLogin | null): void {
+  app.post<{ Body: { username: string; password: string } }>(
+    '/auth/login',
+    { config: { access: 'public' }, schema: { body: body({ username: s(64), password: s(1024) }) } },
+    async (req) => authOf().login(req.body.username, req.body.password, requestMeta(req)),
+  );
+
+  app.post<{ Body: { mfa_token: string; code: string } }>(
+    '/auth/mfa',
+    { config: { access: 'public' }, schema: { body: body({ mfa_token: s(200), code: s(32) }) } },
+    async (req) => authOf().mfa(req.body.mfa_token, req.body.code, requestMeta(req)),
+  );
+
+  app.post<{ Body: { refresh_token: string } }>(
+    '/auth/refresh',
+    { config: { access: 'public' }, schema: { body: body({ refresh_token: s(200) }) } },
+    async (req) => authOf().refresh(req.body.refresh_token, requestMeta(req)),
+  );
+
+  app.post('/auth/logout', { config: { access: 'authenticated' } }, async (req, reply) => {
+    await authOf().logout(principalOf(req), requestMeta(req));
+    return reply.code(204).send();
+  });
+
+  app.post<{ Body: { code: string } }>(
+    '/auth/step-up',
+    { config: { access: 'authenticated' }, schema: { body: body({ code: s(32) }) } },
+    async (req) => authOf().stepUp(principalOf(req), req.body.code, requestMeta(req)),
+  );
+
+  app.get('/me', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    return { userId: p.userId, role: p.role, practiceId: p.practiceId, patientId: p.patientId, scopes: p.scopes, acr: p.acr, amr: p.amr, authTime: p.authTime.toISOString() };
+  });
+
+  app.get('/auth/oidc/start', { config: { access: 'public' } }, async (_req, reply) => {
+    const oidc = oidcOf();
+    if (oidc === null) throw new AccessError('oidc_disabled');
+    return reply.redirect(await oidc.start(), 302);
+  });
+
+  app.get('/auth/oidc/callback', { config: { access: 'public' } }, async (req) => {
+    const oidc = oidcOf();
+    if (oidc === null) throw new AccessError('oidc_disabled');
+    const url = new URL(req.url, oidc.redirectUri);
+    return oidc.finish(url, requestMeta(req));
+  });
+}

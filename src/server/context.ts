@@ -1,0 +1,45 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AccessError } from '../access/errors.js';
+import type { AuthService } from '../access/auth.js';
+import type { Principal } from '../access/principal.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Every route says who may call it; a route without this refuses to register. */
+    access?: 'public' | 'authenticated';
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function requestMeta(req: FastifyRequest) {
+  return { ip: req.ip, userAgent: req.headers['user-agent'] ?? null };
+}
+
+/** The principal of an authenticated route (the hook guarantees it). */
+export function principalOf(req: FastifyRequest): Principal {
+  if (req.principal === null) throw new AccessError('token_missing');
+  return req.principal;
+}
+
+/**
+ * Authentication context: checks at start-up that every route declares its access, and on each
+ * request of an authenticated route turns the bearer token into a principal (or refuses).
+ */
+export function installAuthentication(app: FastifyInstance, auth: () => AuthService): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    const access = (route.config as { access?: string } | undefined)?.access;
+    if (access !== 'public' && access !== 'authenticated') {
+      throw new Error(`route ${route.method} ${route.url} does not declare its access (config.access)`);
+    }
+  });
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.access !== 'authenticated') return;
+    const header = req.headers.authorization;
+    const m = header === undefined ? null : /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
+    if (!m) throw new AccessError('token_missing');
+    req.principal = await auth().authenticate(m[1] as string);
+  });
+}

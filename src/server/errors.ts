@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AccessError } from '../access/errors.js';
+import { STEP_UP_MAX_AGE_S } from '../access/policy.js';
+import { operationOutcome } from './outcome.js';
+
+/**
+ * Errors become OperationOutcomes here, at the edge, and nowhere else. The client gets a
+ * message chosen for it; the log keeps the type and code (never the message of a driver, which
+ * may quote data).
+ */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AccessError | Error, req, reply) => {
+    reply.type('application/fhir+json');
+    if (error instanceof AccessError) {
+      if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+      if (error.code === 'step_up_required') {
+        // RFC 9470 §3: the resource server asks for a fresher authentication.
+        reply.header('www-authenticate', `Bearer error="insufficient_user_authentication", error_description="A fresh second factor is required", max_age=${STEP_UP_MAX_AGE_S}`);
+      } else if (error.code === 'token_invalid' || error.code === 'session_revoked' || error.code === 'session_suspended') {
+        reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${error.message}"`);
+      } else if (error.code === 'token_missing') {
+        reply.header('www-authenticate', 'Bearer realm="medvault"');
+      }
+      return reply.code(error.status).send(operationOutcome(error.status, error.message));
+    }
+    const fe = error as FastifyError;
+    if (error.name === 'NotReadyError') {
+      reply.header('retry-after', '5');
+      return reply.code(503).send(operationOutcome(503, 'medvault is starting. Try again shortly.'));
+    }
+    if (fe.validation) {
+      // ajv's message names the field and the rule, never the value.
+      return reply.code(400).send(operationOutcome(400, `Invalid request: ${fe.validationContext ?? 'input'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? ''}`.trim()));
+    }
+    const status = fe.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message =
+        fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+          ? 'The body is not valid JSON.'
+          : fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? 'The body is too large.'
+            : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+              ? 'Unsupported content type: send application/json.'
+              : fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+                ? 'The body is empty.'
+                : 'The request could not be processed.';
+      return reply.code(status).send(operationOutcome(status, message));
+    }
+    req.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(operationOutcome(500, 'Internal error. The request was not carried out.'));
+  });
+
+  app.setNotFoundHandler((_req, reply) => {
+    reply.code(404).type('application/fhir+json').send(operationOutcome(404, 'No such resource or route.'));
+  });
+}

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryThrottleStore, OidcLogin, type OidcConfig, type TokenKeys } from '../access/index.js';
+import type { Database } from '../store/index.js';
+import type { Vault } from '../vault/index.js';
+
+/** What the routes work with, available once the database and the keys are open. */
+export interface Services {
+  readonly db: Database;
+  readonly vault: Vault;
+  readonly auth: AuthService;
+  readonly accounts: AccountService;
+  readonly oidc: OidcLogin | null;
+}
+
+export class NotReadyError extends Error {
+  override readonly name = 'NotReadyError';
+  readonly statusCode = 503;
+}
+
+export interface ServiceOptions {
+  readonly db: Database;
+  readonly vault: Vault;
+  /** The token-signing key pair; by default kept in keysDir/token-signing.pem. */
+  readonly tokenKeys?: TokenKeys;
+  readonly keysDir: string;
+  readonly oidc?: OidcConfig | null;
+  readonly clock?: () => Date;
+  readonly throttle?: LoginThrottle;
+}
+
+/** Builds the services of a running medvault (in the CLI, and in tests through inject). */
+export async function createServices(o: ServiceOptions): Promise<Services> {
+  const clock = o.clock ?? (() => new Date());
+  const auth = new AuthService({
+    db: o.db,
+    vault: o.vault,
+    keys: o.tokenKeys ?? loadOrCreateTokenKeys(join(o.keysDir, 'token-signing.pem')),
+    throttle: o.throttle ?? new LoginThrottle(new MemoryThrottleStore()),
+    clock,
+  });
+  const oidc = o.oidc ? await OidcLogin.discover(o.oidc, auth, o.db) : null;
+  return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc };
+}
+
+/** MEDVAULT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URI; all four or none. */
+export function oidcConfigFromEnv(env: NodeJS.ProcessEnv): OidcConfig | null {
+  const issuer = env.MEDVAULT_OIDC_ISSUER;
+  if (!issuer) return null;
+  const clientId = env.MEDVAULT_OIDC_CLIENT_ID;
+  const clientSecret = env.MEDVAULT_OIDC_CLIENT_SECRET;
+  const redirectUri = env.MEDVAULT_OIDC_REDIRECT_URI;
+  if (!clientId || !clientSecret || !redirectUri) throw new Error('MEDVAULT_OIDC_CLIENT_ID, MEDVAULT_OIDC_CLIENT_SECRET and MEDVAULT_OIDC_REDIRECT_URI are required with MEDVAULT_OIDC_ISSUER');
+  return { issuer, clientId, clientSecret, redirectUri, allowInsecure: issuer.startsWith('http://127.0.0.1') || issuer.startsWith('http://localhost') };
+}

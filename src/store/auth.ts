@@ -1,0 +1,138 @@
+import type { Role } from '../domain/index.js';
+import type { Tx } from './database.js';
+import { SegmentError } from './admin.js';
+
+/**
+ * The login door: account lookup by username across practices, sessions, second-factor state.
+ * Only in a platform-scoped transaction (platform role, platform flag): it is the one place that
+ * reads accounts of every practice, and it never reaches patients or notes.
+ */
+export interface LoginAccount {
+  readonly id: string;
+  readonly practiceId: string | null;
+  readonly patientId: string | null;
+  readonly username: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+  readonly totpSealed: Buffer | null;
+  readonly totpLastStep: number | null;
+  readonly status: 'active' | 'disabled' | 'locked';
+  readonly rpps: string | null;
+}
+
+export interface SessionRow {
+  readonly id: string;
+  readonly practiceId: string | null;
+  readonly userId: string;
+  readonly authTime: Date;
+  readonly amr: string[];
+  readonly acr: string;
+  readonly scopes: string[];
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+  readonly refreshHash: Buffer;
+  readonly refreshGeneration: number;
+}
+
+const ACCOUNT = `id, practice_id, patient_id, username, role, password_hash, totp_sealed, totp_last_step, status, rpps`;
+
+function account(r: Record<string, unknown>): LoginAccount {
+  return {
+    id: r.id as string, practiceId: r.practice_id as string | null, patientId: r.patient_id as string | null,
+    username: r.username as string, role: r.role as Role, passwordHash: r.password_hash as string,
+    totpSealed: r.totp_sealed as Buffer | null, totpLastStep: r.totp_last_step === null ? null : Number(r.totp_last_step),
+    status: r.status as LoginAccount['status'], rpps: r.rpps as string | null,
+  };
+}
+
+function session(r: Record<string, unknown>): SessionRow {
+  return {
+    id: r.id as string, practiceId: r.practice_id as string | null, userId: r.user_id as string, authTime: r.auth_time as Date,
+    amr: r.amr as string[], acr: r.acr as string, scopes: r.scopes as string[], expiresAt: r.expires_at as Date,
+    revokedAt: r.revoked_at as Date | null, refreshHash: r.refresh_hash as Buffer, refreshGeneration: r.refresh_generation as number,
+  };
+}
+
+export class AuthRepository {
+  constructor(private readonly tx: Tx) {
+    if (tx.scope.role !== 'platform' || tx.scope.platform !== true) throw new SegmentError('the login door needs platform scope');
+  }
+
+  async accountByUsername(username: string): Promise<LoginAccount | null> {
+    const r = await this.tx.query(`SELECT ${ACCOUNT} FROM admin.users WHERE username = $1`, [username]);
+    return r.rows[0] ? account(r.rows[0]) : null;
+  }
+
+  async accountById(id: string): Promise<LoginAccount | null> {
+    const r = await this.tx.query(`SELECT ${ACCOUNT} FROM admin.users WHERE id = $1`, [id]);
+    return r.rows[0] ? account(r.rows[0]) : null;
+  }
+
+  async accountByRpps(rpps: string): Promise<LoginAccount | null> {
+    const r = await this.tx.query(`SELECT ${ACCOUNT} FROM admin.users WHERE rpps = $1`, [rpps]);
+    return r.rows[0] ? account(r.rows[0]) : null;
+  }
+
+  /** Records the TOTP time step just used, refusing one not after the last (replay). */
+  async useTotpStep(userId: string, step: number): Promise<boolean> {
+    const r = await this.tx.query(
+      'UPDATE admin.users SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)',
+      [userId, step],
+    );
+    return r.rowCount === 1;
+  }
+
+  async useRecoveryCode(userId: string, codeHash: Buffer, at: Date): Promise<boolean> {
+    const r = await this.tx.query(
+      `UPDATE admin.recovery_codes SET used_at = $3 WHERE id = (
+         SELECT id FROM admin.recovery_codes WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL LIMIT 1)`,
+      [userId, codeHash, at.toISOString()],
+    );
+    return r.rowCount === 1;
+  }
+
+  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
+    await this.tx.query(
+      `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [s.id, s.practiceId, s.userId, s.createdAt.toISOString(), s.authTime.toISOString(), s.amr, s.acr, s.scopes, s.expiresAt.toISOString(),
+        s.refreshHash, s.sourceIp, s.userAgent?.slice(0, 300) ?? null],
+    );
+  }
+
+  async session(id: string, forUpdate = false): Promise<SessionRow | null> {
+    const r = await this.tx.query(
+      `SELECT id, practice_id, user_id, auth_time, amr, acr, scopes, expires_at, revoked_at, refresh_hash, refresh_generation
+         FROM admin.sessions WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    return r.rows[0] ? session(r.rows[0]) : null;
+  }
+
+  async rotateRefresh(id: string, newHash: Buffer): Promise<void> {
+    await this.tx.query('UPDATE admin.sessions SET refresh_hash = $2, refresh_generation = refresh_generation + 1 WHERE id = $1', [id, newHash]);
+  }
+
+  async refreshAuthTime(id: string, at: Date, amr: string[]): Promise<void> {
+    await this.tx.query('UPDATE admin.sessions SET auth_time = $2, amr = $3 WHERE id = $1', [id, at.toISOString(), amr]);
+  }
+
+  async revokeSession(id: string, at: Date, reason: string): Promise<boolean> {
+    const r = await this.tx.query('UPDATE admin.sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL', [id, at.toISOString(), reason]);
+    return r.rowCount === 1;
+  }
+
+  /** Revokes every live session of an account (lock, disable, credential reset); returns their ids. */
+  async revokeSessionsOf(userId: string, at: Date, reason: string): Promise<string[]> {
+    const r = await this.tx.query<{ id: string }>(
+      'UPDATE admin.sessions SET revoked_at = $2, revoked_reason = $3 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+      [userId, at.toISOString(), reason],
+    );
+    return r.rows.map((x) => x.id);
+  }
+
+  async setStatus(userId: string, status: LoginAccount['status']): Promise<boolean> {
+    const r = await this.tx.query('UPDATE admin.users SET status = $2 WHERE id = $1', [userId, status]);
+    return r.rowCount === 1;
+  }
+}

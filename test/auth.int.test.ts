@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, login, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => t?.close());
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}, ip = '10.0.0.9') =>
+  t.app.inject({ method: 'POST', url, payload: payload as object, headers, remoteAddress: ip });
+
+async function countRows(table: string): Promise<number> {
+  const r = await t.store.driver.transaction((sql) => sql.query<{ n: number }>(`SELECT count(*)::int n FROM ${table}`));
+  return r.rows[0]!.n;
+}
+
+describe('login', () => {
+  it('asks a practitioner for a second factor, then issues short-lived tokens bound to a session', async () => {
+    const doc = userOf(t.seeded, 'practitioner');
+    const r = await post('/auth/login', { username: doc.username, password: doc.password });
+    expect(r.statusCode).toBe(200);
+    const { mfa_required, mfa_token } = r.json();
+    expect(mfa_required).toBe(true);
+    expect(r.json().access_token).toBeUndefined();
+    const wrong = await post('/auth/mfa', { mfa_token, code: '000000' });
+    expect(wrong.statusCode).toBe(401);
+    t.advance(31_000);
+    const m = await post('/auth/mfa', { mfa_token, code: await totp(doc.totpSecret!, t.now()) });
+    expect(m.statusCode).toBe(200);
+    const tokens = m.json();
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
+    expect(tokens.expires_in).toBeLessThanOrEqual(900);
+    const me = await t.app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.access_token) });
+    expect(me.json()).toMatchObject({ role: 'practitioner', amr: ['pwd', 'otp', 'mfa'], acr: 'aal2' });
+    // The same TOTP code cannot be used twice (replay).
+    const again = await post('/auth/login', { username: doc.username, password: doc.password });
+    const replay = await post('/auth/mfa', { mfa_token: again.json().mfa_token, code: await totp(doc.totpSecret!, t.now()) });
+    expect(replay.statusCode).toBe(401);
+  });
+
+  it('logs an assistant in with a password alone and refuses an expired token', async () => {
+    const tokens = await login(t, userOf(t.seeded, 'assistant'));
+    expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.access_token) })).statusCode).toBe(200);
+    t.advance(901_000);
+    const late = await t.app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.access_token) });
+    expect(late.statusCode).toBe(401);
+    expect(late.headers['www-authenticate']).toMatch(/invalid_token/);
+  });
+
+  it('answers a wrong password and an unknown user with the same status and body', async () => {
+    const doc = userOf(t.seeded, 'practitioner', 1);
+    const a = await post('/auth/login', { username: doc.username, password: 'wrong-password' }, {}, '10.1.0.1');
+    const b = await post('/auth/login', { username: 'nobody.here', password: 'wrong-password' }, {}, '10.1.0.2');
+    expect(a.statusCode).toBe(401);
+    expect(b.statusCode).toBe(401);
+    expect(a.body).toBe(b.body);
+    expect(a.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
+  });
+
+  it('takes the same time for an unknown user and a wrong password (within 10 % over 200 attempts each)', async () => {
+    const lenient = await startTestApp({ throttle: { freeAccountFailures: 10_000, freeAddressFailures: 10_000 }, patients: 5 });
+    try {
+      const known = lenient.seeded.users.filter((u) => u.role !== 'security-officer').map((u) => u.username);
+      const timings = { unknown: [] as number[], wrong: [] as number[] };
+      const attempt = async (kind: 'unknown' | 'wrong', i: number) => {
+        const username = kind === 'wrong' ? known[i % known.length]! : `absent.user${i}`;
+        const t0 = performance.now();
+        const r = await lenient.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password: `nope-${i}` }, remoteAddress: '10.2.0.1' });
+        timings[kind].push(performance.now() - t0);
+        expect(r.statusCode).toBe(401);
+      };
+      for (let i = 0; i < 10; i++) await attempt('wrong', i); // warm-up, not counted
+      timings.wrong.length = 0;
+      for (let i = 0; i < 200; i++) {
+        await attempt(i % 2 === 0 ? 'unknown' : 'wrong', i);
+        await attempt(i % 2 === 0 ? 'wrong' : 'unknown', i);
+      }
+      const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+      const [u, w] = [mean(timings.unknown), mean(timings.wrong)];
+      expect(Math.abs(u - w) / Math.max(u, w), `unknown ${u.toFixed(2)} ms, wrong ${w.toFixed(2)} ms`).toBeLessThan(0.1);
+    } finally {
+      await lenient.close();
+    }
+  });
+
+  it('throttles failures per account and per address, with Retry-After, without telling accounts apart', async () => {
+    const doc = userOf(t.seeded, 'assistant', 1);
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await post('/auth/login', { username: doc.username, password: `bad-${i}` }, {}, `10.3.0.${i}`)).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    const limited = await post('/auth/login', { username: doc.username, password: doc.password }, {}, '10.3.1.1');
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // An unknown account is throttled the same way (no enumeration through the limiter).
+    for (let i = 0; i < 6; i++) await post('/auth/login', { username: 'ghost.account', password: `bad-${i}` }, {}, `10.4.0.${i}`);
+    expect((await post('/auth/login', { username: 'ghost.account', password: 'x' }, {}, '10.4.1.1')).statusCode).toBe(429);
+    // One address failing against many accounts is slowed down too.
+    for (let i = 0; i < 31; i++) await post('/auth/login', { username: `sprayed${i}`, password: 'Spring2026!' }, {}, '10.5.5.5');
+    expect((await post('/auth/login', { username: 'sprayed99', password: 'Spring2026!' }, {}, '10.5.5.5')).statusCode).toBe(429);
+    // After the wait, the real password works again.
+    t.advance(16 * 60_000);
+    expect((await post('/auth/login', { username: doc.username, password: doc.password }, {}, '10.3.1.1')).statusCode).toBe(200);
+  });
+});
+
+describe('sessions', () => {
+  it('refuses a revoked session on the very next request', async () => {
+    const tokens = await login(t, userOf(t.seeded, 'practitioner'));
+    const me = () => t.app.inject({ method: 'GET', url: '/me', headers: bearer(tokens.access_token) });
+    expect((await me()).statusCode).toBe(200);
+    expect((await post('/auth/logout', {}, bearer(tokens.access_token))).statusCode).toBe(204);
+    const after = await me();
+    expect(after.statusCode).toBe(401);
+    expect(after.json().issue[0].diagnostics).toMatch(/session has ended/);
+    expect((await post('/auth/refresh', { refresh_token: tokens.refresh_token })).statusCode).toBe(401);
+  });
+
+  it('rotates refresh tokens and revokes the session when an old one is replayed', async () => {
+    const first = await login(t, userOf(t.seeded, 'practitioner', 1));
+    const r1 = await post('/auth/refresh', { refresh_token: first.refresh_token });
+    expect(r1.statusCode).toBe(200);
+    const second = r1.json();
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    const reuse = await post('/auth/refresh', { refresh_token: first.refresh_token });
+    expect(reuse.statusCode).toBe(401);
+    // The thief's replay ended the session for the legitimate holder too.
+    expect((await post('/auth/refresh', { refresh_token: second.refresh_token })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(second.access_token) })).statusCode).toBe(401);
+    const audit = await t.store.driver.transaction((sql) => sql.query("SELECT 1 FROM audit.events WHERE action = 'token.refresh' AND outcome = 'denied'"));
+    expect(audit.rowCount).toBeGreaterThan(0);
+  });
+});
+
+describe('step-up and break-the-glass', () => {
+  it('answers the RFC 9470 challenge, then grants break-the-glass after a fresh second factor', async () => {
+    const doc = userOf(t.seeded, 'practitioner');
+    const tokens = await login(t, doc);
+    const patients = await t.store.driver.transaction((sql) => sql.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 LIMIT 1', [doc.practiceId]));
+    const patientId = patients.rows[0]!.id;
+    t.advance(301_000); // the login's second factor is now older than five minutes
+    const ask = () => post('/access/break-glass', { patientId, reason: 'Patient inconscient aux urgences, pas de médecin traitant joignable' }, bearer(current));
+    let current = tokens.access_token;
+    const challenged = await ask();
+    expect(challenged.statusCode).toBe(401);
+    expect(challenged.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", error_description="A fresh second factor is required", max_age=300');
+    t.advance(31_000);
+    const up = await post('/auth/step-up', { code: await totp(doc.totpSecret!, t.now()) }, bearer(current));
+    expect(up.statusCode).toBe(200);
+    current = up.json().access_token;
+    const granted = await ask();
+    expect(granted.statusCode).toBe(201);
+    // The security officer sees it for review, with its reason.
+    const officer = await login(t, userOf(t.seeded, 'security-officer'));
+    const review = await t.app.inject({ method: 'GET', url: '/security/break-glass', headers: bearer(officer.access_token) });
+    expect(review.json().grants.map((g: { id: string }) => g.id)).toContain(granted.json().id);
+    // An assistant cannot break the glass, nor read the review list.
+    const assistant = await login(t, userOf(t.seeded, 'assistant'));
+    expect((await post('/access/break-glass', { patientId, reason: 'curiosité, juste pour voir' }, bearer(assistant.access_token))).statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'GET', url: '/security/break-glass', headers: bearer(assistant.access_token) })).statusCode).toBe(403);
+  });
+});
+
+describe('account management', () => {
+  it('lets a practice admin create, disable and reset accounts of their practice only, audited', async () => {
+    const admin = await login(t, userOf(t.seeded, 'practice-admin'));
+    const h = bearer(admin.access_token);
+    const created = await post('/admin/accounts', { username: 'dr.nouvelle', role: 'practitioner', familyName: 'Nouvelle', givenName: 'Inès', rpps: '10000000017' }, h);
+    expect(created.statusCode).toBe(201);
+    const e = created.json();
+    expect(e.totpSecret).toMatch(/^[A-Z2-7]+$/);
+    expect(e.recoveryCodes).toHaveLength(10);
+    // The new practitioner logs in with a recovery code once, not twice.
+    const pw = await post('/auth/login', { username: 'dr.nouvelle', password: e.initialPassword });
+    expect((await post('/auth/mfa', { mfa_token: pw.json().mfa_token, code: e.recoveryCodes[0] })).statusCode).toBe(200);
+    const pw2 = await post('/auth/login', { username: 'dr.nouvelle', password: e.initialPassword });
+    expect((await post('/auth/mfa', { mfa_token: pw2.json().mfa_token, code: e.recoveryCodes[0] })).statusCode).toBe(401);
+    const session = await login(t, { ...userOf(t.seeded, 'practitioner'), username: 'dr.nouvelle', password: e.initialPassword, totpSecret: e.totpSecret });
+
+    const reset = await post(`/admin/accounts/${e.id}/reset-mfa`, {}, h);
+    expect(reset.statusCode).toBe(200);
+    expect(reset.json().totpSecret).not.toBe(e.totpSecret);
+    expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })).statusCode).toBe(401);
+
+    expect((await post(`/admin/accounts/${e.id}/disable`, {}, h)).statusCode).toBe(204);
+    expect((await post('/auth/login', { username: 'dr.nouvelle', password: e.initialPassword })).statusCode).toBe(403);
+
+    // Another practice's account is out of reach, and so is the API for other roles.
+    const other = userOf(t.seeded, 'assistant', 1);
+    const otherId = (await t.store.driver.transaction((sql) => sql.query<{ id: string }>('SELECT id FROM admin.users WHERE username = $1', [other.username]))).rows[0]!.id;
+    expect((await post(`/admin/accounts/${otherId}/disable`, {}, h)).statusCode).toBe(403);
+    const doc = await login(t, userOf(t.seeded, 'practitioner'));
+    expect((await t.app.inject({ method: 'GET', url: '/admin/accounts', headers: bearer(doc.access_token) })).statusCode).toBe(403);
+    const actions = await t.store.driver.transaction((sql) => sql.query<{ action: string }>("SELECT action FROM audit.events WHERE action LIKE 'account.%' ORDER BY seq"));
+    expect(actions.rows.map((r) => r.action)).toEqual(['account.create', 'account.reset-mfa', 'account.disable']);
+  });
+});
+
+describe('bad input', () => {
+  it('answers malformed, oversized, mistyped, unknown or missing input with a 4xx OperationOutcome and changes nothing', async () => {
+    const before = { sessions: await countRows('admin.sessions'), users: await countRows('admin.users') };
+    const doc = userOf(t.seeded, 'practitioner', 1);
+    const cases = [
+      t.app.inject({ method: 'POST', url: '/auth/login', payload: '{"username": "a", ', headers: { 'content-type': 'application/json' } }),
+      t.app.inject({ method: 'POST', url: '/auth/login', payload: JSON.stringify({ username: 'x', password: 'y'.repeat(2 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } }),
+      post('/auth/login', { username: 42, password: [] }),
+      post('/auth/login', { username: doc.username, password: doc.password, role: 'security-officer' }),
+      post('/auth/login', { username: doc.username }),
+      t.app.inject({ method: 'POST', url: '/auth/login', payload: 'username=a&password=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      t.app.inject({ method: 'POST', url: '/auth/login' }),
+      post('/auth/mfa', { mfa_token: 'not-a-token', code: '123456' }),
+      post('/auth/refresh', { refresh_token: 'garbage' }),
+      t.app.inject({ method: 'GET', url: '/me' }),
+      t.app.inject({ method: 'GET', url: '/me', headers: { authorization: 'Bearer not.a.jwt' } }),
+      t.app.inject({ method: 'GET', url: '/me', headers: { authorization: 'Basic dXNlcjpwYXNz' } }),
+      post('/admin/accounts/not-a-uuid/disable', {}),
+      t.app.inject({ method: 'GET', url: '/no/such/route' }),
+    ];
+    for (const r of await Promise.all(cases)) {
+      expect(r.statusCode, r.body).toBeGreaterThanOrEqual(400);
+      expect(r.statusCode, r.body).toBeLessThan(500);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+    }
+    expect({ sessions: await countRows('admin.sessions'), users: await countRows('admin.users') }).toEqual(before);
+  });
+});
+
+describe('the HTTP edge', () => {
+  it('sends security headers, request ids, and metrics labelled by route, not by value', async () => {
+    const r = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(r.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(r.headers['strict-transport-security']).toMatch(/max-age=31536000/);
+    expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(r.headers['cache-control']).toBe('no-store');
+    const m = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(m.body).toMatch(/medvault_http_requests_total\{method="POST",route="\/auth\/login",status="401"\}/);
+    expect(m.body).toMatch(/route="\/admin\/accounts\/:id\/disable"/);
+    expect(m.body).not.toMatch(/not-a-uuid/);
+  });
+
+  it('keeps patient data out of every log line', async () => {
+    const patients = await t.store.driver.transaction((sql) => sql.query<{ id: string; practice_id: string }>('SELECT id, practice_id FROM admin.patients'));
+    const names: string[] = [];
+    const nirs: string[] = [];
+    for (const row of patients.rows) {
+      const p = await t.store.db.transaction({ role: 'admin', practiceId: row.practice_id }, async (tx) => {
+        const { AdminRepository } = await import('../src/store/index.js');
+        return new AdminRepository(tx, t.services.vault.admin(row.practice_id)).patient(row.id);
+      });
+      names.push(p!.birthFamilyName, ...(p!.usedFamilyName ? [p!.usedFamilyName] : []));
+      if (p!.nir) nirs.push(p!.nir);
+    }
+    // Requests that carry patient data where careless code would log it: query strings, bodies, usernames.
+    for (const [i, name] of names.slice(0, 20).entries()) {
+      await t.app.inject({ method: 'GET', url: `/fhir/Patient?family=${encodeURIComponent(name)}&identifier=${nirs[i] ?? ''}` });
+      await post('/auth/login', { username: name.toLowerCase().replace(/[^a-z]/g, '') || 'x', password: nirs[i] ?? 'x' }, {}, `10.9.0.${i}`);
+      await t.app.inject({ method: 'POST', url: '/auth/login', payload: `{"username": "${name}", "nir": "${nirs[i]}"`, headers: { 'content-type': 'application/json' } });
+    }
+    const logs = t.logs();
+    expect(logs.length).toBeGreaterThan(10_000);
+    const distinct = [...new Set(names)].filter((n) => n.length >= 4);
+    for (const n of distinct) expect(logs.includes(n), `name in logs: ${n}`).toBe(false);
+    for (const nir of nirs) expect(logs.includes(nir), 'a NIR in the logs').toBe(false);
+  });
+});

@@ -1,0 +1,74 @@
+import { PassThrough } from 'node:stream';
+import { generate } from 'otplib';
+import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys, type ThrottlePolicy } from '../../src/access/index.js';
+import { buildServer, createServices, type Services } from '../../src/server/index.js';
+import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
+import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { makeVault, NOW } from './fixtures.js';
+
+export interface TestApp {
+  app: ReturnType<typeof buildServer>;
+  services: Services;
+  store: OpenedStore;
+  seeded: SeedResult;
+  logs(): string;
+  /** Moves the app's clock (TOTP steps, token expiry, throttling windows). */
+  advance(ms: number): void;
+  now(): Date;
+  close(): Promise<void>;
+}
+
+/** A medvault app on the embedded database with two seeded practices and real Argon2id passwords. */
+export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number } = {}): Promise<TestApp> {
+  const store = await openStore({ kind: 'pglite', dir: null });
+  const keys = makeVault();
+  const seeded = await seedDemo(store.db, {
+    seed: 42, practices: 2, patientsPerPractice: opts.patients ?? 40, now: NOW, visitHistoryDays: 10, hashPassword, vault: keys.vault,
+  });
+  const throttle = new LoginThrottle(new MemoryThrottleStore(), {
+    windowMs: 15 * 60_000, freeAccountFailures: 5, freeAddressFailures: 30, baseDelayS: 30, maxDelayS: 900, ...opts.throttle,
+  });
+  let at = Date.now();
+  const clock = opts.clock ?? (() => new Date(at));
+  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock });
+  const stream = new PassThrough();
+  let captured = '';
+  stream.on('data', (d) => (captured += d));
+  const app = buildServer({ state: { services }, version: 'test', logLevel: 'info', logStream: stream, clock });
+  await app.ready();
+  return {
+    app, services, store, seeded, logs: () => captured,
+    advance: (ms: number) => (at += ms),
+    now: clock,
+    async close() {
+      await app.close();
+      await store.db.close();
+      await keys.cleanup();
+    },
+  };
+}
+
+export function userOf(seeded: SeedResult, role: DemoUser['role'], practiceIndex = 0): DemoUser {
+  const practiceId = role === 'security-officer' ? null : seeded.practices[practiceIndex]!.id;
+  const u = seeded.users.find((x) => x.role === role && x.practiceId === practiceId);
+  if (!u) throw new Error(`no ${role} in practice ${practiceIndex}`);
+  return u;
+}
+
+export async function totp(secret: string, at = new Date()): Promise<string> {
+  return generate({ secret, epoch: Math.floor(at.getTime() / 1000) });
+}
+
+/** Logs in (password, then TOTP when asked) and returns the token response. */
+export async function login(t: TestApp, u: DemoUser, ip = '10.0.0.1'): Promise<{ access_token: string; refresh_token: string }> {
+  t.advance(31_000); // a TOTP step is good once: each login uses a new one
+  const r = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password }, remoteAddress: ip });
+  if (r.statusCode !== 200) throw new Error(`login ${r.statusCode} ${r.body}`);
+  const body = r.json();
+  if (!body.mfa_required) return body;
+  const m = await t.app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: body.mfa_token, code: await totp(u.totpSecret!, t.now()) }, remoteAddress: ip });
+  if (m.statusCode !== 200) throw new Error(`mfa ${m.statusCode} ${m.body}`);
+  return m.json();
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
