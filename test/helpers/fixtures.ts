@@ -45,6 +45,25 @@ export async function seedTwoPractices(db: Database, vault: Vault, patientsPerPr
         [randomUUID(), p.id, NOW.toISOString()],
       ),
     );
+    // A session, a recovery code and a break-the-glass grant in each practice (access tables).
+    await db.transaction({ role: 'platform', practiceId: p.id }, async (tx) => {
+      const u = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE practice_id = $1 AND role = 'practitioner' LIMIT 1", [p.id]);
+      const userId = u.rows[0]!.id;
+      const sessionId = randomUUID();
+      await tx.query(
+        `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash)
+         VALUES ($1, $2, $3, $4, $4, '{pwd,otp}', 'aal2', '{user/*.read}', $4::timestamptz + interval '1 hour', '\\x00')`,
+        [sessionId, p.id, userId, NOW.toISOString()],
+      );
+      await tx.query("INSERT INTO admin.recovery_codes (id, practice_id, user_id, code_hash) VALUES ($1, $2, $3, '\\x01')", [randomUUID(), p.id, userId]);
+      await tx.enter({ role: 'clinical', practiceId: p.id });
+      const patient = await tx.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 LIMIT 1', [p.id]);
+      await tx.query(
+        `INSERT INTO admin.break_glass (id, practice_id, user_id, patient_id, session_id, reason, granted_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, 'fixture: urgence vitale', $6, $6::timestamptz + interval '1 hour')`,
+        [randomUUID(), p.id, userId, patient.rows[0]!.id, sessionId, NOW.toISOString()],
+      );
+    });
     await db.transaction({ role: 'admin', practiceId: p.id }, (tx) =>
       appendAuditEvents(tx, [
         {
