@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateSecret } from 'otplib';
-import { requiresSecondFactor, type Role, type User } from '../domain/index.js';
+import { requiresSecondFactor, type Patient, type Role, type User } from '../domain/index.js';
 import {
   AdminRepository,
   ClinicalRepository,
@@ -19,6 +19,8 @@ export interface SeedOptions extends PopulationOptions {
   readonly portalAccountsPerPractice?: number;
   readonly hashPassword: (password: string) => Promise<string>;
   readonly onProgress?: (patientsDone: number, patientsExpected: number | null) => void;
+  /** Sees each batch of generated patients (tests use it to know what must never be logged). */
+  readonly onPatients?: (patients: readonly Patient[]) => void;
 }
 
 export interface DemoUser {
@@ -99,6 +101,7 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await enterAdmin(tx, chunk.practiceId);
         const admin = new AdminRepository(tx, opts.vault.admin(chunk.practiceId));
         result.counts.patients += await admin.insertPatients(chunk.patients);
+        opts.onPatients?.(chunk.patients);
         result.counts.careRelationships += await admin.insertCareRelationships(chunk.care);
         if (portalPending !== null && portalPending.patients.length < portal) {
           for (const p of chunk.patients) {

@@ -5,6 +5,7 @@ import { buildServer, createServices, type Services } from '../../src/server/ind
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { makeVault, NOW } from './fixtures.js';
+import { logSink, recordPhi } from './phi-log.js';
 
 export interface TestApp {
   app: ReturnType<typeof buildServer>;
@@ -22,8 +23,12 @@ export interface TestApp {
 export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number } = {}): Promise<TestApp> {
   const store = await openStore({ kind: 'pglite', dir: null });
   const keys = makeVault();
+  const phi: string[] = [];
   const seeded = await seedDemo(store.db, {
     seed: 42, practices: 2, patientsPerPractice: opts.patients ?? 40, now: NOW, visitHistoryDays: 10, hashPassword, vault: keys.vault,
+    onPatients: (ps) => {
+      for (const p of ps) phi.push(p.birthFamilyName, ...(p.usedFamilyName ? [p.usedFamilyName] : []), ...(p.nir ? [p.nir] : []), ...(p.email ? [p.email] : []));
+    },
   });
   const throttle = new LoginThrottle(new MemoryThrottleStore(), {
     windowMs: 15 * 60_000, freeAccountFailures: 5, freeAddressFailures: 30, baseDelayS: 30, maxDelayS: 900, ...opts.throttle,
@@ -34,6 +39,8 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
   const stream = new PassThrough();
   let captured = '';
   stream.on('data', (d) => (captured += d));
+  stream.pipe(logSink('app'));
+  recordPhi(phi);
   const app = buildServer({ state: { services }, version: 'test', logLevel: 'info', logStream: stream, clock });
   await app.ready();
   return {
