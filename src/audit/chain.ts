@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The audit hash chain: hash_i = SHA-256("medvault-audit/v1" ‖ hash_{i-1} ‖ canonical(event_i)),
+ * hash_0's predecessor being 32 zero bytes. The canonical form is JSON with a fixed field order
+ * and sorted keys inside `detail`, so the database's own JSON normalisation cannot change it.
+ */
+export interface ChainedEvent {
+  readonly id: string;
+  readonly at: Date;
+  readonly practiceId: string | null;
+  readonly userId: string | null;
+  readonly role: string | null;
+  readonly sessionId: string | null;
+  readonly sourceIp: string | null;
+  readonly action: string;
+  readonly resourceType: string | null;
+  readonly resourceId: string | null;
+  readonly patientId: string | null;
+  readonly segment: string | null;
+  readonly labels: readonly string[];
+  readonly purpose: string | null;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly detail: unknown;
+}
+
+export const GENESIS = Buffer.alloc(32);
+const DOMAIN = Buffer.from('medvault-audit/v1');
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+export function canonicalEvent(e: ChainedEvent): string {
+  return JSON.stringify([
+    e.id, e.at.toISOString(), e.practiceId, e.userId, e.role, e.sessionId, e.sourceIp, e.action, e.resourceType, e.resourceId,
+    e.patientId, e.segment, [...e.labels], e.purpose, e.outcome, e.reason, sortKeys(e.detail ?? null),
+  ]);
+}
+
+export function chainHash(prev: Buffer, e: ChainedEvent): Buffer {
+  return createHash('sha256').update(DOMAIN).update(prev).update(canonicalEvent(e)).digest();
+}
+
+/** Timestamps are kept to the millisecond so that the stored value hashes as it was hashed. */
+export function auditTime(d: Date): Date {
+  return new Date(Math.floor(d.getTime()));
+}
