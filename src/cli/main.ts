@@ -2,6 +2,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { demoSeeder } from './demo.js';
 import { intOption, parseOptions } from './options.js';
 import { keysRotate, keysStatus, patientShred } from './operator.js';
+import { auditVerify } from './audit.js';
 import { packageVersion, runServer } from './run.js';
 
 const USAGE = `medvault — patient records that stolen credentials cannot drain
@@ -12,6 +13,8 @@ Usage:
       Seeds demo data when the database is empty, writes DIR/demo-credentials.json, and serves.
   medvault serve [--data DIR] [--port N] [--host ADDR]
       Serves. DATABASE_URL=postgres://… selects PostgreSQL instead of the embedded database in DIR.
+  medvault audit verify [--data DIR]
+      Checks the audit log's hash chain and signed tree heads; exit 1 names the first bad event.
   medvault keys rotate [--data DIR] [--practice ID] [--purpose admin|clinical] [--batch-size N]
       New key-encryption-key versions; rewraps every data key in batches (resumes if interrupted).
   medvault keys status [--data DIR]
@@ -93,6 +96,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve,
   keys: subcommands('keys', { rotate: keysRotate, status: keysStatus }),
   patient: subcommands('patient', { shred: patientShred }),
+  audit: subcommands('audit', { verify: auditVerify }),
 };
 
 /** The `medvault` command. Returns the exit code; errors become one line on stderr. */

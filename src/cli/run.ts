@@ -4,6 +4,8 @@ import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
+import { AuditCheckpointer, loadOrCreateAuditSigner } from '../audit/index.js';
+import { auditKeyOf, headsFileOf } from './audit.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 
@@ -74,6 +76,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   let store: OpenedStore | null = null;
   let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
   const stop = async (signal: string) => {
     if (stopping) {
       process.exit(1);
@@ -87,6 +90,9 @@ export async function runServer(opts: RunOptions): Promise<number> {
     }
     opts.say(`medvault: ${signal} received, shutting down`);
     await app.close();
+    clearInterval(timer);
+    // A last signed tree head, so that the log up to the stop is checkpointed.
+    await checkpointer?.checkpoint().catch((e: unknown) => app.log.error({ err: e }, 'final audit checkpoint failed'));
     await store?.db.close();
     await vault.provider.close();
     unlock();
@@ -114,9 +120,11 @@ export async function runServer(opts: RunOptions): Promise<number> {
     new PlatformRepository(tx).practiceCount(),
   );
   let oidc;
+  let checkpointer: AuditCheckpointer | null = null;
   try {
     oidc = oidcConfigFromEnv(process.env);
     state.services = await createServices({ db: store.db, vault, keysDir: keysDir(dataDir), oidc });
+    checkpointer = new AuditCheckpointer(store.db, loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir))), headsFileOf(dataDir));
   } catch (e) {
     await app.close().catch(() => undefined);
     await store.db.close().catch(() => undefined);
@@ -124,6 +132,11 @@ export async function runServer(opts: RunOptions): Promise<number> {
     unlock();
     throw new CliError(`cannot start: ${(e as Error).message}`);
   }
+  const every = Number(process.env.MEDVAULT_CHECKPOINT_INTERVAL_S ?? 60) * 1000;
+  timer = setInterval(() => {
+    void checkpointer?.checkpoint().catch((e: unknown) => app.log.error({ err: e }, 'audit checkpoint failed'));
+  }, every);
+  timer.unref();
   // A key rotation left running by a crash finishes in the background while the server serves.
   const db = store.db;
   void resumeRotations(db, vault)

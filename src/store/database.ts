@@ -13,8 +13,8 @@ export class ScopeError extends Error {
 
 function checkScope(scope: Scope): void {
   if (!(scope.role in DB_ROLES)) throw new ScopeError('unknown database role');
-  if (scope.platform === true && scope.role !== 'securityReader' && scope.role !== 'platform') {
-    throw new ScopeError('only the security reader and platform roles reach across practices');
+  if (scope.platform === true && scope.role !== 'securityReader' && scope.role !== 'platform' && scope.role !== 'auditWriter') {
+    throw new ScopeError('only the security reader, audit writer and platform roles reach across practices');
   }
 }
 

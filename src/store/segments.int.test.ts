@@ -245,5 +245,6 @@ describe.each(BACKENDS)('segmented storage on $name', (backend) => {
     );
     expect(platform.rows.map((r) => r.p).sort()).toEqual([A, B].sort());
     await expect(db.transaction({ role: 'admin', practiceId: null, platform: true }, async () => 1)).rejects.toThrow(/across practices/);
+    await expect(db.transaction({ role: 'clinical', practiceId: null, platform: true }, async () => 1)).rejects.toThrow(/across practices/);
   });
 });

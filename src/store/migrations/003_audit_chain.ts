@@ -14,6 +14,7 @@ CREATE TABLE meta.audit_head (
 );
 INSERT INTO meta.audit_head (seq, hash) VALUES (0, '\\x0000000000000000000000000000000000000000000000000000000000000000');
 GRANT SELECT, UPDATE ON meta.audit_head TO medvault_audit_writer;
+GRANT SELECT ON meta.audit_head TO medvault_security_reader;
 
 -- Signed checkpoints (RFC 9162 tree heads over the events' chain hashes). Platform-wide: no
 -- practice's data, so readable by the security reader in platform scope only.

@@ -1,0 +1,34 @@
+import type { Sql } from '../store/index.js';
+import type { ChainedEvent } from './chain.js';
+
+/** An audit row as stored: the event, its sequence number and its chain hashes. */
+export interface AuditRow extends ChainedEvent {
+  readonly seq: number;
+  readonly prevHash: Buffer | null;
+  readonly hash: Buffer | null;
+}
+
+const SELECT = `SELECT seq, id, at, practice_id, user_id, role, session_id, source_ip, action, resource_type, resource_id,
+                       patient_id, segment, labels, purpose, outcome, reason, detail, prev_hash, hash FROM audit.events`;
+
+export function toAuditRow(r: Record<string, unknown>): AuditRow {
+  return {
+    seq: Number(r.seq), id: r.id as string, at: new Date(r.at as Date), practiceId: r.practice_id as string | null,
+    userId: r.user_id as string | null, role: r.role as string | null, sessionId: r.session_id as string | null,
+    sourceIp: r.source_ip as string | null, action: r.action as string, resourceType: r.resource_type as string | null,
+    resourceId: r.resource_id as string | null, patientId: r.patient_id as string | null, segment: r.segment as string | null,
+    labels: r.labels as string[], purpose: r.purpose as string | null, outcome: r.outcome as string, reason: r.reason as string | null,
+    detail: r.detail ?? null, prevHash: r.prev_hash as Buffer | null, hash: r.hash as Buffer | null,
+  };
+}
+
+/** Every audit row in sequence order, in batches (keyset pagination on seq). */
+export async function* auditRows(query: Sql['query'], batch = 5000): AsyncGenerator<AuditRow> {
+  let after = 0;
+  for (;;) {
+    const r = await query<Record<string, unknown>>(`${SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, batch]);
+    for (const row of r.rows) yield toAuditRow(row);
+    if (r.rows.length < batch) return;
+    after = Number(r.rows[r.rows.length - 1]!.seq);
+  }
+}
