@@ -19,7 +19,7 @@ describe('medvault audit verify', () => {
       await fetch(`${s.baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u.username, password: 'wrong' }) });
     }
     const assistant = creds.users.find((u) => u.role === 'assistant')!;
-    const tokens = await (await fetch(`${s.baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: assistant.username, password: assistant.password }) })).json();
+    const tokens = await (await fetch(`${s.baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: assistant.username, password: assistant.password }) })).json() as { access_token: string };
     await fetch(`${s.baseUrl}/me`, { headers: bearer(tokens.access_token) });
     expect(await s.stop()).toBe(0);
     // Stopping signed a last tree head, in the database and in the file outside it.

@@ -76,7 +76,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   let store: OpenedStore | null = null;
   let stopping = false;
-  let timer: NodeJS.Timeout | undefined;
+  const timers: { checkpoint?: NodeJS.Timeout } = {};
   const stop = async (signal: string) => {
     if (stopping) {
       process.exit(1);
@@ -90,7 +90,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     }
     opts.say(`medvault: ${signal} received, shutting down`);
     await app.close();
-    clearInterval(timer);
+    clearInterval(timers.checkpoint);
     // A last signed tree head, so that the log up to the stop is checkpointed.
     await checkpointer?.checkpoint().catch((e: unknown) => app.log.error({ err: e }, 'final audit checkpoint failed'));
     await store?.db.close();
@@ -133,10 +133,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
     throw new CliError(`cannot start: ${(e as Error).message}`);
   }
   const every = Number(process.env.MEDVAULT_CHECKPOINT_INTERVAL_S ?? 60) * 1000;
-  timer = setInterval(() => {
+  timers.checkpoint = setInterval(() => {
     void checkpointer?.checkpoint().catch((e: unknown) => app.log.error({ err: e }, 'audit checkpoint failed'));
   }, every);
-  timer.unref();
+  timers.checkpoint.unref();
   // A key rotation left running by a crash finishes in the background while the server serves.
   const db = store.db;
   void resumeRotations(db, vault)
