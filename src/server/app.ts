@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import Fastify from 'fastify';
 import { accessRoutes } from './access-routes.js';
+import { fhirRoutes } from './fhir-routes.js';
 import { accountRoutes } from './account-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { installAuthentication } from './context.js';
@@ -71,6 +72,7 @@ export function buildServer(opts: ServerOptions) {
   authRoutes(app, () => services().auth, () => services().oidc);
   accountRoutes(app, services);
   accessRoutes(app, services, opts.clock ?? (() => new Date()));
+  fhirRoutes(app, services, opts.clock ?? (() => new Date()), opts.version);
 
   app.get('/', { config: { access: 'public' } }, async () => ({
     name: 'medvault',

@@ -30,17 +30,17 @@ const PATIENT_COLUMNS = [
   'birthplace_insee', 'identity_status', 'nir_sealed', 'nir_bidx', 'email_sealed', 'email_bidx', 'phone_sealed', 'phone_bidx',
   'mobile_sealed', 'mobile_bidx', 'address_sealed', 'vip', 'deceased_date',
 ];
-const PATIENT_SELECT = [...PATIENT_COLUMNS, 'shredded_at'].join(', ');
+const PATIENT_SELECT = [...PATIENT_COLUMNS, 'shredded_at', 'version', 'updated_at'].join(', ');
 
 interface PatientRow {
   id: string; practice_id: string; birth_family_name: string; used_family_name: string | null; given_names: string[];
   used_given_name: string | null; sex: Patient['sex']; birth_date: string; birthplace_insee: string | null;
   identity_status: Patient['identityStatus']; nir_sealed: Buffer | null; email_sealed: Buffer | null; phone_sealed: Buffer | null;
-  mobile_sealed: Buffer | null; address_sealed: Buffer | null; vip: boolean; deceased_date: string | null; shredded_at: Date | null;
+  mobile_sealed: Buffer | null; address_sealed: Buffer | null; vip: boolean; deceased_date: string | null; shredded_at: Date | null; version: number; updated_at: Date;
 }
 
 /** A patient as read back: the identity, plus whether its secrets were erased (crypto-shredded). */
-export type StoredPatient = Patient & { readonly shredded: boolean };
+export type StoredPatient = Patient & { readonly shredded: boolean; readonly version: number; readonly updatedAt: Date };
 
 /** The sealed fields of a patient: each with its own data key, bound to the patient's erasure key. */
 type SealedField = 'nir' | 'email' | 'phone' | 'mobile' | 'address';
@@ -74,7 +74,7 @@ async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPati
     birthplaceInsee: r.birthplace_insee, identityStatus: r.identity_status,
     nir: await open('nir', r.nir_sealed), email: await open('email', r.email_sealed), phone: await open('phone', r.phone_sealed),
     mobile: await open('mobile', r.mobile_sealed), address: address === null ? null : (JSON.parse(address) as Patient['address']),
-    vip: r.vip, deceasedDate: r.deceased_date, shredded,
+    vip: r.vip, deceasedDate: r.deceased_date, shredded, version: r.version, updatedAt: new Date(r.updated_at),
   };
 }
 
@@ -183,6 +183,24 @@ export class AdminRepository {
     const out: StoredPatient[] = [];
     for (const row of r.rows) out.push(await openPatient(this.vault, row));
     return out;
+  }
+
+  /**
+   * Replaces a patient's identity if its version is still `expectedVersion` (FHIR If-Match);
+   * returns the new version, or null when the version moved on (or the patient is not here).
+   */
+  async updatePatient(p: Patient, expectedVersion: number): Promise<number | null> {
+    if (p.practiceId !== this.practiceId) throw new SegmentError('a patient of another practice');
+    const row = await sealPatient(this.vault, p);
+    const cols = PATIENT_COLUMNS.filter((c) => c !== 'id' && c !== 'practice_id');
+    const r = await this.tx.query<{ version: number }>(
+      `UPDATE admin.patients t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}, version = t.version + 1, updated_at = now()
+         FROM json_populate_record(NULL::admin.patients, $3) s
+        WHERE t.practice_id = $1 AND t.id = $2 AND t.version = $4 AND t.shredded_at IS NULL
+        RETURNING t.version`,
+      [this.practiceId, p.id, JSON.stringify(row), expectedVersion],
+    );
+    return r.rows[0]?.version ?? null;
   }
 
   /** The day of the patient's last fulfilled visit (retention, R1112-7), or null. */

@@ -1,0 +1,20 @@
+import type { Sql } from '../store/index.js';
+
+/** The care window around an appointment (domain DEFAULT_CARE_WINDOW): 2 days before, 30 after. */
+export const CARE_BEFORE = '2 days';
+export const CARE_AFTER = '30 days';
+
+/**
+ * Whether a practitioner has a care relationship with a patient now: a live treating-doctor
+ * declaration, or a (not cancelled) appointment whose window covers now.
+ */
+export async function hasCareRelationship(sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date): Promise<boolean> {
+  const r = await sql.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM admin.care_relationships WHERE practice_id = $1 AND practitioner_id = $2 AND patient_id = $3
+                      AND starts_at <= $4 AND (ends_at IS NULL OR ends_at >= $4))
+         OR EXISTS (SELECT 1 FROM admin.appointments WHERE practice_id = $1 AND practitioner_id = $2 AND patient_id = $3
+                      AND status <> 'cancelled' AND starts_at - interval '${CARE_BEFORE}' <= $4 AND ends_at + interval '${CARE_AFTER}' >= $4) AS ok`,
+    [practiceId, practitionerId, patientId, now.toISOString()],
+  );
+  return r.rows[0]?.ok === true;
+}

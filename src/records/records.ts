@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { decide, hasBreakGlass, type Action, type Decision, type Principal, type Resource, STEP_UP_MAX_AGE_S } from '../access/index.js';
+import { AccessError } from '../access/errors.js';
+import type { Appointment, ClinicalNote, SensitivityLabel } from '../domain/index.js';
+import {
+  AdminRepository, appendAuditEvents, ClinicalRepository, isShreddedKeyError, type AuditEventInput, type Database, type DbRole, type StoredPatient, type Tx,
+} from '../store/index.js';
+import type { Vault } from '../vault/index.js';
+import { RecordError } from './errors.js';
+import { hasCareRelationship } from './facts.js';
+
+export interface RequestContext {
+  readonly ip: string | null;
+  readonly now: Date;
+}
+
+type Segment = AuditEventInput['segment'];
+
+interface Audited {
+  readonly action: string;
+  readonly resourceType: string;
+  readonly resourceId: string | null;
+  readonly patientId: string | null;
+  readonly labels?: readonly SensitivityLabel[];
+  readonly detail?: Record<string, unknown>;
+}
+
+const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
+
+/** One page of a search: what the client receives (and the audit names), and whether more follow. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly more: boolean;
+}
+
+/**
+ * The records of one request: every operation is decided by the policy, run in one transaction
+ * as the role the decision names and inside the principal's practice (row-level security
+ * applies again), audited in that transaction, and decrypted only after the decision.
+ * Refusals are audited too. Handlers never hold a database handle: they hold this.
+ */
+export class Records {
+  constructor(
+    private readonly db: Database,
+    private readonly vault: Vault,
+    readonly principal: Principal,
+    private readonly ctx: RequestContext,
+  ) {}
+
+  private get practiceId(): string {
+    if (this.principal.practiceId === null) throw new AccessError('forbidden');
+    return this.principal.practiceId;
+  }
+
+  private event(d: Decision | null, a: Audited, outcome: AuditEventInput['outcome'], reason: string, segment: Segment): AuditEventInput {
+    return {
+      id: randomUUID(), at: this.ctx.now, practiceId: this.principal.practiceId, userId: this.principal.userId, role: this.principal.role,
+      sessionId: this.principal.sessionId, sourceIp: this.ctx.ip, action: a.action, resourceType: a.resourceType, resourceId: a.resourceId,
+      patientId: a.patientId, segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason, ...(a.detail ? { detail: a.detail } : {}),
+    };
+  }
+
+  /** A refusal, audited in a transaction of its own, then thrown. 404 where 403 would confirm existence. */
+  private async refuse(a: Audited, reason: string, error: AccessError | RecordError): Promise<never> {
+    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) =>
+      appendAuditEvents(tx, [this.event(null, a, 'denied', reason, null)]),
+    );
+    throw error;
+  }
+
+  private fresh(): boolean {
+    return this.ctx.now.getTime() - this.principal.authTime.getTime() <= STEP_UP_MAX_AGE_S * 1000;
+  }
+
+  /** Decides; for clinical content, looks up the care facts (in the clinical role) and decides again. */
+  private async decideWithFacts(tx: Tx | null, action: Action, r: Resource): Promise<Decision> {
+    const first = decide(this.principal, action, r, { ...NO_FACTS, freshAuthentication: this.fresh() });
+    if (first.allow || first.reason !== 'no-care-relationship' || !r.patientId || tx === null) return first;
+    const care = await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
+    const glass = care ? false : await hasBreakGlass(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
+    return decide(this.principal, action, r, { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() });
+  }
+
+  /** Runs allowed work as the decided role, with the audit row in the same transaction. */
+  private run<T>(role: DbRole, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.transaction({ role, practiceId: this.practiceId }, work);
+  }
+
+  private admin(tx: Tx) {
+    return new AdminRepository(tx, this.vault.admin(this.practiceId));
+  }
+
+  private clinical(tx: Tx) {
+    return new ClinicalRepository(tx, this.vault.clinical(this.practiceId));
+  }
+
+  private patientResource(patientId: string | null): Resource {
+    return { type: 'Patient', practiceId: this.principal.practiceId, patientId };
+  }
+
+  // ─── patients ────────────────────────────────────────────────────────────────────────────
+  async readPatient(id: string): Promise<StoredPatient> {
+    const a: Audited = { action: 'read', resourceType: 'Patient', resourceId: id, patientId: id };
+    const d = decide(this.principal, 'read', this.patientResource(id), NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' || d.reason === 'other-practice' ? new RecordError('not_found') : new AccessError('forbidden'));
+    const p = await this.run(d.dbRole, async (tx) => {
+      const found = await this.admin(await this.asAdmin(tx)).patient(id);
+      if (found) await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      return found;
+    });
+    if (!p) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    return p;
+  }
+
+  /** Identity reads go through the admin repository; a patient's own read runs as admin too. */
+  private async asAdmin(tx: Tx): Promise<Tx> {
+    if (tx.scope.role !== 'admin') await tx.enter({ role: 'admin', practiceId: this.practiceId });
+    return tx;
+  }
+
+  /** A page of patients, and whether more follow. The audit names exactly the patients returned. */
+  async searchPatients(q: { family?: string; given?: string; birthDate?: string; nir?: string; email?: string; phone?: string; limit: number; offset: number }): Promise<Page<StoredPatient>> {
+    const a: Audited = { action: 'search', resourceType: 'Patient', resourceId: null, patientId: null };
+    if (this.principal.role === 'patient') {
+      // A patient's search finds only themselves.
+      const me = q.offset === 0 ? await this.readPatient(this.principal.patientId as string) : null;
+      return { items: me ? [me] : [], more: false };
+    }
+    const d = decide(this.principal, 'search', this.patientResource(null), NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    return this.run(d.dbRole, async (tx) => {
+      const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
+      const items = found.slice(0, q.limit);
+      await appendAuditEvents(tx, [this.event(d, { ...a, detail: { returned: items.map((p) => p.id), offset: q.offset, count: q.limit } }, 'success', d.reason, 'admin')]);
+      return { items, more: found.length > q.limit };
+    });
+  }
+
+  async createPatient(input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>): Promise<StoredPatient> {
+    const id = randomUUID();
+    const a: Audited = { action: 'create', resourceType: 'Patient', resourceId: id, patientId: id };
+    const d = decide(this.principal, 'create', this.patientResource(id), NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    return this.run(d.dbRole, async (tx) => {
+      const repo = this.admin(tx);
+      if (input.nir && (await repo.searchPatients({ nir: input.nir, limit: 1 })).length > 0) throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
+      await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }]);
+      await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      return (await repo.patient(id)) as StoredPatient;
+    });
+  }
+
+  async updatePatient(id: string, input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>, expectedVersion: number): Promise<StoredPatient> {
+    const a: Audited = { action: 'update', resourceType: 'Patient', resourceId: id, patientId: id };
+    const d = decide(this.principal, 'update', this.patientResource(id), NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    const out = await this.run(d.dbRole, async (tx) => {
+      const repo = this.admin(tx);
+      const current = await repo.patient(id);
+      if (!current) return null;
+      if (current.shredded) throw new RecordError('gone');
+      const v = await repo.updatePatient({ ...input, id, practiceId: this.practiceId, vip: current.vip }, expectedVersion);
+      if (v === null) throw new RecordError('version_conflict');
+      await appendAuditEvents(tx, [this.event(d, { ...a, detail: { version: v } }, 'success', d.reason, 'admin')]);
+      return repo.patient(id);
+    });
+    if (!out) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    return out;
+  }
+
+  // ─── clinical notes ──────────────────────────────────────────────────────────────────────
+  private async noteDecision(tx: Tx, patientId: string, action: Action): Promise<Decision> {
+    return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId });
+  }
+
+  /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
+  private clinicalGate(a: Audited): Promise<void> | void {
+    const d = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
+    if (!d.allow) return this.refuse(a, d.reason, d.reason === 'segment' || d.reason === 'role' ? new AccessError('forbidden') : new RecordError('not_found'));
+  }
+
+  async readNote(id: string): Promise<ClinicalNote> {
+    const a: Audited = { action: 'read', resourceType: 'DocumentReference', resourceId: id, patientId: null };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const meta = await tx.query<{ patient_id: string; labels: SensitivityLabel[] }>('SELECT patient_id, labels FROM clinical.notes WHERE practice_id = $1 AND id = $2', [this.practiceId, id]);
+      const row = meta.rows[0];
+      if (!row) return { kind: 'missing' as const };
+      const d = await this.noteDecision(tx, row.patient_id, 'read');
+      if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patient_id };
+      const note = await this.clinical(tx).note(id).catch((e: unknown) => {
+        if (isShreddedKeyError(e)) throw new RecordError('gone');
+        throw e;
+      });
+      await appendAuditEvents(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, note: note as ClinicalNote };
+    });
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'denied') return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
+    return r.note;
+  }
+
+  async notesOf(patientId: string, page: { offset: number; limit: number } = { offset: 0, limit: 1_000_000 }): Promise<Page<ClinicalNote>> {
+    const a: Audited = { action: 'search', resourceType: 'DocumentReference', resourceId: null, patientId };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2', [this.practiceId, patientId]);
+      if (exists.rowCount === 0) return { kind: 'missing' as const };
+      const d = await this.noteDecision(tx, patientId, 'search');
+      if (!d.allow) return { kind: 'denied' as const, d };
+      const all = await this.clinical(tx).notesOf(patientId).catch((e: unknown) => {
+        if (isShreddedKeyError(e)) throw new RecordError('gone');
+        throw e;
+      });
+      const notes = all.slice(page.offset, page.offset + page.limit);
+      const labels = [...new Set(notes.flatMap((n) => n.labels))];
+      await appendAuditEvents(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id) } }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, notes, more: all.length > page.offset + page.limit };
+    });
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, !r.d.allow && r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
+    return { items: r.notes, more: r.more };
+  }
+
+  async createNote(patientId: string, text: string, labels: readonly SensitivityLabel[]): Promise<ClinicalNote> {
+    const id = randomUUID();
+    const a: Audited = { action: 'create', resourceType: 'DocumentReference', resourceId: id, patientId, labels };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2 AND shredded_at IS NULL', [this.practiceId, patientId]);
+      if (exists.rowCount === 0) return { kind: 'missing' as const };
+      const d = await this.noteDecision(tx, patientId, 'create');
+      if (!d.allow) return { kind: 'denied' as const, d };
+      const note: ClinicalNote = { id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, text, labels };
+      await this.clinical(tx).insertNotes([note]);
+      await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, note };
+    });
+    if (r.kind === 'missing') return this.refuse(a, 'patient not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, new AccessError('forbidden'));
+    return r.note;
+  }
+
+  // ─── appointments ────────────────────────────────────────────────────────────────────────
+  async readAppointment(id: string): Promise<Appointment> {
+    const a: Audited = { action: 'read', resourceType: 'Appointment', resourceId: id, patientId: null };
+    const r = await this.run('admin', async (tx) => {
+      const found = (await tx.query<{ patient_id: string }>('SELECT patient_id FROM admin.appointments WHERE practice_id = $1 AND id = $2', [this.practiceId, id])).rows[0];
+      if (!found) return null;
+      const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
+      if (!d.allow) return { d, patientId: found.patient_id };
+      const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
+      await appendAuditEvents(tx, [this.event(d, { ...a, patientId: found.patient_id }, 'success', d.reason, 'admin')]);
+      return { d, appt, patientId: found.patient_id };
+    });
+    if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (!r.d.allow || !('appt' in r) || r.appt === undefined) return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, new RecordError('not_found'));
+    return r.appt;
+  }
+
+  async searchAppointments(q: { patientId?: string; practitionerId?: string; from: Date; to: Date; limit: number; offset: number }): Promise<Page<Appointment>> {
+    const patientId = this.principal.role === 'patient' ? (this.principal.patientId as string) : q.patientId;
+    if (this.principal.role === 'patient' && q.patientId !== undefined && q.patientId !== patientId) return { items: [], more: false };
+    const a: Audited = { action: 'search', resourceType: 'Appointment', resourceId: null, patientId: patientId ?? null };
+    const d = decide(this.principal, 'search', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: patientId ?? null }, NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    return this.run('admin', async (tx) => {
+      const all = await this.admin(tx).appointments({ ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to });
+      const page = all.slice(q.offset, q.offset + q.limit);
+      await appendAuditEvents(tx, [this.event(d, { ...a, detail: { returned: [...new Set(page.map((x) => x.patientId))] } }, 'success', d.reason, 'admin')]);
+      return { items: page, more: all.length > q.offset + q.limit };
+    });
+  }
+
+  async saveAppointment(input: { id?: string; patientId: string; practitionerId: string; start: Date; end: Date; status: Appointment['status']; kind: Appointment['kind'] }): Promise<Appointment> {
+    const id = input.id ?? randomUUID();
+    const action = input.id ? 'update' : 'create';
+    const a: Audited = { action, resourceType: 'Appointment', resourceId: id, patientId: input.patientId };
+    const d = decide(this.principal, action, { type: 'Appointment', practiceId: this.principal.practiceId, patientId: input.patientId }, NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    const appt: Appointment = { ...input, id, practiceId: this.practiceId };
+    const ok = await this.run('admin', async (tx) => {
+      const refs = await tx.query<{ n: number }>(
+        `SELECT (SELECT count(*)::int FROM admin.patients WHERE practice_id = $1 AND id = $2)
+              + (SELECT count(*)::int FROM admin.users WHERE practice_id = $1 AND id = $3 AND role = 'practitioner') AS n`,
+        [this.practiceId, input.patientId, input.practitionerId],
+      );
+      if (refs.rows[0]?.n !== 2) return false;
+      if (input.id) {
+        const r = await tx.query(
+          'UPDATE admin.appointments SET patient_id = $3, practitioner_id = $4, starts_at = $5, ends_at = $6, status = $7, kind = $8, version = version + 1 WHERE practice_id = $1 AND id = $2',
+          [this.practiceId, id, appt.patientId, appt.practitionerId, appt.start.toISOString(), appt.end.toISOString(), appt.status, appt.kind],
+        );
+        if (r.rowCount === 0) return false;
+      } else {
+        await this.admin(tx).insertAppointments([appt]);
+      }
+      await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      return true;
+    });
+    if (!ok) return this.refuse(a, 'patient, practitioner or appointment not found in the practice', new RecordError('not_found'));
+    return appt;
+  }
+
+  // ─── the whole record ($everything, GDPR art. 15 and 20) ──────────────────────────────────
+  async everything(patientId: string): Promise<{ patient: StoredPatient; appointments: Appointment[]; notes: ClinicalNote[] | null }> {
+    const a: Audited = { action: 'everything', resourceType: 'Patient', resourceId: patientId, patientId };
+    const d = decide(this.principal, 'read', this.patientResource(patientId), NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
+    const clinicalPossible = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, { ...NO_FACTS, careRelationship: true }).allow;
+    const r = await this.run(clinicalPossible ? 'clinical' : 'admin', async (tx) => {
+      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read') : null;
+      const withNotes = notesDecision?.allow === true;
+      // Identity and appointments are read in the admin segment, notes in the clinical one.
+      if (tx.scope.role !== 'admin') await tx.enter({ role: 'admin', practiceId: this.practiceId });
+      const admin = this.admin(tx);
+      const patient = await admin.patient(patientId);
+      if (!patient) return null;
+      const appointments = await admin.appointments({ patientId, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') });
+      let notes: ClinicalNote[] | null = null;
+      if (withNotes) {
+        await tx.enter({ role: 'clinical', practiceId: this.practiceId });
+        notes = patient.shredded ? [] : await this.clinical(tx).notesOf(patientId);
+      }
+      const labels = [...new Set((notes ?? []).flatMap((n) => n.labels))];
+      await appendAuditEvents(tx, [
+        this.event(withNotes ? notesDecision : d, { ...a, labels, detail: { appointments: appointments.length, notes: notes === null ? null : notes.map((n) => n.id) } }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
+      ]);
+      return { patient, appointments, notes };
+    });
+    if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    return r;
+  }
+}

@@ -1,0 +1,271 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isId, normaliseNir } from '../domain/index.js';
+import {
+  capabilityStatement, DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
+  toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPractitioner,
+} from '../fhir/index.js';
+import { auditHistory, practice, practitioners, RecordError, Records } from '../records/index.js';
+import type { StoredPatient } from '../store/index.js';
+import { principalOf } from './context.js';
+import { CursorStore } from './cursors.js';
+import type { Services } from './services.js';
+
+type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | string[]>; Body: unknown }>;
+type Json = Record<string, unknown>;
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } } } as const;
+const auth = { access: 'authenticated' as const };
+
+/** One search parameter, or a 400 naming it. Repeated parameters are refused. */
+function one(q: Record<string, string | string[]>, name: string): string | undefined {
+  const v = q[name];
+  if (Array.isArray(v)) throw new RecordError('invalid', [`search parameter ${name} given more than once`]);
+  return v;
+}
+
+function checkParams(q: Record<string, string | string[]>, allowed: string[]): void {
+  for (const k of Object.keys(q)) if (!allowed.includes(k)) throw new RecordError('invalid', [`unknown search parameter ${k.slice(0, 40)}`]);
+}
+
+function countOf(q: Record<string, string | string[]>): number {
+  const c = one(q, '_count');
+  if (c === undefined) return DEFAULT_COUNT;
+  if (!/^[0-9]{1,4}$/.test(c) || Number(c) < 1) throw new RecordError('invalid', ['_count must be a positive whole number']);
+  return Math.min(MAX_COUNT, Number(c));
+}
+
+function dateParam(v: string | undefined, name: string): { from?: Date; to?: Date } {
+  if (v === undefined) return {};
+  const m = /^(eq|ge|le|gt|lt)?(\d{4}-\d{2}-\d{2})$/.exec(v);
+  if (!m || Number.isNaN(Date.parse(m[2] as string))) throw new RecordError('invalid', [`${name} must be [eq|ge|le|gt|lt]YYYY-MM-DD`]);
+  const day = new Date(`${m[2]}T00:00:00Z`);
+  const next = new Date(day.getTime() + 86_400_000);
+  switch (m[1] ?? 'eq') {
+    case 'ge': return { from: day };
+    case 'gt': return { from: next };
+    case 'le': return { to: next };
+    case 'lt': return { to: day };
+    default: return { from: day, to: next };
+  }
+}
+
+function refId(v: string | undefined, type: string): string | undefined {
+  if (v === undefined) return undefined;
+  const id = v.startsWith(`${type}/`) ? v.slice(type.length + 1) : v;
+  if (!isId(id)) throw new RecordError('invalid', [`${type.toLowerCase()} must be an id or ${type}/{id}`]);
+  return id;
+}
+
+export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
+  const cursors = new CursorStore();
+  const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
+  const records = (req: FastifyRequest) => new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() });
+  const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
+
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  /** Runs a search from its parameters or from a cursor, and answers a Bundle with opaque links. */
+  async function paged(req: Req, reply: FastifyReply, kind: string, allowed: string[], run: (params: Record<string, string | string[]>, offset: number, count: number) => Promise<{ items: Json[]; more: boolean }>) {
+    const p = principalOf(req);
+    let params: Record<string, string | string[]> = { ...req.query, ...((req.body ?? {}) as Record<string, string>) };
+    let offset = 0;
+    let count: number;
+    const cursorId = one(params, '_cursor');
+    if (cursorId !== undefined) {
+      if (Object.keys(params).length > 1) throw new RecordError('invalid', ['_cursor stands alone']);
+      const c = cursors.get(cursorId, p.userId, kind);
+      if (!c) throw new RecordError('invalid', ['this page link expired; search again']);
+      params = c.params;
+      offset = c.offset;
+      count = c.count;
+    } else {
+      checkParams(params, [...allowed, '_count']);
+      count = countOf(params);
+      delete params._count;
+    }
+    const found = await run(params, offset, count);
+    const link = (o: number) => `${base(req)}/${kind}?_cursor=${cursors.put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
+    return send(reply, searchBundle(base(req), found.items, null, link(offset), found.more ? link(offset + count) : null));
+  }
+
+  app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
+
+  // ─── Patient ─────────────────────────────────────────────────────────────────────────────
+  const patientOut = (reply: FastifyReply, p: StoredPatient) => reply.header('etag', `W/"${p.version}"`);
+
+  app.get('/fhir/Patient/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    const p = await records(req).readPatient(req.params.id as string);
+    return send(patientOut(reply, p), toFhirPatient(p));
+  });
+
+  const patientSearch = async (req: Req, reply: FastifyReply) =>
+    paged(req, reply, 'Patient', ['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone'], async (q, offset, limit) => {
+      const identifier = one(q, 'identifier');
+      let nir: string | undefined;
+      if (identifier !== undefined) {
+        const [system, value] = identifier.includes('|') ? identifier.split('|', 2) : [INS_NIR_SYSTEM, identifier];
+        if (system !== INS_NIR_SYSTEM || !value) throw new RecordError('invalid', [`identifier must be ${INS_NIR_SYSTEM}|value`]);
+        nir = normaliseNir(value);
+      }
+      const birth = one(q, 'birthdate');
+      if (birth !== undefined && !/^(eq)?\d{4}-\d{2}-\d{2}$/.test(birth)) throw new RecordError('invalid', ['birthdate must be a full date (eq only)']);
+      const family = one(q, 'family') ?? one(q, 'name');
+      const email = one(q, 'email');
+      const phone = one(q, 'phone');
+      const given = one(q, 'given');
+      const found = await records(req).searchPatients({
+        ...(family ? { family } : {}), ...(given ? { given } : {}), ...(birth ? { birthDate: birth.replace(/^eq/, '') } : {}), ...(nir ? { nir } : {}),
+        ...(email ? { email } : {}), ...(phone ? { phone } : {}), limit, offset,
+      });
+      return { items: found.items.map(toFhirPatient), more: found.more };
+    });
+  app.get('/fhir/Patient', { config: auth }, patientSearch);
+  app.post('/fhir/Patient/_search', { config: auth }, patientSearch);
+
+  const readPatientBody = (req: Req): ReturnType<typeof fromFhirPatient>['value'] => {
+    const body = req.body as Json;
+    const schema = fhirSchemaErrors(body);
+    if (body?.resourceType !== 'Patient') throw new RecordError('invalid', ['resourceType must be Patient']);
+    const parsed = fromFhirPatient(body, clock().toISOString().slice(0, 10));
+    const problems = [...schema, ...parsed.problems];
+    if (problems.length > 0) throw new RecordError('invalid', problems);
+    return parsed.value;
+  };
+
+  app.post('/fhir/Patient', { config: auth }, async (req: Req, reply) => {
+    const body = req.body as Json;
+    if (body && 'id' in body) throw new RecordError('invalid', ['Patient.id is assigned by the server']);
+    const p = await records(req).createPatient(readPatientBody(req));
+    reply.header('location', `${base(req)}/Patient/${p.id}/_history/${p.version}`);
+    return send(patientOut(reply, p), toFhirPatient(p), 201);
+  });
+
+  app.put('/fhir/Patient/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    const body = req.body as Json;
+    if (body?.id !== req.params.id) throw new RecordError('invalid', ['Patient.id must match the URL']);
+    const ifMatch = req.headers['if-match'];
+    if (ifMatch === undefined) throw new RecordError('precondition_required');
+    const m = /^W\/"(\d+)"$/.exec(String(ifMatch));
+    if (!m) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
+    const p = await records(req).updatePatient(req.params.id as string, readPatientBody(req), Number(m[1]));
+    return send(patientOut(reply, p), toFhirPatient(p));
+  });
+
+  app.get('/fhir/Patient/:id/$everything', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    const r = await records(req).everything(req.params.id as string);
+    const resources = [toFhirPatient(r.patient), ...r.appointments.map(toFhirAppointment), ...(r.notes ?? []).map(toFhirDocumentReference)];
+    return send(reply, searchBundle(base(req), resources, resources.length, `${base(req)}/Patient/${r.patient.id}/$everything`, null));
+  });
+
+  // ─── DocumentReference (clinical notes) ──────────────────────────────────────────────────
+  app.get('/fhir/DocumentReference/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
+    send(reply, toFhirDocumentReference(await records(req).readNote(req.params.id as string))),
+  );
+
+  app.get('/fhir/DocumentReference', { config: auth }, async (req: Req, reply) =>
+    paged(req, reply, 'DocumentReference', ['patient'], async (q, offset, limit) => {
+      const patient = refId(one(q, 'patient'), 'Patient');
+      if (!patient) throw new RecordError('invalid', ['patient is required']);
+      const page = await records(req).notesOf(patient, { offset, limit });
+      return { items: page.items.map(toFhirDocumentReference), more: page.more };
+    }),
+  );
+
+  app.post('/fhir/DocumentReference', { config: auth }, async (req: Req, reply) => {
+    const body = req.body as Json;
+    if (body?.resourceType !== 'DocumentReference') throw new RecordError('invalid', ['resourceType must be DocumentReference']);
+    const parsed = fromFhirDocumentReference(body);
+    const problems = [...fhirSchemaErrors(body), ...parsed.problems];
+    if (problems.length > 0 || parsed.patientId === null) throw new RecordError('invalid', problems);
+    const note = await records(req).createNote(parsed.patientId, parsed.text, parsed.labels);
+    reply.header('location', `${base(req)}/DocumentReference/${note.id}`);
+    return send(reply, toFhirDocumentReference(note), 201);
+  });
+
+  // ─── Appointment ─────────────────────────────────────────────────────────────────────────
+  app.get('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
+    send(reply, toFhirAppointment(await records(req).readAppointment(req.params.id as string))),
+  );
+
+  app.get('/fhir/Appointment', { config: auth }, async (req: Req, reply) =>
+    paged(req, reply, 'Appointment', ['patient', 'practitioner', 'date'], async (q, offset, limit) => {
+      const { from, to } = dateParam(one(q, 'date'), 'date');
+      const patientId = refId(one(q, 'patient'), 'Patient');
+      const practitionerId = refId(one(q, 'practitioner'), 'Practitioner');
+      const found = await records(req).searchAppointments({
+        ...(patientId ? { patientId } : {}), ...(practitionerId ? { practitionerId } : {}),
+        from: from ?? new Date(0), to: to ?? new Date('9999-12-31T00:00:00Z'), limit, offset,
+      });
+      return { items: found.items.map(toFhirAppointment), more: found.more };
+    }),
+  );
+
+  const readAppointmentBody = (req: Req, id?: string) => {
+    const b = req.body as Json;
+    if (b?.resourceType !== 'Appointment') throw new RecordError('invalid', ['resourceType must be Appointment']);
+    const problems = fhirSchemaErrors(b);
+    const allowed = new Set(['resourceType', 'id', 'status', 'serviceType', 'start', 'end', 'participant']);
+    for (const k of Object.keys(b)) if (!allowed.has(k)) problems.push(`Appointment.${k} is not accepted`);
+    const actors = (Array.isArray(b.participant) ? (b.participant as Json[]) : []).map((p) => (p.actor as Json | undefined)?.reference).filter((r): r is string => typeof r === 'string');
+    const patient = actors.find((r) => r.startsWith('Patient/'))?.slice(8);
+    const practitioner = actors.find((r) => r.startsWith('Practitioner/'))?.slice(13);
+    const start = typeof b.start === 'string' ? new Date(b.start) : null;
+    const end = typeof b.end === 'string' ? new Date(b.end) : null;
+    const status = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'].includes(b.status as string) ? (b.status as 'booked') : null;
+    const kindCode = ((((b.serviceType as Json[] | undefined)?.[0]?.coding as Json[] | undefined)?.[0]?.code) ?? 'consultation') as string;
+    if (!patient || !isId(patient)) problems.push('Appointment.participant needs a Patient/{id}');
+    if (!practitioner || !isId(practitioner)) problems.push('Appointment.participant needs a Practitioner/{id}');
+    if (!start || !end || Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) problems.push('Appointment needs start and end, end after start');
+    if (!status) problems.push('Appointment.status must be booked, arrived, fulfilled, cancelled or noshow');
+    if (!['consultation', 'home-visit', 'teleconsultation'].includes(kindCode)) problems.push('Appointment.serviceType must be consultation, home-visit or teleconsultation');
+    if (problems.length > 0) throw new RecordError('invalid', problems);
+    return { ...(id ? { id } : {}), patientId: patient as string, practitionerId: practitioner as string, start: start as Date, end: end as Date, status: status as 'booked', kind: kindCode as 'consultation' };
+  };
+
+  app.post('/fhir/Appointment', { config: auth }, async (req: Req, reply) => {
+    if ((req.body as Json)?.id !== undefined) throw new RecordError('invalid', ['Appointment.id is assigned by the server']);
+    const a = await records(req).saveAppointment(readAppointmentBody(req));
+    reply.header('location', `${base(req)}/Appointment/${a.id}`);
+    return send(reply, toFhirAppointment(a), 201);
+  });
+
+  app.put('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    if ((req.body as Json)?.id !== req.params.id) throw new RecordError('invalid', ['Appointment.id must match the URL']);
+    return send(reply, toFhirAppointment(await records(req).saveAppointment(readAppointmentBody(req, req.params.id))));
+  });
+
+  // ─── Practitioner, Organization ──────────────────────────────────────────────────────────
+  app.get('/fhir/Practitioner', { config: auth }, async (req: Req, reply) =>
+    paged(req, reply, 'Practitioner', [], async (_q, offset, limit) => {
+      const all = await practitioners(services().db, services().vault, principalOf(req));
+      return { items: all.slice(offset, offset + limit).map(toFhirPractitioner), more: all.length > offset + limit };
+    }),
+  );
+  app.get('/fhir/Practitioner/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    const u = (await practitioners(services().db, services().vault, principalOf(req))).find((x) => x.id === req.params.id);
+    if (!u) throw new RecordError('not_found');
+    return send(reply, toFhirPractitioner(u));
+  });
+  app.get('/fhir/Organization', { config: auth }, async (req: Req, reply) =>
+    paged(req, reply, 'Organization', [], async (_q, offset) => ({ items: offset > 0 ? [] : [toFhirOrganization(await practice(services().db, services().vault, principalOf(req)))], more: false })),
+  );
+  app.get('/fhir/Organization/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    const o = await practice(services().db, services().vault, principalOf(req));
+    if (o.id !== req.params.id) throw new RecordError('not_found');
+    return send(reply, toFhirOrganization(o));
+  });
+
+  // ─── AuditEvent ──────────────────────────────────────────────────────────────────────────
+  app.get('/fhir/AuditEvent', { config: auth }, async (req: Req, reply) =>
+    paged(req, reply, 'AuditEvent', ['patient', 'agent', 'date'], async (q, offset, limit) => {
+      const { from, to } = dateParam(one(q, 'date'), 'date');
+      const patientId = refId(one(q, 'patient'), 'Patient');
+      const agentId = refId(one(q, 'agent'), 'Practitioner');
+      return auditHistory(services().db, principalOf(req), { ...(patientId ? { patientId } : {}), ...(agentId ? { agentId } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), limit, offset }, clock());
+    }),
+  );
+}
