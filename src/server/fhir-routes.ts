@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isId, normaliseNir } from '../domain/index.js';
+import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
   capabilityStatement, DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPractitioner,
@@ -38,7 +38,7 @@ function countOf(q: Record<string, string | string[]>): number {
 function dateParam(v: string | undefined, name: string): { from?: Date; to?: Date } {
   if (v === undefined) return {};
   const m = /^(eq|ge|le|gt|lt)?(\d{4}-\d{2}-\d{2})$/.exec(v);
-  if (!m || Number.isNaN(Date.parse(m[2] as string))) throw new RecordError('invalid', [`${name} must be [eq|ge|le|gt|lt]YYYY-MM-DD`]);
+  if (!m || !isCalendarDate(m[2] as string)) throw new RecordError('invalid', [`${name} must be [eq|ge|le|gt|lt]YYYY-MM-DD`]);
   const day = new Date(`${m[2]}T00:00:00Z`);
   const next = new Date(day.getTime() + 86_400_000);
   switch (m[1] ?? 'eq') {
@@ -55,6 +55,14 @@ function refId(v: string | undefined, type: string): string | undefined {
   const id = v.startsWith(`${type}/`) ? v.slice(type.length + 1) : v;
   if (!isId(id)) throw new RecordError('invalid', [`${type.toLowerCase()} must be an id or ${type}/{id}`]);
   return id;
+}
+
+/** The body as a resource of the expected type, or a 400. */
+function resourceOf(req: { body: unknown }, type: string): Json {
+  const b = req.body;
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new RecordError('invalid', ['the body must be a FHIR resource (a JSON object)']);
+  if ((b as Json).resourceType !== type) throw new RecordError('invalid', [`resourceType must be ${type}`]);
+  return b as Json;
 }
 
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
@@ -112,7 +120,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
         nir = normaliseNir(value);
       }
       const birth = one(q, 'birthdate');
-      if (birth !== undefined && !/^(eq)?\d{4}-\d{2}-\d{2}$/.test(birth)) throw new RecordError('invalid', ['birthdate must be a full date (eq only)']);
+      if (birth !== undefined && !(/^(eq)?\d{4}-\d{2}-\d{2}$/.test(birth) && isCalendarDate(birth.replace(/^eq/, '')))) throw new RecordError('invalid', ['birthdate must be a full date (eq only)']);
       const family = one(q, 'family') ?? one(q, 'name');
       const email = one(q, 'email');
       const phone = one(q, 'phone');
@@ -127,9 +135,8 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   app.post('/fhir/Patient/_search', { config: auth }, patientSearch);
 
   const readPatientBody = (req: Req): ReturnType<typeof fromFhirPatient>['value'] => {
-    const body = req.body as Json;
+    const body = resourceOf(req, 'Patient');
     const schema = fhirSchemaErrors(body);
-    if (body?.resourceType !== 'Patient') throw new RecordError('invalid', ['resourceType must be Patient']);
     const parsed = fromFhirPatient(body, clock().toISOString().slice(0, 10));
     const problems = [...schema, ...parsed.problems];
     if (problems.length > 0) throw new RecordError('invalid', problems);
@@ -137,16 +144,16 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   };
 
   app.post('/fhir/Patient', { config: auth }, async (req: Req, reply) => {
-    const body = req.body as Json;
-    if (body && 'id' in body) throw new RecordError('invalid', ['Patient.id is assigned by the server']);
+    const body = resourceOf(req, 'Patient');
+    if ('id' in body) throw new RecordError('invalid', ['Patient.id is assigned by the server']);
     const p = await records(req).createPatient(readPatientBody(req));
     reply.header('location', `${base(req)}/Patient/${p.id}/_history/${p.version}`);
     return send(patientOut(reply, p), toFhirPatient(p), 201);
   });
 
   app.put('/fhir/Patient/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
-    const body = req.body as Json;
-    if (body?.id !== req.params.id) throw new RecordError('invalid', ['Patient.id must match the URL']);
+    const body = resourceOf(req, 'Patient');
+    if (body.id !== req.params.id) throw new RecordError('invalid', ['Patient.id must match the URL']);
     const ifMatch = req.headers['if-match'];
     if (ifMatch === undefined) throw new RecordError('precondition_required');
     const m = /^W\/"(\d+)"$/.exec(String(ifMatch));
@@ -176,8 +183,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   );
 
   app.post('/fhir/DocumentReference', { config: auth }, async (req: Req, reply) => {
-    const body = req.body as Json;
-    if (body?.resourceType !== 'DocumentReference') throw new RecordError('invalid', ['resourceType must be DocumentReference']);
+    const body = resourceOf(req, 'DocumentReference');
     const parsed = fromFhirDocumentReference(body);
     const problems = [...fhirSchemaErrors(body), ...parsed.problems];
     if (problems.length > 0 || parsed.patientId === null) throw new RecordError('invalid', problems);
@@ -205,8 +211,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   );
 
   const readAppointmentBody = (req: Req, id?: string) => {
-    const b = req.body as Json;
-    if (b?.resourceType !== 'Appointment') throw new RecordError('invalid', ['resourceType must be Appointment']);
+    const b = resourceOf(req, 'Appointment');
     const problems = fhirSchemaErrors(b);
     const allowed = new Set(['resourceType', 'id', 'status', 'serviceType', 'start', 'end', 'participant']);
     for (const k of Object.keys(b)) if (!allowed.has(k)) problems.push(`Appointment.${k} is not accepted`);
@@ -227,14 +232,14 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   };
 
   app.post('/fhir/Appointment', { config: auth }, async (req: Req, reply) => {
-    if ((req.body as Json)?.id !== undefined) throw new RecordError('invalid', ['Appointment.id is assigned by the server']);
+    if (resourceOf(req, 'Appointment').id !== undefined) throw new RecordError('invalid', ['Appointment.id is assigned by the server']);
     const a = await records(req).saveAppointment(readAppointmentBody(req));
     reply.header('location', `${base(req)}/Appointment/${a.id}`);
     return send(reply, toFhirAppointment(a), 201);
   });
 
   app.put('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
-    if ((req.body as Json)?.id !== req.params.id) throw new RecordError('invalid', ['Appointment.id must match the URL']);
+    if (resourceOf(req, 'Appointment').id !== req.params.id) throw new RecordError('invalid', ['Appointment.id must match the URL']);
     return send(reply, toFhirAppointment(await records(req).saveAppointment(readAppointmentBody(req, req.params.id))));
   });
 
