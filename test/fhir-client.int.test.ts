@@ -1,0 +1,61 @@
+import { Client } from 'fhir-kit-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeNir } from '../src/domain/index.js';
+import { INS_NIR_SYSTEM } from '../src/fhir/index.js';
+import { totp, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { expectValidFhir } from './helpers/fhir.js';
+
+/** An unmodified third-party FHIR client (fhir-kit-client) against a listening medvault. */
+let t: TestApp;
+let baseUrl: string;
+beforeAll(async () => {
+  t = await startTestApp({ patients: 25, clock: () => new Date() });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = t.app.server.address() as { port: number };
+  baseUrl = `http://127.0.0.1:${addr.port}`;
+});
+afterAll(async () => t?.close());
+
+describe('a standard FHIR client', () => {
+  it('logs in, searches, reads, creates and updates', async () => {
+    const assistant = userOf(t.seeded, 'assistant');
+    const login = await fetch(`${baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: assistant.username, password: assistant.password }) });
+    let tokens = (await login.json()) as { access_token?: string; mfa_token?: string };
+    if (tokens.mfa_token) {
+      const m = await fetch(`${baseUrl}/auth/mfa`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mfa_token: tokens.mfa_token, code: await totp(assistant.totpSecret!) }) });
+      tokens = (await m.json()) as { access_token: string };
+    }
+    const client = new Client({ baseUrl: `${baseUrl}/fhir`, bearerToken: tokens.access_token! });
+
+    const meta = await client.capabilityStatement();
+    expect(meta.resourceType).toBe('CapabilityStatement');
+
+    const bundle = (await client.search({ resourceType: 'Patient', searchParams: { _count: '5' } })) as unknown as { entry: { resource: { id: string } }[]; link: { relation: string }[] };
+    expectValidFhir(bundle);
+    expect(bundle.entry).toHaveLength(5);
+    const page2 = (await client.nextPage({ bundle: bundle as never })) as unknown as { entry: { resource: { id: string } }[] };
+    expect(page2.entry.map((e) => e.resource.id)).not.toContain(bundle.entry[0]!.resource.id);
+
+    const read = (await client.read({ resourceType: 'Patient', id: bundle.entry[0]!.resource.id })) as unknown as { id: string };
+    expectValidFhir(read);
+    expect(read.id).toBe(bundle.entry[0]!.resource.id);
+
+    const created = (await client.create({
+      resourceType: 'Patient',
+      body: {
+        resourceType: 'Patient', gender: 'male', birthDate: '1975-03-08',
+        identifier: [{ system: INS_NIR_SYSTEM, value: composeNir({ sexDigit: 1, year: 75, month: 3, birthplace: '33063', serial: 41 }) }],
+        name: [{ use: 'official', family: 'Garnier', given: ['Paul'] }],
+      },
+    })) as unknown as { id: string; meta: { versionId: string } };
+    expectValidFhir(created);
+    const updated = (await client.update({
+      resourceType: 'Patient', id: created.id,
+      body: { ...created, resourceType: 'Patient', telecom: [{ system: 'phone', value: '06 12 34 56 78', use: 'mobile' }] },
+      options: { headers: { 'if-match': `W/"${created.meta.versionId}"` } },
+    })) as unknown as { meta: { versionId: string }; telecom: { value: string }[] };
+    expectValidFhir(updated);
+    expect(updated.meta.versionId).toBe('2');
+    expect(updated.telecom[0]!.value).toBe('06 12 34 56 78');
+  });
+});
