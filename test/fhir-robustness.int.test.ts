@@ -67,7 +67,6 @@ describe('every route that touches patient data', () => {
       expect((await auditCount()) - before, r.name).toBe(1);
       const [ev] = await q<Record<string, unknown>>('SELECT * FROM audit.events ORDER BY seq DESC LIMIT 1');
       expect(ev, r.name).toMatchObject({ outcome: 'success', user_id: docId, role: 'practitioner', session_id: expect.any(String), source_ip: expect.any(String) });
-      expect(ev!.hash, r.name).toBeInstanceOf(Buffer);
     }
     const before = await auditCount();
     expect((await fhir(t, officer.access_token, 'GET', `/fhir/AuditEvent?patient=${patientId}`)).status).toBe(200);

@@ -8,6 +8,7 @@ import { BACKENDS } from '../../test/helpers/backends.js';
 import { makeVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
 import { appendAuditEvents, type Database, type Driver } from '../store/index.js';
 import { chainHash } from './chain.js';
+import { AuditChainer } from './chainer.js';
 import { AuditCheckpointer, readDatabaseHeads, readHeadsFile } from './checkpoint.js';
 import { auditRows, type AuditRow } from './rows.js';
 import { newAuditSigner, type AuditSigner } from './signing.js';
@@ -62,10 +63,11 @@ describe.each(BACKENDS)('the audit log on $name', (backend) => {
       }
       if (round % 2 === 1) await cp.checkpoint();
     }
+    await new AuditChainer(db).run();
     rows = await readAll();
     heads = [...(await readDatabaseHeads(db)), ...readHeadsFile(headsFile)];
-    const h = await driver.transaction((sql) => sql.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM meta.audit_head'));
-    live = { count: Number(h.rows[0]!.seq), hash: h.rows[0]!.hash };
+    const h = await driver.transaction((sql) => sql.query<{ count: number; hash: Buffer }>('SELECT count, hash FROM meta.audit_head'));
+    live = { count: Number(h.rows[0]!.count), hash: h.rows[0]!.hash };
   });
   afterAll(async () => cleanup?.());
 
@@ -131,6 +133,19 @@ describe.each(BACKENDS)('the audit log on $name', (backend) => {
     );
   });
 
+  it('catches an edit whose author re-chained every event after it (the signed heads hold)', async () => {
+    const list = rows.map((r) => ({ ...r }));
+    list[5] = { ...list[5]!, outcome: list[5]!.outcome === 'success' ? 'denied' : 'success' };
+    let prev = list[4]!.hash!;
+    for (let i = 5; i < list.length; i++) {
+      const hash = chainHash(prev, list[i]!);
+      list[i] = { ...list[i]!, prevHash: prev, hash };
+      prev = hash;
+    }
+    const r = await verifyAuditLog(list, heads, signer.publicKey, undefined, { count: live.count, hash: prev });
+    expect(r).toMatchObject({ ok: false, problem: { kind: 'head', detail: 'the events no longer hash to the signed root' } });
+  });
+
   it('catches tampering done in the database itself, with the append-only triggers disabled', async () => {
     const mutations = [
       "UPDATE audit.events SET reason = 'nothing to see' WHERE seq = (SELECT min(seq) + 10 FROM audit.events)",
@@ -138,13 +153,15 @@ describe.each(BACKENDS)('the audit log on $name', (backend) => {
       'DELETE FROM audit.events WHERE seq = (SELECT max(seq) FROM audit.events)',
       `UPDATE audit.tree_heads SET root_hash = '\\x00' WHERE tree_size = (SELECT min(tree_size) FROM audit.tree_heads)`,
       'DELETE FROM audit.tree_heads WHERE tree_size = (SELECT max(tree_size) FROM audit.tree_heads)',
+      'DELETE FROM audit.chain WHERE seq = (SELECT min(seq) + 7 FROM audit.chain)',
     ];
     for (const sql of mutations) {
       const result = await driver
         .transaction(async (s) => {
           await s.query('ALTER TABLE audit.events DISABLE TRIGGER USER');
           await s.query('ALTER TABLE audit.tree_heads DISABLE TRIGGER USER');
-          await s.query(sql);
+          await s.query('ALTER TABLE audit.chain DISABLE TRIGGER USER');
+          await s.exec(sql);
           const tampered: AuditRow[] = [];
           for await (const r of auditRows(s.query.bind(s), 50)) tampered.push(r);
           const dbHeads = (await s.query<{ tree_size: number; root_hash: Buffer; signed_at: Date; key_id: string; signature: Buffer }>('SELECT * FROM audit.tree_heads')).rows.map((h) => ({

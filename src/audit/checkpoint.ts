@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from '../store/index.js';
+import { AuditChainer } from './chainer.js';
 import { MerkleFrontier } from './merkle.js';
 import { treeHeadMessage, type AuditSigner } from './signing.js';
 import type { TreeHead } from './verify.js';
@@ -30,7 +31,7 @@ export class AuditCheckpointer {
     let added = 0;
     for (;;) {
       const r = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
-        tx.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM audit.events WHERE seq > $1 ORDER BY seq LIMIT 10000', [this.lastSeq]),
+        tx.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM audit.chain WHERE seq > $1 ORDER BY seq LIMIT 10000', [this.lastSeq]),
       );
       for (const row of r.rows) {
         this.tree.push(row.hash);
@@ -41,8 +42,9 @@ export class AuditCheckpointer {
     }
   }
 
-  /** Signs a new tree head if events were added since the last one; returns it, or null. */
+  /** Chains what is committed, then signs a new tree head if the chain grew; returns it, or null. */
   async checkpoint(): Promise<TreeHead | null> {
+    await new AuditChainer(this.db).run();
     await this.catchUp();
     if (this.tree.size === this.lastSigned || this.tree.size === 0) return null;
     const size = this.tree.size;

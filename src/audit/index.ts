@@ -4,3 +4,4 @@ export { loadOrCreateAuditSigner, newAuditSigner, keyIdOf, verifyTreeHead, type 
 export { auditRows, toAuditRow, type AuditRow } from './rows.js';
 export { verifyAuditLog, describeProblem, type TreeHead, type VerifyResult, type VerifyProblem } from './verify.js';
 export { AuditCheckpointer, readHeadsFile, readDatabaseHeads } from './checkpoint.js';
+export { AuditChainer } from './chainer.js';

@@ -8,8 +8,9 @@ export interface AuditRow extends ChainedEvent {
   readonly hash: Buffer | null;
 }
 
-const SELECT = `SELECT seq, id, at, practice_id, user_id, role, session_id, source_ip, action, resource_type, resource_id,
-                       patient_id, segment, labels, purpose, outcome, reason, detail, prev_hash, hash FROM audit.events`;
+const SELECT = `SELECT e.seq, e.id, e.at, e.practice_id, e.user_id, e.role, e.session_id, e.source_ip, e.action, e.resource_type,
+                       e.resource_id, e.patient_id, e.segment, e.labels, e.purpose, e.outcome, e.reason, e.detail, c.prev_hash, c.hash
+                  FROM audit.events e LEFT JOIN audit.chain c ON c.seq = e.seq`;
 
 export function toAuditRow(r: Record<string, unknown>): AuditRow {
   return {
@@ -18,7 +19,7 @@ export function toAuditRow(r: Record<string, unknown>): AuditRow {
     sourceIp: r.source_ip as string | null, action: r.action as string, resourceType: r.resource_type as string | null,
     resourceId: r.resource_id as string | null, patientId: r.patient_id as string | null, segment: r.segment as string | null,
     labels: r.labels as string[], purpose: r.purpose as string | null, outcome: r.outcome as string, reason: r.reason as string | null,
-    detail: r.detail ?? null, prevHash: r.prev_hash as Buffer | null, hash: r.hash as Buffer | null,
+    detail: r.detail ?? null, prevHash: (r.prev_hash as Buffer | undefined) ?? null, hash: (r.hash as Buffer | undefined) ?? null,
   };
 }
 
@@ -26,7 +27,7 @@ export function toAuditRow(r: Record<string, unknown>): AuditRow {
 export async function* auditRows(query: Sql['query'], batch = 5000): AsyncGenerator<AuditRow> {
   let after = 0;
   for (;;) {
-    const r = await query<Record<string, unknown>>(`${SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, batch]);
+    const r = await query<Record<string, unknown>>(`${SELECT} WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`, [after, batch]);
     for (const row of r.rows) yield toAuditRow(row);
     if (r.rows.length < batch) return;
     after = Number(r.rows[r.rows.length - 1]!.seq);

@@ -70,7 +70,7 @@ export async function verifyAuditLog(
   for await (const row of rows) {
     const bad = (detail: string): VerifyResult => ({ ok: false, events: n, heads: heads.length, problem: { kind: 'chain', seq: row.seq, id: row.id, detail } });
     if (row.seq <= lastSeq) return bad('out of sequence order');
-    if (row.prevHash === null || row.hash === null) return bad('no chain hash');
+    if (row.prevHash === null || row.hash === null) return bad('is not in the chain (added after its place was passed, or never chained)');
     if (!row.prevHash.equals(prev)) return bad('does not follow the previous event (a row before it was removed, inserted or moved)');
     if (!chainHash(prev, row).equals(row.hash)) return bad('its content does not match its hash (edited)');
     prev = row.hash;

@@ -4,7 +4,7 @@ import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
-import { AuditCheckpointer, loadOrCreateAuditSigner } from '../audit/index.js';
+import { AuditChainer, AuditCheckpointer, loadOrCreateAuditSigner } from '../audit/index.js';
 import { auditKeyOf, headsFileOf } from './audit.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
@@ -76,7 +76,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   let store: OpenedStore | null = null;
   let stopping = false;
-  const timers: { checkpoint?: NodeJS.Timeout } = {};
+  const timers: { checkpoint?: NodeJS.Timeout; chain?: NodeJS.Timeout } = {};
   const stop = async (signal: string) => {
     if (stopping) {
       process.exit(1);
@@ -91,6 +91,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     opts.say(`medvault: ${signal} received, shutting down`);
     await app.close();
     clearInterval(timers.checkpoint);
+    clearInterval(timers.chain);
     // A last signed tree head, so that the log up to the stop is checkpointed.
     await checkpointer?.checkpoint().catch((e: unknown) => app.log.error({ err: e }, 'final audit checkpoint failed'));
     await store?.db.close();
@@ -132,6 +133,15 @@ export async function runServer(opts: RunOptions): Promise<number> {
     unlock();
     throw new CliError(`cannot start: ${(e as Error).message}`);
   }
+  // Link committed audit events into the hash chain a few times a second.
+  const chainer = new AuditChainer(store.db);
+  let chaining = false;
+  timers.chain = setInterval(() => {
+    if (chaining) return;
+    chaining = true;
+    void chainer.run().catch((e: unknown) => app.log.error({ err: e }, 'audit chaining failed')).finally(() => (chaining = false));
+  }, 250);
+  timers.chain.unref();
   const every = Number(process.env.MEDVAULT_CHECKPOINT_INTERVAL_S ?? 60) * 1000;
   timers.checkpoint = setInterval(() => {
     void checkpointer?.checkpoint().catch((e: unknown) => app.log.error({ err: e }, 'audit checkpoint failed'));

@@ -136,10 +136,11 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
 
   const readPatientBody = (req: Req): ReturnType<typeof fromFhirPatient>['value'] => {
     const body = resourceOf(req, 'Patient');
+    // The official schema first: what follows may then trust the shape of every element.
     const schema = fhirSchemaErrors(body);
+    if (schema.length > 0) throw new RecordError('invalid', schema);
     const parsed = fromFhirPatient(body, clock().toISOString().slice(0, 10));
-    const problems = [...schema, ...parsed.problems];
-    if (problems.length > 0) throw new RecordError('invalid', problems);
+    if (parsed.problems.length > 0) throw new RecordError('invalid', parsed.problems);
     return parsed.value;
   };
 
@@ -184,8 +185,10 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
 
   app.post('/fhir/DocumentReference', { config: auth }, async (req: Req, reply) => {
     const body = resourceOf(req, 'DocumentReference');
+    const schema = fhirSchemaErrors(body);
+    if (schema.length > 0) throw new RecordError('invalid', schema);
     const parsed = fromFhirDocumentReference(body);
-    const problems = [...fhirSchemaErrors(body), ...parsed.problems];
+    const problems = parsed.problems;
     if (problems.length > 0 || parsed.patientId === null) throw new RecordError('invalid', problems);
     const note = await records(req).createNote(parsed.patientId, parsed.text, parsed.labels);
     reply.header('location', `${base(req)}/DocumentReference/${note.id}`);
@@ -213,6 +216,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   const readAppointmentBody = (req: Req, id?: string) => {
     const b = resourceOf(req, 'Appointment');
     const problems = fhirSchemaErrors(b);
+    if (problems.length > 0) throw new RecordError('invalid', problems);
     const allowed = new Set(['resourceType', 'id', 'status', 'serviceType', 'start', 'end', 'participant']);
     for (const k of Object.keys(b)) if (!allowed.has(k)) problems.push(`Appointment.${k} is not accepted`);
     const actors = (Array.isArray(b.participant) ? (b.participant as Json[]) : []).map((p) => (p.actor as Json | undefined)?.reference).filter((r): r is string => typeof r === 'string');

@@ -37,7 +37,7 @@ async function listTables(driver: Driver): Promise<TableInfo[]> {
  * Platform-wide tables hold no practice's data (their practice_id is constrained to NULL): they
  * are read only in platform scope, so the per-practice checks below do not apply to them.
  */
-const PLATFORM_WIDE = new Set(['audit.tree_heads']);
+const PLATFORM_WIDE = new Set(['audit.tree_heads', 'audit.chain']);
 
 /** The column that says which practice a row belongs to. */
 function tenantColumn(t: TableInfo): string | null {

@@ -1,0 +1,134 @@
+/**
+ * bench/read — the real read path on PostgreSQL: authenticated, authorised (care relationship),
+ * audited in the same transaction, decrypted, FHIR-mapped GET /fhir/Patient/{id} and
+ * GET /fhir/DocumentReference/{id}, spread over hundreds of practitioner sessions each reading
+ * patients it cares for — beside a bare Fastify + pg one-row select in the same run.
+ * Also `audit verify` throughput over the audit log the run produced.
+ *
+ *   npm run bench:read [-- --practices 100 --seconds 20 --connections 50]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { generate } from 'otplib';
+import pg from 'pg';
+import { auditRows, verifyAuditLog, newAuditSigner } from '../src/audit/index.js';
+import { hashPassword } from '../src/access/index.js';
+import { seedDemo } from '../src/sim/seed.js';
+import { openStore } from '../src/store/index.js';
+import { openVault } from '../src/vault/index.js';
+
+const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+const PRACTICES = Number(values.practices ?? 100);
+const SECONDS = Number(values.seconds ?? 20);
+const CONNECTIONS = Number(values.connections ?? 50);
+const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, cmd, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const on = (d: Buffer) => {
+      out += d;
+      if (ready.test(out)) resolve({ child, out: () => out });
+    };
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
+    child.on('exit', (c) => reject(new Error(`exited ${c}: ${out}`)));
+  });
+}
+
+async function load(name: string, url: string, requests: { method: 'GET'; path: string; headers: Record<string, string> }[]) {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  const non2xx = r.non2xx;
+  console.log(`${name.padEnd(44)} ${Math.round(r.requests.average).toString().padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${non2xx} non-2xx, ${r.errors} errors)`);
+  return r;
+}
+
+const name = `medvault_bench_read_${process.pid}`;
+const admin = new pg.Client({ connectionString: PG_URL });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${name}`);
+const dbUrl = Object.assign(new URL(PG_URL), { pathname: `/${name}` }).toString();
+const data = mkdtempSync(join(tmpdir(), 'medvault-bench-read-'));
+const children: ChildProcess[] = [];
+try {
+  console.log(`bench/read: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${PRACTICES} practices, ${CONNECTIONS} connections, ${SECONDS} s each`);
+  const { db } = await openStore({ kind: 'postgres', url: dbUrl });
+  const vault = openVault(join(data, 'keys'), { provider: 'local', passphrase: null, requirePassphrase: false });
+  const seeded = await seedDemo(db, { seed: 5, practices: PRACTICES, patientsPerPractice: 300, now: new Date(), visitHistoryDays: 30, hashPassword, vault });
+  // What each practitioner may read: patients it is the treating doctor of, and their notes.
+  const owner = new pg.Client({ connectionString: dbUrl });
+  await owner.connect();
+  const care = await owner.query<{ practitioner_id: string; patient_id: string; note_id: string | null }>(
+    `SELECT c.practitioner_id, c.patient_id, (SELECT n.id FROM clinical.notes n WHERE n.patient_id = c.patient_id LIMIT 1) note_id
+       FROM admin.care_relationships c WHERE c.kind = 'treating'`,
+  );
+  await owner.end();
+  await db.close();
+  await vault.provider.close();
+
+  const server = await start([join(process.cwd(), 'bin/medvault.js'), 'serve', '--data', data, '--port', '0'], { DATABASE_URL: dbUrl, MEDVAULT_LOG_LEVEL: 'warn' }, /serving \d+ practices at (http:\/\/\S+)/);
+  children.push(server.child);
+  const base = /serving \d+ practices at (http:\/\/\S+)/.exec(server.out())![1]!;
+
+  // Hundreds of sessions: every practitioner logs in (password, then TOTP).
+  const practitioners = seeded.users.filter((u) => u.role === 'practitioner');
+  const tokens = new Map<string, string>();
+  for (const u of practitioners) {
+    const l = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u.username, password: u.password }) })).json()) as { mfa_token: string };
+    const m = (await (await fetch(`${base}/auth/mfa`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mfa_token: l.mfa_token, code: await generate({ secret: u.totpSecret! }) }) })).json()) as { access_token: string };
+    tokens.set(u.fhirId!, m.access_token);
+  }
+  const byDoc = new Map<string, { patient_id: string; note_id: string | null }[]>();
+  for (const r of care.rows) byDoc.set(r.practitioner_id, [...(byDoc.get(r.practitioner_id) ?? []), r]);
+  const patientReqs: { method: 'GET'; path: string; headers: Record<string, string> }[] = [];
+  const noteReqs: typeof patientReqs = [];
+  const ids: string[] = [];
+  // Interleave practitioners so that consecutive requests come from different sessions.
+  for (let round = 0; round < 40; round++) {
+    for (const [docId, list] of byDoc) {
+      const item = list[round % list.length]!;
+      const headers = { authorization: `Bearer ${tokens.get(docId)}` };
+      patientReqs.push({ method: 'GET', path: `/fhir/Patient/${item.patient_id}`, headers });
+      if (item.note_id) noteReqs.push({ method: 'GET', path: `/fhir/DocumentReference/${item.note_id}`, headers });
+      ids.push(item.patient_id);
+    }
+  }
+  console.log(`${tokens.size} practitioner sessions, ${patientReqs.length} distinct patient reads, ${noteReqs.length} note reads in the rotation`);
+
+  const bare = await start([join(process.cwd(), 'dist-bench/bench/bare-server.js')], { DATABASE_URL: dbUrl }, /listening (\d+)/);
+  children.push(bare.child);
+  const bareUrl = `http://127.0.0.1:${/listening (\d+)/.exec(bare.out())![1]}`;
+  const bareReqs = ids.map((id) => ({ method: 'GET' as const, path: `/patient/${id}`, headers: {} }));
+
+  const b1 = await load('bare Fastify + pg, one-row select', bareUrl, bareReqs);
+  const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
+  const n = await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs);
+  const b2 = await load('bare Fastify + pg, one-row select (again)', bareUrl, bareReqs);
+  const bareAvg = (b1.requests.average + b2.requests.average) / 2;
+  console.log(`ratio Patient/bare ${(p.requests.average / bareAvg).toFixed(2)}, DocumentReference/bare ${(n.requests.average / bareAvg).toFixed(2)}`);
+
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.on('exit', r));
+  // audit verify throughput over the log this run wrote.
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  const t0 = performance.now();
+  const rows = [];
+  for await (const r of auditRows(c.query.bind(c) as never, 20_000)) rows.push(r);
+  const readMs = performance.now() - t0;
+  const t1 = performance.now();
+  const result = await verifyAuditLog(rows, [], newAuditSigner().publicKey);
+  const verifyMs = performance.now() - t1;
+  await c.end();
+  console.log(`audit verify: ${result.events} events, chain + tree ${Math.round(result.events / (verifyMs / 1000))} events/s (reading them from PostgreSQL: ${Math.round(result.events / (readMs / 1000))} events/s), ok=${result.ok}`);
+} finally {
+  for (const ch of children) ch.kill('SIGKILL');
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+  rmSync(data, { recursive: true, force: true });
+}
