@@ -36,11 +36,8 @@ describe.each(BACKENDS)('the chainer on $name', (backend) => {
     const chainer = new AuditChainer(db, 10_000, () => now);
     await append(3);
     expect(await chainer.run()).toBe(3);
-    // A transaction that took a sequence number and rolled back leaves a hole.
-    await db.transaction({ role: 'auditWriter', practiceId: null }, async (tx) => {
-      await appendAuditEvents(tx, [event()]);
-      throw new Error('rolled back');
-    }).catch(() => undefined);
+    // A transaction that took a sequence number and rolled back (or is still running) leaves a hole.
+    await driver.transaction((s) => s.query("SELECT nextval(pg_get_serial_sequence('audit.events', 'seq'))"));
     await append(2);
     expect(await chainer.run()).toBe(0); // maybe still in flight: wait
     now += 11_000;

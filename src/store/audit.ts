@@ -1,7 +1,7 @@
 import type { Id, SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { auditTime } from '../audit/chain.js';
-import { insertMany } from './rows.js';
+import { scopeStatement } from './database.js';
 
 export type AuditSegment = 'admin' | 'clinical' | 'audit' | 'security' | 'auth' | 'keys';
 export type AuditPurpose = 'care' | 'break-the-glass' | 'admin' | 'patient' | 'security' | 'system';
@@ -40,10 +40,10 @@ const COLUMNS = [
  */
 export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  const previous = tx.scope;
-  // One insert per practice (row-level security checks each row against its practice). No lock:
-  // concurrent requests commit independently and PostgreSQL shares their fsyncs; the chainer
-  // links the committed events into the hash chain right after (src/audit/chainer.ts).
+  // Sent with the COMMIT (one round trip), as the audit-writer role inside each event's practice
+  // (row-level security checks each row). If an insert fails, the transaction fails with it:
+  // no access commits without its audit row. No lock: concurrent requests commit independently
+  // and the chainer links their events afterwards (src/audit/chainer.ts).
   const byPractice = new Map<Id | null, Record<string, unknown>[]>();
   for (const input of events) {
     const e = { ...input, at: auditTime(input.at) };
@@ -55,9 +55,13 @@ export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput
     };
     byPractice.set(e.practiceId, [...(byPractice.get(e.practiceId) ?? []), row]);
   }
+  const cols = COLUMNS.join(', ');
   for (const [practiceId, rows] of byPractice) {
-    await tx.enter({ role: 'auditWriter', practiceId });
-    await insertMany(tx, 'audit.events', COLUMNS, rows);
+    // The JSON goes in a dollar-quoted literal; escaping every "$" as \u0024 keeps the quote closed.
+    const json = JSON.stringify(rows).replace(/\$/g, '\\u0024');
+    tx.atCommit(
+      `${scopeStatement({ role: 'auditWriter', practiceId })}; ` +
+        `INSERT INTO audit.events (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::audit.events, $mvaudit$${json}$mvaudit$)`,
+    );
   }
-  await tx.enter(previous);
 }

@@ -5,14 +5,22 @@ import { DB_ROLES, type Scope } from './roles.js';
 export interface Tx extends Sql {
   readonly scope: Scope;
   enter(scope: Scope): Promise<void>;
+  /**
+   * Statements to run at the end of the transaction, in the COMMIT's round trip (the audit
+   * insert): if they fail, nothing of the transaction commits.
+   */
+  atCommit(script: string): void;
 }
 
 export class ScopeError extends Error {
   override readonly name = 'ScopeError';
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function checkScope(scope: Scope): void {
   if (!(scope.role in DB_ROLES)) throw new ScopeError('unknown database role');
+  if (scope.practiceId !== null && !UUID.test(scope.practiceId)) throw new ScopeError('a practice id is a UUID');
   if (scope.platform === true && scope.role !== 'securityReader' && scope.role !== 'platform' && scope.role !== 'auditWriter') {
     throw new ScopeError('only the security reader, audit writer and platform roles reach across practices');
   }
@@ -32,22 +40,28 @@ export class Database {
 
   async transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
     checkScope(scope);
-    return this.driver.transaction(async (sql) => {
-      let current = scope;
-      const tx: Tx = {
-        get scope() {
-          return current;
-        },
-        query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
-        async enter(next: Scope) {
-          checkScope(next);
-          await applyScope(sql, next);
-          current = next;
-        },
-      };
-      await applyScope(sql, scope);
-      return fn(tx);
-    });
+    const tail: string[] = [];
+    return this.driver.transaction(
+      async (sql) => {
+        let current = scope;
+        const tx: Tx = {
+          get scope() {
+            return current;
+          },
+          query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
+          async enter(next: Scope) {
+            checkScope(next);
+            await applyScope(sql, next);
+            current = next;
+          },
+          atCommit(script: string) {
+            tail.push(script);
+          },
+        };
+        return fn(tx);
+      },
+      { prologue: scopeStatement(scope), epilogue: () => (tail.length > 0 ? tail.join('; ') : null) },
+    );
   }
 
   /** Readiness probe: one round trip, no data touched. */
@@ -58,6 +72,15 @@ export class Database {
   close(): Promise<void> {
     return this.driver.close();
   }
+}
+
+/**
+ * The same as applyScope, as literal SQL for a script (sent with BEGIN or COMMIT). Every value is
+ * medvault's own: a role name from DB_ROLES, a practice id that checkScope proved to be a UUID.
+ */
+export function scopeStatement(scope: Scope): string {
+  checkScope(scope);
+  return `SELECT set_config('role', '${DB_ROLES[scope.role]}', true), set_config('medvault.practice_id', '${scope.practiceId ?? ''}', true), set_config('medvault.platform', '${scope.platform === true ? 'on' : 'off'}', true)`;
 }
 
 /** Equivalent to SET LOCAL ROLE …; plus the practice settings, in one round trip. */

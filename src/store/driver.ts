@@ -13,10 +13,21 @@ export interface ScriptSql extends Sql {
   exec(script: string): Promise<void>;
 }
 
+/**
+ * Round trips are the cost of a request on a busy database, so a transaction can carry a
+ * prologue (statements sent with BEGIN) and an epilogue (statements sent with COMMIT, which
+ * fail the commit if they fail). Both are scripts of literal SQL built by medvault itself.
+ */
+export interface TransactionFrame {
+  readonly prologue?: string;
+  /** Called after fn; what it returns runs just before COMMIT, in the same round trip. */
+  readonly epilogue?: () => string | null;
+}
+
 export interface Driver {
   readonly kind: 'pglite' | 'postgres';
-  /** Runs fn inside BEGIN … COMMIT on one connection; rolls back if fn throws. */
-  transaction<T>(fn: (sql: ScriptSql) => Promise<T>): Promise<T>;
+  /** Runs fn inside BEGIN … COMMIT on one connection; rolls back if fn (or the epilogue) fails. */
+  transaction<T>(fn: (sql: ScriptSql) => Promise<T>, frame?: TransactionFrame): Promise<T>;
   close(): Promise<void>;
 }
 

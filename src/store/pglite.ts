@@ -21,7 +21,15 @@ export async function openPglite(dataDir: string | null): Promise<Driver> {
   });
   return {
     kind: 'pglite',
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn, frame) =>
+      db.transaction(async (tx) => {
+        const sql = wrap(tx);
+        if (frame?.prologue) await sql.exec(frame.prologue);
+        const out = await fn(sql);
+        const epilogue = frame?.epilogue?.();
+        if (epilogue) await sql.exec(epilogue);
+        return out;
+      }),
     close: () => db.close(),
   };
 }

@@ -25,12 +25,14 @@ export async function openPostgres(url: string, poolSize = 10): Promise<Driver> 
   });
   return {
     kind: 'postgres',
-    async transaction(fn) {
+    async transaction(fn, frame) {
       const c = await pool.connect();
       try {
-        await c.query('BEGIN');
+        await c.query(frame?.prologue ? `BEGIN; ${frame.prologue}` : 'BEGIN');
         const out = await fn(wrap(c));
-        await c.query('COMMIT');
+        const epilogue = frame?.epilogue?.();
+        // A failing statement of the epilogue stops the script before COMMIT: the catch rolls back.
+        await c.query(epilogue ? `${epilogue}; COMMIT` : 'COMMIT');
         return out;
       } catch (e) {
         await c.query('ROLLBACK').catch(() => undefined);
