@@ -72,7 +72,7 @@ try {
   await vault.provider.close();
 
   const profile = process.env.MEDVAULT_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MEDVAULT_BENCH_PROFILE}`] : [];
-  const server = await start([...profile, join(process.cwd(), 'bin/medvault.js'), 'serve', '--data', data, '--port', '0'], { DATABASE_URL: process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX ? dbUrl + process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX : dbUrl, MEDVAULT_LOG_LEVEL: 'warn' }, /serving \d+ practices at (http:\/\/\S+)/);
+  const server = await start([...profile, join(process.cwd(), 'bin/medvault.js'), 'serve', '--data', data, '--port', '0'], { DATABASE_URL: process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX ? dbUrl + process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX : dbUrl, MEDVAULT_LOG_LEVEL: 'warn', MEDVAULT_PG_POOL_SIZE: process.env.MEDVAULT_PG_POOL_SIZE ?? '30' }, /serving \d+ practices at (http:\/\/\S+)/);
   children.push(server.child);
   const base = /serving \d+ practices at (http:\/\/\S+)/.exec(server.out())![1]!;
 

@@ -7,8 +7,8 @@ const types = {
     TYPE_PARSERS[oid] ?? pg.types.getTypeParser(oid, format ?? 'text'),
 };
 
-/** PostgreSQL through a node-postgres pool. */
-export async function openPostgres(url: string, poolSize = 10): Promise<Driver> {
+/** PostgreSQL through a node-postgres pool (MEDVAULT_PG_POOL_SIZE connections, default 30: measured in bench/read). */
+export async function openPostgres(url: string, poolSize = Number(process.env.MEDVAULT_PG_POOL_SIZE ?? 30)): Promise<Driver> {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types: types as pg.CustomTypesConfig });
   // Errors of idle clients (server restart) must not crash the process; the next query reports them.
   pool.on('error', () => undefined);
