@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Driver, ScriptSql, SqlResult } from './driver.js';
 import { TYPE_PARSERS } from './driver.js';
@@ -6,6 +7,17 @@ const types = {
   getTypeParser: (oid: number, format?: 'text' | 'binary') =>
     TYPE_PARSERS[oid] ?? pg.types.getTypeParser(oid, format ?? 'text'),
 };
+
+const names = new Map<string, string>();
+
+function statementName(text: string): string {
+  let n = names.get(text);
+  if (n === undefined) {
+    n = `mv_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    if (names.size < 10_000) names.set(text, n);
+  }
+  return n;
+}
 
 /** PostgreSQL through a node-postgres pool (MEDVAULT_PG_POOL_SIZE connections, default 30: measured in bench/read). */
 export async function openPostgres(url: string, poolSize = Number(process.env.MEDVAULT_PG_POOL_SIZE ?? 30)): Promise<Driver> {
@@ -19,7 +31,8 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
       await c.query(script);
     },
     async query<R>(text: string, params: readonly unknown[] = []): Promise<SqlResult<R>> {
-      const r = await c.query(text, params as unknown[]);
+      // Named statements: each connection parses and plans a statement once, then reuses it.
+      const r = params.length > 0 ? await c.query({ name: statementName(text), text, values: params as unknown[] }) : await c.query(text);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
   });
