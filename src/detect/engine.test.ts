@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Detector, type Alert } from './engine.js';
+import { DAY, HOUR, MINUTE, type AccessEvent } from './features.js';
+
+const DOC = 'doc-1';
+const T0 = Date.UTC(2026, 2, 9, 7, 0); // Monday 08:00 in Paris (UTC+1)
+
+function read(at: number, patientId: string, extra: Partial<AccessEvent> = {}): AccessEvent {
+  return { at: new Date(at), userId: DOC, sessionId: 's1', practiceId: 'p', action: 'read', outcome: 'success', patientId, returned: [], labels: [], reason: 'care relationship', sourceIp: '10.0.0.1', ...extra };
+}
+
+describe('the detector', () => {
+  it('leaves a real GP day alone: 22 consultations, charts opened before and after, a few searches', () => {
+    const d = new Detector();
+    let t = T0;
+    for (let i = 0; i < 22; i++) {
+      const p = `patient-${i}`;
+      d.observe(read(t, p));
+      d.observe({ ...read(t + 2 * MINUTE, null as unknown as string), patientId: null, action: 'search', returned: [p, `other-${i}`, `third-${i}`] });
+      d.observe(read(t + 18 * MINUTE, p, { action: 'create', labels: i === 7 ? ['PSY'] : [] }));
+      t += 25 * MINUTE;
+    }
+    expect(d.state(DOC, new Date(t)).response).toBe('allow');
+  });
+
+  it('throttles a smash-and-grab within a few dozen records, then suspends, and says why with evidence', () => {
+    const alerts: Alert[] = [];
+    const d = new Detector({ onAlert: (a) => alerts.push(a) });
+    let i = 0;
+    for (; i < 200; i++) {
+      const s = d.observe(read(T0 + i * 2000, `p${i}`));
+      if (s.response !== 'allow') break;
+    }
+    expect(i).toBe(40); // the 41st distinct patient in an hour
+    expect(d.state(DOC, new Date(T0 + i * 2000)).response).toBe('throttle');
+    expect(alerts[0]).toMatchObject({ userId: DOC, response: 'throttle' });
+    expect(alerts[0]!.findings[0]).toMatchObject({ rule: 'patients-hour', evidence: { count: 41, window: '1 h' } });
+    expect(alerts[0]!.findings[0]!.evidence.examples.length).toBeGreaterThan(0);
+    for (let j = i + 1; j < 160; j++) d.observe(read(T0 + j * 2000, `p${j}`));
+    expect(d.state(DOC, new Date(T0 + HOUR)).response).toBe('suspend');
+  });
+
+  it('counts identities disclosed by searches (paging through the directory)', () => {
+    const d = new Detector();
+    let state = d.state(DOC, new Date(T0));
+    let pages = 0;
+    for (; pages < 10 && state.response === 'allow'; pages++) {
+      state = d.observe({ ...read(T0 + pages * 1000, null as unknown as string), patientId: null, action: 'search', returned: Array.from({ length: 20 }, (_, k) => `p${pages * 20 + k}`) });
+    }
+    // Search results are disclosures: three pages of 20 identities are enough.
+    expect(pages).toBe(3);
+    expect(state.response).toBe('throttle');
+    expect(state.findings.map((f) => f.rule)).toContain('patients-hour');
+  });
+
+  it('locks on a honeytoken at once, and a new session does not reset it; an unlock does', () => {
+    const d = new Detector({ isHoneytoken: (p) => p === 'decoy' });
+    d.observe(read(T0, 'p1'));
+    expect(d.observe(read(T0 + 1000, 'decoy', { outcome: 'denied', reason: 'no-care-relationship' })).response).toBe('lock');
+    expect(d.observe(read(T0 + 2000, 'p2', { sessionId: 's2', sourceIp: '10.9.9.9' })).response).toBe('lock');
+    expect(d.state(DOC, new Date(T0 + DAY)).response).toBe('lock');
+    d.release(DOC);
+    expect(d.state(DOC, new Date(T0 + DAY)).response).toBe('allow');
+  });
+
+  it('catches low-and-slow through the weekly budget', () => {
+    const d = new Detector();
+    let last = d.state(DOC, new Date(T0));
+    for (let day = 0; day < 7; day++) {
+      for (let k = 0; k < 65; k++) last = d.observe(read(T0 + day * DAY + k * 4 * MINUTE, `d${day}-${k}`));
+    }
+    expect(last.response).toBe('lock');
+    expect(last.findings.map((f) => f.rule)).toContain('patients-week');
+  });
+
+  it('asks for step-up on night sweeps, and lifts a throttle after its time', () => {
+    const night = Date.UTC(2026, 2, 9, 22, 0); // 23:00 in Paris
+    const d = new Detector({ throttleMs: 60_000 });
+    let s = d.state(DOC, new Date(night));
+    for (let k = 0; k < 26; k++) s = d.observe(read(night + k * 3 * MINUTE, `n${k}`));
+    expect(s.response).toBe('step-up');
+    const t = new Detector({ throttleMs: 60_000 });
+    for (let k = 0; k < 41; k++) t.observe(read(T0 + k * 1000, `q${k}`));
+    expect(t.state(DOC, new Date(T0 + 41_000)).response).toBe('throttle');
+    expect(t.state(DOC, new Date(T0 + 41_000 + 61_000)).response).toBe('alert');
+  });
+});

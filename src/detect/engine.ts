@@ -1,0 +1,86 @@
+import { AccountFeatures, defaultOffHours, type AccessEvent } from './features.js';
+import { DEFAULT_THRESHOLDS, evaluate, worse, type Finding, type Response, type Thresholds } from './rules.js';
+
+export interface AccountState {
+  readonly response: Response;
+  readonly findings: readonly Finding[];
+  /** When a throttle lifts. */
+  readonly until: Date | null;
+}
+
+export interface Alert {
+  readonly id: string;
+  readonly at: Date;
+  readonly userId: string;
+  readonly response: Response;
+  readonly findings: readonly Finding[];
+}
+
+export interface DetectorOptions {
+  readonly thresholds?: Thresholds;
+  readonly isHoneytoken?: (patientId: string) => boolean;
+  readonly isVip?: (patientId: string) => boolean;
+  readonly offHours?: (at: Date) => boolean;
+  readonly throttleMs?: number;
+  readonly onAlert?: (a: Alert) => void;
+  readonly newId?: () => string;
+}
+
+/**
+ * The detector: every committed audit event updates its account's features; the account's state
+ * (the worst response any rule gives) is what the gate applies to the account's next request.
+ * State is per account, not per session: logging in again, a new session or a new user agent
+ * does not reset it. A lock stays until a security officer lifts it.
+ */
+export class Detector {
+  private readonly accounts = new Map<string, AccountFeatures>();
+  private readonly states = new Map<string, AccountState>();
+
+  constructor(private readonly o: DetectorOptions = {}) {}
+
+  private features(userId: string): AccountFeatures {
+    let f = this.accounts.get(userId);
+    if (!f) {
+      f = new AccountFeatures(this.o.offHours ?? defaultOffHours, this.o.isHoneytoken ?? (() => false), this.o.isVip ?? (() => false));
+      this.accounts.set(userId, f);
+    }
+    return f;
+  }
+
+  /** Feeds one committed event; returns the account's new state. */
+  observe(e: AccessEvent): AccountState {
+    const f = this.features(e.userId);
+    f.observe(e);
+    const now = e.at.getTime();
+    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS);
+    const previous = this.states.get(e.userId);
+    let response: Response = findings.reduce<Response>((r, x) => worse(r, x.response), 'allow');
+    // Locks and suspensions hold until lifted; a lower finding never undoes them.
+    if (previous && (previous.response === 'lock' || previous.response === 'suspend')) response = worse(previous.response, response);
+    const state: AccountState = {
+      response,
+      findings: findings.length > 0 ? findings : (previous?.findings ?? []),
+      until: response === 'throttle' ? new Date(now + (this.o.throttleMs ?? 60_000)) : null,
+    };
+    const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
+    this.states.set(e.userId, state);
+    if (escalated && response !== 'allow') {
+      this.o.onAlert?.({ id: this.o.newId?.() ?? `${e.userId}:${now}`, at: e.at, userId: e.userId, response, findings });
+    }
+    return state;
+  }
+
+  /** What the account's next request meets. */
+  state(userId: string, now: Date): AccountState {
+    const s = this.states.get(userId);
+    if (!s) return { response: 'allow', findings: [], until: null };
+    if (s.response === 'throttle' && s.until !== null && s.until <= now) return { ...s, response: 'alert', until: null };
+    return s;
+  }
+
+  /** A security officer's unlock: the state and the counters start again. */
+  release(userId: string): void {
+    this.states.delete(userId);
+    this.accounts.delete(userId);
+  }
+}

@@ -1,0 +1,3 @@
+export { Detector, type AccountState, type Alert, type DetectorOptions } from './engine.js';
+export { LADDER, DEFAULT_THRESHOLDS, evaluate, worse, type Finding, type Response, type Thresholds } from './rules.js';
+export { AccountFeatures, CountWindow, DistinctWindow, defaultOffHours, type AccessEvent, MINUTE, HOUR, DAY, WEEK } from './features.js';
