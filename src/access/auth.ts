@@ -52,7 +52,7 @@ interface PendingMfa {
  */
 export class AuthService {
   private readonly pending = new Map<string, PendingMfa>();
-  private readonly sessions = new Map<string, { ok: boolean; at: number }>();
+  private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number }>();
   private dummyHash: Promise<string>;
 
   constructor(private readonly o: AuthOptions) {
@@ -217,15 +217,21 @@ export class AuthService {
     const cached = this.sessions.get(claims.sid);
     if (!cached || now.getTime() - cached.at > SESSION_CACHE_MS) {
       const ok = await this.door(async (repo) => {
+        const a = await repo.accountById(claims.sub);
+        // A locked or disabled account says so, whatever became of its sessions.
+        if (a === null) return 'revoked' as const;
+        if (a.status === 'locked' || a.status === 'disabled') return a.status;
         const s = await repo.session(claims.sid);
-        if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return false;
-        const a = await repo.accountById(s.userId);
-        return a !== null && a.status === 'active';
+        if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return 'revoked' as const;
+        return 'ok' as const;
       });
       this.sessions.set(claims.sid, { ok, at: now.getTime() });
       if (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
     }
-    if (!this.sessions.get(claims.sid)?.ok) throw new AccessError('session_revoked');
+    const state = this.sessions.get(claims.sid)?.ok;
+    if (state === 'locked') throw new AccessError('account_locked');
+    if (state === 'disabled') throw new AccessError('account_disabled');
+    if (state !== 'ok') throw new AccessError('session_revoked');
     return {
       userId: claims.sub, role: claims.role as Role, practiceId: claims.pid, patientId: claims.pat, sessionId: claims.sid,
       scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
@@ -269,6 +275,11 @@ export class AuthService {
     const ids = await this.door((repo) => repo.revokeSessionsOf(userId, this.now(), reason));
     for (const id of ids) this.sessions.delete(id);
     return ids.length;
+  }
+
+  /** Drops the cached state of every session (an account's status changed). */
+  forgetAccount(): void {
+    this.sessions.clear();
   }
 
   /** Forgets cached session states so the next request re-reads them (another instance revoked one). */

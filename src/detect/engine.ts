@@ -12,6 +12,7 @@ export interface Alert {
   readonly id: string;
   readonly at: Date;
   readonly userId: string;
+  readonly practiceId: string | null;
   readonly response: Response;
   readonly findings: readonly Finding[];
 }
@@ -65,7 +66,7 @@ export class Detector {
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
     this.states.set(e.userId, state);
     if (escalated && response !== 'allow') {
-      this.o.onAlert?.({ id: this.o.newId?.() ?? `${e.userId}:${now}`, at: e.at, userId: e.userId, response, findings });
+      this.o.onAlert?.({ id: this.o.newId?.() ?? `${e.userId}:${now}`, at: e.at, userId: e.userId, practiceId: e.practiceId, response, findings });
     }
     return state;
   }
@@ -76,6 +77,11 @@ export class Detector {
     if (!s) return { response: 'allow', findings: [], until: null };
     if (s.response === 'throttle' && s.until !== null && s.until <= now) return { ...s, response: 'alert', until: null };
     return s;
+  }
+
+  /** Sets an account's state from outside (a lock loaded from the database at start). */
+  impose(userId: string, response: Response, findings: readonly Finding[] = []): void {
+    this.states.set(userId, { response, findings, until: null });
   }
 
   /** A security officer's unlock: the state and the counters start again. */

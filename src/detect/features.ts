@@ -104,9 +104,11 @@ export class AccountFeatures {
 
   observe(e: AccessEvent): void {
     const t = e.at.getTime();
+    // Opening a decoy's record is the tell; a decoy merely listed among search results is not
+    // (a doctor typing a common name would trip it) — broad listing is the volume rules' job.
+    if (e.patientId && this.isHoneytoken(e.patientId)) this.honeytokens.push(e.patientId);
     const touched = [...(e.patientId ? [e.patientId] : []), ...e.returned];
     for (const p of touched) {
-      if (this.isHoneytoken(p)) this.honeytokens.push(p);
       if (e.outcome !== 'success') continue;
       this.patients.add(p, t);
       if (this.offHoursAt(e.at)) this.offHours.add(p, t);

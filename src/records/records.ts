@@ -40,12 +40,22 @@ export interface Page<T> {
  * Refusals are audited too. Handlers never hold a database handle: they hold this.
  */
 export class Records {
+  /** Events of the transaction in progress, handed to the observer (detection) once it commits. */
+  private current: AuditEventInput[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly vault: Vault,
     readonly principal: Principal,
     private readonly ctx: RequestContext,
+    private readonly observer: (events: readonly AuditEventInput[]) => void = () => undefined,
   ) {}
+
+  /** Appends audit events to the transaction (they commit with it, or nothing does). */
+  private audit(tx: Tx, events: AuditEventInput[]): Promise<void> {
+    this.current.push(...events);
+    return appendAuditEvents(tx, events);
+  }
 
   private get practiceId(): string {
     if (this.principal.practiceId === null) throw new AccessError('forbidden');
@@ -62,9 +72,9 @@ export class Records {
 
   /** A refusal, audited in a transaction of its own, then thrown. 404 where 403 would confirm existence. */
   private async refuse(a: Audited, reason: string, error: AccessError | RecordError): Promise<never> {
-    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) =>
-      appendAuditEvents(tx, [this.event(null, a, 'denied', reason, null)]),
-    );
+    const e = this.event(null, a, 'denied', reason, null);
+    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, [e]));
+    this.observer([e]);
     throw error;
   }
 
@@ -82,8 +92,13 @@ export class Records {
   }
 
   /** Runs allowed work as the decided role, with the audit row in the same transaction. */
-  private run<T>(role: DbRole, work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction({ role, practiceId: this.practiceId }, work);
+  private async run<T>(role: DbRole, work: (tx: Tx) => Promise<T>): Promise<T> {
+    this.current = [];
+    const out = await this.db.transaction({ role, practiceId: this.practiceId }, work);
+    const committed = this.current;
+    this.current = [];
+    this.observer(committed);
+    return out;
   }
 
   private admin(tx: Tx) {
@@ -105,7 +120,7 @@ export class Records {
     if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' || d.reason === 'other-practice' ? new RecordError('not_found') : new AccessError('forbidden'));
     const p = await this.run(d.dbRole, async (tx) => {
       const found = await this.admin(await this.asAdmin(tx)).patient(id);
-      if (found) await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      if (found) await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return found;
     });
     if (!p) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -131,7 +146,7 @@ export class Records {
     return this.run(d.dbRole, async (tx) => {
       const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
       const items = found.slice(0, q.limit);
-      await appendAuditEvents(tx, [this.event(d, { ...a, detail: { returned: items.map((p) => p.id), offset: q.offset, count: q.limit } }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned: items.map((p) => p.id), offset: q.offset, count: q.limit } }, 'success', d.reason, 'admin')]);
       return { items, more: found.length > q.limit };
     });
   }
@@ -145,7 +160,7 @@ export class Records {
       const repo = this.admin(tx);
       if (input.nir && (await repo.searchPatients({ nir: input.nir, limit: 1 })).length > 0) throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
       await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }]);
-      await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return (await repo.patient(id)) as StoredPatient;
     });
   }
@@ -161,7 +176,7 @@ export class Records {
       if (current.shredded) throw new RecordError('gone');
       const v = await repo.updatePatient({ ...input, id, practiceId: this.practiceId, vip: current.vip }, expectedVersion);
       if (v === null) throw new RecordError('version_conflict');
-      await appendAuditEvents(tx, [this.event(d, { ...a, detail: { version: v } }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, detail: { version: v } }, 'success', d.reason, 'admin')]);
       return repo.patient(id);
     });
     if (!out) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -192,7 +207,7 @@ export class Records {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
-      await appendAuditEvents(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels }, 'success', d.reason, 'clinical')]);
+      await this.audit(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels }, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, note: note as ClinicalNote };
     });
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -214,7 +229,7 @@ export class Records {
       });
       const notes = all.slice(page.offset, page.offset + page.limit);
       const labels = [...new Set(notes.flatMap((n) => n.labels))];
-      await appendAuditEvents(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id) } }, 'success', d.reason, 'clinical')]);
+      await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id) } }, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, notes, more: all.length > page.offset + page.limit };
     });
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -233,7 +248,7 @@ export class Records {
       if (!d.allow) return { kind: 'denied' as const, d };
       const note: ClinicalNote = { id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, text, labels };
       await this.clinical(tx).insertNotes([note]);
-      await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'clinical')]);
+      await this.audit(tx, [this.event(d, a, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, note };
     });
     if (r.kind === 'missing') return this.refuse(a, 'patient not found in the practice', new RecordError('not_found'));
@@ -250,7 +265,7 @@ export class Records {
       const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
       if (!d.allow) return { d, patientId: found.patient_id };
       const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
-      await appendAuditEvents(tx, [this.event(d, { ...a, patientId: found.patient_id }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, patientId: found.patient_id }, 'success', d.reason, 'admin')]);
       return { d, appt, patientId: found.patient_id };
     });
     if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -267,7 +282,7 @@ export class Records {
     return this.run('admin', async (tx) => {
       const all = await this.admin(tx).appointments({ ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to });
       const page = all.slice(q.offset, q.offset + q.limit);
-      await appendAuditEvents(tx, [this.event(d, { ...a, detail: { returned: [...new Set(page.map((x) => x.patientId))] } }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned: [...new Set(page.map((x) => x.patientId))] } }, 'success', d.reason, 'admin')]);
       return { items: page, more: all.length > q.offset + q.limit };
     });
   }
@@ -295,7 +310,7 @@ export class Records {
       } else {
         await this.admin(tx).insertAppointments([appt]);
       }
-      await appendAuditEvents(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return true;
     });
     if (!ok) return this.refuse(a, 'patient, practitioner or appointment not found in the practice', new RecordError('not_found'));
@@ -323,7 +338,7 @@ export class Records {
         notes = patient.shredded ? [] : await this.clinical(tx).notesOf(patientId);
       }
       const labels = [...new Set((notes ?? []).flatMap((n) => n.labels))];
-      await appendAuditEvents(tx, [
+      await this.audit(tx, [
         this.event(withNotes ? notesDecision : d, { ...a, labels, detail: { appointments: appointments.length, notes: notes === null ? null : notes.map((n) => n.id) } }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
       ]);
       return { patient, appointments, notes };

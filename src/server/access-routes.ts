@@ -8,7 +8,7 @@ export function accessRoutes(app: FastifyInstance, services: () => Services, clo
   app.post<{ Body: { patientId: string; reason: string } }>(
     '/access/break-glass',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', gate: true },
       schema: {
         body: {
           type: 'object', additionalProperties: false, required: ['patientId', 'reason'],

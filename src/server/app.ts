@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import Fastify from 'fastify';
 import { accessRoutes } from './access-routes.js';
 import { fhirRoutes } from './fhir-routes.js';
+import { securityRoutes } from './security-routes.js';
 import { accountRoutes } from './account-routes.js';
 import { authRoutes } from './auth-routes.js';
 import { installAuthentication } from './context.js';
@@ -42,7 +43,7 @@ export function buildServer(opts: ServerOptions) {
     return opts.state.services;
   };
   installErrorHandling(app);
-  installAuthentication(app, () => services().auth);
+  installAuthentication(app, () => services().auth, (p) => services().detection.gate(p));
   installMetrics(app);
 
   void app.register(helmet, {
@@ -73,6 +74,7 @@ export function buildServer(opts: ServerOptions) {
   accountRoutes(app, services);
   accessRoutes(app, services, opts.clock ?? (() => new Date()));
   fhirRoutes(app, services, opts.clock ?? (() => new Date()), opts.version);
+  securityRoutes(app, services);
 
   app.get('/', { config: { access: 'public' } }, async () => ({
     name: 'medvault',

@@ -7,6 +7,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Every route says who may call it; a route without this refuses to register. */
     access?: 'public' | 'authenticated';
+    /** Routes that read or write patient data pass the detection gate first. */
+    gate?: boolean;
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -27,7 +29,7 @@ export function principalOf(req: FastifyRequest): Principal {
  * Authentication context: checks at start-up that every route declares its access, and on each
  * request of an authenticated route turns the bearer token into a principal (or refuses).
  */
-export function installAuthentication(app: FastifyInstance, auth: () => AuthService): void {
+export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal) => void = () => undefined): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: string } | undefined)?.access;
@@ -41,5 +43,8 @@ export function installAuthentication(app: FastifyInstance, auth: () => AuthServ
     const m = header === undefined ? null : /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
     if (!m) throw new AccessError('token_missing');
     req.principal = await auth().authenticate(m[1] as string);
+    // The detection gate: the account's state, updated by every committed audit event, applies
+    // before this request reads anything.
+    if (req.routeOptions.config?.gate === true) gate(req.principal);
   });
 }

@@ -15,7 +15,7 @@ type Json = Record<string, unknown>;
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } } } as const;
-const auth = { access: 'authenticated' as const };
+const auth = { access: 'authenticated' as const, gate: true };
 
 /** One search parameter, or a 400 naming it. Repeated parameters are refused. */
 function one(q: Record<string, string | string[]>, name: string): string | undefined {
@@ -68,7 +68,8 @@ function resourceOf(req: { body: unknown }, type: string): Json {
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
   const cursors = new CursorStore();
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
-  const records = (req: FastifyRequest) => new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() });
+  const records = (req: FastifyRequest) =>
+    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() }, (events) => services().detection.observe(events));
   const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
 
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryThrottleStore, OidcLogin, type OidcConfig, type TokenKeys } from '../access/index.js';
+import { DetectionService, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 
@@ -10,6 +11,7 @@ export interface Services {
   readonly auth: AuthService;
   readonly accounts: AccountService;
   readonly oidc: OidcLogin | null;
+  readonly detection: DetectionService;
 }
 
 export class NotReadyError extends Error {
@@ -26,6 +28,8 @@ export interface ServiceOptions {
   readonly oidc?: OidcConfig | null;
   readonly clock?: () => Date;
   readonly throttle?: LoginThrottle;
+  /** Detection thresholds (operators tune them; tests of other features loosen them). */
+  readonly thresholds?: Partial<Thresholds>;
 }
 
 /** Builds the services of a running medvault (in the CLI, and in tests through inject). */
@@ -39,7 +43,9 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
     clock,
   });
   const oidc = o.oidc ? await OidcLogin.discover(o.oidc, auth, o.db) : null;
-  return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc };
+  const detection = new DetectionService(o.db, auth, clock, o.thresholds);
+  await detection.load();
+  return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection };
 }
 
 /** MEDVAULT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URI; all four or none. */

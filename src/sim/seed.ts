@@ -35,7 +35,7 @@ export interface DemoUser {
 export interface SeedResult {
   readonly practices: { id: string; name: string }[];
   readonly users: DemoUser[];
-  readonly counts: { patients: number; appointments: number; notes: number; careRelationships: number };
+  readonly counts: { patients: number; appointments: number; notes: number; careRelationships: number; honeytokens: number };
 }
 
 /** A fresh random password: 18 base64url characters (108 bits). Never derived from the seed. */
@@ -69,7 +69,7 @@ async function withSecrets(users: readonly User[], hashPassword: SeedOptions['ha
 export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedResult> {
   const expected = opts.patientsPerPractice === undefined ? null : opts.patientsPerPractice * opts.practices;
   return db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
-    const result: SeedResult = { practices: [], users: [], counts: { patients: 0, appointments: 0, notes: 0, careRelationships: 0 } };
+    const result: SeedResult = { practices: [], users: [], counts: { patients: 0, appointments: 0, notes: 0, careRelationships: 0, honeytokens: 0 } };
     const portal = opts.portalAccountsPerPractice ?? 2;
     let portalPending: { practiceId: string; patients: { id: string; family: string; given: string }[] } | null = null;
 
@@ -111,6 +111,12 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
           }
         }
         opts.onProgress?.(result.counts.patients, expected);
+      } else if (chunk.kind === 'decoys') {
+        await enterAdmin(tx, chunk.practiceId);
+        await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertPatients(chunk.patients);
+        await tx.enter({ role: 'auditWriter', practiceId: chunk.practiceId });
+        for (const d of chunk.patients) await tx.query('INSERT INTO audit.honeytokens (patient_id, practice_id) VALUES ($1, $2)', [d.id, chunk.practiceId]);
+        result.counts.honeytokens += chunk.patients.length;
       } else {
         await enterAdmin(tx, chunk.practiceId);
         result.counts.appointments += await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertAppointments(chunk.appointments);

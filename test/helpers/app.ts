@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { generate } from 'otplib';
 import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys, type ThrottlePolicy } from '../../src/access/index.js';
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
+import type { Thresholds } from '../../src/detect/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { makeVault, NOW } from './fixtures.js';
@@ -20,7 +21,12 @@ export interface TestApp {
 }
 
 /** A medvault app on the embedded database with two seeded practices and real Argon2id passwords. */
-export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number } = {}): Promise<TestApp> {
+/** Thresholds so high that detection never steps in: for tests of everything but detection. */
+export const NO_DETECTION: Partial<Thresholds> = {
+  patientsPerHour: 1e9, patientsPerDay: 1e9, patientsPerWeek: 1e9, disclosedPer10Min: 1e9, noCarePerHour: 1e9, sensitivePerDay: 1e9, offHoursPerDay: 1e9, addressesPerDay: 1e9,
+};
+
+export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds> } = {}): Promise<TestApp> {
   const store = await openStore({ kind: 'pglite', dir: null });
   const keys = makeVault();
   const phi: string[] = [];
@@ -35,7 +41,7 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
   });
   let at = Date.now();
   const clock = opts.clock ?? (() => new Date(at));
-  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock });
+  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock, thresholds: opts.thresholds ?? NO_DETECTION });
   const stream = new PassThrough();
   let captured = '';
   stream.on('data', (d) => (captured += d));

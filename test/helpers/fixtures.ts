@@ -64,6 +64,12 @@ export async function seedTwoPractices(db: Database, vault: Vault, patientsPerPr
         [randomUUID(), p.id, userId, patient.rows[0]!.id, sessionId, NOW.toISOString()],
       );
     });
+    await db.transaction({ role: 'auditWriter', practiceId: p.id }, (tx) =>
+      tx.query(
+        `INSERT INTO audit.alerts (id, practice_id, at, user_id, response, findings) VALUES ($1, $2, $3, $4, 'alert', '[]')`,
+        [randomUUID(), p.id, NOW.toISOString(), randomUUID()],
+      ),
+    );
     await db.transaction({ role: 'admin', practiceId: p.id }, (tx) =>
       appendAuditEvents(tx, [
         {

@@ -37,7 +37,9 @@ export interface PopulationOptions {
 export type PopulationChunk =
   | { readonly kind: 'practice'; readonly practice: Practice; readonly staff: readonly User[] }
   | { readonly kind: 'patients'; readonly practiceId: string; readonly patients: readonly Patient[]; readonly care: readonly CareRelationship[] }
-  | { readonly kind: 'visits'; readonly practiceId: string; readonly appointments: readonly Appointment[]; readonly notes: readonly ClinicalNote[] };
+  | { readonly kind: 'visits'; readonly practiceId: string; readonly appointments: readonly Appointment[]; readonly notes: readonly ClinicalNote[] }
+  /** Honeytoken patients: ordinary-looking identities that no care relationship or visit ever reaches. */
+  | { readonly kind: 'decoys'; readonly practiceId: string; readonly patients: readonly Patient[] };
 
 function utcMidnight(d: Date): Date {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
@@ -89,6 +91,15 @@ export function* generatePopulation(opts: PopulationOptions): Generator<Populati
       }
     }
     if (patients.length > 0) yield { kind: 'patients', practiceId: practice.id, patients, care };
+    // Two decoys per practice, drawn like everyone else but left out of every list and calendar.
+    yield {
+      kind: 'decoys',
+      practiceId: practice.id,
+      patients: [0, 1].map(() => {
+        const { age: _age, ...decoy } = drawPatient(f, practice.id, place, opts.now, nirs);
+        return decoy;
+      }),
+    };
 
     const everyone = new ListSampler(all);
     const ageOf = new Map(all.map((p) => [p.id, p.age]));

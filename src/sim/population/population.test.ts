@@ -10,19 +10,22 @@ function collect(opts: PopulationOptions) {
   const patients: Patient[] = [];
   const appointments: Appointment[] = [];
   const notes: ClinicalNote[] = [];
+  const decoys: Patient[] = [];
   let largestChunk = 0;
   for (const c of generatePopulation(opts)) {
     if (c.kind === 'practice') practices.push({ staff: c.staff });
     else if (c.kind === 'patients') {
       patients.push(...c.patients);
       largestChunk = Math.max(largestChunk, c.patients.length);
+    } else if (c.kind === 'decoys') {
+      decoys.push(...c.patients);
     } else {
       appointments.push(...c.appointments);
       notes.push(...c.notes);
       largestChunk = Math.max(largestChunk, c.appointments.length);
     }
   }
-  return { practices, patients, appointments, notes, largestChunk };
+  return { practices, patients, appointments, notes, decoys, largestChunk };
 }
 
 describe('synthetic population', () => {
@@ -79,7 +82,8 @@ describe('synthetic population', () => {
   });
 
   it('fills GP days like DREES describes them, with a note per fulfilled visit', () => {
-    const { appointments, notes } = collect({ seed: 21, practices: 2, patientsPerPractice: 1600, now: NOW, visitHistoryDays: 120 });
+    // Default list sizes (1,600 per GP), so that a GP's day is filled from a realistic list.
+    const { appointments, notes } = collect({ seed: 21, practices: 2, now: NOW, visitHistoryDays: 60 });
     const perDay = new Map<string, number>();
     for (const a of appointments) {
       const local = new Date(a.start.getTime() + 3_600_000);
@@ -102,6 +106,18 @@ describe('synthetic population', () => {
       expect(n.text).toMatch(/^Motif : /);
     }
     expect(appointments.some((a) => a.status === 'booked' && a.start > NOW)).toBe(true);
+  });
+
+  it('seeds two decoy patients per practice that no visit or list ever reaches', () => {
+    const { decoys, appointments, notes, patients } = collect({ seed: 8, practices: 3, patientsPerPractice: 200, now: NOW, visitHistoryDays: 60 });
+    expect(decoys).toHaveLength(6);
+    const ids = new Set(decoys.map((d) => d.id));
+    expect(appointments.some((a) => ids.has(a.patientId))).toBe(false);
+    expect(notes.some((n) => ids.has(n.patientId))).toBe(false);
+    expect(patients.some((p) => ids.has(p.id))).toBe(false);
+    // They look like everyone else.
+    const today = NOW.toISOString().slice(0, 10);
+    for (const d of decoys) expect(validatePatientIdentity(d, today)).toEqual([]);
   });
 
   it('labels about 1 % of notes as sensitive', () => {

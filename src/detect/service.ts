@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { AccessError } from '../access/errors.js';
+import { STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
+import type { AuthService } from '../access/index.js';
+import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
+import { Detector, type Alert } from './engine.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from './rules.js';
+import type { AccessEvent } from './features.js';
+
+/**
+ * Detection wired to medvault: committed audit events feed the detector; the gate applies the
+ * account's state before a request reads data; escalations become alerts (persisted, with their
+ * reasons and evidence); a lock locks the account in the database and ends its sessions.
+ * State lives in this process for now (one API instance).
+ */
+export class DetectionService {
+  readonly detector: Detector;
+  private honeytokens = new Set<string>();
+  private pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Database,
+    private readonly auth: AuthService,
+    private readonly clock: () => Date,
+    thresholds: Partial<Thresholds> = {},
+  ) {
+    this.detector = new Detector({
+      thresholds: { ...DEFAULT_THRESHOLDS, ...thresholds },
+      isHoneytoken: (p) => this.honeytokens.has(p),
+      newId: randomUUID,
+      onAlert: (a) => {
+        this.pending = this.pending.then(() => this.raise(a)).catch(() => undefined);
+      },
+    });
+  }
+
+  /** Loads the decoys and the accounts locked before this start. */
+  async load(): Promise<void> {
+    await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const h = await tx.query<{ patient_id: string }>('SELECT patient_id FROM audit.honeytokens');
+      this.honeytokens = new Set(h.rows.map((r) => r.patient_id));
+      const locked = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE status = 'locked'");
+      for (const u of locked.rows) this.detector.impose(u.id, 'lock');
+    });
+  }
+
+  /** Alerts and their side effects, after the fact (never in the request's transaction). */
+  private async raise(a: Alert): Promise<void> {
+    await this.db.transaction({ role: 'auditWriter', practiceId: a.practiceId }, (tx) =>
+      tx.query('INSERT INTO audit.alerts (id, practice_id, at, user_id, response, findings) VALUES ($1, $2, $3, $4, $5, $6)', [
+        a.id, a.practiceId, a.at.toISOString(), a.userId, a.response, JSON.stringify(a.findings),
+      ]),
+    );
+    if (a.response === 'lock' || a.response === 'suspend') {
+      if (a.response === 'lock') {
+        await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+          await new AuthRepository(tx).setStatus(a.userId, 'locked');
+          await appendAuditEvents(tx, [systemEvent(a, 'account.lock', this.clock())]);
+        });
+      }
+      await this.auth.revokeAllSessions(a.userId, a.response === 'lock' ? 'account locked by detection' : 'suspended by detection');
+      this.auth.forgetAccount();
+    }
+  }
+
+  /** Waits for alert side effects in flight (tests, shutdown). */
+  settle(): Promise<unknown> {
+    return this.pending;
+  }
+
+  observe(events: readonly AuditEventInput[]): void {
+    for (const e of events) {
+      if (e.userId === null) continue;
+      const returned = Array.isArray((e.detail as { returned?: unknown } | undefined)?.returned) && e.resourceType === 'Patient' ? ((e.detail as { returned: string[] }).returned) : [];
+      const ev: AccessEvent = {
+        at: e.at, userId: e.userId, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
+        patientId: e.patientId, returned, labels: e.labels, reason: e.reason, sourceIp: e.sourceIp,
+      };
+      this.detector.observe(ev);
+    }
+  }
+
+  /** Before a request reads data: the account's state decides whether it goes on. */
+  gate(p: Principal): void {
+    const now = this.clock();
+    const s = this.detector.state(p.userId, now);
+    switch (s.response) {
+      case 'lock':
+        throw new AccessError('account_locked');
+      case 'suspend':
+        throw new AccessError('session_suspended');
+      case 'throttle':
+        throw new AccessError('throttled', Math.max(1, Math.ceil(((s.until?.getTime() ?? now.getTime()) - now.getTime()) / 1000)));
+      case 'step-up':
+        if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000) throw new AccessError('step_up_required');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A security officer lifts a lock: the account and its counters start again. Audited. */
+  async unlock(officer: Principal, userId: string): Promise<boolean> {
+    const found = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+      const repo = new AuthRepository(tx);
+      const a = await repo.accountById(userId);
+      if (!a) return false;
+      await repo.setStatus(userId, 'active');
+      await appendAuditEvents(tx, [
+        {
+          id: randomUUID(), at: this.clock(), practiceId: a.practiceId, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,
+          sourceIp: null, action: 'account.unlock', resourceType: 'Account', resourceId: userId, patientId: null, segment: 'security', labels: [],
+          purpose: 'security', outcome: 'success', reason: 'unlocked by a security officer',
+        },
+      ]);
+      return true;
+    });
+    if (found) {
+      this.detector.release(userId);
+      this.auth.forgetAccount();
+    }
+    return found;
+  }
+}
+
+function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
+  return {
+    id: randomUUID(), at, practiceId: a.practiceId, userId: null, role: 'system', sessionId: null, sourceIp: null, action,
+    resourceType: 'Account', resourceId: a.userId, patientId: null, segment: 'security', labels: [], purpose: 'security', outcome: 'success',
+    reason: a.findings.map((f) => f.reason).join('; ').slice(0, 500), detail: { alert: a.id },
+  };
+}
