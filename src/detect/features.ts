@@ -24,40 +24,77 @@ export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 export const WEEK = 7 * DAY;
 
-/** Distinct values with their last sighting; counts within any window up to `horizon`. */
+/**
+ * Distinct values seen within fixed windows (1 h, 24 h, 7 days…), counted incrementally: one map
+ * of each value's last sighting, one log of sightings, and per window a read position in the log
+ * and a count. A sighting leaving a window lowers its count only if the value was not seen again
+ * since. Adding and counting are amortised O(1).
+ */
 export class DistinctWindow {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly horizonMs: number) {}
+  private readonly last = new Map<string, number>();
+  private log: { k: string; t: number }[] = [];
+  private readonly windows: number[];
+  private readonly pos: number[];
+  private readonly counts: number[];
 
-  add(key: string, at: number): void {
-    this.seen.delete(key);
-    this.seen.set(key, at); // insertion order = recency order
-    this.prune(at);
+  constructor(windows: readonly number[]) {
+    this.windows = [...windows].sort((a, b) => a - b);
+    this.pos = this.windows.map(() => 0);
+    this.counts = this.windows.map(() => 0);
   }
 
-  private prune(now: number): void {
-    for (const [k, t] of this.seen) {
-      if (now - t <= this.horizonMs) break;
-      this.seen.delete(k);
+  private advance(i: number, now: number): void {
+    const w = this.windows[i]!;
+    const largest = i === this.windows.length - 1;
+    let p = this.pos[i]!;
+    while (p < this.log.length && now - this.log[p]!.t > w) {
+      const { k, t } = this.log[p]!;
+      if (this.last.get(k) === t) {
+        this.counts[i]!--;
+        if (largest) this.last.delete(k); // out of every window now
+      }
+      p++;
     }
+    this.pos[i] = p;
+    if (largest && p > 4096 && p > this.log.length / 2) {
+      // Drop what every window has passed.
+      this.log = this.log.slice(p);
+      for (let j = 0; j < this.pos.length; j++) this.pos[j] = this.pos[j]! - p;
+    }
+  }
+
+  add(key: string, at: number): void {
+    const prev = this.last.get(key);
+    if (prev === at) return; // seen again at the same instant: nothing changes
+    for (let i = 0; i < this.windows.length; i++) {
+      this.advance(i, at);
+      if (prev === undefined || at - prev > this.windows[i]!) this.counts[i]!++;
+    }
+    this.last.set(key, at);
+    this.log.push({ k: key, t: at });
+  }
+
+  private index(windowMs: number): number {
+    const i = this.windows.indexOf(windowMs);
+    if (i < 0) throw new RangeError(`no ${windowMs} ms window kept`);
+    return i;
   }
 
   /** How many distinct values were seen in the last `windowMs` before `now`. */
   count(windowMs: number, now: number): number {
-    let n = 0;
-    for (const t of [...this.seen.values()].reverse()) {
-      if (now - t > windowMs) break;
-      n++;
-    }
-    return n;
+    const i = this.index(windowMs);
+    this.advance(i, now);
+    return this.counts[i]!;
   }
 
   /** Some of the values seen in the window (evidence for an alert). */
   sample(windowMs: number, now: number, max = 5): string[] {
+    const i = this.index(windowMs);
+    this.advance(i, now);
     const out: string[] = [];
-    for (const [k, t] of [...this.seen.entries()].reverse()) {
-      if (now - t > windowMs || out.length >= max) break;
-      out.push(k);
+    for (let p = this.log.length - 1; p >= this.pos[i]! && out.length < max; p--) {
+      const { k, t } = this.log[p]!;
+      if (this.last.get(k) === t) out.push(k);
     }
     return out;
   }
@@ -85,13 +122,13 @@ export class CountWindow {
 
 /** Everything the rules look at for one account. */
 export class AccountFeatures {
-  readonly patients = new DistinctWindow(WEEK);
-  readonly disclosed = new DistinctWindow(DAY); // identities returned by searches
+  readonly patients = new DistinctWindow([HOUR, DAY, WEEK]);
+  readonly disclosed = new DistinctWindow([10 * MINUTE]); // identities returned by searches
   readonly noCare = new CountWindow(DAY);
-  readonly sensitive = new DistinctWindow(WEEK);
-  readonly offHours = new DistinctWindow(DAY);
-  readonly addresses = new DistinctWindow(WEEK);
-  readonly sessions = new DistinctWindow(DAY);
+  readonly sensitive = new DistinctWindow([DAY]);
+  readonly offHours = new DistinctWindow([DAY]);
+  readonly addresses = new DistinctWindow([DAY]);
+  readonly sessions = new DistinctWindow([DAY]);
   honeytokens: string[] = [];
   vipWithoutCare: string[] = [];
 

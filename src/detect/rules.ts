@@ -49,8 +49,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
 
 export function evaluate(f: AccountFeatures, now: number, t: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
   const out: Finding[] = [];
-  const check = (rule: string, response: Response, count: number, limit: number, window: string, examples: string[], reason: string) => {
-    if (count > limit) out.push({ rule, response, reason, evidence: { count, window, examples } });
+  // Examples are gathered only for a rule that fires: most events fire none.
+  const check = (rule: string, response: Response, count: number, limit: number, window: string, examples: () => string[], reason: string) => {
+    if (count > limit) out.push({ rule, response, reason, evidence: { count, window, examples: examples() } });
   };
   if (f.honeytokens.length > 0) {
     out.push({ rule: 'honeytoken', response: 'lock', reason: 'opened a decoy patient that no care relationship reaches', evidence: { count: f.honeytokens.length, window: 'ever', examples: f.honeytokens.slice(0, 5) } });
@@ -58,13 +59,13 @@ export function evaluate(f: AccountFeatures, now: number, t: Thresholds = DEFAUL
   if (f.vipWithoutCare.length > 0) {
     out.push({ rule: 'vip', response: 'alert', reason: 'tried to open a notable patient without a care relationship', evidence: { count: f.vipWithoutCare.length, window: 'ever', examples: f.vipWithoutCare.slice(0, 5) } });
   }
-  check('patients-hour', 'throttle', f.patients.count(HOUR, now), t.patientsPerHour, '1 h', f.patients.sample(HOUR, now), `opened more than ${t.patientsPerHour} distinct patients in an hour`);
-  check('patients-day', 'suspend', f.patients.count(DAY, now), t.patientsPerDay, '24 h', f.patients.sample(DAY, now), `opened more than ${t.patientsPerDay} distinct patients in a day`);
-  check('patients-week', 'lock', f.patients.count(WEEK, now), t.patientsPerWeek, '7 days', f.patients.sample(WEEK, now), `opened more than ${t.patientsPerWeek} distinct patients in a week (low and slow)`);
-  check('search-breadth', 'throttle', f.disclosed.count(10 * MINUTE, now), t.disclosedPer10Min, '10 min', f.disclosed.sample(10 * MINUTE, now), `searches disclosed more than ${t.disclosedPer10Min} identities in ten minutes`);
-  check('no-care', 'step-up', f.noCare.sum(HOUR, now), t.noCarePerHour, '1 h', [], `was refused more than ${t.noCarePerHour} times for lack of a care relationship in an hour`);
-  check('sensitive', 'suspend', f.sensitive.count(DAY, now), t.sensitivePerDay, '24 h', f.sensitive.sample(DAY, now), `read sensitive notes of more than ${t.sensitivePerDay} patients in a day`);
-  check('off-hours', 'step-up', f.offHours.count(DAY, now), t.offHoursPerDay, '24 h', f.offHours.sample(DAY, now), `opened more than ${t.offHoursPerDay} patients outside usual hours`);
-  check('addresses', 'alert', f.addresses.count(DAY, now), t.addressesPerDay, '24 h', f.addresses.sample(DAY, now), `used more than ${t.addressesPerDay} network addresses in a day`);
+  check('patients-hour', 'throttle', f.patients.count(HOUR, now), t.patientsPerHour, '1 h', () => f.patients.sample(HOUR, now), `opened more than ${t.patientsPerHour} distinct patients in an hour`);
+  check('patients-day', 'suspend', f.patients.count(DAY, now), t.patientsPerDay, '24 h', () => f.patients.sample(DAY, now), `opened more than ${t.patientsPerDay} distinct patients in a day`);
+  check('patients-week', 'lock', f.patients.count(WEEK, now), t.patientsPerWeek, '7 days', () => f.patients.sample(WEEK, now), `opened more than ${t.patientsPerWeek} distinct patients in a week (low and slow)`);
+  check('search-breadth', 'throttle', f.disclosed.count(10 * MINUTE, now), t.disclosedPer10Min, '10 min', () => f.disclosed.sample(10 * MINUTE, now), `searches disclosed more than ${t.disclosedPer10Min} identities in ten minutes`);
+  check('no-care', 'step-up', f.noCare.sum(HOUR, now), t.noCarePerHour, '1 h', () => [], `was refused more than ${t.noCarePerHour} times for lack of a care relationship in an hour`);
+  check('sensitive', 'suspend', f.sensitive.count(DAY, now), t.sensitivePerDay, '24 h', () => f.sensitive.sample(DAY, now), `read sensitive notes of more than ${t.sensitivePerDay} patients in a day`);
+  check('off-hours', 'step-up', f.offHours.count(DAY, now), t.offHoursPerDay, '24 h', () => f.offHours.sample(DAY, now), `opened more than ${t.offHoursPerDay} patients outside usual hours`);
+  check('addresses', 'alert', f.addresses.count(DAY, now), t.addressesPerDay, '24 h', () => f.addresses.sample(DAY, now), `used more than ${t.addressesPerDay} network addresses in a day`);
   return out;
 }
