@@ -6,6 +6,7 @@ import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database 
 import { Detector, type Alert } from './engine.js';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './rules.js';
 import type { AccessEvent } from './features.js';
+import { LocalEventBus, type EventBus } from './bus.js';
 
 /**
  * Detection wired to medvault: committed audit events feed the detector; the gate applies the
@@ -17,31 +18,60 @@ export class DetectionService {
   readonly detector: Detector;
   private honeytokens = new Set<string>();
   private pending: Promise<unknown> = Promise.resolve();
+  /** Alerts are raised by the instance that committed the event, not by every instance that hears of it. */
+  private local = false;
 
   constructor(
     private readonly db: Database,
     private readonly auth: AuthService,
     private readonly clock: () => Date,
     thresholds: Partial<Thresholds> = {},
+    private readonly bus: EventBus = new LocalEventBus(),
   ) {
     this.detector = new Detector({
       thresholds: { ...DEFAULT_THRESHOLDS, ...thresholds },
       isHoneytoken: (p) => this.honeytokens.has(p),
       newId: randomUUID,
       onAlert: (a) => {
+        if (!this.local) return;
         this.pending = this.pending.then(() => this.raise(a)).catch(() => undefined);
       },
     });
   }
 
-  /** Loads the decoys and the accounts locked before this start. */
+  /**
+   * Loads the decoys, replays the last week of the audit log (a restart must not reset the
+   * accounts' budgets), re-imposes the locks, and starts hearing the other instances.
+   */
   async load(): Promise<void> {
     await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       const h = await tx.query<{ patient_id: string }>('SELECT patient_id FROM audit.honeytokens');
       this.honeytokens = new Set(h.rows.map((r) => r.patient_id));
+      const since = new Date(this.clock().getTime() - 7 * 86_400_000).toISOString();
+      const r = await tx.query<Record<string, unknown>>(
+        `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip
+           FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY seq`,
+        [since],
+      );
+      for (const row of r.rows) {
+        this.detector.observe(toAccess({
+          at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
+          action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
+          resourceType: row.resource_type as string | null, detail: row.detail as Record<string, unknown> | undefined, labels: row.labels as AuditEventInput['labels'],
+          reason: row.reason as string | null, sourceIp: row.source_ip as string | null,
+        }));
+      }
       const locked = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE status = 'locked'");
       for (const u of locked.rows) this.detector.impose(u.id, 'lock');
     });
+    await this.bus.subscribe((events) => {
+      for (const e of events) this.detector.observe(e);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.settle();
+    await this.bus.close();
   }
 
   /** Alerts and their side effects, after the fact (never in the request's transaction). */
@@ -68,16 +98,16 @@ export class DetectionService {
     return this.pending;
   }
 
+  /** Feeds this instance's committed events to its detector and to the other instances. */
   observe(events: readonly AuditEventInput[]): void {
-    for (const e of events) {
-      if (e.userId === null) continue;
-      const returned = Array.isArray((e.detail as { returned?: unknown } | undefined)?.returned) && e.resourceType === 'Patient' ? ((e.detail as { returned: string[] }).returned) : [];
-      const ev: AccessEvent = {
-        at: e.at, userId: e.userId, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
-        patientId: e.patientId, returned, labels: e.labels, reason: e.reason, sourceIp: e.sourceIp,
-      };
-      this.detector.observe(ev);
+    const access = events.filter((e) => e.userId !== null).map((e) => toAccess(e as Required<Pick<AuditEventInput, 'userId'>> & AuditEventInput));
+    this.local = true;
+    try {
+      for (const e of access) this.detector.observe(e);
+    } finally {
+      this.local = false;
     }
+    this.bus.publish(access);
   }
 
   /** Before a request reads data: the account's state decides whether it goes on. */
@@ -128,5 +158,19 @@ function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
     id: randomUUID(), at, practiceId: a.practiceId, userId: null, role: 'system', sessionId: null, sourceIp: null, action,
     resourceType: 'Account', resourceId: a.userId, patientId: null, segment: 'security', labels: [], purpose: 'security', outcome: 'success',
     reason: a.findings.map((f) => f.reason).join('; ').slice(0, 500), detail: { alert: a.id },
+  };
+}
+
+type AccessFacts = Pick<AuditEventInput, 'at' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp'> & {
+  readonly userId: string | null;
+  readonly detail?: Record<string, unknown> | undefined;
+};
+
+/** An audit event as the detector sees it: who, when, which patients (search results included). */
+function toAccess(e: AccessFacts): AccessEvent {
+  const returned = e.resourceType === 'Patient' && Array.isArray(e.detail?.returned) ? (e.detail.returned as string[]) : [];
+  return {
+    at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
+    patientId: e.patientId, returned, labels: e.labels, reason: e.reason, sourceIp: e.sourceIp,
   };
 }

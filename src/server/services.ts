@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryThrottleStore, OidcLogin, type OidcConfig, type TokenKeys } from '../access/index.js';
-import { DetectionService, type Thresholds } from '../detect/index.js';
+import { DetectionService, type EventBus, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 
@@ -30,6 +30,8 @@ export interface ServiceOptions {
   readonly throttle?: LoginThrottle;
   /** Detection thresholds (operators tune them; tests of other features loosen them). */
   readonly thresholds?: Partial<Thresholds>;
+  /** How instances share access events (Redis with MEDVAULT_REDIS_URL); one instance by default. */
+  readonly bus?: EventBus;
 }
 
 /** Builds the services of a running medvault (in the CLI, and in tests through inject). */
@@ -43,7 +45,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
     clock,
   });
   const oidc = o.oidc ? await OidcLogin.discover(o.oidc, auth, o.db) : null;
-  const detection = new DetectionService(o.db, auth, clock, o.thresholds);
+  const detection = new DetectionService(o.db, auth, clock, o.thresholds, o.bus);
   await detection.load();
   return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection };
 }

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTokenKeys, hashPassword } from '../src/access/index.js';
+import { RedisEventBus } from '../src/detect/index.js';
+import { buildServer, createServices } from '../src/server/index.js';
+import { seedDemo, type SeedResult } from '../src/sim/seed.js';
+import { openStore, type OpenedStore } from '../src/store/index.js';
+import { createPostgresDatabase } from './helpers/backends.js';
+import { makeVault, NOW } from './helpers/fixtures.js';
+import { totp } from './helpers/app.js';
+
+/** Two API instances on one PostgreSQL database, sharing what they see through Redis. */
+const PG = process.env.MEDVAULT_TEST_DATABASE_URL;
+const REDIS = process.env.MEDVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisUp(): Promise<boolean> {
+  const r = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+const available = Boolean(PG) && (await redisUp());
+if (!available) {
+  if (process.env.CI) throw new Error('CI needs PostgreSQL (MEDVAULT_TEST_DATABASE_URL) and Redis (127.0.0.1:6379) for the two-instance test');
+  console.warn('\n[medvault] PostgreSQL or Redis unavailable: the two-instance detection test is not run.\n');
+}
+
+describe.runIf(available)('two API instances sharing Redis', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>>;
+  const stores: OpenedStore[] = [];
+  let keys: ReturnType<typeof makeVault>;
+  let seeded: SeedResult;
+  const apps: ReturnType<typeof buildServer>[] = [];
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    keys = makeVault();
+    const channel = `medvault:test:${randomBytes(6).toString('hex')}`;
+    const tokenKeys = generateTokenKeys();
+    for (let i = 0; i < 2; i++) {
+      const store = await openStore({ kind: 'postgres', url: database.url });
+      stores.push(store);
+      if (i === 0) seeded = await seedDemo(store.db, { seed: 3, practices: 2, patientsPerPractice: 150, now: NOW, visitHistoryDays: 10, hashPassword, vault: keys.vault });
+      const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys, bus: new RedisEventBus(REDIS, channel) });
+      const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent' });
+      await app.ready();
+      apps.push(app);
+    }
+  });
+  afterAll(async () => {
+    for (const a of apps) await a.close();
+    for (const s of stores) await s.db.close();
+    await keys?.cleanup();
+    await database?.drop();
+  });
+
+  async function attack(instances: number[]): Promise<{ seen: number; status: number }> {
+    const u = seeded.users.find((x) => x.role === 'practitioner' && x.practiceId === seeded.practices[instances.length === 1 ? 0 : 1]!.id)!;
+    const l = await apps[0]!.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password } });
+    const m = await apps[0]!.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!) } });
+    const token = m.json().access_token as string;
+    const seen = new Set<string>();
+    let status = 200;
+    const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    for (let i = 0; i < 26 && status === 200; i++) {
+      const app = apps[instances[i % instances.length]!]!;
+      const r = await app.inject({ method: 'GET', url: `/fhir/Patient?family=${letters[i]}&_count=20`, headers: { authorization: `Bearer ${token}` } });
+      status = r.statusCode;
+      if (status === 200) for (const e of r.json().entry ?? []) seen.add(e.resource.id);
+      await new Promise((res) => setTimeout(res, 20)); // pub/sub delivery between instances
+    }
+    return { seen: seen.size, status };
+  }
+
+  it('stops an attack spread over both instances as fast as one instance stops it alone', async () => {
+    const one = await attack([0]);
+    const two = await attack([0, 1]);
+    expect(one.status).toBe(429);
+    expect(two.status).toBe(429);
+    // Each instance alone would have let the attacker see up to twice as much.
+    expect(two.seen).toBeLessThanOrEqual(60);
+    expect(Math.abs(two.seen - one.seen)).toBeLessThanOrEqual(20);
+  });
+});
