@@ -62,3 +62,34 @@ describe('detection and containment', () => {
     expect(alerts.find((a) => a.userId === docUser.fhirId)?.reasons.join(' ')).toMatch(/distinct patients in an hour/);
   });
 });
+
+describe('a restart', () => {
+  it('does not reset an account: the detector replays the last week of the audit log', async () => {
+    const { createServices, buildServer } = await import('../src/server/index.js');
+    const { generateTokenKeys } = await import('../src/access/index.js');
+    const docUser = userOf(t.seeded, 'practitioner', 1);
+    // A fresh account state: another practitioner of the practice, if there is one; else the first.
+    const other = t.seeded.users.find((u) => u.role === 'practitioner' && u.practiceId === docUser.practiceId && u.username !== docUser.username) ?? userOf(t.seeded, 'practitioner');
+    const before = await login(t, other);
+    const ids = (await t.store.driver.transaction((s) => s.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 LIMIT 45', [other.practiceId]))).rows.map((r) => r.id);
+    for (const id of ids.slice(0, 35)) expect((await get(before.access_token, `/fhir/Patient/${id}`)).statusCode).toBe(200);
+    // "Restart": new services and a new server over the same database.
+    const services = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
+    const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent', clock: t.now });
+    await app.ready();
+    try {
+      t.advance(31_000);
+      const l = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
+      const { totp } = await import('./helpers/app.js');
+      const m = await app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
+      const token = m.json().access_token as string;
+      const statuses: number[] = [];
+      for (const id of ids.slice(35, 45)) statuses.push((await app.inject({ method: 'GET', url: `/fhir/Patient/${id}`, headers: bearer(token) })).statusCode);
+      // The 41st distinct patient within the hour, counted across the restart, is throttled.
+      expect(statuses.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+      expect(statuses[6]).toBe(429);
+    } finally {
+      await app.close();
+    }
+  });
+});
