@@ -1,29 +1,19 @@
 import { createHash } from 'node:crypto';
+import type { AuditEventInput } from '../store/audit.js';
 
 /**
  * The audit hash chain: hash_i = SHA-256("medvault-audit/v1" ‖ hash_{i-1} ‖ canonical(event_i)),
  * hash_0's predecessor being 32 zero bytes. The canonical form is JSON with a fixed field order
  * and sorted keys inside `detail`, so the database's own JSON normalisation cannot change it.
  */
-export interface ChainedEvent {
-  readonly id: string;
-  readonly at: Date;
-  readonly practiceId: string | null;
-  readonly userId: string | null;
-  readonly role: string | null;
-  readonly sessionId: string | null;
-  readonly sourceIp: string | null;
-  readonly action: string;
-  readonly resourceType: string | null;
-  readonly resourceId: string | null;
-  readonly patientId: string | null;
+/** What the chain hashes: an audit event's fields (the detail as stored: any JSON). */
+export type ChainedEvent = Omit<AuditEventInput, 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome'> & {
   readonly segment: string | null;
-  readonly labels: readonly string[];
   readonly purpose: string | null;
+  readonly labels: readonly string[];
   readonly outcome: string;
-  readonly reason: string | null;
   readonly detail: unknown;
-}
+};
 
 export const GENESIS = Buffer.alloc(32);
 const DOMAIN = Buffer.from('medvault-audit/v1');

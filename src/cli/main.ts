@@ -54,26 +54,24 @@ async function demo(args: string[]): Promise<number> {
     o['patients-per-practice'] === undefined ? undefined : intOption('patients-per-practice', o['patients-per-practice'], 0, 1, 100_000);
   const historyDays = intOption('history-days', o['history-days'], 30, 0, 3650);
   const seed = intOption('seed', o.seed, 20251027, 0, 2 ** 31 - 1);
-  return runServer({
-    dataDir: o.data ?? './data',
-    port: intOption('port', o.port, 8080, 0, 65535),
-    host: o.host ?? '127.0.0.1',
-    databaseUrl: process.env.DATABASE_URL,
-    say,
-    beforeReady: demoSeeder({ practices, patientsPerPractice, historyDays, seed, now: new Date(), say }),
-  });
+  return runServer({ ...serverOptions(o), beforeReady: demoSeeder({ practices, patientsPerPractice, historyDays, seed, now: new Date(), say }) });
 }
 
 async function serve(args: string[]): Promise<number> {
   const o = parseOptions(args, SERVER_OPTIONS);
   if (o.help) return help();
-  return runServer({
+  return runServer(serverOptions(o));
+}
+
+/** Where and how to serve: the options demo and serve share, with their defaults (CONTRACTS.md). */
+function serverOptions(o: { data?: string; port?: string; host?: string }) {
+  return {
     dataDir: o.data ?? './data',
     port: intOption('port', o.port, 8080, 0, 65535),
     host: o.host ?? '127.0.0.1',
     databaseUrl: process.env.DATABASE_URL,
     say,
-  });
+  };
 }
 
 function help(): number {
