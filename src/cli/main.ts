@@ -3,6 +3,7 @@ import { demoSeeder } from './demo.js';
 import { intOption, parseOptions } from './options.js';
 import { keysRotate, keysStatus, patientShred } from './operator.js';
 import { auditVerify } from './audit.js';
+import { simulateCommand } from './simulate.js';
 import { packageVersion, runServer } from './run.js';
 
 const USAGE = `medvault — patient records that stolen credentials cannot drain
@@ -13,6 +14,8 @@ Usage:
       Seeds demo data when the database is empty, writes DIR/demo-credentials.json, and serves.
   medvault serve [--data DIR] [--port N] [--host ADDR]
       Serves. DATABASE_URL=postgres://… selects PostgreSQL instead of the embedded database in DIR.
+  medvault simulate [--days N] [--practices N] [--scenario NAME|all] [--report FILE]
+      Honest traffic and attack scenarios through the detector on a simulated clock; a JSON report.
   medvault audit verify [--data DIR]
       Checks the audit log's hash chain and signed tree heads; exit 1 names the first bad event.
   medvault keys rotate [--data DIR] [--practice ID] [--purpose admin|clinical] [--batch-size N]
@@ -95,6 +98,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   keys: subcommands('keys', { rotate: keysRotate, status: keysStatus }),
   patient: subcommands('patient', { shred: patientShred }),
   audit: subcommands('audit', { verify: auditVerify }),
+  simulate: (args: string[]) => simulateCommand(args, say),
 };
 
 /** The `medvault` command. Returns the exit code; errors become one line on stderr. */

@@ -1,0 +1,71 @@
+import type { SimPractice } from './workload.js';
+
+/**
+ * Attack scenarios: what a thief holding a doctor's password and second factor asks for, one
+ * request at a time. Each request names the patients it would disclose if served. The
+ * simulator serves it only if the account's state lets it through (the attacker waits out a
+ * throttle and passes a step-up: it holds the second factor).
+ */
+export interface AttackRequest {
+  readonly action: 'read' | 'search';
+  readonly patients: readonly string[];
+  readonly sourceIp: string;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  /** How many accounts it compromises (one per practice, from the first). */
+  readonly accounts: number | 'all';
+  /** The attack starts on the first simulated day (slow scenarios) or the last (fast ones)… */
+  readonly startDay: 'first' | 'last';
+  /** …this many seconds after midnight (UTC), with this gap between requests. */
+  readonly startSecond: number;
+  readonly everySeconds: number;
+  /** Requests the attacker makes against one practice, in order; may be endless (capped). */
+  requests(p: SimPractice, all: readonly SimPractice[]): Iterable<AttackRequest>;
+}
+
+function* pages(ids: readonly string[], size: number, ip: string): Iterable<AttackRequest> {
+  for (let i = 0; i < ids.length; i += size) yield { action: 'search', patients: ids.slice(i, i + size), sourceIp: ip };
+}
+
+function* reads(ids: readonly string[], ip: string): Iterable<AttackRequest> {
+  for (const id of ids) yield { action: 'read', patients: [id], sourceIp: ip };
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'smash-and-grab', description: 'pages through the patient directory, 20 identities a page, one page a second',
+    accounts: 1, startDay: 'last', startSecond: 10 * 3600, everySeconds: 1, requests: (p) => pages(p.patients, 20, '10.1.0.1'),
+  },
+  {
+    name: 'id-enumeration', description: 'opens patient ids one after the other, own practice and others, two a second',
+    accounts: 1, startDay: 'last', startSecond: 14 * 3600, everySeconds: 0.5,
+    requests: function* (p, all) {
+      // Ids of other practices answer 404 and disclose nothing; the simulator counts only the practice's own.
+      const mixed = p.patients.flatMap((id, i) => [id, all[(i + 1) % all.length]!.patients[i] ?? id]);
+      yield* reads(mixed.filter((id) => p.patients.includes(id)), '10.1.0.1');
+    },
+  },
+  {
+    name: 'low-and-slow', description: 'thirty records a working day, spread over the days, from the doctor’s usual address',
+    accounts: 1, startDay: 'first', startSecond: 9 * 3600, everySeconds: 900, requests: (p) => reads(p.patients, '10.1.0.1'),
+  },
+  {
+    name: 'many-accounts', description: 'the 2025 pattern: one account in every practice, all at once, paging the directory',
+    accounts: 'all', startDay: 'last', startSecond: 10 * 3600, everySeconds: 1, requests: (p) => pages(p.patients, 20, '10.9.0.1'),
+  },
+  {
+    name: 'sensitive-sweep', description: 'opens the patients whose notes carry HIV, mental-health, addiction or sexuality labels',
+    accounts: 1, startDay: 'last', startSecond: 11 * 3600, everySeconds: 2, requests: (p) => reads([...new Set(p.sensitivePatients)], '10.1.0.1'),
+  },
+  {
+    name: 'night-replay', description: 'a stolen session replayed at 02:00 from a new address, paging the directory',
+    accounts: 1, startDay: 'last', startSecond: 1 * 3600, everySeconds: 1, requests: (p) => pages(p.patients, 20, '203.0.113.7'),
+  },
+  {
+    name: 'honeytoken-sweep', description: 'reads records in id order, the decoys among them',
+    accounts: 1, startDay: 'last', startSecond: 15 * 3600, everySeconds: 1, requests: (p) => reads([...p.decoys, ...p.patients], '10.1.0.1'),
+  },
+];

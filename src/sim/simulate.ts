@@ -1,0 +1,130 @@
+import { Detector, type AccessEvent, type Response } from '../detect/index.js';
+import { SCENARIOS, type Scenario } from './scenarios.js';
+import { benignWorkload, type SimPractice } from './workload.js';
+
+export interface SimulateOptions {
+  readonly days: number;
+  readonly practices: number;
+  readonly scenarios: readonly string[] | 'all';
+  readonly seed?: number;
+  readonly patientsPerPractice?: number;
+}
+
+export interface ScenarioReport {
+  readonly name: string;
+  readonly description: string;
+  readonly accounts: number;
+  readonly patientsExposed: number;
+  readonly maxPatientsExposedPerAccount: number;
+  readonly requestsServed: number;
+  readonly firstAlertAfterSeconds: number | null;
+  readonly containedAfterSeconds: number | null;
+  readonly containedBy: Response | null;
+  readonly stepUpsPassed: number;
+}
+
+export interface SimulationReport {
+  readonly generatedAt: string;
+  readonly options: SimulateOptions;
+  readonly benign: { readonly events: number; readonly userDays: number; readonly alerts: number; readonly alertsPer1000UserDays: number; readonly explainedShare: number; readonly stepUpsPerUserDay: number; readonly refusedRequests: number };
+  readonly scenarios: ScenarioReport[];
+}
+
+const CONTAINED: Response[] = ['suspend', 'lock'];
+
+/**
+ * Runs the benign workload through the real detector on a simulated clock, then each attack
+ * scenario on top of it, and reports what the detector let through.
+ */
+export function simulate(o: SimulateOptions): SimulationReport {
+  const start = new Date(Date.UTC(2026, 2, 2, 0, 0)); // a Monday
+  const work = benignWorkload({ seed: o.seed ?? 7, practices: o.practices, days: o.days, start, ...(o.patientsPerPractice ? { patientsPerPractice: o.patientsPerPractice } : {}) });
+  const decoys = new Set(work.practices.flatMap((p) => p.decoys));
+
+  // Benign traffic alone: alerts per user-day, refusals, step-ups.
+  let alerts = 0;
+  const detector = new Detector({ isHoneytoken: (p) => decoys.has(p), onAlert: () => alerts++ });
+  let refused = 0;
+  let stepUps = 0;
+  for (const e of work.events) {
+    const s = detector.state(e.userId, e.at).response;
+    if (s === 'throttle' || CONTAINED.includes(s)) refused++;
+    if (s === 'step-up') stepUps++;
+    detector.observe(e);
+  }
+  const explained = work.events.filter((e) => e.explained).length;
+
+  const chosen = o.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((s) => o.scenarios.includes(s.name));
+  const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, decoys, start, o.days));
+  return {
+    generatedAt: new Date().toISOString(),
+    options: o,
+    benign: {
+      events: work.events.length, userDays: work.userDays, alerts,
+      alertsPer1000UserDays: work.userDays === 0 ? 0 : (alerts / work.userDays) * 1000,
+      explainedShare: work.events.length === 0 ? 1 : explained / work.events.length,
+      stepUpsPerUserDay: work.userDays === 0 ? 0 : stepUps / work.userDays,
+      refusedRequests: refused,
+    },
+    scenarios,
+  };
+}
+
+function runScenario(s: Scenario, practices: readonly SimPractice[], benign: readonly AccessEvent[], decoys: Set<string>, start: Date, days: number): ScenarioReport {
+  const targets = (s.accounts === 'all' ? practices : practices.slice(0, s.accounts)).filter((p) => p.practitioners.length > 0);
+  const victims = new Set(targets.map((p) => p.practitioners[0]!));
+  let firstAlert: number | null = null;
+  const detector = new Detector({ isHoneytoken: (p) => decoys.has(p), onAlert: (a) => { if (victims.has(a.userId) && firstAlert === null) firstAlert = a.at.getTime(); } });
+  // The attack starts on the last simulated day; the days before are the account's honest history.
+  const attackStart = start.getTime() + (s.startDay === 'last' ? days - 1 : 0) * 86_400_000 + s.startSecond * 1000;
+  const end = start.getTime() + days * 86_400_000;
+  // Honest traffic goes on around the attack, fed in time order.
+  let b = 0;
+  const feedUntil = (t: number) => {
+    while (b < benign.length && benign[b]!.at.getTime() <= t) detector.observe(benign[b++]!);
+  };
+  feedUntil(attackStart);
+  const perAccount = new Map<string, Set<string>>();
+  let served = 0;
+  let stepUps = 0;
+  let containedAt: number | null = null;
+  let containedBy: Response | null = null;
+  const iters = targets.map((p) => ({ p, user: p.practitioners[0]!, it: s.requests(p, practices)[Symbol.iterator](), t: attackStart, done: false }));
+  // Requests of all compromised accounts, interleaved in time (capped at 50,000 per account).
+  for (let round = 0; round < 50_000 && iters.some((x) => !x.done); round++) {
+    for (const x of iters) {
+      if (x.done || x.t > end) { x.done = true; continue; }
+      feedUntil(x.t);
+      const state = detector.state(x.user, new Date(x.t));
+      if (CONTAINED.includes(state.response)) {
+        x.done = true;
+        if (containedAt === null || x.t > containedAt) { containedAt = x.t; containedBy = state.response; }
+        continue;
+      }
+      if (state.response === 'throttle') { x.t = Math.max(x.t + 1000, state.until?.getTime() ?? x.t + 60_000); continue; }
+      if (state.response === 'step-up') stepUps++;
+      const next = x.it.next();
+      if (next.done) { x.done = true; continue; }
+      const r = next.value;
+      served++;
+      const seen = perAccount.get(x.user) ?? new Set<string>();
+      for (const p of r.patients) seen.add(p);
+      perAccount.set(x.user, seen);
+      detector.observe({ at: new Date(x.t), userId: x.user, sessionId: `${x.user}-attack`, practiceId: x.p.id, action: r.action, outcome: 'success',
+        patientId: r.action === 'read' ? (r.patients[0] ?? null) : null, returned: r.action === 'search' ? r.patients : [], labels: [], reason: null, sourceIp: r.sourceIp });
+      x.t += s.everySeconds * 1000;
+      // Low and slow works office hours only.
+      if (s.name === 'low-and-slow') {
+        const h = new Date(x.t).getUTCHours() + 1;
+        if (h >= 18) x.t = Math.floor(x.t / 86_400_000) * 86_400_000 + 86_400_000 + 8 * 3_600_000;
+      }
+    }
+  }
+  const exposed = [...perAccount.values()].reduce((n, v) => n + v.size, 0);
+  return {
+    name: s.name, description: s.description, accounts: targets.length, patientsExposed: exposed,
+    maxPatientsExposedPerAccount: Math.max(0, ...[...perAccount.values()].map((v) => v.size)), requestsServed: served,
+    firstAlertAfterSeconds: firstAlert === null ? null : Math.max(0, (firstAlert - attackStart) / 1000),
+    containedAfterSeconds: containedAt === null ? null : (containedAt - attackStart) / 1000, containedBy, stepUpsPassed: stepUps,
+  };
+}

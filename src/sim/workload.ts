@@ -1,0 +1,87 @@
+import { Faker, base, en, fr } from '@faker-js/faker';
+import type { AccessEvent } from '../detect/index.js';
+import { generatePopulation } from './population/index.js';
+
+/**
+ * The honest traffic of practices, as the detector sees it (access events), on a simulated
+ * clock: GPs' consultations (chart opened before, note written during, results read after),
+ * phone-call look-ups of their own patients, some evening work; assistants' bookings (a name
+ * search, then the identity). Each event says whether a care relationship explains it.
+ */
+export interface SimEvent extends AccessEvent {
+  readonly explained: boolean;
+}
+
+export interface SimPractice {
+  readonly id: string;
+  readonly practitioners: string[];
+  readonly assistants: string[];
+  readonly patients: string[];
+  readonly sensitivePatients: string[];
+  readonly decoys: string[];
+}
+
+export interface Workload {
+  readonly practices: SimPractice[];
+  readonly events: SimEvent[];
+  readonly userDays: number;
+}
+
+const MIN = 60_000;
+
+export function benignWorkload(opts: { seed: number; practices: number; days: number; start: Date; patientsPerPractice?: number }): Workload {
+  const f = new Faker({ locale: [fr, en, base] });
+  f.seed(opts.seed + 1);
+  const end = new Date(opts.start.getTime() + opts.days * 86_400_000);
+  const practices: SimPractice[] = [];
+  const events: SimEvent[] = [];
+  let current: SimPractice | null = null;
+  const ev = (at: number, userId: string, patientId: string | null, action: string, explained: boolean, extra: Partial<AccessEvent> = {}): void => {
+    events.push({ at: new Date(at), userId, sessionId: `${userId}-${Math.floor(at / 86_400_000)}`, practiceId: current!.id, action, outcome: 'success', patientId, returned: [], labels: [], reason: explained ? 'care relationship' : 'administrative data of the practice', sourceIp: '10.1.0.1', explained, ...extra });
+  };
+  for (const chunk of generatePopulation({ seed: opts.seed, practices: opts.practices, now: end, visitHistoryDays: opts.days, futureDays: 0, ...(opts.patientsPerPractice ? { patientsPerPractice: opts.patientsPerPractice } : {}) })) {
+    if (chunk.kind === 'practice') {
+      current = {
+        id: chunk.practice.id,
+        practitioners: chunk.staff.filter((u) => u.role === 'practitioner').map((u) => u.id),
+        assistants: chunk.staff.filter((u) => u.role === 'assistant').map((u) => u.id),
+        patients: [], sensitivePatients: [], decoys: [],
+      };
+      practices.push(current);
+    } else if (chunk.kind === 'patients' && current) {
+      current.patients.push(...chunk.patients.map((p) => p.id));
+    } else if (chunk.kind === 'decoys' && current) {
+      current.decoys.push(...chunk.patients.map((p) => p.id));
+    } else if (chunk.kind === 'visits' && current) {
+      for (const n of chunk.notes) if (n.labels.length > 0) current.sensitivePatients.push(n.patientId);
+      for (const a of chunk.appointments) {
+        if (a.start < opts.start || a.status === 'cancelled') continue;
+        const t = a.start.getTime();
+        const doc = a.practitionerId;
+        const assistant = current.assistants[f.number.int({ min: 0, max: current.assistants.length - 1 })] ?? doc;
+        // Booking, on an earlier working day: a name search, then the identity.
+        const booked = t - f.number.int({ min: 1, max: 10 }) * 86_400_000 + f.number.int({ min: -120, max: 120 }) * MIN;
+        if (booked > opts.start.getTime()) {
+          const others = Array.from({ length: f.number.int({ min: 0, max: 4 }) }, () => f.helpers.arrayElement(current!.patients));
+          ev(booked, assistant, null, 'search', true, { returned: [a.patientId, ...others] });
+          ev(booked + MIN, assistant, a.patientId, 'read', true);
+        }
+        ev(t - f.number.int({ min: 5, max: 60 }) * MIN, doc, a.patientId, 'read', true);
+        ev(t + 2 * MIN, doc, a.patientId, 'search', true, { returned: [] });
+        ev(t + 15 * MIN, doc, a.patientId, 'create', true);
+        // Results and letters, some days later, sometimes in the evening.
+        if (f.number.float({ min: 0, max: 1 }) < 0.3) {
+          const later = t + f.number.int({ min: 1, max: 10 }) * 86_400_000;
+          const evening = f.number.float({ min: 0, max: 1 }) < 0.3;
+          const at = Math.floor(later / 86_400_000) * 86_400_000 + (evening ? (20 + f.number.int({ min: 0, max: 1 })) * 60 * MIN : 12 * 60 * MIN);
+          if (at < end.getTime()) ev(at, doc, a.patientId, 'read', true);
+        }
+        // A phone call from another patient of the list, now and then.
+        if (f.number.float({ min: 0, max: 1 }) < 0.15) ev(t + 17 * MIN, doc, f.helpers.arrayElement(current.patients), 'read', f.number.float({ min: 0, max: 1 }) < 0.9);
+      }
+    }
+  }
+  events.sort((a, b) => a.at.getTime() - b.at.getTime());
+  const staff = practices.reduce((n, p) => n + p.practitioners.length + p.assistants.length, 0);
+  return { practices, events, userDays: staff * Math.round(opts.days * (5 / 7)) };
+}
