@@ -47,10 +47,10 @@ describe('the detector', () => {
     for (; pages < 10 && state.response === 'allow'; pages++) {
       state = d.observe({ ...read(T0 + pages * 1000, null as unknown as string), patientId: null, action: 'search', returned: Array.from({ length: 20 }, (_, k) => `p${pages * 20 + k}`) });
     }
-    // Search results are disclosures: three pages of 20 identities are enough.
-    expect(pages).toBe(3);
-    expect(state.response).toBe('throttle');
-    expect(state.findings.map((f) => f.rule)).toContain('patients-hour');
+    // Search results are disclosures: one page of 20 identities is already more than a GP's searches show.
+    expect(pages).toBe(1);
+    expect(state.response).toBe('suspend');
+    expect(state.findings.map((f) => f.rule)).toContain('search-breadth');
   });
 
   it('locks on a honeytoken at once, and a new session does not reset it; an unlock does', () => {

@@ -33,9 +33,20 @@ export interface DetectorOptions {
  * State is per account, not per session: logging in again, a new session or a new user agent
  * does not reset it. A lock stays until a security officer lifts it.
  */
+/**
+ * Platform-wide: when several accounts are contained within a short time (the 2025 pattern:
+ * many accounts at once), accounts that show up from a network address they have not used in
+ * the past week are held before their first request is served, until the wave has passed.
+ */
+const WAVE_CONTAINMENTS = 3;
+const WAVE_WINDOW_MS = 10 * 60_000;
+const WAVE_HOLD_MS = 60 * 60_000;
+
 export class Detector {
   private readonly accounts = new Map<string, AccountFeatures>();
   private readonly states = new Map<string, AccountState>();
+  private readonly containments: number[] = [];
+  private waveUntil = 0;
 
   constructor(private readonly o: DetectorOptions = {}) {}
 
@@ -65,15 +76,37 @@ export class Detector {
     };
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
     this.states.set(e.userId, state);
+    if (escalated && (response === 'suspend' || response === 'lock')) this.noteContainment(now);
     if (escalated && response !== 'allow') {
       this.o.onAlert?.({ id: this.o.newId?.() ?? `${e.userId}:${now}`, at: e.at, userId: e.userId, practiceId: e.practiceId, response, findings });
     }
     return state;
   }
 
-  /** What the account's next request meets. */
-  state(userId: string, now: Date): AccountState {
+  private noteContainment(now: number): void {
+    this.containments.push(now);
+    while (this.containments.length > 0 && now - this.containments[0]! > WAVE_WINDOW_MS) this.containments.shift();
+    if (this.containments.length >= WAVE_CONTAINMENTS) this.waveUntil = now + WAVE_HOLD_MS;
+  }
+
+  /** Whether a platform-wide wave of containments is under way. */
+  wave(now: Date): boolean {
+    return now.getTime() < this.waveUntil;
+  }
+
+  /**
+   * What the account's next request meets. `sourceIp`, when given, lets the wave rule hold an
+   * account appearing from an address it has not used in the past week.
+   */
+  state(userId: string, now: Date, sourceIp?: string | null): AccountState {
     const s = this.states.get(userId);
+    if (sourceIp && this.wave(now) && !(this.accounts.get(userId)?.knowsAddress(sourceIp, now.getTime()) ?? false) && (!s || worse(s.response, 'suspend') === 'suspend')) {
+      return {
+        response: 'suspend',
+        findings: [{ rule: 'wave-new-address', response: 'suspend', reason: 'several accounts were contained in the last minutes and this one appears from a new network address', evidence: { count: this.containments.length, window: '10 min', examples: [] } }],
+        until: null,
+      };
+    }
     if (!s) return { response: 'allow', findings: [], until: null };
     if (s.response === 'throttle' && s.until !== null && s.until <= now) return { ...s, response: 'alert', until: null };
     return s;

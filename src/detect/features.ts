@@ -14,6 +14,13 @@ export interface AccessEvent {
   readonly patientId: string | null;
   /** Patients a search disclosed. */
   readonly returned: readonly string[];
+  /**
+   * Of the patients touched, those no care relationship of this account explains (absent when
+   * not known: the account's role has no care relationships, as for assistants).
+   */
+  readonly unexplained?: readonly string[];
+  /** The account's role: budgets differ between a GP and an assistant who books for six. */
+  readonly role?: string | null;
   readonly labels: readonly string[];
   readonly reason: string | null;
   readonly sourceIp: string | null;
@@ -87,6 +94,12 @@ export class DistinctWindow {
     return this.counts[i]!;
   }
 
+  /** Whether a value was seen within the window. */
+  has(key: string, windowMs: number, now: number): boolean {
+    const t = this.last.get(key);
+    return t !== undefined && now - t <= windowMs;
+  }
+
   /** Some of the values seen in the window (evidence for an alert). */
   sample(windowMs: number, now: number, max = 5): string[] {
     const i = this.index(windowMs);
@@ -127,8 +140,16 @@ export class AccountFeatures {
   readonly noCare = new CountWindow(DAY);
   readonly sensitive = new DistinctWindow([DAY]);
   readonly offHours = new DistinctWindow([DAY]);
-  readonly addresses = new DistinctWindow([DAY]);
+  readonly addresses = new DistinctWindow([DAY, WEEK]);
   readonly sessions = new DistinctWindow([DAY]);
+  /** Whether the account used this network address in the past week. */
+  knowsAddress(ip: string, now: number): boolean {
+    return this.addresses.has(ip, WEEK, now);
+  }
+
+  /** Patients touched without a care relationship: the signature of the 2025 breach. */
+  readonly noCarePatients = new DistinctWindow([HOUR, DAY]);
+  role: string | null = null;
   honeytokens: string[] = [];
   vipWithoutCare: string[] = [];
 
@@ -151,6 +172,8 @@ export class AccountFeatures {
       if (this.offHoursAt(e.at)) this.offHours.add(p, t);
     }
     for (const p of e.returned) this.disclosed.add(p, t);
+    if (e.outcome === 'success') for (const p of e.unexplained ?? []) this.noCarePatients.add(p, t);
+    if (e.role) this.role = e.role;
     if (e.reason === 'no-care-relationship') this.noCare.add(t);
     if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId)) this.vipWithoutCare.push(e.patientId);
     if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) this.sensitive.add(e.patientId, t);

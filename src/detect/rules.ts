@@ -29,6 +29,11 @@ export interface Thresholds {
   readonly sensitivePerDay: number;
   readonly offHoursPerDay: number;
   readonly addressesPerDay: number;
+  /** Patients without a care relationship a practitioner may touch in an hour / a day. */
+  readonly noCarePatientsPerHour: number;
+  readonly noCarePatientsPerDay: number;
+  /** Volume budgets multiply by this for assistants, who book for every practitioner. */
+  readonly assistantFactor: number;
 }
 
 /**
@@ -40,15 +45,20 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   patientsPerHour: 40,
   patientsPerDay: 150,
   patientsPerWeek: 400,
-  disclosedPer10Min: 100,
+  disclosedPer10Min: 15,
   noCarePerHour: 5,
   sensitivePerDay: 8,
   offHoursPerDay: 25,
   addressesPerDay: 4,
+  noCarePatientsPerHour: 10,
+  noCarePatientsPerDay: 15,
+  assistantFactor: 4,
 };
 
-export function evaluate(f: AccountFeatures, now: number, t: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
+export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
   const out: Finding[] = [];
+  const k = f.role === 'assistant' ? thresholds.assistantFactor : 1;
+  const t = { ...thresholds, patientsPerHour: thresholds.patientsPerHour * k, patientsPerDay: thresholds.patientsPerDay * k, patientsPerWeek: thresholds.patientsPerWeek * k, disclosedPer10Min: thresholds.disclosedPer10Min * k };
   // Examples are gathered only for a rule that fires: most events fire none.
   const check = (rule: string, response: Response, count: number, limit: number, window: string, examples: () => string[], reason: string) => {
     if (count > limit) out.push({ rule, response, reason, evidence: { count, window, examples: examples() } });
@@ -62,7 +72,9 @@ export function evaluate(f: AccountFeatures, now: number, t: Thresholds = DEFAUL
   check('patients-hour', 'throttle', f.patients.count(HOUR, now), t.patientsPerHour, '1 h', () => f.patients.sample(HOUR, now), `opened more than ${t.patientsPerHour} distinct patients in an hour`);
   check('patients-day', 'suspend', f.patients.count(DAY, now), t.patientsPerDay, '24 h', () => f.patients.sample(DAY, now), `opened more than ${t.patientsPerDay} distinct patients in a day`);
   check('patients-week', 'lock', f.patients.count(WEEK, now), t.patientsPerWeek, '7 days', () => f.patients.sample(WEEK, now), `opened more than ${t.patientsPerWeek} distinct patients in a week (low and slow)`);
-  check('search-breadth', 'throttle', f.disclosed.count(10 * MINUTE, now), t.disclosedPer10Min, '10 min', () => f.disclosed.sample(10 * MINUTE, now), `searches disclosed more than ${t.disclosedPer10Min} identities in ten minutes`);
+  check('no-care-hour', 'suspend', f.noCarePatients.count(HOUR, now), t.noCarePatientsPerHour, '1 h', () => f.noCarePatients.sample(HOUR, now), `touched more than ${t.noCarePatientsPerHour} patients without a care relationship in an hour`);
+  check('no-care-day', 'suspend', f.noCarePatients.count(DAY, now), t.noCarePatientsPerDay, '24 h', () => f.noCarePatients.sample(DAY, now), `touched more than ${t.noCarePatientsPerDay} patients without a care relationship in a day`);
+  check('search-breadth', 'suspend', f.disclosed.count(10 * MINUTE, now), t.disclosedPer10Min, '10 min', () => f.disclosed.sample(10 * MINUTE, now), `searches disclosed more than ${t.disclosedPer10Min} identities in ten minutes`);
   check('no-care', 'step-up', f.noCare.sum(HOUR, now), t.noCarePerHour, '1 h', () => [], `was refused more than ${t.noCarePerHour} times for lack of a care relationship in an hour`);
   check('sensitive', 'suspend', f.sensitive.count(DAY, now), t.sensitivePerDay, '24 h', () => f.sensitive.sample(DAY, now), `read sensitive notes of more than ${t.sensitivePerDay} patients in a day`);
   check('off-hours', 'step-up', f.offHours.count(DAY, now), t.offHoursPerDay, '24 h', () => f.offHours.sample(DAY, now), `opened more than ${t.offHoursPerDay} patients outside usual hours`);

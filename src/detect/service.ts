@@ -49,7 +49,7 @@ export class DetectionService {
       this.honeytokens = new Set(h.rows.map((r) => r.patient_id));
       const since = new Date(this.clock().getTime() - 7 * 86_400_000).toISOString();
       const r = await tx.query<Record<string, unknown>>(
-        `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip
+        `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip, role, purpose
            FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY seq`,
         [since],
       );
@@ -58,7 +58,8 @@ export class DetectionService {
           at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
           action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
           resourceType: row.resource_type as string | null, detail: row.detail as Record<string, unknown> | undefined, labels: row.labels as AuditEventInput['labels'],
-          reason: row.reason as string | null, sourceIp: row.source_ip as string | null,
+          reason: row.reason as string | null, sourceIp: row.source_ip as string | null, role: row.role as string | null,
+          purpose: row.purpose as AuditEventInput['purpose'],
         }));
       }
       const locked = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE status = 'locked'");
@@ -111,9 +112,9 @@ export class DetectionService {
   }
 
   /** Before a request reads data: the account's state decides whether it goes on. */
-  gate(p: Principal): void {
+  gate(p: Principal, sourceIp: string | null = null): void {
     const now = this.clock();
-    const s = this.detector.state(p.userId, now);
+    const s = this.detector.state(p.userId, now, sourceIp);
     switch (s.response) {
       case 'lock':
         throw new AccessError('account_locked');
@@ -161,7 +162,7 @@ function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
   };
 }
 
-type AccessFacts = Pick<AuditEventInput, 'at' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp'> & {
+type AccessFacts = Pick<AuditEventInput, 'at' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose'> & {
   readonly userId: string | null;
   readonly detail?: Record<string, unknown> | undefined;
 };
@@ -169,8 +170,15 @@ type AccessFacts = Pick<AuditEventInput, 'at' | 'sessionId' | 'practiceId' | 'ac
 /** An audit event as the detector sees it: who, when, which patients (search results included). */
 function toAccess(e: AccessFacts): AccessEvent {
   const returned = e.resourceType === 'Patient' && Array.isArray(e.detail?.returned) ? (e.detail.returned as string[]) : [];
+  // Break-the-glass opens, and reads no care relationship explains, count against the budget.
+  const unexplained = Array.isArray(e.detail?.unexplained)
+    ? (e.detail.unexplained as string[])
+    : e.purpose === 'break-the-glass' && e.patientId
+      ? [e.patientId]
+      : undefined;
   return {
     at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
-    patientId: e.patientId, returned, labels: e.labels, reason: e.reason, sourceIp: e.sourceIp,
+    patientId: e.patientId, returned, labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
+    ...(unexplained ? { unexplained } : {}),
   };
 }

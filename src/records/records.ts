@@ -7,7 +7,7 @@ import {
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import { RecordError } from './errors.js';
-import { hasCareRelationship } from './facts.js';
+import { hasCareRelationship, withCareRelationship } from './facts.js';
 
 export interface RequestContext {
   readonly ip: string | null;
@@ -120,11 +120,21 @@ export class Records {
     if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' || d.reason === 'other-practice' ? new RecordError('not_found') : new AccessError('forbidden'));
     const p = await this.run(d.dbRole, async (tx) => {
       const found = await this.admin(await this.asAdmin(tx)).patient(id);
-      if (found) await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      if (found) await this.audit(tx, [this.event(d, { ...a, detail: await this.unexplained(tx, [id]) }, 'success', d.reason, 'admin')]);
       return found;
     });
     if (!p) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     return p;
+  }
+
+  /**
+   * For a practitioner: which of these patients no care relationship explains (recorded in the
+   * audit event: the detector counts them, incident scoping tells care from the rest).
+   */
+  private async unexplained(tx: Tx, patientIds: string[]): Promise<{ unexplained?: string[] }> {
+    if (this.principal.role !== 'practitioner' || patientIds.length === 0) return {};
+    const care = await withCareRelationship(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
+    return { unexplained: patientIds.filter((id) => !care.has(id)) };
   }
 
   /** Identity reads go through the admin repository; a patient's own read runs as admin too. */
@@ -146,7 +156,8 @@ export class Records {
     return this.run(d.dbRole, async (tx) => {
       const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
       const items = found.slice(0, q.limit);
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned: items.map((p) => p.id), offset: q.offset, count: q.limit } }, 'success', d.reason, 'admin')]);
+      const returned = items.map((p) => p.id);
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
       return { items, more: found.length > q.limit };
     });
   }

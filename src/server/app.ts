@@ -43,7 +43,7 @@ export function buildServer(opts: ServerOptions) {
     return opts.state.services;
   };
   installErrorHandling(app);
-  installAuthentication(app, () => services().auth, (p) => services().detection.gate(p));
+  installAuthentication(app, () => services().auth, (p, ip) => services().detection.gate(p, ip));
   installMetrics(app);
 
   void app.register(helmet, {

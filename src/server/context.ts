@@ -29,7 +29,7 @@ export function principalOf(req: FastifyRequest): Principal {
  * Authentication context: checks at start-up that every route declares its access, and on each
  * request of an authenticated route turns the bearer token into a principal (or refuses).
  */
-export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal) => void = () => undefined): void {
+export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal, ip: string) => void = () => undefined): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: string } | undefined)?.access;
@@ -45,6 +45,6 @@ export function installAuthentication(app: FastifyInstance, auth: () => AuthServ
     req.principal = await auth().authenticate(m[1] as string);
     // The detection gate: the account's state, updated by every committed audit event, applies
     // before this request reads anything.
-    if (req.routeOptions.config?.gate === true) gate(req.principal);
+    if (req.routeOptions.config?.gate === true) gate(req.principal, req.ip);
   });
 }

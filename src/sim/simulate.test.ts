@@ -2,31 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { simulate } from './simulate.js';
 
 /**
- * A small simulation as a regression guard for what the detector achieves today (the issue's
- * budgets are not all met yet: see docs/detection.md and docs/detection-report.json).
+ * A smaller run of `medvault simulate` than the committed report (docs/detection-report.json):
+ * the detection issue's budgets, checked so that a regression fails here.
  */
 describe('medvault simulate', () => {
-  const report = simulate({ days: 10, practices: 4, scenarios: 'all', seed: 3, patientsPerPractice: 1200 });
+  const report = simulate({ days: 14, practices: 8, scenarios: 'all', seed: 3 });
   const byName = new Map(report.scenarios.map((s) => [s.name, s]));
 
-  it('runs honest traffic that care relationships explain', () => {
-    expect(report.benign.events).toBeGreaterThan(1000);
-    expect(report.benign.userDays).toBeGreaterThan(0);
-    expect(report.benign.explainedShare).toBeGreaterThan(0.95);
+  it('leaves honest traffic alone: ≤ 1 alert per 1,000 user-days, ≥ 95 % explained, nothing refused', () => {
+    expect(report.benign.events).toBeGreaterThan(10_000);
+    expect(report.benign.alertsPer1000UserDays).toBeLessThanOrEqual(1);
+    expect(report.benign.explainedShare).toBeGreaterThanOrEqual(0.95);
+    expect(report.benign.refusedRequests).toBe(0);
   });
 
-  it('locks a honeytoken sweep on its first record', () => {
-    expect(byName.get('honeytoken-sweep')).toMatchObject({ patientsExposed: 1, containedBy: 'lock' });
-  });
-
-  it('contains paging attacks, for one account and for every account at once, within minutes', () => {
-    for (const name of ['smash-and-grab', 'night-replay', 'many-accounts']) {
-      const s = byName.get(name)!;
-      expect(s.containedBy, name).toBe('suspend');
-      expect(s.maxPatientsExposedPerAccount, name).toBeLessThanOrEqual(200);
-      expect(s.firstAlertAfterSeconds, name).toBeLessThanOrEqual(5);
-      expect(s.containedAfterSeconds, name).toBeLessThan(900);
+  it('keeps every single-account attack within 25 patients', () => {
+    for (const s of report.scenarios.filter((x) => x.name !== 'many-accounts')) {
+      expect(s.maxPatientsExposedPerAccount, s.name).toBeLessThanOrEqual(25);
     }
-    expect(byName.get('many-accounts')!.accounts).toBe(4);
+    expect(byName.get('honeytoken-sweep')).toMatchObject({ patientsExposed: 1, containedBy: 'lock' });
+    for (const name of ['smash-and-grab', 'night-replay', 'id-enumeration', 'low-and-slow']) expect(byName.get(name)!.containedBy, name).toBe('suspend');
+  });
+
+  it('keeps many accounts at once within 500 patients in all', () => {
+    const s = byName.get('many-accounts')!;
+    expect(s.accounts).toBe(8);
+    expect(s.patientsExposed).toBeLessThanOrEqual(500);
+    expect(s.containedBy).toBe('suspend');
   });
 });

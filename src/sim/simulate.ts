@@ -1,5 +1,5 @@
 import { Detector, type AccessEvent, type Response } from '../detect/index.js';
-import { SCENARIOS, type Scenario } from './scenarios.js';
+import { SCENARIOS, type AttackRequest, type Scenario } from './scenarios.js';
 import { benignWorkload, type SimPractice } from './workload.js';
 
 export interface SimulateOptions {
@@ -55,7 +55,7 @@ export function simulate(o: SimulateOptions): SimulationReport {
   const explained = work.events.filter((e) => e.explained).length;
 
   const chosen = o.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((s) => o.scenarios.includes(s.name));
-  const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, decoys, start, o.days));
+  const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, decoys, start, o.days, work.careOf));
   return {
     generatedAt: new Date().toISOString(),
     options: o,
@@ -70,7 +70,7 @@ export function simulate(o: SimulateOptions): SimulationReport {
   };
 }
 
-function runScenario(s: Scenario, practices: readonly SimPractice[], benign: readonly AccessEvent[], decoys: Set<string>, start: Date, days: number): ScenarioReport {
+function runScenario(s: Scenario, practices: readonly SimPractice[], benign: readonly AccessEvent[], decoys: Set<string>, start: Date, days: number, careOf: Map<string, Set<string>>): ScenarioReport {
   const targets = (s.accounts === 'all' ? practices : practices.slice(0, s.accounts)).filter((p) => p.practitioners.length > 0);
   const victims = new Set(targets.map((p) => p.practitioners[0]!));
   let firstAlert: number | null = null;
@@ -89,13 +89,18 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
   let stepUps = 0;
   let containedAt: number | null = null;
   let containedBy: Response | null = null;
-  const iters = targets.map((p) => ({ p, user: p.practitioners[0]!, it: s.requests(p, practices)[Symbol.iterator](), t: attackStart, done: false }));
+  const iters: { p: SimPractice; user: string; it: Iterator<AttackRequest>; t: number; done: boolean; pending?: IteratorResult<AttackRequest> | undefined }[] = targets.map((p) => ({
+    p, user: p.practitioners[0]!, it: s.requests(p, practices)[Symbol.iterator](), t: attackStart, done: false,
+  }));
   // Requests of all compromised accounts, interleaved in time (capped at 50,000 per account).
   for (let round = 0; round < 50_000 && iters.some((x) => !x.done); round++) {
     for (const x of iters) {
       if (x.done || x.t > end) { x.done = true; continue; }
       feedUntil(x.t);
-      const state = detector.state(x.user, new Date(x.t));
+      const pending = x.pending ?? x.it.next();
+      x.pending = pending;
+      if (pending.done) { x.done = true; continue; }
+      const state = detector.state(x.user, new Date(x.t), pending.value.sourceIp);
       if (CONTAINED.includes(state.response)) {
         x.done = true;
         if (containedAt === null || x.t > containedAt) { containedAt = x.t; containedBy = state.response; }
@@ -103,15 +108,16 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
       }
       if (state.response === 'throttle') { x.t = Math.max(x.t + 1000, state.until?.getTime() ?? x.t + 60_000); continue; }
       if (state.response === 'step-up') stepUps++;
-      const next = x.it.next();
-      if (next.done) { x.done = true; continue; }
-      const r = next.value;
+      const r = pending.value;
+      x.pending = undefined;
       served++;
       const seen = perAccount.get(x.user) ?? new Set<string>();
       for (const p of r.patients) seen.add(p);
       perAccount.set(x.user, seen);
+      const mine = careOf.get(x.user);
       detector.observe({ at: new Date(x.t), userId: x.user, sessionId: `${x.user}-attack`, practiceId: x.p.id, action: r.action, outcome: 'success',
-        patientId: r.action === 'read' ? (r.patients[0] ?? null) : null, returned: r.action === 'search' ? r.patients : [], labels: [], reason: null, sourceIp: r.sourceIp });
+        patientId: r.action === 'read' ? (r.patients[0] ?? null) : null, returned: r.action === 'search' ? r.patients : [], labels: [], reason: null, sourceIp: r.sourceIp,
+        role: 'practitioner', unexplained: r.patients.filter((p) => !mine?.has(p)) });
       x.t += s.everySeconds * 1000;
       // Low and slow works office hours only.
       if (s.name === 'low-and-slow') {

@@ -25,6 +25,8 @@ export interface Workload {
   readonly practices: SimPractice[];
   readonly events: SimEvent[];
   readonly userDays: number;
+  /** Per practitioner: the patients a care relationship ties them to (treating, or an appointment). */
+  readonly careOf: Map<string, Set<string>>;
 }
 
 const MIN = 60_000;
@@ -35,9 +37,18 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
   const end = new Date(opts.start.getTime() + opts.days * 86_400_000);
   const practices: SimPractice[] = [];
   const events: SimEvent[] = [];
+  const careOf = new Map<string, Set<string>>();
+  const roleOf = new Map<string, string>();
+  const care = (doc: string, patient: string) => careOf.set(doc, (careOf.get(doc) ?? new Set()).add(patient));
   let current: SimPractice | null = null;
   const ev = (at: number, userId: string, patientId: string | null, action: string, explained: boolean, extra: Partial<AccessEvent> = {}): void => {
-    events.push({ at: new Date(at), userId, sessionId: `${userId}-${Math.floor(at / 86_400_000)}`, practiceId: current!.id, action, outcome: 'success', patientId, returned: [], labels: [], reason: explained ? 'care relationship' : 'administrative data of the practice', sourceIp: '10.1.0.1', explained, ...extra });
+    const role = roleOf.get(userId) ?? 'practitioner';
+    // Practitioners have care relationships; what none explains is counted as such.
+    const unexplained = role === 'practitioner' && !explained && patientId ? [patientId] : role === 'practitioner' ? [] : undefined;
+    events.push({
+      at: new Date(at), userId, sessionId: `${userId}-${Math.floor(at / 86_400_000)}`, practiceId: current!.id, action, outcome: 'success', patientId, returned: [], labels: [],
+      reason: explained ? 'care relationship' : 'administrative data of the practice', sourceIp: '10.1.0.1', explained, role, ...(unexplained ? { unexplained } : {}), ...extra,
+    });
   };
   for (const chunk of generatePopulation({ seed: opts.seed, practices: opts.practices, now: end, visitHistoryDays: opts.days, futureDays: 0, ...(opts.patientsPerPractice ? { patientsPerPractice: opts.patientsPerPractice } : {}) })) {
     if (chunk.kind === 'practice') {
@@ -48,8 +59,10 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
         patients: [], sensitivePatients: [], decoys: [],
       };
       practices.push(current);
+      for (const u of chunk.staff) roleOf.set(u.id, u.role);
     } else if (chunk.kind === 'patients' && current) {
       current.patients.push(...chunk.patients.map((p) => p.id));
+      for (const c of chunk.care) care(c.practitionerId, c.patientId);
     } else if (chunk.kind === 'decoys' && current) {
       current.decoys.push(...chunk.patients.map((p) => p.id));
     } else if (chunk.kind === 'visits' && current) {
@@ -58,6 +71,7 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
         if (a.start < opts.start || a.status === 'cancelled') continue;
         const t = a.start.getTime();
         const doc = a.practitionerId;
+        care(doc, a.patientId);
         const assistant = current.assistants[f.number.int({ min: 0, max: current.assistants.length - 1 })] ?? doc;
         // Booking, on an earlier working day: a name search, then the identity.
         const booked = t - f.number.int({ min: 1, max: 10 }) * 86_400_000 + f.number.int({ min: -120, max: 120 }) * MIN;
@@ -77,11 +91,14 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
           if (at < end.getTime()) ev(at, doc, a.patientId, 'read', true);
         }
         // A phone call from another patient of the list, now and then.
-        if (f.number.float({ min: 0, max: 1 }) < 0.15) ev(t + 17 * MIN, doc, f.helpers.arrayElement(current.patients), 'read', f.number.float({ min: 0, max: 1 }) < 0.9);
+        if (f.number.float({ min: 0, max: 1 }) < 0.15) {
+          const caller = f.helpers.arrayElement(current.patients);
+          ev(t + 17 * MIN, doc, caller, 'read', careOf.get(doc)?.has(caller) === true);
+        }
       }
     }
   }
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
   const staff = practices.reduce((n, p) => n + p.practitioners.length + p.assistants.length, 0);
-  return { practices, events, userDays: staff * Math.round(opts.days * (5 / 7)) };
+  return { practices, events, userDays: staff * Math.round(opts.days * (5 / 7)), careOf };
 }
