@@ -64,6 +64,21 @@ describe('detection and containment', () => {
   });
 });
 
+describe('honest use', () => {
+  it('lets a practitioner search by name, even when the name has homonyms', async () => {
+    const docUser = userOf(t.seeded, 'practitioner');
+    const doc = await login(t, docUser);
+    const names = (await t.store.driver.transaction((s) =>
+      s.query<{ f: string }>('SELECT DISTINCT left(birth_family_name, 4) f FROM admin.patients WHERE practice_id = $1 LIMIT 5', [docUser.practiceId]),
+    )).rows.map((r) => r.f);
+    for (const name of names) {
+      const r = await get(doc.access_token, `/fhir/Patient?family=${encodeURIComponent(name)}&_count=20`);
+      expect(r.statusCode, name).toBe(200);
+    }
+    expect((await get(doc.access_token, '/fhir/Patient?family=zzz')).statusCode).toBe(200);
+  });
+});
+
 describe('a restart', () => {
   it('does not reset an account: the detector replays the last week of the audit log', async () => {
     const { createServices, buildServer } = await import('../src/server/index.js');

@@ -19,6 +19,8 @@ export interface AccessEvent {
    * not known: the account's role has no care relationships, as for assistants).
    */
   readonly unexplained?: readonly string[];
+  /** Identities a specific search found (a name of 3+ letters, a birth date…). */
+  readonly found?: readonly string[];
   /** The account's role: budgets differ between a GP and an assistant who books for six. */
   readonly role?: string | null;
   readonly labels: readonly string[];
@@ -149,6 +151,10 @@ export class AccountFeatures {
 
   /** Patients touched without a care relationship: the signature of the 2025 breach. */
   readonly noCarePatients = new DistinctWindow([HOUR, DAY]);
+  /** Searches made (specific ones included): many in an hour is a sweep by other means. */
+  readonly searches = new CountWindow(HOUR);
+  /** Identities found by specific searches: a handful an hour, unless someone sweeps by name. */
+  readonly found = new DistinctWindow([HOUR]);
   role: string | null = null;
   honeytokens: string[] = [];
   vipWithoutCare: string[] = [];
@@ -174,6 +180,8 @@ export class AccountFeatures {
     for (const p of e.returned) this.disclosed.add(p, t);
     if (e.outcome === 'success') for (const p of e.unexplained ?? []) this.noCarePatients.add(p, t);
     if (e.role) this.role = e.role;
+    if (e.action === 'search' && e.outcome === 'success') this.searches.add(t);
+    for (const p of e.found ?? []) this.found.add(p, t);
     if (e.reason === 'no-care-relationship') this.noCare.add(t);
     if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId)) this.vipWithoutCare.push(e.patientId);
     if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) this.sensitive.add(e.patientId, t);

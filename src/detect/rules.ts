@@ -32,6 +32,10 @@ export interface Thresholds {
   /** Patients without a care relationship a practitioner may touch in an hour / a day. */
   readonly noCarePatientsPerHour: number;
   readonly noCarePatientsPerDay: number;
+  /** Searches per hour (a GP makes a handful; an alphabetical sweep makes one a second). */
+  readonly searchesPerHour: number;
+  /** Identities found by specific searches per hour (the target and a homonym or two each time). */
+  readonly foundPerHour: number;
   /** Volume budgets multiply by this for assistants, who book for every practitioner. */
   readonly assistantFactor: number;
 }
@@ -52,13 +56,19 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   addressesPerDay: 4,
   noCarePatientsPerHour: 10,
   noCarePatientsPerDay: 15,
+  searchesPerHour: 30,
+  foundPerHour: 20,
   assistantFactor: 4,
 };
 
 export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
   const out: Finding[] = [];
   const k = f.role === 'assistant' ? thresholds.assistantFactor : 1;
-  const t = { ...thresholds, patientsPerHour: thresholds.patientsPerHour * k, patientsPerDay: thresholds.patientsPerDay * k, patientsPerWeek: thresholds.patientsPerWeek * k, disclosedPer10Min: thresholds.disclosedPer10Min * k };
+  const t = {
+    ...thresholds,
+    patientsPerHour: thresholds.patientsPerHour * k, patientsPerDay: thresholds.patientsPerDay * k, patientsPerWeek: thresholds.patientsPerWeek * k,
+    disclosedPer10Min: thresholds.disclosedPer10Min * k, searchesPerHour: thresholds.searchesPerHour * k, foundPerHour: thresholds.foundPerHour * k,
+  };
   // Examples are gathered only for a rule that fires: most events fire none.
   const check = (rule: string, response: Response, count: number, limit: number, window: string, examples: () => string[], reason: string) => {
     if (count > limit) out.push({ rule, response, reason, evidence: { count, window, examples: examples() } });
@@ -74,6 +84,8 @@ export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds
   check('patients-week', 'lock', f.patients.count(WEEK, now), t.patientsPerWeek, '7 days', () => f.patients.sample(WEEK, now), `opened more than ${t.patientsPerWeek} distinct patients in a week (low and slow)`);
   check('no-care-hour', 'suspend', f.noCarePatients.count(HOUR, now), t.noCarePatientsPerHour, '1 h', () => f.noCarePatients.sample(HOUR, now), `touched more than ${t.noCarePatientsPerHour} patients without a care relationship in an hour`);
   check('no-care-day', 'suspend', f.noCarePatients.count(DAY, now), t.noCarePatientsPerDay, '24 h', () => f.noCarePatients.sample(DAY, now), `touched more than ${t.noCarePatientsPerDay} patients without a care relationship in a day`);
+  check('search-finds', 'suspend', f.found.count(HOUR, now), t.foundPerHour, '1 h', () => f.found.sample(HOUR, now), `found more than ${t.foundPerHour} patients by name searches in an hour`);
+  check('search-rate', 'suspend', f.searches.sum(HOUR, now), t.searchesPerHour, '1 h', () => [], `made more than ${t.searchesPerHour} patient searches in an hour`);
   check('search-breadth', 'suspend', f.disclosed.count(10 * MINUTE, now), t.disclosedPer10Min, '10 min', () => f.disclosed.sample(10 * MINUTE, now), `searches disclosed more than ${t.disclosedPer10Min} identities in ten minutes`);
   check('no-care', 'step-up', f.noCare.sum(HOUR, now), t.noCarePerHour, '1 h', () => [], `was refused more than ${t.noCarePerHour} times for lack of a care relationship in an hour`);
   check('sensitive', 'suspend', f.sensitive.count(DAY, now), t.sensitivePerDay, '24 h', () => f.sensitive.sample(DAY, now), `read sensitive notes of more than ${t.sensitivePerDay} patients in a day`);

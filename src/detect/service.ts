@@ -170,6 +170,9 @@ type AccessFacts = Pick<AuditEventInput, 'at' | 'sessionId' | 'practiceId' | 'ac
 /** An audit event as the detector sees it: who, when, which patients (search results included). */
 function toAccess(e: AccessFacts): AccessEvent {
   const returned = e.resourceType === 'Patient' && Array.isArray(e.detail?.returned) ? (e.detail.returned as string[]) : [];
+  // A specific search (a name of 3 letters or more, a birth date, an identifier) finds someone;
+  // its homonyms are not held against the account. Broad lists are.
+  const specific = e.action === 'search' && e.detail?.broad === false;
   // Break-the-glass opens, and reads no care relationship explains, count against the budget.
   const unexplained = Array.isArray(e.detail?.unexplained)
     ? (e.detail.unexplained as string[])
@@ -178,7 +181,7 @@ function toAccess(e: AccessFacts): AccessEvent {
       : undefined;
   return {
     at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
-    patientId: e.patientId, returned, labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
-    ...(unexplained ? { unexplained } : {}),
+    patientId: e.patientId, returned: specific ? [] : returned, ...(specific ? { found: returned } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
+    ...(unexplained ? { unexplained: specific ? [] : unexplained } : {}),
   };
 }

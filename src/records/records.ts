@@ -157,7 +157,11 @@ export class Records {
       const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
       const items = found.slice(0, q.limit);
       const returned = items.map((p) => p.id);
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
+      // A broad search (no criterion, a term under 3 letters, or a later page) lists the practice
+      // rather than finding someone: only such lists count against the account's budgets.
+      const term = (x?: string) => x !== undefined && x.trim().length >= 3;
+      const broad = q.offset > 0 || !(term(q.family) || term(q.given) || q.birthDate || q.nir || q.email || q.phone);
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
       return { items, more: found.length > q.limit };
     });
   }

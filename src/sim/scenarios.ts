@@ -10,6 +10,8 @@ export interface AttackRequest {
   readonly action: 'read' | 'search';
   readonly patients: readonly string[];
   readonly sourceIp: string;
+  /** A search with a specific term: its results do not count as a broad listing. */
+  readonly specific?: boolean;
 }
 
 export interface Scenario {
@@ -63,6 +65,13 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'night-replay', description: 'a stolen session replayed at 02:00 from a new address, paging the directory',
     accounts: 1, startDay: 'last', startSecond: 1 * 3600, everySeconds: 1, requests: (p) => pages(p.patients, 20, '203.0.113.7'),
+  },
+  {
+    name: 'alphabetical-sweep', description: 'specific-looking searches (three letters each: "Aba", "Abb"…), a few identities each, one a second',
+    accounts: 1, startDay: 'last', startSecond: 16 * 3600, everySeconds: 1,
+    requests: function* (p) {
+      for (let i = 0; i < p.patients.length; i += 3) yield { action: 'search' as const, patients: p.patients.slice(i, i + 3), sourceIp: '10.1.0.1', specific: true };
+    },
   },
   {
     name: 'honeytoken-sweep', description: 'reads records in id order, the decoys among them',

@@ -116,8 +116,8 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
       perAccount.set(x.user, seen);
       const mine = careOf.get(x.user);
       detector.observe({ at: new Date(x.t), userId: x.user, sessionId: `${x.user}-attack`, practiceId: x.p.id, action: r.action, outcome: 'success',
-        patientId: r.action === 'read' ? (r.patients[0] ?? null) : null, returned: r.action === 'search' ? r.patients : [], labels: [], reason: null, sourceIp: r.sourceIp,
-        role: 'practitioner', unexplained: r.patients.filter((p) => !mine?.has(p)) });
+        patientId: r.action === 'read' ? (r.patients[0] ?? null) : null, returned: r.action === 'search' && !r.specific ? r.patients : [], labels: [], reason: null, sourceIp: r.sourceIp,
+        role: 'practitioner', unexplained: r.specific ? [] : r.patients.filter((p) => !mine?.has(p)), ...(r.specific ? { found: r.patients } : {}) });
       x.t += s.everySeconds * 1000;
       // Low and slow works office hours only.
       if (s.name === 'low-and-slow') {

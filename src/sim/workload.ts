@@ -77,11 +77,13 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
         const booked = t - f.number.int({ min: 1, max: 10 }) * 86_400_000 + f.number.int({ min: -120, max: 120 }) * MIN;
         if (booked > opts.start.getTime()) {
           const others = Array.from({ length: f.number.int({ min: 0, max: 4 }) }, () => f.helpers.arrayElement(current!.patients));
-          ev(booked, assistant, null, 'search', true, { returned: [a.patientId, ...others] });
+          ev(booked, assistant, null, 'search', true, { found: [a.patientId, ...others] });
           ev(booked + MIN, assistant, a.patientId, 'read', true);
         }
         ev(t - f.number.int({ min: 5, max: 60 }) * MIN, doc, a.patientId, 'read', true);
-        ev(t + 2 * MIN, doc, a.patientId, 'search', true, { returned: [] });
+        // The GP finds the patient by name: the target and a homonym or two (a specific search).
+        const homonyms = Array.from({ length: f.number.int({ min: 0, max: 2 }) }, () => f.helpers.arrayElement(current!.patients));
+        ev(t - 3 * MIN, doc, null, 'search', true, { returned: [], unexplained: [], found: [a.patientId, ...homonyms] });
         ev(t + 15 * MIN, doc, a.patientId, 'create', true);
         // Results and letters, some days later, sometimes in the evening.
         if (f.number.float({ min: 0, max: 1 }) < 0.3) {

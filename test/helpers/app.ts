@@ -24,7 +24,7 @@ export interface TestApp {
 /** Thresholds so high that detection never steps in: for tests of everything but detection. */
 export const NO_DETECTION: Partial<Thresholds> = {
   patientsPerHour: 1e9, patientsPerDay: 1e9, patientsPerWeek: 1e9, disclosedPer10Min: 1e9, noCarePerHour: 1e9, sensitivePerDay: 1e9, offHoursPerDay: 1e9, addressesPerDay: 1e9,
-  noCarePatientsPerHour: 1e9, noCarePatientsPerDay: 1e9,
+  noCarePatientsPerHour: 1e9, noCarePatientsPerDay: 1e9, searchesPerHour: 1e9, foundPerHour: 1e9,
 };
 
 export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds> } = {}): Promise<TestApp> {
