@@ -14,7 +14,7 @@ describe('detection and containment', () => {
   it('locks the account on the request after a honeytoken read; a security officer sees why and unlocks', async () => {
     const docUser = userOf(t.seeded, 'practitioner');
     const doc = await login(t, docUser);
-    const decoy = (await t.store.driver.transaction((s) => s.query<{ patient_id: string }>('SELECT patient_id FROM audit.honeytokens WHERE practice_id = $1 LIMIT 1', [docUser.practiceId]))).rows[0]!.patient_id;
+    const decoy = (await t.store.driver.transaction((s) => s.query<{ patient_id: string }>("SELECT patient_id FROM audit.honeytokens WHERE practice_id = $1 AND kind = 'decoy' LIMIT 1", [docUser.practiceId]))).rows[0]!.patient_id;
     // The decoy looks like any patient through the API.
     const read = await get(doc.access_token, `/fhir/Patient/${decoy}`);
     expect(read.statusCode).toBe(200);

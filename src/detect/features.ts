@@ -178,12 +178,17 @@ export class AccountFeatures {
       if (this.offHoursAt(e.at)) this.offHours.add(p, t);
     }
     for (const p of e.returned) this.disclosed.add(p, t);
-    if (e.outcome === 'success') for (const p of e.unexplained ?? []) this.noCarePatients.add(p, t);
+    if (e.outcome === 'success') {
+      for (const p of e.unexplained ?? []) {
+        this.noCarePatients.add(p, t);
+        if (this.isVip(p)) this.vipWithoutCare.push(p);
+      }
+    }
     if (e.role) this.role = e.role;
     if (e.action === 'search' && e.outcome === 'success') this.searches.add(t);
     for (const p of e.found ?? []) this.found.add(p, t);
     if (e.reason === 'no-care-relationship') this.noCare.add(t);
-    if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId)) this.vipWithoutCare.push(e.patientId);
+    if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId) && !this.vipWithoutCare.includes(e.patientId)) this.vipWithoutCare.push(e.patientId);
     if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) this.sensitive.add(e.patientId, t);
     if (e.sourceIp) this.addresses.add(e.sourceIp, t);
     if (e.sessionId) this.sessions.add(e.sessionId, t);

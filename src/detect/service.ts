@@ -17,6 +17,7 @@ import { LocalEventBus, type EventBus } from './bus.js';
 export class DetectionService {
   readonly detector: Detector;
   private honeytokens = new Set<string>();
+  private vips = new Set<string>();
   private pending: Promise<unknown> = Promise.resolve();
   /** Alerts are raised by the instance that committed the event, not by every instance that hears of it. */
   private local = false;
@@ -31,6 +32,7 @@ export class DetectionService {
     this.detector = new Detector({
       thresholds: { ...DEFAULT_THRESHOLDS, ...thresholds },
       isHoneytoken: (p) => this.honeytokens.has(p),
+      isVip: (p) => this.vips.has(p),
       newId: randomUUID,
       onAlert: (a) => {
         if (!this.local) return;
@@ -45,8 +47,9 @@ export class DetectionService {
    */
   async load(): Promise<void> {
     await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-      const h = await tx.query<{ patient_id: string }>('SELECT patient_id FROM audit.honeytokens');
-      this.honeytokens = new Set(h.rows.map((r) => r.patient_id));
+      const h = await tx.query<{ patient_id: string; kind: string }>('SELECT patient_id, kind FROM audit.honeytokens');
+      this.honeytokens = new Set(h.rows.filter((r) => r.kind === 'decoy').map((r) => r.patient_id));
+      this.vips = new Set(h.rows.filter((r) => r.kind === 'vip').map((r) => r.patient_id));
       const since = new Date(this.clock().getTime() - 7 * 86_400_000).toISOString();
       const r = await tx.query<Record<string, unknown>>(
         `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip, role, purpose

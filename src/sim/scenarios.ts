@@ -74,6 +74,10 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'vip-insider', description: 'a practice insider opens the record of a notable patient they do not care for',
+    accounts: 1, startDay: 'last', startSecond: 13 * 3600, everySeconds: 30, requests: (p) => reads(p.vips, '10.1.0.1'),
+  },
+  {
     name: 'honeytoken-sweep', description: 'reads records in id order, the decoys among them',
     accounts: 1, startDay: 'last', startSecond: 15 * 3600, everySeconds: 1, requests: (p) => reads([...p.decoys, ...p.patients], '10.1.0.1'),
   },

@@ -110,6 +110,12 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
             portalPending.patients.push({ id: p.id, family: p.usedFamilyName ?? p.birthFamilyName, given: p.givenNames[0] ?? '' });
           }
         }
+        // Notable people are registered for the detector (not for the administrative roles).
+        const vips = chunk.patients.filter((p) => p.vip);
+        if (vips.length > 0) {
+          await tx.enter({ role: 'auditWriter', practiceId: chunk.practiceId });
+          for (const v of vips) await tx.query("INSERT INTO audit.honeytokens (patient_id, practice_id, kind) VALUES ($1, $2, 'vip')", [v.id, chunk.practiceId]);
+        }
         opts.onProgress?.(result.counts.patients, expected);
       } else if (chunk.kind === 'decoys') {
         await enterAdmin(tx, chunk.practiceId);

@@ -40,10 +40,11 @@ export function simulate(o: SimulateOptions): SimulationReport {
   const start = new Date(Date.UTC(2026, 2, 2, 0, 0)); // a Monday
   const work = benignWorkload({ seed: o.seed ?? 7, practices: o.practices, days: o.days, start, ...(o.patientsPerPractice ? { patientsPerPractice: o.patientsPerPractice } : {}) });
   const decoys = new Set(work.practices.flatMap((p) => p.decoys));
+  const vips = new Set(work.practices.flatMap((p) => p.vips));
 
   // Benign traffic alone: alerts per user-day, refusals, step-ups.
   let alerts = 0;
-  const detector = new Detector({ isHoneytoken: (p) => decoys.has(p), onAlert: () => alerts++ });
+  const detector = new Detector({ isHoneytoken: (p) => decoys.has(p), isVip: (p) => vips.has(p), onAlert: () => alerts++ });
   let refused = 0;
   let stepUps = 0;
   for (const e of work.events) {
@@ -55,7 +56,7 @@ export function simulate(o: SimulateOptions): SimulationReport {
   const explained = work.events.filter((e) => e.explained).length;
 
   const chosen = o.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((s) => o.scenarios.includes(s.name));
-  const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, decoys, start, o.days, work.careOf));
+  const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, { decoys, vips }, start, o.days, work.careOf));
   return {
     generatedAt: new Date().toISOString(),
     options: o,
@@ -70,11 +71,14 @@ export function simulate(o: SimulateOptions): SimulationReport {
   };
 }
 
-function runScenario(s: Scenario, practices: readonly SimPractice[], benign: readonly AccessEvent[], decoys: Set<string>, start: Date, days: number, careOf: Map<string, Set<string>>): ScenarioReport {
+function runScenario(s: Scenario, practices: readonly SimPractice[], benign: readonly AccessEvent[], watched: { decoys: Set<string>; vips: Set<string> }, start: Date, days: number, careOf: Map<string, Set<string>>): ScenarioReport {
   const targets = (s.accounts === 'all' ? practices : practices.slice(0, s.accounts)).filter((p) => p.practitioners.length > 0);
   const victims = new Set(targets.map((p) => p.practitioners[0]!));
   let firstAlert: number | null = null;
-  const detector = new Detector({ isHoneytoken: (p) => decoys.has(p), onAlert: (a) => { if (victims.has(a.userId) && firstAlert === null) firstAlert = a.at.getTime(); } });
+  const detector = new Detector({
+    isHoneytoken: (p) => watched.decoys.has(p), isVip: (p) => watched.vips.has(p),
+    onAlert: (a) => { if (victims.has(a.userId) && firstAlert === null) firstAlert = a.at.getTime(); },
+  });
   // The attack starts on the last simulated day; the days before are the account's honest history.
   const attackStart = start.getTime() + (s.startDay === 'last' ? days - 1 : 0) * 86_400_000 + s.startSecond * 1000;
   const end = start.getTime() + days * 86_400_000;

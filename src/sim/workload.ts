@@ -19,6 +19,7 @@ export interface SimPractice {
   readonly patients: string[];
   readonly sensitivePatients: string[];
   readonly decoys: string[];
+  readonly vips: string[];
 }
 
 export interface Workload {
@@ -56,12 +57,13 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
         id: chunk.practice.id,
         practitioners: chunk.staff.filter((u) => u.role === 'practitioner').map((u) => u.id),
         assistants: chunk.staff.filter((u) => u.role === 'assistant').map((u) => u.id),
-        patients: [], sensitivePatients: [], decoys: [],
+        patients: [], sensitivePatients: [], decoys: [], vips: [],
       };
       practices.push(current);
       for (const u of chunk.staff) roleOf.set(u.id, u.role);
     } else if (chunk.kind === 'patients' && current) {
       current.patients.push(...chunk.patients.map((p) => p.id));
+      current.vips.push(...chunk.patients.filter((p) => p.vip).map((p) => p.id));
       for (const c of chunk.care) care(c.practitionerId, c.patientId);
     } else if (chunk.kind === 'decoys' && current) {
       current.decoys.push(...chunk.patients.map((p) => p.id));

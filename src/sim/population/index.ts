@@ -70,7 +70,9 @@ export function* generatePopulation(opts: PopulationOptions): Generator<Populati
     let patients: Patient[] = [];
     let care: CareRelationship[] = [];
     for (let n = 0; n < count; n++) {
-      const { age, ...patient } = drawPatient(f, practice.id, place, opts.now, nirs);
+      const { age, ...drawn } = drawPatient(f, practice.id, place, opts.now, nirs);
+      // One notable person per practice (the 2025 victims included some): flagged VIP.
+      const patient = n === 7 ? { ...drawn, vip: true } : drawn;
       const k = n % practitioners.length;
       const gp = practitioners[k] as User;
       lists[k]?.push({ id: patient.id, age });

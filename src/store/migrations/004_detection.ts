@@ -4,9 +4,11 @@
  * Alerts persist with their reasons and evidence for the security console.
  */
 export const sql = `
+-- Patients the detector watches: decoys (honeytokens) and notable people (VIP).
 CREATE TABLE audit.honeytokens (
   patient_id  uuid PRIMARY KEY,
-  practice_id uuid NOT NULL REFERENCES admin.practices (id)
+  practice_id uuid NOT NULL REFERENCES admin.practices (id),
+  kind        text NOT NULL DEFAULT 'decoy' CHECK (kind IN ('decoy', 'vip'))
 );
 CREATE TABLE audit.alerts (
   id          uuid PRIMARY KEY,
