@@ -1,12 +1,29 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login, startTestApp, userOf, type TestApp } from './helpers/app.js';
 
 /** Detection in the request path, with the default thresholds. */
 let t: TestApp;
+const hooks: Record<string, unknown>[] = [];
+let hookServer: Server;
 beforeAll(async () => {
-  t = await startTestApp({ patients: 200, thresholds: {} });
+  // A webhook receiver: alerts also go out there.
+  hookServer = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      hooks.push(JSON.parse(body));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+  t = await startTestApp({ patients: 200, thresholds: {}, alertWebhook: `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/alerts` });
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await t?.close();
+  hookServer?.close();
+});
 
 const get = (token: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
 
@@ -33,6 +50,8 @@ describe('detection and containment', () => {
     expect(mine).toMatchObject({ username: docUser.username, severity: 'critical', action: 'lock' });
     expect(mine!.reasons[0]).toMatch(/decoy patient/);
     expect((await get(doc.access_token, '/security/alerts')).statusCode).toBe(403);
+    // The same alert went out by webhook, with its reasons.
+    expect(hooks.find((h) => h.userId === docUser.fhirId)).toMatchObject({ action: 'lock', reasons: [expect.stringMatching(/decoy patient/)] });
 
     const unlock = await t.app.inject({ method: 'POST', url: `/security/accounts/${docUser.fhirId}/unlock`, headers: bearer(officer.access_token) });
     expect(unlock.statusCode).toBe(204);

@@ -127,7 +127,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
   try {
     oidc = oidcConfigFromEnv(process.env);
     const redis = process.env.MEDVAULT_REDIS_URL;
-    state.services = await createServices({ db: store.db, vault, keysDir: keysDir(dataDir), oidc, ...(redis ? { bus: new RedisEventBus(redis) } : {}) });
+    state.services = await createServices({
+      db: store.db, vault, keysDir: keysDir(dataDir), oidc, ...(redis ? { bus: new RedisEventBus(redis) } : {}),
+      alertWebhook: process.env.MEDVAULT_ALERT_WEBHOOK_URL ?? null,
+    });
     checkpointer = new AuditCheckpointer(store.db, loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir))), headsFileOf(dataDir));
   } catch (e) {
     await app.close().catch(() => undefined);

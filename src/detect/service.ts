@@ -28,6 +28,8 @@ export class DetectionService {
     private readonly clock: () => Date,
     thresholds: Partial<Thresholds> = {},
     private readonly bus: EventBus = new LocalEventBus(),
+    /** Where alerts also go, as JSON (MEDVAULT_ALERT_WEBHOOK_URL): a SIEM, an on-call tool. */
+    private readonly webhook: string | null = null,
   ) {
     this.detector = new Detector({
       thresholds: { ...DEFAULT_THRESHOLDS, ...thresholds },
@@ -85,6 +87,7 @@ export class DetectionService {
         a.id, a.practiceId, a.at.toISOString(), a.userId, a.response, JSON.stringify(a.findings),
       ]),
     );
+    if (this.webhook) await this.notify(a);
     if (a.response === 'lock' || a.response === 'suspend') {
       if (a.response === 'lock') {
         await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
@@ -94,6 +97,20 @@ export class DetectionService {
       }
       await this.auth.revokeAllSessions(a.userId, a.response === 'lock' ? 'account locked by detection' : 'suspended by detection');
       this.auth.forgetAccount();
+    }
+  }
+
+  /** Posts the alert (identifiers, reasons and evidence; no patient data) to the webhook; failures are not fatal. */
+  private async notify(a: Alert): Promise<void> {
+    try {
+      await fetch(this.webhook as string, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: a.id, at: a.at.toISOString(), userId: a.userId, practiceId: a.practiceId, action: a.response, reasons: a.findings.map((f) => f.reason), evidence: a.findings.map((f) => ({ rule: f.rule, ...f.evidence })) }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch {
+      // The alert is stored and listed; a webhook outage does not stop containment.
     }
   }
 

@@ -32,6 +32,8 @@ export interface ServiceOptions {
   readonly thresholds?: Partial<Thresholds>;
   /** How instances share access events (Redis with MEDVAULT_REDIS_URL); one instance by default. */
   readonly bus?: EventBus;
+  /** MEDVAULT_ALERT_WEBHOOK_URL: alerts are also POSTed there. */
+  readonly alertWebhook?: string | null;
 }
 
 /** Builds the services of a running medvault (in the CLI, and in tests through inject). */
@@ -45,7 +47,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
     clock,
   });
   const oidc = o.oidc ? await OidcLogin.discover(o.oidc, auth, o.db) : null;
-  const detection = new DetectionService(o.db, auth, clock, o.thresholds, o.bus);
+  const detection = new DetectionService(o.db, auth, clock, o.thresholds, o.bus, o.alertWebhook ?? null);
   await detection.load();
   return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection };
 }

@@ -27,7 +27,7 @@ export const NO_DETECTION: Partial<Thresholds> = {
   noCarePatientsPerHour: 1e9, noCarePatientsPerDay: 1e9, searchesPerHour: 1e9, foundPerHour: 1e9,
 };
 
-export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds> } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string } = {}): Promise<TestApp> {
   const store = await openStore({ kind: 'pglite', dir: null });
   const keys = makeVault();
   const phi: string[] = [];
@@ -42,7 +42,7 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
   });
   let at = Date.now();
   const clock = opts.clock ?? (() => new Date(at));
-  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock, thresholds: opts.thresholds ?? NO_DETECTION });
+  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock, thresholds: opts.thresholds ?? NO_DETECTION, alertWebhook: opts.alertWebhook ?? null });
   const stream = new PassThrough();
   let captured = '';
   stream.on('data', (d) => (captured += d));
