@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generate } from 'otplib';
 import { ROLES } from '../src/domain/index.js';
 import { createPostgresDatabase } from './helpers/backends.js';
 import { runCli, startCli, type Finished } from './helpers/cli.js';
@@ -52,6 +53,13 @@ describe('medvault demo', () => {
       expect(creds.users.find((u) => u.role === 'security-officer')?.practiceId).toBeNull();
       expect(new Set(creds.users.map((u) => u.password)).size).toBe(creds.users.length);
       expect(existsSync(join(dir, 'medvault.lock'))).toBe(true);
+      // The seeded history (audit events of the visits) was replayed into detection at start,
+      // and leaves honest accounts free to work.
+      expect(server.output()).toMatch(/[1-9]\d* audit events of history/);
+      const doc = creds.users.find((u) => u.role === 'practitioner')!;
+      const l = (await (await fetch(`${server.baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: doc.username, password: doc.password }) })).json()) as { mfa_token: string };
+      const m = (await (await fetch(`${server.baseUrl}/auth/mfa`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mfa_token: l.mfa_token, code: await generate({ secret: doc.totpSecret! }) }) })).json()) as { access_token: string };
+      expect((await fetch(`${server.baseUrl}/fhir/Patient?family=mar&_count=5`, { headers: { authorization: `Bearer ${m.access_token}` } })).status).toBe(200);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
     }

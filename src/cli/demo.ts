@@ -42,6 +42,7 @@ export function demoSeeder(opts: DemoSeedOptions) {
       ...(opts.patientsPerPractice === undefined ? {} : { patientsPerPractice: opts.patientsPerPractice }),
       now: opts.now,
       visitHistoryDays: opts.historyDays,
+      auditHistoryDays: opts.historyDays,
       hashPassword,
       vault,
       onProgress: (done, total) => bar.update(done, total),
@@ -49,7 +50,7 @@ export function demoSeeder(opts: DemoSeedOptions) {
     bar.stop();
     const c = result.counts;
     opts.say(
-      `medvault demo: seeded ${c.patients} patients, ${c.appointments} appointments, ${c.notes} notes in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `medvault demo: seeded ${c.patients} patients, ${c.appointments} appointments, ${c.notes} notes, ${c.auditEvents} audit events of history in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     writeFileAtomic(credentialsPath, JSON.stringify({ baseUrl, practices: result.practices, users: result.users }, null, 2) + '\n');
     opts.say(`medvault demo: credentials written to ${credentialsPath}`);

@@ -55,7 +55,7 @@ export class DetectionService {
       const since = new Date(this.clock().getTime() - 7 * 86_400_000).toISOString();
       const r = await tx.query<Record<string, unknown>>(
         `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip, role, purpose
-           FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY seq`,
+           FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY at, seq`,
         [since],
       );
       for (const row of r.rows) {

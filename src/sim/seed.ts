@@ -3,6 +3,7 @@ import { generateSecret } from 'otplib';
 import { requiresSecondFactor, type Patient, type Role, type User } from '../domain/index.js';
 import {
   AdminRepository,
+  appendAuditEvents,
   ClinicalRepository,
   PLATFORM_KEY_SCOPE,
   PlatformRepository,
@@ -11,6 +12,7 @@ import {
   type UserRecord,
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
+import { visitHistory } from './history.js';
 import { generatePopulation, type PopulationOptions } from './population/index.js';
 
 export interface SeedOptions extends PopulationOptions {
@@ -19,6 +21,8 @@ export interface SeedOptions extends PopulationOptions {
   readonly portalAccountsPerPractice?: number;
   readonly hashPassword: (password: string) => Promise<string>;
   readonly onProgress?: (patientsDone: number, patientsExpected: number | null) => void;
+  /** Days of benign audit history seeded for the visits (demo --history-days); 0 for none. */
+  readonly auditHistoryDays?: number;
   /** Sees each batch of generated patients (tests use it to know what must never be logged). */
   readonly onPatients?: (patients: readonly Patient[]) => void;
 }
@@ -35,7 +39,7 @@ export interface DemoUser {
 export interface SeedResult {
   readonly practices: { id: string; name: string }[];
   readonly users: DemoUser[];
-  readonly counts: { patients: number; appointments: number; notes: number; careRelationships: number; honeytokens: number };
+  readonly counts: { patients: number; appointments: number; notes: number; careRelationships: number; honeytokens: number; auditEvents: number };
 }
 
 /** A fresh random password: 18 base64url characters (108 bits). Never derived from the seed. */
@@ -69,8 +73,9 @@ async function withSecrets(users: readonly User[], hashPassword: SeedOptions['ha
 export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedResult> {
   const expected = opts.patientsPerPractice === undefined ? null : opts.patientsPerPractice * opts.practices;
   return db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
-    const result: SeedResult = { practices: [], users: [], counts: { patients: 0, appointments: 0, notes: 0, careRelationships: 0, honeytokens: 0 } };
+    const result: SeedResult = { practices: [], users: [], counts: { patients: 0, appointments: 0, notes: 0, careRelationships: 0, honeytokens: 0, auditEvents: 0 } };
     const portal = opts.portalAccountsPerPractice ?? 2;
+    const assistantsOf = new Map<string, string[]>();
     let portalPending: { practiceId: string; patients: { id: string; family: string; given: string }[] } | null = null;
 
     const flushPortal = async () => {
@@ -95,6 +100,7 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await tx.enter({ role: 'admin', practiceId: chunk.practice.id });
         await new AdminRepository(tx, opts.vault.admin(chunk.practice.id)).insertUsers(records);
         result.practices.push({ id: chunk.practice.id, name: chunk.practice.name });
+        assistantsOf.set(chunk.practice.id, chunk.staff.filter((u) => u.role === 'assistant').map((u) => u.id));
         result.users.push(...demo);
         portalPending = { practiceId: chunk.practice.id, patients: [] };
       } else if (chunk.kind === 'patients') {
@@ -128,6 +134,12 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         result.counts.appointments += await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertAppointments(chunk.appointments);
         await tx.enter({ role: 'clinical', practiceId: chunk.practiceId });
         result.counts.notes += await new ClinicalRepository(tx, opts.vault.clinical(chunk.practiceId)).insertNotes(chunk.notes);
+        if ((opts.auditHistoryDays ?? 0) > 0) {
+          const since = new Date(opts.now.getTime() - (opts.auditHistoryDays as number) * 86_400_000);
+          const history = visitHistory(chunk.appointments, chunk.notes, assistantsOf.get(chunk.practiceId) ?? [], since, opts.now);
+          await appendAuditEvents(tx, history);
+          result.counts.auditEvents += history.length;
+        }
       }
     }
     await flushPortal();
