@@ -42,6 +42,8 @@ const WAVE_CONTAINMENTS = 3;
 const WAVE_WINDOW_MS = 10 * 60_000;
 const WAVE_HOLD_MS = 60 * 60_000;
 
+const ALLOWED: AccountState = Object.freeze({ response: 'allow', findings: [], until: null }) as AccountState;
+
 export class Detector {
   private readonly accounts = new Map<string, AccountFeatures>();
   private readonly states = new Map<string, AccountState>();
@@ -66,6 +68,10 @@ export class Detector {
     const now = e.at.getTime();
     const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS);
     const previous = this.states.get(e.userId);
+    // The common case: nothing fires and nothing was wrong before: no new state to allocate.
+    if (findings.length === 0 && (previous === undefined || (previous.response === 'allow' && previous.findings.length === 0))) {
+      return previous ?? ALLOWED;
+    }
     let response: Response = findings.reduce<Response>((r, x) => worse(r, x.response), 'allow');
     // Locks and suspensions hold until lifted; a lower finding never undoes them.
     if (previous && (previous.response === 'lock' || previous.response === 'suspend')) response = worse(previous.response, response);

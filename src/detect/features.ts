@@ -41,7 +41,9 @@ export const WEEK = 7 * DAY;
  */
 export class DistinctWindow {
   private readonly last = new Map<string, number>();
-  private log: { k: string; t: number }[] = [];
+  // The log of sightings as two parallel arrays (no object per sighting: less garbage).
+  private keys: string[] = [];
+  private times: number[] = [];
   private readonly windows: number[];
   private readonly pos: number[];
   private readonly counts: number[];
@@ -56,8 +58,9 @@ export class DistinctWindow {
     const w = this.windows[i]!;
     const largest = i === this.windows.length - 1;
     let p = this.pos[i]!;
-    while (p < this.log.length && now - this.log[p]!.t > w) {
-      const { k, t } = this.log[p]!;
+    while (p < this.times.length && now - this.times[p]! > w) {
+      const k = this.keys[p]!;
+      const t = this.times[p]!;
       if (this.last.get(k) === t) {
         this.counts[i]!--;
         if (largest) this.last.delete(k); // out of every window now
@@ -65,9 +68,10 @@ export class DistinctWindow {
       p++;
     }
     this.pos[i] = p;
-    if (largest && p > 4096 && p > this.log.length / 2) {
+    if (largest && p > 4096 && p > this.times.length / 2) {
       // Drop what every window has passed.
-      this.log = this.log.slice(p);
+      this.keys = this.keys.slice(p);
+      this.times = this.times.slice(p);
       for (let j = 0; j < this.pos.length; j++) this.pos[j] = this.pos[j]! - p;
     }
   }
@@ -80,7 +84,8 @@ export class DistinctWindow {
       if (prev === undefined || at - prev > this.windows[i]!) this.counts[i]!++;
     }
     this.last.set(key, at);
-    this.log.push({ k: key, t: at });
+    this.keys.push(key);
+    this.times.push(at);
   }
 
   private index(windowMs: number): number {
@@ -107,9 +112,9 @@ export class DistinctWindow {
     const i = this.index(windowMs);
     this.advance(i, now);
     const out: string[] = [];
-    for (let p = this.log.length - 1; p >= this.pos[i]! && out.length < max; p--) {
-      const { k, t } = this.log[p]!;
-      if (this.last.get(k) === t) out.push(k);
+    for (let p = this.times.length - 1; p >= this.pos[i]! && out.length < max; p--) {
+      const k = this.keys[p]!;
+      if (this.last.get(k) === this.times[p]) out.push(k);
     }
     return out;
   }
@@ -171,11 +176,16 @@ export class AccountFeatures {
     // Opening a decoy's record is the tell; a decoy merely listed among search results is not
     // (a doctor typing a common name would trip it) — broad listing is the volume rules' job.
     if (e.patientId && this.isHoneytoken(e.patientId)) this.honeytokens.push(e.patientId);
-    const touched = [...(e.patientId ? [e.patientId] : []), ...e.returned];
-    for (const p of touched) {
-      if (e.outcome !== 'success') continue;
-      this.patients.add(p, t);
-      if (this.offHoursAt(e.at)) this.offHours.add(p, t);
+    if (e.outcome === 'success') {
+      const off = this.offHoursAt(e.at);
+      if (e.patientId) {
+        this.patients.add(e.patientId, t);
+        if (off) this.offHours.add(e.patientId, t);
+      }
+      for (const p of e.returned) {
+        this.patients.add(p, t);
+        if (off) this.offHours.add(p, t);
+      }
     }
     for (const p of e.returned) this.disclosed.add(p, t);
     if (e.outcome === 'success') {

@@ -61,14 +61,25 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   assistantFactor: 4,
 };
 
+/** The thresholds an assistant is held to: volume budgets scaled (computed once per thresholds object). */
+const scaled = new WeakMap<Thresholds, Thresholds>();
+function forAssistants(t: Thresholds): Thresholds {
+  let s = scaled.get(t);
+  if (!s) {
+    const k = t.assistantFactor;
+    s = {
+      ...t,
+      patientsPerHour: t.patientsPerHour * k, patientsPerDay: t.patientsPerDay * k, patientsPerWeek: t.patientsPerWeek * k,
+      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k,
+    };
+    scaled.set(t, s);
+  }
+  return s;
+}
+
 export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
   const out: Finding[] = [];
-  const k = f.role === 'assistant' ? thresholds.assistantFactor : 1;
-  const t = {
-    ...thresholds,
-    patientsPerHour: thresholds.patientsPerHour * k, patientsPerDay: thresholds.patientsPerDay * k, patientsPerWeek: thresholds.patientsPerWeek * k,
-    disclosedPer10Min: thresholds.disclosedPer10Min * k, searchesPerHour: thresholds.searchesPerHour * k, foundPerHour: thresholds.foundPerHour * k,
-  };
+  const t = f.role === 'assistant' ? forAssistants(thresholds) : thresholds;
   // Examples are gathered only for a rule that fires: most events fire none.
   const check = (rule: string, response: Response, count: number, limit: number, window: string, examples: () => string[], reason: string) => {
     if (count > limit) out.push({ rule, response, reason, evidence: { count, window, examples: examples() } });
