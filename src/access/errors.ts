@@ -1,3 +1,5 @@
+import { CatalogError } from '../errors.js';
+
 /**
  * The access error catalogue: a stable code, the HTTP status it becomes at the edge, and a
  * message fit for the client (deliberately vague where detail would help an attacker).
@@ -22,15 +24,13 @@ export const ACCESS_ERRORS = {
 
 export type AccessErrorCode = keyof typeof ACCESS_ERRORS;
 
-export class AccessError extends Error {
+export class AccessError extends CatalogError<AccessErrorCode> {
   override readonly name = 'AccessError';
-  readonly status: number;
   constructor(
-    readonly code: AccessErrorCode,
+    code: AccessErrorCode,
     /** Seconds, for 429 Retry-After. */
     readonly retryAfter?: number,
   ) {
-    super(ACCESS_ERRORS[code].message);
-    this.status = ACCESS_ERRORS[code].status;
+    super(code, ACCESS_ERRORS);
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../test/helpers/backends.js';
-import { makeVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
+import { openWithVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
 import { appendAuditEvents, type Database, type Driver } from '../store/index.js';
 import { chainHash } from './chain.js';
 import { AuditChainer } from './chainer.js';
@@ -36,13 +36,9 @@ describe.each(BACKENDS)('the audit log on $name', (backend) => {
   };
 
   beforeAll(async () => {
-    const opened = await backend.open();
-    const keys = makeVault();
-    ({ db, driver } = opened);
-    cleanup = async () => {
-      await opened.cleanup();
-      await keys.cleanup();
-    };
+    const opened = await openWithVault(backend);
+    const keys = opened.keys;
+    ({ db, driver, cleanup } = opened);
     const seeded = await seedTwoPractices(db, keys.vault, 20);
     signer = newAuditSigner();
     const cp = new AuditCheckpointer(db, signer, headsFile);

@@ -1,3 +1,5 @@
+import { CatalogError } from '../errors.js';
+
 /** Errors of the records service, mapped to OperationOutcomes at the HTTP edge. */
 export const RECORD_ERRORS = {
   not_found: { status: 404, message: 'No such resource.' },
@@ -10,15 +12,13 @@ export const RECORD_ERRORS = {
 
 export type RecordErrorCode = keyof typeof RECORD_ERRORS;
 
-export class RecordError extends Error {
+export class RecordError extends CatalogError<RecordErrorCode> {
   override readonly name = 'RecordError';
-  readonly status: number;
   constructor(
-    readonly code: RecordErrorCode,
+    code: RecordErrorCode,
     /** Problems with the input, safe to show the client (field paths and rules, no values). */
     readonly problems: string[] = [],
   ) {
-    super(RECORD_ERRORS[code].message);
-    this.status = RECORD_ERRORS[code].status;
+    super(code, RECORD_ERRORS);
   }
 }

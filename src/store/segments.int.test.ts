@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../test/helpers/backends.js';
-import { makeVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
+import { openWithVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
 import type { Database, Driver } from './index.js';
 import { DB_ROLES, type DbRole } from './roles.js';
 import { migrate, MigrationError } from './migrate.js';
@@ -78,13 +78,9 @@ describe.each(BACKENDS)('segmented storage on $name', (backend) => {
   let tables: TableInfo[];
 
   beforeAll(async () => {
-    const opened = await backend.open();
-    const keys = makeVault();
-    ({ db, driver } = opened);
-    cleanup = async () => {
-      await opened.cleanup();
-      await keys.cleanup();
-    };
+    const opened = await openWithVault(backend);
+    const keys = opened.keys;
+    ({ db, driver, cleanup } = opened);
     const seeded = await seedTwoPractices(db, keys.vault);
     [A, B] = seeded.practices.map((p) => p.id) as [string, string];
     tables = await listTables(driver);

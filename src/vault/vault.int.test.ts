@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, createPostgresDatabase } from '../../test/helpers/backends.js';
-import { makeVault, NOW, seedTwoPractices } from '../../test/helpers/fixtures.js';
+import { makeVault, NOW, openWithVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
 import { keyringWithoutRetired, openEverything } from '../../test/helpers/records.js';
 import { composeNir, type ClinicalNote, type Patient } from '../domain/index.js';
 import { AdminRepository, ClinicalRepository, openStore, type Database, type Driver } from '../store/index.js';
@@ -116,13 +116,9 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
   let A: string;
 
   beforeAll(async () => {
-    const opened = await backend.open();
-    keys = makeVault();
-    ({ db, driver } = opened);
-    cleanup = async () => {
-      await opened.cleanup();
-      await keys.cleanup();
-    };
+    const opened = await openWithVault(backend);
+    keys = opened.keys;
+    ({ db, driver, cleanup } = opened);
     const seeded = await seedTwoPractices(db, keys.vault, 40);
     A = seeded.practices[0]!.id;
   });

@@ -82,3 +82,18 @@ export async function seedTwoPractices(db: Database, vault: Vault, patientsPerPr
   }
   return seeded;
 }
+
+/** A backend's store and a fresh vault, with one cleanup for both (the integration suites' setup). */
+export async function openWithVault(backend: { open(): Promise<import('../../src/store/index.js').OpenedStore & { cleanup(): Promise<void> }> }) {
+  const opened = await backend.open();
+  const keys = makeVault();
+  return {
+    db: opened.db,
+    driver: opened.driver,
+    keys,
+    async cleanup() {
+      await opened.cleanup();
+      await keys.cleanup();
+    },
+  };
+}
