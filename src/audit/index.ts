@@ -5,3 +5,4 @@ export { auditRows, toAuditRow, type AuditRow } from './rows.js';
 export { verifyAuditLog, describeProblem, type TreeHead, type VerifyResult, type VerifyProblem } from './verify.js';
 export { AuditCheckpointer, readHeadsFile, readDatabaseHeads } from './checkpoint.js';
 export { AuditChainer } from './chainer.js';
+export { AuditBatcher } from './batcher.js';

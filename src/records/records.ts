@@ -6,6 +6,7 @@ import {
   AdminRepository, appendAuditEvents, ClinicalRepository, isShreddedKeyError, type AuditEventInput, type Database, type DbRole, type StoredPatient, type Tx,
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
+import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError } from './errors.js';
 import { hasCareRelationship, withCareRelationship } from './facts.js';
 
@@ -42,6 +43,8 @@ export interface Page<T> {
 export class Records {
   /** Events of the transaction in progress, handed to the observer (detection) once it commits. */
   private current: AuditEventInput[] = [];
+  /** Whether the transaction in progress is a read whose events go through group commit. */
+  private grouped = false;
 
   constructor(
     private readonly db: Database,
@@ -49,11 +52,13 @@ export class Records {
     readonly principal: Principal,
     private readonly ctx: RequestContext,
     private readonly observer: (events: readonly AuditEventInput[]) => void = () => undefined,
+    private readonly batcher: AuditBatcher | null = null,
   ) {}
 
   /** Appends audit events to the transaction (they commit with it, or nothing does). */
   private audit(tx: Tx, events: AuditEventInput[]): Promise<void> {
     this.current.push(...events);
+    if (this.grouped) return Promise.resolve();
     return appendAuditEvents(tx, events);
   }
 
@@ -91,14 +96,24 @@ export class Records {
     return decide(this.principal, action, r, { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() });
   }
 
-  /** Runs allowed work as the decided role, with the audit row in the same transaction. */
-  private async run<T>(role: DbRole, work: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs allowed work as the decided role, with the audit row in the same transaction. A read
+   * (`read`) may instead hand its events to the group commit (when the server has one): nothing
+   * is returned to the handler before they are committed, and if they cannot be, the read fails.
+   */
+  private async run<T>(role: DbRole, work: (tx: Tx) => Promise<T>, kind: 'read' | 'write' = 'write'): Promise<T> {
     this.current = [];
-    const out = await this.db.transaction({ role, practiceId: this.practiceId }, work);
-    const committed = this.current;
-    this.current = [];
-    this.observer(committed);
-    return out;
+    this.grouped = kind === 'read' && this.batcher !== null;
+    try {
+      const out = await this.db.transaction({ role, practiceId: this.practiceId }, work);
+      const committed = this.current;
+      if (this.grouped) await this.batcher!.append(committed);
+      this.observer(committed);
+      return out;
+    } finally {
+      this.current = [];
+      this.grouped = false;
+    }
   }
 
   private admin(tx: Tx) {
@@ -122,7 +137,7 @@ export class Records {
       const found = await this.admin(await this.asAdmin(tx)).patient(id);
       if (found) await this.audit(tx, [this.event(d, { ...a, detail: await this.unexplained(tx, [id]) }, 'success', d.reason, 'admin')]);
       return found;
-    });
+    }, 'read');
     if (!p) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     return p;
   }
@@ -163,7 +178,7 @@ export class Records {
       const broad = q.offset > 0 || !(term(q.family) || term(q.given) || q.birthDate || q.nir || q.email || q.phone);
       await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
       return { items, more: found.length > q.limit };
-    });
+    }, 'read');
   }
 
   async createPatient(input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>): Promise<StoredPatient> {
@@ -224,7 +239,7 @@ export class Records {
       });
       await this.audit(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels }, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, note: note as ClinicalNote };
-    });
+    }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'denied') return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
     return r.note;
@@ -246,7 +261,7 @@ export class Records {
       const labels = [...new Set(notes.flatMap((n) => n.labels))];
       await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id) } }, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, notes, more: all.length > page.offset + page.limit };
-    });
+    }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, !r.d.allow && r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
     return { items: r.notes, more: r.more };
@@ -282,7 +297,7 @@ export class Records {
       const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
       await this.audit(tx, [this.event(d, { ...a, patientId: found.patient_id }, 'success', d.reason, 'admin')]);
       return { d, appt, patientId: found.patient_id };
-    });
+    }, 'read');
     if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (!r.d.allow || !('appt' in r) || r.appt === undefined) return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, new RecordError('not_found'));
     return r.appt;
@@ -299,7 +314,7 @@ export class Records {
       const page = all.slice(q.offset, q.offset + q.limit);
       await this.audit(tx, [this.event(d, { ...a, detail: { returned: [...new Set(page.map((x) => x.patientId))] } }, 'success', d.reason, 'admin')]);
       return { items: page, more: all.length > q.offset + q.limit };
-    });
+    }, 'read');
   }
 
   async saveAppointment(input: { id?: string; patientId: string; practitionerId: string; start: Date; end: Date; status: Appointment['status']; kind: Appointment['kind'] }): Promise<Appointment> {
@@ -357,7 +372,7 @@ export class Records {
         this.event(withNotes ? notesDecision : d, { ...a, labels, detail: { appointments: appointments.length, notes: notes === null ? null : notes.map((n) => n.id) } }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
       ]);
       return { patient, appointments, notes };
-    });
+    }, 'read');
     if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     return r;
   }

@@ -69,7 +69,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   const cursors = new CursorStore();
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
   const records = (req: FastifyRequest) =>
-    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() }, (events) => services().detection.observe(events));
+    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() }, (events) => services().detection.observe(events), services().auditBatch);
   const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
 
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));

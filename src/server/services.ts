@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryThrottleStore, OidcLogin, type OidcConfig, type TokenKeys } from '../access/index.js';
+import { AuditBatcher } from '../audit/index.js';
 import { DetectionService, type EventBus, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
@@ -12,6 +13,8 @@ export interface Services {
   readonly accounts: AccountService;
   readonly oidc: OidcLogin | null;
   readonly detection: DetectionService;
+  /** Group commit of the reads' audit events. */
+  readonly auditBatch: AuditBatcher;
 }
 
 export class NotReadyError extends Error {
@@ -49,7 +52,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   const oidc = o.oidc ? await OidcLogin.discover(o.oidc, auth, o.db) : null;
   const detection = new DetectionService(o.db, auth, clock, o.thresholds, o.bus, o.alertWebhook ?? null);
   await detection.load();
-  return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection };
+  return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db) };
 }
 
 /** MEDVAULT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URI; all four or none. */
