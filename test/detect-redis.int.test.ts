@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTokenKeys, hashPassword } from '../src/access/index.js';
-import { RedisEventBus } from '../src/detect/index.js';
-import { buildServer, createServices } from '../src/server/index.js';
+import { buildServer, createServices, type Services } from '../src/server/index.js';
 import { seedDemo, type SeedResult } from '../src/sim/seed.js';
 import { openStore, type OpenedStore } from '../src/store/index.js';
 import { createPostgresDatabase } from './helpers/backends.js';
@@ -40,17 +39,19 @@ describe.runIf(available)('two API instances sharing Redis', () => {
   let keys: ReturnType<typeof makeVault>;
   let seeded: SeedResult;
   const apps: ReturnType<typeof buildServer>[] = [];
+  const servicesOf: Services[] = [];
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
     keys = makeVault();
-    const channel = `medvault:test:${randomBytes(6).toString('hex')}`;
+    const prefix = `medvault:test:${randomBytes(6).toString('hex')}:`;
     const tokenKeys = generateTokenKeys();
     for (let i = 0; i < 2; i++) {
       const store = await openStore({ kind: 'postgres', url: database.url });
       stores.push(store);
       if (i === 0) seeded = await seedDemo(store.db, { seed: 3, practices: 2, patientsPerPractice: 150, now: NOW, visitHistoryDays: 10, hashPassword, vault: keys.vault });
-      const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys, bus: new RedisEventBus(REDIS, channel) });
+      const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys, redisUrl: REDIS, redisPrefix: prefix });
+      servicesOf.push(services);
       const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent' });
       await app.ready();
       apps.push(app);
@@ -58,6 +59,7 @@ describe.runIf(available)('two API instances sharing Redis', () => {
   });
   afterAll(async () => {
     for (const a of apps) await a.close();
+    for (const s of servicesOf) await s.close();
     for (const s of stores) await s.db.close();
     await keys?.cleanup();
     await database?.drop();
@@ -89,5 +91,42 @@ describe.runIf(available)('two API instances sharing Redis', () => {
     // Each instance alone would have let the attacker see more.
     expect(two.seen).toBeLessThanOrEqual(one.seen + 5);
     expect(two.seen).toBeLessThanOrEqual(25);
+  });
+
+  const other = (i: number) => seeded.users.filter((x) => x.role === 'practitioner' && x.practiceId === seeded.practices[0]!.id)[i]!;
+
+  it('counts failed logins across instances: the sixth attempt is throttled whichever instance it reaches', async () => {
+    const u = other(1);
+    for (let i = 0; i < 5; i++) {
+      const r = await apps[i % 2]!.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: 'wrong password' } });
+      expect(r.statusCode).toBe(401);
+    }
+    for (const app of apps) {
+      const r = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password } });
+      expect(r.statusCode).toBe(429);
+      expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
+  it('takes the password on one instance and the second factor on the other, then follows a page link on either', async () => {
+    const u = other(2);
+    const l = await apps[0]!.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password } });
+    expect(l.statusCode).toBe(200);
+    const m = await apps[1]!.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!) } });
+    expect(m.statusCode).toBe(200);
+    const auth = { authorization: `Bearer ${m.json().access_token as string}` };
+    const first = await apps[1]!.inject({ method: 'GET', url: '/fhir/Appointment?_count=2', headers: auth });
+    expect(first.statusCode).toBe(200);
+    const next = (first.json().link as { relation: string; url: string }[]).find((x) => x.relation === 'next');
+    expect(next).toBeDefined();
+    const url = new URL(next!.url);
+    const second = await apps[0]!.inject({ method: 'GET', url: `${url.pathname}${url.search}`, headers: auth });
+    expect(second.statusCode).toBe(200);
+    const ids = (b: { entry?: { resource: { id: string } }[] }) => (b.entry ?? []).map((e) => e.resource.id);
+    expect(ids(second.json()).length).toBeGreaterThan(0);
+    expect(ids(second.json()).some((id) => ids(first.json()).includes(id))).toBe(false);
+    // The second factor's challenge was used up on instance 1: replaying it on instance 0 fails.
+    const again = await apps[0]!.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!) } });
+    expect(again.statusCode).toBe(401);
   });
 });

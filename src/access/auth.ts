@@ -3,6 +3,7 @@ import { requiresSecondFactor, type Role } from '../domain/index.js';
 import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import { AccessError } from './errors.js';
+import { MemoryEphemeralStore, type EphemeralStore } from './ephemeral.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
@@ -33,6 +34,8 @@ export interface AuthOptions {
   readonly clock: () => Date;
   /** Absolute session lifetime; default 12 hours (a working day). */
   readonly sessionTtlS?: number;
+  /** Where second-factor challenges wait (Redis when instances share the load); in memory by default. */
+  readonly ephemeral?: EphemeralStore;
 }
 
 const MFA_TTL_MS = 5 * 60_000;
@@ -40,22 +43,19 @@ const MFA_ATTEMPTS = 5;
 /** How long a verified session state is trusted in memory; revocations here clear it at once. */
 const SESSION_CACHE_MS = 5_000;
 
-interface PendingMfa {
-  readonly userId: string;
-  readonly expires: number;
-  attempts: number;
-}
 
 /**
  * Authentication: passwords, second factors, sessions and tokens. Every outcome that concerns an
  * account is audited in the transaction that decides it.
  */
 export class AuthService {
-  private readonly pending = new Map<string, PendingMfa>();
+  /** Second-factor challenges between password and code (shared by instances through Redis). */
+  private readonly pending: EphemeralStore;
   private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number }>();
   private dummyHash: Promise<string>;
 
   constructor(private readonly o: AuthOptions) {
+    this.pending = o.ephemeral ?? new MemoryEphemeralStore(() => o.clock().getTime());
     // Unknown usernames are checked against this, so that they cost what a real account costs.
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
   }
@@ -102,16 +102,11 @@ export class AuthService {
     }
     if (account.totpSealed !== null || requiresSecondFactor(account.role)) {
       const token = randomBytes(32).toString('base64url');
-      this.pending.set(hashSecret(token).toString('base64'), { userId: account.id, expires: now.getTime() + MFA_TTL_MS, attempts: 0 });
-      this.sweep(now.getTime());
+      await this.pending.set(`mfa:${hashSecret(token).toString('base64')}`, account.id, MFA_TTL_MS);
       await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login.password', 'success', 'second factor required', meta)]));
       return { mfa_required: true, mfa_token: token };
     }
     return this.startSession(account, ['pwd'], 'aal1', meta);
-  }
-
-  private sweep(now: number): void {
-    for (const [k, v] of this.pending) if (v.expires < now) this.pending.delete(k);
   }
 
   /** Checks a TOTP or recovery code for an account, consuming it; null if it does not hold. */
@@ -130,15 +125,14 @@ export class AuthService {
   /** POST /auth/mfa. */
   async mfa(mfaToken: string, code: string, meta: RequestMeta): Promise<TokenResponse> {
     const now = this.now();
-    const id = hashSecret(mfaToken).toString('base64');
-    const p = this.pending.get(id);
-    if (!p || p.expires < now.getTime() || p.attempts >= MFA_ATTEMPTS) {
-      this.pending.delete(id);
+    const id = `mfa:${hashSecret(mfaToken).toString('base64')}`;
+    const userId = await this.pending.get(id);
+    if (userId === null || (await this.pending.incr(`${id}:attempts`, MFA_TTL_MS)) > MFA_ATTEMPTS) {
+      await this.pending.delete(id);
       throw new AccessError('mfa_invalid');
     }
-    p.attempts++;
     const result = await this.door(async (repo, tx) => {
-      const account = await repo.accountById(p.userId);
+      const account = await repo.accountById(userId);
       if (!account || account.status !== 'active') return { account, method: null };
       const method = await this.secondFactor(repo, account, code);
       await this.audit(tx, [this.event(account, 'login.mfa', method ? 'success' : 'denied', method ? `second factor: ${method}` : 'wrong code', meta)]);
@@ -149,7 +143,7 @@ export class AuthService {
       if (result.account && result.account.status !== 'active') throw new AccessError(result.account.status === 'locked' ? 'account_locked' : 'account_disabled');
       throw new AccessError('mfa_invalid');
     }
-    this.pending.delete(id);
+    await this.pending.delete(id);
     return this.startSession(result.account, ['pwd', result.method, 'mfa'], 'aal2', meta);
   }
 

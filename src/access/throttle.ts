@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 /**
  * Failed-login throttling, per account and per source address (OWASP Authentication Cheat
  * Sheet: slow down, do not lock out on failures alone — a lock would let anyone lock a doctor
@@ -8,7 +10,8 @@
 export interface ThrottleStore {
   /** Adds a failure; returns the failures counted in the window. */
   fail(key: string, windowMs: number, now: number): Promise<number>;
-  count(key: string, windowMs: number, now: number): Promise<number>;
+  /** The failures counted in the window, and when the last one was (0 if none). */
+  recent(key: string, windowMs: number, now: number): Promise<{ count: number; last: number }>;
   reset(key: string): Promise<void>;
 }
 
@@ -23,11 +26,11 @@ export class MemoryThrottleStore implements ThrottleStore {
     return list.length;
   }
 
-  async count(key: string, windowMs: number, now: number): Promise<number> {
+  async recent(key: string, windowMs: number, now: number): Promise<{ count: number; last: number }> {
     const list = (this.failures.get(key) ?? []).filter((t) => now - t < windowMs);
     if (list.length === 0) this.failures.delete(key);
     else this.failures.set(key, list);
-    return list.length;
+    return { count: list.length, last: list.length > 0 ? Math.max(...list) : 0 };
   }
 
   async reset(key: string): Promise<void> {
@@ -46,8 +49,6 @@ export interface ThrottlePolicy {
 export const DEFAULT_THROTTLE: ThrottlePolicy = { windowMs: 15 * 60_000, freeAccountFailures: 5, freeAddressFailures: 30, baseDelayS: 30, maxDelayS: 900 };
 
 export class LoginThrottle {
-  private readonly lastFailure = new Map<string, number>();
-
   constructor(
     private readonly store: ThrottleStore,
     private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE,
@@ -60,22 +61,53 @@ export class LoginThrottle {
 
   /** Seconds to wait before another attempt for this account from this address, 0 if none. */
   async retryAfter(account: string, address: string, now: number): Promise<number> {
-    const a = await this.store.count(`acct:${account}`, this.policy.windowMs, now);
-    const ip = await this.store.count(`addr:${address}`, this.policy.windowMs, now);
-    const wait = Math.max(this.delay(a, this.policy.freeAccountFailures), this.delay(ip, this.policy.freeAddressFailures));
+    const [a, ip] = await Promise.all([this.store.recent(`acct:${account}`, this.policy.windowMs, now), this.store.recent(`addr:${address}`, this.policy.windowMs, now)]);
+    const wait = Math.max(this.delay(a.count, this.policy.freeAccountFailures), this.delay(ip.count, this.policy.freeAddressFailures));
     if (wait === 0) return 0;
-    const since = (now - Math.max(this.lastFailure.get(`acct:${account}`) ?? 0, this.lastFailure.get(`addr:${address}`) ?? 0)) / 1000;
+    const since = (now - Math.max(a.last, ip.last)) / 1000;
     return Math.max(0, Math.ceil(wait - since));
   }
 
   async failure(account: string, address: string, now: number): Promise<void> {
-    await this.store.fail(`acct:${account}`, this.policy.windowMs, now);
-    await this.store.fail(`addr:${address}`, this.policy.windowMs, now);
-    this.lastFailure.set(`acct:${account}`, now);
-    this.lastFailure.set(`addr:${address}`, now);
+    await Promise.all([this.store.fail(`acct:${account}`, this.policy.windowMs, now), this.store.fail(`addr:${address}`, this.policy.windowMs, now)]);
   }
 
   async success(account: string): Promise<void> {
     await this.store.reset(`acct:${account}`);
+  }
+}
+
+/**
+ * The same counts in Redis (MEDVAULT_REDIS_URL), shared by every API instance: one sorted set of
+ * failure times per key, trimmed to the window, expiring with it. Keys name an account id or an
+ * address, never a person's data.
+ */
+export class RedisThrottleStore implements ThrottleStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'medvault:login-failures:',
+  ) {}
+
+  async fail(key: string, windowMs: number, now: number): Promise<number> {
+    const k = this.prefix + key;
+    const r = await this.redis
+      .multi()
+      .zremrangebyscore(k, '-inf', now - windowMs)
+      .zadd(k, now, `${now}:${randomUUID()}`)
+      .zcard(k)
+      .pexpire(k, windowMs)
+      .exec();
+    return Number(r?.[2]?.[1] ?? 0);
+  }
+
+  async recent(key: string, windowMs: number, now: number): Promise<{ count: number; last: number }> {
+    const k = this.prefix + key;
+    const r = await this.redis.multi().zremrangebyscore(k, '-inf', now - windowMs).zcard(k).zrange(k, '-1', '-1', 'WITHSCORES').exec();
+    const last = r?.[2]?.[1] as string[] | undefined;
+    return { count: Number(r?.[1]?.[1] ?? 0), last: last && last.length === 2 ? Number(last[1]) : 0 };
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.redis.del(this.prefix + key);
   }
 }

@@ -5,7 +5,6 @@ import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
 import { AuditChainer, AuditCheckpointer, loadOrCreateAuditSigner } from '../audit/index.js';
-import { RedisEventBus } from '../detect/index.js';
 import { auditKeyOf, headsFileOf } from './audit.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
@@ -91,7 +90,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     }
     opts.say(`medvault: ${signal} received, shutting down`);
     await app.close();
-    await state.services?.detection.close().catch(() => undefined);
+    await state.services?.close().catch(() => undefined);
     clearInterval(timers.checkpoint);
     clearInterval(timers.chain);
     // A last signed tree head, so that the log up to the stop is checkpointed.
@@ -128,7 +127,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     oidc = oidcConfigFromEnv(process.env);
     const redis = process.env.MEDVAULT_REDIS_URL;
     state.services = await createServices({
-      db: store.db, vault, keysDir: keysDir(dataDir), oidc, ...(redis ? { bus: new RedisEventBus(redis) } : {}),
+      db: store.db, vault, keysDir: keysDir(dataDir), oidc, redisUrl: redis ?? null,
       alertWebhook: process.env.MEDVAULT_ALERT_WEBHOOK_URL ?? null,
     });
     checkpointer = new AuditCheckpointer(store.db, loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir))), headsFileOf(dataDir));

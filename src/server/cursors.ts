@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { EphemeralStore } from '../access/index.js';
 
 /**
  * Opaque paging: a search's parameters stay on the server, and the Bundle's links carry only a
@@ -15,20 +16,21 @@ export interface Cursor {
 
 const TTL_MS = 10 * 60_000;
 
+/** Cursors live in the ephemeral store (Redis when several instances serve, so any of them can follow a link). */
 export class CursorStore {
-  private readonly cursors = new Map<string, Cursor & { expires: number }>();
+  constructor(private readonly store: EphemeralStore) {}
 
-  put(c: Cursor): string {
-    const now = Date.now();
-    if (this.cursors.size > 50_000) for (const [k, v] of this.cursors) if (v.expires < now) this.cursors.delete(k);
+  async put(c: Cursor): Promise<string> {
     const id = randomBytes(18).toString('base64url');
-    this.cursors.set(id, { ...c, expires: now + TTL_MS });
+    await this.store.set(`cursor:${id}`, JSON.stringify(c), TTL_MS);
     return id;
   }
 
-  get(id: string, userId: string, kind: string): Cursor | null {
-    const c = this.cursors.get(id);
-    if (!c || c.expires < Date.now() || c.userId !== userId || c.kind !== kind) return null;
-    return c;
+  async get(id: string, userId: string, kind: string): Promise<Cursor | null> {
+    if (!/^[A-Za-z0-9_-]{24}$/.test(id)) return null;
+    const raw = await this.store.get(`cursor:${id}`);
+    if (raw === null) return null;
+    const c = JSON.parse(raw) as Cursor;
+    return c.userId === userId && c.kind === kind ? c : null;
   }
 }

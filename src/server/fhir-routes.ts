@@ -66,7 +66,7 @@ function resourceOf(req: { body: unknown }, type: string): Json {
 }
 
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
-  const cursors = new CursorStore();
+  const cursors = () => new CursorStore(services().ephemeral);
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
   const records = (req: FastifyRequest) =>
     new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() }, (events) => services().detection.observe(events), services().auditBatch);
@@ -86,7 +86,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     const cursorId = one(params, '_cursor');
     if (cursorId !== undefined) {
       if (Object.keys(params).length > 1) throw new RecordError('invalid', ['_cursor stands alone']);
-      const c = cursors.get(cursorId, p.userId, kind);
+      const c = await cursors().get(cursorId, p.userId, kind);
       if (!c) throw new RecordError('invalid', ['this page link expired; search again']);
       params = c.params;
       offset = c.offset;
@@ -97,8 +97,8 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       delete params._count;
     }
     const found = await run(params, offset, count);
-    const link = (o: number) => `${base(req)}/${kind}?_cursor=${cursors.put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
-    return send(reply, searchBundle(base(req), found.items, null, link(offset), found.more ? link(offset + count) : null));
+    const link = async (o: number) => `${base(req)}/${kind}?_cursor=${await cursors().put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
+    return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null));
   }
 
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
-import { AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryThrottleStore, OidcLogin, type OidcConfig, type TokenKeys } from '../access/index.js';
+import { Redis } from 'ioredis';
+import {
+  AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryEphemeralStore, MemoryThrottleStore, OidcLogin, RedisEphemeralStore, RedisThrottleStore,
+  type EphemeralStore, type OidcConfig, type TokenKeys,
+} from '../access/index.js';
 import { AuditBatcher } from '../audit/index.js';
-import { DetectionService, type EventBus, type Thresholds } from '../detect/index.js';
+import { DetectionService, RedisEventBus, type EventBus, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 
@@ -15,6 +19,10 @@ export interface Services {
   readonly detection: DetectionService;
   /** Group commit of the reads' audit events. */
   readonly auditBatch: AuditBatcher;
+  /** Second-factor challenges and paging cursors (Redis when instances share the load). */
+  readonly ephemeral: EphemeralStore;
+  /** Closes what the services opened (Redis connections, the bus). */
+  close(): Promise<void>;
 }
 
 export class NotReadyError extends Error {
@@ -37,22 +45,41 @@ export interface ServiceOptions {
   readonly bus?: EventBus;
   /** MEDVAULT_ALERT_WEBHOOK_URL: alerts are also POSTed there. */
   readonly alertWebhook?: string | null;
+  /**
+   * MEDVAULT_REDIS_URL: every instance then shares the detector's events, the login-failure
+   * counts, the second-factor challenges and the paging cursors through it.
+   */
+  readonly redisUrl?: string | null;
+  /** Prefix of every Redis key and channel (several deployments may share one Redis); default "medvault:". */
+  readonly redisPrefix?: string;
 }
 
 /** Builds the services of a running medvault (in the CLI, and in tests through inject). */
 export async function createServices(o: ServiceOptions): Promise<Services> {
   const clock = o.clock ?? (() => new Date());
+  const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 2 }) : null;
+  redis?.on('error', () => undefined);
+  const prefix = o.redisPrefix ?? 'medvault:';
+  const ephemeral: EphemeralStore = redis ? new RedisEphemeralStore(redis, `${prefix}ephemeral:`) : new MemoryEphemeralStore(() => clock().getTime());
   const auth = new AuthService({
     db: o.db,
     vault: o.vault,
     keys: o.tokenKeys ?? loadOrCreateTokenKeys(join(o.keysDir, 'token-signing.pem')),
-    throttle: o.throttle ?? new LoginThrottle(new MemoryThrottleStore()),
+    throttle: o.throttle ?? new LoginThrottle(redis ? new RedisThrottleStore(redis, `${prefix}login-failures:`) : new MemoryThrottleStore()),
     clock,
+    ephemeral,
   });
   const oidc = o.oidc ? await OidcLogin.discover(o.oidc, auth, o.db) : null;
-  const detection = new DetectionService(o.db, auth, clock, o.thresholds, o.bus, o.alertWebhook ?? null);
+  const bus = o.bus ?? (o.redisUrl ? new RedisEventBus(o.redisUrl, `${prefix}access-events`) : undefined);
+  const detection = new DetectionService(o.db, auth, clock, o.thresholds, bus, o.alertWebhook ?? null);
   await detection.load();
-  return { db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db) };
+  return {
+    db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
+    async close() {
+      await detection.close().catch(() => undefined);
+      redis?.disconnect();
+    },
+  };
 }
 
 /** MEDVAULT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URI; all four or none. */
