@@ -83,6 +83,27 @@ describe('detection and containment', () => {
   });
 });
 
+describe('a copied session', () => {
+  it('suspends the account when its token is replayed from another client, and the officer sees why', async () => {
+    // An account no other test here uses: the assistant of the first practice (the rule is the same for every role).
+    const docUser = userOf(t.seeded, 'assistant', 0);
+    const doc = await login(t, docUser);
+    const as = (ua: string) => t.app.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: { ...bearer(doc.access_token), 'user-agent': ua } });
+    expect((await as('Mozilla/5.0 (Windows NT 10.0) doctor workstation')).statusCode).toBe(200);
+    expect((await as('Mozilla/5.0 (Windows NT 10.0) doctor workstation')).statusCode).toBe(200);
+    // The thief's browser: its first request is served (the event that shows the copy), not the next.
+    expect((await as('curl/8.5.0')).statusCode).toBe(200);
+    expect((await as('curl/8.5.0')).statusCode).toBe(401);
+    expect((await as('Mozilla/5.0 (Windows NT 10.0) doctor workstation')).statusCode).toBe(401);
+    const officer = await login(t, userOf(t.seeded, 'security-officer'));
+    const alerts = (await get(officer.access_token, '/security/alerts')).json().alerts as { userId: string; reasons: string[] }[];
+    expect(alerts.some((a) => a.reasons.some((r) => /one session was used from two different clients/.test(r)))).toBe(true);
+    // Three containments within minutes (this and the two above) start a platform-wide wave that
+    // holds accounts appearing from new addresses for an hour: let it pass for the tests below.
+    t.advance(61 * 60_000);
+  });
+});
+
 describe('honest use', () => {
   it('lets a practitioner search by name, even when the name has homonyms', async () => {
     const docUser = userOf(t.seeded, 'practitioner');
@@ -129,7 +150,10 @@ describe('a restart', () => {
       const m = await app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
       const token = m.json().access_token as string;
       const statuses: number[] = [];
-      for (const id of ids.slice(9, 12)) statuses.push((await app.inject({ method: 'GET', url: `/fhir/Patient/${id}`, headers: bearer(token) })).statusCode);
+      for (const id of ids.slice(9, 12)) {
+        const r = await app.inject({ method: 'GET', url: `/fhir/Patient/${id}`, headers: bearer(token) });
+        statuses.push(r.statusCode);
+      }
       // The 11th patient without a care relationship within the hour, counted across the
       // restart, suspends the account: the request after it is refused.
       expect(statuses).toEqual([200, 200, 401]);

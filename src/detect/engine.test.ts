@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Detector, type Alert } from './engine.js';
+import { DEFAULT_THRESHOLDS } from './rules.js';
 import { DAY, HOUR, MINUTE, type AccessEvent } from './features.js';
 
 const DOC = 'doc-1';
@@ -83,5 +84,75 @@ describe('the detector', () => {
     for (let k = 0; k < 41; k++) t.observe(read(T0 + k * 1000, `q${k}`));
     expect(t.state(DOC, new Date(T0 + 41_000)).response).toBe('throttle');
     expect(t.state(DOC, new Date(T0 + 41_000 + 61_000)).response).toBe('alert');
+  });
+
+  /** Ten working days of a quiet part-time GP: n distinct patients a day, 08:00–12:00. */
+  function quietHistory(d: Detector, users: Record<string, number>, practiceId = 'p'): number {
+    let day = 0;
+    for (let w = 0; w < 10; w++, day++) {
+      if (w === 5) day += 2; // a weekend
+      for (const [userId, perDay] of Object.entries(users)) {
+        for (let k = 0; k < perDay; k++) d.observe(read(T0 + day * DAY + k * 10 * MINUTE, `${userId}-${day}-${k}`, { userId, practiceId, role: 'practitioner' }));
+      }
+    }
+    return T0 + (day + 1) * DAY;
+  }
+
+  it('learns each account\'s usual day and alerts far above it, under the fixed budgets', () => {
+    const alerts: Alert[] = [];
+    const d = new Detector({ onAlert: (a) => alerts.push(a) });
+    const monday = quietHistory(d, { [DOC]: 8 });
+    expect(d.baseline(DOC, new Date(monday))).toMatchObject({ value: 8, source: 'own', days: 10 });
+    // 31 patients in a morning: under every fixed budget (40 an hour, 150 a day), but 4× this account's p90.
+    let s = d.state(DOC, new Date(monday));
+    for (let k = 0; k < 31; k++) s = d.observe(read(monday + k * 3 * MINUTE, `new-${k}`, { role: 'practitioner' }));
+    expect(s.response).toBe('alert');
+    const f = alerts.at(-1)!.findings.find((x) => x.rule === 'baseline');
+    expect(f?.reason).toContain('p90 8 patients over 10 working days');
+    expect(f?.evidence.count).toBe(31);
+    // A busy GP (p90 25) doing the same is within 3× its usual day.
+    const busy = new Detector();
+    const at = quietHistory(busy, { busy: 25 });
+    let b = busy.state('busy', new Date(at));
+    for (let k = 0; k < 31; k++) b = busy.observe(read(at + k * 3 * MINUTE, `new-${k}`, { userId: 'busy', role: 'practitioner' }));
+    expect(b.response).toBe('allow');
+  });
+
+  it('judges a new account against its peers (same role, practice of similar size) until it has a history', () => {
+    const d = new Detector();
+    const at = quietHistory(d, { 'old-1': 10, 'old-2': 12 }, 'p1');
+    d.observe(read(at, 'x', { userId: 'new', practiceId: 'p1', role: 'practitioner' }));
+    expect(d.baseline('new', new Date(at))).toMatchObject({ source: 'peers', value: 12 });
+    // An assistant has no practitioner peers: no learned baseline, only the fixed budgets.
+    d.observe(read(at, 'y', { userId: 'asst', practiceId: 'p1', role: 'assistant' }));
+    expect(d.baseline('asst', new Date(at))).toBeNull();
+  });
+
+  it('suspends an account whose session is used from a second client (a copied token), and alerts on many sessions or clients', () => {
+    const d = new Detector();
+    d.observe(read(T0, 'p1', { device: 'doctor-pc' }));
+    d.observe(read(T0 + MINUTE, 'p2', { device: 'doctor-pc' }));
+    expect(d.state(DOC, new Date(T0 + MINUTE)).response).toBe('allow');
+    const s = d.observe(read(T0 + 2 * MINUTE, 'p3', { device: 'elsewhere' }));
+    expect(s.response).toBe('suspend');
+    expect(s.findings.map((f) => f.rule)).toContain('session-device');
+    // Five sessions at once, each from its own client: a second party, not a doctor.
+    const m = new Detector();
+    let last = m.state(DOC, new Date(T0));
+    for (let k = 0; k < 5; k++) last = m.observe(read(T0 + k * MINUTE, `p${k}`, { sessionId: `s${k}`, device: `d${k % 2}` }));
+    expect(last.response).toBe('alert');
+    expect(last.findings.map((f) => f.rule)).toEqual(['sessions']);
+  });
+
+  it('raises one practice-wide alert when a practice\'s accounts together go far past its usual day', () => {
+    const alerts: Alert[] = [];
+    const d = new Detector({ onAlert: (a) => alerts.push(a), thresholds: { ...DEFAULT_THRESHOLDS, practiceFloor: 50 } });
+    const at = quietHistory(d, { a: 10, b: 10 }, 'px');
+    // Six accounts, each modest (15 patients), together 90 in a morning: 4.5× the practice's 20.
+    for (let u = 0; u < 6; u++) for (let k = 0; k < 15; k++) d.observe(read(at + (u * 15 + k) * MINUTE, `w${u}-${k}`, { userId: `u${u}`, practiceId: 'px', role: 'practitioner' }));
+    const practiceAlerts = alerts.filter((a) => a.findings.some((f) => f.rule === 'practice-day'));
+    expect(practiceAlerts).toHaveLength(1);
+    expect(practiceAlerts[0]!.findings[0]!.evidence.count).toBe(61);
+    expect(practiceAlerts[0]!.practiceId).toBe('px');
   });
 });

@@ -1,5 +1,5 @@
-import { AccountFeatures, defaultOffHours, type AccessEvent } from './features.js';
-import { DEFAULT_THRESHOLDS, evaluate, worse, type Finding, type Response, type Thresholds } from './rules.js';
+import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, type AccessEvent } from './features.js';
+import { DEFAULT_THRESHOLDS, evaluate, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
 
 export interface AccountState {
   readonly response: Response;
@@ -42,6 +42,19 @@ const WAVE_CONTAINMENTS = 3;
 const WAVE_WINDOW_MS = 10 * 60_000;
 const WAVE_HOLD_MS = 60 * 60_000;
 
+/** A practice's combined activity: distinct patients in the last day, and its learned daily baseline. */
+class PracticeActivity {
+  readonly patients = new DistinctWindow([DAY]);
+  readonly daily = new DailyHistory();
+  readonly accounts = new Set<string>();
+  alertedAt = -Infinity;
+}
+
+/** Peer groups: same role, practice of similar size (accounts seen in it). */
+function sizeBucket(n: number): string {
+  return n <= 3 ? 'small' : n <= 8 ? 'medium' : 'large';
+}
+
 const ALLOWED: AccountState = Object.freeze({ response: 'allow', findings: [], until: null }) as AccountState;
 
 export class Detector {
@@ -49,6 +62,8 @@ export class Detector {
   private readonly states = new Map<string, AccountState>();
   private readonly containments: number[] = [];
   private waveUntil = 0;
+  private readonly practices = new Map<string, PracticeActivity>();
+  private readonly peerCache = new Map<string, { at: number; value: Baseline | null }>();
 
   constructor(private readonly o: DetectorOptions = {}) {}
 
@@ -61,12 +76,92 @@ export class Detector {
     return f;
   }
 
+  private practice(id: string): PracticeActivity {
+    let p = this.practices.get(id);
+    if (!p) {
+      p = new PracticeActivity();
+      this.practices.set(id, p);
+    }
+    return p;
+  }
+
+  private peerKey(f: AccountFeatures): string {
+    const size = f.practiceId ? (this.practices.get(f.practiceId)?.accounts.size ?? 1) : 1;
+    return `${f.role ?? '?'}:${sizeBucket(size)}`;
+  }
+
+  /**
+   * The peers' baseline: the median of the own baselines of the accounts of the same role in
+   * practices of the same size, recomputed at most hourly. Null while no peer has one.
+   */
+  private peerBaseline(key: string, now: number): Baseline | null {
+    const cached = this.peerCache.get(key);
+    if (cached && now - cached.at < HOUR) return cached.value;
+    const values: number[] = [];
+    for (const f of this.accounts.values()) {
+      const b = f.daily.baseline();
+      if (b !== null && this.peerKey(f) === key) values.push(b);
+    }
+    values.sort((a, b) => a - b);
+    const value: Baseline | null = values.length === 0 ? null : { value: values[Math.floor(values.length / 2)]!, source: 'peers', days: 0 };
+    this.peerCache.set(key, { at: now, value });
+    return value;
+  }
+
+  /** An account's baseline: its own once it has five working days, its peers' until then. */
+  baseline(userId: string, now: Date): Baseline | null {
+    const f = this.accounts.get(userId);
+    f?.daily.roll(now.getTime());
+    return f ? this.baselineOf(f, now.getTime()) : null;
+  }
+
+  private baselineOf(f: AccountFeatures, now: number): Baseline | null {
+    const own = f.daily.baseline();
+    if (own !== null) return { value: own, source: 'own', days: f.daily.days() };
+    return this.peerBaseline(this.peerKey(f), now);
+  }
+
+  /** Practice-wide: one alert a day when a practice's accounts together go far past its usual day. */
+  private observePractice(e: AccessEvent, now: number): void {
+    if (!e.practiceId) return;
+    const p = this.practice(e.practiceId);
+    p.accounts.add(e.userId);
+    if (e.outcome !== 'success') return;
+    let touched = false;
+    if (e.patientId) {
+      p.patients.add(e.patientId, now);
+      p.daily.add(e.patientId, now);
+      touched = true;
+    }
+    for (const id of e.returned) {
+      p.patients.add(id, now);
+      p.daily.add(id, now);
+      touched = true;
+    }
+    const usual = p.daily.baseline();
+    if (!touched || usual === null || now - p.alertedAt < DAY) return;
+    const t = this.o.thresholds ?? DEFAULT_THRESHOLDS;
+    const limit = Math.max(t.practiceFloor, Math.ceil(t.practiceFactor * usual));
+    const count = p.patients.count(DAY, now);
+    if (count <= limit) return;
+    p.alertedAt = now;
+    this.o.onAlert?.({
+      id: this.o.newId?.() ?? `${e.practiceId}:${now}`, at: e.at, userId: e.userId, practiceId: e.practiceId, response: 'alert',
+      findings: [{
+        rule: 'practice-day', response: 'alert',
+        reason: `the practice's accounts together opened more than ${limit} distinct patients in a day, over ${t.practiceFactor}× its usual busiest day (p90 ${usual})`,
+        evidence: { count, window: '24 h', examples: p.patients.sample(DAY, now) },
+      }],
+    });
+  }
+
   /** Feeds one committed event; returns the account's new state. */
   observe(e: AccessEvent): AccountState {
     const f = this.features(e.userId);
     f.observe(e);
     const now = e.at.getTime();
-    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS);
+    this.observePractice(e, now);
+    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS, this.baselineOf(f, now));
     const previous = this.states.get(e.userId);
     // The common case: nothing fires and nothing was wrong before: no new state to allocate.
     if (findings.length === 0 && (previous === undefined || (previous.response === 'allow' && previous.findings.length === 0))) {

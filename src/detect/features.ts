@@ -26,6 +26,8 @@ export interface AccessEvent {
   readonly labels: readonly string[];
   readonly reason: string | null;
   readonly sourceIp: string | null;
+  /** A short fingerprint of the client's user agent (no more than that is kept). */
+  readonly device?: string | null;
 }
 
 export const MINUTE = 60_000;
@@ -140,6 +142,65 @@ export class CountWindow {
   }
 }
 
+/** Paris calendar day of a time (UTC+1, as the rest of the detector). */
+export function parisDay(at: number): number {
+  return Math.floor((at + HOUR) / DAY);
+}
+
+/**
+ * A learned baseline: the distinct patients touched per working day over the last 28 working
+ * days, and its 90th percentile once there are at least 5 such days. Days without activity are
+ * not working days and do not lower it.
+ */
+export class DailyHistory {
+  private day = -1;
+  private today = new Set<string>();
+  private readonly past: number[] = [];
+  private p90: number | null = null;
+
+  add(key: string, at: number): void {
+    const d = parisDay(at);
+    if (d !== this.day) {
+      if (d < this.day) return; // late event of an earlier day: the day's count is closed
+      this.close();
+      this.day = d;
+    }
+    this.today.add(key);
+  }
+
+  /** Closes the day in progress if `now` is past it. */
+  roll(now: number): void {
+    const d = parisDay(now);
+    if (d > this.day) {
+      this.close();
+      this.day = d;
+    }
+  }
+
+  private close(): void {
+    if (this.today.size === 0) return;
+    this.past.push(this.today.size);
+    if (this.past.length > 28) this.past.shift();
+    this.today = new Set();
+    if (this.past.length >= MIN_BASELINE_DAYS) {
+      const sorted = [...this.past].sort((a, b) => a - b);
+      this.p90 = sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
+    }
+  }
+
+  /** The p90 of working days, or null while fewer than 5 days are known. */
+  baseline(): number | null {
+    return this.p90;
+  }
+
+  /** Working days learned so far. */
+  days(): number {
+    return this.past.length;
+  }
+}
+
+export const MIN_BASELINE_DAYS = 5;
+
 /** Everything the rules look at for one account. */
 export class AccountFeatures {
   readonly patients = new DistinctWindow([HOUR, DAY, WEEK]);
@@ -160,6 +221,16 @@ export class AccountFeatures {
   readonly searches = new CountWindow(HOUR);
   /** Identities found by specific searches: a handful an hour, unless someone sweeps by name. */
   readonly found = new DistinctWindow([HOUR]);
+  /** Distinct patients per working day: the account's own baseline. */
+  readonly daily = new DailyHistory();
+  /** Client fingerprints (user agents) used in the last day. */
+  readonly devices = new DistinctWindow([DAY]);
+  /** Sessions active in the last hour (several at once: a second party using the account). */
+  readonly activeSessions = new DistinctWindow([HOUR]);
+  /** Each recent session's first device; a session seen from another device was copied. */
+  private readonly sessionDevice = new Map<string, string>();
+  copiedSessions: string[] = [];
+  practiceId: string | null = null;
   role: string | null = null;
   honeytokens: string[] = [];
   vipWithoutCare: string[] = [];
@@ -180,10 +251,12 @@ export class AccountFeatures {
       const off = this.offHoursAt(e.at);
       if (e.patientId) {
         this.patients.add(e.patientId, t);
+        this.daily.add(e.patientId, t);
         if (off) this.offHours.add(e.patientId, t);
       }
       for (const p of e.returned) {
         this.patients.add(p, t);
+        this.daily.add(p, t);
         if (off) this.offHours.add(p, t);
       }
     }
@@ -201,7 +274,23 @@ export class AccountFeatures {
     if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId) && !this.vipWithoutCare.includes(e.patientId)) this.vipWithoutCare.push(e.patientId);
     if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) this.sensitive.add(e.patientId, t);
     if (e.sourceIp) this.addresses.add(e.sourceIp, t);
-    if (e.sessionId) this.sessions.add(e.sessionId, t);
+    if (e.sessionId) {
+      this.sessions.add(e.sessionId, t);
+      this.activeSessions.add(e.sessionId, t);
+    }
+    if (e.practiceId) this.practiceId = e.practiceId;
+    if (e.device) {
+      this.devices.add(e.device, t);
+      if (e.sessionId) {
+        const first = this.sessionDevice.get(e.sessionId);
+        if (first === undefined) {
+          this.sessionDevice.set(e.sessionId, e.device);
+          if (this.sessionDevice.size > 32) this.sessionDevice.delete(this.sessionDevice.keys().next().value as string);
+        } else if (first !== e.device && !this.copiedSessions.includes(e.sessionId)) {
+          this.copiedSessions.push(e.sessionId);
+        }
+      }
+    }
   }
 }
 

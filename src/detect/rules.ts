@@ -38,7 +38,25 @@ export interface Thresholds {
   readonly foundPerHour: number;
   /** Volume budgets multiply by this for assistants, who book for every practitioner. */
   readonly assistantFactor: number;
+  /** Client fingerprints (user agents) an account uses in a day. */
+  readonly devicesPerDay: number;
+  /** Sessions of one account active within an hour. */
+  readonly sessionsPerHour: number;
+  /** Learned baselines: alert above factor × the usual busiest day (p90), never under the floor. */
+  readonly baselineFactor: number;
+  readonly baselineFloor: number;
+  /** A practice's distinct patients in 24 h: alert above factor × its usual busiest day, never under the floor. */
+  readonly practiceFactor: number;
+  readonly practiceFloor: number;
 }
+
+/** What was learned about an account (its own history, or its peers' while it has none). */
+export interface Baseline {
+  readonly value: number;
+  readonly source: 'own' | 'peers';
+  readonly days: number;
+}
+
 
 /**
  * Defaults from FACTS.md: a GP sees ≈ 22 patients a day and opens charts before and after, so
@@ -59,6 +77,12 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   searchesPerHour: 30,
   foundPerHour: 20,
   assistantFactor: 4,
+  devicesPerDay: 3,
+  sessionsPerHour: 4,
+  baselineFactor: 3,
+  baselineFloor: 30,
+  practiceFactor: 3,
+  practiceFloor: 300,
 };
 
 /** The thresholds an assistant is held to: volume budgets scaled (computed once per thresholds object). */
@@ -77,7 +101,7 @@ function forAssistants(t: Thresholds): Thresholds {
   return s;
 }
 
-export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): Finding[] {
+export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds = DEFAULT_THRESHOLDS, baseline: Baseline | null = null): Finding[] {
   const out: Finding[] = [];
   const t = f.role === 'assistant' ? forAssistants(thresholds) : thresholds;
   // Examples are gathered only for a rule that fires: most events fire none.
@@ -102,5 +126,15 @@ export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds
   check('sensitive', 'suspend', f.sensitive.count(DAY, now), t.sensitivePerDay, '24 h', () => f.sensitive.sample(DAY, now), `read sensitive notes of more than ${t.sensitivePerDay} patients in a day`);
   check('off-hours', 'step-up', f.offHours.count(DAY, now), t.offHoursPerDay, '24 h', () => f.offHours.sample(DAY, now), `opened more than ${t.offHoursPerDay} patients outside usual hours`);
   check('addresses', 'alert', f.addresses.count(DAY, now), t.addressesPerDay, '24 h', () => f.addresses.sample(DAY, now), `used more than ${t.addressesPerDay} network addresses in a day`);
+  if (f.copiedSessions.length > 0) {
+    out.push({ rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: f.copiedSessions.length, window: 'session', examples: [] } });
+  }
+  check('devices', 'alert', f.devices.count(DAY, now), t.devicesPerDay, '24 h', () => [], `used more than ${t.devicesPerDay} different clients (user agents) in a day`);
+  check('sessions', 'alert', f.activeSessions.count(HOUR, now), t.sessionsPerHour, '1 h', () => [], `had more than ${t.sessionsPerHour} sessions active within an hour`);
+  if (baseline !== null) {
+    const limit = Math.max(t.baselineFloor, Math.ceil(t.baselineFactor * baseline.value));
+    const whose = baseline.source === 'own' ? `its own busiest days (p90 ${baseline.value} patients over ${baseline.days} working days)` : `its peers' busiest days (p90 ${baseline.value} patients)`;
+    check('baseline', 'alert', f.patients.count(DAY, now), limit, '24 h', () => f.patients.sample(DAY, now), `opened more than ${limit} distinct patients in a day, over ${t.baselineFactor}× ${whose}`);
+  }
   return out;
 }

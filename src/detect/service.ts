@@ -44,7 +44,7 @@ export class DetectionService {
   }
 
   /**
-   * Loads the decoys, replays the last week of the audit log (a restart must not reset the
+   * Loads the decoys, replays the last four weeks of the audit log (a restart must not reset the
    * accounts' budgets), re-imposes the locks, and starts hearing the other instances.
    */
   async load(): Promise<void> {
@@ -52,7 +52,8 @@ export class DetectionService {
       const h = await tx.query<{ patient_id: string; kind: string }>('SELECT patient_id, kind FROM audit.honeytokens');
       this.honeytokens = new Set(h.rows.filter((r) => r.kind === 'decoy').map((r) => r.patient_id));
       this.vips = new Set(h.rows.filter((r) => r.kind === 'vip').map((r) => r.patient_id));
-      const since = new Date(this.clock().getTime() - 7 * 86_400_000).toISOString();
+      // Four weeks: the longest window (a week) and the learned baselines (28 working days at most).
+      const since = new Date(this.clock().getTime() - 28 * 86_400_000).toISOString();
       const r = await tx.query<Record<string, unknown>>(
         `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip, role, purpose
            FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY at, seq`,
@@ -202,6 +203,7 @@ function toAccess(e: AccessFacts): AccessEvent {
   return {
     at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
     patientId: e.patientId, returned: specific ? [] : returned, ...(specific ? { found: returned } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
+    device: typeof e.detail?.device === 'string' ? e.detail.device : null,
     ...(unexplained ? { unexplained: specific ? [] : unexplained } : {}),
   };
 }

@@ -13,6 +13,8 @@ import { hasCareRelationship, withCareRelationship } from './facts.js';
 export interface RequestContext {
   readonly ip: string | null;
   readonly now: Date;
+  /** A short fingerprint of the client's user agent (recorded so detection sees a copied session). */
+  readonly device?: string | null;
 }
 
 type Segment = AuditEventInput['segment'];
@@ -71,7 +73,8 @@ export class Records {
     return {
       id: randomUUID(), at: this.ctx.now, practiceId: this.principal.practiceId, userId: this.principal.userId, role: this.principal.role,
       sessionId: this.principal.sessionId, sourceIp: this.ctx.ip, action: a.action, resourceType: a.resourceType, resourceId: a.resourceId,
-      patientId: a.patientId, segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason, ...(a.detail ? { detail: a.detail } : {}),
+      patientId: a.patientId, segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason,
+      ...(a.detail || this.ctx.device ? { detail: { ...a.detail, ...(this.ctx.device ? { device: this.ctx.device } : {}) } } : {}),
     };
   }
 

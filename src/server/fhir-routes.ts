@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
@@ -65,11 +66,16 @@ function resourceOf(req: { body: unknown }, type: string): Json {
   return b as Json;
 }
 
+/** A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept). */
+export function deviceOf(userAgent: string | undefined): string | null {
+  return userAgent ? createHash('sha256').update(userAgent).digest('hex').slice(0, 12) : null;
+}
+
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
   const cursors = () => new CursorStore(services().ephemeral);
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
   const records = (req: FastifyRequest) =>
-    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock() }, (events) => services().detection.observe(events), services().auditBatch);
+    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) }, (events) => services().detection.observe(events), services().auditBatch);
   const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
 
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));

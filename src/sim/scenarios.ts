@@ -12,6 +12,8 @@ export interface AttackRequest {
   readonly sourceIp: string;
   /** A search with a specific term: its results do not count as a broad listing. */
   readonly specific?: boolean;
+  /** Sent with the victim's own session of the day (a copied token) rather than a session of its own. */
+  readonly victimSession?: boolean;
 }
 
 export interface Scenario {
@@ -19,13 +21,15 @@ export interface Scenario {
   readonly description: string;
   /** How many accounts it compromises (one per practice, from the first). */
   readonly accounts: number | 'all';
+  /** Replays the victim's live session (starts ten minutes after the victim's last honest request). */
+  readonly victimSession?: boolean;
   /** The attack starts on the first simulated day (slow scenarios) or the last (fast ones)… */
   readonly startDay: 'first' | 'last';
   /** …this many seconds after midnight (UTC), with this gap between requests. */
   readonly startSecond: number;
   readonly everySeconds: number;
   /** Requests the attacker makes against one practice, in order; may be endless (capped). */
-  requests(p: SimPractice, all: readonly SimPractice[]): Iterable<AttackRequest>;
+  requests(p: SimPractice, all: readonly SimPractice[], own: readonly string[]): Iterable<AttackRequest>;
 }
 
 function* pages(ids: readonly string[], size: number, ip: string): Iterable<AttackRequest> {
@@ -65,6 +69,13 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'night-replay', description: 'a stolen session replayed at 02:00 from a new address, paging the directory',
     accounts: 1, startDay: 'last', startSecond: 1 * 3600, everySeconds: 1, requests: (p) => pages(p.patients, 20, '203.0.113.7'),
+  },
+  {
+    name: 'copied-session', description: "the doctor's session token copied from the workstation and replayed from another browser during the day, opening the doctor's own patients (all explained by care relationships)",
+    accounts: 1, startDay: 'last', startSecond: 11 * 3600, everySeconds: 5, victimSession: true,
+    requests: function* (_p, _all, own) {
+      for (const id of own) yield { action: 'read' as const, patients: [id], sourceIp: '10.1.0.1', victimSession: true };
+    },
   },
   {
     name: 'alphabetical-sweep', description: 'specific-looking searches (three letters each: "Aba", "Abb"…), a few identities each, one a second',

@@ -21,7 +21,14 @@ describe('medvault simulate', () => {
       expect(s.maxPatientsExposedPerAccount, s.name).toBeLessThanOrEqual(25);
     }
     expect(byName.get('honeytoken-sweep')).toMatchObject({ patientsExposed: 1, containedBy: 'lock' });
-    for (const name of ['smash-and-grab', 'night-replay', 'id-enumeration', 'low-and-slow']) expect(byName.get(name)!.containedBy, name).toBe('suspend');
+    for (const name of ['smash-and-grab', 'night-replay', 'id-enumeration', 'low-and-slow', 'copied-session']) expect(byName.get(name)!.containedBy, name).toBe('suspend');
+    // A copied session reading only the doctor's own patients is stopped by the client change alone.
+    expect(byName.get('copied-session')!.patientsExposed).toBe(1);
+  });
+
+  it('judges every account against a baseline learned from its own history by the end', () => {
+    expect(report.benign.baselines.accounts).toBeGreaterThan(10);
+    expect(report.benign.baselines.own).toBe(report.benign.baselines.accounts);
   });
 
   it('keeps many accounts at once within 500 patients in all', () => {

@@ -26,7 +26,11 @@ export interface ScenarioReport {
 export interface SimulationReport {
   readonly generatedAt: string;
   readonly options: SimulateOptions;
-  readonly benign: { readonly events: number; readonly userDays: number; readonly alerts: number; readonly alertsPer1000UserDays: number; readonly explainedShare: number; readonly stepUpsPerUserDay: number; readonly refusedRequests: number };
+  readonly benign: { readonly events: number; readonly userDays: number; readonly alerts: number; readonly alertsPer1000UserDays: number; readonly explainedShare: number; readonly stepUpsPerUserDay: number; readonly refusedRequests: number;
+    readonly alertsByRule: Record<string, number>;
+    /** Accounts whose baseline at the end is their own (5+ working days), their peers', or none. */
+    readonly baselines: { readonly accounts: number; readonly own: number; readonly peers: number };
+  };
   readonly scenarios: ScenarioReport[];
 }
 
@@ -44,7 +48,14 @@ export function simulate(o: SimulateOptions): SimulationReport {
 
   // Benign traffic alone: alerts per user-day, refusals, step-ups.
   let alerts = 0;
-  const detector = new Detector({ isHoneytoken: (p) => decoys.has(p), isVip: (p) => vips.has(p), onAlert: () => alerts++ });
+  const alertsByRule: Record<string, number> = {};
+  const detector = new Detector({
+    isHoneytoken: (p) => decoys.has(p), isVip: (p) => vips.has(p),
+    onAlert: (a) => {
+      alerts++;
+      for (const f of a.findings) alertsByRule[f.rule] = (alertsByRule[f.rule] ?? 0) + 1;
+    },
+  });
   let refused = 0;
   let stepUps = 0;
   for (const e of work.events) {
@@ -54,6 +65,10 @@ export function simulate(o: SimulateOptions): SimulationReport {
     detector.observe(e);
   }
   const explained = work.events.filter((e) => e.explained).length;
+  // What the detector learned: accounts judged against their own history, or their peers'.
+  const endAt = new Date(start.getTime() + o.days * 86_400_000);
+  const users = new Set(work.events.map((e) => e.userId));
+  const learned = [...users].map((u) => detector.baseline(u, endAt));
 
   const chosen = o.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((s) => o.scenarios.includes(s.name));
   const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, { decoys, vips }, start, o.days, work.careOf));
@@ -66,6 +81,8 @@ export function simulate(o: SimulateOptions): SimulationReport {
       explainedShare: work.events.length === 0 ? 1 : explained / work.events.length,
       stepUpsPerUserDay: work.userDays === 0 ? 0 : stepUps / work.userDays,
       refusedRequests: refused,
+      alertsByRule,
+      baselines: { accounts: users.size, own: learned.filter((b) => b?.source === 'own').length, peers: learned.filter((b) => b?.source === 'peers').length },
     },
     scenarios,
   };
@@ -80,8 +97,18 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
     onAlert: (a) => { if (victims.has(a.userId) && firstAlert === null) firstAlert = a.at.getTime(); },
   });
   // The attack starts on the last simulated day; the days before are the account's honest history.
-  const attackStart = start.getTime() + (s.startDay === 'last' ? days - 1 : 0) * 86_400_000 + s.startSecond * 1000;
-  const end = start.getTime() + days * 86_400_000;
+  let end = start.getTime() + days * 86_400_000;
+  let attackStart = start.getTime() + (s.startDay === 'last' ? days - 1 : 0) * 86_400_000 + s.startSecond * 1000;
+  // A copied session is replayed while it is alive: ten minutes after the victim's last honest
+  // request of the simulated days (session lifetime 12 h), with that request's session.
+  const victimSession = new Map<string, string>();
+  if (s.victimSession) {
+    const firstVictim = targets[0]?.practitioners[0];
+    const last = [...benign].reverse().find((e) => e.userId === firstVictim);
+    if (last) attackStart = last.at.getTime() + 10 * 60_000;
+    end = Math.max(end, attackStart + 86_400_000);
+    for (const e of benign) if (victims.has(e.userId) && e.sessionId && e.at.getTime() < attackStart) victimSession.set(e.userId, e.sessionId);
+  }
   // Honest traffic goes on around the attack, fed in time order.
   let b = 0;
   const feedUntil = (t: number) => {
@@ -94,7 +121,7 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
   let containedAt: number | null = null;
   let containedBy: Response | null = null;
   const iters: { p: SimPractice; user: string; it: Iterator<AttackRequest>; t: number; done: boolean; pending?: IteratorResult<AttackRequest> | undefined }[] = targets.map((p) => ({
-    p, user: p.practitioners[0]!, it: s.requests(p, practices)[Symbol.iterator](), t: attackStart, done: false,
+    p, user: p.practitioners[0]!, it: s.requests(p, practices, [...(careOf.get(p.practitioners[0]!) ?? [])])[Symbol.iterator](), t: attackStart, done: false,
   }));
   // Requests of all compromised accounts, interleaved in time (capped at 50,000 per account).
   for (let round = 0; round < 50_000 && iters.some((x) => !x.done); round++) {
@@ -119,7 +146,9 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
       for (const p of r.patients) seen.add(p);
       perAccount.set(x.user, seen);
       const mine = careOf.get(x.user);
-      detector.observe({ at: new Date(x.t), userId: x.user, sessionId: `${x.user}-attack`, practiceId: x.p.id, action: r.action, outcome: 'success',
+      // The attacker's browser is not the doctor's: a session of its own, or the doctor's copied one.
+      const sessionId = r.victimSession ? (victimSession.get(x.user) ?? `${x.user}-attack`) : `${x.user}-attack`;
+      detector.observe({ at: new Date(x.t), userId: x.user, sessionId, device: 'attacker-browser', practiceId: x.p.id, action: r.action, outcome: 'success',
         patientId: r.action === 'read' ? (r.patients[0] ?? null) : null, returned: r.action === 'search' && !r.specific ? r.patients : [], labels: [], reason: null, sourceIp: r.sourceIp,
         role: 'practitioner', unexplained: r.specific ? [] : r.patients.filter((p) => !mine?.has(p)), ...(r.specific ? { found: r.patients } : {}) });
       x.t += s.everySeconds * 1000;
