@@ -195,7 +195,8 @@ function toAccess(e: AccessFacts): AccessEvent {
   // its homonyms are not held against the account. Broad lists are.
   const specific = e.action === 'search' && e.detail?.broad === false;
   // Break-the-glass opens, and reads no care relationship explains, count against the budget.
-  const unexplained = Array.isArray(e.detail?.unexplained)
+  // (Appointments name their patient by id only: a colleague's calendar is not held against a doctor.)
+  const unexplained = e.resourceType !== 'Appointment' && Array.isArray(e.detail?.unexplained)
     ? (e.detail.unexplained as string[])
     : e.purpose === 'break-the-glass' && e.patientId
       ? [e.patientId]

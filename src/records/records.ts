@@ -298,7 +298,7 @@ export class Records {
       const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
       if (!d.allow) return { d, patientId: found.patient_id };
       const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
-      await this.audit(tx, [this.event(d, { ...a, patientId: found.patient_id }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, patientId: found.patient_id, detail: await this.unexplained(tx, [found.patient_id]) }, 'success', d.reason, 'admin')]);
       return { d, appt, patientId: found.patient_id };
     }, 'read');
     if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -315,7 +315,8 @@ export class Records {
     return this.run('admin', async (tx) => {
       const all = await this.admin(tx).appointments({ ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to });
       const page = all.slice(q.offset, q.offset + q.limit);
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned: [...new Set(page.map((x) => x.patientId))] } }, 'success', d.reason, 'admin')]);
+      const returned = [...new Set(page.map((x) => x.patientId))];
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
       return { items: page, more: all.length > q.offset + q.limit };
     }, 'read');
   }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AccessError } from '../access/errors.js';
 import { STEP_UP_MAX_AGE_S } from '../access/policy.js';
+import { IncidentError } from '../incident/errors.js';
 import { RecordError } from '../records/errors.js';
 import { operationOutcome } from './outcome.js';
 
@@ -27,6 +28,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof RecordError) {
       const detail = error.problems.length > 0 ? `${error.message} ${error.problems.slice(0, 10).join('; ')}` : error.message;
       return reply.code(error.status).send(operationOutcome(error.status, detail));
+    }
+    if (error instanceof IncidentError) {
+      return reply.code(error.status).send(operationOutcome(error.status, `${error.message} ${error.detail}`));
     }
     const fe = error as FastifyError;
     if (error.name === 'NotReadyError') {

@@ -5,6 +5,7 @@ import {
   type EphemeralStore, type OidcConfig, type TokenKeys,
 } from '../access/index.js';
 import { AuditBatcher } from '../audit/index.js';
+import { IncidentService, type Contact, type Mailer } from '../incident/index.js';
 import { DetectionService, RedisEventBus, type EventBus, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
@@ -21,6 +22,8 @@ export interface Services {
   readonly auditBatch: AuditBatcher;
   /** Second-factor challenges and paging cursors (Redis when instances share the load). */
   readonly ephemeral: EphemeralStore;
+  /** Incident response: scope, register, containment, documents. */
+  readonly incidents: IncidentService;
   /** Closes what the services opened (Redis connections, the bus). */
   close(): Promise<void>;
 }
@@ -52,6 +55,19 @@ export interface ServiceOptions {
   readonly redisUrl?: string | null;
   /** Prefix of every Redis key and channel (several deployments may share one Redis); default "medvault:". */
   readonly redisPrefix?: string;
+  /** Who the breach documents name (MEDVAULT_DPO_NAME, MEDVAULT_DPO_EMAIL, MEDVAULT_OPERATOR_NAME). */
+  readonly contact?: Contact;
+  /** Where Art. 34 e-mails go out (MEDVAULT_SMTP_URL); none by default. */
+  readonly mailer?: Mailer | null;
+}
+
+/** The breach documents' contact, from the environment (demo values are marked as such). */
+export function contactFromEnv(env: NodeJS.ProcessEnv): Contact {
+  return {
+    dpoName: env.MEDVAULT_DPO_NAME ?? 'Délégué à la protection des données (à configurer : MEDVAULT_DPO_NAME)',
+    dpoEmail: env.MEDVAULT_DPO_EMAIL ?? 'dpo@example.invalid',
+    operator: env.MEDVAULT_OPERATOR_NAME ?? 'medvault (hébergeur de données de santé)',
+  };
 }
 
 /** Builds the services of a running medvault (in the CLI, and in tests through inject). */
@@ -75,8 +91,10 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   await detection.load();
   return {
     db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
+    incidents: new IncidentService({ db: o.db, vault: o.vault, clock, contact: o.contact ?? contactFromEnv(process.env), auth, mailer: o.mailer ?? null }),
     async close() {
       await detection.close().catch(() => undefined);
+      o.mailer?.close();
       redis?.disconnect();
     },
   };

@@ -3,6 +3,7 @@ import { generate } from 'otplib';
 import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys, type ThrottlePolicy } from '../../src/access/index.js';
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
 import type { Thresholds } from '../../src/detect/index.js';
+import type { Mailer } from '../../src/incident/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { makeVault, NOW } from './fixtures.js';
@@ -27,7 +28,7 @@ export const NO_DETECTION: Partial<Thresholds> = {
   noCarePatientsPerHour: 1e9, noCarePatientsPerDay: 1e9, searchesPerHour: 1e9, foundPerHour: 1e9,
 };
 
-export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string; mailer?: Mailer } = {}): Promise<TestApp> {
   const store = await openStore({ kind: 'pglite', dir: null });
   const keys = makeVault();
   const phi: string[] = [];
@@ -42,7 +43,9 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
   });
   let at = Date.now();
   const clock = opts.clock ?? (() => new Date(at));
-  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock, thresholds: opts.thresholds ?? NO_DETECTION, alertWebhook: opts.alertWebhook ?? null });
+  const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock, thresholds: opts.thresholds ?? NO_DETECTION, alertWebhook: opts.alertWebhook ?? null,
+    contact: { dpoName: 'Camille Test-DPO', dpoEmail: 'dpo@medvault.test', operator: 'medvault test host' }, mailer: opts.mailer ?? null,
+  });
   const stream = new PassThrough();
   let captured = '';
   stream.on('data', (d) => (captured += d));
@@ -56,6 +59,7 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
     now: clock,
     async close() {
       await app.close();
+      await services.close();
       await store.db.close();
       await keys.cleanup();
     },

@@ -24,6 +24,8 @@ CREATE TABLE audit.incident_timeline (
   PRIMARY KEY (incident_id, seq)
 );
 CREATE INDEX incidents_by_time ON audit.incidents (created_at DESC);
+-- Scoping by session (a stolen token) reads one range of this index.
+CREATE INDEX audit_by_session ON audit.events (session_id, at) WHERE session_id IS NOT NULL;
 GRANT SELECT, INSERT ON audit.incidents, audit.incident_timeline TO medvault_audit_writer;
 GRANT SELECT ON audit.incidents, audit.incident_timeline TO medvault_security_reader;
 ALTER TABLE audit.incidents ENABLE ROW LEVEL SECURITY;

@@ -1,0 +1,267 @@
+import type { SensitivityLabel } from '../domain/index.js';
+import type { Tx } from '../store/index.js';
+
+/**
+ * Incident scoping: from suspected accounts (or sessions, or source addresses) and a window,
+ * exactly which patients were disclosed, which categories of their data, which sensitive
+ * labels, per practice — computed from the audit log alone, which records for every access the
+ * patients it returned (search results included) and whether a care relationship explained it.
+ */
+
+/** What an access can disclose of a patient. */
+export const CATEGORIES = ['identity', 'contacts', 'nir', 'appointments', 'notes'] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export interface AccountQuery {
+  readonly kind: 'account-abuse';
+  /** Account ids (usernames are resolved before). At least one of accounts, sessions, addresses. */
+  readonly userIds: readonly string[];
+  readonly sessions: readonly string[];
+  readonly addresses: readonly string[];
+  readonly from: Date;
+  readonly to: Date;
+}
+
+export interface PatientDisclosure {
+  readonly patientId: string;
+  readonly practiceId: string;
+  readonly categories: Category[];
+  readonly notes: string[];
+  readonly labels: SensitivityLabel[];
+  /** Accounts that disclosed this patient's data (ids). */
+  readonly accounts: string[];
+  readonly accesses: number;
+  readonly firstAt: string;
+  readonly lastAt: string;
+  /** Whether one of the accesses was a break-the-glass. */
+  readonly breakGlass: boolean;
+}
+
+export interface PracticeSummary {
+  readonly practiceId: string;
+  readonly patients: number;
+  readonly notes: number;
+  readonly categories: Record<Category, number>;
+  readonly labels: Partial<Record<SensitivityLabel, number>>;
+}
+
+export interface AccountSummary {
+  readonly userId: string;
+  readonly username: string | null;
+  readonly role: string | null;
+  readonly practiceId: string | null;
+  readonly events: number;
+  readonly disclosedPatients: number;
+  readonly careAccesses: number;
+  readonly denied: number;
+}
+
+export interface AccessScope {
+  readonly kind: 'account-abuse';
+  readonly from: string;
+  readonly to: string;
+  /** Events examined (all outcomes) of the suspected accounts/sessions/addresses in the window. */
+  readonly events: number;
+  /** Patients whose data was disclosed by an access no care relationship explains. */
+  readonly patients: string[];
+  /** Clinical notes disclosed by such accesses. */
+  readonly notes: string[];
+  /** Patients per category, over the disclosed patients. */
+  readonly categories: Record<Category, number>;
+  /** Disclosed patients per sensitivity label (of the notes disclosed). */
+  readonly labels: Partial<Record<SensitivityLabel, number>>;
+  readonly byPractice: PracticeSummary[];
+  readonly accounts: AccountSummary[];
+  readonly disclosures: PatientDisclosure[];
+  /** Accesses of the same accounts that a care relationship explains: reported, not counted as disclosed. */
+  readonly care: { readonly accesses: number; readonly patients: string[] };
+  /** What the accounts changed (creations, updates): integrity, not disclosure. */
+  readonly modified: { readonly resourceType: string; readonly resourceId: string | null; readonly patientId: string | null; readonly at: string }[];
+  /** Refused attempts (not disclosures). */
+  readonly denied: number;
+  /** Plaintext was disclosed through the API: Art. 34's exemption for unintelligible data cannot apply. */
+  readonly plaintext: true;
+}
+
+interface Row {
+  at: Date | string;
+  user_id: string | null;
+  practice_id: string | null;
+  role: string | null;
+  action: string;
+  outcome: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  patient_id: string | null;
+  labels: SensitivityLabel[];
+  purpose: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+interface Touch {
+  readonly patientId: string;
+  readonly categories: readonly Category[];
+  readonly notes: readonly string[];
+  readonly labels: readonly SensitivityLabel[];
+  readonly explained: boolean;
+  readonly breakGlass: boolean;
+}
+
+const PATIENT_RESOURCE: Category[] = ['identity', 'contacts', 'nir'];
+
+const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
+
+/**
+ * What one successful access disclosed, patient by patient, and whether a care relationship
+ * explains it. An access is explained when the audit event says so: for a practitioner's
+ * identity and appointment reads, the patient is not among `detail.unexplained`; for clinical
+ * content, the policy's purpose was care. A broad search (no criterion, a short term, a later
+ * page) is never care: it lists the practice. Break-the-glass and accesses by roles without care
+ * relationships are not explained. A patient reading their own record is.
+ */
+export function touches(r: Row): Touch[] {
+  if (r.outcome !== 'success') return [];
+  const d = r.detail ?? {};
+  const own = r.purpose === 'patient';
+  const glass = r.purpose === 'break-the-glass';
+  const unexplained = Array.isArray(d.unexplained) ? new Set(strings(d.unexplained)) : null;
+  const careFor = (patientId: string) => own || (!glass && unexplained !== null && !unexplained.has(patientId));
+  const clinicalCare = own || r.purpose === 'care';
+  const pid = r.patient_id;
+  const one = (categories: Category[], explained: boolean, notes: string[] = [], labels: SensitivityLabel[] = []): Touch[] =>
+    pid ? [{ patientId: pid, categories, notes, labels, explained, breakGlass: glass }] : [];
+  switch (`${r.resource_type}/${r.action}`) {
+    case 'Patient/read':
+      return one(PATIENT_RESOURCE, careFor(pid ?? ''));
+    case 'Patient/search': {
+      const broad = d.broad !== false;
+      return strings(d.returned).map((p) => ({ patientId: p, categories: PATIENT_RESOURCE, notes: [], labels: [], explained: !broad && careFor(p), breakGlass: glass }));
+    }
+    case 'Patient/everything': {
+      const notes = strings(d.notes);
+      const cats: Category[] = [...PATIENT_RESOURCE, ...(Number(d.appointments) > 0 ? (['appointments'] as Category[]) : []), ...(notes.length > 0 ? (['notes'] as Category[]) : [])];
+      return one(cats, clinicalCare, notes, notes.length > 0 ? r.labels : []);
+    }
+    case 'Appointment/read':
+      return one(['appointments'], careFor(pid ?? ''));
+    case 'Appointment/search':
+      return strings(d.returned).map((p) => ({ patientId: p, categories: ['appointments'] as Category[], notes: [], labels: [], explained: careFor(p), breakGlass: glass }));
+    case 'DocumentReference/read':
+      return one(['notes'], clinicalCare, r.resource_id ? [r.resource_id] : [], r.labels);
+    case 'DocumentReference/search': {
+      const notes = strings(d.returned);
+      return notes.length > 0 ? one(['notes'], clinicalCare, notes, r.labels) : [];
+    }
+    default:
+      return [];
+  }
+}
+
+const MODIFYING = new Set(['create', 'update']);
+
+function emptyCategories(): Record<Category, number> {
+  return { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 };
+}
+
+/** Runs in a transaction of the security reader with platform scope. */
+export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScope> {
+  if (q.userIds.length + q.sessions.length + q.addresses.length === 0) throw new RangeError('name at least one account, session or address');
+  if (!(q.from < q.to)) throw new RangeError('the window must end after it starts');
+  // Only the criteria given, so that accounts alone use the (user_id, at) index and sessions the
+  // (session_id, at) one; addresses have no index of their own (a scan of the window).
+  const params: unknown[] = [q.from.toISOString(), q.to.toISOString()];
+  const where: string[] = [];
+  if (q.userIds.length > 0) where.push(`user_id = ANY($${params.push(q.userIds)}::uuid[])`);
+  if (q.sessions.length > 0) where.push(`session_id = ANY($${params.push(q.sessions)}::text[])`);
+  if (q.addresses.length > 0) where.push(`source_ip = ANY($${params.push(q.addresses)}::text[])`);
+  const rows = await tx.query<Row>(
+    `SELECT at, user_id, practice_id, role, action, outcome, resource_type, resource_id, patient_id, labels, purpose, detail
+       FROM audit.events WHERE at >= $1 AND at < $2 AND (${where.join(' OR ')}) ORDER BY at, seq`,
+    params,
+  );
+  const disclosed = new Map<string, {
+    practiceId: string; categories: Set<Category>; notes: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean;
+  }>();
+  const careOnly = new Set<string>();
+  let careAccesses = 0;
+  let denied = 0;
+  const modified: AccessScope['modified'] = [];
+  const perAccount = new Map<string, { role: string | null; practiceId: string | null; events: number; patients: Set<string>; care: number; denied: number }>();
+  for (const r of rows.rows) {
+    const at = new Date(r.at);
+    const acct = r.user_id ?? 'unknown';
+    const a = perAccount.get(acct) ?? { role: r.role, practiceId: r.practice_id, events: 0, patients: new Set<string>(), care: 0, denied: 0 };
+    perAccount.set(acct, a);
+    a.events++;
+    if (r.outcome !== 'success') {
+      if (r.resource_type !== null) {
+        denied++;
+        a.denied++;
+      }
+      continue;
+    }
+    if (MODIFYING.has(r.action) && r.resource_type && r.resource_type !== 'Account') {
+      modified.push({ resourceType: r.resource_type, resourceId: r.resource_id, patientId: r.patient_id, at: at.toISOString() });
+    }
+    for (const t of touches(r)) {
+      if (t.explained) {
+        careAccesses++;
+        a.care++;
+        careOnly.add(t.patientId);
+        continue;
+      }
+      let e = disclosed.get(t.patientId);
+      if (!e) {
+        e = { practiceId: r.practice_id ?? '', categories: new Set(), notes: new Set(), labels: new Set(), accounts: new Set(), accesses: 0, first: at, last: at, glass: false };
+        disclosed.set(t.patientId, e);
+      }
+      for (const c of t.categories) e.categories.add(c);
+      for (const n of t.notes) e.notes.add(n);
+      for (const l of t.labels) e.labels.add(l);
+      e.accounts.add(acct);
+      e.accesses++;
+      e.last = at;
+      e.glass ||= t.breakGlass;
+      a.patients.add(t.patientId);
+    }
+  }
+  for (const p of disclosed.keys()) careOnly.delete(p);
+
+  const disclosures: PatientDisclosure[] = [...disclosed].map(([patientId, e]) => ({
+    patientId, practiceId: e.practiceId, categories: CATEGORIES.filter((c) => e.categories.has(c)), notes: [...e.notes].sort(), labels: [...e.labels].sort(),
+    accounts: [...e.accounts].sort(), accesses: e.accesses, firstAt: e.first.toISOString(), lastAt: e.last.toISOString(), breakGlass: e.glass,
+  }));
+  disclosures.sort((x, y) => x.practiceId.localeCompare(y.practiceId) || x.patientId.localeCompare(y.patientId));
+  const categories = emptyCategories();
+  const labels: Partial<Record<SensitivityLabel, number>> = {};
+  const practices = new Map<string, PracticeSummary & { categories: Record<Category, number>; labels: Partial<Record<SensitivityLabel, number>> }>();
+  for (const d of disclosures) {
+    const p = practices.get(d.practiceId) ?? { practiceId: d.practiceId, patients: 0, notes: 0, categories: emptyCategories(), labels: {} };
+    practices.set(d.practiceId, { ...p, patients: p.patients + 1, notes: p.notes + d.notes.length });
+    const pp = practices.get(d.practiceId)!;
+    for (const c of d.categories) {
+      categories[c]++;
+      pp.categories[c]++;
+    }
+    for (const l of d.labels) {
+      labels[l] = (labels[l] ?? 0) + 1;
+      pp.labels[l] = (pp.labels[l] ?? 0) + 1;
+    }
+  }
+  const names = perAccount.size === 0 ? new Map<string, string>() : new Map(
+    (await tx.query<{ id: string; username: string }>('SELECT id, username FROM admin.users WHERE id = ANY($1::uuid[])', [[...perAccount.keys()].filter((k) => k !== 'unknown')])).rows.map((u) => [u.id, u.username]),
+  );
+  return {
+    kind: 'account-abuse', from: q.from.toISOString(), to: q.to.toISOString(), events: rows.rows.length,
+    patients: disclosures.map((d) => d.patientId),
+    notes: disclosures.flatMap((d) => d.notes),
+    categories, labels,
+    byPractice: [...practices.values()].sort((x, y) => x.practiceId.localeCompare(y.practiceId)),
+    accounts: [...perAccount].map(([userId, a]) => ({
+      userId, username: names.get(userId) ?? null, role: a.role, practiceId: a.practiceId, events: a.events, disclosedPatients: a.patients.size, careAccesses: a.care, denied: a.denied,
+    })),
+    disclosures,
+    care: { accesses: careAccesses, patients: [...careOnly].sort() },
+    modified, denied, plaintext: true,
+  };
+}

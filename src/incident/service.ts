@@ -1,0 +1,378 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hashPassword, type AuthService, type Principal } from '../access/index.js';
+import { AdminRepository, appendAuditEvents, AuthRepository, type AuditEventInput, type Database, type Tx } from '../store/index.js';
+import type { Vault } from '../vault/index.js';
+import { isCopyableTable, scopeCopy, type CopyableTable } from './copy.js';
+import {
+  art33, art33Pdf, incidentRecord, mailMergeCsv, noticesPdf, patientNotice, practitionersPdf,
+  type Art34, type Contact, type Lang, type PatientNoticeInput, type PractitionerNoticeInput,
+} from './documents.js';
+import { IncidentError } from './errors.js';
+import type { Mailer } from './mail.js';
+import { CATEGORIES, scopeAccounts, type AccessScope, type Category } from './scope.js';
+import { TIMELINE_EVENTS, type Incident, type IncidentQuery, type IncidentSummary, type TimelineEntry, type TimelineEvent } from './types.js';
+
+export interface IncidentRequest {
+  readonly kind?: 'account-abuse' | 'database-copy';
+  readonly accounts?: readonly string[];
+  readonly sessions?: readonly string[];
+  readonly addresses?: readonly string[];
+  readonly from?: string;
+  readonly to?: string;
+  readonly tables?: readonly string[];
+  readonly keysCompromised?: boolean;
+  readonly lang?: Lang;
+}
+
+export type ContainAction = 'lock' | 'revoke-sessions' | 'reset-credentials';
+export const CONTAIN_ACTIONS: readonly ContainAction[] = ['lock', 'revoke-sessions', 'reset-credentials'];
+
+export type DocumentKind = 'art33' | 'art34' | 'record' | 'practitioners';
+export type DocumentFormat = 'json' | 'pdf' | 'csv';
+
+export interface RenderedDocument {
+  readonly contentType: string;
+  readonly filename: string;
+  readonly body: Buffer | string | object;
+}
+
+/** Who acts (a security officer through the API, or the operator through the CLI). */
+export interface Actor {
+  readonly userId: string | null;
+  readonly role: string;
+  readonly sessionId: string | null;
+  readonly ip: string | null;
+}
+
+export function actorOf(p: Principal, ip: string | null): Actor {
+  return { userId: p.userId, role: p.role, sessionId: p.sessionId, ip };
+}
+
+export const OPERATOR: Actor = { userId: null, role: 'operator', sessionId: null, ip: null };
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+function instant(v: string | undefined, what: string): Date {
+  if (v === undefined || !ISO.test(v) || Number.isNaN(Date.parse(v))) throw new IncidentError('invalid', `${what} must be an ISO 8601 date-time with a time zone`);
+  return new Date(v);
+}
+
+/**
+ * Incident response: scope, register, containment, documents, notifications. Every step is
+ * audited; the register is append-only (Art. 33(5)).
+ */
+export class IncidentService {
+  constructor(
+    private readonly o: { db: Database; vault: Vault; clock: () => Date; contact: Contact; auth?: AuthService | null; mailer?: Mailer | null },
+  ) {}
+
+  private platform<T>(role: 'securityReader' | 'auditWriter' | 'platform', fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.o.db.transaction({ role, practiceId: null, platform: true }, fn);
+  }
+
+  private event(a: Actor, action: string, incidentId: string, practiceId: string | null, detail: Record<string, unknown>, segment: AuditEventInput['segment'] = 'security', patientId: string | null = null): AuditEventInput {
+    return {
+      id: randomUUID(), at: this.o.clock(), practiceId, userId: a.userId, role: a.role, sessionId: a.sessionId, sourceIp: a.ip, action,
+      resourceType: 'Incident', resourceId: incidentId, patientId, segment, labels: [], purpose: 'security', outcome: 'success', reason: 'incident response', detail,
+    };
+  }
+
+  /** Scopes an incident and enters it in the register. */
+  async create(a: Actor, req: IncidentRequest): Promise<Incident> {
+    const kind = req.kind ?? 'account-abuse';
+    const lang = req.lang ?? 'fr';
+    const now = this.o.clock();
+    const id = randomUUID();
+    let query: IncidentQuery;
+    let scope: Incident['scope'];
+    let summary: IncidentSummary;
+    let art34: Art34;
+    let userIds: string[] = [];
+    if (kind === 'database-copy') {
+      const tables = req.tables ?? [];
+      const bad = tables.find((t) => !isCopyableTable(t));
+      if (tables.length === 0 || bad !== undefined) throw new IncidentError('invalid', `tables must name some of: admin.patients, admin.appointments, clinical.notes${bad ? ` (not ${JSON.stringify(bad).slice(0, 40)})` : ''}`);
+      const practices = await this.platform('platform', (tx) => tx.query<{ id: string }>('SELECT id FROM admin.practices ORDER BY id'));
+      const copy = await scopeCopy(this.o.db, practices.rows.map((p) => p.id), tables as CopyableTable[], req.keysCompromised === true, lang);
+      query = { tables: [...tables], keysCompromised: req.keysCompromised === true, ...(req.from ? { from: instant(req.from, 'from').toISOString() } : {}), ...(req.to ? { to: instant(req.to, 'to').toISOString() } : {}) };
+      scope = copy;
+      art34 = copy.art34;
+      summary = { patients: copy.patients, notes: copy.notes, records: copy.byTable.reduce((n, t) => n + t.rows, 0), accounts: 0, categories: copy.categories, labels: copy.labels, byPractice: copy.byPractice };
+    } else {
+      const from = instant(req.from, 'from');
+      const to = instant(req.to, 'to');
+      if (!(from < to)) throw new IncidentError('invalid', 'the window must end after it starts');
+      if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new IncidentError('invalid', 'the window is at most a year');
+      const accounts = [...new Set(req.accounts ?? [])];
+      const sessions = [...new Set(req.sessions ?? [])];
+      const addresses = [...new Set(req.addresses ?? [])];
+      if (accounts.length + sessions.length + addresses.length === 0) throw new IncidentError('invalid', 'name at least one account, session or source address');
+      if (accounts.length + sessions.length + addresses.length > 1000) throw new IncidentError('invalid', 'at most 1,000 accounts, sessions and addresses in all');
+      const found = await this.platform('securityReader', (tx) =>
+        tx.query<{ id: string; username: string }>('SELECT id, username FROM admin.users WHERE username = ANY($1::text[])', [accounts]),
+      );
+      const unknown = accounts.filter((u) => !found.rows.some((r) => r.username === u));
+      if (unknown.length > 0) throw new IncidentError('unknown_account', `no such account: ${unknown.length} of the names given`);
+      userIds = found.rows.map((r) => r.id);
+      const s = await this.platform('securityReader', (tx) => scopeAccounts(tx, { kind: 'account-abuse', userIds, sessions, addresses, from, to }));
+      query = { accounts, userIds, sessions, addresses, from: from.toISOString(), to: to.toISOString() };
+      scope = s;
+      summary = summarise(s);
+      art34 = s.patients.length > 0
+        ? { required: true, reason: lang === 'fr' ? 'Les données ont été consultées en clair au travers de comptes légitimes : le risque pour les droits et libertés des personnes est élevé (données de santé).' : 'The data were viewed in clear through legitimate accounts: the risk to the persons’ rights and freedoms is high (health data).' }
+        : { required: false, reason: lang === 'fr' ? 'Aucune donnée de patient n’a été divulguée dans la fenêtre.' : 'No patient data were disclosed in the window.' };
+    }
+    // When it was detected: the first alert on these accounts in the window, if any.
+    const detected = userIds.length === 0 ? null : (await this.platform('securityReader', (tx) =>
+      tx.query<{ id: string; at: Date }>('SELECT id, at FROM audit.alerts WHERE user_id = ANY($1::uuid[]) AND at >= $2 ORDER BY at LIMIT 1', [userIds, query.from ?? new Date(0).toISOString()]),
+    )).rows[0];
+    const timeline: TimelineEntry[] = [
+      ...(detected ? [{ at: new Date(detected.at).toISOString(), event: 'detected' as const, by: null, detail: { alert: detected.id } }] : []),
+      { at: now.toISOString(), event: 'scoped', by: a.userId, detail: { patients: summary.patients, notes: summary.notes } },
+    ];
+    const incident: Incident = { id, createdAt: now.toISOString(), createdBy: a.userId, kind, query, summary, scope, art34, timeline };
+    await this.platform('auditWriter', async (tx) => {
+      await tx.query('INSERT INTO audit.incidents (id, created_at, created_by, kind, query, summary, scope) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        id, incident.createdAt, a.userId, kind, JSON.stringify({ ...query, art34 }), JSON.stringify(summary), JSON.stringify(scope),
+      ]);
+      for (const t of timeline) await insertTimeline(tx, id, t);
+      await appendAuditEvents(tx, [this.event(a, 'incident.scope', id, null, { kind, patients: summary.patients, notes: summary.notes })]);
+    });
+    return incident;
+  }
+
+  async get(id: string): Promise<Incident | null> {
+    return this.platform('securityReader', async (tx) => {
+      const r = await tx.query<{ id: string; created_at: Date; created_by: string | null; kind: Incident['kind']; query: IncidentQuery & { art34: Art34 }; summary: IncidentSummary; scope: Incident['scope'] }>(
+        'SELECT id, created_at, created_by, kind, query, summary, scope FROM audit.incidents WHERE id = $1', [id],
+      );
+      const row = r.rows[0];
+      if (!row) return null;
+      const t = await tx.query<{ at: Date; event: TimelineEvent; by_user: string | null; detail: Record<string, unknown> }>(
+        'SELECT at, event, by_user, detail FROM audit.incident_timeline WHERE incident_id = $1 ORDER BY at, seq', [id],
+      );
+      const { art34, ...query } = row.query;
+      return {
+        id: row.id, createdAt: new Date(row.created_at).toISOString(), createdBy: row.created_by, kind: row.kind, query, summary: row.summary, scope: row.scope, art34,
+        timeline: t.rows.map((x) => ({ at: new Date(x.at).toISOString(), event: x.event, by: x.by_user, detail: x.detail })),
+      };
+    });
+  }
+
+  /** The register: every incident, newest first, with its summary and timeline events. */
+  async list(): Promise<{ id: string; createdAt: string; kind: string; patients: number; notes: number; events: { at: string; event: string }[] }[]> {
+    return this.platform('securityReader', async (tx) => {
+      const r = await tx.query<{ id: string; created_at: Date; kind: string; summary: IncidentSummary }>('SELECT id, created_at, kind, summary FROM audit.incidents ORDER BY created_at DESC LIMIT 500');
+      const t = await tx.query<{ incident_id: string; at: Date; event: string }>('SELECT incident_id, at, event FROM audit.incident_timeline WHERE incident_id = ANY($1::uuid[]) ORDER BY at, seq', [r.rows.map((x) => x.id)]);
+      return r.rows.map((x) => ({
+        id: x.id, createdAt: new Date(x.created_at).toISOString(), kind: x.kind, patients: x.summary.patients, notes: x.summary.notes,
+        events: t.rows.filter((e) => e.incident_id === x.id).map((e) => ({ at: new Date(e.at).toISOString(), event: e.event })),
+      }));
+    });
+  }
+
+  private async need(id: string): Promise<Incident> {
+    const i = await this.get(id);
+    if (!i) throw new IncidentError('not_found', 'no such incident');
+    return i;
+  }
+
+  /** Records a step of the timeline (CNIL notified, patients notified…). */
+  async addTimeline(a: Actor, id: string, event: string, at?: string, note?: string): Promise<TimelineEntry> {
+    await this.need(id);
+    if (!(TIMELINE_EVENTS as readonly string[]).includes(event) || event === 'scoped' || event === 'contained') {
+      throw new IncidentError('invalid', 'event must be one of detected, cnil-notified, patients-notified, practitioners-notified, closed, note');
+    }
+    const when = at === undefined ? this.o.clock() : instant(at, 'at');
+    const entry: TimelineEntry = { at: when.toISOString(), event: event as TimelineEvent, by: a.userId, detail: note ? { note: note.slice(0, 2000) } : {} };
+    await this.platform('auditWriter', async (tx) => {
+      await insertTimeline(tx, id, entry);
+      await appendAuditEvents(tx, [this.event(a, `incident.${event}`, id, null, {})]);
+    });
+    return entry;
+  }
+
+  /**
+   * Containment of the incident's accounts: lock (until a security officer unlocks), end their
+   * sessions, and reset their credentials (the password becomes unknown to everyone and the
+   * second factor is removed: the account must be enrolled again). Each action is audited.
+   */
+  async contain(a: Actor, id: string, actions: readonly ContainAction[]): Promise<{ accounts: number; actions: ContainAction[] }> {
+    const i = await this.need(id);
+    if (actions.length === 0 || actions.some((x) => !CONTAIN_ACTIONS.includes(x))) throw new IncidentError('invalid', 'actions must be some of lock, revoke-sessions, reset-credentials');
+    const userIds = i.query.userIds ?? [];
+    if (userIds.length === 0) throw new IncidentError('invalid', 'this incident names no account to contain');
+    const now = this.o.clock();
+    const unusable = actions.includes('reset-credentials') ? await hashPassword(randomBytes(32).toString('base64')) : null;
+    await this.platform('platform', async (tx) => {
+      const repo = new AuthRepository(tx);
+      const events: AuditEventInput[] = [];
+      for (const u of userIds) {
+        const account = await repo.accountById(u);
+        if (!account) continue;
+        if (actions.includes('lock')) {
+          await repo.setStatus(u, 'locked');
+          events.push({ ...this.event(a, 'account.lock', id, account.practiceId, { incident: id }), resourceType: 'Account', resourceId: u });
+        }
+        if (actions.includes('revoke-sessions') || actions.includes('reset-credentials') || actions.includes('lock')) {
+          const ended = await repo.revokeSessionsOf(u, now, `incident ${id}`);
+          events.push({ ...this.event(a, 'account.revoke-sessions', id, account.practiceId, { incident: id, sessions: ended.length }), resourceType: 'Account', resourceId: u });
+        }
+        if (unusable) {
+          await tx.query('UPDATE admin.users SET password_hash = $2, totp_sealed = NULL, totp_last_step = NULL WHERE id = $1', [u, unusable]);
+          events.push({ ...this.event(a, 'account.reset-credentials', id, account.practiceId, { incident: id }), resourceType: 'Account', resourceId: u });
+        }
+      }
+      await appendAuditEvents(tx, events);
+    });
+    this.o.auth?.forgetAccount();
+    await this.platform('auditWriter', (tx) => insertTimeline(tx, id, { at: now.toISOString(), event: 'contained', by: a.userId, detail: { actions: [...actions], accounts: userIds.length } }));
+    return { accounts: userIds.length, actions: [...actions] };
+  }
+
+  /** The practices' names and cities (for the documents). */
+  private async practices(ids: readonly string[]): Promise<Map<string, { name: string; city: string | null }>> {
+    const r = await this.platform('platform', (tx) => tx.query<{ id: string; name: string; city: string | null }>('SELECT id, name, city FROM admin.practices WHERE id = ANY($1::uuid[])', [ids]));
+    return new Map(r.rows.map((p) => [p.id, { name: p.name, city: p.city }]));
+  }
+
+  /** Each disclosed patient's notice input: their identity (opened with the vault) and their own disclosure only. */
+  private async noticeInputs(a: Actor, i: Incident): Promise<PatientNoticeInput[]> {
+    if (i.scope.kind !== 'account-abuse') return [];
+    const scope = i.scope;
+    const practices = await this.practices(scope.byPractice.map((p) => p.practiceId));
+    const out: PatientNoticeInput[] = [];
+    for (const practice of scope.byPractice) {
+      const mine = scope.disclosures.filter((d) => d.practiceId === practice.practiceId);
+      await this.o.db.transaction({ role: 'admin', practiceId: practice.practiceId }, async (tx) => {
+        const repo = new AdminRepository(tx, this.o.vault.admin(practice.practiceId));
+        for (const d of mine) {
+          const p = await repo.patient(d.patientId).catch(() => null);
+          if (!p || p.shredded) continue;
+          const given = p.usedGivenName ?? p.givenNames[0] ?? '';
+          out.push({
+            patientId: d.patientId, name: `${given} ${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()}`.trim(), address: p.address, email: p.email,
+            practiceName: practices.get(practice.practiceId)?.name ?? '', categories: d.categories, sensitive: d.labels.length > 0, firstAt: d.firstAt, lastAt: d.lastAt,
+          });
+        }
+        // Opening identities to write to them is itself an access: audited in the practice.
+        await appendAuditEvents(tx, [this.event(a, 'incident.notices', i.id, practice.practiceId, { patients: mine.length }, 'admin')]);
+      });
+    }
+    return out;
+  }
+
+  private async practitionerInputs(a: Actor, i: Incident): Promise<PractitionerNoticeInput[]> {
+    if (i.scope.kind !== 'account-abuse') return [];
+    const scope = i.scope;
+    const practices = await this.practices(scope.byPractice.map((p) => p.practiceId));
+    const out: PractitionerNoticeInput[] = [];
+    for (const practice of scope.byPractice) {
+      const mine = scope.disclosures.filter((d) => d.practiceId === practice.practiceId);
+      await this.o.db.transaction({ role: 'admin', practiceId: practice.practiceId }, async (tx) => {
+        const repo = new AdminRepository(tx, this.o.vault.admin(practice.practiceId));
+        const doctors = await repo.users('practitioner');
+        const treating = await tx.query<{ practitioner_id: string; patient_id: string }>(
+          `SELECT DISTINCT practitioner_id, patient_id FROM admin.care_relationships
+            WHERE practice_id = $1 AND kind = 'treating' AND patient_id = ANY($2::uuid[]) AND (ends_at IS NULL OR ends_at > $3)`,
+          [practice.practiceId, mine.map((d) => d.patientId), this.o.clock().toISOString()],
+        );
+        for (const doc of doctors) {
+          const theirs = mine.filter((d) => treating.rows.some((t) => t.practitioner_id === doc.id && t.patient_id === d.patientId));
+          // Patients without a treating doctor in the practice are listed for every practitioner.
+          const orphans = mine.filter((d) => !treating.rows.some((t) => t.patient_id === d.patientId));
+          const list = [...theirs, ...orphans];
+          if (list.length === 0) continue;
+          const patients = [];
+          for (const d of list) {
+            const p = await repo.patient(d.patientId).catch(() => null);
+            if (!p || p.shredded) continue;
+            patients.push({ name: `${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()} ${p.usedGivenName ?? p.givenNames[0] ?? ''}`.trim(), birthDate: p.birthDate, categories: d.categories, labels: d.labels });
+          }
+          out.push({ practitionerName: `${doc.givenName} ${doc.familyName}`, practiceName: practices.get(practice.practiceId)?.name ?? '', patients });
+        }
+        await appendAuditEvents(tx, [this.event(a, 'incident.practitioner-notices', i.id, practice.practiceId, { patients: mine.length }, 'admin')]);
+      });
+    }
+    return out;
+  }
+
+  /** A document of the incident, audited. */
+  async document(a: Actor, id: string, kind: DocumentKind, format: DocumentFormat | undefined, lang: Lang): Promise<RenderedDocument> {
+    const i = await this.need(id);
+    const short = i.id.slice(0, 8);
+    const audited = async (detail: Record<string, unknown>) =>
+      this.platform('auditWriter', (tx) => appendAuditEvents(tx, [this.event(a, 'incident.document', id, null, { kind, ...detail })]));
+    switch (kind) {
+      case 'art33': {
+        const doc = art33(i, await this.practices(i.summary.byPractice.map((p) => p.practiceId)), this.o.contact, lang, this.o.clock());
+        await audited({ format: format ?? 'json' });
+        if (format === 'pdf') return { contentType: 'application/pdf', filename: `incident-${short}-art33-${lang}.pdf`, body: await art33Pdf(doc) };
+        if (format === 'csv') throw new IncidentError('invalid', 'the Art. 33 notification is JSON or PDF');
+        return { contentType: 'application/json', filename: `incident-${short}-art33-${lang}.json`, body: doc };
+      }
+      case 'record': {
+        if (format !== undefined && format !== 'json') throw new IncidentError('invalid', 'the incident record is JSON');
+        await audited({ format: 'json' });
+        return { contentType: 'application/json', filename: `incident-${short}-record.json`, body: incidentRecord(i) };
+      }
+      case 'art34': {
+        if (i.scope.kind !== 'account-abuse') {
+          throw new IncidentError('unprocessable', `individual notices are drawn up for account incidents; for a database copy: ${i.art34.required ? 'Art. 34 applies — notify the patients of the practices concerned (or, if disproportionate, a public communication, Art. 34(3)(c))' : 'Art. 34 does not apply'}`);
+        }
+        const inputs = await this.noticeInputs(a, i);
+        const notices = inputs.map((p) => patientNotice(p, this.o.contact, lang));
+        await audited({ format: format ?? 'pdf', notices: notices.length });
+        if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', filename: `incident-${short}-art34-${lang}.csv`, body: mailMergeCsv(inputs, lang) };
+        if (format === 'json') return { contentType: 'application/json', filename: `incident-${short}-art34-${lang}.json`, body: { notices } };
+        return { contentType: 'application/pdf', filename: `incident-${short}-art34-${lang}.pdf`, body: await noticesPdf(notices, lang) };
+      }
+      case 'practitioners': {
+        if (format !== undefined && format !== 'pdf') throw new IncidentError('invalid', 'the practitioners’ notices are PDF');
+        const items = await this.practitionerInputs(a, i);
+        await audited({ format: 'pdf', practitioners: items.length });
+        return { contentType: 'application/pdf', filename: `incident-${short}-practitioners-${lang}.pdf`, body: await practitionersPdf(items, this.o.contact, i, lang) };
+      }
+    }
+  }
+
+  /** E-mails each disclosed patient who has an address their own notice; records it in the timeline. */
+  async notifyPatients(a: Actor, id: string, lang: Lang): Promise<{ emailed: number; withoutEmail: number; failed: number }> {
+    if (!this.o.mailer) throw new IncidentError('unprocessable', 'no SMTP server is configured (MEDVAULT_SMTP_URL)');
+    const i = await this.need(id);
+    const inputs = await this.noticeInputs(a, i);
+    let emailed = 0;
+    let failed = 0;
+    for (const p of inputs) {
+      if (!p.email) continue;
+      const n = patientNotice(p, this.o.contact, lang);
+      try {
+        await this.o.mailer.send(p.email, n.subject, n.text);
+        emailed++;
+      } catch {
+        failed++;
+      }
+    }
+    const withoutEmail = inputs.filter((p) => !p.email).length;
+    await this.platform('auditWriter', async (tx) => {
+      await insertTimeline(tx, id, { at: this.o.clock().toISOString(), event: 'patients-notified', by: a.userId, detail: { channel: 'email', emailed, failed, withoutEmail } });
+      await appendAuditEvents(tx, [this.event(a, 'incident.patients-notified', id, null, { emailed, failed, withoutEmail })]);
+    });
+    return { emailed, withoutEmail, failed };
+  }
+}
+
+function insertTimeline(tx: Tx, incidentId: string, t: TimelineEntry): Promise<unknown> {
+  return tx.query('INSERT INTO audit.incident_timeline (incident_id, at, event, by_user, detail) VALUES ($1, $2, $3, $4, $5)', [incidentId, t.at, t.event, t.by, JSON.stringify(t.detail)]);
+}
+
+export function summarise(s: AccessScope): IncidentSummary {
+  const identityRecords = s.disclosures.filter((d) => d.categories.some((c) => c === 'identity' || c === 'contacts' || c === 'nir')).length;
+  const appointmentRecords = s.disclosures.filter((d) => d.categories.includes('appointments')).length;
+  return {
+    patients: s.patients.length, notes: s.notes.length, records: identityRecords + appointmentRecords + s.notes.length,
+    accounts: s.accounts.length, categories: s.categories, labels: s.labels, byPractice: s.byPractice,
+  };
+}
+
+export const ALL_CATEGORIES: readonly Category[] = CATEGORIES;
