@@ -4,6 +4,7 @@ import { intOption, parseOptions } from './options.js';
 import { keysRotate, keysStatus, patientShred } from './operator.js';
 import { auditVerify } from './audit.js';
 import { simulateCommand } from './simulate.js';
+import { incidentScope } from './incident.js';
 import { packageVersion, runServer } from './run.js';
 
 const USAGE = `medvault — patient records that stolen credentials cannot drain
@@ -24,12 +25,18 @@ Usage:
       Key versions per practice and purpose, and rotation progress.
   medvault patient shred --practice ID --patient ID --reason TEXT [--force] [--data DIR]
       Destroys a patient's erasure key (crypto-shredding). Refused while the legal retention runs.
+  medvault incident scope --accounts U1,U2 --from ISO --to ISO [--out DIR] [--sessions S1,…] [--addresses A1,…]
+                 [--kind account-abuse|database-copy] [--tables T1,…] [--keys-compromised] [--lang fr|en] [--notify] [--data DIR]
+      Exactly which patients and data the accounts (sessions, addresses) disclosed in the window; enters the
+      incident in the breach register and writes the scope, the Art. 33 notification, the Art. 34 letters and
+      mail-merge list, the practitioners' notices and the incident record to DIR. --notify e-mails the patients.
   medvault --version
 
 Defaults: --data ./data, --port 8080, --host 127.0.0.1.
 Environment: DATABASE_URL, MEDVAULT_MODE=production (refuses demo data and unprotected keys),
   MEDVAULT_KEY_PROVIDER=local|pkcs11, MEDVAULT_KEY_PASSPHRASE, MEDVAULT_PKCS11_MODULE,
-  MEDVAULT_PKCS11_TOKEN, MEDVAULT_PKCS11_PIN, MEDVAULT_LOG_LEVEL.
+  MEDVAULT_PKCS11_TOKEN, MEDVAULT_PKCS11_PIN, MEDVAULT_LOG_LEVEL, MEDVAULT_REDIS_URL, MEDVAULT_SMTP_URL,
+  MEDVAULT_SMTP_FROM, MEDVAULT_DPO_NAME, MEDVAULT_DPO_EMAIL, MEDVAULT_OPERATOR_NAME.
 `;
 
 const SERVER_OPTIONS = {
@@ -98,6 +105,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   keys: subcommands('keys', { rotate: keysRotate, status: keysStatus }),
   patient: subcommands('patient', { shred: patientShred }),
   audit: subcommands('audit', { verify: auditVerify }),
+  incident: subcommands('incident', { scope: incidentScope }),
   simulate: (args: string[]) => simulateCommand(args, say),
 };
 
