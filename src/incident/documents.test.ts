@@ -16,6 +16,7 @@ const patient = fc.record({
   sensitive: fc.boolean(),
   firstAt: fc.constant('2026-03-09T08:00:00.000Z'),
   lastAt: fc.constant('2026-03-09T09:00:00.000Z'),
+  contained: fc.boolean(),
 }) as fc.Arbitrary<PatientNoticeInput>;
 
 describe('Art. 34 notices', () => {
@@ -45,8 +46,8 @@ describe('Art. 34 notices', () => {
 
   it('list each patient on one row of the mail-merge file, quoting what needs it', () => {
     const rows: PatientNoticeInput[] = [
-      { patientId: 'a', name: 'Jean, dit "Jeannot" DUPONT', address: { line: '1 rue X', postalCode: '75001', city: 'Paris' }, email: null, practiceName: 'P', categories: ['identity'], sensitive: true, firstAt: '2026-01-01T00:00:00Z', lastAt: '2026-01-02T00:00:00Z' },
-      { patientId: 'b', name: 'Anne MARTIN', address: null, email: 'a@b.fr', practiceName: 'P', categories: ['notes', 'nir'], sensitive: false, firstAt: '2026-01-01T00:00:00Z', lastAt: '2026-01-01T00:00:00Z' },
+      { patientId: 'a', name: 'Jean, dit "Jeannot" DUPONT', address: { line: '1 rue X', postalCode: '75001', city: 'Paris' }, email: null, practiceName: 'P', categories: ['identity'], sensitive: true, firstAt: '2026-01-01T00:00:00Z', lastAt: '2026-01-02T00:00:00Z', contained: true },
+      { patientId: 'b', name: 'Anne MARTIN', address: null, email: 'a@b.fr', practiceName: 'P', categories: ['notes', 'nir'], sensitive: false, firstAt: '2026-01-01T00:00:00Z', lastAt: '2026-01-01T00:00:00Z', contained: false },
     ];
     const csv = mailMergeCsv(rows, 'fr').trim().split('\n');
     expect(csv).toHaveLength(3);

@@ -62,6 +62,8 @@ const CONSEQUENCES: Record<Lang, Record<Category | 'sensitive', string>> = {
   },
 };
 
+const CATEGORY_ORDER: readonly Category[] = ['identity', 'contacts', 'nir', 'appointments', 'notes'];
+
 const fmtDate = (iso: string, lang: Lang) =>
   new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
 
@@ -101,7 +103,8 @@ export interface Art33 {
 export function art33(i: Incident, practices: ReadonlyMap<string, { name: string; city: string | null }>, contact: Contact, lang: Lang, now: Date): Art33 {
   const fr = lang === 'fr';
   const s = i.summary;
-  const categories = (Object.entries(s.categories) as [Category, number][]).filter(([, n]) => n > 0);
+  // In the order of CATEGORIES (the stored JSON does not keep key order).
+  const categories = CATEGORY_ORDER.map((c) => [c, s.categories[c] ?? 0] as [Category, number]).filter(([, n]) => n > 0);
   const labels = (Object.entries(s.labels) as [SensitivityLabel, number][]).filter(([, n]) => n > 0);
   const consequences = categories.map(([c]) => CONSEQUENCES[lang][c]);
   if (labels.length > 0) consequences.push(CONSEQUENCES[lang].sensitive);
@@ -195,6 +198,8 @@ export interface PatientNoticeInput {
   readonly sensitive: boolean;
   readonly firstAt: string;
   readonly lastAt: string;
+  /** Whether the accounts were contained (locked, sessions ended, credentials reset) when the notice was drawn up. */
+  readonly contained: boolean;
 }
 
 export interface PatientNotice {
@@ -206,6 +211,13 @@ export interface PatientNotice {
 export function patientNotice(p: PatientNoticeInput, contact: Contact, lang: Lang): PatientNotice {
   const fr = lang === 'fr';
   const what = p.categories.map((c) => `- ${CATEGORY_TEXT[lang][c]}`).join('\n');
+  const sameDay = fmtDay(p.firstAt, lang) === fmtDay(p.lastAt, lang);
+  const when = fr
+    ? (sameDay ? `Le ${fmtDay(p.firstAt, lang)}` : `Entre le ${fmtDay(p.firstAt, lang)} et le ${fmtDay(p.lastAt, lang)}`)
+    : (sameDay ? `On ${fmtDay(p.firstAt, lang)}` : `Between ${fmtDay(p.firstAt, lang)} and ${fmtDay(p.lastAt, lang)}`);
+  const done = fr
+    ? (p.contained ? "le compte a été bloqué, ses sessions révoquées et ses identifiants réinitialisés" : "le compte est en cours de blocage et ses sessions sont révoquées")
+    : (p.contained ? 'the account was blocked, its sessions revoked and its credentials reset' : 'the account is being blocked and its sessions revoked');
   const consequences = p.categories.map((c) => `- ${CONSEQUENCES[lang][c]}`).join('\n');
   const sensitive = p.sensitive
     ? (fr ? "\nCertaines de ces notes contiennent des informations de santé sensibles. Votre médecin peut vous dire lesquelles si vous le souhaitez.\n" : '\nSome of these notes contain sensitive health information. Your doctor can tell you which if you wish.\n')
@@ -213,17 +225,17 @@ export function patientNotice(p: PatientNoticeInput, contact: Contact, lang: Lan
   const text = fr
     ? `${p.name}\n${p.address ? `${p.address.line}\n${p.address.postalCode} ${p.address.city}\n` : ''}\nMadame, Monsieur,\n\n` +
       `Nous devons vous informer d'un incident de sécurité qui concerne vos données personnelles, conformément à l'article 34 du règlement général sur la protection des données.\n\n` +
-      `Entre le ${fmtDay(p.firstAt, lang)} et le ${fmtDay(p.lastAt, lang)}, le compte d'un utilisateur du logiciel du cabinet ${p.practiceName} a été utilisé de façon abusive. Les données suivantes vous concernant ont été consultées :\n${what}\n${sensitive}\n` +
+      `${when}, le compte d'un utilisateur du logiciel du cabinet ${p.practiceName} a été utilisé de façon abusive. Les données suivantes vous concernant ont été consultées :\n${what}\n${sensitive}\n` +
       `Conséquences possibles :\n${consequences}\n\n` +
-      `Ce que nous avons fait : le compte a été bloqué, ses sessions révoquées et ses identifiants réinitialisés ; l'accès a été établi précisément à partir du journal d'accès, qui enregistre chaque consultation.\n\n` +
+      `Ce que nous avons fait : ${done} ; l'accès a été établi précisément à partir du journal d'accès, qui enregistre chaque consultation.\n\n` +
       `Ce que nous vous conseillons : méfiez-vous des appels, courriels ou SMS qui se réclameraient de votre cabinet, de votre médecin ou de l'Assurance maladie et vous demanderaient des informations ou un paiement. Le cabinet ne vous demandera jamais vos codes ou coordonnées bancaires.\n\n` +
       `Pour toute question, ou pour exercer vos droits, contactez notre délégué à la protection des données : ${contact.dpoName}, ${contact.dpoEmail}. Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).\n\n` +
       `Nous vous prions de nous excuser pour cet incident.\n\n${p.practiceName}`
     : `${p.name}\n${p.address ? `${p.address.line}\n${p.address.postalCode} ${p.address.city}\n` : ''}\nDear Sir or Madam,\n\n` +
       `We must inform you of a security incident concerning your personal data, as Article 34 of the General Data Protection Regulation requires.\n\n` +
-      `Between ${fmtDay(p.firstAt, lang)} and ${fmtDay(p.lastAt, lang)}, the account of a user of the software of the practice ${p.practiceName} was misused. The following data about you were viewed:\n${what}\n${sensitive}\n` +
+      `${when}, the account of a user of the software of the practice ${p.practiceName} was misused. The following data about you were viewed:\n${what}\n${sensitive}\n` +
       `Possible consequences:\n${consequences}\n\n` +
-      `What we have done: the account was blocked, its sessions revoked and its credentials reset; the access was established exactly from the access log, which records every consultation.\n\n` +
+      `What we have done: ${done}; the access was established exactly from the access log, which records every consultation.\n\n` +
       `What we advise: be wary of calls, e-mails or text messages claiming to come from your practice, your doctor or the health insurer and asking for information or a payment. The practice will never ask for your codes or bank details.\n\n` +
       `For any question, or to exercise your rights, contact our data protection officer: ${contact.dpoName}, ${contact.dpoEmail}. You may also lodge a complaint with the CNIL (www.cnil.fr).\n\n` +
       `We apologise for this incident.\n\n${p.practiceName}`;

@@ -253,6 +253,7 @@ export class IncidentService {
           out.push({
             patientId: d.patientId, name: `${given} ${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()}`.trim(), address: p.address, email: p.email,
             practiceName: practices.get(practice.practiceId)?.name ?? '', categories: d.categories, sensitive: d.labels.length > 0, firstAt: d.firstAt, lastAt: d.lastAt,
+            contained: i.timeline.some((t) => t.event === 'contained'),
           });
         }
         // Opening identities to write to them is itself an access: audited in the practice.
