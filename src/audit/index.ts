@@ -6,3 +6,4 @@ export { verifyAuditLog, describeProblem, type TreeHead, type VerifyResult, type
 export { AuditCheckpointer, readHeadsFile, readDatabaseHeads } from './checkpoint.js';
 export { AuditChainer } from './chainer.js';
 export { AuditBatcher } from './batcher.js';
+export { AuditStatus, type VerificationRecord } from './status.js';

@@ -4,7 +4,8 @@ import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
-import { AuditChainer, AuditCheckpointer, loadOrCreateAuditSigner } from '../audit/index.js';
+import { AuditChainer, AuditCheckpointer, AuditStatus, loadOrCreateAuditSigner } from '../audit/index.js';
+import { SmtpMailer } from '../incident/index.js';
 import { auditKeyOf, headsFileOf } from './audit.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
@@ -126,11 +127,15 @@ export async function runServer(opts: RunOptions): Promise<number> {
   try {
     oidc = oidcConfigFromEnv(process.env);
     const redis = process.env.MEDVAULT_REDIS_URL;
+    const auditSigner = loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));
+    const smtp = process.env.MEDVAULT_SMTP_URL;
     state.services = await createServices({
       db: store.db, vault, keysDir: keysDir(dataDir), oidc, redisUrl: redis ?? null,
+      auditStatus: new AuditStatus(store.db, auditSigner.publicKey, headsFileOf(dataDir)),
+      mailer: smtp ? new SmtpMailer(smtp, process.env.MEDVAULT_SMTP_FROM ?? 'medvault <noreply@localhost>') : null,
       alertWebhook: process.env.MEDVAULT_ALERT_WEBHOOK_URL ?? null,
     });
-    checkpointer = new AuditCheckpointer(store.db, loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir))), headsFileOf(dataDir));
+    checkpointer = new AuditCheckpointer(store.db, auditSigner, headsFileOf(dataDir));
   } catch (e) {
     await app.close().catch(() => undefined);
     await store.db.close().catch(() => undefined);

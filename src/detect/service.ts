@@ -151,6 +151,30 @@ export class DetectionService {
     }
   }
 
+  /** A security officer locks an account by hand: sessions end, the detector holds it. Audited. */
+  async lock(officer: Principal, userId: string): Promise<boolean> {
+    const found = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+      const repo = new AuthRepository(tx);
+      const a = await repo.accountById(userId);
+      if (!a) return false;
+      await repo.setStatus(userId, 'locked');
+      await appendAuditEvents(tx, [
+        {
+          id: randomUUID(), at: this.clock(), practiceId: a.practiceId, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,
+          sourceIp: null, action: 'account.lock', resourceType: 'Account', resourceId: userId, patientId: null, segment: 'security', labels: [],
+          purpose: 'security', outcome: 'success', reason: 'locked by a security officer',
+        },
+      ]);
+      return true;
+    });
+    if (found) {
+      this.detector.impose(userId, 'lock', [{ rule: 'officer', response: 'lock', reason: 'locked by a security officer', evidence: { count: 1, window: 'now', examples: [] } }]);
+      await this.auth.revokeAllSessions(userId, 'account locked by a security officer');
+      this.auth.forgetAccount();
+    }
+    return found;
+  }
+
   /** A security officer lifts a lock: the account and its counters start again. Audited. */
   async unlock(officer: Principal, userId: string): Promise<boolean> {
     const found = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {

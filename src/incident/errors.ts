@@ -4,7 +4,7 @@ import { CatalogError } from '../errors.js';
 export const INCIDENT_ERRORS = {
   invalid: { status: 400, message: 'The incident request is not acceptable.' },
   unknown_account: { status: 422, message: 'An account named is not known.' },
-  not_found: { status: 404, message: 'No such incident.' },
+  not_found: { status: 404, message: 'Not found:' },
   unprocessable: { status: 422, message: 'This cannot be done for this incident.' },
 } as const;
 

@@ -10,6 +10,7 @@ import { installAuthentication } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { serializers } from './logging.js';
 import { installMetrics } from './metrics.js';
+import { webRoutes } from './web.js';
 import { NotReadyError, type Services } from './services.js';
 
 export interface ServerState {
@@ -46,15 +47,22 @@ export function buildServer(opts: ServerOptions) {
   installAuthentication(app, () => services().auth, (p, ip) => services().detection.gate(p, ip));
   installMetrics(app);
 
+  // A strict policy: the web app's own files only; no inline script or style, no third party.
   void app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], frameAncestors: ["'none'"], objectSrc: ["'none'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"], connectSrc: ["'self'"],
+        frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"], scriptSrcAttr: ["'none'"],
+      },
+    },
     hsts: { maxAge: 31_536_000, includeSubDomains: true },
     referrerPolicy: { policy: 'no-referrer' },
   });
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    reply.header('cache-control', 'no-store');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
 
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
@@ -74,14 +82,9 @@ export function buildServer(opts: ServerOptions) {
   accountRoutes(app, services);
   accessRoutes(app, services, opts.clock ?? (() => new Date()));
   fhirRoutes(app, services, opts.clock ?? (() => new Date()), opts.version);
-  securityRoutes(app, services);
+  securityRoutes(app, services, opts.clock ?? (() => new Date()));
 
-  app.get('/', { config: { access: 'public' } }, async () => ({
-    name: 'medvault',
-    version: opts.version,
-    health: '/healthz',
-    readiness: '/readyz',
-  }));
+  webRoutes(app, () => ({ name: 'medvault', version: opts.version, health: '/healthz', readiness: '/readyz', app: '/ (in a browser)' }));
 
   return app;
 }

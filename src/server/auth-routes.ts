@@ -43,6 +43,9 @@ export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidc
     return { userId: p.userId, role: p.role, practiceId: p.practiceId, patientId: p.patientId, scopes: p.scopes, acr: p.acr, amr: p.amr, authTime: p.authTime.toISOString() };
   });
 
+  /** What the login page may offer (no secret): whether an OIDC provider is configured. */
+  app.get('/auth/config', { config: { access: 'public' } }, async () => ({ oidc: oidcOf() !== null }));
+
   app.get('/auth/oidc/start', { config: { access: 'public' } }, async (_req, reply) => {
     const oidc = oidcOf();
     if (oidc === null) throw new AccessError('oidc_disabled');

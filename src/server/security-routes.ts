@@ -9,7 +9,7 @@ const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthenticati
 const userParams = { type: 'object', required: ['userId'], additionalProperties: false, properties: { userId: { type: 'string', format: 'uuid' } } } as const;
 
 /** /security: the security officers' API of CONTRACTS.md (alerts, unlock, incidents). */
-export function securityRoutes(app: FastifyInstance, services: () => Services): void {
+export function securityRoutes(app: FastifyInstance, services: () => Services, clock: () => Date = () => new Date()): void {
   app.get('/security/alerts', { config: { access: 'authenticated' } }, async (req) => {
     const p = principalOf(req);
     if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
@@ -34,6 +34,75 @@ export function securityRoutes(app: FastifyInstance, services: () => Services): 
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     if (!(await services().detection.unlock(p, req.params.userId))) return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
     return reply.code(204).send();
+  });
+
+  app.post<{ Params: { userId: string } }>('/security/accounts/:userId/lock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {
+    const p = principalOf(req);
+    if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    if (p.userId === req.params.userId) throw new AccessError('forbidden'); // an officer does not lock themselves out
+    if (!(await services().detection.lock(p, req.params.userId))) return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
+    return reply.code(204).send();
+  });
+
+  /** One account's activity and alerts over the last two days (counts by hour; no patient). */
+  app.get<{ Params: { userId: string } }>('/security/accounts/:userId/risk', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const since = new Date(clock().getTime() - 48 * 3_600_000);
+    return services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const account = (await tx.query<{ username: string; role: string; status: string }>('SELECT username, role, status FROM admin.users WHERE id = $1', [req.params.userId])).rows[0];
+      if (!account) throw new IncidentError('not_found', 'no such account');
+      const hours = await tx.query<{ hour: Date; accesses: number; patients: number; refused: number }>(
+        `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(DISTINCT patient_id)::int AS patients, count(*) FILTER (WHERE outcome <> 'success')::int AS refused
+           FROM audit.events WHERE user_id = $1 AND at >= $2 GROUP BY 1 ORDER BY 1`, [req.params.userId, since.toISOString()],
+      );
+      const alerts = await tx.query<{ at: Date; response: string; findings: { reason: string }[] }>(
+        'SELECT at, response, findings FROM audit.alerts WHERE user_id = $1 AND at >= $2 ORDER BY at', [req.params.userId, since.toISOString()],
+      );
+      return {
+        userId: req.params.userId, username: account.username, role: account.role, status: account.status,
+        state: services().detection.detector.state(req.params.userId, clock()).response,
+        hours: hours.rows.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, patients: h.patients, refused: h.refused })),
+        alerts: alerts.rows.map((a) => ({ at: new Date(a.at).toISOString(), action: a.response, reasons: a.findings.map((f) => f.reason) })),
+      };
+    });
+  });
+
+  /** The console's overview: accesses per hour (two days) and alerts per day (thirty days), counts only. */
+  app.get('/security/overview', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const now = clock().getTime();
+    return services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const hours = await tx.query<{ hour: Date; accesses: number; refused: number }>(
+        `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(*) FILTER (WHERE outcome <> 'success')::int AS refused
+           FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL GROUP BY 1 ORDER BY 1`, [new Date(now - 48 * 3_600_000).toISOString()],
+      );
+      const days = await tx.query<{ day: Date; alerts: number; contained: number }>(
+        `SELECT date_trunc('day', at) AS day, count(*)::int AS alerts, count(*) FILTER (WHERE response IN ('suspend', 'lock'))::int AS contained
+           FROM audit.alerts WHERE at >= $1 GROUP BY 1 ORDER BY 1`, [new Date(now - 30 * 86_400_000).toISOString()],
+      );
+      return {
+        hours: hours.rows.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, refused: h.refused })),
+        days: days.rows.map((d) => ({ day: new Date(d.day).toISOString().slice(0, 10), alerts: d.alerts, contained: d.contained })),
+      };
+    });
+  });
+
+  app.get('/security/audit', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const a = services().auditStatus;
+    if (!a) throw new IncidentError('unprocessable', 'no audit signing key on this server');
+    return a.status();
+  });
+
+  app.post('/security/audit/verify', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const a = services().auditStatus;
+    if (!a) throw new IncidentError('unprocessable', 'no audit signing key on this server');
+    return a.verify();
   });
 
   // ─── incidents ─────────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,7 @@ import {
   AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryEphemeralStore, MemoryThrottleStore, OidcLogin, RedisEphemeralStore, RedisThrottleStore,
   type EphemeralStore, type OidcConfig, type TokenKeys,
 } from '../access/index.js';
-import { AuditBatcher } from '../audit/index.js';
+import { AuditBatcher, type AuditStatus } from '../audit/index.js';
 import { IncidentService, type Contact, type Mailer } from '../incident/index.js';
 import { DetectionService, RedisEventBus, type EventBus, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
@@ -22,6 +22,8 @@ export interface Services {
   readonly auditBatch: AuditBatcher;
   /** Second-factor challenges and paging cursors (Redis when instances share the load). */
   readonly ephemeral: EphemeralStore;
+  /** The audit log's last signed head and verification on request (null where no signing key is at hand). */
+  readonly auditStatus: AuditStatus | null;
   /** Incident response: scope, register, containment, documents. */
   readonly incidents: IncidentService;
   /** Closes what the services opened (Redis connections, the bus). */
@@ -59,6 +61,7 @@ export interface ServiceOptions {
   readonly contact?: Contact;
   /** Where Art. 34 e-mails go out (MEDVAULT_SMTP_URL); none by default. */
   readonly mailer?: Mailer | null;
+  readonly auditStatus?: AuditStatus | null;
 }
 
 /** The breach documents' contact, from the environment (demo values are marked as such). */
@@ -91,6 +94,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   await detection.load();
   return {
     db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
+    auditStatus: o.auditStatus ?? null,
     incidents: new IncidentService({ db: o.db, vault: o.vault, clock, contact: o.contact ?? contactFromEnv(process.env), auth, mailer: o.mailer ?? null }),
     async close() {
       await detection.close().catch(() => undefined);

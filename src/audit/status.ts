@@ -1,0 +1,75 @@
+import type { KeyObject } from 'node:crypto';
+import type { Database } from '../store/index.js';
+import { readDatabaseHeads, readHeadsFile } from './checkpoint.js';
+import { auditRows } from './rows.js';
+import { describeProblem, verifyAuditLog } from './verify.js';
+
+export interface VerificationRecord {
+  readonly at: string;
+  readonly ok: boolean;
+  readonly events: number;
+  readonly heads: number;
+  readonly problem: string | null;
+  readonly ms: number;
+}
+
+/**
+ * The audit log's state for the security console: the last signed tree head, and a verification
+ * run on request (the chain and every signed head, from the database and from the file kept
+ * outside it). The CLI's `medvault audit verify` also checks the chain's live end; a running
+ * server, whose chainer links events as they commit, checks up to the chain's end as recorded when
+ * the run starts.
+ */
+export class AuditStatus {
+  private last: VerificationRecord | null = null;
+  private running: Promise<VerificationRecord> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly publicKey: KeyObject,
+    private readonly headsFile: string | null,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async status(): Promise<{ lastHead: { treeSize: number; signedAt: string; keyId: string; rootHash: string } | null; events: number; lastVerification: VerificationRecord | null }> {
+    const heads = await readDatabaseHeads(this.db);
+    const head = heads.at(-1) ?? null;
+    const n = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit.events'));
+    return {
+      lastHead: head ? { treeSize: head.treeSize, signedAt: head.signedAt.toISOString(), keyId: head.keyId, rootHash: head.rootHash.toString('hex') } : null,
+      events: Number(n.rows[0]?.n ?? 0),
+      lastVerification: this.last,
+    };
+  }
+
+  /** Verifies now (one run at a time: a second request waits for the one in progress). */
+  verify(): Promise<VerificationRecord> {
+    this.running ??= this.run().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async run(): Promise<VerificationRecord> {
+    const started = performance.now();
+    const heads = [...(await readDatabaseHeads(this.db)), ...(this.headsFile ? readHeadsFile(this.headsFile) : [])];
+    const r = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      // Up to the chain's end as recorded now: events committed since are not linked yet.
+      const live = (await tx.query<{ count: number; hash: Buffer }>('SELECT count, hash FROM meta.audit_head')).rows[0];
+      const count = Number(live?.count ?? 0);
+      return verifyAuditLog(take(auditRows(tx.query.bind(tx)), count), heads, this.publicKey, undefined, live ? { count, hash: live.hash } : undefined);
+    });
+    this.last = {
+      at: this.clock().toISOString(), ok: r.ok, events: r.events, heads: heads.length,
+      problem: r.ok ? null : describeProblem(r.problem!), ms: Math.round(performance.now() - started),
+    };
+    return this.last;
+  }
+}
+
+async function* take<T>(rows: AsyncIterable<T>, n: number): AsyncGenerator<T> {
+  if (n <= 0) return;
+  let i = 0;
+  for await (const r of rows) {
+    yield r;
+    if (++i >= n) return;
+  }
+}

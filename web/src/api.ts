@@ -1,0 +1,123 @@
+/**
+ * The browser's way to the medvault API: same origin, bearer token held in this tab's session
+ * storage only. Errors carry the server's OperationOutcome message (written for people), the
+ * Retry-After of a throttle, and whether a fresh second factor is asked for (RFC 9470).
+ */
+export interface Tokens {
+  readonly access_token: string;
+  readonly refresh_token?: string;
+}
+
+export interface Me {
+  readonly userId: string;
+  readonly role: 'practitioner' | 'assistant' | 'practice-admin' | 'security-officer' | 'patient';
+  readonly practiceId: string | null;
+  readonly patientId: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfter: number | null = null,
+    readonly stepUp = false,
+  ) {
+    super(message);
+  }
+}
+
+let token: string | null = sessionStorage.getItem('medvault.token');
+const expiredListeners = new Set<(why: string) => void>();
+
+export function setToken(t: string | null): void {
+  token = t;
+  if (t) sessionStorage.setItem('medvault.token', t);
+  else sessionStorage.removeItem('medvault.token');
+}
+
+export function hasToken(): boolean {
+  return token !== null;
+}
+
+/** Called when the server ends the session (suspended, revoked, locked): the app returns to login. */
+export function onSessionEnd(f: (why: string) => void): () => void {
+  expiredListeners.add(f);
+  return () => expiredListeners.delete(f);
+}
+
+async function failure(r: Response): Promise<ApiError> {
+  let message = `HTTP ${r.status}`;
+  try {
+    const b = await r.json();
+    message = b?.issue?.[0]?.diagnostics ?? b?.error_description ?? b?.message ?? message;
+  } catch {
+    // not JSON
+  }
+  const retry = r.headers.get('retry-after');
+  const stepUp = r.status === 401 && (r.headers.get('www-authenticate') ?? '').includes('insufficient_user_authentication');
+  return new ApiError(r.status, message, retry ? Number(retry) : null, stepUp);
+}
+
+export async function request(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+  const headers: Record<string, string> = { accept };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/json';
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
+  if (!r.ok) {
+    const e = await failure(r);
+    if (token && !e.stepUp && (r.status === 401 || (r.status === 403 && /locked|verrouill/i.test(e.message)))) {
+      for (const f of expiredListeners) f(e.message);
+    }
+    throw e;
+  }
+  return r;
+}
+
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const r = await request(method, path, body);
+  if (r.status === 204) return undefined as T;
+  return (await r.json()) as T;
+}
+
+export const get = <T = any>(path: string) => api<T>('GET', path);
+export const post = <T = any>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+
+/** Downloads a file the API serves (with the bearer token), as the browser's own download. */
+export async function download(path: string, filename: string, accept = '*/*'): Promise<void> {
+  const r = await request('GET', path, undefined, accept);
+  const blob = await r.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function saveJson(value: unknown, filename: string): void {
+  const url = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A FHIR Bundle's resources. */
+export function entries<T = any>(bundle: { entry?: { resource: T }[] }): T[] {
+  return (bundle.entry ?? []).map((e) => e.resource);
+}
+
+export function patientName(p: any): string {
+  const usual = (p.name ?? []).find((n: any) => n.use === 'usual') ?? p.name?.[0];
+  if (!usual) return '—';
+  return `${(usual.given ?? []).join(' ')} ${String(usual.family ?? '').toUpperCase()}`.trim();
+}
+
+export function nirOf(p: any): string | null {
+  return (p.identifier ?? []).find((i: any) => i.system === 'urn:oid:1.2.250.1.213.1.4.8')?.value ?? null;
+}
