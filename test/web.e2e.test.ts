@@ -1,0 +1,250 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totp } from './helpers/app.js';
+import { startCli, type Running } from './helpers/cli.js';
+
+/**
+ * The web application in a real browser (Debian's chromium through playwright-core) against a
+ * real `medvault demo` process, as `npm start` runs it. Screenshots go to test-results/screens
+ * (CI artefacts); MEDVAULT_UPDATE_SCREENS=1 also copies them to docs/screens.
+ */
+const CHROMIUM = process.env.MEDVAULT_CHROMIUM ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env.CI) throw new Error(`CI needs chromium at ${CHROMIUM} (apt-get install chromium)`);
+  console.warn(`\n[medvault] ${CHROMIUM} is not installed: the browser tests are not run.\n`);
+}
+
+interface User { username: string; password: string; totpSecret: string | null; role: string; practiceId: string | null; fhirId: string | null }
+
+const SCREENS = join(process.cwd(), 'test-results', 'screens');
+const tmp = mkdtempSync(join(tmpdir(), 'medvault-web-'));
+let server: Running;
+let browser: Browser;
+let users: User[];
+const profiles: string[] = [];
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENS, { recursive: true });
+  const file = join(SCREENS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  if (process.env.MEDVAULT_UPDATE_SCREENS === '1') {
+    mkdirSync(join(process.cwd(), 'docs', 'screens'), { recursive: true });
+    copyFileSync(file, join(process.cwd(), 'docs', 'screens', `${name}.png`));
+  }
+}
+
+/** A fresh browser profile per person (a fresh --user-data-dir each, as the environment asks). */
+async function person(): Promise<{ context: BrowserContext; page: Page; responses: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
+  const page = await context.newPage();
+  const responses: string[] = [];
+  page.on('response', async (r) => {
+    try {
+      responses.push(`${r.url()}\n${await r.text()}`);
+    } catch {
+      // redirects and aborted requests have no body
+    }
+  });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  (page as unknown as { errors: string[] }).errors = errors;
+  return { context, page, responses };
+}
+
+async function login(page: Page, u: User): Promise<void> {
+  await page.goto(server.baseUrl);
+  await page.getByLabel('Identifiant').fill(u.username);
+  await page.getByLabel('Mot de passe').fill(u.password);
+  await page.getByRole('button', { name: 'Continuer' }).click();
+  if (u.totpSecret) {
+    await page.getByLabel('Code de vérification').fill(await totp(u.totpSecret));
+    await page.getByRole('button', { name: 'Valider' }).click();
+  }
+  await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+}
+
+async function apiLogin(u: User): Promise<string> {
+  const post = (path: string, body: object) => fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const l = await (await post('/auth/login', { username: u.username, password: u.password })).json();
+  if (!l.mfa_required) return l.access_token;
+  const m = await (await post('/auth/mfa', { mfa_token: l.mfa_token, code: await totp(u.totpSecret!) })).json();
+  return m.access_token;
+}
+
+const api = async (token: string, path: string) => {
+  const r = await fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: r.status, body: r.status < 300 ? await r.json() : null };
+};
+
+beforeAll(async () => {
+  if (!available) return;
+  server = await startCli(['demo', '--data', join(tmp, 'data'), '--practices', '2', '--patients-per-practice', '80', '--history-days', '5', '--port', '0']);
+  users = (JSON.parse(readFileSync(join(tmp, 'data', 'demo-credentials.json'), 'utf8')) as { users: User[] }).users;
+  const profile = mkdtempSync(join(tmpdir(), 'medvault-chromium-'));
+  profiles.push(profile);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  for (const p of profiles) rmSync(p, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.runIf(available)('the web application', () => {
+  const practitioners = () => users.filter((u) => u.role === 'practitioner');
+  let openedByDoctor: { doctor: User; token: string } | null = null;
+
+  it('serves the app with a strict Content-Security-Policy and no third-party resource', async () => {
+    const r = await fetch(server.baseUrl, { headers: { accept: 'text/html' } });
+    expect(r.status).toBe(200);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = await r.text();
+    expect(html).not.toMatch(/<script>(?!<\/script>)|style=|https?:\/\//);
+  });
+
+  it('lets a practitioner log in with TOTP, find a patient, read a note and write one', async () => {
+    const doctor = practitioners()[0]!;
+    const { page, context, responses } = await person();
+    await login(page, doctor);
+    await expect(page.getByRole('heading', { name: 'Rendez-vous du jour' }).isVisible()).resolves.toBe(true);
+    await shot(page, 'practice-home');
+    // A patient of theirs with notes, found through the API with the page's own token.
+    const token = await page.evaluate(() => sessionStorage.getItem('medvault.token'));
+    openedByDoctor = { doctor, token: token! };
+    const appts = await api(token!, `/fhir/Appointment?practitioner=${doctor.fhirId}&_count=50`);
+    let target: { id: string; family: string; display: string } | null = null;
+    for (const e of appts.body.entry ?? []) {
+      const pid = e.resource.participant[0].actor.reference.slice(8);
+      const notes = await api(token!, `/fhir/DocumentReference?patient=${pid}`);
+      if (notes.status === 200 && (notes.body.entry ?? []).length > 0) {
+        const p = await api(token!, `/fhir/Patient/${pid}`);
+        const usual = p.body.name.find((n: { use: string }) => n.use === 'usual') ?? p.body.name[0];
+        target = { id: pid, family: p.body.name[0].family, display: `${usual.given.join(' ')} ${String(usual.family).toUpperCase()}` };
+        break;
+      }
+    }
+    expect(target).not.toBeNull();
+    await page.getByLabel('Nom', { exact: true }).fill(target!.family);
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    await page.getByTestId('results').waitFor();
+    await page.getByTestId('results').getByRole('button', { name: target!.display, exact: true }).first().click();
+    await page.getByTestId('notes').waitFor();
+    const firstNote = await page.locator('.note-text').first().textContent();
+    expect(firstNote!.length).toBeGreaterThan(5);
+    const text = `Consultation de contrôle e2e ${Date.now()} : tension 12/8, poursuite du traitement.`;
+    await page.getByLabel('Texte de la note').fill(text);
+    await page.getByLabel('Psychiatrie').check();
+    await page.getByRole('button', { name: 'Enregistrer la note' }).click();
+    await page.getByText(text).waitFor();
+    await shot(page, 'practice-patient');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    expect(responses.some((r) => r.includes('DocumentReference'))).toBe(true);
+    await context.close();
+  }, 120_000);
+
+  it('never shows an assistant a clinical note: not in the page, not in any response', async () => {
+    const assistant = users.find((u) => u.role === 'assistant')!;
+    const { page, context, responses } = await person();
+    await login(page, assistant);
+    await page.getByRole('heading', { name: 'Rendez-vous du jour' }).waitFor();
+    const first = page.getByTestId('today').getByRole('button').first();
+    if (await first.count()) await first.click();
+    else {
+      await page.getByLabel('Nom', { exact: true }).fill('a');
+      await page.getByRole('button', { name: 'Rechercher' }).click();
+      await page.getByTestId('results').getByRole('button').first().click();
+    }
+    await page.getByRole('heading', { name: 'Rendez-vous', exact: true }).waitFor();
+    await page.waitForLoadState('networkidle');
+    await shot(page, 'practice-assistant');
+    expect(await page.getByTestId('notes').count()).toBe(0);
+    expect(await page.getByText('Notes cliniques').count()).toBe(0);
+    expect(responses.length).toBeGreaterThan(3);
+    for (const r of responses) {
+      expect(r).not.toContain('"resourceType":"DocumentReference"');
+      expect(r).not.toContain('text/plain; charset=utf-8');
+    }
+    await context.close();
+  }, 120_000);
+
+  it('shows a security officer the alert within seconds of an attack, then locks, scopes and downloads the notice', async () => {
+    const officer = users.find((u) => u.role === 'security-officer')!;
+    const { page, context } = await person();
+    await login(page, officer);
+    await page.getByRole('heading', { name: /Alertes/ }).waitFor();
+    // The attack: another doctor's stolen credentials, paging the directory.
+    const thief = practitioners().find((u) => u.username !== openedByDoctor?.doctor.username)!;
+    const token = await apiLogin(thief);
+    const seen = new Set<string>();
+    let url: string | null = '/fhir/Patient?_count=20';
+    for (let i = 0; i < 20 && url; i++) {
+      const r = await fetch(`${server.baseUrl}${url}`, { headers: { authorization: `Bearer ${token}` } });
+      if (r.status !== 200) break;
+      const b = await r.json();
+      for (const e of b.entry ?? []) seen.add(e.resource.id);
+      const next = (b.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
+      url = next ? new URL(next.url).pathname + new URL(next.url).search : null;
+    }
+    const started = Date.now();
+    const alert = page.getByTestId('alerts').locator('li.alert', { hasText: thief.username }).first();
+    await alert.waitFor({ timeout: 10_000 });
+    const seconds = (Date.now() - started) / 1000;
+    expect(seconds).toBeLessThan(10);
+    await expect(alert.textContent()).resolves.toMatch(/identit|patients/);
+    await shot(page, 'security-console');
+    await alert.getByRole('button', { name: 'Verrouiller' }).click();
+    await alert.getByText('Compte verrouillé').waitFor();
+    expect((await fetch(`${server.baseUrl}/fhir/Patient?_count=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBeGreaterThanOrEqual(401);
+
+    await page.getByLabel(/Comptes/).fill(thief.username);
+    await page.getByRole('button', { name: 'Établir le périmètre' }).click();
+    await page.getByTestId('scope').waitFor();
+    const exposed = Number(await page.getByTestId('scope-patients').textContent());
+    expect(exposed).toBe(seen.size);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-art34').click()]);
+    const saved = join(tmp, 'art34.pdf');
+    await download.saveAs(saved);
+    expect(readFileSync(saved).subarray(0, 5).toString()).toBe('%PDF-');
+    await shot(page, 'security-incident');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('shows a patient the access that was just made to their record', async () => {
+    const patient = users.find((u) => u.role === 'patient' && u.practiceId === openedByDoctor?.doctor.practiceId) ?? users.find((u) => u.role === 'patient')!;
+    const doctor = openedByDoctor!;
+    // The doctor opens this patient's record now (an identity read: allowed within the practice, audited).
+    expect((await api(doctor.token, `/fhir/Patient/${patient.fhirId}`)).status).toBe(200);
+    const { page, context } = await person();
+    await login(page, patient);
+    await page.getByTestId('accesses').waitFor();
+    const rows = page.getByTestId('accesses').locator('tbody tr');
+    await expect(rows.count()).resolves.toBeGreaterThan(0);
+    const text = await page.getByTestId('accesses').textContent();
+    const who = (await api(doctor.token, `/fhir/Practitioner/${doctor.doctor.fhirId}`)).body.name[0].family as string;
+    // The newest access first: the doctor who just opened the record, as a practitioner.
+    const newest = await rows.first().textContent();
+    expect(newest).toContain(who);
+    expect(newest).toMatch(/médecin/);
+    expect(text).toMatch(/a ouvert votre dossier/);
+    await shot(page, 'patient-portal');
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+});
