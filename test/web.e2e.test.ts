@@ -1,7 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totp } from './helpers/app.js';
 import { startCli, type Running } from './helpers/cli.js';
@@ -23,7 +23,6 @@ interface User { username: string; password: string; totpSecret: string | null; 
 const SCREENS = join(process.cwd(), 'test-results', 'screens');
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-web-'));
 let server: Running;
-let browser: Browser;
 let users: User[];
 const profiles: string[] = [];
 
@@ -37,10 +36,15 @@ async function shot(page: Page, name: string): Promise<void> {
   }
 }
 
-/** A fresh browser profile per person (a fresh --user-data-dir each, as the environment asks). */
+/** A browser per person, each with a fresh profile (user data dir), as the environment asks. */
 async function person(): Promise<{ context: BrowserContext; page: Page; responses: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'fr-FR' });
-  const page = await context.newPage();
+  const profile = mkdtempSync(join(tmpdir(), 'medvault-chromium-'));
+  profiles.push(profile);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'fr-FR',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
   const responses: string[] = [];
   page.on('response', async (r) => {
     try {
@@ -78,25 +82,19 @@ async function apiLogin(u: User): Promise<string> {
   return m.access_token;
 }
 
-const api = async (token: string, path: string) => {
-  const r = await fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+/** Calls the API with a page's token, as that browser (same user agent: another client would be a copied session). */
+const api = async (token: string, path: string, userAgent?: string) => {
+  const r = await fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...(userAgent ? { 'user-agent': userAgent } : {}) } });
   return { status: r.status, body: r.status < 300 ? await r.json() : null };
 };
 
 beforeAll(async () => {
   if (!available) return;
-  server = await startCli(['demo', '--data', join(tmp, 'data'), '--practices', '2', '--patients-per-practice', '80', '--history-days', '5', '--port', '0']);
+  server = await startCli(['demo', '--data', join(tmp, 'data'), '--practices', '2', '--patients-per-practice', '80', '--history-days', '20', '--port', '0']);
   users = (JSON.parse(readFileSync(join(tmp, 'data', 'demo-credentials.json'), 'utf8')) as { users: User[] }).users;
-  const profile = mkdtempSync(join(tmpdir(), 'medvault-chromium-'));
-  profiles.push(profile);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-  });
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
   await server?.stop();
   for (const p of profiles) rmSync(p, { recursive: true, force: true });
   rmSync(tmp, { recursive: true, force: true });
@@ -104,7 +102,7 @@ afterAll(async () => {
 
 describe.runIf(available)('the web application', () => {
   const practitioners = () => users.filter((u) => u.role === 'practitioner');
-  let openedByDoctor: { doctor: User; token: string } | null = null;
+  let openedByDoctor: { doctor: User; token: string; userAgent: string } | null = null;
 
   it('serves the app with a strict Content-Security-Policy and no third-party resource', async () => {
     const r = await fetch(server.baseUrl, { headers: { accept: 'text/html' } });
@@ -126,14 +124,15 @@ describe.runIf(available)('the web application', () => {
     await shot(page, 'practice-home');
     // A patient of theirs with notes, found through the API with the page's own token.
     const token = await page.evaluate(() => sessionStorage.getItem('medvault.token'));
-    openedByDoctor = { doctor, token: token! };
-    const appts = await api(token!, `/fhir/Appointment?practitioner=${doctor.fhirId}&_count=50`);
+    const ua = await page.evaluate(() => navigator.userAgent);
+    openedByDoctor = { doctor, token: token!, userAgent: ua };
+    const appts = await api(token!, `/fhir/Appointment?practitioner=${doctor.fhirId}&date=le${new Date().toISOString().slice(0, 10)}&_count=50`, ua);
     let target: { id: string; family: string; display: string } | null = null;
     for (const e of appts.body.entry ?? []) {
       const pid = e.resource.participant[0].actor.reference.slice(8);
-      const notes = await api(token!, `/fhir/DocumentReference?patient=${pid}`);
+      const notes = await api(token!, `/fhir/DocumentReference?patient=${pid}`, ua);
       if (notes.status === 200 && (notes.body.entry ?? []).length > 0) {
-        const p = await api(token!, `/fhir/Patient/${pid}`);
+        const p = await api(token!, `/fhir/Patient/${pid}`, ua);
         const usual = p.body.name.find((n: { use: string }) => n.use === 'usual') ?? p.body.name[0];
         target = { id: pid, family: p.body.name[0].family, display: `${usual.given.join(' ')} ${String(usual.family).toUpperCase()}` };
         break;
@@ -208,7 +207,7 @@ describe.runIf(available)('the web application', () => {
     expect(seconds).toBeLessThan(10);
     await expect(alert.textContent()).resolves.toMatch(/identit|patients/);
     await shot(page, 'security-console');
-    await alert.getByRole('button', { name: 'Verrouiller' }).click();
+    await alert.getByRole('button', { name: 'Verrouiller', exact: true }).click();
     await alert.getByText('Compte verrouillé').waitFor();
     expect((await fetch(`${server.baseUrl}/fhir/Patient?_count=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBeGreaterThanOrEqual(401);
 
@@ -230,14 +229,14 @@ describe.runIf(available)('the web application', () => {
     const patient = users.find((u) => u.role === 'patient' && u.practiceId === openedByDoctor?.doctor.practiceId) ?? users.find((u) => u.role === 'patient')!;
     const doctor = openedByDoctor!;
     // The doctor opens this patient's record now (an identity read: allowed within the practice, audited).
-    expect((await api(doctor.token, `/fhir/Patient/${patient.fhirId}`)).status).toBe(200);
+    expect((await api(doctor.token, `/fhir/Patient/${patient.fhirId}`, doctor.userAgent)).status).toBe(200);
     const { page, context } = await person();
     await login(page, patient);
     await page.getByTestId('accesses').waitFor();
     const rows = page.getByTestId('accesses').locator('tbody tr');
     await expect(rows.count()).resolves.toBeGreaterThan(0);
     const text = await page.getByTestId('accesses').textContent();
-    const who = (await api(doctor.token, `/fhir/Practitioner/${doctor.doctor.fhirId}`)).body.name[0].family as string;
+    const who = (await api(doctor.token, `/fhir/Practitioner/${doctor.doctor.fhirId}`, doctor.userAgent)).body.name[0].family as string;
     // The newest access first: the doctor who just opened the record, as a practitioner.
     const newest = await rows.first().textContent();
     expect(newest).toContain(who);

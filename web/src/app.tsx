@@ -143,7 +143,7 @@ function Login({ onIn, notice }: { onIn: (m: Me) => void; notice: string | null 
           <>
             <p>{T('Saisissez le code à 6 chiffres de votre application d’authentification.', 'Enter the 6-digit code from your authenticator app.')}</p>
             <label for="code">{T('Code de vérification', 'Verification code')}</label>
-            <input id="code" name="code" inputMode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z-]{6,32}" required autoFocus value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <input id="code" name="code" inputMode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z\-]{6,32}" required autoFocus value={code} onInput={(e) => setCode(e.currentTarget.value)} />
           </>
         )}
         {error && <p class="error" role="alert">{error}</p>}
