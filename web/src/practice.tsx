@@ -32,6 +32,14 @@ export function Practice({ me }: { me: Me }) {
   );
 }
 
+function statusName(s: string): string {
+  return ({ booked: T('prévu', 'booked'), arrived: T('arrivé', 'arrived'), fulfilled: T('honoré', 'fulfilled'), cancelled: T('annulé', 'cancelled'), noshow: T('absent', 'no-show') } as Record<string, string>)[s] ?? s;
+}
+
+function genderName(g: string | undefined): string {
+  return g ? (({ female: T('féminin', 'female'), male: T('masculin', 'male'), other: T('autre', 'other'), unknown: T('inconnu', 'unknown') } as Record<string, string>)[g] ?? g) : '—';
+}
+
 function today(): string {
   const d = new Date();
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -75,7 +83,7 @@ function Today({ me, open }: { me: Me; open: (id: string) => void }) {
             <li key={r.id}>
               <span class="time">{fmtTime(r.start)}</span>
               <button type="button" class="link" onClick={() => open(r.patientId)}>{r.name}</button>
-              <span class="tag">{r.status}</span>
+              <span class="tag">{statusName(r.status)}</span>
             </li>
           ))}
         </ul>
@@ -177,7 +185,7 @@ function PatientPage({ me, id }: { me: Me; id: string }) {
         <h1 id="p-title">{patientName(patient)}</h1>
         <dl class="facts">
           <dt>{T('Né(e) le', 'Born')}</dt><dd>{patient.birthDate ? fmtDate(patient.birthDate) : '—'}</dd>
-          <dt>{T('Sexe', 'Sex')}</dt><dd>{patient.gender ?? '—'}</dd>
+          <dt>{T('Sexe', 'Sex')}</dt><dd>{genderName(patient.gender)}</dd>
           <dt>NIR</dt><dd>{nirOf(patient) ?? '—'}</dd>
           <dt>{T('Adresse', 'Address')}</dt><dd>{addr ? `${(addr.line ?? []).join(', ')}, ${addr.postalCode ?? ''} ${addr.city ?? ''}` : '—'}</dd>
           <dt>{T('Téléphone', 'Phone')}</dt><dd>{phone ?? '—'}</dd>
@@ -189,7 +197,7 @@ function PatientPage({ me, id }: { me: Me; id: string }) {
         {appts.length === 0 ? <p class="muted">{T('Aucun rendez-vous.', 'No appointments.')}</p> : (
           <ul class="list">
             {appts.sort((x, y) => y.start.localeCompare(x.start)).slice(0, 10).map((a) => (
-              <li key={a.id}><span class="time">{fmtDate(a.start)} {fmtTime(a.start)}</span> <span class="tag">{a.status}</span></li>
+              <li key={a.id}><span class="time">{fmtDate(a.start)} {fmtTime(a.start)}</span> <span class="tag">{statusName(a.status)}</span></li>
             ))}
           </ul>
         )}

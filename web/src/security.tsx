@@ -42,6 +42,36 @@ function Problem({ error }: { error: unknown }) {
   return <p class="error" role="alert">{error instanceof ApiError ? error.message : T('Le serveur ne répond pas.', 'The server does not answer.')}</p>;
 }
 
+/** The detector's reasons in the reader's language (the server words them in English). */
+const RULES_FR: Record<string, (n: number, w: string) => string> = {
+  honeytoken: () => 'a ouvert un patient leurre qu’aucune relation de soins n’atteint',
+  vip: () => 'a tenté d’ouvrir le dossier d’une personne notable sans relation de soins',
+  'patients-hour': (n) => `a ouvert ${n} patients distincts en une heure`,
+  'patients-day': (n) => `a ouvert ${n} patients distincts en une journée`,
+  'patients-week': (n) => `a ouvert ${n} patients distincts en une semaine (lent et discret)`,
+  'no-care-hour': (n) => `a consulté ${n} patients sans relation de soins en une heure`,
+  'no-care-day': (n) => `a consulté ${n} patients sans relation de soins en une journée`,
+  'search-finds': (n) => `a trouvé ${n} patients par des recherches nominatives en une heure`,
+  'search-rate': (n) => `a fait ${n} recherches de patients en une heure`,
+  'search-breadth': (n) => `ses recherches ont révélé ${n} identités en dix minutes`,
+  'no-care': (n) => `a été refusé ${n} fois faute de relation de soins en une heure`,
+  sensitive: (n) => `a lu des notes sensibles de ${n} patients en une journée`,
+  'off-hours': (n) => `a ouvert ${n} patients en dehors des heures habituelles`,
+  addresses: (n) => `a utilisé ${n} adresses réseau en une journée`,
+  'session-device': () => 'une même session a été utilisée depuis deux navigateurs différents (jeton copié)',
+  devices: (n) => `a utilisé ${n} navigateurs différents en une journée`,
+  sessions: (n) => `avait ${n} sessions actives en une heure`,
+  baseline: (n) => `a ouvert ${n} patients en une journée, bien au-delà de son activité habituelle`,
+  'practice-day': (n) => `les comptes du cabinet ont ouvert ensemble ${n} patients en une journée, bien au-delà de l’habitude`,
+  'wave-new-address': () => 'plusieurs comptes viennent d’être contenus et celui-ci apparaît depuis une nouvelle adresse',
+  officer: () => 'verrouillé par un responsable sécurité',
+};
+
+function reasonText(reason: string, e: { rule: string; count: number; window: string } | undefined): string {
+  const f = e ? RULES_FR[e.rule] : undefined;
+  return lang() === 'fr' && f && e ? f(e.count, e.window) : reason;
+}
+
 function severityName(s: string): string {
   return ({ critical: T('critique', 'critical'), high: T('élevée', 'high'), medium: T('moyenne', 'medium') } as Record<string, string>)[s] ?? s;
 }
@@ -80,7 +110,7 @@ function Alerts({ select, changed }: { me: Me; select: (userId: string) => void;
             </div>
             <ul class="reasons">
               {a.reasons.map((r, i) => (
-                <li key={i}>{r} <span class="muted">({a.evidence[i]?.count} / {a.evidence[i]?.window})</span></li>
+                <li key={i}>{reasonText(r, a.evidence[i])} <span class="muted">({a.evidence[i]?.count} / {a.evidence[i]?.window})</span></li>
               ))}
             </ul>
             <div class="actions">
