@@ -82,10 +82,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 export const get = <T = any>(path: string) => api<T>('GET', path);
 export const post = <T = any>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
 
-/** Downloads a file the API serves (with the bearer token), as the browser's own download. */
-export async function download(path: string, filename: string, accept = '*/*'): Promise<void> {
-  const r = await request('GET', path, undefined, accept);
-  const blob = await r.blob();
+/** Hands a blob to the browser as a download. */
+function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
@@ -96,15 +94,14 @@ export async function download(path: string, filename: string, accept = '*/*'): 
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Downloads a file the API serves (with the bearer token), as the browser's own download. */
+export async function download(path: string, filename: string, accept = '*/*'): Promise<void> {
+  const r = await request('GET', path, undefined, accept);
+  saveBlob(await r.blob(), filename);
+}
+
 export function saveJson(value: unknown, filename: string): void {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }), filename);
 }
 
 /** A FHIR Bundle's resources. */
