@@ -58,13 +58,22 @@ async function failure(r: Response): Promise<ApiError> {
   return new ApiError(r.status, message, retry ? Number(retry) : null, stepUp);
 }
 
-export async function request(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+let stepUpHandler: (() => Promise<boolean>) | null = null;
+
+/** Who asks the person for a fresh second factor when the server wants one (the app's dialog). */
+export function onStepUp(f: (() => Promise<boolean>) | null): void {
+  stepUpHandler = f;
+}
+
+export async function request(method: string, path: string, body?: unknown, accept = 'application/json', retried = false): Promise<Response> {
   const headers: Record<string, string> = { accept };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/json';
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
   if (!r.ok) {
     const e = await failure(r);
+    // RFC 9470: a fresh second factor, then the same request once more.
+    if (e.stepUp && !retried && stepUpHandler && (await stepUpHandler())) return request(method, path, body, accept, true);
     if (token && !e.stepUp && (r.status === 401 || (r.status === 403 && /locked|verrouill/i.test(e.message)))) {
       for (const f of expiredListeners) f(e.message);
     }

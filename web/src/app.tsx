@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, get, hasToken, onSessionEnd, post, setToken, type Me, type Tokens } from './api.js';
+import { ApiError, get, hasToken, onSessionEnd, onStepUp, post, setToken, type Me, type Tokens } from './api.js';
 import { lang, onLang, setLang, T } from './i18n.js';
 import { Portal } from './portal.js';
-import { Practice } from './practice.js';
+import { Practice, StepUp } from './practice.js';
 import { Security } from './security.js';
 
 /** The shell: login, then the face the account's role opens — the server's policy decides the rest. */
@@ -11,6 +11,11 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [checking, setChecking] = useState(hasToken());
+  const [stepUp, setStepUp] = useState<((ok: boolean) => void) | null>(null);
+  useEffect(() => {
+    onStepUp(() => new Promise<boolean>((resolve) => setStepUp(() => resolve)));
+    return () => onStepUp(null);
+  }, []);
 
   useEffect(() => onLang(() => redraw((n) => n + 1)), []);
   useEffect(
@@ -65,6 +70,12 @@ export function App() {
           <Practice me={me} />
         )}
       </main>
+      {stepUp && (
+        <StepUp
+          close={() => { stepUp(false); setStepUp(null); }}
+          done={async () => { stepUp(true); setStepUp(null); }}
+        />
+      )}
     </div>
   );
 }

@@ -147,7 +147,6 @@ function PatientPage({ me, id }: { me: Me; id: string }) {
   const [notesRefused, setNotesRefused] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [glass, setGlass] = useState(false);
-  const [stepUp, setStepUp] = useState<(() => Promise<void>) | null>(null);
   const practitioner = me.role === 'practitioner';
 
   const loadNotes = async () => {
@@ -156,8 +155,7 @@ function PatientPage({ me, id }: { me: Me; id: string }) {
       setNotes(entries(await get(`/fhir/DocumentReference?patient=${id}&_count=50`)));
       setNotesRefused(null);
     } catch (e) {
-      if (e instanceof ApiError && e.stepUp) setStepUp(() => loadNotes);
-      else if (e instanceof ApiError && e.status === 403) setNotesRefused(e.message);
+      if (e instanceof ApiError && e.status === 403) setNotesRefused(e.message);
       else setError(e);
     }
   };
@@ -230,7 +228,6 @@ function PatientPage({ me, id }: { me: Me; id: string }) {
         </section>
       )}
       {glass && <BreakGlass patientId={id} close={() => setGlass(false)} done={async () => { setGlass(false); await loadNotes(); }} />}
-      {stepUp && <StepUp close={() => setStepUp(null)} done={async () => { const f = stepUp; setStepUp(null); await f(); }} />}
     </div>
   );
 }
