@@ -13,7 +13,7 @@ const N = Number(values.events ?? 1_000_000);
 const ACCOUNTS = 2_000;
 const PATIENTS_PER_ACCOUNT = 1_600;
 
-// A day of honest-looking traffic: each event an account opening one of its own patients.
+// A day of honest-looking traffic: each event an account (5 per practice, 400 practices) opening one of its own patients.
 const events: AccessEvent[] = [];
 const t0 = Date.UTC(2026, 2, 9, 7, 0);
 let seed = 42;
@@ -21,7 +21,7 @@ const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 for (let i = 0; i < N; i++) {
   const a = Math.floor(rand() * ACCOUNTS);
   events.push({
-    at: new Date(t0 + Math.floor((i / N) * 11 * 3600_000)), userId: `u${a}`, sessionId: `s${a}`, practiceId: 'p', action: 'read', outcome: 'success',
+    at: new Date(t0 + Math.floor((i / N) * 11 * 3600_000)), userId: `u${a}`, sessionId: `s${a}`, practiceId: `p${a % 400}`, device: `d${a}`, role: 'practitioner', action: 'read', outcome: 'success',
     patientId: `p${a}-${Math.floor(rand() * PATIENTS_PER_ACCOUNT)}`, returned: [], labels: [], reason: 'care relationship', sourceIp: '10.0.0.1',
   });
 }

@@ -18,6 +18,10 @@ if (!available) {
   console.warn(`\n[medvault] ${CHROMIUM} is not installed: the browser tests are not run.\n`);
 }
 
+// FHIR and API answers are untyped JSON here.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type J = any;
+
 interface User { username: string; password: string; totpSecret: string | null; role: string; practiceId: string | null; fhirId: string | null }
 
 const SCREENS = join(process.cwd(), 'test-results', 'screens');
@@ -76,16 +80,16 @@ async function login(page: Page, u: User): Promise<void> {
 
 async function apiLogin(u: User): Promise<string> {
   const post = (path: string, body: object) => fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const l = await (await post('/auth/login', { username: u.username, password: u.password })).json();
+  const l: J = await (await post('/auth/login', { username: u.username, password: u.password })).json();
   if (!l.mfa_required) return l.access_token;
-  const m = await (await post('/auth/mfa', { mfa_token: l.mfa_token, code: await totp(u.totpSecret!) })).json();
+  const m: J = await (await post('/auth/mfa', { mfa_token: l.mfa_token, code: await totp(u.totpSecret!) })).json();
   return m.access_token;
 }
 
 /** Calls the API with a page's token, as that browser (same user agent: another client would be a copied session). */
 const api = async (token: string, path: string, userAgent?: string) => {
   const r = await fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}`, ...(userAgent ? { 'user-agent': userAgent } : {}) } });
-  return { status: r.status, body: r.status < 300 ? await r.json() : null };
+  return { status: r.status, body: (r.status < 300 ? await r.json() : null) as J };
 };
 
 beforeAll(async () => {
@@ -123,8 +127,8 @@ describe.runIf(available)('the web application', () => {
     await expect(page.getByRole('heading', { name: 'Rendez-vous du jour' }).isVisible()).resolves.toBe(true);
     await shot(page, 'practice-home');
     // A patient of theirs with notes, found through the API with the page's own token.
-    const token = await page.evaluate(() => sessionStorage.getItem('medvault.token'));
-    const ua = await page.evaluate(() => navigator.userAgent);
+    const token = (await page.evaluate('sessionStorage.getItem("medvault.token")')) as string | null;
+    const ua = (await page.evaluate('navigator.userAgent')) as string;
     openedByDoctor = { doctor, token: token!, userAgent: ua };
     const appts = await api(token!, `/fhir/Appointment?practitioner=${doctor.fhirId}&date=le${new Date().toISOString().slice(0, 10)}&_count=50`, ua);
     let target: { id: string; family: string; display: string } | null = null;
@@ -195,7 +199,7 @@ describe.runIf(available)('the web application', () => {
     for (let i = 0; i < 20 && url; i++) {
       const r = await fetch(`${server.baseUrl}${url}`, { headers: { authorization: `Bearer ${token}` } });
       if (r.status !== 200) break;
-      const b = await r.json();
+      const b: J = await r.json();
       for (const e of b.entry ?? []) seen.add(e.resource.id);
       const next = (b.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
       url = next ? new URL(next.url).pathname + new URL(next.url).search : null;

@@ -65,6 +65,9 @@ export class Detector {
   private readonly practices = new Map<string, PracticeActivity>();
   private readonly peerCache = new Map<string, { at: number; value: Baseline | null }>();
 
+  /** The baseline lookup handed to the rules (made once: no closure per event). */
+  private readonly baselineFn = (f: AccountFeatures, now: number) => this.baselineOf(f, now);
+
   constructor(private readonly o: DetectorOptions = {}) {}
 
   private features(userId: string): AccountFeatures {
@@ -111,14 +114,22 @@ export class Detector {
   /** An account's baseline: its own once it has five working days, its peers' until then. */
   baseline(userId: string, now: Date): Baseline | null {
     const f = this.accounts.get(userId);
-    f?.daily.roll(now.getTime());
-    return f ? this.baselineOf(f, now.getTime()) : null;
+    if (!f) return null;
+    f.daily.roll(now.getTime());
+    this.baselineCache.delete(f);
+    return this.baselineOf(f, now.getTime());
   }
 
+  private readonly baselineCache = new WeakMap<AccountFeatures, { at: number; value: Baseline | null }>();
+
+  /** Recomputed at most hourly per account (own baselines change once a day, peers' hourly). */
   private baselineOf(f: AccountFeatures, now: number): Baseline | null {
+    const c = this.baselineCache.get(f);
+    if (c && now - c.at < HOUR && now >= c.at) return c.value;
     const own = f.daily.baseline();
-    if (own !== null) return { value: own, source: 'own', days: f.daily.days() };
-    return this.peerBaseline(this.peerKey(f), now);
+    const value: Baseline | null = own !== null ? { value: own, source: 'own', days: f.daily.days() } : this.peerBaseline(this.peerKey(f), now);
+    this.baselineCache.set(f, { at: now, value });
+    return value;
   }
 
   /** Practice-wide: one alert a day when a practice's accounts together go far past its usual day. */
@@ -129,13 +140,11 @@ export class Detector {
     if (e.outcome !== 'success') return;
     let touched = false;
     if (e.patientId) {
-      p.patients.add(e.patientId, now);
-      p.daily.add(e.patientId, now);
+      p.daily.add(now, p.patients.add(e.patientId, now));
       touched = true;
     }
     for (const id of e.returned) {
-      p.patients.add(id, now);
-      p.daily.add(id, now);
+      p.daily.add(now, p.patients.add(id, now));
       touched = true;
     }
     const usual = p.daily.baseline();
@@ -161,7 +170,7 @@ export class Detector {
     f.observe(e);
     const now = e.at.getTime();
     this.observePractice(e, now);
-    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS, this.baselineOf(f, now));
+    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS, this.baselineFn);
     const previous = this.states.get(e.userId);
     // The common case: nothing fires and nothing was wrong before: no new state to allocate.
     if (findings.length === 0 && (previous === undefined || (previous.response === 'allow' && previous.findings.length === 0))) {

@@ -78,9 +78,10 @@ export class DistinctWindow {
     }
   }
 
-  add(key: string, at: number): void {
+  /** Records a sighting; returns the value's previous sighting within the longest window, if any. */
+  add(key: string, at: number): number | undefined {
     const prev = this.last.get(key);
-    if (prev === at) return; // seen again at the same instant: nothing changes
+    if (prev === at) return prev; // seen again at the same instant: nothing changes
     for (let i = 0; i < this.windows.length; i++) {
       this.advance(i, at);
       if (prev === undefined || at - prev > this.windows[i]!) this.counts[i]!++;
@@ -88,7 +89,9 @@ export class DistinctWindow {
     this.last.set(key, at);
     this.keys.push(key);
     this.times.push(at);
+    return prev;
   }
+
 
   private index(windowMs: number): number {
     const i = this.windows.indexOf(windowMs);
@@ -118,6 +121,44 @@ export class DistinctWindow {
       const k = this.keys[p]!;
       if (this.last.get(k) === this.times[p]) out.push(k);
     }
+    return out;
+  }
+}
+
+/**
+ * The same questions for values an account has few of (its sessions, clients, network
+ * addresses): one map of each value's last sighting, scanned to count. A repeated value costs a
+ * map write, not a log entry; values older than the longest window are dropped as it grows.
+ */
+export class FewDistinct {
+  private readonly last = new Map<string, number>();
+  private readonly longest: number;
+
+  constructor(windows: readonly number[]) {
+    this.longest = Math.max(...windows);
+  }
+
+  add(key: string, at: number): void {
+    const prev = this.last.get(key);
+    if (prev !== undefined && prev >= at) return;
+    this.last.set(key, at);
+    if (this.last.size > 32) for (const [k, t] of this.last) if (at - t > this.longest) this.last.delete(k);
+  }
+
+  count(windowMs: number, now: number): number {
+    let n = 0;
+    for (const t of this.last.values()) if (now - t <= windowMs) n++;
+    return n;
+  }
+
+  has(key: string, windowMs: number, now: number): boolean {
+    const t = this.last.get(key);
+    return t !== undefined && now - t <= windowMs;
+  }
+
+  sample(windowMs: number, now: number, max = 5): string[] {
+    const out: string[] = [];
+    for (const [k, t] of this.last) if (now - t <= windowMs && out.length < max) out.push(k);
     return out;
   }
 }
@@ -154,18 +195,22 @@ export function parisDay(at: number): number {
  */
 export class DailyHistory {
   private day = -1;
-  private today = new Set<string>();
+  private today = 0;
   private readonly past: number[] = [];
   private p90: number | null = null;
 
-  add(key: string, at: number): void {
+  /**
+   * Counts a patient touched at `at`, given when it was last touched before (from the
+   * DistinctWindow that saw it): it is new today unless that was earlier today.
+   */
+  add(at: number, previous: number | undefined): void {
     const d = parisDay(at);
     if (d !== this.day) {
       if (d < this.day) return; // late event of an earlier day: the day's count is closed
       this.close();
       this.day = d;
     }
-    this.today.add(key);
+    if (previous === undefined || parisDay(previous) !== d) this.today++;
   }
 
   /** Closes the day in progress if `now` is past it. */
@@ -178,10 +223,10 @@ export class DailyHistory {
   }
 
   private close(): void {
-    if (this.today.size === 0) return;
-    this.past.push(this.today.size);
+    if (this.today === 0) return;
+    this.past.push(this.today);
     if (this.past.length > 28) this.past.shift();
-    this.today = new Set();
+    this.today = 0;
     if (this.past.length >= MIN_BASELINE_DAYS) {
       const sorted = [...this.past].sort((a, b) => a - b);
       this.p90 = sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!;
@@ -208,8 +253,9 @@ export class AccountFeatures {
   readonly noCare = new CountWindow(DAY);
   readonly sensitive = new DistinctWindow([DAY]);
   readonly offHours = new DistinctWindow([DAY]);
-  readonly addresses = new DistinctWindow([DAY, WEEK]);
-  readonly sessions = new DistinctWindow([DAY]);
+  readonly addresses = new FewDistinct([DAY, WEEK]);
+  /** Sessions seen in the last hour (several at once: a second party using the account) and day. */
+  readonly sessions = new FewDistinct([HOUR, DAY]);
   /** Whether the account used this network address in the past week. */
   knowsAddress(ip: string, now: number): boolean {
     return this.addresses.has(ip, WEEK, now);
@@ -224,9 +270,7 @@ export class AccountFeatures {
   /** Distinct patients per working day: the account's own baseline. */
   readonly daily = new DailyHistory();
   /** Client fingerprints (user agents) used in the last day. */
-  readonly devices = new DistinctWindow([DAY]);
-  /** Sessions active in the last hour (several at once: a second party using the account). */
-  readonly activeSessions = new DistinctWindow([HOUR]);
+  readonly devices = new FewDistinct([DAY]);
   /** Each recent session's first device; a session seen from another device was copied. */
   private readonly sessionDevice = new Map<string, string>();
   copiedSessions: string[] = [];
@@ -250,13 +294,11 @@ export class AccountFeatures {
     if (e.outcome === 'success') {
       const off = this.offHoursAt(e.at);
       if (e.patientId) {
-        this.patients.add(e.patientId, t);
-        this.daily.add(e.patientId, t);
+        this.daily.add(t, this.patients.add(e.patientId, t));
         if (off) this.offHours.add(e.patientId, t);
       }
       for (const p of e.returned) {
-        this.patients.add(p, t);
-        this.daily.add(p, t);
+        this.daily.add(t, this.patients.add(p, t));
         if (off) this.offHours.add(p, t);
       }
     }
@@ -276,7 +318,6 @@ export class AccountFeatures {
     if (e.sourceIp) this.addresses.add(e.sourceIp, t);
     if (e.sessionId) {
       this.sessions.add(e.sessionId, t);
-      this.activeSessions.add(e.sessionId, t);
     }
     if (e.practiceId) this.practiceId = e.practiceId;
     if (e.device) {

@@ -101,40 +101,73 @@ function forAssistants(t: Thresholds): Thresholds {
   return s;
 }
 
-export function evaluate(f: AccountFeatures, now: number, thresholds: Thresholds = DEFAULT_THRESHOLDS, baseline: Baseline | null = null): Finding[] {
-  const out: Finding[] = [];
+/** A rule of the table: a count over a window, a limit, the rung, and its reason in one line. */
+interface Rule {
+  readonly rule: string;
+  readonly response: Response;
+  readonly window: string;
+  count(f: AccountFeatures, now: number): number;
+  limit(t: Thresholds): number;
+  examples?(f: AccountFeatures, now: number): string[];
+  reason(limit: number): string;
+}
+
+const RULES: readonly Rule[] = [
+  { rule: 'patients-hour', response: 'throttle', window: '1 h', count: (f, n) => f.patients.count(HOUR, n), limit: (t) => t.patientsPerHour, examples: (f, n) => f.patients.sample(HOUR, n), reason: (l) => `opened more than ${l} distinct patients in an hour` },
+  { rule: 'patients-day', response: 'suspend', window: '24 h', count: (f, n) => f.patients.count(DAY, n), limit: (t) => t.patientsPerDay, examples: (f, n) => f.patients.sample(DAY, n), reason: (l) => `opened more than ${l} distinct patients in a day` },
+  { rule: 'patients-week', response: 'lock', window: '7 days', count: (f, n) => f.patients.count(WEEK, n), limit: (t) => t.patientsPerWeek, examples: (f, n) => f.patients.sample(WEEK, n), reason: (l) => `opened more than ${l} distinct patients in a week (low and slow)` },
+  { rule: 'no-care-hour', response: 'suspend', window: '1 h', count: (f, n) => f.noCarePatients.count(HOUR, n), limit: (t) => t.noCarePatientsPerHour, examples: (f, n) => f.noCarePatients.sample(HOUR, n), reason: (l) => `touched more than ${l} patients without a care relationship in an hour` },
+  { rule: 'no-care-day', response: 'suspend', window: '24 h', count: (f, n) => f.noCarePatients.count(DAY, n), limit: (t) => t.noCarePatientsPerDay, examples: (f, n) => f.noCarePatients.sample(DAY, n), reason: (l) => `touched more than ${l} patients without a care relationship in a day` },
+  { rule: 'search-finds', response: 'suspend', window: '1 h', count: (f, n) => f.found.count(HOUR, n), limit: (t) => t.foundPerHour, examples: (f, n) => f.found.sample(HOUR, n), reason: (l) => `found more than ${l} patients by name searches in an hour` },
+  { rule: 'search-rate', response: 'suspend', window: '1 h', count: (f, n) => f.searches.sum(HOUR, n), limit: (t) => t.searchesPerHour, reason: (l) => `made more than ${l} patient searches in an hour` },
+  { rule: 'search-breadth', response: 'suspend', window: '10 min', count: (f, n) => f.disclosed.count(10 * MINUTE, n), limit: (t) => t.disclosedPer10Min, examples: (f, n) => f.disclosed.sample(10 * MINUTE, n), reason: (l) => `searches disclosed more than ${l} identities in ten minutes` },
+  { rule: 'no-care', response: 'step-up', window: '1 h', count: (f, n) => f.noCare.sum(HOUR, n), limit: (t) => t.noCarePerHour, reason: (l) => `was refused more than ${l} times for lack of a care relationship in an hour` },
+  { rule: 'sensitive', response: 'suspend', window: '24 h', count: (f, n) => f.sensitive.count(DAY, n), limit: (t) => t.sensitivePerDay, examples: (f, n) => f.sensitive.sample(DAY, n), reason: (l) => `read sensitive notes of more than ${l} patients in a day` },
+  { rule: 'off-hours', response: 'step-up', window: '24 h', count: (f, n) => f.offHours.count(DAY, n), limit: (t) => t.offHoursPerDay, examples: (f, n) => f.offHours.sample(DAY, n), reason: (l) => `opened more than ${l} patients outside usual hours` },
+  { rule: 'addresses', response: 'alert', window: '24 h', count: (f, n) => f.addresses.count(DAY, n), limit: (t) => t.addressesPerDay, examples: (f, n) => f.addresses.sample(DAY, n), reason: (l) => `used more than ${l} network addresses in a day` },
+  { rule: 'devices', response: 'alert', window: '24 h', count: (f, n) => f.devices.count(DAY, n), limit: (t) => t.devicesPerDay, reason: (l) => `used more than ${l} different clients (user agents) in a day` },
+  { rule: 'sessions', response: 'alert', window: '1 h', count: (f, n) => f.sessions.count(HOUR, n), limit: (t) => t.sessionsPerHour, reason: (l) => `had more than ${l} sessions active within an hour` },
+];
+
+const NONE: readonly Finding[] = Object.freeze([]);
+
+/**
+ * Every rule over one account's features. Nothing is allocated unless a rule fires (examples and
+ * reasons are made only then). The learned baseline is looked up only when the day's count is
+ * above the baseline rule's floor.
+ */
+export function evaluate(
+  f: AccountFeatures,
+  now: number,
+  thresholds: Thresholds = DEFAULT_THRESHOLDS,
+  baseline: Baseline | null | ((f: AccountFeatures, now: number) => Baseline | null) = null,
+): readonly Finding[] {
+  let out: Finding[] | null = null;
   const t = f.role === 'assistant' ? forAssistants(thresholds) : thresholds;
-  // Examples are gathered only for a rule that fires: most events fire none.
-  const check = (rule: string, response: Response, count: number, limit: number, window: string, examples: () => string[], reason: string) => {
-    if (count > limit) out.push({ rule, response, reason, evidence: { count, window, examples: examples() } });
-  };
   if (f.honeytokens.length > 0) {
-    out.push({ rule: 'honeytoken', response: 'lock', reason: 'opened a decoy patient that no care relationship reaches', evidence: { count: f.honeytokens.length, window: 'ever', examples: f.honeytokens.slice(0, 5) } });
+    (out ??= []).push({ rule: 'honeytoken', response: 'lock', reason: 'opened a decoy patient that no care relationship reaches', evidence: { count: f.honeytokens.length, window: 'ever', examples: f.honeytokens.slice(0, 5) } });
   }
   if (f.vipWithoutCare.length > 0) {
-    out.push({ rule: 'vip', response: 'alert', reason: 'tried to open a notable patient without a care relationship', evidence: { count: f.vipWithoutCare.length, window: 'ever', examples: f.vipWithoutCare.slice(0, 5) } });
+    (out ??= []).push({ rule: 'vip', response: 'alert', reason: 'tried to open a notable patient without a care relationship', evidence: { count: f.vipWithoutCare.length, window: 'ever', examples: f.vipWithoutCare.slice(0, 5) } });
   }
-  check('patients-hour', 'throttle', f.patients.count(HOUR, now), t.patientsPerHour, '1 h', () => f.patients.sample(HOUR, now), `opened more than ${t.patientsPerHour} distinct patients in an hour`);
-  check('patients-day', 'suspend', f.patients.count(DAY, now), t.patientsPerDay, '24 h', () => f.patients.sample(DAY, now), `opened more than ${t.patientsPerDay} distinct patients in a day`);
-  check('patients-week', 'lock', f.patients.count(WEEK, now), t.patientsPerWeek, '7 days', () => f.patients.sample(WEEK, now), `opened more than ${t.patientsPerWeek} distinct patients in a week (low and slow)`);
-  check('no-care-hour', 'suspend', f.noCarePatients.count(HOUR, now), t.noCarePatientsPerHour, '1 h', () => f.noCarePatients.sample(HOUR, now), `touched more than ${t.noCarePatientsPerHour} patients without a care relationship in an hour`);
-  check('no-care-day', 'suspend', f.noCarePatients.count(DAY, now), t.noCarePatientsPerDay, '24 h', () => f.noCarePatients.sample(DAY, now), `touched more than ${t.noCarePatientsPerDay} patients without a care relationship in a day`);
-  check('search-finds', 'suspend', f.found.count(HOUR, now), t.foundPerHour, '1 h', () => f.found.sample(HOUR, now), `found more than ${t.foundPerHour} patients by name searches in an hour`);
-  check('search-rate', 'suspend', f.searches.sum(HOUR, now), t.searchesPerHour, '1 h', () => [], `made more than ${t.searchesPerHour} patient searches in an hour`);
-  check('search-breadth', 'suspend', f.disclosed.count(10 * MINUTE, now), t.disclosedPer10Min, '10 min', () => f.disclosed.sample(10 * MINUTE, now), `searches disclosed more than ${t.disclosedPer10Min} identities in ten minutes`);
-  check('no-care', 'step-up', f.noCare.sum(HOUR, now), t.noCarePerHour, '1 h', () => [], `was refused more than ${t.noCarePerHour} times for lack of a care relationship in an hour`);
-  check('sensitive', 'suspend', f.sensitive.count(DAY, now), t.sensitivePerDay, '24 h', () => f.sensitive.sample(DAY, now), `read sensitive notes of more than ${t.sensitivePerDay} patients in a day`);
-  check('off-hours', 'step-up', f.offHours.count(DAY, now), t.offHoursPerDay, '24 h', () => f.offHours.sample(DAY, now), `opened more than ${t.offHoursPerDay} patients outside usual hours`);
-  check('addresses', 'alert', f.addresses.count(DAY, now), t.addressesPerDay, '24 h', () => f.addresses.sample(DAY, now), `used more than ${t.addressesPerDay} network addresses in a day`);
+  for (const r of RULES) {
+    const count = r.count(f, now);
+    const limit = r.limit(t);
+    if (count > limit) (out ??= []).push({ rule: r.rule, response: r.response, reason: r.reason(limit), evidence: { count, window: r.window, examples: r.examples ? r.examples(f, now) : [] } });
+  }
   if (f.copiedSessions.length > 0) {
-    out.push({ rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: f.copiedSessions.length, window: 'session', examples: [] } });
+    (out ??= []).push({ rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: f.copiedSessions.length, window: 'session', examples: [] } });
   }
-  check('devices', 'alert', f.devices.count(DAY, now), t.devicesPerDay, '24 h', () => [], `used more than ${t.devicesPerDay} different clients (user agents) in a day`);
-  check('sessions', 'alert', f.activeSessions.count(HOUR, now), t.sessionsPerHour, '1 h', () => [], `had more than ${t.sessionsPerHour} sessions active within an hour`);
-  if (baseline !== null) {
-    const limit = Math.max(t.baselineFloor, Math.ceil(t.baselineFactor * baseline.value));
-    const whose = baseline.source === 'own' ? `its own busiest days (p90 ${baseline.value} patients over ${baseline.days} working days)` : `its peers' busiest days (p90 ${baseline.value} patients)`;
-    check('baseline', 'alert', f.patients.count(DAY, now), limit, '24 h', () => f.patients.sample(DAY, now), `opened more than ${limit} distinct patients in a day, over ${t.baselineFactor}× ${whose}`);
+  const day = f.patients.count(DAY, now);
+  if (baseline !== null && day > t.baselineFloor) {
+    const b = typeof baseline === 'function' ? baseline(f, now) : baseline;
+    if (b !== null) {
+      const limit = Math.max(t.baselineFloor, Math.ceil(t.baselineFactor * b.value));
+      if (day > limit) {
+        const whose = b.source === 'own' ? `its own busiest days (p90 ${b.value} patients over ${b.days} working days)` : `its peers' busiest days (p90 ${b.value} patients)`;
+        (out ??= []).push({ rule: 'baseline', response: 'alert', reason: `opened more than ${limit} distinct patients in a day, over ${t.baselineFactor}× ${whose}`, evidence: { count: day, window: '24 h', examples: f.patients.sample(DAY, now) } });
+      }
+    }
   }
-  return out;
+  return out ?? NONE;
 }
