@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -66,6 +67,18 @@ async function person(): Promise<{ context: BrowserContext; page: Page; response
   return { context, page, responses };
 }
 
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's WCAG 2.1 A/AA rules on the page as it stands (run through the DevTools protocol, so
+ * the page's CSP need not allow it): no serious or critical violation.
+ */
+async function accessible(page: Page): Promise<void> {
+  const found = (await page.evaluate(`${AXE}; axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+    .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+  expect(found).toEqual([]);
+}
+
 async function login(page: Page, u: User): Promise<void> {
   await page.goto(server.baseUrl);
   await page.getByLabel('Identifiant').fill(u.username);
@@ -126,6 +139,7 @@ describe.runIf(available)('the web application', () => {
     await login(page, doctor);
     await expect(page.getByRole('heading', { name: 'Rendez-vous du jour' }).isVisible()).resolves.toBe(true);
     await shot(page, 'practice-home');
+    await accessible(page);
     // A patient of theirs with notes, found through the API with the page's own token.
     const token = (await page.evaluate('sessionStorage.getItem("medvault.token")')) as string | null;
     const ua = (await page.evaluate('navigator.userAgent')) as string;
@@ -156,6 +170,7 @@ describe.runIf(available)('the web application', () => {
     await page.getByRole('button', { name: 'Enregistrer la note' }).click();
     await page.getByText(text).waitFor();
     await shot(page, 'practice-patient');
+    await accessible(page);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     expect(responses.some((r) => r.includes('DocumentReference'))).toBe(true);
     await context.close();
@@ -225,6 +240,7 @@ describe.runIf(available)('the web application', () => {
     await download.saveAs(saved);
     expect(readFileSync(saved).subarray(0, 5).toString()).toBe('%PDF-');
     await shot(page, 'security-incident');
+    await accessible(page);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await context.close();
   }, 120_000);
@@ -235,7 +251,18 @@ describe.runIf(available)('the web application', () => {
     // The doctor opens this patient's record now (an identity read: allowed within the practice, audited).
     expect((await api(doctor.token, `/fhir/Patient/${patient.fhirId}`, doctor.userAgent)).status).toBe(200);
     const { page, context } = await person();
-    await login(page, patient);
+    // The patient signs in with the keyboard alone: type, Tab, type, Enter.
+    await page.goto(server.baseUrl);
+    await page.getByLabel('Identifiant').focus();
+    await page.keyboard.type(patient.username);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(patient.password);
+    await page.keyboard.press('Enter');
+    if (patient.totpSecret) {
+      await page.getByLabel('Code de vérification').waitFor();
+      await page.keyboard.type(await totp(patient.totpSecret));
+      await page.keyboard.press('Enter');
+    }
     await page.getByTestId('accesses').waitFor();
     const rows = page.getByTestId('accesses').locator('tbody tr');
     await expect(rows.count()).resolves.toBeGreaterThan(0);
@@ -247,6 +274,7 @@ describe.runIf(available)('the web application', () => {
     expect(newest).toMatch(/médecin/);
     expect(text).toMatch(/a ouvert votre dossier/);
     await shot(page, 'patient-portal');
+    await accessible(page);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await context.close();
   }, 120_000);
