@@ -76,6 +76,7 @@ interface Scope {
 
 describe('incident response', () => {
   const groundTruth = new Set<string>();
+  const thiefCare = new Set<string>();
   const honestCare = new Set<string>();
   const honestNotes = new Set<string>();
   let scope: Scope;
@@ -117,6 +118,20 @@ describe('incident response', () => {
       return true;
     };
     for (const id of strangers.slice(0, 3)) expect(await served(`/fhir/Patient/${id}`)).toBe(true);
+    // Ids of the other practice answer 404 and disclose nothing (the id-enumeration shape).
+    const elsewhere = (await t.store.driver.transaction((s) =>
+      s.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id <> $1 LIMIT 2', [doctor.practiceId]),
+    )).rows.map((r) => r.id);
+    for (const id of elsewhere) expect((await get(thief.access_token, `/fhir/Patient/${id}`, '203.0.113.9')).statusCode).toBe(404);
+    // A specific search (a name of 3+ letters): the identities it finds are disclosed too.
+    const family = (await get(thief.access_token, `/fhir/Patient/${strangers[1]}`, '203.0.113.9')).json().name[0].family as string;
+    expect(await served(`/fhir/Patient?family=${encodeURIComponent(family.slice(0, 4))}&_count=5`)).toBe(true);
+    // The thief also opens one of the doctor's own patients: a care relationship explains it, so
+    // an account-wide scope reports it with the doctor's care; a scope of the thief's session that
+    // counts care (the session is known to be the thief's) includes it.
+    const own = await get(thief.access_token, `/fhir/Patient/${care[0]}`, '203.0.113.9');
+    expect(own.statusCode).toBe(200);
+    thiefCare.add(care[0]!);
     // An appointment search names patients by reference only; a stranger's (none here) would count as appointments disclosed.
     expect(await served(`/fhir/Appointment?patient=${strangers[3]}`)).toBe(true);
     // A stranger's notes are refused (no care relationship): refused attempts disclose nothing.
@@ -166,6 +181,12 @@ describe('incident response', () => {
     const sid = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sid as string;
     const bySession = await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to } });
     expect([...bySession.json().patients].sort()).toEqual([...groundTruth].sort());
+    expect(bySession.json().care.patients).toEqual(expect.arrayContaining([...thiefCare]));
+    // Everything the thief's session was served, care or not: exactly its responses.
+    const everythingServed = new Set([...groundTruth, ...thiefCare]);
+    const counted = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to, countCare: true } })).json();
+    expect([...counted.patients].sort()).toEqual([...everythingServed].sort());
+    expect(counted.disclosures.find((d: { patientId: string }) => d.patientId === care[0])).toMatchObject({ underCare: true });
     const honestOnly = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(honest.access_token)], from, to } })).json();
     expect(honestOnly.patients).toEqual([]);
     expect(honestOnly.care.patients.length).toBe(honestCare.size);

@@ -25,7 +25,7 @@ Usage:
       Key versions per practice and purpose, and rotation progress.
   medvault patient shred --practice ID --patient ID --reason TEXT [--force] [--data DIR]
       Destroys a patient's erasure key (crypto-shredding). Refused while the legal retention runs.
-  medvault incident scope --accounts U1,U2 --from ISO --to ISO [--out DIR] [--sessions S1,…] [--addresses A1,…]
+  medvault incident scope --accounts U1,U2 --from ISO --to ISO [--out DIR] [--sessions S1,…] [--addresses A1,…] [--count-care]
                  [--kind account-abuse|database-copy] [--tables T1,…] [--keys-compromised] [--lang fr|en] [--notify] [--data DIR]
       Exactly which patients and data the accounts (sessions, addresses) disclosed in the window; enters the
       incident in the breach register and writes the scope, the Art. 33 notification, the Art. 34 letters and

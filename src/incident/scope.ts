@@ -20,6 +20,12 @@ export interface AccountQuery {
   readonly addresses: readonly string[];
   readonly from: Date;
   readonly to: Date;
+  /**
+   * The named sessions or addresses are known to be the attacker's (a copied token): every
+   * access they made discloses, care relationship or not. Off by default: an account's own care
+   * work is then reported apart.
+   */
+  readonly countCare?: boolean;
 }
 
 export interface PatientDisclosure {
@@ -35,6 +41,8 @@ export interface PatientDisclosure {
   readonly lastAt: string;
   /** Whether one of the accesses was a break-the-glass. */
   readonly breakGlass: boolean;
+  /** Whether a care relationship explained some of the accesses (counted because of countCare). */
+  readonly underCare: boolean;
 }
 
 export interface PracticeSummary {
@@ -180,7 +188,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     params,
   );
   const disclosed = new Map<string, {
-    practiceId: string; categories: Set<Category>; notes: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean;
+    practiceId: string; categories: Set<Category>; notes: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean; care: boolean;
   }>();
   const careOnly = new Set<string>();
   let careAccesses = 0;
@@ -204,7 +212,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
       modified.push({ resourceType: r.resource_type, resourceId: r.resource_id, patientId: r.patient_id, at: at.toISOString() });
     }
     for (const t of touches(r)) {
-      if (t.explained) {
+      if (t.explained && q.countCare !== true) {
         careAccesses++;
         a.care++;
         careOnly.add(t.patientId);
@@ -212,7 +220,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
       }
       let e = disclosed.get(t.patientId);
       if (!e) {
-        e = { practiceId: r.practice_id ?? '', categories: new Set(), notes: new Set(), labels: new Set(), accounts: new Set(), accesses: 0, first: at, last: at, glass: false };
+        e = { practiceId: r.practice_id ?? '', categories: new Set(), notes: new Set(), labels: new Set(), accounts: new Set(), accesses: 0, first: at, last: at, glass: false, care: false };
         disclosed.set(t.patientId, e);
       }
       for (const c of t.categories) e.categories.add(c);
@@ -222,6 +230,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
       e.accesses++;
       e.last = at;
       e.glass ||= t.breakGlass;
+      e.care ||= t.explained;
       a.patients.add(t.patientId);
     }
   }
@@ -229,7 +238,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
 
   const disclosures: PatientDisclosure[] = [...disclosed].map(([patientId, e]) => ({
     patientId, practiceId: e.practiceId, categories: CATEGORIES.filter((c) => e.categories.has(c)), notes: [...e.notes].sort(), labels: [...e.labels].sort(),
-    accounts: [...e.accounts].sort(), accesses: e.accesses, firstAt: e.first.toISOString(), lastAt: e.last.toISOString(), breakGlass: e.glass,
+    accounts: [...e.accounts].sort(), accesses: e.accesses, firstAt: e.first.toISOString(), lastAt: e.last.toISOString(), breakGlass: e.glass, underCare: e.care,
   }));
   disclosures.sort((x, y) => x.practiceId.localeCompare(y.practiceId) || x.patientId.localeCompare(y.patientId));
   const categories = emptyCategories();

@@ -21,6 +21,8 @@ export interface IncidentRequest {
   readonly to?: string;
   readonly tables?: readonly string[];
   readonly keysCompromised?: boolean;
+  /** Count accesses a care relationship explains as disclosed too (the sessions or addresses named are the attacker's). */
+  readonly countCare?: boolean;
   readonly lang?: Lang;
 }
 
@@ -114,8 +116,9 @@ export class IncidentService {
       const unknown = accounts.filter((u) => !found.rows.some((r) => r.username === u));
       if (unknown.length > 0) throw new IncidentError('unknown_account', `no such account: ${unknown.length} of the names given`);
       userIds = found.rows.map((r) => r.id);
-      const s = await this.platform('securityReader', (tx) => scopeAccounts(tx, { kind: 'account-abuse', userIds, sessions, addresses, from, to }));
-      query = { accounts, userIds, sessions, addresses, from: from.toISOString(), to: to.toISOString() };
+      const countCare = req.countCare === true;
+      const s = await this.platform('securityReader', (tx) => scopeAccounts(tx, { kind: 'account-abuse', userIds, sessions, addresses, from, to, countCare }));
+      query = { accounts, userIds, sessions, addresses, from: from.toISOString(), to: to.toISOString(), ...(countCare ? { countCare } : {}) };
       scope = s;
       summary = summarise(s);
       art34 = s.patients.length > 0

@@ -15,6 +15,7 @@ export interface IncidentQuery {
   readonly to?: string;
   readonly tables?: string[];
   readonly keysCompromised?: boolean;
+  readonly countCare?: boolean;
 }
 
 export interface IncidentSummary {

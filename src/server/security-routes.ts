@@ -118,7 +118,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
       kind: { type: 'string', enum: ['account-abuse', 'database-copy'] },
       accounts: strings(1000), sessions: strings(1000), addresses: strings(1000),
       from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 },
-      tables: strings(10), keysCompromised: { type: 'boolean' }, lang: { type: 'string', enum: ['fr', 'en'] },
+      tables: strings(10), keysCompromised: { type: 'boolean' }, countCare: { type: 'boolean' }, lang: { type: 'string', enum: ['fr', 'en'] },
     },
   } as const;
   const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', format: 'uuid' } } } as const;
