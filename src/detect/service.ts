@@ -151,22 +151,27 @@ export class DetectionService {
     }
   }
 
-  /** A security officer locks an account by hand: sessions end, the detector holds it. Audited. */
-  async lock(officer: Principal, userId: string): Promise<boolean> {
-    const found = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+  /** Sets an account's status as a security officer, audited in the same transaction; false if no such account. */
+  private async setStatusAs(officer: Principal, userId: string, status: 'locked' | 'active', action: string, reason: string): Promise<boolean> {
+    return this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
       const repo = new AuthRepository(tx);
       const a = await repo.accountById(userId);
       if (!a) return false;
-      await repo.setStatus(userId, 'locked');
+      await repo.setStatus(userId, status);
       await appendAuditEvents(tx, [
         {
           id: randomUUID(), at: this.clock(), practiceId: a.practiceId, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,
-          sourceIp: null, action: 'account.lock', resourceType: 'Account', resourceId: userId, patientId: null, segment: 'security', labels: [],
-          purpose: 'security', outcome: 'success', reason: 'locked by a security officer',
+          sourceIp: null, action, resourceType: 'Account', resourceId: userId, patientId: null, segment: 'security', labels: [],
+          purpose: 'security', outcome: 'success', reason,
         },
       ]);
       return true;
     });
+  }
+
+  /** A security officer locks an account by hand: sessions end, the detector holds it. Audited. */
+  async lock(officer: Principal, userId: string): Promise<boolean> {
+    const found = await this.setStatusAs(officer, userId, 'locked', 'account.lock', 'locked by a security officer');
     if (found) {
       this.detector.impose(userId, 'lock', [{ rule: 'officer', response: 'lock', reason: 'locked by a security officer', evidence: { count: 1, window: 'now', examples: [] } }]);
       await this.auth.revokeAllSessions(userId, 'account locked by a security officer');
@@ -177,20 +182,7 @@ export class DetectionService {
 
   /** A security officer lifts a lock: the account and its counters start again. Audited. */
   async unlock(officer: Principal, userId: string): Promise<boolean> {
-    const found = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
-      const repo = new AuthRepository(tx);
-      const a = await repo.accountById(userId);
-      if (!a) return false;
-      await repo.setStatus(userId, 'active');
-      await appendAuditEvents(tx, [
-        {
-          id: randomUUID(), at: this.clock(), practiceId: a.practiceId, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,
-          sourceIp: null, action: 'account.unlock', resourceType: 'Account', resourceId: userId, patientId: null, segment: 'security', labels: [],
-          purpose: 'security', outcome: 'success', reason: 'unlocked by a security officer',
-        },
-      ]);
-      return true;
-    });
+    const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by a security officer');
     if (found) {
       this.detector.release(userId);
       this.auth.forgetAccount();

@@ -239,66 +239,73 @@ export class IncidentService {
     return new Map(r.rows.map((p) => [p.id, { name: p.name, city: p.city }]));
   }
 
-  /** Each disclosed patient's notice input: their identity (opened with the vault) and their own disclosure only. */
-  private async noticeInputs(a: Actor, i: Incident): Promise<PatientNoticeInput[]> {
+  /**
+   * For each practice of the scope, in a transaction of its own as the practice's admin role:
+   * its disclosures and a repository that opens identities. Opening identities to write to
+   * people is itself an access: audited there, as `action`.
+   */
+  private async perPractice<T>(
+    a: Actor, i: Incident, action: string,
+    fn: (x: { repo: AdminRepository; tx: Tx; practiceId: string; practiceName: string; mine: AccessScope['disclosures'] }) => Promise<T[]>,
+  ): Promise<T[]> {
     if (i.scope.kind !== 'account-abuse') return [];
     const scope = i.scope;
-    const practices = await this.practices(scope.byPractice.map((p) => p.practiceId));
-    const out: PatientNoticeInput[] = [];
-    for (const practice of scope.byPractice) {
-      const mine = scope.disclosures.filter((d) => d.practiceId === practice.practiceId);
-      await this.o.db.transaction({ role: 'admin', practiceId: practice.practiceId }, async (tx) => {
-        const repo = new AdminRepository(tx, this.o.vault.admin(practice.practiceId));
-        for (const d of mine) {
-          const p = await repo.patient(d.patientId).catch(() => null);
-          if (!p || p.shredded) continue;
-          const given = p.usedGivenName ?? p.givenNames[0] ?? '';
-          out.push({
-            patientId: d.patientId, name: `${given} ${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()}`.trim(), address: p.address, email: p.email,
-            practiceName: practices.get(practice.practiceId)?.name ?? '', categories: d.categories, sensitive: d.labels.length > 0, firstAt: d.firstAt, lastAt: d.lastAt,
-            contained: i.timeline.some((t) => t.event === 'contained'),
-          });
-        }
-        // Opening identities to write to them is itself an access: audited in the practice.
-        await appendAuditEvents(tx, [this.event(a, 'incident.notices', i.id, practice.practiceId, { patients: mine.length }, 'admin')]);
+    const names = await this.practices(scope.byPractice.map((p) => p.practiceId));
+    const out: T[] = [];
+    for (const { practiceId } of scope.byPractice) {
+      const mine = scope.disclosures.filter((d) => d.practiceId === practiceId);
+      await this.o.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+        const repo = new AdminRepository(tx, this.o.vault.admin(practiceId));
+        out.push(...(await fn({ repo, tx, practiceId, practiceName: names.get(practiceId)?.name ?? '', mine })));
+        await appendAuditEvents(tx, [this.event(a, action, i.id, practiceId, { patients: mine.length }, 'admin')]);
       });
     }
     return out;
   }
 
-  private async practitionerInputs(a: Actor, i: Incident): Promise<PractitionerNoticeInput[]> {
-    if (i.scope.kind !== 'account-abuse') return [];
-    const scope = i.scope;
-    const practices = await this.practices(scope.byPractice.map((p) => p.practiceId));
-    const out: PractitionerNoticeInput[] = [];
-    for (const practice of scope.byPractice) {
-      const mine = scope.disclosures.filter((d) => d.practiceId === practice.practiceId);
-      await this.o.db.transaction({ role: 'admin', practiceId: practice.practiceId }, async (tx) => {
-        const repo = new AdminRepository(tx, this.o.vault.admin(practice.practiceId));
-        const doctors = await repo.users('practitioner');
-        const treating = await tx.query<{ practitioner_id: string; patient_id: string }>(
-          `SELECT DISTINCT practitioner_id, patient_id FROM admin.care_relationships
-            WHERE practice_id = $1 AND kind = 'treating' AND patient_id = ANY($2::uuid[]) AND (ends_at IS NULL OR ends_at > $3)`,
-          [practice.practiceId, mine.map((d) => d.patientId), this.o.clock().toISOString()],
-        );
-        for (const doc of doctors) {
-          const theirs = mine.filter((d) => treating.rows.some((t) => t.practitioner_id === doc.id && t.patient_id === d.patientId));
-          // Patients without a treating doctor in the practice are listed for every practitioner.
-          const orphans = mine.filter((d) => !treating.rows.some((t) => t.patient_id === d.patientId));
-          const list = [...theirs, ...orphans];
-          if (list.length === 0) continue;
-          const patients = [];
-          for (const d of list) {
-            const p = await repo.patient(d.patientId).catch(() => null);
-            if (!p || p.shredded) continue;
-            patients.push({ name: `${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()} ${p.usedGivenName ?? p.givenNames[0] ?? ''}`.trim(), birthDate: p.birthDate, categories: d.categories, labels: d.labels });
-          }
-          out.push({ practitionerName: `${doc.givenName} ${doc.familyName}`, practiceName: practices.get(practice.practiceId)?.name ?? '', patients });
+  /** Each disclosed patient's notice input: their identity (opened with the vault) and their own disclosure only. */
+  private noticeInputs(a: Actor, i: Incident): Promise<PatientNoticeInput[]> {
+    const contained = i.timeline.some((t) => t.event === 'contained');
+    return this.perPractice(a, i, 'incident.notices', async ({ repo, practiceName, mine }) => {
+      const out: PatientNoticeInput[] = [];
+      for (const d of mine) {
+        const p = await repo.patient(d.patientId).catch(() => null);
+        if (!p || p.shredded) continue;
+        const given = p.usedGivenName ?? p.givenNames[0] ?? '';
+        out.push({
+          patientId: d.patientId, name: `${given} ${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()}`.trim(), address: p.address, email: p.email,
+          practiceName, categories: d.categories, sensitive: d.labels.length > 0, firstAt: d.firstAt, lastAt: d.lastAt, contained,
+        });
+      }
+      return out;
+    });
+  }
+
+  /** To each practitioner, the disclosed patients they are the treating doctor of (and those with none). */
+  private practitionerInputs(a: Actor, i: Incident): Promise<PractitionerNoticeInput[]> {
+    return this.perPractice(a, i, 'incident.practitioner-notices', async ({ repo, tx, practiceId, practiceName, mine }) => {
+      const doctors = await repo.users('practitioner');
+      const treating = await tx.query<{ practitioner_id: string; patient_id: string }>(
+        `SELECT DISTINCT practitioner_id, patient_id FROM admin.care_relationships
+          WHERE practice_id = $1 AND kind = 'treating' AND patient_id = ANY($2::uuid[]) AND (ends_at IS NULL OR ends_at > $3)`,
+        [practiceId, mine.map((d) => d.patientId), this.o.clock().toISOString()],
+      );
+      // Patients without a treating doctor in the practice are listed for every practitioner.
+      const orphans = mine.filter((d) => !treating.rows.some((t) => t.patient_id === d.patientId));
+      const out: PractitionerNoticeInput[] = [];
+      for (const doc of doctors) {
+        const list = [...mine.filter((d) => treating.rows.some((t) => t.practitioner_id === doc.id && t.patient_id === d.patientId)), ...orphans];
+        if (list.length === 0) continue;
+        const patients = [];
+        for (const d of list) {
+          const p = await repo.patient(d.patientId).catch(() => null);
+          if (!p || p.shredded) continue;
+          patients.push({ name: `${(p.usedFamilyName ?? p.birthFamilyName).toUpperCase()} ${p.usedGivenName ?? p.givenNames[0] ?? ''}`.trim(), birthDate: p.birthDate, categories: d.categories, labels: d.labels });
         }
-        await appendAuditEvents(tx, [this.event(a, 'incident.practitioner-notices', i.id, practice.practiceId, { patients: mine.length }, 'admin')]);
-      });
-    }
-    return out;
+        out.push({ practitionerName: `${doc.givenName} ${doc.familyName}`, practiceName, patients });
+      }
+      return out;
+    });
   }
 
   /** A document of the incident, audited. */

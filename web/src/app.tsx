@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, hasToken, onSessionEnd, onStepUp, post, setToken, type Me, type Tokens } from './api.js';
 import { lang, onLang, setLang, T } from './i18n.js';
 import { Portal } from './portal.js';
-import { Practice, StepUp } from './practice.js';
+import { StepUp } from './dialogs.js';
+import { Practice } from './practice.js';
 import { Security } from './security.js';
 
 /** The shell: login, then the face the account's role opens — the server's policy decides the rest. */

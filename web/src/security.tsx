@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiError, download, get, post, type Me } from './api.js';
+import { download, get, post, type Me } from './api.js';
 import { Chart } from './chart.js';
 import { fmtDateTime, labelName, lang, T } from './i18n.js';
+import { Problem } from './ui.js';
 
 interface Alert {
   id: string;
@@ -35,11 +36,6 @@ export function Security({ me }: { me: Me }) {
       <Incident />
     </div>
   );
-}
-
-function Problem({ error }: { error: unknown }) {
-  if (!error) return null;
-  return <p class="error" role="alert">{error instanceof ApiError ? error.message : T('Le serveur ne répond pas.', 'The server does not answer.')}</p>;
 }
 
 /** The detector's reasons in the reader's language (the server words them in English). */
