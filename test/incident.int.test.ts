@@ -243,6 +243,10 @@ describe('incident response', () => {
       const own = [...names.values()].filter((name) => decodeMail(m.body).includes(name));
       expect(own).toHaveLength(1); // its own patient, and no other
     }
+    // Once only, unless asked again.
+    const twice = await t.app.inject({ method: 'POST', url: `/security/incidents/${scope.id}/notify-patients`, headers: bearer(officerToken), payload: {} });
+    expect(twice.statusCode).toBe(422);
+    expect(mails.length).toBe(result.emailed);
   });
 
   it('notifies practitioners, and exports an incident record without personal data', async () => {

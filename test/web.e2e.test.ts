@@ -239,6 +239,10 @@ describe.runIf(available)('the web application', () => {
     const saved = join(tmp, 'art34.pdf');
     await download.saveAs(saved);
     expect(readFileSync(saved).subarray(0, 5).toString()).toBe('%PDF-');
+    // The incident is in the breach register; the officer records the CNIL notification there.
+    const row = page.getByTestId('register').locator('tbody tr').first();
+    await row.getByRole('button', { name: 'CNIL notifiée' }).click();
+    await row.getByText(/CNIL notifiée \(/).waitFor();
     await shot(page, 'security-incident');
     await accessible(page);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);

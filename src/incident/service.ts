@@ -347,10 +347,14 @@ export class IncidentService {
     }
   }
 
-  /** E-mails each disclosed patient who has an address their own notice; records it in the timeline. */
-  async notifyPatients(a: Actor, id: string, lang: Lang): Promise<{ emailed: number; withoutEmail: number; failed: number }> {
+  /** E-mails each disclosed patient who has an address their own notice (once, unless `again`); records it in the timeline. */
+  async notifyPatients(a: Actor, id: string, lang: Lang, again = false): Promise<{ emailed: number; withoutEmail: number; failed: number }> {
     if (!this.o.mailer) throw new IncidentError('unprocessable', 'no SMTP server is configured (MEDVAULT_SMTP_URL)');
     const i = await this.need(id);
+    // Patients are written to once: a second sending must be asked for explicitly.
+    if (!again && i.timeline.some((t) => t.event === 'patients-notified' && t.detail.channel === 'email')) {
+      throw new IncidentError('unprocessable', 'the patients were already e-mailed for this incident; send {"again": true} to send again');
+    }
     const inputs = await this.noticeInputs(a, i);
     let emailed = 0;
     let failed = 0;

@@ -180,11 +180,11 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     return reply.code(201).send(await services().incidents.addTimeline(a, req.params.id, req.body.event, req.body.at, req.body.note));
   });
 
-  app.post<{ Params: { id: string }; Body: { lang?: 'fr' | 'en' } }>('/security/incidents/:id/notify-patients', {
+  app.post<{ Params: { id: string }; Body: { lang?: 'fr' | 'en'; again?: boolean } }>('/security/incidents/:id/notify-patients', {
     config: { access: 'authenticated' },
-    schema: { params: idParams, body: { type: 'object', additionalProperties: false, properties: { lang: { type: 'string', enum: ['fr', 'en'] } } } },
+    schema: { params: idParams, body: { type: 'object', additionalProperties: false, properties: { lang: { type: 'string', enum: ['fr', 'en'] }, again: { type: 'boolean' } } } },
   }, async (req) => {
     const a = officer(req, 'create');
-    return services().incidents.notifyPatients(a, req.params.id, req.body?.lang ?? 'fr');
+    return services().incidents.notifyPatients(a, req.params.id, req.body?.lang ?? 'fr', req.body?.again === true);
   });
 }

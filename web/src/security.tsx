@@ -23,6 +23,7 @@ interface Alert {
 export function Security({ me }: { me: Me }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [registerTick, setRegisterTick] = useState(0);
   return (
     <div class="security">
       <div class="columns">
@@ -33,7 +34,8 @@ export function Security({ me }: { me: Me }) {
           <Audit />
         </div>
       </div>
-      <Incident />
+      <Incident registerChanged={() => setRegisterTick((n) => n + 1)} />
+      <Register tick={registerTick} />
     </div>
   );
 }
@@ -237,8 +239,10 @@ function localIso(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-function Incident() {
+function Incident({ registerChanged }: { registerChanged: () => void }) {
   const [accounts, setAccounts] = useState('');
+  const [addresses, setAddresses] = useState('');
+  const [countCare, setCountCare] = useState(false);
   const [from, setFrom] = useState(localIso(new Date(Date.now() - 24 * 3_600_000)));
   const [to, setTo] = useState(localIso(new Date(Date.now() + 3_600_000)));
   const [scope, setScope] = useState<any | null>(null);
@@ -251,9 +255,11 @@ function Incident() {
     setError(null);
     setContained(null);
     try {
+      const list = (v: string) => v.split(/[\s,;]+/).filter(Boolean);
       setScope(await post('/security/incidents', {
-        accounts: accounts.split(/[\s,;]+/).filter(Boolean), from: new Date(from).toISOString(), to: new Date(to).toISOString(), lang: lang(),
+        accounts: list(accounts), addresses: list(addresses), countCare, from: new Date(from).toISOString(), to: new Date(to).toISOString(), lang: lang(),
       }));
+      registerChanged();
     } catch (e) {
       setError(e);
     } finally {
@@ -264,6 +270,7 @@ function Incident() {
     try {
       const r = await post(`/security/incidents/${scope.id}/actions`, { actions: ['lock', 'revoke-sessions', 'reset-credentials'] });
       setContained(T(`${r.accounts} compte(s) verrouillé(s), sessions révoquées, identifiants réinitialisés`, `${r.accounts} account(s) locked, sessions revoked, credentials reset`));
+      registerChanged();
     } catch (e) {
       setError(e);
     }
@@ -275,7 +282,13 @@ function Incident() {
       <h2 id="inc-title">{T('Incident : périmètre et notifications', 'Incident: scope and notifications')}</h2>
       <form class="grid" onSubmit={submit}>
         <label for="inc-accounts">{T('Comptes (identifiants, séparés par des virgules)', 'Accounts (usernames, comma-separated)')}</label>
-        <input id="inc-accounts" required value={accounts} onInput={(e) => setAccounts(e.currentTarget.value)} />
+        <input id="inc-accounts" value={accounts} onInput={(e) => setAccounts(e.currentTarget.value)} />
+        <label for="inc-addresses">{T('et/ou adresses réseau de l’attaquant', 'and/or the attacker’s network addresses')}</label>
+        <input id="inc-addresses" value={addresses} onInput={(e) => setAddresses(e.currentTarget.value)} />
+        <label class="check">
+          <input type="checkbox" checked={countCare} onChange={(e) => setCountCare(e.currentTarget.checked)} />
+          {T('Compter aussi les accès couverts par une relation de soins (session ou adresse de l’attaquant)', 'Also count accesses a care relationship covers (the attacker’s session or address)')}
+        </label>
         <label for="inc-from">{T('Du', 'From')}</label>
         <input id="inc-from" type="datetime-local" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
         <label for="inc-to">{T('Au', 'To')}</label>
@@ -314,6 +327,54 @@ function Incident() {
           </div>
           {contained && <p class="ok" role="status">{contained}</p>}
         </div>
+      )}
+    </section>
+  );
+}
+
+const EVENTS: Record<string, [string, string]> = {
+  detected: ['détecté', 'detected'], scoped: ['périmètre établi', 'scoped'], contained: ['contenu', 'contained'],
+  'cnil-notified': ['CNIL notifiée', 'CNIL notified'], 'patients-notified': ['patients informés', 'patients notified'],
+  'practitioners-notified': ['praticiens informés', 'practitioners notified'], closed: ['clos', 'closed'], note: ['note', 'note'],
+};
+
+/** The breach register (GDPR Art. 33(5)): every incident with its timeline; steps are recorded here. */
+function Register({ tick }: { tick: number }) {
+  const [list, setList] = useState<{ id: string; createdAt: string; kind: string; patients: number; notes: number; events: { at: string; event: string }[] }[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    get('/security/incidents').then((r) => setList(r.incidents)).catch(setError);
+  }, [tick, n]);
+  const step = async (id: string, event: string) => {
+    try {
+      await post(`/security/incidents/${id}/timeline`, { event });
+      setN((x) => x + 1);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="reg-title">
+      <h2 id="reg-title">{T('Registre des violations', 'Breach register')}</h2>
+      <Problem error={error} />
+      {list !== null && list.length === 0 && <p class="muted">{T('Aucun incident enregistré.', 'No incident recorded.')}</p>}
+      {list !== null && list.length > 0 && (
+        <table data-testid="register">
+          <thead><tr><th scope="col">{T('Ouvert le', 'Opened')}</th><th scope="col">{T('Patients', 'Patients')}</th><th scope="col">{T('Notes', 'Notes')}</th><th scope="col">{T('Chronologie', 'Timeline')}</th><th scope="col">{T('Étape', 'Step')}</th></tr></thead>
+          <tbody>
+            {list.slice(0, 20).map((i) => (
+              <tr key={i.id}>
+                <td>{fmtDateTime(i.createdAt)}</td><td>{i.patients}</td><td>{i.notes}</td>
+                <td>{i.events.map((e) => `${EVENTS[e.event] ? T(EVENTS[e.event]![0], EVENTS[e.event]![1]) : e.event} (${fmtDateTime(e.at)})`).join(' → ')}</td>
+                <td>
+                  {!i.events.some((e) => e.event === 'cnil-notified') && <button type="button" onClick={() => step(i.id, 'cnil-notified')}>{T('CNIL notifiée', 'CNIL notified')}</button>}
+                  {!i.events.some((e) => e.event === 'closed') && <button type="button" onClick={() => step(i.id, 'closed')}>{T('Clore', 'Close')}</button>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );
