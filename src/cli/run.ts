@@ -162,7 +162,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   void resumeRotations(db, vault)
     .then((n) => n > 0 && app.log.info({ resumed: n }, 'key rotations resumed and finished'))
     .catch((e: unknown) => app.log.error({ err: e }, 'resuming key rotation failed'));
-  opts.say(`medvault is serving ${practices} practice${practices === 1 ? '' : 's'} at ${baseUrl}`);
+  opts.say(`medvault is serving ${practices} practice${practices === 1 ? '' : 's'} at ${baseUrl} (open it in a browser)`);
   await closed;
   return 0;
 }
