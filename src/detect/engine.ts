@@ -167,11 +167,13 @@ export class Detector {
   /** Feeds one committed event; returns the account's new state. */
   observe(e: AccessEvent): AccountState {
     const f = this.features(e.userId);
-    f.observe(e);
+    const grew = f.observe(e);
     const now = e.at.getTime();
     this.observePractice(e, now);
-    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS, this.baselineFn);
     const previous = this.states.get(e.userId);
+    // Counts only rise with new sightings: when none rose, no rule can newly fire.
+    if (!grew) return previous ?? ALLOWED;
+    const findings = evaluate(f, now, this.o.thresholds ?? DEFAULT_THRESHOLDS, this.baselineFn);
     // The common case: nothing fires and nothing was wrong before: no new state to allocate.
     if (findings.length === 0 && (previous === undefined || (previous.response === 'allow' && previous.findings.length === 0))) {
       return previous ?? ALLOWED;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CountWindow, DistinctWindow, HOUR, MINUTE } from './features.js';
+import { CountWindow, DistinctWindow, FewDistinct, HOUR, MINUTE } from './features.js';
 
 describe('sliding windows', () => {
   it('count the distinct values whose last sighting is within the window, like a naive scan', () => {
@@ -31,5 +31,27 @@ describe('sliding windows', () => {
     c.add(59 * MINUTE);
     expect(c.sum(HOUR, 59 * MINUTE)).toBe(4);
     expect(c.sum(10 * MINUTE, 59 * MINUTE)).toBe(1);
+  });
+
+  it('say whether an add raised a count (the detector skips the rules otherwise), for both kinds of window', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c'), fc.integer({ min: 0, max: 40 * MINUTE })), { maxLength: 60 }), (steps) => {
+        const many = new DistinctWindow([10 * MINUTE, HOUR]);
+        const few = new FewDistinct([10 * MINUTE, HOUR]);
+        let t = 0;
+        for (const [k, dt] of steps) {
+          t += dt;
+          const before = [10 * MINUTE, HOUR].map((w) => many.count(w, t));
+          const beforeFew = [10 * MINUTE, HOUR].map((w) => few.count(w, t));
+          many.add(k, t);
+          few.add(k, t);
+          const rose = [10 * MINUTE, HOUR].some((w, i) => many.count(w, t) > before[i]!);
+          const roseFew = [10 * MINUTE, HOUR].some((w, i) => few.count(w, t) > beforeFew[i]!);
+          expect(many.grew).toBe(rose);
+          expect(few.grew).toBe(roseFew);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -78,9 +78,13 @@ export class DistinctWindow {
     }
   }
 
+  /** Whether the last add raised a count (a rule may fire only then). */
+  grew = false;
+
   /** Records a sighting; returns the value's previous sighting within the longest window, if any. */
   add(key: string, at: number): number | undefined {
     const prev = this.last.get(key);
+    this.grew = prev === undefined || at - prev > this.windows[0]!;
     if (prev === at) return prev; // seen again at the same instant: nothing changes
     for (let i = 0; i < this.windows.length; i++) {
       this.advance(i, at);
@@ -136,10 +140,16 @@ export class FewDistinct {
 
   constructor(windows: readonly number[]) {
     this.longest = Math.max(...windows);
+    this.shortest = Math.min(...windows);
   }
+
+  /** Whether the last add raised a count (a rule may fire only then). */
+  grew = false;
+  private readonly shortest: number;
 
   add(key: string, at: number): void {
     const prev = this.last.get(key);
+    this.grew = prev === undefined || at - prev > this.shortest;
     if (prev !== undefined && prev >= at) return;
     this.last.set(key, at);
     if (this.last.size > 32) for (const [k, t] of this.last) if (at - t > this.longest) this.last.delete(k);
@@ -286,42 +296,88 @@ export class AccountFeatures {
     private readonly isVip: (patientId: string) => boolean,
   ) {}
 
-  observe(e: AccessEvent): void {
+  /**
+   * Feeds one event. Returns whether any count a rule looks at went up (or a one-off signal
+   * appeared): when none did, no rule can newly fire, and the detector skips the rules.
+   */
+  observe(e: AccessEvent): boolean {
     const t = e.at.getTime();
+    let grew = false;
     // Opening a decoy's record is the tell; a decoy merely listed among search results is not
     // (a doctor typing a common name would trip it) — broad listing is the volume rules' job.
-    if (e.patientId && this.isHoneytoken(e.patientId)) this.honeytokens.push(e.patientId);
+    if (e.patientId && this.isHoneytoken(e.patientId)) {
+      this.honeytokens.push(e.patientId);
+      grew = true;
+    }
     if (e.outcome === 'success') {
       const off = this.offHoursAt(e.at);
       if (e.patientId) {
         this.daily.add(t, this.patients.add(e.patientId, t));
-        if (off) this.offHours.add(e.patientId, t);
+        grew ||= this.patients.grew;
+        if (off) {
+          this.offHours.add(e.patientId, t);
+          grew ||= this.offHours.grew;
+        }
       }
       for (const p of e.returned) {
         this.daily.add(t, this.patients.add(p, t));
-        if (off) this.offHours.add(p, t);
+        grew ||= this.patients.grew;
+        if (off) {
+          this.offHours.add(p, t);
+          grew ||= this.offHours.grew;
+        }
       }
     }
-    for (const p of e.returned) this.disclosed.add(p, t);
+    for (const p of e.returned) {
+      this.disclosed.add(p, t);
+      grew ||= this.disclosed.grew;
+    }
     if (e.outcome === 'success') {
       for (const p of e.unexplained ?? []) {
         this.noCarePatients.add(p, t);
-        if (this.isVip(p)) this.vipWithoutCare.push(p);
+        grew ||= this.noCarePatients.grew;
+        if (this.isVip(p)) {
+          this.vipWithoutCare.push(p);
+          grew = true;
+        }
       }
     }
-    if (e.role) this.role = e.role;
-    if (e.action === 'search' && e.outcome === 'success') this.searches.add(t);
-    for (const p of e.found ?? []) this.found.add(p, t);
-    if (e.reason === 'no-care-relationship') this.noCare.add(t);
-    if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId) && !this.vipWithoutCare.includes(e.patientId)) this.vipWithoutCare.push(e.patientId);
-    if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) this.sensitive.add(e.patientId, t);
-    if (e.sourceIp) this.addresses.add(e.sourceIp, t);
+    if (e.role && e.role !== this.role) {
+      this.role = e.role;
+      grew = true;
+    }
+    if (e.action === 'search' && e.outcome === 'success') {
+      this.searches.add(t);
+      grew = true;
+    }
+    for (const p of e.found ?? []) {
+      this.found.add(p, t);
+      grew ||= this.found.grew;
+    }
+    if (e.reason === 'no-care-relationship') {
+      this.noCare.add(t);
+      grew = true;
+    }
+    if (e.patientId && e.reason === 'no-care-relationship' && this.isVip(e.patientId) && !this.vipWithoutCare.includes(e.patientId)) {
+      this.vipWithoutCare.push(e.patientId);
+      grew = true;
+    }
+    if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) {
+      this.sensitive.add(e.patientId, t);
+      grew ||= this.sensitive.grew;
+    }
+    if (e.sourceIp) {
+      this.addresses.add(e.sourceIp, t);
+      grew ||= this.addresses.grew;
+    }
     if (e.sessionId) {
       this.sessions.add(e.sessionId, t);
+      grew ||= this.sessions.grew;
     }
     if (e.practiceId) this.practiceId = e.practiceId;
     if (e.device) {
       this.devices.add(e.device, t);
+      grew ||= this.devices.grew;
       if (e.sessionId) {
         const first = this.sessionDevice.get(e.sessionId);
         if (first === undefined) {
@@ -329,9 +385,11 @@ export class AccountFeatures {
           if (this.sessionDevice.size > 32) this.sessionDevice.delete(this.sessionDevice.keys().next().value as string);
         } else if (first !== e.device && !this.copiedSessions.includes(e.sessionId)) {
           this.copiedSessions.push(e.sessionId);
+          grew = true;
         }
       }
     }
+    return grew;
   }
 }
 
