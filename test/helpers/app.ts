@@ -4,6 +4,7 @@ import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys, ty
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
 import type { Thresholds } from '../../src/detect/index.js';
 import type { Mailer } from '../../src/incident/index.js';
+import { AuditStatus, newAuditSigner } from '../../src/audit/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
 import { makeVault, NOW } from './fixtures.js';
@@ -45,6 +46,7 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
   const clock = opts.clock ?? (() => new Date(at));
   const services = await createServices({ db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), throttle, clock, thresholds: opts.thresholds ?? NO_DETECTION, alertWebhook: opts.alertWebhook ?? null,
     contact: { dpoName: 'Camille Test-DPO', dpoEmail: 'dpo@medvault.test', operator: 'medvault test host' }, mailer: opts.mailer ?? null,
+    auditStatus: new AuditStatus(store.db, newAuditSigner().publicKey, null, clock),
   });
   const stream = new PassThrough();
   let captured = '';
