@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { AuditEventInput } from '../store/audit.js';
+import { sha256 } from './merkle.js';
 
 /**
  * The audit hash chain: hash_i = SHA-256("medvault-audit/v1" ‖ hash_{i-1} ‖ canonical(event_i)),
@@ -34,7 +34,7 @@ export function canonicalEvent(e: ChainedEvent): string {
 }
 
 export function chainHash(prev: Buffer, e: ChainedEvent): Buffer {
-  return createHash('sha256').update(DOMAIN).update(prev).update(canonicalEvent(e)).digest();
+  return sha256(DOMAIN, prev, Buffer.from(canonicalEvent(e), 'utf8'));
 }
 
 /** Timestamps are kept to the millisecond so that the stored value hashes as it was hashed. */

@@ -23,13 +23,23 @@ export function toAuditRow(r: Record<string, unknown>): AuditRow {
   };
 }
 
-/** Every audit row in sequence order, in batches (keyset pagination on seq). */
+/**
+ * Every audit row in sequence order, in batches (keyset pagination on seq). The next batch is
+ * asked for before this one is handed out, so that the database reads while the caller hashes.
+ */
 export async function* auditRows(query: Sql['query'], batch = 5000): AsyncGenerator<AuditRow> {
-  let after = 0;
-  for (;;) {
-    const r = await query<Record<string, unknown>>(`${SELECT} WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`, [after, batch]);
-    for (const row of r.rows) yield toAuditRow(row);
-    if (r.rows.length < batch) return;
-    after = Number(r.rows[r.rows.length - 1]!.seq);
+  const fetch = (after: number) => query<Record<string, unknown>>(`${SELECT} WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`, [after, batch]);
+  let pending = fetch(0);
+  try {
+    for (;;) {
+      const r = await pending;
+      const full = r.rows.length === batch;
+      if (full) pending = fetch(Number(r.rows[r.rows.length - 1]!.seq));
+      for (const row of r.rows) yield toAuditRow(row);
+      if (!full) return;
+    }
+  } finally {
+    // A caller that stops early (a problem found) leaves a batch in flight: its outcome is moot.
+    pending.catch(() => undefined);
   }
 }
