@@ -72,6 +72,7 @@ interface Scope {
   disclosures: { patientId: string; categories: string[]; notes: string[] }[];
   art34: { required: boolean; reason: string };
   documents: Record<string, string>;
+  byPractice: { practiceId: string; name: string | null; patients: number }[];
 }
 
 describe('incident response', () => {
@@ -172,6 +173,7 @@ describe('incident response', () => {
     expect(byId.get(strangers[0]!)?.categories).toEqual(['identity', 'contacts', 'nir']);
     expect(scope.categories.identity).toBe(scope.patients.filter((p) => byId.get(p)!.categories.includes('identity')).length);
     expect(scope.art34.required).toBe(true);
+    expect(scope.byPractice).toEqual([expect.objectContaining({ practiceId: doctor.practiceId, name: t.seeded.practices.find((p) => p.id === doctor.practiceId)!.name, patients: groundTruth.size })]);
 
     // The same incident named by the thief's source address, or by its session, finds the same
     // patients; the doctor's honest session alone discloses nothing (all care).

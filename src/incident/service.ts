@@ -233,8 +233,8 @@ export class IncidentService {
     return { accounts: userIds.length, actions: [...actions] };
   }
 
-  /** The practices' names and cities (for the documents). */
-  private async practices(ids: readonly string[]): Promise<Map<string, { name: string; city: string | null }>> {
+  /** The practices' names and cities (for the documents and the console). */
+  async practices(ids: readonly string[]): Promise<Map<string, { name: string; city: string | null }>> {
     const r = await this.platform('platform', (tx) => tx.query<{ id: string; name: string; city: string | null }>('SELECT id, name, city FROM admin.practices WHERE id = ANY($1::uuid[])', [ids]));
     return new Map(r.rows.map((p) => [p.id, { name: p.name, city: p.city }]));
   }

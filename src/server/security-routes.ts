@@ -128,11 +128,13 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     const a = officer(req, 'create');
     const i = await services().incidents.create(a, req.body ?? {});
     const s = i.scope;
+    const names = await services().incidents.practices(i.summary.byPractice.map((p) => p.practiceId));
     return reply.code(201).send({
       id: i.id, kind: i.kind, createdAt: i.createdAt,
       patients: s.kind === 'account-abuse' ? s.patients : [],
       notes: s.kind === 'account-abuse' ? s.notes : [],
-      categories: i.summary.categories, labels: i.summary.labels, byPractice: i.summary.byPractice, summary: i.summary,
+      categories: i.summary.categories, labels: i.summary.labels, summary: i.summary,
+      byPractice: i.summary.byPractice.map((p) => ({ ...p, name: names.get(p.practiceId)?.name ?? null })),
       ...(s.kind === 'account-abuse' ? { accounts: s.accounts, care: s.care, disclosures: s.disclosures, modified: s.modified, denied: s.denied } : { tables: s.byTable, plaintext: s.plaintext }),
       art34: i.art34, timeline: i.timeline, documents: documentsOf(i.id),
     });

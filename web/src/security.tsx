@@ -309,7 +309,7 @@ function Incident({ registerChanged }: { registerChanged: () => void }) {
             <tbody>
               {scope.byPractice.map((p: any) => (
                 <tr key={p.practiceId}>
-                  <th scope="row">{p.practiceId.slice(0, 8)}</th><td>{p.patients}</td>
+                  <th scope="row">{p.name ?? p.practiceId.slice(0, 8)}</th><td>{p.patients}</td>
                   {categories.map(([k]) => <td key={k}>{p.categories[k]}</td>)}
                   <td>{Object.entries(p.labels).map(([l, n]) => `${labelName(l)} ${n}`).join(', ') || '—'}</td>
                 </tr>
