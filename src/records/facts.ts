@@ -1,8 +1,5 @@
+import { CARE_AFTER, CARE_BEFORE } from '../store/care.js';
 import type { Sql } from '../store/index.js';
-
-/** The care window around an appointment (domain DEFAULT_CARE_WINDOW): 2 days before, 30 after. */
-export const CARE_BEFORE = '2 days';
-export const CARE_AFTER = '30 days';
 
 /**
  * Whether a practitioner has a care relationship with a patient now: a live treating-doctor

@@ -137,7 +137,14 @@ export class Records {
     const d = decide(this.principal, 'read', this.patientResource(id), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' || d.reason === 'other-practice' ? new RecordError('not_found') : new AccessError('forbidden'));
     const p = await this.run(d.dbRole, async (tx) => {
-      const found = await this.admin(await this.asAdmin(tx)).patient(id);
+      const repo = this.admin(await this.asAdmin(tx));
+      // A practitioner's read records whether a care relationship explains it: one statement.
+      if (this.principal.role === 'practitioner') {
+        const r = await repo.patientWithCare(id, this.principal.userId, this.ctx.now);
+        if (r) await this.audit(tx, [this.event(d, { ...a, detail: { unexplained: r.care ? [] : [id] } }, 'success', d.reason, 'admin')]);
+        return r?.patient ?? null;
+      }
+      const found = await repo.patient(id);
       if (found) await this.audit(tx, [this.event(d, { ...a, detail: await this.unexplained(tx, [id]) }, 'success', d.reason, 'admin')]);
       return found;
     }, 'read');

@@ -1,5 +1,6 @@
 import type { Appointment, CareRelationship, Id, Patient, Practice, Role, User } from '../domain/index.js';
 import type { Tx } from './database.js';
+import { careSql } from './care.js';
 import { byteaText, insertMany } from './rows.js';
 import type { IdentitySealer, IndexedColumn } from './sealing.js';
 import { USER_COLUMNS, userRows } from './users.js';
@@ -145,6 +146,16 @@ export class AdminRepository {
       id,
     ]);
     return r.rows[0] ? openPatient(this.vault, r.rows[0]) : null;
+  }
+
+  /** A patient and, in the same statement, whether a practitioner has a care relationship with them now. */
+  async patientWithCare(id: Id, practitionerId: Id, at: Date): Promise<{ patient: StoredPatient; care: boolean } | null> {
+    const r = await this.tx.query<PatientRow & { care: boolean }>(
+      `SELECT ${PATIENT_SELECT}, ${careSql('admin.patients.id', '$1', '$3', '$4::timestamptz')} AS care FROM admin.patients WHERE practice_id = $1 AND id = $2`,
+      [this.practiceId, id, practitionerId, at.toISOString()],
+    );
+    const row = r.rows[0];
+    return row ? { patient: await openPatient(this.vault, row), care: row.care === true } : null;
   }
 
   /**
