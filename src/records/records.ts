@@ -9,6 +9,7 @@ import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError } from './errors.js';
 import { hasCareRelationship, withCareRelationship } from './facts.js';
+import { careSql } from '../store/care.js';
 
 export interface RequestContext {
   readonly ip: string | null;
@@ -91,10 +92,10 @@ export class Records {
   }
 
   /** Decides; for clinical content, looks up the care facts (in the clinical role) and decides again. */
-  private async decideWithFacts(tx: Tx | null, action: Action, r: Resource): Promise<Decision> {
+  private async decideWithFacts(tx: Tx | null, action: Action, r: Resource, knownCare?: boolean): Promise<Decision> {
     const first = decide(this.principal, action, r, { ...NO_FACTS, freshAuthentication: this.fresh() });
     if (first.allow || first.reason !== 'no-care-relationship' || !r.patientId || tx === null) return first;
-    const care = await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
+    const care = knownCare ?? (await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now));
     const glass = care ? false : await hasBreakGlass(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
     return decide(this.principal, action, r, { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() });
   }
@@ -224,8 +225,8 @@ export class Records {
   }
 
   // ─── clinical notes ──────────────────────────────────────────────────────────────────────
-  private async noteDecision(tx: Tx, patientId: string, action: Action): Promise<Decision> {
-    return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId });
+  private async noteDecision(tx: Tx, patientId: string, action: Action, knownCare?: boolean): Promise<Decision> {
+    return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, knownCare);
   }
 
   /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
@@ -238,10 +239,17 @@ export class Records {
     const a: Audited = { action: 'read', resourceType: 'DocumentReference', resourceId: id, patientId: null };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
-      const meta = await tx.query<{ patient_id: string; labels: SensitivityLabel[] }>('SELECT patient_id, labels FROM clinical.notes WHERE practice_id = $1 AND id = $2', [this.practiceId, id]);
+      // The note's patient and labels, and (for a practitioner) the care fact, in one statement;
+      // the body is read only once the policy has decided.
+      const meta = await tx.query<{ patient_id: string; labels: SensitivityLabel[]; care: boolean | null }>(
+        this.principal.role === 'practitioner'
+          ? `SELECT n.patient_id, n.labels, ${careSql('n.patient_id', '$1', '$3', '$4::timestamptz')} AS care FROM clinical.notes n WHERE n.practice_id = $1 AND n.id = $2`
+          : 'SELECT patient_id, labels, NULL::boolean AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2',
+        this.principal.role === 'practitioner' ? [this.practiceId, id, this.principal.userId, this.ctx.now.toISOString()] : [this.practiceId, id],
+      );
       const row = meta.rows[0];
       if (!row) return { kind: 'missing' as const };
-      const d = await this.noteDecision(tx, row.patient_id, 'read');
+      const d = await this.noteDecision(tx, row.patient_id, 'read', row.care ?? undefined);
       if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patient_id };
       const note = await this.clinical(tx).note(id).catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
