@@ -143,8 +143,9 @@ describe('incident response', () => {
       const r = await get(thief.access_token, url, '203.0.113.9');
       if (r.statusCode !== 200) break;
       pages++;
-      const b = r.json() as { entry?: { resource: { id: string } }[]; link: { relation: string; url: string }[] };
-      for (const e of b.entry ?? []) groundTruth.add(e.resource.id);
+      const b = r.json() as { entry?: { resource: { id: string; resourceType: string } }[]; link: { relation: string; url: string }[] };
+      // A page the ledger cut ends with an OperationOutcome entry (search mode "outcome"): not a patient.
+      for (const e of b.entry ?? []) if (e.resource.resourceType === 'Patient') groundTruth.add(e.resource.id);
       const next = b.link.find((l) => l.relation === 'next');
       url = next ? new URL(next.url).pathname + new URL(next.url).search : null;
     }

@@ -1,5 +1,6 @@
-import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, type AccessEvent } from './features.js';
-import { DEFAULT_THRESHOLDS, evaluate, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
+import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
+import { DEFAULT_THRESHOLDS, evaluate, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
+import { admissible, count, type Admission, type DisclosedPatient } from './ledger.js';
 
 export interface AccountState {
   readonly response: Response;
@@ -43,8 +44,12 @@ const WAVE_WINDOW_MS = 10 * 60_000;
 const WAVE_HOLD_MS = 60 * 60_000;
 
 /** A practice's combined activity: distinct patients in the last day, and its learned daily baseline. */
-class PracticeActivity {
+export class PracticeActivity {
   readonly patients = new DistinctWindow([DAY]);
+  /** What the practice's accounts together disclosed: the practice's own budgets (more accounts do not multiply them). */
+  readonly noCarePatients = new DistinctWindow([DAY]);
+  readonly noCareNotes = new DistinctWindow([DAY]);
+  readonly listed = new DistinctWindow([10 * MINUTE]);
   readonly daily = new DailyHistory();
   readonly accounts = new Set<string>();
   alertedAt = -Infinity;
@@ -138,6 +143,9 @@ export class Detector {
     const p = this.practice(e.practiceId);
     p.accounts.add(e.userId);
     if (e.outcome !== 'success') return;
+    for (const id of e.unexplained ?? []) p.noCarePatients.add(id, now);
+    for (const id of e.noCareNotes ?? []) p.noCareNotes.add(id, now);
+    for (const id of e.returned) p.listed.add(id, now);
     let touched = false;
     if (e.patientId) {
       p.daily.add(now, p.patients.add(e.patientId, now));
@@ -178,6 +186,12 @@ export class Detector {
     if (findings.length === 0 && (previous === undefined || (previous.response === 'allow' && previous.findings.length === 0))) {
       return previous ?? ALLOWED;
     }
+    return this.escalate(e.userId, e.practiceId, findings, e.at, previous);
+  }
+
+  /** The account's new state from these findings; an alert when it got worse. */
+  private escalate(userId: string, practiceId: string | null, findings: readonly Finding[], at: Date, previous: AccountState | undefined): AccountState {
+    const now = at.getTime();
     let response: Response = findings.reduce<Response>((r, x) => worse(r, x.response), 'allow');
     // Locks and suspensions hold until lifted; a lower finding never undoes them.
     if (previous && (previous.response === 'lock' || previous.response === 'suspend')) response = worse(previous.response, response);
@@ -187,12 +201,32 @@ export class Detector {
       until: response === 'throttle' ? new Date(now + (this.o.throttleMs ?? 60_000)) : null,
     };
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
-    this.states.set(e.userId, state);
+    this.states.set(userId, state);
     if (escalated && (response === 'suspend' || response === 'lock')) this.noteContainment(now);
     if (escalated && response !== 'allow') {
-      this.o.onAlert?.({ id: this.o.newId?.() ?? `${e.userId}:${now}`, at: e.at, userId: e.userId, practiceId: e.practiceId, response, findings });
+      this.o.onAlert?.({ id: this.o.newId?.() ?? `${userId}:${now}`, at, userId, practiceId, response, findings });
     }
     return state;
+  }
+
+  /**
+   * The disclosure ledger (ledger.ts): which of these patients, in order, a response may disclose
+   * within the account's and its practice's budgets; they are counted at once. When a budget stops
+   * the rest, the account takes that budget's rung (throttle, suspend, lock) and an alert says why.
+   * Synchronous from check to count: concurrent requests cannot pass a budget together.
+   */
+  admit(userId: string, role: string | null, practiceId: string | null, patients: readonly DisclosedPatient[], at: Date): Admission {
+    const f = this.features(userId);
+    if (role) f.role = role;
+    if (practiceId) f.practiceId = practiceId;
+    const p = practiceId ? this.practice(practiceId) : null;
+    p?.accounts.add(userId);
+    const base = this.o.thresholds ?? DEFAULT_THRESHOLDS;
+    const now = at.getTime();
+    const a = admissible(f, p, thresholdsFor(f.role, base), base, patients, now);
+    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now);
+    if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
+    return a;
   }
 
   private noteContainment(now: number): void {

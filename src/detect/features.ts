@@ -28,6 +28,20 @@ export interface AccessEvent {
   readonly sourceIp: string | null;
   /** A short fingerprint of the client's user agent (no more than that is kept). */
   readonly device?: string | null;
+  /** Patients whose full identity (NIR, address, contacts) the access disclosed: a read of one patient. */
+  readonly identities?: readonly string[];
+  /** Of the patients touched, those only a standing care relationship explains (no appointment near). */
+  readonly standing?: readonly string[];
+  /** Clinical notes disclosed without a genuine care relationship (break-the-glass). */
+  readonly noCareNotes?: readonly string[];
+  /**
+   * Whether a search looks for patients (a Patient search) rather than reading the compartment of
+   * one patient already in hand (`DocumentReference?patient=…`): only the former counts as a search.
+   * Absent: every search counts.
+   */
+  readonly discovery?: boolean;
+  /** Whether a create or update makes a record of the practice (patient, appointment) rather than a note. Absent: it does. */
+  readonly writes?: boolean;
 }
 
 export const MINUTE = 60_000;
@@ -277,6 +291,14 @@ export class AccountFeatures {
   readonly searches = new CountWindow(HOUR);
   /** Identities found by specific searches: a handful an hour, unless someone sweeps by name. */
   readonly found = new DistinctWindow([HOUR]);
+  /** Patients opened under standing care only (treating declaration, past visit): a daily budget. */
+  readonly standing = new DistinctWindow([DAY]);
+  /** Patients whose full identity the account read. */
+  readonly identities = new DistinctWindow([DAY]);
+  /** Notes read without a genuine care relationship (break-the-glass). */
+  readonly noCareNotes = new DistinctWindow([DAY]);
+  /** Patients and appointments created or moved: bulk creation makes the facts a thief would need. */
+  readonly created = new CountWindow(HOUR);
   /** Distinct patients per working day: the account's own baseline. */
   readonly daily = new DailyHistory();
   /** Client fingerprints (user agents) used in the last day. */
@@ -346,7 +368,25 @@ export class AccountFeatures {
       this.role = e.role;
       grew = true;
     }
-    if (e.action === 'search' && e.outcome === 'success') {
+    if (e.outcome === 'success') {
+      for (const p of e.identities ?? []) {
+        this.identities.add(p, t);
+        grew ||= this.identities.grew;
+      }
+      for (const p of e.standing ?? []) {
+        this.standing.add(p, t);
+        grew ||= this.standing.grew;
+      }
+      for (const n of e.noCareNotes ?? []) {
+        this.noCareNotes.add(n, t);
+        grew ||= this.noCareNotes.grew;
+      }
+    }
+    if ((e.action === 'create' || e.action === 'update') && e.outcome === 'success' && e.patientId && e.writes !== false) {
+      this.created.add(t);
+      grew = true;
+    }
+    if (e.action === 'search' && e.outcome === 'success' && e.discovery !== false) {
       this.searches.add(t);
       grew = true;
     }

@@ -3,3 +3,4 @@ export { LADDER, DEFAULT_THRESHOLDS, evaluate, worse, type Finding, type Respons
 export { AccountFeatures, CountWindow, DistinctWindow, defaultOffHours, type AccessEvent, MINUTE, HOUR, DAY, WEEK } from './features.js';
 export { DetectionService } from './service.js';
 export { LocalEventBus, RedisEventBus, type EventBus } from './bus.js';
+export type { DisclosedPatient, Admission } from './ledger.js';

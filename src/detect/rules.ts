@@ -36,12 +36,25 @@ export interface Thresholds {
   readonly searchesPerHour: number;
   /** Identities found by specific searches per hour (the target and a homonym or two each time). */
   readonly foundPerHour: number;
+  /** Patients and appointments an account creates or moves in an hour. */
+  readonly createsPerHour: number;
   /** Volume budgets multiply by this for assistants, who book for every practitioner. */
   readonly assistantFactor: number;
   /** Client fingerprints (user agents) an account uses in a day. */
   readonly devicesPerDay: number;
   /** Sessions of one account active within an hour. */
   readonly sessionsPerHour: number;
+  /** Patients a practitioner opens under standing care only (no appointment near) in a day. */
+  readonly standingPatientsPerDay: number;
+  /** Patients whose full identity (NIR, address, contacts) one account reads in a day, whatever its role. */
+  readonly identitiesPerDay: number;
+  /** Clinical notes a practitioner reads without a genuine care relationship (break-the-glass) in a day. */
+  readonly noCareNotesPerDay: number;
+  /** A practice's accounts together: patients without a care relationship, and such notes, in a day. */
+  readonly practiceNoCarePatientsPerDay: number;
+  readonly practiceNoCareNotesPerDay: number;
+  /** A practice's accounts together: identities listed by broad searches in ten minutes. */
+  readonly practiceListedPer10Min: number;
   /** Learned baselines: alert above factor × the usual busiest day (p90), never under the floor. */
   readonly baselineFactor: number;
   readonly baselineFloor: number;
@@ -76,14 +89,26 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   noCarePatientsPerDay: 15,
   searchesPerHour: 30,
   foundPerHour: 20,
+  createsPerHour: 20,
   assistantFactor: 4,
   devicesPerDay: 3,
   sessionsPerHour: 4,
+  standingPatientsPerDay: 25,
+  identitiesPerDay: 100,
+  noCareNotesPerDay: 10,
+  practiceNoCarePatientsPerDay: 30,
+  practiceNoCareNotesPerDay: 20,
+  practiceListedPer10Min: 60,
   baselineFactor: 3,
   baselineFloor: 30,
   practiceFactor: 3,
   practiceFloor: 300,
 };
+
+/** The thresholds an account of this role is held to (assistants: volume budgets scaled). */
+export function thresholdsFor(role: string | null, t: Thresholds): Thresholds {
+  return role === 'assistant' ? forAssistants(t) : t;
+}
 
 /** The thresholds an assistant is held to: volume budgets scaled (computed once per thresholds object). */
 const scaled = new WeakMap<Thresholds, Thresholds>();
@@ -94,7 +119,7 @@ function forAssistants(t: Thresholds): Thresholds {
     s = {
       ...t,
       patientsPerHour: t.patientsPerHour * k, patientsPerDay: t.patientsPerDay * k, patientsPerWeek: t.patientsPerWeek * k,
-      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k,
+      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, createsPerHour: t.createsPerHour * k,
     };
     scaled.set(t, s);
   }
@@ -121,9 +146,13 @@ const RULES: readonly Rule[] = [
   { rule: 'search-finds', response: 'suspend', window: '1 h', count: (f, n) => f.found.count(HOUR, n), limit: (t) => t.foundPerHour, examples: (f, n) => f.found.sample(HOUR, n), reason: (l) => `found more than ${l} patients by name searches in an hour` },
   { rule: 'search-rate', response: 'suspend', window: '1 h', count: (f, n) => f.searches.sum(HOUR, n), limit: (t) => t.searchesPerHour, reason: (l) => `made more than ${l} patient searches in an hour` },
   { rule: 'search-breadth', response: 'suspend', window: '10 min', count: (f, n) => f.disclosed.count(10 * MINUTE, n), limit: (t) => t.disclosedPer10Min, examples: (f, n) => f.disclosed.sample(10 * MINUTE, n), reason: (l) => `searches disclosed more than ${l} identities in ten minutes` },
+  { rule: 'standing-day', response: 'suspend', window: '24 h', count: (f, n) => f.standing.count(DAY, n), limit: (t) => t.standingPatientsPerDay, examples: (f, n) => f.standing.sample(DAY, n), reason: (l) => `opened more than ${l} patients in a day that no near appointment explains` },
+  { rule: 'identities-day', response: 'suspend', window: '24 h', count: (f, n) => f.identities.count(DAY, n), limit: (t) => t.identitiesPerDay, examples: (f, n) => f.identities.sample(DAY, n), reason: (l) => `read the full identity of more than ${l} patients in a day` },
+  { rule: 'no-care-notes-day', response: 'suspend', window: '24 h', count: (f, n) => f.noCareNotes.count(DAY, n), limit: (t) => t.noCareNotesPerDay, reason: (l) => `read more than ${l} clinical notes without a care relationship in a day` },
   { rule: 'no-care', response: 'step-up', window: '1 h', count: (f, n) => f.noCare.sum(HOUR, n), limit: (t) => t.noCarePerHour, reason: (l) => `was refused more than ${l} times for lack of a care relationship in an hour` },
   { rule: 'sensitive', response: 'suspend', window: '24 h', count: (f, n) => f.sensitive.count(DAY, n), limit: (t) => t.sensitivePerDay, examples: (f, n) => f.sensitive.sample(DAY, n), reason: (l) => `read sensitive notes of more than ${l} patients in a day` },
   { rule: 'off-hours', response: 'step-up', window: '24 h', count: (f, n) => f.offHours.count(DAY, n), limit: (t) => t.offHoursPerDay, examples: (f, n) => f.offHours.sample(DAY, n), reason: (l) => `opened more than ${l} patients outside usual hours` },
+  { rule: 'bulk-create', response: 'alert', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHour, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
   { rule: 'addresses', response: 'alert', window: '24 h', count: (f, n) => f.addresses.count(DAY, n), limit: (t) => t.addressesPerDay, examples: (f, n) => f.addresses.sample(DAY, n), reason: (l) => `used more than ${l} network addresses in a day` },
   { rule: 'devices', response: 'alert', window: '24 h', count: (f, n) => f.devices.count(DAY, n), limit: (t) => t.devicesPerDay, reason: (l) => `used more than ${l} different clients (user agents) in a day` },
   { rule: 'sessions', response: 'alert', window: '1 h', count: (f, n) => f.sessions.count(HOUR, n), limit: (t) => t.sessionsPerHour, reason: (l) => `had more than ${l} sessions active within an hour` },
@@ -143,7 +172,7 @@ export function evaluate(
   baseline: Baseline | null | ((f: AccountFeatures, now: number) => Baseline | null) = null,
 ): readonly Finding[] {
   let out: Finding[] | null = null;
-  const t = f.role === 'assistant' ? forAssistants(thresholds) : thresholds;
+  const t = thresholdsFor(f.role, thresholds);
   if (f.honeytokens.length > 0) {
     (out ??= []).push({ rule: 'honeytoken', response: 'lock', reason: 'opened a decoy patient that no care relationship reaches', evidence: { count: f.honeytokens.length, window: 'ever', examples: f.honeytokens.slice(0, 5) } });
   }

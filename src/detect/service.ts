@@ -4,7 +4,8 @@ import { STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
 import { Detector, type Alert } from './engine.js';
-import { DEFAULT_THRESHOLDS, type Thresholds } from './rules.js';
+import { DEFAULT_THRESHOLDS, worse, type Response, type Thresholds } from './rules.js';
+import type { DisclosedPatient } from './ledger.js';
 import type { AccessEvent } from './features.js';
 import { LocalEventBus, type EventBus } from './bus.js';
 
@@ -55,7 +56,7 @@ export class DetectionService {
       // Four weeks: the longest window (a week) and the learned baselines (28 working days at most).
       const since = new Date(this.clock().getTime() - 28 * 86_400_000).toISOString();
       const r = await tx.query<Record<string, unknown>>(
-        `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, detail, labels, reason, source_ip, role, purpose
+        `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, resource_id, detail, labels, reason, source_ip, role, purpose
            FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY at, seq`,
         [since],
       );
@@ -63,7 +64,7 @@ export class DetectionService {
         this.detector.observe(toAccess({
           at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
           action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
-          resourceType: row.resource_type as string | null, detail: row.detail as Record<string, unknown> | undefined, labels: row.labels as AuditEventInput['labels'],
+          resourceType: row.resource_type as string | null, resourceId: row.resource_id as string | null, detail: row.detail as Record<string, unknown> | undefined, labels: row.labels as AuditEventInput['labels'],
           reason: row.reason as string | null, sourceIp: row.source_ip as string | null, role: row.role as string | null,
           purpose: row.purpose as AuditEventInput['purpose'],
         }));
@@ -132,6 +133,24 @@ export class DetectionService {
     this.bus.publish(access);
   }
 
+  /**
+   * The disclosure ledger for one response, before it is sent: how many of these patients (in
+   * order) it may disclose, and the refusal for the rest (the budget's rung, now the account's
+   * state). A patient's reads of their own record are not budgeted.
+   */
+  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date): { admitted: number; refusal: AccessError | null } {
+    if (p.role === 'patient' || patients.length === 0) return { admitted: patients.length, refusal: null };
+    this.local = true;
+    let a;
+    try {
+      a = this.detector.admit(p.userId, p.role, p.practiceId, patients, at);
+    } finally {
+      this.local = false;
+    }
+    if (a.stop === null) return { admitted: a.admitted, refusal: null };
+    return { admitted: a.admitted, refusal: refusalOf(this.detector.state(p.userId, at).response, a.stop.response, this.detector.state(p.userId, at).until, at) };
+  }
+
   /** Before a request reads data: the account's state decides whether it goes on. */
   gate(p: Principal, sourceIp: string | null = null): void {
     const now = this.clock();
@@ -191,6 +210,14 @@ export class DetectionService {
   }
 }
 
+/** The error a budget's rung gives the request it stopped. */
+function refusalOf(state: Response, rung: Response, until: Date | null, now: Date): AccessError {
+  const r = worse(state, rung);
+  if (r === 'lock') return new AccessError('account_locked');
+  if (r === 'suspend') return new AccessError('session_suspended');
+  return new AccessError('throttled', Math.max(1, Math.ceil(((until?.getTime() ?? now.getTime() + 60_000) - now.getTime()) / 1000)));
+}
+
 function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
   return {
     id: randomUUID(), at, practiceId: a.practiceId, userId: null, role: 'system', sessionId: null, sourceIp: null, action,
@@ -199,7 +226,7 @@ function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
   };
 }
 
-type AccessFacts = Pick<AuditEventInput, 'at' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose'> & {
+type AccessFacts = Pick<AuditEventInput, 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose'> & {
   readonly userId: string | null;
   readonly detail?: Record<string, unknown> | undefined;
 };
@@ -217,10 +244,23 @@ function toAccess(e: AccessFacts): AccessEvent {
     : e.purpose === 'break-the-glass' && e.patientId
       ? [e.patientId]
       : undefined;
+  const ids = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
+  // A read of one patient (or their whole record) discloses the full identity.
+  const identities = e.resourceType === 'Patient' && (e.action === 'read' || e.action === 'everything') && e.patientId ? [e.patientId] : [];
+  // Notes opened through break-the-glass are notes without a care relationship.
+  const noCareNotes = e.purpose !== 'break-the-glass'
+    ? []
+    : e.resourceType === 'DocumentReference'
+      ? (e.action === 'read' && e.resourceId ? [e.resourceId] : ids(e.detail?.returned))
+      : ids(e.detail?.notes);
   return {
     at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
     patientId: e.patientId, returned: specific ? [] : returned, ...(specific ? { found: returned } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
     device: typeof e.detail?.device === 'string' ? e.detail.device : null,
     ...(unexplained ? { unexplained: specific ? [] : unexplained } : {}),
+    identities, standing: ids(e.detail?.standing), noCareNotes,
+    // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.
+    discovery: e.action === 'search' && e.resourceType === 'Patient',
+    writes: e.resourceType === 'Patient' || e.resourceType === 'Appointment',
   };
 }

@@ -114,3 +114,22 @@ export function fromFhirPatient(r: Json, today: string): PatientInput {
   }
   return { value, problems };
 }
+
+/**
+ * A patient as a search lists them: what a picker needs (name, sex, birth date) and no more. The
+ * NIR, the address and the contact details come with a read of that one patient (issue 12: a
+ * page of search results must not be a page of full identities). Marked SUBSETTED, as FHIR R4
+ * asks of a resource returned incomplete (Resource.meta.tag, _summary).
+ */
+export function toFhirPatientListing(p: StoredPatient): Json {
+  const full = toFhirPatient(p);
+  return {
+    resourceType: 'Patient',
+    id: p.id,
+    meta: { ...(full.meta as Json), tag: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED', display: 'subsetted' }] },
+    name: full.name,
+    gender: p.sex,
+    birthDate: p.birthDate,
+    ...(p.deceasedDate ? { deceasedDateTime: p.deceasedDate } : {}),
+  };
+}

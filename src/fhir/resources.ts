@@ -139,12 +139,16 @@ export function toFhirAuditEvent(e: AuditRecord, options: { withNetwork: boolean
   };
 }
 
-export function searchBundle(base: string, resources: Json[], total: number | null, self: string, next: string | null): Json {
+export function searchBundle(base: string, resources: Json[], total: number | null, self: string, next: string | null, warning: string | null = null): Json {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(total === null ? {} : { total }),
     link: [{ relation: 'self', url: self }, ...(next ? [{ relation: 'next', url: next }] : [])],
-    entry: resources.map((r) => ({ fullUrl: `${base}/${r.resourceType as string}/${r.id as string}`, resource: r, search: { mode: 'match' } })),
+    entry: [
+      ...resources.map((r) => ({ fullUrl: `${base}/${r.resourceType as string}/${r.id as string}`, resource: r, search: { mode: 'match' } })),
+      // FHIR R4 §3.1.1.5.6: an OperationOutcome with search.mode "outcome" carries warnings about the search.
+      ...(warning === null ? [] : [{ resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'throttled', diagnostics: warning }] }, search: { mode: 'outcome' } }]),
+    ],
   };
 }

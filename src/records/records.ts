@@ -8,8 +8,9 @@ import {
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError } from './errors.js';
-import { hasCareRelationship, withCareRelationship } from './facts.js';
-import { careSql } from '../store/care.js';
+import { careClasses, hasCareRelationship } from './facts.js';
+import { careClassSql, type CareClass } from '../store/care.js';
+import type { DisclosedPatient } from '../detect/index.js';
 
 export interface RequestContext {
   readonly ip: string | null;
@@ -31,10 +32,23 @@ interface Audited {
 
 const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
 
+/**
+ * The disclosure ledger (detect/ledger.ts), as the records see it: before a response is sent, how
+ * many of the patients it would disclose (in order) may leave, and the refusal for the rest.
+ */
+export interface DisclosureLedger {
+  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date): { admitted: number; refusal: AccessError | null };
+}
+
+/** What a patient in a response is, before the ledger sees it. */
+type Disclosing = Omit<DisclosedPatient, 'care'>;
+
 /** One page of a search: what the client receives (and the audit names), and whether more follow. */
 export interface Page<T> {
   readonly items: T[];
   readonly more: boolean;
+  /** The disclosure ledger cut the page short (a budget was reached): no next page. */
+  readonly cut?: boolean;
 }
 
 /**
@@ -54,9 +68,32 @@ export class Records {
     private readonly vault: Vault,
     readonly principal: Principal,
     private readonly ctx: RequestContext,
+    private readonly ledger: DisclosureLedger,
     private readonly observer: (events: readonly AuditEventInput[]) => void = () => undefined,
     private readonly batcher: AuditBatcher | null = null,
   ) {}
+
+  /**
+   * For a practitioner, how a care relationship explains each patient (scheduled, standing) or
+   * not (none); null for roles without care relationships. One query.
+   */
+  private async careFor(tx: Tx, patientIds: readonly string[]): Promise<(id: string) => DisclosedPatient['care']> {
+    if (this.principal.role !== 'practitioner') return () => null;
+    const m = await careClasses(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
+    return (id) => m.get(id) ?? 'none';
+  }
+
+  /** Asks the ledger; returns how many may leave and the refusal for the rest. */
+  private admit(patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care']): { admitted: number; refusal: AccessError | null } {
+    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: care(x.patientId) })), this.ctx.now);
+  }
+
+  /** What the audit event records of care for these patients (the detector and incident scoping read it). */
+  private careDetail(ids: readonly string[], care: (id: string) => DisclosedPatient['care']): { unexplained?: string[]; standing?: string[] } {
+    if (this.principal.role !== 'practitioner') return {};
+    const standing = ids.filter((id) => care(id) === 'standing');
+    return { unexplained: ids.filter((id) => care(id) === 'none'), ...(standing.length > 0 ? { standing } : {}) };
+  }
 
   /** Appends audit events to the transaction (they commit with it, or nothing does). */
   private audit(tx: Tx, events: AuditEventInput[]): Promise<void> {
@@ -137,30 +174,27 @@ export class Records {
     const a: Audited = { action: 'read', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'read', this.patientResource(id), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' || d.reason === 'other-practice' ? new RecordError('not_found') : new AccessError('forbidden'));
-    const p = await this.run(d.dbRole, async (tx) => {
+    const r = await this.run(d.dbRole, async (tx) => {
       const repo = this.admin(await this.asAdmin(tx));
-      // A practitioner's read records whether a care relationship explains it: one statement.
+      // A practitioner's read gets the care fact in the same statement.
+      let found: StoredPatient | null;
+      let care: (x: string) => DisclosedPatient['care'] = () => null;
       if (this.principal.role === 'practitioner') {
-        const r = await repo.patientWithCare(id, this.principal.userId, this.ctx.now);
-        if (r) await this.audit(tx, [this.event(d, { ...a, detail: { unexplained: r.care ? [] : [id] } }, 'success', d.reason, 'admin')]);
-        return r?.patient ?? null;
+        const w = await repo.patientWithCare(id, this.principal.userId, this.ctx.now);
+        found = w?.patient ?? null;
+        care = () => w?.care ?? 'none';
+      } else {
+        found = await repo.patient(id);
       }
-      const found = await repo.patient(id);
-      if (found) await this.audit(tx, [this.event(d, { ...a, detail: await this.unexplained(tx, [id]) }, 'success', d.reason, 'admin')]);
-      return found;
+      if (!found) return { kind: 'missing' as const };
+      const ok = this.admit([{ patientId: id, identity: true, listed: null, notes: [], sensitive: false }], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
+      await this.audit(tx, [this.event(d, { ...a, detail: this.careDetail([id], care) }, 'success', d.reason, 'admin')]);
+      return { kind: 'ok' as const, patient: found };
     }, 'read');
-    if (!p) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
-    return p;
-  }
-
-  /**
-   * For a practitioner: which of these patients no care relationship explains (recorded in the
-   * audit event: the detector counts them, incident scoping tells care from the rest).
-   */
-  private async unexplained(tx: Tx, patientIds: string[]): Promise<{ unexplained?: string[] }> {
-    if (this.principal.role !== 'practitioner' || patientIds.length === 0) return {};
-    const care = await withCareRelationship(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
-    return { unexplained: patientIds.filter((id) => !care.has(id)) };
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    return r.patient;
   }
 
   /** Identity reads go through the admin repository; a patient's own read runs as admin too. */
@@ -179,17 +213,26 @@ export class Records {
     }
     const d = decide(this.principal, 'search', this.patientResource(null), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
-    return this.run(d.dbRole, async (tx) => {
+    // A broad search (no criterion, a term under 3 letters, or a later page) lists the practice
+    // rather than finding someone: such lists have budgets of their own.
+    const term = (x?: string) => x !== undefined && x.trim().length >= 3;
+    const broad = q.offset > 0 || !(term(q.family) || term(q.given) || q.birthDate || q.nir || q.email || q.phone);
+    const r = await this.run(d.dbRole, async (tx) => {
       const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
-      const items = found.slice(0, q.limit);
+      let items = found.slice(0, q.limit);
+      const care = broad ? await this.careFor(tx, items.map((p) => p.id)) : () => null;
+      // The ledger: a page is cut to what the budgets leave; none left refuses the search.
+      const ok = this.admit(items.map((p) => ({ patientId: p.id, identity: false, listed: broad ? ('broad' as const) : ('found' as const), notes: [], sensitive: false })), care);
+      if (ok.refusal && ok.admitted === 0) return { kind: 'over' as const, refusal: ok.refusal };
+      const cut = ok.admitted < items.length;
+      items = items.slice(0, ok.admitted);
       const returned = items.map((p) => p.id);
-      // A broad search (no criterion, a term under 3 letters, or a later page) lists the practice
-      // rather than finding someone: only such lists count against the account's budgets.
-      const term = (x?: string) => x !== undefined && x.trim().length >= 3;
-      const broad = q.offset > 0 || !(term(q.family) || term(q.given) || q.birthDate || q.nir || q.email || q.phone);
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
-      return { items, more: found.length > q.limit };
+      const careDetail = broad ? this.careDetail(returned, care) : this.principal.role === 'practitioner' ? { unexplained: [] } : {};
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, ...(cut ? { cut: true } : {}), ...careDetail } }, 'success', d.reason, 'admin')]);
+      return { kind: 'ok' as const, page: { items, more: !cut && found.length > q.limit, ...(cut ? { cut: true } : {}) } };
     }, 'read');
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    return r.page;
   }
 
   async createPatient(input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>): Promise<StoredPatient> {
@@ -229,6 +272,13 @@ export class Records {
     return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, knownCare);
   }
 
+  /** How care explains a practitioner's note access that the policy allowed: break-the-glass is none. */
+  private noteCare(d: Decision, cls: CareClass | null): (id: string) => DisclosedPatient['care'] {
+    if (this.principal.role !== 'practitioner') return () => null;
+    const care: DisclosedPatient['care'] = d.allow && d.purpose === 'break-the-glass' ? 'none' : (cls ?? 'none');
+    return () => care;
+  }
+
   /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
   private clinicalGate(a: Audited): Promise<void> | void {
     const d = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
@@ -241,24 +291,28 @@ export class Records {
     const r = await this.run('clinical', async (tx) => {
       // The note's patient and labels, and (for a practitioner) the care fact, in one statement;
       // the body is read only once the policy has decided.
-      const meta = await tx.query<{ patient_id: string; labels: SensitivityLabel[]; care: boolean | null }>(
+      const meta = await tx.query<{ patient_id: string; labels: SensitivityLabel[]; care: CareClass | null }>(
         this.principal.role === 'practitioner'
-          ? `SELECT n.patient_id, n.labels, ${careSql('n.patient_id', '$1', '$3', '$4::timestamptz')} AS care FROM clinical.notes n WHERE n.practice_id = $1 AND n.id = $2`
-          : 'SELECT patient_id, labels, NULL::boolean AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2',
+          ? `SELECT n.patient_id, n.labels, ${careClassSql('n.patient_id', '$1', '$3', '$4::timestamptz')} AS care FROM clinical.notes n WHERE n.practice_id = $1 AND n.id = $2`
+          : 'SELECT patient_id, labels, NULL::text AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2',
         this.principal.role === 'practitioner' ? [this.practiceId, id, this.principal.userId, this.ctx.now.toISOString()] : [this.practiceId, id],
       );
       const row = meta.rows[0];
       if (!row) return { kind: 'missing' as const };
-      const d = await this.noteDecision(tx, row.patient_id, 'read', row.care ?? undefined);
+      const d = await this.noteDecision(tx, row.patient_id, 'read', this.principal.role === 'practitioner' ? row.care !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patient_id };
+      const care = this.noteCare(d, row.care);
+      const ok = this.admit([{ patientId: row.patient_id, identity: false, listed: null, notes: [id], sensitive: row.labels.length > 0 }], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal, patientId: row.patient_id };
       const note = await this.clinical(tx).note(id).catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
-      await this.audit(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels }, 'success', d.reason, 'clinical')]);
+      await this.audit(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels, detail: this.careDetail([row.patient_id], care) }, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, note: note as ClinicalNote };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'over') return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);
     if (r.kind === 'denied') return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
     return r.note;
   }
@@ -269,20 +323,28 @@ export class Records {
     const r = await this.run('clinical', async (tx) => {
       const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2', [this.practiceId, patientId]);
       if (exists.rowCount === 0) return { kind: 'missing' as const };
-      const d = await this.noteDecision(tx, patientId, 'search');
+      const cls = this.principal.role === 'practitioner' ? ((await careClasses(tx, this.practiceId, this.principal.userId, [patientId], this.ctx.now)).get(patientId) ?? null) : null;
+      const d = await this.noteDecision(tx, patientId, 'search', this.principal.role === 'practitioner' ? cls !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d };
       const all = await this.clinical(tx).notesOf(patientId).catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
-      const notes = all.slice(page.offset, page.offset + page.limit);
+      let notes = all.slice(page.offset, page.offset + page.limit);
+      // The ledger counts notes one by one: a list is cut to what the budgets leave.
+      const care = this.noteCare(d, cls);
+      const ok = this.admit(notes.map((n) => ({ patientId, identity: false, listed: null, notes: [n.id], sensitive: n.labels.length > 0 })), care);
+      if (ok.refusal && ok.admitted === 0) return { kind: 'over' as const, refusal: ok.refusal };
+      const cut = ok.admitted < notes.length;
+      notes = notes.slice(0, ok.admitted);
       const labels = [...new Set(notes.flatMap((n) => n.labels))];
-      await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id) } }, 'success', d.reason, 'clinical')]);
-      return { kind: 'ok' as const, notes, more: all.length > page.offset + page.limit };
+      await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id), ...(cut ? { cut: true } : {}), ...this.careDetail([patientId], care) } }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, notes, more: !cut && all.length > page.offset + page.limit, cut };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, !r.d.allow && r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
-    return { items: r.notes, more: r.more };
+    return { items: r.notes, more: r.more, ...(r.cut ? { cut: true } : {}) };
   }
 
   async createNote(patientId: string, text: string, labels: readonly SensitivityLabel[]): Promise<ClinicalNote> {
@@ -313,7 +375,7 @@ export class Records {
       const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
       if (!d.allow) return { d, patientId: found.patient_id };
       const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
-      await this.audit(tx, [this.event(d, { ...a, patientId: found.patient_id, detail: await this.unexplained(tx, [found.patient_id]) }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, patientId: found.patient_id, detail: this.careDetail([found.patient_id], await this.careFor(tx, [found.patient_id])) }, 'success', d.reason, 'admin')]);
       return { d, appt, patientId: found.patient_id };
     }, 'read');
     if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -331,7 +393,7 @@ export class Records {
       const all = await this.admin(tx).appointments({ ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to });
       const page = all.slice(q.offset, q.offset + q.limit);
       const returned = [...new Set(page.map((x) => x.patientId))];
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned, ...(await this.unexplained(tx, returned)) } }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned, ...this.careDetail(returned, await this.careFor(tx, returned)) } }, 'success', d.reason, 'admin')]);
       return { items: page, more: all.length > q.offset + q.limit };
     }, 'read');
   }
@@ -350,14 +412,11 @@ export class Records {
         [this.practiceId, input.patientId, input.practitionerId],
       );
       if (refs.rows[0]?.n !== 2) return false;
+      const booked = { by: this.principal.userId, at: this.ctx.now };
       if (input.id) {
-        const r = await tx.query(
-          'UPDATE admin.appointments SET patient_id = $3, practitioner_id = $4, starts_at = $5, ends_at = $6, status = $7, kind = $8, version = version + 1 WHERE practice_id = $1 AND id = $2',
-          [this.practiceId, id, appt.patientId, appt.practitionerId, appt.start.toISOString(), appt.end.toISOString(), appt.status, appt.kind],
-        );
-        if (r.rowCount === 0) return false;
+        if (!(await this.admin(tx).updateAppointment(appt, booked.by, booked.at))) return false;
       } else {
-        await this.admin(tx).insertAppointments([appt]);
+        await this.admin(tx).insertAppointments([appt], booked);
       }
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return true;
@@ -373,26 +432,33 @@ export class Records {
     if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
     const clinicalPossible = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, { ...NO_FACTS, careRelationship: true }).allow;
     const r = await this.run(clinicalPossible ? 'clinical' : 'admin', async (tx) => {
-      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read') : null;
+      const cls = this.principal.role === 'practitioner' ? ((await careClasses(tx, this.practiceId, this.principal.userId, [patientId], this.ctx.now)).get(patientId) ?? null) : null;
+      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read', this.principal.role === 'practitioner' ? cls !== null : undefined) : null;
       const withNotes = notesDecision?.allow === true;
       // Identity and appointments are read in the admin segment, notes in the clinical one.
       if (tx.scope.role !== 'admin') await tx.enter({ role: 'admin', practiceId: this.practiceId });
       const admin = this.admin(tx);
       const patient = await admin.patient(patientId);
-      if (!patient) return null;
+      if (!patient) return { kind: 'missing' as const };
       const appointments = await admin.appointments({ patientId, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') });
       let notes: ClinicalNote[] | null = null;
       if (withNotes) {
         await tx.enter({ role: 'clinical', practiceId: this.practiceId });
         notes = patient.shredded ? [] : await this.clinical(tx).notesOf(patientId);
       }
+      // The whole record leaves whole or not at all: the identity and every note, counted by the ledger.
+      const care = withNotes && notesDecision ? this.noteCare(notesDecision, cls) : this.principal.role === 'practitioner' ? () => cls ?? 'none' : () => null;
+      const ids = (notes ?? []).map((n) => n.id);
+      const ok = this.admit([{ patientId, identity: true, listed: null, notes: ids, sensitive: (notes ?? []).some((n) => n.labels.length > 0) }], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       const labels = [...new Set((notes ?? []).flatMap((n) => n.labels))];
       await this.audit(tx, [
-        this.event(withNotes ? notesDecision : d, { ...a, labels, detail: { appointments: appointments.length, notes: notes === null ? null : notes.map((n) => n.id) } }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
+        this.event(withNotes ? notesDecision : d, { ...a, labels, detail: { appointments: appointments.length, notes: notes === null ? null : ids, ...this.careDetail([patientId], care) } }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
       ]);
-      return { patient, appointments, notes };
+      return { kind: 'ok' as const, patient, appointments, notes };
     }, 'read');
-    if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
-    return r;
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    return { patient: r.patient, appointments: r.appointments, notes: r.notes };
   }
 }

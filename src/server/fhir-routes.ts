@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
   capabilityStatement, DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
-  toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPractitioner,
+  toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
 import { auditHistory, practice, practitioners, RecordError, Records } from '../records/index.js';
 import type { StoredPatient } from '../store/index.js';
@@ -17,6 +17,14 @@ type Json = Record<string, unknown>;
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } } } as const;
 const auth = { access: 'authenticated' as const, gate: true };
+
+/** Search parameters sent as a body (POST _search): an object of strings, or a 400. */
+function searchBody(body: unknown): Record<string, string> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new RecordError('invalid', ['a search body must be form parameters']);
+  for (const v of Object.values(body)) if (typeof v !== 'string') throw new RecordError('invalid', ['search parameters must be strings']);
+  return body as Record<string, string>;
+}
 
 /** One search parameter, or a 400 naming it. Repeated parameters are refused. */
 function one(q: Record<string, string | string[]>, name: string): string | undefined {
@@ -75,7 +83,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   const cursors = () => new CursorStore(services().ephemeral);
   const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
   const records = (req: FastifyRequest) =>
-    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) }, (events) => services().detection.observe(events), services().auditBatch);
+    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) }, services().detection, (events) => services().detection.observe(events), services().auditBatch);
   const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
 
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));
@@ -84,9 +92,9 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   });
 
   /** Runs a search from its parameters or from a cursor, and answers a Bundle with opaque links. */
-  async function paged(req: Req, reply: FastifyReply, kind: string, allowed: string[], run: (params: Record<string, string | string[]>, offset: number, count: number) => Promise<{ items: Json[]; more: boolean }>) {
+  async function paged(req: Req, reply: FastifyReply, kind: string, allowed: string[], run: (params: Record<string, string | string[]>, offset: number, count: number) => Promise<{ items: Json[]; more: boolean; cut?: boolean }>) {
     const p = principalOf(req);
-    let params: Record<string, string | string[]> = { ...req.query, ...((req.body ?? {}) as Record<string, string>) };
+    let params: Record<string, string | string[]> = { ...req.query, ...searchBody(req.body) };
     let offset = 0;
     let count: number;
     const cursorId = one(params, '_cursor');
@@ -104,7 +112,8 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     }
     const found = await run(params, offset, count);
     const link = async (o: number) => `${base(req)}/${kind}?_cursor=${await cursors().put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
-    return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null));
+    const warning = found.cut ? 'Results were cut: this account reached a disclosure budget. Open patients one by one, or ask your security officer.' : null;
+    return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null, warning));
   }
 
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
@@ -136,7 +145,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
         ...(family ? { family } : {}), ...(given ? { given } : {}), ...(birth ? { birthDate: birth.replace(/^eq/, '') } : {}), ...(nir ? { nir } : {}),
         ...(email ? { email } : {}), ...(phone ? { phone } : {}), limit, offset,
       });
-      return { items: found.items.map(toFhirPatient), more: found.more };
+      return { items: found.items.map(toFhirPatientListing), more: found.more, ...(found.cut ? { cut: true } : {}) };
     });
   app.get('/fhir/Patient', { config: auth }, patientSearch);
   app.post('/fhir/Patient/_search', { config: auth }, patientSearch);
@@ -186,7 +195,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       const patient = refId(one(q, 'patient'), 'Patient');
       if (!patient) throw new RecordError('invalid', ['patient is required']);
       const page = await records(req).notesOf(patient, { offset, limit });
-      return { items: page.items.map(toFhirDocumentReference), more: page.more };
+      return { items: page.items.map(toFhirDocumentReference), more: page.more, ...(page.cut ? { cut: true } : {}) };
     }),
   );
 

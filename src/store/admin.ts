@@ -1,6 +1,6 @@
 import type { Appointment, CareRelationship, Id, Patient, Practice, Role, User } from '../domain/index.js';
 import type { Tx } from './database.js';
-import { careSql } from './care.js';
+import { careClassSql, type CareClass } from './care.js';
 import { byteaText, insertMany } from './rows.js';
 import type { IdentitySealer, IndexedColumn } from './sealing.js';
 import { USER_COLUMNS, userRows } from './users.js';
@@ -149,13 +149,13 @@ export class AdminRepository {
   }
 
   /** A patient and, in the same statement, whether a practitioner has a care relationship with them now. */
-  async patientWithCare(id: Id, practitionerId: Id, at: Date): Promise<{ patient: StoredPatient; care: boolean } | null> {
-    const r = await this.tx.query<PatientRow & { care: boolean }>(
-      `SELECT ${PATIENT_SELECT}, ${careSql('admin.patients.id', '$1', '$3', '$4::timestamptz')} AS care FROM admin.patients WHERE practice_id = $1 AND id = $2`,
+  async patientWithCare(id: Id, practitionerId: Id, at: Date): Promise<{ patient: StoredPatient; care: CareClass | 'none' } | null> {
+    const r = await this.tx.query<PatientRow & { care: CareClass | null }>(
+      `SELECT ${PATIENT_SELECT}, ${careClassSql('admin.patients.id', '$1', '$3', '$4::timestamptz')} AS care FROM admin.patients WHERE practice_id = $1 AND id = $2`,
       [this.practiceId, id, practitionerId, at.toISOString()],
     );
     const row = r.rows[0];
-    return row ? { patient: await openPatient(this.vault, row), care: row.care === true } : null;
+    return row ? { patient: await openPatient(this.vault, row), care: row.care ?? 'none' } : null;
   }
 
   /**
@@ -246,16 +246,35 @@ export class AdminRepository {
     );
   }
 
-  insertAppointments(appts: readonly Appointment[]): Promise<number> {
+  /** Appointments; `booked` names the account that books them now (none: the practice's import or seed). */
+  insertAppointments(appts: readonly Appointment[], booked: { by: Id; at: Date } | null = null): Promise<number> {
     return insertMany(
       this.tx,
       'admin.appointments',
-      ['id', 'practice_id', 'patient_id', 'practitioner_id', 'starts_at', 'ends_at', 'status', 'kind'],
+      ['id', 'practice_id', 'patient_id', 'practitioner_id', 'starts_at', 'ends_at', 'status', 'kind', 'booked_by', 'booked_at'],
       appts.map((a) => ({
         id: a.id, practice_id: a.practiceId, patient_id: a.patientId, practitioner_id: a.practitionerId,
         starts_at: a.start.toISOString(), ends_at: a.end.toISOString(), status: a.status, kind: a.kind,
+        booked_by: booked?.by ?? null, booked_at: booked?.at.toISOString() ?? null,
       })),
     );
+  }
+
+  /**
+   * Updates an appointment. Moving it (patient, practitioner, start or end) re-books it in the
+   * name of the account that moves it: re-pointing a colleague's booking at another patient must
+   * not borrow the colleague's standing as someone else (issue 12). A change of status alone keeps
+   * the booking. False if no such appointment.
+   */
+  async updateAppointment(a: Appointment, by: Id, at: Date): Promise<boolean> {
+    const r = await this.tx.query(
+      `UPDATE admin.appointments SET patient_id = $3, practitioner_id = $4, starts_at = $5, ends_at = $6, status = $7, kind = $8, version = version + 1,
+              booked_by = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 THEN booked_by ELSE $9 END,
+              booked_at = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 THEN booked_at ELSE $10 END
+        WHERE practice_id = $1 AND id = $2`,
+      [this.practiceId, a.id, a.patientId, a.practitionerId, a.start.toISOString(), a.end.toISOString(), a.status, a.kind, by, at.toISOString()],
+    );
+    return r.rowCount > 0;
   }
 
   async appointments(filter: { practitionerId?: Id; patientId?: Id; from: Date; to: Date }): Promise<Appointment[]> {

@@ -1,15 +1,42 @@
 /** The care window around an appointment (domain DEFAULT_CARE_WINDOW): 2 days before, 30 after. */
 export const CARE_BEFORE = '2 days';
 export const CARE_AFTER = '30 days';
+/** An appointment "schedules" its patient from 2 days before until 12 hours after it (preparation, the visit, the letter). */
+export const SCHEDULED_AFTER = '12 hours';
+/** A self-booked appointment that has begun counts (standing care) only if it is consultation-sized. */
+export const SELF_BOOKED_MAX = '2 hours';
 
 /**
- * SQL that is true when practitioner `$prac` has a care relationship with the patient `patient`
- * (an SQL expression) at `$at` in practice `$practice`: a live treating-doctor declaration, or a
- * (not cancelled) appointment whose window covers the moment. Placeholders are given by number.
+ * How a care relationship explains a practitioner's access to a patient, when one does:
+ * - `scheduled`: an appointment that someone else booked (an assistant, the patient, a colleague,
+ *   the practice's import) is near: from 2 days before to 12 hours after it. The calendar bounds
+ *   these; the reading account cannot add to it.
+ * - `standing`: a live treating-doctor declaration, or an appointment within its care window
+ *   (30 days after) — one the account booked itself counts only once it has begun, was booked
+ *   before it began, and is consultation-sized. Reads under standing care have a daily budget.
+ * Issue 12: an appointment an account books for itself and uses at once is no care relationship.
  */
+export type CareClass = 'scheduled' | 'standing';
+
+/**
+ * SQL whose value is the care class ('scheduled', 'standing') or NULL, for practitioner `prac`
+ * and the patient `patient` (an SQL expression) at `at` in practice `practice`. Placeholders are
+ * given by number.
+ */
+export function careClassSql(patient: string, practice: string, prac: string, at: string): string {
+  const appt = `SELECT 1 FROM admin.appointments a WHERE a.practice_id = ${practice} AND a.practitioner_id = ${prac} AND a.patient_id = ${patient} AND a.status <> 'cancelled'`;
+  const other = `(a.booked_by IS NULL OR a.booked_by <> ${prac})`;
+  return `(CASE
+    WHEN EXISTS (${appt} AND ${other} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${SCHEDULED_AFTER}' >= ${at}) THEN 'scheduled'
+    WHEN EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}
+                   AND c.starts_at <= ${at} AND (c.ends_at IS NULL OR c.ends_at >= ${at}))
+      OR EXISTS (${appt} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at}
+                   AND (${other} OR (a.starts_at <= ${at} AND a.booked_at <= a.starts_at AND a.ends_at - a.starts_at <= interval '${SELF_BOOKED_MAX}')))
+      THEN 'standing'
+  END)`;
+}
+
+/** SQL that is true when a care relationship of either class explains the access. */
 export function careSql(patient: string, practice: string, prac: string, at: string): string {
-  return `(EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}
-                    AND c.starts_at <= ${at} AND (c.ends_at IS NULL OR c.ends_at >= ${at}))
-       OR EXISTS (SELECT 1 FROM admin.appointments a WHERE a.practice_id = ${practice} AND a.practitioner_id = ${prac} AND a.patient_id = ${patient}
-                    AND a.status <> 'cancelled' AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at}))`;
+  return `(${careClassSql(patient, practice, prac, at)} IS NOT NULL)`;
 }

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { generate } from 'otplib';
 import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys, type ThrottlePolicy } from '../../src/access/index.js';
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
-import type { Thresholds } from '../../src/detect/index.js';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../../src/detect/index.js';
 import type { Mailer } from '../../src/incident/index.js';
 import { AuditStatus, newAuditSigner } from '../../src/audit/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
@@ -24,10 +24,7 @@ export interface TestApp {
 
 /** A medvault app on the embedded database with two seeded practices and real Argon2id passwords. */
 /** Thresholds so high that detection never steps in: for tests of everything but detection. */
-export const NO_DETECTION: Partial<Thresholds> = {
-  patientsPerHour: 1e9, patientsPerDay: 1e9, patientsPerWeek: 1e9, disclosedPer10Min: 1e9, noCarePerHour: 1e9, sensitivePerDay: 1e9, offHoursPerDay: 1e9, addressesPerDay: 1e9,
-  noCarePatientsPerHour: 1e9, noCarePatientsPerDay: 1e9, searchesPerHour: 1e9, foundPerHour: 1e9,
-};
+export const NO_DETECTION: Partial<Thresholds> = Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, 1e9])) as Partial<Thresholds>;
 
 export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string; mailer?: Mailer } = {}): Promise<TestApp> {
   const store = await openStore({ kind: 'pglite', dir: null });

@@ -1,0 +1,121 @@
+import type { PracticeActivity } from './engine.js';
+import { DAY, HOUR, MINUTE, WEEK, type AccountFeatures, type DistinctWindow } from './features.js';
+import type { Finding, Response, Thresholds } from './rules.js';
+
+/**
+ * The disclosure ledger: before a response leaves, what it would disclose is checked against the
+ * account's and the practice's budgets, and counted at once. The check and the count are one
+ * synchronous step (no await between them), so parallel requests of one account, or of many
+ * sessions of it, cannot all pass a budget that only one of them fits: the later ones see the
+ * earlier ones' patients. A list is cut to what the budgets leave; a single read that does not fit
+ * is refused.
+ *
+ * The counts are the detector's own windows (AccountFeatures, PracticeActivity): the audit events
+ * committed afterwards add the same keys at the same instant, which changes nothing, and feed the
+ * other instances and the replay at start.
+ */
+
+/** One patient a response would disclose, and how. */
+export interface DisclosedPatient {
+  readonly patientId: string;
+  /**
+   * What explains it for a practitioner: an appointment near (`scheduled`), a standing care
+   * relationship only (`standing`), nothing (`none`). Null for roles without care relationships.
+   */
+  readonly care: 'scheduled' | 'standing' | 'none' | null;
+  /** The full identity (NIR, address, contacts): a read of this one patient. */
+  readonly identity: boolean;
+  /** Listed by a search: a broad listing of the practice, or found by a specific criterion. */
+  readonly listed: 'broad' | 'found' | null;
+  /** Clinical notes of this patient in the response. */
+  readonly notes: readonly string[];
+  /** Whether any of those notes carries a sensitivity label. */
+  readonly sensitive: boolean;
+}
+
+/** What the ledger says: how many of the patients (in order) may leave, and the budget that stopped the rest. */
+export interface Admission {
+  readonly admitted: number;
+  readonly stop: Finding | null;
+}
+
+interface Budget {
+  readonly rule: string;
+  readonly response: Response;
+  readonly window: number;
+  readonly label: string;
+  /** The keys this patient adds to the budget's window (patient ids, or note ids). */
+  keys(c: DisclosedPatient): readonly string[];
+  win(f: AccountFeatures, p: PracticeActivity | null): DistinctWindow | null;
+  limit(t: Thresholds): number;
+  reason(limit: number): string;
+}
+
+const own = (c: DisclosedPatient) => [c.patientId];
+const none: readonly string[] = [];
+const when = (ok: boolean, c: DisclosedPatient) => (ok ? own(c) : none);
+/** Touches the count of distinct patients: a read, a chart, a broad listing (a patient found by name is its own budget). */
+const touches = (c: DisclosedPatient) => c.identity || c.notes.length > 0 || c.listed === 'broad';
+
+const BUDGETS: readonly Budget[] = [
+  { rule: 'patients-hour', response: 'throttle', window: HOUR, label: '1 h', keys: (c) => when(touches(c), c), win: (f) => f.patients, limit: (t) => t.patientsPerHour, reason: (l) => `reached its budget of ${l} distinct patients in an hour` },
+  { rule: 'patients-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(touches(c), c), win: (f) => f.patients, limit: (t) => t.patientsPerDay, reason: (l) => `reached its budget of ${l} distinct patients in a day` },
+  { rule: 'patients-week', response: 'lock', window: WEEK, label: '7 days', keys: (c) => when(touches(c), c), win: (f) => f.patients, limit: (t) => t.patientsPerWeek, reason: (l) => `reached its budget of ${l} distinct patients in a week` },
+  { rule: 'no-care-hour', response: 'suspend', window: HOUR, label: '1 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerHour, reason: (l) => `reached its budget of ${l} patients without a care relationship in an hour` },
+  { rule: 'no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerDay, reason: (l) => `reached its budget of ${l} patients without a care relationship in a day` },
+  { rule: 'standing-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'standing' && touches(c), c), win: (f) => f.standing, limit: (t) => t.standingPatientsPerDay, reason: (l) => `reached its budget of ${l} patients in a day that no near appointment explains` },
+  { rule: 'identities-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.identity, c), win: (f) => f.identities, limit: (t) => t.identitiesPerDay, reason: (l) => `reached its budget of ${l} full identities in a day` },
+  { rule: 'no-care-notes-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => (c.care === 'none' ? c.notes : none), win: (f) => f.noCareNotes, limit: (t) => t.noCareNotesPerDay, reason: (l) => `reached its budget of ${l} clinical notes without a care relationship in a day` },
+  { rule: 'sensitive', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.sensitive, c), win: (f) => f.sensitive, limit: (t) => t.sensitivePerDay, reason: (l) => `reached its budget of ${l} patients with sensitive notes in a day` },
+  { rule: 'search-breadth', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (f) => f.disclosed, limit: (t) => t.disclosedPer10Min, reason: (l) => `reached its budget of ${l} identities listed by broad searches in ten minutes` },
+  { rule: 'search-finds', response: 'suspend', window: HOUR, label: '1 h', keys: (c) => when(c.listed === 'found', c), win: (f) => f.found, limit: (t) => t.foundPerHour, reason: (l) => `reached its budget of ${l} patients found by searches in an hour` },
+  // The practice's budgets: accounts added to a practice do not add to what it can lose.
+  { rule: 'practice-no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (_f, p) => p?.noCarePatients ?? null, limit: (t) => t.practiceNoCarePatientsPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} patients without a care relationship in a day` },
+  { rule: 'practice-no-care-notes-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => (c.care === 'none' ? c.notes : none), win: (_f, p) => p?.noCareNotes ?? null, limit: (t) => t.practiceNoCareNotesPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} clinical notes without a care relationship in a day` },
+  { rule: 'practice-listed', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (_f, p) => p?.listed ?? null, limit: (t) => t.practiceListedPer10Min, reason: (l) => `the practice's accounts together reached their budget of ${l} identities listed by broad searches in ten minutes` },
+];
+
+/**
+ * Checks patients in order against every budget, without changing anything: the first patient
+ * that would take a budget past its limit stops the admission. Patients already counted in a
+ * window (seen again) cost nothing there: re-reading a chart is not a new disclosure.
+ */
+export function admissible(f: AccountFeatures, practice: PracticeActivity | null, t: Thresholds, practiceT: Thresholds, patients: readonly DisclosedPatient[], now: number): Admission {
+  const pending = BUDGETS.map(() => new Set<string>());
+  for (let i = 0; i < patients.length; i++) {
+    const c = patients[i]!;
+    for (let b = 0; b < BUDGETS.length; b++) {
+      const budget = BUDGETS[b]!;
+      const keys = budget.keys(c);
+      if (keys.length === 0) continue;
+      const win = budget.win(f, practice);
+      if (win === null) continue;
+      const limit = budget.limit(budget.rule.startsWith('practice-') ? practiceT : t);
+      const added = pending[b]!;
+      let fresh = 0;
+      for (const k of keys) if (!added.has(k) && !win.has(k, budget.window, now)) fresh++;
+      if (fresh > 0 && win.count(budget.window, now) + added.size + fresh > limit) {
+        return {
+          admitted: i,
+          stop: { rule: budget.rule, response: budget.response, reason: budget.reason(limit), evidence: { count: win.count(budget.window, now) + added.size, window: budget.label, examples: [] } },
+        };
+      }
+    }
+    for (let b = 0; b < BUDGETS.length; b++) for (const k of BUDGETS[b]!.keys(c)) pending[b]!.add(k);
+  }
+  return { admitted: patients.length, stop: null };
+}
+
+/** Counts admitted patients in the windows of the account and of its practice, at once. */
+export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number): void {
+  for (const c of patients) {
+    if (touches(c)) f.daily.add(now, f.patients.add(c.patientId, now));
+    if (practice && touches(c)) practice.daily.add(now, practice.patients.add(c.patientId, now));
+    for (const b of BUDGETS) {
+      const win = b.win(f, practice);
+      // The patients windows are counted above, with the daily history.
+      if (win === null || win === f.patients) continue;
+      for (const k of b.keys(c)) win.add(k, now);
+    }
+  }
+}
