@@ -7,7 +7,7 @@ import { MemoryEphemeralStore, type EphemeralStore } from './ephemeral.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
-import { LoginThrottle } from './throttle.js';
+import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
 import { ACCESS_TOKEN_TTL_S, hashSecret, newRefreshToken, signAccessToken, verifyAccessToken, type TokenKeys } from './tokens.js';
 import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
 
@@ -53,6 +53,8 @@ export class AuthService {
   private readonly pending: EphemeralStore;
   private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number }>();
   private dummyHash: Promise<string>;
+  /** Told when an account is locked for guessing its second factor (detection raises the alert). */
+  onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
 
   constructor(private readonly o: AuthOptions) {
     this.pending = o.ephemeral ?? new MemoryEphemeralStore(() => o.clock().getTime());
@@ -122,6 +124,31 @@ export class AuthService {
     return (await repo.useTotpStep(account.id, step)) ? 'otp' : null;
   }
 
+  /** Refuses before a code is evaluated when the account's second-factor guesses are spent (throttle.ts SECOND_FACTOR). */
+  private async secondFactorGate(userId: string): Promise<void> {
+    const wait = await this.o.throttle.secondFactorWait(userId, this.now().getTime());
+    if (wait === 'locked') throw new AccessError('account_locked');
+    if (wait > 0) throw new AccessError('throttled', wait);
+  }
+
+  /** Counts a wrong code; at the limit the account is locked, its sessions end, and detection alerts. */
+  private async secondFactorFailed(account: Pick<LoginAccount, 'id' | 'practiceId' | 'role'>, meta: RequestMeta | null): Promise<void> {
+    const n = await this.o.throttle.secondFactorFailure(account.id, this.now().getTime());
+    if (n < SECOND_FACTOR.lockAt) return;
+    await this.door(async (repo, tx) => {
+      await repo.setStatus(account.id, 'locked');
+      await this.audit(tx, [this.event(account, 'account.lock', 'success', `${n} wrong second-factor codes in 24 hours`, meta)]);
+    });
+    await this.revokeAllSessions(account.id, 'second factor guessed');
+    this.forgetAccount();
+    this.onSecondFactorLock(account.id, account.practiceId, n);
+  }
+
+  /** A security officer's unlock: the second-factor count starts again. */
+  secondFactorReset(userId: string): Promise<void> {
+    return this.o.throttle.secondFactorReset(userId);
+  }
+
   /** POST /auth/mfa. */
   async mfa(mfaToken: string, code: string, meta: RequestMeta): Promise<TokenResponse> {
     const now = this.now();
@@ -131,6 +158,7 @@ export class AuthService {
       await this.pending.delete(id);
       throw new AccessError('mfa_invalid');
     }
+    await this.secondFactorGate(userId);
     const result = await this.door(async (repo, tx) => {
       const account = await repo.accountById(userId);
       if (!account || account.status !== 'active') return { account, method: null };
@@ -139,8 +167,11 @@ export class AuthService {
       return { account, method };
     });
     if (!result.account || result.method === null) {
-      if (result.account) await this.o.throttle.failure(result.account.username, meta.ip, now.getTime());
       if (result.account && result.account.status !== 'active') throw new AccessError(result.account.status === 'locked' ? 'account_locked' : 'account_disabled');
+      if (result.account) {
+        await this.o.throttle.failure(result.account.username, meta.ip, now.getTime());
+        await this.secondFactorFailed(result.account, meta);
+      }
       throw new AccessError('mfa_invalid');
     }
     await this.pending.delete(id);
@@ -244,6 +275,7 @@ export class AuthService {
   /** POST /auth/step-up: a fresh second factor on the current session (RFC 9470). */
   async stepUp(p: Principal, code: string, meta: RequestMeta): Promise<TokenResponse> {
     const now = this.now();
+    await this.secondFactorGate(p.userId);
     const out = await this.door(async (repo, tx) => {
       const account = await repo.accountById(p.userId);
       const s = await repo.session(p.sessionId, true);
@@ -259,6 +291,7 @@ export class AuthService {
     });
     if (out === null) {
       await this.o.throttle.failure(p.userId, meta.ip, now.getTime());
+      await this.secondFactorFailed({ id: p.userId, practiceId: p.practiceId, role: p.role }, meta);
       throw new AccessError('mfa_invalid');
     }
     return this.tokens(out.account, out.s.id, now, out.amr, 'aal2', out.s.scopes, out.refresh);

@@ -48,6 +48,17 @@ export interface ThrottlePolicy {
 
 export const DEFAULT_THROTTLE: ThrottlePolicy = { windowMs: 15 * 60_000, freeAccountFailures: 5, freeAddressFailures: 30, baseDelayS: 30, maxDelayS: 900 };
 
+/**
+ * Second-factor guesses, per account across challenges, sessions and addresses (login and
+ * step-up alike): a 6-digit code has a million values, so what bounds a guesser is how many codes
+ * are evaluated. Three wrong codes are free, then each waits twice as long as the one before
+ * (30 s … 15 min); the tenth wrong code in 24 hours locks the account — whoever is guessing knows
+ * the password (or holds a session), so the account is compromised — and a security officer
+ * unlocks it. A correct password or code does not clear the count: it only ages out. At most
+ * 10 wrong codes are evaluated per account per day.
+ */
+export const SECOND_FACTOR = { windowMs: 24 * 3_600_000, free: 3, baseDelayS: 30, maxDelayS: 900, lockAt: 10 } as const;
+
 export class LoginThrottle {
   constructor(
     private readonly store: ThrottleStore,
@@ -74,6 +85,25 @@ export class LoginThrottle {
 
   async success(account: string): Promise<void> {
     await this.store.reset(`acct:${account}`);
+  }
+
+  /** Before a second-factor code of this account is evaluated: seconds to wait (0: go on), or 'locked'. */
+  async secondFactorWait(userId: string, now: number): Promise<number | 'locked'> {
+    const r = await this.store.recent(`2fa:${userId}`, SECOND_FACTOR.windowMs, now);
+    if (r.count >= SECOND_FACTOR.lockAt) return 'locked';
+    if (r.count < SECOND_FACTOR.free) return 0;
+    const wait = Math.min(SECOND_FACTOR.maxDelayS, SECOND_FACTOR.baseDelayS * 2 ** (r.count - SECOND_FACTOR.free));
+    return Math.max(0, Math.ceil(wait - (now - r.last) / 1000));
+  }
+
+  /** A wrong second-factor code of this account; returns the wrong codes counted in 24 hours. */
+  secondFactorFailure(userId: string, now: number): Promise<number> {
+    return this.store.fail(`2fa:${userId}`, SECOND_FACTOR.windowMs, now);
+  }
+
+  /** A security officer's unlock starts the count again. */
+  async secondFactorReset(userId: string): Promise<void> {
+    await this.store.reset(`2fa:${userId}`);
   }
 }
 

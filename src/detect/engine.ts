@@ -209,6 +209,11 @@ export class Detector {
     return state;
   }
 
+  /** A finding from outside the audit stream (second-factor guessing): the account takes its rung, with an alert. */
+  flag(userId: string, practiceId: string | null, findings: readonly Finding[], at: Date): AccountState {
+    return this.escalate(userId, practiceId, findings, at, this.states.get(userId));
+  }
+
   /**
    * The disclosure ledger (ledger.ts): which of these patients, in order, a response may disclose
    * within the account's and its practice's budgets; they are counted at once. When a budget stops

@@ -4,7 +4,7 @@ import { STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
 import { Detector, type Alert } from './engine.js';
-import { DEFAULT_THRESHOLDS, worse, type Response, type Thresholds } from './rules.js';
+import { DEFAULT_THRESHOLDS, worse, type Finding, type Response, type Thresholds } from './rules.js';
 import type { DisclosedPatient } from './ledger.js';
 import type { AccessEvent } from './features.js';
 import { LocalEventBus, type EventBus } from './bus.js';
@@ -151,6 +151,16 @@ export class DetectionService {
     return { admitted: a.admitted, refusal: refusalOf(this.detector.state(p.userId, at).response, a.stop.response, this.detector.state(p.userId, at).until, at) };
   }
 
+  /** Raises an alert and applies its rung for what authentication saw (second-factor guessing). */
+  flag(userId: string, practiceId: string | null, finding: Finding): void {
+    this.local = true;
+    try {
+      this.detector.flag(userId, practiceId, [finding], this.clock());
+    } finally {
+      this.local = false;
+    }
+  }
+
   /** Before a request reads data: the account's state decides whether it goes on. */
   gate(p: Principal, sourceIp: string | null = null): void {
     const now = this.clock();
@@ -204,6 +214,7 @@ export class DetectionService {
     const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by a security officer');
     if (found) {
       this.detector.release(userId);
+      await this.auth.secondFactorReset(userId);
       this.auth.forgetAccount();
     }
     return found;

@@ -92,6 +92,8 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   const bus = o.bus ?? (o.redisUrl ? new RedisEventBus(o.redisUrl, `${prefix}access-events`) : undefined);
   const detection = new DetectionService(o.db, auth, clock, o.thresholds, bus, o.alertWebhook ?? null);
   await detection.load();
+  auth.onSecondFactorLock = (userId, practiceId, wrong) =>
+    detection.flag(userId, practiceId, { rule: 'second-factor', response: 'lock', reason: `entered ${wrong} wrong second-factor codes in 24 hours: someone who knows the password is guessing`, evidence: { count: wrong, window: '24 h', examples: [] } });
   return {
     db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
     auditStatus: o.auditStatus ?? null,

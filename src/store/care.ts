@@ -3,18 +3,17 @@ export const CARE_BEFORE = '2 days';
 export const CARE_AFTER = '30 days';
 /** An appointment "schedules" its patient from 2 days before until 12 hours after it (preparation, the visit, the letter). */
 export const SCHEDULED_AFTER = '12 hours';
-/** A self-booked appointment that has begun counts (standing care) only if it is consultation-sized. */
-export const SELF_BOOKED_MAX = '2 hours';
 
 /**
  * How a care relationship explains a practitioner's access to a patient, when one does:
  * - `scheduled`: an appointment that someone else booked (an assistant, the patient, a colleague,
  *   the practice's import) is near: from 2 days before to 12 hours after it. The calendar bounds
  *   these; the reading account cannot add to it.
- * - `standing`: a live treating-doctor declaration, or an appointment within its care window
- *   (30 days after) — one the account booked itself counts only once it has begun, was booked
- *   before it began, and is consultation-sized. Reads under standing care have a daily budget.
- * Issue 12: an appointment an account books for itself and uses at once is no care relationship.
+ * - `standing`: a live treating-doctor declaration, or such an appointment within its care window
+ *   (30 days after). Reads under standing care have a daily budget.
+ * An appointment the reading account booked (or moved) itself is no care relationship at all
+ * (issue 12: a thief would book one for every patient he wants): a walk-in seen by a doctor who
+ * books it himself is opened through break-the-glass (a reason, a fresh second factor, review).
  */
 export type CareClass = 'scheduled' | 'standing';
 
@@ -30,8 +29,7 @@ export function careClassSql(patient: string, practice: string, prac: string, at
     WHEN EXISTS (${appt} AND ${other} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${SCHEDULED_AFTER}' >= ${at}) THEN 'scheduled'
     WHEN EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}
                    AND c.starts_at <= ${at} AND (c.ends_at IS NULL OR c.ends_at >= ${at}))
-      OR EXISTS (${appt} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at}
-                   AND (${other} OR (a.starts_at <= ${at} AND a.booked_at <= a.starts_at AND a.ends_at - a.starts_at <= interval '${SELF_BOOKED_MAX}')))
+      OR EXISTS (${appt} AND ${other} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at})
       THEN 'standing'
   END)`;
 }

@@ -1,0 +1,240 @@
+import { generate } from 'otplib';
+import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys } from '../../src/access/index.js';
+import { buildServer, createServices, type Services } from '../../src/server/index.js';
+import type { Thresholds } from '../../src/detect/index.js';
+import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
+import type { OpenedStore } from '../../src/store/index.js';
+import type { Backend } from '../helpers/backends.js';
+import { makeVault, NOW } from '../helpers/fixtures.js';
+
+/**
+ * A real medvault server for the adversarial suite: listening on 127.0.0.1, detection and the
+ * disclosure ledger at their production thresholds, on one backend, with seeded practices. The
+ * clock starts on a Tuesday morning of the seeded calendar and moves only when a test moves it.
+ */
+export interface Server {
+  readonly base: string;
+  readonly services: Services;
+  readonly store: OpenedStore;
+  readonly seeded: SeedResult;
+  now(): Date;
+  advance(ms: number): void;
+  /** Lifts every account's state (as a security officer's unlock does) before the next attack. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startServer(backend: Backend, o: { patients?: number; practices?: number; thresholds?: Partial<Thresholds> } = {}): Promise<Server> {
+  const store = await backend.open();
+  const keys = makeVault();
+  const seeded = await seedDemo(store.db, { seed: 11, practices: o.practices ?? 2, patientsPerPractice: o.patients ?? 120, now: NOW, visitHistoryDays: 14, futureDays: 7, hashPassword, vault: keys.vault });
+  let at = NOW.getTime();
+  const clock = () => new Date(at);
+  const services = await createServices({
+    db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), clock, thresholds: o.thresholds ?? {},
+    throttle: new LoginThrottle(new MemoryThrottleStore()),
+    contact: { dpoName: 'DPO test', dpoEmail: 'dpo@medvault.test', operator: 'medvault test host' }, mailer: null,
+  });
+  const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent', clock });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return {
+    base: `http://127.0.0.1:${address.port}`, services, store, seeded,
+    now: clock,
+    advance: (ms) => (at += ms),
+    async reset() {
+      const ids = await store.driver.transaction(async (q) => {
+        await q.query(`UPDATE admin.users SET status = 'active' WHERE status = 'locked'`);
+        return (await q.query<{ id: string }>('SELECT id FROM admin.users')).rows.map((r) => r.id);
+      });
+      for (const u of ids) {
+        services.detection.detector.release(u);
+        await services.auth.secondFactorReset(u);
+      }
+      services.auth.forgetAccount();
+    },
+    async close() {
+      await app.close();
+      await services.close();
+      await store.cleanup();
+      await keys.cleanup();
+    },
+  };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown> & { entry?: { resource: Record<string, unknown> }[] };
+  readonly headers: Headers;
+}
+
+/** One HTTP request to the server. */
+export async function call(s: Server, method: string, path: string, o: { token?: string; body?: unknown; ua?: string } = {}): Promise<Reply> {
+  const r = await fetch(s.base + path, {
+    method,
+    headers: {
+      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      'user-agent': o.ua ?? 'Mozilla/5.0 (X11; Linux x86_64) medvault-adversary',
+    },
+    ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+  });
+  const text = await r.text();
+  let body: Reply['body'] = {};
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    body = { text };
+  }
+  return { status: r.status, body, headers: r.headers };
+}
+
+/** Password, then the TOTP of the moment; null when the server refuses (locked, throttled). */
+export async function login(s: Server, u: DemoUser, ua?: string): Promise<string | null> {
+  s.advance(31_000); // a TOTP step is good once
+  const l = await call(s, 'POST', '/auth/login', { body: { username: u.username, password: u.password }, ...(ua ? { ua } : {}) });
+  if (l.status !== 200) return null;
+  if (!l.body.mfa_required) return l.body.access_token as string;
+  const code = await generate({ secret: u.totpSecret!, epoch: Math.floor(s.now().getTime() / 1000) });
+  const m = await call(s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code }, ...(ua ? { ua } : {}) });
+  return m.status === 200 ? (m.body.access_token as string) : null;
+}
+
+export function user(s: Server, role: DemoUser['role'], practice = 0, nth = 0): DemoUser {
+  const practiceId = role === 'security-officer' ? null : s.seeded.practices[practice]!.id;
+  const u = s.seeded.users.filter((x) => x.role === role && x.practiceId === practiceId)[nth];
+  if (!u) throw new Error(`no ${role} #${nth} in practice ${practice}`);
+  return u;
+}
+
+const SUBSETTED = (r: Record<string, unknown>) => ((r.meta as { tag?: { code: string }[] } | undefined)?.tag ?? []).some((t) => t.code === 'SUBSETTED');
+
+/**
+ * What responses actually carried, counted from their bodies (the suite's ground truth, not the
+ * server's word): full identities (a Patient resource with everything), patients listed with
+ * picker fields only, and clinical notes.
+ */
+export class Haul {
+  readonly identities = new Set<string>();
+  readonly listed = new Set<string>();
+  readonly notes = new Set<string>();
+  readonly notePatients = new Set<string>();
+
+  add(body: Reply['body']): void {
+    const resources = body.resourceType === 'Bundle' ? (body.entry ?? []).map((e) => e.resource) : [body];
+    for (const r of resources) {
+      if (r.resourceType === 'Patient') (SUBSETTED(r) ? this.listed : this.identities).add(r.id as string);
+      if (r.resourceType === 'DocumentReference') {
+        this.notes.add(r.id as string);
+        this.notePatients.add(String((r.subject as { reference: string }).reference).slice('Patient/'.length));
+      }
+    }
+  }
+}
+
+/**
+ * The thief of the threat model: the victim's password and TOTP seed, logs in again whenever he
+ * is thrown out (up to `relogins` times), and keeps what every 200 carried.
+ */
+export class Thief {
+  token: string | null = null;
+  readonly haul = new Haul();
+  served = 0;
+  refused = 0;
+  logins = 0;
+
+  constructor(
+    private readonly s: Server,
+    readonly victim: DemoUser,
+    private readonly relogins = 5,
+    readonly ua = 'Mozilla/5.0 (Windows NT 10.0) thief',
+  ) {}
+
+  /** A request as the victim; logs in again when thrown out. Returns the reply. */
+  async request(method: string, path: string, body?: unknown): Promise<Reply> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.token === null) {
+        if (this.logins > this.relogins) return { status: 401, body: {}, headers: new Headers() };
+        this.logins++;
+        this.token = await login(this.s, this.victim, this.ua);
+        if (this.token === null) return { status: 401, body: {}, headers: new Headers() };
+      }
+      const r = await call(this.s, method, path, { token: this.token, ...(body !== undefined ? { body } : {}), ua: this.ua });
+      if (r.status === 200 || r.status === 201) {
+        this.served++;
+        this.haul.add(r.body);
+        return r;
+      }
+      this.refused++;
+      if (r.status === 401 && attempt === 0) {
+        this.token = null;
+        continue;
+      }
+      return r;
+    }
+  }
+
+  get(path: string): Promise<Reply> {
+    return this.request('GET', path);
+  }
+}
+
+/** Patients of a practice that no care relationship ties to this practitioner (no treating declaration, no appointment). */
+export async function strangers(s: Server, practitioner: DemoUser, limit = 200): Promise<string[]> {
+  const r = await s.store.driver.transaction((q) =>
+    q.query<{ id: string }>(
+      `SELECT p.id FROM admin.patients p WHERE p.practice_id = $1
+          AND NOT EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.patient_id = p.id AND c.practitioner_id = $2)
+          AND NOT EXISTS (SELECT 1 FROM admin.appointments a WHERE a.patient_id = p.id AND a.practitioner_id = $2)
+          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY p.id LIMIT $3`,
+      [practitioner.practiceId, practitioner.fhirId, limit],
+    ),
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** The practitioner's own patients under standing care only: a treating declaration, no appointment near now. */
+export async function ownPatients(s: Server, practitioner: DemoUser): Promise<string[]> {
+  const r = await s.store.driver.transaction((q) =>
+    q.query<{ id: string }>(
+      `SELECT DISTINCT c.patient_id AS id FROM admin.care_relationships c WHERE c.practice_id = $1 AND c.practitioner_id = $2 AND c.ends_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = c.patient_id) ORDER BY 1`,
+      [practitioner.practiceId, practitioner.fhirId],
+    ),
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** Appointments of the practice within a window, as a calendar shows them. */
+export async function calendar(s: Server, practiceId: string, from: Date, to: Date): Promise<{ id: string; patientId: string; practitionerId: string; start: Date }[]> {
+  const r = await s.store.driver.transaction((q) =>
+    q.query<{ id: string; patient_id: string; practitioner_id: string; starts_at: Date }>(
+      `SELECT id, patient_id, practitioner_id, starts_at FROM admin.appointments WHERE practice_id = $1 AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled' ORDER BY starts_at`,
+      [practiceId, from.toISOString(), to.toISOString()],
+    ),
+  );
+  return r.rows.map((x) => ({ id: x.id, patientId: x.patient_id, practitionerId: x.practitioner_id, start: new Date(x.starts_at) }));
+}
+
+/**
+ * A practitioner with colleagues, and the colleagues' patients that have clinical notes and that no
+ * care relationship ties to this practitioner: what a break-the-glass sweep goes after.
+ */
+export async function colleaguesNotes(s: Server, skip: readonly string[] = []): Promise<{ victim: DemoUser; patients: string[] }> {
+  let best: { victim: DemoUser; patients: string[] } | null = null;
+  for (const u of s.seeded.users.filter((x) => x.role === 'practitioner' && !skip.includes(x.username))) {
+    const r = await s.store.driver.transaction((q) =>
+      q.query<{ id: string }>(
+        `SELECT DISTINCT n.patient_id AS id FROM clinical.notes n WHERE n.practice_id = $1 AND n.author_id <> $2
+            AND NOT EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.patient_id = n.patient_id AND c.practitioner_id = $2)
+            AND NOT EXISTS (SELECT 1 FROM admin.appointments a WHERE a.patient_id = n.patient_id AND a.practitioner_id = $2) ORDER BY 1`,
+        [u.practiceId, u.fhirId],
+      ),
+    );
+    const patients = r.rows.map((x) => x.id);
+    if (!best || patients.length > best.patients.length) best = { victim: u, patients };
+  }
+  if (!best) throw new Error('no practitioner');
+  return best;
+}

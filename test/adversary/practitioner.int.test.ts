@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
+import { calendar, call, colleaguesNotes, login, ownPatients, startServer, strangers, Thief, user, type Server } from './harness.js';
+import { recordFigure } from './figures.js';
+
+/**
+ * A thief with a practitioner's password and TOTP seed, who has read our documentation, over
+ * HTTP on a real server. Must show (issue 12): ≤ 25 full identities and ≤ 10 notes of patients
+ * without a genuine care relationship before containment, whatever the technique; ≤ 25 charts
+ * for a thief who reads only the victim's own patients.
+ */
+const HOUR = 3_600_000;
+
+describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) => {
+  let s: Server;
+  beforeAll(async () => {
+    s = await startServer(backend, { practices: 3, patients: 120 });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  /** Each attack starts a day later, on another practice's account where it can: budgets are per account and per practice. */
+  const fresh = async (days = 2) => {
+    s.advance(days * 24 * HOUR);
+    await s.reset();
+  };
+
+  it('parallel bursts of reads: no more than the budget leaves, even 40 at once', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 0);
+    const thief = new Thief(s, victim);
+    const ids = await strangers(s, victim, 40);
+    expect(ids.length).toBe(40);
+    await thief.get('/me');
+    await Promise.all(ids.map((id) => thief.get(`/fhir/Patient/${id}`)));
+    // Thrown out, he logs in again and tries the rest, then a second burst.
+    for (const id of ids) await thief.get(`/fhir/Patient/${id}`);
+    const got = [...thief.haul.identities].filter((id) => ids.includes(id)).length;
+    recordFigure(backend.name, 'practitioner: parallel burst of 40 reads', { identities: got });
+    expect(got).toBeLessThanOrEqual(10);
+    expect(got).toBeGreaterThan(0);
+  });
+
+  it('$everything over ids from the calendar: counted like any read', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 1);
+    const thief = new Thief(s, victim);
+    const mine = new Set(await strangers(s, victim, 500));
+    const cal = (await calendar(s, victim.practiceId!, new Date(s.now().getTime() - 14 * 24 * HOUR), new Date(s.now().getTime() + 7 * 24 * HOUR)))
+      .filter((a) => mine.has(a.patientId));
+    const targets = [...new Set(cal.map((a) => a.patientId))].slice(0, 40);
+    expect(targets.length).toBeGreaterThan(12);
+    for (const id of targets) await thief.get(`/fhir/Patient/${id}/$everything`);
+    recordFigure(backend.name, 'practitioner: $everything sweep', { identities: thief.haul.identities.size, notes: thief.haul.notes.size });
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(10);
+    expect(thief.haul.notes.size).toBe(0);
+  });
+
+  it('self-booked care opens no notes, moving a colleague\'s booking does not either, and bulk booking alerts', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 2);
+    const thief = new Thief(s, victim);
+    const ids = await strangers(s, victim, 25);
+    const start = new Date(s.now().getTime() - 10 * 60_000);
+    for (const id of ids) {
+      const r = await thief.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 365 * 24 * HOUR).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${victim.fhirId}` }, status: 'accepted' }],
+      });
+      expect(r.status).toBe(201);
+    }
+    for (const id of ids) expect((await thief.get(`/fhir/DocumentReference?patient=${id}`)).status).toBe(403);
+    // An appointment someone else booked with the victim, re-pointed at a stranger: re-booked in the thief's name.
+    const theirs = (await calendar(s, victim.practiceId!, new Date(s.now().getTime() - HOUR), new Date(s.now().getTime() + 7 * 24 * HOUR))).find((a) => a.practitionerId === victim.fhirId);
+    expect(theirs).toBeDefined();
+    const moved = await thief.request('PUT', `/fhir/Appointment/${theirs!.id}`, {
+      resourceType: 'Appointment', id: theirs!.id, status: 'booked', start: theirs!.start.toISOString(), end: new Date(theirs!.start.getTime() + 20 * 60_000).toISOString(),
+      participant: [{ actor: { reference: `Patient/${ids[0]}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${victim.fhirId}` }, status: 'accepted' }],
+    });
+    expect(moved.status).toBe(200);
+    expect((await thief.get(`/fhir/DocumentReference?patient=${ids[0]}`)).status).toBe(403);
+    // Later, when the year-long "appointments" have begun long ago: still no care.
+    s.advance(3 * 24 * HOUR);
+    for (const id of ids.slice(0, 5)) expect((await thief.get(`/fhir/DocumentReference?patient=${id}`)).status).toBe(403);
+    expect(thief.haul.notes.size).toBe(0);
+    await s.services.detection.settle();
+    const officer = await login(s, user(s, 'security-officer'));
+    const alerts = (await call(s, 'GET', '/security/alerts', { token: officer! })).body.alerts as { userId: string; reasons: string[] }[];
+    expect(alerts.filter((a) => a.userId === victim.fhirId).flatMap((a) => a.reasons).join(' ')).toMatch(/created or moved more than 20 patients and appointments in an hour/);
+  });
+
+  it('break-the-glass sweeps: at most 10 notes without care, then contained', async () => {
+    await fresh();
+    const { victim, patients: ids } = await colleaguesNotes(s);
+    expect(ids.length).toBeGreaterThan(12);
+    const thief = new Thief(s, victim, 200);
+    for (const id of ids) {
+      // Break-the-glass needs a fresh second factor: the thief has the seed, so he logs in afresh.
+      thief.token = null;
+      const g = await thief.request('POST', '/access/break-glass', { patientId: id, reason: 'Patient au téléphone, dossier urgent' });
+      if (g.status !== 201) continue;
+      await thief.get(`/fhir/DocumentReference?patient=${id}`);
+    }
+    const contained = (await thief.get(`/fhir/Patient/${ids[0]}`)).status !== 200;
+    recordFigure(backend.name, 'practitioner: break-the-glass sweep', { notes: thief.haul.notes.size, notePatients: thief.haul.notePatients.size, identities: thief.haul.identities.size });
+    expect(thief.haul.notes.size).toBeLessThanOrEqual(10);
+    expect(thief.haul.notePatients.size).toBeLessThanOrEqual(10);
+    expect(contained).toBe(true);
+  });
+
+  it('broad listings: picker fields only, and no more than the listing budget', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 1);
+    const thief = new Thief(s, victim);
+    let url: string | null = '/fhir/Patient?_count=50';
+    for (let i = 0; i < 30 && url; i++) {
+      const r = await thief.get(url);
+      if (r.status !== 200) continue;
+      const next = (r.body.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
+      url = next ? new URL(next.url).pathname + new URL(next.url).search : '/fhir/Patient?_count=50';
+    }
+    // POST _search with the same parameters, and every letter as a short term.
+    for (const l of 'abcdefghij') await thief.request('POST', '/fhir/Patient/_search', { family: l });
+    recordFigure(backend.name, 'practitioner: broad listing', { listed: thief.haul.listed.size, identities: thief.haul.identities.size });
+    expect(thief.haul.identities.size).toBe(0);
+    expect(thief.haul.listed.size).toBeLessThanOrEqual(15);
+  });
+
+  it('a thief who reads only the victim\'s own patients: at most 25 charts', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 2);
+    const thief = new Thief(s, victim);
+    const own = await ownPatients(s, victim);
+    const near = new Set((await calendar(s, victim.practiceId!, new Date(s.now().getTime() - 3 * 24 * HOUR), new Date(s.now().getTime() + 3 * 24 * HOUR))).map((a) => a.patientId));
+    const standing = own.filter((id) => !near.has(id));
+    expect(standing.length).toBeGreaterThan(25);
+    for (const id of standing) {
+      await thief.get(`/fhir/Patient/${id}`);
+      await thief.get(`/fhir/DocumentReference?patient=${id}`);
+    }
+    const charts = new Set([...thief.haul.identities, ...thief.haul.notePatients]);
+    recordFigure(backend.name, 'practitioner: own patients only', { charts: charts.size, notes: thief.haul.notes.size });
+    expect(charts.size).toBeLessThanOrEqual(25);
+  });
+
+  it('a swarm of sessions with different clients shares one budget', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 0);
+    const ids = await strangers(s, victim, 60);
+    const thieves = Array.from({ length: 6 }, (_, i) => new Thief(s, victim, 5, `Mozilla/5.0 swarm-${i}`));
+    // Six sessions opened one after the other (a TOTP code is good once), then all at once.
+    for (const t of thieves) expect((await t.get('/me')).status).toBe(200);
+    await Promise.all(thieves.map((t, i) => Promise.all(ids.slice(i * 10, i * 10 + 10).map((id) => t.get(`/fhir/Patient/${id}`)))));
+    const all = new Set(thieves.flatMap((t) => [...t.haul.identities]));
+    recordFigure(backend.name, 'practitioner: swarm of 6 sessions', { identities: all.size });
+    expect(all.size).toBeLessThanOrEqual(10);
+  });
+});
