@@ -162,28 +162,47 @@ describe('step-up and break-the-glass', () => {
 });
 
 describe('account management', () => {
-  it('lets a practice admin create, disable and reset accounts of their practice only, audited', async () => {
+  it('lets a practice admin create, disable and reset accounts of their practice only, through enrolment links, audited', async () => {
     const admin = await login(t, userOf(t.seeded, 'practice-admin'));
     const h = bearer(admin.access_token);
     const created = await post('/admin/accounts', { username: 'dr.nouvelle', role: 'practitioner', familyName: 'Nouvelle', givenName: 'Inès', rpps: '10000000017' }, h);
     expect(created.statusCode).toBe(201);
     const e = created.json();
-    expect(e.totpSecret).toMatch(/^[A-Z2-7]+$/);
-    expect(e.recoveryCodes).toHaveLength(10);
-    // The new practitioner logs in with a recovery code once, not twice.
-    const pw = await post('/auth/login', { username: 'dr.nouvelle', password: e.initialPassword });
-    expect((await post('/auth/mfa', { mfa_token: pw.json().mfa_token, code: e.recoveryCodes[0] })).statusCode).toBe(200);
-    const pw2 = await post('/auth/login', { username: 'dr.nouvelle', password: e.initialPassword });
-    expect((await post('/auth/mfa', { mfa_token: pw2.json().mfa_token, code: e.recoveryCodes[0] })).statusCode).toBe(401);
-    const session = await login(t, { ...userOf(t.seeded, 'practitioner'), username: 'dr.nouvelle', password: e.initialPassword, totpSecret: e.totpSecret });
+    // The admin gets a one-time link, never a password, a TOTP secret or recovery codes.
+    expect(Object.keys(e).sort()).toEqual(['approvalRequired', 'enrolmentUrl', 'expiresAt', 'id', 'username']);
+    expect(e.enrolmentUrl).toMatch(/^http:\/\/127\.0\.0\.1:8080\/#\/enrol\/[A-Za-z0-9_-]{43}$/);
+    const token = String(e.enrolmentUrl).split('/').pop()!;
+    // The user redeems it: a TOTP secret for their app, then a password of their own and a first code.
+    const start = await post('/auth/enrol', { token });
+    expect(start.statusCode).toBe(200);
+    const secret = start.json().totpSecret as string;
+    expect(start.json().otpauthUri).toContain('otpauth://totp/');
+    expect((await post('/auth/enrol/complete', { token, password: 'short', code: '000000' })).statusCode).toBe(400);
+    t.advance(31_000);
+    const done = await post('/auth/enrol/complete', { token, password: 'une phrase de passe à moi', code: await totp(secret, t.now()) });
+    expect(done.statusCode).toBe(200);
+    expect(done.json().recoveryCodes).toHaveLength(10);
+    expect(done.json().status).toBe('pending');
+    expect((await post('/auth/enrol', { token })).statusCode).toBe(400); // spent
+    // Not usable until a second person approves: the creator may not.
+    const me = { ...userOf(t.seeded, 'practitioner'), username: 'dr.nouvelle', password: 'une phrase de passe à moi', totpSecret: secret };
+    expect((await post('/auth/login', { username: me.username, password: me.password })).statusCode).toBe(403);
+    expect((await post(`/admin/accounts/${e.id}/approve`, {}, h)).statusCode).toBe(403);
+    const officer = await login(t, userOf(t.seeded, 'security-officer'));
+    const approved = await post(`/security/accounts/${e.id}/approve`, {}, bearer(officer.access_token));
+    expect(approved.statusCode).toBe(200);
+    expect(approved.json().status).toBe('active');
+    const session = await login(t, me);
 
+    // A reset ends the sessions and hands a new link, not the new secret.
     const reset = await post(`/admin/accounts/${e.id}/reset-mfa`, {}, h);
     expect(reset.statusCode).toBe(200);
-    expect(reset.json().totpSecret).not.toBe(e.totpSecret);
+    expect(Object.keys(reset.json()).sort()).toEqual(['enrolmentUrl', 'expiresAt']);
     expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(session.access_token) })).statusCode).toBe(401);
+    expect((await post('/auth/login', { username: me.username, password: me.password })).statusCode).toBe(403);
 
     expect((await post(`/admin/accounts/${e.id}/disable`, {}, h)).statusCode).toBe(204);
-    expect((await post('/auth/login', { username: 'dr.nouvelle', password: e.initialPassword })).statusCode).toBe(403);
+    expect((await post('/auth/login', { username: me.username, password: me.password })).statusCode).toBe(403);
 
     // Another practice's account is out of reach, and so is the API for other roles.
     const other = userOf(t.seeded, 'assistant', 1);
@@ -192,7 +211,14 @@ describe('account management', () => {
     const doc = await login(t, userOf(t.seeded, 'practitioner'));
     expect((await t.app.inject({ method: 'GET', url: '/admin/accounts', headers: bearer(doc.access_token) })).statusCode).toBe(403);
     const actions = await t.store.driver.transaction((sql) => sql.query<{ action: string }>("SELECT action FROM audit.events WHERE action LIKE 'account.%' ORDER BY seq"));
-    expect(actions.rows.map((r) => r.action)).toEqual(['account.create', 'account.reset-mfa', 'account.disable']);
+    expect(actions.rows.map((r) => r.action)).toEqual(['account.create', 'account.enrol', 'account.approve', 'account.reset-mfa', 'account.disable']);
+    // Every creation, approval and reset raised an alert for the security officer.
+    await t.services.detection.settle();
+    const alerts = (await t.app.inject({ method: 'GET', url: '/security/alerts', headers: bearer(officer.access_token) })).json().alerts as { userId: string; reasons: string[] }[];
+    const mine = alerts.filter((a) => a.userId === e.id).flatMap((a) => a.reasons).join(' | ');
+    expect(mine).toMatch(/new account was created/);
+    expect(mine).toMatch(/approved/);
+    expect(mine).toMatch(/second factor was reset/);
   });
 });
 

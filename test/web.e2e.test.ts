@@ -246,7 +246,8 @@ describe.runIf(available)('the web application', () => {
       const r = await fetch(`${server.baseUrl}${url}`, { headers: { authorization: `Bearer ${token}` } });
       if (r.status !== 200) break;
       const b: J = await r.json();
-      for (const e of b.entry ?? []) seen.add(e.resource.id);
+      // A page the disclosure ledger cut ends with an OperationOutcome entry: not a patient.
+      for (const e of b.entry ?? []) if (e.resource.resourceType === 'Patient') seen.add(e.resource.id);
       const next = (b.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
       url = next ? new URL(next.url).pathname + new URL(next.url).search : null;
     }

@@ -7,7 +7,8 @@ import { AccessError } from './errors.js';
 import { hashPassword } from './password.js';
 import { decide } from './policy.js';
 import type { Principal } from './principal.js';
-import { hashRecoveryCode, newRecoveryCodes, newTotpSecret } from './totp.js';
+import { hashRecoveryCode } from './totp.js';
+import { hashSecret } from './tokens.js';
 
 /** Roles a practice admin may create: the practice's own staff, never platform roles or patients. */
 export const MANAGEABLE_ROLES = ['practitioner', 'assistant', 'practice-admin'] as const;
@@ -21,18 +22,33 @@ export interface NewAccount {
   readonly rpps: string | null;
 }
 
+/**
+ * What the practice admin gets for a new account or a reset: a one-time link for the user, never
+ * the user's password or second-factor secret (issue 12: an admin must not be able to mint
+ * working credentials). The link expires; the account is usable only once its user has redeemed
+ * the link and a second person has approved it.
+ */
 export interface Enrolment {
   readonly id: string;
   readonly username: string;
-  /** Shown once; the user must change it. */
-  readonly initialPassword: string;
-  readonly totpSecret: string | null;
-  readonly recoveryCodes: string[];
+  readonly enrolmentUrl: string;
+  readonly expiresAt: string;
+  readonly approvalRequired: boolean;
 }
 
+/** Who may approve a new account besides the admin who created it (MEDVAULT_ACCOUNT_APPROVERS). */
+export type Approvers = 'security-officer' | 'practice-admin' | 'either';
+
+/** How long an enrolment link stays good. */
+export const ENROLMENT_TTL_MS = 72 * 3_600_000;
+
+/** Account events that detection turns into alerts (creation, approval, second-factor reset). */
+export type AccountEventSink = (userId: string, practiceId: string, what: 'created' | 'approved' | 'reset') => void;
+
 /**
- * Account management for practice admins: create, disable, reset the second factor. Each action
- * is decided by the policy, done as the admin role inside the practice, and audited with it.
+ * Account management for practice admins: create, approve, disable, reset the second factor.
+ * Each action is decided by the policy, done as the admin role inside the practice, and audited
+ * with it. Creations and resets hand out enrolment links; approvals need a second person.
  */
 export class AccountService {
   constructor(
@@ -40,6 +56,7 @@ export class AccountService {
     private readonly vault: Vault,
     private readonly auth: AuthService,
     private readonly clock: () => Date,
+    private readonly o: { publicUrl: string; approvers: Approvers; onEvent?: AccountEventSink } = { publicUrl: 'http://127.0.0.1:8080', approvers: 'either' },
   ) {}
 
   private practiceOf(p: Principal): string {
@@ -52,8 +69,8 @@ export class AccountService {
     return appendAuditEvents(tx, [
       {
         id: randomUUID(), at: this.clock(), practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId,
-        sourceIp: null, action, resourceType: 'Account', resourceId: targetId, patientId: null, segment: 'admin', labels: [],
-        purpose: 'admin', outcome: 'success', reason,
+        sourceIp: null, action, resourceType: 'Account', resourceId: targetId, patientId: null, segment: p.role === 'security-officer' ? 'security' : 'admin', labels: [],
+        purpose: p.role === 'security-officer' ? 'security' : 'admin', outcome: 'success', reason,
       },
     ]);
   }
@@ -66,23 +83,68 @@ export class AccountService {
     });
   }
 
-  async create(p: Principal, n: NewAccount): Promise<Enrolment> {
-    const practiceId = this.practiceOf(p);
-    const initialPassword = randomBytes(14).toString('base64url').slice(0, 18);
-    const totpSecret = requiresSecondFactor(n.role as Role) ? newTotpSecret() : null;
-    const id = randomUUID();
-    const codes = totpSecret ? newRecoveryCodes() : [];
-    await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      const repo = new AdminRepository(tx, this.vault.admin(practiceId));
-      await repo.insertUsers([
-        { id, practiceId, username: n.username, role: n.role, familyName: n.familyName, givenName: n.givenName, rpps: n.rpps, patientId: null, status: 'active', passwordHash: await hashPassword(initialPassword), totpSecret },
-      ]);
-      await this.storeRecoveryCodes(tx, practiceId, id, codes);
-      await this.audit(tx, p, 'account.create', id, `created ${n.role}`);
-    });
-    return { id, username: n.username, initialPassword, totpSecret, recoveryCodes: codes };
+  /** A one-time link (its token stored hashed); the user redeems it at /auth/enrol. */
+  private async newLink(tx: Tx, practiceId: string, userId: string, purpose: 'create' | 'reset', by: string): Promise<{ url: string; expiresAt: Date }> {
+    const token = randomBytes(32).toString('base64url');
+    const now = this.clock();
+    const expiresAt = new Date(now.getTime() + ENROLMENT_TTL_MS);
+    // Earlier links of this account stop working.
+    await tx.query('UPDATE admin.enrolments SET expires_at = $3 WHERE practice_id = $1 AND user_id = $2 AND redeemed_at IS NULL AND expires_at > $3', [practiceId, userId, now.toISOString()]);
+    await tx.query(
+      'INSERT INTO admin.enrolments (id, practice_id, user_id, token_hash, purpose, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [randomUUID(), practiceId, userId, hashSecret(token), purpose, by, now.toISOString(), expiresAt.toISOString()],
+    );
+    return { url: `${this.o.publicUrl.replace(/\/$/, '')}/#/enrol/${token}`, expiresAt };
   }
 
+  async create(p: Principal, n: NewAccount): Promise<Enrolment> {
+    const practiceId = this.practiceOf(p);
+    const id = randomUUID();
+    const link = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+      const repo = new AdminRepository(tx, this.vault.admin(practiceId));
+      // No usable password until the user sets one: a random one nobody is told.
+      await repo.insertUsers([
+        { id, practiceId, username: n.username, role: n.role, familyName: n.familyName, givenName: n.givenName, rpps: n.rpps, patientId: null, status: 'pending', passwordHash: await hashPassword(randomBytes(32).toString('base64url')), totpSecret: null },
+      ]);
+      await tx.query('UPDATE admin.users SET created_by = $3 WHERE practice_id = $1 AND id = $2', [practiceId, id, p.userId]);
+      const l = await this.newLink(tx, practiceId, id, 'create', p.userId);
+      await this.audit(tx, p, 'account.create', id, `created ${n.role} (pending enrolment and approval)`);
+      return l;
+    });
+    this.o.onEvent?.(id, practiceId, 'created');
+    return { id, username: n.username, enrolmentUrl: link.url, expiresAt: link.expiresAt.toISOString(), approvalRequired: true };
+  }
+
+  /**
+   * A second person approves a pending account: a security officer, or a practice admin of the
+   * practice other than the one who created it (as MEDVAULT_ACCOUNT_APPROVERS allows). The
+   * account becomes active once its user has also enrolled.
+   */
+  async approve(p: Principal, userId: string): Promise<{ status: 'active' | 'pending' }> {
+    const byOfficer = p.role === 'security-officer';
+    if (byOfficer ? this.o.approvers === 'practice-admin' : this.o.approvers === 'security-officer') throw new AccessError('forbidden');
+    const d = byOfficer
+      ? decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false })
+      : decide(p, 'manage-accounts', { type: 'Account', practiceId: p.practiceId }, { careRelationship: false, breakGlass: false, freshAuthentication: false });
+    if (!d.allow) throw new AccessError('forbidden');
+    const out = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+      const r = await tx.query<{ practice_id: string; created_by: string | null; status: string; enrolled_at: Date | null; approved_at: Date | null }>(
+        'SELECT practice_id, created_by, status, enrolled_at, approved_at FROM admin.users WHERE id = $1', [userId],
+      );
+      const t = r.rows[0];
+      if (!t || t.approved_at !== null || t.status !== 'pending') return null;
+      // The second person: never the creator, and an admin only of the same practice.
+      if (t.created_by === p.userId || (!byOfficer && t.practice_id !== p.practiceId)) return null;
+      const status = t.enrolled_at !== null ? 'active' : 'pending';
+      await tx.query('UPDATE admin.users SET approved_at = $2, approved_by = $3, status = $4 WHERE id = $1', [userId, this.clock().toISOString(), p.userId, status]);
+      await this.audit(tx, p, 'account.approve', userId, `approved by a ${p.role}`);
+      return { status, practiceId: t.practice_id } as const;
+    });
+    if (out === null) throw new AccessError('forbidden');
+    this.o.onEvent?.(userId, out.practiceId, 'approved');
+    this.auth.forgetAccount();
+    return { status: out.status };
+  }
   private async storeRecoveryCodes(tx: Tx, practiceId: string, userId: string, codes: string[]): Promise<void> {
     await tx.query('DELETE FROM admin.recovery_codes WHERE practice_id = $1 AND user_id = $2', [practiceId, userId]);
     for (const c of codes) {
@@ -110,21 +172,25 @@ export class AccountService {
     await this.auth.revokeAllSessions(userId, 'account disabled');
   }
 
-  /** A new TOTP secret and new recovery codes; the old ones and every session stop working. */
-  async resetSecondFactor(p: Principal, userId: string): Promise<{ totpSecret: string; recoveryCodes: string[] }> {
+  /**
+   * A second-factor reset: the old TOTP, the recovery codes and every session stop working, and
+   * the user sets up a new factor (and password) through an enrolment link. The admin never sees
+   * the new secret.
+   */
+  async resetSecondFactor(p: Principal, userId: string): Promise<{ enrolmentUrl: string; expiresAt: string }> {
     const practiceId = this.practiceOf(p);
-    const totpSecret = newTotpSecret();
-    const codes = newRecoveryCodes();
-    const found = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      if (!(await this.target(tx, practiceId, userId))) return false;
-      const sealed = await this.vault.admin(practiceId).seal(null, userId, 'user.totp', totpSecret);
-      await tx.query('UPDATE admin.users SET totp_sealed = $3, totp_last_step = NULL WHERE practice_id = $1 AND id = $2', [practiceId, userId, sealed]);
-      await this.storeRecoveryCodes(tx, practiceId, userId, codes);
-      await this.audit(tx, p, 'account.reset-mfa', userId, 'second factor reset by the practice admin');
-      return true;
+    const link = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+      if (!(await this.target(tx, practiceId, userId))) return null;
+      await tx.query("UPDATE admin.users SET totp_sealed = NULL, totp_last_step = NULL, status = CASE WHEN status = 'active' THEN 'pending' ELSE status END WHERE practice_id = $1 AND id = $2", [practiceId, userId]);
+      await this.storeRecoveryCodes(tx, practiceId, userId, []);
+      const l = await this.newLink(tx, practiceId, userId, 'reset', p.userId);
+      await this.audit(tx, p, 'account.reset-mfa', userId, 'second factor reset by the practice admin (enrolment link)');
+      return l;
     });
-    if (!found) throw new AccessError('forbidden');
+    if (!link) throw new AccessError('forbidden');
     await this.auth.revokeAllSessions(userId, 'second factor reset');
-    return { totpSecret, recoveryCodes: codes };
+    this.auth.forgetAccount();
+    this.o.onEvent?.(userId, practiceId, 'reset');
+    return { enrolmentUrl: link.url, expiresAt: link.expiresAt.toISOString() };
   }
 }

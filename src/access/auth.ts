@@ -100,7 +100,7 @@ export class AuthService {
     await this.o.throttle.success(key);
     if (account.status !== 'active') {
       await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login', 'denied', `account ${account.status}`, meta)]));
-      throw new AccessError(account.status === 'locked' ? 'account_locked' : 'account_disabled');
+      throw new AccessError(account.status === 'locked' ? 'account_locked' : account.status === 'pending' ? 'account_pending' : 'account_disabled');
     }
     if (account.totpSealed !== null || requiresSecondFactor(account.role)) {
       const token = randomBytes(32).toString('base64url');

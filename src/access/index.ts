@@ -1,11 +1,12 @@
 export { ARGON2_PARAMS, hashPassword, verifyPassword } from './password.js';
 export { AuthService, type LoginResult, type TokenResponse, type RequestMeta, type AuthOptions } from './auth.js';
-export { AccountService, MANAGEABLE_ROLES, type NewAccount, type Enrolment } from './accounts.js';
+export { AccountService, MANAGEABLE_ROLES, ENROLMENT_TTL_MS, type NewAccount, type Enrolment, type Approvers, type AccountEventSink } from './accounts.js';
+export { EnrolmentService, MIN_PASSWORD_LENGTH } from './enrolment.js';
 export { AccessError, ACCESS_ERRORS, type AccessErrorCode } from './errors.js';
 export { decide, STEP_UP_MAX_AGE_S, type Action, type Decision, type DecisionContext, type Resource, type ResourceType, type Purpose } from './policy.js';
 export type { Principal } from './principal.js';
 export { scopesAllow, defaultScopes } from './scopes.js';
-export { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, DEFAULT_THROTTLE, type ThrottleStore, type ThrottlePolicy } from './throttle.js';
+export { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, DEFAULT_THROTTLE, SECOND_FACTOR, type ThrottleStore, type ThrottlePolicy } from './throttle.js';
 export { generateTokenKeys, loadOrCreateTokenKeys, ACCESS_TOKEN_TTL_S, type TokenKeys } from './tokens.js';
 export { OidcLogin, type OidcConfig } from './oidc.js';
 export { newRecoveryCodes, newTotpSecret } from './totp.js';

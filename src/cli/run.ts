@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { buildServer, createServices, oidcConfigFromEnv, type ServerState } from '../server/index.js';
+import { approversFromEnv, buildServer, createServices, oidcConfigFromEnv, publicUrlFromEnv, type ServerState } from '../server/index.js';
 import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
@@ -134,6 +134,8 @@ export async function runServer(opts: RunOptions): Promise<number> {
       auditStatus: new AuditStatus(store.db, auditSigner.publicKey, headsFileOf(dataDir)),
       mailer: smtp ? new SmtpMailer(smtp, process.env.MEDVAULT_SMTP_FROM ?? 'medvault <noreply@localhost>') : null,
       alertWebhook: process.env.MEDVAULT_ALERT_WEBHOOK_URL ?? null,
+      publicUrl: publicUrlFromEnv(process.env, baseUrl),
+      approvers: approversFromEnv(process.env),
     });
     checkpointer = new AuditCheckpointer(store.db, auditSigner, headsFileOf(dataDir));
   } catch (e) {

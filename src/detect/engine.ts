@@ -1,5 +1,5 @@
 import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
-import { DEFAULT_THRESHOLDS, evaluate, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
+import { DEFAULT_THRESHOLDS, evaluate, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
 import { admissible, count, type Admission, type DisclosedPatient } from './ledger.js';
 
 export interface AccountState {
@@ -50,6 +50,8 @@ export class PracticeActivity {
   readonly noCarePatients = new DistinctWindow([DAY]);
   readonly noCareNotes = new DistinctWindow([DAY]);
   readonly listed = new DistinctWindow([10 * MINUTE]);
+  /** Patients disclosed to the practice's accounts on probation, together. */
+  readonly probationPatients = new DistinctWindow([DAY]);
   readonly daily = new DailyHistory();
   readonly accounts = new Set<string>();
   alertedAt = -Infinity;
@@ -209,9 +211,24 @@ export class Detector {
     return state;
   }
 
-  /** A finding from outside the audit stream (second-factor guessing): the account takes its rung, with an alert. */
-  flag(userId: string, practiceId: string | null, findings: readonly Finding[], at: Date): AccountState {
-    return this.escalate(userId, practiceId, findings, at, this.states.get(userId));
+  /**
+   * A finding from outside the audit stream (second-factor guessing, an account created): the
+   * account takes its rung, with an alert. `always`: alert even if the rung is not new.
+   */
+  flag(userId: string, practiceId: string | null, findings: readonly Finding[], at: Date, always = false): AccountState {
+    const previous = this.states.get(userId);
+    const state = this.escalate(userId, practiceId, findings, at, previous);
+    if (always && previous !== undefined && state.response === previous.response) {
+      this.o.onAlert?.({ id: this.o.newId?.() ?? `${userId}:${at.getTime()}`, at, userId, practiceId, response: 'alert', findings });
+    }
+    return state;
+  }
+
+  private readonly probationUntil = new Map<string, number>();
+
+  /** A new account is held to half budgets until then. */
+  probation(userId: string, until: Date): void {
+    this.probationUntil.set(userId, until.getTime());
   }
 
   /**
@@ -228,8 +245,10 @@ export class Detector {
     p?.accounts.add(userId);
     const base = this.o.thresholds ?? DEFAULT_THRESHOLDS;
     const now = at.getTime();
-    const a = admissible(f, p, thresholdsFor(f.role, base), base, patients, now);
-    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now);
+    const t = thresholdsFor(f.role, base);
+    const probation = (this.probationUntil.get(userId) ?? 0) > now;
+    const a = admissible(f, p, probation ? onProbation(t) : t, base, patients, now, probation);
+    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation);
     if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
     return a;
   }

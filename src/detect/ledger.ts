@@ -41,6 +41,8 @@ export interface Admission {
 
 interface Budget {
   readonly rule: string;
+  /** Only for accounts on probation (newly approved). */
+  readonly probation?: true;
   readonly response: Response;
   readonly window: number;
   readonly label: string;
@@ -73,6 +75,9 @@ const BUDGETS: readonly Budget[] = [
   { rule: 'practice-no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (_f, p) => p?.noCarePatients ?? null, limit: (t) => t.practiceNoCarePatientsPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} patients without a care relationship in a day` },
   { rule: 'practice-no-care-notes-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => (c.care === 'none' ? c.notes : none), win: (_f, p) => p?.noCareNotes ?? null, limit: (t) => t.practiceNoCareNotesPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} clinical notes without a care relationship in a day` },
   { rule: 'practice-listed', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (_f, p) => p?.listed ?? null, limit: (t) => t.practiceListedPer10Min, reason: (l) => `the practice's accounts together reached their budget of ${l} identities listed by broad searches in ten minutes` },
+  // Accounts on probation share one pool per practice: however many are minted, together they
+  // disclose what one newly approved account may (issue 12: minted accounts add nothing).
+  { rule: 'practice-probation-pool', probation: true, response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(touches(c) && c.care !== 'scheduled', c), win: (_f, p) => p?.probationPatients ?? null, limit: (t) => t.probationPoolPatientsPerDay, reason: (l) => `the practice's accounts on probation together reached their budget of ${l} patients in a day` },
 ];
 
 /**
@@ -80,12 +85,13 @@ const BUDGETS: readonly Budget[] = [
  * that would take a budget past its limit stops the admission. Patients already counted in a
  * window (seen again) cost nothing there: re-reading a chart is not a new disclosure.
  */
-export function admissible(f: AccountFeatures, practice: PracticeActivity | null, t: Thresholds, practiceT: Thresholds, patients: readonly DisclosedPatient[], now: number): Admission {
+export function admissible(f: AccountFeatures, practice: PracticeActivity | null, t: Thresholds, practiceT: Thresholds, patients: readonly DisclosedPatient[], now: number, probation = false): Admission {
   const pending = BUDGETS.map(() => new Set<string>());
   for (let i = 0; i < patients.length; i++) {
     const c = patients[i]!;
     for (let b = 0; b < BUDGETS.length; b++) {
       const budget = BUDGETS[b]!;
+      if (budget.probation && !probation) continue;
       const keys = budget.keys(c);
       if (keys.length === 0) continue;
       const win = budget.win(f, practice);
@@ -107,11 +113,12 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
 }
 
 /** Counts admitted patients in the windows of the account and of its practice, at once. */
-export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number): void {
+export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number, probation = false): void {
   for (const c of patients) {
     if (touches(c)) f.daily.add(now, f.patients.add(c.patientId, now));
     if (practice && touches(c)) practice.daily.add(now, practice.patients.add(c.patientId, now));
     for (const b of BUDGETS) {
+      if (b.probation && !probation) continue;
       const win = b.win(f, practice);
       // The patients windows are counted above, with the daily history.
       if (win === null || win === f.patients) continue;

@@ -55,6 +55,8 @@ export interface Thresholds {
   readonly practiceNoCareNotesPerDay: number;
   /** A practice's accounts together: identities listed by broad searches in ten minutes. */
   readonly practiceListedPer10Min: number;
+  /** A practice's accounts on probation (newly approved) together: patients disclosed in a day. */
+  readonly probationPoolPatientsPerDay: number;
   /** Learned baselines: alert above factor × the usual busiest day (p90), never under the floor. */
   readonly baselineFactor: number;
   readonly baselineFloor: number;
@@ -99,6 +101,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   practiceNoCarePatientsPerDay: 30,
   practiceNoCareNotesPerDay: 20,
   practiceListedPer10Min: 60,
+  probationPoolPatientsPerDay: 50,
   baselineFactor: 3,
   baselineFloor: 30,
   practiceFactor: 3,
@@ -108,6 +111,26 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
 /** The thresholds an account of this role is held to (assistants: volume budgets scaled). */
 export function thresholdsFor(role: string | null, t: Thresholds): Thresholds {
   return role === 'assistant' ? forAssistants(t) : t;
+}
+
+/**
+ * The budgets of an account on probation (newly approved): half of its role's, and a fifth of its
+ * no-care budgets (five minted practitioners together reach what one account may).
+ */
+const halved = new WeakMap<Thresholds, Thresholds>();
+export function onProbation(t: Thresholds): Thresholds {
+  let h = halved.get(t);
+  if (!h) {
+    const half = (x: number) => Math.floor(x / 2);
+    h = {
+      ...t, patientsPerHour: half(t.patientsPerHour), patientsPerDay: half(t.patientsPerDay), patientsPerWeek: half(t.patientsPerWeek),
+      noCarePatientsPerHour: Math.floor(t.noCarePatientsPerHour / 5), noCarePatientsPerDay: Math.floor(t.noCarePatientsPerDay / 5), standingPatientsPerDay: half(t.standingPatientsPerDay),
+      identitiesPerDay: half(t.identitiesPerDay), noCareNotesPerDay: Math.floor(t.noCareNotesPerDay / 5), sensitivePerDay: half(t.sensitivePerDay),
+      disclosedPer10Min: half(t.disclosedPer10Min), foundPerHour: half(t.foundPerHour),
+    };
+    halved.set(t, h);
+  }
+  return h;
 }
 
 /** The thresholds an assistant is held to: volume budgets scaled (computed once per thresholds object). */

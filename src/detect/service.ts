@@ -71,6 +71,8 @@ export class DetectionService {
       }
       const locked = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE status = 'locked'");
       for (const u of locked.rows) this.detector.impose(u.id, 'lock');
+      const recent = await tx.query<{ id: string; approved_at: Date }>('SELECT id, approved_at FROM admin.users WHERE approved_at > $1', [new Date(this.clock().getTime() - PROBATION_MS).toISOString()]);
+      for (const u of recent.rows) this.detector.probation(u.id, new Date(new Date(u.approved_at).getTime() + PROBATION_MS));
     });
     await this.bus.subscribe((events) => {
       for (const e of events) this.detector.observe(e);
@@ -161,6 +163,23 @@ export class DetectionService {
     }
   }
 
+  /**
+   * An account was created, approved, or had its second factor reset: always an alert (issue 12:
+   * minted accounts are how an insider would multiply budgets). An approved account starts on
+   * probation: half budgets for 14 days.
+   */
+  accountEvent(userId: string, practiceId: string, what: 'created' | 'approved' | 'reset'): void {
+    const now = this.clock();
+    if (what === 'approved') this.detector.probation(userId, new Date(now.getTime() + PROBATION_MS));
+    const reason = what === 'created' ? 'a new account was created (pending enrolment and approval)' : what === 'approved' ? 'a new account was approved (on probation: half budgets for 14 days)' : 'the second factor was reset (new enrolment link)';
+    this.local = true;
+    try {
+      this.detector.flag(userId, practiceId, [{ rule: `account-${what}`, response: 'alert', reason, evidence: { count: 1, window: 'now', examples: [] } }], now, true);
+    } finally {
+      this.local = false;
+    }
+  }
+
   /** Before a request reads data: the account's state decides whether it goes on. */
   gate(p: Principal, sourceIp: string | null = null): void {
     const now = this.clock();
@@ -220,6 +239,9 @@ export class DetectionService {
     return found;
   }
 }
+
+/** How long a newly approved account is held to half budgets. */
+const PROBATION_MS = 14 * 86_400_000;
 
 /** The error a budget's rung gives the request it stopped. */
 function refusalOf(state: Response, rung: Response, until: Date | null, now: Date): AccessError {

@@ -3,7 +3,7 @@ import type { Id } from './ids.js';
 export const ROLES = ['practitioner', 'assistant', 'practice-admin', 'security-officer', 'patient'] as const;
 export type Role = (typeof ROLES)[number];
 
-export type AccountStatus = 'active' | 'disabled' | 'locked';
+export type AccountStatus = 'active' | 'disabled' | 'locked' | 'pending';
 
 /**
  * An account. Professionals belong to one practice; the platform's security officers belong

@@ -39,6 +39,11 @@ export function accountRoutes(app: FastifyInstance, services: () => Services): v
     },
   );
 
+  // A second practice admin approves an account someone else created (MEDVAULT_ACCOUNT_APPROVERS).
+  app.post<{ Params: { id: string } }>('/admin/accounts/:id/approve', { config: { access: 'authenticated' }, schema: { params: idParams } }, async (req) =>
+    services().accounts.approve(principalOf(req), req.params.id),
+  );
+
   app.post<{ Params: { id: string } }>('/admin/accounts/:id/disable', { config: { access: 'authenticated' }, schema: { params: idParams } }, async (req, reply) => {
     await services().accounts.disable(principalOf(req), req.params.id);
     return reply.code(204).send();

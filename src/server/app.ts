@@ -78,7 +78,7 @@ export function buildServer(opts: ServerOptions) {
     }
   });
 
-  authRoutes(app, () => services().auth, () => services().oidc);
+  authRoutes(app, () => services().auth, () => services().oidc, () => services().enrolment);
   accountRoutes(app, services);
   accessRoutes(app, services, opts.clock ?? (() => new Date()));
   fhirRoutes(app, services, opts.clock ?? (() => new Date()), opts.version);

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../access/auth.js';
 import type { OidcLogin } from '../access/oidc.js';
+import type { EnrolmentService } from '../access/enrolment.js';
 import { AccessError } from '../access/errors.js';
 import { principalOf, requestMeta } from './context.js';
 
@@ -8,7 +9,19 @@ const s = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength
 const body = (props: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required: Object.keys(props), properties: props }) as const;
 
 /** /auth: the endpoints of CONTRACTS.md, plus refresh, logout, step-up and OIDC. */
-export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidcOf: () => OidcLogin | null): void {
+export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidcOf: () => OidcLogin | null, enrolmentOf: () => EnrolmentService): void {
+  // Enrolment links (issue 12): the user sets the password and the second factor; nobody else sees them.
+  app.post<{ Body: { token: string } }>(
+    '/auth/enrol',
+    { config: { access: 'public' }, schema: { body: body({ token: s(100, 20) }) } },
+    async (req) => enrolmentOf().start(req.body.token),
+  );
+  app.post<{ Body: { token: string; password: string; code: string } }>(
+    '/auth/enrol/complete',
+    { config: { access: 'public' }, schema: { body: body({ token: s(100, 20), password: s(1024), code: s(32) }) } },
+    async (req) => enrolmentOf().complete(req.body.token, req.body.password, req.body.code),
+  );
+
   app.post<{ Body: { username: string; password: string } }>(
     '/auth/login',
     { config: { access: 'public' }, schema: { body: body({ username: s(64), password: s(1024) }) } },

@@ -36,6 +36,10 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     return reply.code(204).send();
   });
 
+  app.post<{ Params: { userId: string } }>('/security/accounts/:userId/approve', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req) =>
+    services().accounts.approve(principalOf(req), req.params.userId),
+  );
+
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/lock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {
     const p = principalOf(req);
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');

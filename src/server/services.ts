@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import {
-  AccountService, AuthService, LoginThrottle, loadOrCreateTokenKeys, MemoryEphemeralStore, MemoryThrottleStore, OidcLogin, RedisEphemeralStore, RedisThrottleStore,
-  type EphemeralStore, type OidcConfig, type TokenKeys,
+  AccountService, AuthService, EnrolmentService, LoginThrottle, loadOrCreateTokenKeys, MemoryEphemeralStore, MemoryThrottleStore, OidcLogin, RedisEphemeralStore, RedisThrottleStore,
+  type Approvers, type EphemeralStore, type OidcConfig, type TokenKeys,
 } from '../access/index.js';
 import { AuditBatcher, type AuditStatus } from '../audit/index.js';
 import { IncidentService, type Contact, type Mailer } from '../incident/index.js';
@@ -16,6 +16,10 @@ export interface Services {
   readonly vault: Vault;
   readonly auth: AuthService;
   readonly accounts: AccountService;
+  /** The user's side of enrolment links. */
+  readonly enrolment: EnrolmentService;
+  /** Where users reach medvault (MEDVAULT_PUBLIC_URL): links are built from it, never from a request's Host. */
+  readonly publicUrl: string;
   readonly oidc: OidcLogin | null;
   readonly detection: DetectionService;
   /** Group commit of the reads' audit events. */
@@ -62,6 +66,10 @@ export interface ServiceOptions {
   /** Where Art. 34 e-mails go out (MEDVAULT_SMTP_URL); none by default. */
   readonly mailer?: Mailer | null;
   readonly auditStatus?: AuditStatus | null;
+  /** MEDVAULT_PUBLIC_URL: the address users reach; links (enrolment, FHIR paging) are built from it. */
+  readonly publicUrl?: string;
+  /** MEDVAULT_ACCOUNT_APPROVERS: who approves a new account besides its creator; default either. */
+  readonly approvers?: Approvers;
 }
 
 /** The breach documents' contact, from the environment (demo values are marked as such). */
@@ -79,12 +87,13 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 2 }) : null;
   redis?.on('error', () => undefined);
   const prefix = o.redisPrefix ?? 'medvault:';
+  const throttle = o.throttle ?? new LoginThrottle(redis ? new RedisThrottleStore(redis, `${prefix}login-failures:`) : new MemoryThrottleStore());
   const ephemeral: EphemeralStore = redis ? new RedisEphemeralStore(redis, `${prefix}ephemeral:`) : new MemoryEphemeralStore(() => clock().getTime());
   const auth = new AuthService({
     db: o.db,
     vault: o.vault,
     keys: o.tokenKeys ?? loadOrCreateTokenKeys(join(o.keysDir, 'token-signing.pem')),
-    throttle: o.throttle ?? new LoginThrottle(redis ? new RedisThrottleStore(redis, `${prefix}login-failures:`) : new MemoryThrottleStore()),
+    throttle,
     clock,
     ephemeral,
   });
@@ -94,8 +103,13 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   await detection.load();
   auth.onSecondFactorLock = (userId, practiceId, wrong) =>
     detection.flag(userId, practiceId, { rule: 'second-factor', response: 'lock', reason: `entered ${wrong} wrong second-factor codes in 24 hours: someone who knows the password is guessing`, evidence: { count: wrong, window: '24 h', examples: [] } });
+  const publicUrl = (o.publicUrl ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+  const accounts = new AccountService(o.db, o.vault, auth, clock, {
+    publicUrl, approvers: o.approvers ?? 'either',
+    onEvent: (userId, practiceId, what) => detection.accountEvent(userId, practiceId, what),
+  });
   return {
-    db: o.db, vault: o.vault, auth, accounts: new AccountService(o.db, o.vault, auth, clock), oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
+    db: o.db, vault: o.vault, auth, accounts, enrolment: new EnrolmentService(o.db, o.vault, throttle, clock), publicUrl, oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
     auditStatus: o.auditStatus ?? null,
     incidents: new IncidentService({ db: o.db, vault: o.vault, clock, contact: o.contact ?? contactFromEnv(process.env), auth, mailer: o.mailer ?? null }),
     async close() {
@@ -104,6 +118,27 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
       redis?.disconnect();
     },
   };
+}
+
+/** MEDVAULT_PUBLIC_URL (an http(s) origin, perhaps with a path), else the address the server listens on. */
+export function publicUrlFromEnv(env: NodeJS.ProcessEnv, listening: string): string {
+  const v = env.MEDVAULT_PUBLIC_URL;
+  if (v === undefined || v === '') return listening;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error('MEDVAULT_PUBLIC_URL must be an http(s) URL');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('MEDVAULT_PUBLIC_URL must be an http(s) URL');
+  return u.toString().replace(/\/$/, '');
+}
+
+/** MEDVAULT_ACCOUNT_APPROVERS: security-officer, practice-admin or either (default). */
+export function approversFromEnv(env: NodeJS.ProcessEnv): Approvers {
+  const v = env.MEDVAULT_ACCOUNT_APPROVERS ?? 'either';
+  if (v !== 'security-officer' && v !== 'practice-admin' && v !== 'either') throw new Error('MEDVAULT_ACCOUNT_APPROVERS must be security-officer, practice-admin or either');
+  return v;
 }
 
 /** MEDVAULT_OIDC_ISSUER, _CLIENT_ID, _CLIENT_SECRET, _REDIRECT_URI; all four or none. */

@@ -16,7 +16,7 @@ export interface LoginAccount {
   readonly passwordHash: string;
   readonly totpSealed: Buffer | null;
   readonly totpLastStep: number | null;
-  readonly status: 'active' | 'disabled' | 'locked';
+  readonly status: 'active' | 'disabled' | 'locked' | 'pending';
   readonly rpps: string | null;
 }
 
