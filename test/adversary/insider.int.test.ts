@@ -1,0 +1,154 @@
+import { generate } from 'otplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
+import { calendar, call, login, startServer, strangers, Thief, user, type Server } from './harness.js';
+import { recordFigure } from './figures.js';
+
+/**
+ * Insiders and their tools: a practice admin minting accounts, a guesser with the password but not
+ * the second factor, a compromised assistant harvesting the calendar. Must show (issue 12):
+ * minted accounts add nothing to what a practice can lose; ≤ 20 second-factor guesses evaluated
+ * per account per day; a compromised assistant ≤ 100 identities and no note.
+ */
+const HOUR = 3_600_000;
+
+describe.each(BACKENDS)('insiders ($name)', (backend) => {
+  let s: Server;
+  beforeAll(async () => {
+    s = await startServer(backend, { practices: 2, patients: 150 });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+  const fresh = async () => {
+    s.advance(2 * 24 * HOUR);
+    await s.reset();
+  };
+
+  it('a practice admin mints accounts: they do not log in without a second person, and approved they share one small pool', async () => {
+    await fresh();
+    const admin = await login(s, user(s, 'practice-admin', 0));
+    const victimPractice = user(s, 'practitioner', 0);
+    const minted: { username: string; password: string; secret: string; id: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await call(s, 'POST', '/admin/accounts', { token: admin!, body: { username: `dr.minted${i}`, role: 'practitioner', familyName: 'Minted', givenName: `N${i}` } });
+      expect(c.status).toBe(201);
+      expect(JSON.stringify(c.body)).not.toMatch(/password|totpSecret|recoveryCodes/);
+      // The admin holds the link, so he redeems it himself…
+      const token = String(c.body.enrolmentUrl).split('/').pop()!;
+      const st = await call(s, 'POST', '/auth/enrol', { body: { token } });
+      const secret = st.body.totpSecret as string;
+      s.advance(31_000);
+      const code = await generate({ secret, epoch: Math.floor(s.now().getTime() / 1000) });
+      expect((await call(s, 'POST', '/auth/enrol/complete', { body: { token, password: `minted-password-${i}!`, code } })).status).toBe(200);
+      minted.push({ username: `dr.minted${i}`, password: `minted-password-${i}!`, secret, id: c.body.id as string });
+      // …but cannot approve what he created.
+      expect((await call(s, 'POST', `/admin/accounts/${c.body.id}/approve`, { token: admin! })).status).toBe(403);
+    }
+    const asUser = (m: (typeof minted)[number]) => ({ username: m.username, password: m.password, totpSecret: m.secret, role: 'practitioner' as const, practiceId: victimPractice.practiceId, fhirId: m.id });
+    for (const m of minted) expect(await login(s, asUser(m))).toBeNull();
+    // A colluding (or deceived) security officer approves them all: probation, one shared pool.
+    const officer = await login(s, user(s, 'security-officer'));
+    for (const m of minted) expect((await call(s, 'POST', `/security/accounts/${m.id}/approve`, { token: officer! })).status).toBe(200);
+    const ids = await strangers(s, victimPractice, 100);
+    const all = new Set<string>();
+    for (const [i, m] of minted.entries()) {
+      const thief = new Thief(s, asUser(m));
+      for (const id of ids.slice(i * 20, i * 20 + 20)) await thief.get(`/fhir/Patient/${id}`);
+      await thief.get('/fhir/Patient?_count=50');
+      for (const id of [...thief.haul.identities, ...thief.haul.listed]) all.add(id);
+    }
+    recordFigure(backend.name, 'practice admin: 5 minted practitioners, approved', { patients: all.size });
+    // One compromised practitioner account alone may reach 15 patients without care in a day.
+    expect(all.size).toBeLessThanOrEqual(15);
+    await s.services.detection.settle();
+    const officer2 = await login(s, user(s, 'security-officer'));
+    const alerts = (await call(s, 'GET', '/security/alerts', { token: officer2! })).body.alerts as { userId: string; reasons: string[] }[];
+    for (const m of minted) expect(alerts.filter((a) => a.userId === m.id).flatMap((a) => a.reasons).join(' ')).toMatch(/new account was created/);
+  });
+
+  it('a guesser with the password: at most 10 second-factor codes evaluated a day, then the account is locked', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 1);
+    let evaluated = 0;
+    let locked = false;
+    for (let i = 0; i < 300 && !locked; i++) {
+      const l = await call(s, 'POST', '/auth/login', { body: { username: victim.username, password: victim.password } });
+      if (l.status === 429) {
+        s.advance(Number(l.headers.get('retry-after') ?? 60) * 1000);
+        continue;
+      }
+      if (l.status === 403) { locked = true; break; }
+      expect(l.status).toBe(200);
+      const m = await call(s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code: String(100000 + i).padStart(6, '0') } });
+      if (m.status === 401) evaluated++;
+      else if (m.status === 429) s.advance(Number(m.headers.get('retry-after') ?? 60) * 1000);
+      else if (m.status === 403) locked = true;
+    }
+    recordFigure(backend.name, 'guesser: second-factor codes evaluated', { evaluated });
+    expect(evaluated).toBeLessThanOrEqual(10);
+    expect(locked).toBe(true);
+    // The right code no longer helps.
+    expect(await login(s, victim)).toBeNull();
+    await s.services.detection.settle();
+    const officer = await login(s, user(s, 'security-officer'));
+    const alerts = (await call(s, 'GET', '/security/alerts', { token: officer! })).body.alerts as { userId: string; reasons: string[] }[];
+    expect(alerts.filter((a) => a.userId === victim.fhirId).flatMap((a) => a.reasons).join(' ')).toMatch(/wrong second-factor codes/);
+  });
+
+  it('step-up guesses from a stolen session count against the same per-account allowance', async () => {
+    await fresh();
+    const victim = user(s, 'practitioner', 0);
+    // The thief holds a live session (access and refresh tokens), not the TOTP seed.
+    s.advance(31_000);
+    const l = await call(s, 'POST', '/auth/login', { body: { username: victim.username, password: victim.password } });
+    const code = await generate({ secret: victim.totpSecret!, epoch: Math.floor(s.now().getTime() / 1000) });
+    const session = (await call(s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code } })).body as { access_token: string; refresh_token: string };
+    let access = session.access_token;
+    let refresh = session.refresh_token;
+    let evaluated = 0;
+    for (let i = 0; i < 100; i++) {
+      const r = await call(s, 'POST', '/auth/step-up', { token: access, body: { code: String(200000 + i) } });
+      if (r.status === 429) s.advance(Number(r.headers.get('retry-after') ?? 60) * 1000);
+      else if (r.status === 401 && (r.headers.get('www-authenticate') ?? '').includes('invalid_token')) {
+        const t = await call(s, 'POST', '/auth/refresh', { body: { refresh_token: refresh } });
+        if (t.status !== 200) break; // the session ended with the lock
+        access = t.body.access_token as string;
+        refresh = t.body.refresh_token as string;
+      } else if (r.status === 401) evaluated++;
+      else break;
+    }
+    recordFigure(backend.name, 'guesser: step-up codes evaluated', { evaluated });
+    expect(evaluated).toBeLessThanOrEqual(10);
+    expect(evaluated).toBeGreaterThan(3);
+    // Locked: the right code no longer helps, and the stolen session is over.
+    expect(await login(s, victim)).toBeNull();
+    expect((await call(s, 'POST', '/auth/refresh', { body: { refresh_token: refresh } })).status).toBe(401);
+  });
+
+  it('a compromised assistant harvesting the calendar: at most 100 identities, no note', async () => {
+    await fresh();
+    const victim = user(s, 'assistant', 0);
+    const thief = new Thief(s, victim, 50);
+    const from = new Date(s.now().getTime() - 20 * 24 * HOUR);
+    const to = new Date(s.now().getTime() + 10 * 24 * HOUR);
+    // Ids from the calendar first, then every id of the practice (as if enumerated).
+    const cal = await calendar(s, victim.practiceId!, from, to);
+    const every = (await s.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 ORDER BY id', [victim.practiceId]))).rows.map((r) => r.id);
+    const ids = [...new Set([...cal.map((a) => a.patientId), ...every])];
+    expect(ids.length).toBeGreaterThan(100);
+    for (let d = 0; d < 30; d++) {
+      const day = new Date(from.getTime() + d * 24 * HOUR).toISOString().slice(0, 10);
+      await thief.get(`/fhir/Appointment?date=${day}&_count=50`);
+    }
+    for (const id of ids) {
+      await thief.get(`/fhir/Patient/${id}`);
+      if (thief.haul.identities.size % 10 === 0) await thief.get(`/fhir/DocumentReference?patient=${id}`);
+    }
+    for (const id of ids.slice(0, 20)) await thief.get(`/fhir/Patient/${id}/$everything`);
+    recordFigure(backend.name, 'assistant: calendar harvest', { identities: thief.haul.identities.size, notes: thief.haul.notes.size });
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(100);
+    expect(thief.haul.identities.size).toBeGreaterThan(0);
+    expect(thief.haul.notes.size).toBe(0);
+  });
+});
