@@ -90,7 +90,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   noCarePatientsPerHour: 10,
   noCarePatientsPerDay: 15,
   searchesPerHour: 30,
-  foundPerHour: 20,
+  foundPerHour: 50,
   createsPerHour: 20,
   assistantFactor: 4,
   devicesPerDay: 3,

@@ -238,3 +238,40 @@ export async function colleaguesNotes(s: Server, skip: readonly string[] = []): 
   if (!best) throw new Error('no practitioner');
   return best;
 }
+
+/** An honest user's session: logs in once, refreshes its access token before it expires, as real clients do. */
+export class Session {
+  private access: string | null = null;
+  private refresh: string | null = null;
+  private issued = 0;
+
+  constructor(
+    private readonly s: Server,
+    readonly user: DemoUser,
+  ) {}
+
+  /** A valid access token (logging in or refreshing as needed). */
+  async tokens(): Promise<string> {
+    if (this.access === null || this.refresh === null) {
+      this.s.advance(31_000);
+      const l = await call(this.s, 'POST', '/auth/login', { body: { username: this.user.username, password: this.user.password } });
+      const code = async () => generate({ secret: this.user.totpSecret!, epoch: Math.floor(this.s.now().getTime() / 1000) });
+      const m = l.body.mfa_required ? await call(this.s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code: await code() } }) : l;
+      if (m.status !== 200) throw new Error(`honest login refused: ${m.status}`);
+      this.access = m.body.access_token as string;
+      this.refresh = m.body.refresh_token as string;
+      this.issued = this.s.now().getTime();
+    } else if (this.s.now().getTime() - this.issued > 10 * 60_000) {
+      const r = await call(this.s, 'POST', '/auth/refresh', { body: { refresh_token: this.refresh } });
+      if (r.status !== 200) throw new Error(`honest refresh refused: ${r.status}`);
+      this.access = r.body.access_token as string;
+      this.refresh = r.body.refresh_token as string;
+      this.issued = this.s.now().getTime();
+    }
+    return this.access;
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<Reply> {
+    return call(this.s, method, path, { token: await this.tokens(), ...(body !== undefined ? { body } : {}) });
+  }
+}

@@ -1,0 +1,133 @@
+import { Client } from 'fhir-kit-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/backends.js';
+import { calendar, call, login, Session, startServer, user, type Server } from './harness.js';
+import { recordFigure } from './figures.js';
+
+/**
+ * Honest work that the budgets must never refuse (issue 12): clients other than medvault's web
+ * app, at the production thresholds, on a real server. Every request must succeed.
+ */
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+describe.each(BACKENDS)('honest days ($name)', (backend) => {
+  let s: Server;
+  beforeAll(async () => {
+    s = await startServer(backend, { practices: 2, patients: 400 });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  /** The practitioner with the most patients booked from 12 hours ago to 2 days ahead (what "scheduled" covers). */
+  async function busiestDoctor(): Promise<{ doctor: ReturnType<typeof user>; patients: string[] }> {
+    const now = s.now().getTime();
+    let best: { doctor: ReturnType<typeof user>; patients: string[] } | null = null;
+    for (const u of s.seeded.users.filter((x) => x.role === 'practitioner')) {
+      const cal = (await calendar(s, u.practiceId!, new Date(now - 12 * HOUR), new Date(now + 2 * DAY - HOUR))).filter((a) => a.practitionerId === u.fhirId);
+      const patients = [...new Set(cal.map((a) => a.patientId))];
+      if (!best || patients.length > best.patients.length) best = { doctor: u, patients };
+    }
+    return best!;
+  }
+
+  it('a scheduling assistant works through the day\'s calendar and books the next days, never refused', async () => {
+    const assistant = user(s, 'assistant', 0);
+    const session = new Session(s, assistant);
+    const dayStart = new Date(Math.floor(s.now().getTime() / DAY) * DAY);
+    const practitioners = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === assistant.practiceId);
+    let refused = 0;
+    let requests = 0;
+    let firstRefusal: string | null = null;
+    const ok = async (method: string, path: string, body?: unknown) => {
+      const r = await session.request(method, path, body);
+      requests++;
+      if (r.status >= 400) {
+        refused++;
+        firstRefusal ??= `${method} ${path.replace(/\?.*/, '')} ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
+      }
+      return r;
+    };
+    // The day's calendar, polled through the morning, and each arriving patient's identity.
+    const today = dayStart.toISOString().slice(0, 10);
+    const cal = await calendar(s, assistant.practiceId!, dayStart, new Date(dayStart.getTime() + DAY));
+    for (let i = 0; i < 12; i++) {
+      await ok('GET', `/fhir/Appointment?date=${today}&_count=50`);
+      s.advance(10 * 60_000);
+    }
+    for (const a of cal) await ok('GET', `/fhir/Patient/${a.patientId}`);
+    // Bookings by telephone: a name search, the identity, an appointment with one of the doctors.
+    const patients = (await s.store.driver.transaction((q) =>
+      q.query<{ id: string; name: string }>('SELECT id, lower(birth_family_name) AS name FROM admin.patients WHERE practice_id = $1 ORDER BY id LIMIT 40', [assistant.practiceId]),
+    )).rows;
+    for (const [i, p] of patients.entries()) {
+      await ok('GET', `/fhir/Patient?family=${encodeURIComponent(p.name.slice(0, 4))}&_count=10`);
+      await ok('GET', `/fhir/Patient/${p.id}`);
+      // Today's afternoon and tomorrow, for the first doctor; the next days for the others.
+      const start = i < 24 ? new Date(dayStart.getTime() + (i < 8 ? 14 : 32) * HOUR + (i % 8) * 20 * 60_000) : new Date(dayStart.getTime() + (2 + (i % 5)) * DAY + (8 + (i % 9)) * HOUR);
+      const doctor = i < 24 ? practitioners[0]! : practitioners[i % practitioners.length]!;
+      await ok('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 18 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${p.id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' }],
+      });
+      s.advance(60_000);
+    }
+    recordFigure(backend.name, 'honest: scheduling assistant, calendar and 40 bookings', { calendar: cal.length, requests, refused });
+    expect(firstRefusal).toBeNull();
+  });
+
+  it('a standard FHIR client opens today\'s and tomorrow\'s charts by compartment searches, never refused', async () => {
+    const { doctor, patients } = await busiestDoctor();
+    // More than 15 charts in well under an hour: 30+ compartment searches, which the old search rule suspended.
+    expect(patients.length).toBeGreaterThan(15);
+    const session = new Session(s, doctor);
+    const client = new Client({ baseUrl: `${s.base}/fhir`, bearerToken: await session.tokens() });
+    let requests = 0;
+    for (const id of patients) {
+      client.bearerToken = await session.tokens();
+      // The usual FHIR way: the patient, then the compartment searches, then each document.
+      await client.read({ resourceType: 'Patient', id });
+      const docs = (await client.search({ resourceType: 'DocumentReference', searchParams: { patient: id } })) as unknown as { entry?: { resource: { id: string; resourceType: string } }[] };
+      await client.search({ resourceType: 'Appointment', searchParams: { patient: `Patient/${id}` } });
+      requests += 3;
+      for (const e of (docs.entry ?? []).filter((x) => x.resource.resourceType === 'DocumentReference')) {
+        await client.read({ resourceType: 'DocumentReference', id: e.resource.id });
+        requests++;
+      }
+      s.advance(60_000);
+    }
+    // fhir-kit-client throws on any non-2xx: reaching here means none was refused.
+    recordFigure(backend.name, 'honest: FHIR client, charts of today and tomorrow', { patients: patients.length, requests, refused: 0 });
+    const me = await session.request('GET', '/me');
+    expect(me.status).toBe(200);
+  });
+
+  it('a doctor reads the charts of the patients an assistant booked for them, and writes notes', async () => {
+    s.advance(DAY);
+    const { doctor, patients } = await busiestDoctor();
+    const session = new Session(s, doctor);
+    let refused = 0;
+    const why: string[] = [];
+    for (const id of patients) {
+      for (const path of [`/fhir/Patient/${id}`, `/fhir/DocumentReference?patient=${id}`, `/fhir/Patient/${id}/$everything`]) {
+        const r = await session.request('GET', path);
+        if (r.status !== 200) {
+          refused++;
+          why.push(`${path.replace(/[0-9a-f-]{36}/, '…')} ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+        }
+      }
+      const note = await session.request('POST', '/fhir/DocumentReference', {
+        resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${id}` },
+        content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Consultation de suivi, examen normal.').toString('base64') } }],
+      });
+      if (note.status !== 201) {
+        refused++;
+        why.push(`note ${note.status} ${JSON.stringify(note.body).slice(0, 160)}`);
+      }
+      s.advance(18 * 60_000);
+    }
+    recordFigure(backend.name, 'honest: doctor, booked patients with notes written', { patients: patients.length, refused });
+    expect(why).toEqual([]);
+  });
+});
