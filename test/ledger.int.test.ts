@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DisclosedPatient } from '../src/detect/index.js';
+import type { Principal } from '../src/access/index.js';
+import { bearer, login, NO_DETECTION, startTestApp, userOf, type TestApp } from './helpers/app.js';
+
+/**
+ * Issue 12: the disclosure ledger's count for a response equals what its body carries. For every
+ * route that returns patient data, random requests by every role that reads patients: the patients
+ * and notes the ledger admitted are exactly the patients and notes in the body (full identities
+ * as identities, listed patients as listed), and nothing leaves without being counted.
+ */
+let t: TestApp;
+let admitted: DisclosedPatient[][] = [];
+beforeAll(async () => {
+  t = await startTestApp({ patients: 40, thresholds: NO_DETECTION });
+  const real = t.services.detection.admit.bind(t.services.detection);
+  t.services.detection.admit = (p: Principal, patients: readonly DisclosedPatient[], at: Date) => {
+    const r = real(p, patients, at);
+    admitted.push(patients.slice(0, r.admitted));
+    return r;
+  };
+});
+afterAll(async () => t?.close());
+
+type Body = { resourceType: string; id?: string; meta?: { tag?: { code: string }[] }; subject?: { reference: string }; entry?: { resource: Body }[] };
+
+/** What a body carries: full identities, listed patients, notes (with their patient). */
+function carried(b: Body): { identities: Set<string>; listed: Set<string>; notes: Set<string> } {
+  const out = { identities: new Set<string>(), listed: new Set<string>(), notes: new Set<string>() };
+  const resources = b.resourceType === 'Bundle' ? (b.entry ?? []).map((e) => e.resource) : [b];
+  for (const r of resources) {
+    if (r.resourceType === 'Patient') ((r.meta?.tag ?? []).some((x) => x.code === 'SUBSETTED') ? out.listed : out.identities).add(r.id!);
+    if (r.resourceType === 'DocumentReference') out.notes.add(`${r.subject!.reference.slice(8)}:${r.id}`);
+  }
+  return out;
+}
+
+function counted(list: DisclosedPatient[][]): { identities: Set<string>; listed: Set<string>; notes: Set<string> } {
+  const out = { identities: new Set<string>(), listed: new Set<string>(), notes: new Set<string>() };
+  for (const d of list.flat()) {
+    if (d.identity) out.identities.add(d.patientId);
+    if (d.listed) out.listed.add(d.patientId);
+    for (const n of d.notes) out.notes.add(`${d.patientId}:${n}`);
+  }
+  return out;
+}
+
+describe('the disclosure ledger', () => {
+  it('counts exactly the patients and notes each response carries, on every route that returns them', async () => {
+    const practiceId = t.seeded.practices[0]!.id;
+    const ids = (await t.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 ORDER BY id', [practiceId]))).rows.map((r) => r.id);
+    const notes = (await t.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM clinical.notes WHERE practice_id = $1 ORDER BY id LIMIT 30', [practiceId]))).rows.map((r) => r.id);
+    const names = (await t.store.driver.transaction((q) => q.query<{ n: string }>('SELECT lower(birth_family_name) AS n FROM admin.patients WHERE practice_id = $1 LIMIT 20', [practiceId]))).rows.map((r) => r.n);
+    const tokens = {
+      practitioner: (await login(t, userOf(t.seeded, 'practitioner'))).access_token,
+      assistant: (await login(t, userOf(t.seeded, 'assistant'))).access_token,
+    };
+    const route = fc.oneof(
+      fc.constantFrom(...ids).map((id) => `/fhir/Patient/${id}`),
+      fc.constantFrom(...ids).map((id) => `/fhir/Patient/${id}/$everything`),
+      fc.constantFrom(...ids).map((id) => `/fhir/DocumentReference?patient=${id}`),
+      fc.constantFrom(...notes).map((id) => `/fhir/DocumentReference/${id}`),
+      fc.constantFrom(...ids).map((id) => `/fhir/Appointment?patient=${id}`),
+      fc.tuple(fc.constantFrom(...names), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 30 })).map(([n, len, c]) => `/fhir/Patient?family=${encodeURIComponent(n.slice(0, len))}&_count=${c}`),
+      fc.integer({ min: 1, max: 50 }).map((c) => `/fhir/Patient?_count=${c}`),
+      fc.constant('/fhir/Appointment?date=ge2026-03-01&_count=20'),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom<keyof typeof tokens>('practitioner', 'assistant'), route, async (who, url) => {
+        admitted = [];
+        const r = await t.app.inject({ method: 'GET', url, headers: bearer(tokens[who]) });
+        const body = r.json() as Body;
+        const inBody = r.statusCode === 200 ? carried(body) : { identities: new Set(), listed: new Set(), notes: new Set() };
+        const inLedger = counted(admitted);
+        expect([...inLedger.identities].sort()).toEqual([...inBody.identities].sort());
+        expect([...inLedger.listed].sort()).toEqual([...inBody.listed].sort());
+        expect([...inLedger.notes].sort()).toEqual([...inBody.notes].sort());
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+});
