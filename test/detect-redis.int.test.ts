@@ -40,11 +40,12 @@ describe.runIf(available)('two API instances sharing Redis', () => {
   let seeded: SeedResult;
   const apps: ReturnType<typeof buildServer>[] = [];
   const servicesOf: Services[] = [];
+  let prefix = '';
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
     keys = makeVault();
-    const prefix = `medvault:test:${randomBytes(6).toString('hex')}:`;
+    prefix = `medvault:test:${randomBytes(6).toString('hex')}:`;
     const tokenKeys = generateTokenKeys();
     for (let i = 0; i < 2; i++) {
       const store = await openStore({ kind: 'postgres', url: database.url });
@@ -77,7 +78,7 @@ describe.runIf(available)('two API instances sharing Redis', () => {
       const app = apps[instances[i % instances.length]!]!;
       const r = await app.inject({ method: 'GET', url: `/fhir/Patient?family=${letters[i]}&_count=20`, headers: { authorization: `Bearer ${token}` } });
       status = r.statusCode;
-      if (status === 200) for (const e of r.json().entry ?? []) seen.add(e.resource.id);
+      if (status === 200) for (const e of r.json().entry ?? []) if (e.resource.resourceType === 'Patient') seen.add(e.resource.id);
       await new Promise((res) => setTimeout(res, 20)); // pub/sub delivery between instances
     }
     return { seen: seen.size, status };
@@ -128,5 +129,35 @@ describe.runIf(available)('two API instances sharing Redis', () => {
     // The second factor's challenge was used up on instance 1: replaying it on instance 0 fails.
     const again = await apps[0]!.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!) } });
     expect(again.statusCode).toBe(401);
+  });
+
+  it('keeps no search criterion in clear in Redis: paging cursors are sealed under a key only the link carries', async () => {
+    const u = other(3) ?? other(0);
+    const l = await apps[0]!.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password } });
+    const m = await apps[0]!.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!) } });
+    const auth = { authorization: `Bearer ${m.json().access_token as string}` };
+    const family = 'zyxwvut';
+    const r = await apps[0]!.inject({ method: 'GET', url: `/fhir/Patient?family=${family}&email=secret.person%40example.org&_count=1`, headers: auth });
+    expect(r.statusCode).toBe(200);
+    const self = (r.json().link as { relation: string; url: string }[]).find((x) => x.relation === 'self')!;
+    const redis = new Redis(REDIS);
+    try {
+      const keys = await redis.keys(`${prefix}*`);
+      const values = await Promise.all(keys.map(async (k) => ((await redis.type(k)) === 'string' ? ((await redis.get(k)) ?? '') : '')));
+      const cursorValues = values.filter((_, i) => keys[i]!.includes('cursor:'));
+      expect(cursorValues.length).toBeGreaterThan(0);
+      for (const v of [...keys, ...values]) {
+        expect(v).not.toContain(family);
+        expect(v).not.toContain('secret.person');
+        expect(Buffer.from(v, 'base64').toString('latin1')).not.toContain(family);
+      }
+      // The link still works on the other instance; with a wrong key it is an expired page.
+      const url = new URL(self.url);
+      expect((await apps[1]!.inject({ method: 'GET', url: `${url.pathname}${url.search}`, headers: auth })).statusCode).toBe(200);
+      const forged = url.search.replace(/\.[A-Za-z0-9_-]{43}$/, '.' + 'A'.repeat(43));
+      expect((await apps[1]!.inject({ method: 'GET', url: `${url.pathname}${forged}`, headers: auth })).statusCode).toBe(400);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
