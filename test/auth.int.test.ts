@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, login, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
+import { bearer, login, METRICS_TOKEN, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -130,6 +130,16 @@ describe('sessions', () => {
     const audit = await t.store.driver.transaction((sql) => sql.query("SELECT 1 FROM audit.events WHERE action = 'token.refresh' AND outcome = 'denied'"));
     expect(audit.rowCount).toBeGreaterThan(0);
   });
+
+  it('refuses a forged refresh token without ending the session it names (regression: forged <session id>.<random> ended it)', async () => {
+    const victim = await login(t, userOf(t.seeded, 'practitioner', 1));
+    const sessionId = victim.refresh_token.split('.')[0]!;
+    const forged = await post('/auth/refresh', { refresh_token: `${sessionId}.${Buffer.alloc(32, 7).toString('base64url')}` });
+    expect(forged.statusCode).toBe(401);
+    // The victim's session goes on: the real refresh token still works, and so does the access token.
+    expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(victim.access_token) })).statusCode).toBe(200);
+    expect((await post('/auth/refresh', { refresh_token: victim.refresh_token })).statusCode).toBe(200);
+  });
 });
 
 describe('step-up and break-the-glass', () => {
@@ -252,14 +262,65 @@ describe('bad input', () => {
 });
 
 describe('the HTTP edge', () => {
+  it('builds links from the configured public address, never from the Host header (regression: Host was copied into links)', async () => {
+    const doc = await login(t, userOf(t.seeded, 'practitioner'));
+    const r = await t.app.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: { ...bearer(doc.access_token), host: 'evil.example' } });
+    expect(r.statusCode).toBe(200);
+    const links = (r.json().link as { url: string }[]).map((l) => l.url);
+    expect(links.length).toBeGreaterThan(0);
+    for (const l of links) expect(l.startsWith(`${t.services.publicUrl}/fhir/`)).toBe(true);
+    expect(JSON.stringify(r.json())).not.toContain('evil.example');
+  });
+
+  it('believes X-Forwarded-For only from a configured proxy (regression: the proxy could not be configured)', async () => {
+    const u = userOf(t.seeded, 'assistant', 1);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const r = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: 'wrong password' }, headers: { 'x-forwarded-for': `198.51.100.${i}` }, remoteAddress: '10.7.7.7' });
+      statuses.push(r.statusCode);
+    }
+    // The account's failures count whatever the claimed address; the sixth is throttled.
+    expect(statuses.slice(0, 5).every((x) => x === 401)).toBe(true);
+    expect(statuses.slice(5).every((x) => x === 429)).toBe(true);
+    const ips = await t.store.driver.transaction((q) => q.query<{ source_ip: string }>("SELECT DISTINCT source_ip FROM audit.events WHERE action = 'login' AND source_ip LIKE '198.51.100.%'"));
+    expect(ips.rowCount).toBe(0);
+    // Behind a configured proxy (MEDVAULT_TRUST_PROXY), the client's address is the one it forwards.
+    const { buildServer } = await import('../src/server/index.js');
+    const proxied = buildServer({ state: { services: t.services }, version: 'test', logLevel: 'silent', trustProxy: '10.7.7.8' });
+    await proxied.ready();
+    try {
+      await proxied.inject({ method: 'POST', url: '/auth/login', payload: { username: 'nobody-here', password: 'x' }, headers: { 'x-forwarded-for': '203.0.113.77' }, remoteAddress: '10.7.7.8' });
+      await proxied.inject({ method: 'POST', url: '/auth/login', payload: { username: 'nobody-here', password: 'x' }, headers: { 'x-forwarded-for': '203.0.113.78' }, remoteAddress: '10.7.7.9' });
+      const seen = await t.store.driver.transaction((q) => q.query<{ source_ip: string }>("SELECT source_ip FROM audit.events WHERE action = 'login' AND source_ip IN ('203.0.113.77', '203.0.113.78', '10.7.7.9')"));
+      expect(seen.rows.map((r) => r.source_ip).sort()).toEqual(['10.7.7.9', '203.0.113.77']);
+    } finally {
+      await proxied.close();
+    }
+  });
+
+  it('answers a malformed POST _search body with 400, not 500 (regression)', async () => {
+    const doc = await login(t, userOf(t.seeded, 'practitioner'));
+    for (const payload of ['[1,2]', '"family"', '{"family": 5}', '{"family": ["a", "b"]}', '{"family": {"x": 1}}']) {
+      const r = await t.app.inject({ method: 'POST', url: '/fhir/Patient/_search', payload, headers: { ...bearer(doc.access_token), 'content-type': 'application/json' } });
+      expect(r.statusCode, payload).toBe(400);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+    }
+  });
+
   it('sends security headers, request ids, and metrics labelled by route, not by value', async () => {
+    const doctorToken = (await login(t, userOf(t.seeded, 'practitioner'))).access_token;
     const r = await t.app.inject({ method: 'GET', url: '/healthz' });
     expect(r.headers['content-security-policy']).toMatch(/default-src 'self'/);
     expect(r.headers['strict-transport-security']).toMatch(/max-age=31536000/);
     expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
     expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(r.headers['cache-control']).toBe('no-store');
-    const m = await t.app.inject({ method: 'GET', url: '/metrics' });
+    // /metrics needs its own credential (regression: it answered anyone).
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: bearer('not-the-credential') })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: bearer(doctorToken) })).statusCode).toBe(401);
+    const m = await t.app.inject({ method: 'GET', url: '/metrics', headers: bearer(METRICS_TOKEN) });
+    expect(m.statusCode).toBe(200);
     expect(m.body).toMatch(/medvault_http_requests_total\{method="POST",route="\/auth\/login",status="401"\}/);
     expect(m.body).toMatch(/route="\/admin\/accounts\/:id\/disable"/);
     expect(m.body).not.toMatch(/not-a-uuid/);

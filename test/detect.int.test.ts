@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, login, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { bearer, login, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
 
 /** Detection in the request path, with the default thresholds. */
 let t: TestApp;
@@ -89,12 +89,19 @@ describe('a copied session', () => {
   it('suspends the account when its token is replayed from another client, and the officer sees why', async () => {
     // An account no other test here uses: the assistant of the first practice (the rule is the same for every role).
     const docUser = userOf(t.seeded, 'assistant', 0);
-    const doc = await login(t, docUser);
+    // The session is opened by the doctor's workstation.
+    t.advance(31_000);
+    const pw = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: docUser.username, password: docUser.password }, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0) doctor workstation' } });
+    const mfa = pw.json().mfa_required
+      ? await t.app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: pw.json().mfa_token, code: await totp(docUser.totpSecret!, t.now()) }, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0) doctor workstation' } })
+      : pw;
+    const doc = mfa.json() as { access_token: string };
     const as = (ua: string) => t.app.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: { ...bearer(doc.access_token), 'user-agent': ua } });
     expect((await as('Mozilla/5.0 (Windows NT 10.0) doctor workstation')).statusCode).toBe(200);
     expect((await as('Mozilla/5.0 (Windows NT 10.0) doctor workstation')).statusCode).toBe(200);
-    // The thief's browser: its first request is served (the event that shows the copy), not the next.
-    expect((await as('curl/8.5.0')).statusCode).toBe(200);
+    // The thief's client: refused from its first request (the session is bound to the client that
+    // opened it), and the account is suspended.
+    expect((await as('curl/8.5.0')).statusCode).toBe(401);
     expect((await as('curl/8.5.0')).statusCode).toBe(401);
     expect((await as('Mozilla/5.0 (Windows NT 10.0) doctor workstation')).statusCode).toBe(401);
     const officer = await login(t, userOf(t.seeded, 'security-officer'));
@@ -103,6 +110,15 @@ describe('a copied session', () => {
     // Three containments within minutes (this and the two above) start a platform-wide wave that
     // holds accounts appearing from new addresses for an hour: let it pass for the tests below.
     t.advance(61 * 60_000);
+    // The same copy without any user agent (a replayed token that hides its client) is a copy too.
+    const patient = userOf(t.seeded, 'patient', 0);
+    t.advance(31_000);
+    const pl = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: patient.username, password: patient.password }, headers: { 'user-agent': 'Mozilla/5.0 (iPhone) portal' } });
+    const ptoken = (pl.json().access_token ?? (await t.app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: pl.json().mfa_token, code: await totp(patient.totpSecret!, t.now()) }, headers: { 'user-agent': 'Mozilla/5.0 (iPhone) portal' } })).json().access_token) as string;
+    const own = `/fhir/Patient/${patient.fhirId}`;
+    expect((await t.app.inject({ method: 'GET', url: own, headers: { ...bearer(ptoken), 'user-agent': 'Mozilla/5.0 (iPhone) portal' } })).statusCode).toBe(200);
+    const bare = await t.app.inject({ method: 'GET', url: own, headers: { ...bearer(ptoken), 'user-agent': '' } });
+    expect(bare.statusCode).toBe(401);
   });
 });
 

@@ -13,6 +13,8 @@ beforeAll(async () => {
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = t.app.server.address() as { port: number };
   baseUrl = `http://127.0.0.1:${addr.port}`;
+  // Links are built from the public address (never from Host): here, where the server listens.
+  t.services.publicUrl = baseUrl;
 });
 afterAll(async () => t?.close());
 

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { requiresSecondFactor, type Role } from '../domain/index.js';
 import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
@@ -39,6 +39,11 @@ export interface AuthOptions {
 }
 
 const MFA_TTL_MS = 5 * 60_000;
+
+/** A client's fingerprint: 12 hex digits of its user agent's SHA-256 (a missing agent is the empty string's). */
+export function clientFingerprint(userAgent: string | null | undefined): string {
+  return createHash('sha256').update(userAgent ?? '').digest('hex').slice(0, 12);
+}
 const MFA_ATTEMPTS = 5;
 /** How long a verified session state is trusted in memory; revocations here clear it at once. */
 const SESSION_CACHE_MS = 5_000;
@@ -51,7 +56,7 @@ const SESSION_CACHE_MS = 5_000;
 export class AuthService {
   /** Second-factor challenges between password and code (shared by instances through Redis). */
   private readonly pending: EphemeralStore;
-  private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number }>();
+  private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number; client?: string }>();
   private dummyHash: Promise<string>;
   /** Told when an account is locked for guessing its second factor (detection raises the alert). */
   onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
@@ -216,10 +221,17 @@ export class AuthService {
       if (!s || s.revokedAt !== null || s.expiresAt <= now) return null;
       const account = await repo.accountById(s.userId);
       if (!account || account.status !== 'active') return null;
-      if (!timingSafeEqual(hashSecret(refreshToken), s.refreshHash)) {
-        await repo.revokeSession(s.id, now, 'refresh token reused');
-        this.sessions.delete(s.id);
-        await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'refresh token reused: session revoked', meta, s.id)]);
+      const presented = hashSecret(refreshToken);
+      if (!timingSafeEqual(presented, s.refreshHash)) {
+        // Only one of this session's own earlier tokens is a reuse (someone holds a copy): the
+        // session ends. Anything else is a forgery and ends nothing (issue 12).
+        if (s.previousRefreshHashes.some((h) => h.length === presented.length && timingSafeEqual(h, presented))) {
+          await repo.revokeSession(s.id, now, 'refresh token reused');
+          this.sessions.delete(s.id);
+          await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'refresh token reused: session revoked', meta, s.id)]);
+        } else {
+          await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'unknown refresh token', meta, s.id)]);
+        }
         return null;
       }
       const next = newRefreshToken(s.id);
@@ -241,25 +253,27 @@ export class AuthService {
     }
     const cached = this.sessions.get(claims.sid);
     if (!cached || now.getTime() - cached.at > SESSION_CACHE_MS) {
-      const ok = await this.door(async (repo) => {
+      const { ok, client } = await this.door(async (repo) => {
         const a = await repo.accountById(claims.sub);
         // A locked or disabled account says so, whatever became of its sessions.
-        if (a === null) return 'revoked' as const;
-        if (a.status === 'locked' || a.status === 'disabled') return a.status;
+        if (a === null) return { ok: 'revoked' as const };
+        if (a.status === 'locked' || a.status === 'disabled') return { ok: a.status };
         const s = await repo.session(claims.sid);
-        if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return 'revoked' as const;
-        return 'ok' as const;
+        if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return { ok: 'revoked' as const };
+        return { ok: 'ok' as const, client: clientFingerprint(s.userAgent) };
       });
-      this.sessions.set(claims.sid, { ok, at: now.getTime() });
+      this.sessions.set(claims.sid, { ok, at: now.getTime(), ...(client ? { client } : {}) });
       if (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
     }
-    const state = this.sessions.get(claims.sid)?.ok;
+    const cachedState = this.sessions.get(claims.sid);
+    const state = cachedState?.ok;
     if (state === 'locked') throw new AccessError('account_locked');
     if (state === 'disabled') throw new AccessError('account_disabled');
     if (state !== 'ok') throw new AccessError('session_revoked');
     return {
       userId: claims.sub, role: claims.role as Role, practiceId: claims.pid, patientId: claims.pat, sessionId: claims.sid,
       scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
+      ...(cachedState?.client ? { client: cachedState.client } : {}),
     };
   }
 

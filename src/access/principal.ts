@@ -16,4 +16,9 @@ export interface Principal {
   /** Authentication methods (RFC 8176): pwd, otp, mfa, or the OIDC provider's. */
   readonly amr: readonly string[];
   readonly acr: string;
+  /**
+   * The fingerprint of the client that opened the session (its user agent; a missing one has a
+   * fingerprint too). A request from another client with this session's token is a copied token.
+   */
+  readonly client?: string;
 }

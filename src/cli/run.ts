@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { approversFromEnv, buildServer, createServices, oidcConfigFromEnv, publicUrlFromEnv, type ServerState } from '../server/index.js';
+import { approversFromEnv, buildServer, createServices, oidcConfigFromEnv, publicUrlFromEnv, trustProxyFromEnv, type ServerState } from '../server/index.js';
 import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
@@ -58,7 +58,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
   }
 
   const state: ServerState = { services: null };
-  const app = buildServer({ state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info' });
+  const app = buildServer({
+    state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info',
+    metricsToken: process.env.MEDVAULT_METRICS_TOKEN || null, trustProxy: trustProxyFromEnv(process.env),
+  });
   let baseUrl: string;
   try {
     await app.listen({ port: opts.port, host: opts.host });

@@ -290,7 +290,7 @@ export class AccountFeatures {
   /** Searches made (specific ones included): many in an hour is a sweep by other means. */
   readonly searches = new CountWindow(HOUR);
   /** Identities found by specific searches: a handful an hour, unless someone sweeps by name. */
-  readonly found = new DistinctWindow([HOUR]);
+  readonly found = new DistinctWindow([HOUR, DAY]);
   /** Patients opened under standing care only (treating declaration, past visit): a daily budget. */
   readonly standing = new DistinctWindow([DAY]);
   /** Patients whose full identity the account read. */

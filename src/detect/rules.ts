@@ -36,6 +36,8 @@ export interface Thresholds {
   readonly searchesPerHour: number;
   /** Identities found by specific searches per hour (the target and a homonym or two each time). */
   readonly foundPerHour: number;
+  /** The same over a day: specific searches at the hourly pace all day would list the practice. */
+  readonly foundPerDay: number;
   /** Patients and appointments an account creates or moves in an hour. */
   readonly createsPerHour: number;
   /** Volume budgets multiply by this for assistants, who book for every practitioner. */
@@ -90,7 +92,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   noCarePatientsPerHour: 10,
   noCarePatientsPerDay: 15,
   searchesPerHour: 30,
-  foundPerHour: 50,
+  foundPerHour: 25,
+  foundPerDay: 150,
   createsPerHour: 20,
   assistantFactor: 4,
   devicesPerDay: 3,
@@ -126,7 +129,7 @@ export function onProbation(t: Thresholds): Thresholds {
       ...t, patientsPerHour: half(t.patientsPerHour), patientsPerDay: half(t.patientsPerDay), patientsPerWeek: half(t.patientsPerWeek),
       noCarePatientsPerHour: Math.floor(t.noCarePatientsPerHour / 5), noCarePatientsPerDay: Math.floor(t.noCarePatientsPerDay / 5), standingPatientsPerDay: half(t.standingPatientsPerDay),
       identitiesPerDay: half(t.identitiesPerDay), noCareNotesPerDay: Math.floor(t.noCareNotesPerDay / 5), sensitivePerDay: half(t.sensitivePerDay),
-      disclosedPer10Min: half(t.disclosedPer10Min), foundPerHour: half(t.foundPerHour),
+      disclosedPer10Min: half(t.disclosedPer10Min), foundPerHour: half(t.foundPerHour), foundPerDay: half(t.foundPerDay),
     };
     halved.set(t, h);
   }
@@ -142,7 +145,7 @@ function forAssistants(t: Thresholds): Thresholds {
     s = {
       ...t,
       patientsPerHour: t.patientsPerHour * k, patientsPerDay: t.patientsPerDay * k, patientsPerWeek: t.patientsPerWeek * k,
-      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, createsPerHour: t.createsPerHour * k,
+      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, foundPerDay: t.foundPerDay * k, createsPerHour: t.createsPerHour * k,
     };
     scaled.set(t, s);
   }

@@ -181,8 +181,14 @@ export class DetectionService {
   }
 
   /** Before a request reads data: the account's state decides whether it goes on. */
-  gate(p: Principal, sourceIp: string | null = null): void {
+  gate(p: Principal, sourceIp: string | null = null, client: string | null = null): void {
     const now = this.clock();
+    // A session is bound to the client that opened it: its token from another client (or from
+    // one that hides its user agent) is a copy. Refused before anything is read, and suspended.
+    if (client !== null && p.client !== undefined && client !== p.client) {
+      this.flag(p.userId, p.practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: 1, window: 'session', examples: [] } });
+      throw new AccessError('session_suspended');
+    }
     const s = this.detector.state(p.userId, now, sourceIp);
     switch (s.response) {
       case 'lock':

@@ -25,6 +25,14 @@ export interface ServerOptions {
   readonly logStream?: NodeJS.WritableStream;
   readonly version: string;
   readonly clock?: () => Date;
+  /** MEDVAULT_METRICS_TOKEN: the scraper's bearer credential for /metrics (none: no /metrics). */
+  readonly metricsToken?: string | null;
+  /**
+   * MEDVAULT_TRUST_PROXY: which proxies' X-Forwarded-For to believe (Fastify's trustProxy: the
+   * proxies' addresses or CIDRs, comma-separated; "true" for any). By default none: the client
+   * address is the peer's, and a forged X-Forwarded-For changes nothing.
+   */
+  readonly trustProxy?: boolean | string;
 }
 
 /** The HTTP application. Routes of later capabilities register here as plugins. */
@@ -32,6 +40,7 @@ export function buildServer(opts: ServerOptions) {
   const app = Fastify({
     logger: { level: opts.logLevel ?? 'info', serializers, ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: () => randomUUID(),
+    trustProxy: opts.trustProxy ?? false,
     requestIdHeader: false, // never trust a client-supplied request id
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -44,8 +53,8 @@ export function buildServer(opts: ServerOptions) {
     return opts.state.services;
   };
   installErrorHandling(app);
-  installAuthentication(app, () => services().auth, (p, ip) => services().detection.gate(p, ip));
-  installMetrics(app);
+  installAuthentication(app, () => services().auth, (p, ip, client) => services().detection.gate(p, ip, client));
+  installMetrics(app, opts.metricsToken ?? null);
 
   // A strict policy: the web app's own files only; no inline script or style, no third party.
   void app.register(helmet, {

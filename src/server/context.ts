@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccessError } from '../access/errors.js';
-import type { AuthService } from '../access/auth.js';
+import { clientFingerprint, type AuthService } from '../access/auth.js';
 import type { Principal } from '../access/principal.js';
 
 declare module 'fastify' {
@@ -29,7 +29,7 @@ export function principalOf(req: FastifyRequest): Principal {
  * Authentication context: checks at start-up that every route declares its access, and on each
  * request of an authenticated route turns the bearer token into a principal (or refuses).
  */
-export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal, ip: string) => void = () => undefined): void {
+export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal, ip: string, client: string) => void = () => undefined): void {
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: string } | undefined)?.access;
@@ -45,6 +45,6 @@ export function installAuthentication(app: FastifyInstance, auth: () => AuthServ
     req.principal = await auth().authenticate(m[1] as string);
     // The detection gate: the account's state, updated by every committed audit event, applies
     // before this request reads anything.
-    if (req.routeOptions.config?.gate === true) gate(req.principal, req.ip);
+    if (req.routeOptions.config?.gate === true) gate(req.principal, req.ip, clientFingerprint(req.headers['user-agent']));
   });
 }

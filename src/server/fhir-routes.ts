@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
   capabilityStatement, DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
+import { clientFingerprint } from '../access/index.js';
 import { auditHistory, practice, practitioners, RecordError, Records } from '../records/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
@@ -74,14 +74,16 @@ function resourceOf(req: { body: unknown }, type: string): Json {
   return b as Json;
 }
 
-/** A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept). */
-export function deviceOf(userAgent: string | undefined): string | null {
-  return userAgent ? createHash('sha256').update(userAgent).digest('hex').slice(0, 12) : null;
+/** A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept); a missing agent has one too. */
+export function deviceOf(userAgent: string | undefined): string {
+  return clientFingerprint(userAgent);
 }
 
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
   const cursors = () => new CursorStore(services().ephemeral);
-  const base = (req: FastifyRequest) => `${req.protocol}://${req.host}/fhir`;
+  // Links are built from the configured public address, never from the request's Host header
+  // (a forged Host would otherwise point a client's next page at another server).
+  const base = (_req: FastifyRequest) => `${services().publicUrl}/fhir`;
   const records = (req: FastifyRequest) =>
     new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) }, services().detection, (events) => services().detection.observe(events), services().auditBatch);
   const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);

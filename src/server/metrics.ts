@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -5,7 +6,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  * Prometheus metrics. Labels are route patterns (/fhir/Patient/:id), methods and status codes:
  * never an id, a name or a query string.
  */
-export function installMetrics(app: FastifyInstance): Registry {
+export function installMetrics(app: FastifyInstance, token: string | null = null): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'medvault_' });
   const requests = new Counter({ name: 'medvault_http_requests_total', help: 'HTTP requests by route pattern and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -18,9 +19,20 @@ export function installMetrics(app: FastifyInstance): Registry {
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { config: { access: 'public' } }, async (_req, reply) => {
+  // Metrics need a credential of their own (MEDVAULT_METRICS_TOKEN, for the Prometheus scraper):
+  // without one configured, the endpoint does not exist. Issue 12: not for anyone who asks.
+  const expected = token === null ? null : createHash('sha256').update(token).digest();
+  app.get('/metrics', { config: { access: 'public' } }, async (req, reply) => {
+    if (expected === null) return reply.code(404).type('application/fhir+json').send(outcome('not-found', 'Not found.'));
+    const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    const given = createHash('sha256').update(m?.[1] ?? '').digest();
+    if (!m || !timingSafeEqual(given, expected)) return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('application/fhir+json').send(outcome('login', 'A metrics credential is required.'));
     reply.type(registry.contentType);
     return registry.metrics();
   });
   return registry;
+}
+
+function outcome(code: string, diagnostics: string) {
+  return { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code, diagnostics }] };
 }

@@ -18,8 +18,11 @@ export interface Services {
   readonly accounts: AccountService;
   /** The user's side of enrolment links. */
   readonly enrolment: EnrolmentService;
-  /** Where users reach medvault (MEDVAULT_PUBLIC_URL): links are built from it, never from a request's Host. */
-  readonly publicUrl: string;
+  /**
+   * Where users reach medvault (MEDVAULT_PUBLIC_URL, else the address it listens on): links are
+   * built from it, never from a request's Host. Set once the server listens.
+   */
+  publicUrl: string;
   readonly oidc: OidcLogin | null;
   readonly detection: DetectionService;
   /** Group commit of the reads' audit events. */
@@ -132,6 +135,15 @@ export function publicUrlFromEnv(env: NodeJS.ProcessEnv, listening: string): str
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('MEDVAULT_PUBLIC_URL must be an http(s) URL');
   return u.toString().replace(/\/$/, '');
+}
+
+/** MEDVAULT_TRUST_PROXY: unset or "false" for none, "true" for any, else proxies' addresses/CIDRs (comma-separated). */
+export function trustProxyFromEnv(env: NodeJS.ProcessEnv): boolean | string {
+  const v = (env.MEDVAULT_TRUST_PROXY ?? '').trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (!/^[0-9a-fA-F:.,/ ]+$/.test(v)) throw new Error('MEDVAULT_TRUST_PROXY must be true, false, or proxy addresses/CIDRs separated by commas');
+  return v;
 }
 
 /** MEDVAULT_ACCOUNT_APPROVERS: security-officer, practice-admin or either (default). */

@@ -1,6 +1,21 @@
-import { Detector, type AccessEvent, type Response } from '../detect/index.js';
+import { Detector, type AccessEvent, type DisclosedPatient, type Response } from '../detect/index.js';
 import { SCENARIOS, type AttackRequest, type Scenario } from './scenarios.js';
-import { benignWorkload, type SimPractice } from './workload.js';
+import { benignWorkload, type SimEvent, type SimPractice } from './workload.js';
+
+/** What an honest event's response would disclose, as the server's disclosure ledger is asked. */
+function disclosedBy(e: SimEvent): DisclosedPatient[] {
+  if (e.outcome !== 'success') return [];
+  if (e.action === 'read' && e.patientId) return [{ patientId: e.patientId, care: e.care, identity: true, listed: null, notes: [], sensitive: false }];
+  // A search in one patient's compartment returns their chart.
+  if (e.action === 'search' && e.patientId) return [{ patientId: e.patientId, care: e.care, identity: false, listed: null, notes: [`${e.patientId}:chart`], sensitive: false }];
+  if (e.action === 'search') {
+    return [
+      ...(e.found ?? []).map((p) => ({ patientId: p, care: null, identity: false, listed: 'found' as const, notes: [], sensitive: false })),
+      ...e.returned.map((p) => ({ patientId: p, care: e.care, identity: false, listed: 'broad' as const, notes: [], sensitive: false })),
+    ];
+  }
+  return [];
+}
 
 export interface SimulateOptions {
   readonly days: number;
@@ -61,6 +76,11 @@ export function simulate(o: SimulateOptions): SimulationReport {
   for (const e of work.events) {
     const s = detector.state(e.userId, e.at).response;
     if (s === 'throttle' || CONTAINED.includes(s)) refused++;
+    else {
+      // The disclosure ledger, before the response is sent: a cut or refused response is a refusal.
+      const d = disclosedBy(e);
+      if (d.length > 0 && detector.admit(e.userId, e.role ?? null, e.practiceId, d, e.at).admitted < d.length) refused++;
+    }
     if (s === 'step-up') stepUps++;
     detector.observe(e);
   }
@@ -142,10 +162,15 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
       const r = pending.value;
       x.pending = undefined;
       served++;
-      const seen = perAccount.get(x.user) ?? new Set<string>();
-      for (const p of r.patients) seen.add(p);
-      perAccount.set(x.user, seen);
       const mine = careOf.get(x.user);
+      // The disclosure ledger cuts the response before it leaves: only what it admits is exposed.
+      const asked: DisclosedPatient[] = r.patients.map((p) => ({
+        patientId: p, care: r.specific ? null : mine?.has(p) ? 'standing' : 'none', identity: r.action === 'read', listed: r.action === 'search' ? (r.specific ? 'found' : 'broad') : null, notes: [], sensitive: false,
+      }));
+      const admitted = detector.admit(x.user, 'practitioner', x.p.id, asked, new Date(x.t)).admitted;
+      const seen = perAccount.get(x.user) ?? new Set<string>();
+      for (const p of r.patients.slice(0, admitted)) seen.add(p);
+      perAccount.set(x.user, seen);
       // The attacker's browser is not the doctor's: a session of its own, or the doctor's copied one.
       const sessionId = r.victimSession ? (victimSession.get(x.user) ?? `${x.user}-attack`) : `${x.user}-attack`;
       detector.observe({ at: new Date(x.t), userId: x.user, sessionId, device: 'attacker-browser', practiceId: x.p.id, action: r.action, outcome: 'success',

@@ -10,6 +10,8 @@ import { generatePopulation } from './population/index.js';
  */
 export interface SimEvent extends AccessEvent {
   readonly explained: boolean;
+  /** How care explains it for a practitioner (an appointment near, standing care only, none); null for assistants. */
+  readonly care: 'scheduled' | 'standing' | 'none' | null;
 }
 
 export interface SimPractice {
@@ -42,13 +44,16 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
   const roleOf = new Map<string, string>();
   const care = (doc: string, patient: string) => careOf.set(doc, (careOf.get(doc) ?? new Set()).add(patient));
   let current: SimPractice | null = null;
-  const ev = (at: number, userId: string, patientId: string | null, action: string, explained: boolean, extra: Partial<AccessEvent> = {}): void => {
+  const fhirClient = new Set<string>();
+  const ev = (at: number, userId: string, patientId: string | null, action: string, explained: boolean, extra: Partial<AccessEvent> = {}, standing = false): void => {
     const role = roleOf.get(userId) ?? 'practitioner';
+    const care = role !== 'practitioner' ? null : !explained ? 'none' : standing ? 'standing' : 'scheduled';
     // Practitioners have care relationships; what none explains is counted as such.
     const unexplained = role === 'practitioner' && !explained && patientId ? [patientId] : role === 'practitioner' ? [] : undefined;
     events.push({
       at: new Date(at), userId, sessionId: `${userId}-${Math.floor(at / 86_400_000)}`, practiceId: current!.id, action, outcome: 'success', patientId, returned: [], labels: [],
-      reason: explained ? 'care relationship' : 'administrative data of the practice', sourceIp: '10.1.0.1', device: `workstation-${userId.slice(0, 8)}`, explained, role, ...(unexplained ? { unexplained } : {}), ...extra,
+      reason: explained ? 'care relationship' : 'administrative data of the practice', sourceIp: '10.1.0.1', device: `workstation-${userId.slice(0, 8)}`, explained, care, role,
+      ...(unexplained ? { unexplained } : {}), ...(care === 'standing' && patientId ? { standing: [patientId] } : {}), ...(action === 'read' && patientId ? { identities: [patientId] } : {}), ...extra,
     });
   };
   for (const chunk of generatePopulation({ seed: opts.seed, practices: opts.practices, now: end, visitHistoryDays: opts.days, futureDays: 0, ...(opts.patientsPerPractice ? { patientsPerPractice: opts.patientsPerPractice } : {}) })) {
@@ -61,6 +66,7 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
       };
       practices.push(current);
       for (const u of chunk.staff) roleOf.set(u.id, u.role);
+      for (const u of chunk.staff) if (u.role === 'practitioner' && f.number.int({ min: 0, max: 2 }) === 0) fhirClient.add(u.id);
     } else if (chunk.kind === 'patients' && current) {
       current.patients.push(...chunk.patients.map((p) => p.id));
       current.vips.push(...chunk.patients.filter((p) => p.vip).map((p) => p.id));
@@ -82,7 +88,14 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
           ev(booked, assistant, null, 'search', true, { found: [a.patientId, ...others] });
           ev(booked + MIN, assistant, a.patientId, 'read', true);
         }
-        ev(t - f.number.int({ min: 5, max: 60 }) * MIN, doc, a.patientId, 'read', true);
+        const before = t - f.number.int({ min: 5, max: 60 }) * MIN;
+        ev(before, doc, a.patientId, 'read', true);
+        // A third of the GPs use a standard FHIR client: the chart is the patient, then the searches
+        // of their compartment (notes, appointments), which read that chart and discover no one.
+        if (fhirClient.has(doc)) {
+          ev(before + 5_000, doc, a.patientId, 'search', true, { discovery: false });
+          ev(before + 10_000, doc, a.patientId, 'search', true, { discovery: false });
+        }
         // The GP finds the patient by name: the target and a homonym or two (a specific search).
         const homonyms = Array.from({ length: f.number.int({ min: 0, max: 2 }) }, () => f.helpers.arrayElement(current!.patients));
         ev(t - 3 * MIN, doc, null, 'search', true, { returned: [], unexplained: [], found: [a.patientId, ...homonyms] });
@@ -92,12 +105,12 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
           const later = t + f.number.int({ min: 1, max: 10 }) * 86_400_000;
           const evening = f.number.float({ min: 0, max: 1 }) < 0.3;
           const at = Math.floor(later / 86_400_000) * 86_400_000 + (evening ? (20 + f.number.int({ min: 0, max: 1 })) * 60 * MIN : 12 * 60 * MIN);
-          if (at < end.getTime()) ev(at, doc, a.patientId, 'read', true);
+          if (at < end.getTime()) ev(at, doc, a.patientId, 'read', true, {}, true);
         }
         // A phone call from another patient of the list, now and then.
         if (f.number.float({ min: 0, max: 1 }) < 0.15) {
           const caller = f.helpers.arrayElement(current.patients);
-          ev(t + 17 * MIN, doc, caller, 'read', careOf.get(doc)?.has(caller) === true);
+          ev(t + 17 * MIN, doc, caller, 'read', careOf.get(doc)?.has(caller) === true, {}, true);
         }
       }
     }

@@ -32,6 +32,10 @@ export interface SessionRow {
   readonly revokedAt: Date | null;
   readonly refreshHash: Buffer;
   readonly refreshGeneration: number;
+  /** Hashes of the session's earlier refresh tokens. */
+  readonly previousRefreshHashes: readonly Buffer[];
+  /** The user agent of the client that opened the session (a session is bound to it). */
+  readonly userAgent: string | null;
 }
 
 const ACCOUNT = `id, practice_id, patient_id, username, role, password_hash, totp_sealed, totp_last_step, status, rpps`;
@@ -50,6 +54,8 @@ function session(r: Record<string, unknown>): SessionRow {
     id: r.id as string, practiceId: r.practice_id as string | null, userId: r.user_id as string, authTime: r.auth_time as Date,
     amr: r.amr as string[], acr: r.acr as string, scopes: r.scopes as string[], expiresAt: r.expires_at as Date,
     revokedAt: r.revoked_at as Date | null, refreshHash: r.refresh_hash as Buffer, refreshGeneration: r.refresh_generation as number,
+    userAgent: (r.user_agent as string | null | undefined) ?? null,
+    previousRefreshHashes: (r.previous_refresh_hashes as Buffer[] | null | undefined) ?? [],
   };
 }
 
@@ -91,7 +97,7 @@ export class AuthRepository {
     return r.rowCount === 1;
   }
 
-  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
+  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration' | 'previousRefreshHashes'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
     await this.tx.query(
       `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
@@ -102,7 +108,7 @@ export class AuthRepository {
 
   async session(id: string, forUpdate = false): Promise<SessionRow | null> {
     const r = await this.tx.query(
-      `SELECT id, practice_id, user_id, auth_time, amr, acr, scopes, expires_at, revoked_at, refresh_hash, refresh_generation
+      `SELECT id, practice_id, user_id, auth_time, amr, acr, scopes, expires_at, revoked_at, refresh_hash, refresh_generation, user_agent, previous_refresh_hashes
          FROM admin.sessions WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [id],
     );
@@ -110,7 +116,13 @@ export class AuthRepository {
   }
 
   async rotateRefresh(id: string, newHash: Buffer): Promise<void> {
-    await this.tx.query('UPDATE admin.sessions SET refresh_hash = $2, refresh_generation = refresh_generation + 1 WHERE id = $1', [id, newHash]);
+    // The token being replaced joins the session's history (the last 20 are kept): presenting it
+    // again is a reuse; a token never issued is not.
+    await this.tx.query(
+      `UPDATE admin.sessions SET previous_refresh_hashes = (array_prepend(refresh_hash, previous_refresh_hashes))[1:20],
+              refresh_hash = $2, refresh_generation = refresh_generation + 1 WHERE id = $1`,
+      [id, newHash],
+    );
   }
 
   async refreshAuthTime(id: string, at: Date, amr: string[]): Promise<void> {

@@ -39,6 +39,7 @@ export async function startServer(backend: Backend, o: { patients?: number; prac
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
+  services.publicUrl = `http://127.0.0.1:${address.port}`;
   return {
     base: `http://127.0.0.1:${address.port}`, services, store, seeded,
     now: clock,

@@ -22,6 +22,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The test apps' /metrics credential. */
+export const METRICS_TOKEN = 'test-metrics-credential';
+
 /** A medvault app on the embedded database with two seeded practices and real Argon2id passwords. */
 /** Thresholds so high that detection never steps in: for tests of everything but detection. */
 export const NO_DETECTION: Partial<Thresholds> = Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, 1e9])) as Partial<Thresholds>;
@@ -50,7 +53,7 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
   stream.on('data', (d) => (captured += d));
   stream.pipe(logSink('app'));
   recordPhi(phi);
-  const app = buildServer({ state: { services }, version: 'test', logLevel: 'info', logStream: stream, clock });
+  const app = buildServer({ state: { services }, version: 'test', logLevel: 'info', logStream: stream, clock, metricsToken: METRICS_TOKEN });
   await app.ready();
   return {
     app, services, store, seeded, logs: () => captured,

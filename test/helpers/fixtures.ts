@@ -56,6 +56,12 @@ export async function seedTwoPractices(db: Database, vault: Vault, patientsPerPr
         [sessionId, p.id, userId, NOW.toISOString()],
       );
       await tx.query("INSERT INTO admin.recovery_codes (id, practice_id, user_id, code_hash) VALUES ($1, $2, $3, '\\x01')", [randomUUID(), p.id, userId]);
+      // An enrolment link (spent) in each practice.
+      await tx.query(
+        `INSERT INTO admin.enrolments (id, practice_id, user_id, token_hash, purpose, created_by, created_at, expires_at, redeemed_at)
+         VALUES ($1, $2, $3, $4, 'reset', $3, $5, $5::timestamptz + interval '1 hour', $5)`,
+        [randomUUID(), p.id, userId, Buffer.from(randomUUID()), NOW.toISOString()],
+      );
       await tx.enter({ role: 'clinical', practiceId: p.id });
       const patient = await tx.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 LIMIT 1', [p.id]);
       await tx.query(
