@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { requiresSecondFactor, type Role, type User } from '../domain/index.js';
+import type { Role, User } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, type Database, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuthService } from './auth.js';

@@ -82,7 +82,7 @@ export async function call(s: Server, method: string, path: string, o: { token?:
     ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
   });
   const text = await r.text();
-  let body: Reply['body'] = {};
+  let body: Reply['body'];
   try {
     body = text ? JSON.parse(text) : {};
   } catch {

@@ -1,7 +1,7 @@
 import { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { calendar, call, login, Session, startServer, user, type Server } from './harness.js';
+import { calendar, Session, startServer, user, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 
 /**
