@@ -25,6 +25,7 @@ const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds
 const PRACTICES = Number(values.practices ?? 100);
 const SECONDS = Number(values.seconds ?? 20);
 const CONNECTIONS = Number(values.connections ?? 50);
+const UA = 'medvault-bench/1';
 const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
@@ -80,8 +81,8 @@ try {
   const practitioners = seeded.users.filter((u) => u.role === 'practitioner');
   const tokens = new Map<string, string>();
   for (const u of practitioners) {
-    const l = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: u.username, password: u.password }) })).json()) as { mfa_token: string };
-    const m = (await (await fetch(`${base}/auth/mfa`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mfa_token: l.mfa_token, code: await generate({ secret: u.totpSecret! }) }) })).json()) as { access_token: string };
+    const l = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': UA }, body: JSON.stringify({ username: u.username, password: u.password }) })).json()) as { mfa_token: string };
+    const m = (await (await fetch(`${base}/auth/mfa`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': UA }, body: JSON.stringify({ mfa_token: l.mfa_token, code: await generate({ secret: u.totpSecret! }) }) })).json()) as { access_token: string };
     tokens.set(u.fhirId!, m.access_token);
   }
   const byDoc = new Map<string, { patient_id: string; note_id: string | null }[]>();
@@ -89,11 +90,14 @@ try {
   const patientReqs: { method: 'GET'; path: string; headers: Record<string, string> }[] = [];
   const noteReqs: typeof patientReqs = [];
   const ids: string[] = [];
-  // Interleave practitioners so that consecutive requests come from different sessions.
+  // Interleave practitioners so that consecutive requests come from different sessions. Each
+  // reads at most 25 of its patients (in rotation): the daily budget of reads under standing
+  // care, so that every read is served and goes through the disclosure ledger.
   for (let round = 0; round < 40; round++) {
     for (const [docId, list] of byDoc) {
-      const item = list[round % list.length]!;
-      const headers = { authorization: `Bearer ${tokens.get(docId)}` };
+      const item = list[round % Math.min(list.length, 25)]!;
+      // A session is bound to the client that opened it: the same user agent as the login.
+      const headers = { authorization: `Bearer ${tokens.get(docId)}`, 'user-agent': UA };
       patientReqs.push({ method: 'GET', path: `/fhir/Patient/${item.patient_id}`, headers });
       if (item.note_id) noteReqs.push({ method: 'GET', path: `/fhir/DocumentReference/${item.note_id}`, headers });
       ids.push(item.patient_id);

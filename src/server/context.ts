@@ -12,6 +12,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal | null;
+    /** The account whose in-flight count this request holds (released when it ends). */
+    inflightOf: string | null;
   }
 }
 
@@ -29,8 +31,27 @@ export function principalOf(req: FastifyRequest): Principal {
  * Authentication context: checks at start-up that every route declares its access, and on each
  * request of an authenticated route turns the bearer token into a principal (or refuses).
  */
+/**
+ * Requests of one account in flight at once on a data route (per instance): a browser needs a
+ * handful; a burst of fifty parallel reads is not a person (issue 12). The disclosure ledger
+ * already counts each response before it leaves; this bounds how much work a burst can queue.
+ */
+export const MAX_INFLIGHT_PER_ACCOUNT = 8;
+
 export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal, ip: string, client: string) => void = () => undefined): void {
   app.decorateRequest('principal', null);
+  app.decorateRequest('inflightOf', null);
+  const inflight = new Map<string, number>();
+  const release = (req: FastifyRequest) => {
+    const id = req.inflightOf;
+    if (id === null) return;
+    req.inflightOf = null;
+    const n = (inflight.get(id) ?? 1) - 1;
+    if (n <= 0) inflight.delete(id);
+    else inflight.set(id, n);
+  };
+  app.addHook('onResponse', async (req) => release(req));
+  app.addHook('onRequestAbort', async (req) => release(req));
   app.addHook('onRoute', (route) => {
     const access = (route.config as { access?: string } | undefined)?.access;
     if (access !== 'public' && access !== 'authenticated') {
@@ -45,6 +66,12 @@ export function installAuthentication(app: FastifyInstance, auth: () => AuthServ
     req.principal = await auth().authenticate(m[1] as string);
     // The detection gate: the account's state, updated by every committed audit event, applies
     // before this request reads anything.
-    if (req.routeOptions.config?.gate === true) gate(req.principal, req.ip, clientFingerprint(req.headers['user-agent']));
+    if (req.routeOptions.config?.gate === true) {
+      gate(req.principal, req.ip, clientFingerprint(req.headers['user-agent']));
+      const n = inflight.get(req.principal.userId) ?? 0;
+      if (n >= MAX_INFLIGHT_PER_ACCOUNT) throw new AccessError('throttled', 1);
+      inflight.set(req.principal.userId, n + 1);
+      req.inflightOf = req.principal.userId;
+    }
   });
 }
