@@ -214,6 +214,20 @@ describe('incident response', () => {
     expect(renderPdf(en.rawPayload).text).toContain('Likely consequences');
   });
 
+  it('refuses documents naming patients until a second security officer approves them (never the one who scoped)', async () => {
+    for (const url of [`${scope.documents.art34}?format=json`, `${scope.documents.art34}?format=csv`, scope.documents.art34!, scope.documents.practitioners!]) {
+      expect((await t.app.inject({ method: 'GET', url, headers: bearer(officerToken) })).statusCode, url).toBe(422);
+    }
+    expect((await t.app.inject({ method: 'POST', url: `/security/incidents/${scope.id}/notify-patients`, headers: bearer(officerToken), payload: {} })).statusCode).toBe(422);
+    expect((await t.app.inject({ method: 'POST', url: `/security/incidents/${scope.id}/approve-notices`, headers: bearer(officerToken) })).statusCode).toBe(422);
+    const officers = t.seeded.users.filter((u) => u.role === 'security-officer');
+    expect(officers.length).toBeGreaterThanOrEqual(2);
+    const second = await login(t, officers[1]!, '10.0.0.51');
+    const ok = await t.app.inject({ method: 'POST', url: `/security/incidents/${scope.id}/approve-notices`, headers: bearer(second.access_token) });
+    expect(ok.statusCode).toBe(201);
+    expect(ok.json().event).toBe('notices-approved');
+  });
+
   it('writes each patient their own notice: PDF letters, a mail-merge list, and e-mails through SMTP', async () => {
     const j = await t.app.inject({ method: 'GET', url: `${scope.documents.art34}?format=json`, headers: bearer(officerToken) });
     expect(j.statusCode).toBe(200);
@@ -235,6 +249,11 @@ describe('incident response', () => {
     expect(csv.body.trim().split('\n')).toHaveLength(notices.length + 1);
     // No sensitivity label is printed on a letter or in the list (it travels by post).
     expect(csv.body).not.toMatch(/\b(HIV|VIH|PSY)\b/);
+    // Watermarked: every row names the export, which the audit event ties to the officer and the patients.
+    const mark = /export ([0-9a-f]{8}) · security-officer/.exec(csv.body);
+    expect(mark).not.toBeNull();
+    const exported = await t.store.driver.transaction((q) => q.query<{ detail: { export: string; patients: string[] } }>("SELECT detail FROM audit.events WHERE action = 'incident.document' AND detail->>'export' = $1", [mark![1]]));
+    expect(exported.rows[0]!.detail.patients.sort()).toEqual([...scope.patients].sort());
 
     const sent = await t.app.inject({ method: 'POST', url: `/security/incidents/${scope.id}/notify-patients`, headers: bearer(officerToken), payload: {} });
     expect(sent.statusCode).toBe(200);

@@ -267,6 +267,12 @@ describe.runIf(available)('the web application', () => {
     await page.getByTestId('scope').waitFor();
     const exposed = Number(await page.getByTestId('scope-patients').textContent());
     expect(exposed).toBe(seen.size);
+    // Letters naming patients need a second officer's approval (never the one who scoped).
+    const second = users.filter((u) => u.role === 'security-officer').find((u) => u.username !== officer.username)!;
+    const secondToken = await apiLogin(second);
+    const incidents = (await api(secondToken, '/security/incidents')).body.incidents as { id: string; createdAt: string }[];
+    const newest = [...incidents].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!;
+    expect((await fetch(`${server.baseUrl}/security/incidents/${newest.id}/approve-notices`, { method: 'POST', headers: { authorization: `Bearer ${secondToken}` } })).status).toBe(201);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-art34').click()]);
     const saved = join(tmp, 'art34.pdf');
     await download.saveAs(saved);

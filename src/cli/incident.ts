@@ -40,6 +40,10 @@ export async function incidentScope(args: string[], say: (line: string) => void)
       const dir = resolve(o.out ?? `./incident-${i.id.slice(0, 8)}`);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(join(dir, 'scope.json'), JSON.stringify({ id: i.id, kind: i.kind, query: i.query, summary: i.summary, art34: i.art34, scope: i.scope, timeline: i.timeline }, null, 2), { mode: 0o600 });
+      // The operator who runs this holds the database and the keys: the CLI's approval of the
+      // notices is theirs, recorded in the timeline and audited (through the API, a second
+      // security officer must approve them).
+      if (i.kind === 'account-abuse') await service.approveNotices(OPERATOR, i.id);
       const wanted: [DocumentKind, DocumentFormat, string][] = [
         ['art33', 'json', 'art33.json'], ['art33', 'pdf', 'art33.pdf'], ['record', 'json', 'incident-record.json'],
         ...(i.kind === 'account-abuse' ? ([['art34', 'pdf', 'art34-letters.pdf'], ['art34', 'csv', 'art34-mailmerge.csv'], ['practitioners', 'pdf', 'practitioners.pdf']] as [DocumentKind, DocumentFormat, string][]) : []),

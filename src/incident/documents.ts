@@ -246,24 +246,34 @@ export function patientNotice(p: PatientNoticeInput, contact: Contact, lang: Lan
   };
 }
 
-export function noticesPdf(notices: readonly PatientNotice[], lang: Lang): Promise<Buffer> {
+export function noticesPdf(notices: readonly PatientNotice[], lang: Lang, watermark = ''): Promise<Buffer> {
   const fr = lang === 'fr';
   return renderPdf(fr ? 'Notifications aux patients (article 34)' : 'Notices to patients (Article 34)', notices.map((n) => ({
     heading: n.subject,
     blocks: n.text.split('\n\n'),
-    footer: fr ? `Réf. ${n.patientId}` : `Ref. ${n.patientId}`,
+    footer: (fr ? `Réf. ${n.patientId}` : `Ref. ${n.patientId}`) + (watermark ? ` — ${watermark}` : ''),
   })), lang);
 }
 
 /** The mail-merge list: one row per patient, their own categories only; no sensitivity label. */
-export function mailMergeCsv(rows: readonly PatientNoticeInput[], lang: Lang): string {
-  const q = (v: string) => (/[",\n;]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+/**
+ * One CSV cell. OWASP's rule against formula injection: a cell that begins with =, +, -, @, a tab
+ * or a carriage return is prefixed with a single quote and quoted, so that a spreadsheet shows it
+ * as text (an address stored as `=HYPERLINK(...)` must not become a link that phones home).
+ */
+export function csvCell(v: string): string {
+  const text = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /^[=+\-@\t\r']|[",\n\r;]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function mailMergeCsv(rows: readonly PatientNoticeInput[], lang: Lang, watermark = ''): string {
+  const q = csvCell;
   const header = lang === 'fr'
-    ? ['reference', 'nom', 'adresse', 'code_postal', 'ville', 'courriel', 'cabinet', 'donnees_consultees', 'informations_sensibles', 'du', 'au']
-    : ['reference', 'name', 'address', 'postal_code', 'city', 'email', 'practice', 'data_viewed', 'sensitive_information', 'from', 'to'];
+    ? ['reference', 'nom', 'adresse', 'code_postal', 'ville', 'courriel', 'cabinet', 'donnees_consultees', 'informations_sensibles', 'du', 'au', 'export']
+    : ['reference', 'name', 'address', 'postal_code', 'city', 'email', 'practice', 'data_viewed', 'sensitive_information', 'from', 'to', 'export'];
   const lines = rows.map((r) => [
     r.patientId, r.name, r.address?.line ?? '', r.address?.postalCode ?? '', r.address?.city ?? '', r.email ?? '', r.practiceName,
-    r.categories.map((c) => CATEGORY_SHORT[lang][c]).join(' | '), r.sensitive ? (lang === 'fr' ? 'oui' : 'yes') : (lang === 'fr' ? 'non' : 'no'), r.firstAt.slice(0, 10), r.lastAt.slice(0, 10),
+    r.categories.map((c) => CATEGORY_SHORT[lang][c]).join(' | '), r.sensitive ? (lang === 'fr' ? 'oui' : 'yes') : (lang === 'fr' ? 'non' : 'no'), r.firstAt.slice(0, 10), r.lastAt.slice(0, 10), watermark,
   ].map(q).join(','));
   return `${header.join(',')}\n${lines.join('\n')}${lines.length > 0 ? '\n' : ''}`;
 }

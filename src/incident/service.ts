@@ -183,7 +183,7 @@ export class IncidentService {
   /** Records a step of the timeline (CNIL notified, patients notified…). */
   async addTimeline(a: Actor, id: string, event: string, at?: string, note?: string): Promise<TimelineEntry> {
     await this.need(id);
-    if (!(TIMELINE_EVENTS as readonly string[]).includes(event) || event === 'scoped' || event === 'contained') {
+    if (!(TIMELINE_EVENTS as readonly string[]).includes(event) || event === 'scoped' || event === 'contained' || event === 'notices-approved') {
       throw new IncidentError('invalid', 'event must be one of detected, cnil-notified, patients-notified, practitioners-notified, closed, note');
     }
     const when = at === undefined ? this.o.clock() : instant(at, 'at');
@@ -193,6 +193,31 @@ export class IncidentService {
       await appendAuditEvents(tx, [this.event(a, `incident.${event}`, id, null, {})]);
     });
     return entry;
+  }
+
+  /**
+   * A second security officer approves the exports that name patients (Art. 34 letters and CSV,
+   * e-mails, the practitioners' lists): never the officer who scoped the incident (issue 12: the
+   * security officer is watched too). Recorded in the timeline and audited.
+   */
+  async approveNotices(a: Actor, id: string): Promise<TimelineEntry> {
+    const i = await this.need(id);
+    if (i.createdBy !== null && i.createdBy === a.userId) throw new IncidentError('unprocessable', 'a second security officer, not the one who scoped the incident, approves the notices');
+    if (i.scope.kind !== 'account-abuse') throw new IncidentError('unprocessable', 'individual notices are drawn up for account incidents');
+    const entry: TimelineEntry = { at: this.o.clock().toISOString(), event: 'notices-approved', by: a.userId, detail: { patients: i.summary.patients } };
+    await this.platform('auditWriter', async (tx) => {
+      await insertTimeline(tx, id, entry);
+      await appendAuditEvents(tx, [this.event(a, 'incident.notices-approved', id, null, { patients: i.summary.patients })]);
+    });
+    return entry;
+  }
+
+  /** Exports naming patients exist only once a second officer approved them. */
+  private needApproval(i: Incident): void {
+    // The operator's own approval (CLI, by: null) counts: they hold the database and the keys.
+    if (!i.timeline.some((t) => t.event === 'notices-approved' && (t.by === null || t.by !== i.createdBy))) {
+      throw new IncidentError('unprocessable', 'documents that name patients need a second security officer\'s approval first (POST /security/incidents/{id}/approve-notices)');
+    }
   }
 
   /**
@@ -331,15 +356,19 @@ export class IncidentService {
         if (i.scope.kind !== 'account-abuse') {
           throw new IncidentError('unprocessable', `individual notices are drawn up for account incidents; for a database copy: ${i.art34.required ? 'Art. 34 applies — notify the patients of the practices concerned (or, if disproportionate, a public communication, Art. 34(3)(c))' : 'Art. 34 does not apply'}`);
         }
+        this.needApproval(i);
         const inputs = await this.noticeInputs(a, i);
         const notices = inputs.map((p) => patientNotice(p, this.o.contact, lang));
-        await audited({ format: format ?? 'pdf', notices: notices.length });
-        if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', filename: `incident-${short}-art34-${lang}.csv`, body: mailMergeCsv(inputs, lang) };
-        if (format === 'json') return { contentType: 'application/json', filename: `incident-${short}-art34-${lang}.json`, body: { notices } };
-        return { contentType: 'application/pdf', filename: `incident-${short}-art34-${lang}.pdf`, body: await noticesPdf(notices, lang) };
+        // Watermarked with an export reference that the audit event ties to the officer and the patients.
+        const mark = watermark(a, this.o.clock());
+        await audited({ format: format ?? 'pdf', notices: notices.length, export: mark.ref, patients: inputs.map((p) => p.patientId) });
+        if (format === 'csv') return { contentType: 'text/csv; charset=utf-8', filename: `incident-${short}-art34-${lang}.csv`, body: mailMergeCsv(inputs, lang, mark.text) };
+        if (format === 'json') return { contentType: 'application/json', filename: `incident-${short}-art34-${lang}.json`, body: { export: mark.text, notices } };
+        return { contentType: 'application/pdf', filename: `incident-${short}-art34-${lang}.pdf`, body: await noticesPdf(notices, lang, mark.text) };
       }
       case 'practitioners': {
         if (format !== undefined && format !== 'pdf') throw new IncidentError('invalid', 'the practitioners’ notices are PDF');
+        this.needApproval(i);
         const items = await this.practitionerInputs(a, i);
         await audited({ format: 'pdf', practitioners: items.length });
         return { contentType: 'application/pdf', filename: `incident-${short}-practitioners-${lang}.pdf`, body: await practitionersPdf(items, this.o.contact, i, lang) };
@@ -351,6 +380,7 @@ export class IncidentService {
   async notifyPatients(a: Actor, id: string, lang: Lang, again = false): Promise<{ emailed: number; withoutEmail: number; failed: number }> {
     if (!this.o.mailer) throw new IncidentError('unprocessable', 'no SMTP server is configured (MEDVAULT_SMTP_URL)');
     const i = await this.need(id);
+    this.needApproval(i);
     // Patients are written to once: a second sending must be asked for explicitly.
     if (!again && i.timeline.some((t) => t.event === 'patients-notified' && t.detail.channel === 'email')) {
       throw new IncidentError('unprocessable', 'the patients were already e-mailed for this incident; send {"again": true} to send again');
@@ -375,6 +405,12 @@ export class IncidentService {
     });
     return { emailed, withoutEmail, failed };
   }
+}
+
+/** An export's reference and the line printed on it: who exported, when (the audit event says which patients). */
+function watermark(a: Actor, now: Date): { ref: string; text: string } {
+  const ref = randomUUID().slice(0, 8);
+  return { ref, text: `export ${ref} · ${a.role} ${a.userId?.slice(0, 8) ?? '?'} · ${now.toISOString().slice(0, 16)}Z` };
 }
 
 function insertTimeline(tx: Tx, incidentId: string, t: TimelineEntry): Promise<unknown> {

@@ -29,8 +29,8 @@ export interface IncidentSummary {
   readonly byPractice: PracticeSummary[];
 }
 
-export type TimelineEvent = 'detected' | 'scoped' | 'contained' | 'cnil-notified' | 'patients-notified' | 'practitioners-notified' | 'closed' | 'note';
-export const TIMELINE_EVENTS: readonly TimelineEvent[] = ['detected', 'scoped', 'contained', 'cnil-notified', 'patients-notified', 'practitioners-notified', 'closed', 'note'];
+export type TimelineEvent = 'detected' | 'scoped' | 'contained' | 'cnil-notified' | 'patients-notified' | 'practitioners-notified' | 'closed' | 'note' | 'notices-approved';
+export const TIMELINE_EVENTS: readonly TimelineEvent[] = ['detected', 'scoped', 'contained', 'cnil-notified', 'patients-notified', 'practitioners-notified', 'closed', 'note', 'notices-approved'];
 
 export interface TimelineEntry {
   readonly at: string;

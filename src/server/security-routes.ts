@@ -178,6 +178,11 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     return services().incidents.contain(actorOf(p, req.ip), req.params.id, req.body.actions);
   });
 
+  app.post<{ Params: { id: string } }>('/security/incidents/:id/approve-notices', { config: { access: 'authenticated' }, schema: { params: idParams } }, async (req, reply) => {
+    const a = officer(req, 'create');
+    return reply.code(201).send(await services().incidents.approveNotices(a, req.params.id));
+  });
+
   app.post<{ Params: { id: string }; Body: { event: string; at?: string; note?: string } }>('/security/incidents/:id/timeline', {
     config: { access: 'authenticated' },
     schema: { params: idParams, body: { type: 'object', required: ['event'], additionalProperties: false, properties: { event: { type: 'string', maxLength: 40 }, at: { type: 'string', maxLength: 40 }, note: { type: 'string', maxLength: 2000 } } } },

@@ -146,6 +146,8 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
 
     const officers: User[] = [
       { id: randomUUID(), practiceId: null, username: 'security.officer', role: 'security-officer', familyName: 'Sécurité', givenName: 'Camille', rpps: null, patientId: null, status: 'active' },
+      // A second officer: exports that name patients and new accounts need a second person.
+      { id: randomUUID(), practiceId: null, username: 'security.officer2', role: 'security-officer', familyName: 'Contrôle', givenName: 'Dominique', rpps: null, patientId: null, status: 'active' },
     ];
     const { records, demo } = await withSecrets(officers, opts.hashPassword);
     await tx.enter({ role: 'platform', practiceId: null, platform: true });

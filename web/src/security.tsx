@@ -275,6 +275,15 @@ function Incident({ registerChanged }: { registerChanged: () => void }) {
       setError(e);
     }
   };
+  // Documents that name patients need a second officer's approval: errors are shown, not thrown.
+  const fetchDoc = async (path: string, filename: string) => {
+    try {
+      setError(null);
+      await download(path, filename);
+    } catch (e) {
+      setError(e);
+    }
+  };
   const short = scope?.id?.slice(0, 8);
   const categories: [string, string][] = [['identity', T('identité', 'identity')], ['contacts', T('coordonnées', 'contacts')], ['nir', 'NIR'], ['appointments', T('rendez-vous', 'appointments')], ['notes', T('notes cliniques', 'clinical notes')]];
   return (
@@ -317,11 +326,12 @@ function Incident({ registerChanged }: { registerChanged: () => void }) {
             </tbody>
           </table>
           <p>{T('Article 34', 'Article 34')} : {scope.art34.required ? T('notification des patients requise', 'patients must be notified') : T('non requise', 'not required')} — {scope.art34.reason}</p>
+          <p>{T('Les lettres, le publipostage et la liste des praticiens nomment des patients : un second responsable sécurité doit les approuver (POST /security/incidents/{id}/approve-notices, depuis son compte) ; chaque export est tracé et marqué.', 'Letters, the mail merge and the practitioners\' list name patients: a second security officer must approve them (POST /security/incidents/{id}/approve-notices, from their account); every export is audited and watermarked.')}</p>
           <div class="actions">
             <button type="button" onClick={() => download(`${scope.documents.art33}?format=pdf&lang=${lang()}`, `incident-${short}-art33.pdf`)}>{T('Notification CNIL (art. 33, PDF)', 'CNIL notification (Art. 33, PDF)')}</button>
-            <button type="button" data-testid="download-art34" onClick={() => download(`${scope.documents.art34}?format=pdf&lang=${lang()}`, `incident-${short}-art34.pdf`)}>{T('Lettres aux patients (art. 34, PDF)', 'Letters to patients (Art. 34, PDF)')}</button>
-            <button type="button" onClick={() => download(`${scope.documents.art34}?format=csv&lang=${lang()}`, `incident-${short}-art34.csv`)}>{T('Publipostage (CSV)', 'Mail merge (CSV)')}</button>
-            <button type="button" onClick={() => download(`${scope.documents.practitioners}?lang=${lang()}`, `incident-${short}-praticiens.pdf`)}>{T('Information des praticiens (PDF)', 'Practitioners (PDF)')}</button>
+            <button type="button" data-testid="download-art34" onClick={() => fetchDoc(`${scope.documents.art34}?format=pdf&lang=${lang()}`, `incident-${short}-art34.pdf`)}>{T('Lettres aux patients (art. 34, PDF)', 'Letters to patients (Art. 34, PDF)')}</button>
+            <button type="button" onClick={() => fetchDoc(`${scope.documents.art34}?format=csv&lang=${lang()}`, `incident-${short}-art34.csv`)}>{T('Publipostage (CSV)', 'Mail merge (CSV)')}</button>
+            <button type="button" onClick={() => fetchDoc(`${scope.documents.practitioners}?lang=${lang()}`, `incident-${short}-praticiens.pdf`)}>{T('Information des praticiens (PDF)', 'Practitioners (PDF)')}</button>
             <button type="button" onClick={() => download(scope.documents.record, `incident-${short}-record.json`)}>{T('Fiche incident (sans données personnelles)', 'Incident record (no personal data)')}</button>
             <button type="button" class="danger" onClick={contain}>{T('Contenir : verrouiller, révoquer, réinitialiser', 'Contain: lock, revoke, reset')}</button>
           </div>
