@@ -35,3 +35,15 @@ describe('the in-flight bound', () => {
     await app.close();
   });
 });
+
+describe('route declarations', () => {
+  it('refuses to register a data route that does not pass the detection gate, or a route without its access', async () => {
+    const app = Fastify();
+    installAuthentication(app, () => ({}) as unknown as AuthService);
+    expect(() => app.get('/fhir/Thing', { config: { access: 'authenticated' } }, async () => ({}))).toThrow(/detection gate/);
+    expect(() => app.get('/access/other', { config: { access: 'authenticated', gate: false } }, async () => ({}))).toThrow(/detection gate/);
+    expect(() => app.get('/nothing-declared', async () => ({}))).toThrow(/declare its access/);
+    expect(() => app.get('/fhir/metadata-like', { config: { access: 'public' } }, async () => ({}))).not.toThrow();
+    await app.close();
+  });
+});

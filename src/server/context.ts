@@ -38,6 +38,9 @@ export function principalOf(req: FastifyRequest): Principal {
  */
 export const MAX_INFLIGHT_PER_ACCOUNT = 8;
 
+/** Routes that carry patients' data: the FHIR API and break-the-glass. */
+const DATA_ROUTE = /^\/(fhir|access)\//;
+
 export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal, ip: string, client: string) => void = () => undefined): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('inflightOf', null);
@@ -56,6 +59,11 @@ export function installAuthentication(app: FastifyInstance, auth: () => AuthServ
     const access = (route.config as { access?: string } | undefined)?.access;
     if (access !== 'public' && access !== 'authenticated') {
       throw new Error(`route ${route.method} ${route.url} does not declare its access (config.access)`);
+    }
+    // Every authenticated route of patient data passes the detection gate (issue 12: a data route
+    // that forgets it would never be checked): refused at start-up, not found at 3 a.m.
+    if (access === 'authenticated' && DATA_ROUTE.test(route.url) && (route.config as { gate?: boolean } | undefined)?.gate !== true) {
+      throw new Error(`route ${route.method} ${route.url} serves patient data and must pass the detection gate (config.gate: true)`);
     }
   });
   app.addHook('onRequest', async (req) => {
