@@ -35,6 +35,20 @@ describe('the security console API', () => {
     expect((await get(officer.access_token, `/security/accounts/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/risk`)).statusCode).toBe(404);
   });
 
+  it('audits the officer\'s reading of the alerts, with the patient ids their evidence names (regression: no audit row)', async () => {
+    const officer = await login(t, userOf(t.seeded, 'security-officer'));
+    const before = await t.store.driver.transaction((q) => q.query("SELECT count(*)::int AS n FROM audit.events WHERE resource_type = 'Alert'"));
+    const r = await get(officer.access_token, '/security/alerts');
+    expect(r.statusCode).toBe(200);
+    const after = await t.store.driver.transaction((q) => q.query<{ n: number; user_id: string; detail: { alerts: number; returned: string[] } }>(
+      "SELECT (SELECT count(*)::int FROM audit.events WHERE resource_type = 'Alert') AS n, user_id, detail FROM audit.events WHERE resource_type = 'Alert' ORDER BY seq DESC LIMIT 1",
+    ));
+    expect(after.rows[0]!.n).toBe((before.rows[0] as { n: number }).n + 1);
+    expect(after.rows[0]!.detail.alerts).toBe((r.json().alerts as unknown[]).length);
+    const named = new Set((r.json().alerts as { evidence: { examples?: string[] }[] }[]).flatMap((a) => a.evidence.flatMap((e) => e.examples ?? [])));
+    expect(new Set(after.rows[0]!.detail.returned)).toEqual(named);
+  });
+
   it('lets an officer lock an account by hand (sessions end at once), audited, and unlock it', async () => {
     const doc = userOf(t.seeded, 'practitioner', 1);
     const d = await login(t, doc);

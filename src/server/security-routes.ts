@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccessError } from '../access/errors.js';
 import { decide } from '../access/index.js';
 import { actorOf, CONTAIN_ACTIONS, IncidentError, type ContainAction, type DocumentFormat, type DocumentKind, type IncidentRequest } from '../incident/index.js';
+import { readAlerts } from '../records/index.js';
 import { principalOf } from './context.js';
 import type { Services } from './services.js';
 
@@ -10,24 +11,9 @@ const userParams = { type: 'object', required: ['userId'], additionalProperties:
 
 /** /security: the security officers' API of CONTRACTS.md (alerts, unlock, incidents). */
 export function securityRoutes(app: FastifyInstance, services: () => Services, clock: () => Date = () => new Date()): void {
-  app.get('/security/alerts', { config: { access: 'authenticated' } }, async (req) => {
-    const p = principalOf(req);
-    if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
-    const r = await services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
-      tx.query<{ id: string; at: Date; user_id: string; username: string | null; response: string; findings: { rule: string; reason: string; evidence: unknown }[]; practice_id: string | null }>(
-        `SELECT a.id, a.at, a.user_id, u.username, a.response, a.findings, a.practice_id
-           FROM audit.alerts a LEFT JOIN admin.users u ON u.id = a.user_id ORDER BY a.at DESC LIMIT 500`,
-      ),
-    );
-    const severity: Record<string, string> = { alert: 'medium', 'step-up': 'medium', throttle: 'high', suspend: 'high', lock: 'critical' };
-    return {
-      alerts: r.rows.map((a) => ({
-        id: a.id, at: new Date(a.at).toISOString(), userId: a.user_id, username: a.username, practiceId: a.practice_id,
-        severity: severity[a.response] ?? 'medium', action: a.response,
-        reasons: a.findings.map((f) => f.reason), evidence: a.findings.map((f) => ({ rule: f.rule, ...(f.evidence as object) })),
-      })),
-    };
-  });
+  app.get('/security/alerts', { config: { access: 'authenticated' } }, async (req) => ({
+    alerts: await readAlerts(services().db, principalOf(req), clock(), req.ip),
+  }));
 
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/unlock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {
     const p = principalOf(req);
