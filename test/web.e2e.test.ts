@@ -91,13 +91,37 @@ async function login(page: Page, u: User): Promise<void> {
   await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
 }
 
-async function apiLogin(u: User): Promise<string> {
+async function apiLogin(u: User, nextStep = false): Promise<string> {
+  // A TOTP step is good once: after a login in the browser, wait for the next one.
+  if (nextStep) await new Promise((r) => setTimeout(r, 31_000 - (Date.now() % 30_000)));
   const post = (path: string, body: object) => fetch(`${server.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const l: J = await (await post('/auth/login', { username: u.username, password: u.password })).json();
   if (!l.mfa_required) return l.access_token;
   const m: J = await (await post('/auth/mfa', { mfa_token: l.mfa_token, code: await totp(u.totpSecret!) })).json();
   return m.access_token;
 }
+
+/**
+ * Calls the API from inside a page, as the web app does: its token and a DPoP proof signed with
+ * the page's non-extractable key (read from the app's IndexedDB store; usable, never exportable).
+ */
+async function pageApi(page: Page, path: string): Promise<{ status: number; body: J }> {
+  return page.evaluate(`(${PAGE_FETCH})(${JSON.stringify(path)})`) as Promise<{ status: number; body: J }>;
+}
+
+/** The in-page half of pageApi (plain JavaScript: it runs in the browser, not here). */
+const PAGE_FETCH = `async (p) => {
+  const db = await new Promise((res, rej) => { const o = indexedDB.open('medvault', 1); o.onsuccess = () => res(o.result); o.onerror = () => rej(o.error); });
+  const k = await new Promise((res, rej) => { const r = db.transaction('keys').objectStore('keys').get('dpop'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const token = sessionStorage.getItem('medvault.token');
+  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/[+]/g, '-').replace(/[/]/g, '_').replace(/=+$/, '');
+  const enc = (o) => b64(new TextEncoder().encode(JSON.stringify(o)));
+  const ath = b64(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)));
+  const input = enc({ typ: 'dpop+jwt', alg: 'ES256', jwk: k.jwk }) + '.' + enc({ htm: 'GET', htu: location.origin + p.split('?')[0], jti: crypto.randomUUID(), iat: Math.floor(Date.now() / 1000), ath });
+  const sig = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, k.privateKey, new TextEncoder().encode(input));
+  const r = await fetch(p, { headers: { authorization: 'DPoP ' + token, dpop: input + '.' + b64(sig) } });
+  return { status: r.status, body: r.status < 300 ? await r.json() : null };
+}`;
 
 /** Calls the API with a page's token, as that browser (same user agent: another client would be a copied session). */
 const api = async (token: string, path: string, userAgent?: string) => {
@@ -119,7 +143,7 @@ afterAll(async () => {
 
 describe.runIf(available)('the web application', () => {
   const practitioners = () => users.filter((u) => u.role === 'practitioner');
-  let openedByDoctor: { doctor: User; token: string; userAgent: string } | null = null;
+  let openedByDoctor: { doctor: User; token: string; userAgent: string; apiToken: string } | null = null;
 
   it('serves the app with a strict Content-Security-Policy and no third-party resource', async () => {
     const r = await fetch(server.baseUrl, { headers: { accept: 'text/html' } });
@@ -140,17 +164,23 @@ describe.runIf(available)('the web application', () => {
     await expect(page.getByRole('heading', { name: 'Rendez-vous du jour' }).isVisible()).resolves.toBe(true);
     await shot(page, 'practice-home');
     await accessible(page);
-    // A patient of theirs with notes, found through the API with the page's own token.
+    // The page's token is bound to the browser's non-extractable DPoP key: outside the page, even
+    // with the browser's user agent, it is refused; inside the page (which holds the key) it works.
     const token = (await page.evaluate('sessionStorage.getItem("medvault.token")')) as string | null;
     const ua = (await page.evaluate('navigator.userAgent')) as string;
-    openedByDoctor = { doctor, token: token!, userAgent: ua };
-    const appts = await api(token!, `/fhir/Appointment?practitioner=${doctor.fhirId}&date=le${new Date().toISOString().slice(0, 10)}&_count=50`, ua);
+    expect(await page.evaluate('sessionStorage.getItem("medvault.token-type")')).toBe('DPoP');
+    expect((await api(token!, `/fhir/Practitioner/${doctor.fhirId}`, ua)).status).toBe(401);
+    expect((await pageApi(page, `/fhir/Practitioner/${doctor.fhirId}`)).status).toBe(200);
+    // A patient of theirs with notes, found through the API by the test (a session of its own).
+    const apiToken = await apiLogin(doctor, true);
+    openedByDoctor = { doctor, token: token!, userAgent: ua, apiToken };
+    const appts = await api(apiToken, `/fhir/Appointment?practitioner=${doctor.fhirId}&date=le${new Date().toISOString().slice(0, 10)}&_count=50`);
     let target: { id: string; family: string; display: string } | null = null;
     for (const e of appts.body.entry ?? []) {
       const pid = e.resource.participant[0].actor.reference.slice(8);
-      const notes = await api(token!, `/fhir/DocumentReference?patient=${pid}`, ua);
+      const notes = await api(apiToken, `/fhir/DocumentReference?patient=${pid}`);
       if (notes.status === 200 && (notes.body.entry ?? []).length > 0) {
-        const p = await api(token!, `/fhir/Patient/${pid}`, ua);
+        const p = await api(apiToken, `/fhir/Patient/${pid}`);
         const usual = p.body.name.find((n: { use: string }) => n.use === 'usual') ?? p.body.name[0];
         target = { id: pid, family: p.body.name[0].family, display: `${usual.given.join(' ')} ${String(usual.family).toUpperCase()}` };
         break;
@@ -178,12 +208,12 @@ describe.runIf(available)('the web application', () => {
     const colleague = practitioners().find((u) => u.practiceId === doctor.practiceId && u.username !== doctor.username);
     expect(colleague).toBeDefined(); // the demo seed gives this practice several doctors
     if (colleague) {
-      const theirs = await api(token!, `/fhir/Appointment?practitioner=${colleague.fhirId}&_count=50`, ua);
+      const theirs = await api(apiToken, `/fhir/Appointment?practitioner=${colleague.fhirId}&_count=50`);
       let stranger: { display: string; family: string } | null = null;
       for (const e of theirs.body.entry ?? []) {
         const pid = e.resource.participant[0].actor.reference.slice(8);
-        if ((await api(token!, `/fhir/DocumentReference?patient=${pid}`, ua)).status !== 403) continue;
-        const p = (await api(token!, `/fhir/Patient/${pid}`, ua)).body;
+        if ((await api(apiToken, `/fhir/DocumentReference?patient=${pid}`)).status !== 403) continue;
+        const p = (await api(apiToken, `/fhir/Patient/${pid}`)).body;
         const usual = p.name.find((n: { use: string }) => n.use === 'usual') ?? p.name[0];
         stranger = { family: p.name[0].family, display: `${usual.given.join(' ')} ${String(usual.family).toUpperCase()}` };
         break;
@@ -291,7 +321,7 @@ describe.runIf(available)('the web application', () => {
     const patient = users.find((u) => u.role === 'patient' && u.practiceId === openedByDoctor?.doctor.practiceId) ?? users.find((u) => u.role === 'patient')!;
     const doctor = openedByDoctor!;
     // The doctor opens this patient's record now (an identity read: allowed within the practice, audited).
-    expect((await api(doctor.token, `/fhir/Patient/${patient.fhirId}`, doctor.userAgent)).status).toBe(200);
+    expect((await api(doctor.apiToken, `/fhir/Patient/${patient.fhirId}`)).status).toBe(200);
     const { page, context } = await person();
     // The patient signs in with the keyboard alone: type, Tab, type, Enter.
     await page.goto(server.baseUrl);
@@ -309,7 +339,7 @@ describe.runIf(available)('the web application', () => {
     const rows = page.getByTestId('accesses').locator('tbody tr');
     await expect(rows.count()).resolves.toBeGreaterThan(0);
     const text = await page.getByTestId('accesses').textContent();
-    const who = (await api(doctor.token, `/fhir/Practitioner/${doctor.doctor.fhirId}`, doctor.userAgent)).body.name[0].family as string;
+    const who = (await api(doctor.apiToken, `/fhir/Practitioner/${doctor.doctor.fhirId}`)).body.name[0].family as string;
     // The newest access first: the doctor who just opened the record, as a practitioner.
     const newest = await rows.first().textContent();
     expect(newest).toContain(who);

@@ -13,7 +13,8 @@ import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
 
 export interface TokenResponse {
   readonly access_token: string;
-  readonly token_type: 'Bearer';
+  /** `DPoP` when the session is bound to a DPoP key (RFC 9449 §5), else `Bearer`. */
+  readonly token_type: 'Bearer' | 'DPoP';
   readonly expires_in: number;
   readonly refresh_token: string;
   readonly scope: string;
@@ -24,6 +25,8 @@ export type LoginResult = { readonly mfa_required: true; readonly mfa_token: str
 export interface RequestMeta {
   readonly ip: string;
   readonly userAgent: string | null;
+  /** The thumbprint of the DPoP key that signed this request's proof (RFC 9449), if it had one. */
+  readonly dpopJkt?: string | null;
 }
 
 export interface AuthOptions {
@@ -192,20 +195,20 @@ export class AuthService {
       await repo.createSession({
         id: sessionId, practiceId: account.practiceId, userId: account.id, createdAt: now, authTime: now, amr, acr, scopes,
         expiresAt: new Date(now.getTime() + (this.o.sessionTtlS ?? 12 * 3600) * 1000), refreshHash: refresh.hash,
-        sourceIp: meta.ip, userAgent: meta.userAgent,
+        sourceIp: meta.ip, userAgent: meta.userAgent, dpopJkt: meta.dpopJkt ?? null,
       });
       await this.audit(tx, [this.event(account, 'login', 'success', `session opened (${amr.join('+')})`, meta, sessionId)]);
     });
-    return this.tokens(account, sessionId, now, amr, acr, scopes, refresh.token);
+    return this.tokens(account, sessionId, now, amr, acr, scopes, refresh.token, meta.dpopJkt ?? null);
   }
 
-  private async tokens(a: Pick<LoginAccount, 'id' | 'role' | 'practiceId' | 'patientId'>, sid: string, authTime: Date, amr: string[], acr: string, scopes: string[], refresh: string): Promise<TokenResponse> {
+  private async tokens(a: Pick<LoginAccount, 'id' | 'role' | 'practiceId' | 'patientId'>, sid: string, authTime: Date, amr: string[], acr: string, scopes: string[], refresh: string, jkt: string | null): Promise<TokenResponse> {
     const access = await signAccessToken(
       this.o.keys,
-      { sub: a.id, sid, role: a.role, pid: a.practiceId, pat: a.patientId, scope: scopes.join(' '), auth_time: Math.floor(authTime.getTime() / 1000), acr, amr },
+      { sub: a.id, sid, role: a.role, pid: a.practiceId, pat: a.patientId, scope: scopes.join(' '), auth_time: Math.floor(authTime.getTime() / 1000), acr, amr, ...(jkt ? { cnf: { jkt } } : {}) },
       this.now(),
     );
-    return { access_token: access, token_type: 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, refresh_token: refresh, scope: scopes.join(' ') };
+    return { access_token: access, token_type: jkt ? 'DPoP' : 'Bearer', expires_in: ACCESS_TOKEN_TTL_S, refresh_token: refresh, scope: scopes.join(' ') };
   }
 
   /**
@@ -221,6 +224,11 @@ export class AuthService {
       if (!s || s.revokedAt !== null || s.expiresAt <= now) return null;
       const account = await repo.accountById(s.userId);
       if (!account || account.status !== 'active') return null;
+      // A DPoP-bound session refreshes only with a proof from its own key (RFC 9449 §5).
+      if (s.dpopJkt !== null && meta.dpopJkt !== s.dpopJkt) {
+        await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'refresh without the session\'s DPoP key', meta, s.id)]);
+        return null;
+      }
       const presented = hashSecret(refreshToken);
       if (!timingSafeEqual(presented, s.refreshHash)) {
         // Only one of this session's own earlier tokens is a reuse (someone holds a copy): the
@@ -239,7 +247,7 @@ export class AuthService {
       return { account, s, refresh: next.token };
     });
     if (out === null) throw new AccessError('refresh_invalid');
-    return this.tokens(out.account, out.s.id, out.s.authTime, out.s.amr, out.s.acr, out.s.scopes, out.refresh);
+    return this.tokens(out.account, out.s.id, out.s.authTime, out.s.amr, out.s.acr, out.s.scopes, out.refresh, out.s.dpopJkt);
   }
 
   /** Bearer token → principal, refusing a token whose session is revoked, expired or whose account is not active. */
@@ -274,6 +282,7 @@ export class AuthService {
       userId: claims.sub, role: claims.role as Role, practiceId: claims.pid, patientId: claims.pat, sessionId: claims.sid,
       scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
       ...(cachedState?.client ? { client: cachedState.client } : {}),
+      ...(claims.cnf?.jkt ? { dpopJkt: claims.cnf.jkt } : {}),
     };
   }
 
@@ -308,7 +317,7 @@ export class AuthService {
       await this.secondFactorFailed({ id: p.userId, practiceId: p.practiceId, role: p.role }, meta);
       throw new AccessError('mfa_invalid');
     }
-    return this.tokens(out.account, out.s.id, now, out.amr, 'aal2', out.s.scopes, out.refresh);
+    return this.tokens(out.account, out.s.id, now, out.amr, 'aal2', out.s.scopes, out.refresh, out.s.dpopJkt);
   }
 
   /** Ends every session of an account at once (lock, disable, credential reset). */

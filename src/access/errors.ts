@@ -15,6 +15,7 @@ export const ACCESS_ERRORS = {
   weak_password: { status: 400, message: 'Choose a password of at least 12 characters.' },
   token_missing: { status: 401, message: 'An access token is required.' },
   token_invalid: { status: 401, message: 'The access token is invalid or expired.' },
+  dpop_invalid: { status: 401, message: 'The DPoP proof is missing, invalid or replayed.' },
   session_revoked: { status: 401, message: 'This session has ended. Log in again.' },
   session_suspended: { status: 401, message: 'This session was suspended. Log in again.' },
   refresh_invalid: { status: 401, message: 'The refresh token is invalid or was already used.' },

@@ -21,4 +21,6 @@ export interface Principal {
    * fingerprint too). A request from another client with this session's token is a copied token.
    */
   readonly client?: string;
+  /** The DPoP key the token is bound to (RFC 9449): every request must prove it holds that key. */
+  readonly dpopJkt?: string;
 }

@@ -41,6 +41,8 @@ export interface AccessClaims {
   readonly auth_time: number;
   readonly acr: string;
   readonly amr: string[];
+  /** RFC 9449 §6: the DPoP key the token is bound to. */
+  readonly cnf?: { readonly jkt: string };
 }
 
 export async function signAccessToken(keys: TokenKeys, claims: AccessClaims, now: Date): Promise<string> {

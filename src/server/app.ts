@@ -6,7 +6,8 @@ import { fhirRoutes } from './fhir-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { accountRoutes } from './account-routes.js';
 import { authRoutes } from './auth-routes.js';
-import { installAuthentication } from './context.js';
+import { installAuthentication, type DpopVerifier } from './context.js';
+import { verifyDpopProof } from '../access/dpop.js';
 import { installErrorHandling } from './errors.js';
 import { serializers } from './logging.js';
 import { installMetrics } from './metrics.js';
@@ -35,6 +36,15 @@ export interface ServerOptions {
   readonly trustProxy?: boolean | string;
 }
 
+/** A URL's origin as the URL standard writes it (default ports dropped), or '' if it is not one. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
+}
+
 /** The HTTP application. Routes of later capabilities register here as plugins. */
 export function buildServer(opts: ServerOptions) {
   const app = Fastify({
@@ -53,7 +63,14 @@ export function buildServer(opts: ServerOptions) {
     return opts.state.services;
   };
   installErrorHandling(app);
-  installAuthentication(app, () => services().auth, (p, ip, client) => services().detection.gate(p, ip, client));
+  // DPoP proofs (RFC 9449) name the URL they were made for: the configured public address, or the
+  // origin the client actually used (a proof is verified against it, links are never built from it).
+  const dpop: DpopVerifier = (req, proof, accessToken) =>
+    verifyDpopProof(proof, {
+      method: req.method, path: req.url.split('?')[0]!.split('#')[0]!, now: (opts.clock ?? (() => new Date()))(),
+      origins: [new URL(services().publicUrl).origin, originOf(`${req.protocol}://${req.host}`)], ...(accessToken !== undefined ? { accessToken } : {}),
+    }, services().ephemeral);
+  installAuthentication(app, () => services().auth, (p, ip, client) => services().detection.gate(p, ip, client), dpop);
   installMetrics(app, opts.metricsToken ?? null);
 
   // A strict policy: the web app's own files only; no inline script or style, no third party.
@@ -87,7 +104,7 @@ export function buildServer(opts: ServerOptions) {
     }
   });
 
-  authRoutes(app, () => services().auth, () => services().oidc, () => services().enrolment);
+  authRoutes(app, () => services().auth, () => services().oidc, () => services().enrolment, dpop);
   accountRoutes(app, services);
   accessRoutes(app, services, opts.clock ?? (() => new Date()));
   fhirRoutes(app, services, opts.clock ?? (() => new Date()), opts.version);

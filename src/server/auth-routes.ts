@@ -1,15 +1,23 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuthService } from '../access/auth.js';
 import type { OidcLogin } from '../access/oidc.js';
 import type { EnrolmentService } from '../access/enrolment.js';
 import { AccessError } from '../access/errors.js';
-import { principalOf, requestMeta } from './context.js';
+import { principalOf, requestMeta, type DpopVerifier } from './context.js';
 
 const s = (max: number, min = 1) => ({ type: 'string', minLength: min, maxLength: max }) as const;
 const body = (props: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required: Object.keys(props), properties: props }) as const;
 
 /** /auth: the endpoints of CONTRACTS.md, plus refresh, logout, step-up and OIDC. */
-export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidcOf: () => OidcLogin | null, enrolmentOf: () => EnrolmentService): void {
+export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidcOf: () => OidcLogin | null, enrolmentOf: () => EnrolmentService, dpop: DpopVerifier): void {
+  /** The request's meta, with the DPoP key's thumbprint when it carries a proof (the session is then bound to it). */
+  const meta = async (req: FastifyRequest) => {
+    const proof = req.headers.dpop;
+    if (proof === undefined) return requestMeta(req);
+    if (typeof proof !== 'string') throw new AccessError('dpop_invalid');
+    return requestMeta(req, await dpop(req, proof));
+  };
+
   // Enrolment links (issue 12): the user sets the password and the second factor; nobody else sees them.
   app.post<{ Body: { token: string } }>(
     '/auth/enrol',
@@ -25,19 +33,19 @@ export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidc
   app.post<{ Body: { username: string; password: string } }>(
     '/auth/login',
     { config: { access: 'public' }, schema: { body: body({ username: s(64), password: s(1024) }) } },
-    async (req) => authOf().login(req.body.username, req.body.password, requestMeta(req)),
+    async (req) => authOf().login(req.body.username, req.body.password, await meta(req)),
   );
 
   app.post<{ Body: { mfa_token: string; code: string } }>(
     '/auth/mfa',
     { config: { access: 'public' }, schema: { body: body({ mfa_token: s(200), code: s(32) }) } },
-    async (req) => authOf().mfa(req.body.mfa_token, req.body.code, requestMeta(req)),
+    async (req) => authOf().mfa(req.body.mfa_token, req.body.code, await meta(req)),
   );
 
   app.post<{ Body: { refresh_token: string } }>(
     '/auth/refresh',
     { config: { access: 'public' }, schema: { body: body({ refresh_token: s(200) }) } },
-    async (req) => authOf().refresh(req.body.refresh_token, requestMeta(req)),
+    async (req) => authOf().refresh(req.body.refresh_token, await meta(req)),
   );
 
   app.post('/auth/logout', { config: { access: 'authenticated' } }, async (req, reply) => {

@@ -17,8 +17,8 @@ declare module 'fastify' {
   }
 }
 
-export function requestMeta(req: FastifyRequest) {
-  return { ip: req.ip, userAgent: req.headers['user-agent'] ?? null };
+export function requestMeta(req: FastifyRequest, dpopJkt: string | null = null) {
+  return { ip: req.ip, userAgent: req.headers['user-agent'] ?? null, dpopJkt };
 }
 
 /** The principal of an authenticated route (the hook guarantees it). */
@@ -41,7 +41,17 @@ export const MAX_INFLIGHT_PER_ACCOUNT = 8;
 /** Routes that carry patients' data: the FHIR API and break-the-glass. */
 const DATA_ROUTE = /^\/(fhir|access)\//;
 
-export function installAuthentication(app: FastifyInstance, auth: () => AuthService, gate: (p: Principal, ip: string, client: string) => void = () => undefined): void {
+/** Checks a request's DPoP proof (RFC 9449) and returns its key's thumbprint (or throws dpop_invalid). */
+export type DpopVerifier = (req: FastifyRequest, proof: string, accessToken?: string) => Promise<string>;
+
+export function installAuthentication(
+  app: FastifyInstance,
+  auth: () => AuthService,
+  gate: (p: Principal, ip: string, client: string) => void = () => undefined,
+  dpop: DpopVerifier = async () => {
+    throw new AccessError('dpop_invalid');
+  },
+): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('inflightOf', null);
   const inflight = new Map<string, number>();
@@ -69,9 +79,20 @@ export function installAuthentication(app: FastifyInstance, auth: () => AuthServ
   app.addHook('onRequest', async (req) => {
     if (req.routeOptions.config?.access !== 'authenticated') return;
     const header = req.headers.authorization;
-    const m = header === undefined ? null : /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
+    const m = header === undefined ? null : /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
     if (!m) throw new AccessError('token_missing');
-    req.principal = await auth().authenticate(m[1] as string);
+    const token = m[2] as string;
+    const principal = await auth().authenticate(token);
+    // A DPoP-bound token (RFC 9449 §7) is good only with the DPoP scheme and a proof, for this
+    // request and this token, signed by the key it is bound to; copied alone, it is useless.
+    if (principal.dpopJkt !== undefined) {
+      const proof = req.headers.dpop;
+      if (m[1] !== 'DPoP' || typeof proof !== 'string') throw new AccessError('dpop_invalid');
+      if ((await dpop(req, proof, token)) !== principal.dpopJkt) throw new AccessError('dpop_invalid');
+    } else if (m[1] === 'DPoP') {
+      throw new AccessError('token_invalid');
+    }
+    req.principal = principal;
     // The detection gate: the account's state, updated by every committed audit event, applies
     // before this request reads anything.
     if (req.routeOptions.config?.gate === true) {

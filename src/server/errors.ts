@@ -20,6 +20,9 @@ export function installErrorHandling(app: FastifyInstance): void {
         reply.header('www-authenticate', `Bearer error="insufficient_user_authentication", error_description="A fresh second factor is required", max_age=${STEP_UP_MAX_AGE_S}`);
       } else if (error.code === 'token_invalid' || error.code === 'session_revoked' || error.code === 'session_suspended') {
         reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${error.message}"`);
+      } else if (error.code === 'dpop_invalid') {
+        // RFC 9449 §7.1.
+        reply.header('www-authenticate', `DPoP error="invalid_dpop_proof", error_description="${error.message}", algs="ES256 EdDSA"`);
       } else if (error.code === 'token_missing') {
         reply.header('www-authenticate', 'Bearer realm="medvault"');
       }

@@ -32,6 +32,8 @@ export interface SessionRow {
   readonly revokedAt: Date | null;
   readonly refreshHash: Buffer;
   readonly refreshGeneration: number;
+  /** The DPoP key thumbprint the session is bound to (RFC 9449), if any. */
+  readonly dpopJkt: string | null;
   /** Hashes of the session's earlier refresh tokens. */
   readonly previousRefreshHashes: readonly Buffer[];
   /** The user agent of the client that opened the session (a session is bound to it). */
@@ -56,6 +58,7 @@ function session(r: Record<string, unknown>): SessionRow {
     revokedAt: r.revoked_at as Date | null, refreshHash: r.refresh_hash as Buffer, refreshGeneration: r.refresh_generation as number,
     userAgent: (r.user_agent as string | null | undefined) ?? null,
     previousRefreshHashes: (r.previous_refresh_hashes as Buffer[] | null | undefined) ?? [],
+    dpopJkt: (r.dpop_jkt as string | null | undefined) ?? null,
   };
 }
 
@@ -99,16 +102,16 @@ export class AuthRepository {
 
   async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration' | 'previousRefreshHashes'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
     await this.tx.query(
-      `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent, dpop_jkt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       [s.id, s.practiceId, s.userId, s.createdAt.toISOString(), s.authTime.toISOString(), s.amr, s.acr, s.scopes, s.expiresAt.toISOString(),
-        s.refreshHash, s.sourceIp, s.userAgent?.slice(0, 300) ?? null],
+        s.refreshHash, s.sourceIp, s.userAgent?.slice(0, 300) ?? null, s.dpopJkt],
     );
   }
 
   async session(id: string, forUpdate = false): Promise<SessionRow | null> {
     const r = await this.tx.query(
-      `SELECT id, practice_id, user_id, auth_time, amr, acr, scopes, expires_at, revoked_at, refresh_hash, refresh_generation, user_agent, previous_refresh_hashes
+      `SELECT id, practice_id, user_id, auth_time, amr, acr, scopes, expires_at, revoked_at, refresh_hash, refresh_generation, user_agent, previous_refresh_hashes, dpop_jkt
          FROM admin.sessions WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
       [id],
     );

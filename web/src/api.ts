@@ -1,10 +1,13 @@
+import { dpopProof, resetDpopKey } from './dpop.js';
+
 /**
- * The browser's way to the medvault API: same origin, bearer token held in this tab's session
- * storage only. Errors carry the server's OperationOutcome message (written for people), the
+ * The browser's way to the medvault API: same origin, the access token held in this tab's session
+ * storage only and bound to this browser's DPoP key (dpop.ts) when WebCrypto is available. Errors carry the server's OperationOutcome message (written for people), the
  * Retry-After of a throttle, and whether a fresh second factor is asked for (RFC 9470).
  */
 export interface Tokens {
   readonly access_token: string;
+  readonly token_type?: 'Bearer' | 'DPoP';
   readonly refresh_token?: string;
 }
 
@@ -27,13 +30,24 @@ export class ApiError extends Error {
 }
 
 let token: string | null = sessionStorage.getItem('medvault.token');
+let tokenType: 'Bearer' | 'DPoP' = sessionStorage.getItem('medvault.token-type') === 'DPoP' ? 'DPoP' : 'Bearer';
 const expiredListeners = new Set<(why: string) => void>();
 
-export function setToken(t: string | null): void {
+/** Keeps the session's access token (DPoP-bound when the server bound it to this browser's key). */
+export function setToken(t: string | null, type: 'Bearer' | 'DPoP' = 'Bearer'): void {
   token = t;
-  if (t) sessionStorage.setItem('medvault.token', t);
-  else sessionStorage.removeItem('medvault.token');
+  tokenType = type;
+  if (t) {
+    sessionStorage.setItem('medvault.token', t);
+    sessionStorage.setItem('medvault.token-type', type);
+  } else {
+    sessionStorage.removeItem('medvault.token');
+    sessionStorage.removeItem('medvault.token-type');
+  }
 }
+
+/** Paths whose tokens the server binds to the key that signs the proof (RFC 9449 §5). */
+const BINDS = new Set(['/auth/login', '/auth/mfa', '/auth/refresh']);
 
 export function hasToken(): boolean {
   return token !== null;
@@ -67,7 +81,13 @@ export function onStepUp(f: (() => Promise<boolean>) | null): void {
 
 export async function request(method: string, path: string, body?: unknown, accept = 'application/json', retried = false): Promise<Response> {
   const headers: Record<string, string> = { accept };
-  if (token) headers.authorization = `Bearer ${token}`;
+  if (token) headers.authorization = `${tokenType} ${token}`;
+  // A proof on the login steps binds the session to this browser's key; then one on every request.
+  if (BINDS.has(path) || (token && tokenType === 'DPoP')) {
+    if (path === '/auth/login') await resetDpopKey();
+    const proof = await dpopProof(method, path, token && tokenType === 'DPoP' && !BINDS.has(path) ? token : undefined);
+    if (proof) headers.dpop = proof;
+  }
   if (body !== undefined) headers['content-type'] = path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/json';
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
   if (!r.ok) {

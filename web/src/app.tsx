@@ -116,7 +116,7 @@ function Login({ onIn, notice }: { onIn: (m: Me) => void; notice: string | null 
   }, []);
 
   const finish = async (t: Tokens) => {
-    setToken(t.access_token);
+    setToken(t.access_token, t.token_type === 'DPoP' ? 'DPoP' : 'Bearer');
     onIn(await get<Me>('/me'));
   };
   const submit = async (ev: Event) => {

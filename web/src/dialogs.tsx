@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { post, setToken } from './api.js';
+import { post, setToken, type Tokens } from './api.js';
 import { T } from './i18n.js';
 import { Dialog, Problem } from './ui.js';
 
@@ -56,8 +56,8 @@ export function StepUp({ close, done }: { close: () => void; done: () => Promise
       id="su-title" title={T('Confirmez votre identité', 'Confirm it is you')} close={close} action={T('Valider', 'Verify')}
       intro={T('Pour continuer, saisissez un nouveau code de votre application d’authentification.', 'To go on, enter a new code from your authenticator app.')}
       act={async () => {
-        const t = await post<{ access_token: string }>('/auth/step-up', { code: code.trim() });
-        setToken(t.access_token);
+        const t = await post<Tokens>('/auth/step-up', { code: code.trim() });
+        setToken(t.access_token, t.token_type === 'DPoP' ? 'DPoP' : 'Bearer');
         await done();
       }}
     >

@@ -1,0 +1,78 @@
+import { SignJWT } from 'jose';
+
+/**
+ * DPoP (RFC 9449) in the browser: the session's tokens are bound to a key pair whose private half
+ * is a non-extractable WebCrypto key — script on the page can use it but never read it out, so a
+ * token copied from this workstation is useless anywhere else. The key is kept in this origin's
+ * IndexedDB (a CryptoKey is stored as such, still non-extractable) so that a reload keeps the
+ * session. Where WebCrypto is not available (a page not served from a secure context), no proof
+ * is made and the server issues plain bearer tokens.
+ */
+interface Key {
+  readonly privateKey: CryptoKey;
+  readonly jwk: JsonWebKey;
+}
+
+const DB = 'medvault';
+const STORE = 'keys';
+
+function idb<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(DB, 1);
+    open.onupgradeneeded = () => open.result.createObjectStore(STORE);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(STORE, mode);
+      const r = f(tx.objectStore(STORE));
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+      tx.oncomplete = () => open.result.close();
+    };
+  });
+}
+
+let key: Promise<Key | null> | null = null;
+
+async function loadOrCreate(): Promise<Key | null> {
+  if (!globalThis.crypto?.subtle || typeof indexedDB === 'undefined') return null;
+  try {
+    const kept = await idb<{ privateKey: CryptoKey; jwk: JsonWebKey } | undefined>('readonly', (s) => s.get('dpop'));
+    if (kept?.privateKey && kept.jwk) return kept;
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
+    const full = await crypto.subtle.exportKey('jwk', pair.publicKey);
+    const jwk: JsonWebKey = { kty: full.kty, crv: full.crv, x: full.x, y: full.y };
+    await idb('readwrite', (s) => s.put({ privateKey: pair.privateKey, jwk }, 'dpop'));
+    return { privateKey: pair.privateKey, jwk };
+  } catch {
+    return null;
+  }
+}
+
+/** A new key for a new session (at login): a key is never shared between two people's sessions. */
+export async function resetDpopKey(): Promise<void> {
+  key = null;
+  try {
+    if (typeof indexedDB !== 'undefined') await idb('readwrite', (s) => s.delete('dpop'));
+  } catch {
+    // nothing kept
+  }
+}
+
+function base64url(bytes: ArrayBuffer): string {
+  let s = '';
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** A proof for one request (RFC 9449 §4.2), bound to the access token when one is sent; null without WebCrypto. */
+export async function dpopProof(method: string, path: string, accessToken?: string): Promise<string | null> {
+  key ??= loadOrCreate();
+  const k = await key;
+  if (k === null) return null;
+  const htu = `${location.origin}${path.split('?')[0]!.split('#')[0]}`;
+  const ath = accessToken ? base64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken))) : undefined;
+  return new SignJWT({ htm: method, htu, jti: crypto.randomUUID(), ...(ath ? { ath } : {}) })
+    .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: k.jwk as Record<string, string> })
+    .setIssuedAt()
+    .sign(k.privateKey);
+}
