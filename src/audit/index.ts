@@ -7,3 +7,4 @@ export { AuditCheckpointer, readHeadsFile, readDatabaseHeads } from './checkpoin
 export { AuditChainer } from './chainer.js';
 export { AuditBatcher } from './batcher.js';
 export { AuditStatus, type VerificationRecord } from './status.js';
+export { disclosed, AUDITED_TYPES, type AuditedType, type Care, type Disclosed, type EventFacts } from './disclosure.js';

@@ -3,6 +3,7 @@ import { AccessError } from '../access/errors.js';
 import { STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
+import { disclosed, type Disclosed } from '../audit/disclosure.js';
 import { Detector, type Alert } from './engine.js';
 import { DEFAULT_THRESHOLDS, worse, type Finding, type Response, type Thresholds } from './rules.js';
 import type { DisclosedPatient } from './ledger.js';
@@ -270,34 +271,27 @@ type AccessFacts = Pick<AuditEventInput, 'at' | 'resourceId' | 'sessionId' | 'pr
   readonly detail?: Record<string, unknown> | undefined;
 };
 
-/** An audit event as the detector sees it: who, when, which patients (search results included). */
+/**
+ * An audit event as the detector sees it: who, when, which patients — read from the one
+ * vocabulary of what an event disclosed (audit/disclosure.ts), as incident scoping reads it.
+ */
 function toAccess(e: AccessFacts): AccessEvent {
-  const returned = e.resourceType === 'Patient' && Array.isArray(e.detail?.returned) ? (e.detail.returned as string[]) : [];
-  // A specific search (a name of 3 letters or more, a birth date, an identifier) finds someone;
-  // its homonyms are not held against the account. Broad lists are.
-  const specific = e.action === 'search' && e.detail?.broad === false;
-  // Break-the-glass opens, and reads no care relationship explains, count against the budget.
-  // (Appointments name their patient by id only: a colleague's calendar is not held against a doctor.)
-  const unexplained = e.resourceType !== 'Appointment' && Array.isArray(e.detail?.unexplained)
-    ? (e.detail.unexplained as string[])
-    : e.purpose === 'break-the-glass' && e.patientId
-      ? [e.patientId]
-      : undefined;
-  const ids = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
-  // A read of one patient (or their whole record) discloses the full identity.
-  const identities = e.resourceType === 'Patient' && (e.action === 'read' || e.action === 'everything') && e.patientId ? [e.patientId] : [];
-  // Notes opened through break-the-glass are notes without a care relationship.
-  const noCareNotes = e.purpose !== 'break-the-glass'
-    ? []
-    : e.resourceType === 'DocumentReference'
-      ? (e.action === 'read' && e.resourceId ? [e.resourceId] : ids(e.detail?.returned))
-      : ids(e.detail?.notes);
+  const ds = disclosed(e);
+  const of = (f: (x: Disclosed) => boolean) => ds.filter(f).map((x) => x.patientId);
+  // Appointments name their patient by reference only: a colleague's calendar is not held
+  // against a doctor. What counts is an identity, a listing or a note.
+  const counted = (x: Disclosed) => x.identity !== null || x.notes.length > 0;
+  const found = of((x) => x.listing === 'found');
+  const cared = ds.some((x) => x.care !== null && x.care !== 'own');
   return {
     at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
-    patientId: e.patientId, returned: specific ? [] : returned, ...(specific ? { found: returned } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
+    patientId: e.patientId, returned: of((x) => x.listing === 'broad'), ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
     device: typeof e.detail?.device === 'string' ? e.detail.device : null,
-    ...(unexplained ? { unexplained: specific ? [] : unexplained } : {}),
-    identities, standing: ids(e.detail?.standing), noCareNotes,
+    // Of the patients touched, those no care relationship explains (unknown for roles without care).
+    ...(cared ? { unexplained: of((x) => counted(x) && x.care === 'none' && x.listing !== 'found') } : {}),
+    identities: of((x) => x.identity === 'full'),
+    standing: of((x) => counted(x) && x.care === 'standing' && x.listing !== 'found'),
+    noCareNotes: ds.filter((x) => x.breakGlass).flatMap((x) => x.notes),
     // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.
     discovery: e.action === 'search' && e.resourceType === 'Patient',
     writes: e.resourceType === 'Patient' || e.resourceType === 'Appointment',

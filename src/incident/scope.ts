@@ -1,3 +1,4 @@
+import { disclosed } from '../audit/disclosure.js';
 import type { SensitivityLabel } from '../domain/index.js';
 import type { Tx } from '../store/index.js';
 
@@ -117,7 +118,6 @@ interface Touch {
 
 const PATIENT_RESOURCE: Category[] = ['identity', 'contacts', 'nir'];
 
-const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
 
 /**
  * What one successful access disclosed, patient by patient, and whether a care relationship
@@ -128,41 +128,16 @@ const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is
  * relationships are not explained. A patient reading their own record is.
  */
 export function touches(r: Row): Touch[] {
-  if (r.outcome !== 'success') return [];
-  const d = r.detail ?? {};
-  const own = r.purpose === 'patient';
-  const glass = r.purpose === 'break-the-glass';
-  const unexplained = Array.isArray(d.unexplained) ? new Set(strings(d.unexplained)) : null;
-  const careFor = (patientId: string) => own || (!glass && unexplained !== null && !unexplained.has(patientId));
-  const clinicalCare = own || r.purpose === 'care';
-  const pid = r.patient_id;
-  const one = (categories: Category[], explained: boolean, notes: string[] = [], labels: SensitivityLabel[] = []): Touch[] =>
-    pid ? [{ patientId: pid, categories, notes, labels, explained, breakGlass: glass }] : [];
-  switch (`${r.resource_type}/${r.action}`) {
-    case 'Patient/read':
-      return one(PATIENT_RESOURCE, careFor(pid ?? ''));
-    case 'Patient/search': {
-      const broad = d.broad !== false;
-      return strings(d.returned).map((p) => ({ patientId: p, categories: PATIENT_RESOURCE, notes: [], labels: [], explained: !broad && careFor(p), breakGlass: glass }));
-    }
-    case 'Patient/everything': {
-      const notes = strings(d.notes);
-      const cats: Category[] = [...PATIENT_RESOURCE, ...(Number(d.appointments) > 0 ? (['appointments'] as Category[]) : []), ...(notes.length > 0 ? (['notes'] as Category[]) : [])];
-      return one(cats, clinicalCare, notes, notes.length > 0 ? r.labels : []);
-    }
-    case 'Appointment/read':
-      return one(['appointments'], careFor(pid ?? ''));
-    case 'Appointment/search':
-      return strings(d.returned).map((p) => ({ patientId: p, categories: ['appointments'] as Category[], notes: [], labels: [], explained: careFor(p), breakGlass: glass }));
-    case 'DocumentReference/read':
-      return one(['notes'], clinicalCare, r.resource_id ? [r.resource_id] : [], r.labels);
-    case 'DocumentReference/search': {
-      const notes = strings(d.returned);
-      return notes.length > 0 ? one(['notes'], clinicalCare, notes, r.labels) : [];
-    }
-    default:
-      return [];
-  }
+  return disclosed({ action: r.action, outcome: r.outcome, resourceType: r.resource_type, resourceId: r.resource_id, patientId: r.patient_id, purpose: r.purpose, labels: r.labels, detail: r.detail })
+    .map((x) => ({
+      patientId: x.patientId,
+      categories: [...(x.identity === 'full' ? PATIENT_RESOURCE : x.identity === 'listed' ? (['identity'] as Category[]) : []), ...(x.appointments ? (['appointments'] as Category[]) : []), ...(x.notes.length > 0 ? (['notes'] as Category[]) : [])],
+      notes: x.notes,
+      labels: x.labels as SensitivityLabel[],
+      // A broad listing is never care: it lists the practice.
+      explained: x.listing !== 'broad' && (x.care === 'own' || x.care === 'scheduled' || x.care === 'standing'),
+      breakGlass: x.breakGlass,
+    }));
 }
 
 const MODIFYING = new Set(['create', 'update']);

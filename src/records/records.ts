@@ -228,7 +228,7 @@ export class Records {
       items = items.slice(0, ok.admitted);
       const returned = items.map((p) => p.id);
       const careDetail = broad ? this.careDetail(returned, care) : this.principal.role === 'practitioner' ? { unexplained: [] } : {};
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, ...(cut ? { cut: true } : {}), ...careDetail } }, 'success', d.reason, 'admin')]);
+      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, fields: 'picker', ...(cut ? { cut: true } : {}), ...careDetail } }, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, page: { items, more: !cut && found.length > q.limit, ...(cut ? { cut: true } : {}) } };
     }, 'read');
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
