@@ -36,7 +36,7 @@ describe('what an audit event disclosed', () => {
   it('never names a patient the event does not name (property)', () => {
     fc.assert(fc.property(
       fc.constantFrom<string | null>(...AUDITED_TYPES, null), fc.constantFrom('read', 'search', 'everything', 'create'), fc.option(fc.constantFrom('p1', 'p2'), { nil: null }),
-      fc.array(fc.constantFrom('p1', 'p2', 'p3')), fc.constantFrom('admin', 'care', 'break-the-glass', 'patient', null),
+      fc.array(fc.constantFrom<string>('p1', 'p2', 'p3')), fc.constantFrom('admin', 'care', 'break-the-glass', 'patient', null),
       (type, action, patientId, returned, purpose) => {
         const named = new Set([...(patientId ? [patientId] : []), ...returned]);
         for (const d of disclosed({ ...base, resourceType: type, action, patientId, purpose, detail: { returned } })) expect(named.has(d.patientId)).toBe(true);

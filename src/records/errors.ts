@@ -1,3 +1,5 @@
+import { AccessError } from '../access/errors.js';
+import type { DenyReason } from '../access/policy.js';
 import { CatalogError } from '../errors.js';
 
 /** Errors of the records service, mapped to OperationOutcomes at the HTTP edge. */
@@ -20,5 +22,31 @@ export class RecordError extends CatalogError<RecordErrorCode> {
     readonly problems: string[] = [],
   ) {
     super(code, RECORD_ERRORS);
+  }
+}
+
+/**
+ * The one mapping of a policy refusal to what the client is told: 404 where a 403 would confirm
+ * that a record exists (another practice's, another patient's — OWASP API1), a step-up where a
+ * fresher second factor would do (RFC 9470), 403 otherwise. A new reason that is not mapped here
+ * does not compile.
+ */
+export function refusalFor(reason: DenyReason): AccessError | RecordError {
+  switch (reason) {
+    case 'not-own-record':
+    case 'other-practice':
+      return new RecordError('not_found');
+    case 'step-up-required':
+      return new AccessError('step_up_required');
+    case 'role':
+    case 'segment':
+    case 'scope':
+    case 'no-care-relationship':
+    case 'not-a-practitioner':
+      return new AccessError('forbidden');
+    default: {
+      const unmapped: never = reason;
+      return unmapped;
+    }
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
-import { RecordError } from './errors.js';
+import { RecordError, refusalFor } from './errors.js';
 import { careClasses, hasCareRelationship } from './facts.js';
 import { careClassSql, type CareClass } from '../store/care.js';
 import type { DisclosedPatient } from '../detect/index.js';
@@ -173,7 +173,7 @@ export class Records {
   async readPatient(id: string): Promise<StoredPatient> {
     const a: Audited = { action: 'read', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'read', this.patientResource(id), NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' || d.reason === 'other-practice' ? new RecordError('not_found') : new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const r = await this.run(d.dbRole, async (tx) => {
       const repo = this.admin(await this.asAdmin(tx));
       // A practitioner's read gets the care fact in the same statement.
@@ -212,7 +212,7 @@ export class Records {
       return { items: me ? [me] : [], more: false };
     }
     const d = decide(this.principal, 'search', this.patientResource(null), NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     // A broad search (no criterion, a term under 3 letters, or a later page) lists the practice
     // rather than finding someone: such lists have budgets of their own.
     const term = (x?: string) => x !== undefined && x.trim().length >= 3;
@@ -239,7 +239,7 @@ export class Records {
     const id = randomUUID();
     const a: Audited = { action: 'create', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'create', this.patientResource(id), NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     return this.run(d.dbRole, async (tx) => {
       const repo = this.admin(tx);
       if (input.nir && (await repo.searchPatients({ nir: input.nir, limit: 1 })).length > 0) throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
@@ -252,7 +252,7 @@ export class Records {
   async updatePatient(id: string, input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>, expectedVersion: number): Promise<StoredPatient> {
     const a: Audited = { action: 'update', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'update', this.patientResource(id), NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const out = await this.run(d.dbRole, async (tx) => {
       const repo = this.admin(tx);
       const current = await repo.patient(id);
@@ -282,7 +282,7 @@ export class Records {
   /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
   private clinicalGate(a: Audited): Promise<void> | void {
     const d = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
-    if (!d.allow) return this.refuse(a, d.reason, d.reason === 'segment' || d.reason === 'role' ? new AccessError('forbidden') : new RecordError('not_found'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
   }
 
   async readNote(id: string): Promise<ClinicalNote> {
@@ -313,7 +313,7 @@ export class Records {
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);
-    if (r.kind === 'denied') return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
+    if (r.kind === 'denied') return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
     return r.note;
   }
 
@@ -343,7 +343,7 @@ export class Records {
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
-    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, !r.d.allow && r.d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
+    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
     return { items: r.notes, more: r.more, ...(r.cut ? { cut: true } : {}) };
   }
 
@@ -362,7 +362,7 @@ export class Records {
       return { kind: 'ok' as const, note };
     });
     if (r.kind === 'missing') return this.refuse(a, 'patient not found in the practice', new RecordError('not_found'));
-    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, new AccessError('forbidden'));
+    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
     return r.note;
   }
 
@@ -388,7 +388,7 @@ export class Records {
     if (this.principal.role === 'patient' && q.patientId !== undefined && q.patientId !== patientId) return { items: [], more: false };
     const a: Audited = { action: 'search', resourceType: 'Appointment', resourceId: null, patientId: patientId ?? null };
     const d = decide(this.principal, 'search', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: patientId ?? null }, NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     return this.run('admin', async (tx) => {
       const all = await this.admin(tx).appointments({ ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to });
       const page = all.slice(q.offset, q.offset + q.limit);
@@ -403,7 +403,7 @@ export class Records {
     const action = input.id ? 'update' : 'create';
     const a: Audited = { action, resourceType: 'Appointment', resourceId: id, patientId: input.patientId };
     const d = decide(this.principal, action, { type: 'Appointment', practiceId: this.principal.practiceId, patientId: input.patientId }, NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const appt: Appointment = { ...input, id, practiceId: this.practiceId };
     const ok = await this.run('admin', async (tx) => {
       const refs = await tx.query<{ n: number }>(
@@ -429,7 +429,7 @@ export class Records {
   async everything(patientId: string): Promise<{ patient: StoredPatient; appointments: Appointment[]; notes: ClinicalNote[] | null }> {
     const a: Audited = { action: 'everything', resourceType: 'Patient', resourceId: patientId, patientId };
     const d = decide(this.principal, 'read', this.patientResource(patientId), NO_FACTS);
-    if (!d.allow) return this.refuse(a, d.reason, d.reason === 'not-own-record' ? new RecordError('not_found') : new AccessError('forbidden'));
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const clinicalPossible = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, { ...NO_FACTS, careRelationship: true }).allow;
     const r = await this.run(clinicalPossible ? 'clinical' : 'admin', async (tx) => {
       const cls = this.principal.role === 'practitioner' ? ((await careClasses(tx, this.practiceId, this.principal.userId, [patientId], this.ctx.now)).get(patientId) ?? null) : null;
