@@ -317,6 +317,34 @@ describe.runIf(available)('the web application', () => {
     await context.close();
   }, 120_000);
 
+  it('lets a new practitioner set up their own account from the enrolment link the admin handed over', async () => {
+    const admin = users.find((u) => u.role === 'practice-admin')!;
+    const adminToken = await apiLogin(admin);
+    const created = await fetch(`${server.baseUrl}/admin/accounts`, {
+      method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'dr.e2e.nouvelle', role: 'practitioner', familyName: 'Nouvelle', givenName: 'Inès' }),
+    });
+    expect(created.status).toBe(201);
+    const e: J = await created.json();
+    expect(JSON.stringify(e)).not.toMatch(/password|totpSecret/);
+    const { page, context } = await person();
+    await page.goto(e.enrolmentUrl);
+    await page.getByRole('heading', { name: 'Configurer votre compte' }).waitFor();
+    await page.getByRole('button', { name: 'Commencer' }).click();
+    const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    await page.getByLabel(/Nouveau mot de passe/).fill('un mot de passe bien à moi');
+    await page.getByLabel('Le même, une seconde fois').fill('un mot de passe bien à moi');
+    await page.getByLabel('Code affiché par l’application').fill(await totp(secret));
+    await page.getByRole('button', { name: 'Terminer' }).click();
+    await page.getByTestId('recovery-codes').waitFor();
+    expect(await page.getByTestId('recovery-codes').locator('li').count()).toBe(10);
+    await expect(page.getByText(/Un second responsable doit encore approuver/).isVisible()).resolves.toBe(true);
+    await shot(page, 'enrolment');
+    await accessible(page);
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
   it('shows a patient the access that was just made to their record', async () => {
     const patient = users.find((u) => u.role === 'patient' && u.practiceId === openedByDoctor?.doctor.practiceId) ?? users.find((u) => u.role === 'patient')!;
     const doctor = openedByDoctor!;

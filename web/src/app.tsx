@@ -5,6 +5,7 @@ import { Portal } from './portal.js';
 import { StepUp } from './dialogs.js';
 import { Practice } from './practice.js';
 import { Security } from './security.js';
+import { Enrol, enrolmentToken } from './enrol.js';
 
 /** The shell: login, then the face the account's role opens — the server's policy decides the rest. */
 export function App() {
@@ -13,6 +14,12 @@ export function App() {
   const [notice, setNotice] = useState<string | null>(null);
   const [checking, setChecking] = useState(hasToken());
   const [stepUp, setStepUp] = useState<((ok: boolean) => void) | null>(null);
+  const [enrol, setEnrol] = useState<string | null>(enrolmentToken());
+  useEffect(() => {
+    const f = () => setEnrol(enrolmentToken());
+    addEventListener('hashchange', f);
+    return () => removeEventListener('hashchange', f);
+  }, []);
   useEffect(() => {
     onStepUp(() => new Promise<boolean>((resolve) => setStepUp(() => resolve)));
     return () => onStepUp(null);
@@ -59,7 +66,9 @@ export function App() {
         </nav>
       </header>
       <main id="main">
-        {checking ? (
+        {enrol !== null && me === null ? (
+          <Enrol token={enrol} done={() => setEnrol(null)} />
+        ) : checking ? (
           <p class="muted">{T('Chargement…', 'Loading…')}</p>
         ) : me === null ? (
           <Login notice={notice} onIn={(m) => { setNotice(null); setMe(m); }} />
