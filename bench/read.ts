@@ -43,9 +43,18 @@ function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promi
 }
 
 async function load(name: string, url: string, requests: { method: 'GET'; path: string; headers: Record<string, string> }[]) {
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests });
+  // Each connection starts at its own place in the rotation: otherwise every connection sends the
+  // same session's request at once — 50 parallel requests of one account, which the in-flight
+  // bound (16 per account) refuses, as it should, and which no person does.
+  let client = 0;
+  const setupClient = (c: { setRequests(r: typeof requests): void }) => {
+    const k = Math.floor((client++ * requests.length) / CONNECTIONS);
+    c.setRequests([...requests.slice(k), ...requests.slice(0, k)]);
+  };
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests, setupClient: setupClient as never });
   const non2xx = r.non2xx;
-  console.log(`${name.padEnd(44)} ${Math.round(r.requests.average).toString().padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${non2xx} non-2xx, ${r.errors} errors)`);
+  const codes = Object.entries((r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`).join(' ');
+  console.log(`${name.padEnd(44)} ${Math.round(r.requests.average).toString().padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${non2xx} non-2xx${codes ? ` [${codes}]` : ''}, ${r.errors} errors)`);
   return r;
 }
 

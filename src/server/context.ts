@@ -36,7 +36,7 @@ export function principalOf(req: FastifyRequest): Principal {
  * handful; a burst of fifty parallel reads is not a person (issue 12). The disclosure ledger
  * already counts each response before it leaves; this bounds how much work a burst can queue.
  */
-export const MAX_INFLIGHT_PER_ACCOUNT = 8;
+export const MAX_INFLIGHT_PER_ACCOUNT = 16;
 
 /** Routes that carry patients' data: the FHIR API and break-the-glass. */
 const DATA_ROUTE = /^\/(fhir|access)\//;
