@@ -128,13 +128,17 @@ export class AccountService {
       : decide(p, 'manage-accounts', { type: 'Account', practiceId: p.practiceId }, { careRelationship: false, breakGlass: false, freshAuthentication: false });
     if (!d.allow) throw new AccessError('forbidden');
     const out = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
-      const r = await tx.query<{ practice_id: string; created_by: string | null; status: string; enrolled_at: Date | null; approved_at: Date | null }>(
-        'SELECT practice_id, created_by, status, enrolled_at, approved_at FROM admin.users WHERE id = $1', [userId],
+      const r = await tx.query<{ practice_id: string; created_by: string | null; link_by: string | null; status: string; enrolled_at: Date | null; approved_at: Date | null }>(
+        `SELECT u.practice_id, u.created_by, u.status, u.enrolled_at, u.approved_at,
+                (SELECT e.created_by FROM admin.enrolments e WHERE e.user_id = u.id ORDER BY e.created_at DESC LIMIT 1) AS link_by
+           FROM admin.users u WHERE u.id = $1`, [userId],
       );
       const t = r.rows[0];
       if (!t || t.approved_at !== null || t.status !== 'pending') return null;
-      // The second person: never the creator, and an admin only of the same practice.
-      if (t.created_by === p.userId || (!byOfficer && t.practice_id !== p.practiceId)) return null;
+      // The second person: never whoever created the account or handed out its enrolment link
+      // (a reset's link too: the admin who holds it could otherwise redeem it and approve it),
+      // and an admin only of the same practice.
+      if (t.created_by === p.userId || t.link_by === p.userId || (!byOfficer && t.practice_id !== p.practiceId)) return null;
       const status = t.enrolled_at !== null ? 'active' : 'pending';
       await tx.query('UPDATE admin.users SET approved_at = $2, approved_by = $3, status = $4 WHERE id = $1', [userId, this.clock().toISOString(), p.userId, status]);
       await this.audit(tx, p, 'account.approve', userId, `approved by a ${p.role}`);
@@ -181,7 +185,9 @@ export class AccountService {
     const practiceId = this.practiceOf(p);
     const link = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
       if (!(await this.target(tx, practiceId, userId))) return null;
-      await tx.query("UPDATE admin.users SET totp_sealed = NULL, totp_last_step = NULL, status = CASE WHEN status = 'active' THEN 'pending' ELSE status END WHERE practice_id = $1 AND id = $2", [practiceId, userId]);
+      // The account is pending again and needs a new approval by a second person: whoever holds
+      // the link (the admin, until the user redeems it) must not be able to take the account over.
+      await tx.query("UPDATE admin.users SET totp_sealed = NULL, totp_last_step = NULL, approved_at = NULL, approved_by = NULL, status = CASE WHEN status = 'active' THEN 'pending' ELSE status END WHERE practice_id = $1 AND id = $2", [practiceId, userId]);
       await this.storeRecoveryCodes(tx, practiceId, userId, []);
       const l = await this.newLink(tx, practiceId, userId, 'reset', p.userId);
       await this.audit(tx, p, 'account.reset-mfa', userId, 'second factor reset by the practice admin (enrolment link)');

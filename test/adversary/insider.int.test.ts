@@ -67,6 +67,33 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     for (const m of minted) expect(alerts.filter((a) => a.userId === m.id).flatMap((a) => a.reasons).join(' ')).toMatch(/new account was created/);
   });
 
+  it('a practice admin resets a doctor\'s second factor and redeems the link himself: he cannot approve it, the doctor is not his (regression)', async () => {
+    await fresh();
+    // The second practice's admin and one of its doctors (the other tests use the first practice's).
+    const admin = await login(s, user(s, 'practice-admin', 1));
+    const victim = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === s.seeded.practices[1]!.id).at(-1)!;
+    const reset = await call(s, 'POST', `/admin/accounts/${victim.fhirId}/reset-mfa`, { token: admin! });
+    expect(reset.status).toBe(200);
+    const token = String(reset.body.enrolmentUrl).split('/').pop()!;
+    const st = await call(s, 'POST', '/auth/enrol', { body: { token } });
+    s.advance(31_000);
+    const code = await generate({ secret: st.body.totpSecret as string, epoch: Math.floor(s.now().getTime() / 1000) });
+    const done = await call(s, 'POST', '/auth/enrol/complete', { body: { token, password: 'attacker-chosen-password-1', code } });
+    expect(done.status).toBe(200);
+    expect(done.body.status).toBe('pending');
+    // The admin who handed out the link cannot approve the account, even though he did not create it.
+    expect((await call(s, 'POST', `/admin/accounts/${victim.fhirId}/approve`, { token: admin! })).status).toBe(403);
+    expect(await login(s, { ...victim, password: 'attacker-chosen-password-1', totpSecret: st.body.totpSecret as string })).toBeNull();
+    // A second reset does not skip the approval either.
+    const again = await call(s, 'POST', `/admin/accounts/${victim.fhirId}/reset-mfa`, { token: admin! });
+    const token2 = String(again.body.enrolmentUrl).split('/').pop()!;
+    const st2 = await call(s, 'POST', '/auth/enrol', { body: { token: token2 } });
+    s.advance(31_000);
+    const code2 = await generate({ secret: st2.body.totpSecret as string, epoch: Math.floor(s.now().getTime() / 1000) });
+    expect((await call(s, 'POST', '/auth/enrol/complete', { body: { token: token2, password: 'attacker-chosen-password-2', code: code2 } })).body.status).toBe('pending');
+    recordFigure(backend.name, 'practice admin: takeover by second-factor reset', { identities: 0 });
+  });
+
   it('a guesser with the password: at most 10 second-factor codes evaluated a day, then the account is locked', async () => {
     await fresh();
     const victim = user(s, 'practitioner', 1);
