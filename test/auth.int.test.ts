@@ -298,6 +298,30 @@ describe('the HTTP edge', () => {
     }
   });
 
+  it('answers NUL characters, huge versions, dates past 9998 and deep nesting with 400, not 500 (regression)', async () => {
+    const doc = await login(t, userOf(t.seeded, 'practitioner'));
+    const h = { ...bearer(doc.access_token), 'content-type': 'application/json' };
+    const patientId = (await t.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM admin.patients LIMIT 1'))).rows[0]!.id;
+    // 5,000 levels of extension (built as text: JSON.stringify itself would overflow).
+    const deep = `${'{"url":"x","extension":['.repeat(5000)}{"url":"x","valueString":"y"}${']}'.repeat(5000)}`;
+    const cases = [
+      t.app.inject({ method: 'POST', url: '/auth/login', payload: JSON.stringify({ username: 'abc\u0000', password: 'x' }), headers: { 'content-type': 'application/json' } }),
+      t.app.inject({ method: 'GET', url: '/fhir/Patient?family=abc%00', headers: bearer(doc.access_token) }),
+      t.app.inject({ method: 'POST', url: '/fhir/Patient/_search', payload: JSON.stringify({ family: 'ab\u0000c' }), headers: h }),
+      t.app.inject({ method: 'POST', url: '/fhir/Patient/_search', payload: 'family=ab%00c', headers: { ...bearer(doc.access_token), 'content-type': 'application/x-www-form-urlencoded' } }),
+      t.app.inject({ method: 'POST', url: '/access/break-glass', payload: JSON.stringify({ patientId, reason: 'urgence vitale \u0000 au cabinet' }), headers: h }),
+      t.app.inject({ method: 'POST', url: '/fhir/Patient', payload: JSON.stringify({ resourceType: 'Patient', gender: 'unknown', birthDate: '1980-01-01', name: [{ family: 'X\u0000', given: ['Y'] }] }), headers: h }),
+      t.app.inject({ method: 'PUT', url: `/fhir/Patient/${patientId}`, payload: JSON.stringify({ resourceType: 'Patient', id: patientId, gender: 'unknown', birthDate: '1980-01-01', name: [{ family: 'X', given: ['Y'] }] }), headers: { ...h, 'if-match': 'W/"2147483648"' } }),
+      t.app.inject({ method: 'GET', url: '/fhir/Appointment?date=gt9999-12-31', headers: bearer(doc.access_token) }),
+      t.app.inject({ method: 'GET', url: '/fhir/Appointment?date=le9999-12-31', headers: bearer(doc.access_token) }),
+      t.app.inject({ method: 'POST', url: '/fhir/Patient', payload: `{"resourceType":"Patient","gender":"unknown","birthDate":"1980-01-01","extension":[${deep}]}`, headers: h }),
+    ];
+    for (const [i, r] of (await Promise.all(cases)).entries()) {
+      expect(r.statusCode, `${i} ${r.body.slice(0, 200)}`).toBe(400);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+    }
+  });
+
   it('answers a malformed POST _search body with 400, not 500 (regression)', async () => {
     const doc = await login(t, userOf(t.seeded, 'practitioner'));
     for (const payload of ['[1,2]', '"family"', '{"family": 5}', '{"family": ["a", "b"]}', '{"family": {"x": 1}}']) {

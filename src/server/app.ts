@@ -13,6 +13,7 @@ import { serializers } from './logging.js';
 import { installMetrics } from './metrics.js';
 import { webRoutes } from './web.js';
 import { NotReadyError, type Services } from './services.js';
+import { RecordError } from '../records/index.js';
 
 export interface ServerState {
   /** Set once the database is open, migrated and (in demo mode) seeded. */
@@ -34,6 +35,22 @@ export interface ServerOptions {
    * address is the peer's, and a forged X-Forwarded-For changes nothing.
    */
   readonly trustProxy?: boolean | string;
+}
+
+/** Whether a parsed query or body holds a NUL character in any string (key or value). */
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (v === null || typeof v !== 'object' || depth > 64) return false;
+  for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x, depth + 1)) return true;
+  return false;
+}
+
+/** Deeper than 32 levels: no FHIR resource we accept nests that far. */
+function tooDeep(v: unknown, depth: number): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (depth > 32) return true;
+  for (const x of Object.values(v)) if (tooDeep(x, depth + 1)) return true;
+  return false;
 }
 
 /** A URL's origin as the URL standard writes it (default ports dropped), or '' if it is not one. */
@@ -63,6 +80,14 @@ export function buildServer(opts: ServerOptions) {
     return opts.state.services;
   };
   installErrorHandling(app);
+  // Input PostgreSQL cannot store or that would make the server work without end: a NUL character
+  // anywhere in the query or body (text columns refuse it: a 500, and a yes/no oracle where an
+  // earlier check answered first), or a body nested deeper than any FHIR resource. Refused as 400
+  // before any route sees it.
+  app.addHook('preValidation', async (req) => {
+    if (hasNul(req.query) || hasNul(req.body) || (typeof req.url === 'string' && /%00/.test(req.url))) throw new RecordError('invalid', ['NUL characters are not accepted']);
+    if (tooDeep(req.body, 0)) throw new RecordError('invalid', ['the body is nested too deeply']);
+  });
   // DPoP proofs (RFC 9449) name the URL they were made for: the configured public address, or the
   // origin the client actually used (a proof is verified against it, links are never built from it).
   const dpop: DpopVerifier = (req, proof, accessToken) =>

@@ -47,7 +47,8 @@ function countOf(q: Record<string, string | string[]>): number {
 function dateParam(v: string | undefined, name: string): { from?: Date; to?: Date } {
   if (v === undefined) return {};
   const m = /^(eq|ge|le|gt|lt)?(\d{4}-\d{2}-\d{2})$/.exec(v);
-  if (!m || !isCalendarDate(m[2] as string)) throw new RecordError('invalid', [`${name} must be [eq|ge|le|gt|lt]YYYY-MM-DD`]);
+  // Years 0001–9998: the day after must still be a date PostgreSQL keeps.
+  if (!m || !isCalendarDate(m[2] as string) || m[2]! >= '9999-01-01' || m[2]! < '0001-01-01') throw new RecordError('invalid', [`${name} must be [eq|ge|le|gt|lt]YYYY-MM-DD`]);
   const day = new Date(`${m[2]}T00:00:00Z`);
   const next = new Date(day.getTime() + 86_400_000);
   switch (m[1] ?? 'eq') {
@@ -176,7 +177,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     const ifMatch = req.headers['if-match'];
     if (ifMatch === undefined) throw new RecordError('precondition_required');
     const m = /^W\/"(\d+)"$/.exec(String(ifMatch));
-    if (!m) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
+    if (!m || Number(m[1]) > 2_147_483_647) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
     const p = await records(req).updatePatient(req.params.id as string, readPatientBody(req), Number(m[1]));
     return send(patientOut(reply, p), toFhirPatient(p));
   });
