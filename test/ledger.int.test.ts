@@ -80,4 +80,25 @@ describe('the disclosure ledger', () => {
       { numRuns: 150 },
     );
   }, 120_000);
+
+  it('counts and audits the duplicate-NIR answer of a patient creation as the NIR search it is (regression: an unaudited oracle)', async () => {
+    const { AdminRepository } = await import('../src/store/index.js');
+    // The second practice: the property runs above may have opened a decoy in the first (a lock).
+    const practiceId = t.seeded.practices[1]!.id;
+    const existing = await t.services.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+      const repo = new AdminRepository(tx, t.services.vault.admin(practiceId));
+      const row = (await tx.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 AND nir_bidx IS NOT NULL LIMIT 1', [practiceId])).rows[0]!;
+      return repo.patient(row.id);
+    });
+    const token = (await login(t, userOf(t.seeded, 'assistant', 1))).access_token;
+    admitted = [];
+    const r = await t.app.inject({
+      method: 'POST', url: '/fhir/Patient', headers: { ...bearer(token), 'content-type': 'application/fhir+json' },
+      payload: { resourceType: 'Patient', gender: existing!.sex, birthDate: existing!.birthDate, name: [{ family: 'Doublon', given: ['Test'] }], identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.8', value: existing!.nir }] },
+    });
+    expect(r.statusCode).toBe(422);
+    expect(counted(admitted).listed).toEqual(new Set([existing!.id]));
+    const ev = await t.store.driver.transaction((q) => q.query<{ detail: { returned: string[]; duplicateCheck: boolean } }>("SELECT detail FROM audit.events WHERE action = 'search' AND detail->>'duplicateCheck' = 'true' ORDER BY seq DESC LIMIT 1"));
+    expect(ev.rows[0]!.detail.returned).toEqual([existing!.id]);
+  });
 });

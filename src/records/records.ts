@@ -240,13 +240,26 @@ export class Records {
     const a: Audited = { action: 'create', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'create', this.patientResource(id), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
-    return this.run(d.dbRole, async (tx) => {
+    const r = await this.run(d.dbRole, async (tx) => {
       const repo = this.admin(tx);
-      if (input.nir && (await repo.searchPatients({ nir: input.nir, limit: 1 })).length > 0) throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
+      const dup = input.nir ? await repo.searchPatients({ nir: input.nir, limit: 1 }) : [];
+      if (dup.length > 0) {
+        // "This NIR is already a patient here" tells who is a patient of the practice: it is a
+        // NIR search that found someone, audited and counted by the ledger as one (regression:
+        // the answer was unaudited, an oracle for the practice's patient list).
+        const found = dup[0]!.id;
+        const ok = this.admit([{ patientId: found, identity: false, listed: 'found', notes: [], sensitive: false }], () => null);
+        if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
+        await this.audit(tx, [this.event(d, { action: 'search', resourceType: 'Patient', resourceId: null, patientId: null, detail: { returned: [found], broad: false, fields: 'picker', duplicateCheck: true } }, 'success', 'a patient with this INS-NIR already exists', 'admin')]);
+        return { kind: 'duplicate' as const };
+      }
       await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }]);
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
-      return (await repo.patient(id)) as StoredPatient;
+      return { kind: 'ok' as const, patient: (await repo.patient(id)) as StoredPatient };
     });
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    if (r.kind === 'duplicate') throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
+    return r.patient;
   }
 
   async updatePatient(id: string, input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>, expectedVersion: number): Promise<StoredPatient> {
