@@ -264,13 +264,14 @@ export class AdminRepository {
    * Updates an appointment. Moving it (patient, practitioner, start or end) re-books it in the
    * name of the account that moves it: re-pointing a colleague's booking at another patient must
    * not borrow the colleague's standing as someone else (issue 12). A change of status alone keeps
-   * the booking. False if no such appointment.
+   * the booking — except bringing a cancelled appointment back, which books it anew. False if no
+   * such appointment.
    */
   async updateAppointment(a: Appointment, by: Id, at: Date): Promise<boolean> {
     const r = await this.tx.query(
       `UPDATE admin.appointments SET patient_id = $3, practitioner_id = $4, starts_at = $5, ends_at = $6, status = $7, kind = $8, version = version + 1,
-              booked_by = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 THEN booked_by ELSE $9 END,
-              booked_at = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 THEN booked_at ELSE $10 END
+              booked_by = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 AND NOT (status = 'cancelled' AND $7 <> 'cancelled') THEN booked_by ELSE $9 END,
+              booked_at = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 AND NOT (status = 'cancelled' AND $7 <> 'cancelled') THEN booked_at ELSE $10 END
         WHERE practice_id = $1 AND id = $2`,
       [this.practiceId, a.id, a.patientId, a.practitionerId, a.start.toISOString(), a.end.toISOString(), a.status, a.kind, by, at.toISOString()],
     );

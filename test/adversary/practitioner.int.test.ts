@@ -79,6 +79,27 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     });
     expect(moved.status).toBe(200);
     expect((await thief.get(`/fhir/DocumentReference?patient=${ids[0]}`)).status).toBe(403);
+    // A cancelled appointment someone else booked with the victim, brought back by the thief: re-booked
+    // in his name too (regression: a status-only change kept the other booker).
+    const cancelled = await s.store.driver.transaction((q) => q.query<{ id: string; patient_id: string; starts_at: Date; ends_at: Date }>(
+      `UPDATE admin.appointments SET status = 'cancelled', booked_by = NULL WHERE id = (
+         SELECT a.id FROM admin.appointments a WHERE a.practice_id = $1 AND a.practitioner_id = $2 AND a.starts_at > $3 AND a.id <> $4
+            AND NOT EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.patient_id = a.patient_id AND c.practitioner_id = $2)
+            AND NOT EXISTS (SELECT 1 FROM admin.appointments b WHERE b.patient_id = a.patient_id AND b.practitioner_id = $2 AND b.id <> a.id)
+          ORDER BY a.starts_at LIMIT 1) RETURNING id, patient_id, starts_at, ends_at`,
+      [victim.practiceId, victim.fhirId, s.now().toISOString(), theirs!.id],
+    ));
+    expect(cancelled.rows).toHaveLength(1);
+    {
+      const c = cancelled.rows[0]!;
+      expect((await thief.get(`/fhir/DocumentReference?patient=${c.patient_id}`)).status).toBe(403);
+      const back = await thief.request('PUT', `/fhir/Appointment/${c.id}`, {
+        resourceType: 'Appointment', id: c.id, status: 'booked', start: new Date(c.starts_at).toISOString(), end: new Date(c.ends_at).toISOString(),
+        participant: [{ actor: { reference: `Patient/${c.patient_id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${victim.fhirId}` }, status: 'accepted' }],
+      });
+      expect(back.status).toBe(200);
+      expect((await thief.get(`/fhir/DocumentReference?patient=${c.patient_id}`)).status).toBe(403);
+    }
     // Later, when the year-long "appointments" have begun long ago: still no care.
     s.advance(3 * 24 * HOUR);
     for (const id of ids.slice(0, 5)) expect((await thief.get(`/fhir/DocumentReference?patient=${id}`)).status).toBe(403);
