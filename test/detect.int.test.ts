@@ -178,5 +178,22 @@ describe('a restart', () => {
     } finally {
       await app.close();
     }
+    // A second restart: the suspension holds until a security officer lifts it (regression: a
+    // restart lifted suspensions).
+    await services.detection.settle();
+    const services2 = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
+    const app2 = buildServer({ state: { services: services2 }, version: 'test', logLevel: 'silent', clock: t.now });
+    await app2.ready();
+    try {
+      t.advance(31_000);
+      const { totp } = await import('./helpers/app.js');
+      const l = await app2.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
+      const m = await app2.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
+      const token = m.json().access_token as string;
+      expect((await app2.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(token) })).statusCode).toBe(401);
+    } finally {
+      await app2.close();
+      await services2.close();
+    }
   });
 });

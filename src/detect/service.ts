@@ -72,6 +72,18 @@ export class DetectionService {
       }
       const locked = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE status = 'locked'");
       for (const u of locked.rows) this.detector.impose(u.id, 'lock');
+      // Suspensions hold until a security officer lifts them, restarts included: the last
+      // suspension of each account in the four weeks, unless an unlock came after it (regression:
+      // a restart lifted them, and the budgets, which stop at their limit, never re-fire).
+      const suspended = await tx.query<{ user_id: string; practice_id: string | null; findings: Finding[] }>(
+        `SELECT s.user_id, s.practice_id, s.findings FROM (
+           SELECT DISTINCT ON (user_id) user_id, practice_id, at, findings FROM audit.alerts WHERE response = 'suspend' AND at >= $1 ORDER BY user_id, at DESC) s
+          WHERE NOT EXISTS (SELECT 1 FROM audit.events e WHERE e.action = 'account.unlock' AND e.resource_id::text = s.user_id::text AND e.at > s.at)`,
+        [since],
+      );
+      for (const u of suspended.rows) {
+        if (this.detector.state(u.user_id, this.clock()).response !== 'lock') this.detector.impose(u.user_id, 'suspend', u.findings);
+      }
       const recent = await tx.query<{ id: string; approved_at: Date }>('SELECT id, approved_at FROM admin.users WHERE approved_at > $1', [new Date(this.clock().getTime() - PROBATION_MS).toISOString()]);
       for (const u of recent.rows) this.detector.probation(u.id, new Date(new Date(u.approved_at).getTime() + PROBATION_MS));
     });
