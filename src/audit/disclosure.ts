@@ -62,6 +62,7 @@ export function disclosed(e: EventFacts): Disclosed[] {
   const d = e.detail ?? {};
   const unexplained = Array.isArray(d.unexplained) ? new Set(ids(d.unexplained)) : null;
   const standing = new Set(ids(d.standing));
+  const scheduled = new Set(ids(d.scheduled));
   const glass = e.purpose === 'break-the-glass';
   /** Care for a patient, from the event's purpose and what the records wrote in its detail. */
   const care = (patientId: string): Care => {
@@ -70,7 +71,8 @@ export function disclosed(e: EventFacts): Disclosed[] {
     // What the records computed for each patient, when they did; else the policy's purpose.
     if (unexplained !== null) return unexplained.has(patientId) ? 'none' : standing.has(patientId) ? 'standing' : 'scheduled';
     if (e.purpose === 'care') return standing.has(patientId) ? 'standing' : 'scheduled';
-    return null;
+    // An assistant: the patients the calendar expects.
+    return scheduled.has(patientId) ? 'scheduled' : null;
   };
   const one = (x: Omit<Disclosed, 'patientId' | 'care' | 'breakGlass'>): Disclosed[] =>
     e.patientId ? [{ patientId: e.patientId, care: care(e.patientId), breakGlass: glass, ...x }] : [];

@@ -40,6 +40,8 @@ export interface AccessEvent {
    * Absent: every search counts.
    */
   readonly discovery?: boolean;
+  /** Of the patients touched, those a near appointment explains (the calendar: scheduled care). */
+  readonly scheduled?: readonly string[];
   /** Whether a create or update makes a record of the practice (patient, appointment) rather than a note. Absent: it does. */
   readonly writes?: boolean;
 }
@@ -286,7 +288,7 @@ export class AccountFeatures {
   }
 
   /** Patients touched without a care relationship: the signature of the 2025 breach. */
-  readonly noCarePatients = new DistinctWindow([HOUR, DAY]);
+  readonly noCarePatients = new DistinctWindow([HOUR, DAY, WEEK]);
   /** Searches made (specific ones included): many in an hour is a sweep by other means. */
   readonly searches = new CountWindow(HOUR);
   /** Identities found by specific searches: a handful an hour, unless someone sweeps by name. */
@@ -294,9 +296,11 @@ export class AccountFeatures {
   /** Patients opened under standing care only (treating declaration, past visit): a daily budget. */
   readonly standing = new DistinctWindow([DAY]);
   /** Patients whose full identity the account read. */
-  readonly identities = new DistinctWindow([DAY]);
+  readonly identities = new DistinctWindow([DAY, WEEK]);
   /** Notes read without a genuine care relationship (break-the-glass). */
-  readonly noCareNotes = new DistinctWindow([DAY]);
+  readonly noCareNotes = new DistinctWindow([DAY, WEEK]);
+  /** Patients touched that no near appointment explains: the hourly budget (a day's calendar read in an hour is the doctor preparing it). */
+  readonly unscheduled = new DistinctWindow([HOUR]);
   /** Patients and appointments created or moved: bulk creation makes the facts a thief would need. */
   readonly created = new CountWindow(HOUR);
   /** Distinct patients per working day: the account's own baseline. */
@@ -333,6 +337,12 @@ export class AccountFeatures {
     }
     if (e.outcome === 'success') {
       const off = this.offHoursAt(e.at);
+      const due = e.scheduled && e.scheduled.length > 0 ? new Set(e.scheduled) : null;
+      for (const p of [...(e.patientId ? [e.patientId] : []), ...e.returned]) {
+        if (due?.has(p)) continue;
+        this.unscheduled.add(p, t);
+        grew ||= this.unscheduled.grew;
+      }
       if (e.patientId) {
         this.daily.add(t, this.patients.add(e.patientId, t));
         grew ||= this.patients.grew;

@@ -46,6 +46,12 @@ export interface Thresholds {
   readonly devicesPerDay: number;
   /** Sessions of one account active within an hour. */
   readonly sessionsPerHour: number;
+  /** The same budgets over a week: a thief who spreads over days meets them (regression: every budget was daily). */
+  readonly noCarePatientsPerWeek: number;
+  readonly noCareNotesPerWeek: number;
+  readonly identitiesPerWeek: number;
+  /** Patients and appointments created or moved in an hour past which the account is suspended (twice the alert). */
+  readonly createsPerHourSuspend: number;
   /** Patients a practitioner opens under standing care only (no appointment near) in a day. */
   readonly standingPatientsPerDay: number;
   /** Patients whose full identity (NIR, address, contacts) one account reads in a day, whatever its role. */
@@ -98,6 +104,10 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   assistantFactor: 4,
   devicesPerDay: 3,
   sessionsPerHour: 4,
+  noCarePatientsPerWeek: 30,
+  noCareNotesPerWeek: 20,
+  identitiesPerWeek: 300,
+  createsPerHourSuspend: 40,
   standingPatientsPerDay: 25,
   identitiesPerDay: 100,
   noCareNotesPerDay: 10,
@@ -128,7 +138,8 @@ export function onProbation(t: Thresholds): Thresholds {
     h = {
       ...t, patientsPerHour: half(t.patientsPerHour), patientsPerDay: half(t.patientsPerDay), patientsPerWeek: half(t.patientsPerWeek),
       noCarePatientsPerHour: Math.floor(t.noCarePatientsPerHour / 5), noCarePatientsPerDay: Math.floor(t.noCarePatientsPerDay / 5), standingPatientsPerDay: half(t.standingPatientsPerDay),
-      identitiesPerDay: half(t.identitiesPerDay), noCareNotesPerDay: Math.floor(t.noCareNotesPerDay / 5), sensitivePerDay: half(t.sensitivePerDay),
+      identitiesPerDay: half(t.identitiesPerDay), noCareNotesPerDay: Math.floor(t.noCareNotesPerDay / 5),
+      noCarePatientsPerWeek: Math.floor(t.noCarePatientsPerWeek / 5), noCareNotesPerWeek: Math.floor(t.noCareNotesPerWeek / 5), identitiesPerWeek: half(t.identitiesPerWeek), sensitivePerDay: half(t.sensitivePerDay),
       disclosedPer10Min: half(t.disclosedPer10Min), foundPerHour: half(t.foundPerHour), foundPerDay: half(t.foundPerDay),
     };
     halved.set(t, h);
@@ -145,7 +156,7 @@ function forAssistants(t: Thresholds): Thresholds {
     s = {
       ...t,
       patientsPerHour: t.patientsPerHour * k, patientsPerDay: t.patientsPerDay * k, patientsPerWeek: t.patientsPerWeek * k,
-      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, foundPerDay: t.foundPerDay * k, createsPerHour: t.createsPerHour * k,
+      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, foundPerDay: t.foundPerDay * k, createsPerHour: t.createsPerHour * k, createsPerHourSuspend: t.createsPerHourSuspend * k,
     };
     scaled.set(t, s);
   }
@@ -164,7 +175,7 @@ interface Rule {
 }
 
 const RULES: readonly Rule[] = [
-  { rule: 'patients-hour', response: 'throttle', window: '1 h', count: (f, n) => f.patients.count(HOUR, n), limit: (t) => t.patientsPerHour, examples: (f, n) => f.patients.sample(HOUR, n), reason: (l) => `opened more than ${l} distinct patients in an hour` },
+  { rule: 'patients-hour', response: 'throttle', window: '1 h', count: (f, n) => f.unscheduled.count(HOUR, n), limit: (t) => t.patientsPerHour, examples: (f, n) => f.patients.sample(HOUR, n), reason: (l) => `opened more than ${l} distinct patients in an hour` },
   { rule: 'patients-day', response: 'suspend', window: '24 h', count: (f, n) => f.patients.count(DAY, n), limit: (t) => t.patientsPerDay, examples: (f, n) => f.patients.sample(DAY, n), reason: (l) => `opened more than ${l} distinct patients in a day` },
   { rule: 'patients-week', response: 'lock', window: '7 days', count: (f, n) => f.patients.count(WEEK, n), limit: (t) => t.patientsPerWeek, examples: (f, n) => f.patients.sample(WEEK, n), reason: (l) => `opened more than ${l} distinct patients in a week (low and slow)` },
   { rule: 'no-care-hour', response: 'suspend', window: '1 h', count: (f, n) => f.noCarePatients.count(HOUR, n), limit: (t) => t.noCarePatientsPerHour, examples: (f, n) => f.noCarePatients.sample(HOUR, n), reason: (l) => `touched more than ${l} patients without a care relationship in an hour` },
@@ -178,6 +189,10 @@ const RULES: readonly Rule[] = [
   { rule: 'no-care', response: 'step-up', window: '1 h', count: (f, n) => f.noCare.sum(HOUR, n), limit: (t) => t.noCarePerHour, reason: (l) => `was refused more than ${l} times for lack of a care relationship in an hour` },
   { rule: 'sensitive', response: 'suspend', window: '24 h', count: (f, n) => f.sensitive.count(DAY, n), limit: (t) => t.sensitivePerDay, examples: (f, n) => f.sensitive.sample(DAY, n), reason: (l) => `read sensitive notes of more than ${l} patients in a day` },
   { rule: 'off-hours', response: 'step-up', window: '24 h', count: (f, n) => f.offHours.count(DAY, n), limit: (t) => t.offHoursPerDay, examples: (f, n) => f.offHours.sample(DAY, n), reason: (l) => `opened more than ${l} patients outside usual hours` },
+  { rule: 'no-care-week', response: 'suspend', window: '7 days', count: (f, n) => f.noCarePatients.count(WEEK, n), limit: (t) => t.noCarePatientsPerWeek, reason: (l) => `touched more than ${l} patients without a care relationship in a week` },
+  { rule: 'no-care-notes-week', response: 'suspend', window: '7 days', count: (f, n) => f.noCareNotes.count(WEEK, n), limit: (t) => t.noCareNotesPerWeek, reason: (l) => `read more than ${l} clinical notes without a care relationship in a week` },
+  { rule: 'identities-week', response: 'suspend', window: '7 days', count: (f, n) => f.identities.count(WEEK, n), limit: (t) => t.identitiesPerWeek, reason: (l) => `read the full identity of more than ${l} patients in a week` },
+  { rule: 'bulk-create-suspend', response: 'suspend', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHourSuspend, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
   { rule: 'bulk-create', response: 'alert', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHour, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
   { rule: 'addresses', response: 'alert', window: '24 h', count: (f, n) => f.addresses.count(DAY, n), limit: (t) => t.addressesPerDay, examples: (f, n) => f.addresses.sample(DAY, n), reason: (l) => `used more than ${l} network addresses in a day` },
   { rule: 'devices', response: 'alert', window: '24 h', count: (f, n) => f.devices.count(DAY, n), limit: (t) => t.devicesPerDay, reason: (l) => `used more than ${l} different clients (user agents) in a day` },

@@ -301,7 +301,8 @@ function toAccess(e: AccessFacts): AccessEvent {
     device: typeof e.detail?.device === 'string' ? e.detail.device : null,
     // Of the patients touched, those no care relationship explains (unknown for roles without care).
     ...(cared ? { unexplained: of((x) => counted(x) && x.care === 'none' && x.listing !== 'found') } : {}),
-    identities: of((x) => x.identity === 'full'),
+    identities: of((x) => x.identity === 'full' && x.care !== 'scheduled'),
+    scheduled: of((x) => x.care === 'scheduled'),
     standing: of((x) => counted(x) && x.care === 'standing' && x.listing !== 'found'),
     noCareNotes: ds.filter((x) => x.breakGlass).flatMap((x) => x.notes),
     // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.

@@ -20,3 +20,18 @@ export async function hasCareRelationship(sql: Sql, practiceId: string, practiti
 export async function withCareRelationship(sql: Sql, practiceId: string, practitionerId: string, patientIds: readonly string[], now: Date): Promise<Set<string>> {
   return new Set((await careClasses(sql, practiceId, practitionerId, patientIds, now)).keys());
 }
+
+/**
+ * Of these patients, those the practice's calendar expects: an appointment (not cancelled, with
+ * any practitioner) from 12 hours ago to 3 days ahead. For an assistant, whose work is the
+ * calendar, reading such a patient's identity is the day's work (checking in, confirming).
+ */
+export async function onTheCalendar(sql: Sql, practiceId: string, patientIds: readonly string[], now: Date): Promise<Set<string>> {
+  if (patientIds.length === 0) return new Set();
+  const r = await sql.query<{ patient_id: string }>(
+    `SELECT DISTINCT patient_id FROM admin.appointments WHERE practice_id = $1 AND patient_id = ANY($2::uuid[]) AND status <> 'cancelled'
+        AND starts_at >= $3::timestamptz - interval '12 hours' AND starts_at <= $3::timestamptz + interval '3 days'`,
+    [practiceId, [...new Set(patientIds)], now.toISOString()],
+  );
+  return new Set(r.rows.map((x) => x.patient_id));
+}

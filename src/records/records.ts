@@ -8,7 +8,7 @@ import {
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
-import { careClasses, hasCareRelationship } from './facts.js';
+import { careClasses, hasCareRelationship, onTheCalendar } from './facts.js';
 import { careClassSql, type CareClass } from '../store/care.js';
 import type { DisclosedPatient } from '../detect/index.js';
 
@@ -78,6 +78,11 @@ export class Records {
    * not (none); null for roles without care relationships. One query.
    */
   private async careFor(tx: Tx, patientIds: readonly string[]): Promise<(id: string) => DisclosedPatient['care']> {
+    // An assistant has no care relationships; the calendar explains the patients it expects.
+    if (this.principal.role === 'assistant') {
+      const due = await onTheCalendar(tx, this.practiceId, patientIds, this.ctx.now);
+      return (id) => (due.has(id) ? 'scheduled' : null);
+    }
     if (this.principal.role !== 'practitioner') return () => null;
     const m = await careClasses(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
     return (id) => m.get(id) ?? 'none';
@@ -89,7 +94,11 @@ export class Records {
   }
 
   /** What the audit event records of care for these patients (the detector and incident scoping read it). */
-  private careDetail(ids: readonly string[], care: (id: string) => DisclosedPatient['care']): { unexplained?: string[]; standing?: string[] } {
+  private careDetail(ids: readonly string[], care: (id: string) => DisclosedPatient['care']): { unexplained?: string[]; standing?: string[]; scheduled?: string[] } {
+    if (this.principal.role === 'assistant') {
+      const scheduled = ids.filter((id) => care(id) === 'scheduled');
+      return scheduled.length > 0 ? { scheduled } : {};
+    }
     if (this.principal.role !== 'practitioner') return {};
     const standing = ids.filter((id) => care(id) === 'standing');
     return { unexplained: ids.filter((id) => care(id) === 'none'), ...(standing.length > 0 ? { standing } : {}) };
@@ -185,6 +194,7 @@ export class Records {
         care = () => w?.care ?? 'none';
       } else {
         found = await repo.patient(id);
+        if (found) care = await this.careFor(tx, [id]);
       }
       if (!found) return { kind: 'missing' as const };
       const ok = this.admit([{ patientId: id, identity: true, listed: null, notes: [], sensitive: false }], care);
@@ -460,7 +470,7 @@ export class Records {
         notes = patient.shredded ? [] : await this.clinical(tx).notesOf(patientId);
       }
       // The whole record leaves whole or not at all: the identity and every note, counted by the ledger.
-      const care = withNotes && notesDecision ? this.noteCare(notesDecision, cls) : this.principal.role === 'practitioner' ? () => cls ?? 'none' : () => null;
+      const care = withNotes && notesDecision ? this.noteCare(notesDecision, cls) : this.principal.role === 'practitioner' ? () => cls ?? 'none' : await this.careFor(tx, [patientId]);
       const ids = (notes ?? []).map((n) => n.id);
       const ok = this.admit([{ patientId, identity: true, listed: null, notes: ids, sensitive: (notes ?? []).some((n) => n.labels.length > 0) }], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };

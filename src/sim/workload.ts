@@ -53,7 +53,7 @@ export function benignWorkload(opts: { seed: number; practices: number; days: nu
     events.push({
       at: new Date(at), userId, sessionId: `${userId}-${Math.floor(at / 86_400_000)}`, practiceId: current!.id, action, outcome: 'success', patientId, returned: [], labels: [],
       reason: explained ? 'care relationship' : 'administrative data of the practice', sourceIp: '10.1.0.1', device: `workstation-${userId.slice(0, 8)}`, explained, care, role,
-      ...(unexplained ? { unexplained } : {}), ...(care === 'standing' && patientId ? { standing: [patientId] } : {}), ...(action === 'read' && patientId ? { identities: [patientId] } : {}), ...extra,
+      ...(unexplained ? { unexplained } : {}), ...(care === 'standing' && patientId ? { standing: [patientId] } : {}), ...(care === 'scheduled' && patientId ? { scheduled: [patientId] } : {}), ...(action === 'read' && patientId ? { identities: [patientId] } : {}), ...extra,
     });
   };
   for (const chunk of generatePopulation({ seed: opts.seed, practices: opts.practices, now: end, visitHistoryDays: opts.days, futureDays: 0, ...(opts.patientsPerPractice ? { patientsPerPractice: opts.patientsPerPractice } : {}) })) {

@@ -264,7 +264,11 @@ export class Session {
       this.issued = this.s.now().getTime();
     } else if (this.s.now().getTime() - this.issued > 10 * 60_000) {
       const r = await call(this.s, 'POST', '/auth/refresh', { body: { refresh_token: this.refresh } });
-      if (r.status !== 200) throw new Error(`honest refresh refused: ${r.status}`);
+      if (r.status !== 200) {
+        // The session ended (12 hours, say): a person logs in again the next morning.
+        this.access = null;
+        return this.tokens();
+      }
       this.access = r.body.access_token as string;
       this.refresh = r.body.refresh_token as string;
       this.issued = this.s.now().getTime();

@@ -131,4 +131,51 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     recordFigure(backend.name, 'honest: doctor, booked patients with notes written', { patients: patients.length, refused });
     expect(why).toEqual([]);
   });
+
+  it('a doctor pages through their own calendar of the past month, never refused (regression: suspended for standing care)', async () => {
+    s.advance(DAY);
+    const { doctor } = await busiestDoctor();
+    const session = new Session(s, doctor);
+    const since = new Date(s.now().getTime() - 30 * DAY).toISOString().slice(0, 10);
+    let r = await session.request('GET', `/fhir/Appointment?practitioner=${doctor.fhirId}&date=ge${since}&_count=50`);
+    let pages = 0;
+    while (r.status === 200 && pages < 10) {
+      pages++;
+      const next = (r.body.link as { relation: string; url: string }[]).find((l) => l.relation === 'next');
+      if (!next) break;
+      r = await session.request('GET', new URL(next.url).pathname + new URL(next.url).search);
+    }
+    expect(r.status).toBe(200);
+    expect((await session.request('GET', `/fhir/Practitioner/${doctor.fhirId}`)).status).toBe(200);
+    recordFigure(backend.name, 'honest: doctor pages a month of own calendar', { pages, refused: 0 });
+  });
+
+  it('an assistant of a busy practice books 110 patients for the next days and checks each one\'s identity, never refused', async () => {
+    // The next working morning, 08:00 Paris.
+    s.advance(DAY - (s.now().getTime() % DAY) + 7 * HOUR);
+    const assistant = user(s, 'assistant', 1);
+    const session = new Session(s, assistant);
+    const dayStart = new Date(Math.floor(s.now().getTime() / DAY) * DAY);
+    const practitioners = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === assistant.practiceId);
+    const patients = (await s.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM admin.patients p WHERE practice_id = $1 AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY id LIMIT 110', [assistant.practiceId]))).rows.map((r) => r.id);
+    expect(patients).toHaveLength(110);
+    const why: string[] = [];
+    for (const [i, id] of patients.entries()) {
+      const start = new Date(dayStart.getTime() + (1 + (i % 2)) * DAY + (8 + (i % 10)) * HOUR + (i % 3) * 20 * 60_000);
+      const r = await session.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 18 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${practitioners[i % practitioners.length]!.fhirId}` }, status: 'accepted' }],
+      });
+      if (r.status !== 201) why.push(`book ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+      s.advance(90_000); // 40 bookings an hour
+    }
+    // The next morning: every booked patient's identity, as the day's arrivals are checked in.
+    s.advance(DAY - (s.now().getTime() % DAY) + 7 * HOUR);
+    for (const id of patients) {
+      const r = await session.request('GET', `/fhir/Patient/${id}`);
+      if (r.status !== 200) why.push(`read ${r.status} ${JSON.stringify(r.body).slice(0, 120)}`);
+    }
+    recordFigure(backend.name, 'honest: assistant books and checks 110 patients', { refused: why.length });
+    expect(why).toEqual([]);
+  });
 });

@@ -176,4 +176,22 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     recordFigure(backend.name, 'practitioner: swarm of 6 sessions', { identities: all.size });
     expect(all.size).toBeLessThanOrEqual(10);
   });
+
+  it('a thief who spreads over days meets the weekly budgets (regression: every budget was daily)', async () => {
+    await fresh(8);
+    const victim = user(s, 'practitioner', 1);
+    const ids = await strangers(s, victim, 80);
+    expect(ids.length).toBeGreaterThan(45);
+    const thief = new Thief(s, victim, 50);
+    let contained = false;
+    for (let day = 0; day < 5 && !contained; day++) {
+      // Under every daily budget each day: 9 patients without care, an hour apart from the next batch.
+      for (const id of ids.slice(day * 9, day * 9 + 9)) await thief.get(`/fhir/Patient/${id}`);
+      contained = (await thief.get(`/fhir/Patient/${ids[ids.length - 1 - day]}`)).status !== 200;
+      s.advance(25 * HOUR);
+    }
+    recordFigure(backend.name, 'practitioner: 9 strangers a day over days', { identities: thief.haul.identities.size });
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(30);
+    expect(contained).toBe(true);
+  });
 });
