@@ -302,7 +302,7 @@ export class AccountFeatures {
   /** Patients touched that no near appointment explains: the hourly budget (a day's calendar read in an hour is the doctor preparing it). */
   readonly unscheduled = new DistinctWindow([HOUR]);
   /** Patients and appointments created or moved: bulk creation makes the facts a thief would need. */
-  readonly created = new CountWindow(HOUR);
+  readonly created = new CountWindow(DAY);
   /** Distinct patients per working day: the account's own baseline. */
   readonly daily = new DailyHistory();
   /** Client fingerprints (user agents) used in the last day. */

@@ -52,6 +52,8 @@ export interface Thresholds {
   readonly identitiesPerWeek: number;
   /** Patients and appointments created or moved in an hour past which the account is suspended (twice the alert). */
   readonly createsPerHourSuspend: number;
+  /** …and in a day (assistants ×4): bookings spread over hours to make a calendar to read. */
+  readonly createsPerDaySuspend: number;
   /** Patients a practitioner opens under standing care only (no appointment near) in a day. */
   readonly standingPatientsPerDay: number;
   /** Patients whose full identity (NIR, address, contacts) one account reads in a day, whatever its role. */
@@ -108,6 +110,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   noCareNotesPerWeek: 20,
   identitiesPerWeek: 300,
   createsPerHourSuspend: 40,
+  createsPerDaySuspend: 60,
   standingPatientsPerDay: 25,
   identitiesPerDay: 100,
   noCareNotesPerDay: 10,
@@ -156,7 +159,7 @@ function forAssistants(t: Thresholds): Thresholds {
     s = {
       ...t,
       patientsPerHour: t.patientsPerHour * k, patientsPerDay: t.patientsPerDay * k, patientsPerWeek: t.patientsPerWeek * k,
-      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, foundPerDay: t.foundPerDay * k, createsPerHour: t.createsPerHour * k, createsPerHourSuspend: t.createsPerHourSuspend * k,
+      disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, foundPerDay: t.foundPerDay * k, createsPerHour: t.createsPerHour * k, createsPerHourSuspend: t.createsPerHourSuspend * k, createsPerDaySuspend: t.createsPerDaySuspend * k,
     };
     scaled.set(t, s);
   }
@@ -193,6 +196,7 @@ const RULES: readonly Rule[] = [
   { rule: 'no-care-notes-week', response: 'suspend', window: '7 days', count: (f, n) => f.noCareNotes.count(WEEK, n), limit: (t) => t.noCareNotesPerWeek, reason: (l) => `read more than ${l} clinical notes without a care relationship in a week` },
   { rule: 'identities-week', response: 'suspend', window: '7 days', count: (f, n) => f.identities.count(WEEK, n), limit: (t) => t.identitiesPerWeek, reason: (l) => `read the full identity of more than ${l} patients in a week` },
   { rule: 'bulk-create-suspend', response: 'suspend', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHourSuspend, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
+  { rule: 'bulk-create-day', response: 'suspend', window: '24 h', count: (f, n) => f.created.sum(DAY, n), limit: (t) => t.createsPerDaySuspend, reason: (l) => `created or moved more than ${l} patients and appointments in a day` },
   { rule: 'bulk-create', response: 'alert', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHour, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
   { rule: 'addresses', response: 'alert', window: '24 h', count: (f, n) => f.addresses.count(DAY, n), limit: (t) => t.addressesPerDay, examples: (f, n) => f.addresses.sample(DAY, n), reason: (l) => `used more than ${l} network addresses in a day` },
   { rule: 'devices', response: 'alert', window: '24 h', count: (f, n) => f.devices.count(DAY, n), limit: (t) => t.devicesPerDay, reason: (l) => `used more than ${l} different clients (user agents) in a day` },

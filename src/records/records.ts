@@ -80,7 +80,7 @@ export class Records {
   private async careFor(tx: Tx, patientIds: readonly string[]): Promise<(id: string) => DisclosedPatient['care']> {
     // An assistant has no care relationships; the calendar explains the patients it expects.
     if (this.principal.role === 'assistant') {
-      const due = await onTheCalendar(tx, this.practiceId, patientIds, this.ctx.now);
+      const due = await onTheCalendar(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
       return (id) => (due.has(id) ? 'scheduled' : null);
     }
     if (this.principal.role !== 'practitioner') return () => null;

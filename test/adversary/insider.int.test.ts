@@ -178,4 +178,28 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     expect(thief.haul.identities.size).toBeGreaterThan(0);
     expect(thief.haul.notes.size).toBe(0);
   });
+
+  it('a compromised assistant books patients to make them "expected", then reads them at once: still at most 100 (regression)', async () => {
+    await fresh();
+    const victim = user(s, 'assistant', 1);
+    const thief = new Thief(s, victim, 20);
+    const doctors = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === victim.practiceId);
+    const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
+      'SELECT id FROM admin.patients p WHERE practice_id = $1 AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY id LIMIT 140', [victim.practiceId],
+    ))).rows.map((r) => r.id);
+    const tomorrow = new Date(s.now().getTime() + 26 * HOUR);
+    let booked = 0;
+    for (const [i, id] of ids.entries()) {
+      const start = new Date(tomorrow.getTime() + i * 60_000);
+      const r = await thief.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 15 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctors[i % doctors.length]!.fhirId}` }, status: 'accepted' }],
+      });
+      if (r.status === 201) booked++;
+      s.advance(60_000);
+    }
+    for (const id of ids) await thief.get(`/fhir/Patient/${id}`);
+    recordFigure(backend.name, 'assistant: books 140 patients, then reads them', { booked, identities: thief.haul.identities.size });
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(100);
+  });
 });
