@@ -23,15 +23,18 @@ export type CareClass = 'scheduled' | 'standing';
  * given by number.
  */
 export function careClassSql(patient: string, practice: string, prac: string, at: string): string {
-  const appt = `SELECT 1 FROM admin.appointments a WHERE a.practice_id = ${practice} AND a.practitioner_id = ${prac} AND a.patient_id = ${patient} AND a.status <> 'cancelled'`;
-  const other = `(a.booked_by IS NULL OR a.booked_by <> ${prac})`;
-  return `(CASE
-    WHEN EXISTS (${appt} AND ${other} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${SCHEDULED_AFTER}' >= ${at}) THEN 'scheduled'
-    WHEN EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}
-                   AND c.starts_at <= ${at} AND (c.ends_at IS NULL OR c.ends_at >= ${at}))
-      OR EXISTS (${appt} AND ${other} AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at})
-      THEN 'standing'
-  END)`;
+  // Two index probes, as the boolean form had: one aggregate over the practitioner's appointments
+  // with the patient that someone else booked (scheduled if one is near, standing if one is in its
+  // 30-day window), then the treating-doctor declaration only when no appointment answered.
+  const appt = `SELECT CASE
+        WHEN bool_or(a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${SCHEDULED_AFTER}' >= ${at}) THEN 'scheduled'
+        WHEN bool_or(true) THEN 'standing' END
+      FROM admin.appointments a WHERE a.practice_id = ${practice} AND a.practitioner_id = ${prac} AND a.patient_id = ${patient} AND a.status <> 'cancelled'
+        AND (a.booked_by IS NULL OR a.booked_by <> ${prac})
+        AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at}`;
+  return `COALESCE((${appt}),
+    CASE WHEN EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}
+                        AND c.starts_at <= ${at} AND (c.ends_at IS NULL OR c.ends_at >= ${at})) THEN 'standing' END)`;
 }
 
 /** SQL that is true when a care relationship of either class explains the access. */
