@@ -16,11 +16,6 @@ export async function hasCareRelationship(sql: Sql, practiceId: string, practiti
   return (await careClasses(sql, practiceId, practitionerId, [patientId], now)).has(patientId);
 }
 
-/** Of these patients, those a practitioner has a care relationship with now (one query). */
-export async function withCareRelationship(sql: Sql, practiceId: string, practitionerId: string, patientIds: readonly string[], now: Date): Promise<Set<string>> {
-  return new Set((await careClasses(sql, practiceId, practitionerId, patientIds, now)).keys());
-}
-
 /**
  * Of these patients, those the practice's calendar expects: an appointment (not cancelled, with
  * any practitioner) from 12 hours ago to 3 days ahead, booked by someone else or at least 12 hours

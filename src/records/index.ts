@@ -1,5 +1,4 @@
 export { Records, type RequestContext, type Page } from './records.js';
 export { RecordError, RECORD_ERRORS, type RecordErrorCode } from './errors.js';
 export { practitioners, practice, auditHistory, type AuditQuery } from './directory.js';
-export { hasCareRelationship } from './facts.js';
 export { readAlerts, type AlertView } from './security.js';

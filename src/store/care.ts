@@ -36,8 +36,3 @@ export function careClassSql(patient: string, practice: string, prac: string, at
     CASE WHEN EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}
                         AND c.starts_at <= ${at} AND (c.ends_at IS NULL OR c.ends_at >= ${at})) THEN 'standing' END)`;
 }
-
-/** SQL that is true when a care relationship of either class explains the access. */
-export function careSql(patient: string, practice: string, prac: string, at: string): string {
-  return `(${careClassSql(patient, practice, prac, at)} IS NOT NULL)`;
-}

@@ -21,6 +21,8 @@ export interface Server {
   advance(ms: number): void;
   /** Lifts every account's state (as a security officer's unlock does) before the next attack. */
   reset(): Promise<void>;
+  /** The next attack: `days` later (daily windows empty), every account lifted. */
+  fresh(days?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,20 +42,25 @@ export async function startServer(backend: Backend, o: { patients?: number; prac
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
   services.publicUrl = `http://127.0.0.1:${address.port}`;
+  const reset = async (): Promise<void> => {
+    const ids = await store.driver.transaction(async (q) => {
+      await q.query(`UPDATE admin.users SET status = 'active' WHERE status = 'locked'`);
+      return (await q.query<{ id: string }>('SELECT id FROM admin.users')).rows.map((r) => r.id);
+    });
+    for (const u of ids) {
+      services.detection.detector.release(u);
+      await services.auth.secondFactorReset(u);
+    }
+    services.auth.forgetAccount();
+  };
   return {
     base: `http://127.0.0.1:${address.port}`, services, store, seeded,
     now: clock,
     advance: (ms) => (at += ms),
-    async reset() {
-      const ids = await store.driver.transaction(async (q) => {
-        await q.query(`UPDATE admin.users SET status = 'active' WHERE status = 'locked'`);
-        return (await q.query<{ id: string }>('SELECT id FROM admin.users')).rows.map((r) => r.id);
-      });
-      for (const u of ids) {
-        services.detection.detector.release(u);
-        await services.auth.secondFactorReset(u);
-      }
-      services.auth.forgetAccount();
+    reset,
+    async fresh(days = 2) {
+      at += days * 86_400_000;
+      await reset();
     },
     async close() {
       await app.close();

@@ -20,13 +20,9 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
   afterAll(async () => {
     await s?.close();
   });
-  const fresh = async () => {
-    s.advance(2 * 24 * HOUR);
-    await s.reset();
-  };
 
   it('a practice admin mints accounts: they do not log in without a second person, and approved they share one small pool', async () => {
-    await fresh();
+    await s.fresh();
     const admin = await login(s, user(s, 'practice-admin', 0));
     const victimPractice = user(s, 'practitioner', 0);
     const minted: { username: string; password: string; secret: string; id: string }[] = [];
@@ -68,7 +64,7 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
   });
 
   it('a practice admin resets a doctor\'s second factor and redeems the link himself: he cannot approve it, the doctor is not his (regression)', async () => {
-    await fresh();
+    await s.fresh();
     // The second practice's admin and one of its doctors (the other tests use the first practice's).
     const admin = await login(s, user(s, 'practice-admin', 1));
     const victim = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === s.seeded.practices[1]!.id).at(-1)!;
@@ -95,7 +91,7 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
   });
 
   it('a guesser with the password: at most 10 second-factor codes evaluated a day, then the account is locked', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 1);
     let evaluated = 0;
     let locked = false;
@@ -124,7 +120,7 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
   });
 
   it('step-up guesses from a stolen session count against the same per-account allowance', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 0);
     // The thief holds a live session (access and refresh tokens), not the TOTP seed.
     s.advance(31_000);
@@ -154,7 +150,7 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
   });
 
   it('a compromised assistant harvesting the calendar: at most 100 identities, no note', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'assistant', 0);
     const thief = new Thief(s, victim, 50);
     const from = new Date(s.now().getTime() - 20 * 24 * HOUR);
@@ -180,7 +176,7 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
   });
 
   it('a compromised assistant books patients to make them "expected", then reads them at once: still at most 100 (regression)', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'assistant', 1);
     const thief = new Thief(s, victim, 20);
     const doctors = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === victim.practiceId);

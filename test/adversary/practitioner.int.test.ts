@@ -20,13 +20,9 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     await s?.close();
   });
   /** Each attack starts a day later, on another practice's account where it can: budgets are per account and per practice. */
-  const fresh = async (days = 2) => {
-    s.advance(days * 24 * HOUR);
-    await s.reset();
-  };
 
   it('parallel bursts of reads: no more than the budget leaves, even 40 at once', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 0);
     const thief = new Thief(s, victim);
     const ids = await strangers(s, victim, 40);
@@ -42,7 +38,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('$everything over ids from the calendar: counted like any read', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 1);
     const thief = new Thief(s, victim);
     const mine = new Set(await strangers(s, victim, 500));
@@ -57,7 +53,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('self-booked care opens no notes, moving a colleague\'s booking does not either, and bulk booking alerts', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 2);
     const thief = new Thief(s, victim);
     const ids = await strangers(s, victim, 25);
@@ -111,7 +107,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('break-the-glass sweeps: at most 10 notes without care, then contained', async () => {
-    await fresh();
+    await s.fresh();
     const { victim, patients: ids } = await colleaguesNotes(s);
     expect(ids.length).toBeGreaterThan(12);
     const thief = new Thief(s, victim, 200);
@@ -130,7 +126,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('broad listings: picker fields only, and no more than the listing budget', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 1);
     const thief = new Thief(s, victim);
     let url: string | null = '/fhir/Patient?_count=50';
@@ -148,7 +144,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('a thief who reads only the victim\'s own patients: at most 25 charts', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 2);
     const thief = new Thief(s, victim);
     const own = await ownPatients(s, victim);
@@ -165,7 +161,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('a swarm of sessions with different clients shares one budget', async () => {
-    await fresh();
+    await s.fresh();
     const victim = user(s, 'practitioner', 0);
     const ids = await strangers(s, victim, 60);
     const thieves = Array.from({ length: 6 }, (_, i) => new Thief(s, victim, 5, `Mozilla/5.0 swarm-${i}`));
@@ -178,7 +174,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
   });
 
   it('a thief who spreads over days meets the weekly budgets (regression: every budget was daily)', async () => {
-    await fresh(8);
+    await s.fresh(8);
     const victim = user(s, 'practitioner', 1);
     const ids = await strangers(s, victim, 80);
     expect(ids.length).toBeGreaterThan(45);
