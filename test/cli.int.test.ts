@@ -140,6 +140,12 @@ describe('medvault given bad input', () => {
     untouched(dir);
   });
 
+  it('rejects a bad MEDVAULT_TRUST_PROXY in one line, and writes nothing (regression: "unexpected Error")', async () => {
+    const dir = join(tmp, 'bad-settings');
+    expectOneLineError(await runCli(['serve', '--data', dir, '--port', '0'], { MEDVAULT_TRUST_PROXY: 'not an address!' }), /MEDVAULT_TRUST_PROXY must be/, 1);
+    untouched(dir);
+  });
+
   it('rejects a port in use, before writing anything', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));

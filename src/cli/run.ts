@@ -58,9 +58,17 @@ export async function runServer(opts: RunOptions): Promise<number> {
   }
 
   const state: ServerState = { services: null };
+  let trustProxy: boolean | string;
+  try {
+    trustProxy = trustProxyFromEnv(process.env);
+  } catch (e) {
+    undoFolder();
+    await vault.provider.close();
+    throw new CliError((e as Error).message);
+  }
   const app = buildServer({
     state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info',
-    metricsToken: process.env.MEDVAULT_METRICS_TOKEN || null, trustProxy: trustProxyFromEnv(process.env),
+    metricsToken: process.env.MEDVAULT_METRICS_TOKEN || null, trustProxy,
   });
   let baseUrl: string;
   try {
