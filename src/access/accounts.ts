@@ -43,7 +43,7 @@ export type Approvers = 'security-officer' | 'practice-admin' | 'either';
 export const ENROLMENT_TTL_MS = 72 * 3_600_000;
 
 /** Account events that detection turns into alerts (creation, approval, second-factor reset). */
-export type AccountEventSink = (userId: string, practiceId: string, what: 'created' | 'approved' | 'reset') => void;
+export type AccountEventSink = (userId: string, practiceId: string, what: 'created' | 'approved' | 'reset' | 'dpop-relaxed') => void;
 
 /**
  * Account management for practice admins: create, approve, disable, reset the second factor.
@@ -177,6 +177,20 @@ export class AccountService {
   }
 
   /**
+   * PUT /admin/practice/dpop: whether the practice requires DPoP-bound sessions (RFC 9449). Bearer
+   * clients an account approved stay allowed (a standard FHIR client). Audited; relaxing it alerts.
+   */
+  async setDpopRequired(p: Principal, required: boolean): Promise<{ dpopRequired: boolean }> {
+    const practiceId = this.practiceOf(p);
+    await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+      await tx.query('UPDATE admin.practices SET dpop_required = $2 WHERE id = $1', [practiceId, required]);
+      await this.audit(tx, p, required ? 'practice.dpop-required' : 'practice.dpop-optional', p.userId, required ? 'the practice now requires DPoP-bound sessions' : 'the practice no longer requires DPoP-bound sessions');
+    });
+    if (!required) this.o.onEvent?.(p.userId, practiceId, 'dpop-relaxed');
+    return { dpopRequired: required };
+  }
+
+  /**
    * A second-factor reset: the old TOTP, the recovery codes and every session stop working, and
    * the user sets up a new factor (and password) through an enrolment link. The admin never sees
    * the new secret.
@@ -195,6 +209,7 @@ export class AccountService {
     });
     if (!link) throw new AccessError('forbidden');
     await this.auth.revokeAllSessions(userId, 'second factor reset');
+    await this.auth.forgetClients(userId);
     this.auth.forgetAccount();
     this.o.onEvent?.(userId, practiceId, 'reset');
     return { enrolmentUrl: link.url, expiresAt: link.expiresAt.toISOString() };

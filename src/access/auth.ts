@@ -1,12 +1,14 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { requiresSecondFactor, type Role } from '../domain/index.js';
 import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import { AccessError } from './errors.js';
+import { clientFingerprint, clientOf } from './clients.js';
 import { MemoryEphemeralStore, type EphemeralStore } from './ephemeral.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
+import { decide, STEP_UP_MAX_AGE_S } from './policy.js';
 import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
 import { ACCESS_TOKEN_TTL_S, hashSecret, newRefreshToken, signAccessToken, verifyAccessToken, type TokenKeys } from './tokens.js';
 import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
@@ -43,10 +45,6 @@ export interface AuthOptions {
 
 const MFA_TTL_MS = 5 * 60_000;
 
-/** A client's fingerprint: 12 hex digits of its user agent's SHA-256 (a missing agent is the empty string's). */
-export function clientFingerprint(userAgent: string | null | undefined): string {
-  return createHash('sha256').update(userAgent ?? '').digest('hex').slice(0, 12);
-}
 const MFA_ATTEMPTS = 5;
 /** How long a verified session state is trusted in memory; revocations here clear it at once. */
 const SESSION_CACHE_MS = 5_000;
@@ -59,10 +57,12 @@ const SESSION_CACHE_MS = 5_000;
 export class AuthService {
   /** Second-factor challenges between password and code (shared by instances through Redis). */
   private readonly pending: EphemeralStore;
-  private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number; client?: string }>();
+  private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number; client?: string; approved?: boolean }>();
   private dummyHash: Promise<string>;
   /** Told when an account is locked for guessing its second factor (detection raises the alert). */
   onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
+  /** Told when an account that already has approved clients logs in from one it never used (detection alerts). */
+  onNewClient: (userId: string, practiceId: string | null) => void = () => undefined;
 
   constructor(private readonly o: AuthOptions) {
     this.pending = o.ephemeral ?? new MemoryEphemeralStore(() => o.clock().getTime());
@@ -191,14 +191,27 @@ export class AuthService {
     const now = this.now();
     const sessionId = randomUUID();
     const refresh = newRefreshToken(sessionId);
-    await this.door(async (repo, tx) => {
+    const client = clientOf(meta);
+    const seen = await this.door(async (repo, tx) => {
+      // A practice that requires DPoP takes bearer clients only once the account approved them;
+      // such a client is never an account's first (it would approve itself).
+      const required = account.practiceId !== null && !meta.dpopJkt && (await repo.practiceRequiresDpop(account.practiceId));
+      const c = await repo.seeClient(account.id, account.practiceId, client.key, client.label, now, !required);
+      if (required && !c.approved) {
+        await this.audit(tx, [this.event(account, 'login', 'denied', 'the practice requires DPoP and this bearer client is not approved', meta)]);
+        return { refused: true as const, ...c };
+      }
       await repo.createSession({
         id: sessionId, practiceId: account.practiceId, userId: account.id, createdAt: now, authTime: now, amr, acr, scopes,
         expiresAt: new Date(now.getTime() + (this.o.sessionTtlS ?? 12 * 3600) * 1000), refreshHash: refresh.hash,
-        sourceIp: meta.ip, userAgent: meta.userAgent, dpopJkt: meta.dpopJkt ?? null,
+        sourceIp: meta.ip, userAgent: meta.userAgent, dpopJkt: meta.dpopJkt ?? null, client: client.key,
       });
-      await this.audit(tx, [this.event(account, 'login', 'success', `session opened (${amr.join('+')})`, meta, sessionId)]);
+      const how = c.approved ? (c.first ? 'first client, approved' : 'approved client') : c.fresh ? 'new client, not approved' : 'client not approved';
+      await this.audit(tx, [this.event(account, 'login', 'success', `session opened (${amr.join('+')}; ${how})`, meta, sessionId)]);
+      return { refused: false as const, ...c };
     });
+    if (seen.fresh && !seen.approved) this.onNewClient(account.id, account.practiceId);
+    if (seen.refused) throw new AccessError('dpop_required');
     return this.tokens(account, sessionId, now, amr, acr, scopes, refresh.token, meta.dpopJkt ?? null);
   }
 
@@ -261,16 +274,16 @@ export class AuthService {
     }
     const cached = this.sessions.get(claims.sid);
     if (!cached || now.getTime() - cached.at > SESSION_CACHE_MS) {
-      const { ok, client } = await this.door(async (repo) => {
+      const { ok, client, approved } = await this.door(async (repo): Promise<{ ok: 'ok' | 'revoked' | 'locked' | 'disabled'; client?: string; approved?: boolean }> => {
         const a = await repo.accountById(claims.sub);
         // A locked or disabled account says so, whatever became of its sessions.
         if (a === null) return { ok: 'revoked' as const };
         if (a.status === 'locked' || a.status === 'disabled') return { ok: a.status };
         const s = await repo.session(claims.sid);
         if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return { ok: 'revoked' as const };
-        return { ok: 'ok' as const, client: clientFingerprint(s.userAgent) };
+        return { ok: 'ok' as const, client: clientFingerprint(s.userAgent), approved: s.clientApproved };
       });
-      this.sessions.set(claims.sid, { ok, at: now.getTime(), ...(client ? { client } : {}) });
+      this.sessions.set(claims.sid, { ok, at: now.getTime(), ...(client ? { client } : {}), ...(approved !== undefined ? { approved } : {}) });
       if (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
     }
     const cachedState = this.sessions.get(claims.sid);
@@ -282,6 +295,7 @@ export class AuthService {
       userId: claims.sub, role: claims.role as Role, practiceId: claims.pid, patientId: claims.pat, sessionId: claims.sid,
       scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
       ...(cachedState?.client ? { client: cachedState.client } : {}),
+      clientApproved: cachedState?.approved === true,
       ...(claims.cnf?.jkt ? { dpopJkt: claims.cnf.jkt } : {}),
     };
   }
@@ -318,6 +332,56 @@ export class AuthService {
       throw new AccessError('mfa_invalid');
     }
     return this.tokens(out.account, out.s.id, now, out.amr, 'aal2', out.s.scopes, out.refresh, out.s.dpopJkt);
+  }
+
+  /** GET /me/clients: the clients the account has used, which are approved, and which is this one. */
+  async clients(p: Principal, userId = p.userId): Promise<{ clients: { client: string; label: string | null; firstSeen: string; lastSeen: string; approved: boolean; approvedVia: string | null; current: boolean }[] }> {
+    // Another account's clients: a security officer's read (ids and user agents; no patient).
+    if (userId !== p.userId && !decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false }).allow) throw new AccessError('forbidden');
+    const { rows, current } = await this.door(async (repo) => ({ rows: await repo.clients(userId), current: (await repo.session(p.sessionId))?.client ?? null }));
+    return {
+      clients: rows.map((c) => ({
+        client: c.client, label: c.label, firstSeen: c.firstSeen.toISOString(), lastSeen: c.lastSeen.toISOString(), approved: c.approvedAt !== null, approvedVia: c.approvedVia, current: c.client === current,
+      })),
+    };
+  }
+
+  /**
+   * POST /me/clients/approve: the user approves a client they used, from a client already approved
+   * and with a fresh second factor (a thief on his own client cannot approve it; on the doctor's,
+   * he would need the doctor's workstation). Audited; an alert follows (detection).
+   */
+  async approveClient(p: Principal, client: string, meta: RequestMeta): Promise<void> {
+    if (p.clientApproved !== true) throw new AccessError('client_not_approved');
+    if (this.now().getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000) throw new AccessError('step_up_required');
+    await this.approve({ id: p.userId, practiceId: p.practiceId, role: p.role }, p.userId, client, 'user', meta, p.sessionId);
+  }
+
+  /** A security officer approves an account's client (the user called from a new workstation). Audited. */
+  async approveClientAsOfficer(officer: Principal, userId: string, client: string, meta: RequestMeta): Promise<void> {
+    if (!decide(officer, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false }).allow) throw new AccessError('forbidden');
+    await this.approve({ id: officer.userId, practiceId: officer.practiceId, role: officer.role }, userId, client, 'officer', meta, officer.sessionId);
+  }
+
+  private async approve(by: Pick<LoginAccount, 'id' | 'practiceId' | 'role'>, userId: string, client: string, via: 'user' | 'officer', meta: RequestMeta, sessionId: string): Promise<void> {
+    const done = await this.door(async (repo, tx) => {
+      if (!(await repo.approveClient(userId, client, by.id, via, this.now()))) return false;
+      const target = await repo.accountById(userId);
+      await this.audit(tx, [{
+        ...this.event(by, 'client.approve', 'success', via === 'user' ? 'the user approved a client from an approved one' : 'a security officer approved a client of the account', meta, sessionId),
+        practiceId: target?.practiceId ?? by.practiceId, resourceType: 'Account', resourceId: userId,
+      }]);
+      return true;
+    });
+    if (!done) throw new AccessError('client_unknown');
+    // Sessions opened from that client see the approval at their next request.
+    this.sessions.clear();
+  }
+
+  /** A second-factor reset starts the account's clients over (the next login approves its own). */
+  async forgetClients(userId: string): Promise<void> {
+    await this.door((repo) => repo.forgetClients(userId));
+    this.sessions.clear();
   }
 
   /** Ends every session of an account at once (lock, disable, credential reset). */

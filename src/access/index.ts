@@ -1,5 +1,6 @@
 export { ARGON2_PARAMS, hashPassword, verifyPassword } from './password.js';
-export { AuthService, clientFingerprint, type LoginResult, type TokenResponse, type RequestMeta, type AuthOptions } from './auth.js';
+export { clientFingerprint, clientOf, networkOf } from './clients.js';
+export { AuthService, type LoginResult, type TokenResponse, type RequestMeta, type AuthOptions } from './auth.js';
 export { AccountService, MANAGEABLE_ROLES, ENROLMENT_TTL_MS, type NewAccount, type Enrolment, type Approvers, type AccountEventSink } from './accounts.js';
 export { EnrolmentService, MIN_PASSWORD_LENGTH } from './enrolment.js';
 export { AccessError, ACCESS_ERRORS, type AccessErrorCode } from './errors.js';

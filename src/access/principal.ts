@@ -21,6 +21,12 @@ export interface Principal {
    * fingerprint too). A request from another client with this session's token is a copied token.
    */
   readonly client?: string;
+  /**
+   * Whether the account approved the client this session was opened from (its first client, or
+   * one approved from an approved client or by a security officer). From a client not approved,
+   * the calendar explains nothing: a thief's own client reads like standing care (issue 12).
+   */
+  readonly clientApproved?: boolean;
   /** The DPoP key the token is bound to (RFC 9449): every request must prove it holds that key. */
   readonly dpopJkt?: string;
 }

@@ -181,10 +181,16 @@ export class DetectionService {
    * minted accounts are how an insider would multiply budgets). An approved account starts on
    * probation: half budgets for 14 days.
    */
-  accountEvent(userId: string, practiceId: string, what: 'created' | 'approved' | 'reset'): void {
+  accountEvent(userId: string, practiceId: string | null, what: 'created' | 'approved' | 'reset' | 'dpop-relaxed' | 'client-new'): void {
     const now = this.clock();
     if (what === 'approved') this.detector.probation(userId, new Date(now.getTime() + PROBATION_MS));
-    const reason = what === 'created' ? 'a new account was created (pending enrolment and approval)' : what === 'approved' ? 'a new account was approved (on probation: half budgets for 14 days)' : 'the second factor was reset (new enrolment link)';
+    const reason = {
+      created: 'a new account was created (pending enrolment and approval)',
+      approved: 'a new account was approved (on probation: half budgets for 14 days)',
+      reset: 'the second factor was reset (new enrolment link)',
+      'dpop-relaxed': 'a practice admin stopped requiring DPoP-bound sessions',
+      'client-new': 'the account logged in from a client it never used (not approved: the calendar explains nothing from it)',
+    }[what];
     this.local = true;
     try {
       this.detector.flag(userId, practiceId, [{ rule: `account-${what}`, response: 'alert', reason, evidence: { count: 1, window: 'now', examples: [] } }], now, true);

@@ -88,13 +88,29 @@ export class Records {
     return (id) => m.get(id) ?? 'none';
   }
 
+  /**
+   * The care class as this request's client may claim it. From a client the account has not
+   * approved (a thief logs in from his own), the calendar explains nothing: a near appointment
+   * counts as standing care, under its daily budget (issue 12: ≤ 25 charts of one's own patients).
+   * The one place the ledger and the audit event take the class from.
+   */
+  private claimed(care: (id: string) => DisclosedPatient['care']): (id: string) => DisclosedPatient['care'] {
+    if (this.principal.role !== 'practitioner' || this.principal.clientApproved === true) return care;
+    return (id) => {
+      const c = care(id);
+      return c === 'scheduled' ? 'standing' : c;
+    };
+  }
+
   /** Asks the ledger; returns how many may leave and the refusal for the rest. */
   private admit(patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care']): { admitted: number; refusal: AccessError | null } {
-    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: care(x.patientId) })), this.ctx.now);
+    const cls = this.claimed(care);
+    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: cls(x.patientId) })), this.ctx.now);
   }
 
   /** What the audit event records of care for these patients (the detector and incident scoping read it). */
-  private careDetail(ids: readonly string[], care: (id: string) => DisclosedPatient['care']): { unexplained?: string[]; standing?: string[]; scheduled?: string[] } {
+  private careDetail(ids: readonly string[], claimedCare: (id: string) => DisclosedPatient['care']): { unexplained?: string[]; standing?: string[]; scheduled?: string[] } {
+    const care = this.claimed(claimedCare);
     if (this.principal.role === 'assistant') {
       const scheduled = ids.filter((id) => care(id) === 'scheduled');
       return scheduled.length > 0 ? { scheduled } : {};

@@ -49,6 +49,12 @@ export function accountRoutes(app: FastifyInstance, services: () => Services): v
     return reply.code(204).send();
   });
 
+  app.put<{ Body: { required: boolean } }>(
+    '/admin/practice/dpop',
+    { config: { access: 'authenticated' }, schema: { body: { type: 'object', additionalProperties: false, required: ['required'], properties: { required: { type: 'boolean' } } } } },
+    async (req) => services().accounts.setDpopRequired(principalOf(req), req.body.required),
+  );
+
   app.post<{ Params: { id: string } }>('/admin/accounts/:id/reset-mfa', { config: { access: 'authenticated' }, schema: { params: idParams } }, async (req) =>
     services().accounts.resetSecondFactor(principalOf(req), req.params.id),
   );

@@ -61,8 +61,19 @@ export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidc
 
   app.get('/me', { config: { access: 'authenticated' } }, async (req) => {
     const p = principalOf(req);
-    return { userId: p.userId, role: p.role, practiceId: p.practiceId, patientId: p.patientId, scopes: p.scopes, acr: p.acr, amr: p.amr, authTime: p.authTime.toISOString() };
+    return { userId: p.userId, role: p.role, practiceId: p.practiceId, patientId: p.patientId, scopes: p.scopes, acr: p.acr, amr: p.amr, authTime: p.authTime.toISOString(), clientApproved: p.clientApproved === true };
   });
+
+  // Known clients (issue 12): the user's own list, and approving one from a client already approved.
+  app.get('/me/clients', { config: { access: 'authenticated' } }, async (req) => authOf().clients(principalOf(req)));
+  app.post<{ Body: { client: string } }>(
+    '/me/clients/approve',
+    { config: { access: 'authenticated' }, schema: { body: body({ client: s(120) }) } },
+    async (req, reply) => {
+      await authOf().approveClient(principalOf(req), req.body.client, requestMeta(req));
+      return reply.code(204).send();
+    },
+  );
 
   /** What the login page may offer (no secret): whether an OIDC provider is configured. */
   app.get('/auth/config', { config: { access: 'public' } }, async () => ({ oidc: oidcOf() !== null }));

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccessError } from '../access/errors.js';
-import { clientFingerprint, type AuthService } from '../access/auth.js';
+import type { AuthService } from '../access/auth.js';
+import { clientFingerprint } from '../access/clients.js';
 import type { Principal } from '../access/principal.js';
 
 declare module 'fastify' {

@@ -3,7 +3,7 @@ import { AccessError } from '../access/errors.js';
 import { decide } from '../access/index.js';
 import { actorOf, CONTAIN_ACTIONS, IncidentError, type ContainAction, type DocumentFormat, type DocumentKind, type IncidentRequest } from '../incident/index.js';
 import { readAlerts } from '../records/index.js';
-import { principalOf } from './context.js';
+import { principalOf, requestMeta } from './context.js';
 import type { Services } from './services.js';
 
 const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
@@ -24,6 +24,19 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
 
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/approve', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req) =>
     services().accounts.approve(principalOf(req), req.params.userId),
+  );
+
+  app.get<{ Params: { userId: string } }>('/security/accounts/:userId/clients', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req) =>
+    services().auth.clients(principalOf(req), req.params.userId),
+  );
+
+  app.post<{ Params: { userId: string }; Body: { client: string } }>(
+    '/security/accounts/:userId/clients/approve',
+    { config: { access: 'authenticated' }, schema: { params: userParams, body: { type: 'object', additionalProperties: false, required: ['client'], properties: { client: { type: 'string', minLength: 1, maxLength: 120 } } } } },
+    async (req, reply) => {
+      await services().auth.approveClientAsOfficer(principalOf(req), req.params.userId, req.body.client, requestMeta(req));
+      return reply.code(204).send();
+    },
   );
 
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/lock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {

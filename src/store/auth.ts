@@ -38,6 +38,19 @@ export interface SessionRow {
   readonly previousRefreshHashes: readonly Buffer[];
   /** The user agent of the client that opened the session (a session is bound to it). */
   readonly userAgent: string | null;
+  /** The client the session was opened from (see access/clients.ts), and whether the account approved it. */
+  readonly client: string | null;
+  readonly clientApproved: boolean;
+}
+
+/** A client an account has used (admin.clients). */
+export interface ClientRow {
+  readonly client: string;
+  readonly label: string | null;
+  readonly firstSeen: Date;
+  readonly lastSeen: Date;
+  readonly approvedAt: Date | null;
+  readonly approvedVia: 'first' | 'user' | 'officer' | null;
 }
 
 const ACCOUNT = `id, practice_id, patient_id, username, role, password_hash, totp_sealed, totp_last_step, status, rpps`;
@@ -59,6 +72,8 @@ function session(r: Record<string, unknown>): SessionRow {
     userAgent: (r.user_agent as string | null | undefined) ?? null,
     previousRefreshHashes: (r.previous_refresh_hashes as Buffer[] | null | undefined) ?? [],
     dpopJkt: (r.dpop_jkt as string | null | undefined) ?? null,
+    client: (r.client as string | null | undefined) ?? null,
+    clientApproved: r.client_approved === true,
   };
 }
 
@@ -100,22 +115,75 @@ export class AuthRepository {
     return r.rowCount === 1;
   }
 
-  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration' | 'previousRefreshHashes'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
+  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration' | 'previousRefreshHashes' | 'clientApproved'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
     await this.tx.query(
-      `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent, dpop_jkt)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent, dpop_jkt, client)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
       [s.id, s.practiceId, s.userId, s.createdAt.toISOString(), s.authTime.toISOString(), s.amr, s.acr, s.scopes, s.expiresAt.toISOString(),
-        s.refreshHash, s.sourceIp, s.userAgent?.slice(0, 300) ?? null, s.dpopJkt],
+        s.refreshHash, s.sourceIp, s.userAgent?.slice(0, 300) ?? null, s.dpopJkt, s.client],
     );
   }
 
   async session(id: string, forUpdate = false): Promise<SessionRow | null> {
     const r = await this.tx.query(
-      `SELECT id, practice_id, user_id, auth_time, amr, acr, scopes, expires_at, revoked_at, refresh_hash, refresh_generation, user_agent, previous_refresh_hashes, dpop_jkt
-         FROM admin.sessions WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`,
+      `SELECT s.id, s.practice_id, s.user_id, s.auth_time, s.amr, s.acr, s.scopes, s.expires_at, s.revoked_at, s.refresh_hash, s.refresh_generation, s.user_agent,
+              s.previous_refresh_hashes, s.dpop_jkt, s.client,
+              EXISTS (SELECT 1 FROM admin.clients c WHERE c.user_id = s.user_id AND c.client = s.client AND c.approved_at IS NOT NULL) AS client_approved
+         FROM admin.sessions s WHERE s.id = $1${forUpdate ? ' FOR UPDATE OF s' : ''}`,
       [id],
     );
     return r.rows[0] ? session(r.rows[0]) : null;
+  }
+
+  /**
+   * Records that an account logs in from a client; an account that has approved no client yet
+   * (never used, or its second factor was reset) approves its first one. Serialised per account.
+   * Returns whether the client is approved, and whether the account had never seen it.
+   */
+  async seeClient(userId: string, practiceId: string | null, client: string, label: string | null, at: Date, mayBeFirst = true): Promise<{ approved: boolean; fresh: boolean; first: boolean }> {
+    await this.tx.query('SELECT 1 FROM admin.users WHERE id = $1 FOR UPDATE', [userId]);
+    const any = await this.tx.query('SELECT 1 FROM admin.clients WHERE user_id = $1 AND approved_at IS NOT NULL LIMIT 1', [userId]);
+    const first = mayBeFirst && any.rows.length === 0;
+    const r = await this.tx.query<{ approved: boolean; fresh: boolean }>(
+      `INSERT INTO admin.clients (practice_id, user_id, client, label, first_seen, last_seen, approved_at, approved_via)
+       VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN $6::boolean THEN $5::timestamptz END, CASE WHEN $6::boolean THEN 'first' END)
+       ON CONFLICT (user_id, client) DO UPDATE SET last_seen = EXCLUDED.last_seen,
+         approved_at = COALESCE(admin.clients.approved_at, EXCLUDED.approved_at), approved_via = COALESCE(admin.clients.approved_via, EXCLUDED.approved_via)
+       RETURNING approved_at IS NOT NULL AS approved, xmax = 0 AS fresh`,
+      [practiceId, userId, client, label?.slice(0, 200) ?? null, at.toISOString(), first],
+    );
+    const row = r.rows[0]!;
+    return { approved: row.approved, fresh: row.fresh, first: first && row.approved };
+  }
+
+  async clients(userId: string): Promise<ClientRow[]> {
+    const r = await this.tx.query<Record<string, unknown>>(
+      'SELECT client, label, first_seen, last_seen, approved_at, approved_via FROM admin.clients WHERE user_id = $1 ORDER BY last_seen DESC LIMIT 50',
+      [userId],
+    );
+    return r.rows.map((x) => ({
+      client: x.client as string, label: x.label as string | null, firstSeen: new Date(x.first_seen as Date), lastSeen: new Date(x.last_seen as Date),
+      approvedAt: x.approved_at === null ? null : new Date(x.approved_at as Date), approvedVia: x.approved_via as ClientRow['approvedVia'],
+    }));
+  }
+
+  /** Approves a client the account has used; false if the account never used it (or it is approved already). */
+  async approveClient(userId: string, client: string, by: string, via: 'user' | 'officer', at: Date): Promise<boolean> {
+    const r = await this.tx.query(
+      'UPDATE admin.clients SET approved_at = $3, approved_by = $4, approved_via = $5 WHERE user_id = $1 AND client = $2 AND approved_at IS NULL',
+      [userId, client, at.toISOString(), by, via],
+    );
+    return r.rowCount === 1;
+  }
+
+  /** A second-factor reset starts the account's clients over: the next login approves its client. */
+  async forgetClients(userId: string): Promise<void> {
+    await this.tx.query('UPDATE admin.clients SET approved_at = NULL, approved_by = NULL, approved_via = NULL WHERE user_id = $1', [userId]);
+  }
+
+  async practiceRequiresDpop(practiceId: string): Promise<boolean> {
+    const r = await this.tx.query<{ dpop_required: boolean }>('SELECT dpop_required FROM admin.practices WHERE id = $1', [practiceId]);
+    return r.rows[0]?.dpop_required === true;
   }
 
   async rotateRefresh(id: string, newHash: Buffer): Promise<void> {

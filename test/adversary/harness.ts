@@ -1,5 +1,5 @@
 import { generate } from 'otplib';
-import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys } from '../../src/access/index.js';
+import { clientOf, hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys } from '../../src/access/index.js';
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
 import type { Thresholds } from '../../src/detect/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
@@ -37,6 +37,9 @@ export async function startServer(backend: Backend, o: { patients?: number; prac
     throttle: new LoginThrottle(new MemoryThrottleStore()),
     contact: { dpoName: 'DPO test', dpoEmail: 'dpo@medvault.test', operator: 'medvault test host' }, mailer: null,
   });
+  // Every demo user has been working from their own workstation (the honest user agent, on this
+  // network): that client is approved. A thief logs in from a client of his own.
+  await approveWorkstations(store, seeded, NOW);
   const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent', clock });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
@@ -71,6 +74,22 @@ export async function startServer(backend: Backend, o: { patients?: number; prac
   };
 }
 
+/** The user agent of the honest users' workstations (and of `call` by default). */
+export const WORKSTATION_UA = 'Mozilla/5.0 (X11; Linux x86_64) medvault-adversary';
+
+async function approveWorkstations(store: OpenedStore, seeded: SeedResult, at: Date): Promise<void> {
+  const { key } = clientOf({ ip: '127.0.0.1', userAgent: WORKSTATION_UA });
+  await store.driver.transaction(async (q) => {
+    for (const u of seeded.users) {
+      await q.query(
+        `INSERT INTO admin.clients (practice_id, user_id, client, label, first_seen, last_seen, approved_at, approved_via)
+         SELECT practice_id, id, $2, $3, $4, $4, $4, 'first' FROM admin.users WHERE username = $1`,
+        [u.username, key, WORKSTATION_UA, at.toISOString()],
+      );
+    }
+  });
+}
+
 export interface Reply {
   readonly status: number;
   readonly body: Record<string, unknown> & { entry?: { resource: Record<string, unknown> }[] };
@@ -84,7 +103,7 @@ export async function call(s: Server, method: string, path: string, o: { token?:
     headers: {
       ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
       ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      'user-agent': o.ua ?? 'Mozilla/5.0 (X11; Linux x86_64) medvault-adversary',
+      'user-agent': o.ua ?? WORKSTATION_UA,
     },
     ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { calendar, call, colleaguesNotes, login, ownPatients, startServer, strangers, Thief, user, type Server } from './harness.js';
+import { calendar, call, colleaguesNotes, login, ownPatients, Session, startServer, strangers, Thief, user, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 
 /**
@@ -158,6 +158,47 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     const charts = new Set([...thief.haul.identities, ...thief.haul.notePatients]);
     recordFigure(backend.name, 'practitioner: own patients only', { charts: charts.size, notes: thief.haul.notes.size });
     expect(charts.size).toBeLessThanOrEqual(25);
+  });
+
+  it('a thief on his own client reads the victim\'s booked and standing patients: at most 25 charts, and cannot approve his client', async () => {
+    await s.fresh();
+    const victim = user(s, 'practitioner', 1);
+    const thief = new Thief(s, victim);
+    const own = await ownPatients(s, victim);
+    // The practice's assistant books the victim's tomorrow: 30 patients, his own first.
+    const desk = new Session(s, user(s, 'assistant', 1));
+    const tomorrow = Math.floor(s.now().getTime() / (24 * HOUR)) * 24 * HOUR + 24 * HOUR + 8 * HOUR;
+    const day = [...own, ...(await strangers(s, victim))].slice(0, 30);
+    for (const [i, id] of day.entries()) {
+      const start = new Date(tomorrow + i * 18 * 60_000);
+      const r = await desk.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 18 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${victim.fhirId}` }, status: 'accepted' }],
+      });
+      expect(r.status).toBe(201);
+    }
+    s.advance(HOUR);
+    const now = s.now().getTime();
+    // What the calendar explains for the victim (booked by someone else, from 12 hours ago to 2 days ahead), first.
+    const near = [...new Set((await calendar(s, victim.practiceId!, new Date(now - 12 * HOUR), new Date(now + 47 * HOUR))).filter((a) => a.practitionerId === victim.fhirId).map((a) => a.patientId))];
+    const targets = [...near, ...own.filter((id) => !near.includes(id))];
+    expect(near.length).toBeGreaterThanOrEqual(30);
+    expect(targets.length).toBeGreaterThanOrEqual(30);
+    // His client is not the victim's: he cannot approve it, even with a fresh second factor.
+    await thief.get('/me');
+    const mine = (await thief.get('/me/clients')).body.clients as { client: string; current: boolean; approved: boolean }[];
+    const current = mine.find((c) => c.current)!;
+    expect(current.approved).toBe(false);
+    const approve = await call(s, 'POST', '/me/clients/approve', { token: thief.token!, ua: thief.ua, body: { client: current.client } });
+    expect(approve.status).toBe(403);
+    for (const id of targets) {
+      await thief.get(`/fhir/Patient/${id}`);
+      await thief.get(`/fhir/DocumentReference?patient=${id}`);
+    }
+    const charts = new Set([...thief.haul.identities, ...thief.haul.notePatients]);
+    recordFigure(backend.name, 'practitioner: own booked and standing patients, thief\'s client', { targets: targets.length, booked: near.length, charts: charts.size, notes: thief.haul.notes.size });
+    expect(charts.size).toBeLessThanOrEqual(25);
+    expect(charts.size).toBeGreaterThan(0);
   });
 
   it('a swarm of sessions with different clients shares one budget', async () => {

@@ -16,6 +16,8 @@ export interface Me {
   readonly role: 'practitioner' | 'assistant' | 'practice-admin' | 'security-officer' | 'patient';
   readonly practiceId: string | null;
   readonly patientId: string | null;
+  /** Whether the account approved this browser (its first one, or approved from another). */
+  readonly clientApproved?: boolean;
 }
 
 export class ApiError extends Error {

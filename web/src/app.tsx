@@ -6,6 +6,7 @@ import { StepUp } from './dialogs.js';
 import { Practice } from './practice.js';
 import { Security } from './security.js';
 import { Enrol, enrolmentToken } from './enrol.js';
+import { Clients, NewClientBanner } from './clients.js';
 
 /** The shell: login, then the face the account's role opens — the server's policy decides the rest. */
 export function App() {
@@ -15,6 +16,7 @@ export function App() {
   const [checking, setChecking] = useState(hasToken());
   const [stepUp, setStepUp] = useState<((ok: boolean) => void) | null>(null);
   const [enrol, setEnrol] = useState<string | null>(enrolmentToken());
+  const [devices, setDevices] = useState(false);
   useEffect(() => {
     const f = () => setEnrol(enrolmentToken());
     addEventListener('hashchange', f);
@@ -58,6 +60,11 @@ export function App() {
           <button type="button" class="link" onClick={() => setLang(lang() === 'fr' ? 'en' : 'fr')} aria-label={T('Switch to English', 'Passer en français')}>
             {lang() === 'fr' ? 'English' : 'Français'}
           </button>
+          {me && me.role !== 'patient' && (
+            <button type="button" class="link" onClick={() => setDevices(true)}>
+              {T('Appareils', 'Devices')}
+            </button>
+          )}
           {me && (
             <button type="button" class="link" onClick={logout}>
               {T('Se déconnecter', 'Sign out')}
@@ -66,6 +73,7 @@ export function App() {
         </nav>
       </header>
       <main id="main">
+        {me && <NewClientBanner me={me} />}
         {enrol !== null && me === null ? (
           <Enrol token={enrol} done={() => setEnrol(null)} />
         ) : checking ? (
@@ -80,6 +88,7 @@ export function App() {
           <Practice me={me} />
         )}
       </main>
+      {devices && me && <Clients me={me} close={() => setDevices(false)} />}
       {stepUp && (
         <StepUp
           close={() => { stepUp(false); setStepUp(null); }}
