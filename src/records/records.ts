@@ -9,7 +9,7 @@ import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
 import { careClasses, hasCareRelationship, onTheCalendar } from './facts.js';
-import { careClassSql, type CareClass } from '../store/care.js';
+import type { CareClass } from '../store/care.js';
 import type { DisclosedPatient } from '../detect/index.js';
 
 export interface RequestContext {
@@ -328,27 +328,21 @@ export class Records {
     const a: Audited = { action: 'read', resourceType: 'DocumentReference', resourceId: id, patientId: null };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
-      // The note's patient and labels, and (for a practitioner) the care fact, in one statement;
-      // the body is read only once the policy has decided.
-      const meta = await tx.query<{ patient_id: string; labels: SensitivityLabel[]; care: CareClass | null }>(
-        this.principal.role === 'practitioner'
-          ? `SELECT n.patient_id, n.labels, ${careClassSql('n.patient_id', '$1', '$3', '$4::timestamptz')} AS care FROM clinical.notes n WHERE n.practice_id = $1 AND n.id = $2`
-          : 'SELECT patient_id, labels, NULL::text AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2',
-        this.principal.role === 'practitioner' ? [this.practiceId, id, this.principal.userId, this.ctx.now.toISOString()] : [this.practiceId, id],
-      );
-      const row = meta.rows[0];
+      // The note's patient, labels, sealed body and (for a practitioner) the care fact, in one
+      // statement; the body is opened only once the policy and the ledger have decided.
+      const row = await this.clinical(tx).noteForDecision(id, this.principal.role === 'practitioner' ? this.principal.userId : null, this.ctx.now);
       if (!row) return { kind: 'missing' as const };
-      const d = await this.noteDecision(tx, row.patient_id, 'read', this.principal.role === 'practitioner' ? row.care !== null : undefined);
-      if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patient_id };
+      const d = await this.noteDecision(tx, row.patientId, 'read', this.principal.role === 'practitioner' ? row.care !== null : undefined);
+      if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patientId };
       const care = this.noteCare(d, row.care);
-      const ok = this.admit([{ patientId: row.patient_id, identity: false, listed: null, notes: [id], sensitive: row.labels.length > 0 }], care);
-      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal, patientId: row.patient_id };
-      const note = await this.clinical(tx).note(id).catch((e: unknown) => {
+      const ok = this.admit([{ patientId: row.patientId, identity: false, listed: null, notes: [id], sensitive: row.labels.length > 0 }], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal, patientId: row.patientId };
+      const note = await row.open().catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
-      await this.audit(tx, [this.event(d, { ...a, patientId: row.patient_id, labels: row.labels, detail: this.careDetail([row.patient_id], care) }, 'success', d.reason, 'clinical')]);
-      return { kind: 'ok' as const, note: note as ClinicalNote };
+      await this.audit(tx, [this.event(d, { ...a, patientId: row.patientId, labels: row.labels, detail: this.careDetail([row.patientId], care) }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, note };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);

@@ -2,6 +2,7 @@ import type { ClinicalNote, Id, SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { SegmentError } from './admin.js';
 import { byteaText, insertMany } from './rows.js';
+import { careClassSql, type CareClass } from './care.js';
 import type { NoteSealer } from './sealing.js';
 
 interface NoteRow {
@@ -54,6 +55,23 @@ export class ClinicalRepository {
       [this.practiceId, id],
     );
     return r.rows[0] ? this.open(r.rows[0]) : null;
+  }
+
+  /**
+   * A note's patient and labels, the reading practitioner's care class for that patient (null for
+   * other roles, or without care), and its sealed body — in one statement. The body is opened only
+   * when the caller calls `open`, after the policy has decided.
+   */
+  async noteForDecision(id: Id, practitionerId: Id | null, at: Date): Promise<{ patientId: Id; labels: SensitivityLabel[]; care: CareClass | null; open: () => Promise<ClinicalNote> } | null> {
+    const r = await this.tx.query<NoteRow & { care: CareClass | null }>(
+      practitionerId === null
+        ? `SELECT ${NOTE_SELECT}, NULL::text AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2`
+        : `SELECT ${NOTE_SELECT}, ${careClassSql('clinical.notes.patient_id', '$1', '$3', '$4::timestamptz')} AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2`,
+      practitionerId === null ? [this.practiceId, id] : [this.practiceId, id, practitionerId, at.toISOString()],
+    );
+    const row = r.rows[0];
+    if (!row) return null;
+    return { patientId: row.patient_id, labels: row.labels as SensitivityLabel[], care: row.care, open: () => this.open(row) };
   }
 
   async notesOf(patientId: Id): Promise<ClinicalNote[]> {
