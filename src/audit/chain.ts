@@ -1,4 +1,5 @@
 import type { AuditEventInput } from '../store/audit.js';
+import { createHmac } from 'node:crypto';
 import { sha256 } from './merkle.js';
 
 /**
@@ -41,3 +42,17 @@ export function chainHash(prev: Buffer, e: ChainedEvent): Buffer {
 export function auditTime(d: Date): Date {
   return new Date(Math.floor(d.getTime()));
 }
+
+const MAC_DOMAIN = 'medvault-audit-mac/v1';
+
+/**
+ * The MAC an event carries from the moment it is written (issue 13): HMAC-SHA-256 under the audit
+ * key (derived from the key provider, never stored in the database) over the same canonical form
+ * the chain hashes. Whoever writes a row behind the server's back cannot make one.
+ */
+export function eventMac(key: Buffer, e: ChainedEvent): Buffer {
+  return createHmac('sha256', key).update(MAC_DOMAIN).update(canonicalEvent(e)).digest();
+}
+
+/** What the audit key is derived from, under the platform's index key of the key provider. */
+export const AUDIT_KEY_LABEL = 'medvault/audit-event-mac/v1';

@@ -1,21 +1,38 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Database } from '../store/index.js';
+import type { Database, Tx } from '../store/index.js';
 import { AuditChainer } from './chainer.js';
 import { MerkleFrontier } from './merkle.js';
 import { treeHeadMessage, type AuditSigner } from './signing.js';
 import type { TreeHead } from './verify.js';
 
+/** One checkpointer at a time per database, across timers, processes and instances. */
+const CHECKPOINT_LOCK = 0x6d76_636b; // "mvck"
+
+/** The log's heads no longer match its events: nothing more is signed until `medvault audit repair`. */
+export class AuditHeadMismatchError extends Error {
+  override readonly name = 'AuditHeadMismatchError';
+}
+
 /**
  * Signed checkpoints of the audit log: at intervals and at shutdown, the RFC 9162 tree head over
- * every event so far is signed and written twice — in the database (audit.tree_heads) and in a
- * file outside it (one JSON line per head), so that rewriting the database cannot also rewrite
- * what was signed.
+ * every chained event so far is signed and written twice — in the database (audit.tree_heads) and
+ * in a file outside it (one JSON line per head), so that rewriting the database cannot also
+ * rewrite what was signed.
+ *
+ * Single-flight and idempotent (issue 13: overlapping runs pushed the same rows twice into the
+ * tree and signed wrong roots for good): calls of this process run one after the other; across
+ * processes an advisory lock lets one run at a time; and the last head stored in the database is
+ * the only source of where the tree ends — the in-memory tree is used only when it is exactly at
+ * that head (same size, same root), otherwise it is rebuilt from the chain. Before signing, the
+ * tree's size must equal the chain's recorded count at the same snapshot: a head is signed over
+ * exactly the events it covers, or not at all.
  */
 export class AuditCheckpointer {
-  private readonly tree = new MerkleFrontier();
+  private tree = new MerkleFrontier();
   private lastSeq = 0;
-  private lastSigned = -1;
+  private running: Promise<TreeHead | null> | null = null;
+  private next: Promise<TreeHead | null> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -26,44 +43,92 @@ export class AuditCheckpointer {
     mkdirSync(dirname(headsFile), { recursive: true, mode: 0o700 });
   }
 
-  /** Reads the events added since the last call into the tree; returns how many. */
-  private async catchUp(): Promise<number> {
-    let added = 0;
+  /**
+   * Chains what is committed, then signs a new tree head if the chain grew; returns it, or null
+   * (nothing new, or another instance holds the lock). A call made while one runs waits for it and
+   * runs once more after it (callers arriving meanwhile share that run).
+   */
+  checkpoint(): Promise<TreeHead | null> {
+    if (this.running === null) {
+      this.running = this.once().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.next ??= this.running
+      .catch(() => null)
+      .then(() => {
+        this.next = null;
+        return this.checkpoint();
+      });
+    return this.next;
+  }
+
+  private async once(): Promise<TreeHead | null> {
+    await new AuditChainer(this.db).run();
+    const signed = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const locked = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CHECKPOINT_LOCK]);
+      if (!locked.rows[0]?.ok) return null;
+      const stored = (await tx.query<{ tree_size: number; root_hash: Buffer }>('SELECT tree_size, root_hash FROM audit.tree_heads ORDER BY tree_size DESC LIMIT 1')).rows[0];
+      const storedSize = stored ? Number(stored.tree_size) : 0;
+      const head = (await tx.query<{ seq: number; count: number }>('SELECT seq, count FROM meta.audit_head')).rows[0]!;
+      const chainSeq = Number(head.seq);
+      const chainCount = Number(head.count);
+      // The tree in memory goes on only from exactly the stored head; anything else is rebuilt.
+      const atStored = this.tree.size === storedSize && (storedSize === 0 || this.tree.root().equals(stored!.root_hash));
+      if (!atStored) {
+        this.tree = new MerkleFrontier();
+        this.lastSeq = 0;
+        await this.readChain(tx, chainSeq, storedSize);
+        if (storedSize > 0 && (this.tree.size !== storedSize || !this.tree.root().equals(stored!.root_hash))) {
+          this.tree = new MerkleFrontier();
+          this.lastSeq = 0;
+          throw new AuditHeadMismatchError(`the signed head at ${storedSize} events does not match the chain: run medvault audit verify, then medvault audit repair`);
+        }
+      }
+      await this.readChain(tx, chainSeq);
+      if (this.tree.size !== chainCount) {
+        const size = this.tree.size;
+        this.tree = new MerkleFrontier();
+        this.lastSeq = 0;
+        throw new AuditHeadMismatchError(`the tree holds ${size} events, the chain records ${chainCount}: not signed`);
+      }
+      if (this.tree.size === storedSize) return null;
+      const size = this.tree.size;
+      const root = this.tree.root();
+      const signedAt = this.clock();
+      const signature = this.signer.sign(treeHeadMessage(size, root, signedAt));
+      await tx.enter({ role: 'auditWriter', practiceId: null, platform: true });
+      await tx.query('INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [size, root, signedAt.toISOString(), this.signer.keyId, signature]);
+      return { treeSize: size, rootHash: root, signedAt, keyId: this.signer.keyId, signature, source: 'database' as const };
+    }).catch((e: unknown) => {
+      // A failed transaction may have left the tree past the stored head: the next run rebuilds it.
+      this.tree = new MerkleFrontier();
+      this.lastSeq = 0;
+      throw e;
+    });
+    if (signed === null) return null;
+    // The file copy only once the database holds the head.
+    appendFileSync(
+      this.headsFile,
+      JSON.stringify({ treeSize: signed.treeSize, rootHash: signed.rootHash.toString('hex'), signedAt: signed.signedAt.toISOString(), keyId: signed.keyId, signature: signed.signature.toString('base64') }) + '\n',
+      { mode: 0o600 },
+    );
+    return signed;
+  }
+
+  /** Pushes the chain's hashes after lastSeq, up to seq `until` (and at most `count` leaves in all), into the tree. */
+  private async readChain(tx: Tx, until: number, count = Number.MAX_SAFE_INTEGER): Promise<void> {
     for (;;) {
-      const r = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
-        tx.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM audit.chain WHERE seq > $1 ORDER BY seq LIMIT 10000', [this.lastSeq]),
-      );
+      const room = count - this.tree.size;
+      if (room <= 0) return;
+      const r = await tx.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM audit.chain WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3', [this.lastSeq, until, Math.min(10_000, room)]);
       for (const row of r.rows) {
         this.tree.push(row.hash);
         this.lastSeq = Number(row.seq);
       }
-      added += r.rows.length;
-      if (r.rows.length < 10_000) return added;
+      if (r.rows.length < Math.min(10_000, room)) return;
     }
-  }
-
-  /** Chains what is committed, then signs a new tree head if the chain grew; returns it, or null. */
-  async checkpoint(): Promise<TreeHead | null> {
-    await new AuditChainer(this.db).run();
-    await this.catchUp();
-    if (this.tree.size === this.lastSigned || this.tree.size === 0) return null;
-    const size = this.tree.size;
-    const root = this.tree.root();
-    const signedAt = this.clock();
-    const signature = this.signer.sign(treeHeadMessage(size, root, signedAt));
-    const head: TreeHead = { treeSize: size, rootHash: root, signedAt, keyId: this.signer.keyId, signature, source: 'database' };
-    await this.db.transaction({ role: 'auditWriter', practiceId: null, platform: true }, (tx) =>
-      tx.query('INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree_size) DO NOTHING', [
-        size, root, signedAt.toISOString(), this.signer.keyId, signature,
-      ]),
-    );
-    appendFileSync(
-      this.headsFile,
-      JSON.stringify({ treeSize: size, rootHash: root.toString('hex'), signedAt: signedAt.toISOString(), keyId: this.signer.keyId, signature: signature.toString('base64') }) + '\n',
-      { mode: 0o600 },
-    );
-    this.lastSigned = size;
-    return head;
   }
 }
 

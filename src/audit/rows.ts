@@ -6,10 +6,12 @@ export interface AuditRow extends ChainedEvent {
   readonly seq: number;
   readonly prevHash: Buffer | null;
   readonly hash: Buffer | null;
+  /** The MAC written with the event (null before migration 012, or without an audit key). */
+  readonly mac: Buffer | null;
 }
 
 const SELECT = `SELECT e.seq, e.id, e.at, e.practice_id, e.user_id, e.role, e.session_id, e.source_ip, e.action, e.resource_type,
-                       e.resource_id, e.patient_id, e.segment, e.labels, e.purpose, e.outcome, e.reason, e.detail, c.prev_hash, c.hash
+                       e.resource_id, e.patient_id, e.segment, e.labels, e.purpose, e.outcome, e.reason, e.detail, e.mac, c.prev_hash, c.hash
                   FROM audit.events e LEFT JOIN audit.chain c ON c.seq = e.seq`;
 
 export function toAuditRow(r: Record<string, unknown>): AuditRow {
@@ -20,6 +22,7 @@ export function toAuditRow(r: Record<string, unknown>): AuditRow {
     resourceId: r.resource_id as string | null, patientId: r.patient_id as string | null, segment: r.segment as string | null,
     labels: r.labels as string[], purpose: r.purpose as string | null, outcome: r.outcome as string, reason: r.reason as string | null,
     detail: r.detail ?? null, prevHash: (r.prev_hash as Buffer | undefined) ?? null, hash: (r.hash as Buffer | undefined) ?? null,
+    mac: (r.mac as Buffer | undefined) ?? null,
   };
 }
 

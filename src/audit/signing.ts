@@ -18,6 +18,21 @@ function signerFrom(privateKey: KeyObject): AuditSigner {
   return { keyId: keyIdOf(publicKey), publicKey, sign: (m) => sign(null, m, privateKey) };
 }
 
+/** Loads the signing key; a missing or unreadable file is an error naming it (never replaced: issue 13). */
+export function loadAuditSigner(path: string): AuditSigner {
+  if (!existsSync(path)) throw new Error(`the audit signing key ${path} is missing`);
+  try {
+    return signerFrom(createPrivateKey(readFileSync(path, 'utf8')));
+  } catch {
+    throw new Error(`the audit signing key ${path} cannot be read (not an Ed25519 private key in PEM)`);
+  }
+}
+
+/** The public half, for verification. */
+export function readAuditPublicKey(path: string): KeyObject {
+  return loadAuditSigner(path).publicKey;
+}
+
 export function loadOrCreateAuditSigner(path: string): AuditSigner {
   if (existsSync(path)) return signerFrom(createPrivateKey(readFileSync(path, 'utf8')));
   const { privateKey } = generateKeyPairSync('ed25519');

@@ -3,6 +3,7 @@ import type { Database } from '../store/index.js';
 import { readDatabaseHeads, readHeadsFile } from './checkpoint.js';
 import { auditRows } from './rows.js';
 import { describeProblem, verifyAuditLog } from './verify.js';
+import { eventIntegrity, readCorrections } from './integrity.js';
 
 export interface VerificationRecord {
   readonly at: string;
@@ -51,11 +52,13 @@ export class AuditStatus {
   private async run(): Promise<VerificationRecord> {
     const started = performance.now();
     const heads = [...(await readDatabaseHeads(this.db)), ...(this.headsFile ? readHeadsFile(this.headsFile) : [])];
+    const corrections = await readCorrections(this.db);
+    const integrity = await eventIntegrity(this.db, this.db.auditKey);
     const r = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       // Up to the chain's end as recorded now: events committed since are not linked yet.
       const live = (await tx.query<{ count: number; hash: Buffer }>('SELECT count, hash FROM meta.audit_head')).rows[0];
       const count = Number(live?.count ?? 0);
-      return verifyAuditLog(take(auditRows(tx.query.bind(tx)), count), heads, this.publicKey, undefined, live ? { count, hash: live.hash } : undefined);
+      return verifyAuditLog(take(auditRows(tx.query.bind(tx)), count), heads, this.publicKey, undefined, live ? { count, hash: live.hash } : undefined, integrity, corrections);
     });
     this.last = {
       at: this.clock().toISOString(), ok: r.ok, events: r.events, heads: heads.length,

@@ -2,7 +2,7 @@ import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { demoSeeder } from './demo.js';
 import { intOption, parseOptions } from './options.js';
 import { keysRotate, keysStatus, patientShred } from './operator.js';
-import { auditVerify } from './audit.js';
+import { auditRepair, auditVerify } from './audit.js';
 import { simulateCommand } from './simulate.js';
 import { incidentScope } from './incident.js';
 import { packageVersion, runServer } from './run.js';
@@ -104,7 +104,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   serve,
   keys: subcommands('keys', { rotate: keysRotate, status: keysStatus }),
   patient: subcommands('patient', { shred: patientShred }),
-  audit: subcommands('audit', { verify: auditVerify }),
+  audit: subcommands('audit', { verify: auditVerify, repair: auditRepair }),
   incident: subcommands('incident', { scope: incidentScope }),
   simulate: (args: string[]) => simulateCommand(args, say),
 };

@@ -4,7 +4,7 @@ import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
-import { AuditChainer, AuditCheckpointer, AuditStatus, loadOrCreateAuditSigner } from '../audit/index.js';
+import { auditKey, AuditChainer, AuditCheckpointer, AuditStatus, enableAuditMacs, loadOrCreateAuditSigner } from '../audit/index.js';
 import { SmtpMailer } from '../incident/index.js';
 import { auditKeyOf, headsFileOf } from './audit.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
@@ -121,6 +121,8 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   try {
     store = await openStoreForCli(location);
+    // Every audit event this server writes is authenticated as written (issue 13).
+    await enableAuditMacs(store, (await auditKey(vault.provider, true))!, new Date());
     await opts.beforeReady?.(store, vault, baseUrl, dataDir);
   } catch (e) {
     await app.close().catch(() => undefined);

@@ -36,6 +36,13 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(error.status).send(operationOutcome(error.status, `${error.message} ${error.detail}`));
     }
     const fe = error as FastifyError;
+    if (error.name === 'DatabaseUnavailableError') {
+      // The database is down, failing over or stalled (issue 13): nothing was carried out that the
+      // client can count on; it may try again. The pool recovers by itself when the database returns.
+      reply.header('retry-after', '2');
+      req.log.warn({ err: { type: error.name } }, 'database unavailable');
+      return reply.code(503).send(operationOutcome(503, 'The database is unavailable. The request was not carried out; try again shortly.'));
+    }
     if (error.name === 'NotReadyError') {
       reply.header('retry-after', '5');
       return reply.code(503).send(operationOutcome(503, 'medvault is starting. Try again shortly.'));

@@ -1,6 +1,6 @@
 import type { Id, SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
-import { auditTime } from '../audit/chain.js';
+import { auditTime, eventMac } from '../audit/chain.js';
 import { scopeStatement } from './database.js';
 
 export type AuditSegment = 'admin' | 'clinical' | 'audit' | 'security' | 'auth' | 'keys';
@@ -30,7 +30,7 @@ export interface AuditEventInput {
 
 const COLUMNS = [
   'id', 'at', 'practice_id', 'user_id', 'role', 'session_id', 'source_ip', 'action', 'resource_type', 'resource_id',
-  'patient_id', 'segment', 'labels', 'purpose', 'outcome', 'reason', 'detail',
+  'patient_id', 'segment', 'labels', 'purpose', 'outcome', 'reason', 'detail', 'mac',
 ];
 
 /**
@@ -52,6 +52,8 @@ export async function appendAuditEvents(tx: Tx, events: readonly AuditEventInput
       session_id: e.sessionId, source_ip: e.sourceIp, action: e.action, resource_type: e.resourceType,
       resource_id: e.resourceId, patient_id: e.patientId, segment: e.segment, labels: e.labels, purpose: e.purpose,
       outcome: e.outcome, reason: e.reason, detail: e.detail ?? null,
+      // Authenticated as written (issue 13): over the canonical form the chain will hash.
+      mac: tx.auditKey === null ? null : `\\x${eventMac(tx.auditKey, { ...e, detail: e.detail === undefined ? null : JSON.parse(JSON.stringify(e.detail)) }).toString('hex')}`,
     };
     byPractice.set(e.practiceId, [...(byPractice.get(e.practiceId) ?? []), row]);
   }

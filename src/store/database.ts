@@ -10,6 +10,8 @@ export interface Tx extends Sql {
    * insert): if they fail, nothing of the transaction commits.
    */
   atCommit(script: string): void;
+  /** The key audit events are authenticated with when written (null: none configured, as in tools and tests). */
+  readonly auditKey: Buffer | null;
 }
 
 export class ScopeError extends Error {
@@ -32,7 +34,18 @@ function checkScope(scope: Scope): void {
  * row-level security bounds it even where a query forgets its practice filter.
  */
 export class Database {
+  private key: Buffer | null = null;
+
   constructor(private readonly driver: Driver) {}
+
+  /** From now on, every audit event written through this handle carries a MAC under this key. */
+  useAuditKey(key: Buffer): void {
+    this.key = key;
+  }
+
+  get auditKey(): Buffer | null {
+    return this.key;
+  }
 
   get kind(): Driver['kind'] {
     return this.driver.kind;
@@ -57,6 +70,7 @@ export class Database {
           atCommit(script: string) {
             tail.push(script);
           },
+          auditKey: this.key,
         };
         return fn(tx);
       },

@@ -10,3 +10,4 @@ export { PlatformRepository, PLATFORM_KEY_SCOPE } from './platform.js';
 export { isShreddedKeyError, type IdentitySealer, type NoteSealer, type IndexedColumn } from './sealing.js';
 export { appendAuditEvents, type AuditEventInput, type AuditOutcome, type AuditPurpose, type AuditSegment } from './audit.js';
 export { AuthRepository, type ClientRow, type LoginAccount, type SessionRow } from './auth.js';
+export { DatabaseUnavailableError, isUnavailable } from './postgres.js';

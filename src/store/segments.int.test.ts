@@ -39,7 +39,7 @@ async function listTables(driver: Driver): Promise<TableInfo[]> {
  * shows them only in platform scope, so the per-practice checks below become: from a practice
  * scope, no role sees any of their rows.
  */
-const PLATFORM_WIDE = new Set(['audit.tree_heads', 'audit.chain', 'audit.incidents', 'audit.incident_timeline']);
+const PLATFORM_WIDE = new Set(['audit.tree_heads', 'audit.head_corrections', 'audit.chain', 'audit.incidents', 'audit.incident_timeline']);
 
 /** The column that says which practice a row belongs to. */
 function tenantColumn(t: TableInfo): string | null {
