@@ -41,6 +41,6 @@ describe('medvault audit verify', () => {
     await db.close();
     const bad = await runCli(['audit', 'verify', '--data', dir]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(new RegExp(`^medvault: audit: verification FAILED at event #${target} \\([0-9a-f-]{36}\\) its content does not match its hash \\(edited\\)\\n$`));
+    expect(bad.stderr).toMatch(new RegExp(`^medvault: audit: verification FAILED at event #${target} \\([0-9a-f-]{36}\\) its MAC does not verify: it was not written by medvault, or was edited\\n$`));
   });
 });

@@ -4,7 +4,10 @@ import { CliError, EXIT_USAGE } from './errors.js';
 
 /** DATABASE_URL selects PostgreSQL; otherwise the embedded database lives in DIR/pgdata. */
 export function storeLocation(dataDir: string, databaseUrl: string | undefined): StoreLocation {
-  if (databaseUrl === undefined || databaseUrl === '') return { kind: 'pglite', dir: join(dataDir, 'pgdata') };
+  if (databaseUrl === undefined) return { kind: 'pglite', dir: join(dataDir, 'pgdata') };
+  // Set but empty is a mistake (a template variable left blank), not a wish for a new empty
+  // embedded database (issue 13).
+  if (databaseUrl.trim() === '') throw new CliError('DATABASE_URL is set but empty: unset it to use the embedded database, or give postgres://user@host:port/database', EXIT_USAGE);
   let url: URL;
   try {
     url = new URL(databaseUrl);

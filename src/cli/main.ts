@@ -1,7 +1,7 @@
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { demoSeeder } from './demo.js';
 import { intOption, parseOptions } from './options.js';
-import { keysRotate, keysStatus, patientShred } from './operator.js';
+import { keysRotate, keysStatus, keysCheck, patientShred } from './operator.js';
 import { auditRepair, auditVerify } from './audit.js';
 import { simulateCommand } from './simulate.js';
 import { incidentScope } from './incident.js';
@@ -18,11 +18,16 @@ Usage:
   medvault simulate [--days N] [--practices N] [--scenario NAME|all] [--report FILE]
       Honest traffic and attack scenarios through the detector on a simulated clock; a JSON report.
   medvault audit verify [--data DIR]
-      Checks the audit log's hash chain and signed tree heads; exit 1 names the first bad event.
+      Checks the audit log's hash chain, event MACs and signed tree heads, read-only; exit 1 names the
+      first bad event. Events not chained yet are reported as pending when their MACs hold.
+  medvault audit repair [--data DIR]
+      Records signed corrections for tree heads signed over a wrong root; never rewrites anything.
   medvault keys rotate [--data DIR] [--practice ID] [--purpose admin|clinical] [--batch-size N]
       New key-encryption-key versions; rewraps every data key in batches (resumes if interrupted).
   medvault keys status [--data DIR]
       Key versions per practice and purpose, and rotation progress.
+  medvault keys check [--data DIR]
+      Key files open to others, damaged, or missing for an initialised database; exit 1 names each.
   medvault patient shred --practice ID --patient ID --reason TEXT [--force] [--data DIR]
       Destroys a patient's erasure key (crypto-shredding). Refused while the legal retention runs.
   medvault incident scope --accounts U1,U2 --from ISO --to ISO [--out DIR] [--sessions S1,…] [--addresses A1,…] [--count-care]
@@ -36,7 +41,8 @@ Defaults: --data ./data, --port 8080, --host 127.0.0.1.
 Environment: DATABASE_URL, MEDVAULT_MODE=production (refuses demo data and unprotected keys),
   MEDVAULT_KEY_PROVIDER=local|pkcs11, MEDVAULT_KEY_PASSPHRASE, MEDVAULT_PKCS11_MODULE,
   MEDVAULT_PKCS11_TOKEN, MEDVAULT_PKCS11_PIN, MEDVAULT_LOG_LEVEL, MEDVAULT_REDIS_URL, MEDVAULT_SMTP_URL,
-  MEDVAULT_SMTP_FROM, MEDVAULT_DPO_NAME, MEDVAULT_DPO_EMAIL, MEDVAULT_OPERATOR_NAME.
+  MEDVAULT_SMTP_FROM, MEDVAULT_DPO_NAME, MEDVAULT_DPO_EMAIL, MEDVAULT_OPERATOR_NAME,
+  MEDVAULT_PG_STATEMENT_TIMEOUT_MS (15000), MEDVAULT_PG_CONNECT_TIMEOUT_MS (5000), MEDVAULT_PG_POOL_SIZE (30).
 `;
 
 const SERVER_OPTIONS = {
@@ -102,7 +108,7 @@ function subcommands(name: string, table: Record<string, (args: string[], say: (
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   demo,
   serve,
-  keys: subcommands('keys', { rotate: keysRotate, status: keysStatus }),
+  keys: subcommands('keys', { rotate: keysRotate, status: keysStatus, check: keysCheck }),
   patient: subcommands('patient', { shred: patientShred }),
   audit: subcommands('audit', { verify: auditVerify, repair: auditRepair }),
   incident: subcommands('incident', { scope: incidentScope }),

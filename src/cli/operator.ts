@@ -1,4 +1,11 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { keyIdOf } from '../audit/index.js';
+import { readAuditPublicKey } from '../audit/signing.js';
+import { storeLocation } from './database.js';
+import { checkKeyFiles, databaseInitialised, describeFinding, KEY_FILES, missingKeys, signedWith } from './keycheck.js';
+import { keysDir } from './keys.js';
 import { isId } from '../domain/index.js';
 import { keyStatus, rotateKeys, shredPatient, ShredRefused, type SealPurpose } from '../vault/index.js';
 import { CliError, EXIT_USAGE } from './errors.js';
@@ -45,6 +52,34 @@ export async function keysRotate(args: string[], say: Say): Promise<number> {
     say(`keys: rotation done (${results.length} key${results.length === 1 ? '' : 's'}, ${results.reduce((n, r) => n + r.rewrapped, 0)} data keys rewrapped)`);
     return 0;
   });
+}
+
+/**
+ * medvault keys check [--data DIR]: the key files' permissions and state, keys missing for an
+ * initialised database, and the audit key against the signed log — without starting. Exit 0 if all
+ * is well, 1 with a line per problem (and the command that fixes it) otherwise.
+ */
+export async function keysCheck(args: string[], say: Say): Promise<number> {
+  const o = parseOptions(args, { data: { type: 'string' } });
+  const dataDir = resolve(o.data ?? './data');
+  const provider = process.env.MEDVAULT_KEY_PROVIDER === 'pkcs11' ? 'pkcs11' : 'local';
+  const dir = keysDir(dataDir);
+  if (!existsSync(dir)) throw new CliError(`no medvault keys in ${dataDir} (see --data)`);
+  const location = storeLocation(dataDir, process.env.DATABASE_URL);
+  const findings = [...checkKeyFiles(dir, provider), ...((await databaseInitialised(location)) ? missingKeys(dir, provider) : [])];
+  if (findings.length === 0) {
+    const audit = join(dir, KEY_FILES.audit);
+    const mismatch = await withMaintenance(dataDir, async ({ db }) => {
+      const last = await signedWith(db);
+      const mine = existsSync(audit) ? keyIdOf(readAuditPublicKey(audit)) : null;
+      return last !== null && last !== mine ? { file: audit, problem: `is not the key that signed the audit log (key id ${last}, this one ${mine ?? 'none'}): restore it from the backup` } : null;
+    });
+    if (mismatch) findings.push(mismatch);
+  }
+  for (const f of findings) process.stderr.write(`medvault: keys: ${describeFinding(f)}\n`);
+  if (findings.length > 0) return 1;
+  say(`keys: ${dir} holds every key this medvault uses, none open to others, none damaged`);
+  return 0;
 }
 
 /** medvault keys status [--data DIR] */

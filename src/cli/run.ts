@@ -4,6 +4,7 @@ import { PlatformRepository, type OpenedStore } from '../store/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
+import { checkKeyFiles, databaseInitialised, describeFinding, missingKeys, signedWith } from './keycheck.js';
 import { auditKey, AuditChainer, AuditCheckpointer, AuditStatus, enableAuditMacs, loadOrCreateAuditSigner } from '../audit/index.js';
 import { SmtpMailer } from '../incident/index.js';
 import { auditKeyOf, headsFileOf } from './audit.js';
@@ -48,9 +49,14 @@ export async function runServer(opts: RunOptions): Promise<number> {
     unlock();
     if (existed === null) rmSync(dataDir, { recursive: true, force: true });
   };
-  // The keys first: a wrong passphrase or PIN stops the start before anything is written.
+  // The keys first: a wrong passphrase or PIN stops the start before anything is written; a key
+  // file open to others, damaged, or missing for a database that was initialised with it, stops
+  // it too — medvault creates keys only for a new database (issue 13).
   let vault: Vault;
   try {
+    const provider = process.env.MEDVAULT_KEY_PROVIDER === 'pkcs11' ? 'pkcs11' : 'local';
+    const findings = [...checkKeyFiles(keysDir(dataDir), provider), ...((await databaseInitialised(location)) ? missingKeys(keysDir(dataDir), provider) : [])];
+    if (findings.length > 0) throw new CliError(`keys: ${describeFinding(findings[0]!)}${findings.length > 1 ? ` (and ${findings.length - 1} more: medvault keys check)` : ''}`);
     vault = openVaultForCli(dataDir);
   } catch (e) {
     undoFolder();
@@ -141,6 +147,12 @@ export async function runServer(opts: RunOptions): Promise<number> {
     oidc = oidcConfigFromEnv(process.env);
     const redis = process.env.MEDVAULT_REDIS_URL;
     const auditSigner = loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));
+    // The key that signed the last head must be this one: a replaced key would sign heads that
+    // never verify against the earlier ones (issue 13).
+    const lastKeyId = await signedWith(store.db);
+    if (lastKeyId !== null && lastKeyId !== auditSigner.keyId) {
+      throw new Error(`keys: ${auditKeyOf(keysDir(dataDir))} is not the key that signed the audit log (key id ${lastKeyId}, this one ${auditSigner.keyId}): restore it from the backup`);
+    }
     const smtp = process.env.MEDVAULT_SMTP_URL;
     state.services = await createServices({
       db: store.db, vault, keysDir: keysDir(dataDir), oidc, redisUrl: redis ?? null,

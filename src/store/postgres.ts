@@ -52,7 +52,11 @@ function timeoutsFromEnv(): PostgresTimeouts {
 /** A database that cannot be reached or does not answer in time: the request fails with 503, the pool recovers by itself. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    /** The driver's code (SQLSTATE or node error code), when it gave one. */
+    readonly code?: string,
+  ) {
     super(`database unavailable: ${reason}`);
   }
 }
@@ -72,7 +76,7 @@ export function isUnavailable(e: unknown): boolean {
 function unavailable(e: unknown): unknown {
   if (e instanceof DatabaseUnavailableError || !isUnavailable(e)) return e;
   const code = (e as { code?: string }).code;
-  return new DatabaseUnavailableError(code ?? 'connection lost or timed out');
+  return new DatabaseUnavailableError(code ?? 'connection lost or timed out', code);
 }
 
 /** PostgreSQL through a node-postgres pool (MEDVAULT_PG_POOL_SIZE connections, default 30: measured in bench/read). */

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../src/store/index.js';
+import { runCli, startCli, type Finished } from './helpers/cli.js';
+
+/**
+ * Key material and the audit log as an operator meets them (issue 13): keys are created only for
+ * a new database, never replaced; key files open to others or damaged stop the start with the
+ * file and the fix; `keys check` says it all without starting; `audit verify` is read-only and
+ * names a row written behind the server's back; a stop and a start sign no head for nothing new.
+ */
+const tmp = mkdtempSync(join(tmpdir(), 'medvault-keys-material-'));
+const dir = join(tmp, 'demo');
+const keys = join(dir, 'keys');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function oneLine(r: Finished, pattern: RegExp): void {
+  expect(r.code, r.stderr).not.toBe(0);
+  const lines = r.stderr.trimEnd().split('\n');
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+const headLines = () => readFileSync(join(dir, 'audit', 'tree-heads.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+
+beforeAll(async () => {
+  const s = await startCli(['demo', '--data', dir, '--practices', '2', '--patients-per-practice', '10', '--history-days', '2', '--port', '0']);
+  expect(await s.stop()).toBe(0);
+}, 180_000);
+
+describe('key material', () => {
+  it('keys check passes on a healthy folder; a stop and a start sign no head for nothing new (regression: a line per start and stop)', async () => {
+    const ok = await runCli(['keys', 'check', '--data', dir]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/holds every key this medvault uses/);
+    const before = headLines();
+    const s = await startCli(['serve', '--data', dir, '--port', '0']);
+    expect(await s.stop()).toBe(0);
+    expect(headLines()).toBe(before);
+  });
+
+  it('a key file open to others stops the start with the file and the chmod to run', async () => {
+    chmodSync(join(keys, 'keyring.json'), 0o644);
+    try {
+      oneLine(await runCli(['serve', '--data', dir, '--port', '0']), new RegExp(`keyring\\.json is readable by group or others \\(mode 644\\) \\(run: chmod 600 .*keyring\\.json\\)`));
+      const check = await runCli(['keys', 'check', '--data', dir]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toMatch(/chmod 600/);
+    } finally {
+      chmodSync(join(keys, 'keyring.json'), 0o600);
+    }
+    chmodSync(keys, 0o777);
+    try {
+      oneLine(await runCli(['serve', '--data', dir, '--port', '0']), /keys is open to group or others \(mode 777\) \(run: chmod 700 /);
+    } finally {
+      chmodSync(keys, 0o700);
+    }
+  });
+
+  it('a key the database was initialised with, missing, is never replaced: the start stops naming it (regression: silently recreated)', async () => {
+    for (const name of ['audit-signing.pem', 'token-signing.pem', 'keyring.json']) {
+      const path = join(keys, name);
+      renameSync(path, `${path}.away`);
+      try {
+        oneLine(await runCli(['serve', '--data', dir, '--port', '0']), new RegExp(`${name.replace('.', '\\.')} is missing, but the database was initialised with it`));
+        const check = await runCli(['keys', 'check', '--data', dir]);
+        expect(check.code).toBe(1);
+        expect(check.stderr).toContain(name);
+      } finally {
+        renameSync(`${path}.away`, path);
+      }
+    }
+  });
+
+  it('a damaged key file, or another audit key than the one that signed the log, is named', async () => {
+    const token = join(keys, 'token-signing.pem');
+    copyFileSync(token, `${token}.bak`);
+    writeFileSync(token, '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n', { mode: 0o600 });
+    try {
+      oneLine(await runCli(['serve', '--data', dir, '--port', '0']), /token-signing\.pem is damaged/);
+    } finally {
+      copyFileSync(`${token}.bak`, token);
+      rmSync(`${token}.bak`);
+    }
+    const audit = join(keys, 'audit-signing.pem');
+    copyFileSync(audit, `${audit}.bak`);
+    // Another valid Ed25519 key in its place.
+    const { generateKeyPairSync } = await import('node:crypto');
+    writeFileSync(audit, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });
+    try {
+      oneLine(await runCli(['serve', '--data', dir, '--port', '0']), /audit-signing\.pem is not the key that signed the audit log/);
+      expect((await runCli(['keys', 'check', '--data', dir])).stderr).toMatch(/is not the key that signed the audit log/);
+    } finally {
+      copyFileSync(`${audit}.bak`, audit);
+      rmSync(`${audit}.bak`);
+    }
+  });
+
+  it('an empty DATABASE_URL is an error, not a new empty embedded database (regression)', async () => {
+    oneLine(await runCli(['serve', '--data', join(tmp, 'other'), '--port', '0'], { DATABASE_URL: '' }), /DATABASE_URL is set but empty/);
+  });
+});
+
+describe('audit verify, read-only', () => {
+  it('names a row appended behind the server\'s back, and writes nothing (regression: it chained the row first)', async () => {
+    const clean = await runCli(['audit', 'verify', '--data', dir]);
+    expect(clean.code, clean.stderr).toBe(0);
+    const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+    const forged = randomUUID();
+    await driver.transaction((sql) => sql.query(`INSERT INTO audit.events (id, at, action, outcome, labels, reason) VALUES ($1, now(), 'read', 'success', '{}', 'forged')`, [forged]));
+    const chained = async () => Number((await driver.transaction((sql) => sql.query<{ count: number }>('SELECT count FROM meta.audit_head'))).rows[0]!.count);
+    const before = await chained();
+    await db.close();
+    const bad = await runCli(['audit', 'verify', '--data', dir]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(forged);
+    expect(bad.stderr).toMatch(/carries no MAC: it was not written by medvault/);
+    const again = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+    expect(Number((await again.driver.transaction((sql) => sql.query<{ count: number }>('SELECT count FROM meta.audit_head'))).rows[0]!.count)).toBe(before);
+    await again.db.close();
+  });
+});
