@@ -54,10 +54,13 @@ describe('known clients', () => {
     expect((await get(homeToken, UA_HOME, '/me', '192.0.2.7')).json().clientApproved).toBe(false);
     expect(await alertsOf(await idOf(u))).toContain('account-client-new');
 
-    const list = (await get(homeToken, UA_HOME, '/me/clients', '192.0.2.7')).json().clients as { client: string; approved: boolean; current: boolean; label: string }[];
-    expect(list).toHaveLength(2);
+    // From the unapproved client, only itself: not the approved clients' user agents and networks,
+    // which a thief would copy (regression, found by an outside attack).
+    const list = (await get(homeToken, UA_HOME, '/me/clients', '192.0.2.7')).json().clients as { client: string; approved: boolean; current: boolean; label: string; network: string }[];
+    expect(list).toHaveLength(1);
     const mine = list.find((c) => c.current)!;
-    expect(mine).toMatchObject({ approved: false, label: UA_HOME });
+    expect(mine).toMatchObject({ approved: false, label: UA_HOME, network: '192.0.2.0/24', kind: 'program' });
+    expect((await get(desk, UA_DESK, '/me/clients')).json().clients).toHaveLength(2);
     expect(mine.client).toBe(`agent:${createHash('sha256').update(UA_HOME).digest('hex').slice(0, 12)}@192.0.2.0/24`);
     // From itself, even with a fresh second factor: refused.
     const self = await t.app.inject({ method: 'POST', url: '/me/clients/approve', payload: { client: mine.client }, headers: { ...bearer(homeToken), 'user-agent': UA_HOME }, remoteAddress: '192.0.2.7' });
@@ -91,6 +94,11 @@ describe('known clients', () => {
     expect(listed.filter((c) => c.approved)).toHaveLength(1);
     expect((await post(o, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client })).statusCode).toBe(204);
     expect((await post(o, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client })).statusCode).toBe(404);
+    // Not their own new client: another officer approves it (found by an outside attack).
+    const o2 = (await loginAs(officer, UA_HOME, { ip: '198.51.100.20' })).body.access_token as string;
+    const self = ((await t.app.inject({ method: 'GET', url: '/me/clients', headers: { ...bearer(o2), 'user-agent': UA_HOME }, remoteAddress: '198.51.100.20' })).json().clients as { client: string }[])[0]!;
+    const selfApprove = await t.app.inject({ method: 'POST', url: `/security/accounts/${await idOf(officer)}/clients/approve`, payload: { client: self.client }, headers: { ...bearer(o2), 'user-agent': UA_HOME }, remoteAddress: '198.51.100.20' });
+    expect(selfApprove.statusCode).toBe(403);
     // A practitioner may not use the officer's route, nor read another account's clients.
     const doctor = (await loginAs(u, UA_DESK)).body.access_token as string;
     expect((await get(doctor, UA_DESK, `/security/accounts/${await idOf(officer)}/clients`)).statusCode).toBe(403);
@@ -108,9 +116,16 @@ describe('known clients', () => {
     // The desk client of the first test is approved.
     const admin = userOf(t.seeded, 'practice-admin', 0);
     const a = (await loginAs(admin, UA_DESK)).body.access_token as string;
+    // A bearer session of a client never approved, opened before the practice requires DPoP.
+    const early = await loginAs(u, 'curl/8.0', { ip: '203.0.113.5' });
+    expect(early.status).toBe(200);
     const on = await t.app.inject({ method: 'PUT', url: '/admin/practice/dpop', payload: { required: true }, headers: { ...bearer(a), 'user-agent': UA_DESK } });
     expect(on.statusCode).toBe(200);
     expect(on.json()).toEqual({ dpopRequired: true });
+    // …ends at once, and cannot be refreshed (regression, found by an outside attack).
+    expect((await get(early.body.access_token as string, 'curl/8.0', '/me', '203.0.113.5')).statusCode).toBe(401);
+    const refreshed = await t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: early.body.refresh_token }, headers: { 'user-agent': 'curl/8.0' }, remoteAddress: '203.0.113.5' });
+    expect(refreshed.statusCode).toBe(401);
     const stranger = await loginAs(u, 'curl/8.0', { ip: '203.0.113.5' });
     expect(stranger.status).toBe(401);
     expect(JSON.stringify(stranger.body)).toMatch(/DPoP/);

@@ -112,7 +112,7 @@ async function pageApi(page: Page, path: string): Promise<{ status: number; body
 /** The in-page half of pageApi (plain JavaScript: it runs in the browser, not here). */
 const PAGE_FETCH = `async (p) => {
   const db = await new Promise((res, rej) => { const o = indexedDB.open('medvault', 1); o.onsuccess = () => res(o.result); o.onerror = () => rej(o.error); });
-  const k = await new Promise((res, rej) => { const r = db.transaction('keys').objectStore('keys').get('dpop'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+  const k = await new Promise((res, rej) => { const r = db.transaction('keys').objectStore('keys').get(sessionStorage.getItem('medvault.dpop-slot') ?? 'dpop'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
   const token = sessionStorage.getItem('medvault.token');
   const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/[+]/g, '-').replace(/[/]/g, '_').replace(/=+$/, '');
   const enc = (o) => b64(new TextEncoder().encode(JSON.stringify(o)));
@@ -234,6 +234,27 @@ describe.runIf(available)('the web application', () => {
     const errors = (page as unknown as { errors: string[] }).errors;
     expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
     expect(errors.length).toBeLessThanOrEqual(1);
+    await context.close();
+  }, 120_000);
+
+  it('the browser stays the same client from one login to the next, and shows its devices (regression: a new DPoP key at each login made it a new, unapproved client)', async () => {
+    const assistant = users.filter((u) => u.role === 'assistant').at(-1)!;
+    const { page, context } = await person();
+    await login(page, assistant);
+    const current = async () => ((await pageApi(page, '/me/clients')).body.clients as { client: string; current: boolean; approved: boolean }[]).find((c) => c.current)!;
+    const first = await current();
+    expect(first.client).toMatch(/^dpop:/);
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await login(page, assistant);
+    const again = await current();
+    expect(again.client).toBe(first.client);
+    expect(again.approved).toBe(first.approved);
+    // The Devices menu lists this browser.
+    await page.getByRole('button', { name: 'Appareils' }).click();
+    await page.getByRole('dialog', { name: 'Appareils de votre compte' }).waitFor();
+    await expect(page.getByText('celui-ci').isVisible()).resolves.toBe(true);
+    await shot(page, 'devices');
+    await accessible(page);
     await context.close();
   }, 120_000);
 

@@ -187,6 +187,8 @@ export class AccountService {
       await this.audit(tx, p, required ? 'practice.dpop-required' : 'practice.dpop-optional', p.userId, required ? 'the practice now requires DPoP-bound sessions' : 'the practice no longer requires DPoP-bound sessions');
     });
     if (!required) this.o.onEvent?.(p.userId, practiceId, 'dpop-relaxed');
+    // Sessions are checked again at once: bearer sessions of clients not approved end now.
+    this.auth.forgetSessions();
     return { dpopRequired: required };
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { requiresSecondFactor, type Role } from '../domain/index.js';
-import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type Tx } from '../store/index.js';
+import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type SessionRow, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import { AccessError } from './errors.js';
 import { clientFingerprint, clientOf } from './clients.js';
@@ -44,6 +44,11 @@ export interface AuthOptions {
 }
 
 const MFA_TTL_MS = 5 * 60_000;
+
+/** A bearer session of a client the account did not approve, in a practice that requires DPoP. */
+function bearerRefused(s: Pick<SessionRow, 'dpopRequired' | 'dpopJkt' | 'clientApproved'>): boolean {
+  return s.dpopRequired && s.dpopJkt === null && !s.clientApproved;
+}
 
 const MFA_ATTEMPTS = 5;
 /** How long a verified session state is trusted in memory; revocations here clear it at once. */
@@ -237,6 +242,10 @@ export class AuthService {
       if (!s || s.revokedAt !== null || s.expiresAt <= now) return null;
       const account = await repo.accountById(s.userId);
       if (!account || account.status !== 'active') return null;
+      if (bearerRefused(s)) {
+        await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'the practice requires DPoP and this bearer client is not approved', meta, s.id)]);
+        return null;
+      }
       // A DPoP-bound session refreshes only with a proof from its own key (RFC 9449 §5).
       if (s.dpopJkt !== null && meta.dpopJkt !== s.dpopJkt) {
         await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'refresh without the session\'s DPoP key', meta, s.id)]);
@@ -281,6 +290,9 @@ export class AuthService {
         if (a.status === 'locked' || a.status === 'disabled') return { ok: a.status };
         const s = await repo.session(claims.sid);
         if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return { ok: 'revoked' as const };
+        // A practice that requires DPoP keeps no bearer session of a client it did not approve,
+        // including those opened before it required it.
+        if (bearerRefused(s)) return { ok: 'revoked' as const };
         return { ok: 'ok' as const, client: clientFingerprint(s.userAgent), approved: s.clientApproved };
       });
       this.sessions.set(claims.sid, { ok, at: now.getTime(), ...(client ? { client } : {}), ...(approved !== undefined ? { approved } : {}) });
@@ -335,13 +347,16 @@ export class AuthService {
   }
 
   /** GET /me/clients: the clients the account has used, which are approved, and which is this one. */
-  async clients(p: Principal, userId = p.userId): Promise<{ clients: { client: string; label: string | null; firstSeen: string; lastSeen: string; approved: boolean; approvedVia: string | null; current: boolean }[] }> {
+  async clients(p: Principal, userId = p.userId): Promise<{ clients: { client: string; kind: 'browser key' | 'program'; network: string | null; label: string | null; firstSeen: string; lastSeen: string; approved: boolean; approvedVia: string | null; current: boolean }[] }> {
     // Another account's clients: a security officer's read (ids and user agents; no patient).
     if (userId !== p.userId && !decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false }).allow) throw new AccessError('forbidden');
     const { rows, current } = await this.door(async (repo) => ({ rows: await repo.clients(userId), current: (await repo.session(p.sessionId))?.client ?? null }));
+    // From a client the account has not approved, only that client: the others' user agents and
+    // networks are what a thief would copy to pass for them (found by an outside attack).
+    const shown = userId === p.userId && p.clientApproved !== true ? rows.filter((c) => c.client === current) : rows;
     return {
-      clients: rows.map((c) => ({
-        client: c.client, label: c.label, firstSeen: c.firstSeen.toISOString(), lastSeen: c.lastSeen.toISOString(), approved: c.approvedAt !== null, approvedVia: c.approvedVia, current: c.client === current,
+      clients: shown.map((c) => ({
+        client: c.client, kind: c.client.startsWith('dpop:') ? ('browser key' as const) : ('program' as const), network: /@(.+)$/.exec(c.client)?.[1] ?? null, label: c.label, firstSeen: c.firstSeen.toISOString(), lastSeen: c.lastSeen.toISOString(), approved: c.approvedAt !== null, approvedVia: c.approvedVia, current: c.client === current,
       })),
     };
   }
@@ -360,6 +375,8 @@ export class AuthService {
   /** A security officer approves an account's client (the user called from a new workstation). Audited. */
   async approveClientAsOfficer(officer: Principal, userId: string, client: string, meta: RequestMeta): Promise<void> {
     if (!decide(officer, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false }).allow) throw new AccessError('forbidden');
+    // Not one's own: an officer's new client is approved by another officer (or from their own approved client).
+    if (officer.userId === userId) throw new AccessError('forbidden');
     await this.approve({ id: officer.userId, practiceId: officer.practiceId, role: officer.role }, userId, client, 'officer', meta, officer.sessionId);
   }
 

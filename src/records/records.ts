@@ -3,14 +3,14 @@ import { decide, hasBreakGlass, type Action, type Decision, type Principal, type
 import { AccessError } from '../access/errors.js';
 import type { Appointment, ClinicalNote, SensitivityLabel } from '../domain/index.js';
 import {
-  AdminRepository, appendAuditEvents, ClinicalRepository, isShreddedKeyError, type AuditEventInput, type Database, type DbRole, type StoredPatient, type Tx,
+  AdminRepository, appendAuditEvents, ClinicalRepository, damagedPlaceOf, isShreddedKeyError, type AuditEventInput, type Database, type DbRole, type StoredPatient, type Tx,
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
 import { careClasses, hasCareRelationship, onTheCalendar } from './facts.js';
 import type { CareClass } from '../store/care.js';
-import type { DisclosedPatient } from '../detect/index.js';
+import type { DisclosedPatient, Finding } from '../detect/index.js';
 
 export interface RequestContext {
   readonly ip: string | null;
@@ -38,6 +38,8 @@ const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthenticati
  */
 export interface DisclosureLedger {
   admit(p: Principal, patients: readonly DisclosedPatient[], at: Date): { admitted: number; refusal: AccessError | null };
+  /** Raises an alert (a damaged record found by this account's request). */
+  flag?(userId: string, practiceId: string | null, finding: Finding): void;
 }
 
 /** What a patient in a response is, before the ledger sees it. */
@@ -149,6 +151,22 @@ export class Records {
     throw error;
   }
 
+  /**
+   * A sealed value failed its integrity check (issue 13): a security event. Audited with the
+   * record's id (nothing of its content), in a transaction of its own, and raised as an alert with
+   * its place; the request then fails with 500 "damaged" at the edge.
+   */
+  private async damaged(place: { practiceId: string; recordId: string; field: string }): Promise<void> {
+    const e = this.event(null, { action: 'integrity-check', resourceType: 'Record', resourceId: place.recordId, patientId: null, detail: { field: place.field } }, 'error', `a sealed value failed its integrity check (${place.field})`, 'security');
+    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, [e])).catch(() => undefined);
+    this.observer([e]);
+    this.ledger.flag?.(this.principal.userId, this.principal.practiceId, {
+      rule: 'record-damaged', response: 'alert',
+      reason: `a record failed its integrity check (altered or damaged in the database): ${place.field} of record ${place.recordId} in practice ${place.practiceId}`,
+      evidence: { count: 1, window: 'now', examples: [`${place.field}:${place.recordId}`] },
+    });
+  }
+
   private fresh(): boolean {
     return this.ctx.now.getTime() - this.principal.authTime.getTime() <= STEP_UP_MAX_AGE_S * 1000;
   }
@@ -176,6 +194,10 @@ export class Records {
       if (this.grouped) await this.batcher!.append(committed);
       this.observer(committed);
       return out;
+    } catch (e) {
+      const place = damagedPlaceOf(e);
+      if (place) await this.damaged(place);
+      throw e;
     } finally {
       this.current = [];
       this.grouped = false;

@@ -36,6 +36,12 @@ export function installErrorHandling(app: FastifyInstance): void {
       return reply.code(error.status).send(operationOutcome(error.status, `${error.message} ${error.detail}`));
     }
     const fe = error as FastifyError;
+    if ((error as { code?: string }).code === 'VAULT_INTEGRITY') {
+      // A sealed value failed its integrity check: altered or damaged in the database (issue 13).
+      // The records layer audited it and raised an alert; the client learns the record is damaged.
+      req.log.error({ err: { type: error.name, code: 'VAULT_INTEGRITY' } }, 'sealed value failed its integrity check');
+      return reply.code(500).send(operationOutcome(500, 'This record is damaged: it failed its integrity check. Nothing of it was returned; the security officer has been alerted.'));
+    }
     if (error.name === 'DatabaseUnavailableError') {
       // The database is down, failing over or stalled (issue 13): nothing was carried out that the
       // client can count on; it may try again. The pool recovers by itself when the database returns.

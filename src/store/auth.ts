@@ -41,6 +41,8 @@ export interface SessionRow {
   /** The client the session was opened from (see access/clients.ts), and whether the account approved it. */
   readonly client: string | null;
   readonly clientApproved: boolean;
+  /** The session's practice requires DPoP (a bearer session then lives only from an approved client). */
+  readonly dpopRequired: boolean;
 }
 
 /** A client an account has used (admin.clients). */
@@ -74,6 +76,7 @@ function session(r: Record<string, unknown>): SessionRow {
     dpopJkt: (r.dpop_jkt as string | null | undefined) ?? null,
     client: (r.client as string | null | undefined) ?? null,
     clientApproved: r.client_approved === true,
+    dpopRequired: r.dpop_required === true,
   };
 }
 
@@ -115,7 +118,7 @@ export class AuthRepository {
     return r.rowCount === 1;
   }
 
-  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration' | 'previousRefreshHashes' | 'clientApproved'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
+  async createSession(s: Omit<SessionRow, 'revokedAt' | 'refreshGeneration' | 'previousRefreshHashes' | 'clientApproved' | 'dpopRequired'> & { createdAt: Date; sourceIp: string | null; userAgent: string | null }): Promise<void> {
     await this.tx.query(
       `INSERT INTO admin.sessions (id, practice_id, user_id, created_at, auth_time, amr, acr, scopes, expires_at, refresh_hash, source_ip, user_agent, dpop_jkt, client)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
@@ -128,7 +131,8 @@ export class AuthRepository {
     const r = await this.tx.query(
       `SELECT s.id, s.practice_id, s.user_id, s.auth_time, s.amr, s.acr, s.scopes, s.expires_at, s.revoked_at, s.refresh_hash, s.refresh_generation, s.user_agent,
               s.previous_refresh_hashes, s.dpop_jkt, s.client,
-              EXISTS (SELECT 1 FROM admin.clients c WHERE c.user_id = s.user_id AND c.client = s.client AND c.approved_at IS NOT NULL) AS client_approved
+              EXISTS (SELECT 1 FROM admin.clients c WHERE c.user_id = s.user_id AND c.client = s.client AND c.approved_at IS NOT NULL) AS client_approved,
+              COALESCE((SELECT p.dpop_required FROM admin.practices p WHERE p.id = s.practice_id), false) AS dpop_required
          FROM admin.sessions s WHERE s.id = $1${forUpdate ? ' FOR UPDATE OF s' : ''}`,
       [id],
     );

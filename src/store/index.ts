@@ -7,7 +7,7 @@ export { openStore, describeLocation, type StoreLocation, type OpenedStore } fro
 export { AdminRepository, SegmentError, type UserRecord, type PatientSearch, type StoredPatient } from './admin.js';
 export { ClinicalRepository } from './clinical.js';
 export { PlatformRepository, PLATFORM_KEY_SCOPE } from './platform.js';
-export { isShreddedKeyError, type IdentitySealer, type NoteSealer, type IndexedColumn } from './sealing.js';
+export { damagedPlaceOf, isShreddedKeyError, type IdentitySealer, type NoteSealer, type IndexedColumn } from './sealing.js';
 export { appendAuditEvents, type AuditEventInput, type AuditOutcome, type AuditPurpose, type AuditSegment } from './audit.js';
 export { AuthRepository, type ClientRow, type LoginAccount, type SessionRow } from './auth.js';
 export { DatabaseUnavailableError, isUnavailable } from './postgres.js';

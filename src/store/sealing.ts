@@ -23,3 +23,9 @@ export interface NoteSealer {
 export function isShreddedKeyError(e: unknown): boolean {
   return (e as { code?: string } | null)?.code === 'VAULT_KEY_DESTROYED';
 }
+
+/** The place of a sealed value that failed its integrity check (vault DamagedValueError), if that is what `e` is. */
+export function damagedPlaceOf(e: unknown): { practiceId: string; recordId: string; field: string } | null {
+  const x = e as { code?: string; place?: { practiceId: string; recordId: string; field: string } } | null;
+  return x?.code === 'VAULT_INTEGRITY' && x.place ? x.place : null;
+}

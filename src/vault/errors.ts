@@ -21,3 +21,21 @@ export class VaultError extends Error {
 }
 
 export const integrityError = () => new VaultError('VAULT_INTEGRITY', 'sealed value failed its integrity check');
+
+/** Where a sealed value that failed its integrity check lives: identifiers only, never its content. */
+export interface DamagedPlace {
+  readonly practiceId: string;
+  readonly recordId: string;
+  readonly field: string;
+}
+
+/**
+ * A sealed value of a known record failed its integrity check (issue 13: integrity errors are
+ * security events): the edge answers that the record is damaged, the records layer audits it
+ * with its id and raises an alert with its place.
+ */
+export class DamagedValueError extends VaultError {
+  constructor(readonly place: DamagedPlace) {
+    super('VAULT_INTEGRITY', 'sealed value failed its integrity check');
+  }
+}

@@ -1,5 +1,5 @@
 export { Vault, AdminVault, ClinicalVault, KeyAdministration, type VaultOptions } from './vault.js';
-export { VaultError, type VaultErrorCode } from './errors.js';
+export { DamagedValueError, VaultError, type DamagedPlace, type VaultErrorCode } from './errors.js';
 export type { KeyProvider, KeyPurpose, KekInfo, KekRef } from './provider.js';
 export { KEY_PURPOSES } from './provider.js';
 export { LocalKeyProvider, type LocalProviderOptions } from './local.js';

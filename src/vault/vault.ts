@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { KeyCache } from './cache.js';
 import { decodeEnvelope, encodeEnvelope, openBody, sealBody, type SealContext, type SealPurpose } from './envelope.js';
-import { integrityError, VaultError } from './errors.js';
+import { DamagedValueError, integrityError, VaultError } from './errors.js';
 import type { KeyProvider } from './provider.js';
 import type { PatientKeyStore } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
@@ -90,8 +90,19 @@ export class Vault {
     }
   }
 
-  /** @internal */
+  /** @internal A value that fails its integrity check is reported with its place (DamagedValueError). */
   async open(purpose: SealPurpose, ctx: SealContext, sealed: Buffer): Promise<string> {
+    try {
+      return await this.openAt(purpose, ctx, sealed);
+    } catch (err) {
+      if (err instanceof VaultError && err.code === 'VAULT_INTEGRITY' && !(err instanceof DamagedValueError)) {
+        throw new DamagedValueError({ practiceId: ctx.practiceId, recordId: ctx.recordId, field: ctx.field });
+      }
+      throw err;
+    }
+  }
+
+  private async openAt(purpose: SealPurpose, ctx: SealContext, sealed: Buffer): Promise<string> {
     const e = decodeEnvelope(sealed);
     if (e.purpose !== purpose) throw new VaultError('VAULT_PURPOSE', 'this handle cannot open that value');
     // The cache is keyed by everything the unwrap depends on, so a changed version misses it.

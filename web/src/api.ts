@@ -1,4 +1,4 @@
-import { dpopProof, resetDpopKey } from './dpop.js';
+import { dpopProof, selectDpopKey } from './dpop.js';
 
 /**
  * The browser's way to the medvault API: same origin, the access token held in this tab's session
@@ -86,7 +86,7 @@ export async function request(method: string, path: string, body?: unknown, acce
   if (token) headers.authorization = `${tokenType} ${token}`;
   // A proof on the login steps binds the session to this browser's key; then one on every request.
   if (BINDS.has(path) || (token && tokenType === 'DPoP')) {
-    if (path === '/auth/login') await resetDpopKey();
+    if (path === '/auth/login') await selectDpopKey(String((body as { username?: string } | undefined)?.username ?? ''));
     const proof = await dpopProof(method, path, token && tokenType === 'DPoP' && !BINDS.has(path) ? token : undefined);
     if (proof) headers.dpop = proof;
   }

@@ -5,6 +5,8 @@ import { Dialog, Problem } from './ui.js';
 
 interface Client {
   readonly client: string;
+  readonly kind: 'browser key' | 'program';
+  readonly network: string | null;
   readonly label: string | null;
   readonly firstSeen: string;
   readonly lastSeen: string;
@@ -58,7 +60,13 @@ export function Clients({ me, close }: { me: Me; close: () => void }) {
           <tbody>
             {clients.map((c) => (
               <tr key={c.client}>
-                <td>{c.label ?? T('(sans nom)', '(no name)')}{c.current ? ` — ${T('celui-ci', 'this one')}` : ''}</td>
+                <td>
+                  {c.label ?? T('(sans nom)', '(no name)')}{c.current ? ` — ${T('celui-ci', 'this one')}` : ''}
+                  <br />
+                  <span class="muted">
+                    {c.kind === 'browser key' ? T(`navigateur, clé ${c.client.slice(5, 13)}…`, `browser, key ${c.client.slice(5, 13)}…`) : T(`logiciel, réseau ${c.network ?? '?'}`, `program, network ${c.network ?? '?'}`)}
+                  </span>
+                </td>
                 <td>{new Date(c.firstSeen).toLocaleString()}</td>
                 <td>{new Date(c.lastSeen).toLocaleString()}</td>
                 <td>

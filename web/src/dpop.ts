@@ -32,30 +32,46 @@ function idb<T>(mode: IDBTransactionMode, f: (s: IDBObjectStore) => IDBRequest<T
 }
 
 let key: Promise<Key | null> | null = null;
+const SLOT = 'medvault.dpop-slot';
+
+/** Which account's key this tab uses: set at login, kept for reloads of the tab. */
+function slot(): string {
+  try {
+    return sessionStorage.getItem(SLOT) ?? 'dpop';
+  } catch {
+    return 'dpop';
+  }
+}
 
 async function loadOrCreate(): Promise<Key | null> {
   if (!globalThis.crypto?.subtle || typeof indexedDB === 'undefined') return null;
+  const name = slot();
   try {
-    const kept = await idb<{ privateKey: CryptoKey; jwk: JsonWebKey } | undefined>('readonly', (s) => s.get('dpop'));
+    const kept = await idb<{ privateKey: CryptoKey; jwk: JsonWebKey } | undefined>('readonly', (s) => s.get(name));
     if (kept?.privateKey && kept.jwk) return kept;
     const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair;
     const full = await crypto.subtle.exportKey('jwk', pair.publicKey);
     const jwk: JsonWebKey = { kty: full.kty, crv: full.crv, x: full.x, y: full.y };
-    await idb('readwrite', (s) => s.put({ privateKey: pair.privateKey, jwk }, 'dpop'));
+    await idb('readwrite', (s) => s.put({ privateKey: pair.privateKey, jwk }, name));
     return { privateKey: pair.privateKey, jwk };
   } catch {
     return null;
   }
 }
 
-/** A new key for a new session (at login): a key is never shared between two people's sessions. */
-export async function resetDpopKey(): Promise<void> {
-  key = null;
+/**
+ * The key of this browser for one account (at login): kept from one login to the next, so that
+ * the browser stays the client the account approved (issue 12: a new key at each login made the
+ * doctor's own workstation a new, unapproved client every morning); one key per account, so that
+ * two people sharing a workstation do not share a key.
+ */
+export async function selectDpopKey(username: string): Promise<void> {
   try {
-    if (typeof indexedDB !== 'undefined') await idb('readwrite', (s) => s.delete('dpop'));
+    sessionStorage.setItem(SLOT, `dpop:${username.trim().toLowerCase()}`);
   } catch {
-    // nothing kept
+    // no session storage: the default slot
   }
+  key = null;
 }
 
 function base64url(bytes: ArrayBuffer): string {
