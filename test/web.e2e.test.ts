@@ -252,7 +252,7 @@ describe.runIf(available)('the web application', () => {
     // The Devices menu lists this browser.
     await page.getByRole('button', { name: 'Appareils' }).click();
     await page.getByRole('dialog', { name: 'Appareils de votre compte' }).waitFor();
-    await expect(page.getByText('celui-ci').isVisible()).resolves.toBe(true);
+    await page.getByText('celui-ci').first().waitFor();
     await shot(page, 'devices');
     await accessible(page);
     await context.close();

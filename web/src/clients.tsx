@@ -53,7 +53,7 @@ export function Clients({ me, close }: { me: Me; close: () => void }) {
       {clients === null ? (
         <p class="muted">{T('Chargement…', 'Loading…')}</p>
       ) : (
-        <table>
+        <table class="clients">
           <thead>
             <tr><th>{T('Appareil', 'Device')}</th><th>{T('Première connexion', 'First seen')}</th><th>{T('Dernière', 'Last seen')}</th><th>{T('État', 'State')}</th></tr>
           </thead>
