@@ -4,6 +4,8 @@
  * longest window, and minute buckets for counts.
  */
 export interface AccessEvent {
+  /** The audit event's id: an event heard twice (the bus, then the database) is counted once. */
+  readonly id?: string;
   readonly at: Date;
   readonly userId: string;
   readonly sessionId: string | null;

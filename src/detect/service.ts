@@ -23,6 +23,11 @@ export class DetectionService {
   private pending: Promise<unknown> = Promise.resolve();
   /** Alerts are raised by the instance that committed the event, not by every instance that hears of it. */
   private local = false;
+  /** Events and alerts counted here (own, from the bus, from the database), by id. */
+  private readonly seenIds = new Set<string>();
+  private lastSeq = 0;
+  private lastAlertAt = new Date(0);
+  private syncTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Database,
@@ -57,13 +62,18 @@ export class DetectionService {
       // Four weeks: the longest window (a week) and the learned baselines (28 working days at most).
       const since = new Date(this.clock().getTime() - 28 * 86_400_000).toISOString();
       const r = await tx.query<Record<string, unknown>>(
-        `SELECT at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, resource_id, detail, labels, reason, source_ip, role, purpose
+        `SELECT seq, id, at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, resource_id, detail, labels, reason, source_ip, role, purpose
            FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY at, seq`,
         [since],
       );
+      for (const row of r.rows) this.lastSeq = Math.max(this.lastSeq, Number(row.seq));
+      const top = await tx.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit.events');
+      this.lastSeq = Math.max(this.lastSeq, Number(top.rows[0]?.seq ?? 0));
+      this.lastAlertAt = new Date(this.clock().getTime());
       for (const row of r.rows) {
+        this.remember(row.id as string);
         this.detector.observe(toAccess({
-          at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
+          id: row.id as string, at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
           action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
           resourceType: row.resource_type as string | null, resourceId: row.resource_id as string | null, detail: row.detail as Record<string, unknown> | undefined, labels: row.labels as AuditEventInput['labels'],
           reason: row.reason as string | null, sourceIp: row.source_ip as string | null, role: row.role as string | null,
@@ -88,11 +98,101 @@ export class DetectionService {
       for (const u of recent.rows) this.detector.probation(u.id, new Date(new Date(u.approved_at).getTime() + PROBATION_MS));
     });
     await this.bus.subscribe((events) => {
-      for (const e of events) this.detector.observe(e);
+      for (const e of events) {
+        if (e.id !== undefined && !this.remember(e.id)) continue;
+        this.detector.observe(e);
+      }
     });
   }
 
+  /**
+   * Several instances (issue 13: Redis as a dependency with a contract): the database is the source
+   * of truth. Every `ms`, the events other instances committed (that the bus did not bring, as
+   * during a Redis outage) are read from the audit log and counted, and the suspensions, locks and
+   * unlocks they decided are applied here — so that an account contained on one instance is
+   * contained on all, whatever happened to the bus.
+   */
+  startSync(ms: number): void {
+    if (this.syncTimer !== null) return;
+    let running = false;
+    this.syncTimer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void this.sync().catch(() => undefined).finally(() => (running = false));
+    }, ms);
+    this.syncTimer.unref();
+  }
+
+  /** One catch-up from the database (see startSync); returns how many events were new here. */
+  async sync(): Promise<number> {
+    const out = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      // Sequence numbers are taken before commit: look back a little for late commits (ids dedupe).
+      // Ids first (cheap): only the events not counted here yet are read whole.
+      const ids = await tx.query<{ seq: number; id: string }>('SELECT seq, id FROM audit.events WHERE seq > $1 ORDER BY seq LIMIT 20000', [Math.max(0, this.lastSeq - 200)]);
+      for (const r of ids.rows) this.lastSeq = Math.max(this.lastSeq, Number(r.seq));
+      const unseen = ids.rows.filter((r) => !this.seenIds.has(r.id)).map((r) => r.id);
+      const events = unseen.length === 0 ? { rows: [] as Record<string, unknown>[] } : await tx.query<Record<string, unknown>>(
+        `SELECT seq, id, at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, resource_id, detail, labels, reason, source_ip, role, purpose
+           FROM audit.events WHERE id = ANY($1::uuid[]) ORDER BY seq`,
+        [unseen],
+      );
+      const alerts = await tx.query<{ id: string; at: Date; user_id: string; response: string; findings: Finding[] }>(
+        'SELECT id, at, user_id, response, findings FROM audit.alerts WHERE at >= $1 ORDER BY at',
+        [new Date(this.lastAlertAt.getTime() - 60_000).toISOString()],
+      );
+      return { events: events.rows, alerts: alerts.rows };
+    });
+    let added = 0;
+    const ops: { at: number; apply: () => void }[] = [];
+    for (const row of out.events) {
+      this.lastSeq = Math.max(this.lastSeq, Number(row.seq));
+      if (!this.remember(row.id as string)) continue;
+      added++;
+      if (row.action === 'account.unlock' && typeof row.resource_id === 'string') {
+        const user = row.resource_id;
+        ops.push({ at: new Date(row.at as Date).getTime(), apply: () => this.detector.release(user) });
+      }
+      if (row.user_id === null) continue;
+      this.detector.observe(toAccess({
+        id: row.id as string, at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
+        action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
+        resourceType: row.resource_type as string | null, resourceId: row.resource_id as string | null, detail: row.detail as Record<string, unknown> | undefined, labels: row.labels as AuditEventInput['labels'],
+        reason: row.reason as string | null, sourceIp: row.source_ip as string | null, role: row.role as string | null, purpose: row.purpose as AuditEventInput['purpose'],
+      }));
+    }
+    for (const a of out.alerts) {
+      this.lastAlertAt = new Date(Math.max(this.lastAlertAt.getTime(), new Date(a.at).getTime()));
+      if (!this.remember(`alert:${a.id}`)) continue;
+      if (a.response !== 'suspend' && a.response !== 'lock') continue;
+      const response = a.response;
+      ops.push({ at: new Date(a.at).getTime(), apply: () => {
+        const current = this.detector.state(a.user_id, this.clock()).response;
+        if (worse(current, response) !== current) this.detector.impose(a.user_id, response, a.findings);
+      } });
+    }
+    ops.sort((x, y) => x.at - y.at);
+    for (const op of ops) op.apply();
+    if (ops.length > 0) this.auth.forgetAccount();
+    return added;
+  }
+
+  /** Notes an event (or alert) id as counted here; false if it already was. Bounded memory. */
+  private remember(id: string): boolean {
+    if (this.seenIds.has(id)) return false;
+    this.seenIds.add(id);
+    if (this.seenIds.size > 300_000) {
+      let n = 0;
+      for (const old of this.seenIds) {
+        this.seenIds.delete(old);
+        if (++n >= 50_000) break;
+      }
+    }
+    return true;
+  }
+
   async close(): Promise<void> {
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    this.syncTimer = null;
     await this.settle();
     await this.bus.close();
   }
@@ -138,6 +238,7 @@ export class DetectionService {
 
   /** Feeds this instance's committed events to its detector and to the other instances. */
   observe(events: readonly AuditEventInput[]): void {
+    for (const e of events) this.remember(e.id);
     const access = events.filter((e) => e.userId !== null).map((e) => toAccess(e as Required<Pick<AuditEventInput, 'userId'>> & AuditEventInput));
     this.local = true;
     try {
@@ -284,7 +385,7 @@ function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
   };
 }
 
-type AccessFacts = Pick<AuditEventInput, 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose'> & {
+type AccessFacts = Pick<AuditEventInput, 'id' | 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose'> & {
   readonly userId: string | null;
   readonly detail?: Record<string, unknown> | undefined;
 };
@@ -302,7 +403,7 @@ function toAccess(e: AccessFacts): AccessEvent {
   const found = of((x) => x.listing === 'found');
   const cared = ds.some((x) => x.care !== null && x.care !== 'own');
   return {
-    at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
+    id: e.id, at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
     patientId: e.patientId, returned: of((x) => x.listing === 'broad'), ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
     device: typeof e.detail?.device === 'string' ? e.detail.device : null,
     // Of the patients touched, those no care relationship explains (unknown for roles without care).

@@ -123,10 +123,12 @@ export function buildServer(opts: ServerOptions) {
     if (s === null) return reply.code(503).send({ status: 'starting' });
     try {
       await s.db.ping();
-      return { status: 'ready' };
     } catch {
       return reply.code(503).send({ status: 'database unavailable' });
     }
+    // Logins, second-factor challenges and paging need Redis when it is configured (issue 13).
+    if (!s.sharedStateReady()) return reply.code(503).send({ status: 'redis unavailable' });
+    return { status: 'ready' };
   });
 
   authRoutes(app, () => services().auth, () => services().oidc, () => services().enrolment, dpop);
