@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { generate } from 'otplib';
 import pg from 'pg';
-import { auditRows, verifyAuditLog, newAuditSigner } from '../src/audit/index.js';
-import { hashPassword } from '../src/access/index.js';
+import { auditRows, verifyAuditLog, newAuditSigner, loadOrCreateAuditSigner } from '../src/audit/index.js';
+import { hashPassword, loadOrCreateTokenKeys } from '../src/access/index.js';
 import { seedDemo } from '../src/sim/seed.js';
 import { openStore } from '../src/store/index.js';
 import { openVault } from '../src/vault/index.js';
@@ -69,6 +69,9 @@ try {
   console.log(`bench/read: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${PRACTICES} practices, ${CONNECTIONS} connections, ${SECONDS} s each`);
   const { db } = await openStore({ kind: 'postgres', url: dbUrl });
   const vault = openVault(join(data, 'keys'), { provider: 'local', passphrase: null, requirePassphrase: false });
+  // The keys a medvault is initialised with (the server creates keys only for a new database).
+  loadOrCreateAuditSigner(join(data, 'keys', 'audit-signing.pem'));
+  loadOrCreateTokenKeys(join(data, 'keys', 'token-signing.pem'));
   const seeded = await seedDemo(db, { seed: 5, practices: PRACTICES, patientsPerPractice: 300, now: new Date(), visitHistoryDays: 30, hashPassword, vault });
   // What each practitioner may read: patients it is the treating doctor of, and their notes.
   const owner = new pg.Client({ connectionString: dbUrl });

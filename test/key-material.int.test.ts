@@ -105,6 +105,45 @@ describe('key material', () => {
   });
 });
 
+describe('audit repair', () => {
+  it('corrects a head signed over a wrong root (the overlapping-checkpoint bug) by a signed, audited correction; verify then passes', async () => {
+    const dir2 = join(tmp, 'repair');
+    const s = await startCli(['demo', '--data', dir2, '--practices', '2', '--patients-per-practice', '10', '--history-days', '2', '--port', '0']);
+    expect(await s.stop()).toBe(0);
+    // A head as the old bug signed it: the right size, a wrong root, a good signature.
+    const { loadAuditSigner, treeHeadMessage } = await import('../src/audit/signing.js');
+    const signer = loadAuditSigner(join(dir2, 'keys', 'audit-signing.pem'));
+    const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir2, 'pgdata') });
+    const size = Number((await driver.transaction((q) => q.query<{ count: number }>('SELECT count FROM meta.audit_head'))).rows[0]!.count) - 3;
+    const wrong = Buffer.alloc(32, 7);
+    const at = new Date();
+    await driver.transaction((q) =>
+      q.query('INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [size, wrong, at.toISOString(), signer.keyId, signer.sign(treeHeadMessage(size, wrong, at))]),
+    );
+    await db.close();
+    const broken = await runCli(['audit', 'verify', '--data', dir2]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(new RegExp(`tree head at ${size} events .*no longer hash to the signed root`));
+
+    const repaired = await runCli(['audit', 'repair', '--data', dir2]);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toMatch(new RegExp(`1 tree head corrected \\(${size} events\\)`));
+    expect(readFileSync(join(dir2, 'audit', 'tree-head-corrections.jsonl'), 'utf8')).toContain(`"treeSize":${size}`);
+    const ok = await runCli(['audit', 'verify', '--data', dir2]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/1 heads corrected by signed corrections/);
+    // Nothing was rewritten: the wrong head is still there, the repair is in the log.
+    const after = await openStore({ kind: 'pglite', dir: join(dir2, 'pgdata') });
+    const kept = await after.driver.transaction((q) => q.query<{ root_hash: Buffer }>('SELECT root_hash FROM audit.tree_heads WHERE tree_size = $1', [size]));
+    expect(kept.rows[0]!.root_hash.equals(wrong)).toBe(true);
+    const audited = await after.driver.transaction((q) => q.query<{ n: number }>("SELECT count(*)::int AS n FROM audit.events WHERE action = 'audit.repair'"));
+    expect(audited.rows[0]!.n).toBe(1);
+    await after.db.close();
+    // A second repair finds nothing to do.
+    expect((await runCli(['audit', 'repair', '--data', dir2])).stdout).toMatch(/nothing to repair/);
+  }, 120_000);
+});
+
 describe('audit verify, read-only', () => {
   it('names a row appended behind the server\'s back, and writes nothing (regression: it chained the row first)', async () => {
     const clean = await runCli(['audit', 'verify', '--data', dir]);

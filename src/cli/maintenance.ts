@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { auditKey } from '../audit/index.js';
 import type { OpenedStore } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
@@ -22,6 +23,9 @@ export async function withMaintenance<T>(dataDirArg: string, fn: (store: OpenedS
   try {
     vault = openVaultForCli(dataDir);
     store = await openStoreForCli(location);
+    // What an operator command writes to the audit log is authenticated like the server's (issue 13).
+    const key = await auditKey(vault.provider, false);
+    if (key) store.db.useAuditKey(key);
     return await fn(store, vault);
   } finally {
     await store?.db.close().catch(() => undefined);

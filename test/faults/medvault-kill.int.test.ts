@@ -7,18 +7,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { recordFigure } from '../adversary/figures.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { createPostgresDatabase } from '../helpers/backends.js';
 
 /**
- * kill -9 of medvault under write load, on the embedded database with the demo data (issue 13):
+ * kill -9 of medvault under write load, on both databases with the demo data (issue 13):
  * it serves again within seconds of a restart, every acknowledged write is there and intact with
  * exactly one audit event, and `audit verify` is clean.
  */
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-kill-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function start(args: string[]): Promise<{ pid: number; base: string; exited: Promise<number | null> }> {
+function start(args: string[], databaseUrl?: string): Promise<{ pid: number; base: string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MEDVAULT_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = { ...process.env, MEDVAULT_LOG_LEVEL: 'warn' };
+    delete env.DATABASE_URL;
+    if (databaseUrl) env.DATABASE_URL = databaseUrl;
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.stdout.on('data', (d: Buffer) => {
@@ -31,10 +35,12 @@ function start(args: string[]): Promise<{ pid: number; base: string; exited: Pro
   });
 }
 
-describe('kill -9 of medvault under write load (embedded database)', () => {
+describe.each([{ name: 'pglite' as const }, { name: 'postgres' as const }])('kill -9 of medvault under write load ($name)', ({ name }) => {
   it('serves again after a restart, loses no acknowledged write, and its audit log verifies', async () => {
-    const dir = join(tmp, 'demo');
-    const first = await start(['demo', '--data', dir, '--port', '0']);
+    const dir = join(tmp, `demo-${name}`);
+    const database = name === 'postgres' ? await createPostgresDatabase() : null;
+    const url = database?.url;
+    const first = await start(['demo', '--data', dir, '--port', '0'], url);
     const creds = JSON.parse(readFileSync(join(dir, 'demo-credentials.json'), 'utf8')) as { users: { username: string; password: string; role: string; totpSecret?: string | null }[] };
     const assistant = creds.users.find((u) => u.role === 'assistant')!;
     const post = (base: string, path: string, body: unknown, token?: string) =>
@@ -65,7 +71,7 @@ describe('kill -9 of medvault under write load (embedded database)', () => {
     expect(acknowledged.length).toBeGreaterThan(5);
 
     const t0 = Date.now();
-    const second = await start(['serve', '--data', dir, '--port', '0']);
+    const second = await start(['serve', '--data', dir, '--port', '0'], url);
     for (;;) {
       const r = await fetch(`${second.base}/readyz`).catch(() => null);
       if (r?.status === 200) break;
@@ -75,7 +81,7 @@ describe('kill -9 of medvault under write load (embedded database)', () => {
     process.kill(second.pid, 'SIGTERM');
     expect(await second.exited).toBe(0);
 
-    const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+    const { driver, db } = await openStore(url ? { kind: 'postgres', url } : { kind: 'pglite', dir: join(dir, 'pgdata') });
     try {
       const r = await driver.transaction((q) =>
         q.query<{ id: string; n: number }>(
@@ -89,9 +95,10 @@ describe('kill -9 of medvault under write load (embedded database)', () => {
     } finally {
       await db.close();
     }
-    const verify = await runCli(['audit', 'verify', '--data', dir]);
+    const verify = await runCli(['audit', 'verify', '--data', dir], url ? { DATABASE_URL: url } : {});
     expect(verify.code, verify.stderr).toBe(0);
-    recordFigure('pglite', 'faults: medvault kill -9 under write load', { acknowledged: acknowledged.length, lost: 0, servedAfterRestartMs: servedAfterMs });
+    await database?.drop();
+    recordFigure(name, 'faults: medvault kill -9 under write load', { acknowledged: acknowledged.length, lost: 0, servedAfterRestartMs: servedAfterMs });
     expect(servedAfterMs).toBeLessThan(15_000);
   }, 180_000);
 });
