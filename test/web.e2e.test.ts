@@ -245,6 +245,7 @@ describe.runIf(available)('the web application', () => {
     const first = await current();
     expect(first.client).toMatch(/^dpop:/);
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.getByLabel('Identifiant').waitFor();
     await login(page, assistant);
     const again = await current();
     expect(again.client).toBe(first.client);
