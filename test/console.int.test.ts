@@ -1,88 +1,91 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditChainer } from '../src/audit/index.js';
 import { bearer, login, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { BACKENDS } from './helpers/backends.js';
 
-/** The security console's API: overview, an account's risk, lock, the audit log's status. */
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp({ patients: 60 });
-}, 60_000);
-afterAll(async () => t?.close());
+describe.each(BACKENDS)('the security console ($name)', (backend) => {
+  /** The security console's API: overview, an account's risk, lock, the audit log's status. */
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ patients: 60, backend });
+  }, 60_000);
+  afterAll(async () => t?.close());
 
-const get = (token: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
-const post = (token: string, url: string) => t.app.inject({ method: 'POST', url, headers: bearer(token), payload: {} });
+  const get = (token: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
+  const post = (token: string, url: string) => t.app.inject({ method: 'POST', url, headers: bearer(token), payload: {} });
 
-describe('the security console API', () => {
-  it('gives officers counts of accesses and alerts, and an account’s hourly activity — and nobody else', async () => {
-    const doc = userOf(t.seeded, 'practitioner');
-    const d = await login(t, doc);
-    for (let i = 0; i < 3; i++) expect((await get(d.access_token, '/fhir/Patient?_count=2')).statusCode).toBe(200);
-    const officer = await login(t, userOf(t.seeded, 'security-officer'));
-    const o = await get(officer.access_token, '/security/overview');
-    expect(o.statusCode).toBe(200);
-    const total = (o.json().hours as { accesses: number }[]).reduce((n, h) => n + h.accesses, 0);
-    expect(total).toBeGreaterThanOrEqual(3);
-    const r = await get(officer.access_token, `/security/accounts/${doc.fhirId}/risk`);
-    expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ username: doc.username, role: 'practitioner', status: 'active', state: 'allow' });
-    expect((r.json().hours as { accesses: number }[]).reduce((n, h) => n + h.accesses, 0)).toBeGreaterThanOrEqual(3);
-    // Counts only: the one identifier in either answer is the account's own.
-    const ids = (JSON.stringify(o.json()) + JSON.stringify(r.json())).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
-    expect(new Set(ids)).toEqual(new Set([doc.fhirId]));
-    for (const url of ['/security/overview', `/security/accounts/${doc.fhirId}/risk`, '/security/audit']) {
-      expect((await get(d.access_token, url)).statusCode, url).toBe(403);
-    }
-    expect((await get(officer.access_token, `/security/accounts/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/risk`)).statusCode).toBe(404);
-  });
-
-  it('audits the officer\'s reading of the alerts, with the patient ids their evidence names (regression: no audit row)', async () => {
-    const officer = await login(t, userOf(t.seeded, 'security-officer'));
-    const before = await t.store.driver.transaction((q) => q.query("SELECT count(*)::int AS n FROM audit.events WHERE resource_type = 'Alert'"));
-    const r = await get(officer.access_token, '/security/alerts');
-    expect(r.statusCode).toBe(200);
-    const after = await t.store.driver.transaction((q) => q.query<{ n: number; user_id: string; detail: { alerts: number; returned: string[] } }>(
-      "SELECT (SELECT count(*)::int FROM audit.events WHERE resource_type = 'Alert') AS n, user_id, detail FROM audit.events WHERE resource_type = 'Alert' ORDER BY seq DESC LIMIT 1",
-    ));
-    expect(after.rows[0]!.n).toBe((before.rows[0] as { n: number }).n + 1);
-    expect(after.rows[0]!.detail.alerts).toBe((r.json().alerts as unknown[]).length);
-    const named = new Set((r.json().alerts as { evidence: { examples?: string[] }[] }[]).flatMap((a) => a.evidence.flatMap((e) => e.examples ?? [])));
-    expect(new Set(after.rows[0]!.detail.returned)).toEqual(named);
-  });
-
-  it('lets an officer lock an account by hand (sessions end at once), audited, and unlock it', async () => {
-    const doc = userOf(t.seeded, 'practitioner', 1);
-    const d = await login(t, doc);
-    const officer = await login(t, userOf(t.seeded, 'security-officer'));
-    expect((await post(officer.access_token, `/security/accounts/${doc.fhirId}/lock`)).statusCode).toBe(204);
-    expect((await get(d.access_token, '/fhir/Patient?_count=1')).statusCode).toBeGreaterThanOrEqual(401);
-    const relog = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: doc.username, password: doc.password } });
-    expect(relog.statusCode).toBe(403);
-    const events = (await t.store.driver.transaction((s) => s.query<{ action: string }>("SELECT action FROM audit.events WHERE resource_id = $1 AND action LIKE 'account.%' ORDER BY seq", [doc.fhirId]))).rows;
-    expect(events.map((e) => e.action)).toContain('account.lock');
-    expect((await post(officer.access_token, `/security/accounts/${doc.fhirId}/unlock`)).statusCode).toBe(204);
-    expect((await login(t, doc)).access_token).toBeTruthy();
-    // An officer does not lock themselves out.
-    expect((await post(officer.access_token, `/security/accounts/${userOf(t.seeded, 'security-officer').fhirId ?? 'x'}/lock`)).statusCode).toBeGreaterThanOrEqual(400);
-  });
-
-  it('verifies the audit log on request and names a tampered event', async () => {
-    const officer = await login(t, userOf(t.seeded, 'security-officer'));
-    await new AuditChainer(t.store.db, 0).run();
-    const ok = await post(officer.access_token, '/security/audit/verify');
-    expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ ok: true, problem: null });
-    expect(ok.json().events).toBeGreaterThan(10);
-    const status = (await get(officer.access_token, '/security/audit')).json();
-    expect(status.lastVerification).toMatchObject({ ok: true });
-    const seq = await t.store.driver.transaction(async (s) => {
-      await s.query('ALTER TABLE audit.events DISABLE TRIGGER USER');
-      const r = await s.query<{ seq: number }>('SELECT seq FROM audit.events ORDER BY seq LIMIT 1 OFFSET 3');
-      await s.query("UPDATE audit.events SET reason = 'rewritten' WHERE seq = $1", [r.rows[0]!.seq]);
-      await s.query('ALTER TABLE audit.events ENABLE TRIGGER USER');
-      return r.rows[0]!.seq;
+  describe('the security console API', () => {
+    it('gives officers counts of accesses and alerts, and an account’s hourly activity — and nobody else', async () => {
+      const doc = userOf(t.seeded, 'practitioner');
+      const d = await login(t, doc);
+      for (let i = 0; i < 3; i++) expect((await get(d.access_token, '/fhir/Patient?_count=2')).statusCode).toBe(200);
+      const officer = await login(t, userOf(t.seeded, 'security-officer'));
+      const o = await get(officer.access_token, '/security/overview');
+      expect(o.statusCode).toBe(200);
+      const total = (o.json().hours as { accesses: number }[]).reduce((n, h) => n + h.accesses, 0);
+      expect(total).toBeGreaterThanOrEqual(3);
+      const r = await get(officer.access_token, `/security/accounts/${doc.fhirId}/risk`);
+      expect(r.statusCode).toBe(200);
+      expect(r.json()).toMatchObject({ username: doc.username, role: 'practitioner', status: 'active', state: 'allow' });
+      expect((r.json().hours as { accesses: number }[]).reduce((n, h) => n + h.accesses, 0)).toBeGreaterThanOrEqual(3);
+      // Counts only: the one identifier in either answer is the account's own.
+      const ids = (JSON.stringify(o.json()) + JSON.stringify(r.json())).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
+      expect(new Set(ids)).toEqual(new Set([doc.fhirId]));
+      for (const url of ['/security/overview', `/security/accounts/${doc.fhirId}/risk`, '/security/audit']) {
+        expect((await get(d.access_token, url)).statusCode, url).toBe(403);
+      }
+      expect((await get(officer.access_token, `/security/accounts/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/risk`)).statusCode).toBe(404);
     });
-    const bad = await post(officer.access_token, '/security/audit/verify');
-    expect(bad.json()).toMatchObject({ ok: false });
-    expect(bad.json().problem).toContain(`event #${seq}`);
+
+    it('audits the officer\'s reading of the alerts, with the patient ids their evidence names (regression: no audit row)', async () => {
+      const officer = await login(t, userOf(t.seeded, 'security-officer'));
+      const before = await t.store.driver.transaction((q) => q.query("SELECT count(*)::int AS n FROM audit.events WHERE resource_type = 'Alert'"));
+      const r = await get(officer.access_token, '/security/alerts');
+      expect(r.statusCode).toBe(200);
+      const after = await t.store.driver.transaction((q) => q.query<{ n: number; user_id: string; detail: { alerts: number; returned: string[] } }>(
+        "SELECT (SELECT count(*)::int FROM audit.events WHERE resource_type = 'Alert') AS n, user_id, detail FROM audit.events WHERE resource_type = 'Alert' ORDER BY seq DESC LIMIT 1",
+      ));
+      expect(after.rows[0]!.n).toBe((before.rows[0] as { n: number }).n + 1);
+      expect(after.rows[0]!.detail.alerts).toBe((r.json().alerts as unknown[]).length);
+      const named = new Set((r.json().alerts as { evidence: { examples?: string[] }[] }[]).flatMap((a) => a.evidence.flatMap((e) => e.examples ?? [])));
+      expect(new Set(after.rows[0]!.detail.returned)).toEqual(named);
+    });
+
+    it('lets an officer lock an account by hand (sessions end at once), audited, and unlock it', async () => {
+      const doc = userOf(t.seeded, 'practitioner', 1);
+      const d = await login(t, doc);
+      const officer = await login(t, userOf(t.seeded, 'security-officer'));
+      expect((await post(officer.access_token, `/security/accounts/${doc.fhirId}/lock`)).statusCode).toBe(204);
+      expect((await get(d.access_token, '/fhir/Patient?_count=1')).statusCode).toBeGreaterThanOrEqual(401);
+      const relog = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: doc.username, password: doc.password } });
+      expect(relog.statusCode).toBe(403);
+      const events = (await t.store.driver.transaction((s) => s.query<{ action: string }>("SELECT action FROM audit.events WHERE resource_id = $1 AND action LIKE 'account.%' ORDER BY seq", [doc.fhirId]))).rows;
+      expect(events.map((e) => e.action)).toContain('account.lock');
+      expect((await post(officer.access_token, `/security/accounts/${doc.fhirId}/unlock`)).statusCode).toBe(204);
+      expect((await login(t, doc)).access_token).toBeTruthy();
+      // An officer does not lock themselves out.
+      expect((await post(officer.access_token, `/security/accounts/${userOf(t.seeded, 'security-officer').fhirId ?? 'x'}/lock`)).statusCode).toBeGreaterThanOrEqual(400);
+    });
+
+    it('verifies the audit log on request and names a tampered event', async () => {
+      const officer = await login(t, userOf(t.seeded, 'security-officer'));
+      await new AuditChainer(t.store.db, 0).run();
+      const ok = await post(officer.access_token, '/security/audit/verify');
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json()).toMatchObject({ ok: true, problem: null });
+      expect(ok.json().events).toBeGreaterThan(10);
+      const status = (await get(officer.access_token, '/security/audit')).json();
+      expect(status.lastVerification).toMatchObject({ ok: true });
+      const seq = await t.store.driver.transaction(async (s) => {
+        await s.query('ALTER TABLE audit.events DISABLE TRIGGER USER');
+        const r = await s.query<{ seq: number }>('SELECT seq FROM audit.events ORDER BY seq LIMIT 1 OFFSET 3');
+        await s.query("UPDATE audit.events SET reason = 'rewritten' WHERE seq = $1", [r.rows[0]!.seq]);
+        await s.query('ALTER TABLE audit.events ENABLE TRIGGER USER');
+        return r.rows[0]!.seq;
+      });
+      const bad = await post(officer.access_token, '/security/audit/verify');
+      expect(bad.json()).toMatchObject({ ok: false });
+      expect(bad.json().problem).toContain(`event #${seq}`);
+    });
   });
 });

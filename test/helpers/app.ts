@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import type { Backend } from './backends.js';
 import { generate } from 'otplib';
 import { hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys, type ThrottlePolicy } from '../../src/access/index.js';
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
@@ -29,8 +30,10 @@ export const METRICS_TOKEN = 'test-metrics-credential';
 /** Thresholds so high that detection never steps in: for tests of everything but detection. */
 export const NO_DETECTION: Partial<Thresholds> = Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, 1e9])) as Partial<Thresholds>;
 
-export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string; mailer?: Mailer } = {}): Promise<TestApp> {
-  const store = await openStore({ kind: 'pglite', dir: null });
+export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string; mailer?: Mailer; backend?: Backend } = {}): Promise<TestApp> {
+  // The HTTP suites run on both databases (issue 13); the embedded one by default.
+  const opened = opts.backend ? await opts.backend.open() : null;
+  const store = opened ?? (await openStore({ kind: 'pglite', dir: null }));
   const keys = makeVault();
   const phi: string[] = [];
   const seeded = await seedDemo(store.db, {
@@ -62,7 +65,8 @@ export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; c
     async close() {
       await app.close();
       await services.close();
-      await store.db.close();
+      if (opened) await opened.cleanup();
+      else await store.db.close();
       await keys.cleanup();
     },
   };
