@@ -106,7 +106,7 @@ export class FilePatientKeyStore implements PatientKeyStore {
         } catch {
           // gone meanwhile
         }
-        if (Date.now() > until) throw new Error(`the patient key file of practice ${practiceId} stays locked (${lock})`);
+        if (Date.now() > until) throw new Error(`the patient key file of practice ${practiceId} stays locked (${lock})`, { cause: e });
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
       }
     }
