@@ -144,6 +144,46 @@ describe('audit repair', () => {
   }, 120_000);
 });
 
+describe('the record of when event MACs began', () => {
+  it('is signed outside the database: moving or deleting meta.audit_mac does not let a forged row pass, and a start refuses an altered one (regression, found by an outside review)', async () => {
+    const dir3 = join(tmp, 'mac-record');
+    const s = await startCli(['demo', '--data', dir3, '--practices', '2', '--patients-per-practice', '10', '--history-days', '2', '--port', '0']);
+    expect(await s.stop()).toBe(0);
+    expect(readFileSync(join(dir3, 'audit', 'audit-mac.json'), 'utf8')).toMatch(/"sinceSeq":1,/);
+    const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir3, 'pgdata') });
+    // The row refuses a plain change; its owner disables the trigger, moves it, and forges a row.
+    await expect(driver.transaction((q) => q.query('UPDATE meta.audit_mac SET since_seq = 999999999'))).rejects.toThrow();
+    await driver.transaction(async (q) => {
+      await q.query('ALTER TABLE meta.audit_mac DISABLE TRIGGER USER');
+      await q.query('UPDATE meta.audit_mac SET since_seq = 999999999');
+      await q.query('ALTER TABLE meta.audit_mac ENABLE TRIGGER USER');
+      await q.query(`INSERT INTO audit.events (id, at, role, action, outcome, reason, labels) VALUES ($1, now(), 'operator', 'forged', 'success', 'forged', '{}')`, [randomUUID()]);
+    });
+    await db.close();
+    const moved = await runCli(['audit', 'verify', '--data', dir3]);
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toMatch(/meta\.audit_mac says event MACs begin at #999999999, the signed record says #1: the audit log was altered/);
+    oneLine(await runCli(['serve', '--data', dir3, '--port', '0']), /meta\.audit_mac says event MACs begin at #999999999.*the audit log was altered/);
+    // Deleted instead: verification still goes by the signed record, and names the forged row.
+    const again = await openStore({ kind: 'pglite', dir: join(dir3, 'pgdata') });
+    await again.driver.transaction(async (q) => {
+      await q.query('ALTER TABLE meta.audit_mac DISABLE TRIGGER USER');
+      await q.query('DELETE FROM meta.audit_mac');
+      await q.query('ALTER TABLE meta.audit_mac ENABLE TRIGGER USER');
+    });
+    await again.db.close();
+    const deleted = await runCli(['audit', 'verify', '--data', dir3]);
+    expect(deleted.code).toBe(1);
+    expect(deleted.stderr).toMatch(/meta\.audit_mac is missing, the signed record says #1/);
+    // A start restores the row from the signed record; the forged row is then named.
+    const restarted = await startCli(['serve', '--data', dir3, '--port', '0']);
+    expect(await restarted.stop()).toBe(0);
+    const named = await runCli(['audit', 'verify', '--data', dir3]);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toMatch(/carries no MAC: it was not written by medvault/);
+  }, 120_000);
+});
+
 describe('audit verify, read-only', () => {
   it('names a row appended behind the server\'s back, and writes nothing (regression: it chained the row first)', async () => {
     const clean = await runCli(['audit', 'verify', '--data', dir]);

@@ -4,7 +4,7 @@ export { loadOrCreateAuditSigner, newAuditSigner, keyIdOf, verifyTreeHead, type 
 export { auditRows, toAuditRow, type AuditRow } from './rows.js';
 export { verifyAuditLog, describeProblem, type TreeHead, type VerifyResult, type VerifyProblem, type HeadCorrection, type EventIntegrity } from './verify.js';
 export { AuditCheckpointer, AuditHeadMismatchError, readHeadsFile, readDatabaseHeads } from './checkpoint.js';
-export { auditKey, enableAuditMacs, eventIntegrity, readCorrections } from './integrity.js';
+export { auditKey, enableAuditMacs, eventIntegrity, macRecordKeyId, readCorrections } from './integrity.js';
 export { AuditChainer } from './chainer.js';
 export { AuditBatcher } from './batcher.js';
 export { AuditStatus, type VerificationRecord } from './status.js';

@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { Database } from '../store/index.js';
 import { readDatabaseHeads, readHeadsFile } from './checkpoint.js';
 import { auditRows } from './rows.js';
@@ -53,7 +54,14 @@ export class AuditStatus {
     const started = performance.now();
     const heads = [...(await readDatabaseHeads(this.db)), ...(this.headsFile ? readHeadsFile(this.headsFile) : [])];
     const corrections = await readCorrections(this.db);
-    const integrity = await eventIntegrity(this.db, this.db.auditKey);
+    let integrity;
+    try {
+      integrity = await eventIntegrity(this.db, this.db.auditKey, this.headsFile ? { file: join(dirname(this.headsFile), 'audit-mac.json'), publicKey: this.publicKey } : undefined);
+    } catch (e) {
+      // The record of when MACs began was altered or removed: a failed verification, said as such.
+      this.last = { at: this.clock().toISOString(), ok: false, events: 0, heads: heads.length, problem: (e as Error).message, ms: Math.round(performance.now() - started) };
+      return this.last;
+    }
     const r = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       // Up to the chain's end as recorded now: events committed since are not linked yet.
       const live = (await tx.query<{ count: number; hash: Buffer }>('SELECT count, hash FROM meta.audit_head')).rows[0];

@@ -12,6 +12,8 @@ import { progress } from './progress.js';
 export const headsFileOf = (dataDir: string) => join(dataDir, 'audit', 'tree-heads.jsonl');
 export const auditKeyOf = (keysDir: string) => join(keysDir, 'audit-signing.pem');
 export const correctionsFileOf = (dataDir: string) => join(dataDir, 'audit', 'tree-head-corrections.jsonl');
+/** The signed record of when event MACs began (outside the database). */
+export const macRecordOf = (dataDir: string) => join(dataDir, 'audit', 'audit-mac.json');
 
 /**
  * medvault audit verify [--data DIR]: exit 0 if the whole log verifies, else 1 naming the first bad
@@ -30,9 +32,10 @@ export async function auditVerify(args: string[], say: (line: string) => void): 
     const corrections = await readCorrections(db);
     let integrity;
     try {
-      integrity = await eventIntegrity(db, await auditKey(vault.provider, false));
+      integrity = await eventIntegrity(db, await auditKey(vault.provider, false), { file: macRecordOf(dataDir), publicKey });
     } catch (e) {
-      throw new CliError(`audit: ${(e as Error).message}`);
+      process.stderr.write(`medvault: audit: verification FAILED: ${(e as Error).message}\n`);
+      return 1;
     }
     const total = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
       tx.query<{ n: number; hash: Buffer; count: number }>('SELECT (SELECT count(*)::int FROM audit.events) n, h.hash, h.count FROM meta.audit_head h'),
@@ -73,7 +76,7 @@ export async function auditRepair(args: string[], say: (line: string) => void): 
     const signer = loadAuditSigner(keyPath);
     const heads = [...(await readDatabaseHeads(db)), ...readHeadsFile(headsFileOf(dataDir))];
     const done = new Set((await readCorrections(db)).map((c) => c.treeSize));
-    const integrity = await eventIntegrity(db, await auditKey(vault.provider, false)).catch((e: unknown) => {
+    const integrity = await eventIntegrity(db, await auditKey(vault.provider, false), { file: macRecordOf(dataDir), publicKey: signer.publicKey }).catch((e: unknown) => {
       throw new CliError(`audit: ${(e as Error).message}`);
     });
     const bySize = new Map<number, Buffer[]>();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { keyIdOf } from '../audit/index.js';
+import { keyIdOf, macRecordKeyId } from '../audit/index.js';
 import { readAuditPublicKey } from '../audit/signing.js';
 import { storeLocation } from './database.js';
 import { checkKeyFiles, databaseInitialised, describeFinding, KEY_FILES, missingKeys, signedWith } from './keycheck.js';
@@ -70,7 +70,7 @@ export async function keysCheck(args: string[], say: Say): Promise<number> {
   if (findings.length === 0) {
     const audit = join(dir, KEY_FILES.audit);
     const mismatch = await withMaintenance(dataDir, async ({ db }) => {
-      const last = await signedWith(db);
+      const last = (await signedWith(db)) ?? macRecordKeyId(join(dataDir, 'audit', 'audit-mac.json'));
       const mine = existsSync(audit) ? keyIdOf(readAuditPublicKey(audit)) : null;
       return last !== null && last !== mine ? { file: audit, problem: `is not the key that signed the audit log (key id ${last}, this one ${mine ?? 'none'}): restore it from the backup` } : null;
     });

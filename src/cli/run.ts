@@ -5,9 +5,9 @@ import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir, prepareDataDir } from './datadir.js';
 import { keysDir, openVaultForCli } from './keys.js';
 import { checkKeyFiles, databaseInitialised, describeFinding, missingKeys, signedWith } from './keycheck.js';
-import { auditKey, AuditChainer, AuditCheckpointer, AuditStatus, enableAuditMacs, loadOrCreateAuditSigner } from '../audit/index.js';
+import { auditKey, AuditChainer, AuditCheckpointer, AuditStatus, enableAuditMacs, loadOrCreateAuditSigner, macRecordKeyId } from '../audit/index.js';
 import { SmtpMailer } from '../incident/index.js';
-import { auditKeyOf, headsFileOf } from './audit.js';
+import { auditKeyOf, headsFileOf, macRecordOf } from './audit.js';
 import { resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 
@@ -127,8 +127,19 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   try {
     store = await openStoreForCli(location);
-    // Every audit event this server writes is authenticated as written (issue 13).
-    await enableAuditMacs(store, (await auditKey(vault.provider, true))!, new Date());
+    // Every audit event this server writes is authenticated as written (issue 13); when that began
+    // is also signed in a file outside the database, which the database's record must match.
+    const signer = loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));
+    // The key that signed the log (its last head, or the record of MACs) must be this one.
+    const signedBy = (await signedWith(store.db)) ?? macRecordKeyId(macRecordOf(dataDir));
+    if (signedBy !== null && signedBy !== signer.keyId) {
+      throw new CliError(`keys: ${auditKeyOf(keysDir(dataDir))} is not the key that signed the audit log (key id ${signedBy}, this one ${signer.keyId}): restore it from the backup`);
+    }
+    try {
+      await enableAuditMacs(store, (await auditKey(vault.provider, true))!, new Date(), { file: macRecordOf(dataDir), signer });
+    } catch (e) {
+      throw new CliError(`audit: ${(e as Error).message}`);
+    }
     await opts.beforeReady?.(store, vault, baseUrl, dataDir);
   } catch (e) {
     await app.close().catch(() => undefined);

@@ -46,7 +46,8 @@ function timeoutsFromEnv(): PostgresTimeouts {
     return x;
   };
   const statementMs = n('MEDVAULT_PG_STATEMENT_TIMEOUT_MS', 15_000);
-  return { connectMs: n('MEDVAULT_PG_CONNECT_TIMEOUT_MS', 5_000), statementMs, lockMs: Math.min(5_000, statementMs), idleInTransactionMs: 30_000, queryMs: statementMs + Math.min(5_000, statementMs) };
+  // Waiting for a connection is bounded like a statement (a frozen database also stalls the pool).
+  return { connectMs: n('MEDVAULT_PG_CONNECT_TIMEOUT_MS', Math.min(5_000, statementMs)), statementMs, lockMs: Math.min(5_000, statementMs), idleInTransactionMs: 30_000, queryMs: statementMs + Math.min(5_000, statementMs) };
 }
 
 /** A database that cannot be reached or does not answer in time: the request fails with 503, the pool recovers by itself. */

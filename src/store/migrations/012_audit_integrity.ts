@@ -16,6 +16,10 @@ CREATE TABLE meta.audit_mac (
 );
 GRANT SELECT ON meta.audit_mac TO medvault_audit_writer, medvault_security_reader, medvault_platform;
 GRANT INSERT ON meta.audit_mac TO medvault_platform;
+-- Set once; what it says is also signed in a file outside the database (DIR/audit/audit-mac.json),
+-- which verification trusts over the row.
+CREATE TRIGGER audit_mac_append_only BEFORE UPDATE OR DELETE ON meta.audit_mac
+  FOR EACH ROW EXECUTE FUNCTION audit.refuse_change();
 
 CREATE TABLE audit.head_corrections (
   tree_size   bigint PRIMARY KEY,
