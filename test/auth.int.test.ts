@@ -60,7 +60,7 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
       expect(a.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'login' }] });
     });
 
-    it('takes the same time for an unknown user and a wrong password (within 10 % over 200 attempts each)', async () => {
+    it('takes the same time for an unknown user and a wrong password (medians within 10 % over 200 attempts each)', async () => {
       const lenient = await startTestApp({ throttle: { freeAccountFailures: 10_000, freeAddressFailures: 10_000 }, patients: 5 });
       try {
         const known = lenient.seeded.users.filter((u) => u.role !== 'security-officer').map((u) => u.username);
@@ -78,8 +78,9 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
           await attempt(i % 2 === 0 ? 'unknown' : 'wrong', i);
           await attempt(i % 2 === 0 ? 'wrong' : 'unknown', i);
         }
-        const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-        const [u, w] = [mean(timings.unknown), mean(timings.wrong)];
+        // Medians: a garbage-collection pause or a busy neighbour on a shared machine moves a mean, not the typical attempt.
+        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+        const [u, w] = [median(timings.unknown), median(timings.wrong)];
         expect(Math.abs(u - w) / Math.max(u, w), `unknown ${u.toFixed(2)} ms, wrong ${w.toFixed(2)} ms`).toBeLessThan(0.1);
       } finally {
         await lenient.close();
