@@ -51,6 +51,11 @@ export class Database {
     return this.driver.kind;
   }
 
+  /** How long a request may wait on the database in all (issue 13); undefined: no bound (embedded). */
+  get deadlineMs(): number | undefined {
+    return this.driver.deadlineMs;
+  }
+
   async transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
     checkScope(scope);
     const tail: string[] = [];

@@ -26,6 +26,8 @@ export interface TransactionFrame {
 
 export interface Driver {
   readonly kind: 'pglite' | 'postgres';
+  /** How long a request may wait on this database in all before it is answered 503 (none: no bound). */
+  readonly deadlineMs?: number;
   /** Runs fn inside BEGIN … COMMIT on one connection; rolls back if fn (or the epilogue) fails. */
   transaction<T>(fn: (sql: ScriptSql) => Promise<T>, frame?: TransactionFrame): Promise<T>;
   close(): Promise<void>;

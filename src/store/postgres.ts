@@ -110,6 +110,9 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
   });
   return {
     kind: 'postgres',
+    // One stalled wait for a connection and one stalled round trip: past that, the request is
+    // answered 503 even if its transactions are still waiting (a frozen database).
+    deadlineMs: timeouts.connectMs + timeouts.queryMs,
     async transaction(fn, frame) {
       const c = await pool.connect().catch((e: unknown) => {
         throw unavailable(e);

@@ -135,14 +135,17 @@ describe('PostgreSQL goes away under load', () => {
     const waited = Date.now() - t0;
     expect(during.status).toBe(503);
     expect((await call(s, 'GET', '/readyz')).status).toBe(503);
-    await new Promise((r) => setTimeout(r, 500));
+    // Frozen longer than any single timeout: every request is still answered within the deadline.
+    await new Promise((r) => setTimeout(r, 6000));
     db.thaw();
     const back = await until(async () => (await session.request('GET', `/fhir/Patient/${ids[1]}`)).status === 200, 20_000);
     await l.end();
     recordFigure('postgres', 'faults: PostgreSQL frozen under load', { answeredWithinMs: waited, servedAfterThawMs: back, slowestMs: l.slowest(), ...Object.fromEntries([...l.statuses].map(([k, v]) => [`status${k}`, v])), acknowledged: l.acknowledged.length });
-    // The client-side query timeout (statement 1.5 s + 1.5 s) and the connect timeout (1 s) bound every wait.
-    expect(waited).toBeLessThan(6_000);
-    expect(l.slowest()).toBeLessThan(8_000);
+    // The request deadline (connect 1 s + one round trip 3 s) bounds every wait, however long the
+    // freeze. (An outside review saw 503s after 8–13 s and 200s after 15 s under another load; this
+    // load did not reproduce them without the deadline: the bound is checked, the cause not shown.)
+    expect(waited).toBeLessThan(5_000);
+    expect(l.slowest()).toBeLessThan(5_500);
     expect(l.statuses.get(500) ?? 0).toBe(0);
     await checkAcknowledged(l.acknowledged);
   });
