@@ -93,6 +93,12 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
   } as pg.PoolConfig);
   // Errors of idle clients (server restart) must not crash the process; the pool drops them.
   pool.on('error', () => undefined);
+  // Every connection gets a listener for life, from the moment the pool makes it: a backend's FATAL
+  // (the postmaster killed, a failover) may arrive in any state — idle, checked out, being released
+  // or destroyed — and an 'error' event without a listener ends the process (issue 13).
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const guarded = new WeakSet<pg.PoolClient>();
   const client = await pool.connect().catch((e: unknown) => {
     throw unavailable(e);
