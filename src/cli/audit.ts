@@ -15,6 +15,15 @@ export const correctionsFileOf = (dataDir: string) => join(dataDir, 'audit', 'tr
 /** The signed record of when event MACs began (outside the database). */
 export const macRecordOf = (dataDir: string) => join(dataDir, 'audit', 'audit-mac.json');
 
+/** The data folder and its audit signing key of an audit command (`--data DIR`), or a one-line error. */
+function auditFolder(args: string[]): { dataDir: string; keyPath: string } {
+  const o = parseOptions(args, { data: { type: 'string' } });
+  const dataDir = resolve(o.data ?? './data');
+  const keyPath = auditKeyOf(join(dataDir, 'keys'));
+  if (!existsSync(keyPath)) throw new CliError(`no audit signing key in ${join(dataDir, 'keys')} (see --data)`);
+  return { dataDir, keyPath };
+}
+
 /**
  * medvault audit verify [--data DIR]: exit 0 if the whole log verifies, else 1 naming the first bad
  * event. Read-only (issue 13): it never links, writes or repairs. Events at the end that the
@@ -22,10 +31,7 @@ export const macRecordOf = (dataDir: string) => join(dataDir, 'audit', 'audit-ma
  * MAC is named, chained or not.
  */
 export async function auditVerify(args: string[], say: (line: string) => void): Promise<number> {
-  const o = parseOptions(args, { data: { type: 'string' } });
-  const dataDir = resolve(o.data ?? './data');
-  const keyPath = auditKeyOf(join(dataDir, 'keys'));
-  if (!existsSync(keyPath)) throw new CliError(`no audit signing key in ${join(dataDir, 'keys')} (see --data)`);
+  const { dataDir, keyPath } = auditFolder(args);
   return withMaintenance(dataDir, async ({ db }, vault) => {
     const publicKey = readAuditPublicKey(keyPath);
     const heads = [...(await readDatabaseHeads(db)), ...readHeadsFile(headsFileOf(dataDir))];
@@ -68,10 +74,7 @@ export async function auditVerify(args: string[], say: (line: string) => void): 
  * does not verify is not repaired.
  */
 export async function auditRepair(args: string[], say: (line: string) => void): Promise<number> {
-  const o = parseOptions(args, { data: { type: 'string' } });
-  const dataDir = resolve(o.data ?? './data');
-  const keyPath = auditKeyOf(join(dataDir, 'keys'));
-  if (!existsSync(keyPath)) throw new CliError(`no audit signing key in ${join(dataDir, 'keys')} (see --data)`);
+  const { dataDir, keyPath } = auditFolder(args);
   return withMaintenance(dataDir, async ({ db }, vault) => {
     const signer = loadAuditSigner(keyPath);
     const heads = [...(await readDatabaseHeads(db)), ...readHeadsFile(headsFileOf(dataDir))];

@@ -3,7 +3,7 @@ import { decide, hasBreakGlass, type Action, type Decision, type Principal, type
 import { AccessError } from '../access/errors.js';
 import type { Appointment, ClinicalNote, SensitivityLabel } from '../domain/index.js';
 import {
-  AdminRepository, appendAuditEvents, ClinicalRepository, damagedPlaceOf, DatabaseUnavailableError, isShreddedKeyError, type AuditEventInput, type Database, type DbRole, type StoredPatient, type Tx,
+  AdminRepository, appendAuditEvents, ClinicalRepository, damagedPlaceOf, isShreddedKeyError, type AuditEventInput, type Database, type DbRole, type StoredPatient, type Tx,
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
@@ -40,21 +40,6 @@ export interface DisclosureLedger {
   admit(p: Principal, patients: readonly DisclosedPatient[], at: Date): { admitted: number; refusal: AccessError | null };
   /** Raises an alert (a damaged record found by this account's request). */
   flag?(userId: string, practiceId: string | null, finding: Finding): void;
-}
-
-/**
- * A request waits on the database at most `ms` in all (issue 13: a frozen database held requests
- * for the whole freeze); past that it fails with 503. The work goes on in the background and its
- * audit events still commit: a read answered 503 is recorded as made, which overstates, never hides.
- */
-function withDeadline<T>(work: Promise<T>, ms: number | undefined): Promise<T> {
-  if (ms === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DatabaseUnavailableError('request deadline')), ms);
-  });
-  work.catch(() => undefined);
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** What a patient in a response is, before the ledger sees it. */
@@ -211,7 +196,7 @@ export class Records {
         this.observer(committed);
         return out;
       })();
-      return await withDeadline(done, this.db.deadlineMs);
+      return await this.db.withinDeadline(done);
     } catch (e) {
       const place = damagedPlaceOf(e);
       if (place) await this.damaged(place);

@@ -1,5 +1,6 @@
 import type { Driver, Sql, SqlResult } from './driver.js';
 import { DB_ROLES, type Scope } from './roles.js';
+import { DatabaseUnavailableError } from './postgres.js';
 
 /** A transaction bound to a scope. It can change scope (e.g. to append an audit row) but never leave one. */
 export interface Tx extends Sql {
@@ -51,9 +52,21 @@ export class Database {
     return this.driver.kind;
   }
 
-  /** How long a request may wait on the database in all (issue 13); undefined: no bound (embedded). */
-  get deadlineMs(): number | undefined {
-    return this.driver.deadlineMs;
+  /**
+   * A request's work on the database, bounded in all (issue 13: a frozen database held requests for
+   * the whole freeze): past the driver's deadline it fails with 503 (DatabaseUnavailableError). The
+   * work goes on in the background and its audit events still commit: a read answered 503 is
+   * recorded as made, which overstates, never hides. No bound on the embedded database.
+   */
+  withinDeadline<T>(work: Promise<T>): Promise<T> {
+    const ms = this.driver.deadlineMs;
+    if (ms === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseUnavailableError('request deadline')), ms);
+    });
+    work.catch(() => undefined);
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
   async transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
