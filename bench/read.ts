@@ -21,10 +21,13 @@ import { seedDemo } from '../src/sim/seed.js';
 import { openStore } from '../src/store/index.js';
 import { openVault } from '../src/vault/index.js';
 
-const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' } } });
+const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' } } });
 const PRACTICES = Number(values.practices ?? 100);
 const SECONDS = Number(values.seconds ?? 20);
 const CONNECTIONS = Number(values.connections ?? 50);
+// Seconds of load on the medvault server before the measured runs (its caches, the database's plans
+// and buffers warm, the logins' after-effects done); not counted.
+const WARMUP = Number(values.warmup ?? 0);
 const UA = 'medvault-bench/1';
 const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -42,7 +45,7 @@ function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promi
   });
 }
 
-async function load(name: string, url: string, requests: { method: 'GET'; path: string; headers: Record<string, string> }[]) {
+async function load(name: string, url: string, requests: { method: 'GET'; path: string; headers: Record<string, string> }[], seconds = SECONDS) {
   // Each connection starts at its own place in the rotation: otherwise every connection sends the
   // same session's request at once — 50 parallel requests of one account, which the in-flight
   // bound (16 per account) refuses, as it should, and which no person does.
@@ -51,7 +54,7 @@ async function load(name: string, url: string, requests: { method: 'GET'; path: 
     const k = Math.floor((client++ * requests.length) / CONNECTIONS);
     c.setRequests([...requests.slice(k), ...requests.slice(0, k)]);
   };
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests, setupClient: setupClient as never });
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests, setupClient: setupClient as never });
   const non2xx = r.non2xx;
   const codes = Object.entries((r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`).join(' ');
   console.log(`${name.padEnd(44)} ${Math.round(r.requests.average).toString().padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${non2xx} non-2xx${codes ? ` [${codes}]` : ''}, ${r.errors} errors)`);
@@ -122,6 +125,7 @@ try {
   const bareUrl = `http://127.0.0.1:${/listening (\d+)/.exec(bare.out())![1]}`;
   const bareReqs = ids.map((id) => ({ method: 'GET' as const, path: `/patient/${id}`, headers: {} }));
 
+  if (WARMUP > 0) await load(`warm-up (${WARMUP} s, not counted)`, base, [...patientReqs, ...noteReqs], WARMUP);
   const b1 = await load('bare Fastify + pg, one-row select', bareUrl, bareReqs);
   const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
   const n = await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs);

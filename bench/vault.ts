@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FilePatientKeyStore, LocalKeyProvider, Pkcs11KeyProvider, Vault, type KeyProvider } from '../src/vault/index.js';
+import { MemoryPatientKeys, LocalKeyProvider, Pkcs11KeyProvider, Vault, type KeyProvider } from '../src/vault/index.js';
 
 const { values } = parseArgs({ options: { n: { type: 'string' } } });
 const N = Number(values.n ?? 20_000);
@@ -43,7 +43,7 @@ function rawGcm(): number {
 async function run(name: string, provider: KeyProvider, ceiling: number, n: number) {
   const practiceId = randomUUID();
   const patients = Array.from({ length: 200 }, () => randomUUID());
-  const store = new FilePatientKeyStore(join(tmp, `${name}-patients`));
+  const store = new MemoryPatientKeys();
   for (const cache of [true, false]) {
     const vault = new Vault(provider, store, { cacheEntries: cache ? 100_000 : 0, patientKeyCacheEntries: 10_000 });
     await vault.admin(practiceId).createPatientKeys(patients);

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AdminRepository, openStore } from '../src/store/index.js';
-import { FilePatientKeyStore, LocalKeyProvider, Vault } from '../src/vault/index.js';
+import { LocalKeyProvider, Vault } from '../src/vault/index.js';
 import { BIN, runCli, startCli } from './helpers/cli.js';
 import { keyringWithoutRetired, openEverything } from './helpers/records.js';
 import { createToken, softhsmAvailable } from './helpers/softhsm.js';
@@ -82,7 +82,7 @@ describe('medvault keys rotate', () => {
     const copy = join(tmp, 'rotate-keys-copy');
     cpSync(join(dir, 'keys'), copy, { recursive: true });
     expect(keyringWithoutRetired(join(dir, 'keys', 'keyring.json'), join(copy, 'keyring.json'))).toBe(4);
-    const vault = new Vault(LocalKeyProvider.open({ path: join(copy, 'keyring.json'), passphrase: null }), new FilePatientKeyStore(join(copy, 'patients')));
+    const vault = new Vault(LocalKeyProvider.open({ path: join(copy, 'keyring.json'), passphrase: null }));
     const { db, driver } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
     try {
       const opened = await openEverything(db, driver, vault);
@@ -113,9 +113,10 @@ describe('medvault patient shred', () => {
     const forced = await runCli([...base, '--reason', 'demande d’effacement', '--force']);
     expect(forced.stderr).toBe('');
     expect(forced.stdout).toMatch(/shredded \(forced: retention ran until/);
+    expect(forced.stdout).toMatch(/key epoch closed: \d+ patient keys of the practice now under key version 2; destroyed version 1 — no database backup can open the shredded key/);
     oneLine(await runCli([...base, '--reason', 'again', '--force']), /already shredded/);
 
-    const vault = new Vault(LocalKeyProvider.open({ path: join(dir, 'keys', 'keyring.json'), passphrase: null }), new FilePatientKeyStore(join(dir, 'keys', 'patients')));
+    const vault = new Vault(LocalKeyProvider.open({ path: join(dir, 'keys', 'keyring.json'), passphrase: null }));
     const { db, driver } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
     try {
       const p = await db.transaction({ role: 'admin', practiceId: patient.practiceId }, (tx) => new AdminRepository(tx, vault.admin(patient.practiceId)).patient(patient.fhirId));
@@ -124,6 +125,41 @@ describe('medvault patient shred', () => {
       expect(audit.rows).toEqual([{ reason: 'demande d’effacement', role: 'operator' }]);
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('patient key files of an older medvault', () => {
+  it('move into the database at the next start, the folder goes, and every record still opens', async () => {
+    const dir = await seededFolder('legacy');
+    // Make the folder look like one written before issue 13: the keys in DIR/keys/patients, none in the database.
+    const { db, driver } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+    let keys: { practice_id: string; patient_id: string; kek_version: number; wrapped: Buffer }[];
+    try {
+      keys = (await driver.transaction((q) => q.query<{ practice_id: string; patient_id: string; kek_version: number; wrapped: Buffer }>('SELECT practice_id, patient_id, kek_version, wrapped FROM keys.patient_keys'))).rows;
+      expect(keys.length).toBeGreaterThan(200);
+      mkdirSync(join(dir, 'keys', 'patients'), { mode: 0o700 });
+      for (const practice of new Set(keys.map((k) => k.practice_id))) {
+        const lines = keys.filter((k) => k.practice_id === practice).map((k) => `${k.patient_id} ${k.kek_version} ${Buffer.from(k.wrapped).toString('base64')}\n`).join('');
+        writeFileSync(join(dir, 'keys', 'patients', `${practice}.keys`), lines, { mode: 0o600 });
+      }
+      await driver.transaction((q) => q.query('DELETE FROM keys.patient_keys'));
+    } finally {
+      await db.close();
+    }
+    const s = await startCli(['serve', '--data', dir, '--port', '0']);
+    expect(s.output()).toMatch(new RegExp(`moved ${keys.length} patient keys from .*patients into the database`));
+    await s.stop();
+    expect(existsSync(join(dir, 'keys', 'patients'))).toBe(false);
+    const vault = new Vault(LocalKeyProvider.open({ path: join(dir, 'keys', 'keyring.json'), passphrase: null }));
+    const again = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+    try {
+      const opened = await openEverything(again.db, again.driver, vault);
+      expect(opened.patients).toBe(keys.length);
+      expect(opened.secrets).toBeGreaterThan(opened.patients);
+    } finally {
+      await again.db.close();
+      await vault.provider.close();
     }
   });
 });

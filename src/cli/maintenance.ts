@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { auditKey } from '../audit/index.js';
 import type { OpenedStore } from '../store/index.js';
-import type { Vault } from '../vault/index.js';
+import { movePatientKeyFilesIntoDatabase, type Vault } from '../vault/index.js';
 import { openStoreForCli, storeLocation } from './database.js';
 import { lockDataDir } from './datadir.js';
 import { CliError } from './errors.js';
@@ -23,6 +23,8 @@ export async function withMaintenance<T>(dataDirArg: string, fn: (store: OpenedS
   try {
     vault = openVaultForCli(dataDir);
     store = await openStoreForCli(location);
+    // Patient key files of an older medvault move into the database first (issue 13).
+    await movePatientKeyFilesIntoDatabase(store.db, join(dataDir, 'keys'));
     // What an operator command writes to the audit log is authenticated like the server's (issue 13).
     const key = await auditKey(vault.provider, false);
     if (key) store.db.useAuditKey(key);

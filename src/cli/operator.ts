@@ -117,6 +117,7 @@ export async function patientShred(args: string[], say: Say): Promise<number> {
         practiceId, patientId, reason: o.reason as string, force: o.force === true, actor: userInfo().username, now: new Date(),
       });
       say(`patient ${patientId} shredded${r.forced ? ` (forced: retention ran until ${r.retentionEnds})` : ''}; audited`);
+      say(`key epoch closed: ${r.epoch.rewrapped} patient keys of the practice now under key version ${r.epoch.toVersion}; destroyed version${r.epoch.destroyed.length === 1 ? '' : 's'} ${r.epoch.destroyed.join(', ') || '(none)'} — no database backup can open the shredded key`);
       return 0;
     } catch (e) {
       if (e instanceof ShredRefused) throw new CliError(`shred refused: ${e.message}`);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { approversFromEnv, buildServer, createServices, oidcConfigFromEnv, publicUrlFromEnv, trustProxyFromEnv, type ServerState } from '../server/index.js';
 import { PlatformRepository, type OpenedStore } from '../store/index.js';
@@ -8,7 +9,7 @@ import { checkKeyFiles, databaseInitialised, describeFinding, missingKeys, signe
 import { auditKey, AuditChainer, AuditCheckpointer, AuditStatus, enableAuditMacs, loadOrCreateAuditSigner, macRecordKeyId } from '../audit/index.js';
 import { SmtpMailer } from '../incident/index.js';
 import { auditKeyOf, headsFileOf, macRecordOf } from './audit.js';
-import { resumeRotations, type Vault } from '../vault/index.js';
+import { movePatientKeyFilesIntoDatabase, resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 
 export interface RunOptions {
@@ -127,6 +128,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
 
   try {
     store = await openStoreForCli(location);
+    // Patient key files of an older medvault move into the database, where every instance reads
+    // them (issue 13); the files are removed once their keys are in.
+    const moved = await movePatientKeyFilesIntoDatabase(store.db, keysDir(dataDir));
+    if (moved > 0) opts.say(`medvault: moved ${moved} patient keys from ${join(keysDir(dataDir), 'patients')} into the database`);
     // Every audit event this server writes is authenticated as written (issue 13); when that began
     // is also signed in a file outside the database, which the database's record must match.
     const signer = loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));

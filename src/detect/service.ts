@@ -28,6 +28,8 @@ export class DetectionService {
   private lastSeq = 0;
   private lastAlertAt = new Date(0);
   private syncTimer: NodeJS.Timeout | null = null;
+  /** Told of patients shredded by another process (the operator's CLI, another instance). */
+  private shredded: ((practiceId: string, patientId: string) => void) | null = null;
 
   constructor(
     private readonly db: Database,
@@ -123,6 +125,14 @@ export class DetectionService {
     this.syncTimer.unref();
   }
 
+  /**
+   * What to do when the audit log shows a patient shredded elsewhere: the vault forgets its key
+   * in memory (issue 13: a cache must not keep opening what a shred destroyed).
+   */
+  onShred(fn: (practiceId: string, patientId: string) => void): void {
+    this.shredded = fn;
+  }
+
   /** One catch-up from the database (see startSync); returns how many events were new here. */
   async sync(): Promise<number> {
     const out = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
@@ -148,6 +158,7 @@ export class DetectionService {
       this.lastSeq = Math.max(this.lastSeq, Number(row.seq));
       if (!this.remember(row.id as string)) continue;
       added++;
+      if (row.action === 'patient.shred' && typeof row.practice_id === 'string' && typeof row.patient_id === 'string') this.shredded?.(row.practice_id, row.patient_id);
       if (row.action === 'account.unlock' && typeof row.resource_id === 'string') {
         const user = row.resource_id;
         ops.push({ at: new Date(row.at as Date).getTime(), apply: () => this.detector.release(user) });

@@ -120,6 +120,8 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   const bus = o.bus ?? (o.redisUrl ? new RedisEventBus(o.redisUrl, `${prefix}access-events`) : undefined);
   const detection = new DetectionService(o.db, auth, clock, o.thresholds, bus, o.alertWebhook ?? null);
   await detection.load();
+  // A patient shredded by another process: this one forgets the key it may hold in memory.
+  detection.onShred((practiceId, patientId) => o.vault.keyAdministration().forgetPatient(practiceId, patientId));
   // On a shared PostgreSQL, other instances may write: the audit log is read back every few
   // seconds, so that nothing they contained is missed if the bus loses it.
   if (o.db.kind === 'postgres') detection.startSync(Number(process.env.MEDVAULT_DETECTION_SYNC_MS ?? 2000));

@@ -89,14 +89,18 @@ function hexOrNull(b: Buffer | null): string | null {
  * Only usable in a transaction scoped to the admin role and one practice.
  */
 export class AdminRepository {
+  private readonly vault: IdentitySealer;
+
   constructor(
     private readonly tx: Tx,
-    private readonly vault: IdentitySealer,
+    sealer: IdentitySealer,
   ) {
+    // Patient keys are read (and, for new patients, written) in this transaction.
+    this.vault = sealer.inTransaction(tx);
     if (tx.scope.role !== 'admin' || tx.scope.practiceId === null) {
       throw new SegmentError('the administrative repository needs an admin-scoped transaction with a practice');
     }
-    if (vault.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
+    if (sealer.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
   }
 
   private get practiceId(): Id {

@@ -13,14 +13,18 @@ const NOTE_SELECT = 'id, practice_id, patient_id, author_id, written_at, labels,
 
 /** The clinical segment: notes. Only usable in a transaction scoped to the clinical role and one practice. */
 export class ClinicalRepository {
+  private readonly vault: NoteSealer;
+
   constructor(
     private readonly tx: Tx,
-    private readonly vault: NoteSealer,
+    sealer: NoteSealer,
   ) {
+    // Patient keys are read (and, for new patients, written) in this transaction.
+    this.vault = sealer.inTransaction(tx);
     if (tx.scope.role !== 'clinical' || tx.scope.practiceId === null) {
       throw new SegmentError('the clinical repository needs a clinical-scoped transaction with a practice');
     }
-    if (vault.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
+    if (sealer.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
   }
 
   /** Opens a note; a shredded patient's note fails with the vault's VAULT_KEY_DESTROYED. */

@@ -5,8 +5,15 @@
  */
 export type IndexedColumn = 'nir' | 'email' | 'phone';
 
+/** A transaction's query, through which a sealer reads and writes patient keys (keys.patient_keys). */
+export interface SealerQuery {
+  query<R>(text: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+}
+
 export interface IdentitySealer {
   readonly practiceId: string;
+  /** The same sealer, with patient keys read and written in this transaction. */
+  inTransaction(q: SealerQuery): IdentitySealer;
   createPatientKeys(patientIds: readonly string[]): Promise<void>;
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer>;
   open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string>;
@@ -15,6 +22,8 @@ export interface IdentitySealer {
 
 export interface NoteSealer {
   readonly practiceId: string;
+  /** The same sealer, with patient keys read in this transaction. */
+  inTransaction(q: SealerQuery): NoteSealer;
   sealNote(patientId: string, noteId: string, text: string): Promise<Buffer>;
   openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
 }

@@ -133,6 +133,14 @@ export class LocalKeyProvider implements KeyProvider {
     if (m === this.mtimeMs && !force) return;
     this.file = JSON.parse(readFileSync(this.opts.path, 'utf8')) as KeyringFile;
     this.mtimeMs = m;
+    // A version destroyed by another process (a shred's key epoch) leaves this one's memory too.
+    for (const [id, key] of this.keks) {
+      const [practiceId, purpose, version] = id.split('|');
+      if (!this.entry({ practiceId: practiceId!, purpose: purpose as KeyPurpose, version: Number(version) })) {
+        key.fill(0);
+        this.keks.delete(id);
+      }
+    }
   }
 
   private entry(ref: KekRef) {
@@ -197,6 +205,18 @@ export class LocalKeyProvider implements KeyProvider {
   async createVersion(practiceId: string, purpose: KeyPurpose): Promise<number> {
     if (purpose === 'index') throw new VaultError('VAULT_PURPOSE', 'blind-index keys are not rotated (every index would change)');
     return this.addVersion(practiceId, purpose);
+  }
+
+  async destroyVersion(ref: KekRef): Promise<void> {
+    this.refresh(true);
+    const e = this.entry(ref);
+    if (!e) return;
+    if (e.state === 'active') throw new VaultError('VAULT_PURPOSE', 'the active key version cannot be destroyed');
+    this.file.keys = this.file.keys.filter((k) => k !== e);
+    this.persist();
+    const id = `${ref.practiceId}|${ref.purpose}|${ref.version}`;
+    this.keks.get(id)?.fill(0);
+    this.keks.delete(id);
   }
 
   async list(): Promise<KekInfo[]> {

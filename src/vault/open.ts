@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaultError } from './errors.js';
 import { LocalKeyProvider } from './local.js';
-import { FilePatientKeyStore } from './patient-keys.js';
 import { Pkcs11KeyProvider } from './pkcs11.js';
 import type { KeyProvider } from './provider.js';
+import type { PatientKeySource } from './patient-keys.js';
 import { Vault } from './vault.js';
 
 export type VaultConfig =
@@ -31,14 +31,15 @@ export function vaultConfigFromEnv(env: NodeJS.ProcessEnv, production: boolean):
 }
 
 /**
- * Opens the key provider and the patient-key store in `keysDir` (the keyring file lives there
- * for the local provider). Nothing is created before the provider has accepted its secret.
+ * Opens the key provider (the keyring file lives in `keysDir` for the local provider). Nothing is
+ * created before the provider has accepted its secret. Patient keys are read in the database's
+ * transactions (keys.patient_keys); `patientKeys` serves tools that run a vault without one.
  */
-export function openVault(keysDir: string, config: VaultConfig): Vault {
+export function openVault(keysDir: string, config: VaultConfig, patientKeys: PatientKeySource | null = null): Vault {
   mkdirSync(keysDir, { recursive: true, mode: 0o700 });
   const provider: KeyProvider =
     config.provider === 'local'
       ? LocalKeyProvider.open({ path: join(keysDir, 'keyring.json'), passphrase: config.passphrase, requirePassphrase: config.requirePassphrase })
       : Pkcs11KeyProvider.open(config);
-  return new Vault(provider, new FilePatientKeyStore(join(keysDir, 'patients')));
+  return new Vault(provider, patientKeys);
 }

@@ -1,157 +1,97 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from './files.js';
 
 /**
- * Per-patient erasure keys, wrapped under the practice's `patient` KEK, kept by the key side and
- * never in the database: destroying an entry here makes the patient's sealed values unreadable
- * in the live database and in every database backup, which hold only what the key opens.
- *
- * One file per practice, a line per patient ("patientId version base64"); a destruction
- * rewrites the file without the line (temporary file, fsync, rename), so the wrapped key does
- * not stay in it.
+ * Per-patient erasure keys, wrapped under the practice's `patient` KEK (held by the key provider,
+ * never the database). Since issue 13 they live in the database (`keys.patient_keys`): every
+ * instance reads the same rows, a key row commits in the same transaction as its patient, and is
+ * read in the transaction of the request that needs it. Shredding deletes the row and closes the
+ * practice's key epoch (vault/epoch.ts), which destroys the KEK version that any backup's copy of
+ * the row was wrapped under.
  */
 export interface WrappedPatientKey {
   readonly version: number;
   readonly wrapped: Buffer;
 }
 
-export interface PatientKeyStore {
+/** Where a vault reads patient keys from: a transaction's rows, or memory (tools and unit tests). */
+export interface PatientKeySource {
   get(practiceId: string, patientId: string): Promise<WrappedPatientKey | null>;
-  putMany(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): Promise<void>;
-  /** Removes the key; returns whether there was one. */
-  destroy(practiceId: string, patientId: string): Promise<boolean>;
+  /** Stores new keys (in the same transaction as their patients, for the database). */
+  put(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): Promise<void>;
 }
 
-const UUID = /^[0-9a-f-]{36}$/;
+/** The SQL a source needs: a transaction's `query` (the store's Tx has it). */
+export interface KeyRowsQuery {
+  query<R>(text: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
+}
 
-/** How often a practice's file is checked for changes made by another process (ms). */
-const RECHECK_MS = 1000;
-
-export class FilePatientKeyStore implements PatientKeyStore {
-  private readonly practices = new Map<string, Map<string, WrappedPatientKey>>();
-  /** What each practice's file looked like when it was read (another instance may append or destroy). */
-  private readonly seen = new Map<string, { stamp: string; checkedAt: number }>();
-
-  constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  }
-
-  private file(practiceId: string): string {
-    if (!UUID.test(practiceId)) throw new Error('practice id expected');
-    return join(this.dir, `${practiceId}.keys`);
-  }
-
-  private stamp(path: string): string {
-    try {
-      const st = statSync(path);
-      return `${st.mtimeMs}:${st.size}:${st.ino}`;
-    } catch {
-      return 'none';
-    }
-  }
-
-  /**
-   * The practice's keys, re-read when the file changed since (issue 13: several instances share the
-   * keys folder; a record created on one was unreadable on another until it restarted, and a key
-   * destroyed on one was still served by another). A miss always re-checks the file, so a key just
-   * written elsewhere is never reported as destroyed; a hit re-checks at most once a second.
-   */
-  private load(practiceId: string, miss = false): Map<string, WrappedPatientKey> {
-    const path = this.file(practiceId);
-    let m = this.practices.get(practiceId);
-    if (m) {
-      const seen = this.seen.get(practiceId);
-      const now = Date.now();
-      if (!miss && seen && now - seen.checkedAt < RECHECK_MS) return m;
-      const stamp = this.stamp(path);
-      if (seen && seen.stamp === stamp) {
-        seen.checkedAt = now;
-        return m;
+/** Patient keys read and written through a transaction of the request (row-level security applies). */
+export function transactionKeys(q: KeyRowsQuery): PatientKeySource {
+  return {
+    async get(practiceId, patientId) {
+      const r = await q.query<{ kek_version: number; wrapped: Buffer }>(
+        'SELECT kek_version, wrapped FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2',
+        [practiceId, patientId],
+      );
+      const row = r.rows[0];
+      return row ? { version: Number(row.kek_version), wrapped: Buffer.from(row.wrapped) } : null;
+    },
+    async put(practiceId, entries) {
+      for (let i = 0; i < entries.length; i += 1000) {
+        const chunk = entries.slice(i, i + 1000);
+        await q.query(
+          `INSERT INTO keys.patient_keys (practice_id, patient_id, kek_version, wrapped)
+           SELECT $1, p, v, w FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS t(p, v, w)`,
+          [practiceId, chunk.map((e) => e.patientId), chunk.map((e) => e.key.version), chunk.map((e) => e.key.wrapped)],
+        );
       }
-    }
-    m = new Map();
-    this.seen.set(practiceId, { stamp: this.stamp(path), checkedAt: Date.now() });
-    if (existsSync(path)) {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
-        if (line === '') continue;
-        const [patientId, version, b64] = line.split(' ');
-        if (patientId && version && b64) m.set(patientId, { version: Number(version), wrapped: Buffer.from(b64, 'base64') });
-      }
-    }
-    this.practices.set(practiceId, m);
-    return m;
-  }
+    },
+  };
+}
+
+/** Keys in memory: for tools and unit tests that run a vault without a database. */
+export class MemoryPatientKeys implements PatientKeySource {
+  private readonly keys = new Map<string, WrappedPatientKey>();
 
   async get(practiceId: string, patientId: string): Promise<WrappedPatientKey | null> {
-    return this.load(practiceId).get(patientId) ?? this.load(practiceId, true).get(patientId) ?? null;
+    return this.keys.get(`${practiceId}|${patientId}`) ?? null;
   }
 
-  /**
-   * Runs fn holding the practice file's lock (a lock file created exclusively), so that an append
-   * by one instance and a destruction's rewrite by another cannot lose each other's lines.
-   */
-  private locked<T>(practiceId: string, fn: () => T): T {
-    const lock = `${this.file(practiceId)}.lock`;
-    const until = Date.now() + 5000;
-    let fd: number | null = null;
-    while (fd === null) {
-      try {
-        fd = openSync(lock, 'wx', 0o600);
-      } catch (e) {
-        if ((e as { code?: string }).code !== 'EEXIST') throw e;
-        // A lock left by a process killed while holding it is older than any honest holder.
-        try {
-          if (Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { force: true });
-        } catch {
-          // gone meanwhile
-        }
-        if (Date.now() > until) throw new Error(`the patient key file of practice ${practiceId} stays locked (${lock})`, { cause: e });
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-      }
+  async put(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): Promise<void> {
+    for (const e of entries) this.keys.set(`${practiceId}|${e.patientId}`, e.key);
+  }
+
+  delete(practiceId: string, patientId: string): boolean {
+    return this.keys.delete(`${practiceId}|${patientId}`);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The key files of medvault before issue 13 (DIR/keys/patients/<practice>.keys, a line
+ * "patientId version base64" per patient): what they hold, per practice. Read once, by the
+ * start that moves them into the database and then removes them (a file left behind would keep
+ * a copy of a key that a later shred destroys).
+ */
+export function readPatientKeyFiles(dir: string): Map<string, { patientId: string; key: WrappedPatientKey }[]> {
+  const out = new Map<string, { patientId: string; key: WrappedPatientKey }[]>();
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const m = /^(.{36})\.keys$/.exec(name);
+    if (!m || !UUID.test(m[1]!)) continue;
+    const entries: { patientId: string; key: WrappedPatientKey }[] = [];
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      const [patientId, version, b64] = line.split(' ');
+      if (patientId && UUID.test(patientId) && version && /^\d+$/.test(version) && b64) entries.push({ patientId, key: { version: Number(version), wrapped: Buffer.from(b64, 'base64') } });
     }
-    try {
-      return fn();
-    } finally {
-      closeSync(fd);
-      rmSync(lock, { force: true });
-    }
+    out.set(m[1]!, entries);
   }
+  return out;
+}
 
-  async putMany(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): Promise<void> {
-    if (entries.length === 0) return;
-    this.locked(practiceId, () => this.append(practiceId, entries));
-  }
-
-  private append(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): void {
-    // In step with the file first (another instance may have appended): the stamp recorded after
-    // this append must describe everything the map holds.
-    const m = this.load(practiceId, true);
-    const text = entries.map((e) => `${e.patientId} ${e.key.version} ${e.key.wrapped.toString('base64')}\n`).join('');
-    const path = this.file(practiceId);
-    if (!existsSync(path)) appendFileSync(path, '', { mode: 0o600 });
-    const fd = openSync(path, 'a');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd); // a key must be durable before the record that needs it commits
-    } finally {
-      closeSync(fd);
-    }
-    for (const e of entries) m.set(e.patientId, e.key);
-    this.seen.set(practiceId, { stamp: this.stamp(path), checkedAt: Date.now() });
-  }
-
-  async destroy(practiceId: string, patientId: string): Promise<boolean> {
-    return this.locked(practiceId, () => this.rewriteWithout(practiceId, patientId));
-  }
-
-  private rewriteWithout(practiceId: string, patientId: string): boolean {
-    // What the file holds now, other instances' appends included: the rewrite must keep them.
-    const m = this.load(practiceId, true);
-    if (!m.delete(patientId)) return false;
-    const text = [...m].map(([id, k]) => `${id} ${k.version} ${k.wrapped.toString('base64')}\n`).join('');
-    writeFileAtomicSync(this.file(practiceId), text);
-    this.seen.set(practiceId, { stamp: this.stamp(this.file(practiceId)), checkedAt: Date.now() });
-    return true;
-  }
+/** Removes the old key files once their keys are in the database. */
+export function removePatientKeyFiles(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -230,6 +230,15 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return this.all();
   }
 
+  async destroyVersion(ref: KekRef): Promise<void> {
+    const info = this.all().find((k) => k.practiceId === ref.practiceId && k.purpose === ref.purpose && k.version === ref.version);
+    if (!info) return;
+    if (info.state === 'active') throw new VaultError('VAULT_PURPOSE', 'the active key version cannot be destroyed');
+    const h = this.kek(ref);
+    this.p11.C_DestroyObject(this.session, h);
+    this.handles.delete(this.label(ref));
+  }
+
   async close(): Promise<void> {
     try {
       this.p11.C_Logout(this.session);

@@ -34,5 +34,10 @@ export interface KeyProvider {
   /** Rotation: a new active version; the previous one is retired (unwraps, never wraps). */
   createVersion(practiceId: string, purpose: KeyPurpose): Promise<number>;
   list(): Promise<KekInfo[]>;
+  /**
+   * Destroys a retired version for good (a shred's key epoch): whatever it wrapped — in the live
+   * database or in any backup — can no longer be unwrapped. The active version is refused.
+   */
+  destroyVersion(ref: KekRef): Promise<void>;
   close(): Promise<void>;
 }

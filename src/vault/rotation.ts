@@ -30,7 +30,7 @@ const versionOf = (col: string) =>
 interface Job {
   id: string;
   practiceId: string;
-  purpose: SealPurpose;
+  purpose: SealPurpose | 'patient';
   toVersion: number;
   cursor: Record<string, string>;
   rewrapped: number;
@@ -39,7 +39,7 @@ interface Job {
 
 export interface RotationProgress {
   readonly practiceId: string;
-  readonly purpose: SealPurpose;
+  readonly purpose: SealPurpose | 'patient';
   readonly toVersion: number;
   readonly rewrapped: number;
   readonly resumed: boolean;
@@ -55,7 +55,7 @@ export interface RotationOptions {
   readonly now?: () => Date;
 }
 
-async function jobFor(db: Database, vault: Vault, practiceId: string, purpose: SealPurpose, now: Date): Promise<Job> {
+async function jobFor(db: Database, vault: Vault, practiceId: string, purpose: SealPurpose | 'patient', now: Date): Promise<Job> {
   return db.transaction({ role: 'platform', practiceId }, async (tx) => {
     const r = await tx.query<{ id: string; to_version: number; cursor: Record<string, string>; rewrapped: number }>(
       "SELECT id, to_version, cursor, rewrapped FROM keys.rotations WHERE practice_id = $1 AND purpose = $2 AND status = 'running'",
@@ -92,7 +92,7 @@ async function rewrapRows(tx: Tx, vault: Vault, job: Job, t: SealedTable, rows: 
     for (const col of t.columns) {
       const sealed = row[col] as Buffer | null;
       if (sealed === null || envelopeKekVersion(sealed) === job.toVersion) continue;
-      params.push(await admin.rewrap(job.practiceId, job.purpose, sealed));
+      params.push(await admin.rewrap(job.practiceId, job.purpose as SealPurpose, sealed));
       sets.push(`${col} = $${params.length}`);
       n++;
     }
@@ -107,7 +107,7 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
   const report = () =>
     opts.onProgress?.({ practiceId: job.practiceId, purpose: job.purpose, toVersion: job.toVersion, rewrapped: job.rewrapped, resumed: job.resumed });
   // Main pass: keyset order by id, the cursor committed with each batch.
-  for (const t of SEALED[job.purpose]) {
+  for (const t of SEALED[job.purpose as SealPurpose]) {
     for (;;) {
       const after = job.cursor[t.table] ?? '00000000-0000-0000-0000-000000000000';
       if (after === 'done') break;
@@ -128,7 +128,7 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
   // Values written under the old version while the pass ran (servers refresh the active
   // version within a second): sweep until none is left, then the job is done.
   await new Promise((r) => setTimeout(r, opts.settleMs ?? 1500));
-  for (const t of SEALED[job.purpose]) {
+  for (const t of SEALED[job.purpose as SealPurpose]) {
     for (;;) {
       const stale = t.columns.map((c) => `(${c} IS NOT NULL AND ${versionOf(c)} <> $2)`).join(' OR ');
       const found = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
@@ -154,6 +154,7 @@ export async function rotateKeys(db: Database, vault: Vault, opts: RotationOptio
     (await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices())).map((p) => p.id);
   const out: RotationProgress[] = [];
   for (const practiceId of practiceIds) {
+    if (opts.purposes?.includes('patient' as never)) throw new Error('patient keys change epoch through closePatientKeyEpoch');
     for (const purpose of opts.purposes ?? (['admin', 'clinical'] as const)) {
       const job = await jobFor(db, vault, practiceId, purpose, opts.now?.() ?? new Date());
       await rotateOne(db, vault, job, opts);
@@ -169,10 +170,11 @@ export async function resumeRotations(db: Database, vault: Vault, opts: Omit<Rot
   let resumed = 0;
   for (const p of practices) {
     const running = await db.transaction({ role: 'platform', practiceId: p.id }, (tx) =>
-      tx.query<{ purpose: SealPurpose }>("SELECT purpose FROM keys.rotations WHERE practice_id = $1 AND status = 'running'", [p.id]),
+      tx.query<{ purpose: SealPurpose | 'patient' }>("SELECT purpose FROM keys.rotations WHERE practice_id = $1 AND status = 'running'", [p.id]),
     );
     for (const r of running.rows) {
-      await rotateKeys(db, vault, { ...opts, practiceIds: [p.id], purposes: [r.purpose] });
+      if (r.purpose === 'patient') await closePatientKeyEpoch(db, vault, p.id, opts);
+      else await rotateKeys(db, vault, { ...opts, practiceIds: [p.id], purposes: [r.purpose] });
       resumed++;
     }
   }
@@ -231,4 +233,92 @@ export async function keyStatus(db: Database, vault: Vault): Promise<KeyStatusLi
     }
   }
   return out;
+}
+
+export interface EpochResult {
+  readonly practiceId: string;
+  /** The `patient` KEK version every remaining key is now wrapped under. */
+  readonly toVersion: number;
+  readonly rewrapped: number;
+  /** The versions destroyed in the key provider. */
+  readonly destroyed: readonly number[];
+  readonly resumed: boolean;
+}
+
+/**
+ * Closes a practice's patient-key epoch (after a shred; issue 13): a new `patient` KEK version,
+ * every remaining patient key wrapped again under it (in committed batches; a kill resumes from the
+ * rotation job), then — holding a lock that waits for and holds off every writer of the table —
+ * a last check that no key is left under an older version, the floor raised (a late creation under
+ * an old version is refused, not stored unopenable) and the old versions destroyed in the key
+ * provider. From then on the copy of a shredded patient's key in any database backup is wrapped
+ * under a key that no longer exists.
+ */
+export async function closePatientKeyEpoch(db: Database, vault: Vault, practiceId: string, opts: Omit<RotationOptions, 'practiceIds' | 'purposes'> = {}): Promise<EpochResult> {
+  const batch = opts.batchSize ?? 500;
+  const now = () => opts.now?.() ?? new Date();
+  const job = await jobFor(db, vault, practiceId, 'patient', now());
+  const admin = vault.keyAdministration();
+  const report = () => opts.onProgress?.({ practiceId, purpose: 'patient', toVersion: job.toVersion, rewrapped: job.rewrapped, resumed: job.resumed });
+  const rewrapSome = async (tx: Tx, limit: number | null): Promise<number> => {
+    const r = await tx.query<{ patient_id: string; kek_version: number; wrapped: Buffer }>(
+      `SELECT patient_id, kek_version, wrapped FROM keys.patient_keys WHERE practice_id = $1 AND kek_version <> $2 ORDER BY patient_id${limit === null ? '' : ' LIMIT $3'}`,
+      limit === null ? [practiceId, job.toVersion] : [practiceId, job.toVersion, limit],
+    );
+    const moved: { id: string; version: number; wrapped: Buffer }[] = [];
+    for (const row of r.rows) {
+      const k = await admin.rewrapPatientKey(practiceId, Number(row.kek_version), Buffer.from(row.wrapped));
+      moved.push({ id: row.patient_id, ...k });
+    }
+    if (moved.length > 0) {
+      await tx.query(
+        `UPDATE keys.patient_keys k SET kek_version = t.v, wrapped = t.w FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS t(p, v, w)
+          WHERE k.practice_id = $1 AND k.patient_id = t.p`,
+        [practiceId, moved.map((m) => m.id), moved.map((m) => m.version), moved.map((m) => m.wrapped)],
+      );
+    }
+    job.rewrapped += r.rows.length;
+    return r.rows.length;
+  };
+  // Servers pick the new version up within a second; the batches run meanwhile.
+  const settled = new Promise((r) => setTimeout(r, opts.settleMs ?? 1500));
+  for (;;) {
+    const n = await db.transaction({ role: 'platform', practiceId }, async (tx) => {
+      const done = await rewrapSome(tx, batch);
+      await saveProgress(tx, job, false, now());
+      return done;
+    });
+    report();
+    if (n < batch) break;
+  }
+  await settled;
+  const destroyed: number[] = [];
+  for (;;) {
+    const left = await db.transaction({ role: 'platform', practiceId }, async (tx) => {
+      // Waits for the transactions writing keys now (a creation under the old version included) and
+      // holds off new ones until this one ends.
+      await tx.query('LOCK TABLE keys.patient_keys IN SHARE ROW EXCLUSIVE MODE');
+      const n = await rewrapSome(tx, null);
+      if (n > 0) {
+        await saveProgress(tx, job, false, now());
+        return n; // committed first: a version is destroyed only once no committed key needs it
+      }
+      await tx.query(
+        `INSERT INTO keys.patient_kek_floor (practice_id, min_version) VALUES ($1, $2)
+         ON CONFLICT (practice_id) DO UPDATE SET min_version = GREATEST(keys.patient_kek_floor.min_version, EXCLUDED.min_version)`,
+        [practiceId, job.toVersion],
+      );
+      await saveProgress(tx, job, true, now());
+      for (const k of await vault.provider.list()) {
+        if (k.practiceId === practiceId && k.purpose === 'patient' && k.version < job.toVersion) {
+          await vault.provider.destroyVersion(k);
+          destroyed.push(k.version);
+        }
+      }
+      return 0;
+    });
+    if (left === 0) break;
+  }
+  report();
+  return { practiceId, toVersion: job.toVersion, rewrapped: job.rewrapped, destroyed, resumed: job.resumed };
 }

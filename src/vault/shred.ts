@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { retentionEnds } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, type Database } from '../store/index.js';
+import { closePatientKeyEpoch, type EpochResult } from './rotation.js';
 import type { Vault } from './vault.js';
 
 /**
- * Crypto-shredding a patient (GDPR art. 17): the patient's erasure key is destroyed, so every
- * sealed value of theirs — NIR, contacts, address, every note — is unreadable in the live
- * database and in every backup; their blind indexes are cleared. It yields to the legal
+ * Crypto-shredding a patient (GDPR art. 17): the patient's erasure key is deleted with the
+ * shred's transaction, so every sealed value of theirs — NIR, contacts, address, every note — is
+ * unreadable in the live database; then the practice's key epoch closes (the KEK version that
+ * wrapped the key is destroyed after every other key moved to a new one), so the copy of the key
+ * in any database backup can no longer be opened either. Their blind indexes are cleared. It yields to the legal
  * retention period (art. 17(3)(b), CSP R1112-7) unless forced, and it is audited.
  */
 export class ShredRefused extends Error {
@@ -34,11 +37,13 @@ export interface ShredRequest {
 export interface ShredResult {
   readonly retentionEnds: string;
   readonly forced: boolean;
+  /** The key epoch closed after the shred (the versions destroyed, the keys moved). */
+  readonly epoch: EpochResult;
 }
 
-export async function shredPatient(db: Database, vault: Vault, req: ShredRequest): Promise<ShredResult> {
+export async function shredPatient(db: Database, vault: Vault, req: ShredRequest, epochOptions: { settleMs?: number } = {}): Promise<ShredResult> {
   if (req.reason.trim().length < 3) throw new ShredRefused('no-reason', null, 'a reason is required');
-  return db.transaction({ role: 'admin', practiceId: req.practiceId }, async (tx) => {
+  const done = await db.transaction({ role: 'admin', practiceId: req.practiceId }, async (tx) => {
     const admin = new AdminRepository(tx, vault.admin(req.practiceId));
     const r = await tx.query<{ birth_date: string; deceased_date: string | null; created_on: string; shredded_at: Date | null }>(
       `SELECT birth_date, deceased_date, created_at::date AS created_on, shredded_at FROM admin.patients WHERE practice_id = $1 AND id = $2 FOR UPDATE`,
@@ -61,8 +66,12 @@ export async function shredPatient(db: Database, vault: Vault, req: ShredRequest
         detail: { actor: req.actor, forced: running, retentionEnds: ends },
       },
     ]);
-    // Last, still inside the transaction: if destroying the key fails, nothing is recorded as shredded.
-    await vault.keyAdministration().destroyPatientKey(req.practiceId, req.patientId);
+    // The key row goes with the transaction: shredded and keyless together, or neither.
+    await tx.query('DELETE FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2', [req.practiceId, req.patientId]);
     return { retentionEnds: ends, forced: running };
   });
+  vault.keyAdministration().forgetPatient(req.practiceId, req.patientId);
+  // Then backups: the epoch closes (resumed by the next start or shred if this one is interrupted).
+  const epoch = await closePatientKeyEpoch(db, vault, req.practiceId, { ...epochOptions, now: () => req.now });
+  return { ...done, epoch };
 }

@@ -9,7 +9,6 @@ import { makeVault, NOW, openWithVault, seedTwoPractices } from '../../test/help
 import { keyringWithoutRetired, openEverything } from '../../test/helpers/records.js';
 import { composeNir, type ClinicalNote, type Patient } from '../domain/index.js';
 import { AdminRepository, ClinicalRepository, openStore, type Database, type Driver } from '../store/index.js';
-import { FilePatientKeyStore } from './patient-keys.js';
 import { LocalKeyProvider } from './local.js';
 import { keyStatus, rotateKeys } from './rotation.js';
 import { shredPatient } from './shred.js';
@@ -127,10 +126,36 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
   it('shreds a patient: refused during retention unless forced, then unreadable by every path, audited, others untouched', async () => {
     const [target, neighbour] = await addMarked(db, keys.vault, A, await firstPractitioner(driver, A));
     const before = await openEverything(db, driver, keys.vault);
-    const shred = (force: boolean) => shredPatient(db, keys.vault, { practiceId: A, patientId: target!, reason: 'demande du patient, art. 17', force, actor: 'test', now: NOW });
+    // What a database backup taken now holds of the two patients' keys.
+    const keyRows = async () => (await driver.transaction((sql) => sql.query<{ patient_id: string; kek_version: number; wrapped: Buffer }>(
+      'SELECT patient_id, kek_version, wrapped FROM keys.patient_keys WHERE practice_id = $1 ORDER BY patient_id', [A]))).rows;
+    const backup = await keyRows();
+    const backedUp = (id: string) => backup.find((r) => r.patient_id === id)!;
+    expect(backedUp(target!)).toBeDefined();
+    const shred = (force: boolean) => shredPatient(db, keys.vault, { practiceId: A, patientId: target!, reason: 'demande du patient, art. 17', force, actor: 'test', now: NOW }, { settleMs: 10 });
     await expect(shred(false)).rejects.toMatchObject({ name: 'ShredRefused', reason: 'retention' });
-    expect((await shred(true)).forced).toBe(true);
+    const done = await shred(true);
+    expect(done.forced).toBe(true);
     await expect(shred(true)).rejects.toMatchObject({ reason: 'already-shredded' });
+
+    // The key epoch closed: every remaining key under the new version, the old one destroyed — the
+    // backup's copy of the shredded key (and of every other key) no longer unwraps; the live rows do.
+    const oldVersion = Number(backedUp(target!).kek_version);
+    expect(done.epoch.destroyed).toContain(oldVersion);
+    expect(done.epoch.toVersion).toBeGreaterThan(oldVersion);
+    const live = await keyRows();
+    expect(live.find((r) => r.patient_id === target)).toBeUndefined();
+    expect(live.length).toBe(backup.length - 1);
+    expect(new Set(live.map((r) => Number(r.kek_version)))).toEqual(new Set([done.epoch.toVersion]));
+    const provider = LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null });
+    await expect(provider.unwrap({ practiceId: A, purpose: 'patient', version: oldVersion }, Buffer.from(backedUp(target!).wrapped))).rejects.toMatchObject({ code: 'VAULT_KEY_UNKNOWN' });
+    await expect(provider.unwrap({ practiceId: A, purpose: 'patient', version: oldVersion }, Buffer.from(backedUp(neighbour!).wrapped))).rejects.toMatchObject({ code: 'VAULT_KEY_UNKNOWN' });
+    const liveNeighbour = live.find((r) => r.patient_id === neighbour)!;
+    expect(await provider.unwrap({ practiceId: A, purpose: 'patient', version: Number(liveNeighbour.kek_version) }, Buffer.from(liveNeighbour.wrapped))).toHaveLength(32);
+    await provider.close();
+    // A creation still wrapping under the destroyed version (began before the epoch closed) is refused, not stored unopenable.
+    await expect(driver.transaction((sql) => sql.query('INSERT INTO keys.patient_keys (practice_id, patient_id, kek_version, wrapped) VALUES ($1, $2, $3, $4)', [A, randomUUID(), oldVersion, Buffer.alloc(60)])))
+      .rejects.toThrow(/destroyed key version|55P03/);
 
     await db.transaction({ role: 'admin', practiceId: A }, async (tx) => {
       const repo = new AdminRepository(tx, keys.vault.admin(A));
@@ -145,8 +170,9 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     ).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
     // The sealed bytes themselves no longer open, even read as the owner and given to a fresh vault.
     const sealed = await driver.transaction((sql) => sql.query<{ nir_sealed: Buffer }>('SELECT nir_sealed FROM admin.patients WHERE id = $1', [target]));
-    const fresh = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }), new FilePatientKeyStore(join(keys.dir, 'patients')));
-    await expect(fresh.admin(A).open(target!, target!, 'patient.nir', sealed.rows[0]!.nir_sealed)).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
+    const fresh = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }));
+    await expect(db.transaction({ role: 'admin', practiceId: A }, (tx) => fresh.admin(A).inTransaction(tx).open(target!, target!, 'patient.nir', sealed.rows[0]!.nir_sealed)))
+      .rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
 
     const after = await openEverything(db, driver, keys.vault);
     expect(after.patients).toBe(before.patients - 1);
@@ -155,6 +181,21 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     );
     expect(audit.rows).toHaveLength(1);
     expect(audit.rows[0]).toMatchObject({ reason: 'demande du patient, art. 17', detail: { actor: 'test', forced: true } });
+  });
+
+  it('serves several instances from one database: a key written by one is read by another at once, and a miss is never remembered', async () => {
+    const other = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }));
+    const id = randomUUID();
+    const readOn = (v: Vault) => db.transaction({ role: 'admin', practiceId: A }, async (tx) => (await new AdminRepository(tx, v.admin(A)).patient(id))?.nir ?? null);
+    // Before it exists, the other instance finds no key (the patient does not exist either).
+    await expect(db.transaction({ role: 'admin', practiceId: A }, (tx) => other.admin(A).inTransaction(tx).seal(id, id, 'patient.nir', 'x'))).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
+    const p: Patient = {
+      id, practiceId: A, birthFamilyName: 'Multi', usedFamilyName: null, givenNames: ['Instance'], usedGivenName: null, sex: 'female', birthDate: '1990-01-01',
+      birthplaceInsee: null, nir: NIRS[0]!, identityStatus: 'PROV', phone: null, mobile: null, email: null, address: null, vip: false, deceasedDate: null,
+    };
+    await db.transaction({ role: 'admin', practiceId: A }, (tx) => new AdminRepository(tx, keys.vault.admin(A)).insertPatients([p]));
+    expect(await readOn(other)).toBe(NIRS[0]);
+    await other.provider.close();
   });
 
   it('rotates every data key to a new version without touching bodies; nothing then needs the old version', async () => {
@@ -181,7 +222,7 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     const dir = join(tmp, `rotated-${backend.name}`);
     cpSync(keys.dir, dir, { recursive: true });
     expect(keyringWithoutRetired(join(keys.dir, 'keyring.json'), join(dir, 'keyring.json'))).toBe(4);
-    const onlyNew = new Vault(LocalKeyProvider.open({ path: join(dir, 'keyring.json'), passphrase: null }), new FilePatientKeyStore(join(dir, 'patients')));
+    const onlyNew = new Vault(LocalKeyProvider.open({ path: join(dir, 'keyring.json'), passphrase: null }));
     const opened = await openEverything(db, driver, onlyNew);
     expect(opened.notes).toBeGreaterThan(50);
     expect(opened.secrets).toBeGreaterThan(opened.patients);

@@ -8,7 +8,7 @@ import { createToken, SOFTHSM_MODULE, softhsmAvailable } from '../../test/helper
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { VaultError } from './errors.js';
 import { LocalKeyProvider } from './local.js';
-import { FilePatientKeyStore } from './patient-keys.js';
+import { MemoryPatientKeys } from './patient-keys.js';
 import { Pkcs11KeyProvider } from './pkcs11.js';
 import type { KeyProvider } from './provider.js';
 import { Vault } from './vault.js';
@@ -16,10 +16,13 @@ import { Vault } from './vault.js';
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-vault-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+// The patient keys a vault reads outside a database (one store per name: a second vault over it is a restart).
+const stores = new Map<string, MemoryPatientKeys>();
 function localVault(name: string, opts: { cacheEntries?: number } = {}) {
-  const dir = join(tmp, name);
+  const keys = stores.get(name) ?? new MemoryPatientKeys();
+  stores.set(name, keys);
   const provider = LocalKeyProvider.open({ path: join(tmp, `${name}.keyring.json`), passphrase: null });
-  return { vault: new Vault(provider, new FilePatientKeyStore(dir), opts), provider };
+  return { vault: new Vault(provider, keys, opts), provider, keys };
 }
 
 async function expectCode(p: Promise<unknown>, code: string) {
@@ -110,11 +113,12 @@ describe('sealed values', () => {
     await admin.createPatientKeys([p, q]);
     const note = await clinical.sealNote(p, 'n', 'texte');
     const other = await clinical.sealNote(q, 'n', 'autre');
-    expect(await vault.keyAdministration().destroyPatientKey(practiceId, p)).toBe(true);
+    expect(stores.get('seal')!.delete(practiceId, p)).toBe(true);
+    vault.keyAdministration().forgetPatient(practiceId, p);
     await expectCode(clinical.openNote(p, 'n', note), 'VAULT_KEY_DESTROYED');
     await expectCode(admin.seal(p, p, 'nir', 'x'), 'VAULT_KEY_DESTROYED');
     expect(await clinical.openNote(q, 'n', other)).toBe('autre');
-    // A new vault over the same files (a restart) cannot open it either.
+    // A new vault over the same store (a restart) cannot open it either.
     const again = localVault('seal');
     await expectCode(again.vault.clinical(practiceId).openNote(p, 'n', note), 'VAULT_KEY_DESTROYED');
   });
@@ -184,7 +188,8 @@ describe.runIf(softhsmAvailable)('PKCS#11 provider on SoftHSM2', () => {
     const p = Pkcs11KeyProvider.open({ modulePath: SOFTHSM_MODULE, tokenLabel: token!.label, pin: token!.pin });
     try {
       const practiceId = randomUUID();
-      const vault = new Vault(p as KeyProvider, new FilePatientKeyStore(join(tmp, 'hsm-patients')));
+      const patientKeys = new MemoryPatientKeys();
+      const vault = new Vault(p as KeyProvider, patientKeys);
       const [patient] = [randomUUID()];
       await vault.admin(practiceId).createPatientKeys([patient]);
       const sealed = await vault.clinical(practiceId).sealNote(patient, 'n', 'Note sous HSM');
@@ -199,6 +204,13 @@ describe.runIf(softhsmAvailable)('PKCS#11 provider on SoftHSM2', () => {
       const rewrapped = await vault.keyAdministration().rewrap(practiceId, 'clinical', sealed);
       expect(decodeEnvelope(rewrapped).kekVersion).toBe(v2);
       expect(await vault.clinical(practiceId).openNote(patient, 'n', rewrapped)).toBe('Note sous HSM');
+      // Destroying a retired version in the HSM (a shred's key epoch): what it wrapped no longer opens; the active one is refused.
+      await expectCode(p.destroyVersion({ practiceId, purpose: 'clinical', version: v2 }), 'VAULT_PURPOSE');
+      await p.destroyVersion({ practiceId, purpose: 'clinical', version: v2 - 1 });
+      expect((await p.list()).some((k) => k.practiceId === practiceId && k.purpose === 'clinical' && k.version === v2 - 1)).toBe(false);
+      const uncached = new Vault(p as KeyProvider, patientKeys, { cacheEntries: 0 });
+      await expectCode(uncached.clinical(practiceId).openNote(patient, 'n', sealed), 'VAULT_INTEGRITY');
+      expect(await uncached.clinical(practiceId).openNote(patient, 'n', rewrapped)).toBe('Note sous HSM');
     } finally {
       await p.close();
     }
@@ -213,18 +225,24 @@ describe.runIf(softhsmAvailable)('PKCS#11 provider on SoftHSM2', () => {
   });
 });
 
-it('keeps patient keys out of the file once destroyed', async () => {
-  const dir = join(tmp, 'store');
-  const s = new FilePatientKeyStore(dir);
+it('destroys a retired key version for good, in this process and in another one reading the same keyring', async () => {
+  const path = join(tmp, 'destroy.keyring.json');
+  const a = LocalKeyProvider.open({ path, passphrase: null });
+  const b = LocalKeyProvider.open({ path, passphrase: null });
   const practiceId = randomUUID();
-  const [a, b] = [randomUUID(), randomUUID()];
-  await s.putMany(practiceId, [
-    { patientId: a, key: { version: 1, wrapped: Buffer.alloc(60, 1) } },
-    { patientId: b, key: { version: 1, wrapped: Buffer.alloc(60, 2) } },
-  ]);
-  await s.destroy(practiceId, a);
-  const text = readFileSync(join(dir, `${practiceId}.keys`), 'utf8');
-  expect(text).not.toContain(a);
-  expect(text).toContain(b);
-  expect(await new FilePatientKeyStore(dir).get(practiceId, a)).toBeNull();
+  const v1 = await a.activeVersion(practiceId, 'patient');
+  const key = Buffer.alloc(32, 7);
+  const wrapped = await a.wrap({ practiceId, purpose: 'patient', version: v1 }, key);
+  expect((await b.unwrap({ practiceId, purpose: 'patient', version: v1 }, wrapped)).equals(key)).toBe(true); // b holds v1 in memory now
+  await expectCode(a.destroyVersion({ practiceId, purpose: 'patient', version: v1 }), 'VAULT_PURPOSE'); // the active one: refused
+  const v2 = await a.createVersion(practiceId, 'patient');
+  await a.destroyVersion({ practiceId, purpose: 'patient', version: v1 });
+  await expectCode(a.unwrap({ practiceId, purpose: 'patient', version: v1 }, wrapped), 'VAULT_KEY_UNKNOWN');
+  expect(readFileSync(path, 'utf8')).not.toMatch(new RegExp(`"practiceId": "${practiceId}",\\s*"purpose": "patient",\\s*"version": ${v1},`));
+  // The other process forgets it at its next look at the file (at most a second later).
+  await new Promise((r) => setTimeout(r, 1100));
+  expect(await b.activeVersion(practiceId, 'patient')).toBe(v2);
+  await expectCode(b.unwrap({ practiceId, purpose: 'patient', version: v1 }, wrapped), 'VAULT_KEY_UNKNOWN');
+  await a.close();
+  await b.close();
 });

@@ -3,16 +3,20 @@ import { KeyCache } from './cache.js';
 import { decodeEnvelope, encodeEnvelope, openBody, sealBody, type SealContext, type SealPurpose } from './envelope.js';
 import { DamagedValueError, integrityError, VaultError } from './errors.js';
 import type { KeyProvider } from './provider.js';
-import type { PatientKeyStore } from './patient-keys.js';
+import { transactionKeys, type KeyRowsQuery, type PatientKeySource } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
 
 export interface VaultOptions {
   /** Unwrapped data keys kept in memory; default 10,000, for at most 5 minutes. 0 disables. */
   readonly cacheEntries?: number;
   readonly cacheMaxAgeMs?: number;
-  /** Unwrapped patient erasure keys kept in memory; default as cacheEntries. */
+  /** Unwrapped patient erasure keys kept in memory; default as cacheEntries, for at most a minute. */
   readonly patientKeyCacheEntries?: number;
+  readonly patientKeyCacheMaxAgeMs?: number;
 }
+
+/** How long an unwrapped patient key is kept: a key shredded elsewhere is forgotten by then at the latest. */
+const PATIENT_KEY_MAX_AGE_MS = 60_000;
 
 /**
  * The vault: seals and opens values with per-record data keys, wrapped under the practice's
@@ -26,11 +30,18 @@ export class Vault {
 
   constructor(
     readonly provider: KeyProvider,
-    private readonly patientKeys: PatientKeyStore,
+    /** Where keys are read outside a transaction (tools and unit tests); null: only in transactions. */
+    private readonly fallbackKeys: PatientKeySource | null = null,
     opts: VaultOptions = {},
   ) {
     this.dataKeys = new KeyCache(opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
-    this.patientKeyCache = new KeyCache(opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
+    this.patientKeyCache = new KeyCache(opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000, opts.patientKeyCacheMaxAgeMs ?? Math.min(PATIENT_KEY_MAX_AGE_MS, opts.cacheMaxAgeMs ?? PATIENT_KEY_MAX_AGE_MS));
+  }
+
+  private source(given: PatientKeySource | undefined): PatientKeySource {
+    const s = given ?? this.fallbackKeys;
+    if (s === null) throw new VaultError('VAULT_PROVIDER', 'patient keys are read in a database transaction (a repository handle)');
+    return s;
   }
 
   admin(practiceId: string): AdminVault {
@@ -43,44 +54,57 @@ export class Vault {
 
   /** Key administration (rotation, shredding): the operator's door, used by the CLI. */
   keyAdministration(): KeyAdministration {
-    return new KeyAdministration(this, this.patientKeys);
+    return new KeyAdministration(this);
   }
 
-  /** @internal */
-  async patientKey(practiceId: string, patientId: string): Promise<Buffer> {
+  /**
+   * @internal A patient's erasure key: from memory, else from the source (the request's
+   * transaction). A missing row is never remembered: a key written meanwhile by another instance is
+   * found at the next read, and "destroyed" is only ever what the database says now.
+   */
+  async patientKey(practiceId: string, patientId: string, keys?: PatientKeySource): Promise<Buffer> {
     const id = `${practiceId}|${patientId}`;
     const cached = this.patientKeyCache.get(id);
     if (cached) return cached;
-    const stored = await this.patientKeys.get(practiceId, patientId);
+    const stored = await this.source(keys).get(practiceId, patientId);
     if (stored === null) throw new VaultError('VAULT_KEY_DESTROYED', 'the patient key is not available');
     const key = await this.provider.unwrap({ practiceId, purpose: 'patient', version: stored.version }, stored.wrapped);
     this.patientKeyCache.set(id, key);
     return key;
   }
 
-  /** @internal Creates erasure keys for new patients (admin path only). */
-  async createPatientKeys(practiceId: string, patientIds: readonly string[]): Promise<void> {
+  /**
+   * @internal Creates erasure keys for new patients (admin path only), stored through the source
+   * (in the transaction that inserts the patients: the key commits with its patient, or neither).
+   */
+  async createPatientKeys(practiceId: string, patientIds: readonly string[], keys?: PatientKeySource): Promise<void> {
+    const target = this.source(keys);
     const version = await this.provider.activeVersion(practiceId, 'patient');
     const entries = [];
+    const fresh = new Map<string, Buffer>();
     for (const patientId of patientIds) {
-      if ((await this.patientKeys.get(practiceId, patientId)) !== null) continue;
       const key = randomBytes(32);
       entries.push({ patientId, key: { version, wrapped: await this.provider.wrap({ practiceId, purpose: 'patient', version }, key) } });
-      this.patientKeyCache.set(`${practiceId}|${patientId}`, key);
+      fresh.set(patientId, key);
     }
-    await this.patientKeys.putMany(practiceId, entries);
+    await target.put(practiceId, entries);
+    // Kept in memory for the sealing that follows in the same transaction.
+    for (const [patientId, key] of fresh) {
+      this.patientKeyCache.set(`${practiceId}|${patientId}`, key);
+      key.fill(0);
+    }
   }
 
-  /** @internal */
+  /** @internal A shredded patient's key leaves memory (this instance; others learn it from the audit log). */
   forgetPatient(practiceId: string, patientId: string): void {
     this.patientKeyCache.delete(`${practiceId}|${patientId}`);
   }
 
   /** @internal */
-  async seal(purpose: SealPurpose, ctx: SealContext, plaintext: string): Promise<Buffer> {
+  async seal(purpose: SealPurpose, ctx: SealContext, plaintext: string, keys?: PatientKeySource): Promise<Buffer> {
     const dataKey = randomBytes(32);
     try {
-      const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId);
+      const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId, keys);
       const body = sealBody(purpose, ctx, dataKey, patientKey, Buffer.from(plaintext, 'utf8'));
       const kekVersion = await this.provider.activeVersion(ctx.practiceId, purpose);
       const wrappedKey = await this.provider.wrap({ practiceId: ctx.practiceId, purpose, version: kekVersion }, dataKey);
@@ -91,9 +115,9 @@ export class Vault {
   }
 
   /** @internal A value that fails its integrity check is reported with its place (DamagedValueError). */
-  async open(purpose: SealPurpose, ctx: SealContext, sealed: Buffer): Promise<string> {
+  async open(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<string> {
     try {
-      return await this.openAt(purpose, ctx, sealed);
+      return await this.openAt(purpose, ctx, sealed, keys);
     } catch (err) {
       if (err instanceof VaultError && err.code === 'VAULT_INTEGRITY' && !(err instanceof DamagedValueError)) {
         throw new DamagedValueError({ practiceId: ctx.practiceId, recordId: ctx.recordId, field: ctx.field });
@@ -102,7 +126,7 @@ export class Vault {
     }
   }
 
-  private async openAt(purpose: SealPurpose, ctx: SealContext, sealed: Buffer): Promise<string> {
+  private async openAt(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<string> {
     const e = decodeEnvelope(sealed);
     if (e.purpose !== purpose) throw new VaultError('VAULT_PURPOSE', 'this handle cannot open that value');
     // The cache is keyed by everything the unwrap depends on, so a changed version misses it.
@@ -118,7 +142,7 @@ export class Vault {
       }
       this.dataKeys.set(id, dataKey);
     }
-    const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId);
+    const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId, keys);
     return openBody(e, ctx, dataKey, patientKey).toString('utf8');
   }
 
@@ -143,18 +167,24 @@ export class AdminVault {
   constructor(
     private readonly vault: Vault,
     readonly practiceId: string,
+    private readonly keys?: PatientKeySource,
   ) {}
 
+  /** The same handle, reading and writing patient keys in this transaction. */
+  inTransaction(q: KeyRowsQuery): AdminVault {
+    return new AdminVault(this.vault, this.practiceId, transactionKeys(q));
+  }
+
   createPatientKeys(patientIds: readonly string[]): Promise<void> {
-    return this.vault.createPatientKeys(this.practiceId, patientIds);
+    return this.vault.createPatientKeys(this.practiceId, patientIds, this.keys);
   }
 
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer> {
-    return this.vault.seal('admin', { practiceId: this.practiceId, patientId, recordId, field }, plaintext);
+    return this.vault.seal('admin', { practiceId: this.practiceId, patientId, recordId, field }, plaintext, this.keys);
   }
 
   open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string> {
-    return this.vault.open('admin', { practiceId: this.practiceId, patientId, recordId, field }, sealed);
+    return this.vault.open('admin', { practiceId: this.practiceId, patientId, recordId, field }, sealed, this.keys);
   }
 
   /** Keyed blind index of a normalised value, for exact-match search (docs/encryption.md). */
@@ -170,30 +200,45 @@ export class ClinicalVault {
   constructor(
     private readonly vault: Vault,
     readonly practiceId: string,
+    private readonly keys?: PatientKeySource,
   ) {}
 
+  /** The same handle, reading patient keys in this transaction. */
+  inTransaction(q: KeyRowsQuery): ClinicalVault {
+    return new ClinicalVault(this.vault, this.practiceId, transactionKeys(q));
+  }
+
   sealNote(patientId: string, noteId: string, text: string): Promise<Buffer> {
-    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, text);
+    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, text, this.keys);
   }
 
   openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
-    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, sealed);
+    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, sealed, this.keys);
   }
 }
 
 /** Operator actions on keys: rotation's rewrap and crypto-shredding. */
 export class KeyAdministration {
-  constructor(
-    private readonly vault: Vault,
-    private readonly patientKeys: PatientKeyStore,
-  ) {}
+  constructor(private readonly vault: Vault) {}
 
   rewrap(practiceId: string, purpose: SealPurpose, sealed: Buffer): Promise<Buffer> {
     return this.vault.rewrap(practiceId, purpose, sealed);
   }
 
-  async destroyPatientKey(practiceId: string, patientId: string): Promise<boolean> {
+  /** A patient key wrapped again under the active `patient` KEK (a key epoch's close). */
+  async rewrapPatientKey(practiceId: string, version: number, wrapped: Buffer): Promise<{ version: number; wrapped: Buffer }> {
+    const active = await this.vault.provider.activeVersion(practiceId, 'patient');
+    if (version === active) return { version, wrapped };
+    const key = await this.vault.provider.unwrap({ practiceId, purpose: 'patient', version }, wrapped);
+    try {
+      return { version: active, wrapped: await this.vault.provider.wrap({ practiceId, purpose: 'patient', version: active }, key) };
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /** Forgets a shredded patient's key in this process (its row is deleted by the shred's transaction). */
+  forgetPatient(practiceId: string, patientId: string): void {
     this.vault.forgetPatient(practiceId, patientId);
-    return this.patientKeys.destroy(practiceId, patientId);
   }
 }

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { generate } from 'otplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTokenKeys, hashPassword, LoginThrottle, MemoryThrottleStore } from '../../src/access/index.js';
+import { composeNir } from '../../src/domain/index.js';
+import { INS_NIR_SYSTEM } from '../../src/fhir/codes.js';
+import { buildServer, createServices } from '../../src/server/index.js';
+import { seedDemo, type DemoUser } from '../../src/sim/seed.js';
+import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { LocalKeyProvider, shredPatient, Vault } from '../../src/vault/index.js';
+import { NO_DETECTION } from '../helpers/app.js';
+import { createPostgresDatabase } from '../helpers/backends.js';
+import { makeVault, NOW } from '../helpers/fixtures.js';
+
+/**
+ * Several instances for real (issue 13): two medvault instances, each with its own vault and its
+ * own caches, on one PostgreSQL and one keyring. A patient created on one is read on the other at
+ * once (regression: VAULT_KEY_DESTROYED, a 500, until the other restarted — the patient keys were
+ * per-process files); a patient shredded by the operator while an instance holds its key in memory
+ * stops opening there within the detection sync (regression: served for minutes from the cache).
+ */
+describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, one database', () => {
+  let database: { url: string; drop(): Promise<void> };
+  const stores: OpenedStore[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const bases: string[] = [];
+  let users: DemoUser[];
+  let at = NOW.getTime();
+  const clock = () => new Date(at);
+  const keys = makeVault();
+  const saved = process.env.MEDVAULT_DETECTION_SYNC_MS;
+
+  beforeAll(async () => {
+    process.env.MEDVAULT_DETECTION_SYNC_MS = '300';
+    database = await createPostgresDatabase();
+    const first = await openStore({ kind: 'postgres', url: database.url });
+    stores.push(first);
+    users = (await seedDemo(first.db, { seed: 4, practices: 1, patientsPerPractice: 40, now: NOW, visitHistoryDays: 7, hashPassword, vault: keys.vault })).users;
+    const tokenKeys = generateTokenKeys();
+    for (let i = 0; i < 2; i++) {
+      const store = i === 0 ? first : await openStore({ kind: 'postgres', url: database.url });
+      if (i > 0) stores.push(store);
+      // Each instance its own vault over the shared keyring: nothing shared in memory.
+      const vault = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }));
+      const services = await createServices({
+        db: store.db, vault, keysDir: keys.dir, tokenKeys, clock, thresholds: NO_DETECTION,
+        throttle: new LoginThrottle(new MemoryThrottleStore()),
+        contact: { dpoName: 'DPO', dpoEmail: 'dpo@medvault.test', operator: 'test' }, mailer: null,
+      });
+      const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent', clock });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      bases.push(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`);
+      closers.push(async () => {
+        await app.close();
+        await services.close();
+        await vault.provider.close();
+      });
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    process.env.MEDVAULT_DETECTION_SYNC_MS = saved;
+    for (const c of closers) await c().catch(() => undefined);
+    for (const s of stores) await s.db.close().catch(() => undefined);
+    await database?.drop();
+    await keys.cleanup();
+  });
+
+  const call = async (base: string, method: string, path: string, token: string, body?: unknown) => {
+    const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+  const login = async (base: string, u: DemoUser): Promise<string> => {
+    at += 31_000;
+    const post = async (path: string, body: unknown) => (await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<Record<string, string>>;
+    const l = await post('/auth/login', { username: u.username, password: u.password });
+    if (l.access_token) return l.access_token; // an account without a second factor
+    const m = await post('/auth/mfa', { mfa_token: l.mfa_token, code: await generate({ secret: u.totpSecret!, epoch: Math.floor(at / 1000) }) });
+    return m.access_token!;
+  };
+
+  it('a patient created on one instance is read with its sealed identity on the other at once', async () => {
+    const [a, b] = bases as [string, string];
+    const assistant = users.find((u) => u.role === 'assistant')!;
+    const nir = composeNir({ sexDigit: 1, year: 77, month: 3, birthplace: '13055', serial: 412 });
+    const created = await call(a, 'POST', '/fhir/Patient', await login(a, assistant), {
+      resourceType: 'Patient', identifier: [{ system: INS_NIR_SYSTEM, value: nir }], name: [{ family: 'Instances', given: ['Deux'] }],
+      gender: 'male', birthDate: '1977-03-02', telecom: [{ system: 'email', value: 'deux.instances@example.fr' }],
+    });
+    expect(created.status).toBe(201);
+    const onB = await call(b, 'GET', `/fhir/Patient/${created.body.id as string}`, await login(b, assistant));
+    expect(onB.status).toBe(200);
+    expect(JSON.stringify(onB.body)).toContain(nir);
+    expect(JSON.stringify(onB.body)).toContain('deux.instances@example.fr');
+  });
+
+  it('a patient shredded by the operator stops opening on an instance that held the key in memory, within the sync', async () => {
+    const [a, b] = bases as [string, string];
+    const doctor = users.find((u) => u.role === 'practitioner')!;
+    const treated = await stores[0]!.driver.transaction((q) => q.query<{ patient_id: string }>(
+      `SELECT c.patient_id FROM admin.care_relationships c WHERE c.practitioner_id = $1 AND c.kind = 'treating'
+          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = c.patient_id) LIMIT 1`, [doctor.fhirId]));
+    const patientId = treated.rows[0]!.patient_id;
+    const note = await call(a, 'POST', '/fhir/DocumentReference', await login(a, doctor), {
+      resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${patientId}` },
+      content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Consultation de suivi.').toString('base64') } }],
+    });
+    expect(note.status).toBe(201);
+    const onB = await login(b, doctor);
+    const path = `/fhir/DocumentReference/${note.body.id as string}`;
+    expect((await call(b, 'GET', path, onB)).status).toBe(200); // B now holds the patient's key in memory
+
+    // The operator's command, another process with its own vault.
+    const operator = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }));
+    const done = await shredPatient(stores[0]!.db, operator, { practiceId: doctor.practiceId!, patientId, reason: 'demande du patient', force: true, actor: 'test', now: clock() }, { settleMs: 50 });
+    await operator.provider.close();
+    expect(done.epoch.destroyed.length).toBeGreaterThan(0);
+    const shredAt = Date.now();
+    let status = 200;
+    while (status === 200 && Date.now() - shredAt < 5_000) {
+      status = (await call(b, 'GET', path, onB)).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(410);
+    expect(Date.now() - shredAt).toBeLessThan(3_000);
+    // And the other patients of the practice, moved to the new key version, still open on both.
+    const other = await stores[0]!.driver.transaction((q) => q.query<{ id: string }>(
+      `SELECT n.id FROM clinical.notes n JOIN admin.care_relationships c ON c.patient_id = n.patient_id AND c.practitioner_id = $1 AND c.kind = 'treating'
+        WHERE n.patient_id <> $2 LIMIT 1`, [doctor.fhirId, patientId]));
+    for (const base of [a, b]) expect((await call(base, 'GET', `/fhir/DocumentReference/${other.rows[0]!.id}`, base === b ? onB : await login(a, doctor))).status).toBe(200);
+  });
+});
