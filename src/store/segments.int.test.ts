@@ -148,6 +148,8 @@ describe.each(BACKENDS)('segmented storage on $name', (backend) => {
       await sql.query(`INSERT INTO audit.incident_timeline (incident_id, at, event) VALUES ($1, now(), 'scoped')`, [id]);
       // A client of an account in each practice (known clients: admin.clients).
       await sql.query(`INSERT INTO admin.clients (practice_id, user_id, client, first_seen, last_seen) SELECT practice_id, id, 'agent:000000000000@10.0.0.0/24', now(), now() FROM admin.users WHERE practice_id IN ($1, $2) ON CONFLICT DO NOTHING`, [A, B]);
+      // A key epoch's floor in each practice (keys.patient_kek_floor).
+      await sql.query(`INSERT INTO keys.patient_kek_floor (practice_id, min_version) VALUES ($1, 1), ($2, 1) ON CONFLICT DO NOTHING`, [A, B]);
     });
     let checked = 0;
     for (const t of tables) {

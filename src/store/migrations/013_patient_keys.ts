@@ -41,6 +41,10 @@ CREATE TABLE keys.patient_kek_floor (
 );
 GRANT SELECT ON keys.patient_kek_floor TO medvault_admin, medvault_platform;
 GRANT INSERT, UPDATE ON keys.patient_kek_floor TO medvault_platform;
+ALTER TABLE keys.patient_kek_floor ENABLE ROW LEVEL SECURITY;
+ALTER TABLE keys.patient_kek_floor FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON keys.patient_kek_floor TO medvault_admin, medvault_platform
+  USING (practice_id = meta.current_practice()) WITH CHECK (practice_id = meta.current_practice());
 CREATE FUNCTION keys.patient_key_above_floor() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.kek_version < (SELECT f.min_version FROM keys.patient_kek_floor f WHERE f.practice_id = NEW.practice_id) THEN
