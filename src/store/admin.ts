@@ -31,13 +31,18 @@ const PATIENT_COLUMNS = [
   'birthplace_insee', 'identity_status', 'nir_sealed', 'nir_bidx', 'email_sealed', 'email_bidx', 'phone_sealed', 'phone_bidx',
   'mobile_sealed', 'mobile_bidx', 'address_sealed', 'vip', 'deceased_date',
 ];
-const PATIENT_SELECT = [...PATIENT_COLUMNS, 'shredded_at', 'version', 'updated_at'].join(', ');
+/** The patient's erasure-key row, read in the same statement (the vault then opens without a round trip). */
+const keyColumns = (practice: string, patient: string) =>
+  `(SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = ${practice} AND k.patient_id = ${patient}) AS pk_version,
+   (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = ${practice} AND k.patient_id = ${patient}) AS pk_wrapped`;
+const PATIENT_SELECT = [...PATIENT_COLUMNS, 'shredded_at', 'version', 'updated_at', keyColumns('admin.patients.practice_id', 'admin.patients.id')].join(', ');
 
 interface PatientRow {
   id: string; practice_id: string; birth_family_name: string; used_family_name: string | null; given_names: string[];
   used_given_name: string | null; sex: Patient['sex']; birth_date: string; birthplace_insee: string | null;
   identity_status: Patient['identityStatus']; nir_sealed: Buffer | null; email_sealed: Buffer | null; phone_sealed: Buffer | null;
   mobile_sealed: Buffer | null; address_sealed: Buffer | null; vip: boolean; deceased_date: string | null; shredded_at: Date | null; version: number; updated_at: Date;
+  pk_version: number | null; pk_wrapped: Buffer | null;
 }
 
 /** A patient as read back: the identity, plus whether its secrets were erased (crypto-shredded). */
@@ -64,6 +69,7 @@ async function sealPatient(v: IdentitySealer, p: Patient): Promise<Record<string
 
 async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPatient> {
   const shredded = r.shredded_at !== null;
+  v.knownKey(r.id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
   const open = async (field: SealedField, sealed: Buffer | null) => {
     if (sealed === null || shredded) return null;
     return v.open(r.id, r.id, `patient.${field}`, sealed);

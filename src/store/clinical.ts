@@ -7,9 +7,12 @@ import type { NoteSealer } from './sealing.js';
 
 interface NoteRow {
   id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date; labels: string[]; body_sealed: Buffer;
+  pk_version: number | null; pk_wrapped: Buffer | null;
 }
 
-const NOTE_SELECT = 'id, practice_id, patient_id, author_id, written_at, labels, body_sealed';
+const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, body_sealed,
+  (SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_version,
+  (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_wrapped`;
 
 /** The clinical segment: notes. Only usable in a transaction scoped to the clinical role and one practice. */
 export class ClinicalRepository {
@@ -29,6 +32,7 @@ export class ClinicalRepository {
 
   /** Opens a note; a shredded patient's note fails with the vault's VAULT_KEY_DESTROYED. */
   private async open(r: NoteRow): Promise<ClinicalNote> {
+    this.vault.knownKey(r.patient_id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
     return {
       id: r.id, practiceId: r.practice_id, patientId: r.patient_id, authorId: r.author_id,
       writtenAt: new Date(r.written_at), labels: r.labels as SensitivityLabel[],

@@ -14,6 +14,8 @@ export interface IdentitySealer {
   readonly practiceId: string;
   /** The same sealer, with patient keys read and written in this transaction. */
   inTransaction(q: SealerQuery): IdentitySealer;
+  /** The patient's key row as read with the record in this transaction (null: none), so that opening needs no round trip. */
+  knownKey(patientId: string, key: { version: number; wrapped: Buffer } | null): void;
   createPatientKeys(patientIds: readonly string[]): Promise<void>;
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer>;
   open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string>;
@@ -24,6 +26,8 @@ export interface NoteSealer {
   readonly practiceId: string;
   /** The same sealer, with patient keys read in this transaction. */
   inTransaction(q: SealerQuery): NoteSealer;
+  /** The patient's key row as read with the note in this transaction (null: none). */
+  knownKey(patientId: string, key: { version: number; wrapped: Buffer } | null): void;
   sealNote(patientId: string, noteId: string, text: string): Promise<Buffer>;
   openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
 }

@@ -19,6 +19,8 @@ export interface PatientKeySource {
   get(practiceId: string, patientId: string): Promise<WrappedPatientKey | null>;
   /** Stores new keys (in the same transaction as their patients, for the database). */
   put(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): Promise<void>;
+  /** What a statement of the same transaction already read of a patient's key row (saves a round trip). */
+  know?(practiceId: string, patientId: string, key: WrappedPatientKey | null): void;
 }
 
 /** The SQL a source needs: a transaction's `query` (the store's Tx has it). */
@@ -28,8 +30,15 @@ export interface KeyRowsQuery {
 
 /** Patient keys read and written through a transaction of the request (row-level security applies). */
 export function transactionKeys(q: KeyRowsQuery): PatientKeySource {
+  // Rows read with the records themselves (the patient or note statement selects its key row too).
+  const known = new Map<string, WrappedPatientKey | null>();
   return {
+    know(practiceId, patientId, key) {
+      known.set(`${practiceId}|${patientId}`, key);
+    },
     async get(practiceId, patientId) {
+      const seen = known.get(`${practiceId}|${patientId}`);
+      if (seen !== undefined) return seen;
       const r = await q.query<{ kek_version: number; wrapped: Buffer }>(
         'SELECT kek_version, wrapped FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2',
         [practiceId, patientId],

@@ -3,7 +3,7 @@ import { KeyCache } from './cache.js';
 import { decodeEnvelope, encodeEnvelope, openBody, sealBody, type SealContext, type SealPurpose } from './envelope.js';
 import { DamagedValueError, integrityError, VaultError } from './errors.js';
 import type { KeyProvider } from './provider.js';
-import { transactionKeys, type KeyRowsQuery, type PatientKeySource } from './patient-keys.js';
+import { transactionKeys, type KeyRowsQuery, type PatientKeySource, type WrappedPatientKey } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
 
 export interface VaultOptions {
@@ -179,6 +179,11 @@ export class AdminVault {
     return this.vault.createPatientKeys(this.practiceId, patientIds, this.keys);
   }
 
+  /** A patient's key row as the transaction just read it with the patient (null: no row). */
+  knownKey(patientId: string, key: WrappedPatientKey | null): void {
+    this.keys?.know?.(this.practiceId, patientId, key);
+  }
+
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer> {
     return this.vault.seal('admin', { practiceId: this.practiceId, patientId, recordId, field }, plaintext, this.keys);
   }
@@ -206,6 +211,11 @@ export class ClinicalVault {
   /** The same handle, reading patient keys in this transaction. */
   inTransaction(q: KeyRowsQuery): ClinicalVault {
     return new ClinicalVault(this.vault, this.practiceId, transactionKeys(q));
+  }
+
+  /** A patient's key row as the transaction just read it with the note (null: no row). */
+  knownKey(patientId: string, key: WrappedPatientKey | null): void {
+    this.keys?.know?.(this.practiceId, patientId, key);
   }
 
   sealNote(patientId: string, noteId: string, text: string): Promise<Buffer> {
