@@ -21,6 +21,8 @@ export interface PatientKeySource {
   put(practiceId: string, entries: readonly { patientId: string; key: WrappedPatientKey }[]): Promise<void>;
   /** What a statement of the same transaction already read of a patient's key row (saves a round trip). */
   know?(practiceId: string, patientId: string, key: WrappedPatientKey | null): void;
+  /** What the transaction read of the row, if it did: null is "no row" (shredded), undefined "not read". */
+  known?(practiceId: string, patientId: string): WrappedPatientKey | null | undefined;
 }
 
 /** The SQL a source needs: a transaction's `query` (the store's Tx has it). */
@@ -35,6 +37,9 @@ export function transactionKeys(q: KeyRowsQuery): PatientKeySource {
   return {
     know(practiceId, patientId, key) {
       known.set(`${practiceId}|${patientId}`, key);
+    },
+    known(practiceId, patientId) {
+      return known.get(`${practiceId}|${patientId}`);
     },
     async get(practiceId, patientId) {
       const seen = known.get(`${practiceId}|${patientId}`);

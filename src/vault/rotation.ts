@@ -57,6 +57,9 @@ export interface RotationOptions {
 
 async function jobFor(db: Database, vault: Vault, practiceId: string, purpose: SealPurpose | 'patient', now: Date): Promise<Job> {
   return db.transaction({ role: 'platform', practiceId }, async (tx) => {
+    // One job at a time per practice and purpose, across processes: a second one waits here, then
+    // finds the first running and joins it (rather than making a second new version).
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`medvault-rotation|${practiceId}|${purpose}`]);
     const r = await tx.query<{ id: string; to_version: number; cursor: Record<string, string>; rewrapped: number }>(
       "SELECT id, to_version, cursor, rewrapped FROM keys.rotations WHERE practice_id = $1 AND purpose = $2 AND status = 'running'",
       [practiceId, purpose],
@@ -254,7 +257,25 @@ export interface EpochResult {
  * provider. From then on the copy of a shredded patient's key in any database backup is wrapped
  * under a key that no longer exists.
  */
-export async function closePatientKeyEpoch(db: Database, vault: Vault, practiceId: string, opts: Omit<RotationOptions, 'practiceIds' | 'purposes'> = {}): Promise<EpochResult> {
+export async function closePatientKeyEpoch(
+  db: Database, vault: Vault, practiceId: string,
+  opts: Omit<RotationOptions, 'practiceIds' | 'purposes'> & {
+    /**
+     * The epoch must begin after the caller's change (a shred: its key row deleted). An epoch left
+     * running by an interrupted shred is finished first; its version may already wrap the key just
+     * deleted (rewrapped by it, or created after it), so a fresh epoch follows (regression, found by
+     * an outside review: a pre-shred backup opened the second patient shredded after a kill -9).
+     */
+    fresh?: boolean;
+  } = {},
+): Promise<EpochResult> {
+  const first = await closeEpochOnce(db, vault, practiceId, opts);
+  if (!opts.fresh || !first.resumed) return first;
+  const next = await closeEpochOnce(db, vault, practiceId, opts);
+  return { ...next, rewrapped: first.rewrapped + next.rewrapped, destroyed: [...first.destroyed, ...next.destroyed], resumed: true };
+}
+
+async function closeEpochOnce(db: Database, vault: Vault, practiceId: string, opts: Omit<RotationOptions, 'practiceIds' | 'purposes'>): Promise<EpochResult> {
   const batch = opts.batchSize ?? 500;
   const now = () => opts.now?.() ?? new Date();
   const job = await jobFor(db, vault, practiceId, 'patient', now());
@@ -267,7 +288,7 @@ export async function closePatientKeyEpoch(db: Database, vault: Vault, practiceI
     );
     const moved: { id: string; version: number; wrapped: Buffer }[] = [];
     for (const row of r.rows) {
-      const k = await admin.rewrapPatientKey(practiceId, Number(row.kek_version), Buffer.from(row.wrapped));
+      const k = await admin.rewrapPatientKey(practiceId, Number(row.kek_version), Buffer.from(row.wrapped), job.toVersion);
       moved.push({ id: row.patient_id, ...k });
     }
     if (moved.length > 0) {

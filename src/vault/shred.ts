@@ -72,6 +72,6 @@ export async function shredPatient(db: Database, vault: Vault, req: ShredRequest
   });
   vault.keyAdministration().forgetPatient(req.practiceId, req.patientId);
   // Then backups: the epoch closes (resumed by the next start or shred if this one is interrupted).
-  const epoch = await closePatientKeyEpoch(db, vault, req.practiceId, { ...epochOptions, now: () => req.now });
+  const epoch = await closePatientKeyEpoch(db, vault, req.practiceId, { ...epochOptions, now: () => req.now, fresh: true });
   return { ...done, epoch };
 }

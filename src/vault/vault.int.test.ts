@@ -153,6 +153,9 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     const liveNeighbour = live.find((r) => r.patient_id === neighbour)!;
     expect(await provider.unwrap({ practiceId: A, purpose: 'patient', version: Number(liveNeighbour.kek_version) }, Buffer.from(liveNeighbour.wrapped))).toHaveLength(32);
     await provider.close();
+    // The floor only rises: the key side's own role cannot lower it to let such keys in (regression, outside review).
+    await expect(db.transaction({ role: 'platform', practiceId: A }, (tx) => tx.query('UPDATE keys.patient_kek_floor SET min_version = 1 WHERE practice_id = $1', [A])))
+      .rejects.toThrow(/only rises|42501/);
     // A creation still wrapping under the destroyed version (began before the epoch closed) is refused, not stored unopenable.
     await expect(driver.transaction((sql) => sql.query('INSERT INTO keys.patient_keys (practice_id, patient_id, kek_version, wrapped) VALUES ($1, $2, $3, $4)', [A, randomUUID(), oldVersion, Buffer.alloc(60)])))
       .rejects.toThrow(/destroyed key version|55P03/);
@@ -181,6 +184,45 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     );
     expect(audit.rows).toHaveLength(1);
     expect(audit.rows[0]).toMatchObject({ reason: 'demande du patient, art. 17', detail: { actor: 'test', forced: true } });
+  });
+
+  it('a shred after an interrupted epoch still destroys every version that wrapped the shredded key (regression: a pre-shred backup opened it)', async () => {
+    // An epoch left running by a shred killed half-way: a new version active, some keys moved to it.
+    const provider = LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null });
+    const from = await provider.activeVersion(A, 'patient');
+    const to = await provider.createVersion(A, 'patient');
+    await driver.transaction((sql) => sql.query(
+      "INSERT INTO keys.rotations (id, practice_id, purpose, from_version, to_version, status, started_at) VALUES ($1, $2, 'patient', $3, $4, 'running', now())", [randomUUID(), A, from, to]));
+    const victim = (await driver.transaction((sql) => sql.query<{ patient_id: string; kek_version: number; wrapped: Buffer }>(
+      `SELECT k.patient_id, k.kek_version, k.wrapped FROM keys.patient_keys k JOIN admin.patients p ON p.id = k.patient_id
+        WHERE k.practice_id = $1 AND p.shredded_at IS NULL ORDER BY k.patient_id LIMIT 1`, [A]))).rows[0]!;
+    const moved = await keys.vault.keyAdministration().rewrapPatientKey(A, Number(victim.kek_version), Buffer.from(victim.wrapped), to);
+    await driver.transaction((sql) => sql.query('UPDATE keys.patient_keys SET kek_version = $3, wrapped = $4 WHERE practice_id = $1 AND patient_id = $2', [A, victim.patient_id, moved.version, moved.wrapped]));
+    // A backup now holds the victim's key under the interrupted epoch's version; then the victim is shredded.
+    const done = await shredPatient(db, keys.vault, { practiceId: A, patientId: victim.patient_id, reason: 'demande du patient', force: true, actor: 'test', now: NOW }, { settleMs: 10 });
+    expect(done.epoch.resumed).toBe(true);
+    expect(done.epoch.toVersion).toBeGreaterThan(to);
+    expect(done.epoch.destroyed).toContain(to);
+    const fresh = LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null });
+    await expect(fresh.unwrap({ practiceId: A, purpose: 'patient', version: to }, moved.wrapped)).rejects.toMatchObject({ code: 'VAULT_KEY_UNKNOWN' });
+    await fresh.close();
+    await provider.close();
+    expect((await openEverything(db, driver, keys.vault)).patients).toBeGreaterThan(10);
+  });
+
+  it('a key row gone from the database wins over a key in memory: the note of a patient shredded elsewhere does not open (regression, outside review)', async () => {
+    const other = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }));
+    const note = (await driver.transaction((sql) => sql.query<{ id: string; patient_id: string }>(
+      `SELECT n.id, n.patient_id FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id WHERE n.practice_id = $1 AND p.shredded_at IS NULL LIMIT 1`, [A]))).rows[0]!;
+    const read = () => db.transaction({ role: 'clinical', practiceId: A }, async (tx) => (await (await new ClinicalRepository(tx, other.clinical(A)).noteForDecision(note.id, null, NOW))!.open()).text);
+    expect(typeof (await read())).toBe('string'); // the key is now in this instance's memory
+    // Another process shreds: the key row goes (the rest of a shred does not matter here).
+    await driver.transaction(async (sql) => {
+      await sql.query('DELETE FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2', [A, note.patient_id]);
+      await sql.query('UPDATE admin.patients SET shredded_at = now() WHERE id = $1', [note.patient_id]);
+    });
+    await expect(read()).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
+    await other.provider.close();
   });
 
   it('serves several instances from one database: a key written by one is read by another at once, and a miss is never remembered', async () => {

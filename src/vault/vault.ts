@@ -64,6 +64,13 @@ export class Vault {
    */
   async patientKey(practiceId: string, patientId: string, keys?: PatientKeySource): Promise<Buffer> {
     const id = `${practiceId}|${patientId}`;
+    // The transaction read the key row with the record and found none (shredded, perhaps on another
+    // instance a moment ago): that wins over memory (regression, found by an outside review: an
+    // instance opened a shredded patient's note from its cache until the audit sync came).
+    if (keys?.known?.(practiceId, patientId) === null) {
+      this.patientKeyCache.delete(id);
+      throw new VaultError('VAULT_KEY_DESTROYED', 'the patient key is not available');
+    }
     const cached = this.patientKeyCache.get(id);
     if (cached) return cached;
     const stored = await this.source(keys).get(practiceId, patientId);
@@ -235,9 +242,9 @@ export class KeyAdministration {
     return this.vault.rewrap(practiceId, purpose, sealed);
   }
 
-  /** A patient key wrapped again under the active `patient` KEK (a key epoch's close). */
-  async rewrapPatientKey(practiceId: string, version: number, wrapped: Buffer): Promise<{ version: number; wrapped: Buffer }> {
-    const active = await this.vault.provider.activeVersion(practiceId, 'patient');
+  /** A patient key wrapped again under the epoch's `patient` KEK version (a key epoch's close). */
+  async rewrapPatientKey(practiceId: string, version: number, wrapped: Buffer, to: number): Promise<{ version: number; wrapped: Buffer }> {
+    const active = to;
     if (version === active) return { version, wrapped };
     const key = await this.vault.provider.unwrap({ practiceId, purpose: 'patient', version }, wrapped);
     try {

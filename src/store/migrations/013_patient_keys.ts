@@ -54,6 +54,16 @@ BEGIN
 END $$;
 CREATE TRIGGER patient_key_above_floor BEFORE INSERT OR UPDATE ON keys.patient_keys
   FOR EACH ROW EXECUTE FUNCTION keys.patient_key_above_floor();
+-- The floor only rises, and stays with its practice: lowering it would let keys under destroyed versions in.
+CREATE FUNCTION keys.floor_only_rises() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.min_version < OLD.min_version OR NEW.practice_id <> OLD.practice_id THEN
+    RAISE EXCEPTION 'the patient key floor only rises' USING ERRCODE = '42501';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER floor_only_rises BEFORE UPDATE ON keys.patient_kek_floor
+  FOR EACH ROW EXECUTE FUNCTION keys.floor_only_rises();
 
 -- A shred's epoch is a rotation of the patient purpose.
 ALTER TABLE keys.rotations DROP CONSTRAINT rotations_purpose_check;
