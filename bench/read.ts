@@ -127,8 +127,11 @@ try {
 
   if (WARMUP > 0) await load(`warm-up (${WARMUP} s, not counted)`, base, [...patientReqs, ...noteReqs], WARMUP);
   const b1 = await load('bare Fastify + pg, one-row select', bareUrl, bareReqs);
+  // MEDVAULT_BENCH_NOTES_FIRST=1 measures the note reads first (to tell a first-phase effect from the read itself).
+  const notesFirst = process.env.MEDVAULT_BENCH_NOTES_FIRST === '1';
+  const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
   const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
-  const n = await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs);
+  const n = n0 ?? (await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs));
   const b2 = await load('bare Fastify + pg, one-row select (again)', bareUrl, bareReqs);
   const bareAvg = (b1.requests.average + b2.requests.average) / 2;
   console.log(`ratio Patient/bare ${(p.requests.average / bareAvg).toFixed(2)}, DocumentReference/bare ${(n.requests.average / bareAvg).toFixed(2)}`);
