@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { onEachDatabase } from './databases.js';
 import { hashPassword } from '../src/access/index.js';
 import { seedDemo } from '../src/sim/seed.js';
 import { openStore, type StoreLocation } from '../src/store/index.js';
@@ -21,7 +21,6 @@ const { values } = parseArgs({ options: { patients: { type: 'string' }, only: { 
 const PATIENTS = Number(values.patients ?? 100_000);
 const PER_PRACTICE = 4_000;
 const PRACTICES = Math.max(2, Math.round(PATIENTS / PER_PRACTICE));
-const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function run(name: string, location: StoreLocation) {
   const { db } = await openStore(location);
@@ -48,25 +47,4 @@ async function run(name: string, location: StoreLocation) {
 }
 
 console.log(`bench/seed: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB`);
-if (values.only !== 'postgres') {
-  const dir = mkdtempSync(join(tmpdir(), 'medvault-bench-'));
-  try {
-    await run('pglite', { kind: 'pglite', dir });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-if (values.only !== 'pglite') {
-  const name = `medvault_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  try {
-    await run('postgres', { kind: 'postgres', url: url.toString() });
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
+await onEachDatabase(values.only, run);

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { onEachDatabase } from './databases.js';
 import { hashPassword } from '../src/access/index.js';
 import { seedDemo } from '../src/sim/seed.js';
 import { openStore, type StoreLocation } from '../src/store/index.js';
@@ -19,7 +19,6 @@ import { openVault, shredPatient } from '../src/vault/index.js';
 
 const { values } = parseArgs({ options: { patients: { type: 'string' }, only: { type: 'string' } } });
 const PATIENTS = Number(values.patients ?? 10_000);
-const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 async function run(name: string, location: StoreLocation) {
   const { db, driver } = await openStore(location);
@@ -42,23 +41,4 @@ async function run(name: string, location: StoreLocation) {
 }
 
 console.log(`bench/shred: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}`);
-if (values.only !== 'postgres') {
-  const dir = mkdtempSync(join(tmpdir(), 'medvault-bench-'));
-  try {
-    await run('pglite', { kind: 'pglite', dir });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-if (values.only !== 'pglite') {
-  const name = `medvault_bench_shred_${process.pid}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    await run('postgres', { kind: 'postgres', url: Object.assign(new URL(PG_URL), { pathname: `/${name}` }).toString() });
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
-}
+await onEachDatabase(values.only, run);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Database } from '../store/index.js';
-import { readPatientKeyFiles, removePatientKeyFiles } from './patient-keys.js';
+import { readPatientKeyFiles, removePatientKeyFiles, transactionKeys } from './patient-keys.js';
 
 /**
  * Moves the patient key files of a medvault before issue 13 (DIR/keys/patients) into the
@@ -19,17 +19,7 @@ export async function movePatientKeyFilesIntoDatabase(db: Database, keysDir: str
     );
     // Keys of a practice this database does not hold (a folder copied from elsewhere) are not imported.
     if (Number(known.rows[0]?.n ?? 0) === 0) continue;
-    await db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      for (let i = 0; i < entries.length; i += 1000) {
-        const chunk = entries.slice(i, i + 1000);
-        await tx.query(
-          `INSERT INTO keys.patient_keys (practice_id, patient_id, kek_version, wrapped)
-           SELECT $1, p, v, w FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS t(p, v, w)
-           ON CONFLICT (practice_id, patient_id) DO NOTHING`,
-          [practiceId, chunk.map((e) => e.patientId), chunk.map((e) => e.key.version), chunk.map((e) => e.key.wrapped)],
-        );
-      }
-    });
+    await db.transaction({ role: 'admin', practiceId }, (tx) => transactionKeys(tx, true).put(practiceId, entries));
     moved += entries.length;
   }
   if (files.size > 0) removePatientKeyFiles(dir);

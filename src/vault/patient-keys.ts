@@ -30,8 +30,11 @@ export interface KeyRowsQuery {
   query<R>(text: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
 }
 
-/** Patient keys read and written through a transaction of the request (row-level security applies). */
-export function transactionKeys(q: KeyRowsQuery): PatientKeySource {
+/**
+ * Patient keys read and written through a transaction of the request (row-level security applies).
+ * `keepExisting`: a put leaves a row that exists already as it is (moving old key files in).
+ */
+export function transactionKeys(q: KeyRowsQuery, keepExisting = false): PatientKeySource {
   // Rows read with the records themselves (the patient or note statement selects its key row too).
   const known = new Map<string, WrappedPatientKey | null>();
   return {
@@ -56,7 +59,7 @@ export function transactionKeys(q: KeyRowsQuery): PatientKeySource {
         const chunk = entries.slice(i, i + 1000);
         await q.query(
           `INSERT INTO keys.patient_keys (practice_id, patient_id, kek_version, wrapped)
-           SELECT $1, p, v, w FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS t(p, v, w)`,
+           SELECT $1, p, v, w FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS t(p, v, w)${keepExisting ? ' ON CONFLICT (practice_id, patient_id) DO NOTHING' : ''}`,
           [practiceId, chunk.map((e) => e.patientId), chunk.map((e) => e.key.version), chunk.map((e) => e.key.wrapped)],
         );
       }
