@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuthRepository } from '../src/store/auth.js';
 import { bearer, login, METRICS_TOKEN, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
 import { BACKENDS } from './helpers/backends.js';
 
@@ -132,6 +133,69 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
       expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(second.access_token) })).statusCode).toBe(401);
       const audit = await t.store.driver.transaction((sql) => sql.query("SELECT 1 FROM audit.events WHERE action = 'token.refresh' AND outcome = 'denied'"));
       expect(audit.rowCount).toBeGreaterThan(0);
+    });
+
+    describe('the session check', () => {
+      afterEach(() => vi.restoreAllMocks());
+      const me = (token: string) => t.app.inject({ method: 'GET', url: '/me', headers: bearer(token) });
+
+      it('reads the sessions that come back together in one statement (regression: one transaction each, a stampede after every pause)', async () => {
+        const users = t.seeded.users.filter((u) => u.role === 'practitioner').slice(0, 3);
+        expect(users).toHaveLength(3);
+        const tokens = [];
+        for (const u of [...users, ...users]) tokens.push((await login(t, u)).access_token);
+        t.advance(6_000); // every cached state is older than the 5 s it is trusted for
+        const reads = vi.spyOn(AuthRepository.prototype, 'sessionStates');
+        const answers = await Promise.all(tokens.map((a) => me(a)));
+        expect(answers.map((r) => r.statusCode)).toEqual(tokens.map(() => 200));
+        // Each session read once, and sessions that came in the same turn read together.
+        expect(reads.mock.calls.flatMap((c) => c[0].map((p) => p.sid)).sort()).toEqual(tokens.map((a) => JSON.parse(Buffer.from(a.split('.')[1]!, 'base64url').toString()).sid).sort());
+        expect(reads.mock.calls.length).toBeLessThan(tokens.length);
+        expect(Math.max(...reads.mock.calls.map((c) => c[0].length))).toBeGreaterThan(1);
+        // Within the 5 s, no read at all.
+        const before = reads.mock.calls.length;
+        await Promise.all(tokens.map((a) => me(a)));
+        expect(reads.mock.calls.length).toBe(before);
+      });
+
+      it('honours a revocation made elsewhere within 5 s: re-read ahead of expiry, never served from memory after it', async () => {
+        const tokens = await login(t, t.seeded.users.filter((u) => u.role === 'practitioner')[1]!);
+        const sid = tokens.refresh_token.split('.')[0]!;
+        expect((await me(tokens.access_token)).statusCode).toBe(200);
+        // Another instance ends the session: this one does not hear of it.
+        await t.store.driver.transaction((sql) => sql.query("UPDATE admin.sessions SET revoked_at = now(), revoked_reason = 'elsewhere' WHERE id = $1", [sid]));
+        t.advance(1_000);
+        expect((await me(tokens.access_token)).statusCode).toBe(200); // trusted from memory, as documented
+        t.advance(2_500);
+        // 3.5 s old: served, and re-read in the background.
+        const reads = vi.spyOn(AuthRepository.prototype, 'sessionStates');
+        expect((await me(tokens.access_token)).statusCode).toBe(200);
+        await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(1));
+        await new Promise((r) => setTimeout(r, 50));
+        expect((await me(tokens.access_token)).statusCode).toBe(401);
+      });
+
+      it('does not cache what it read over a forget that came while the statement ran', async () => {
+        const tokens = await login(t, t.seeded.users.filter((x) => x.role === 'practitioner')[2]!);
+        t.advance(6_000);
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        const original = AuthRepository.prototype.sessionStates;
+        const reads = vi.spyOn(AuthRepository.prototype, 'sessionStates').mockImplementation(async function (this: AuthRepository, pairs) {
+          await gate;
+          return original.call(this, pairs);
+        });
+        const first = me(tokens.access_token);
+        await vi.waitFor(() => expect(reads).toHaveBeenCalledTimes(1));
+        // The statement has started; now this instance is told that sessions changed (an account
+        // locked here or elsewhere, a practice requiring DPoP): what the statement read is stale.
+        t.services.auth.forgetSessions();
+        release();
+        expect((await first).statusCode).toBe(200);
+        // So it was not kept: the next request reads the session again.
+        expect((await me(tokens.access_token)).statusCode).toBe(200);
+        expect(reads).toHaveBeenCalledTimes(2);
+      });
     });
 
     it('refuses a forged refresh token without ending the session it names (regression: forged <session id>.<random> ended it)', async () => {

@@ -53,6 +53,25 @@ function bearerRefused(s: Pick<SessionRow, 'dpopRequired' | 'dpopJkt' | 'clientA
 const MFA_ATTEMPTS = 5;
 /** How long a verified session state is trusted in memory; revocations here clear it at once. */
 const SESSION_CACHE_MS = 5_000;
+/** From this age on, a request served from the cache also re-reads the session in the background. */
+const SESSION_REFRESH_AHEAD_MS = 3_000;
+
+interface QueuedSessionRead {
+  readonly sub: string;
+  readonly promise: Promise<SessionCacheEntry>;
+  readonly resolve: (e: SessionCacheEntry) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface SessionCacheEntry {
+  readonly ok: 'ok' | 'revoked' | 'locked' | 'disabled';
+  /** When it was read (ms). */
+  readonly at: number;
+  /** The account the session belongs to, as the token that asked named it. */
+  readonly sub: string;
+  readonly client?: string;
+  readonly approved?: boolean;
+}
 
 
 /**
@@ -62,7 +81,11 @@ const SESSION_CACHE_MS = 5_000;
 export class AuthService {
   /** Second-factor challenges between password and code (shared by instances through Redis). */
   private readonly pending: EphemeralStore;
-  private readonly sessions = new Map<string, { ok: 'ok' | 'revoked' | 'locked' | 'disabled'; at: number; client?: string; approved?: boolean }>();
+  private readonly sessions = new Map<string, SessionCacheEntry>();
+  /** Session reads in flight (one per session), those waiting for the next statement, and a counter of forgets. */
+  private readonly refreshing = new Map<string, Promise<SessionCacheEntry>>();
+  private readonly refreshQueue = new Map<string, QueuedSessionRead>();
+  private generation = 0;
   private dummyHash: Promise<string>;
   /** Told when an account is locked for guessing its second factor (detection raises the alert). */
   onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
@@ -257,7 +280,7 @@ export class AuthService {
         // session ends. Anything else is a forgery and ends nothing (issue 12).
         if (s.previousRefreshHashes.some((h) => h.length === presented.length && timingSafeEqual(h, presented))) {
           await repo.revokeSession(s.id, now, 'refresh token reused');
-          this.sessions.delete(s.id);
+          this.forget(s.id);
           await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'refresh token reused: session revoked', meta, s.id)]);
         } else {
           await this.audit(tx, [this.event(account, 'token.refresh', 'denied', 'unknown refresh token', meta, s.id)]);
@@ -281,35 +304,91 @@ export class AuthService {
     } catch {
       throw new AccessError('token_invalid');
     }
-    const cached = this.sessions.get(claims.sid);
-    if (!cached || now.getTime() - cached.at > SESSION_CACHE_MS) {
-      const { ok, client, approved } = await this.door(async (repo): Promise<{ ok: 'ok' | 'revoked' | 'locked' | 'disabled'; client?: string; approved?: boolean }> => {
-        const a = await repo.accountById(claims.sub);
-        // A locked or disabled account says so, whatever became of its sessions.
-        if (a === null) return { ok: 'revoked' as const };
-        if (a.status === 'locked' || a.status === 'disabled') return { ok: a.status };
-        const s = await repo.session(claims.sid);
-        if (!s || s.revokedAt !== null || s.expiresAt <= now || s.userId !== claims.sub) return { ok: 'revoked' as const };
-        // A practice that requires DPoP keeps no bearer session of a client it did not approve,
-        // including those opened before it required it.
-        if (bearerRefused(s)) return { ok: 'revoked' as const };
-        return { ok: 'ok' as const, client: clientFingerprint(s.userAgent), approved: s.clientApproved };
-      });
-      this.sessions.set(claims.sid, { ok, at: now.getTime(), ...(client ? { client } : {}), ...(approved !== undefined ? { approved } : {}) });
-      if (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
-    }
-    const cachedState = this.sessions.get(claims.sid);
-    const state = cachedState?.ok;
+    const cachedState = await this.sessionState(claims.sid, claims.sub, now.getTime());
+    const state = cachedState.sub === claims.sub ? cachedState.ok : 'revoked';
     if (state === 'locked') throw new AccessError('account_locked');
     if (state === 'disabled') throw new AccessError('account_disabled');
     if (state !== 'ok') throw new AccessError('session_revoked');
     return {
       userId: claims.sub, role: claims.role as Role, practiceId: claims.pid, patientId: claims.pat, sessionId: claims.sid,
       scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
-      ...(cachedState?.client ? { client: cachedState.client } : {}),
-      clientApproved: cachedState?.approved === true,
+      ...(cachedState.client ? { client: cachedState.client } : {}),
+      clientApproved: cachedState.approved === true,
       ...(claims.cnf?.jkt ? { dpopJkt: claims.cnf.jkt } : {}),
     };
+  }
+
+  /**
+   * A session's state as the token check sees it: from memory while it is younger than
+   * SESSION_CACHE_MS, re-read ahead of that in the background, and otherwise read now. Reads of
+   * the sessions that need one in the same turn of the event loop go to the database as one
+   * statement, and a session has at most one read in flight: when hundreds of sessions come back
+   * together (the morning, the end of a pause) they cost one query, not hundreds of transactions.
+   */
+  private async sessionState(sid: string, sub: string, now: number): Promise<SessionCacheEntry> {
+    const cached = this.sessions.get(sid);
+    const age = cached ? now - cached.at : Infinity;
+    if (cached && age <= SESSION_CACHE_MS) {
+      if (age > SESSION_REFRESH_AHEAD_MS) this.refreshSession(sid, sub).catch(() => undefined);
+      return cached;
+    }
+    return this.refreshSession(sid, sub);
+  }
+
+  private refreshSession(sid: string, sub: string): Promise<SessionCacheEntry> {
+    const inFlight = this.refreshing.get(sid) ?? this.refreshQueue.get(sid)?.promise;
+    if (inFlight) return inFlight;
+    let waiter!: Omit<QueuedSessionRead, 'promise'>;
+    const p = new Promise<SessionCacheEntry>((resolve, reject) => (waiter = { sub, resolve, reject }));
+    this.refreshQueue.set(sid, { ...waiter, promise: p });
+    if (this.refreshQueue.size === 1) setImmediate(() => void this.flushSessionReads());
+    this.refreshing.set(sid, p);
+    const clear = () => {
+      if (this.refreshing.get(sid) === p) this.refreshing.delete(sid);
+    };
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** Reads the queued sessions in one statement and caches what it finds (unless forgotten meanwhile). */
+  private async flushSessionReads(): Promise<void> {
+    const batch = [...this.refreshQueue];
+    this.refreshQueue.clear();
+    const generation = this.generation;
+    const at = this.now();
+    try {
+      const found = await this.door((repo) => repo.sessionStates(batch.map(([sid, q]) => ({ sid, sub: q.sub }))));
+      for (const [sid, q] of batch) {
+        const f = found.get(sid);
+        const s = f?.session ?? null;
+        let entry: SessionCacheEntry;
+        // A locked or disabled account says so, whatever became of its sessions.
+        if (!f || f.accountStatus === null) entry = { ok: 'revoked', at: at.getTime(), sub: q.sub };
+        else if (f.accountStatus === 'locked' || f.accountStatus === 'disabled') entry = { ok: f.accountStatus, at: at.getTime(), sub: q.sub };
+        // A practice that requires DPoP keeps no bearer session of a client it did not approve,
+        // including those opened before it required it.
+        else if (!s || s.revokedAt !== null || s.expiresAt <= at || s.userId !== q.sub || bearerRefused(s)) entry = { ok: 'revoked', at: at.getTime(), sub: q.sub };
+        else entry = { ok: 'ok', at: at.getTime(), sub: q.sub, client: clientFingerprint(s.userAgent), approved: s.clientApproved };
+        // A revocation here while the statement ran wins: its state is not cached over it.
+        if (generation === this.generation) this.sessions.set(sid, entry);
+        q.resolve(entry);
+      }
+      while (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
+    } catch (e) {
+      for (const [, q] of batch) q.reject(e);
+    }
+  }
+
+  /** Forgets one cached session state, or all; reads in flight no longer fill the cache. */
+  private forget(sid?: string): void {
+    this.generation++;
+    if (sid === undefined) {
+      this.sessions.clear();
+      this.refreshing.clear();
+    } else {
+      this.sessions.delete(sid);
+      this.refreshing.delete(sid);
+    }
   }
 
   /** POST /auth/logout. */
@@ -318,7 +397,7 @@ export class AuthService {
       await repo.revokeSession(p.sessionId, this.now(), 'logout');
       await this.audit(tx, [this.event({ id: p.userId, practiceId: p.practiceId, role: p.role }, 'logout', 'success', 'session closed', meta, p.sessionId)]);
     });
-    this.sessions.delete(p.sessionId);
+    this.forget(p.sessionId);
   }
 
   /** POST /auth/step-up: a fresh second factor on the current session (RFC 9470). */
@@ -392,29 +471,29 @@ export class AuthService {
     });
     if (!done) throw new AccessError('client_unknown');
     // Sessions opened from that client see the approval at their next request.
-    this.sessions.clear();
+    this.forget();
   }
 
   /** A second-factor reset starts the account's clients over (the next login approves its own). */
   async forgetClients(userId: string): Promise<void> {
     await this.door((repo) => repo.forgetClients(userId));
-    this.sessions.clear();
+    this.forget();
   }
 
   /** Ends every session of an account at once (lock, disable, credential reset). */
   async revokeAllSessions(userId: string, reason: string): Promise<number> {
     const ids = await this.door((repo) => repo.revokeSessionsOf(userId, this.now(), reason));
-    for (const id of ids) this.sessions.delete(id);
+    for (const id of ids) this.forget(id);
     return ids.length;
   }
 
   /** Drops the cached state of every session (an account's status changed). */
   forgetAccount(): void {
-    this.sessions.clear();
+    this.forget();
   }
 
   /** Forgets cached session states so the next request re-reads them (another instance revoked one). */
   forgetSessions(): void {
-    this.sessions.clear();
+    this.forget();
   }
 }

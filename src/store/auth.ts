@@ -140,6 +140,29 @@ export class AuthRepository {
   }
 
   /**
+   * What the token check needs of many sessions at once (one statement, however many sessions
+   * expire together): for each (session, account) pair a token names, the account's status (null
+   * if there is none) and the session (null if there is none), with whether its client is
+   * approved and whether its practice requires DPoP.
+   */
+  async sessionStates(pairs: readonly { sid: string; sub: string }[]): Promise<Map<string, { accountStatus: LoginAccount['status'] | null; session: SessionRow | null }>> {
+    const r = await this.tx.query(
+      `SELECT q.sid, u.status AS account_status, s.id, s.practice_id, s.user_id, s.auth_time, s.amr, s.acr, s.scopes, s.expires_at, s.revoked_at,
+              s.refresh_hash, s.refresh_generation, s.user_agent, s.previous_refresh_hashes, s.dpop_jkt, s.client,
+              EXISTS (SELECT 1 FROM admin.clients c WHERE c.user_id = s.user_id AND c.client = s.client AND c.approved_at IS NOT NULL) AS client_approved,
+              COALESCE((SELECT p.dpop_required FROM admin.practices p WHERE p.id = s.practice_id), false) AS dpop_required
+         FROM unnest($1::uuid[], $2::uuid[]) AS q(sid, sub)
+         LEFT JOIN admin.users u ON u.id = q.sub
+         LEFT JOIN admin.sessions s ON s.id = q.sid`,
+      [pairs.map((p) => p.sid), pairs.map((p) => p.sub)],
+    );
+    return new Map(r.rows.map((row) => [
+      row.sid as string,
+      { accountStatus: (row.account_status as LoginAccount['status'] | null) ?? null, session: row.id ? session(row) : null },
+    ]));
+  }
+
+  /**
    * Records that an account logs in from a client; an account that has approved no client yet
    * (never used, or its second factor was reset) approves its first one. Serialised per account.
    * Returns whether the client is approved, and whether the account had never seen it.
