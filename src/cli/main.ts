@@ -1,7 +1,7 @@
 import { CliError, EXIT_FAILURE, EXIT_USAGE } from './errors.js';
 import { demoSeeder } from './demo.js';
 import { intOption, parseOptions } from './options.js';
-import { keysRotate, keysStatus, keysCheck, patientShred } from './operator.js';
+import { keysRotate, keysStatus, keysCheck, keysSeal, patientShred } from './operator.js';
 import { auditRepair, auditVerify } from './audit.js';
 import { simulateCommand } from './simulate.js';
 import { incidentScope } from './incident.js';
@@ -26,6 +26,10 @@ Usage:
       New key-encryption-key versions; rewraps every data key in batches (resumes if interrupted).
   medvault keys status [--data DIR]
       Key versions per practice and purpose, and rotation progress.
+  medvault keys seal [--data DIR] [--practice ID] [--batch-size N] [--beacon-bits N] [--no-vacuum]
+      Seals the clear identities and note labels of an older database, with their search beacons, in
+      batches (resumes if interrupted; the server may serve meanwhile); then rewrites the tables so that
+      no clear copy stays in them (VACUUM FULL).
   medvault keys check [--data DIR]
       Key files open to others, damaged, or missing for an initialised database; exit 1 names each.
   medvault patient shred --practice ID --patient ID --reason TEXT [--force] [--data DIR]
@@ -108,7 +112,7 @@ function subcommands(name: string, table: Record<string, (args: string[], say: (
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   demo,
   serve,
-  keys: subcommands('keys', { rotate: keysRotate, status: keysStatus, check: keysCheck }),
+  keys: subcommands('keys', { rotate: keysRotate, status: keysStatus, check: keysCheck, seal: keysSeal }),
   patient: subcommands('patient', { shred: patientShred }),
   audit: subcommands('audit', { verify: auditVerify, repair: auditRepair }),
   incident: subcommands('incident', { scope: incidentScope }),

@@ -7,7 +7,8 @@ import { storeLocation } from './database.js';
 import { checkKeyFiles, databaseInitialised, describeFinding, KEY_FILES, missingKeys, signedWith } from './keycheck.js';
 import { keysDir } from './keys.js';
 import { isId } from '../domain/index.js';
-import { keyStatus, rotateKeys, shredPatient, ShredRefused, type SealPurpose } from '../vault/index.js';
+import { keyStatus, rotateKeys, sealClearIdentities, shredPatient, ShredRefused, type SealPurpose } from '../vault/index.js';
+import { BEACON_BITS_MAX, BEACON_BITS_MIN } from '../store/index.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { withMaintenance } from './maintenance.js';
 import { intOption, parseOptions } from './options.js';
@@ -50,6 +51,47 @@ export async function keysRotate(args: string[], say: Say): Promise<number> {
       },
     });
     say(`keys: rotation done (${results.length} key${results.length === 1 ? '' : 's'}, ${results.reduce((n, r) => n + r.rewrapped, 0)} data keys rewrapped)`);
+    return 0;
+  });
+}
+
+/**
+ * medvault keys seal [--data DIR] [--practice ID] [--batch-size N] [--beacon-bits N] [--no-vacuum]
+ * (issue 14): seals what an older medvault stored in clear, then rewrites the tables.
+ */
+export async function keysSeal(args: string[], say: Say): Promise<number> {
+  const o = parseOptions(args, {
+    data: { type: 'string' },
+    practice: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'beacon-bits': { type: 'string' },
+    'no-vacuum': { type: 'boolean' },
+  });
+  const practice = idOption('practice', o.practice, false);
+  const batchSize = intOption('batch-size', o['batch-size'], 500, 1, 100_000);
+  const bits = o['beacon-bits'] === undefined ? undefined : intOption('beacon-bits', o['beacon-bits'], 16, BEACON_BITS_MIN, BEACON_BITS_MAX);
+  return withMaintenance(o.data ?? './data', async ({ db, driver }, vault) => {
+    const t0 = Date.now();
+    let last = 0;
+    const results = await sealClearIdentities(db, vault, {
+      ...(practice ? { practiceIds: [practice] } : {}),
+      batchSize,
+      ...(bits !== undefined ? { beaconBits: bits } : {}),
+      onProgress: (p) => {
+        if (Date.now() - last < 1000) return;
+        last = Date.now();
+        say(`keys: sealing ${p.practiceId}: ${p.patients} patients, ${p.notes} notes`);
+      },
+    });
+    const patients = results.reduce((n, r) => n + r.patients, 0);
+    const notes = results.reduce((n, r) => n + r.notes, 0);
+    say(`keys: sealed ${patients} patient identities and ${notes} note label lists in ${results.length} practice${results.length === 1 ? '' : 's'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    if (o['no-vacuum'] !== true) {
+      // PostgreSQL keeps the old row versions in the table's pages until they are rewritten.
+      await driver.maintenance('VACUUM FULL admin.patients, clinical.notes, admin.patient_beacons');
+      await driver.maintenance('CHECKPOINT');
+      say('keys: tables rewritten (VACUUM FULL): no clear copy is left in them; older WAL segments and backups still hold one (docs/encryption.md)');
+    }
     return 0;
   });
 }

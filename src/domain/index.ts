@@ -9,3 +9,4 @@ export * from './care.js';
 export * from './appointment.js';
 export * from './note.js';
 export * from './retention.js';
+export * from './names.js';

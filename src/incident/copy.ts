@@ -8,23 +8,31 @@ import type { Category, PracticeSummary } from './scope.js';
  * those tables is concerned, but what it disclosed depends on what is stored in clear: sealed
  * columns are AES-256-GCM ciphertext under keys that never sit in the database, so without the
  * key-encryption keys (kept by the keyring or the HSM) they are unintelligible (Art. 34(3)(a)).
- * This catalogue says, per table, what is in clear and what is sealed.
+ * Since issue 14 every identifying or describing field is sealed; rows of an older database that
+ * `medvault keys seal` has not reached yet are counted as clear. This catalogue says, per table,
+ * what stays in clear and what is sealed (docs/encryption.md, "What a copy of the database reveals").
  */
 export const COPYABLE = {
   'admin.patients': {
-    clear: ['identity'] as Category[],
-    sealed: ['nir', 'contacts'] as Category[],
-    clearText: { fr: 'noms, prénoms, sexe, date et lieu de naissance', en: 'names, sex, date and place of birth' },
+    sealed: ['identity', 'nir', 'contacts'] as Category[],
+    clearText: {
+      fr: 'identifiants techniques, cabinet, dates de création et de mise à jour, version, date d’effacement ; index de recherche tronqués et chiffrés par clé (égalité probable à l’intérieur d’un cabinet, sans la valeur)',
+      en: 'record identifiers, practice, creation and update times, version, erasure time; keyed, truncated search beacons (probable equality within a practice, never the value)',
+    },
   },
   'admin.appointments': {
-    clear: ['appointments'] as Category[],
     sealed: [] as Category[],
-    clearText: { fr: 'dates de rendez-vous et praticien, liés à un identifiant de patient', en: 'appointment times and practitioner, linked to a patient identifier' },
+    clearText: {
+      fr: 'heures, statut, type et praticien des rendez-vous, liés à un identifiant de patient pseudonyme',
+      en: 'appointment times, status, kind and practitioner, linked to a pseudonymous patient identifier',
+    },
   },
   'clinical.notes': {
-    clear: [] as Category[],
     sealed: ['notes'] as Category[],
-    clearText: { fr: 'étiquettes de sensibilité (VIH, psychiatrie…) et dates des notes, liées à un identifiant de patient', en: 'sensitivity labels (HIV, psychiatry…) and note dates, linked to a patient identifier' },
+    clearText: {
+      fr: 'dates et auteurs des notes, liés à un identifiant de patient pseudonyme',
+      en: 'note times and authors, linked to a pseudonymous patient identifier',
+    },
   },
 } as const;
 export type CopyableTable = keyof typeof COPYABLE;
@@ -52,38 +60,45 @@ export interface CopyScope {
 export async function scopeCopy(db: Database, practiceIds: readonly string[], tables: readonly CopyableTable[], keysCompromised: boolean, lang: 'fr' | 'en' = 'fr'): Promise<CopyScope> {
   if (tables.length === 0) throw new RangeError('name at least one copied table');
   const has = (t: CopyableTable) => tables.includes(t);
-  // Identity is readable if the patients table was copied; the rest only with the keys.
-  const readable = (c: Category) => keysCompromised || tables.some((t) => (COPYABLE[t].clear as readonly Category[]).includes(c));
   const byPractice: PracticeSummary[] = [];
   const rows = new Map<CopyableTable, number>();
   const total = { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 } as Record<Category, number>;
   const labels: Partial<Record<SensitivityLabel, number>> = {};
   let patients = 0;
   let notes = 0;
-  const linked = has('admin.patients') || keysCompromised;
+  let clearRows = 0;
   for (const practiceId of practiceIds) {
     const count = (tx: Tx, sql: string) => tx.query<{ n: number }>(sql, [practiceId]).then((r) => Number(r.rows[0]?.n ?? 0));
+    // Rows not sealed yet (an older database during `medvault keys seal`) hold their identity in clear.
     const adm = await db.transaction({ role: 'admin', practiceId }, async (tx) => ({
       p: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1'),
+      pClear: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL'),
       a: await count(tx, 'SELECT count(*)::int AS n FROM admin.appointments WHERE practice_id = $1'),
       withAppts: await count(tx, 'SELECT count(DISTINCT patient_id)::int AS n FROM admin.appointments WHERE practice_id = $1'),
+      withApptsClear: await count(tx, `SELECT count(DISTINCT a.patient_id)::int AS n FROM admin.appointments a JOIN admin.patients p ON p.id = a.patient_id
+                                        WHERE a.practice_id = $1 AND p.identity_sealed IS NULL`),
     }));
     const cli = await db.transaction({ role: 'clinical', practiceId }, async (tx) => ({
       n: await count(tx, 'SELECT count(*)::int AS n FROM clinical.notes WHERE practice_id = $1'),
       withNotes: await count(tx, 'SELECT count(DISTINCT patient_id)::int AS n FROM clinical.notes WHERE practice_id = $1'),
+      // Labels in clear: only notes not sealed yet, of patients whose identity is in clear too.
       l: (await tx.query<{ label: SensitivityLabel; n: number }>(
-        'SELECT label, count(DISTINCT patient_id)::int AS n FROM clinical.notes, unnest(labels) AS label WHERE practice_id = $1 GROUP BY label', [practiceId],
+        `SELECT label, count(DISTINCT n.patient_id)::int AS n FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id, unnest(n.labels) AS label
+          WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND ($2::boolean OR p.identity_sealed IS NULL) GROUP BY label`, [practiceId, keysCompromised],
       )).rows,
     }));
     const c = { ...adm, ...cli };
     const cats = { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 } as Record<Category, number>;
     if (has('admin.patients')) {
       rows.set('admin.patients', (rows.get('admin.patients') ?? 0) + c.p);
-      for (const k of ['identity', 'contacts', 'nir'] as Category[]) if (readable(k)) cats[k] = c.p;
+      cats.identity = keysCompromised ? c.p : c.pClear;
+      clearRows += c.pClear;
+      if (keysCompromised) cats.contacts = cats.nir = c.p;
     }
     if (has('admin.appointments')) {
       rows.set('admin.appointments', (rows.get('admin.appointments') ?? 0) + c.a);
-      if (linked) cats.appointments = c.withAppts;
+      // Appointments name no one by themselves: linked to a person only through a readable identity.
+      cats.appointments = keysCompromised ? c.withAppts : has('admin.patients') ? c.withApptsClear : 0;
     }
     let practiceNotes = 0;
     const practiceLabels: Partial<Record<SensitivityLabel, number>> = {};
@@ -93,8 +108,7 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
         cats.notes = c.withNotes;
         practiceNotes = c.n;
       }
-      // Labels are stored in clear: tied to a person as soon as identities are readable too.
-      if (linked) for (const r of c.l) practiceLabels[r.label] = r.n;
+      if (keysCompromised || has('admin.patients')) for (const r of c.l) practiceLabels[r.label] = r.n;
     }
     const persons = Math.max(cats.identity, cats.contacts, cats.nir, cats.appointments, cats.notes);
     for (const k of Object.keys(cats) as Category[]) total[k] += cats[k];
@@ -105,20 +119,21 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   }
   const plaintext = patients > 0;
   const fr = lang === 'fr';
+  const remains = tables.map((t) => `${t} : ${COPYABLE[t].clearText[lang]}`).join(fr ? ' ; ' : '; ');
   const art34: Art34 = keysCompromised
     ? { required: true, reason: fr ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.' : 'The encryption keys were compromised too: the data are intelligible.' }
     : plaintext
       ? {
         required: true,
         reason: fr
-          ? `Les champs chiffrés (NIR, coordonnées, texte des notes) sont inintelligibles sans les clés, restées hors de la base (article 34(3)(a)) ; mais ${tables.map((t) => COPYABLE[t].clearText.fr).join(' ; ')} sont stockés en clair et ont été divulgués.`
-          : `The sealed fields (NIR, contact details, note text) are unintelligible without the keys, which stayed outside the database (Article 34(3)(a)); but ${tables.map((t) => COPYABLE[t].clearText.en).join('; ')} are stored in clear and were disclosed.`,
+          ? `${clearRows} identités de patients n’étaient pas encore scellées (base antérieure, « medvault keys seal » inachevé) et ont été divulguées en clair ; le reste est chiffré sous des clés restées hors de la base (article 34(3)(a)).`
+          : `${clearRows} patient identities were not sealed yet (an older database, "medvault keys seal" unfinished) and were disclosed in clear; the rest is encrypted under keys that stayed outside the database (Article 34(3)(a)).`,
       }
       : {
         required: false,
         reason: fr
-          ? 'Article 34(3)(a) : les données copiées sont chiffrées (AES-256-GCM) sous des clés restées hors de la base, ou ne sont liées qu’à des identifiants pseudonymes sans la table des identités ; elles sont inintelligibles pour qui les détient.'
-          : 'Article 34(3)(a): the copied data are encrypted (AES-256-GCM) under keys that stayed outside the database, or linked only to pseudonymous identifiers without the identity table; they are unintelligible to whoever holds them.',
+          ? `Article 34(3)(a) : tout ce qui identifie ou décrit un patient (noms, sexe, naissance, NIR, coordonnées, adresse, étiquettes et texte des notes) est chiffré (AES-256-GCM) sous des clés restées hors de la base ; la copie est inintelligible pour qui la détient. Restent en clair — ${remains}.`
+          : `Article 34(3)(a): everything that identifies or describes a patient (names, sex, birth, NIR, contact details, address, note labels and text) is encrypted (AES-256-GCM) under keys that stayed outside the database; the copy is unintelligible to whoever holds it. What remains in clear — ${remains}.`,
       };
   return {
     kind: 'database-copy', tables: [...tables], keysCompromised,

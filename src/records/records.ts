@@ -238,12 +238,15 @@ export class Records {
         if (found) care = await this.careFor(tx, [id]);
       }
       if (!found) return { kind: 'missing' as const };
+      // A shredded patient's identity went with its key: nothing is left to show.
+      if (found.shredded) return { kind: 'gone' as const };
       const ok = this.admit([{ patientId: id, identity: true, listed: null, notes: [], sensitive: false }], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       await this.audit(tx, [this.event(d, { ...a, detail: this.careDetail([id], care) }, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, patient: found };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'gone') return this.refuse(a, 'the record was erased (crypto-shredded)', new RecordError('gone'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     return r.patient;
   }
@@ -255,7 +258,7 @@ export class Records {
   }
 
   /** A page of patients, and whether more follow. The audit names exactly the patients returned. */
-  async searchPatients(q: { family?: string; given?: string; birthDate?: string; nir?: string; email?: string; phone?: string; limit: number; offset: number }): Promise<Page<StoredPatient>> {
+  async searchPatients(q: { family?: string; given?: string; name?: string; birthDate?: string; nir?: string; email?: string; phone?: string; limit: number; offset: number }): Promise<Page<StoredPatient>> {
     const a: Audited = { action: 'search', resourceType: 'Patient', resourceId: null, patientId: null };
     if (this.principal.role === 'patient') {
       // A patient's search finds only themselves.
@@ -267,7 +270,7 @@ export class Records {
     // A broad search (no criterion, a term under 3 letters, or a later page) lists the practice
     // rather than finding someone: such lists have budgets of their own.
     const term = (x?: string) => x !== undefined && x.trim().length >= 3;
-    const broad = q.offset > 0 || !(term(q.family) || term(q.given) || q.birthDate || q.nir || q.email || q.phone);
+    const broad = q.offset > 0 || !(term(q.family) || term(q.given) || term(q.name) || q.birthDate || q.nir || q.email || q.phone);
     const r = await this.run(d.dbRole, async (tx) => {
       const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
       let items = found.slice(0, q.limit);
@@ -498,11 +501,12 @@ export class Records {
       const admin = this.admin(tx);
       const patient = await admin.patient(patientId);
       if (!patient) return { kind: 'missing' as const };
+      if (patient.shredded) return { kind: 'gone' as const };
       const appointments = await admin.appointments({ patientId, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') });
       let notes: ClinicalNote[] | null = null;
       if (withNotes) {
         await tx.enter({ role: 'clinical', practiceId: this.practiceId });
-        notes = patient.shredded ? [] : await this.clinical(tx).notesOf(patientId);
+        notes = await this.clinical(tx).notesOf(patientId);
       }
       // The whole record leaves whole or not at all: the identity and every note, counted by the ledger.
       const care = withNotes && notesDecision ? this.noteCare(notesDecision, cls) : this.principal.role === 'practitioner' ? () => cls ?? 'none' : await this.careFor(tx, [patientId]);
@@ -516,6 +520,7 @@ export class Records {
       return { kind: 'ok' as const, patient, appointments, notes };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'gone') return this.refuse(a, 'the record was erased (crypto-shredded)', new RecordError('gone'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     return { patient: r.patient, appointments: r.appointments, notes: r.notes };
   }

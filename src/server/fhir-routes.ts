@@ -140,12 +140,13 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       }
       const birth = one(q, 'birthdate');
       if (birth !== undefined && !(/^(eq)?\d{4}-\d{2}-\d{2}$/.test(birth) && isCalendarDate(birth.replace(/^eq/, '')))) throw new RecordError('invalid', ['birthdate must be a full date (eq only)']);
-      const family = one(q, 'family') ?? one(q, 'name');
+      const family = one(q, 'family');
+      const name = one(q, 'name');
       const email = one(q, 'email');
       const phone = one(q, 'phone');
       const given = one(q, 'given');
       const found = await records(req).searchPatients({
-        ...(family ? { family } : {}), ...(given ? { given } : {}), ...(birth ? { birthDate: birth.replace(/^eq/, '') } : {}), ...(nir ? { nir } : {}),
+        ...(family ? { family } : {}), ...(given ? { given } : {}), ...(name ? { name } : {}), ...(birth ? { birthDate: birth.replace(/^eq/, '') } : {}), ...(nir ? { nir } : {}),
         ...(email ? { email } : {}), ...(phone ? { phone } : {}), limit, offset,
       });
       return { items: found.items.map(toFhirPatientListing), more: found.more, ...(found.cut ? { cut: true } : {}) };

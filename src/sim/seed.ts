@@ -4,6 +4,7 @@ import { requiresSecondFactor, type Patient, type Role, type User } from '../dom
 import {
   AdminRepository,
   appendAuditEvents,
+  beaconBitsFor,
   ClinicalRepository,
   PLATFORM_KEY_SCOPE,
   PlatformRepository,
@@ -98,7 +99,10 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await new PlatformRepository(tx).createPractice(chunk.practice);
         const { records, demo } = await withSecrets(chunk.staff, opts.hashPassword);
         await tx.enter({ role: 'admin', practiceId: chunk.practice.id });
-        await new AdminRepository(tx, opts.vault.admin(chunk.practice.id)).insertUsers(records);
+        const admin = new AdminRepository(tx, opts.vault.admin(chunk.practice.id));
+        await admin.insertUsers(records);
+        // Beacons sized for the practice the seed is about to fill (store/beacons.ts).
+        await admin.setBeaconBits(beaconBitsFor(Math.max(opts.patientsPerPractice ?? 0, 2_000)));
         result.practices.push({ id: chunk.practice.id, name: chunk.practice.name });
         assistantsOf.set(chunk.practice.id, chunk.staff.filter((u) => u.role === 'assistant').map((u) => u.id));
         result.users.push(...demo);

@@ -1,8 +1,9 @@
-import type { Appointment, CareRelationship, Id, Patient, Practice, Role, User } from '../domain/index.js';
+import { lookupPrefix, nameMatches, normaliseName, type Appointment, type CareRelationship, type Id, type Patient, type Practice, type Role, type User } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { careClassSql, type CareClass } from './care.js';
 import { byteaText, insertMany } from './rows.js';
-import type { IdentitySealer, IndexedColumn } from './sealing.js';
+import type { BeaconKind, IdentitySealer, IndexedColumn } from './sealing.js';
+import { beaconBitsFor, patientBeaconValues, truncateBeacon } from './beacons.js';
 import { USER_COLUMNS, userRows } from './users.js';
 
 export class SegmentError extends Error {
@@ -18,6 +19,8 @@ export interface UserRecord extends User {
 export interface PatientSearch {
   readonly family?: string;
   readonly given?: string;
+  /** Any part of a name, family or given (FHIR `name`). */
+  readonly name?: string;
   readonly birthDate?: string;
   readonly nir?: string;
   readonly email?: string;
@@ -26,22 +29,29 @@ export interface PatientSearch {
   readonly offset?: number;
 }
 
+/**
+ * What is stored of a patient: the identity in one sealed value (`identity_sealed`), secrets each
+ * in their own, blind indexes for the exact-match secrets. The clear identity columns are read
+ * only for rows an older medvault wrote and `medvault keys seal` has not sealed yet.
+ */
 const PATIENT_COLUMNS = [
-  'id', 'practice_id', 'birth_family_name', 'used_family_name', 'given_names', 'used_given_name', 'sex', 'birth_date',
-  'birthplace_insee', 'identity_status', 'nir_sealed', 'nir_bidx', 'email_sealed', 'email_bidx', 'phone_sealed', 'phone_bidx',
-  'mobile_sealed', 'mobile_bidx', 'address_sealed', 'vip', 'deceased_date',
+  'id', 'practice_id', 'identity_sealed', 'nir_sealed', 'nir_bidx', 'email_sealed', 'email_bidx', 'phone_sealed', 'phone_bidx',
+  'mobile_sealed', 'mobile_bidx', 'address_sealed',
 ];
+const LEGACY_IDENTITY = ['birth_family_name', 'used_family_name', 'given_names', 'used_given_name', 'sex', 'birth_date', 'birthplace_insee', 'identity_status', 'vip', 'deceased_date'];
 /** The patient's erasure-key row, read in the same statement (the vault then opens without a round trip). */
 const keyColumns = (practice: string, patient: string) =>
   `(SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = ${practice} AND k.patient_id = ${patient}) AS pk_version,
    (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = ${practice} AND k.patient_id = ${patient}) AS pk_wrapped`;
-const PATIENT_SELECT = [...PATIENT_COLUMNS, 'shredded_at', 'version', 'updated_at', keyColumns('admin.patients.practice_id', 'admin.patients.id')].join(', ');
+const PATIENT_SELECT = [...PATIENT_COLUMNS, ...LEGACY_IDENTITY, 'shredded_at', 'version', 'updated_at', keyColumns('admin.patients.practice_id', 'admin.patients.id')].join(', ');
 
 interface PatientRow {
-  id: string; practice_id: string; birth_family_name: string; used_family_name: string | null; given_names: string[];
-  used_given_name: string | null; sex: Patient['sex']; birth_date: string; birthplace_insee: string | null;
-  identity_status: Patient['identityStatus']; nir_sealed: Buffer | null; email_sealed: Buffer | null; phone_sealed: Buffer | null;
-  mobile_sealed: Buffer | null; address_sealed: Buffer | null; vip: boolean; deceased_date: string | null; shredded_at: Date | null; version: number; updated_at: Date;
+  id: string; practice_id: string; identity_sealed: Buffer | null;
+  birth_family_name: string | null; used_family_name: string | null; given_names: string[] | null;
+  used_given_name: string | null; sex: Patient['sex'] | null; birth_date: string | null; birthplace_insee: string | null;
+  identity_status: Patient['identityStatus'] | null; vip: boolean | null; deceased_date: string | null;
+  nir_sealed: Buffer | null; email_sealed: Buffer | null; phone_sealed: Buffer | null;
+  mobile_sealed: Buffer | null; address_sealed: Buffer | null; shredded_at: Date | null; version: number; updated_at: Date;
   pk_version: number | null; pk_wrapped: Buffer | null;
 }
 
@@ -49,21 +59,55 @@ interface PatientRow {
 export type StoredPatient = Patient & { readonly shredded: boolean; readonly version: number; readonly updatedAt: Date };
 
 /** The sealed fields of a patient: each with its own data key, bound to the patient's erasure key. */
-type SealedField = 'nir' | 'email' | 'phone' | 'mobile' | 'address';
+type SealedField = 'identity' | 'nir' | 'email' | 'phone' | 'mobile' | 'address';
+
+/** The identity as sealed (short keys: it is in every patient row). */
+interface SealedIdentity {
+  bf: string; uf: string | null; gn: string[]; ug: string | null; sx: Patient['sex']; bd: string; bp: string | null;
+  is: Patient['identityStatus']; vip: boolean; dd: string | null;
+}
+type Identity = Pick<Patient, 'birthFamilyName' | 'usedFamilyName' | 'givenNames' | 'usedGivenName' | 'sex' | 'birthDate' | 'birthplaceInsee' | 'identityStatus' | 'vip' | 'deceasedDate'>;
+
+function identityJson(p: Identity): string {
+  const v: SealedIdentity = {
+    bf: p.birthFamilyName, uf: p.usedFamilyName, gn: [...p.givenNames], ug: p.usedGivenName, sx: p.sex, bd: p.birthDate,
+    bp: p.birthplaceInsee, is: p.identityStatus, vip: p.vip, dd: p.deceasedDate,
+  };
+  return JSON.stringify(v);
+}
+
+function identityFrom(v: SealedIdentity): Identity {
+  return {
+    birthFamilyName: v.bf, usedFamilyName: v.uf, givenNames: v.gn, usedGivenName: v.ug, sex: v.sx, birthDate: v.bd,
+    birthplaceInsee: v.bp, identityStatus: v.is, vip: v.vip, deceasedDate: v.dd,
+  };
+}
+
+/** What is left of a shredded patient's identity: nothing (its key is destroyed). */
+const ERASED: Identity = {
+  birthFamilyName: '', usedFamilyName: null, givenNames: [], usedGivenName: null, sex: 'unknown', birthDate: '',
+  birthplaceInsee: null, identityStatus: 'PROV', vip: false, deceasedDate: null,
+};
 
 async function sealPatient(v: IdentitySealer, p: Patient): Promise<Record<string, unknown>> {
-  const seal = async (field: string, value: string | null) => (value === null ? null : hex(await v.seal(p.id, p.id, `patient.${field}`, value)));
+  const seal = async (field: SealedField, value: string | null) => (value === null ? null : hex(await v.seal(p.id, p.id, `patient.${field}`, value)));
   const index = async (column: IndexedColumn, value: string | null) => (value === null ? null : hexOrNull(await v.blindIndex(column, value)));
   return {
-    id: p.id, practice_id: p.practiceId, birth_family_name: p.birthFamilyName, used_family_name: p.usedFamilyName,
-    given_names: p.givenNames, used_given_name: p.usedGivenName, sex: p.sex, birth_date: p.birthDate,
-    birthplace_insee: p.birthplaceInsee, identity_status: p.identityStatus,
+    id: p.id, practice_id: p.practiceId,
+    identity_sealed: await seal('identity', identityJson(p)),
     nir_sealed: await seal('nir', p.nir), nir_bidx: await index('nir', p.nir),
     email_sealed: await seal('email', p.email), email_bidx: await index('email', p.email),
     phone_sealed: await seal('phone', p.phone), phone_bidx: await index('phone', p.phone),
     mobile_sealed: await seal('mobile', p.mobile), mobile_bidx: await index('phone', p.mobile),
     address_sealed: await seal('address', p.address === null ? null : JSON.stringify(p.address)),
-    vip: p.vip, deceased_date: p.deceasedDate,
+  };
+}
+
+function legacyIdentity(r: PatientRow): Identity {
+  return {
+    birthFamilyName: r.birth_family_name ?? '', usedFamilyName: r.used_family_name, givenNames: r.given_names ?? [], usedGivenName: r.used_given_name,
+    sex: r.sex ?? 'unknown', birthDate: r.birth_date ?? '', birthplaceInsee: r.birthplace_insee, identityStatus: r.identity_status ?? 'PROV',
+    vip: r.vip ?? false, deceasedDate: r.deceased_date,
   };
 }
 
@@ -74,15 +118,37 @@ async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPati
     if (sealed === null || shredded) return null;
     return v.open(r.id, r.id, `patient.${field}`, sealed);
   };
+  const sealedIdentity = await open('identity', r.identity_sealed);
+  const identity = shredded ? ERASED : sealedIdentity !== null ? identityFrom(JSON.parse(sealedIdentity) as SealedIdentity) : legacyIdentity(r);
   const address = await open('address', r.address_sealed);
   return {
-    id: r.id, practiceId: r.practice_id, birthFamilyName: r.birth_family_name, usedFamilyName: r.used_family_name,
-    givenNames: r.given_names, usedGivenName: r.used_given_name, sex: r.sex, birthDate: r.birth_date,
-    birthplaceInsee: r.birthplace_insee, identityStatus: r.identity_status,
+    id: r.id, practiceId: r.practice_id, ...identity,
     nir: await open('nir', r.nir_sealed), email: await open('email', r.email_sealed), phone: await open('phone', r.phone_sealed),
     mobile: await open('mobile', r.mobile_sealed), address: address === null ? null : (JSON.parse(address) as Patient['address']),
-    vip: r.vip, deceasedDate: r.deceased_date, shredded, version: r.version, updatedAt: new Date(r.updated_at),
+    shredded, version: r.version, updatedAt: new Date(r.updated_at),
   };
+}
+
+/** Whether an opened patient meets every name and birth-date criterion of a search (the beacons only found candidates). */
+function meets(p: StoredPatient, q: PatientSearch): boolean {
+  const family = [p.birthFamilyName, p.usedFamilyName ?? ''];
+  const given = [...p.givenNames, p.usedGivenName ?? ''];
+  if (q.family !== undefined && !family.some((n) => nameMatches(n, q.family as string))) return false;
+  if (q.given !== undefined && !given.some((n) => nameMatches(n, q.given as string))) return false;
+  if (q.name !== undefined && ![...family, ...given].some((n) => nameMatches(n, q.name as string))) return false;
+  if (q.birthDate !== undefined && p.birthDate !== q.birthDate) return false;
+  return true;
+}
+
+/** The order of search results: used (else birth) family name, then given name, then id — on the opened values. */
+function byName(a: StoredPatient, b: StoredPatient): number {
+  const ka = normaliseName(a.usedFamilyName ?? a.birthFamilyName);
+  const kb = normaliseName(b.usedFamilyName ?? b.birthFamilyName);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  const ga = normaliseName(a.usedGivenName ?? a.givenNames[0] ?? '');
+  const gb = normaliseName(b.usedGivenName ?? b.givenNames[0] ?? '');
+  if (ga !== gb) return ga < gb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 const hex = byteaText;
@@ -141,13 +207,62 @@ export class AdminRepository {
     }));
   }
 
-  /** Creates the patients' erasure keys, then stores their identities with secrets sealed. */
+  /** Creates the patients' erasure keys, then stores their identities sealed, with their beacons. */
   async insertPatients(patients: readonly Patient[]): Promise<number> {
     if (patients.some((p) => p.practiceId !== this.practiceId)) throw new SegmentError("a patient of another practice");
     await this.vault.createPatientKeys(patients.map((p) => p.id));
     const rows = [];
     for (const p of patients) rows.push(await sealPatient(this.vault, p));
-    return insertMany(this.tx, 'admin.patients', PATIENT_COLUMNS, rows);
+    const n = await insertMany(this.tx, 'admin.patients', PATIENT_COLUMNS, rows);
+    await this.writeBeacons(patients);
+    return n;
+  }
+
+  /**
+   * The practice's beacon length; set at its first use from the practice's size then (at least
+   * that of a typical practice), or by `medvault keys seal --beacon-bits`.
+   */
+  async beaconBits(expected = 0): Promise<number> {
+    const r = await this.tx.query<{ beacon_bits: number | null }>('SELECT beacon_bits FROM admin.practices WHERE id = $1', [this.practiceId]);
+    const bits = r.rows[0]?.beacon_bits;
+    if (bits !== null && bits !== undefined) return Number(bits);
+    const chosen = beaconBitsFor(Math.max(expected, 2_000));
+    await this.tx.query('UPDATE admin.practices SET beacon_bits = $2 WHERE id = $1 AND beacon_bits IS NULL', [this.practiceId, chosen]);
+    return this.beaconBits();
+  }
+
+  /** Sets the practice's beacon length before any beacon exists (a large practice, an import). False if it already has one. */
+  async setBeaconBits(bits: number): Promise<boolean> {
+    const r = await this.tx.query('UPDATE admin.practices SET beacon_bits = $2 WHERE id = $1 AND beacon_bits IS NULL', [this.practiceId, bits]);
+    return r.rowCount === 1;
+  }
+
+  /** (Re)writes the beacons of these patients (names and birth date). */
+  async writeBeacons(patients: readonly (Identity & { readonly id: Id })[]): Promise<void> {
+    if (patients.length === 0) return;
+    const bits = await this.beaconBits(patients.length);
+    const ids: string[] = [];
+    const beacons: number[] = [];
+    const values = patients.map((p) => patientBeaconValues(p));
+    const macs = await this.vault.beaconMacs(values.flat());
+    let k = 0;
+    patients.forEach((p, i) => {
+      const seen = new Set<number>();
+      for (let j = 0; j < values[i]!.length; j++) {
+        const b = truncateBeacon(macs[k++]!, bits);
+        if (seen.has(b)) continue;
+        seen.add(b);
+        ids.push(p.id);
+        beacons.push(b);
+      }
+    });
+    await this.tx.query('DELETE FROM admin.patient_beacons WHERE practice_id = $1 AND patient_id = ANY($2::uuid[])', [this.practiceId, patients.map((p) => p.id)]);
+    for (let i = 0; i < ids.length; i += 20_000) {
+      await this.tx.query(
+        'INSERT INTO admin.patient_beacons (practice_id, beacon, patient_id) SELECT $1, b, p FROM unnest($2::int[], $3::uuid[]) AS t(b, p)',
+        [this.practiceId, beacons.slice(i, i + 20_000), ids.slice(i, i + 20_000)],
+      );
+    }
   }
 
   async patient(id: Id): Promise<StoredPatient | null> {
@@ -169,8 +284,11 @@ export class AdminRepository {
   }
 
   /**
-   * Prefix search on names, exact on birth date; exact on NIR, e-mail and phone through their
-   * blind indexes (the values themselves are sealed). Ordered, paged.
+   * Search. Candidates come from what is searchable without opening anything — the blind indexes
+   * of NIR, e-mail and phone (exact), else the beacon of a name term's prefix or of the birth date
+   * — plus any row not sealed yet; they are opened, filtered on the real values (case- and
+   * accent-insensitive name prefixes, the exact birth date), sorted by name and paged. Without any
+   * criterion, the practice's patients in record order (nothing to open but the page).
    */
   async searchPatients(q: PatientSearch): Promise<StoredPatient[]> {
     const nir = q.nir === undefined ? null : await this.vault.blindIndex('nir', q.nir);
@@ -178,32 +296,63 @@ export class AdminRepository {
     const phone = q.phone === undefined ? null : await this.vault.blindIndex('phone', q.phone);
     // A term that normalises to nothing matches nothing (rather than everything).
     if ((q.nir !== undefined && nir === null) || (q.email !== undefined && email === null) || (q.phone !== undefined && phone === null)) return [];
-    const r = await this.tx.query<PatientRow>(
-      `SELECT ${PATIENT_SELECT} FROM admin.patients
-        WHERE practice_id = $1
-          AND ($2::text IS NULL OR lower(birth_family_name) LIKE $2 OR lower(used_family_name) LIKE $2)
-          AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM unnest(given_names) g WHERE lower(g) LIKE $3))
-          AND ($4::date IS NULL OR birth_date = $4)
-          AND ($5::bytea IS NULL OR nir_bidx = $5)
-          AND ($6::bytea IS NULL OR email_bidx = $6)
-          AND ($7::bytea IS NULL OR phone_bidx = $7 OR mobile_bidx = $7)
-        ORDER BY lower(coalesce(used_family_name, birth_family_name)), id
-        LIMIT $8 OFFSET $9`,
-      [
-        this.practiceId,
-        q.family === undefined ? null : prefixPattern(q.family),
-        q.given === undefined ? null : prefixPattern(q.given),
-        q.birthDate ?? null,
-        nir,
-        email,
-        phone,
-        q.limit,
-        q.offset ?? 0,
-      ],
-    );
-    const out: StoredPatient[] = [];
-    for (const row of r.rows) out.push(await openPatient(this.vault, row));
-    return out;
+    const terms: { kind: BeaconKind; value: string }[][] = [];
+    for (const [kinds, term] of [[['family'], q.family], [['given'], q.given], [['family', 'given'], q.name]] as [BeaconKind[], string | undefined][]) {
+      if (term === undefined) continue;
+      const prefix = lookupPrefix(term);
+      if (prefix === null) return [];
+      terms.push(kinds.map((kind) => ({ kind, value: prefix })));
+    }
+    if (q.birthDate !== undefined) terms.push([{ kind: 'birthdate', value: q.birthDate }]);
+    const exact = nir !== null || email !== null || phone !== null;
+    const offset = q.offset ?? 0;
+    if (!exact && terms.length === 0) {
+      const r = await this.tx.query<PatientRow>(
+        `SELECT ${PATIENT_SELECT} FROM admin.patients WHERE practice_id = $1 AND shredded_at IS NULL ORDER BY id LIMIT $2 OFFSET $3`,
+        [this.practiceId, q.limit, offset],
+      );
+      const out: StoredPatient[] = [];
+      for (const row of r.rows) out.push(await openPatient(this.vault, row));
+      return out;
+    }
+    // The candidates have, for every criterion, one of its beacons (FHIR name: family or given).
+    // Rows not sealed yet (an older database during `medvault keys seal`) are all candidates.
+    const bits = exact ? null : (await this.tx.query<{ n: number | null }>('SELECT beacon_bits AS n FROM admin.practices WHERE id = $1', [this.practiceId])).rows[0]?.n ?? null;
+    const beacons: number[] = [];
+    const groups: number[] = [];
+    if (bits !== null) {
+      const macs = await this.vault.beaconMacs(terms.flat());
+      let k = 0;
+      terms.forEach((t, g) => t.forEach(() => {
+        beacons.push(truncateBeacon(macs[k++]!, Number(bits)));
+        groups.push(g);
+      }));
+    }
+    const r = exact
+      ? await this.tx.query<PatientRow>(
+        `SELECT ${PATIENT_SELECT} FROM admin.patients
+          WHERE practice_id = $1 AND shredded_at IS NULL
+            AND ($2::bytea IS NULL OR nir_bidx = $2)
+            AND ($3::bytea IS NULL OR email_bidx = $3)
+            AND ($4::bytea IS NULL OR phone_bidx = $4 OR mobile_bidx = $4)`,
+        [this.practiceId, nir, email, phone],
+      )
+      : await this.tx.query<PatientRow>(
+        `WITH c AS (
+           SELECT b.patient_id AS pid FROM admin.patient_beacons b JOIN unnest($2::int[], $3::int[]) AS t(beacon, grp) ON b.beacon = t.beacon
+            WHERE b.practice_id = $1 GROUP BY b.patient_id HAVING count(DISTINCT t.grp) = $4
+           UNION
+           SELECT id FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL)
+         SELECT ${PATIENT_SELECT} FROM admin.patients JOIN c ON c.pid = admin.patients.id
+          WHERE admin.patients.practice_id = $1 AND admin.patients.shredded_at IS NULL`,
+        [this.practiceId, beacons, groups, terms.length],
+      );
+    const found: StoredPatient[] = [];
+    for (const row of r.rows) {
+      const p = await openPatient(this.vault, row);
+      if (meets(p, q)) found.push(p);
+    }
+    return found.sort(byName).slice(offset, offset + q.limit);
   }
 
   /**
@@ -213,7 +362,7 @@ export class AdminRepository {
   async updatePatient(p: Patient, expectedVersion: number): Promise<number | null> {
     if (p.practiceId !== this.practiceId) throw new SegmentError('a patient of another practice');
     const row = await sealPatient(this.vault, p);
-    const cols = PATIENT_COLUMNS.filter((c) => c !== 'id' && c !== 'practice_id');
+    const cols = [...PATIENT_COLUMNS.filter((c) => c !== 'id' && c !== 'practice_id'), ...LEGACY_IDENTITY];
     const r = await this.tx.query<{ version: number }>(
       `UPDATE admin.patients t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}, version = t.version + 1, updated_at = now()
          FROM json_populate_record(NULL::admin.patients, $3) s
@@ -221,7 +370,9 @@ export class AdminRepository {
         RETURNING t.version`,
       [this.practiceId, p.id, JSON.stringify(row), expectedVersion],
     );
-    return r.rows[0]?.version ?? null;
+    const version = r.rows[0]?.version ?? null;
+    if (version !== null) await this.writeBeacons([p]);
+    return version;
   }
 
   /** The day of the patient's last fulfilled visit (retention, R1112-7), or null. */
@@ -233,8 +384,40 @@ export class AdminRepository {
     return r.rows[0]?.d ?? null;
   }
 
-  /** Records a crypto-shredding: the secrets' blind indexes go too, so not even equality remains. */
+  /**
+   * One batch of `medvault keys seal` (an older database): seals the clear identity of up to
+   * `limit` patients, writes their beacons and empties the clear columns, in this transaction.
+   * A shredded patient's clear identity is only emptied (its key is gone: there is nothing left to
+   * seal it under). Returns how many rows it changed; 0 when none is left.
+   */
+  async sealClearIdentities(limit: number): Promise<number> {
+    const gone = await this.tx.query(
+      `UPDATE admin.patients SET ${LEGACY_IDENTITY.map((c) => `${c} = NULL`).join(', ')}
+        WHERE practice_id = $1 AND identity_sealed IS NULL AND shredded_at IS NOT NULL AND birth_family_name IS NOT NULL`,
+      [this.practiceId],
+    );
+    const r = await this.tx.query<PatientRow>(
+      `SELECT ${PATIENT_SELECT} FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL AND shredded_at IS NULL
+        ORDER BY id LIMIT $2 FOR UPDATE`,
+      [this.practiceId, limit],
+    );
+    const sealed: (Identity & { id: Id })[] = [];
+    for (const row of r.rows) {
+      const p = await openPatient(this.vault, row);
+      const identity = hex(await this.vault.seal(p.id, p.id, 'patient.identity', identityJson(p)));
+      await this.tx.query(
+        `UPDATE admin.patients SET identity_sealed = $3, ${LEGACY_IDENTITY.map((c) => `${c} = NULL`).join(', ')} WHERE practice_id = $1 AND id = $2`,
+        [this.practiceId, p.id, identity],
+      );
+      sealed.push(p);
+    }
+    await this.writeBeacons(sealed);
+    return gone.rowCount + sealed.length;
+  }
+
+  /** Records a crypto-shredding: the blind indexes and beacons go too, so not even equality remains. */
   async markShredded(patientId: Id, at: Date): Promise<boolean> {
+    await this.tx.query('DELETE FROM admin.patient_beacons WHERE practice_id = $1 AND patient_id = $2', [this.practiceId, patientId]);
     const r = await this.tx.query(
       `UPDATE admin.patients SET shredded_at = $3, nir_bidx = NULL, email_bidx = NULL, phone_bidx = NULL, mobile_bidx = NULL,
               version = version + 1, updated_at = $3
@@ -304,9 +487,4 @@ export class AdminRepository {
       start: new Date(a.starts_at), end: new Date(a.ends_at), status: a.status, kind: a.kind,
     }));
   }
-}
-
-/** LIKE pattern for a case-insensitive prefix, with the user's wildcards taken literally. */
-function prefixPattern(term: string): string {
-  return term.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }

@@ -3,14 +3,14 @@ import type { Tx } from './database.js';
 import { SegmentError } from './admin.js';
 import { byteaText, insertMany } from './rows.js';
 import { careClassSql, type CareClass } from './care.js';
-import type { NoteSealer } from './sealing.js';
+import { isShreddedKeyError, type NoteSealer } from './sealing.js';
 
 interface NoteRow {
-  id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date; labels: string[]; body_sealed: Buffer;
+  id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date; labels: string[]; labels_sealed: Buffer | null; body_sealed: Buffer;
   pk_version: number | null; pk_wrapped: Buffer | null;
 }
 
-const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, body_sealed,
+const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed,
   (SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_version,
   (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_wrapped`;
 
@@ -32,12 +32,22 @@ export class ClinicalRepository {
 
   /** Opens a note; a shredded patient's note fails with the vault's VAULT_KEY_DESTROYED. */
   private async open(r: NoteRow): Promise<ClinicalNote> {
-    this.vault.knownKey(r.patient_id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
+    this.know(r);
     return {
       id: r.id, practiceId: r.practice_id, patientId: r.patient_id, authorId: r.author_id,
-      writtenAt: new Date(r.written_at), labels: r.labels as SensitivityLabel[],
+      writtenAt: new Date(r.written_at), labels: await this.labels(r),
       text: await this.vault.openNote(r.patient_id, r.id, r.body_sealed),
     };
+  }
+
+  private know(r: NoteRow): void {
+    this.vault.knownKey(r.patient_id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
+  }
+
+  /** A note's sensitivity labels, opened under the clinical key (clear only in a row `medvault keys seal` has not reached). */
+  private async labels(r: NoteRow): Promise<SensitivityLabel[]> {
+    if (r.labels_sealed === null) return r.labels as SensitivityLabel[];
+    return JSON.parse(await this.vault.openLabels(r.patient_id, r.id, r.labels_sealed)) as SensitivityLabel[];
   }
 
   private get practiceId(): Id {
@@ -50,11 +60,38 @@ export class ClinicalRepository {
       if (n.practiceId !== this.practiceId) throw new SegmentError('a note of another practice');
       rows.push({
         id: n.id, practice_id: n.practiceId, patient_id: n.patientId, author_id: n.authorId,
-        written_at: n.writtenAt.toISOString(), labels: n.labels,
+        written_at: n.writtenAt.toISOString(),
+        labels_sealed: byteaText(await this.vault.sealLabels(n.patientId, n.id, JSON.stringify(n.labels))),
         body_sealed: byteaText(await this.vault.sealNote(n.patientId, n.id, n.text)),
       });
     }
-    return insertMany(this.tx, 'clinical.notes', ['id', 'practice_id', 'patient_id', 'author_id', 'written_at', 'labels', 'body_sealed'], rows);
+    return insertMany(this.tx, 'clinical.notes', ['id', 'practice_id', 'patient_id', 'author_id', 'written_at', 'labels_sealed', 'body_sealed'], rows);
+  }
+
+  /**
+   * One batch of `medvault keys seal` (an older database): seals the clear labels of up to `limit`
+   * notes (an empty list too: which notes have labels must not show) and empties the clear
+   * column. A shredded patient's notes are only emptied (no key is left to seal under). Returns
+   * how many notes it changed; 0 when none is left.
+   */
+  async sealClearLabels(limit: number): Promise<number> {
+    const gone = await this.tx.query(
+      `UPDATE clinical.notes n SET labels = '{}' WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND n.labels <> '{}'
+          AND NOT EXISTS (SELECT 1 FROM keys.patient_keys k WHERE k.practice_id = n.practice_id AND k.patient_id = n.patient_id)`,
+      [this.practiceId],
+    );
+    const r = await this.tx.query<NoteRow>(
+      `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND labels_sealed IS NULL
+          AND EXISTS (SELECT 1 FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id)
+        ORDER BY id LIMIT $2 FOR UPDATE`,
+      [this.practiceId, limit],
+    );
+    for (const row of r.rows) {
+      this.know(row);
+      const sealed = byteaText(await this.vault.sealLabels(row.patient_id, row.id, JSON.stringify(row.labels)));
+      await this.tx.query(`UPDATE clinical.notes SET labels_sealed = $3, labels = '{}' WHERE practice_id = $1 AND id = $2`, [this.practiceId, row.id, sealed]);
+    }
+    return gone.rowCount + r.rows.length;
   }
 
   async note(id: Id): Promise<ClinicalNote | null> {
@@ -67,8 +104,9 @@ export class ClinicalRepository {
 
   /**
    * A note's patient and labels, the reading practitioner's care class for that patient (null for
-   * other roles, or without care), and its sealed body — in one statement. The body is opened only
-   * when the caller calls `open`, after the policy has decided.
+   * other roles, or without care), and its sealed body — in one statement. The labels are opened
+   * here (the ledger weighs a sensitive note more); the body only when the caller calls `open`,
+   * after the policy has decided. A shredded patient's note has no labels left (its `open` fails).
    */
   async noteForDecision(id: Id, practitionerId: Id | null, at: Date): Promise<{ patientId: Id; labels: SensitivityLabel[]; care: CareClass | null; open: () => Promise<ClinicalNote> } | null> {
     const r = await this.tx.query<NoteRow & { care: CareClass | null }>(
@@ -79,7 +117,12 @@ export class ClinicalRepository {
     );
     const row = r.rows[0];
     if (!row) return null;
-    return { patientId: row.patient_id, labels: row.labels as SensitivityLabel[], care: row.care, open: () => this.open(row) };
+    this.know(row);
+    const labels = await this.labels(row).catch((e: unknown) => {
+      if (isShreddedKeyError(e)) return [];
+      throw e;
+    });
+    return { patientId: row.patient_id, labels, care: row.care, open: () => this.open(row) };
   }
 
   async notesOf(patientId: Id): Promise<ClinicalNote[]> {

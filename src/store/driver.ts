@@ -30,6 +30,8 @@ export interface Driver {
   readonly deadlineMs?: number;
   /** Runs fn inside BEGIN … COMMIT on one connection; rolls back if fn (or the epilogue) fails. */
   transaction<T>(fn: (sql: ScriptSql) => Promise<T>, frame?: TransactionFrame): Promise<T>;
+  /** Runs a maintenance script outside any transaction (VACUUM, CHECKPOINT), as the database's owner. */
+  maintenance(script: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -30,6 +30,9 @@ export async function openPglite(dataDir: string | null): Promise<Driver> {
         if (epilogue) await sql.exec(epilogue);
         return out;
       }),
+    maintenance: async (script) => {
+      await db.exec(script);
+    },
     close: () => db.close(),
   };
 }

@@ -156,6 +156,16 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
         c.release(broken ?? undefined);
       }
     },
+    async maintenance(script) {
+      const c = await pool.connect().catch((e: unknown) => {
+        throw unavailable(e);
+      });
+      try {
+        await c.query(script);
+      } finally {
+        c.release();
+      }
+    },
     close: () => pool.end(),
   };
 }

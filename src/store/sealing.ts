@@ -4,6 +4,7 @@
  * (The vault's AdminVault and ClinicalVault are these.)
  */
 export type IndexedColumn = 'nir' | 'email' | 'phone';
+export type BeaconKind = 'family' | 'given' | 'birthdate';
 
 /** A transaction's query, through which a sealer reads and writes patient keys (keys.patient_keys). */
 export interface SealerQuery {
@@ -20,6 +21,8 @@ export interface IdentitySealer {
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer>;
   open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string>;
   blindIndex(column: IndexedColumn, value: string): Promise<Buffer | null>;
+  /** The 32 first bits of each value's beacon (names and birth dates, searched without being stored in clear). */
+  beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]>;
 }
 
 export interface NoteSealer {
@@ -30,6 +33,9 @@ export interface NoteSealer {
   knownKey(patientId: string, key: { version: number; wrapped: Buffer } | null): void;
   sealNote(patientId: string, noteId: string, text: string): Promise<Buffer>;
   openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
+  /** A note's sensitivity labels (JSON), sealed apart from its body: opened to decide, before the body is. */
+  sealLabels(patientId: string, noteId: string, labelsJson: string): Promise<Buffer>;
+  openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
 }
 
 /** The vault's code for a patient whose erasure key was destroyed. */

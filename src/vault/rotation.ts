@@ -17,10 +17,10 @@ interface SealedTable {
 
 const SEALED: Record<SealPurpose, readonly SealedTable[]> = {
   admin: [
-    { table: 'admin.patients', role: 'admin', columns: ['nir_sealed', 'email_sealed', 'phone_sealed', 'mobile_sealed', 'address_sealed'] },
+    { table: 'admin.patients', role: 'admin', columns: ['identity_sealed', 'nir_sealed', 'email_sealed', 'phone_sealed', 'mobile_sealed', 'address_sealed'] },
     { table: 'admin.users', role: 'admin', columns: ['totp_sealed'] },
   ],
-  clinical: [{ table: 'clinical.notes', role: 'clinical', columns: ['body_sealed'] }],
+  clinical: [{ table: 'clinical.notes', role: 'clinical', columns: ['labels_sealed', 'body_sealed'] }],
 };
 
 /** The KEK version of a sealed column, read in SQL from the envelope header (bytes 5–8). */

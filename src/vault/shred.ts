@@ -45,14 +45,16 @@ export async function shredPatient(db: Database, vault: Vault, req: ShredRequest
   if (req.reason.trim().length < 3) throw new ShredRefused('no-reason', null, 'a reason is required');
   const done = await db.transaction({ role: 'admin', practiceId: req.practiceId }, async (tx) => {
     const admin = new AdminRepository(tx, vault.admin(req.practiceId));
-    const r = await tx.query<{ birth_date: string; deceased_date: string | null; created_on: string; shredded_at: Date | null }>(
-      `SELECT birth_date, deceased_date, created_at::date AS created_on, shredded_at FROM admin.patients WHERE practice_id = $1 AND id = $2 FOR UPDATE`,
+    const r = await tx.query<{ created_on: string; shredded_at: Date | null }>(
+      `SELECT created_at::date AS created_on, shredded_at FROM admin.patients WHERE practice_id = $1 AND id = $2 FOR UPDATE`,
       [req.practiceId, req.patientId],
     );
     const p = r.rows[0];
     if (!p) throw new ShredRefused('unknown-patient', null, 'no such patient in this practice');
     if (p.shredded_at !== null) throw new ShredRefused('already-shredded', null, 'this patient was already shredded');
-    const ends = retentionEnds({ birthDate: p.birth_date, lastVisit: await admin.lastVisit(req.patientId), createdOn: p.created_on, deceasedDate: p.deceased_date });
+    // Birth and death dates are sealed: opened here, while the key still exists.
+    const identity = (await admin.patient(req.patientId))!;
+    const ends = retentionEnds({ birthDate: identity.birthDate, lastVisit: await admin.lastVisit(req.patientId), createdOn: p.created_on, deceasedDate: identity.deceasedDate });
     const running = req.now.toISOString().slice(0, 10) < ends;
     if (running && !req.force) {
       throw new ShredRefused('retention', ends, `the record must be kept until ${ends} (R1112-7); use --force to override`);

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { KeyCache } from './cache.js';
 import { decodeEnvelope, encodeEnvelope, openBody, sealBody, type SealContext, type SealPurpose } from './envelope.js';
 import { DamagedValueError, integrityError, VaultError } from './errors.js';
 import type { KeyProvider } from './provider.js';
 import { transactionKeys, type KeyRowsQuery, type PatientKeySource, type WrappedPatientKey } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
+import { beaconInput, type BeaconKind } from './beacons.js';
 
 export interface VaultOptions {
   /** Unwrapped data keys kept in memory; default 10,000, for at most 5 minutes. 0 disables. */
@@ -27,6 +28,8 @@ const PATIENT_KEY_MAX_AGE_MS = 60_000;
 export class Vault {
   private readonly dataKeys: KeyCache;
   private readonly patientKeyCache: KeyCache;
+  /** Per practice, the key beacons are computed under (derived from the index key, which is never rotated). */
+  private readonly beaconKeys = new Map<string, Buffer>();
 
   constructor(
     readonly provider: KeyProvider,
@@ -100,6 +103,20 @@ export class Vault {
       this.patientKeyCache.set(`${practiceId}|${patientId}`, key);
       key.fill(0);
     }
+  }
+
+  /**
+   * @internal The 32 first bits of each value's beacon MAC (beacons.ts), under a key derived once
+   * per practice from its index key (one call to the provider, then HMAC here: an HSM is not
+   * asked once per name prefix).
+   */
+  async beaconMacs(practiceId: string, values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]> {
+    let key = this.beaconKeys.get(practiceId);
+    if (!key) {
+      key = await this.provider.mac(practiceId, Buffer.from('medvault-beacon-key/v1', 'utf8'));
+      this.beaconKeys.set(practiceId, key);
+    }
+    return values.map((v) => createHmac('sha256', key).update(beaconInput(v.kind, v.value)).digest().readUInt32BE(0));
   }
 
   /** @internal A shredded patient's key leaves memory (this instance; others learn it from the audit log). */
@@ -199,6 +216,11 @@ export class AdminVault {
     return this.vault.open('admin', { practiceId: this.practiceId, patientId, recordId, field }, sealed, this.keys);
   }
 
+  /** The 32 first bits of the beacons of these values (beacons.ts); the repository truncates them to the practice's length. */
+  beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]> {
+    return this.vault.beaconMacs(this.practiceId, values);
+  }
+
   /** Keyed blind index of a normalised value, for exact-match search (docs/encryption.md). */
   async blindIndex(column: BlindIndexColumn, value: string): Promise<Buffer | null> {
     const input = blindIndexInput(column, value);
@@ -231,6 +253,14 @@ export class ClinicalVault {
 
   openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
     return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, sealed, this.keys);
+  }
+
+  sealLabels(patientId: string, noteId: string, labelsJson: string): Promise<Buffer> {
+    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.labels' }, labelsJson, this.keys);
+  }
+
+  openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
+    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.labels' }, sealed, this.keys);
   }
 }
 

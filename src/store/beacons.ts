@@ -1,0 +1,43 @@
+import { namePrefixes } from '../domain/names.js';
+import type { Patient } from '../domain/index.js';
+import type { BeaconKind } from './sealing.js';
+
+/**
+ * Keyed beacons as stored (admin.patient_beacons): the MAC's first bits, truncated to the
+ * practice's beacon length — a few bits fewer than the values it must tell apart, so that equal
+ * beacons mean only probably-equal values, as CipherSweet's blind indexes and the AWS Database
+ * Encryption SDK's beacons advise. A search computes the beacon of its term, reads the candidates
+ * with that beacon, opens them and keeps those that really match.
+ */
+export const BEACON_BITS_MIN = 8;
+export const BEACON_BITS_MAX = 24;
+
+/**
+ * The beacon length for a practice of about `patients` patients: about two distinct beaconed
+ * values per beacon at that size (AWS's advice: at least two plaintexts per beacon), counting the
+ * distinct name prefixes and birth dates a patient adds (DISTINCT_PER_PATIENT, measured on the
+ * demo population: docs/encryption.md). A practice that grows past it gets more collisions (more
+ * candidates opened, less leaked), never wrong results.
+ */
+export const DISTINCT_PER_PATIENT = 6;
+export function beaconBitsFor(patients: number): number {
+  const distinct = Math.max(1, patients) * DISTINCT_PER_PATIENT;
+  return Math.min(BEACON_BITS_MAX, Math.max(BEACON_BITS_MIN, Math.floor(Math.log2(distinct / 2))));
+}
+
+/** A beacon: the first `bits` bits of a 32-bit MAC prefix. */
+export function truncateBeacon(mac32: number, bits: number): number {
+  if (!Number.isInteger(bits) || bits < BEACON_BITS_MIN || bits > BEACON_BITS_MAX) throw new RangeError(`beacon length must be ${BEACON_BITS_MIN}–${BEACON_BITS_MAX} bits`);
+  return mac32 >>> (32 - bits);
+}
+
+/** What a patient is beaconed by: every prefix of every word of its names, and its birth date. */
+export function patientBeaconValues(p: Pick<Patient, 'birthFamilyName' | 'usedFamilyName' | 'givenNames' | 'usedGivenName' | 'birthDate'>): { kind: BeaconKind; value: string }[] {
+  const family = new Set([p.birthFamilyName, p.usedFamilyName ?? ''].flatMap(namePrefixes));
+  const given = new Set([...p.givenNames, p.usedGivenName ?? ''].flatMap(namePrefixes));
+  return [
+    ...[...family].map((value) => ({ kind: 'family' as const, value })),
+    ...[...given].map((value) => ({ kind: 'given' as const, value })),
+    { kind: 'birthdate' as const, value: p.birthDate },
+  ];
+}

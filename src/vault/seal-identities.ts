@@ -1,0 +1,56 @@
+import { AdminRepository, ClinicalRepository, PlatformRepository, type Database } from '../store/index.js';
+import type { Vault } from './vault.js';
+
+export interface SealProgress {
+  readonly practiceId: string;
+  /** Patients and notes sealed so far in this practice by this run. */
+  readonly patients: number;
+  readonly notes: number;
+}
+
+export interface SealOptions {
+  readonly practiceIds?: readonly string[];
+  readonly batchSize?: number;
+  /** The beacon length of practices that have none yet (default: from each practice's size). */
+  readonly beaconBits?: number;
+  readonly onProgress?: (p: SealProgress) => void;
+}
+
+/**
+ * `medvault keys seal`: seals the clear identities and note labels an older medvault stored
+ * (issue 14), practice by practice, in batches of one transaction each. Nothing is remembered
+ * between batches but the rows themselves — a row is clear until its batch commits — so a run
+ * killed at any point (kill -9 included) resumes by running again, and a server may serve
+ * meanwhile: it reads both forms and writes only the sealed one.
+ */
+export async function sealClearIdentities(db: Database, vault: Vault, opts: SealOptions = {}): Promise<SealProgress[]> {
+  const batch = opts.batchSize ?? 500;
+  const practiceIds =
+    opts.practiceIds ??
+    (await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices())).map((p) => p.id);
+  const out: SealProgress[] = [];
+  for (const practiceId of practiceIds) {
+    let patients = 0;
+    let notes = 0;
+    await db.transaction({ role: 'admin', practiceId }, async (tx) => {
+      const repo = new AdminRepository(tx, vault.admin(practiceId));
+      if (opts.beaconBits !== undefined) await repo.setBeaconBits(opts.beaconBits);
+      const n = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1', [practiceId]);
+      await repo.beaconBits(Number(n.rows[0]?.n ?? 0));
+    });
+    for (;;) {
+      const n = await db.transaction({ role: 'admin', practiceId }, (tx) => new AdminRepository(tx, vault.admin(practiceId)).sealClearIdentities(batch));
+      if (n === 0) break;
+      patients += n;
+      opts.onProgress?.({ practiceId, patients, notes });
+    }
+    for (;;) {
+      const n = await db.transaction({ role: 'clinical', practiceId }, (tx) => new ClinicalRepository(tx, vault.clinical(practiceId)).sealClearLabels(batch));
+      if (n === 0) break;
+      notes += n;
+      opts.onProgress?.({ practiceId, patients, notes });
+    }
+    out.push({ practiceId, patients, notes });
+  }
+  return out;
+}
