@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { login, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { login, patientsOf, startTestApp, userOf, type TestApp } from './helpers/app.js';
 import { fhir } from './helpers/fhir.js';
 
 let t: TestApp;
@@ -74,7 +74,7 @@ describe('every route that touches patient data', () => {
   });
 
   it('fails, writes nothing and returns no patient data when the audit insert fails', async () => {
-    const family = (await q<{ f: string }>('SELECT birth_family_name f FROM admin.patients WHERE id = $1', [patientId]))[0]!.f;
+    const family = (await patientsOf(t, t.seeded.practices[0]!.id)).find((p) => p.id === patientId)!.birthFamilyName;
     await t.store.driver.transaction((s) =>
       s.exec(`CREATE FUNCTION audit.fail_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit down'; END $$;
               CREATE TRIGGER fail_insert BEFORE INSERT ON audit.events FOR EACH ROW EXECUTE FUNCTION audit.fail_insert();`),

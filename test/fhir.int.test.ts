@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeNir } from '../src/domain/index.js';
 import { INS_NIR_SYSTEM } from '../src/fhir/index.js';
-import { login, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { login, patientsOf, startTestApp, userOf, type TestApp } from './helpers/app.js';
 import { fhir } from './helpers/fhir.js';
 import { BACKENDS } from './helpers/backends.js';
 
@@ -70,7 +70,7 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
     });
 
     it('searches with opaque paging links that carry no search term, capped _count, and audits the returned ids', async () => {
-      const first = (await q<{ f: string }>('SELECT birth_family_name f FROM admin.patients WHERE practice_id = $1 LIMIT 1', [A]))[0]!.f;
+      const first = (await patientsOf(t, A))[0]!.birthFamilyName;
       const prefix = first.slice(0, 1);
       const before = await auditCount();
       const r = await fhir(t, doc.access_token, 'GET', `/fhir/Patient?family=${encodeURIComponent(prefix)}&_count=2`);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DisclosedPatient } from '../src/detect/index.js';
 import type { Principal } from '../src/access/index.js';
-import { bearer, login, NO_DETECTION, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { bearer, login, NO_DETECTION, patientsOf, startTestApp, userOf, type TestApp } from './helpers/app.js';
 
 /**
  * Issue 12: the disclosure ledger's count for a response equals what its body carries. For every
@@ -51,7 +51,7 @@ describe('the disclosure ledger', () => {
     const practiceId = t.seeded.practices[0]!.id;
     const ids = (await t.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 ORDER BY id', [practiceId]))).rows.map((r) => r.id);
     const notes = (await t.store.driver.transaction((q) => q.query<{ id: string }>('SELECT id FROM clinical.notes WHERE practice_id = $1 ORDER BY id LIMIT 30', [practiceId]))).rows.map((r) => r.id);
-    const names = (await t.store.driver.transaction((q) => q.query<{ n: string }>('SELECT lower(birth_family_name) AS n FROM admin.patients WHERE practice_id = $1 LIMIT 20', [practiceId]))).rows.map((r) => r.n);
+    const names = (await patientsOf(t, practiceId)).slice(0, 20).map((p) => p.birthFamilyName.toLowerCase());
     const tokens = {
       practitioner: (await login(t, userOf(t.seeded, 'practitioner'))).access_token,
       assistant: (await login(t, userOf(t.seeded, 'assistant'))).access_token,

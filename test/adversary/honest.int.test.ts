@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
 import { calendar, Session, startServer, user, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
+import { patientsOf } from '../helpers/app.js';
 
 /**
  * Honest work that the budgets must never refuse (issue 12): clients other than medvault's web
@@ -58,9 +59,7 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     }
     for (const a of cal) await ok('GET', `/fhir/Patient/${a.patientId}`);
     // Bookings by telephone: a name search, the identity, an appointment with one of the doctors.
-    const patients = (await s.store.driver.transaction((q) =>
-      q.query<{ id: string; name: string }>('SELECT id, lower(birth_family_name) AS name FROM admin.patients WHERE practice_id = $1 ORDER BY id LIMIT 40', [assistant.practiceId]),
-    )).rows;
+    const patients = (await patientsOf(s, assistant.practiceId!)).slice(0, 40).map((p) => ({ id: p.id, name: p.birthFamilyName.toLowerCase() }));
     for (const [i, p] of patients.entries()) {
       await ok('GET', `/fhir/Patient?family=${encodeURIComponent(p.name.slice(0, 4))}&_count=10`);
       await ok('GET', `/fhir/Patient/${p.id}`);

@@ -7,7 +7,7 @@ import { DEFAULT_THRESHOLDS, type Thresholds } from '../../src/detect/index.js';
 import type { Mailer } from '../../src/incident/index.js';
 import { AuditStatus, newAuditSigner } from '../../src/audit/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
-import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { AdminRepository, openStore, type OpenedStore, type StoredPatient } from '../../src/store/index.js';
 import { makeVault, NOW } from './fixtures.js';
 import { logSink, recordPhi } from './phi-log.js';
 
@@ -96,3 +96,12 @@ export async function login(t: TestApp, u: DemoUser, ip = '10.0.0.1'): Promise<{
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/**
+ * A practice's patients as the product opens them (identities are sealed since issue 14: a test
+ * that needs a real name or birth date reads it through the repository, not from a clear column).
+ * Ordered by id.
+ */
+export async function patientsOf(t: { readonly services: Services }, practiceId: string): Promise<StoredPatient[]> {
+  return t.services.db.transaction({ role: 'admin', practiceId }, (tx) => new AdminRepository(tx, t.services.vault.admin(practiceId)).searchPatients({ limit: 1_000_000 }));
+}
