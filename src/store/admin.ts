@@ -111,15 +111,21 @@ function legacyIdentity(r: PatientRow): Identity {
   };
 }
 
-async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPatient> {
-  const shredded = r.shredded_at !== null;
+/** A patient's identity alone (what a search filters and sorts on); the secrets stay sealed. */
+async function openIdentity(v: IdentitySealer, r: PatientRow): Promise<Identity> {
   v.knownKey(r.id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
+  if (r.shredded_at !== null) return ERASED;
+  if (r.identity_sealed === null) return legacyIdentity(r);
+  return identityFrom(JSON.parse(await v.open(r.id, r.id, 'patient.identity', r.identity_sealed)) as SealedIdentity);
+}
+
+async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Identity): Promise<StoredPatient> {
+  const shredded = r.shredded_at !== null;
+  const identity = opened ?? (await openIdentity(v, r));
   const open = async (field: SealedField, sealed: Buffer | null) => {
     if (sealed === null || shredded) return null;
     return v.open(r.id, r.id, `patient.${field}`, sealed);
   };
-  const sealedIdentity = await open('identity', r.identity_sealed);
-  const identity = shredded ? ERASED : sealedIdentity !== null ? identityFrom(JSON.parse(sealedIdentity) as SealedIdentity) : legacyIdentity(r);
   const address = await open('address', r.address_sealed);
   return {
     id: r.id, practiceId: r.practice_id, ...identity,
@@ -129,8 +135,8 @@ async function openPatient(v: IdentitySealer, r: PatientRow): Promise<StoredPati
   };
 }
 
-/** Whether an opened patient meets every name and birth-date criterion of a search (the beacons only found candidates). */
-function meets(p: StoredPatient, q: PatientSearch): boolean {
+/** Whether an opened identity meets every name and birth-date criterion of a search (the beacons only found candidates). */
+function meets(p: Identity, q: PatientSearch): boolean {
   const family = [p.birthFamilyName, p.usedFamilyName ?? ''];
   const given = [...p.givenNames, p.usedGivenName ?? ''];
   if (q.family !== undefined && !family.some((n) => nameMatches(n, q.family as string))) return false;
@@ -141,7 +147,7 @@ function meets(p: StoredPatient, q: PatientSearch): boolean {
 }
 
 /** The order of search results: used (else birth) family name, then given name, then id — on the opened values. */
-function byName(a: StoredPatient, b: StoredPatient): number {
+function byName(a: Identity & { readonly id: Id }, b: Identity & { readonly id: Id }): number {
   const ka = normaliseName(a.usedFamilyName ?? a.birthFamilyName);
   const kb = normaliseName(b.usedFamilyName ?? b.birthFamilyName);
   if (ka !== kb) return ka < kb ? -1 : 1;
@@ -347,12 +353,16 @@ export class AdminRepository {
           WHERE admin.patients.practice_id = $1 AND admin.patients.shredded_at IS NULL`,
         [this.practiceId, beacons, groups, terms.length],
       );
-    const found: StoredPatient[] = [];
+    // Identities first (filter, sort, page); the secrets only of the page.
+    const found: { key: Identity & { id: Id }; identity: Identity; row: PatientRow }[] = [];
     for (const row of r.rows) {
-      const p = await openPatient(this.vault, row);
-      if (meets(p, q)) found.push(p);
+      const identity = await openIdentity(this.vault, row);
+      if (meets(identity, q)) found.push({ key: { ...identity, id: row.id }, identity, row });
     }
-    return found.sort(byName).slice(offset, offset + q.limit);
+    const page = found.sort((a, b) => byName(a.key, b.key)).slice(offset, offset + q.limit);
+    const out: StoredPatient[] = [];
+    for (const p of page) out.push(await openPatient(this.vault, p.row, p.identity));
+    return out;
   }
 
   /**
