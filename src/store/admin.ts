@@ -116,7 +116,7 @@ async function openIdentity(v: IdentitySealer, r: PatientRow): Promise<Identity>
   v.knownKey(r.id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
   if (r.shredded_at !== null) return ERASED;
   if (r.identity_sealed === null) return legacyIdentity(r);
-  return identityFrom(JSON.parse(await v.open(r.id, r.id, 'patient.identity', r.identity_sealed)) as SealedIdentity);
+  return identityFrom(JSON.parse(await v.openIdentity(r.id, Number(r.version), r.identity_sealed)) as SealedIdentity);
 }
 
 async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Identity): Promise<StoredPatient> {
@@ -334,35 +334,57 @@ export class AdminRepository {
         groups.push(g);
       }));
     }
-    const r = exact
-      ? await this.tx.query<PatientRow>(
-        `SELECT ${PATIENT_SELECT} FROM admin.patients
+    // 1. The candidates: ids and versions only (an index range of the beacons).
+    const candidates = exact
+      ? await this.tx.query<{ id: string; version: number; legacy: boolean }>(
+        `SELECT id, version, identity_sealed IS NULL AS legacy FROM admin.patients
           WHERE practice_id = $1 AND shredded_at IS NULL
             AND ($2::bytea IS NULL OR nir_bidx = $2)
             AND ($3::bytea IS NULL OR email_bidx = $3)
             AND ($4::bytea IS NULL OR phone_bidx = $4 OR mobile_bidx = $4)`,
         [this.practiceId, nir, email, phone],
       )
-      : await this.tx.query<PatientRow>(
+      : await this.tx.query<{ id: string; version: number; legacy: boolean }>(
         `WITH c AS (
            SELECT b.patient_id AS pid FROM admin.patient_beacons b JOIN unnest($2::int[], $3::int[]) AS t(beacon, grp) ON b.beacon = t.beacon
             WHERE b.practice_id = $1 GROUP BY b.patient_id HAVING count(DISTINCT t.grp) = $4
            UNION
            SELECT id FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL)
-         SELECT ${PATIENT_SELECT} FROM admin.patients JOIN c ON c.pid = admin.patients.id
-          WHERE admin.patients.practice_id = $1 AND admin.patients.shredded_at IS NULL`,
+         SELECT p.id, p.version, p.identity_sealed IS NULL AS legacy FROM admin.patients p JOIN c ON c.pid = p.id
+          WHERE p.practice_id = $1 AND p.shredded_at IS NULL`,
         [this.practiceId, beacons, groups, terms.length],
       );
-    // Identities first (filter, sort, page); the secrets only of the page.
-    const found: { key: Identity & { id: Id }; identity: Identity; row: PatientRow }[] = [];
-    for (const row of r.rows) {
-      const identity = await openIdentity(this.vault, row);
-      if (meets(identity, q)) found.push({ key: { ...identity, id: row.id }, identity, row });
+    // 2. Their identities: from memory when opened before at the same version, else read and opened.
+    const identities = new Map<string, Identity>();
+    const rows = new Map<string, PatientRow>();
+    const missing: string[] = [];
+    for (const c of candidates.rows) {
+      const json = c.legacy ? null : this.vault.cachedIdentity(c.id, Number(c.version));
+      if (json === null) missing.push(c.id);
+      else identities.set(c.id, identityFrom(JSON.parse(json) as SealedIdentity));
     }
-    const page = found.sort((a, b) => byName(a.key, b.key)).slice(offset, offset + q.limit);
+    for (const row of await this.rowsOf(missing)) {
+      rows.set(row.id, row);
+      identities.set(row.id, await openIdentity(this.vault, row));
+    }
+    // 3. Filter on the real values, sort by name, page; then the page's secrets.
+    const found: (Identity & { id: Id })[] = [];
+    for (const [id, identity] of identities) if (meets(identity, q)) found.push({ ...identity, id });
+    const page = found.sort(byName).slice(offset, offset + q.limit);
+    for (const row of await this.rowsOf(page.map((p) => p.id).filter((id) => !rows.has(id)))) rows.set(row.id, row);
     const out: StoredPatient[] = [];
-    for (const p of page) out.push(await openPatient(this.vault, p.row, p.identity));
+    for (const p of page) {
+      const row = rows.get(p.id);
+      if (row) out.push(await openPatient(this.vault, row, identities.get(p.id)));
+    }
     return out;
+  }
+
+  /** Whole patient rows (with their key rows), by id. */
+  private async rowsOf(ids: readonly string[]): Promise<PatientRow[]> {
+    if (ids.length === 0) return [];
+    const r = await this.tx.query<PatientRow>(`SELECT ${PATIENT_SELECT} FROM admin.patients WHERE practice_id = $1 AND id = ANY($2::uuid[])`, [this.practiceId, ids]);
+    return r.rows;
   }
 
   /**

@@ -21,6 +21,9 @@ export interface IdentitySealer {
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer>;
   open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string>;
   blindIndex(column: IndexedColumn, value: string): Promise<Buffer | null>;
+  /** A patient's sealed identity at a record version, from memory when it was opened at that version before. */
+  openIdentity(patientId: string, version: number, sealed: Buffer): Promise<string>;
+  cachedIdentity(patientId: string, version: number): string | null;
   /** The 32 first bits of each value's beacon (names and birth dates, searched without being stored in clear). */
   beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]>;
 }

@@ -14,7 +14,11 @@ export interface VaultOptions {
   /** Unwrapped patient erasure keys kept in memory; default as cacheEntries, for at most a minute. */
   readonly patientKeyCacheEntries?: number;
   readonly patientKeyCacheMaxAgeMs?: number;
+  /** Opened patient identities kept in memory (search); default 200,000, for at most 10 minutes. 0 disables. */
+  readonly identityCacheEntries?: number;
 }
+
+const IDENTITY_MAX_AGE_MS = 10 * 60_000;
 
 /** How long an unwrapped patient key is kept: a key shredded elsewhere is forgotten by then at the latest. */
 const PATIENT_KEY_MAX_AGE_MS = 60_000;
@@ -30,6 +34,15 @@ export class Vault {
   private readonly patientKeyCache: KeyCache;
   /** Per practice, the key beacons are computed under (derived from the index key, which is never rotated). */
   private readonly beaconKeys = new Map<string, Buffer>();
+  /**
+   * Opened patient identities, per practice and patient, with the record version they were opened
+   * at: a search filters and sorts thousands of candidates on their names, and opening each every
+   * time is most of its cost. An entry serves only the same version (read in the same statement
+   * as the candidate), is dropped when the patient is shredded here, and lives 10 minutes at most
+   * (issue 14; docs/encryption.md, "Limits").
+   */
+  private readonly identities = new Map<string, { version: number; json: string; at: number }>();
+  private readonly identityEntries: number;
 
   constructor(
     readonly provider: KeyProvider,
@@ -38,6 +51,7 @@ export class Vault {
     opts: VaultOptions = {},
   ) {
     this.dataKeys = new KeyCache(opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
+    this.identityEntries = opts.identityCacheEntries ?? 200_000;
     this.patientKeyCache = new KeyCache(opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000, opts.patientKeyCacheMaxAgeMs ?? Math.min(PATIENT_KEY_MAX_AGE_MS, opts.cacheMaxAgeMs ?? PATIENT_KEY_MAX_AGE_MS));
   }
 
@@ -122,6 +136,28 @@ export class Vault {
   /** @internal A shredded patient's key leaves memory (this instance; others learn it from the audit log). */
   forgetPatient(practiceId: string, patientId: string): void {
     this.patientKeyCache.delete(`${practiceId}|${patientId}`);
+    this.identities.delete(`${practiceId}|${patientId}`);
+  }
+
+  /** @internal A patient's identity as opened at this version, if this process holds it. */
+  cachedIdentity(practiceId: string, patientId: string, version: number): string | null {
+    const id = `${practiceId}|${patientId}`;
+    const e = this.identities.get(id);
+    if (!e || e.version !== version) return null;
+    if (Date.now() - e.at > IDENTITY_MAX_AGE_MS) {
+      this.identities.delete(id);
+      return null;
+    }
+    return e.json;
+  }
+
+  /** @internal */
+  rememberIdentity(practiceId: string, patientId: string, version: number, json: string): void {
+    if (this.identityEntries <= 0) return;
+    const id = `${practiceId}|${patientId}`;
+    this.identities.delete(id);
+    this.identities.set(id, { version, json, at: Date.now() });
+    while (this.identities.size > this.identityEntries) this.identities.delete(this.identities.keys().next().value as string);
   }
 
   /** @internal */
@@ -219,6 +255,20 @@ export class AdminVault {
   /** The 32 first bits of the beacons of these values (beacons.ts); the repository truncates them to the practice's length. */
   beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]> {
     return this.vault.beaconMacs(this.practiceId, values);
+  }
+
+  /** A patient's identity (the sealed `patient.identity` value) at a record version: from memory if opened before at that version. */
+  async openIdentity(patientId: string, version: number, sealed: Buffer): Promise<string> {
+    const cached = this.vault.cachedIdentity(this.practiceId, patientId, version);
+    if (cached !== null) return cached;
+    const json = await this.open(patientId, patientId, 'patient.identity', sealed);
+    this.vault.rememberIdentity(this.practiceId, patientId, version, json);
+    return json;
+  }
+
+  /** The identity of this version if this process opened it recently (null: it must be opened). */
+  cachedIdentity(patientId: string, version: number): string | null {
+    return this.vault.cachedIdentity(this.practiceId, patientId, version);
   }
 
   /** Keyed blind index of a normalised value, for exact-match search (docs/encryption.md). */
