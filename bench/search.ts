@@ -92,28 +92,36 @@ async function one(dbName: string, location: StoreLocation, size: number) {
           ORDER BY lower(coalesce(used_family_name, birth_family_name)), id LIMIT 21`, [practiceId, like]));
       clearMs.push(performance.now() - t);
     };
-    // Warm both (plans, caches), then measure, alternating which side goes first.
-    for (const term of terms.slice(0, 20)) {
+    // Plans warm on other terms, then two passes over the same queries, alternating which side
+    // goes first: the first pass opens identities this process has not opened yet (a fresh
+    // server), the second finds them in the vault's identity cache (a server in use).
+    for (const term of terms.slice(0, 20).map((t) => t.slice(0, 2) + 'zq')) {
       await sealed(term);
       await plain(term);
     }
-    sealedMs.length = 0;
-    clearMs.length = 0;
-    found = 0;
-    for (const [i, term] of terms.entries()) {
-      if (i % 2 === 0) {
-        await sealed(term);
-        await plain(term);
-      } else {
-        await plain(term);
-        await sealed(term);
+    const passes: { sealed: number[]; clear: number[] }[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      sealedMs.length = 0;
+      clearMs.length = 0;
+      found = 0;
+      for (const [i, term] of terms.entries()) {
+        if (i % 2 === 0) {
+          await sealed(term);
+          await plain(term);
+        } else {
+          await plain(term);
+          await sealed(term);
+        }
       }
+      passes.push({ sealed: [...sealedMs], clear: [...clearMs] });
     }
     const beacons = await driver.transaction((sql) => sql.query<{ n: number; d: number; bits: number }>(
       'SELECT count(*)::int AS n, count(DISTINCT beacon)::int AS d, (SELECT beacon_bits FROM admin.practices WHERE id = $1)::int AS bits FROM admin.patient_beacons WHERE practice_id = $1', [practiceId]));
     const b = beacons.rows[0]!;
     console.log(`${dbName.padEnd(9)} ${String(size).padStart(7)} patients: seeded at ${Math.round(seeded.counts.patients / seedS)} patients/s (${seedS.toFixed(1)} s, all practices' rows); ${b.bits}-bit beacons, ${(b.n / mine.length).toFixed(1)} per patient, ${b.d} distinct values`);
-    console.log(`${''.padEnd(9)} name prefix (3–6 letters), ${QUERIES} queries, ${(found / QUERIES).toFixed(1)} rows each: sealed p50 ${pct(sealedMs, 50).toFixed(2)} ms p99 ${pct(sealedMs, 99).toFixed(2)} ms | clear p50 ${pct(clearMs, 50).toFixed(2)} ms p99 ${pct(clearMs, 99).toFixed(2)} ms | p50 ratio ${(pct(sealedMs, 50) / pct(clearMs, 50)).toFixed(2)}`);
+    for (const [i, p] of passes.entries()) {
+      console.log(`${''.padEnd(9)} ${i === 0 ? 'first pass' : 'second pass'}: name prefix (3–6 letters), ${QUERIES} queries, ${(found / QUERIES).toFixed(1)} rows each: sealed p50 ${pct(p.sealed, 50).toFixed(2)} ms p99 ${pct(p.sealed, 99).toFixed(2)} ms | clear p50 ${pct(p.clear, 50).toFixed(2)} ms p99 ${pct(p.clear, 99).toFixed(2)} ms | p50 ratio ${(pct(p.sealed, 50) / pct(p.clear, 50)).toFixed(2)}`);
+    }
   } finally {
     await db.close();
     await vault.provider.close();

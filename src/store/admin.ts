@@ -135,6 +135,15 @@ async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Identity):
   };
 }
 
+/** What a search returns of a patient: the identity a picker shows; the secrets stay sealed (issue 12: listings disclose no contact or NIR). */
+interface Candidate { id: string; version: number; updated_at: Date; legacy: boolean }
+function listed(p: Identity & { id: Id }, c: Pick<Candidate, 'version' | 'updated_at'>, practiceId: Id): StoredPatient {
+  return {
+    ...p, practiceId, nir: null, email: null, phone: null, mobile: null, address: null,
+    shredded: false, version: Number(c.version), updatedAt: new Date(c.updated_at),
+  };
+}
+
 /** Whether an opened identity meets every name and birth-date criterion of a search (the beacons only found candidates). */
 function meets(p: Identity, q: PatientSearch): boolean {
   const family = [p.birthFamilyName, p.usedFamilyName ?? ''];
@@ -292,9 +301,11 @@ export class AdminRepository {
   /**
    * Search. Candidates come from what is searchable without opening anything — the blind indexes
    * of NIR, e-mail and phone (exact), else the beacon of a name term's prefix or of the birth date
-   * — plus any row not sealed yet; they are opened, filtered on the real values (case- and
-   * accent-insensitive name prefixes, the exact birth date), sorted by name and paged. Without any
-   * criterion, the practice's patients in record order (nothing to open but the page).
+   * — plus any row not sealed yet; their identities are opened (or found in the vault's memory at
+   * the same record version), filtered on the real values (case- and accent-insensitive name
+   * prefixes, the exact birth date), sorted by name and paged. Without any criterion, the
+   * practice's patients in record order (nothing to open but the page). A search returns the
+   * identities only: NIR, contacts and address stay sealed (a listing does not show them).
    */
   async searchPatients(q: PatientSearch): Promise<StoredPatient[]> {
     const nir = q.nir === undefined ? null : await this.vault.blindIndex('nir', q.nir);
@@ -318,7 +329,7 @@ export class AdminRepository {
         [this.practiceId, q.limit, offset],
       );
       const out: StoredPatient[] = [];
-      for (const row of r.rows) out.push(await openPatient(this.vault, row));
+      for (const row of r.rows) out.push(listed({ ...(await openIdentity(this.vault, row)), id: row.id }, { version: row.version, updated_at: row.updated_at }, this.practiceId));
       return out;
     }
     // The candidates have, for every criterion, one of its beacons (FHIR name: family or given).
@@ -336,48 +347,38 @@ export class AdminRepository {
     }
     // 1. The candidates: ids and versions only (an index range of the beacons).
     const candidates = exact
-      ? await this.tx.query<{ id: string; version: number; legacy: boolean }>(
-        `SELECT id, version, identity_sealed IS NULL AS legacy FROM admin.patients
+      ? await this.tx.query<Candidate>(
+        `SELECT id, version, updated_at, identity_sealed IS NULL AS legacy FROM admin.patients
           WHERE practice_id = $1 AND shredded_at IS NULL
             AND ($2::bytea IS NULL OR nir_bidx = $2)
             AND ($3::bytea IS NULL OR email_bidx = $3)
             AND ($4::bytea IS NULL OR phone_bidx = $4 OR mobile_bidx = $4)`,
         [this.practiceId, nir, email, phone],
       )
-      : await this.tx.query<{ id: string; version: number; legacy: boolean }>(
+      : await this.tx.query<Candidate>(
         `WITH c AS (
            SELECT b.patient_id AS pid FROM admin.patient_beacons b JOIN unnest($2::int[], $3::int[]) AS t(beacon, grp) ON b.beacon = t.beacon
             WHERE b.practice_id = $1 GROUP BY b.patient_id HAVING count(DISTINCT t.grp) = $4
            UNION
            SELECT id FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL)
-         SELECT p.id, p.version, p.identity_sealed IS NULL AS legacy FROM admin.patients p JOIN c ON c.pid = p.id
+         SELECT p.id, p.version, p.updated_at, p.identity_sealed IS NULL AS legacy FROM admin.patients p JOIN c ON c.pid = p.id
           WHERE p.practice_id = $1 AND p.shredded_at IS NULL`,
         [this.practiceId, beacons, groups, terms.length],
       );
     // 2. Their identities: from memory when opened before at the same version, else read and opened.
     const identities = new Map<string, Identity>();
-    const rows = new Map<string, PatientRow>();
     const missing: string[] = [];
     for (const c of candidates.rows) {
       const json = c.legacy ? null : this.vault.cachedIdentity(c.id, Number(c.version));
       if (json === null) missing.push(c.id);
       else identities.set(c.id, identityFrom(JSON.parse(json) as SealedIdentity));
     }
-    for (const row of await this.rowsOf(missing)) {
-      rows.set(row.id, row);
-      identities.set(row.id, await openIdentity(this.vault, row));
-    }
-    // 3. Filter on the real values, sort by name, page; then the page's secrets.
+    for (const row of await this.rowsOf(missing)) identities.set(row.id, await openIdentity(this.vault, row));
+    // 3. Filter on the real values, sort by name, page. A search lists: no secret is opened.
+    const meta = new Map(candidates.rows.map((c) => [c.id, c]));
     const found: (Identity & { id: Id })[] = [];
     for (const [id, identity] of identities) if (meets(identity, q)) found.push({ ...identity, id });
-    const page = found.sort(byName).slice(offset, offset + q.limit);
-    for (const row of await this.rowsOf(page.map((p) => p.id).filter((id) => !rows.has(id)))) rows.set(row.id, row);
-    const out: StoredPatient[] = [];
-    for (const p of page) {
-      const row = rows.get(p.id);
-      if (row) out.push(await openPatient(this.vault, row, identities.get(p.id)));
-    }
-    return out;
+    return found.sort(byName).slice(offset, offset + q.limit).map((p) => listed(p, meta.get(p.id)!, this.practiceId));
   }
 
   /** Whole patient rows (with their key rows), by id. */
