@@ -437,7 +437,7 @@ export class AdminRepository {
     const sealed: (Identity & { id: Id })[] = [];
     for (const row of r.rows) {
       const p = await openPatient(this.vault, row);
-      const identity = hex(await this.vault.seal(p.id, p.id, 'patient.identity', identityJson(p)));
+      const identity = await this.vault.seal(p.id, p.id, 'patient.identity', identityJson(p));
       await this.tx.query(
         `UPDATE admin.patients SET identity_sealed = $3, ${LEGACY_IDENTITY.map((c) => `${c} = NULL`).join(', ')} WHERE practice_id = $1 AND id = $2`,
         [this.practiceId, p.id, identity],

@@ -88,7 +88,7 @@ export class ClinicalRepository {
     );
     for (const row of r.rows) {
       this.know(row);
-      const sealed = byteaText(await this.vault.sealLabels(row.patient_id, row.id, JSON.stringify(row.labels)));
+      const sealed = await this.vault.sealLabels(row.patient_id, row.id, JSON.stringify(row.labels));
       await this.tx.query(`UPDATE clinical.notes SET labels_sealed = $3, labels = '{}' WHERE practice_id = $1 AND id = $2`, [this.practiceId, row.id, sealed]);
     }
     return gone.rowCount + r.rows.length;
