@@ -35,8 +35,11 @@ export function words(normalised: string): string[] {
  * too; "jean" finds "Jean-Pierre" and "Pierre-Jean").
  */
 export function nameMatches(name: string, term: string): boolean {
-  const n = normaliseName(name);
-  const t = normaliseName(term);
+  return normalisedNameMatches(normaliseName(name), normaliseName(term));
+}
+
+/** nameMatches on a name and a term already normalised (normaliseName). */
+export function normalisedNameMatches(n: string, t: string): boolean {
   if (t.length === 0) return false;
   const ws = words(n);
   let at = 0;

@@ -1,8 +1,8 @@
-import { lookupPrefix, nameMatches, normaliseName, type Appointment, type CareRelationship, type Id, type Patient, type Practice, type Role, type User } from '../domain/index.js';
+import { lookupPrefix, normalisedNameMatches, normaliseName, type Appointment, type CareRelationship, type Id, type Patient, type Practice, type Role, type User } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { careClassSql, type CareClass } from './care.js';
 import { byteaText, insertMany } from './rows.js';
-import type { BeaconKind, IdentitySealer, IndexedColumn } from './sealing.js';
+import type { BeaconKind, Identity, IdentitySealer, IndexedColumn, OpenedIdentity } from './sealing.js';
 import { beaconBitsFor, patientBeaconValues, truncateBeacon } from './beacons.js';
 import { USER_COLUMNS, userRows } from './users.js';
 
@@ -66,7 +66,6 @@ interface SealedIdentity {
   bf: string; uf: string | null; gn: string[]; ug: string | null; sx: Patient['sex']; bd: string; bp: string | null;
   is: Patient['identityStatus']; vip: boolean; dd: string | null;
 }
-type Identity = Pick<Patient, 'birthFamilyName' | 'usedFamilyName' | 'givenNames' | 'usedGivenName' | 'sex' | 'birthDate' | 'birthplaceInsee' | 'identityStatus' | 'vip' | 'deceasedDate'>;
 
 function identityJson(p: Identity): string {
   const v: SealedIdentity = {
@@ -113,15 +112,40 @@ function legacyIdentity(r: PatientRow): Identity {
 
 /** A patient's identity alone (what a search filters and sorts on); the secrets stay sealed. */
 async function openIdentity(v: IdentitySealer, r: PatientRow): Promise<Identity> {
+  return (await openedIdentity(v, r)).identity;
+}
+
+/** An identity with its names normalised once, frozen: the vault may keep it and give it to every later search. */
+function prepared(identity: Identity, updatedAt: Date): OpenedIdentity {
+  const givenNames = Object.freeze([...identity.givenNames]);
+  return Object.freeze({
+    identity: Object.freeze({ ...identity, givenNames }),
+    updatedAt,
+    family: Object.freeze([identity.birthFamilyName, identity.usedFamilyName ?? ''].map(normaliseName)),
+    given: Object.freeze([...givenNames, identity.usedGivenName ?? ''].map(normaliseName)),
+    sortFamily: normaliseName(identity.usedFamilyName ?? identity.birthFamilyName),
+    sortGiven: normaliseName(identity.usedGivenName ?? givenNames[0] ?? ''),
+  });
+}
+
+/** A row's identity, prepared for search: from the vault's memory at this version, else opened (and remembered). */
+async function openedIdentity(v: IdentitySealer, r: PatientRow): Promise<OpenedIdentity> {
   v.knownKey(r.id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
-  if (r.shredded_at !== null) return ERASED;
-  if (r.identity_sealed === null) return legacyIdentity(r);
-  return identityFrom(JSON.parse(await v.openIdentity(r.id, Number(r.version), r.identity_sealed)) as SealedIdentity);
+  const updatedAt = new Date(r.updated_at);
+  if (r.shredded_at !== null) return prepared(ERASED, updatedAt);
+  if (r.identity_sealed === null) return prepared(legacyIdentity(r), updatedAt);
+  const version = Number(r.version);
+  const cached = v.cachedIdentity(r.id, version);
+  if (cached !== null) return cached;
+  const opened = prepared(identityFrom(JSON.parse(await v.openIdentity(r.id, r.identity_sealed)) as SealedIdentity), updatedAt);
+  v.rememberIdentity(r.id, version, opened);
+  return opened;
 }
 
 async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Identity): Promise<StoredPatient> {
   const shredded = r.shredded_at !== null;
-  const identity = opened ?? (await openIdentity(v, r));
+  const o = opened ?? (await openIdentity(v, r));
+  const identity = { ...o, givenNames: [...o.givenNames] };
   const open = async (field: SealedField, sealed: Buffer | null) => {
     if (sealed === null || shredded) return null;
     return v.open(r.id, r.id, `patient.${field}`, sealed);
@@ -136,33 +160,40 @@ async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Identity):
 }
 
 /** What a search returns of a patient: the identity a picker shows; the secrets stay sealed (issue 12: listings disclose no contact or NIR). */
-interface Candidate { id: string; version: number; updated_at: Date; legacy: boolean }
-function listed(p: Identity & { id: Id }, c: Pick<Candidate, 'version' | 'updated_at'>, practiceId: Id): StoredPatient {
+interface Candidate { id: string; version: number; legacy: boolean }
+function listed(id: Id, o: OpenedIdentity, version: number, practiceId: Id): StoredPatient {
   return {
-    ...p, practiceId, nir: null, email: null, phone: null, mobile: null, address: null,
-    shredded: false, version: Number(c.version), updatedAt: new Date(c.updated_at),
+    ...o.identity, givenNames: [...o.identity.givenNames], id, practiceId, nir: null, email: null, phone: null, mobile: null, address: null,
+    shredded: false, version: Number(version), updatedAt: o.updatedAt,
+  };
+}
+
+/** A search's criteria, normalised once. */
+interface Criteria { readonly family?: string; readonly given?: string; readonly name?: string; readonly birthDate?: string }
+function criteriaOf(q: PatientSearch): Criteria {
+  return {
+    ...(q.family !== undefined ? { family: normaliseName(q.family) } : {}),
+    ...(q.given !== undefined ? { given: normaliseName(q.given) } : {}),
+    ...(q.name !== undefined ? { name: normaliseName(q.name) } : {}),
+    ...(q.birthDate !== undefined ? { birthDate: q.birthDate } : {}),
   };
 }
 
 /** Whether an opened identity meets every name and birth-date criterion of a search (the beacons only found candidates). */
-function meets(p: Identity, q: PatientSearch): boolean {
-  const family = [p.birthFamilyName, p.usedFamilyName ?? ''];
-  const given = [...p.givenNames, p.usedGivenName ?? ''];
-  if (q.family !== undefined && !family.some((n) => nameMatches(n, q.family as string))) return false;
-  if (q.given !== undefined && !given.some((n) => nameMatches(n, q.given as string))) return false;
-  if (q.name !== undefined && ![...family, ...given].some((n) => nameMatches(n, q.name as string))) return false;
-  if (q.birthDate !== undefined && p.birthDate !== q.birthDate) return false;
+function meets(p: OpenedIdentity, c: Criteria): boolean {
+  const any = (names: readonly string[], term: string) => names.some((n) => normalisedNameMatches(n, term));
+  if (c.family !== undefined && !any(p.family, c.family)) return false;
+  if (c.given !== undefined && !any(p.given, c.given)) return false;
+  if (c.name !== undefined && !any(p.family, c.name) && !any(p.given, c.name)) return false;
+  if (c.birthDate !== undefined && p.identity.birthDate !== c.birthDate) return false;
   return true;
 }
 
-/**
- * The order of search results: used (else birth) family name, then given name, then id — on the
- * opened values, each patient's key normalised once (thousands of candidates are sorted).
- */
-function sortedByName<T extends Identity & { readonly id: Id }>(items: readonly T[]): T[] {
-  const keyed = items.map((p) => ({ p, f: normaliseName(p.usedFamilyName ?? p.birthFamilyName), g: normaliseName(p.usedGivenName ?? p.givenNames[0] ?? '') }));
-  keyed.sort((a, b) => (a.f !== b.f ? (a.f < b.f ? -1 : 1) : a.g !== b.g ? (a.g < b.g ? -1 : 1) : a.p.id < b.p.id ? -1 : a.p.id > b.p.id ? 1 : 0));
-  return keyed.map((k) => k.p);
+/** The order of search results: used (else birth) family name, then given name, then id — on the opened values. */
+function byName(a: { readonly id: Id; readonly o: OpenedIdentity }, b: { readonly id: Id; readonly o: OpenedIdentity }): number {
+  if (a.o.sortFamily !== b.o.sortFamily) return a.o.sortFamily < b.o.sortFamily ? -1 : 1;
+  if (a.o.sortGiven !== b.o.sortGiven) return a.o.sortGiven < b.o.sortGiven ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 const hex = byteaText;
@@ -328,7 +359,7 @@ export class AdminRepository {
         [this.practiceId, q.limit, offset],
       );
       const out: StoredPatient[] = [];
-      for (const row of r.rows) out.push(listed({ ...(await openIdentity(this.vault, row)), id: row.id }, { version: row.version, updated_at: row.updated_at }, this.practiceId));
+      for (const row of r.rows) out.push(listed(row.id, await openedIdentity(this.vault, row), row.version, this.practiceId));
       return out;
     }
     // The candidates have, for every criterion, one of its beacons (FHIR name: family or given).
@@ -347,7 +378,7 @@ export class AdminRepository {
     // 1. The candidates: ids and versions only (an index range of the beacons).
     const candidates = exact
       ? await this.tx.query<Candidate>(
-        `SELECT id, version, updated_at, identity_sealed IS NULL AS legacy FROM admin.patients
+        `SELECT id, version, identity_sealed IS NULL AS legacy FROM admin.patients
           WHERE practice_id = $1 AND shredded_at IS NULL
             AND ($2::bytea IS NULL OR nir_bidx = $2)
             AND ($3::bytea IS NULL OR email_bidx = $3)
@@ -360,24 +391,23 @@ export class AdminRepository {
             WHERE b.practice_id = $1 GROUP BY b.patient_id HAVING count(DISTINCT t.grp) = $4
            UNION
            SELECT id FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL)
-         SELECT p.id, p.version, p.updated_at, p.identity_sealed IS NULL AS legacy FROM admin.patients p JOIN c ON c.pid = p.id
+         SELECT p.id, p.version, p.identity_sealed IS NULL AS legacy FROM admin.patients p JOIN c ON c.pid = p.id
           WHERE p.practice_id = $1 AND p.shredded_at IS NULL`,
         [this.practiceId, beacons, groups, terms.length],
       );
     // 2. Their identities: from memory when opened before at the same version, else read and opened.
-    const identities = new Map<string, Identity>();
+    const identities: { id: Id; version: number; o: OpenedIdentity }[] = [];
     const missing: string[] = [];
     for (const c of candidates.rows) {
-      const json = c.legacy ? null : this.vault.cachedIdentity(c.id, Number(c.version));
-      if (json === null) missing.push(c.id);
-      else identities.set(c.id, identityFrom(JSON.parse(json) as SealedIdentity));
+      const o = c.legacy ? null : this.vault.cachedIdentity(c.id, Number(c.version));
+      if (o === null) missing.push(c.id);
+      else identities.push({ id: c.id, version: c.version, o });
     }
-    for (const row of await this.rowsOf(missing)) identities.set(row.id, await openIdentity(this.vault, row));
+    for (const row of await this.rowsOf(missing)) identities.push({ id: row.id, version: row.version, o: await openedIdentity(this.vault, row) });
     // 3. Filter on the real values, sort by name, page. A search lists: no secret is opened.
-    const meta = new Map(candidates.rows.map((c) => [c.id, c]));
-    const found: (Identity & { id: Id })[] = [];
-    for (const [id, identity] of identities) if (meets(identity, q)) found.push({ ...identity, id });
-    return sortedByName(found).slice(offset, offset + q.limit).map((p) => listed(p, meta.get(p.id)!, this.practiceId));
+    const criteria = criteriaOf(q);
+    const found = identities.filter((c) => meets(c.o, criteria)).sort(byName);
+    return found.slice(offset, offset + q.limit).map((c) => listed(c.id, c.o, c.version, this.practiceId));
   }
 
   /** Whole patient rows (with their key rows), by id. */

@@ -3,6 +3,28 @@
  * it: the administrative repository gets an identity sealer, the clinical one a note sealer.
  * (The vault's AdminVault and ClinicalVault are these.)
  */
+import type { Patient } from '../domain/index.js';
+
+/** What a patient's sealed identity holds (names, sex, birth, INS status). */
+export type Identity = Pick<Patient, 'birthFamilyName' | 'usedFamilyName' | 'givenNames' | 'usedGivenName' | 'sex' | 'birthDate' | 'birthplaceInsee' | 'identityStatus' | 'vip' | 'deceasedDate'>;
+
+/**
+ * A patient's identity as opened, with what a search filters and sorts on computed once: the
+ * normalised words of the family names and of the given names, and the sort key. Frozen: the
+ * vault keeps it in memory and hands the same object to every search (issue 14).
+ */
+export interface OpenedIdentity {
+  readonly identity: Identity;
+  readonly updatedAt: Date;
+  /** Normalised birth and used family names (docs: domain/names.ts). */
+  readonly family: readonly string[];
+  /** Normalised given names and used given name. */
+  readonly given: readonly string[];
+  /** Normalised used (else birth) family name, then used (else first) given name. */
+  readonly sortFamily: string;
+  readonly sortGiven: string;
+}
+
 export type IndexedColumn = 'nir' | 'email' | 'phone';
 export type BeaconKind = 'family' | 'given' | 'birthdate';
 
@@ -21,9 +43,12 @@ export interface IdentitySealer {
   seal(patientId: string | null, recordId: string, field: string, plaintext: string): Promise<Buffer>;
   open(patientId: string | null, recordId: string, field: string, sealed: Buffer): Promise<string>;
   blindIndex(column: IndexedColumn, value: string): Promise<Buffer | null>;
-  /** A patient's sealed identity at a record version, from memory when it was opened at that version before. */
-  openIdentity(patientId: string, version: number, sealed: Buffer): Promise<string>;
-  cachedIdentity(patientId: string, version: number): string | null;
+  /** A patient's sealed identity (JSON), opened. */
+  openIdentity(patientId: string, sealed: Buffer): Promise<string>;
+  /** The identity as this process opened and prepared it at this record version, if it still holds it. */
+  cachedIdentity(patientId: string, version: number): OpenedIdentity | null;
+  /** Keeps an opened identity in memory for later searches, for this record version only. */
+  rememberIdentity(patientId: string, version: number, opened: OpenedIdentity): void;
   /** The 32 first bits of each value's beacon (names and birth dates, searched without being stored in clear). */
   beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]>;
 }

@@ -6,6 +6,7 @@ import type { KeyProvider } from './provider.js';
 import { transactionKeys, type KeyRowsQuery, type PatientKeySource, type WrappedPatientKey } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
 import { beaconInput, type BeaconKind } from './beacons.js';
+import type { OpenedIdentity } from '../store/sealing.js';
 
 export interface VaultOptions {
   /** Unwrapped data keys kept in memory; default 10,000, for at most 5 minutes. 0 disables. */
@@ -41,7 +42,7 @@ export class Vault {
    * as the candidate), is dropped when the patient is shredded here, and lives 10 minutes at most
    * (issue 14; docs/encryption.md, "Limits").
    */
-  private readonly identities = new Map<string, { version: number; json: string; at: number }>();
+  private readonly identities = new Map<string, { version: number; opened: OpenedIdentity; at: number }>();
   private readonly identityEntries: number;
 
   constructor(
@@ -140,7 +141,7 @@ export class Vault {
   }
 
   /** @internal A patient's identity as opened at this version, if this process holds it. */
-  cachedIdentity(practiceId: string, patientId: string, version: number): string | null {
+  cachedIdentity(practiceId: string, patientId: string, version: number): OpenedIdentity | null {
     const id = `${practiceId}|${patientId}`;
     const e = this.identities.get(id);
     if (!e || e.version !== version) return null;
@@ -148,15 +149,15 @@ export class Vault {
       this.identities.delete(id);
       return null;
     }
-    return e.json;
+    return e.opened;
   }
 
   /** @internal */
-  rememberIdentity(practiceId: string, patientId: string, version: number, json: string): void {
+  rememberIdentity(practiceId: string, patientId: string, version: number, opened: OpenedIdentity): void {
     if (this.identityEntries <= 0) return;
     const id = `${practiceId}|${patientId}`;
     this.identities.delete(id);
-    this.identities.set(id, { version, json, at: Date.now() });
+    this.identities.set(id, { version, opened, at: Date.now() });
     while (this.identities.size > this.identityEntries) this.identities.delete(this.identities.keys().next().value as string);
   }
 
@@ -258,17 +259,19 @@ export class AdminVault {
   }
 
   /** A patient's identity (the sealed `patient.identity` value) at a record version: from memory if opened before at that version. */
-  async openIdentity(patientId: string, version: number, sealed: Buffer): Promise<string> {
-    const cached = this.vault.cachedIdentity(this.practiceId, patientId, version);
-    if (cached !== null) return cached;
-    const json = await this.open(patientId, patientId, 'patient.identity', sealed);
-    this.vault.rememberIdentity(this.practiceId, patientId, version, json);
-    return json;
+  /** A patient's sealed identity (JSON), opened. */
+  async openIdentity(patientId: string, sealed: Buffer): Promise<string> {
+    return this.open(patientId, patientId, 'patient.identity', sealed);
   }
 
-  /** The identity of this version if this process opened it recently (null: it must be opened). */
-  cachedIdentity(patientId: string, version: number): string | null {
+  /** The identity of this version as the store prepared it, if this process opened it recently (null: it must be opened). */
+  cachedIdentity(patientId: string, version: number): OpenedIdentity | null {
     return this.vault.cachedIdentity(this.practiceId, patientId, version);
+  }
+
+  /** Keeps an opened identity for this record version (the vault's identity cache: bounded, 10 minutes, dropped on shred). */
+  rememberIdentity(patientId: string, version: number, opened: OpenedIdentity): void {
+    this.vault.rememberIdentity(this.practiceId, patientId, version, opened);
   }
 
   /** Keyed blind index of a normalised value, for exact-match search (docs/encryption.md). */
