@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { integrityError } from './errors.js';
 
 /**
@@ -103,12 +103,20 @@ function aad(purpose: SealPurpose, ctx: SealContext, messageId: Buffer, commitme
  * The record key and its commitment. The input key material is the record's data key followed
  * by the patient's erasure key: without the latter (shredded), neither can be derived.
  */
-function derive(dataKey: Buffer, patientKey: Buffer | null, messageId: Buffer): { key: Buffer; commitment: Buffer } {
+export function derive(dataKey: Buffer, patientKey: Buffer | null, messageId: Buffer): { key: Buffer; commitment: Buffer } {
   const ikm = patientKey === null ? dataKey : Buffer.concat([dataKey, patientKey]);
-  const key = Buffer.from(hkdfSync('sha256', ikm, messageId, 'medvault/v1/derive-key', 32));
-  const commitment = Buffer.from(hkdfSync('sha256', ikm, messageId, 'medvault/v1/commit-key', 32));
+  // HKDF-SHA-256 (RFC 5869) with salt = messageId, for two 32-byte outputs: the extract step is the
+  // same for both, so it runs once; an output of one hash length is expand's first block,
+  // HMAC(PRK, info ‖ 0x01). Byte for byte what two hkdfSync calls give (envelope.test.ts), at a
+  // third of their cost (each hkdfSync builds key objects and extracts again): two of these per
+  // value opened, on every read.
+  const prk = createHmac('sha256', messageId).update(ikm).digest();
+  const key = createHmac('sha256', prk).update(DERIVE_INFO).digest();
+  const commitment = createHmac('sha256', prk).update(COMMIT_INFO).digest();
   return { key, commitment };
 }
+const DERIVE_INFO = Buffer.from('medvault/v1/derive-key\x01', 'latin1');
+const COMMIT_INFO = Buffer.from('medvault/v1/commit-key\x01', 'latin1');
 
 /** Encrypts `plaintext` under a fresh data key's derived key; the caller wraps the data key. */
 export function sealBody(
