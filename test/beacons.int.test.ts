@@ -83,6 +83,12 @@ describe('beacon search against a plain reference (issue 14)', () => {
     await repo((r) => r.insertPatients(patients));
     all = await repo((r) => r.searchPatients({ limit: 100_000 }));
     expect(all.length).toBe(before + 400);
+    // The reference works on the values written, not on what the store lists back.
+    const listed = new Map(all.map((p) => [p.id, p]));
+    for (const p of patients) {
+      const l = listed.get(p.id)!;
+      expect([l.birthFamilyName, l.usedFamilyName, l.givenNames, l.usedGivenName, l.birthDate]).toEqual([p.birthFamilyName, p.usedFamilyName, p.givenNames, p.usedGivenName, p.birthDate]);
+    }
   });
   afterAll(async () => {
     await store?.db.close();
@@ -125,5 +131,37 @@ describe('beacon search against a plain reference (issue 14)', () => {
     expect(fontaine.length).toBeGreaterThan(0);
     expect(await got({ family: 'la font' })).toEqual(fontaine);
     expect(await got({ family: 'ontaine' })).toEqual([]);
+  });
+
+  // (Changes a patient: last.)
+  it('never serves from memory an identity whose write did not commit', async () => {
+    const original = (await repo((r) => r.patient(all.find((p) => p.birthFamilyName === 'Martin')!.id)))!;
+    const ids = async (family: string) => (await repo((r) => r.searchPatients({ family, limit: 1000 }))).map((p) => p.id);
+    // An update read back in its transaction (opened, kept in memory), then rolled back.
+    await expect(store.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+      const r = new AdminRepository(tx, keys.vault.admin(practiceId));
+      expect(await r.updatePatient({ ...original, birthFamilyName: 'Fantôme', usedFamilyName: null }, original.version)).toBe(original.version + 1);
+      expect((await r.patient(original.id))!.birthFamilyName).toBe('Fantôme');
+      expect((await r.searchPatients({ family: 'fantome', limit: 10 })).map((p) => p.id)).toEqual([original.id]);
+      throw new Error('rolled back');
+    })).rejects.toThrow('rolled back');
+    // Another write then commits the same version number with another name.
+    expect(await repo((r) => r.updatePatient({ ...original, birthFamilyName: 'Réel', usedFamilyName: null }, original.version))).toBe(original.version + 1);
+    expect((await repo((r) => r.patient(original.id)))!.birthFamilyName).toBe('Réel');
+    expect(await ids('reel')).toContain(original.id);
+    expect(await ids('fantom')).not.toContain(original.id);
+  });
+
+  it('leaves no clear identity on a patient shredded before it was sealed', async () => {
+    const id = all.find((p) => p.birthFamilyName === 'Lefèvre')!.id;
+    const p = (await repo((r) => r.patient(id)))!;
+    // What an older medvault left: the identity in clear columns.
+    await store.driver.transaction((q) => q.query(
+      `UPDATE admin.patients SET identity_sealed = NULL, birth_family_name = $2, given_names = $3, sex = $4, birth_date = $5 WHERE id = $1`,
+      [id, p.birthFamilyName, p.givenNames, p.sex, p.birthDate]));
+    expect(await repo((r) => r.markShredded(id, new Date()))).toBe(true);
+    const row = (await store.driver.transaction((q) => q.query<Record<string, unknown>>(
+      'SELECT birth_family_name, used_family_name, given_names, used_given_name, sex, birth_date, birthplace_insee, identity_status, vip, deceased_date FROM admin.patients WHERE id = $1', [id]))).rows[0]!;
+    expect(Object.values(row).every((v) => v === null)).toBe(true);
   });
 });

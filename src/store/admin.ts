@@ -43,6 +43,8 @@ const LEGACY_IDENTITY = ['birth_family_name', 'used_family_name', 'given_names',
 const keyColumns = (practice: string, patient: string) =>
   `(SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = ${practice} AND k.patient_id = ${patient}) AS pk_version,
    (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = ${practice} AND k.patient_id = ${patient}) AS pk_wrapped`;
+/** The last 16 bytes of a sealed column (identityStamp), in SQL. */
+const TAIL = (column: string) => `substring(${column} FROM octet_length(${column}) - 15)`;
 const PATIENT_SELECT = [...PATIENT_COLUMNS, ...LEGACY_IDENTITY, 'shredded_at', 'version', 'updated_at', keyColumns('admin.patients.practice_id', 'admin.patients.id')].join(', ');
 
 interface PatientRow {
@@ -128,17 +130,27 @@ function prepared(identity: Identity, updatedAt: Date): OpenedIdentity {
   });
 }
 
+/**
+ * What an opened identity is remembered under: the record's version and the last 16 bytes of its
+ * sealed value — ciphertext under a data key drawn for that write, so a new value at every write
+ * (an update that never committed, a restored backup that reuses a version number, do not match)
+ * and the same after a key rotation, which rewraps the data key without touching the body.
+ */
+function identityStamp(version: number, sealed: Uint8Array): string {
+  return `${Number(version)}.${Buffer.from(sealed.subarray(sealed.length - 16)).toString('hex')}`;
+}
+
 /** A row's identity, prepared for search: from the vault's memory at this version, else opened (and remembered). */
 async function openedIdentity(v: IdentitySealer, r: PatientRow): Promise<OpenedIdentity> {
   v.knownKey(r.id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
   const updatedAt = new Date(r.updated_at);
   if (r.shredded_at !== null) return prepared(ERASED, updatedAt);
   if (r.identity_sealed === null) return prepared(legacyIdentity(r), updatedAt);
-  const version = Number(r.version);
-  const cached = v.cachedIdentity(r.id, version);
+  const stamp = identityStamp(r.version, r.identity_sealed);
+  const cached = v.cachedIdentity(r.id, stamp);
   if (cached !== null) return cached;
   const opened = prepared(identityFrom(JSON.parse(await v.openIdentity(r.id, r.identity_sealed)) as SealedIdentity), updatedAt);
-  v.rememberIdentity(r.id, version, opened);
+  v.rememberIdentity(r.id, stamp, opened);
   return opened;
 }
 
@@ -160,11 +172,12 @@ async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Identity):
 }
 
 /** What a search returns of a patient: the identity a picker shows; the secrets stay sealed (issue 12: listings disclose no contact or NIR). */
-interface Candidate { id: string; version: number; legacy: boolean }
+/** A search candidate: its sealed identity's tail (identityStamp) instead of the value, null for a row not sealed yet. */
+interface Candidate { id: string; version: number; tail: Uint8Array | null }
 function listed(id: Id, o: OpenedIdentity, version: number, practiceId: Id): StoredPatient {
   return {
     ...o.identity, givenNames: [...o.identity.givenNames], id, practiceId, nir: null, email: null, phone: null, mobile: null, address: null,
-    shredded: false, version: Number(version), updatedAt: o.updatedAt,
+    shredded: false, version: Number(version), updatedAt: new Date(o.updatedAt),
   };
 }
 
@@ -378,7 +391,7 @@ export class AdminRepository {
     // 1. The candidates: ids and versions only (an index range of the beacons).
     const candidates = exact
       ? await this.tx.query<Candidate>(
-        `SELECT id, version, identity_sealed IS NULL AS legacy FROM admin.patients
+        `SELECT id, version, ${TAIL('identity_sealed')} AS tail FROM admin.patients
           WHERE practice_id = $1 AND shredded_at IS NULL
             AND ($2::bytea IS NULL OR nir_bidx = $2)
             AND ($3::bytea IS NULL OR email_bidx = $3)
@@ -391,7 +404,7 @@ export class AdminRepository {
             WHERE b.practice_id = $1 GROUP BY b.patient_id HAVING count(DISTINCT t.grp) = $4
            UNION
            SELECT id FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL)
-         SELECT p.id, p.version, p.identity_sealed IS NULL AS legacy FROM admin.patients p JOIN c ON c.pid = p.id
+         SELECT p.id, p.version, ${TAIL('p.identity_sealed')} AS tail FROM admin.patients p JOIN c ON c.pid = p.id
           WHERE p.practice_id = $1 AND p.shredded_at IS NULL`,
         [this.practiceId, beacons, groups, terms.length],
       );
@@ -399,11 +412,12 @@ export class AdminRepository {
     const identities: { id: Id; version: number; o: OpenedIdentity }[] = [];
     const missing: string[] = [];
     for (const c of candidates.rows) {
-      const o = c.legacy ? null : this.vault.cachedIdentity(c.id, Number(c.version));
+      const o = c.tail === null ? null : this.vault.cachedIdentity(c.id, identityStamp(c.version, c.tail));
       if (o === null) missing.push(c.id);
       else identities.push({ id: c.id, version: c.version, o });
     }
-    for (const row of await this.rowsOf(missing)) identities.push({ id: row.id, version: row.version, o: await openedIdentity(this.vault, row) });
+    // (A row shredded since the candidates were read is left out: its identity is gone.)
+    for (const row of await this.rowsOf(missing)) if (row.shredded_at === null) identities.push({ id: row.id, version: row.version, o: await openedIdentity(this.vault, row) });
     // 3. Filter on the real values, sort by name, page. A search lists: no secret is opened.
     const criteria = criteriaOf(q);
     const found = identities.filter((c) => meets(c.o, criteria)).sort(byName);
@@ -458,6 +472,11 @@ export class AdminRepository {
         WHERE practice_id = $1 AND identity_sealed IS NULL AND shredded_at IS NOT NULL AND birth_family_name IS NOT NULL`,
       [this.practiceId],
     );
+    // An older medvault copied the patient's name into the patient's portal account.
+    await this.tx.query(
+      `UPDATE admin.users SET family_name = '', given_name = '' WHERE practice_id = $1 AND role = 'patient' AND (family_name <> '' OR given_name <> '')`,
+      [this.practiceId],
+    );
     const r = await this.tx.query<PatientRow>(
       `SELECT ${PATIENT_SELECT} FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL AND shredded_at IS NULL
         ORDER BY id LIMIT $2 FOR UPDATE`,
@@ -482,7 +501,7 @@ export class AdminRepository {
     await this.tx.query('DELETE FROM admin.patient_beacons WHERE practice_id = $1 AND patient_id = $2', [this.practiceId, patientId]);
     const r = await this.tx.query(
       `UPDATE admin.patients SET shredded_at = $3, nir_bidx = NULL, email_bidx = NULL, phone_bidx = NULL, mobile_bidx = NULL,
-              version = version + 1, updated_at = $3
+              ${LEGACY_IDENTITY.map((c) => `${c} = NULL`).join(', ')}, version = version + 1, updated_at = $3
         WHERE practice_id = $1 AND id = $2 AND shredded_at IS NULL`,
       [this.practiceId, patientId, at.toISOString()],
     );

@@ -45,10 +45,10 @@ export interface IdentitySealer {
   blindIndex(column: IndexedColumn, value: string): Promise<Buffer | null>;
   /** A patient's sealed identity (JSON), opened. */
   openIdentity(patientId: string, sealed: Buffer): Promise<string>;
-  /** The identity as this process opened and prepared it at this record version, if it still holds it. */
-  cachedIdentity(patientId: string, version: number): OpenedIdentity | null;
-  /** Keeps an opened identity in memory for later searches, for this record version only. */
-  rememberIdentity(patientId: string, version: number, opened: OpenedIdentity): void;
+  /** The identity as this process opened and prepared it, if it still holds it under this stamp (the store's: record version and sealed value). */
+  cachedIdentity(patientId: string, stamp: string): OpenedIdentity | null;
+  /** Keeps an opened identity in memory for later searches, under this stamp only. */
+  rememberIdentity(patientId: string, stamp: string, opened: OpenedIdentity): void;
   /** The 32 first bits of each value's beacon (names and birth dates, searched without being stored in clear). */
   beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]>;
 }

@@ -36,13 +36,14 @@ export class Vault {
   /** Per practice, the key beacons are computed under (derived from the index key, which is never rotated). */
   private readonly beaconKeys = new Map<string, Buffer>();
   /**
-   * Opened patient identities, per practice and patient, with the record version they were opened
-   * at: a search filters and sorts thousands of candidates on their names, and opening each every
-   * time is most of its cost. An entry serves only the same version (read in the same statement
-   * as the candidate), is dropped when the patient is shredded here, and lives 10 minutes at most
-   * (issue 14; docs/encryption.md, "Limits").
+   * Opened patient identities, per practice and patient, under the stamp of the stored value they
+   * were opened from (the store's: record version and sealed bytes): a search filters and sorts
+   * thousands of candidates on their names, and opening each every time is most of its cost. An
+   * entry serves only the same stamp (read in the same statement as the candidate), is dropped
+   * when the patient is shredded here, and lives 10 minutes at most (issue 14; docs/encryption.md,
+   * "Limits").
    */
-  private readonly identities = new Map<string, { version: number; opened: OpenedIdentity; at: number }>();
+  private readonly identities = new Map<string, { stamp: string; opened: OpenedIdentity; at: number }>();
   private readonly identityEntries: number;
 
   constructor(
@@ -140,11 +141,11 @@ export class Vault {
     this.identities.delete(`${practiceId}|${patientId}`);
   }
 
-  /** @internal A patient's identity as opened at this version, if this process holds it. */
-  cachedIdentity(practiceId: string, patientId: string, version: number): OpenedIdentity | null {
+  /** @internal A patient's identity as opened from the value with this stamp, if this process holds it. */
+  cachedIdentity(practiceId: string, patientId: string, stamp: string): OpenedIdentity | null {
     const id = `${practiceId}|${patientId}`;
     const e = this.identities.get(id);
-    if (!e || e.version !== version) return null;
+    if (!e || e.stamp !== stamp) return null;
     if (Date.now() - e.at > IDENTITY_MAX_AGE_MS) {
       this.identities.delete(id);
       return null;
@@ -153,11 +154,11 @@ export class Vault {
   }
 
   /** @internal */
-  rememberIdentity(practiceId: string, patientId: string, version: number, opened: OpenedIdentity): void {
+  rememberIdentity(practiceId: string, patientId: string, stamp: string, opened: OpenedIdentity): void {
     if (this.identityEntries <= 0) return;
     const id = `${practiceId}|${patientId}`;
     this.identities.delete(id);
-    this.identities.set(id, { version, opened, at: Date.now() });
+    this.identities.set(id, { stamp, opened, at: Date.now() });
     while (this.identities.size > this.identityEntries) this.identities.delete(this.identities.keys().next().value as string);
   }
 
@@ -258,20 +259,19 @@ export class AdminVault {
     return this.vault.beaconMacs(this.practiceId, values);
   }
 
-  /** A patient's identity (the sealed `patient.identity` value) at a record version: from memory if opened before at that version. */
-  /** A patient's sealed identity (JSON), opened. */
+  /** A patient's sealed identity (the `patient.identity` value, JSON), opened. */
   async openIdentity(patientId: string, sealed: Buffer): Promise<string> {
     return this.open(patientId, patientId, 'patient.identity', sealed);
   }
 
-  /** The identity of this version as the store prepared it, if this process opened it recently (null: it must be opened). */
-  cachedIdentity(patientId: string, version: number): OpenedIdentity | null {
-    return this.vault.cachedIdentity(this.practiceId, patientId, version);
+  /** The identity as the store prepared it under this stamp, if this process opened it recently (null: it must be opened). */
+  cachedIdentity(patientId: string, stamp: string): OpenedIdentity | null {
+    return this.vault.cachedIdentity(this.practiceId, patientId, stamp);
   }
 
-  /** Keeps an opened identity for this record version (the vault's identity cache: bounded, 10 minutes, dropped on shred). */
-  rememberIdentity(patientId: string, version: number, opened: OpenedIdentity): void {
-    this.vault.rememberIdentity(this.practiceId, patientId, version, opened);
+  /** Keeps an opened identity under the store's stamp (the vault's identity cache: bounded, 10 minutes, dropped on shred). */
+  rememberIdentity(patientId: string, stamp: string, opened: OpenedIdentity): void {
+    this.vault.rememberIdentity(this.practiceId, patientId, stamp, opened);
   }
 
   /** Keyed blind index of a normalised value, for exact-match search (docs/encryption.md). */
