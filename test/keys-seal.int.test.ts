@@ -33,6 +33,7 @@ describe('medvault keys seal', () => {
     const before = new Map<string, { family: string; birthDate: string; practiceId: string }>();
     const labels = new Map<string, string[]>();
     let staff = '';
+    let portalAccounts = 0;
     {
       const v = vault();
       const { db, driver } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
@@ -65,8 +66,13 @@ describe('medvault keys seal', () => {
             await q.query('UPDATE clinical.notes SET labels_sealed = NULL, labels = $2 WHERE id = $1', [n.id, l]);
           }
           await q.query('DELETE FROM admin.patient_beacons');
+          // An older medvault also copied the patient's name into the patient's portal account.
+          const portal = await q.query(
+            `UPDATE admin.users u SET family_name = p.birth_family_name, given_name = p.given_names[1] FROM admin.patients p
+              WHERE u.role = 'patient' AND u.patient_id = p.id AND u.practice_id = $1 RETURNING u.id`, [practiceId]);
+          portalAccounts += portal.rows.length;
           // Staff and practices are stored in clear (not patients): their names are not looked for below.
-          staff = (await q.query<{ s: string }>("SELECT (SELECT string_agg(family_name || ' ' || given_name, ' ') FROM admin.users) || ' ' || (SELECT string_agg(name || ' ' || city, ' ') FROM admin.practices) AS s")).rows[0]!.s.toLowerCase();
+          staff = (await q.query<{ s: string }>("SELECT (SELECT string_agg(family_name || ' ' || given_name, ' ') FROM admin.users WHERE role <> 'patient') || ' ' || (SELECT string_agg(name || ' ' || city, ' ') FROM admin.practices) AS s")).rows[0]!.s.toLowerCase();
           await q.query('UPDATE admin.practices SET beacon_bits = NULL');
         });
       }
@@ -74,16 +80,17 @@ describe('medvault keys seal', () => {
       await v.provider.close();
     }
     expect(before.size).toBeGreaterThanOrEqual(300); // and the decoys
+    expect(portalAccounts).toBeGreaterThan(0);
     expect([...labels.values()].some((l) => l.length > 0)).toBe(true);
 
-    // The first run is killed (-9) once it is under way (its second progress line, a second apart).
+    // The first run is killed (-9) once it is under way (its first progress line: one batch committed).
     const first = spawn(process.execPath, [BIN, 'keys', 'seal', '--data', dir, '--batch-size', '7'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise((r) => first.on('exit', r));
     let out = '';
     await new Promise<void>((resolve) => {
       const on = (d: Buffer) => {
         out += d;
-        if ((out.match(/keys: sealing/g) ?? []).length >= 2) {
+        if (/keys: sealing/.test(out)) {
           first.kill('SIGKILL');
           resolve();
         }
@@ -99,6 +106,7 @@ describe('medvault keys seal', () => {
         return await driver.transaction(async (q) => ({
           clear: (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE birth_family_name IS NOT NULL OR identity_sealed IS NULL')).rows[0]!.n,
           clearLabels: (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM clinical.notes WHERE labels_sealed IS NULL OR labels <> \'{}\'')).rows[0]!.n,
+          portalNames: (await q.query<{ n: number }>("SELECT count(*)::int AS n FROM admin.users WHERE role = 'patient' AND (family_name <> '' OR given_name <> '')")).rows[0]!.n,
         }));
       } finally {
         await db.close();
@@ -114,7 +122,13 @@ describe('medvault keys seal', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/keys: sealed \d+ patient identities and \d+ note label lists in 2 practices/);
     expect(second.stdout).toMatch(/tables rewritten \(VACUUM FULL\)/);
-    expect(await count()).toEqual({ clear: 0, clearLabels: 0 });
+    expect(await count()).toEqual({ clear: 0, clearLabels: 0, portalNames: 0 });
+
+    // A practice's beacon length is fixed by its first beacons: another one asked is refused, in one line.
+    const other = await runCli(['keys', 'seal', '--data', dir, '--beacon-bits', '16'], {}, 120_000);
+    expect(other.code).toBe(1);
+    expect(other.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(other.stderr).toMatch(/already has 10-bit beacons/);
 
     // Everything opens as before, and names are found again through the new beacons.
     const v = vault();

@@ -7,7 +7,7 @@ import { storeLocation } from './database.js';
 import { checkKeyFiles, databaseInitialised, describeFinding, KEY_FILES, missingKeys, signedWith } from './keycheck.js';
 import { keysDir } from './keys.js';
 import { isId } from '../domain/index.js';
-import { keyStatus, rotateKeys, sealClearIdentities, shredPatient, ShredRefused, type SealPurpose } from '../vault/index.js';
+import { BeaconLengthError, keyStatus, rotateKeys, sealClearIdentities, shredPatient, ShredRefused, type SealPurpose } from '../vault/index.js';
 import { BEACON_BITS_MAX, BEACON_BITS_MIN } from '../store/index.js';
 import { CliError, EXIT_USAGE } from './errors.js';
 import { withMaintenance } from './maintenance.js';
@@ -82,13 +82,17 @@ export async function keysSeal(args: string[], say: Say): Promise<number> {
         last = Date.now();
         say(`keys: sealing ${p.practiceId}: ${p.patients} patients, ${p.notes} notes`);
       },
+    }).catch((e: unknown) => {
+      if (e instanceof BeaconLengthError) throw new CliError(`keys: --beacon-bits ${bits}: ${e.message}`);
+      throw e;
     });
     const patients = results.reduce((n, r) => n + r.patients, 0);
     const notes = results.reduce((n, r) => n + r.notes, 0);
     say(`keys: sealed ${patients} patient identities and ${notes} note label lists in ${results.length} practice${results.length === 1 ? '' : 's'} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     if (o['no-vacuum'] !== true) {
       // PostgreSQL keeps the old row versions in the table's pages until they are rewritten.
-      await driver.maintenance('VACUUM FULL admin.patients, clinical.notes, admin.patient_beacons');
+      // ANALYZE too: the planner's statistics (pg_statistic) held the clear columns' most common values.
+      await driver.maintenance('VACUUM (FULL, ANALYZE) admin.patients, clinical.notes, admin.patient_beacons, admin.users');
       await driver.maintenance('CHECKPOINT');
       say('keys: tables rewritten (VACUUM FULL): no clear copy is left in them; older WAL segments and backups still hold one (docs/encryption.md)');
     }

@@ -11,4 +11,4 @@ export { normaliseForIndex, type BlindIndexColumn, BLIND_INDEX_BYTES } from './b
 export { openVault, vaultConfigFromEnv, type VaultConfig } from './open.js';
 export { rotateKeys, resumeRotations, keyStatus, closePatientKeyEpoch, type EpochResult, type RotationProgress, type RotationOptions, type KeyStatusLine } from './rotation.js';
 export { shredPatient, ShredRefused, type ShredRequest, type ShredResult } from './shred.js';
-export { sealClearIdentities, type SealProgress, type SealOptions } from './seal-identities.js';
+export { BeaconLengthError, sealClearIdentities, type SealProgress, type SealOptions } from './seal-identities.js';

@@ -1,6 +1,14 @@
 import { AdminRepository, ClinicalRepository, PlatformRepository, type Database } from '../store/index.js';
 import type { Vault } from './vault.js';
 
+/** `--beacon-bits` asked for a practice whose beacons already have another length. */
+export class BeaconLengthError extends Error {
+  override readonly name = 'BeaconLengthError';
+  constructor(readonly practiceId: string, readonly bits: number) {
+    super(`practice ${practiceId} already has ${bits}-bit beacons (a practice's length is fixed by its first beacons)`);
+  }
+}
+
 export interface SealProgress {
   readonly practiceId: string;
   /** Patients and notes sealed so far in this practice by this run. */
@@ -36,7 +44,9 @@ export async function sealClearIdentities(db: Database, vault: Vault, opts: Seal
       const repo = new AdminRepository(tx, vault.admin(practiceId));
       if (opts.beaconBits !== undefined) await repo.setBeaconBits(opts.beaconBits);
       const n = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1', [practiceId]);
-      await repo.beaconBits(Number(n.rows[0]?.n ?? 0));
+      const bits = await repo.beaconBits(Number(n.rows[0]?.n ?? 0));
+      // A practice's beacons all have one length, fixed by its first ones: a different one asked is refused, not ignored.
+      if (opts.beaconBits !== undefined && bits !== opts.beaconBits) throw new BeaconLengthError(practiceId, bits);
     });
     for (;;) {
       const n = await db.transaction({ role: 'admin', practiceId }, (tx) => new AdminRepository(tx, vault.admin(practiceId)).sealClearIdentities(batch));

@@ -65,7 +65,8 @@ export async function shredPatient(db: Database, vault: Vault, req: ShredRequest
         id: randomUUID(), at: req.now, practiceId: req.practiceId, userId: null, role: 'operator', sessionId: null, sourceIp: null,
         action: 'patient.shred', resourceType: 'Patient', resourceId: req.patientId, patientId: req.patientId, segment: 'keys',
         labels: [], purpose: 'system', outcome: 'success', reason: req.reason,
-        detail: { actor: req.actor, forced: running, retentionEnds: ends },
+        // The retention end is not kept: it is a birth, death or visit date moved by a fixed term.
+        detail: { actor: req.actor, forced: running },
       },
     ]);
     // The key row goes with the transaction: shredded and keyless together, or neither.
