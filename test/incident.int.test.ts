@@ -331,6 +331,29 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       } finally {
         await t.store.driver.transaction((s) => s.query('UPDATE admin.patients SET identity_sealed = $2, birth_family_name = NULL, given_names = NULL, sex = NULL, birth_date = NULL WHERE id = $1', [victim.id, victim.identity_sealed]));
       }
+      // A portal account an older medvault gave the patient's name: the accounts table names that patient.
+      const portal = (await t.store.driver.transaction((s) => s.query<{ id: string }>("SELECT id FROM admin.users WHERE role = 'patient' LIMIT 1"))).rows[0];
+      expect(portal).toBeDefined();
+      expect((await post({ kind: 'database-copy', tables: ['admin.users'] })).json().art34.required).toBe(false);
+      await t.store.driver.transaction((s) => s.query("UPDATE admin.users SET family_name = 'Ancien', given_name = 'Clair' WHERE id = $1", [portal!.id]));
+      try {
+        const users = (await post({ kind: 'database-copy', tables: ['admin.users'] })).json();
+        expect(users.art34.required).toBe(true);
+        expect(users.categories.identity).toBe(1);
+      } finally {
+        await t.store.driver.transaction((s) => s.query("UPDATE admin.users SET family_name = '', given_name = '' WHERE id = $1", [portal!.id]));
+      }
+      // Break-the-glass reasons are free text a doctor typed: the assessment asks a person to read them.
+      const before = (await t.store.driver.transaction((s) => s.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.break_glass'))).rows[0]!.n;
+      await t.store.driver.transaction((s) => s.query(
+        `INSERT INTO admin.break_glass (id, practice_id, user_id, patient_id, session_id, reason, granted_at, expires_at)
+         VALUES (gen_random_uuid(), $1, $2, $3, gen_random_uuid(), 'urgence : patient inconscient aux urgences', now(), now() + interval '1 hour')`,
+        [doctor.practiceId, doctor.fhirId, victim.id]));
+      const audit = (await post({ kind: 'database-copy', tables: ['admin.patients', 'audit.events'] })).json();
+      expect(audit.art34.required).toBe(false);
+      expect(audit.art34.reason).toContain('audit.events : journal d’accès');
+      expect(audit.art34.reason).toContain(`À vérifier : ${before + 1} motifs de bris de glace`);
+      expect((await post({ kind: 'database-copy', tables: ['admin.patients'] })).json().art34.reason).not.toContain('À vérifier');
       const keys = (await post({ kind: 'database-copy', tables: ['clinical.notes'], keysCompromised: true })).json();
       expect(keys.art34.required).toBe(true);
       expect(keys.categories.notes).toBeGreaterThan(0);
@@ -344,7 +367,7 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
         [{ accounts: [doctor.username], from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' }, 400],
         [{ accounts: ['nobody-at-all'], from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, 422],
         [{ from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' }, 400],
-        [{ kind: 'database-copy', tables: ['admin.users'] }, 400],
+        [{ kind: 'database-copy', tables: ['keys.patient_keys'] }, 400],
         [{ accounts: [doctor.username], from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', practice: 'x' }, 400],
       ];
       for (const [payload, status] of cases) {

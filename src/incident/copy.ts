@@ -34,6 +34,27 @@ export const COPYABLE = {
       en: 'note times and authors, linked to a pseudonymous patient identifier',
     },
   },
+  'admin.users': {
+    sealed: [] as Category[],
+    clearText: {
+      fr: 'noms, identifiants, rôles et RPPS des soignants et du personnel ; comptes patients du portail sans nom, liés à un identifiant de patient pseudonyme ; empreintes Argon2id des mots de passe',
+      en: 'staff names, usernames, roles and RPPS numbers; patient portal accounts without a name, linked to a pseudonymous patient identifier; Argon2id password hashes',
+    },
+  },
+  'admin.break_glass': {
+    sealed: [] as Category[],
+    clearText: {
+      fr: 'accès « bris de glace » : praticien, identifiant de patient pseudonyme, heure, et le motif saisi librement par le praticien',
+      en: 'break-the-glass grants: practitioner, pseudonymous patient identifier, time, and the reason the practitioner typed',
+    },
+  },
+  'audit.events': {
+    sealed: [] as Category[],
+    clearText: {
+      fr: 'journal d’accès : qui, quand, quelle action, identifiants de patients et de documents pseudonymes, codes de sensibilité des notes lues (par exemple VIH), motifs saisis pour les bris de glace',
+      en: 'access log: who, when, which action, pseudonymous patient and document identifiers, sensitivity codes of the notes read (HIV for instance), reasons typed for break-the-glass',
+    },
+  },
 } as const;
 export type CopyableTable = keyof typeof COPYABLE;
 
@@ -67,12 +88,17 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   let patients = 0;
   let notes = 0;
   let clearRows = 0;
+  let typedReasons = 0;
   for (const practiceId of practiceIds) {
     const count = (tx: Tx, sql: string) => tx.query<{ n: number }>(sql, [practiceId]).then((r) => Number(r.rows[0]?.n ?? 0));
     // Rows not sealed yet (an older database during `medvault keys seal`) hold their identity in clear.
+    // So do portal accounts an older medvault gave the patient's name.
     const adm = await db.transaction({ role: 'admin', practiceId }, async (tx) => ({
       p: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1'),
-      pClear: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1 AND identity_sealed IS NULL'),
+      pClear: (await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM admin.patients p WHERE p.practice_id = $1 AND (($2::boolean AND p.identity_sealed IS NULL)
+            OR ($3::boolean AND EXISTS (SELECT 1 FROM admin.users u WHERE u.practice_id = p.practice_id AND u.patient_id = p.id AND u.role = 'patient' AND (u.family_name <> '' OR u.given_name <> ''))))`,
+        [practiceId, has('admin.patients'), has('admin.users')])).rows[0]?.n ?? 0,
       a: await count(tx, 'SELECT count(*)::int AS n FROM admin.appointments WHERE practice_id = $1'),
       withAppts: await count(tx, 'SELECT count(DISTINCT patient_id)::int AS n FROM admin.appointments WHERE practice_id = $1'),
       withApptsClear: await count(tx, `SELECT count(DISTINCT a.patient_id)::int AS n FROM admin.appointments a JOIN admin.patients p ON p.id = a.patient_id
@@ -80,6 +106,8 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     }));
     const cli = await db.transaction({ role: 'clinical', practiceId }, async (tx) => ({
       n: await count(tx, 'SELECT count(*)::int AS n FROM clinical.notes WHERE practice_id = $1'),
+      // The reasons typed for break-the-glass (kept in admin.break_glass and in the audit log): free text.
+      reasons: await count(tx, `SELECT count(*)::int AS n FROM admin.break_glass WHERE practice_id = $1 AND reason <> ''`),
       withNotes: await count(tx, 'SELECT count(DISTINCT patient_id)::int AS n FROM clinical.notes WHERE practice_id = $1'),
       // Labels in clear: only notes not sealed yet, of patients whose identity is in clear too.
       l: (await tx.query<{ label: SensitivityLabel; n: number }>(
@@ -91,9 +119,14 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     const cats = { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 } as Record<Category, number>;
     if (has('admin.patients')) {
       rows.set('admin.patients', (rows.get('admin.patients') ?? 0) + c.p);
-      cats.identity = keysCompromised ? c.p : c.pClear;
-      clearRows += c.pClear;
       if (keysCompromised) cats.contacts = cats.nir = c.p;
+    }
+    if (has('admin.users')) rows.set('admin.users', (rows.get('admin.users') ?? 0) + (await db.transaction({ role: 'admin', practiceId }, (tx) => count(tx, 'SELECT count(*)::int AS n FROM admin.users WHERE practice_id = $1'))));
+    if (has('admin.break_glass')) rows.set('admin.break_glass', (rows.get('admin.break_glass') ?? 0) + c.reasons);
+    if (has('admin.break_glass') || has('audit.events')) typedReasons += c.reasons;
+    if (has('admin.patients') || has('admin.users')) {
+      cats.identity = keysCompromised && has('admin.patients') ? c.p : c.pClear;
+      clearRows += c.pClear;
     }
     if (has('admin.appointments')) {
       rows.set('admin.appointments', (rows.get('admin.appointments') ?? 0) + c.a);
@@ -120,20 +153,24 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   const plaintext = patients > 0;
   const fr = lang === 'fr';
   const remains = tables.map((t) => `${t} : ${COPYABLE[t].clearText[lang]}`).join(fr ? ' ; ' : '; ');
+  // Free text typed by practitioners may name or describe a patient: medvault cannot tell, a person must read it.
+  const review = typedReasons === 0 ? '' : fr
+    ? ` À vérifier : ${typedReasons} motifs de bris de glace sont du texte libre en clair dans la copie ; lisez-les (console sécurité, « bris de glace » ; GET /security/break-glass) et notifiez tout patient qu’un motif permettrait d’identifier.`
+    : ` To check: ${typedReasons} break-the-glass reasons are free text in clear in the copy; read them (security console, break-the-glass; GET /security/break-glass) and notify any patient a reason would identify.`;
   const art34: Art34 = keysCompromised
     ? { required: true, reason: fr ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.' : 'The encryption keys were compromised too: the data are intelligible.' }
     : plaintext
       ? {
         required: true,
         reason: fr
-          ? `${clearRows} identités de patients n’étaient pas encore scellées (base antérieure, « medvault keys seal » inachevé) et ont été divulguées en clair ; le reste est chiffré sous des clés restées hors de la base (article 34(3)(a)).`
-          : `${clearRows} patient identities were not sealed yet (an older database, "medvault keys seal" unfinished) and were disclosed in clear; the rest is encrypted under keys that stayed outside the database (Article 34(3)(a)).`,
+          ? `${clearRows} identités de patients n’étaient pas encore scellées (base antérieure, « medvault keys seal » inachevé) et ont été divulguées en clair ; le reste est chiffré sous des clés restées hors de la base (article 34(3)(a)).${review}`
+          : `${clearRows} patient identities were not sealed yet (an older database, "medvault keys seal" unfinished) and were disclosed in clear; the rest is encrypted under keys that stayed outside the database (Article 34(3)(a)).${review}`,
       }
       : {
         required: false,
         reason: fr
-          ? `Article 34(3)(a) : tout ce qui identifie ou décrit un patient (noms, sexe, naissance, NIR, coordonnées, adresse, étiquettes et texte des notes) est chiffré (AES-256-GCM) sous des clés restées hors de la base ; la copie est inintelligible pour qui la détient. Restent en clair — ${remains}.`
-          : `Article 34(3)(a): everything that identifies or describes a patient (names, sex, birth, NIR, contact details, address, note labels and text) is encrypted (AES-256-GCM) under keys that stayed outside the database; the copy is unintelligible to whoever holds it. What remains in clear — ${remains}.`,
+          ? `Article 34(3)(a) : tout ce qui identifie ou décrit un patient (noms, sexe, naissance, NIR, coordonnées, adresse, étiquettes et texte des notes) est chiffré (AES-256-GCM) sous des clés restées hors de la base ; la copie est inintelligible pour qui la détient. Restent en clair — ${remains}.${review}`
+          : `Article 34(3)(a): everything that identifies or describes a patient (names, sex, birth, NIR, contact details, address, note labels and text) is encrypted (AES-256-GCM) under keys that stayed outside the database; the copy is unintelligible to whoever holds it. What remains in clear — ${remains}.${review}`,
       };
   return {
     kind: 'database-copy', tables: [...tables], keysCompromised,

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { hashPassword, type AuthService, type Principal } from '../access/index.js';
 import { AdminRepository, appendAuditEvents, AuthRepository, type AuditEventInput, type Database, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
-import { isCopyableTable, scopeCopy, type CopyableTable } from './copy.js';
+import { COPYABLE, isCopyableTable, scopeCopy, type CopyableTable } from './copy.js';
 import {
   art33, art33Pdf, incidentRecord, mailMergeCsv, noticesPdf, patientNotice, practitionersPdf,
   type Art34, type Contact, type Lang, type PatientNoticeInput, type PractitionerNoticeInput,
@@ -93,7 +93,7 @@ export class IncidentService {
     if (kind === 'database-copy') {
       const tables = req.tables ?? [];
       const bad = tables.find((t) => !isCopyableTable(t));
-      if (tables.length === 0 || bad !== undefined) throw new IncidentError('invalid', `tables must name some of: admin.patients, admin.appointments, clinical.notes${bad ? ` (not ${JSON.stringify(bad).slice(0, 40)})` : ''}`);
+      if (tables.length === 0 || bad !== undefined) throw new IncidentError('invalid', `tables must name some of: ${Object.keys(COPYABLE).join(', ')}${bad ? ` (not ${JSON.stringify(bad).slice(0, 40)})` : ''}`);
       const practices = await this.platform('platform', (tx) => tx.query<{ id: string }>('SELECT id FROM admin.practices ORDER BY id'));
       const copy = await scopeCopy(this.o.db, practices.rows.map((p) => p.id), tables as CopyableTable[], req.keysCompromised === true, lang);
       query = { tables: [...tables], keysCompromised: req.keysCompromised === true, ...(req.from ? { from: instant(req.from, 'from').toISOString() } : {}), ...(req.to ? { to: instant(req.to, 'to').toISOString() } : {}) };
