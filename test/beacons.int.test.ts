@@ -159,9 +159,15 @@ describe('beacon search against a plain reference (issue 14)', () => {
     await store.driver.transaction((q) => q.query(
       `UPDATE admin.patients SET identity_sealed = NULL, birth_family_name = $2, given_names = $3, sex = $4, birth_date = $5 WHERE id = $1`,
       [id, p.birthFamilyName, p.givenNames, p.sex, p.birthDate]));
+    // And the patient's portal account, with the name an older medvault copied into it.
+    await store.driver.transaction((q) => q.query(
+      `INSERT INTO admin.users (id, practice_id, username, role, family_name, given_name, rpps, patient_id, password_hash, totp_sealed, status)
+       VALUES (gen_random_uuid(), $1, 'p-legacy', 'patient', $2, $3, NULL, $4, 'x', NULL, 'active')`, [practiceId, p.birthFamilyName, p.givenNames[0], id]));
     expect(await repo((r) => r.markShredded(id, new Date()))).toBe(true);
     const row = (await store.driver.transaction((q) => q.query<Record<string, unknown>>(
       'SELECT birth_family_name, used_family_name, given_names, used_given_name, sex, birth_date, birthplace_insee, identity_status, vip, deceased_date FROM admin.patients WHERE id = $1', [id]))).rows[0]!;
     expect(Object.values(row).every((v) => v === null)).toBe(true);
+    const account = (await store.driver.transaction((q) => q.query<{ f: string; g: string }>('SELECT family_name AS f, given_name AS g FROM admin.users WHERE patient_id = $1', [id]))).rows;
+    expect(account).toEqual([{ f: '', g: '' }]);
   });
 });

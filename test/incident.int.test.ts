@@ -345,15 +345,31 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       }
       // Break-the-glass reasons are free text a doctor typed: the assessment asks a person to read them.
       const before = (await t.store.driver.transaction((s) => s.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.break_glass'))).rows[0]!.n;
-      await t.store.driver.transaction((s) => s.query(
+      const shreds = (await t.store.driver.transaction((s) => s.query<{ n: number }>("SELECT count(*)::int AS n FROM audit.events WHERE action = 'patient.shred' AND coalesce(reason, '') <> ''"))).rows[0]!.n;
+      const grant = (await t.store.driver.transaction((s) => s.query<{ id: string }>(
         `INSERT INTO admin.break_glass (id, practice_id, user_id, patient_id, session_id, reason, granted_at, expires_at)
-         VALUES (gen_random_uuid(), $1, $2, $3, gen_random_uuid(), 'urgence : patient inconscient aux urgences', now(), now() + interval '1 hour')`,
-        [doctor.practiceId, doctor.fhirId, victim.id]));
-      const audit = (await post({ kind: 'database-copy', tables: ['admin.patients', 'audit.events'] })).json();
-      expect(audit.art34.required).toBe(false);
-      expect(audit.art34.reason).toContain('audit.events : journal d’accès');
-      expect(audit.art34.reason).toContain(`À vérifier : ${before + 1} motifs de bris de glace`);
-      expect((await post({ kind: 'database-copy', tables: ['admin.patients'] })).json().art34.reason).not.toContain('À vérifier');
+         VALUES (gen_random_uuid(), $1, $2, $3, gen_random_uuid(), 'urgence : patient inconscient aux urgences', now(), now() + interval '1 hour') RETURNING id`,
+        [doctor.practiceId, doctor.fhirId, victim.id]))).rows[0]!.id;
+      try {
+        const audit = (await post({ kind: 'database-copy', tables: ['admin.patients', 'audit.events'] })).json();
+        expect(audit.art34.required).toBe(false);
+        expect(audit.art34.reason).toContain('audit.events : journal d’accès');
+        expect(audit.art34.reason).toContain(`À vérifier : ${before + 1 + shreds} motifs saisis librement`);
+        // The audit log's rows are counted (a copy of it alone is a copy of every event).
+        const events = (await t.store.driver.transaction((s) => s.query<{ n: number }>('SELECT count(*)::int AS n FROM audit.events WHERE practice_id IS NOT NULL'))).rows[0]!.n;
+        const auditOnly = (await post({ kind: 'database-copy', tables: ['audit.events'] })).json();
+        expect(auditOnly.tables[0].rows).toBeGreaterThanOrEqual(events);
+        expect(events).toBeGreaterThan(0);
+        expect(auditOnly.art34.required).toBe(false);
+        // With the keys, the copied audit log alone still names no one: nothing in it was sealed.
+        expect((await post({ kind: 'database-copy', tables: ['audit.events'], keysCompromised: true })).json().art34.required).toBe(false);
+        const withKeys = (await post({ kind: 'database-copy', tables: ['admin.patients', 'admin.break_glass'], keysCompromised: true })).json();
+        expect(withKeys.art34.required).toBe(true);
+        expect(withKeys.art34.reason).toContain('À vérifier');
+        expect((await post({ kind: 'database-copy', tables: ['admin.patients'] })).json().art34.reason).not.toContain('À vérifier');
+      } finally {
+        await t.store.driver.transaction((s) => s.query('DELETE FROM admin.break_glass WHERE id = $1', [grant]));
+      }
       const keys = (await post({ kind: 'database-copy', tables: ['clinical.notes'], keysCompromised: true })).json();
       expect(keys.art34.required).toBe(true);
       expect(keys.categories.notes).toBeGreaterThan(0);

@@ -83,6 +83,23 @@ describe('medvault keys seal', () => {
     expect(portalAccounts).toBeGreaterThan(0);
     expect([...labels.values()].some((l) => l.length > 0)).toBe(true);
 
+    // A beacon length one practice already has otherwise is refused before anything is sealed.
+    {
+      const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+      await driver.transaction((q) => q.query('UPDATE admin.practices SET beacon_bits = 12 WHERE id = (SELECT max(id::text)::uuid FROM admin.practices)'));
+      await db.close();
+    }
+    const refused = await runCli(['keys', 'seal', '--data', dir, '--beacon-bits', '16'], {}, 120_000);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/already has 12-bit beacons/);
+    {
+      const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
+      const sealed = await driver.transaction((q) => q.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE identity_sealed IS NOT NULL'));
+      expect(sealed.rows[0]!.n).toBe(0);
+      await driver.transaction((q) => q.query('UPDATE admin.practices SET beacon_bits = NULL'));
+      await db.close();
+    }
+
     // The first run is killed (-9) once it is under way (its first progress line: one batch committed).
     const first = spawn(process.execPath, [BIN, 'keys', 'seal', '--data', dir, '--batch-size', '7'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise((r) => first.on('exit', r));
@@ -104,7 +121,7 @@ describe('medvault keys seal', () => {
       const { driver, db } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
       try {
         return await driver.transaction(async (q) => ({
-          clear: (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE birth_family_name IS NOT NULL OR identity_sealed IS NULL')).rows[0]!.n,
+          clear: (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE birth_family_name IS NOT NULL OR (identity_sealed IS NULL AND shredded_at IS NULL)')).rows[0]!.n,
           clearLabels: (await q.query<{ n: number }>('SELECT count(*)::int AS n FROM clinical.notes WHERE labels_sealed IS NULL OR labels <> \'{}\'')).rows[0]!.n,
           portalNames: (await q.query<{ n: number }>("SELECT count(*)::int AS n FROM admin.users WHERE role = 'patient' AND (family_name <> '' OR given_name <> '')")).rows[0]!.n,
         }));

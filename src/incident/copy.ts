@@ -96,7 +96,7 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     const adm = await db.transaction({ role: 'admin', practiceId }, async (tx) => ({
       p: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1'),
       pClear: (await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM admin.patients p WHERE p.practice_id = $1 AND (($2::boolean AND p.identity_sealed IS NULL)
+        `SELECT count(*)::int AS n FROM admin.patients p WHERE p.practice_id = $1 AND (($2::boolean AND p.identity_sealed IS NULL AND p.birth_family_name IS NOT NULL)
             OR ($3::boolean AND EXISTS (SELECT 1 FROM admin.users u WHERE u.practice_id = p.practice_id AND u.patient_id = p.id AND u.role = 'patient' AND (u.family_name <> '' OR u.given_name <> ''))))`,
         [practiceId, has('admin.patients'), has('admin.users')])).rows[0]?.n ?? 0,
       a: await count(tx, 'SELECT count(*)::int AS n FROM admin.appointments WHERE practice_id = $1'),
@@ -124,6 +124,15 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     if (has('admin.users')) rows.set('admin.users', (rows.get('admin.users') ?? 0) + (await db.transaction({ role: 'admin', practiceId }, (tx) => count(tx, 'SELECT count(*)::int AS n FROM admin.users WHERE practice_id = $1'))));
     if (has('admin.break_glass')) rows.set('admin.break_glass', (rows.get('admin.break_glass') ?? 0) + c.reasons);
     if (has('admin.break_glass') || has('audit.events')) typedReasons += c.reasons;
+    if (has('audit.events')) {
+      // The audit log's rows, and the reasons an operator typed for a shred (with the patient id).
+      const audit = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => ({
+        n: await count(tx, 'SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1'),
+        shreds: await count(tx, `SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1 AND action = 'patient.shred' AND coalesce(reason, '') <> ''`),
+      }));
+      rows.set('audit.events', (rows.get('audit.events') ?? 0) + audit.n);
+      typedReasons += audit.shreds;
+    }
     if (has('admin.patients') || has('admin.users')) {
       cats.identity = keysCompromised && has('admin.patients') ? c.p : c.pClear;
       clearRows += c.pClear;
@@ -155,10 +164,12 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   const remains = tables.map((t) => `${t} : ${COPYABLE[t].clearText[lang]}`).join(fr ? ' ; ' : '; ');
   // Free text typed by practitioners may name or describe a patient: medvault cannot tell, a person must read it.
   const review = typedReasons === 0 ? '' : fr
-    ? ` À vérifier : ${typedReasons} motifs de bris de glace sont du texte libre en clair dans la copie ; lisez-les (console sécurité, « bris de glace » ; GET /security/break-glass) et notifiez tout patient qu’un motif permettrait d’identifier.`
-    : ` To check: ${typedReasons} break-the-glass reasons are free text in clear in the copy; read them (security console, break-the-glass; GET /security/break-glass) and notify any patient a reason would identify.`;
-  const art34: Art34 = keysCompromised
-    ? { required: true, reason: fr ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.' : 'The encryption keys were compromised too: the data are intelligible.' }
+    ? ` À vérifier : ${typedReasons} motifs saisis librement (bris de glace, effacements) sont en clair dans la copie ; lisez-les (console sécurité, « bris de glace » ; GET /security/break-glass ; medvault audit) et notifiez tout patient qu’un motif permettrait d’identifier.`
+    : ` To check: ${typedReasons} reasons typed as free text (break-the-glass, erasures) are in clear in the copy; read them (security console, break-the-glass; GET /security/break-glass; medvault audit) and notify any patient a reason would identify.`;
+  // With the keys, what was sealed in the copied tables is readable; tables that hold nothing sealed about patients change nothing.
+  const sealedCopied = has('admin.patients') || has('clinical.notes');
+  const art34: Art34 = keysCompromised && sealedCopied
+    ? { required: true, reason: (fr ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.' : 'The encryption keys were compromised too: the data are intelligible.') + review }
     : plaintext
       ? {
         required: true,

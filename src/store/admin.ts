@@ -474,7 +474,8 @@ export class AdminRepository {
     );
     // An older medvault copied the patient's name into the patient's portal account.
     await this.tx.query(
-      `UPDATE admin.users SET family_name = '', given_name = '' WHERE practice_id = $1 AND role = 'patient' AND (family_name <> '' OR given_name <> '')`,
+      `UPDATE admin.users SET family_name = '', given_name = '' WHERE id IN (
+         SELECT id FROM admin.users WHERE practice_id = $1 AND role = 'patient' AND (family_name <> '' OR given_name <> '') ORDER BY id FOR NO KEY UPDATE)`,
       [this.practiceId],
     );
     const r = await this.tx.query<PatientRow>(
@@ -499,6 +500,11 @@ export class AdminRepository {
   /** Records a crypto-shredding: the blind indexes and beacons go too, so not even equality remains. */
   async markShredded(patientId: Id, at: Date): Promise<boolean> {
     await this.tx.query('DELETE FROM admin.patient_beacons WHERE practice_id = $1 AND patient_id = $2', [this.practiceId, patientId]);
+    // A portal account an older medvault gave the patient's name keeps it no longer.
+    await this.tx.query(
+      `UPDATE admin.users SET family_name = '', given_name = '' WHERE practice_id = $1 AND patient_id = $2 AND (family_name <> '' OR given_name <> '')`,
+      [this.practiceId, patientId],
+    );
     const r = await this.tx.query(
       `UPDATE admin.patients SET shredded_at = $3, nir_bidx = NULL, email_bidx = NULL, phone_bidx = NULL, mobile_bidx = NULL,
               ${LEGACY_IDENTITY.map((c) => `${c} = NULL`).join(', ')}, version = version + 1, updated_at = $3

@@ -116,8 +116,10 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
       if (after === 'done') break;
       const more = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
         const r = await tx.query<Record<string, unknown>>(
-          // FOR UPDATE: a row updated meanwhile (a new name, new labels) is read after that commit, never written back as it was.
-          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND id > $2 ORDER BY id LIMIT $3 FOR UPDATE`,
+          // FOR NO KEY UPDATE: a row updated meanwhile (a new name, new labels) is read after that
+          // commit, never written back as it was; inserts that only reference the row (notes,
+          // appointments, grants) are not held up. Rows locked in id order, as in the sweep.
+          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND id > $2 ORDER BY id LIMIT $3 FOR NO KEY UPDATE`,
           [job.practiceId, after, batch],
         );
         job.rewrapped += await rewrapRows(tx, vault, job, t, r.rows);
@@ -137,7 +139,7 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
       const stale = t.columns.map((c) => `(${c} IS NOT NULL AND ${versionOf(c)} <> $2)`).join(' OR ');
       const found = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
         const r = await tx.query<Record<string, unknown>>(
-          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND (${stale}) LIMIT $3 FOR UPDATE`,
+          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND (${stale}) ORDER BY id LIMIT $3 FOR NO KEY UPDATE`,
           [job.practiceId, job.toVersion, batch],
         );
         job.rewrapped += await rewrapRows(tx, vault, job, t, r.rows);

@@ -19,7 +19,7 @@ export interface SealProgress {
 export interface SealOptions {
   readonly practiceIds?: readonly string[];
   readonly batchSize?: number;
-  /** The beacon length of practices that have none yet (default: from each practice's size). */
+  /** The beacon length of practices that have none yet (default: from each practice's size); refused (BeaconLengthError) before anything is sealed if a practice already has another. */
   readonly beaconBits?: number;
   readonly onProgress?: (p: SealProgress) => void;
 }
@@ -36,6 +36,15 @@ export async function sealClearIdentities(db: Database, vault: Vault, opts: Seal
   const practiceIds =
     opts.practiceIds ??
     (await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices())).map((p) => p.id);
+  // A length asked for is checked against every practice before anything is sealed: a run that
+  // stopped half-way on a refusal would leave the rest clear and skip the rewrite.
+  if (opts.beaconBits !== undefined) {
+    for (const practiceId of practiceIds) {
+      const bits = await db.transaction({ role: 'admin', practiceId }, async (tx) =>
+        (await tx.query<{ b: number | null }>('SELECT beacon_bits AS b FROM admin.practices WHERE id = $1', [practiceId])).rows[0]?.b ?? null);
+      if (bits !== null && Number(bits) !== opts.beaconBits) throw new BeaconLengthError(practiceId, Number(bits));
+    }
+  }
   const out: SealProgress[] = [];
   for (const practiceId of practiceIds) {
     let patients = 0;
