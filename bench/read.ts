@@ -5,7 +5,7 @@
  * patients it cares for — beside a bare Fastify + pg one-row select in the same run.
  * Also `audit verify` throughput over the audit log the run produced.
  *
- *   npm run bench:read [-- --practices 100 --seconds 20 --connections 50]
+ *   npm run bench:read [-- --practices 100 --seconds 20 --connections 50 --warmup 5 --pause-during-bare]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,13 +21,17 @@ import { seedDemo } from '../src/sim/seed.js';
 import { openStore } from '../src/store/index.js';
 import { openVault } from '../src/vault/index.js';
 
-const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' } } });
+const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' }, 'pause-during-bare': { type: 'boolean' } } });
 const PRACTICES = Number(values.practices ?? 100);
 const SECONDS = Number(values.seconds ?? 20);
 const CONNECTIONS = Number(values.connections ?? 50);
 // Seconds of load on the medvault server before the measured runs (its caches, the database's plans
 // and buffers warm, the logins' after-effects done); not counted.
 const WARMUP = Number(values.warmup ?? 0);
+// The medvault server stopped (SIGSTOP) while the bare server is measured: what it does in the
+// background (timers, deferred audit work) then takes nothing from the baseline, which otherwise
+// depends on the build under test (session 7: 15 % apart between builds).
+const PAUSE = values['pause-during-bare'] === true;
 const UA = 'medvault-bench/1';
 const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -126,13 +130,21 @@ try {
   const bareReqs = ids.map((id) => ({ method: 'GET' as const, path: `/patient/${id}`, headers: {} }));
 
   if (WARMUP > 0) await load(`warm-up (${WARMUP} s, not counted)`, base, [...patientReqs, ...noteReqs], WARMUP);
-  const b1 = await load('bare Fastify + pg, one-row select', bareUrl, bareReqs);
+  const bareLoad = async (label: string) => {
+    if (PAUSE) server.child.kill('SIGSTOP');
+    try {
+      return await load(label, bareUrl, bareReqs);
+    } finally {
+      if (PAUSE) server.child.kill('SIGCONT');
+    }
+  };
+  const b1 = await bareLoad(`bare Fastify + pg, one-row select${PAUSE ? ' (medvault paused)' : ''}`);
   // MEDVAULT_BENCH_NOTES_FIRST=1 measures the note reads first (to tell a first-phase effect from the read itself).
   const notesFirst = process.env.MEDVAULT_BENCH_NOTES_FIRST === '1';
   const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
   const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
   const n = n0 ?? (await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs));
-  const b2 = await load('bare Fastify + pg, one-row select (again)', bareUrl, bareReqs);
+  const b2 = await bareLoad(`bare Fastify + pg, one-row select (again)${PAUSE ? ' (medvault paused)' : ''}`);
   const bareAvg = (b1.requests.average + b2.requests.average) / 2;
   console.log(`ratio Patient/bare ${(p.requests.average / bareAvg).toFixed(2)}, DocumentReference/bare ${(n.requests.average / bareAvg).toFixed(2)}`);
 
