@@ -30,12 +30,12 @@ export class ClinicalRepository {
     if (sealer.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
   }
 
-  /** Opens a note; a shredded patient's note fails with the vault's VAULT_KEY_DESTROYED. */
-  private async open(r: NoteRow): Promise<ClinicalNote> {
+  /** Opens a note (its labels too, unless already opened); a shredded patient's note fails with the vault's VAULT_KEY_DESTROYED. */
+  private async open(r: NoteRow, labels?: SensitivityLabel[]): Promise<ClinicalNote> {
     this.know(r);
     return {
       id: r.id, practiceId: r.practice_id, patientId: r.patient_id, authorId: r.author_id,
-      writtenAt: new Date(r.written_at), labels: await this.labels(r),
+      writtenAt: new Date(r.written_at), labels: labels ?? (await this.labels(r)),
       text: await this.vault.openNote(r.patient_id, r.id, r.body_sealed),
     };
   }
@@ -122,7 +122,9 @@ export class ClinicalRepository {
       if (isShreddedKeyError(e)) return [];
       throw e;
     });
-    return { patientId: row.patient_id, labels, care: row.care, open: () => this.open(row) };
+    // The body opens with the labels already opened for the decision (not a second time); a
+    // shredded patient's labels came back empty, and its body fails to open as it must.
+    return { patientId: row.patient_id, labels, care: row.care, open: () => this.open(row, labels) };
   }
 
   async notesOf(patientId: Id): Promise<ClinicalNote[]> {

@@ -8,7 +8,7 @@ import { BACKENDS, createPostgresDatabase } from '../../test/helpers/backends.js
 import { makeVault, NOW, openWithVault, seedTwoPractices } from '../../test/helpers/fixtures.js';
 import { keyringWithoutRetired, openEverything } from '../../test/helpers/records.js';
 import { composeNir, type ClinicalNote, type Patient } from '../domain/index.js';
-import { AdminRepository, ClinicalRepository, openStore, type Database, type Driver } from '../store/index.js';
+import { AdminRepository, ClinicalRepository, openStore, type Database, type Driver, type NoteSealer } from '../store/index.js';
 import { LocalKeyProvider } from './local.js';
 import { keyStatus, rotateKeys } from './rotation.js';
 import { shredPatient } from './shred.js';
@@ -226,6 +226,33 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     });
     await expect(read()).rejects.toMatchObject({ code: 'VAULT_KEY_DESTROYED' });
     await other.provider.close();
+  });
+
+  it('a note read opens its labels once: for the decision, then the body alone (issue 14; each open is one envelope)', async () => {
+    const note = (await driver.transaction((sql) => sql.query<{ id: string }>(
+      `SELECT n.id FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id WHERE n.practice_id = $1 AND p.shredded_at IS NULL LIMIT 1`, [A]))).rows[0]!;
+    const opened: string[] = [];
+    const sealer = keys.vault.clinical(A);
+    const counting: NoteSealer = {
+      practiceId: sealer.practiceId,
+      inTransaction(q) {
+        const inner = sealer.inTransaction(q);
+        return {
+          ...counting, knownKey: (p, k) => inner.knownKey(p, k), sealNote: (p, n, t) => inner.sealNote(p, n, t), sealLabels: (p, n, l) => inner.sealLabels(p, n, l),
+          openNote: (p, n, b) => (opened.push('body'), inner.openNote(p, n, b)),
+          openLabels: (p, n, b) => (opened.push('labels'), inner.openLabels(p, n, b)),
+        };
+      },
+      knownKey: () => undefined, sealNote: () => Promise.reject(new Error('outside a transaction')), openNote: () => Promise.reject(new Error('outside a transaction')),
+      sealLabels: () => Promise.reject(new Error('outside a transaction')), openLabels: () => Promise.reject(new Error('outside a transaction')),
+    };
+    const read = await db.transaction({ role: 'clinical', practiceId: A }, async (tx) => {
+      const d = (await new ClinicalRepository(tx, counting).noteForDecision(note.id, null, NOW))!;
+      expect(opened).toEqual(['labels']);
+      return d.open();
+    });
+    expect(opened).toEqual(['labels', 'body']);
+    expect(read.id).toBe(note.id);
   });
 
   it('serves several instances from one database: a key written by one is read by another at once, and a miss is never remembered', async () => {
