@@ -406,6 +406,11 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
       expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(r.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(r.headers['cache-control']).toBe('no-store');
+      // A refusal carries them too (they were set after authentication, so a 401 had none).
+      const refused = await t.app.inject({ method: 'GET', url: '/fhir/Patient', headers: bearer('not-a-token') });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+      expect(refused.headers['referrer-policy']).toBe('no-referrer');
       // /metrics needs its own credential (regression: it answered anyone).
       expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
       expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: bearer('not-the-credential') })).statusCode).toBe(401);

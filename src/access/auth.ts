@@ -10,7 +10,7 @@ import type { Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
 import { decide, STEP_UP_MAX_AGE_S } from './policy.js';
 import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
-import { ACCESS_TOKEN_TTL_S, hashSecret, newRefreshToken, signAccessToken, verifyAccessToken, type TokenKeys } from './tokens.js';
+import { ACCESS_TOKEN_TTL_S, AccessTokenVerifier, hashSecret, newRefreshToken, signAccessToken, type TokenKeys } from './tokens.js';
 import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
 
 export interface TokenResponse {
@@ -82,6 +82,7 @@ export class AuthService {
   /** Second-factor challenges between password and code (shared by instances through Redis). */
   private readonly pending: EphemeralStore;
   private readonly sessions = new Map<string, SessionCacheEntry>();
+  private readonly verifier: AccessTokenVerifier;
   /** Session reads in flight (one per session), those waiting for the next statement, and a counter of forgets. */
   private readonly refreshing = new Map<string, Promise<SessionCacheEntry>>();
   private readonly refreshQueue = new Map<string, QueuedSessionRead>();
@@ -94,6 +95,7 @@ export class AuthService {
 
   constructor(private readonly o: AuthOptions) {
     this.pending = o.ephemeral ?? new MemoryEphemeralStore(() => o.clock().getTime());
+    this.verifier = new AccessTokenVerifier(o.keys);
     // Unknown usernames are checked against this, so that they cost what a real account costs.
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
   }
@@ -300,7 +302,7 @@ export class AuthService {
     const now = this.now();
     let claims;
     try {
-      claims = await verifyAccessToken(this.o.keys, bearer, now);
+      claims = await this.verifier.verify(bearer, now);
     } catch {
       throw new AccessError('token_invalid');
     }

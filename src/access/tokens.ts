@@ -68,6 +68,38 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, now: Dat
   return payload as unknown as AccessClaims;
 }
 
+/**
+ * Access tokens as verified by this process: a token whose signature and claims were checked once
+ * is not checked again (an Ed25519 verification was the largest single cost of a read, issue 12).
+ * Keyed by the whole token, so a token that differs in any byte is verified afresh; only tokens
+ * that passed go in; the time rules (expiry, the token's age) are applied again on every use.
+ * Bounded: past `entries`, the oldest goes (it is verified again if it comes back).
+ */
+export class AccessTokenVerifier {
+  private readonly verified = new Map<string, AccessClaims & { readonly exp: number; readonly iat: number }>();
+
+  constructor(
+    private readonly keys: TokenKeys,
+    private readonly entries = 20_000,
+  ) {}
+
+  async verify(token: string, now: Date): Promise<AccessClaims> {
+    const s = Math.floor(now.getTime() / 1000);
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      // jose's rules: expired at exp (no tolerance); too old past iat + the lifetime; not yet issued.
+      if (s < known.exp && s - known.iat <= ACCESS_TOKEN_TTL_S && known.iat <= s) return known;
+      this.verified.delete(token);
+    }
+    const claims = (await verifyAccessToken(this.keys, token, now)) as AccessClaims & { exp: number; iat: number };
+    if (this.entries > 0) {
+      this.verified.set(token, claims);
+      if (this.verified.size > this.entries) this.verified.delete(this.verified.keys().next().value as string);
+    }
+    return claims;
+  }
+}
+
 /** Refresh tokens: "<session id>.<random>"; only their SHA-256 is stored. */
 export function newRefreshToken(sessionId: string): { token: string; hash: Buffer } {
   const token = `${sessionId}.${randomBytes(32).toString('base64url')}`;
