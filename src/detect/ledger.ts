@@ -92,7 +92,9 @@ const BUDGETS: readonly Budget[] = [
  * window (seen again) cost nothing there: re-reading a chart is not a new disclosure.
  */
 export function admissible(f: AccountFeatures, practice: PracticeActivity | null, t: Thresholds, practiceT: Thresholds, patients: readonly DisclosedPatient[], now: number, probation = false): Admission {
-  const pending = BUDGETS.map(() => new Set<string>());
+  // What the patients before this one in the response add, per budget (made on first use: most
+  // responses disclose one patient, and need none).
+  const pending: (Set<string> | undefined)[] = [];
   for (let i = 0; i < patients.length; i++) {
     const c = patients[i]!;
     for (let b = 0; b < BUDGETS.length; b++) {
@@ -103,17 +105,24 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
       const win = budget.win(f, practice);
       if (win === null) continue;
       const limit = budget.limit(budget.rule.startsWith('practice-') ? practiceT : t);
-      const added = pending[b]!;
+      const added = pending[b];
+      const before = added?.size ?? 0;
       let fresh = 0;
-      for (const k of keys) if (!added.has(k) && !win.has(k, budget.window, now)) fresh++;
-      if (fresh > 0 && win.count(budget.window, now) + added.size + fresh > limit) {
+      for (const k of keys) if (!added?.has(k) && !win.has(k, budget.window, now)) fresh++;
+      if (fresh > 0 && win.count(budget.window, now) + before + fresh > limit) {
         return {
           admitted: i,
-          stop: { rule: budget.rule, response: budget.response, reason: budget.reason(limit), evidence: { count: win.count(budget.window, now) + added.size, window: budget.label, examples: [] } },
+          stop: { rule: budget.rule, response: budget.response, reason: budget.reason(limit), evidence: { count: win.count(budget.window, now) + before, window: budget.label, examples: [] } },
         };
       }
     }
-    for (let b = 0; b < BUDGETS.length; b++) for (const k of BUDGETS[b]!.keys(c)) pending[b]!.add(k);
+    if (i === patients.length - 1) break;
+    for (let b = 0; b < BUDGETS.length; b++) {
+      const keys = BUDGETS[b]!.keys(c);
+      if (keys.length === 0) continue;
+      const added = pending[b] ?? (pending[b] = new Set<string>());
+      for (const k of keys) added.add(k);
+    }
   }
   return { admitted: patients.length, stop: null };
 }
