@@ -207,6 +207,13 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
       expect((await t.app.inject({ method: 'GET', url: '/me', headers: bearer(victim.access_token) })).statusCode).toBe(200);
       expect((await post('/auth/refresh', { refresh_token: victim.refresh_token })).statusCode).toBe(200);
     });
+
+    it('refuses a refresh token whose session id is not a UUID with 401, not 500 (regression: 36 dashes or hex digits reached the database)', async () => {
+      for (const sid of ['-'.repeat(36), '0'.repeat(36), `${'0'.repeat(8)}-${'0'.repeat(4)}-${'0'.repeat(4)}-${'0'.repeat(4)}-${'0'.repeat(11)}-`]) {
+        const r = await post('/auth/refresh', { refresh_token: `${sid}.x` });
+        expect(r.statusCode, sid).toBe(401);
+      }
+    });
   });
 
   describe('step-up and break-the-glass', () => {

@@ -95,6 +95,35 @@ describe('every route that touches patient data', () => {
 });
 
 describe('malformed input', () => {
+  it('refuses JSON nulls where FHIR allows none with 400, writing nothing (regression: "name": [null] gave a 500)', async () => {
+    const before = await counts();
+    const patient = { resourceType: 'Patient', name: [{ family: 'Xyz', given: ['A'] }], gender: 'male', birthDate: '2000-01-01' };
+    const appt = {
+      resourceType: 'Appointment', status: 'booked', start: '2026-12-03T09:00:00Z', end: '2026-12-03T09:18:00Z',
+      participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${docId}` }, status: 'accepted' }],
+    };
+    const note = { resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${patientId}` }, content: [{ attachment: { contentType: 'text/plain', data: 'aGk=' } }] };
+    const cases: [string, Record<string, unknown>][] = [
+      ['/fhir/Patient', { ...patient, name: [null] }], ['/fhir/Patient', { ...patient, telecom: [null] }], ['/fhir/Patient', { ...patient, identifier: [null] }],
+      ['/fhir/Patient', { ...patient, extension: [null] }], ['/fhir/Patient', { ...patient, address: [{ line: [null] }] }], ['/fhir/Patient', { ...patient, gender: null }],
+      ['/fhir/Appointment', { ...appt, participant: [null] }], ['/fhir/Appointment', { ...appt, serviceType: [{ coding: null }] }],
+      ['/fhir/DocumentReference', { ...note, securityLabel: [null] }], ['/fhir/DocumentReference', { ...note, subject: { reference: `Patient/${'-'.repeat(36)}` } }],
+    ];
+    for (const [url, body] of cases) {
+      const r = await t.app.inject({ method: 'POST', url, payload: body, headers: { authorization: `Bearer ${doc.access_token}`, 'content-type': 'application/fhir+json' } });
+      expect(r.statusCode, `${url} ${JSON.stringify(body).slice(0, 120)}`).toBe(400);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+    }
+    // A null beside its primitive's extension array is FHIR (R4 JSON: "given": ["A", null] with "_given"): not refused for that.
+    const paired = await t.app.inject({
+      method: 'POST', url: '/fhir/Patient', headers: { authorization: `Bearer ${doc.access_token}`, 'content-type': 'application/fhir+json' },
+      payload: { ...patient, name: [{ family: 'Xyz', given: ['A', null], _given: [null, { extension: [{ url: 'http://example.org/x', valueString: 'y' }] }] }] },
+    });
+    expect(paired.body).not.toMatch(/null is not allowed/);
+    if (paired.statusCode === 201) await q('DELETE FROM admin.patients WHERE id = $1', [paired.json().id]);
+    expect({ ...(await counts()) }).toEqual({ ...before });
+  });
+
   it('answers 10,000 generated malformed resources and query strings with 4xx OperationOutcomes, writing nothing', async () => {
     const before = await counts();
     const statuses = new Map<number, number>();

@@ -260,7 +260,7 @@ export class AuthService {
    */
   async refresh(refreshToken: string, meta: RequestMeta): Promise<TokenResponse> {
     const sessionId = refreshToken.split('.')[0] ?? '';
-    if (!/^[0-9a-f-]{36}$/.test(sessionId)) throw new AccessError('refresh_invalid');
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(sessionId)) throw new AccessError('refresh_invalid');
     const now = this.now();
     const out = await this.door(async (repo, tx) => {
       const s = await repo.session(sessionId, true);

@@ -1,5 +1,5 @@
 import type { Appointment, ClinicalNote, Practice, User } from '../domain/index.js';
-import { SENSITIVITY_LABELS, isSensitivityLabel, noteConfidentiality } from '../domain/index.js';
+import { SENSITIVITY_LABELS, isId, isSensitivityLabel, noteConfidentiality } from '../domain/index.js';
 import { AUDIT_ACTION_SYSTEM, DICOM, FINESS_SYSTEM, LOINC, RPPS_SYSTEM, V3_ACT_CODE, V3_CONFIDENTIALITY, V3_PURPOSE } from './codes.js';
 
 type Json = Record<string, unknown>;
@@ -33,8 +33,8 @@ export function fromFhirDocumentReference(r: Json): NoteInput {
   const problems: string[] = [];
   for (const k of Object.keys(r)) if (!NOTE_FIELDS.has(k)) problems.push(`DocumentReference.${k} is set by medvault or not accepted`);
   const ref = (r.subject as Json | undefined)?.reference;
-  const m = typeof ref === 'string' ? /^Patient\/([0-9a-f-]{36})$/.exec(ref) : null;
-  if (!m) problems.push('DocumentReference.subject must reference Patient/{id}');
+  const m = typeof ref === 'string' ? /^Patient\/(.+)$/.exec(ref) : null;
+  if (!m || !isId(m[1] as string)) problems.push('DocumentReference.subject must reference Patient/{id}');
   const content = Array.isArray(r.content) ? (r.content as Json[]) : [];
   const att = content[0]?.attachment as Json | undefined;
   if (content.length !== 1 || !att || typeof att.data !== 'string') problems.push('DocumentReference.content needs exactly one attachment with data');

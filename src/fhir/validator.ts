@@ -16,11 +16,41 @@ function get(): Validator {
   return validator;
 }
 
+/**
+ * Where a resource holds a JSON null that FHIR does not allow (R4 JSON §2.6.2: only inside the
+ * array of a primitive that has a `_`-prefixed counterpart, or inside that counterpart). The
+ * official schema leaves complex types untyped, so `"name": [null]` passed it and reached the
+ * mappers (a 500 before this check).
+ */
+function nullPaths(v: unknown, path: string, nullItemsAllowed: boolean, out: string[]): void {
+  if (out.length >= 20) return;
+  if (v === null) {
+    out.push(path);
+    return;
+  }
+  if (Array.isArray(v)) {
+    v.forEach((item, i) => {
+      if (item === null && nullItemsAllowed) return;
+      nullPaths(item, `${path}[${i}]`, false, out);
+    });
+    return;
+  }
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) nullPaths(o[k], path === '' ? k : `${path}.${k}`, k.startsWith('_') || Object.hasOwn(o, `_${k}`), out);
+  }
+}
+
 /** The schema errors of a resource (empty when valid), as "path: message" without values. */
 export function fhirSchemaErrors(resource: unknown): string[] {
   if (resource === null || typeof resource !== 'object' || Array.isArray(resource)) return ['the body is not a FHIR resource'];
-  return get()
-    .validate(resource)
-    .filter((e) => !(e.message ?? '').includes('exactly one schema in oneOf'))
-    .map((e) => `${e.dataPath || '(resource)'}: ${e.message ?? 'invalid'}`);
+  const nulls: string[] = [];
+  nullPaths(resource, '', false, nulls);
+  return [
+    ...nulls.map((p) => `${p}: null is not allowed in FHIR JSON`),
+    ...get()
+      .validate(resource)
+      .filter((e) => !(e.message ?? '').includes('exactly one schema in oneOf'))
+      .map((e) => `${e.dataPath || '(resource)'}: ${e.message ?? 'invalid'}`),
+  ];
 }
