@@ -1,5 +1,5 @@
 import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
-import { DEFAULT_THRESHOLDS, evaluate, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
+import { DEFAULT_THRESHOLDS, evaluate, fromUnapprovedClient, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
 import { admissible, count, type Admission, type DisclosedPatient } from './ledger.js';
 
 export interface AccountState {
@@ -237,7 +237,7 @@ export class Detector {
    * the rest, the account takes that budget's rung (throttle, suspend, lock) and an alert says why.
    * Synchronous from check to count: concurrent requests cannot pass a budget together.
    */
-  admit(userId: string, role: string | null, practiceId: string | null, patients: readonly DisclosedPatient[], at: Date): Admission {
+  admit(userId: string, role: string | null, practiceId: string | null, patients: readonly DisclosedPatient[], at: Date, unapprovedClient = false): Admission {
     const f = this.features(userId);
     if (role) f.role = role;
     if (practiceId) f.practiceId = practiceId;
@@ -245,7 +245,8 @@ export class Detector {
     p?.accounts.add(userId);
     const base = this.o.thresholds ?? DEFAULT_THRESHOLDS;
     const now = at.getTime();
-    const t = thresholdsFor(f.role, base);
+    const byRole = thresholdsFor(f.role, base);
+    const t = unapprovedClient ? fromUnapprovedClient(f.role, byRole) : byRole;
     const probation = (this.probationUntil.get(userId) ?? 0) > now;
     const a = admissible(f, p, probation ? onProbation(t) : t, base, patients, now, probation);
     count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation);

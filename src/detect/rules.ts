@@ -58,6 +58,11 @@ export interface Thresholds {
   readonly standingPatientsPerDay: number;
   /** Patients whose full identity (NIR, address, contacts) one account reads in a day, whatever its role. */
   readonly identitiesPerDay: number;
+  /**
+   * Full identities a practitioner reads in a day from a client the account has not approved (a
+   * thief logs in from his own): its own patients and strangers together (issue 12: ≤ 25).
+   */
+  readonly unapprovedIdentitiesPerDay: number;
   /** Clinical notes a practitioner reads without a genuine care relationship (break-the-glass) in a day. */
   readonly noCareNotesPerDay: number;
   /** A practice's accounts together: patients without a care relationship, and such notes, in a day. */
@@ -113,6 +118,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   createsPerDaySuspend: 60,
   standingPatientsPerDay: 25,
   identitiesPerDay: 100,
+  unapprovedIdentitiesPerDay: 25,
   noCareNotesPerDay: 10,
   practiceNoCarePatientsPerDay: 30,
   practiceNoCareNotesPerDay: 20,
@@ -127,6 +133,23 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
 /** The thresholds an account of this role is held to (assistants: volume budgets scaled). */
 export function thresholdsFor(role: string | null, t: Thresholds): Thresholds {
   return role === 'assistant' ? forAssistants(t) : t;
+}
+
+/**
+ * A practitioner's budgets for a request from a client the account has not approved: its full
+ * identities of the day, whatever explains them, capped at unapprovedIdentitiesPerDay (from such a
+ * client the calendar explains nothing: its own patients count as standing care, and strangers as
+ * no care — together they may not pass the cap).
+ */
+const capped = new WeakMap<Thresholds, Thresholds>();
+export function fromUnapprovedClient(role: string | null, t: Thresholds): Thresholds {
+  if (role !== 'practitioner' || t.identitiesPerDay <= t.unapprovedIdentitiesPerDay) return t;
+  let c = capped.get(t);
+  if (!c) {
+    c = { ...t, identitiesPerDay: t.unapprovedIdentitiesPerDay };
+    capped.set(t, c);
+  }
+  return c;
 }
 
 /**

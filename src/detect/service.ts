@@ -270,7 +270,7 @@ export class DetectionService {
     this.local = true;
     let a;
     try {
-      a = this.detector.admit(p.userId, p.role, p.practiceId, patients, at);
+      a = this.detector.admit(p.userId, p.role, p.practiceId, patients, at, p.clientApproved !== true);
     } finally {
       this.local = false;
     }

@@ -97,7 +97,11 @@ export class Records {
    * The one place the ledger and the audit event take the class from.
    */
   private claimed(care: (id: string) => DisclosedPatient['care']): (id: string) => DisclosedPatient['care'] {
-    if (this.principal.role !== 'practitioner' || this.principal.clientApproved === true) return care;
+    if (this.principal.clientApproved === true) return care;
+    // An assistant's calendar explains nothing from such a client either: what it reads counts
+    // under its identity budget (issue 12: ≤ 100; the helper's attack took 148 calendar patients, then 105 more).
+    if (this.principal.role === 'assistant') return (id) => (care(id) === 'scheduled' ? null : care(id));
+    if (this.principal.role !== 'practitioner') return care;
     return (id) => {
       const c = care(id);
       return c === 'scheduled' ? 'standing' : c;

@@ -149,6 +149,43 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     expect((await call(s, 'POST', '/auth/refresh', { body: { refresh_token: refresh } })).status).toBe(401);
   });
 
+  it('a compromised assistant on his own client: the calendar the desk booked explains nothing, at most 100 identities (regression: 148 + 105 in the demo)', async () => {
+    await s.fresh();
+    const victim = user(s, 'assistant', 0);
+    const doctors = s.seeded.users.filter((u) => u.role === 'practitioner' && u.practiceId === victim.practiceId);
+    // The practice's patients, the decoys (honeytokens, which lock at once) left out: what the budgets alone allow.
+    const every = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
+      'SELECT p.id FROM admin.patients p WHERE p.practice_id = $1 AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY p.id', [victim.practiceId],
+    ))).rows.map((r) => r.id);
+    expect(every.length).toBeGreaterThanOrEqual(140);
+    // Tomorrow's calendar, booked by the practice's desk (another account): 80 patients.
+    const tomorrow = Math.floor(s.now().getTime() / (24 * HOUR)) * 24 * HOUR + 24 * HOUR + 7 * HOUR;
+    const booked = every.slice(0, 80);
+    await s.store.driver.transaction(async (q) => {
+      for (const [i, id] of booked.entries()) {
+        const start = new Date(tomorrow + (i % 40) * 15 * 60_000);
+        await q.query(
+          `INSERT INTO admin.appointments (id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind, booked_by, booked_at)
+             VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, 'booked', 'consultation', $6, $7)`,
+          [victim.practiceId, id, doctors[i % doctors.length]!.fhirId, start.toISOString(), new Date(start.getTime() + 15 * 60_000).toISOString(), doctors[0]!.fhirId, s.now().toISOString()],
+        );
+      }
+    });
+    const thief = new Thief(s, victim, 20);
+    // A patient thief: throttled, he waits the hour out and goes on.
+    for (const id of [...booked, ...every.slice(80, 140)]) {
+      const r = await thief.get(`/fhir/Patient/${id}`);
+      if (r.status === 429) {
+        s.advance(HOUR);
+        await thief.get(`/fhir/Patient/${id}`);
+      }
+    }
+    recordFigure(backend.name, 'assistant: desk-booked calendar and more, thief\'s client', { booked: booked.length, identities: thief.haul.identities.size, notes: thief.haul.notes.size });
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(100);
+    expect(thief.haul.identities.size).toBeGreaterThanOrEqual(50);
+    expect(thief.haul.notes.size).toBe(0);
+  });
+
   it('a compromised assistant harvesting the calendar: at most 100 identities, no note', async () => {
     await s.fresh();
     const victim = user(s, 'assistant', 0);

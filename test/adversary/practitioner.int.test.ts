@@ -201,6 +201,20 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     expect(charts.size).toBeGreaterThan(0);
   });
 
+  it('a thief on his own client reads the victim\'s own patients, then strangers: at most 25 identities in all (regression: 25 + 10)', async () => {
+    await s.fresh();
+    const victim = user(s, 'practitioner', 0);
+    const thief = new Thief(s, victim, 10);
+    const own = await ownPatients(s, victim);
+    const others = await strangers(s, victim, 40);
+    expect(own.length).toBeGreaterThanOrEqual(15);
+    // The standing-care budget (25) and the no-care budget (10 an hour) were counted apart: together 35.
+    for (const id of [...own.slice(0, 25), ...others.slice(0, 15)]) await thief.get(`/fhir/Patient/${id}`);
+    recordFigure(backend.name, 'practitioner: own patients, then strangers, thief\'s client', { identities: thief.haul.identities.size });
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(25);
+    expect(thief.haul.identities.size).toBeGreaterThanOrEqual(own.slice(0, 25).length);
+  });
+
   it('a swarm of sessions with different clients shares one budget', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
