@@ -34,12 +34,7 @@ export interface Thresholds {
   readonly noCarePatientsPerDay: number;
   /** Searches per hour (a GP makes a handful; an alphabetical sweep makes one a second). */
   readonly searchesPerHour: number;
-  /**
-   * Patients listed by specific searches per hour (picker fields: name, birth date, sex). A name of
-   * three letters is a prefix: the web app's page of 20 can be full ("mar": 20 in the demo), so 25
-   * suspended an honest doctor at the second search (session 8); 60 lets a doctor make three full
-   * pages an hour, an assistant (×4) twelve, while a sweep is still contained within the hour.
-   */
+  /** Identities found by specific searches per hour (the target and a homonym or two each time). */
   readonly foundPerHour: number;
   /** The same over a day: specific searches at the hourly pace all day would list the practice. */
   readonly foundPerDay: number;
@@ -110,8 +105,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   noCarePatientsPerHour: 10,
   noCarePatientsPerDay: 15,
   searchesPerHour: 30,
-  foundPerHour: 60,
-  foundPerDay: 300,
+  foundPerHour: 25,
+  foundPerDay: 150,
   createsPerHour: 20,
   assistantFactor: 4,
   devicesPerDay: 3,
