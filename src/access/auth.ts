@@ -12,6 +12,7 @@ import { decide, STEP_UP_MAX_AGE_S } from './policy.js';
 import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
 import { ACCESS_TOKEN_TTL_S, AccessTokenVerifier, hashSecret, newRefreshToken, signAccessToken, type TokenKeys } from './tokens.js';
 import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
+import { SessionStates, type SessionState } from './session-states.js';
 
 export interface TokenResponse {
   readonly access_token: string;
@@ -51,29 +52,6 @@ function bearerRefused(s: Pick<SessionRow, 'dpopRequired' | 'dpopJkt' | 'clientA
 }
 
 const MFA_ATTEMPTS = 5;
-/** How long a verified session state is trusted in memory; revocations here clear it at once. */
-const SESSION_CACHE_MS = 5_000;
-/** From this age on, a request served from the cache also re-reads the session in the background. */
-const SESSION_REFRESH_AHEAD_MS = 3_000;
-
-interface QueuedSessionRead {
-  readonly sub: string;
-  readonly promise: Promise<SessionCacheEntry>;
-  readonly resolve: (e: SessionCacheEntry) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-interface SessionCacheEntry {
-  readonly ok: 'ok' | 'revoked' | 'locked' | 'disabled';
-  /** When it was read (ms). */
-  readonly at: number;
-  /** The account the session belongs to, as the token that asked named it. */
-  readonly sub: string;
-  readonly client?: string;
-  readonly approved?: boolean;
-}
-
-
 /**
  * Authentication: passwords, second factors, sessions and tokens. Every outcome that concerns an
  * account is audited in the transaction that decides it.
@@ -81,12 +59,8 @@ interface SessionCacheEntry {
 export class AuthService {
   /** Second-factor challenges between password and code (shared by instances through Redis). */
   private readonly pending: EphemeralStore;
-  private readonly sessions = new Map<string, SessionCacheEntry>();
   private readonly verifier: AccessTokenVerifier;
-  /** Session reads in flight (one per session), those waiting for the next statement, and a counter of forgets. */
-  private readonly refreshing = new Map<string, Promise<SessionCacheEntry>>();
-  private readonly refreshQueue = new Map<string, QueuedSessionRead>();
-  private generation = 0;
+  private readonly sessions: SessionStates;
   private dummyHash: Promise<string>;
   /** Told when an account is locked for guessing its second factor (detection raises the alert). */
   onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
@@ -96,6 +70,7 @@ export class AuthService {
   constructor(private readonly o: AuthOptions) {
     this.pending = o.ephemeral ?? new MemoryEphemeralStore(() => o.clock().getTime());
     this.verifier = new AccessTokenVerifier(o.keys);
+    this.sessions = new SessionStates((asked, at) => this.readSessionStates(asked, at), () => this.now());
     // Unknown usernames are checked against this, so that they cost what a real account costs.
     this.dummyHash = hashPassword(randomBytes(16).toString('hex'));
   }
@@ -306,7 +281,7 @@ export class AuthService {
     } catch {
       throw new AccessError('token_invalid');
     }
-    const cachedState = await this.sessionState(claims.sid, claims.sub, now.getTime());
+    const cachedState = await this.sessions.get(claims.sid, claims.sub, now.getTime());
     const state = cachedState.sub === claims.sub ? cachedState.ok : 'revoked';
     if (state === 'locked') throw new AccessError('account_locked');
     if (state === 'disabled') throw new AccessError('account_disabled');
@@ -320,77 +295,26 @@ export class AuthService {
     };
   }
 
-  /**
-   * A session's state as the token check sees it: from memory while it is younger than
-   * SESSION_CACHE_MS, re-read ahead of that in the background, and otherwise read now. Reads of
-   * the sessions that need one in the same turn of the event loop go to the database as one
-   * statement, and a session has at most one read in flight: when hundreds of sessions come back
-   * together (the morning, the end of a pause) they cost one query, not hundreds of transactions.
-   */
-  private async sessionState(sid: string, sub: string, now: number): Promise<SessionCacheEntry> {
-    const cached = this.sessions.get(sid);
-    const age = cached ? now - cached.at : Infinity;
-    if (cached && age <= SESSION_CACHE_MS) {
-      if (age > SESSION_REFRESH_AHEAD_MS) this.refreshSession(sid, sub).catch(() => undefined);
-      return cached;
+  /** The states of these sessions as of `at`, in one statement (SessionStates caches them). */
+  private async readSessionStates(asked: readonly { sid: string; sub: string }[], at: Date): Promise<Map<string, SessionState>> {
+    const found = await this.door((repo) => repo.sessionStates(asked));
+    const out = new Map<string, SessionState>();
+    for (const { sid, sub } of asked) {
+      const f = found.get(sid);
+      const s = f?.session ?? null;
+      // A locked or disabled account says so, whatever became of its sessions.
+      if (!f || f.accountStatus === null) out.set(sid, { ok: 'revoked' });
+      else if (f.accountStatus === 'locked' || f.accountStatus === 'disabled') out.set(sid, { ok: f.accountStatus });
+      // A practice that requires DPoP keeps no bearer session of a client it did not approve,
+      // including those opened before it required it.
+      else if (!s || s.revokedAt !== null || s.expiresAt <= at || s.userId !== sub || bearerRefused(s)) out.set(sid, { ok: 'revoked' });
+      else out.set(sid, { ok: 'ok', client: clientFingerprint(s.userAgent), approved: s.clientApproved });
     }
-    return this.refreshSession(sid, sub);
+    return out;
   }
 
-  private refreshSession(sid: string, sub: string): Promise<SessionCacheEntry> {
-    const inFlight = this.refreshing.get(sid) ?? this.refreshQueue.get(sid)?.promise;
-    if (inFlight) return inFlight;
-    let waiter!: Omit<QueuedSessionRead, 'promise'>;
-    const p = new Promise<SessionCacheEntry>((resolve, reject) => (waiter = { sub, resolve, reject }));
-    this.refreshQueue.set(sid, { ...waiter, promise: p });
-    if (this.refreshQueue.size === 1) setImmediate(() => void this.flushSessionReads());
-    this.refreshing.set(sid, p);
-    const clear = () => {
-      if (this.refreshing.get(sid) === p) this.refreshing.delete(sid);
-    };
-    p.then(clear, clear);
-    return p;
-  }
-
-  /** Reads the queued sessions in one statement and caches what it finds (unless forgotten meanwhile). */
-  private async flushSessionReads(): Promise<void> {
-    const batch = [...this.refreshQueue];
-    this.refreshQueue.clear();
-    const generation = this.generation;
-    const at = this.now();
-    try {
-      const found = await this.door((repo) => repo.sessionStates(batch.map(([sid, q]) => ({ sid, sub: q.sub }))));
-      for (const [sid, q] of batch) {
-        const f = found.get(sid);
-        const s = f?.session ?? null;
-        let entry: SessionCacheEntry;
-        // A locked or disabled account says so, whatever became of its sessions.
-        if (!f || f.accountStatus === null) entry = { ok: 'revoked', at: at.getTime(), sub: q.sub };
-        else if (f.accountStatus === 'locked' || f.accountStatus === 'disabled') entry = { ok: f.accountStatus, at: at.getTime(), sub: q.sub };
-        // A practice that requires DPoP keeps no bearer session of a client it did not approve,
-        // including those opened before it required it.
-        else if (!s || s.revokedAt !== null || s.expiresAt <= at || s.userId !== q.sub || bearerRefused(s)) entry = { ok: 'revoked', at: at.getTime(), sub: q.sub };
-        else entry = { ok: 'ok', at: at.getTime(), sub: q.sub, client: clientFingerprint(s.userAgent), approved: s.clientApproved };
-        // A revocation here while the statement ran wins: its state is not cached over it.
-        if (generation === this.generation) this.sessions.set(sid, entry);
-        q.resolve(entry);
-      }
-      while (this.sessions.size > 50_000) this.sessions.delete(this.sessions.keys().next().value as string);
-    } catch (e) {
-      for (const [, q] of batch) q.reject(e);
-    }
-  }
-
-  /** Forgets one cached session state, or all; reads in flight no longer fill the cache. */
   private forget(sid?: string): void {
-    this.generation++;
-    if (sid === undefined) {
-      this.sessions.clear();
-      this.refreshing.clear();
-    } else {
-      this.sessions.delete(sid);
-      this.refreshing.delete(sid);
-    }
+    this.sessions.forget(sid);
   }
 
   /** POST /auth/logout. */
