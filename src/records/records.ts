@@ -8,7 +8,8 @@ import {
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
-import { careClasses, hasCareRelationship, onTheCalendar } from './facts.js';
+import { careClasses, hasCareRelationship } from './facts.js';
+import { careDetail, careFor, claimed, noteCare, type Care } from './care-claims.js';
 import type { CareClass } from '../store/care.js';
 import type { DisclosedPatient, Finding } from '../detect/index.js';
 
@@ -75,55 +76,18 @@ export class Records {
     private readonly batcher: AuditBatcher | null = null,
   ) {}
 
-  /**
-   * For a practitioner, how a care relationship explains each patient (scheduled, standing) or
-   * not (none); null for roles without care relationships. One query.
-   */
-  private async careFor(tx: Tx, patientIds: readonly string[]): Promise<(id: string) => DisclosedPatient['care']> {
-    // An assistant has no care relationships; the calendar explains the patients it expects.
-    if (this.principal.role === 'assistant') {
-      const due = await onTheCalendar(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
-      return (id) => (due.has(id) ? 'scheduled' : null);
-    }
-    if (this.principal.role !== 'practitioner') return () => null;
-    const m = await careClasses(tx, this.practiceId, this.principal.userId, patientIds, this.ctx.now);
-    return (id) => m.get(id) ?? 'none';
-  }
-
-  /**
-   * The care class as this request's client may claim it. From a client the account has not
-   * approved (a thief logs in from his own), the calendar explains nothing: a near appointment
-   * counts as standing care, under its daily budget (issue 12: ≤ 25 charts of one's own patients).
-   * The one place the ledger and the audit event take the class from.
-   */
-  private claimed(care: (id: string) => DisclosedPatient['care']): (id: string) => DisclosedPatient['care'] {
-    if (this.principal.clientApproved === true) return care;
-    // An assistant's calendar explains nothing from such a client either: what it reads counts
-    // under its identity budget (issue 12: ≤ 100; the helper's attack took 148 calendar patients, then 105 more).
-    if (this.principal.role === 'assistant') return (id) => (care(id) === 'scheduled' ? null : care(id));
-    if (this.principal.role !== 'practitioner') return care;
-    return (id) => {
-      const c = care(id);
-      return c === 'scheduled' ? 'standing' : c;
-    };
-  }
-
   /** Asks the ledger; returns how many may leave and the refusal for the rest. */
   private admit(patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care']): { admitted: number; refusal: AccessError | null } {
-    const cls = this.claimed(care);
+    const cls = claimed(this.principal, care);
     return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: cls(x.patientId) })), this.ctx.now);
   }
 
-  /** What the audit event records of care for these patients (the detector and incident scoping read it). */
-  private careDetail(ids: readonly string[], claimedCare: (id: string) => DisclosedPatient['care']): { unexplained?: string[]; standing?: string[]; scheduled?: string[] } {
-    const care = this.claimed(claimedCare);
-    if (this.principal.role === 'assistant') {
-      const scheduled = ids.filter((id) => care(id) === 'scheduled');
-      return scheduled.length > 0 ? { scheduled } : {};
-    }
-    if (this.principal.role !== 'practitioner') return {};
-    const standing = ids.filter((id) => care(id) === 'standing');
-    return { unexplained: ids.filter((id) => care(id) === 'none'), ...(standing.length > 0 ? { standing } : {}) };
+  private careFor(tx: Tx, patientIds: readonly string[]): Promise<Care> {
+    return careFor(tx, this.principal, this.practiceId, patientIds, this.ctx.now);
+  }
+
+  private careDetail(ids: readonly string[], care: Care): ReturnType<typeof careDetail> {
+    return careDetail(this.principal, ids, care);
   }
 
   /** Appends audit events to the transaction (they commit with it, or nothing does). */
@@ -343,11 +307,8 @@ export class Records {
     return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, knownCare);
   }
 
-  /** How care explains a practitioner's note access that the policy allowed: break-the-glass is none. */
-  private noteCare(d: Decision, cls: CareClass | null): (id: string) => DisclosedPatient['care'] {
-    if (this.principal.role !== 'practitioner') return () => null;
-    const care: DisclosedPatient['care'] = d.allow && d.purpose === 'break-the-glass' ? 'none' : (cls ?? 'none');
-    return () => care;
+  private noteCare(d: Decision, cls: CareClass | null): Care {
+    return noteCare(this.principal, d, cls);
   }
 
   /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
