@@ -34,10 +34,20 @@ export interface Thresholds {
   readonly noCarePatientsPerDay: number;
   /** Searches per hour (a GP makes a handful; an alphabetical sweep makes one a second). */
   readonly searchesPerHour: number;
-  /** Identities found by specific searches per hour (the target and a homonym or two each time). */
+  /**
+   * Patients listed by specific searches (name, birth date, NIR…: picker fields only) per hour,
+   * from a client the account has approved: the web app's pages of 20 homonyms for a three-letter
+   * name, a few times an hour.
+   */
   readonly foundPerHour: number;
   /** The same over a day: specific searches at the hourly pace all day would list the practice. */
   readonly foundPerDay: number;
+  /**
+   * The same two from a client the account has not approved (a thief logs in from his own): an
+   * alphabetical sweep lists ≤ 25 patients (issue 6) before the account is suspended.
+   */
+  readonly unapprovedFoundPerHour: number;
+  readonly unapprovedFoundPerDay: number;
   /** Patients and appointments an account creates or moves in an hour. */
   readonly createsPerHour: number;
   /** Volume budgets multiply by this for assistants, who book for every practitioner. */
@@ -105,8 +115,10 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   noCarePatientsPerHour: 10,
   noCarePatientsPerDay: 15,
   searchesPerHour: 30,
-  foundPerHour: 25,
-  foundPerDay: 150,
+  foundPerHour: 60,
+  foundPerDay: 300,
+  unapprovedFoundPerHour: 25,
+  unapprovedFoundPerDay: 150,
   createsPerHour: 20,
   assistantFactor: 4,
   devicesPerDay: 3,
@@ -136,18 +148,29 @@ export function thresholdsFor(role: string | null, t: Thresholds): Thresholds {
 }
 
 /**
- * A practitioner's budgets for a request from a client the account has not approved: its full
- * identities of the day, whatever explains them, capped at unapprovedIdentitiesPerDay (from such a
- * client the calendar explains nothing: its own patients count as standing care, and strangers as
- * no care — together they may not pass the cap).
+ * An account's budgets for a request from a client it has not approved (a thief logs in from his
+ * own). Every role: patients listed by specific searches are held to unapprovedFoundPerHour and
+ * unapprovedFoundPerDay (scaled for assistants like the rest of their volume budgets), so that a
+ * sweep of specific-looking searches lists ≤ 25 patients (≤ 100 for an assistant). A practitioner's
+ * full identities of the day, whatever explains them, are capped at unapprovedIdentitiesPerDay (from
+ * such a client the calendar explains nothing: its own patients count as standing care, and
+ * strangers as no care — together they may not pass the cap).
  */
-const capped = new WeakMap<Thresholds, Thresholds>();
+const capped = new Map<string, WeakMap<Thresholds, Thresholds>>();
 export function fromUnapprovedClient(role: string | null, t: Thresholds): Thresholds {
-  if (role !== 'practitioner' || t.identitiesPerDay <= t.unapprovedIdentitiesPerDay) return t;
-  let c = capped.get(t);
+  const key = role ?? '';
+  let byT = capped.get(key);
+  if (!byT) capped.set(key, (byT = new WeakMap()));
+  let c = byT.get(t);
   if (!c) {
-    c = { ...t, identitiesPerDay: t.unapprovedIdentitiesPerDay };
-    capped.set(t, c);
+    const k = role === 'assistant' ? t.assistantFactor : 1;
+    c = {
+      ...t,
+      foundPerHour: Math.min(t.foundPerHour, t.unapprovedFoundPerHour * k),
+      foundPerDay: Math.min(t.foundPerDay, t.unapprovedFoundPerDay * k),
+      ...(role === 'practitioner' ? { identitiesPerDay: Math.min(t.identitiesPerDay, t.unapprovedIdentitiesPerDay) } : {}),
+    };
+    byT.set(t, c);
   }
   return c;
 }

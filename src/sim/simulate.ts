@@ -167,7 +167,8 @@ function runScenario(s: Scenario, practices: readonly SimPractice[], benign: rea
       const asked: DisclosedPatient[] = r.patients.map((p) => ({
         patientId: p, care: r.specific ? null : mine?.has(p) ? 'standing' : 'none', identity: r.action === 'read', listed: r.action === 'search' ? (r.specific ? 'found' : 'broad') : null, notes: [], sensitive: false,
       }));
-      const admitted = detector.admit(x.user, 'practitioner', x.p.id, asked, new Date(x.t)).admitted;
+      // The thief's own browser is a client the doctor never approved; a copied session is the doctor's.
+      const admitted = detector.admit(x.user, 'practitioner', x.p.id, asked, new Date(x.t), r.victimSession !== true).admitted;
       const seen = perAccount.get(x.user) ?? new Set<string>();
       for (const p of r.patients.slice(0, admitted)) seen.add(p);
       perAccount.set(x.user, seen);

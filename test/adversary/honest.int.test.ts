@@ -132,6 +132,22 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     expect(why).toEqual([]);
   });
 
+  it('a doctor finds patients by three-letter names in the web app (pages of 20), never refused (regression: suspended at the third search)', async () => {
+    s.advance(DAY);
+    const doctor = s.seeded.users.filter((u) => u.role === 'practitioner')[1]!;
+    const session = new Session(s, doctor);
+    let listed = 0;
+    // The picker's searches of a morning, ten minutes apart: the third was refused, the account suspended.
+    for (const term of ['mar', 'ber', 'dup', 'lef']) {
+      const r = await session.request('GET', `/fhir/Patient?name=${term}&_count=20`);
+      expect(r.status, term).toBe(200);
+      listed += ((r.body.entry as unknown[] | undefined) ?? []).length;
+      s.advance(10 * 60_000);
+    }
+    expect(listed).toBeGreaterThan(25);
+    recordFigure(backend.name, 'honest: doctor finds patients by three-letter names', { searches: 4, listed, refused: 0 });
+  });
+
   it('a doctor pages through their own calendar of the past month, never refused (regression: suspended for standing care)', async () => {
     s.advance(DAY);
     const { doctor } = await busiestDoctor();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { calendar, call, colleaguesNotes, login, ownPatients, Session, startServer, strangers, Thief, user, type Server } from './harness.js';
+import { calendar, call, colleaguesNotes, login, ownPatients, Session, startServer, strangers, Thief, user, WORKSTATION_UA, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
+import { patientsOf } from '../helpers/app.js';
 
 /**
  * A thief with a practitioner's password and TOTP seed, who has read our documentation, over
@@ -213,6 +214,45 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     recordFigure(backend.name, 'practitioner: own patients, then strangers, thief\'s client', { identities: thief.haul.identities.size });
     expect(thief.haul.identities.size).toBeLessThanOrEqual(25);
     expect(thief.haul.identities.size).toBeGreaterThanOrEqual(own.slice(0, 25).length);
+  });
+
+  /** Every three-letter prefix of the practice's family names, most patients first: the best sweep a thief could make. */
+  async function prefixes(practiceId: string): Promise<string[]> {
+    const n = new Map<string, number>();
+    for (const p of await patientsOf(s, practiceId)) {
+      const k = p.birthFamilyName.toLowerCase().slice(0, 3);
+      if (k.length === 3) n.set(k, (n.get(k) ?? 0) + 1);
+    }
+    return [...n.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k);
+  }
+
+  it('a thief on his own client sweeps specific-looking name searches: at most 25 listed, picker fields only', async () => {
+    await s.fresh();
+    const victim = user(s, 'practitioner', 2);
+    const thief = new Thief(s, victim, 10);
+    const terms = await prefixes(victim.practiceId!);
+    for (const t of terms) await thief.get(`/fhir/Patient?name=${t}&_count=20`);
+    const contained = (await thief.get(`/fhir/Patient?name=${terms[0]}&_count=20`)).status !== 200;
+    recordFigure(backend.name, 'practitioner: name-search sweep, thief\'s client', { searches: terms.length, listed: thief.haul.listed.size, identities: thief.haul.identities.size });
+    expect(thief.haul.listed.size).toBeLessThanOrEqual(25);
+    expect(thief.haul.listed.size).toBeGreaterThan(10);
+    expect(thief.haul.identities.size).toBe(0);
+    expect(contained).toBe(true);
+  });
+
+  it('a thief driving the doctor\'s own approved client sweeps name searches: at most 60 listed (the honest hour\'s pages), picker fields only', async () => {
+    await s.fresh();
+    const victim = user(s, 'practitioner', 1);
+    // The workstation's user agent from the practice's network: the approved client (malware on it, or a copied agent string).
+    const thief = new Thief(s, victim, 10, WORKSTATION_UA);
+    const terms = await prefixes(victim.practiceId!);
+    for (const t of terms) await thief.get(`/fhir/Patient?name=${t}&_count=20`);
+    const contained = (await thief.get(`/fhir/Patient?name=${terms[0]}&_count=20`)).status !== 200;
+    recordFigure(backend.name, 'practitioner: name-search sweep, approved client', { searches: terms.length, listed: thief.haul.listed.size, identities: thief.haul.identities.size });
+    expect(thief.haul.listed.size).toBeLessThanOrEqual(60);
+    expect(thief.haul.listed.size).toBeGreaterThan(25);
+    expect(thief.haul.identities.size).toBe(0);
+    expect(contained).toBe(true);
   });
 
   it('a swarm of sessions with different clients shares one budget', async () => {
