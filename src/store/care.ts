@@ -3,6 +3,8 @@ export const CARE_BEFORE = '2 days';
 export const CARE_AFTER = '30 days';
 /** An appointment "schedules" its patient from 2 days before until 12 hours after it (preparation, the visit, the letter). */
 export const SCHEDULED_AFTER = '12 hours';
+/** A newly approved account's probation (the detector's PROBATION_MS; migration 015 counts the same 14 days). */
+export const PROBATION = '14 days';
 
 /**
  * How a care relationship explains a practitioner's access to a patient, when one does:
@@ -14,6 +16,9 @@ export const SCHEDULED_AFTER = '12 hours';
  * An appointment the reading account booked (or moved) itself is no care relationship at all
  * (issue 12: a thief would book one for every patient he wants): a walk-in seen by a doctor who
  * books it himself is opened through break-the-glass (a reason, a fresh second factor, review).
+ * Nor is a *provisional* booking (made by an account on probation, in a practice that has
+ * established staff: migration 015) for a reader who is on probation too: two minted accounts do
+ * not vouch for each other.
  */
 export type CareClass = 'scheduled' | 'standing';
 
@@ -31,6 +36,7 @@ export function careClassSql(patient: string, practice: string, prac: string, at
         WHEN bool_or(true) THEN 'standing' END
       FROM admin.appointments a WHERE a.practice_id = ${practice} AND a.practitioner_id = ${prac} AND a.patient_id = ${patient} AND a.status <> 'cancelled'
         AND (a.booked_by IS NULL OR a.booked_by <> ${prac})
+        AND (NOT a.booked_provisional OR NOT EXISTS (SELECT 1 FROM admin.users r WHERE r.id = ${prac} AND r.approved_at > ${at} - interval '${PROBATION}'))
         AND a.starts_at - interval '${CARE_BEFORE}' <= ${at} AND a.ends_at + interval '${CARE_AFTER}' >= ${at}`;
   return `COALESCE((${appt}),
     CASE WHEN EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.practice_id = ${practice} AND c.practitioner_id = ${prac} AND c.patient_id = ${patient}

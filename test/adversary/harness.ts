@@ -306,3 +306,22 @@ export class Session {
     return call(this.s, method, path, { token: await this.tokens(), ...(body !== undefined ? { body } : {}) });
   }
 }
+
+/**
+ * A practice admin mints an account (`POST /admin/accounts`), redeems its enrolment link himself,
+ * and a security officer approves it: the account, on probation, as its holder knows it.
+ */
+export async function mint(s: Server, adminToken: string, role: 'practitioner' | 'assistant', name: string, practice: number): Promise<DemoUser> {
+  const c = await call(s, 'POST', '/admin/accounts', { token: adminToken, body: { username: name, role, familyName: 'Minted', givenName: name } });
+  if (c.status !== 201) throw new Error(`mint refused: ${c.status}`);
+  const token = String(c.body.enrolmentUrl).split('/').pop()!;
+  const secret = (await call(s, 'POST', '/auth/enrol', { body: { token } })).body.totpSecret as string;
+  s.advance(31_000);
+  const code = await generate({ secret, epoch: Math.floor(s.now().getTime() / 1000) });
+  const done = await call(s, 'POST', '/auth/enrol/complete', { body: { token, password: `${name}-password!`, code } });
+  if (done.status !== 200) throw new Error(`enrolment refused: ${done.status}`);
+  const officer = await login(s, user(s, 'security-officer'));
+  const ok = await call(s, 'POST', `/security/accounts/${c.body.id}/approve`, { token: officer! });
+  if (ok.status !== 200) throw new Error(`approval refused: ${ok.status}`);
+  return { username: name, password: `${name}-password!`, totpSecret: secret, role, practiceId: s.seeded.practices[practice]!.id, fhirId: c.body.id as string } as DemoUser;
+}

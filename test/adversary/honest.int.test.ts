@@ -1,7 +1,7 @@
 import { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { calendar, Session, startServer, user, type Server } from './harness.js';
+import { calendar, login, mint, Session, startServer, user, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 import { patientsOf } from '../helpers/app.js';
 
@@ -193,5 +193,63 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     }
     recordFigure(backend.name, 'honest: assistant books and checks 110 patients', { refused: why.length });
     expect(why).toEqual([]);
+  });
+
+  /** A new assistant (minted and approved today) books `n` patients for `doctor` over the next hours; the doctor opens each chart. */
+  async function newDeskBooksFor(assistant: ReturnType<typeof user>, doctor: ReturnType<typeof user>, n: number): Promise<string[]> {
+    const desk = new Session(s, assistant);
+    const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
+      `SELECT DISTINCT n.patient_id AS id FROM clinical.notes n WHERE n.practice_id = $1
+          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = n.patient_id) ORDER BY 1 DESC LIMIT $2`, [doctor.practiceId, n],
+    ))).rows.map((r) => r.id);
+    expect(ids).toHaveLength(n);
+    const why: string[] = [];
+    for (const [i, id] of ids.entries()) {
+      const start = new Date(s.now().getTime() + HOUR + i * 20 * 60_000);
+      const r = await desk.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' }],
+      });
+      if (r.status !== 201) why.push(`book ${r.status}`);
+      s.advance(60_000);
+    }
+    const session = new Session(s, doctor);
+    for (const id of ids) {
+      for (const path of [`/fhir/Patient/${id}`, `/fhir/DocumentReference?patient=${id}`]) {
+        const r = await session.request('GET', path);
+        if (r.status !== 200) why.push(`${path.replace(/[0-9a-f-]{36}/, '…')} ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
+      }
+      s.advance(5 * 60_000);
+    }
+    expect(why).toEqual([]);
+    return ids;
+  }
+
+  it('a new assistant\'s bookings explain an established doctor\'s day, never refused', async () => {
+    s.advance(DAY);
+    const admin = await login(s, user(s, 'practice-admin', 0));
+    const assistant = await mint(s, admin!, 'assistant', 'desk.new', 0);
+    const doctor = user(s, 'practitioner', 0, 1);
+    const ids = await newDeskBooksFor(assistant, doctor, 20);
+    recordFigure(backend.name, 'honest: new assistant books for an established doctor', { patients: ids.length, refused: 0 });
+  });
+
+  it('a brand-new practice (every account approved this week): the new assistant books for the new doctor, who opens the charts, never refused', async () => {
+    s.advance(DAY);
+    const practiceId = s.seeded.practices[1]!.id;
+    // The practice was onboarded yesterday: all its staff were approved then (restored afterwards).
+    const before = (await s.store.driver.transaction((q) => q.query<{ id: string; approved_at: Date | null }>('SELECT id, approved_at FROM admin.users WHERE practice_id = $1', [practiceId]))).rows;
+    await s.store.driver.transaction((q) => q.query('UPDATE admin.users SET approved_at = $2 WHERE practice_id = $1', [practiceId, new Date(s.now().getTime() - DAY).toISOString()]));
+    try {
+      const admin = await login(s, user(s, 'practice-admin', 1));
+      const assistant = await mint(s, admin!, 'assistant', 'desk.onboarding', 1);
+      const doctor = await mint(s, admin!, 'practitioner', 'dr.onboarding', 1);
+      const ids = await newDeskBooksFor(assistant, doctor, 20);
+      recordFigure(backend.name, 'honest: brand-new practice, new assistant books for new doctor', { patients: ids.length, refused: 0 });
+    } finally {
+      await s.store.driver.transaction(async (q) => {
+        for (const u of before) await q.query('UPDATE admin.users SET approved_at = $2 WHERE id = $1', [u.id, u.approved_at]);
+      });
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { calendar, call, login, startServer, strangers, Thief, user, type Server } from './harness.js';
+import { calendar, call, login, mint, startServer, strangers, Thief, user, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 
 /**
@@ -61,6 +61,47 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     const officer2 = await login(s, user(s, 'security-officer'));
     const alerts = (await call(s, 'GET', '/security/alerts', { token: officer2! })).body.alerts as { userId: string; reasons: string[] }[];
     for (const m of minted) expect(alerts.filter((a) => a.userId === m.id).flatMap((a) => a.reasons).join(' ')).toMatch(/new account was created/);
+  });
+
+  it('a practice admin mints an assistant and a doctor, both approved: the new assistant\'s bookings open nothing to the new doctor (regression: 75 identities, 100 notes)', async () => {
+    await s.fresh();
+    const admin = await login(s, user(s, 'practice-admin', 1));
+    const assistant = await mint(s, admin!, 'assistant', 'desk.minted', 1);
+    const doctor = await mint(s, admin!, 'practitioner', 'dr.pair', 1);
+    // Patients of the practice with clinical notes (written by the established doctors).
+    const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
+      `SELECT DISTINCT n.patient_id AS id FROM clinical.notes n WHERE n.practice_id = $1
+          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = n.patient_id) ORDER BY 1 LIMIT 40`, [assistant.practiceId],
+    ))).rows.map((r) => r.id);
+    expect(ids.length).toBeGreaterThanOrEqual(30);
+    const desk = new Thief(s, assistant, 5);
+    let booked = 0;
+    for (const [i, id] of ids.entries()) {
+      const start = new Date(s.now().getTime() + 2 * HOUR + i * 20 * 60_000);
+      const r = await desk.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' }],
+      });
+      if (r.status === 201) booked++;
+    }
+    expect(booked).toBe(ids.length);
+    // The new doctor's first client is approved: the thief's own.
+    const thief = new Thief(s, doctor, 10);
+    for (const id of ids) {
+      await thief.get(`/fhir/Patient/${id}`);
+      await thief.get(`/fhir/DocumentReference?patient=${id}`);
+    }
+    recordFigure(backend.name, 'practice admin: minted assistant books for a minted doctor, both approved', { booked, identities: thief.haul.identities.size, notes: thief.haul.notes.size });
+    // What one compromised practitioner may reach without a genuine care relationship, at most.
+    expect(thief.haul.identities.size).toBeLessThanOrEqual(15);
+    expect(thief.haul.notes.size).toBeLessThanOrEqual(10);
+    // The database keeps the flag: a write that clears it without re-booking changes nothing.
+    const flags = await s.store.driver.transaction(async (q) => {
+      await q.query('UPDATE admin.appointments SET booked_provisional = false WHERE booked_by = $1', [assistant.fhirId]);
+      return (await q.query<{ p: boolean }>('SELECT booked_provisional AS p FROM admin.appointments WHERE booked_by = $1', [assistant.fhirId])).rows.map((r) => r.p);
+    });
+    expect(flags).toHaveLength(ids.length);
+    expect(flags.every((x) => x)).toBe(true);
   });
 
   it('a practice admin resets a doctor\'s second factor and redeems the link himself: he cannot approve it, the doctor is not his (regression)', async () => {
