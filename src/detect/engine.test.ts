@@ -155,4 +155,37 @@ describe('the detector', () => {
     expect(practiceAlerts[0]!.findings[0]!.evidence.count).toBe(61);
     expect(practiceAlerts[0]!.practiceId).toBe('px');
   });
+
+  it('holds new addresses during a wave, but not security officers, patients, nor an account an officer unlocked (regression: held, and the unlock forgot its addresses)', () => {
+    const d = new Detector();
+    const at = new Date(T0 + 5 * MINUTE);
+    // The doctor works from the practice's address, then is suspended (a false positive, say).
+    d.observe(read(T0, 'known-1', { sourceIp: '10.0.0.1' }));
+    d.impose(DOC, 'suspend');
+    // Three accounts contained within minutes: a wave.
+    for (let k = 0; k < 3; k++) d.admit(`thief-${k}`, 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x${k}-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), at);
+    expect(d.wave(at)).toBe(true);
+    const later = new Date(at.getTime() + MINUTE);
+    expect(d.state('stranger', later, '203.0.113.9', 'practitioner')).toMatchObject({ response: 'suspend', findings: [{ rule: 'wave-new-address' }] });
+    expect(d.state('officer-2', later, '203.0.113.9', 'security-officer').response).toBe('allow');
+    expect(d.state('patient-7', later, '198.51.100.4', 'patient').response).toBe('allow');
+    // The officer unlocks the doctor during the wave: from the practice's address and from home alike, it works.
+    d.release(DOC, later);
+    expect(d.state(DOC, later, '10.0.0.1', 'practitioner').response).toBe('allow');
+    expect(d.state(DOC, later, '192.0.2.50', 'practitioner').response).toBe('allow');
+    // Its disclosure counters started again; its known address stayed.
+    expect(d.releasedAfter(DOC, at)).toBe(true);
+    expect(d.releasedAfter(DOC, new Date(later.getTime() + 1))).toBe(false);
+  });
+
+  it('keeps an account\'s known addresses across an unlock: a wave the next day does not hold it at its usual address', () => {
+    const d = new Detector();
+    d.observe(read(T0, 'known-1', { sourceIp: '10.0.0.1' }));
+    d.release(DOC, new Date(T0 + MINUTE));
+    const at = new Date(T0 + DAY);
+    for (let k = 0; k < 3; k++) d.admit(`thief-${k}`, 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x${k}-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), at);
+    expect(d.wave(at)).toBe(true);
+    expect(d.state(DOC, at, '10.0.0.1', 'practitioner').response).toBe('allow');
+    expect(d.state(DOC, at, '192.0.2.50', 'practitioner').response).toBe('suspend');
+  });
 });

@@ -269,9 +269,9 @@ export class Detector {
    * What the account's next request meets. `sourceIp`, when given, lets the wave rule hold an
    * account appearing from an address it has not used in the past week.
    */
-  state(userId: string, now: Date, sourceIp?: string | null): AccountState {
+  state(userId: string, now: Date, sourceIp?: string | null, role?: string | null): AccountState {
     const s = this.states.get(userId);
-    if (sourceIp && this.wave(now) && !(this.accounts.get(userId)?.knowsAddress(sourceIp, now.getTime()) ?? false) && (!s || worse(s.response, 'suspend') === 'suspend')) {
+    if (sourceIp && this.wave(now) && this.heldByWave(userId, role ?? this.accounts.get(userId)?.role ?? null, sourceIp, now.getTime()) && (!s || worse(s.response, 'suspend') === 'suspend')) {
       return {
         response: 'suspend',
         findings: [{ rule: 'wave-new-address', response: 'suspend', reason: 'several accounts were contained in the last minutes and this one appears from a new network address', evidence: { count: this.containments.length, window: '10 min', examples: [] } }],
@@ -288,9 +288,41 @@ export class Detector {
     this.states.set(userId, { response, findings, until: null });
   }
 
-  /** A security officer's unlock: the state and the counters start again. */
-  release(userId: string): void {
+  /**
+   * Whether the wave rule holds this account's request: an account appearing from an address it
+   * has not used in the past week — unless it is a security officer (the wave's responders, who
+   * read no records), a patient (who reads only their own), or an account an officer has unlocked
+   * since the wave began (reviewed by a person).
+   */
+  private heldByWave(userId: string, role: string | null, sourceIp: string, now: number): boolean {
+    if (role === 'security-officer' || role === 'patient') return false;
+    if ((this.released.get(userId) ?? -Infinity) >= this.waveUntil - WAVE_HOLD_MS) return false;
+    return !(this.accounts.get(userId)?.knowsAddress(sourceIp, now) ?? false);
+  }
+
+  /** When each account was last unlocked by a security officer. */
+  private readonly released = new Map<string, number>();
+
+  /** Whether an officer unlocked the account after `at` (an alert from before it no longer holds). */
+  releasedAfter(userId: string, at: Date): boolean {
+    return (this.released.get(userId) ?? -Infinity) > at.getTime();
+  }
+
+  /**
+   * A security officer's unlock: the state and the disclosure counters start again (the officer
+   * judged it a false positive). The account's known network addresses stay: the wave rule must
+   * not hold the account it was just given back to (regression: unlocking forgot them).
+   */
+  release(userId: string, at: Date = new Date()): void {
     this.states.delete(userId);
+    const old = this.accounts.get(userId);
     this.accounts.delete(userId);
+    this.released.set(userId, Math.max(this.released.get(userId) ?? -Infinity, at.getTime()));
+    if (old) {
+      const f = this.features(userId);
+      f.role = old.role;
+      f.practiceId = old.practiceId;
+      f.addresses.copyFrom(old.addresses);
+    }
   }
 }

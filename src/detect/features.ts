@@ -184,6 +184,11 @@ export class FewDistinct {
     return t !== undefined && now - t <= windowMs;
   }
 
+  /** Takes over another's keys and their last times (an account's known addresses across an unlock). */
+  copyFrom(other: FewDistinct): void {
+    for (const [key, t] of other.last) if ((this.last.get(key) ?? -Infinity) < t) this.last.set(key, t);
+  }
+
   sample(windowMs: number, now: number, max = 5): string[] {
     const out: string[] = [];
     for (const [k, t] of this.last) if (now - t <= windowMs && out.length < max) out.push(k);

@@ -47,6 +47,9 @@ export class DetectionService {
       newId: randomUUID,
       onAlert: (a) => {
         if (!this.local) return;
+        // This instance applied it already: the catch-up from the database must not apply it again
+        // (regression: an alert written after an officer's unlock re-suspended the account).
+        this.remember(`alert:${a.id}`);
         this.pending = this.pending.then(() => this.raise(a)).catch(() => undefined);
       },
     });
@@ -161,7 +164,7 @@ export class DetectionService {
       if (row.action === 'patient.shred' && typeof row.practice_id === 'string' && typeof row.patient_id === 'string') this.shredded?.(row.practice_id, row.patient_id);
       if (row.action === 'account.unlock' && typeof row.resource_id === 'string') {
         const user = row.resource_id;
-        ops.push({ at: new Date(row.at as Date).getTime(), apply: () => this.detector.release(user) });
+        ops.push({ at: new Date(row.at as Date).getTime(), apply: () => this.detector.release(user, new Date(row.at as Date)) });
       }
       if (row.user_id === null) continue;
       this.detector.observe(toAccess({
@@ -177,6 +180,8 @@ export class DetectionService {
       if (a.response !== 'suspend' && a.response !== 'lock') continue;
       const response = a.response;
       ops.push({ at: new Date(a.at).getTime(), apply: () => {
+        // An unlock after the alert (seen in an earlier catch-up, or made here) has lifted it.
+        if (this.detector.releasedAfter(a.user_id, new Date(a.at))) return;
         const current = this.detector.state(a.user_id, this.clock()).response;
         if (worse(current, response) !== current) this.detector.impose(a.user_id, response, a.findings);
       } });
@@ -320,7 +325,7 @@ export class DetectionService {
       this.flag(p.userId, p.practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: 1, window: 'session', examples: [] } });
       throw new AccessError('session_suspended');
     }
-    const s = this.detector.state(p.userId, now, sourceIp);
+    const s = this.detector.state(p.userId, now, sourceIp, p.role);
     switch (s.response) {
       case 'lock':
         throw new AccessError('account_locked');
@@ -369,7 +374,7 @@ export class DetectionService {
   async unlock(officer: Principal, userId: string): Promise<boolean> {
     const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by a security officer');
     if (found) {
-      this.detector.release(userId);
+      this.detector.release(userId, this.clock());
       await this.auth.secondFactorReset(userId);
       this.auth.forgetAccount();
     }

@@ -46,6 +46,8 @@ export async function startServer(backend: Backend, o: { patients?: number; prac
   if (address === null || typeof address === 'string') throw new Error('no address');
   services.publicUrl = `http://127.0.0.1:${address.port}`;
   const reset = async (): Promise<void> => {
+    // The last attack's alerts and their side effects (sessions revoked) land before the lift.
+    await services.detection.settle();
     const ids = await store.driver.transaction(async (q) => {
       await q.query(`UPDATE admin.users SET status = 'active' WHERE status = 'locked'`);
       return (await q.query<{ id: string }>('SELECT id FROM admin.users')).rows.map((r) => r.id);
