@@ -347,7 +347,8 @@ export class DetectionService {
       const repo = new AuthRepository(tx);
       const a = await repo.accountById(userId);
       if (!a) return false;
-      await repo.setStatus(userId, status);
+      if (status === 'active') await repo.reactivate(userId);
+      else await repo.setStatus(userId, status);
       await appendAuditEvents(tx, [
         {
           id: randomUUID(), at: this.clock(), practiceId: a.practiceId, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,

@@ -245,4 +245,19 @@ export class AuthRepository {
     const r = await this.tx.query('UPDATE admin.users SET status = $2 WHERE id = $1', [userId, status]);
     return r.rowCount === 1;
   }
+
+  /**
+   * Lifts a lock: the account is active again — unless it went through enrolment and is not
+   * approved (a second-factor reset while it was locked): it goes back to `pending`, to be
+   * redeemed by its user and approved by a second person (regression: lock, reset, unlock made it
+   * active with no second factor and no approval).
+   */
+  async reactivate(userId: string): Promise<boolean> {
+    const r = await this.tx.query(
+      `UPDATE admin.users u SET status = CASE WHEN u.approved_at IS NULL AND EXISTS (SELECT 1 FROM admin.enrolments e WHERE e.user_id = u.id) THEN 'pending' ELSE 'active' END
+        WHERE u.id = $1`,
+      [userId],
+    );
+    return r.rowCount === 1;
+  }
 }

@@ -131,6 +131,21 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     recordFigure(backend.name, 'practice admin: takeover by second-factor reset', { identities: 0 });
   });
 
+  it('lock, second-factor reset, unlock: the account is pending again, not active without a second factor or approval (regression)', async () => {
+    await s.fresh();
+    const admin = await login(s, user(s, 'practice-admin', 1));
+    const desk = await mint(s, admin!, 'assistant', 'desk.reset', 1);
+    expect(await login(s, desk)).not.toBeNull();
+    const officer = await login(s, user(s, 'security-officer'));
+    expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/lock`, { token: officer! })).status).toBe(204);
+    expect((await call(s, 'POST', `/admin/accounts/${desk.fhirId}/reset-mfa`, { token: admin! })).status).toBe(200);
+    expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/unlock`, { token: officer! })).status).toBe(204);
+    // The old password alone opened an active, "established" account: now it waits for its user and a second person.
+    expect(await login(s, desk)).toBeNull();
+    const status = (await s.store.driver.transaction((q) => q.query<{ status: string }>('SELECT status FROM admin.users WHERE id = $1', [desk.fhirId]))).rows[0]!.status;
+    expect(status).toBe('pending');
+  });
+
   it('a guesser with the password: at most 10 second-factor codes evaluated a day, then the account is locked', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);

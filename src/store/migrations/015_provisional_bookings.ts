@@ -8,7 +8,8 @@
  * booked by the new assistant), not for a reader on probation (src/store/care.ts). A brand-new
  * practice, whose staff are all new, books as usual. The database computes the flag at each write
  * from the booking itself; no client sets it. "Established" counts every account that ever was
- * (disabled ones too): disabling a practice's staff does not make it new.
+ * (disabled ones too): disabling a practice's staff does not make it new; an account from before
+ * approvals existed counts, one whose approval a second-factor reset cleared does not.
  */
 export const sql = `
 ALTER TABLE admin.appointments ADD COLUMN booked_provisional boolean NOT NULL DEFAULT false;
@@ -23,7 +24,8 @@ BEGIN
     AND EXISTS (SELECT 1 FROM admin.users b WHERE b.id = NEW.booked_by AND b.role IN ('practitioner', 'assistant', 'practice-admin')
                    AND b.approved_at IS NOT NULL AND b.approved_at > NEW.booked_at - interval '14 days')
     AND EXISTS (SELECT 1 FROM admin.users e WHERE e.practice_id = NEW.practice_id AND e.role IN ('practitioner', 'assistant') AND e.status <> 'pending'
-                   AND (e.approved_at IS NULL OR e.approved_at <= NEW.booked_at - interval '14 days'));
+                   AND (e.approved_at <= NEW.booked_at - interval '14 days'
+                        OR (e.approved_at IS NULL AND NOT EXISTS (SELECT 1 FROM admin.enrolments x WHERE x.user_id = e.id))));
   RETURN NEW;
 END $$;
 CREATE TRIGGER appointments_provisional BEFORE INSERT OR UPDATE ON admin.appointments
