@@ -52,6 +52,11 @@ export class PracticeActivity {
   readonly listed = new DistinctWindow([10 * MINUTE]);
   /** Patients disclosed to the practice's accounts on probation, together. */
   readonly probationPatients = new DistinctWindow([DAY]);
+  /**
+   * Patients the calendar explains to the accounts on probation of a practice that has established
+   * staff, together: minted doctors fed bookings by another account share one probation day.
+   */
+  readonly probationScheduled = new DistinctWindow([DAY]);
   readonly daily = new DailyHistory();
   readonly accounts = new Set<string>();
   alertedAt = -Infinity;
@@ -248,10 +253,24 @@ export class Detector {
     const byRole = thresholdsFor(f.role, base);
     const t = unapprovedClient ? fromUnapprovedClient(f.role, byRole) : byRole;
     const probation = (this.probationUntil.get(userId) ?? 0) > now;
-    const a = admissible(f, p, probation ? onProbation(t) : t, base, patients, now, probation);
-    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation);
+    const strict = probation && p !== null && this.established(p, now);
+    const a = admissible(f, p, probation ? onProbation(t) : t, base, patients, now, probation, strict);
+    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict);
     if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
     return a;
+  }
+
+  /**
+   * Whether a practice has established clinical staff (a practitioner or assistant seen in it, not
+   * on probation): its accounts on probation share one calendar budget. A brand-new practice, whose
+   * staff are all on probation, works from its calendar as usual.
+   */
+  private established(p: PracticeActivity, now: number): boolean {
+    for (const id of p.accounts) {
+      const role = this.accounts.get(id)?.role;
+      if ((role === 'practitioner' || role === 'assistant') && (this.probationUntil.get(id) ?? 0) <= now) return true;
+    }
+    return false;
   }
 
   private noteContainment(now: number): void {

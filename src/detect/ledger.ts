@@ -43,6 +43,8 @@ interface Budget {
   readonly rule: string;
   /** Only for accounts on probation (newly approved). */
   readonly probation?: true;
+  /** Only for accounts on probation in a practice with established staff. */
+  readonly strict?: true;
   readonly response: Response;
   readonly window: number;
   readonly label: string;
@@ -83,6 +85,9 @@ const BUDGETS: readonly Budget[] = [
   { rule: 'practice-listed', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (_f, p) => p?.listed ?? null, limit: (t) => t.practiceListedPer10Min, reason: (l) => `the practice's accounts together reached their budget of ${l} identities listed by broad searches in ten minutes` },
   // Accounts on probation share one pool per practice: however many are minted, together they
   // disclose what one newly approved account may (issue 12: minted accounts add nothing).
+  // …and, in a practice with established staff, the patients the calendar explains to them share
+  // one probation day: doctors minted and fed bookings by another (stolen) account do not add up.
+  { rule: 'practice-probation-calendar', probation: true, strict: true, response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(touches(c) && c.care === 'scheduled', c), win: (_f, p) => p?.probationScheduled ?? null, limit: (t) => t.probationCalendarPatientsPerDay, reason: (l) => `the practice's accounts on probation together reached their budget of ${l} patients of their calendar in a day` },
   { rule: 'practice-probation-pool', probation: true, response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(touches(c) && c.care !== 'scheduled', c), win: (_f, p) => p?.probationPatients ?? null, limit: (t) => t.probationPoolPatientsPerDay, reason: (l) => `the practice's accounts on probation together reached their budget of ${l} patients in a day` },
 ];
 
@@ -91,7 +96,7 @@ const BUDGETS: readonly Budget[] = [
  * that would take a budget past its limit stops the admission. Patients already counted in a
  * window (seen again) cost nothing there: re-reading a chart is not a new disclosure.
  */
-export function admissible(f: AccountFeatures, practice: PracticeActivity | null, t: Thresholds, practiceT: Thresholds, patients: readonly DisclosedPatient[], now: number, probation = false): Admission {
+export function admissible(f: AccountFeatures, practice: PracticeActivity | null, t: Thresholds, practiceT: Thresholds, patients: readonly DisclosedPatient[], now: number, probation = false, strict = false): Admission {
   // What the patients before this one in the response add, per budget (made on first use: most
   // responses disclose one patient, and need none).
   const pending: (Set<string> | undefined)[] = [];
@@ -99,7 +104,7 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
     const c = patients[i]!;
     for (let b = 0; b < BUDGETS.length; b++) {
       const budget = BUDGETS[b]!;
-      if (budget.probation && !probation) continue;
+      if ((budget.probation && !probation) || (budget.strict && !strict)) continue;
       const keys = budget.keys(c);
       if (keys.length === 0) continue;
       const win = budget.win(f, practice);
@@ -128,12 +133,12 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
 }
 
 /** Counts admitted patients in the windows of the account and of its practice, at once. */
-export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number, probation = false): void {
+export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number, probation = false, strict = false): void {
   for (const c of patients) {
     if (touches(c)) f.daily.add(now, f.patients.add(c.patientId, now));
     if (practice && touches(c)) practice.daily.add(now, practice.patients.add(c.patientId, now));
     for (const b of BUDGETS) {
-      if (b.probation && !probation) continue;
+      if ((b.probation && !probation) || (b.strict && !strict)) continue;
       const win = b.win(f, practice);
       // The patients windows are counted above, with the daily history.
       if (win === null || win === f.patients) continue;

@@ -82,6 +82,8 @@ export interface Thresholds {
   readonly practiceListedPer10Min: number;
   /** A practice's accounts on probation (newly approved) together: patients disclosed in a day. */
   readonly probationPoolPatientsPerDay: number;
+  /** …and patients their calendar explains, in a practice with established staff (one probation day). */
+  readonly probationCalendarPatientsPerDay: number;
   /** Learned baselines: alert above factor × the usual busiest day (p90), never under the floor. */
   readonly baselineFactor: number;
   readonly baselineFloor: number;
@@ -136,6 +138,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   practiceNoCareNotesPerDay: 20,
   practiceListedPer10Min: 60,
   probationPoolPatientsPerDay: 50,
+  probationCalendarPatientsPerDay: 75,
   baselineFactor: 3,
   baselineFloor: 30,
   practiceFactor: 3,

@@ -234,6 +234,14 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     recordFigure(backend.name, 'honest: new assistant books for an established doctor', { patients: ids.length, refused: 0 });
   });
 
+  it('a new doctor in an established practice opens today\'s and tomorrow\'s charts booked by the desk, never refused', async () => {
+    s.advance(DAY);
+    const admin = await login(s, user(s, 'practice-admin', 0));
+    const doctor = await mint(s, admin!, 'practitioner', 'dr.new', 0);
+    const ids = await newDeskBooksFor(user(s, 'assistant', 0), doctor, 45);
+    recordFigure(backend.name, 'honest: new doctor, established practice, 45 booked charts', { patients: ids.length, refused: 0 });
+  });
+
   it('a brand-new practice (every account approved this week): the new assistant books for the new doctor, who opens the charts, never refused', async () => {
     s.advance(DAY);
     const practiceId = s.seeded.practices[1]!.id;

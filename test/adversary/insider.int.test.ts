@@ -131,6 +131,45 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     recordFigure(backend.name, 'practice admin: takeover by second-factor reset', { identities: 0 });
   });
 
+  it('minted doctors fed bookings by a stolen established assistant share one probation day (regression: 75 charts each)', async () => {
+    await s.fresh();
+    const admin = await login(s, user(s, 'practice-admin', 0));
+    const doctors = [await mint(s, admin!, 'practitioner', 'dr.withdesk1', 0), await mint(s, admin!, 'practitioner', 'dr.withdesk2', 0)];
+    const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
+      `SELECT p.id FROM admin.patients p WHERE p.practice_id = $1
+          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY (SELECT count(*) FROM clinical.notes n WHERE n.patient_id = p.id) DESC, 1 LIMIT 120`, [doctors[0]!.practiceId],
+    ))).rows.map((r) => r.id);
+    expect(ids.length).toBe(120);
+    // The thief holds the practice's assistant's password (assistants log in with a password alone)
+    // and books 60 patients for each new doctor.
+    const desk = new Thief(s, user(s, 'assistant', 0), 5);
+    let booked = 0;
+    for (const [i, id] of ids.entries()) {
+      const start = new Date(s.now().getTime() + 2 * HOUR + Math.floor(i / 2) * 15 * 60_000);
+      const r = await desk.request('POST', '/fhir/Appointment', {
+        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 15 * 60_000).toISOString(),
+        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctors[i % 2]!.fhirId}` }, status: 'accepted' }],
+      });
+      if (r.status === 201) booked++;
+    }
+    const charts = new Set<string>();
+    let notes = 0;
+    for (const [k, doctor] of doctors.entries()) {
+      const thief = new Thief(s, doctor, 10);
+      for (const id of ids.filter((_, i) => i % 2 === k)) {
+        await thief.get(`/fhir/Patient/${id}`);
+        await thief.get(`/fhir/DocumentReference?patient=${id}`);
+      }
+      for (const id of [...thief.haul.identities, ...thief.haul.notePatients]) charts.add(id);
+      notes += thief.haul.notes.size;
+    }
+    recordFigure(backend.name, 'two minted doctors + stolen established assistant', { booked, charts: charts.size, notes });
+    // The two-stolen-accounts class: the bookings are someone else's, so they are care; however
+    // many doctors are minted, together they read one probation day (75 patients).
+    expect(booked).toBeGreaterThanOrEqual(100);
+    expect(charts.size).toBeLessThanOrEqual(75);
+  });
+
   it('lock, second-factor reset, unlock: the account is pending again, not active without a second factor or approval (regression)', async () => {
     await s.fresh();
     const admin = await login(s, user(s, 'practice-admin', 1));
