@@ -173,6 +173,13 @@ describe('the detector', () => {
     d.release(DOC, later);
     expect(d.state(DOC, later, '10.0.0.1', 'practitioner').response).toBe('allow');
     expect(d.state(DOC, later, '192.0.2.50', 'practitioner').response).toBe('allow');
+    // A fourth containment extends the wave: the account unlocked during it is still not held
+    // (regression: the exemption counted from the latest containment, not from the wave's start).
+    const fourth = new Date(later.getTime() + MINUTE);
+    d.admit('thief-3', 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x3-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), fourth);
+    expect(d.state('thief-3', fourth).response).toBe('suspend');
+    expect(d.state(DOC, new Date(fourth.getTime() + MINUTE), '192.0.2.51', 'practitioner').response).toBe('allow');
+    expect(d.state('stranger', new Date(fourth.getTime() + MINUTE), '203.0.113.9', 'practitioner').response).toBe('suspend');
     // Its disclosure counters started again; its known address stayed.
     expect(d.releasedAfter(DOC, at)).toBe(true);
     expect(d.releasedAfter(DOC, new Date(later.getTime() + 1))).toBe(false);

@@ -74,6 +74,8 @@ export class Detector {
   private readonly states = new Map<string, AccountState>();
   private readonly containments: number[] = [];
   private waveUntil = 0;
+  /** When the wave under way began (its first hold), however often later containments extend it. */
+  private waveStartedAt = Infinity;
   private readonly practices = new Map<string, PracticeActivity>();
   private readonly peerCache = new Map<string, { at: number; value: Baseline | null }>();
 
@@ -276,7 +278,11 @@ export class Detector {
   private noteContainment(now: number): void {
     this.containments.push(now);
     while (this.containments.length > 0 && now - this.containments[0]! > WAVE_WINDOW_MS) this.containments.shift();
-    if (this.containments.length >= WAVE_CONTAINMENTS) this.waveUntil = now + WAVE_HOLD_MS;
+    if (this.containments.length >= WAVE_CONTAINMENTS) {
+      // A wave that was over starts again now; one still under way goes on (and keeps its start).
+      if (now >= this.waveUntil) this.waveStartedAt = now;
+      this.waveUntil = now + WAVE_HOLD_MS;
+    }
   }
 
   /** Whether a platform-wide wave of containments is under way. */
@@ -315,7 +321,7 @@ export class Detector {
    */
   private heldByWave(userId: string, role: string | null, sourceIp: string, now: number): boolean {
     if (role === 'security-officer' || role === 'patient') return false;
-    if ((this.released.get(userId) ?? -Infinity) >= this.waveUntil - WAVE_HOLD_MS) return false;
+    if ((this.released.get(userId) ?? -Infinity) >= this.waveStartedAt) return false;
     return !(this.accounts.get(userId)?.knowsAddress(sourceIp, now) ?? false);
   }
 
