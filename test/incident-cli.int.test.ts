@@ -44,5 +44,8 @@ describe('medvault incident scope', () => {
     const badDate = await runCli(['incident', 'scope', '--data', dir, '--accounts', assistant.username, '--from', 'yesterday', '--to', to]);
     expect(badDate.code).toBe(2);
     expect(badDate.stderr.trim().split('\n')).toHaveLength(1);
+    const both = await runCli(['incident', 'scope', '--data', dir, '--accounts', assistant.username, '--from', from, '--to', to, '--count-care', '--care-apart']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe('medvault: --count-care and --care-apart exclude each other\n');
   }, 120_000);
 });

@@ -179,22 +179,25 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       expect(scope.art34.required).toBe(true);
       expect(scope.byPractice).toEqual([expect.objectContaining({ practiceId: doctor.practiceId, name: t.seeded.practices.find((p) => p.id === doctor.practiceId)!.name, patients: groundTruth.size })]);
 
-      // The same incident named by the thief's source address, or by its session, finds the same
-      // patients; the doctor's honest session alone discloses nothing (all care).
+      // The same incident named by the thief's source address, or by its session: those are the
+      // attacker's, so everything they were served counts, care or not — exactly their responses
+      // (regression: by default the doctor's own patient the thief opened was listed under care,
+      // and went unnotified).
+      const everythingServed = new Set([...groundTruth, ...thiefCare]);
       const byAddress = await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { addresses: ['203.0.113.9'], from, to } });
       expect(byAddress.statusCode).toBe(201);
-      expect([...byAddress.json().patients].sort()).toEqual([...groundTruth].sort());
+      expect([...byAddress.json().patients].sort()).toEqual([...everythingServed].sort());
       const sid = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).sid as string;
-      const bySession = await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to } });
+      const counted = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to } })).json();
+      expect([...counted.patients].sort()).toEqual([...everythingServed].sort());
+      expect(counted.disclosures.find((d: { patientId: string }) => d.patientId === care[0])).toMatchObject({ underCare: true });
+      // Asked to list care apart, the session scope finds what no care relationship explains.
+      const bySession = await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to, countCare: false } });
       expect([...bySession.json().patients].sort()).toEqual([...groundTruth].sort());
       // (Unless a listing page the thief was served also named it: a listing is in record order.)
       expect(bySession.json().care.patients).toEqual(expect.arrayContaining([...thiefCare].filter((id) => !groundTruth.has(id))));
-      // Everything the thief's session was served, care or not: exactly its responses.
-      const everythingServed = new Set([...groundTruth, ...thiefCare]);
-      const counted = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to, countCare: true } })).json();
-      expect([...counted.patients].sort()).toEqual([...everythingServed].sort());
-      expect(counted.disclosures.find((d: { patientId: string }) => d.patientId === care[0])).toMatchObject({ underCare: true });
-      const honestOnly = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(honest.access_token)], from, to } })).json();
+      // The doctor's honest session, care listed apart, discloses nothing (all care).
+      const honestOnly = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(honest.access_token)], from, to, countCare: false } })).json();
       expect(honestOnly.patients).toEqual([]);
       expect(honestOnly.care.patients.length).toBe(honestCare.size);
     });

@@ -10,7 +10,7 @@ const list = (v: string | undefined) => (v === undefined ? [] : v.split(',').map
 
 /**
  * medvault incident scope --accounts U1,U2 --from ISO --to ISO [--out DIR] [--sessions S1,…]
- *   [--addresses A1,…] [--count-care] [--kind database-copy --tables T1,…] [--keys-compromised] [--lang fr|en] [--data DIR]
+ *   [--addresses A1,…] [--count-care | --care-apart] [--kind database-copy --tables T1,…] [--keys-compromised] [--lang fr|en] [--data DIR]
  * Scopes the incident, enters it in the breach register, and writes the scope and every document
  * to DIR (default ./incident-<id>): they hold patient data — keep DIR where the law allows.
  */
@@ -18,15 +18,16 @@ export async function incidentScope(args: string[], say: (line: string) => void)
   const o = parseOptions(args, {
     data: { type: 'string' }, accounts: { type: 'string' }, sessions: { type: 'string' }, addresses: { type: 'string' },
     from: { type: 'string' }, to: { type: 'string' }, out: { type: 'string' }, kind: { type: 'string' }, tables: { type: 'string' },
-    'keys-compromised': { type: 'boolean' }, 'count-care': { type: 'boolean' }, lang: { type: 'string' }, notify: { type: 'boolean' },
+    'keys-compromised': { type: 'boolean' }, 'count-care': { type: 'boolean' }, 'care-apart': { type: 'boolean' }, lang: { type: 'string' }, notify: { type: 'boolean' },
   });
+  if (o['count-care'] === true && o['care-apart'] === true) throw new CliError('--count-care and --care-apart exclude each other', 2);
   const kind = o.kind ?? 'account-abuse';
   if (kind !== 'account-abuse' && kind !== 'database-copy') throw new CliError('--kind is account-abuse or database-copy', 2);
   const lang = o.lang ?? 'fr';
   if (lang !== 'fr' && lang !== 'en') throw new CliError('--lang is fr or en', 2);
   if (kind === 'account-abuse' && (o.from === undefined || o.to === undefined)) throw new CliError('--from and --to are required (ISO 8601 date-times)', 2);
   const req: IncidentRequest = {
-    kind, lang, accounts: list(o.accounts), sessions: list(o.sessions), addresses: list(o.addresses), tables: list(o.tables), keysCompromised: o['keys-compromised'] === true, countCare: o['count-care'] === true,
+    kind, lang, accounts: list(o.accounts), sessions: list(o.sessions), addresses: list(o.addresses), tables: list(o.tables), keysCompromised: o['keys-compromised'] === true, ...(o['count-care'] === true ? { countCare: true } : o['care-apart'] === true ? { countCare: false } : {}),
     ...(o.from !== undefined ? { from: o.from } : {}), ...(o.to !== undefined ? { to: o.to } : {}),
   };
   return withMaintenance(o.data ?? './data', async (store, vault) => {
