@@ -257,7 +257,7 @@ function Incident({ registerChanged }: { registerChanged: () => void }) {
     try {
       const list = (v: string) => v.split(/[\s,;]+/).filter(Boolean);
       setScope(await post('/security/incidents', {
-        accounts: list(accounts), addresses: list(addresses), countCare, from: new Date(from).toISOString(), to: new Date(to).toISOString(), lang: lang(),
+        accounts: list(accounts), addresses: list(addresses), ...(countCare ? { countCare: true } : {}), from: new Date(from).toISOString(), to: new Date(to).toISOString(), lang: lang(),
       }));
       registerChanged();
     } catch (e) {
@@ -296,7 +296,7 @@ function Incident({ registerChanged }: { registerChanged: () => void }) {
         <input id="inc-addresses" value={addresses} onInput={(e) => setAddresses(e.currentTarget.value)} />
         <label class="check">
           <input type="checkbox" checked={countCare} onChange={(e) => setCountCare(e.currentTarget.checked)} />
-          {T('Compter aussi les accès couverts par une relation de soins (session ou adresse de l’attaquant)', 'Also count accesses a care relationship covers (the attacker’s session or address)')}
+          {T('Compter aussi les accès couverts par une relation de soins (toujours comptés pour des adresses nommées sans compte)', 'Also count accesses a care relationship covers (always counted for addresses named without an account)')}
         </label>
         <label for="inc-from">{T('Du', 'From')}</label>
         <input id="inc-from" type="datetime-local" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
