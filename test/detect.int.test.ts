@@ -61,6 +61,16 @@ describe('detection and containment', () => {
     // alert back.
     await t.services.detection.sync();
     expect((await get(back.access_token, '/fhir/Patient?_count=1')).statusCode).toBe(200);
+    // A restart replays the decoy read and the unlock after it, in order: the account stays lifted
+    // (regression: the replay locked it again, silently — no alert, the database saying active).
+    const { createServices } = await import('../src/server/index.js');
+    const { generateTokenKeys } = await import('../src/access/index.js');
+    const restarted = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
+    try {
+      expect(restarted.detection.detector.state(docUser.fhirId, t.now()).response).toBe('allow');
+    } finally {
+      await restarted.close();
+    }
   });
 
   it('stops an account paging through patient searches within a few pages', async () => {
@@ -199,6 +209,25 @@ describe('a restart', () => {
     } finally {
       await app2.close();
       await services2.close();
+    }
+    // The officer lifts it; a third restart replays the same events, the unlock among them, and the
+    // account works.
+    const officer = await login(t, userOf(t.seeded, 'security-officer'));
+    expect((await t.app.inject({ method: 'POST', url: `/security/accounts/${other.fhirId}/unlock`, headers: bearer(officer.access_token) })).statusCode).toBe(204);
+    const services3 = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
+    const app3 = buildServer({ state: { services: services3 }, version: 'test', logLevel: 'silent', clock: t.now });
+    await app3.ready();
+    try {
+      t.advance(31_000);
+      const { totp } = await import('./helpers/app.js');
+      const l = await app3.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
+      const m = await app3.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
+      const token = m.json().access_token as string;
+      expect(services3.detection.detector.state(other.fhirId, t.now()).response).toBe('allow');
+      expect((await app3.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(token) })).statusCode).toBe(200);
+    } finally {
+      await app3.close();
+      await services3.close();
     }
   });
 });

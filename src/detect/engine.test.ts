@@ -195,4 +195,18 @@ describe('the detector', () => {
     expect(d.state(DOC, at, '10.0.0.1', 'practitioner').response).toBe('allow');
     expect(d.state(DOC, at, '192.0.2.50', 'practitioner').response).toBe('suspend');
   });
+
+  it('rebuilds the probation windows from the audit events: after a restart, minted accounts still share one calendar day (regression: they started again from zero)', () => {
+    const d = new Detector();
+    const at = T0;
+    // An established doctor of the practice, and two accounts approved yesterday (probation).
+    d.observe(read(at - DAY, 'seen-1', { userId: 'established', role: 'practitioner' }));
+    d.probation('new-a', new Date(at + 13 * DAY));
+    d.probation('new-b', new Date(at + 13 * DAY));
+    // The replay: new-a read 75 patients its calendar explains (audit events, never admitted here).
+    for (let i = 0; i < 75; i++) d.observe({ ...read(at + i * 1000, `cal-${i}`, { userId: 'new-a', role: 'practitioner' }), scheduled: [`cal-${i}`] });
+    const next = d.admit('new-b', 'practitioner', 'p', [{ patientId: 'cal-x', care: 'scheduled', identity: true, listed: null, notes: [], sensitive: false }], new Date(at + 80_000));
+    expect(next.admitted).toBe(0);
+    expect(next.stop?.rule).toBe('practice-probation-calendar');
+  });
 });

@@ -152,6 +152,12 @@ export class Detector {
     const p = this.practice(e.practiceId);
     p.accounts.add(e.userId);
     if (e.outcome !== 'success') return;
+    // The windows of the practice's accounts on probation, as the ledger counted them (a restart
+    // or another instance rebuilds them from the audit log like every other window).
+    if ((this.probationUntil.get(e.userId) ?? 0) > now) {
+      for (const ids of [e.identities, e.standing, e.unexplained, e.returned]) for (const id of ids ?? []) p.probationPatients.add(id, now);
+      if (e.scheduled && e.scheduled.length > 0 && this.established(p, now)) for (const id of e.scheduled) p.probationScheduled.add(id, now);
+    }
     for (const id of e.unexplained ?? []) p.noCarePatients.add(id, now);
     for (const id of e.noCareNotes ?? []) p.noCareNotes.add(id, now);
     for (const id of e.returned) p.listed.add(id, now);

@@ -77,6 +77,10 @@ export class DetectionService {
       this.lastAlertAt = new Date(this.clock().getTime());
       for (const row of r.rows) {
         this.remember(row.id as string);
+        // Account events, in their place in time: an officer's unlock lifts what came before it
+        // (regression: the replay brought back the state an officer had lifted, silently), an
+        // approval starts the probation that the events after it are counted under.
+        this.accountFact(row);
         this.detector.observe(toAccess({
           id: row.id as string, at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
           action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
@@ -162,10 +166,8 @@ export class DetectionService {
       if (!this.remember(row.id as string)) continue;
       added++;
       if (row.action === 'patient.shred' && typeof row.practice_id === 'string' && typeof row.patient_id === 'string') this.shredded?.(row.practice_id, row.patient_id);
-      if (row.action === 'account.unlock' && typeof row.resource_id === 'string') {
-        const user = row.resource_id;
-        ops.push({ at: new Date(row.at as Date).getTime(), apply: () => this.detector.release(user, new Date(row.at as Date)) });
-      }
+      // In order with the events around it (events after an unlock count after it).
+      this.accountFact(row);
       if (row.user_id === null) continue;
       this.detector.observe(toAccess({
         id: row.id as string, at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
@@ -190,6 +192,21 @@ export class DetectionService {
     for (const op of ops) op.apply();
     if (ops.length > 0) this.auth.forgetAccount();
     return added;
+  }
+
+  /**
+   * What an account event in the audit log changes for the detector: an officer's unlock lifts the
+   * account's state and counters as of then; an approval starts its probation (another instance's
+   * approval too, heard through the catch-up).
+   */
+  private accountFact(row: Record<string, unknown>): void {
+    if (typeof row.resource_id !== 'string') return;
+    const at = new Date(row.at as Date);
+    // An unlock made here was applied here at that instant: the catch-up must not reset again what was counted since.
+    if (row.action === 'account.unlock') {
+      if (!this.detector.releasedAfter(row.resource_id, new Date(at.getTime() - 1))) this.detector.release(row.resource_id, at);
+    }
+    else if (row.action === 'account.approve') this.detector.probation(row.resource_id, new Date(at.getTime() + PROBATION_MS));
   }
 
   /** Notes an event (or alert) id as counted here; false if it already was. Bounded memory. */

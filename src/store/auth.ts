@@ -247,14 +247,16 @@ export class AuthRepository {
   }
 
   /**
-   * Lifts a lock: the account is active again — unless it went through enrolment and is not
+   * Lifts a lock: the account is active again (a disabled or pending account stays so: an unlock
+   * lifts locks, it does not re-enable a departed employee) — unless it went through enrolment and is not
    * approved (a second-factor reset while it was locked): it goes back to `pending`, to be
    * redeemed by its user and approved by a second person (regression: lock, reset, unlock made it
    * active with no second factor and no approval).
    */
   async reactivate(userId: string): Promise<boolean> {
     const r = await this.tx.query(
-      `UPDATE admin.users u SET status = CASE WHEN u.approved_at IS NULL AND EXISTS (SELECT 1 FROM admin.enrolments e WHERE e.user_id = u.id) THEN 'pending' ELSE 'active' END
+      `UPDATE admin.users u SET status = CASE WHEN u.status <> 'locked' THEN u.status
+                                              WHEN u.approved_at IS NULL AND EXISTS (SELECT 1 FROM admin.enrolments e WHERE e.user_id = u.id) THEN 'pending' ELSE 'active' END
         WHERE u.id = $1`,
       [userId],
     );
