@@ -67,7 +67,7 @@ describe('detection and containment', () => {
     const { generateTokenKeys } = await import('../src/access/index.js');
     const restarted = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
     try {
-      expect(restarted.detection.detector.state(docUser.fhirId, t.now()).response).toBe('allow');
+      expect(restarted.detection.detector.state(docUser.fhirId!, t.now()).response).toBe('allow');
     } finally {
       await restarted.close();
     }
@@ -223,7 +223,7 @@ describe('a restart', () => {
       const l = await app3.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
       const m = await app3.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
       const token = m.json().access_token as string;
-      expect(services3.detection.detector.state(other.fhirId, t.now()).response).toBe('allow');
+      expect(services3.detection.detector.state(other.fhirId!, t.now()).response).toBe('allow');
       expect((await app3.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(token) })).statusCode).toBe(200);
     } finally {
       await app3.close();
