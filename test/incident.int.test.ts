@@ -191,6 +191,11 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       const counted = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to } })).json();
       expect([...counted.patients].sort()).toEqual([...everythingServed].sort());
       expect(counted.disclosures.find((d: { patientId: string }) => d.patientId === care[0])).toMatchObject({ underCare: true });
+      // The account and the thief's address together: the address's accesses count care and all,
+      // the account's other accesses (the doctor's honest session) keep care apart.
+      const both = (await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { accounts: [doctor.username], addresses: ['203.0.113.9'], from, to } })).json();
+      expect([...both.patients].sort()).toEqual([...everythingServed].sort());
+      expect(both.notes.filter((n: string) => honestNotes.has(n))).toEqual([]);
       // Asked to list care apart, the session scope finds what no care relationship explains.
       const bySession = await t.app.inject({ method: 'POST', url: '/security/incidents', headers: bearer(officerToken), payload: { sessions: [sid(thief.access_token)], from, to, countCare: false } });
       expect([...bySession.json().patients].sort()).toEqual([...groundTruth].sort());

@@ -126,8 +126,8 @@ export function art33(i: Incident, practices: ReadonlyMap<string, { name: string
   const nature = i.kind === 'database-copy'
     ? (fr ? `Copie non autorisée de tables de la base de données (${(i.query.tables ?? []).join(', ')}).` : `Unauthorised copy of database tables (${(i.query.tables ?? []).join(', ')}).`)
     : (fr
-      ? `Atteinte à la confidentialité : consultation de dossiers patients au moyen de ${s.accounts} compte(s) d'utilisateurs légitimes, en dehors de toute relation de soins, entre le ${fmtDate(i.query.from ?? '', lang)} et le ${fmtDate(i.query.to ?? '', lang)}.`
-      : `Breach of confidentiality: patient records viewed through ${s.accounts} legitimate user account(s), outside any care relationship, between ${fmtDate(i.query.from ?? '', lang)} and ${fmtDate(i.query.to ?? '', lang)}.`);
+      ? `Atteinte à la confidentialité : consultation de dossiers patients au moyen de ${s.accounts} compte(s) d'utilisateurs légitimes, par un tiers ou en dehors de toute relation de soins, entre le ${fmtDate(i.query.from ?? '', lang)} et le ${fmtDate(i.query.to ?? '', lang)}.`
+      : `Breach of confidentiality: patient records viewed through ${s.accounts} legitimate user account(s), by a third party or outside any care relationship, between ${fmtDate(i.query.from ?? '', lang)} and ${fmtDate(i.query.to ?? '', lang)}.`);
   return {
     document: 'gdpr-art33-notification', lang, incidentId: i.id, generatedAt: now.toISOString(),
     controllers: s.byPractice.map((p) => ({ practiceId: p.practiceId, name: practices.get(p.practiceId)?.name ?? p.practiceId, city: practices.get(p.practiceId)?.city ?? null })),
@@ -292,8 +292,8 @@ export function practitionersPdf(items: readonly PractitionerNoticeInput[], cont
     subheading: it.practiceName,
     blocks: [
       fr
-        ? `Les données de ${it.patients.length} de vos patients ont été consultées sans relation de soins entre le ${i.query.from ? fmtDay(i.query.from, lang) : '—'} et le ${i.query.to ? fmtDay(i.query.to, lang) : '—'}. Chacun reçoit une notification individuelle (article 34 du RGPD). Ils pourront vous interroger : voici ce qui a été consulté pour chacun.`
-        : `The data of ${it.patients.length} of your patients were viewed without a care relationship between ${i.query.from ? fmtDay(i.query.from, lang) : '—'} and ${i.query.to ? fmtDay(i.query.to, lang) : '—'}. Each receives an individual notice (GDPR Article 34). They may ask you about it: here is what was viewed for each.`,
+        ? `Les données de ${it.patients.length} de vos patients ont été consultées par un tiers ou sans relation de soins entre le ${i.query.from ? fmtDay(i.query.from, lang) : '—'} et le ${i.query.to ? fmtDay(i.query.to, lang) : '—'}. Chacun reçoit une notification individuelle (article 34 du RGPD). Ils pourront vous interroger : voici ce qui a été consulté pour chacun.`
+        : `The data of ${it.patients.length} of your patients were viewed by a third party or without a care relationship between ${i.query.from ? fmtDay(i.query.from, lang) : '—'} and ${i.query.to ? fmtDay(i.query.to, lang) : '—'}. Each receives an individual notice (GDPR Article 34). They may ask you about it: here is what was viewed for each.`,
       { list: it.patients.map((p) => `${p.name} (${p.birthDate}) : ${p.categories.map((c) => CATEGORY_SHORT[lang][c]).join(', ')}${p.labels.length > 0 ? ` — ${p.labels.map((l) => SENSITIVITY_LABELS[l][lang]).join(', ')}` : ''}`) },
       fr ? `Contact : ${contact.dpoName}, ${contact.dpoEmail}.` : `Contact: ${contact.dpoName}, ${contact.dpoEmail}.`,
     ],

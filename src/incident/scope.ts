@@ -22,9 +22,10 @@ export interface AccountQuery {
   readonly from: Date;
   readonly to: Date;
   /**
-   * The named sessions or addresses are known to be the attacker's (a copied token): every
-   * access they made discloses, care relationship or not. Off by default: an account's own care
-   * work is then reported apart.
+   * Whether accesses a care relationship explains count as disclosed. By default, those of the
+   * named sessions and addresses do (they are the attacker's: a copied token reading the doctor's
+   * own patients), and those matched by an account alone are reported apart (the doctor's own
+   * care work in the same window). True or false applies to every access.
    */
   readonly countCare?: boolean;
 }
@@ -105,6 +106,8 @@ interface Row {
   labels: SensitivityLabel[];
   purpose: string | null;
   detail: Record<string, unknown> | null;
+  session_id?: string | null;
+  source_ip?: string | null;
 }
 
 interface Touch {
@@ -158,7 +161,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
   if (q.sessions.length > 0) where.push(`session_id = ANY($${params.push(q.sessions)}::text[])`);
   if (q.addresses.length > 0) where.push(`source_ip = ANY($${params.push(q.addresses)}::text[])`);
   const rows = await tx.query<Row>(
-    `SELECT at, user_id, practice_id, role, action, outcome, resource_type, resource_id, patient_id, labels, purpose, detail
+    `SELECT at, user_id, practice_id, role, action, outcome, resource_type, resource_id, patient_id, labels, purpose, detail, session_id, source_ip
        FROM audit.events WHERE at >= $1 AND at < $2 AND (${where.join(' OR ')}) ORDER BY at, seq`,
     params,
   );
@@ -166,6 +169,8 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     practiceId: string; categories: Set<Category>; notes: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean; care: boolean;
   }>();
   const careOnly = new Set<string>();
+  const sessions = new Set(q.sessions);
+  const addresses = new Set(q.addresses);
   let careAccesses = 0;
   let denied = 0;
   const modified: AccessScope['modified'] = [];
@@ -186,8 +191,11 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     if (MODIFYING.has(r.action) && r.resource_type && r.resource_type !== 'Account') {
       modified.push({ resourceType: r.resource_type, resourceId: r.resource_id, patientId: r.patient_id, at: at.toISOString() });
     }
+    // A row that a named session or address matched is the attacker's: its care accesses count
+    // too, unless countCare says otherwise; a row matched by the account alone keeps care apart.
+    const countCare = q.countCare ?? ((typeof r.session_id === 'string' && sessions.has(r.session_id)) || (typeof r.source_ip === 'string' && addresses.has(r.source_ip)));
     for (const t of touches(r)) {
-      if (t.explained && q.countCare !== true) {
+      if (t.explained && !countCare) {
         careAccesses++;
         a.care++;
         careOnly.add(t.patientId);

@@ -116,13 +116,13 @@ export class IncidentService {
       const unknown = accounts.filter((u) => !found.rows.some((r) => r.username === u));
       if (unknown.length > 0) throw new IncidentError('unknown_account', `no such account: ${unknown.length} of the names given`);
       userIds = found.rows.map((r) => r.id);
-      // Sessions or addresses named without an account are the attacker's: everything they were
-      // served was disclosed, whatever a care relationship explains (a thief reading the doctor's
-      // own patients). An account's whole window mixes the doctor's honest work in: there, care
-      // accesses are listed apart unless asked. `countCare` says either way explicitly.
-      const countCare = req.countCare ?? (accounts.length === 0);
-      const s = await this.platform('securityReader', (tx) => scopeAccounts(tx, { kind: 'account-abuse', userIds, sessions, addresses, from, to, countCare }));
-      query = { accounts, userIds, sessions, addresses, from: from.toISOString(), to: to.toISOString(), ...(countCare ? { countCare } : {}) };
+      // Accesses of the sessions and addresses named are the attacker's: everything they were
+      // served counts, whatever a care relationship explains (a thief reading the doctor's own
+      // patients). Accesses matched by an account alone mix the doctor's honest work in: care is
+      // listed apart. `countCare` applies one rule to every access, either way.
+      const countCare = req.countCare;
+      const s = await this.platform('securityReader', (tx) => scopeAccounts(tx, { kind: 'account-abuse', userIds, sessions, addresses, from, to, ...(countCare !== undefined ? { countCare } : {}) }));
+      query = { accounts, userIds, sessions, addresses, from: from.toISOString(), to: to.toISOString(), countCare: countCare ?? 'matched' };
       scope = s;
       summary = summarise(s);
       art34 = s.patients.length > 0

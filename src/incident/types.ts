@@ -15,7 +15,12 @@ export interface IncidentQuery {
   readonly to?: string;
   readonly tables?: string[];
   readonly keysCompromised?: boolean;
-  readonly countCare?: boolean;
+  /**
+   * Care accesses: counted for all (true), apart for all (false), or counted for the accesses the
+   * named sessions and addresses matched and apart for those matched by an account alone
+   * ('matched', the default since 2026-12-01; an incident stored before has no value: apart).
+   */
+  readonly countCare?: boolean | 'matched';
 }
 
 export interface IncidentSummary {

@@ -296,7 +296,7 @@ function Incident({ registerChanged }: { registerChanged: () => void }) {
         <input id="inc-addresses" value={addresses} onInput={(e) => setAddresses(e.currentTarget.value)} />
         <label class="check">
           <input type="checkbox" checked={countCare} onChange={(e) => setCountCare(e.currentTarget.checked)} />
-          {T('Compter aussi les accès couverts par une relation de soins (toujours comptés pour des adresses nommées sans compte)', 'Also count accesses a care relationship covers (always counted for addresses named without an account)')}
+          {T('Compter aussi les accès du compte couverts par une relation de soins (toujours comptés pour les adresses nommées)', 'Also count the account’s accesses a care relationship covers (always counted for the addresses named)')}
         </label>
         <label for="inc-from">{T('Du', 'From')}</label>
         <input id="inc-from" type="datetime-local" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
