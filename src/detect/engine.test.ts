@@ -204,7 +204,10 @@ describe('the detector', () => {
     d.probation('new-a', new Date(at + 13 * DAY));
     d.probation('new-b', new Date(at + 13 * DAY));
     // The replay: new-a read 75 patients its calendar explains (audit events, never admitted here).
-    for (let i = 0; i < 75; i++) d.observe({ ...read(at + i * 1000, `cal-${i}`, { userId: 'new-a', role: 'practitioner' }), scheduled: [`cal-${i}`] });
+    // A look at the week's calendar first: 80 patients named by appointments, nothing of theirs disclosed.
+    d.observe({ ...read(at - 1000, null as unknown as string, { userId: 'new-a', role: 'practitioner', action: 'search' }), patientId: null, scheduled: Array.from({ length: 80 }, (_, i) => `week-${i}`), calendar: [] });
+    expect(d.admit('new-b', 'practitioner', 'p', [{ patientId: 'cal-first', care: 'scheduled', identity: true, listed: null, notes: [], sensitive: false }], new Date(at - 500)).admitted).toBe(1);
+    for (let i = 0; i < 74; i++) d.observe({ ...read(at + i * 1000, `cal-${i}`, { userId: 'new-a', role: 'practitioner' }), scheduled: [`cal-${i}`], calendar: [`cal-${i}`] });
     const next = d.admit('new-b', 'practitioner', 'p', [{ patientId: 'cal-x', care: 'scheduled', identity: true, listed: null, notes: [], sensitive: false }], new Date(at + 80_000));
     expect(next.admitted).toBe(0);
     expect(next.stop?.rule).toBe('practice-probation-calendar');

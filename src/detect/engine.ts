@@ -154,9 +154,14 @@ export class Detector {
     if (e.outcome !== 'success') return;
     // The windows of the practice's accounts on probation, as the ledger counted them (a restart
     // or another instance rebuilds them from the audit log like every other window).
+    // The same keys as the ledger's: identities, notes and broad listings, outside the calendar or in
+    // it (regression: every patient an appointment search named was counted, and a new doctor's
+    // look at the week's calendar used up the practice's probation day).
     if ((this.probationUntil.get(e.userId) ?? 0) > now) {
-      for (const ids of [e.identities, e.standing, e.unexplained, e.returned]) for (const id of ids ?? []) p.probationPatients.add(id, now);
-      if (e.scheduled && e.scheduled.length > 0 && this.established(p, now)) for (const id of e.scheduled) p.probationScheduled.add(id, now);
+      const calendar = e.calendar ?? [];
+      for (const ids of [e.identities, e.standing, e.unexplained]) for (const id of ids ?? []) p.probationPatients.add(id, now);
+      for (const id of e.returned) if (!calendar.includes(id)) p.probationPatients.add(id, now);
+      if (calendar.length > 0 && this.established(p, now)) for (const id of calendar) p.probationScheduled.add(id, now);
     }
     for (const id of e.unexplained ?? []) p.noCarePatients.add(id, now);
     for (const id of e.noCareNotes ?? []) p.noCareNotes.add(id, now);

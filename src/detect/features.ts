@@ -44,6 +44,11 @@ export interface AccessEvent {
   readonly discovery?: boolean;
   /** Of the patients touched, those a near appointment explains (the calendar: scheduled care). */
   readonly scheduled?: readonly string[];
+  /**
+   * Of those, the ones whose identity, notes or broad listing the event disclosed (what the
+   * ledger's budgets count: a patient merely named by an appointment is not among them).
+   */
+  readonly calendar?: readonly string[];
   /** Whether a create or update makes a record of the practice (patient, appointment) rather than a note. Absent: it does. */
   readonly writes?: boolean;
 }

@@ -444,6 +444,7 @@ function toAccess(e: AccessFacts): AccessEvent {
     ...(cared ? { unexplained: of((x) => counted(x) && x.care === 'none' && x.listing !== 'found') } : {}),
     identities: of((x) => x.identity === 'full' && x.care !== 'scheduled'),
     scheduled: of((x) => x.care === 'scheduled'),
+    calendar: of((x) => x.care === 'scheduled' && (counted(x) || x.listing === 'broad')),
     standing: of((x) => counted(x) && x.care === 'standing' && x.listing !== 'found'),
     noCareNotes: ds.filter((x) => x.breakGlass).flatMap((x) => x.notes),
     // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.

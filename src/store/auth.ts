@@ -242,7 +242,8 @@ export class AuthRepository {
   }
 
   async setStatus(userId: string, status: LoginAccount['status']): Promise<boolean> {
-    const r = await this.tx.query('UPDATE admin.users SET status = $2 WHERE id = $1', [userId, status]);
+    // A lock does not overwrite a disabled account (an unlock would then re-enable a departed employee).
+    const r = await this.tx.query(`UPDATE admin.users SET status = $2 WHERE id = $1${status === 'locked' ? " AND status <> 'disabled'" : ''}`, [userId, status]);
     return r.rowCount === 1;
   }
 

@@ -181,8 +181,14 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/unlock`, { token: officer! })).status).toBe(204);
     // The old password alone opened an active, "established" account: now it waits for its user and a second person.
     expect(await login(s, desk)).toBeNull();
-    const status = (await s.store.driver.transaction((q) => q.query<{ status: string }>('SELECT status FROM admin.users WHERE id = $1', [desk.fhirId]))).rows[0]!.status;
-    expect(status).toBe('pending');
+    const status = async () => (await s.store.driver.transaction((q) => q.query<{ status: string }>('SELECT status FROM admin.users WHERE id = $1', [desk.fhirId]))).rows[0]!.status;
+    expect(await status()).toBe('pending');
+    // A departed employee's account, disabled, then locked and unlocked in an incident, stays disabled.
+    const leaver = await mint(s, admin!, 'assistant', 'desk.leaver', 1);
+    expect((await call(s, 'POST', `/admin/accounts/${leaver.fhirId}/disable`, { token: admin! })).status).toBe(204);
+    expect((await call(s, 'POST', `/security/accounts/${leaver.fhirId}/lock`, { token: officer! })).status).toBe(204);
+    expect((await call(s, 'POST', `/security/accounts/${leaver.fhirId}/unlock`, { token: officer! })).status).toBe(204);
+    expect(await login(s, leaver)).toBeNull();
   });
 
   it('a guesser with the password: at most 10 second-factor codes evaluated a day, then the account is locked', async () => {
