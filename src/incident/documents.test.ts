@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CATEGORY_TEXT, csvCell, mailMergeCsv, patientNotice, type PatientNoticeInput } from './documents.js';
-import { CATEGORIES, touches, type Category } from './scope.js';
+import { CATEGORIES, scopeAccounts, touches, type Category } from './scope.js';
+import type { Tx } from '../store/index.js';
 
 const contact = { dpoName: 'Camille DPO', dpoEmail: 'dpo@example.test', operator: 'host' };
 
@@ -108,5 +109,29 @@ describe('the mail-merge list', () => {
       const inner = cell.startsWith('"') ? cell.slice(1) : cell;
       expect(/^[=+\-@\t\r]/.test(inner)).toBe(false);
     }), { numRuns: 500 });
+  });
+});
+
+describe('which care accesses an incident counts', () => {
+  const at = new Date('2026-12-01T10:00:00Z');
+  const read = (user: string, ip: string, patient: string) => ({
+    at, user_id: user, practice_id: 'p', role: 'practitioner', outcome: 'success', action: 'read', resource_type: 'Patient', resource_id: patient, patient_id: patient,
+    labels: [], purpose: 'care', detail: { unexplained: [] }, session_id: `${user}-${ip}`, source_ip: ip,
+  });
+  // The thief on the victim's account from 203.0.113.9, then from another address; a colleague behind the same address.
+  const rows = [read('victim', '203.0.113.9', 'p1'), read('colleague', '203.0.113.9', 'p2'), read('victim', '198.51.100.7', 'p3')];
+  const tx = { query: async () => ({ rows, rowCount: rows.length }) } as unknown as Tx;
+  const window = { kind: 'account-abuse' as const, sessions: [], from: new Date(at.getTime() - 3_600_000), to: new Date(at.getTime() + 3_600_000) };
+
+  it('counts the care reads the named address matched for the named account, not its colleagues behind the same address (regression)', async () => {
+    const s = await scopeAccounts(tx, { ...window, userIds: ['victim'], addresses: ['203.0.113.9'] });
+    expect(s.patients).toEqual(['p1']);
+    expect([...s.care.patients].sort()).toEqual(['p2', 'p3']);
+  });
+
+  it('counts every care read of an address named alone, and one rule for all when countCare is given', async () => {
+    expect([...(await scopeAccounts(tx, { ...window, userIds: [], addresses: ['203.0.113.9'] })).patients].sort()).toEqual(['p1', 'p2']);
+    expect([...(await scopeAccounts(tx, { ...window, userIds: ['victim'], addresses: ['203.0.113.9'], countCare: true })).patients].sort()).toEqual(['p1', 'p2', 'p3']);
+    expect((await scopeAccounts(tx, { ...window, userIds: ['victim'], addresses: ['203.0.113.9'], countCare: false })).patients).toEqual([]);
   });
 });

@@ -171,6 +171,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
   const careOnly = new Set<string>();
   const sessions = new Set(q.sessions);
   const addresses = new Set(q.addresses);
+  const users = new Set(q.userIds);
   let careAccesses = 0;
   let denied = 0;
   const modified: AccessScope['modified'] = [];
@@ -193,7 +194,10 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     }
     // A row that a named session or address matched is the attacker's: its care accesses count
     // too, unless countCare says otherwise; a row matched by the account alone keeps care apart.
-    const countCare = q.countCare ?? ((typeof r.session_id === 'string' && sessions.has(r.session_id)) || (typeof r.source_ip === 'string' && addresses.has(r.source_ip)));
+    // With accounts named too, an address counts only for their rows: colleagues behind the same
+    // address (a practice's NAT, a carrier's) keep their honest care work apart.
+    const byAddress = typeof r.source_ip === 'string' && addresses.has(r.source_ip) && (users.size === 0 || (r.user_id !== null && users.has(r.user_id)));
+    const countCare = q.countCare ?? ((typeof r.session_id === 'string' && sessions.has(r.session_id)) || byAddress);
     for (const t of touches(r)) {
       if (t.explained && !countCare) {
         careAccesses++;
