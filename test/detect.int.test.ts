@@ -27,6 +27,35 @@ afterAll(async () => {
 
 const get = (token: string, url: string) => t.app.inject({ method: 'GET', url, headers: bearer(token) });
 
+/** A "restart": new services and a new server over the same database, for `fn`, then closed. */
+async function afterRestart(fn: (r: { app: Awaited<ReturnType<typeof buildApp>>; services: Awaited<ReturnType<typeof newServices>>; token(u: ReturnType<typeof userOf>): Promise<string> }) => Promise<void>): Promise<void> {
+  const services = await newServices();
+  const app = await buildApp(services);
+  const token = async (u: ReturnType<typeof userOf>) => {
+    t.advance(31_000);
+    const l = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password } });
+    const m = await app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!, t.now()) } });
+    return m.json().access_token as string;
+  };
+  try {
+    await fn({ app, services, token });
+  } finally {
+    await app.close();
+    await services.close();
+  }
+}
+async function newServices() {
+  const { createServices } = await import('../src/server/index.js');
+  const { generateTokenKeys } = await import('../src/access/index.js');
+  return createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
+}
+async function buildApp(services: Awaited<ReturnType<typeof newServices>>) {
+  const { buildServer } = await import('../src/server/index.js');
+  const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent', clock: t.now });
+  await app.ready();
+  return app;
+}
+
 describe('detection and containment', () => {
   it('locks the account on the request after a honeytoken read; a security officer sees why and unlocks', async () => {
     const docUser = userOf(t.seeded, 'practitioner');
@@ -63,14 +92,7 @@ describe('detection and containment', () => {
     expect((await get(back.access_token, '/fhir/Patient?_count=1')).statusCode).toBe(200);
     // A restart replays the decoy read and the unlock after it, in order: the account stays lifted
     // (regression: the replay locked it again, silently — no alert, the database saying active).
-    const { createServices } = await import('../src/server/index.js');
-    const { generateTokenKeys } = await import('../src/access/index.js');
-    const restarted = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
-    try {
-      expect(restarted.detection.detector.state(docUser.fhirId!, t.now()).response).toBe('allow');
-    } finally {
-      await restarted.close();
-    }
+    await afterRestart(async (r) => expect(r.services.detection.detector.state(docUser.fhirId!, t.now()).response).toBe('allow'));
   });
 
   it('stops an account paging through patient searches within a few pages', async () => {
@@ -154,8 +176,6 @@ describe('honest use', () => {
 
 describe('a restart', () => {
   it('does not reset an account: the detector replays the last week of the audit log', async () => {
-    const { createServices, buildServer } = await import('../src/server/index.js');
-    const { generateTokenKeys } = await import('../src/access/index.js');
     const docUser = userOf(t.seeded, 'practitioner', 1);
     // A fresh account state: another practitioner of the practice, if there is one; else the first.
     const other = t.seeded.users.find((u) => u.role === 'practitioner' && u.practiceId === docUser.practiceId && u.username !== docUser.username) ?? userOf(t.seeded, 'practitioner');
@@ -173,13 +193,11 @@ describe('a restart', () => {
     expect(ids).toHaveLength(12);
     for (const id of ids.slice(0, 9)) expect((await get(before.access_token, `/fhir/Patient/${id}`)).statusCode).toBe(200);
     // "Restart": new services and a new server over the same database.
-    const services = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
-    const app = buildServer({ state: { services }, version: 'test', logLevel: 'silent', clock: t.now });
-    await app.ready();
+    const services = await newServices();
+    const app = await buildApp(services);
     try {
       t.advance(31_000);
       const l = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
-      const { totp } = await import('./helpers/app.js');
       const m = await app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
       const token = m.json().access_token as string;
       const statuses: number[] = [];
@@ -196,38 +214,17 @@ describe('a restart', () => {
     // A second restart: the suspension holds until a security officer lifts it (regression: a
     // restart lifted suspensions).
     await services.detection.settle();
-    const services2 = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
-    const app2 = buildServer({ state: { services: services2 }, version: 'test', logLevel: 'silent', clock: t.now });
-    await app2.ready();
-    try {
-      t.advance(31_000);
-      const { totp } = await import('./helpers/app.js');
-      const l = await app2.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
-      const m = await app2.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
-      const token = m.json().access_token as string;
-      expect((await app2.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(token) })).statusCode).toBe(401);
-    } finally {
-      await app2.close();
-      await services2.close();
-    }
+    await afterRestart(async (r) => {
+      expect((await r.app.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(await r.token(other)) })).statusCode).toBe(401);
+    });
     // The officer lifts it; a third restart replays the same events, the unlock among them, and the
     // account works.
     const officer = await login(t, userOf(t.seeded, 'security-officer'));
     expect((await t.app.inject({ method: 'POST', url: `/security/accounts/${other.fhirId}/unlock`, headers: bearer(officer.access_token) })).statusCode).toBe(204);
-    const services3 = await createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
-    const app3 = buildServer({ state: { services: services3 }, version: 'test', logLevel: 'silent', clock: t.now });
-    await app3.ready();
-    try {
-      t.advance(31_000);
-      const { totp } = await import('./helpers/app.js');
-      const l = await app3.inject({ method: 'POST', url: '/auth/login', payload: { username: other.username, password: other.password } });
-      const m = await app3.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(other.totpSecret!, t.now()) } });
-      const token = m.json().access_token as string;
-      expect(services3.detection.detector.state(other.fhirId!, t.now()).response).toBe('allow');
-      expect((await app3.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(token) })).statusCode).toBe(200);
-    } finally {
-      await app3.close();
-      await services3.close();
-    }
+    await afterRestart(async (r) => {
+      const token = await r.token(other);
+      expect(r.services.detection.detector.state(other.fhirId!, t.now()).response).toBe('allow');
+      expect((await r.app.inject({ method: 'GET', url: '/fhir/Appointment?_count=1', headers: bearer(token) })).statusCode).toBe(200);
+    });
   });
 });
