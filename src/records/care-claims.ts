@@ -54,9 +54,41 @@ export function careDetail(p: Principal, ids: readonly string[], care: Care): { 
   return { unexplained: ids.filter((id) => c(id) === 'none'), ...(standing.length > 0 ? { standing } : {}) };
 }
 
-/** How care explains a practitioner's note access that the policy allowed: break-the-glass is none. */
+/**
+ * How care explains a practitioner's note access that the policy allowed: break-the-glass is none.
+ * A visit's notes are the ones she wrote in it today: counted like the calendar's (which `claimed`
+ * turns into standing care, under its budget, from a client the account has not approved).
+ */
 export function noteCare(p: Principal, d: Decision, cls: CareClass | null): Care {
   if (p.role !== 'practitioner') return () => null;
-  const care: DisclosedPatient['care'] = d.allow && d.purpose === 'break-the-glass' ? 'none' : (cls ?? 'none');
+  const glass = d.allow && d.purpose === 'break-the-glass';
+  const care: DisclosedPatient['care'] = glass ? 'none' : cls === 'visit' ? 'scheduled' : (cls ?? 'none');
   return () => care;
+}
+
+/**
+ * How care explains a practitioner's whole-record read (`$everything`: the identity, and the notes
+ * the decision `d` let in, if any): as a read of the identity is explained — a visit explains none,
+ * so the identity of a patient she booked herself counts as it always did, the visit's notes with it.
+ */
+export function recordCare(p: Principal, d: Decision | null, cls: CareClass | null): Care {
+  const genuine = cls === 'visit' ? null : cls;
+  if (d !== null && d.allow) return noteCare(p, d, genuine);
+  if (p.role !== 'practitioner') return () => null;
+  return () => genuine ?? 'none';
+}
+
+/**
+ * Which of the patient's notes an allowed note read may return: all of them (null) under genuine
+ * care, break-the-glass or for another role (a patient's own record), or — when a visit is all
+ * that let a practitioner in — only those she wrote in it (store/care.ts `visitNoteSql`). Anything
+ * else a practitioner's read could be let in by is narrowed to the visit too: deny by default.
+ */
+export function visitScope(
+  p: Principal, d: Decision | null, cls: CareClass | null, now: Date,
+): { practitionerId: string; at: Date } | null {
+  if (p.role !== 'practitioner') return null;
+  if (d?.allow && d.purpose === 'break-the-glass') return null;
+  if (cls === 'scheduled' || cls === 'standing') return null;
+  return { practitionerId: p.userId, at: now };
 }

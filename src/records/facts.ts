@@ -1,17 +1,40 @@
-import { careClassSql, type CareClass } from '../store/care.js';
+import { hasBreakGlass } from '../access/index.js';
+import { careClassSql, noteCareSql, type CareClass, type GenuineCare } from '../store/care.js';
 import type { Sql } from '../store/index.js';
 
-/** How a care relationship explains each of these patients for a practitioner now (absent: none). One query. */
-export async function careClasses(sql: Sql, practiceId: string, practitionerId: string, patientIds: readonly string[], now: Date): Promise<Map<string, CareClass>> {
+/**
+ * How a genuine care relationship explains each of these patients for a practitioner now (absent:
+ * none). A visit (a walk-in) is not among them: it explains only the notes written in it. One query.
+ */
+export async function careClasses(
+  sql: Sql, practiceId: string, practitionerId: string, patientIds: readonly string[], now: Date,
+): Promise<Map<string, GenuineCare>> {
   if (patientIds.length === 0) return new Map();
-  const r = await sql.query<{ id: string; care: CareClass | null }>(
+  const r = await sql.query<{ id: string; care: GenuineCare | null }>(
     `SELECT p.id, ${careClassSql('p.id', '$1', '$2', '$4::timestamptz')} AS care FROM unnest($3::uuid[]) AS p(id)`,
     [practiceId, practitionerId, [...new Set(patientIds)], now.toISOString()],
   );
-  return new Map(r.rows.filter((x) => x.care !== null).map((x) => [x.id, x.care as CareClass]));
+  return new Map(r.rows.filter((x) => x.care !== null).map((x) => [x.id, x.care as GenuineCare]));
 }
 
-/** Whether a practitioner has a care relationship (of either class) with a patient now. */
+/**
+ * What a practitioner may do with a patient's notes now (store/care.ts): a genuine care class, a
+ * visit (write it, read what she wrote in it), or null. With a break-the-glass grant a visit gives
+ * way (null): the grant, not the visit, then decides, and opens the whole record under its review.
+ */
+export async function noteCareOf(
+  sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date,
+): Promise<CareClass | null> {
+  const r = await sql.query<{ care: CareClass | null }>(
+    `SELECT ${noteCareSql('$3::uuid', '$1', '$2', '$4::timestamptz')} AS care`,
+    [practiceId, practitionerId, patientId, now.toISOString()],
+  );
+  const care = r.rows[0]?.care ?? null;
+  if (care === 'visit' && (await hasBreakGlass(sql, practiceId, practitionerId, patientId, now))) return null;
+  return care;
+}
+
+/** Whether a practitioner has a genuine care relationship (of either class) with a patient now. */
 export async function hasCareRelationship(sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date): Promise<boolean> {
   return (await careClasses(sql, practiceId, practitionerId, [patientId], now)).has(patientId);
 }

@@ -1,6 +1,6 @@
 import { lookupPrefix, type Appointment, type CareRelationship, type Id, type Patient, type Practice, type Role, type User } from '../domain/index.js';
 import type { Tx } from './database.js';
-import { careClassSql, type CareClass } from './care.js';
+import { careClassSql, type GenuineCare } from './care.js';
 import { insertMany } from './rows.js';
 import type { BeaconKind, Identity, IdentitySealer, OpenedIdentity } from './sealing.js';
 import { beaconBitsFor, patientBeaconValues, truncateBeacon } from './beacons.js';
@@ -73,13 +73,22 @@ export class AdminRepository {
     }));
   }
 
-  /** Creates the patients' erasure keys, then stores their identities sealed, with their beacons. */
-  async insertPatients(patients: readonly Patient[]): Promise<number> {
+  /**
+   * Creates the patients' erasure keys, then stores their identities sealed, with their beacons.
+   * `registered` names the account that registers them now (none: the practice's import or seed):
+   * a practitioner's own registration opens a visit (store/care.ts, migration 016).
+   */
+  async insertPatients(patients: readonly Patient[], registered: { by: Id; at: Date } | null = null): Promise<number> {
     if (patients.some((p) => p.practiceId !== this.practiceId)) throw new SegmentError("a patient of another practice");
     await this.vault.createPatientKeys(patients.map((p) => p.id));
     const rows = [];
-    for (const p of patients) rows.push(await sealPatient(this.vault, p));
-    const n = await insertMany(this.tx, 'admin.patients', PATIENT_COLUMNS, rows);
+    for (const p of patients) {
+      const row = await sealPatient(this.vault, p);
+      const by = registered ? { registered_by: registered.by, registered_at: registered.at.toISOString() } : {};
+      rows.push({ ...row, ...by });
+    }
+    const columns = registered ? [...PATIENT_COLUMNS, 'registered_by', 'registered_at'] : PATIENT_COLUMNS;
+    const n = await insertMany(this.tx, 'admin.patients', columns, rows);
     await this.writeBeacons(patients);
     return n;
   }
@@ -139,9 +148,14 @@ export class AdminRepository {
     return r.rows[0] ? openPatient(this.vault, r.rows[0]) : null;
   }
 
-  /** A patient and, in the same statement, whether a practitioner has a care relationship with them now. */
-  async patientWithCare(id: Id, practitionerId: Id, at: Date): Promise<{ patient: StoredPatient; care: CareClass | 'none' } | null> {
-    const r = await this.tx.query<PatientRow & { care: CareClass | null }>(
+  /**
+   * A patient and, in the same statement, whether a practitioner has a care relationship with them
+   * now. A visit (a walk-in: care.ts) explains no identity read: the ledger counts it as any other.
+   */
+  async patientWithCare(
+    id: Id, practitionerId: Id, at: Date,
+  ): Promise<{ patient: StoredPatient; care: GenuineCare | 'none' } | null> {
+    const r = await this.tx.query<PatientRow & { care: GenuineCare | null }>(
       `SELECT ${PATIENT_SELECT}, ${careClassSql('admin.patients.id', '$1', '$3', '$4::timestamptz')} AS care FROM admin.patients WHERE practice_id = $1 AND id = $2`,
       [this.practiceId, id, practitionerId, at.toISOString()],
     );

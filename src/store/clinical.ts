@@ -2,7 +2,7 @@ import type { ClinicalNote, Id, SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { SegmentError } from './admin.js';
 import { byteaText, insertMany } from './rows.js';
-import { careClassSql, type CareClass } from './care.js';
+import { noteCareForNoteSql, visitNoteSql, type CareClass } from './care.js';
 import { isShreddedKeyError, type NoteSealer } from './sealing.js';
 
 interface NoteRow {
@@ -13,6 +13,14 @@ interface NoteRow {
 const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed,
   (SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_version,
   (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_wrapped`;
+
+/** A note as the policy decides on it: its patient, labels and the reader's care, its body still sealed. */
+export interface NoteForDecision {
+  readonly patientId: Id;
+  readonly labels: SensitivityLabel[];
+  readonly care: CareClass | null;
+  open(): Promise<ClinicalNote>;
+}
 
 /** The clinical segment: notes. Only usable in a transaction scoped to the clinical role and one practice. */
 export class ClinicalRepository {
@@ -103,16 +111,18 @@ export class ClinicalRepository {
   }
 
   /**
-   * A note's patient and labels, the reading practitioner's care class for that patient (null for
-   * other roles, or without care), and its sealed body — in one statement. The labels are opened
-   * here (the ledger weighs a sensitive note more); the body only when the caller calls `open`,
-   * after the policy has decided. A shredded patient's note has no labels left (its `open` fails).
+   * A note's patient and labels, the reading practitioner's care for this note (null for other
+   * roles, or without care: a visit covers only the notes she wrote in it), and its sealed body —
+   * in one statement. The labels are opened here (the ledger weighs a sensitive note more); the
+   * body only when the caller calls `open`, after the policy has decided. A shredded patient's
+   * note has no labels left (its `open` fails).
    */
-  async noteForDecision(id: Id, practitionerId: Id | null, at: Date): Promise<{ patientId: Id; labels: SensitivityLabel[]; care: CareClass | null; open: () => Promise<ClinicalNote> } | null> {
+  async noteForDecision(id: Id, practitionerId: Id | null, at: Date): Promise<NoteForDecision | null> {
     const r = await this.tx.query<NoteRow & { care: CareClass | null }>(
       practitionerId === null
         ? `SELECT ${NOTE_SELECT}, NULL::text AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2`
-        : `SELECT ${NOTE_SELECT}, ${careClassSql('clinical.notes.patient_id', '$1', '$3', '$4::timestamptz')} AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2`,
+        : `SELECT ${NOTE_SELECT}, ${noteCareForNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} AS care
+             FROM clinical.notes WHERE practice_id = $1 AND id = $2`,
       practitionerId === null ? [this.practiceId, id] : [this.practiceId, id, practitionerId, at.toISOString()],
     );
     const row = r.rows[0];
@@ -127,10 +137,20 @@ export class ClinicalRepository {
     return { patientId: row.patient_id, labels, care: row.care, open: () => this.open(row, labels) };
   }
 
-  async notesOf(patientId: Id): Promise<ClinicalNote[]> {
+  /**
+   * A patient's notes, newest first. `visitOf`: only the notes that practitioner wrote in her open
+   * visit with the patient (care.ts), for a reader whom a visit, not genuine care, lets in.
+   */
+  async notesOf(patientId: Id, visitOf: { practitionerId: Id; at: Date } | null = null): Promise<ClinicalNote[]> {
     const r = await this.tx.query<NoteRow>(
-      `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2 ORDER BY written_at DESC, id`,
-      [this.practiceId, patientId],
+      visitOf === null
+        ? `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2
+            ORDER BY written_at DESC, id`
+        : `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2
+              AND ${visitNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} ORDER BY written_at DESC, id`,
+      visitOf === null
+        ? [this.practiceId, patientId]
+        : [this.practiceId, patientId, visitOf.practitionerId, visitOf.at.toISOString()],
     );
     const out: ClinicalNote[] = [];
     for (const row of r.rows) out.push(await this.open(row));

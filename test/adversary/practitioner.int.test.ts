@@ -66,7 +66,14 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
       });
       expect(r.status).toBe(201);
     }
-    for (const id of ids) expect((await thief.get(`/fhir/DocumentReference?patient=${id}`)).status).toBe(403);
+    // A self-booked appointment of today is a visit: he may write, and read what he wrote in it, and
+    // nothing else (test/adversary/walk-in.int.test.ts): an empty page, or a refusal once it is over.
+    const noNotes = async (id: string, visit: boolean | null) => {
+      const r = await thief.get(`/fhir/DocumentReference?patient=${id}`);
+      if (visit !== null) expect(r.status).toBe(visit ? 200 : 403);
+      expect(r.body.entry ?? []).toEqual([]);
+    };
+    for (const id of ids) await noNotes(id, true);
     // An appointment someone else booked with the victim, re-pointed at a stranger: re-booked in the thief's name.
     const theirs = (await calendar(s, victim.practiceId!, new Date(s.now().getTime() - HOUR), new Date(s.now().getTime() + 7 * 24 * HOUR))).find((a) => a.practitionerId === victim.fhirId);
     expect(theirs).toBeDefined();
@@ -75,7 +82,7 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
       participant: [{ actor: { reference: `Patient/${ids[0]}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${victim.fhirId}` }, status: 'accepted' }],
     });
     expect(moved.status).toBe(200);
-    expect((await thief.get(`/fhir/DocumentReference?patient=${ids[0]}`)).status).toBe(403);
+    await noNotes(ids[0]!, null);
     // A cancelled appointment someone else booked with the victim, brought back by the thief: re-booked
     // in his name too (regression: a status-only change kept the other booker).
     const cancelled = await s.store.driver.transaction((q) => q.query<{ id: string; patient_id: string; starts_at: Date; ends_at: Date }>(
@@ -95,11 +102,11 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
         participant: [{ actor: { reference: `Patient/${c.patient_id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${victim.fhirId}` }, status: 'accepted' }],
       });
       expect(back.status).toBe(200);
-      expect((await thief.get(`/fhir/DocumentReference?patient=${c.patient_id}`)).status).toBe(403);
+      await noNotes(c.patient_id, null);
     }
     // Later, when the year-long "appointments" have begun long ago: still no care.
     s.advance(3 * 24 * HOUR);
-    for (const id of ids.slice(0, 5)) expect((await thief.get(`/fhir/DocumentReference?patient=${id}`)).status).toBe(403);
+    for (const id of ids.slice(0, 5)) await noNotes(id, false);
     expect(thief.haul.notes.size).toBe(0);
     await s.services.detection.settle();
     const officer = await login(s, user(s, 'security-officer'));
