@@ -11,7 +11,7 @@ import { defaultScopes } from './scopes.js';
 import { decide, STEP_UP_MAX_AGE_S } from './policy.js';
 import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
 import { ACCESS_TOKEN_TTL_S, AccessTokenVerifier, hashSecret, newRefreshToken, signAccessToken, type TokenKeys } from './tokens.js';
-import { checkTotp, hashRecoveryCode, isRecoveryCodeShape } from './totp.js';
+import { hashRecoveryCode, isRecoveryCodeShape, verifyTotp } from './totp.js';
 import { SessionStates, type SessionState } from './session-states.js';
 
 export interface TokenResponse {
@@ -52,6 +52,24 @@ function bearerRefused(s: Pick<SessionRow, 'dpopRequired' | 'dpopJkt' | 'clientA
 }
 
 const MFA_ATTEMPTS = 5;
+
+/** What a second-factor code turned out to be: a method that holds, the right code reused, or wrong. */
+type FactorCheck = 'otp' | 'recovery' | 'replayed' | 'wrong';
+
+/** The audit outcome and reason of a checked code (`what` names the factor: "second factor", "fresh second factor"). */
+function factorAudit(check: FactorCheck, what: string): { outcome: 'success' | 'denied'; reason: string } {
+  switch (check) {
+    case 'otp':
+    case 'recovery':
+      return { outcome: 'success', reason: `${what}: ${check}` };
+    case 'replayed':
+      return { outcome: 'denied', reason: 'code of a step already used' };
+    case 'wrong':
+      return { outcome: 'denied', reason: 'wrong code' };
+    default:
+      return check satisfies never;
+  }
+}
 /**
  * Authentication: passwords, second factors, sessions and tokens. Every outcome that concerns an
  * account is audited in the transaction that decides it.
@@ -110,7 +128,7 @@ export class AuthService {
       await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login', 'denied', 'invalid credentials', meta)]));
       throw new AccessError('invalid_credentials');
     }
-    await this.o.throttle.success(key);
+    await this.o.throttle.success(key, meta.ip);
     if (account.status !== 'active') {
       await this.door((_r, tx) => this.audit(tx, [this.event(account, 'login', 'denied', `account ${account.status}`, meta)]));
       throw new AccessError(account.status === 'locked' ? 'account_locked' : account.status === 'pending' ? 'account_pending' : 'account_disabled');
@@ -124,17 +142,22 @@ export class AuthService {
     return this.startSession(account, ['pwd'], 'aal1', meta);
   }
 
-  /** Checks a TOTP or recovery code for an account, consuming it; null if it does not hold. */
-  private async secondFactor(repo: AuthRepository, account: LoginAccount, code: string): Promise<string | null> {
+  /**
+   * Checks a TOTP or recovery code for an account, consuming it: the method if it holds,
+   * 'replayed' for the right TOTP code of a step already used (not a guess: see verifyTotp), else 'wrong'.
+   */
+  private async secondFactor(repo: AuthRepository, account: LoginAccount, code: string): Promise<FactorCheck> {
     const now = this.now();
     if (isRecoveryCodeShape(code) && !/^[0-9]{6}$/.test(code)) {
-      return (await repo.useRecoveryCode(account.id, hashRecoveryCode(code), now)) ? 'recovery' : null;
+      return (await repo.useRecoveryCode(account.id, hashRecoveryCode(code), now)) ? 'recovery' : 'wrong';
     }
-    if (account.totpSealed === null) return null;
+    if (account.totpSealed === null) return 'wrong';
     const secret = await this.o.vault.admin(account.practiceId ?? PLATFORM_KEY_SCOPE).open(null, account.id, 'user.totp', account.totpSealed);
-    const step = await checkTotp(secret, code, now, account.totpLastStep);
-    if (step === null) return null;
-    return (await repo.useTotpStep(account.id, step)) ? 'otp' : null;
+    const r = await verifyTotp(secret, code, now, account.totpLastStep);
+    if (r.kind !== 'ok') return r.kind;
+    // Another request used this step (or a later one) since the account was read: the other
+    // device's login with the same right code won the race.
+    return (await repo.useTotpStep(account.id, r.step)) ? 'otp' : 'replayed';
   }
 
   /** Refuses before a code is evaluated when the account's second-factor guesses are spent (throttle.ts SECOND_FACTOR). */
@@ -174,21 +197,25 @@ export class AuthService {
     await this.secondFactorGate(userId);
     const result = await this.door(async (repo, tx) => {
       const account = await repo.accountById(userId);
-      if (!account || account.status !== 'active') return { account, method: null };
-      const method = await this.secondFactor(repo, account, code);
-      await this.audit(tx, [this.event(account, 'login.mfa', method ? 'success' : 'denied', method ? `second factor: ${method}` : 'wrong code', meta)]);
-      return { account, method };
+      if (!account || account.status !== 'active') return { account, check: 'wrong' as const };
+      const check = await this.secondFactor(repo, account, code);
+      const a = factorAudit(check, 'second factor');
+      await this.audit(tx, [this.event(account, 'login.mfa', a.outcome, a.reason, meta)]);
+      return { account, check };
     });
-    if (!result.account || result.method === null) {
+    // The right code, typed again in its step: refused, but not a guess — nothing is counted, and
+    // the challenge stays open for the next code.
+    if (result.account && result.check === 'replayed') throw new AccessError('totp_replayed');
+    if (!result.account || (result.check !== 'otp' && result.check !== 'recovery')) {
       if (result.account && result.account.status !== 'active') throw new AccessError(result.account.status === 'locked' ? 'account_locked' : 'account_disabled');
       if (result.account) {
-        await this.o.throttle.failure(result.account.username, meta.ip, now.getTime());
+        await this.o.throttle.failure(result.account.username.toLowerCase(), meta.ip, now.getTime());
         await this.secondFactorFailed(result.account, meta);
       }
       throw new AccessError('mfa_invalid');
     }
     await this.pending.delete(id);
-    return this.startSession(result.account, ['pwd', result.method, 'mfa'], 'aal2', meta);
+    return this.startSession(result.account, ['pwd', result.check, 'mfa'], 'aal2', meta);
   }
 
   /** A new session and its first token pair. OIDC logins arrive here too. */
@@ -217,6 +244,8 @@ export class AuthService {
     });
     if (seen.fresh && !seen.approved) this.onNewClient(account.id, account.practiceId);
     if (seen.refused) throw new AccessError('dpop_required');
+    // Every factor passed from this address: guesses from elsewhere never slow it down (throttle.ts).
+    await this.o.throttle.loggedIn(account.username.toLowerCase(), meta.ip, now.getTime());
     return this.tokens(account, sessionId, now, amr, acr, scopes, refresh.token, meta.dpopJkt ?? null);
   }
 
@@ -334,17 +363,21 @@ export class AuthService {
       const account = await repo.accountById(p.userId);
       const s = await repo.session(p.sessionId, true);
       if (!account || !s || s.revokedAt !== null) return null;
-      const method = await this.secondFactor(repo, account, code);
-      await this.audit(tx, [this.event(account, 'step-up', method ? 'success' : 'denied', method ? `fresh second factor: ${method}` : 'wrong code', meta, p.sessionId)]);
-      if (!method) return null;
-      const amr = [...new Set([...s.amr, method, 'mfa'])];
+      const check = await this.secondFactor(repo, account, code);
+      const a = factorAudit(check, 'fresh second factor');
+      await this.audit(tx, [this.event(account, 'step-up', a.outcome, a.reason, meta, p.sessionId)]);
+      if (check === 'replayed') return 'replayed' as const;
+      if (check === 'wrong') return null;
+      const amr = [...new Set([...s.amr, check, 'mfa'])];
       await repo.refreshAuthTime(s.id, now, amr);
       const next = newRefreshToken(s.id);
       await repo.rotateRefresh(s.id, next.hash);
       return { account, s, amr, refresh: next.token };
     });
+    if (out === 'replayed') throw new AccessError('totp_replayed');
     if (out === null) {
-      await this.o.throttle.failure(p.userId, meta.ip, now.getTime());
+      // A session's guesses count against its address (across accounts); the account's own count is SECOND_FACTOR.
+      await this.o.throttle.failure(null, meta.ip, now.getTime());
       await this.secondFactorFailed({ id: p.userId, practiceId: p.practiceId, role: p.role }, meta);
       throw new AccessError('mfa_invalid');
     }

@@ -7,6 +7,10 @@ import { CatalogError } from '../errors.js';
 export const ACCESS_ERRORS = {
   invalid_credentials: { status: 401, message: 'Invalid username or password.' },
   mfa_invalid: { status: 401, message: 'Invalid or expired second-factor code.' },
+  // The right code, already used in its 30-second step (RFC 6238 §5.2): not a guess, and the person
+  // at the keyboard is told what to do. 400, not 401: the web app reads a 401 as a wrong code (or,
+  // on a session, as the session's end); it shows a 400's message as it is.
+  totp_replayed: { status: 400, message: 'code déjà utilisé — attendez le suivant' },
   throttled: { status: 429, message: 'Too many attempts. Try again later.' },
   account_locked: { status: 403, message: 'This account is locked. A security officer must unlock it.' },
   account_disabled: { status: 403, message: 'This account is disabled.' },

@@ -1,11 +1,15 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 /**
- * Failed-login throttling, per account and per source address (OWASP Authentication Cheat
- * Sheet: slow down, do not lock out on failures alone — a lock would let anyone lock a doctor
- * out). After a few failures the account answers 429 with a Retry-After that doubles with each
- * further failure, up to 15 minutes; an address failing against many accounts is throttled too.
- * State is behind an interface so that several API instances can share it (Redis).
+ * Failed-login throttling (OWASP Authentication Cheat Sheet: slow the source down, do not lock the
+ * account out — a lock on failures alone would let anyone lock a doctor out). Wrong passwords
+ * count against what sends them: the address (across accounts), and the account from that
+ * address. An account also keeps the addresses it has logged in from; guesses from elsewhere
+ * never slow those down. Guessers spread over many addresses share one account-wide budget that
+ * only addresses the account never succeeded from have to pass. Past a budget's free failures,
+ * each attempt waits 30 s, doubling with each further failure, up to 15 minutes (429 and
+ * Retry-After). State is behind an interface so that several API instances share it (Redis).
  */
 export interface ThrottleStore {
   /** Adds a failure; returns the failures counted in the window. */
@@ -13,10 +17,15 @@ export interface ThrottleStore {
   /** The failures counted in the window, and when the last one was (0 if none). */
   recent(key: string, windowMs: number, now: number): Promise<{ count: number; last: number }>;
   reset(key: string): Promise<void>;
+  /** Remembers a member of a set (an address an account logged in from) for ttlMs, keeping the newest `max`. */
+  remember(key: string, member: string, ttlMs: number, max: number, now: number): Promise<void>;
+  /** Whether the set holds this member, remembered less than ttlMs ago. */
+  knows(key: string, member: string, ttlMs: number, now: number): Promise<boolean>;
 }
 
 export class MemoryThrottleStore implements ThrottleStore {
   private readonly failures = new Map<string, number[]>();
+  private readonly sets = new Map<string, Map<string, number>>();
 
   async fail(key: string, windowMs: number, now: number): Promise<number> {
     const list = (this.failures.get(key) ?? []).filter((t) => now - t < windowMs);
@@ -36,17 +45,71 @@ export class MemoryThrottleStore implements ThrottleStore {
   async reset(key: string): Promise<void> {
     this.failures.delete(key);
   }
+
+  async remember(key: string, member: string, ttlMs: number, max: number, now: number): Promise<void> {
+    const set = this.sets.get(key) ?? new Map<string, number>();
+    set.delete(member);
+    set.set(member, now); // insertion order is recency order: the oldest go first
+    for (const [m, at] of set) if (set.size > max || now - at >= ttlMs) set.delete(m);
+    this.sets.delete(key);
+    this.sets.set(key, set);
+    if (this.sets.size > 100_000) this.sets.delete(this.sets.keys().next().value as string);
+  }
+
+  async knows(key: string, member: string, ttlMs: number, now: number): Promise<boolean> {
+    const at = this.sets.get(key)?.get(member);
+    return at !== undefined && now - at < ttlMs;
+  }
 }
 
 export interface ThrottlePolicy {
+  /** Window of the counts per address and per account-and-address. */
   readonly windowMs: number;
+  /**
+   * Free failures per account: from one address, and from all the addresses the account never
+   * logged in from, together (over accountWindowMs).
+   */
   readonly freeAccountFailures: number;
+  /** Free failures per address, whatever the accounts. */
   readonly freeAddressFailures: number;
+  /** Window of the account-wide count of failures from unknown addresses. */
+  readonly accountWindowMs: number;
+  /** How long an address an account logged in from stays known (each login renews it). */
+  readonly knownAddressMs: number;
   readonly baseDelayS: number;
   readonly maxDelayS: number;
 }
 
-export const DEFAULT_THROTTLE: ThrottlePolicy = { windowMs: 15 * 60_000, freeAccountFailures: 5, freeAddressFailures: 30, baseDelayS: 30, maxDelayS: 900 };
+/**
+ * Per address and per account-and-address: 5 (account) and 30 (address) free failures in 15
+ * minutes. Account-wide, for unknown addresses: 5 free failures over 24 hours, so that a guesser
+ * on many addresses is evaluated about 12 times in his first hour and ~100 times a day at most
+ * (one per 15 minutes once the delay is at its cap). An address stays known 90 days.
+ */
+export const DEFAULT_THROTTLE: ThrottlePolicy = {
+  windowMs: 15 * 60_000, freeAccountFailures: 5, freeAddressFailures: 30, accountWindowMs: 24 * 3_600_000,
+  knownAddressMs: 90 * 24 * 3_600_000, baseDelayS: 30, maxDelayS: 900,
+};
+
+/** The addresses an account remembers, at most (the newest). */
+const KNOWN_ADDRESSES_MAX = 50;
+
+/**
+ * The source an address stands for: an IPv4 address itself (IPv4-mapped IPv6 included), an IPv6
+ * address's /64 — one subscriber's LAN (RFC 6177), within which privacy addresses (RFC 8981)
+ * change every day and an attacker holds 2^64 of them.
+ */
+export function sourceOf(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const missing = Array<string>(8 - left.length - right.length).fill('0');
+  const groups = ip.includes('::') ? [...left, ...missing, ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 /**
  * Second-factor guesses, per account across challenges, sessions and addresses (login and
@@ -60,31 +123,89 @@ export const DEFAULT_THROTTLE: ThrottlePolicy = { windowMs: 15 * 60_000, freeAcc
 export const SECOND_FACTOR = { windowMs: 24 * 3_600_000, free: 3, baseDelayS: 30, maxDelayS: 900, lockAt: 10 } as const;
 
 export class LoginThrottle {
+  private readonly policy: ThrottlePolicy;
+
   constructor(
     private readonly store: ThrottleStore,
-    private readonly policy: ThrottlePolicy = DEFAULT_THROTTLE,
-  ) {}
+    policy: Partial<ThrottlePolicy> = {},
+  ) {
+    this.policy = { ...DEFAULT_THROTTLE, ...policy };
+  }
 
   private delay(failures: number, free: number): number {
     if (failures < free) return 0;
     return Math.min(this.policy.maxDelayS, this.policy.baseDelayS * 2 ** (failures - free));
   }
 
-  /** Seconds to wait before another attempt for this account from this address, 0 if none. */
+  /** Seconds left of a budget's delay, 0 if none. */
+  private left(r: { count: number; last: number }, free: number, now: number): number {
+    const wait = this.delay(r.count, free);
+    return wait === 0 ? 0 : Math.max(0, Math.ceil(wait - (now - r.last) / 1000));
+  }
+
+  private knows(account: string, source: string, now: number): Promise<boolean> {
+    return this.store.knows(`known:${account}`, source, this.policy.knownAddressMs, now);
+  }
+
+  /**
+   * Seconds to wait before another attempt for this account from this address, 0 if none. The
+   * account-wide budget is not asked of an address the account has logged in from.
+   */
   async retryAfter(account: string, address: string, now: number): Promise<number> {
-    const [a, ip] = await Promise.all([this.store.recent(`acct:${account}`, this.policy.windowMs, now), this.store.recent(`addr:${address}`, this.policy.windowMs, now)]);
-    const wait = Math.max(this.delay(a.count, this.policy.freeAccountFailures), this.delay(ip.count, this.policy.freeAddressFailures));
-    if (wait === 0) return 0;
-    const since = (now - Math.max(a.last, ip.last)) / 1000;
-    return Math.max(0, Math.ceil(wait - since));
+    const p = this.policy;
+    const src = sourceOf(address);
+    const [ip, pair, known] = await Promise.all([
+      this.store.recent(`addr:${src}`, p.windowMs, now),
+      this.store.recent(`pair:${account}|${src}`, p.windowMs, now),
+      this.knows(account, src, now),
+    ]);
+    const acct = known ? null : await this.store.recent(`acct:${account}`, p.accountWindowMs, now);
+    return Math.max(
+      this.left(ip, p.freeAddressFailures, now),
+      this.left(pair, p.freeAccountFailures, now),
+      acct === null ? 0 : this.left(acct, p.freeAccountFailures, now),
+    );
   }
 
-  async failure(account: string, address: string, now: number): Promise<void> {
-    await Promise.all([this.store.fail(`acct:${account}`, this.policy.windowMs, now), this.store.fail(`addr:${address}`, this.policy.windowMs, now)]);
+  /**
+   * A wrong password (or code) for this account from this address. The account-wide count takes
+   * only failures from addresses the account never logged in from: the doctor's own typing
+   * mistakes do not bring a stranger's guesses closer to slowing her down, nor the reverse.
+   * Without an account (a guess on a session), only the address counts.
+   */
+  async failure(account: string | null, address: string, now: number): Promise<void> {
+    const p = this.policy;
+    const src = sourceOf(address);
+    if (account === null) {
+      await this.store.fail(`addr:${src}`, p.windowMs, now);
+      return;
+    }
+    const known = await this.knows(account, src, now);
+    await Promise.all([
+      this.store.fail(`addr:${src}`, p.windowMs, now),
+      this.store.fail(`pair:${account}|${src}`, p.windowMs, now),
+      ...(known ? [] : [this.store.fail(`acct:${account}`, p.accountWindowMs, now)]),
+    ]);
   }
 
-  async success(account: string): Promise<void> {
-    await this.store.reset(`acct:${account}`);
+  /**
+   * The right password from this address: its own count for the account starts again. The
+   * account-wide count does not (it only ages out): a guesser on many addresses would otherwise
+   * get fresh free guesses each time the doctor logs in.
+   */
+  async success(account: string, address: string): Promise<void> {
+    await this.store.reset(`pair:${account}|${sourceOf(address)}`);
+  }
+
+  /** A session opened from this address (every factor passed): the account knows it from now on. */
+  async loggedIn(account: string, address: string, now: number): Promise<void> {
+    const p = this.policy;
+    await this.store.remember(`known:${account}`, sourceOf(address), p.knownAddressMs, KNOWN_ADDRESSES_MAX, now);
+  }
+
+  /** Whether this account has logged in from this address (within knownAddressMs). */
+  knowsAddress(account: string, address: string, now: number): Promise<boolean> {
+    return this.knows(account, sourceOf(address), now);
   }
 
   /** Before a second-factor code of this account is evaluated: seconds to wait (0: go on), or 'locked'. */
@@ -109,8 +230,8 @@ export class LoginThrottle {
 
 /**
  * The same counts in Redis (MEDVAULT_REDIS_URL), shared by every API instance: one sorted set of
- * failure times per key, trimmed to the window, expiring with it. Keys name an account id or an
- * address, never a person's data.
+ * failure times per key, trimmed to the window, expiring with it; one sorted set of known addresses
+ * per account. Keys name an account or an address, never patient data.
  */
 export class RedisThrottleStore implements ThrottleStore {
   constructor(
@@ -132,12 +253,34 @@ export class RedisThrottleStore implements ThrottleStore {
 
   async recent(key: string, windowMs: number, now: number): Promise<{ count: number; last: number }> {
     const k = this.prefix + key;
-    const r = await this.redis.multi().zremrangebyscore(k, '-inf', now - windowMs).zcard(k).zrange(k, '-1', '-1', 'WITHSCORES').exec();
+    const r = await this.redis
+      .multi()
+      .zremrangebyscore(k, '-inf', now - windowMs)
+      .zcard(k)
+      .zrange(k, '-1', '-1', 'WITHSCORES')
+      .exec();
     const last = r?.[2]?.[1] as string[] | undefined;
     return { count: Number(r?.[1]?.[1] ?? 0), last: last && last.length === 2 ? Number(last[1]) : 0 };
   }
 
   async reset(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);
+  }
+
+  /** One sorted set per account: address → last login time, trimmed to the TTL and the newest `max`. */
+  async remember(key: string, member: string, ttlMs: number, max: number, now: number): Promise<void> {
+    const k = this.prefix + key;
+    await this.redis
+      .multi()
+      .zadd(k, now, member)
+      .zremrangebyscore(k, '-inf', now - ttlMs)
+      .zremrangebyrank(k, 0, -(max + 1))
+      .pexpire(k, ttlMs)
+      .exec();
+  }
+
+  async knows(key: string, member: string, ttlMs: number, now: number): Promise<boolean> {
+    const at = await this.redis.zscore(this.prefix + key, member);
+    return at !== null && now - Number(at) < ttlMs;
   }
 }
