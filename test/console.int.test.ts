@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditChainer } from '../src/audit/index.js';
-import { bearer, login, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { bearer, login, secondOfficer, startTestApp, userOf, type TestApp } from './helpers/app.js';
 import { BACKENDS } from './helpers/backends.js';
 
 describe.each(BACKENDS)('the security console ($name)', (backend) => {
@@ -61,8 +61,17 @@ describe.each(BACKENDS)('the security console ($name)', (backend) => {
       expect(relog.statusCode).toBe(403);
       const events = (await t.store.driver.transaction((s) => s.query<{ action: string }>("SELECT action FROM audit.events WHERE resource_id = $1 AND action LIKE 'account.%' ORDER BY seq", [doc.fhirId]))).rows;
       expect(events.map((e) => e.action)).toContain('account.lock');
-      expect((await post(officer.access_token, `/security/accounts/${doc.fhirId}/unlock`)).statusCode).toBe(204);
+      // Four eyes: the first officer asks, a second one lifts; nobody lifts their own.
+      const ask = await post(officer.access_token, `/security/accounts/${doc.fhirId}/unlock`);
+      expect(ask.statusCode).toBe(202);
+      expect(ask.json()).toMatchObject({ status: 'pending', message: expect.stringMatching(/second responsable/) });
+      expect((await post(officer.access_token, `/security/accounts/${doc.fhirId}/unlock`)).statusCode).toBe(202);
+      expect((await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: doc.username, password: doc.password } })).statusCode).toBe(403);
+      const second = await login(t, secondOfficer(t.seeded));
+      expect((await post(second.access_token, `/security/accounts/${doc.fhirId}/unlock`)).statusCode).toBe(204);
       expect((await login(t, doc)).access_token).toBeTruthy();
+      const trail = (await t.store.driver.transaction((s) => s.query<{ action: string }>("SELECT action FROM audit.events WHERE resource_id = $1 AND action LIKE 'account.unlock%' ORDER BY seq", [doc.fhirId]))).rows;
+      expect(trail.map((e) => e.action)).toEqual(['account.unlock-request', 'account.unlock-request', 'account.unlock']);
       // An officer does not lock themselves out.
       expect((await post(officer.access_token, `/security/accounts/${userOf(t.seeded, 'security-officer').fhirId ?? 'x'}/lock`)).statusCode).toBeGreaterThanOrEqual(400);
     });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, login, patientsOf, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
+import { bearer, login, patientsOf, secondOfficer, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
 
 /** Detection in the request path, with the default thresholds. */
 let t: TestApp;
@@ -47,7 +47,8 @@ async function afterRestart(fn: (r: { app: Awaited<ReturnType<typeof buildApp>>;
 async function newServices() {
   const { createServices } = await import('../src/server/index.js');
   const { generateTokenKeys } = await import('../src/access/index.js');
-  return createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {} });
+  // A restart while the test's own server still holds the database: not a second instance in service.
+  return createServices({ db: t.store.db, vault: t.services.vault, keysDir: '/nonexistent-not-used', tokenKeys: generateTokenKeys(), clock: t.now, thresholds: {}, soleInstance: false });
 }
 async function buildApp(services: Awaited<ReturnType<typeof newServices>>) {
   const { buildServer } = await import('../src/server/index.js');
@@ -82,7 +83,10 @@ describe('detection and containment', () => {
     // The same alert went out by webhook, with its reasons.
     expect(hooks.find((h) => h.userId === docUser.fhirId)).toMatchObject({ action: 'lock', reasons: [expect.stringMatching(/decoy patient/)] });
 
-    const unlock = await t.app.inject({ method: 'POST', url: `/security/accounts/${docUser.fhirId}/unlock`, headers: bearer(officer.access_token) });
+    const ask = await t.app.inject({ method: 'POST', url: `/security/accounts/${docUser.fhirId}/unlock`, headers: bearer(officer.access_token) });
+    expect(ask.statusCode).toBe(202);
+    const second = await login(t, secondOfficer(t.seeded));
+    const unlock = await t.app.inject({ method: 'POST', url: `/security/accounts/${docUser.fhirId}/unlock`, headers: bearer(second.access_token) });
     expect(unlock.statusCode).toBe(204);
     const back = await login(t, docUser);
     expect((await get(back.access_token, '/fhir/Patient?_count=1')).statusCode).toBe(200);
@@ -220,7 +224,9 @@ describe('a restart', () => {
     // The officer lifts it; a third restart replays the same events, the unlock among them, and the
     // account works.
     const officer = await login(t, userOf(t.seeded, 'security-officer'));
-    expect((await t.app.inject({ method: 'POST', url: `/security/accounts/${other.fhirId}/unlock`, headers: bearer(officer.access_token) })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'POST', url: `/security/accounts/${other.fhirId}/unlock`, headers: bearer(officer.access_token) })).statusCode).toBe(202);
+    const second = await login(t, secondOfficer(t.seeded));
+    expect((await t.app.inject({ method: 'POST', url: `/security/accounts/${other.fhirId}/unlock`, headers: bearer(second.access_token) })).statusCode).toBe(204);
     await afterRestart(async (r) => {
       const token = await r.token(other);
       expect(r.services.detection.detector.state(other.fhirId!, t.now()).response).toBe('allow');

@@ -12,6 +12,7 @@ export const ACCESS_ERRORS = {
   // on a session, as the session's end); it shows a 400's message as it is.
   totp_replayed: { status: 400, message: 'code déjà utilisé — attendez le suivant' },
   throttled: { status: 429, message: 'Too many attempts. Try again later.' },
+  practice_budget: { status: 429, message: 'Le cabinet, tous comptes confondus, a atteint l\'un de ses plafonds partagés : réessayez plus tard (Retry-After). Votre compte n\'est pas en cause ; le responsable sécurité a été prévenu.' },
   account_locked: { status: 403, message: 'This account is locked. A security officer must unlock it.' },
   account_disabled: { status: 403, message: 'This account is disabled.' },
   account_pending: { status: 403, message: 'This account is not active yet: it must be enrolled by its user and approved by a second person.' },
@@ -41,6 +42,8 @@ export class AccessError extends CatalogError<AccessErrorCode> {
     code: AccessErrorCode,
     /** Seconds, for 429 Retry-After. */
     readonly retryAfter?: number,
+    /** Why, for the user and the officer alike (a rule's reason: no patient data). */
+    readonly why?: string,
   ) {
     super(code, ACCESS_ERRORS);
   }

@@ -166,7 +166,9 @@ describe('the detector', () => {
     for (let k = 0; k < 3; k++) d.admit(`thief-${k}`, 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x${k}-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), at);
     expect(d.wave(at)).toBe(true);
     const later = new Date(at.getTime() + MINUTE);
-    expect(d.state('stranger', later, '203.0.113.9', 'practitioner')).toMatchObject({ response: 'suspend', findings: [{ rule: 'wave-new-address' }] });
+    // A wave of one practice asks its newcomers for a fresh second factor; another practice works.
+    expect(d.state('stranger', later, '203.0.113.9', 'practitioner', 'p')).toMatchObject({ response: 'step-up', findings: [{ rule: 'wave-new-address' }], stepUpSince: at });
+    expect(d.state('elsewhere', later, '203.0.113.9', 'practitioner', 'q').response).toBe('allow');
     expect(d.state('officer-2', later, '203.0.113.9', 'security-officer').response).toBe('allow');
     expect(d.state('patient-7', later, '198.51.100.4', 'patient').response).toBe('allow');
     // The officer unlocks the doctor during the wave: from the practice's address and from home alike, it works.
@@ -176,11 +178,13 @@ describe('the detector', () => {
     // A fourth containment extends the wave: the account unlocked during it is still not held
     // (regression: the exemption counted from the latest containment, not from the wave's start).
     const fourth = new Date(later.getTime() + MINUTE);
-    d.admit('thief-3', 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x3-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), fourth);
+    // (The practice's no-care day is spent: a fourth thief there is refused, and contained by another rule.)
+    expect(d.admit('thief-3', 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x3-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), fourth).admitted).toBe(0);
+    d.flag('thief-3', 'p', [{ rule: 'session-device', response: 'suspend', reason: 'copied token', evidence: { count: 1, window: 'session', examples: [] } }], fourth);
     expect(d.state('thief-3', fourth).response).toBe('suspend');
     expect(d.state(DOC, new Date(fourth.getTime() + MINUTE), '192.0.2.51', 'practitioner').response).toBe('allow');
-    expect(d.state('stranger', new Date(fourth.getTime() + MINUTE), '203.0.113.9', 'practitioner').response).toBe('suspend');
-    // Its disclosure counters started again; its known address stayed.
+    expect(d.state('stranger', new Date(fourth.getTime() + MINUTE), '203.0.113.9', 'practitioner', 'p').response).toBe('step-up');
+    // Its known address stayed.
     expect(d.releasedAfter(DOC, at)).toBe(true);
     expect(d.releasedAfter(DOC, new Date(later.getTime() + 1))).toBe(false);
   });
@@ -193,7 +197,7 @@ describe('the detector', () => {
     for (let k = 0; k < 3; k++) d.admit(`thief-${k}`, 'practitioner', 'p', Array.from({ length: 12 }, (_, i) => ({ patientId: `x${k}-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false })), at);
     expect(d.wave(at)).toBe(true);
     expect(d.state(DOC, at, '10.0.0.1', 'practitioner').response).toBe('allow');
-    expect(d.state(DOC, at, '192.0.2.50', 'practitioner').response).toBe('suspend');
+    expect(d.state(DOC, at, '192.0.2.50', 'practitioner').response).toBe('step-up');
   });
 
   it('rebuilds the probation windows from the audit events: after a restart, minted accounts still share one calendar day (regression: they started again from zero)', () => {
@@ -211,5 +215,68 @@ describe('the detector', () => {
     const next = d.admit('new-b', 'practitioner', 'p', [{ patientId: 'cal-x', care: 'scheduled', identity: true, listed: null, notes: [], sensitive: false }], new Date(at + 80_000));
     expect(next.admitted).toBe(0);
     expect(next.stop?.rule).toBe('practice-probation-calendar');
+  });
+
+  const strangers = (k: string, n: number) => Array.from({ length: n }, (_, i) => ({ patientId: `${k}-${i}`, care: 'none' as const, identity: true, listed: null, notes: [], sensitive: false }));
+
+  it('counts no patient-portal containment toward a wave (regression: three portal accounts held every practice)', () => {
+    const d = new Detector();
+    const at = new Date(T0);
+    for (let k = 0; k < 5; k++) {
+      d.observe(read(T0 - MINUTE, `self-${k}`, { userId: `patient-${k}`, role: 'patient', practiceId: null }));
+      d.flag(`patient-${k}`, null, [{ rule: 'session-device', response: 'suspend', reason: 'copied token', evidence: { count: 1, window: 'session', examples: [] } }], at);
+    }
+    expect(d.wave(at)).toBe(false);
+    expect(d.state('doctor-of-q', at, '203.0.113.9', 'practitioner', 'q').response).toBe('allow');
+  });
+
+  it('holds the platform only when the containments span practices; an officer ends a wave', () => {
+    const d = new Detector();
+    const at = new Date(T0);
+    for (const k of ['a', 'b', 'c']) d.admit(`thief-${k}`, 'practitioner', k, strangers(k, 12), at);
+    expect(d.wave(at, 'a')).toBe(true);
+    expect(d.wave(at, 'z')).toBe(true);
+    expect(d.activeWaves(at)).toMatchObject([{ practiceId: null, contained: [{ userId: 'thief-a' }, { userId: 'thief-b' }, { userId: 'thief-c' }] }]);
+    expect(d.state('doctor-z', at, '203.0.113.9', 'practitioner', 'z').response).toBe('step-up');
+    expect(d.activeWaves(at)[0]!.held).toEqual(['doctor-z']);
+    expect(d.endWave(null, new Date(T0 + MINUTE))).toBe(true);
+    expect(d.wave(new Date(T0 + MINUTE))).toBe(false);
+    expect(d.state('doctor-z', new Date(T0 + MINUTE), '203.0.113.9', 'practitioner', 'z').response).toBe('allow');
+    // The ended wave's containments do not start it again with the next one.
+    d.admit('thief-d', 'practitioner', 'd', strangers('d', 12), new Date(T0 + 2 * MINUTE));
+    expect(d.wave(new Date(T0 + 2 * MINUTE))).toBe(false);
+  });
+
+  it('keeps the counters across an unlock: the account resumes with what its windows have left (regression: an unlock gave a fresh day)', () => {
+    const d = new Detector();
+    const at = new Date(T0);
+    expect(d.admit(DOC, 'practitioner', 'p', strangers('s', 12), at).admitted).toBe(10);
+    expect(d.state(DOC, at).response).toBe('suspend');
+    d.release(DOC, new Date(T0 + MINUTE));
+    expect(d.state(DOC, new Date(T0 + MINUTE)).response).toBe('allow');
+    // Re-reading what it was given costs nothing; a new stranger does not fit the hour's budget.
+    expect(d.admit(DOC, 'practitioner', 'p', strangers('s', 10), new Date(T0 + 2 * MINUTE)).admitted).toBe(10);
+    expect(d.admit(DOC, 'practitioner', 'p', strangers('t', 1), new Date(T0 + 2 * MINUTE)).admitted).toBe(0);
+  });
+
+  it('a practice budget spent by others refuses the next request without holding its account, and names those who spent it', () => {
+    const alerts: Alert[] = [];
+    const d = new Detector({ onAlert: (a) => alerts.push(a) });
+    const at = new Date(T0);
+    const listed = (k: string, n: number) => Array.from({ length: n }, (_, i) => ({ patientId: `${k}-${i}`, care: null, identity: false, listed: 'broad' as const, notes: [], sensitive: false }));
+    // Two assistants list 50 patients each by broad searches (each within its own 60): the practice's 100.
+    expect(d.admit('desk-1', 'assistant', 'p', listed('a', 50), at).admitted).toBe(50);
+    expect(d.admit('desk-2', 'assistant', 'p', listed('b', 50), at).admitted).toBe(50);
+    const next = d.admit(DOC, 'practitioner', 'p', listed('c', 5), new Date(T0 + MINUTE));
+    expect(next).toMatchObject({ admitted: 0, stop: { rule: 'practice-listed' } });
+    expect(next.shared!.retryAfterMs).toBeGreaterThan(8 * MINUTE);
+    expect(d.state(DOC, new Date(T0 + MINUTE)).response).toBe('allow');
+    expect(alerts.map((a) => a.userId).sort()).toEqual(['desk-1', 'desk-2']);
+    expect(alerts.every((a) => a.response === 'alert')).toBe(true);
+    // One assistant alone cannot spend it: its own budget stops it first, and holds it.
+    const e = new Detector();
+    expect(e.admit('desk-1', 'assistant', 'p', listed('a', 70), at).admitted).toBe(60);
+    expect(e.state('desk-1', at).response).toBe('suspend');
+    expect(e.admit(DOC, 'practitioner', 'p', listed('c', 5), new Date(T0 + MINUTE)).admitted).toBe(5);
   });
 });

@@ -1,12 +1,14 @@
 import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
 import { DEFAULT_THRESHOLDS, evaluate, fromUnapprovedClient, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
-import { admissible, count, type Admission, type DisclosedPatient } from './ledger.js';
+import { admissible, count, SHARED_BUDGETS, type Admission, type DisclosedPatient } from './ledger.js';
 
 export interface AccountState {
   readonly response: Response;
   readonly findings: readonly Finding[];
   /** When a throttle lifts. */
   readonly until: Date | null;
+  /** A step-up asked for by a wave: the second factor must have been given since then. */
+  readonly stepUpSince?: Date;
 }
 
 export interface Alert {
@@ -35,13 +37,34 @@ export interface DetectorOptions {
  * does not reset it. A lock stays until a security officer lifts it.
  */
 /**
- * Platform-wide: when several accounts are contained within a short time (the 2025 pattern:
- * many accounts at once), accounts that show up from a network address they have not used in
- * the past week are held before their first request is served, until the wave has passed.
+ * Waves: when several staff accounts are contained within a short time (the 2025 pattern: many
+ * accounts at once), accounts that show up from a network address they have not used in the past
+ * week are asked for a fresh second factor, and held to newcomers' budgets, until the wave has
+ * passed. A wave of one practice's accounts holds that practice; one whose containments span
+ * several practices holds the platform. Patients' accounts never count toward a wave (each reads
+ * only its own record: a thief replaying portal tokens must not hold every practice's staff).
  */
 const WAVE_CONTAINMENTS = 3;
 const WAVE_WINDOW_MS = 10 * 60_000;
 const WAVE_HOLD_MS = 60 * 60_000;
+
+/** A wave under way: where (a practice, or the platform), since when, until when, why, and whom it held. */
+export interface Wave {
+  readonly practiceId: string | null;
+  readonly startedAt: Date;
+  readonly until: Date;
+  /** The containments that started or extended it. */
+  readonly contained: readonly { readonly userId: string; readonly practiceId: string | null; readonly at: Date }[];
+  /** The accounts it asked for a step-up (new address during the wave). */
+  readonly held: readonly string[];
+}
+
+interface WaveState {
+  startedAt: number;
+  until: number;
+  contained: { userId: string; practiceId: string | null; at: number }[];
+  held: Set<string>;
+}
 
 /** A practice's combined activity: distinct patients in the last day, and its learned daily baseline. */
 export class PracticeActivity {
@@ -60,6 +83,8 @@ export class PracticeActivity {
   readonly daily = new DailyHistory();
   readonly accounts = new Set<string>();
   alertedAt = -Infinity;
+  /** When each shared budget's contributors were last named (one alert per full window). */
+  readonly attributedAt = new Map<string, number>();
 }
 
 /** Peer groups: same role, practice of similar size (accounts seen in it). */
@@ -72,10 +97,10 @@ const ALLOWED: AccountState = Object.freeze({ response: 'allow', findings: [], u
 export class Detector {
   private readonly accounts = new Map<string, AccountFeatures>();
   private readonly states = new Map<string, AccountState>();
-  private readonly containments: number[] = [];
-  private waveUntil = 0;
-  /** When the wave under way began (its first hold), however often later containments extend it. */
-  private waveStartedAt = Infinity;
+  /** Staff containments of the last minutes (a wave's evidence). */
+  private readonly containments: { userId: string; practiceId: string | null; at: number }[] = [];
+  /** Waves under way, by practice id ('' for the platform). */
+  private readonly waves = new Map<string, WaveState>();
   private readonly practices = new Map<string, PracticeActivity>();
   private readonly peerCache = new Map<string, { at: number; value: Baseline | null }>();
 
@@ -222,7 +247,7 @@ export class Detector {
     };
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
     this.states.set(userId, state);
-    if (escalated && (response === 'suspend' || response === 'lock')) this.noteContainment(now);
+    if (escalated && (response === 'suspend' || response === 'lock')) this.noteContainment(userId, practiceId, now);
     if (escalated && response !== 'allow') {
       this.o.onAlert?.({ id: this.o.newId?.() ?? `${userId}:${now}`, at, userId, practiceId, response, findings });
     }
@@ -267,10 +292,50 @@ export class Detector {
     const t = unapprovedClient ? fromUnapprovedClient(f.role, byRole) : byRole;
     const probation = (this.probationUntil.get(userId) ?? 0) > now;
     const strict = probation && p !== null && this.established(p, now);
-    const a = admissible(f, p, probation ? onProbation(t) : t, base, patients, now, probation, strict);
+    // An account a wave asked for a step-up (a new address while accounts were being contained)
+    // works, with a newcomer's budgets until the wave is over: the second factor does not stop a
+    // thief who holds it, and the wave's accounts must not add up to the 2025 pattern.
+    const held = this.waveFor(f.practiceId, now)?.held.has(userId) ?? false;
+    const a = admissible(f, p, probation || held ? onProbation(t) : t, base, patients, now, probation, strict);
     count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict);
-    if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
+    if (a.stop && a.shared && p !== null && practiceId !== null) this.attribute(p, practiceId, a.stop, at);
+    else if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
     return a;
+  }
+
+  /**
+   * A practice's shared budget is spent: the request that would pass it is refused, and the alert
+   * names the accounts whose own disclosures spent it, with their share — never the one who asked
+   * next, who may be an honest colleague arriving after a thief (attribution by contribution).
+   * An account is named when it spent at least a quarter of the budget; one alert per budget and
+   * practice while the window is full.
+   */
+  private attribute(p: PracticeActivity, practiceId: string, stop: Finding, at: Date): void {
+    const shared = SHARED_BUDGETS.get(stop.rule);
+    if (!shared) return;
+    const now = at.getTime();
+    if (now - (p.attributedAt.get(stop.rule) ?? -Infinity) < shared.window) return;
+    p.attributedAt.set(stop.rule, now);
+    const shares: { userId: string; count: number }[] = [];
+    for (const id of p.accounts) {
+      const f = this.accounts.get(id);
+      const n = f ? shared.own(f).count(shared.window, now) : 0;
+      if (n > 0) shares.push({ userId: id, count: n });
+    }
+    shares.sort((x, y) => y.count - x.count);
+    const total = stop.evidence.count;
+    const named = shares.filter((s) => s.count * 4 >= total);
+    const examples = shares.slice(0, 5).map((s) => `${s.userId}:${s.count}`);
+    for (const s of named) {
+      this.o.onAlert?.({
+        id: this.o.newId?.() ?? `${s.userId}:${stop.rule}:${now}`, at, userId: s.userId, practiceId, response: 'alert',
+        findings: [{
+          rule: stop.rule, response: 'alert',
+          reason: `${stop.reason}: this account spent ${s.count} of ${total}`,
+          evidence: { count: s.count, window: stop.evidence.window, examples },
+        }],
+      });
+    }
   }
 
   /**
@@ -286,32 +351,89 @@ export class Detector {
     return false;
   }
 
-  private noteContainment(now: number): void {
-    this.containments.push(now);
-    while (this.containments.length > 0 && now - this.containments[0]! > WAVE_WINDOW_MS) this.containments.shift();
-    if (this.containments.length >= WAVE_CONTAINMENTS) {
-      // A wave that was over starts again now; one still under way goes on (and keeps its start).
-      if (now >= this.waveUntil) this.waveStartedAt = now;
-      this.waveUntil = now + WAVE_HOLD_MS;
-    }
+  private noteContainment(userId: string, practiceId: string | null, now: number): void {
+    // Patients' accounts never count: each reads only its own record.
+    if (this.accounts.get(userId)?.role === 'patient') return;
+    this.containments.push({ userId, practiceId, at: now });
+    while (this.containments.length > 0 && now - this.containments[0]!.at > WAVE_WINDOW_MS) this.containments.shift();
+    const here = this.containments.filter((c) => c.practiceId === practiceId);
+    if (practiceId !== null && here.length >= WAVE_CONTAINMENTS) this.extendWave(practiceId, here, now);
+    const practices = new Set(this.containments.map((c) => c.practiceId ?? ''));
+    if (practices.size >= WAVE_CONTAINMENTS) this.extendWave('', this.containments, now);
   }
 
-  /** Whether a platform-wide wave of containments is under way. */
-  wave(now: Date): boolean {
-    return now.getTime() < this.waveUntil;
+  private extendWave(key: string, evidence: readonly { userId: string; practiceId: string | null; at: number }[], now: number): void {
+    let w = this.waves.get(key);
+    // A wave that was over starts again now; one still under way goes on (and keeps its start).
+    if (!w || now >= w.until) this.waves.set(key, (w = { startedAt: now, until: now, contained: [], held: new Set() }));
+    w.until = now + WAVE_HOLD_MS;
+    for (const c of evidence) if (!w.contained.some((x) => x.userId === c.userId && x.at === c.at)) w.contained.push({ ...c });
+  }
+
+  /** The wave that covers an account of this practice now (its practice's, else the platform's). */
+  private waveFor(practiceId: string | null, now: number): WaveState | null {
+    const own = practiceId !== null ? this.waves.get(practiceId) : undefined;
+    if (own && now < own.until) return own;
+    const all = this.waves.get('');
+    return all && now < all.until ? all : null;
+  }
+
+  /** Whether a wave is under way (for this practice, or anywhere when none is named). */
+  wave(now: Date, practiceId?: string | null): boolean {
+    if (practiceId !== undefined) return this.waveFor(practiceId, now.getTime()) !== null;
+    for (const w of this.waves.values()) if (now.getTime() < w.until) return true;
+    return false;
+  }
+
+  /** The waves under way, for the security console. */
+  activeWaves(now: Date): Wave[] {
+    const out: Wave[] = [];
+    for (const [key, w] of this.waves) {
+      if (now.getTime() >= w.until) continue;
+      out.push({
+        practiceId: key === '' ? null : key, startedAt: new Date(w.startedAt), until: new Date(w.until),
+        contained: w.contained.map((c) => ({ userId: c.userId, practiceId: c.practiceId, at: new Date(c.at) })), held: [...w.held],
+      });
+    }
+    return out;
   }
 
   /**
-   * What the account's next request meets. `sourceIp`, when given, lets the wave rule hold an
-   * account appearing from an address it has not used in the past week.
+   * A security officer ends a wave (a practice's, or the platform's with null): nobody is asked
+   * for a step-up by it any more. The containments it counted do not start it again.
    */
-  state(userId: string, now: Date, sourceIp?: string | null, role?: string | null): AccountState {
+  endWave(practiceId: string | null, at: Date): boolean {
+    const w = this.waves.get(practiceId ?? '');
+    if (!w || at.getTime() >= w.until) return false;
+    w.until = at.getTime();
+    const ended = new Set(w.contained.map((c) => `${c.userId}:${c.at}`));
+    for (let i = this.containments.length - 1; i >= 0; i--) {
+      const c = this.containments[i]!;
+      if (ended.has(`${c.userId}:${c.at}`) || practiceId === null || c.practiceId === practiceId) this.containments.splice(i, 1);
+    }
+    return true;
+  }
+
+  /**
+   * What the account's next request meets. `sourceIp`, when given, lets a wave ask an account
+   * appearing from an address it has not used in the past week for a fresh second factor, given
+   * after the wave began (`stepUpSince`).
+   */
+  state(userId: string, now: Date, sourceIp?: string | null, role?: string | null, practiceId?: string | null): AccountState {
     const s = this.states.get(userId);
-    if (sourceIp && this.wave(now) && this.heldByWave(userId, role ?? this.accounts.get(userId)?.role ?? null, sourceIp, now.getTime()) && (!s || worse(s.response, 'suspend') === 'suspend')) {
+    const known = this.accounts.get(userId);
+    const w = sourceIp ? this.heldByWave(userId, role ?? known?.role ?? null, practiceId ?? known?.practiceId ?? null, sourceIp, now.getTime()) : null;
+    if (w && (!s || worse(s.response, 'step-up') === 'step-up')) {
+      w.held.add(userId);
       return {
-        response: 'suspend',
-        findings: [{ rule: 'wave-new-address', response: 'suspend', reason: 'several accounts were contained in the last minutes and this one appears from a new network address', evidence: { count: this.containments.length, window: '10 min', examples: [] } }],
+        response: 'step-up',
+        findings: [{
+          rule: 'wave-new-address', response: 'step-up',
+          reason: 'several accounts were contained in the last minutes and this one appears from a new network address',
+          evidence: { count: w.contained.length, window: '10 min', examples: [] },
+        }],
         until: null,
+        stepUpSince: new Date(w.startedAt),
       };
     }
     if (!s) return { response: 'allow', findings: [], until: null };
@@ -325,15 +447,17 @@ export class Detector {
   }
 
   /**
-   * Whether the wave rule holds this account's request: an account appearing from an address it
-   * has not used in the past week — unless it is a security officer (the wave's responders, who
-   * read no records), a patient (who reads only their own), or an account an officer has unlocked
-   * since the wave began (reviewed by a person).
+   * The wave that holds this account's request, if any: an account of a practice under a wave (its
+   * own, or the platform's) appearing from an address it has not used in the past week — unless it
+   * is a security officer (the wave's responders, who read no records), a patient (who reads only
+   * their own), or an account an officer has unlocked since the wave began (reviewed by a person).
    */
-  private heldByWave(userId: string, role: string | null, sourceIp: string, now: number): boolean {
-    if (role === 'security-officer' || role === 'patient') return false;
-    if ((this.released.get(userId) ?? -Infinity) >= this.waveStartedAt) return false;
-    return !(this.accounts.get(userId)?.knowsAddress(sourceIp, now) ?? false);
+  private heldByWave(userId: string, role: string | null, practiceId: string | null, sourceIp: string, now: number): WaveState | null {
+    if (role === 'security-officer' || role === 'patient') return null;
+    const w = this.waveFor(practiceId, now);
+    if (!w) return null;
+    if ((this.released.get(userId) ?? -Infinity) >= w.startedAt) return null;
+    return this.accounts.get(userId)?.knowsAddress(sourceIp, now, w.startedAt) ? null : w;
   }
 
   /** When each account was last unlocked by a security officer. */
@@ -345,15 +469,31 @@ export class Detector {
   }
 
   /**
-   * A security officer's unlock: the state and the disclosure counters start again (the officer
-   * judged it a false positive). The account's known network addresses stay: the wave rule must
-   * not hold the account it was just given back to (regression: unlocking forgot them).
+   * A security officer's unlock (two officers): the state is lifted; the disclosure counters stay —
+   * the account resumes with what its windows have left (an unlock does not hand a thief a fresh
+   * day or week). The wave rule does not hold an account an officer gave back.
    */
   release(userId: string, at: Date = new Date()): void {
     this.states.delete(userId);
+    // What the officers judged — a decoy opened, a notable patient, a copied session — is not
+    // held against the account again; its windows are.
+    const f = this.accounts.get(userId);
+    if (f) {
+      f.honeytokens = [];
+      f.vipWithoutCare = [];
+      f.copiedSessions = [];
+    }
+    this.released.set(userId, Math.max(this.released.get(userId) ?? -Infinity, at.getTime()));
+  }
+
+  /**
+   * Forgets an account's counters and state (its known network addresses stay): for test harnesses
+   * that start a new attack on the same accounts, and never reached from the API.
+   */
+  forget(userId: string): void {
+    this.states.delete(userId);
     const old = this.accounts.get(userId);
     this.accounts.delete(userId);
-    this.released.set(userId, Math.max(this.released.get(userId) ?? -Infinity, at.getTime()));
     if (old) {
       const f = this.features(userId);
       f.role = old.role;

@@ -139,6 +139,16 @@ export class DistinctWindow {
     return t !== undefined && now - t <= windowMs;
   }
 
+  /** When the oldest sighting still counted in the window was made (null if none). */
+  oldest(windowMs: number, now: number): number | null {
+    const i = this.index(windowMs);
+    this.advance(i, now);
+    for (let p = this.pos[i]!; p < this.times.length; p++) {
+      if (this.last.get(this.keys[p]!) === this.times[p]) return this.times[p]!;
+    }
+    return null;
+  }
+
   /** Some of the values seen in the window (evidence for an alert). */
   sample(windowMs: number, now: number, max = 5): string[] {
     const i = this.index(windowMs);
@@ -174,8 +184,25 @@ export class FewDistinct {
     const prev = this.last.get(key);
     this.grew = prev === undefined || at - prev > this.shortest;
     if (prev !== undefined && prev >= at) return;
+    // A value unseen for longer than every window is new again.
+    if (prev === undefined || at - prev > this.longest) this.first.set(key, at);
     this.last.set(key, at);
-    if (this.last.size > 32) for (const [k, t] of this.last) if (at - t > this.longest) this.last.delete(k);
+    if (this.last.size > 32) {
+      for (const [k, t] of this.last) {
+        if (at - t > this.longest) {
+          this.last.delete(k);
+          this.first.delete(k);
+        }
+      }
+    }
+  }
+
+  /** When each value's current run of sightings began (its first sighting within the longest window). */
+  private readonly first = new Map<string, number>();
+
+  /** Whether the value was seen within the window and already before `before`. */
+  knownBefore(key: string, windowMs: number, now: number, before: number): boolean {
+    return this.has(key, windowMs, now) && (this.first.get(key) ?? Infinity) < before;
   }
 
   count(windowMs: number, now: number): number {
@@ -192,6 +219,7 @@ export class FewDistinct {
   /** Takes over another's keys and their last times (an account's known addresses across an unlock). */
   copyFrom(other: FewDistinct): void {
     for (const [key, t] of other.last) if ((this.last.get(key) ?? -Infinity) < t) this.last.set(key, t);
+    for (const [key, t] of other.first) if ((this.first.get(key) ?? Infinity) > t) this.first.set(key, t);
   }
 
   sample(windowMs: number, now: number, max = 5): string[] {
@@ -294,9 +322,13 @@ export class AccountFeatures {
   readonly addresses = new FewDistinct([DAY, WEEK]);
   /** Sessions seen in the last hour (several at once: a second party using the account) and day. */
   readonly sessions = new FewDistinct([HOUR, DAY]);
-  /** Whether the account used this network address in the past week. */
-  knowsAddress(ip: string, now: number): boolean {
-    return this.addresses.has(ip, WEEK, now);
+  /**
+   * Whether the account used this network address in the past week — and already before `before`
+   * (a wave's start: an address first seen during a wave, at the login that precedes the first
+   * request, is not known).
+   */
+  knowsAddress(ip: string, now: number, before = Infinity): boolean {
+    return this.addresses.knownBefore(ip, WEEK, now, before);
   }
 
   /** Patients touched without a care relationship: the signature of the 2025 breach. */

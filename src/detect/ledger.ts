@@ -37,7 +37,22 @@ export interface DisclosedPatient {
 export interface Admission {
   readonly admitted: number;
   readonly stop: Finding | null;
+  /**
+   * Set when the budget that stopped the rest is the practice's, shared by its accounts: the request
+   * is refused, but its account is not held for what the others spent (the detector names them).
+   * When enough of the window has passed for this response's first patient to fit, in ms from now.
+   */
+  readonly shared?: { readonly retryAfterMs: number } | undefined;
 }
+
+/** The practice's budgets (shared by its accounts), by rule: the window they count in, per account. */
+export const SHARED_BUDGETS: ReadonlyMap<string, { window: number; own(f: AccountFeatures): DistinctWindow }> = new Map([
+  ['practice-no-care-day', { window: DAY, own: (f: AccountFeatures) => f.noCarePatients }],
+  ['practice-no-care-notes-day', { window: DAY, own: (f: AccountFeatures) => f.noCareNotes }],
+  ['practice-listed', { window: 10 * MINUTE, own: (f: AccountFeatures) => f.disclosed }],
+  ['practice-probation-calendar', { window: DAY, own: (f: AccountFeatures) => f.patients }],
+  ['practice-probation-pool', { window: DAY, own: (f: AccountFeatures) => f.patients }],
+]);
 
 interface Budget {
   readonly rule: string;
@@ -115,10 +130,14 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
       let fresh = 0;
       for (const k of keys) if (!added?.has(k) && !win.has(k, budget.window, now)) fresh++;
       if (fresh > 0 && win.count(budget.window, now) + before + fresh > limit) {
-        return {
-          admitted: i,
-          stop: { rule: budget.rule, response: budget.response, reason: budget.reason(limit), evidence: { count: win.count(budget.window, now) + before, window: budget.label, examples: [] } },
+        const stop: Finding = {
+          rule: budget.rule, response: budget.response, reason: budget.reason(limit),
+          evidence: { count: win.count(budget.window, now) + before, window: budget.label, examples: [] },
         };
+        if (!SHARED_BUDGETS.has(budget.rule)) return { admitted: i, stop };
+        // A shared budget: the window frees a place when its oldest sighting leaves it.
+        const oldest = win.oldest(budget.window, now) ?? now;
+        return { admitted: i, stop, shared: { retryAfterMs: Math.max(1000, oldest + budget.window - now + 1) } };
       }
     }
     if (i === patients.length - 1) break;

@@ -130,13 +130,17 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   identitiesPerWeek: 300,
   createsPerHourSuspend: 40,
   createsPerDaySuspend: 60,
-  standingPatientsPerDay: 25,
+  // A GP's own patients with no visit near (results, letters, tomorrow's list, renewals): FACTS.md's
+  // ≈ 22 consultations a day come with as many charts opened for what arrived in between; a heavy
+  // day (Monday's results, the day after a holiday) doubles it. 60 a day from the doctor's own
+  // client; 25 from a client the account has not approved (a thief's), like the day's identities.
+  standingPatientsPerDay: 60,
   identitiesPerDay: 100,
   unapprovedIdentitiesPerDay: 25,
   noCareNotesPerDay: 10,
   practiceNoCarePatientsPerDay: 30,
   practiceNoCareNotesPerDay: 20,
-  practiceListedPer10Min: 60,
+  practiceListedPer10Min: 100,
   probationPoolPatientsPerDay: 50,
   probationCalendarPatientsPerDay: 75,
   baselineFactor: 3,
@@ -171,7 +175,10 @@ export function fromUnapprovedClient(role: string | null, t: Thresholds): Thresh
       ...t,
       foundPerHour: Math.min(t.foundPerHour, t.unapprovedFoundPerHour * k),
       foundPerDay: Math.min(t.foundPerDay, t.unapprovedFoundPerDay * k),
-      ...(role === 'practitioner' ? { identitiesPerDay: Math.min(t.identitiesPerDay, t.unapprovedIdentitiesPerDay) } : {}),
+      ...(role === 'practitioner' ? {
+        identitiesPerDay: Math.min(t.identitiesPerDay, t.unapprovedIdentitiesPerDay),
+        standingPatientsPerDay: Math.min(t.standingPatientsPerDay, t.unapprovedIdentitiesPerDay),
+      } : {}),
     };
     byT.set(t, c);
   }

@@ -200,13 +200,16 @@ export class DetectionService {
    * approval too, heard through the catch-up).
    */
   private accountFact(row: Record<string, unknown>): void {
-    if (typeof row.resource_id !== 'string') return;
     const at = new Date(row.at as Date);
+    // The platform's wave has no resource.
+    if (row.action === 'wave.end' && row.resource_id === null) this.detector.endWave(null, at);
+    if (typeof row.resource_id !== 'string') return;
     // An unlock made here was applied here at that instant: the catch-up must not reset again what was counted since.
     if (row.action === 'account.unlock') {
       if (!this.detector.releasedAfter(row.resource_id, new Date(at.getTime() - 1))) this.detector.release(row.resource_id, at);
     }
     else if (row.action === 'account.approve') this.detector.probation(row.resource_id, new Date(at.getTime() + PROBATION_MS));
+    else if (row.action === 'wave.end') this.detector.endWave(row.resource_id, at);
   }
 
   /** Notes an event (or alert) id as counted here; false if it already was. Bounded memory. */
@@ -297,6 +300,10 @@ export class DetectionService {
       this.local = false;
     }
     if (a.stop === null) return { admitted: a.admitted, refusal: null };
+    if (a.shared) {
+      // The practice's shared budget: this account is not held for what others spent.
+      return { admitted: a.admitted, refusal: new AccessError('practice_budget', Math.ceil(a.shared.retryAfterMs / 1000), a.stop.reason) };
+    }
     return { admitted: a.admitted, refusal: refusalOf(this.detector.state(p.userId, at).response, a.stop.response, this.detector.state(p.userId, at).until, at) };
   }
 
@@ -342,7 +349,7 @@ export class DetectionService {
       this.flag(p.userId, p.practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: 1, window: 'session', examples: [] } });
       throw new AccessError('session_suspended');
     }
-    const s = this.detector.state(p.userId, now, sourceIp, p.role);
+    const s = this.detector.state(p.userId, now, sourceIp, p.role, p.practiceId);
     switch (s.response) {
       case 'lock':
         throw new AccessError('account_locked');
@@ -351,7 +358,11 @@ export class DetectionService {
       case 'throttle':
         throw new AccessError('throttled', Math.max(1, Math.ceil(((s.until?.getTime() ?? now.getTime()) - now.getTime()) / 1000)));
       case 'step-up':
-        if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000) throw new AccessError('step_up_required');
+        // A wave asks for a second factor given since it began: a session from before it is not
+        // enough, nor a password alone.
+        if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000 || (s.stepUpSince !== undefined && (p.authTime < s.stepUpSince || !p.amr.includes('mfa')))) {
+          throw new AccessError('step_up_required', undefined, s.findings[0]?.reason);
+        }
         return;
       default:
         return;
@@ -388,17 +399,77 @@ export class DetectionService {
     return found;
   }
 
-  /** A security officer lifts a lock: the account and its counters start again. Audited. */
-  async unlock(officer: Principal, userId: string): Promise<boolean> {
-    const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by a security officer');
-    if (found) {
-      this.detector.release(userId, this.clock());
-      await this.auth.secondFactorReset(userId);
-      this.auth.forgetAccount();
+  /**
+   * A security officer lifts a suspension or a lock — with a second officer (four eyes, as for the
+   * Art. 34 notices): a stolen officer account alone cannot give a stolen doctor back. The first
+   * officer's call asks (audited, `account.unlock-request`), a different officer's call within a day
+   * lifts (audited, `account.unlock`). The lift keeps the account's counters: it resumes with what
+   * its windows have left, not with fresh budgets.
+   */
+  async unlock(officer: Principal, userId: string): Promise<'unlocked' | 'pending' | 'not-found'> {
+    const at = this.clock();
+    const asked = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const u = await tx.query<{ id: string }>('SELECT id FROM admin.users WHERE id = $1', [userId]);
+      if (u.rows.length === 0) return null;
+      const r = await tx.query<{ user_id: string }>(
+        `SELECT q.user_id FROM audit.events q
+          WHERE q.action = 'account.unlock-request' AND q.resource_id::text = $1 AND q.at > $2 AND q.user_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM audit.events u WHERE u.action = 'account.unlock' AND u.resource_id::text = $1 AND u.at >= q.at)`,
+        [userId, new Date(at.getTime() - UNLOCK_REQUEST_MS).toISOString()],
+      );
+      return r.rows.map((x) => x.user_id);
+    });
+    if (asked === null) return 'not-found';
+    if (!asked.some((id) => id !== officer.userId)) {
+      await this.audited(officer, userId, 'account.unlock-request', 'unlock asked by a security officer; a second officer must confirm it');
+      return 'pending';
     }
-    return found;
+    const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by two security officers');
+    if (!found) return 'not-found';
+    this.detector.release(userId, at);
+    await this.auth.secondFactorReset(userId);
+    this.auth.forgetAccount();
+    return 'unlocked';
+  }
+
+  /** The waves under way, for the console (ids only). */
+  waves(): { practiceId: string | null; startedAt: string; until: string; contained: { userId: string; practiceId: string | null; at: string }[]; held: string[]; reason: string }[] {
+    return this.detector.activeWaves(this.clock()).map((w) => ({
+      practiceId: w.practiceId, startedAt: w.startedAt.toISOString(), until: w.until.toISOString(),
+      contained: w.contained.map((c) => ({ userId: c.userId, practiceId: c.practiceId, at: c.at.toISOString() })), held: [...w.held],
+      reason: w.practiceId === null
+        ? `${w.contained.length} comptes de plusieurs cabinets suspendus ou verrouillés en quelques minutes : les comptes qui se connectent depuis une nouvelle adresse doivent confirmer leur second facteur`
+        : `${w.contained.length} comptes de ce cabinet suspendus ou verrouillés en quelques minutes : ses comptes qui se connectent depuis une nouvelle adresse doivent confirmer leur second facteur`,
+    }));
+  }
+
+  /** A security officer ends a wave; audited (`wave.end`), and heard by the other instances through the log. */
+  async endWave(officer: Principal, practiceId: string | null): Promise<boolean> {
+    const at = this.clock();
+    if (!this.detector.endWave(practiceId, at)) return false;
+    await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => appendAuditEvents(tx, [{
+      id: randomUUID(), at, practiceId, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,
+      sourceIp: null, action: 'wave.end', resourceType: 'Practice', resourceId: practiceId, patientId: null, segment: 'security', labels: [],
+      purpose: 'security', outcome: 'success', reason: 'wave ended by a security officer',
+    }]));
+    return true;
+  }
+
+  /** An officer's action on an account, audited alone (no status change). */
+  private async audited(officer: Principal, userId: string, action: string, reason: string): Promise<void> {
+    await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
+      const a = await new AuthRepository(tx).accountById(userId);
+      await appendAuditEvents(tx, [{
+        id: randomUUID(), at: this.clock(), practiceId: a?.practiceId ?? null, userId: officer.userId, role: officer.role, sessionId: officer.sessionId,
+        sourceIp: null, action, resourceType: 'Account', resourceId: userId, patientId: null, segment: 'security', labels: [],
+        purpose: 'security', outcome: 'success', reason,
+      }]);
+    });
   }
 }
+
+/** How long an officer's unlock request waits for a second officer. */
+const UNLOCK_REQUEST_MS = 24 * 3_600_000;
 
 /** How long a newly approved account is held to half budgets. */
 const PROBATION_MS = 14 * 86_400_000;

@@ -26,7 +26,8 @@ export function installErrorHandling(app: FastifyInstance): void {
       } else if (error.code === 'token_missing') {
         reply.header('www-authenticate', 'Bearer realm="medvault"');
       }
-      return reply.code(error.status).send(operationOutcome(error.status, error.message));
+      const text = error.why ? `${error.message} ${error.why}` : error.message;
+      return reply.code(error.status).send(operationOutcome(error.status, text));
     }
     if (error instanceof RecordError) {
       const detail = error.problems.length > 0 ? `${error.message} ${error.problems.slice(0, 10).join('; ')}` : error.message;

@@ -18,7 +18,16 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/unlock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {
     const p = principalOf(req);
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
-    if (!(await services().detection.unlock(p, req.params.userId))) return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
+    if (p.userId === req.params.userId) throw new AccessError('forbidden'); // nobody lifts their own containment
+    const done = await services().detection.unlock(p, req.params.userId);
+    if (done === 'not-found') return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
+    // Four eyes: the first officer's call is recorded; a second officer's lifts the account.
+    if (done === 'pending') {
+      return reply.code(202).send({
+        status: 'pending',
+        message: 'Demande de déverrouillage enregistrée : un second responsable sécurité doit la confirmer.',
+      });
+    }
     return reply.code(204).send();
   });
 
@@ -70,6 +79,27 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
       };
     });
   });
+
+  /** The waves under way: where, since when, which containments started them, whom they asked for a step-up. */
+  app.get('/security/waves', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    return { waves: services().detection.waves() };
+  });
+
+  /** An officer ends a wave (a practice's, or the platform's with practiceId null). Audited. */
+  app.post<{ Body: { practiceId: string | null } }>(
+    '/security/waves/end',
+    { config: { access: 'authenticated' }, schema: { body: { type: 'object', additionalProperties: false, required: ['practiceId'], properties: { practiceId: { type: ['string', 'null'], format: 'uuid' } } } } },
+    async (req, reply) => {
+      const p = principalOf(req);
+      if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+      if (!(await services().detection.endWave(p, req.body.practiceId))) {
+        return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'Aucune vague en cours à cet endroit.' }] });
+      }
+      return reply.code(204).send();
+    },
+  );
 
   /** The console's overview: accesses per hour (two days) and alerts per day (thirty days), counts only. */
   app.get('/security/overview', { config: { access: 'authenticated' } }, async (req) => {

@@ -64,6 +64,12 @@ export interface ServiceOptions {
    * counts, the second-factor challenges and the paging cursors through it.
    */
   readonly redisUrl?: string | null;
+  /**
+   * Without Redis, this instance claims the database for itself (a second one refuses to start: its
+   * budgets would be counted apart). False only where a test builds a second set of services over a
+   * database on purpose (a restart while the first still runs).
+   */
+  readonly soleInstance?: boolean;
   /** Prefix of every Redis key and channel (several deployments may share one Redis); default "medvault:". */
   readonly redisPrefix?: string;
   /** Who the breach documents name (MEDVAULT_DPO_NAME, MEDVAULT_DPO_EMAIL, MEDVAULT_OPERATOR_NAME). */
@@ -133,6 +139,19 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
     publicUrl, approvers: o.approvers ?? 'either',
     onEvent: (userId, practiceId, what) => detection.accountEvent(userId, practiceId, what),
   });
+  // The disclosure ledger is exact within one process. Without a store the instances share
+  // (Redis), a second instance on the same database would count its own budgets apart — one
+  // thief, twice the patients — so it refuses to start and says why.
+  const claims = !o.redisUrl && o.soleInstance !== false;
+  const sole = claims ? await o.db.claim('medvault:ledger:sole-instance') : null;
+  if (claims && sole === null) {
+    await detection.close().catch(() => undefined);
+    redis?.disconnect();
+    throw new Error(
+      'another medvault instance serves this database without a shared store: its disclosure budgets would not be ' +
+      'exact across instances. Set MEDVAULT_REDIS_URL on every instance, or run one instance.',
+    );
+  }
   return {
     db: o.db, vault: o.vault, auth, accounts, enrolment: new EnrolmentService(o.db, o.vault, throttle, clock), publicUrl, oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
     auditStatus: o.auditStatus ?? null,
@@ -142,6 +161,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
       await detection.close().catch(() => undefined);
       o.mailer?.close();
       redis?.disconnect();
+      await sole?.();
     },
   };
 }

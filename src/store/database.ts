@@ -101,6 +101,11 @@ export class Database {
     await this.transaction({ role: 'platform', practiceId: null }, (tx) => tx.query('SELECT 1'));
   }
 
+  /** See Driver.claim: null when another process holds the name; a no-op release on an embedded database. */
+  async claim(name: string): Promise<(() => Promise<void>) | null> {
+    return this.driver.claim ? this.driver.claim(name) : async () => undefined;
+  }
+
   close(): Promise<void> {
     return this.driver.close();
   }

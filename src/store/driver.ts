@@ -32,6 +32,12 @@ export interface Driver {
   transaction<T>(fn: (sql: ScriptSql) => Promise<T>, frame?: TransactionFrame): Promise<T>;
   /** Runs a maintenance script outside any transaction (VACUUM, CHECKPOINT), as the database's owner. */
   maintenance(script: string): Promise<void>;
+  /**
+   * Claims a name for as long as this process lives (a session-level advisory lock on a connection
+   * of its own): the release, or null when another process holds it. Absent on an embedded
+   * database, which one process owns by construction.
+   */
+  claim?(name: string): Promise<(() => Promise<void>) | null>;
   close(): Promise<void>;
 }
 

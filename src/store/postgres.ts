@@ -119,6 +119,20 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
     // One stalled wait for a connection and one stalled round trip: past that, the request is
     // answered 503 even if its transactions are still waiting (a frozen database).
     deadlineMs: timeouts.connectMs + timeouts.queryMs,
+    async claim(name) {
+      // Not a pooled connection: the pool closes idle ones, and the lock would go with it.
+      const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeouts.connectMs, keepAlive: true });
+      c.on('error', () => undefined);
+      await c.connect().catch((e: unknown) => {
+        throw unavailable(e);
+      });
+      const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [name]);
+      if (r.rows[0]?.ok !== true) {
+        await c.end().catch(() => undefined);
+        return null;
+      }
+      return () => c.end().catch(() => undefined);
+    },
     async transaction(fn, frame) {
       const c = await pool.connect().catch((e: unknown) => {
         throw unavailable(e);

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { generate } from 'otplib';
 import { clientOf, hashPassword, LoginThrottle, MemoryThrottleStore, generateTokenKeys } from '../../src/access/index.js';
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
@@ -53,7 +54,7 @@ export async function startServer(backend: Backend, o: { patients?: number; prac
       return (await q.query<{ id: string }>('SELECT id FROM admin.users')).rows.map((r) => r.id);
     });
     for (const u of ids) {
-      services.detection.detector.release(u);
+      services.detection.detector.forget(u);
       await services.auth.secondFactorReset(u);
     }
     services.auth.forgetAccount();
@@ -98,8 +99,42 @@ export interface Reply {
   readonly headers: Headers;
 }
 
-/** One HTTP request to the server. */
-export async function call(s: Server, method: string, path: string, o: { token?: string; body?: unknown; ua?: string } = {}): Promise<Reply> {
+/**
+ * One HTTP request from another source address (any 127.0.0.0/8 address is local on Linux): a person
+ * on another network, as the server sees it (it trusts no proxy header by default).
+ */
+function callFrom(s: Server, from: string, method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(s.base + path, { method, headers, localAddress: from }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: Reply['body'];
+        try {
+          parsed = text ? JSON.parse(text) : {};
+        } catch {
+          parsed = { text };
+        }
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve({ status: res.statusCode ?? 0, body: parsed, headers: h });
+      });
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** One HTTP request to the server (from 127.0.0.1, or from `from`). */
+export async function call(s: Server, method: string, path: string, o: { token?: string; body?: unknown; ua?: string; from?: string } = {}): Promise<Reply> {
+  if (o.from !== undefined) {
+    const headers: Record<string, string> = { 'user-agent': o.ua ?? WORKSTATION_UA };
+    if (o.token) headers.authorization = `Bearer ${o.token}`;
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    return callFrom(s, o.from, method, path, headers, o.body !== undefined ? JSON.stringify(o.body) : undefined);
+  }
   const r = await fetch(s.base + path, {
     method,
     headers: {
@@ -120,13 +155,14 @@ export async function call(s: Server, method: string, path: string, o: { token?:
 }
 
 /** Password, then the TOTP of the moment; null when the server refuses (locked, throttled). */
-export async function login(s: Server, u: DemoUser, ua?: string): Promise<string | null> {
+export async function login(s: Server, u: DemoUser, ua?: string, from?: string): Promise<string | null> {
   s.advance(31_000); // a TOTP step is good once
-  const l = await call(s, 'POST', '/auth/login', { body: { username: u.username, password: u.password }, ...(ua ? { ua } : {}) });
+  const where = { ...(ua ? { ua } : {}), ...(from ? { from } : {}) };
+  const l = await call(s, 'POST', '/auth/login', { body: { username: u.username, password: u.password }, ...where });
   if (l.status !== 200) return null;
   if (!l.body.mfa_required) return l.body.access_token as string;
   const code = await generate({ secret: u.totpSecret!, epoch: Math.floor(s.now().getTime() / 1000) });
-  const m = await call(s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code }, ...(ua ? { ua } : {}) });
+  const m = await call(s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code }, ...where });
   return m.status === 200 ? (m.body.access_token as string) : null;
 }
 

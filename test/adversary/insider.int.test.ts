@@ -176,9 +176,11 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     const desk = await mint(s, admin!, 'assistant', 'desk.reset', 1);
     expect(await login(s, desk)).not.toBeNull();
     const officer = await login(s, user(s, 'security-officer'));
+    const officer2 = await login(s, user(s, 'security-officer', 0, 1));
     expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/lock`, { token: officer! })).status).toBe(204);
     expect((await call(s, 'POST', `/admin/accounts/${desk.fhirId}/reset-mfa`, { token: admin! })).status).toBe(200);
-    expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/unlock`, { token: officer! })).status).toBe(204);
+    expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/unlock`, { token: officer! })).status).toBe(202);
+    expect((await call(s, 'POST', `/security/accounts/${desk.fhirId}/unlock`, { token: officer2! })).status).toBe(204);
     // The old password alone opened an active, "established" account: now it waits for its user and a second person.
     expect(await login(s, desk)).toBeNull();
     const status = async () => (await s.store.driver.transaction((q) => q.query<{ status: string }>('SELECT status FROM admin.users WHERE id = $1', [desk.fhirId]))).rows[0]!.status;
@@ -187,7 +189,8 @@ describe.each(BACKENDS)('insiders ($name)', (backend) => {
     const leaver = await mint(s, admin!, 'assistant', 'desk.leaver', 1);
     expect((await call(s, 'POST', `/admin/accounts/${leaver.fhirId}/disable`, { token: admin! })).status).toBe(204);
     expect((await call(s, 'POST', `/security/accounts/${leaver.fhirId}/lock`, { token: officer! })).status).toBe(204);
-    expect((await call(s, 'POST', `/security/accounts/${leaver.fhirId}/unlock`, { token: officer! })).status).toBe(204);
+    expect((await call(s, 'POST', `/security/accounts/${leaver.fhirId}/unlock`, { token: officer! })).status).toBe(202);
+    expect((await call(s, 'POST', `/security/accounts/${leaver.fhirId}/unlock`, { token: officer2! })).status).toBe(204);
     expect(await login(s, leaver)).toBeNull();
   });
 

@@ -11,6 +11,7 @@ import { LocalKeyProvider, shredPatient, Vault } from '../../src/vault/index.js'
 import { NO_DETECTION } from '../helpers/app.js';
 import { createPostgresDatabase } from '../helpers/backends.js';
 import { makeVault, NOW } from '../helpers/fixtures.js';
+import { recordFigure } from '../adversary/figures.js';
 
 /**
  * Several instances for real (issue 13): two medvault instances, each with its own vault and its
@@ -19,6 +20,8 @@ import { makeVault, NOW } from '../helpers/fixtures.js';
  * per-process files); a patient shredded by the operator while an instance holds its key in memory
  * stops opening there at once (regression: served for minutes from the cache).
  */
+const REDIS = process.env.MEDVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, one database', () => {
   let database: { url: string; drop(): Promise<void> };
   const stores: OpenedStore[] = [];
@@ -29,6 +32,7 @@ describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, 
   const clock = () => new Date(at);
   const keys = makeVault();
   const saved = process.env.MEDVAULT_DETECTION_SYNC_MS;
+  const prefix = `mvtest-instances-${process.pid}-${Date.now()}:`;
 
   beforeAll(async () => {
     process.env.MEDVAULT_DETECTION_SYNC_MS = '300';
@@ -43,7 +47,8 @@ describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, 
       // Each instance its own vault over the shared keyring: nothing shared in memory.
       const vault = new Vault(LocalKeyProvider.open({ path: join(keys.dir, 'keyring.json'), passphrase: null }));
       const services = await createServices({
-        db: store.db, vault, keysDir: keys.dir, tokenKeys, clock, thresholds: NO_DETECTION,
+        // Several instances share Redis (without it, the second would refuse to start).
+        db: store.db, vault, keysDir: keys.dir, tokenKeys, clock, thresholds: NO_DETECTION, redisUrl: REDIS, redisPrefix: prefix,
         throttle: new LoginThrottle(new MemoryThrottleStore()),
         contact: { dpoName: 'DPO', dpoEmail: 'dpo@medvault.test', operator: 'test' }, mailer: null,
       });
@@ -128,4 +133,62 @@ describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, 
         WHERE n.patient_id <> $2 LIMIT 1`, [doctor.fhirId, patientId]));
     for (const base of [a, b]) expect((await call(base, 'GET', `/fhir/DocumentReference/${other.rows[0]!.id}`, base === b ? onB : await login(a, doctor))).status).toBe(200);
   });
+});
+
+/**
+ * Without a shared store, budgets counted apart would multiply what a thief gets (27 + 25 identities
+ * for one thief on two instances): the second instance refuses to start, and says why; the first
+ * goes on, and when it stops the database can be claimed again.
+ */
+describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances without Redis', () => {
+  it('the second refuses to start, with the reason; a thief on the first gets its budget once', async () => {
+    const database = await createPostgresDatabase();
+    const keys = makeVault();
+    const stores: OpenedStore[] = [];
+    try {
+      const open = async () => {
+        const store = await openStore({ kind: 'postgres', url: database.url });
+        stores.push(store);
+        return store;
+      };
+      const first = await open();
+      const seeded = await seedDemo(first.db, { seed: 5, practices: 1, patientsPerPractice: 80, now: NOW, visitHistoryDays: 7, hashPassword, vault: keys.vault });
+      let at = NOW.getTime();
+      const clock = () => new Date(at);
+      const make = async (store: OpenedStore) => createServices({
+        db: store.db, vault: keys.vault, keysDir: keys.dir, tokenKeys: generateTokenKeys(), clock,
+        throttle: new LoginThrottle(new MemoryThrottleStore()), contact: { dpoName: 'DPO', dpoEmail: 'dpo@medvault.test', operator: 'test' }, mailer: null,
+      });
+      const a = await make(first);
+      const second = await open();
+      await expect(make(second)).rejects.toThrow(/another medvault instance serves this database.*MEDVAULT_REDIS_URL/);
+      // The one instance: a thief reading strangers is held at his budget.
+      const app = buildServer({ state: { services: a }, version: 'test', logLevel: 'silent', clock });
+      const doctor = seeded.users.find((u) => u.role === 'practitioner')!;
+      at += 31_000;
+      const l = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: doctor.username, password: doctor.password }, headers: { 'user-agent': 'thief' } });
+      const m = await app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await generate({ secret: doctor.totpSecret!, epoch: Math.floor(at / 1000) }) }, headers: { 'user-agent': 'thief' } });
+      const token = m.json().access_token as string;
+      const ids = await first.driver.transaction((q) => q.query<{ id: string }>(
+        `SELECT p.id FROM admin.patients p WHERE NOT EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.patient_id = p.id AND c.practitioner_id = $1)
+            AND NOT EXISTS (SELECT 1 FROM admin.appointments x WHERE x.patient_id = p.id AND x.practitioner_id = $1)
+            AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) LIMIT 40`, [doctor.fhirId]));
+      let identities = 0;
+      for (const { id } of ids.rows) {
+        const r = await app.inject({ method: 'GET', url: `/fhir/Patient/${id}`, headers: { authorization: `Bearer ${token}`, 'user-agent': 'thief' } });
+        if (r.statusCode === 200) identities++;
+      }
+      recordFigure('postgres', 'two instances without Redis: one thief', { identities, secondInstanceStarted: 0 });
+      expect(identities).toBeLessThanOrEqual(25);
+      await app.close();
+      await a.close();
+      // The first stopped: another may start.
+      const b = await make(second);
+      await b.close();
+    } finally {
+      for (const st of stores) await st.db.close().catch(() => undefined);
+      await database.drop();
+      await keys.cleanup();
+    }
+  }, 120_000);
 });

@@ -79,6 +79,13 @@ export function userOf(seeded: SeedResult, role: DemoUser['role'], practiceIndex
   return u;
 }
 
+/** The second security officer (four eyes: unlocks, notices that name patients). */
+export function secondOfficer(seeded: SeedResult): DemoUser {
+  const u = seeded.users.filter((x) => x.role === 'security-officer')[1];
+  if (!u) throw new Error('no second security officer');
+  return u;
+}
+
 export async function totp(secret: string, at = new Date()): Promise<string> {
   return generate({ secret, epoch: Math.floor(at.getTime() / 1000) });
 }
