@@ -320,6 +320,7 @@ export class AuthService {
       scopes: claims.scope.split(' ').filter(Boolean), authTime: new Date(claims.auth_time * 1000), amr: claims.amr, acr: claims.acr,
       ...(cachedState.client ? { client: cachedState.client } : {}),
       clientApproved: cachedState.approved === true,
+      ...(cachedState.network && !claims.cnf?.jkt ? { network: cachedState.network } : {}),
       ...(claims.cnf?.jkt ? { dpopJkt: claims.cnf.jkt } : {}),
     };
   }
@@ -337,7 +338,10 @@ export class AuthService {
       // A practice that requires DPoP keeps no bearer session of a client it did not approve,
       // including those opened before it required it.
       else if (!s || s.revokedAt !== null || s.expiresAt <= at || s.userId !== sub || bearerRefused(s)) out.set(sid, { ok: 'revoked' });
-      else out.set(sid, { ok: 'ok', client: clientFingerprint(s.userAgent), approved: s.clientApproved });
+      else {
+        const network = s.client?.startsWith('agent:') ? /@(.+)$/.exec(s.client)?.[1] : undefined;
+        out.set(sid, { ok: 'ok', client: clientFingerprint(s.userAgent), approved: s.clientApproved, ...(network ? { network } : {}) });
+      }
     }
     return out;
   }
@@ -370,11 +374,20 @@ export class AuthService {
       if (check === 'wrong') return null;
       const amr = [...new Set([...s.amr, check, 'mfa'])];
       await repo.refreshAuthTime(s.id, now, amr);
+      // A bearer session used from another network is bound to the client it is now (a new client
+      // of the account, not approved unless it already was): the second factor proved the person,
+      // not the device.
+      const moved = s.dpopJkt === null ? clientOf(meta) : null;
+      if (moved !== null && s.client !== moved.key) {
+        await repo.seeClient(account.id, account.practiceId, moved.key, moved.label, now, false);
+        await repo.rebindClient(s.id, moved.key);
+      }
       const next = newRefreshToken(s.id);
       await repo.rotateRefresh(s.id, next.hash);
       return { account, s, amr, refresh: next.token };
     });
     if (out === 'replayed') throw new AccessError('totp_replayed');
+    if (out !== null) this.forget(p.sessionId);
     if (out === null) {
       // A session's guesses count against its address (across accounts); the account's own count is SECOND_FACTOR.
       await this.o.throttle.failure(null, meta.ip, now.getTime());

@@ -27,6 +27,11 @@ export interface Principal {
    * the calendar explains nothing: a thief's own client reads like standing care (issue 12).
    */
   readonly clientApproved?: boolean;
+  /**
+   * For a bearer session: the network it was opened from (or moved to after a step-up). A token
+   * used from another network may be a copy: a fresh second factor is asked before any data.
+   */
+  readonly network?: string;
   /** The DPoP key the token is bound to (RFC 9449): every request must prove it holds that key. */
   readonly dpopJkt?: string;
 }

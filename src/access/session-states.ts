@@ -20,6 +20,8 @@ export interface SessionState {
   readonly ok: 'ok' | 'revoked' | 'locked' | 'disabled';
   readonly client?: string;
   readonly approved?: boolean;
+  /** For a bearer session (not DPoP-bound): the network it is bound to (access/clients.ts). */
+  readonly network?: string;
 }
 
 export interface SessionCacheEntry extends SessionState {

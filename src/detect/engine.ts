@@ -85,6 +85,27 @@ export class PracticeActivity {
   alertedAt = -Infinity;
   /** When each shared budget's contributors were last named (one alert per full window). */
   readonly attributedAt = new Map<string, number>();
+  /** Who first brought each key into each shared window (attribution by contribution). */
+  private readonly credits = new Map<DistinctWindow, Map<string, string>>();
+
+  /** Adds a key to one of the practice's shared windows, crediting the account that brought it. */
+  credit(win: DistinctWindow, windowMs: number, key: string, userId: string, now: number): void {
+    if (!win.has(key, windowMs, now)) {
+      let m = this.credits.get(win);
+      if (!m) this.credits.set(win, (m = new Map()));
+      m.set(key, userId);
+      // Forget the credits of keys the window has let go (bounded by what the window holds).
+      if (m.size > 2 * win.count(windowMs, now) + 64) for (const k of m.keys()) if (!win.has(k, windowMs, now)) m.delete(k);
+    }
+    win.add(key, now);
+  }
+
+  /** How much of a shared window each account brought, most first. */
+  shares(win: DistinctWindow, windowMs: number, now: number): { userId: string; count: number }[] {
+    const by = new Map<string, number>();
+    for (const [k, u] of this.credits.get(win) ?? []) if (win.has(k, windowMs, now)) by.set(u, (by.get(u) ?? 0) + 1);
+    return [...by].map(([userId, count]) => ({ userId, count })).sort((x, y) => y.count - x.count);
+  }
 }
 
 /** Peer groups: same role, practice of similar size (accounts seen in it). */
@@ -184,13 +205,13 @@ export class Detector {
     // look at the week's calendar used up the practice's probation day).
     if ((this.probationUntil.get(e.userId) ?? 0) > now) {
       const calendar = e.calendar ?? [];
-      for (const ids of [e.identities, e.standing, e.unexplained]) for (const id of ids ?? []) p.probationPatients.add(id, now);
-      for (const id of e.returned) if (!calendar.includes(id)) p.probationPatients.add(id, now);
-      if (calendar.length > 0 && this.established(p, now)) for (const id of calendar) p.probationScheduled.add(id, now);
+      for (const ids of [e.identities, e.standing, e.unexplained]) for (const id of ids ?? []) p.credit(p.probationPatients, DAY, id, e.userId, now);
+      for (const id of e.returned) if (!calendar.includes(id)) p.credit(p.probationPatients, DAY, id, e.userId, now);
+      if (calendar.length > 0 && this.established(p, now)) for (const id of calendar) p.credit(p.probationScheduled, DAY, id, e.userId, now);
     }
-    for (const id of e.unexplained ?? []) p.noCarePatients.add(id, now);
-    for (const id of e.noCareNotes ?? []) p.noCareNotes.add(id, now);
-    for (const id of e.returned) p.listed.add(id, now);
+    for (const id of e.unexplained ?? []) p.credit(p.noCarePatients, DAY, id, e.userId, now);
+    for (const id of e.noCareNotes ?? []) p.credit(p.noCareNotes, DAY, id, e.userId, now);
+    for (const id of e.returned) p.credit(p.listed, 10 * MINUTE, id, e.userId, now);
     let touched = false;
     if (e.patientId) {
       p.daily.add(now, p.patients.add(e.patientId, now));
@@ -297,7 +318,7 @@ export class Detector {
     // thief who holds it, and the wave's accounts must not add up to the 2025 pattern.
     const held = this.waveFor(f.practiceId, now)?.held.has(userId) ?? false;
     const a = admissible(f, p, probation || held ? onProbation(t) : t, base, patients, now, probation, strict);
-    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict);
+    count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict, userId);
     if (a.stop && a.shared && p !== null && practiceId !== null) this.attribute(p, practiceId, a.stop, at);
     else if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
     return a;
@@ -316,13 +337,7 @@ export class Detector {
     const now = at.getTime();
     if (now - (p.attributedAt.get(stop.rule) ?? -Infinity) < shared.window) return;
     p.attributedAt.set(stop.rule, now);
-    const shares: { userId: string; count: number }[] = [];
-    for (const id of p.accounts) {
-      const f = this.accounts.get(id);
-      const n = f ? shared.own(f).count(shared.window, now) : 0;
-      if (n > 0) shares.push({ userId: id, count: n });
-    }
-    shares.sort((x, y) => y.count - x.count);
+    const shares = p.shares(shared.of(p), shared.window, now);
     const total = stop.evidence.count;
     const named = shares.filter((s) => s.count * 4 >= total);
     const examples = shares.slice(0, 5).map((s) => `${s.userId}:${s.count}`);

@@ -46,12 +46,12 @@ export interface Admission {
 }
 
 /** The practice's budgets (shared by its accounts), by rule: the window they count in, per account. */
-export const SHARED_BUDGETS: ReadonlyMap<string, { window: number; own(f: AccountFeatures): DistinctWindow }> = new Map([
-  ['practice-no-care-day', { window: DAY, own: (f: AccountFeatures) => f.noCarePatients }],
-  ['practice-no-care-notes-day', { window: DAY, own: (f: AccountFeatures) => f.noCareNotes }],
-  ['practice-listed', { window: 10 * MINUTE, own: (f: AccountFeatures) => f.disclosed }],
-  ['practice-probation-calendar', { window: DAY, own: (f: AccountFeatures) => f.patients }],
-  ['practice-probation-pool', { window: DAY, own: (f: AccountFeatures) => f.patients }],
+export const SHARED_BUDGETS: ReadonlyMap<string, { window: number; of(p: PracticeActivity): DistinctWindow }> = new Map([
+  ['practice-no-care-day', { window: DAY, of: (p: PracticeActivity) => p.noCarePatients }],
+  ['practice-no-care-notes-day', { window: DAY, of: (p: PracticeActivity) => p.noCareNotes }],
+  ['practice-listed', { window: 10 * MINUTE, of: (p: PracticeActivity) => p.listed }],
+  ['practice-probation-calendar', { window: DAY, of: (p: PracticeActivity) => p.probationScheduled }],
+  ['practice-probation-pool', { window: DAY, of: (p: PracticeActivity) => p.probationPatients }],
 ]);
 
 interface Budget {
@@ -152,7 +152,7 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
 }
 
 /** Counts admitted patients in the windows of the account and of its practice, at once. */
-export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number, probation = false, strict = false): void {
+export function count(f: AccountFeatures, practice: PracticeActivity | null, patients: readonly DisclosedPatient[], now: number, probation = false, strict = false, userId = ''): void {
   for (const c of patients) {
     if (touches(c)) f.daily.add(now, f.patients.add(c.patientId, now));
     if (practice && touches(c)) practice.daily.add(now, practice.patients.add(c.patientId, now));
@@ -161,7 +161,9 @@ export function count(f: AccountFeatures, practice: PracticeActivity | null, pat
       const win = b.win(f, practice);
       // The patients windows are counted above, with the daily history.
       if (win === null || win === f.patients) continue;
-      for (const k of b.keys(c)) win.add(k, now);
+      // The practice's shared windows remember who brought each key (the alert names them).
+      if (practice !== null && SHARED_BUDGETS.has(b.rule)) for (const k of b.keys(c)) practice.credit(win, b.window, k, userId, now);
+      else for (const k of b.keys(c)) win.add(k, now);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
-import { STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
+import { networkOf, STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
 import { disclosed, type Disclosed } from '../audit/disclosure.js';
@@ -348,6 +348,12 @@ export class DetectionService {
     if (client !== null && p.client !== undefined && client !== p.client) {
       this.flag(p.userId, p.practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: 1, window: 'session', examples: [] } });
       throw new AccessError('session_suspended');
+    }
+    // A bearer token (not sender-constrained) used from another network than its session's: it may
+    // have been copied, user agent and all. The second factor decides, before any data; a step-up
+    // moves the session to this network (access/auth.ts).
+    if (p.network !== undefined && sourceIp !== null && networkOf(sourceIp) !== p.network) {
+      throw new AccessError('step_up_required', undefined, 'Ce jeton est utilisé depuis un autre réseau que celui où la session a été ouverte : confirmez votre second facteur (ou reconnectez-vous).');
     }
     const s = this.detector.state(p.userId, now, sourceIp, p.role, p.practiceId);
     switch (s.response) {

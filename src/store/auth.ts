@@ -223,6 +223,11 @@ export class AuthRepository {
     );
   }
 
+  /** Binds a session to another client (a bearer session moved to another network, after a step-up). */
+  async rebindClient(id: string, client: string): Promise<void> {
+    await this.tx.query('UPDATE admin.sessions SET client = $2 WHERE id = $1', [id, client]);
+  }
+
   async refreshAuthTime(id: string, at: Date, amr: string[]): Promise<void> {
     await this.tx.query('UPDATE admin.sessions SET auth_time = $2, amr = $3 WHERE id = $1', [id, at.toISOString(), amr]);
   }

@@ -230,4 +230,35 @@ describe.each(BACKENDS)('containment that spares the honest ($name)', (backend) 
     recordFigure(backend.name, 'honest doctor reviewing 40 of her own patients', { patients: review.length, refused });
     expect(refused).toBe(0);
   });
+
+  it('a copied bearer token, user agent and all, used from another network: a fresh second factor first, 0 patients read', async () => {
+    await s.fresh();
+    const doctor = user(s, 'practitioner', 0);
+    const token = await login(s, doctor);
+    expect((await call(s, 'GET', '/fhir/Patient?name=mar&_count=5', { token: token! })).status).toBe(200);
+    const targets = (await ownPatients(s, doctor)).slice(0, 20);
+    // The thief copied the token and the workstation's User-Agent, and works from his own network.
+    const away = '127.0.40.9';
+    const haul = new Set<string>();
+    let asked = 0;
+    for (const id of targets) {
+      for (const path of [`/fhir/Patient/${id}`, `/fhir/DocumentReference?patient=${id}`, `/fhir/Patient/${id}/$everything`]) {
+        const r = await call(s, 'GET', path, { token: token!, from: away });
+        if (r.status === 200) haul.add(id);
+        if (r.status === 401 && /insufficient_user_authentication/.test(r.headers.get('www-authenticate') ?? '')) asked++;
+      }
+    }
+    // Without the second factor, the step-up fails.
+    const guess = await call(s, 'POST', '/auth/step-up', { token: token!, from: away, body: { code: '000000' } });
+    expect(guess.status).toBe(401);
+    recordFigure(backend.name, 'copied bearer token from another network', { patients: haul.size, stepUpsAsked: asked });
+    expect(haul.size).toBe(0);
+    expect(asked).toBe(targets.length * 3);
+    // The doctor's own program, moved to another network, confirms its second factor and goes on there.
+    s.advance(31_000);
+    const code = await generate({ secret: doctor.totpSecret!, epoch: Math.floor(s.now().getTime() / 1000) });
+    const up = await call(s, 'POST', '/auth/step-up', { token: token!, from: '127.0.41.9', body: { code } });
+    expect(up.status).toBe(200);
+    expect((await call(s, 'GET', `/fhir/Patient/${targets[0]}`, { token: up.body.access_token as string, from: '127.0.41.9' })).status).toBe(200);
+  });
 });
