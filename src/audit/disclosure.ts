@@ -44,6 +44,11 @@ export interface Disclosed {
   readonly labels: readonly string[];
   readonly care: Care;
   readonly breakGlass: boolean;
+  /**
+   * Named by an appointment listing outside the account's near calendar — by its own calendar
+   * further away (`own`) or by other doctors' (`others`) — as the records counted it in the ledger.
+   */
+  readonly calendarListing?: 'own' | 'others';
 }
 
 const ids = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
@@ -96,15 +101,27 @@ export function disclosed(e: EventFacts): Disclosed[] {
         default:
           return []; // create, update: written, not disclosed
       }
-    case 'Appointment':
+    case 'Appointment': {
+      const own = new Set(ids(d.calendarOwn));
+      const others = new Set(ids(d.calendarOthers));
+      const listing = (p: string | null): Pick<Disclosed, 'calendarListing'> => {
+        if (p !== null && own.has(p)) return { calendarListing: 'own' };
+        return p !== null && others.has(p) ? { calendarListing: 'others' } : {};
+      };
       switch (e.action) {
         case 'read':
-          return one({ identity: null, listing: null, appointments: true, notes: [], labels: [] });
+          return one({ identity: null, listing: null, appointments: true, notes: [], labels: [],
+            ...listing(e.patientId) });
         case 'search':
-          return ids(d.returned).map((p) => ({ patientId: p, identity: null, listing: null, appointments: true, notes: [], labels: [], care: care(p), breakGlass: glass }));
+          return ids(d.returned).map((p) => ({
+            patientId: p, identity: null, listing: null, appointments: true, notes: [], labels: [],
+            care: care(p), breakGlass: glass,
+            ...listing(p),
+          }));
         default:
           return [];
       }
+    }
     case 'DocumentReference':
       switch (e.action) {
         case 'read':

@@ -51,6 +51,10 @@ export interface AccessEvent {
   readonly calendar?: readonly string[];
   /** Whether a create or update makes a record of the practice (patient, appointment) rather than a note. Absent: it does. */
   readonly writes?: boolean;
+  /** Patients appointment listings named outside the account's near calendar (the ledger's calendar budgets). */
+  readonly calendarListed?: readonly string[];
+  /** Of those, the ones only other doctors' calendars named. */
+  readonly calendarOthers?: readonly string[];
 }
 
 export const MINUTE = 60_000;
@@ -347,6 +351,9 @@ export class AccountFeatures {
   readonly unscheduled = new DistinctWindow([HOUR]);
   /** Patients and appointments created or moved: bulk creation makes the facts a thief would need. */
   readonly created = new CountWindow(DAY);
+  /** Patients named by appointment listings outside the near calendar, and those named by others' calendars. */
+  readonly calendarListed = new DistinctWindow([DAY, WEEK]);
+  readonly calendarOthers = new DistinctWindow([DAY, WEEK]);
   /** Distinct patients per working day: the account's own baseline. */
   readonly daily = new DailyHistory();
   /** Client fingerprints (user agents) used in the last day. */
@@ -435,6 +442,9 @@ export class AccountFeatures {
         this.noCareNotes.add(n, t);
         grew ||= this.noCareNotes.grew;
       }
+      // Budgets of the ledger only (checked before a response leaves): no rule reads them afterwards.
+      for (const p of e.calendarListed ?? []) this.calendarListed.add(p, t);
+      for (const p of e.calendarOthers ?? []) this.calendarOthers.add(p, t);
     }
     if ((e.action === 'create' || e.action === 'update') && e.outcome === 'success' && e.patientId && e.writes !== false) {
       this.created.add(t);

@@ -31,6 +31,12 @@ export interface DisclosedPatient {
   readonly notes: readonly string[];
   /** Whether any of those notes carries a sensitivity label. */
   readonly sensitive: boolean;
+  /**
+   * Named by an appointment listing outside the account's near calendar: by the account's own
+   * calendar further away (`own`), or by other doctors' calendars (`others`). Absent: not named by
+   * such a listing (a read, a chart, or the near calendar, which is the day's work).
+   */
+  readonly calendarListing?: 'own' | 'others';
 }
 
 /** What the ledger says: how many of the patients (in order) may leave, and the budget that stopped the rest. */
@@ -93,6 +99,32 @@ const BUDGETS: readonly Budget[] = [
   { rule: 'sensitive', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.sensitive, c), win: (f) => f.sensitive, limit: (t) => t.sensitivePerDay, reason: (l) => `reached its budget of ${l} patients with sensitive notes in a day` },
   { rule: 'search-breadth', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (f) => f.disclosed, limit: (t) => t.disclosedPer10Min, reason: (l) => `reached its budget of ${l} identities listed by broad searches in ten minutes` },
   { rule: 'search-finds-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.listed === 'found', c), win: (f) => f.found, limit: (t) => t.foundPerDay, reason: (l) => `reached its budget of ${l} patients found by searches in a day` },
+  // Appointment listings name their patients: beyond the near calendar, a listing of who is a
+  // patient. Counted per distinct patient, own calendar and others' together, and others' apart.
+  {
+    rule: 'calendar-day', response: 'suspend', window: DAY, label: '24 h',
+    keys: (c) => when(c.calendarListing !== undefined, c), win: (f) => f.calendarListed,
+    limit: (t) => t.calendarListedPerDay,
+    reason: (l) => `reached its budget of ${l} patients named by calendar listings beyond its near calendar in a day`,
+  },
+  {
+    rule: 'calendar-week', response: 'suspend', window: WEEK, label: '7 days',
+    keys: (c) => when(c.calendarListing !== undefined, c), win: (f) => f.calendarListed,
+    limit: (t) => t.calendarListedPerWeek,
+    reason: (l) => `reached its budget of ${l} patients named by calendar listings beyond its near calendar in a week`,
+  },
+  {
+    rule: 'calendar-others-day', response: 'suspend', window: DAY, label: '24 h',
+    keys: (c) => when(c.calendarListing === 'others', c), win: (f) => f.calendarOthers,
+    limit: (t) => t.calendarOthersPerDay,
+    reason: (l) => `reached its budget of ${l} patients named by other calendars than its own in a day`,
+  },
+  {
+    rule: 'calendar-others-week', response: 'suspend', window: WEEK, label: '7 days',
+    keys: (c) => when(c.calendarListing === 'others', c), win: (f) => f.calendarOthers,
+    limit: (t) => t.calendarOthersPerWeek,
+    reason: (l) => `reached its budget of ${l} patients named by other calendars than its own in a week`,
+  },
   { rule: 'search-finds', response: 'suspend', window: HOUR, label: '1 h', keys: (c) => when(c.listed === 'found', c), win: (f) => f.found, limit: (t) => t.foundPerHour, reason: (l) => `reached its budget of ${l} patients found by searches in an hour` },
   // The practice's budgets: accounts added to a practice do not add to what it can lose.
   { rule: 'practice-no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (_f, p) => p?.noCarePatients ?? null, limit: (t) => t.practiceNoCarePatientsPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} patients without a care relationship in a day` },

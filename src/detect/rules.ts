@@ -84,6 +84,15 @@ export interface Thresholds {
   readonly probationPoolPatientsPerDay: number;
   /** …and patients their calendar explains, in a practice with established staff (one probation day). */
   readonly probationCalendarPatientsPerDay: number;
+  /**
+   * Patients named by appointment listings outside the account's near calendar (its own calendar
+   * from 3 days back to 8 days ahead for a practitioner; every doctor's for an assistant), per day
+   * and per week; and, of those, patients named by other doctors' calendars than the account's own.
+   */
+  readonly calendarListedPerDay: number;
+  readonly calendarListedPerWeek: number;
+  readonly calendarOthersPerDay: number;
+  readonly calendarOthersPerWeek: number;
   /** Learned baselines: alert above factor × the usual busiest day (p90), never under the floor. */
   readonly baselineFactor: number;
   readonly baselineFloor: number;
@@ -143,6 +152,19 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   practiceListedPer10Min: 100,
   probationPoolPatientsPerDay: 50,
   probationCalendarPatientsPerDay: 75,
+  // Calendar listings (FACTS.md: ≈ 22 consultations a day worked, 9.5 half-days a week, ≈ 5,000
+  // consultations over 1,643 distinct patients a year, so few patients twice in a month). A month of
+  // a doctor's own calendar is 21 working days × 22 ≈ 460 appointments, ≈ 400 patients once the
+  // near window (free) is taken out: 450 a day. Pages seen again cost nothing; the month ahead
+  // (partly booked) in the same week fits 600. Another doctor's calendar is a colleague's week to
+  // cover (22 × 5 = 110), twice a week at most. Assistants ×4 (assistantFactor): the near agenda of every doctor is free, and 440 a
+  // day beyond it is four doctor-weeks searched for a free slot. A thief paging the practice's
+  // history gets ≤ 110 patients that are not the victim's own before the account is suspended
+  // (the 2025 breach: ≈ 10,000 per account).
+  calendarListedPerDay: 450,
+  calendarListedPerWeek: 600,
+  calendarOthersPerDay: 110,
+  calendarOthersPerWeek: 220,
   baselineFactor: 3,
   baselineFloor: 30,
   practiceFactor: 3,
@@ -216,6 +238,8 @@ function forAssistants(t: Thresholds): Thresholds {
       ...t,
       patientsPerHour: t.patientsPerHour * k, patientsPerDay: t.patientsPerDay * k, patientsPerWeek: t.patientsPerWeek * k,
       disclosedPer10Min: t.disclosedPer10Min * k, searchesPerHour: t.searchesPerHour * k, foundPerHour: t.foundPerHour * k, foundPerDay: t.foundPerDay * k, createsPerHour: t.createsPerHour * k, createsPerHourSuspend: t.createsPerHourSuspend * k, createsPerDaySuspend: t.createsPerDaySuspend * k,
+      calendarListedPerDay: t.calendarListedPerDay * k, calendarListedPerWeek: t.calendarListedPerWeek * k,
+      calendarOthersPerDay: t.calendarOthersPerDay * k, calendarOthersPerWeek: t.calendarOthersPerWeek * k,
     };
     scaled.set(t, s);
   }

@@ -527,5 +527,8 @@ function toAccess(e: AccessFacts): AccessEvent {
     // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.
     discovery: e.action === 'search' && e.resourceType === 'Patient',
     writes: e.resourceType === 'Patient' || e.resourceType === 'Appointment',
+    // What the ledger's calendar budgets counted (a restart or another instance rebuilds them).
+    calendarListed: of((x) => x.calendarListing !== undefined),
+    calendarOthers: of((x) => x.calendarListing === 'others'),
   };
 }

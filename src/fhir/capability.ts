@@ -1,8 +1,31 @@
+import { DATE_PREFIXES, MAX_DATE_VALUES } from './date-search.js';
+
 /** The CapabilityStatement served at GET /fhir/metadata. */
 export const MAX_COUNT = 50;
 export const DEFAULT_COUNT = 20;
 
-const search = (names: string[]) => names.map((name) => ({ name, type: name === 'birthdate' || name === 'date' ? 'date' : name === 'identifier' ? 'token' : name === 'patient' || name === 'practitioner' || name === 'agent' ? 'reference' : 'string' }));
+/** Appointment's search parameters: the route accepts these and the CapabilityStatement names them. */
+export const APPOINTMENT_SEARCH = ['patient', 'practitioner', 'date'] as const;
+
+/** What a date parameter accepts (fhir/date-search.ts), said where a client reads it. */
+const dateDoc = (prefixes: readonly string[]) =>
+  `FHIR R4 date search: prefixes ${prefixes.join(', ')} (not ap); a value at any precision from the year to the `
+  + 'millisecond is the whole period it names (2026-12-01 is that day); values without a time zone are UTC; '
+  + 'repeated, the values are ANDed (date=ge2026-12-01&date=le2026-12-07 is that week); '
+  + `at most ${MAX_DATE_VALUES} values.`;
+const DATE_DOC: Record<string, string> = {
+  Appointment: dateDoc(DATE_PREFIXES),
+  AuditEvent: dateDoc(DATE_PREFIXES.filter((p) => p !== 'ne')),
+};
+
+const REFERENCES = new Set(['patient', 'practitioner', 'agent']);
+const kindOf = (name: string) =>
+  name === 'birthdate' || name === 'date' ? 'date' : name === 'identifier' ? 'token' : REFERENCES.has(name) ? 'reference' : 'string';
+const search = (names: readonly string[], type?: string) => names.map((name) => ({
+  name,
+  type: kindOf(name),
+  ...(name === 'date' && type && DATE_DOC[type] ? { documentation: DATE_DOC[type] } : {}),
+}));
 
 export function capabilityStatement(version: string, base: string): Record<string, unknown> {
   return {
@@ -27,9 +50,9 @@ export function capabilityStatement(version: string, base: string): Record<strin
           { type: 'Patient', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), versioning: 'versioned-update', updateCreate: false, conditionalUpdate: false, searchParam: search(['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone', '_count']), operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] },
           { type: 'Practitioner', interaction: ['read', 'search-type'].map((code) => ({ code })), searchParam: search(['_count']) },
           { type: 'Organization', interaction: ['read', 'search-type'].map((code) => ({ code })) },
-          { type: 'Appointment', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), searchParam: search(['patient', 'practitioner', 'date', '_count']) },
+          { type: 'Appointment', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment') },
           { type: 'DocumentReference', interaction: ['read', 'create', 'search-type'].map((code) => ({ code })), searchParam: search(['patient', '_count']) },
-          { type: 'AuditEvent', interaction: ['search-type'].map((code) => ({ code })), searchParam: search(['patient', 'agent', 'date', '_count']) },
+          { type: 'AuditEvent', interaction: ['search-type'].map((code) => ({ code })), searchParam: search(['patient', 'agent', 'date', '_count'], 'AuditEvent') },
         ],
       },
     ],

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
-  capabilityStatement, DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
+  APPOINTMENT_SEARCH, capabilityStatement, dateCondition, type DateCondition,
+  DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
 import { clientFingerprint } from '../access/index.js';
@@ -44,20 +45,19 @@ function countOf(q: Record<string, string | string[]>): number {
   return Math.min(MAX_COUNT, Number(c));
 }
 
-function dateParam(v: string | undefined, name: string): { from?: Date; to?: Date } {
-  if (v === undefined) return {};
-  const m = /^(eq|ge|le|gt|lt)?(\d{4}-\d{2}-\d{2})$/.exec(v);
-  // Years 0001–9998: the day after must still be a date PostgreSQL keeps.
-  if (!m || !isCalendarDate(m[2] as string) || m[2]! >= '9999-01-01' || m[2]! < '0001-01-01') throw new RecordError('invalid', [`${name} must be [eq|ge|le|gt|lt]YYYY-MM-DD`]);
-  const day = new Date(`${m[2]}T00:00:00Z`);
-  const next = new Date(day.getTime() + 86_400_000);
-  switch (m[1] ?? 'eq') {
-    case 'ge': return { from: day };
-    case 'gt': return { from: next };
-    case 'le': return { to: next };
-    case 'lt': return { to: day };
-    default: return { from: day, to: next };
+/**
+ * A date parameter, given once or repeated (AND: `date=ge…&date=le…` is a range), with the FHIR R4
+ * prefixes (fhir/date-search.ts), or a 400 naming it. `ne` only where the search can exclude.
+ */
+function dateParam(q: Record<string, string | string[]>, name: string, o: { ne: boolean }): DateCondition | null {
+  const v = q[name];
+  if (v === undefined) return null;
+  const c = dateCondition(name, Array.isArray(v) ? v : [v]);
+  if (!c.ok) throw new RecordError('invalid', [c.problem]);
+  if (!o.ne && c.value.excluded.length > 0) {
+    throw new RecordError('invalid', [`${name} : le préfixe ne n'est pas pris en charge ici`]);
   }
+  return c.value;
 }
 
 function refId(v: string | undefined, type: string): string | undefined {
@@ -74,6 +74,17 @@ function resourceOf(req: { body: unknown }, type: string): Json {
   if ((b as Json).resourceType !== type) throw new RecordError('invalid', [`resourceType must be ${type}`]);
   return b as Json;
 }
+
+/** One page of a search, as a route hands it to `paged`; `warning` replaces the default cut warning. */
+type Found = { items: Json[]; more: boolean; cut?: boolean; warning?: string };
+
+const CUT = 'Results were cut: this account reached a disclosure budget. '
+  + 'Open patients one by one, or ask your security officer.';
+
+/** The warning of an appointment listing cut by the ledger's calendar budgets (the client reads it). */
+const CALENDAR_CUT = 'Liste coupée : ce compte a atteint son budget de patients nommés par des agendas '
+  + 'hors de son agenda proche. Consultez votre agenda des prochains jours, '
+  + 'ou adressez-vous à votre responsable sécurité.';
 
 /** A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept); a missing agent has one too. */
 export function deviceOf(userAgent: string | undefined): string {
@@ -95,7 +106,10 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   });
 
   /** Runs a search from its parameters or from a cursor, and answers a Bundle with opaque links. */
-  async function paged(req: Req, reply: FastifyReply, kind: string, allowed: string[], run: (params: Record<string, string | string[]>, offset: number, count: number) => Promise<{ items: Json[]; more: boolean; cut?: boolean }>) {
+  async function paged(
+    req: Req, reply: FastifyReply, kind: string, allowed: readonly string[],
+    run: (params: Record<string, string | string[]>, offset: number, count: number) => Promise<Found>,
+  ) {
     const p = principalOf(req);
     let params: Record<string, string | string[]> = { ...req.query, ...searchBody(req.body) };
     let offset = 0;
@@ -115,7 +129,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     }
     const found = await run(params, offset, count);
     const link = async (o: number) => `${base(req)}/${kind}?_cursor=${await cursors().put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
-    const warning = found.cut ? 'Results were cut: this account reached a disclosure budget. Open patients one by one, or ask your security officer.' : null;
+    const warning = found.cut ? (found.warning ?? CUT) : null;
     return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null, warning));
   }
 
@@ -221,15 +235,17 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   );
 
   app.get('/fhir/Appointment', { config: auth }, async (req: Req, reply) =>
-    paged(req, reply, 'Appointment', ['patient', 'practitioner', 'date'], async (q, offset, limit) => {
-      const { from, to } = dateParam(one(q, 'date'), 'date');
+    paged(req, reply, 'Appointment', APPOINTMENT_SEARCH, async (q, offset, limit) => {
+      const date = dateParam(q, 'date', { ne: true });
       const patientId = refId(one(q, 'patient'), 'Patient');
       const practitionerId = refId(one(q, 'practitioner'), 'Practitioner');
       const found = await records(req).searchAppointments({
         ...(patientId ? { patientId } : {}), ...(practitionerId ? { practitionerId } : {}),
-        from: from ?? new Date(0), to: to ?? new Date('9999-12-31T00:00:00Z'), limit, offset,
+        from: date?.from ?? new Date(0), to: date?.to ?? new Date('9999-12-31T00:00:00Z'),
+        excluded: date?.excluded ?? [], limit, offset,
       });
-      return { items: found.items.map(toFhirAppointment), more: found.more };
+      const cut = found.cut ? { cut: true, warning: CALENDAR_CUT } : {};
+      return { items: found.items.map(toFhirAppointment), more: found.more, ...cut };
     }),
   );
 
@@ -291,10 +307,12 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   // ─── AuditEvent ──────────────────────────────────────────────────────────────────────────
   app.get('/fhir/AuditEvent', { config: auth }, async (req: Req, reply) =>
     paged(req, reply, 'AuditEvent', ['patient', 'agent', 'date'], async (q, offset, limit) => {
-      const { from, to } = dateParam(one(q, 'date'), 'date');
+      const date = dateParam(q, 'date', { ne: false });
       const patientId = refId(one(q, 'patient'), 'Patient');
       const agentId = refId(one(q, 'agent'), 'Practitioner');
-      return auditHistory(services().db, principalOf(req), { ...(patientId ? { patientId } : {}), ...(agentId ? { agentId } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}), limit, offset }, clock());
+      const range = { ...(date?.from ? { from: date.from } : {}), ...(date?.to ? { to: date.to } : {}) };
+      const filter = { ...(patientId ? { patientId } : {}), ...(agentId ? { agentId } : {}), ...range, limit, offset };
+      return auditHistory(services().db, principalOf(req), filter, clock());
     }),
   );
 }
