@@ -84,6 +84,8 @@ export class AuthService {
   onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
   /** Told when an account that already has approved clients logs in from one it never used (detection alerts). */
   onNewClient: (userId: string, practiceId: string | null) => void = () => undefined;
+  /** Told when a security officer approves a client of an account (a wave stops asking it for a step-up). */
+  onOfficerApproval: (userId: string) => void = () => undefined;
 
   constructor(private readonly o: AuthOptions) {
     this.pending = o.ephemeral ?? new MemoryEphemeralStore(() => o.clock().getTime());
@@ -444,6 +446,7 @@ export class AuthService {
     if (!done) throw new AccessError('client_unknown');
     // Sessions opened from that client see the approval at their next request.
     this.forget();
+    if (via === 'officer') this.onOfficerApproval(userId);
   }
 
   /** A second-factor reset starts the account's clients over (the next login approves its own). */

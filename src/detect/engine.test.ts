@@ -279,4 +279,18 @@ describe('the detector', () => {
     expect(e.state('desk-1', at).response).toBe('suspend');
     expect(e.admit(DOC, 'practitioner', 'p', listed('c', 5), new Date(T0 + MINUTE)).admitted).toBe(5);
   });
+
+  it('a wave stops asking an account for a step-up once an officer approves its device (an assistant without a second factor)', () => {
+    const d = new Detector();
+    const at = new Date(T0);
+    for (const k of ['a', 'b', 'c']) d.admit(`thief-${k}`, 'practitioner', 'p', strangers(`x${k}`, 12), at);
+    expect(d.state('desk', at, '203.0.113.9', 'assistant', 'p').response).toBe('step-up');
+    d.clearWave('desk', new Date(T0 + MINUTE));
+    expect(d.state('desk', new Date(T0 + MINUTE), '203.0.113.9', 'assistant', 'p').response).toBe('allow');
+    // A later wave holds it again at a new address (the approval was for that wave).
+    expect(d.endWave('p', new Date(T0 + 2 * MINUTE))).toBe(true);
+    const next = T0 + DAY + HOUR;
+    for (const k of ['d', 'e', 'f']) d.admit(`thief-${k}`, 'practitioner', 'p', strangers(`y${k}`, 12), new Date(next));
+    expect(d.state('desk', new Date(next), '198.51.100.7', 'assistant', 'p').response).toBe('step-up');
+  });
 });

@@ -472,7 +472,19 @@ export class Detector {
     const w = this.waveFor(practiceId, now);
     if (!w) return null;
     if ((this.released.get(userId) ?? -Infinity) >= w.startedAt) return null;
+    if ((this.waveCleared.get(userId) ?? -Infinity) >= w.startedAt) return null;
     return this.accounts.get(userId)?.knowsAddress(sourceIp, now, w.startedAt) ? null : w;
+  }
+
+  /** When a security officer last approved a device of each account (the wave's other way through). */
+  private readonly waveCleared = new Map<string, number>();
+
+  /**
+   * A security officer approved a client of the account (an account without a second factor — an
+   * assistant — cannot step up): a wave under way no longer holds it.
+   */
+  clearWave(userId: string, at: Date): void {
+    this.waveCleared.set(userId, Math.max(this.waveCleared.get(userId) ?? -Infinity, at.getTime()));
   }
 
   /** When each account was last unlocked by a security officer. */

@@ -210,6 +210,8 @@ export class DetectionService {
     }
     else if (row.action === 'account.approve') this.detector.probation(row.resource_id, new Date(at.getTime() + PROBATION_MS));
     else if (row.action === 'wave.end') this.detector.endWave(row.resource_id, at);
+    // An officer approved a device of the account: a wave no longer asks it for a step-up.
+    else if (row.action === 'client.approve' && row.role === 'security-officer') this.detector.clearWave(row.resource_id, at);
   }
 
   /** Notes an event (or alert) id as counted here; false if it already was. Bounded memory. */
