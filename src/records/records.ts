@@ -8,8 +8,8 @@ import {
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
-import { careClasses, hasCareRelationship } from './facts.js';
-import { careDetail, careFor, claimed, noteCare, type Care } from './care-claims.js';
+import { hasCareRelationship, noteCareOf } from './facts.js';
+import { careDetail, careFor, claimed, noteCare, recordCare, visitScope, type Care } from './care-claims.js';
 import { listingOf, namedBy, nearCalendar } from './calendar.js';
 import type { CareClass } from '../store/care.js';
 import type { DisclosedPatient, Finding } from '../detect/index.js';
@@ -276,7 +276,7 @@ export class Records {
         await this.audit(tx, [this.event(d, { action: 'search', resourceType: 'Patient', resourceId: null, patientId: null, detail: { returned: [found], broad: false, fields: 'picker', duplicateCheck: true } }, 'success', 'a patient with this INS-NIR already exists', 'admin')]);
         return { kind: 'duplicate' as const };
       }
-      await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }]);
+      await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }], { by: this.principal.userId, at: this.ctx.now });
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, patient: (await repo.patient(id)) as StoredPatient };
     });
@@ -350,10 +350,10 @@ export class Records {
     const r = await this.run('clinical', async (tx) => {
       const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2', [this.practiceId, patientId]);
       if (exists.rowCount === 0) return { kind: 'missing' as const };
-      const cls = this.principal.role === 'practitioner' ? ((await careClasses(tx, this.practiceId, this.principal.userId, [patientId], this.ctx.now)).get(patientId) ?? null) : null;
+      const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
       const d = await this.noteDecision(tx, patientId, 'search', this.principal.role === 'practitioner' ? cls !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d };
-      const all = await this.clinical(tx).notesOf(patientId).catch((e: unknown) => {
+      const all = await this.clinical(tx).notesOf(patientId, visitScope(this.principal, d, cls, this.ctx.now)).catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
@@ -381,7 +381,8 @@ export class Records {
     const r = await this.run('clinical', async (tx) => {
       const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2 AND shredded_at IS NULL', [this.practiceId, patientId]);
       if (exists.rowCount === 0) return { kind: 'missing' as const };
-      const d = await this.noteDecision(tx, patientId, 'create');
+      const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
+      const d = await this.noteDecision(tx, patientId, 'create', this.principal.role === 'practitioner' ? cls !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d };
       const note: ClinicalNote = { id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, text, labels };
       await this.clinical(tx).insertNotes([note]);
@@ -504,7 +505,7 @@ export class Records {
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const clinicalPossible = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, { ...NO_FACTS, careRelationship: true }).allow;
     const r = await this.run(clinicalPossible ? 'clinical' : 'admin', async (tx) => {
-      const cls = this.principal.role === 'practitioner' ? ((await careClasses(tx, this.practiceId, this.principal.userId, [patientId], this.ctx.now)).get(patientId) ?? null) : null;
+      const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
       const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read', this.principal.role === 'practitioner' ? cls !== null : undefined) : null;
       const withNotes = notesDecision?.allow === true;
       // Identity and appointments are read in the admin segment, notes in the clinical one.
@@ -517,10 +518,10 @@ export class Records {
       let notes: ClinicalNote[] | null = null;
       if (withNotes) {
         await tx.enter({ role: 'clinical', practiceId: this.practiceId });
-        notes = await this.clinical(tx).notesOf(patientId);
+        notes = await this.clinical(tx).notesOf(patientId, visitScope(this.principal, notesDecision, cls, this.ctx.now));
       }
       // The whole record leaves whole or not at all: the identity and every note, counted by the ledger.
-      const care = withNotes && notesDecision ? this.noteCare(notesDecision, cls) : this.principal.role === 'practitioner' ? () => cls ?? 'none' : await this.careFor(tx, [patientId]);
+      const care = withNotes || this.principal.role === 'practitioner' ? recordCare(this.principal, withNotes ? notesDecision : null, cls) : await this.careFor(tx, [patientId]);
       const ids = (notes ?? []).map((n) => n.id);
       const ok = this.admit([{ patientId, identity: true, listed: null, notes: ids, sensitive: (notes ?? []).some((n) => n.labels.length > 0) }], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
