@@ -273,6 +273,12 @@ describe('the detector', () => {
     expect(d.state(DOC, new Date(T0 + MINUTE)).response).toBe('allow');
     expect(alerts.map((a) => a.userId).sort()).toEqual(['desk-1', 'desk-2']);
     expect(alerts.every((a) => a.response === 'alert')).toBe(true);
+    // Five accounts of a fifth each: all five named (a quarter each would name none).
+    const f = new Detector({ onAlert: (a) => alerts.push(a) });
+    alerts.length = 0;
+    for (let k = 0; k < 5; k++) expect(f.admit(`desk-${k}`, 'assistant', 'p', listed(`f${k}`, 20), at).admitted).toBe(20);
+    expect(f.admit(DOC, 'practitioner', 'p', listed('g', 1), new Date(T0 + MINUTE)).admitted).toBe(0);
+    expect(alerts.map((a) => a.userId).sort()).toEqual(['desk-0', 'desk-1', 'desk-2', 'desk-3', 'desk-4']);
     // One assistant alone cannot spend it: its own budget stops it first, and holds it.
     const e = new Detector();
     expect(e.admit('desk-1', 'assistant', 'p', listed('a', 70), at).admitted).toBe(60);

@@ -328,8 +328,8 @@ export class Detector {
    * A practice's shared budget is spent: the request that would pass it is refused, and the alert
    * names the accounts whose own disclosures spent it, with their share — never the one who asked
    * next, who may be an honest colleague arriving after a thief (attribution by contribution).
-   * An account is named when it spent at least a quarter of the budget; one alert per budget and
-   * practice while the window is full.
+   * The biggest spenders are named until three quarters are accounted for, and any other that
+   * brought a tenth; one alert per budget and practice while the window is full.
    */
   private attribute(p: PracticeActivity, practiceId: string, stop: Finding, at: Date): void {
     const shared = SHARED_BUDGETS.get(stop.rule);
@@ -339,7 +339,14 @@ export class Detector {
     p.attributedAt.set(stop.rule, now);
     const shares = p.shares(shared.of(p), shared.window, now);
     const total = stop.evidence.count;
-    const named = shares.filter((s) => s.count * 4 >= total);
+    // The biggest spenders until three quarters of the window are accounted for, and anyone else who
+    // brought a tenth of it (five accounts of a fifth each are all named).
+    let covered = 0;
+    const named = shares.filter((s) => {
+      const take = covered * 4 < total * 3 || s.count * 10 >= total;
+      covered += s.count;
+      return take;
+    });
     const examples = shares.slice(0, 5).map((s) => `${s.userId}:${s.count}`);
     for (const s of named) {
       this.o.onAlert?.({
