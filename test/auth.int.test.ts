@@ -117,7 +117,7 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
       expect((await post('/auth/logout', {}, bearer(tokens.access_token))).statusCode).toBe(204);
       const after = await me();
       expect(after.statusCode).toBe(401);
-      expect(after.json().issue[0].diagnostics).toMatch(/session has ended/);
+      expect(after.json().issue[0].diagnostics).toMatch(/session a pris fin/);
       expect((await post('/auth/refresh', { refresh_token: tokens.refresh_token })).statusCode).toBe(401);
     });
 

@@ -69,7 +69,7 @@ describe('detection and containment', () => {
     await t.services.detection.settle();
     const next = await get(doc.access_token, '/fhir/Patient?_count=1');
     expect(next.statusCode).toBe(403);
-    expect(next.json().issue[0].diagnostics).toMatch(/locked/);
+    expect(next.json().issue[0].diagnostics).toMatch(/verrouillé/);
     // Logging in again does not help: the state is the account's.
     const again = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: docUser.username, password: docUser.password } });
     expect(again.statusCode).toBe(403);

@@ -111,7 +111,7 @@ describe('OpenID Connect login (Pro Santé Connect shape)', () => {
     next.subjectNameId = `8${rpps}`;
     const r = await callback(await browse(await startLogin()));
     expect(r.statusCode).toBe(401);
-    expect(r.json().issue[0].diagnostics).toMatch(/identity provider login could not be completed/);
+    expect(r.json().issue[0].diagnostics).toMatch(/fournisseur d'identité n'a pas abouti/);
   });
 
   it('refuses an ID token whose nonce is not the one medvault sent', async () => {

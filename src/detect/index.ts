@@ -4,3 +4,4 @@ export { AccountFeatures, CountWindow, DistinctWindow, defaultOffHours, type Acc
 export { DetectionService } from './service.js';
 export { LocalEventBus, RedisEventBus, type EventBus } from './bus.js';
 export type { DisclosedPatient, Admission } from './ledger.js';
+export { explain, explainState, isRuleId, RULE_IDS, type Explainable, type RuleId } from './explain.js';

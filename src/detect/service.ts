@@ -8,6 +8,7 @@ import { Detector, type Alert } from './engine.js';
 import { DEFAULT_THRESHOLDS, worse, type Finding, type Response, type Thresholds } from './rules.js';
 import type { DisclosedPatient } from './ledger.js';
 import type { AccessEvent } from './features.js';
+import { explain, explainState } from './explain.js';
 import { LocalEventBus, type EventBus } from './bus.js';
 
 /**
@@ -304,9 +305,11 @@ export class DetectionService {
     if (a.stop === null) return { admitted: a.admitted, refusal: null };
     if (a.shared) {
       // The practice's shared budget: this account is not held for what others spent.
-      return { admitted: a.admitted, refusal: new AccessError('practice_budget', Math.ceil(a.shared.retryAfterMs / 1000), a.stop.reason) };
+      const refusal = new AccessError('practice_budget', Math.ceil(a.shared.retryAfterMs / 1000), explain(a.stop));
+      return { admitted: a.admitted, refusal };
     }
-    return { admitted: a.admitted, refusal: refusalOf(this.detector.state(p.userId, at).response, a.stop.response, this.detector.state(p.userId, at).until, at) };
+    const s = this.detector.state(p.userId, at);
+    return { admitted: a.admitted, refusal: refusalOf(s.response, a.stop, s, at) };
   }
 
   /** Raises an alert and applies its rung for what authentication saw (second-factor guessing). */
@@ -348,28 +351,36 @@ export class DetectionService {
     // A session is bound to the client that opened it: its token from another client (or from
     // one that hides its user agent) is a copy. Refused before anything is read, and suspended.
     if (client !== null && p.client !== undefined && client !== p.client) {
-      this.flag(p.userId, p.practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different clients (a copied token)', evidence: { count: 1, window: 'session', examples: [] } });
-      throw new AccessError('session_suspended');
+      const copied: Finding = {
+        rule: 'session-device', response: 'suspend',
+        reason: 'one session was used from two different clients (a copied token)',
+        evidence: { count: 1, window: 'session', examples: [] },
+      };
+      this.flag(p.userId, p.practiceId, copied);
+      throw new AccessError('session_suspended', undefined, explain(copied));
     }
     // A bearer token (not sender-constrained) used from another network than its session's: it may
     // have been copied, user agent and all. The second factor decides, before any data; a step-up
     // moves the session to this network (access/auth.ts).
     if (p.network !== undefined && sourceIp !== null && networkOf(sourceIp) !== p.network) {
-      throw new AccessError('step_up_required', undefined, 'Ce jeton est utilisé depuis un autre réseau que celui où la session a été ouverte : confirmez votre second facteur (ou reconnectez-vous).');
+      const why = 'Ce jeton est utilisé depuis un autre réseau que celui où la session a été ouverte.';
+      throw new AccessError('step_up_required', undefined, why);
     }
     const s = this.detector.state(p.userId, now, sourceIp, p.role, p.practiceId);
+    // The person refused is told why, in French: the finding that put the account on its rung.
+    const why = () => explainState(s.findings, s.response) ?? undefined;
     switch (s.response) {
       case 'lock':
-        throw new AccessError('account_locked');
+        throw new AccessError('account_locked', undefined, why());
       case 'suspend':
-        throw new AccessError('session_suspended');
+        throw new AccessError('session_suspended', undefined, why());
       case 'throttle':
-        throw new AccessError('throttled', Math.max(1, Math.ceil(((s.until?.getTime() ?? now.getTime()) - now.getTime()) / 1000)));
+        throw new AccessError('throttled', secondsUntil(s.until, now), why());
       case 'step-up':
         // A wave asks for a second factor given since it began: a session from before it is not
         // enough, nor a password alone.
         if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000 || (s.stepUpSince !== undefined && (p.authTime < s.stepUpSince || !p.amr.includes('mfa')))) {
-          throw new AccessError('step_up_required', undefined, s.findings[0]?.reason);
+          throw new AccessError('step_up_required', undefined, why());
         }
         return;
       default:
@@ -476,18 +487,30 @@ export class DetectionService {
   }
 }
 
+/** Seconds until a throttle lifts (at least one: a Retry-After of 0 would invite a retry loop). */
+function secondsUntil(until: Date | null, now: Date): number {
+  return Math.max(1, Math.ceil(((until?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
+}
+
 /** How long an officer's unlock request waits for a second officer. */
 const UNLOCK_REQUEST_MS = 24 * 3_600_000;
 
 /** How long a newly approved account is held to half budgets. */
 const PROBATION_MS = 14 * 86_400_000;
 
-/** The error a budget's rung gives the request it stopped. */
-function refusalOf(state: Response, rung: Response, until: Date | null, now: Date): AccessError {
-  const r = worse(state, rung);
-  if (r === 'lock') return new AccessError('account_locked');
-  if (r === 'suspend') return new AccessError('session_suspended');
-  return new AccessError('throttled', Math.max(1, Math.ceil(((until?.getTime() ?? now.getTime() + 60_000) - now.getTime()) / 1000)));
+/**
+ * The error a budget's rung gives the request it stopped, with why in French: the budget, unless
+ * the account was already on a worse rung for another reason.
+ */
+function refusalOf(
+  state: Response, stop: Finding, s: { findings: readonly Finding[]; until: Date | null }, now: Date,
+): AccessError {
+  const r = worse(state, stop.response);
+  const why = r === stop.response ? explain(stop) : (explainState(s.findings, r) ?? explain(stop));
+  if (r === 'lock') return new AccessError('account_locked', undefined, why);
+  if (r === 'suspend') return new AccessError('session_suspended', undefined, why);
+  const wait = Math.max(1, Math.ceil(((s.until?.getTime() ?? now.getTime() + 60_000) - now.getTime()) / 1000));
+  return new AccessError('throttled', wait, why);
 }
 
 function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {

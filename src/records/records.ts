@@ -53,6 +53,13 @@ export interface Page<T> {
   readonly more: boolean;
   /** The disclosure ledger cut the page short (a budget was reached): no next page. */
   readonly cut?: boolean;
+  /** Why it was cut, in French (the budget reached: detect/explain.ts). */
+  readonly why?: string;
+}
+
+/** A page's cut, and the refusal's reason for it, when the ledger cut it. */
+function cutOf(cut: boolean, refusal: AccessError | null): { cut?: true; why?: string } {
+  return cut ? { cut: true, ...(refusal?.why ? { why: refusal.why } : {}) } : {};
 }
 
 /**
@@ -252,7 +259,7 @@ export class Records {
       const returned = items.map((p) => p.id);
       const careDetail = broad ? this.careDetail(returned, care) : this.principal.role === 'practitioner' ? { unexplained: [] } : {};
       await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, fields: 'picker', ...(cut ? { cut: true } : {}), ...careDetail } }, 'success', d.reason, 'admin')]);
-      return { kind: 'ok' as const, page: { items, more: !cut && found.length > q.limit, ...(cut ? { cut: true } : {}) } };
+      return { kind: 'ok' as const, page: { items, more: !cut && found.length > q.limit, ...cutOf(cut, ok.refusal) } };
     }, 'read');
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     return r.page;
@@ -366,12 +373,12 @@ export class Records {
       notes = notes.slice(0, ok.admitted);
       const labels = [...new Set(notes.flatMap((n) => n.labels))];
       await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id), ...(cut ? { cut: true } : {}), ...this.careDetail([patientId], care) } }, 'success', d.reason, 'clinical')]);
-      return { kind: 'ok' as const, notes, more: !cut && all.length > page.offset + page.limit, cut };
+      return { kind: 'ok' as const, notes, more: !cut && all.length > page.offset + page.limit, cut: cutOf(cut, ok.refusal) };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
-    return { items: r.notes, more: r.more, ...(r.cut ? { cut: true } : {}) };
+    return { items: r.notes, more: r.more, ...r.cut };
   }
 
   async createNote(patientId: string, text: string, labels: readonly SensitivityLabel[]): Promise<ClinicalNote> {

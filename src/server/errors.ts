@@ -1,9 +1,24 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { AccessError } from '../access/errors.js';
+import { AccessError, type AccessErrorCode } from '../access/errors.js';
 import { STEP_UP_MAX_AGE_S } from '../access/policy.js';
 import { IncidentError } from '../incident/errors.js';
 import { RecordError } from '../records/errors.js';
 import { operationOutcome } from './outcome.js';
+
+/**
+ * The error_description of a WWW-Authenticate challenge (RFC 6750 §3: printable ASCII without
+ * `"` or a backslash), by code: English, vague like the body, and never a rule's reason.
+ */
+const HEADER_DESCRIPTIONS: Readonly<Partial<Record<AccessErrorCode, string>>> = {
+  step_up_required: 'A fresh second factor is required',
+  token_invalid: 'The access token is invalid or expired',
+  session_revoked: 'This session has ended',
+  session_suspended: 'This account was suspended: call the security officer',
+  dpop_invalid: 'The DPoP proof is missing, invalid or replayed',
+};
+
+/** The code system of the access error catalogue's codes in an OperationOutcome's issue.details. */
+export const ACCESS_ERROR_SYSTEM = 'urn:medvault:access-error';
 
 /**
  * Errors become OperationOutcomes here, at the edge, and nowhere else. The client gets a
@@ -15,19 +30,25 @@ export function installErrorHandling(app: FastifyInstance): void {
     reply.type('application/fhir+json');
     if (error instanceof AccessError) {
       if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter));
+      // Header values stay ASCII (RFC 9110 §5.5: other octets are opaque, and clients mangle
+      // them): a fixed English description per code; the French, with its reason, is in the body.
+      const description = HEADER_DESCRIPTIONS[error.code];
       if (error.code === 'step_up_required') {
         // RFC 9470 §3: the resource server asks for a fresher authentication.
-        reply.header('www-authenticate', `Bearer error="insufficient_user_authentication", error_description="A fresh second factor is required", max_age=${STEP_UP_MAX_AGE_S}`);
+        reply.header('www-authenticate', `Bearer error="insufficient_user_authentication", error_description="${description}", max_age=${STEP_UP_MAX_AGE_S}`);
       } else if (error.code === 'token_invalid' || error.code === 'session_revoked' || error.code === 'session_suspended') {
-        reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${error.message}"`);
+        reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${description}"`);
       } else if (error.code === 'dpop_invalid') {
         // RFC 9449 §7.1.
-        reply.header('www-authenticate', `DPoP error="invalid_dpop_proof", error_description="${error.message}", algs="ES256 EdDSA"`);
+        reply.header('www-authenticate', `DPoP error="invalid_dpop_proof", error_description="${description}", algs="ES256 EdDSA"`);
       } else if (error.code === 'token_missing') {
         reply.header('www-authenticate', 'Bearer realm="medvault"');
       }
-      const text = error.why ? `${error.message} ${error.why}` : error.message;
-      return reply.code(error.status).send(operationOutcome(error.status, text));
+      // The catalogue's stable code beside the words (issue.details, a CodeableConcept): a client
+      // tells a suspension from an expired session without reading prose.
+      const o = operationOutcome(error.status, error.text());
+      const issue = o.issue.map((i) => ({ ...i, details: { coding: [{ system: ACCESS_ERROR_SYSTEM, code: error.code }] } }));
+      return reply.code(error.status).send({ ...o, issue });
     }
     if (error instanceof RecordError) {
       const detail = error.problems.length > 0 ? `${error.message} ${error.problems.slice(0, 10).join('; ')}` : error.message;
@@ -43,7 +64,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       req.log.error({ err: { type: error.name, code: 'VAULT_INTEGRITY' } }, 'sealed value failed its integrity check');
       return reply.code(500).send(operationOutcome(500, 'This record is damaged: it failed its integrity check. Nothing of it was returned; the security officer has been alerted.'));
     }
-    if (error.name === 'MaxRetriesPerRequestError' || /Stream isn't writeable|enableOfflineQueue|Connection is closed/.test(error.message)) {
+    if (error.name === 'MaxRetriesPerRequestError' || error.name === 'SharedStateUnavailableError' || /Stream isn't writeable|enableOfflineQueue|Connection is closed/.test(error.message)) {
       // Redis (shared login state, challenges, cursors) is away: a clear 503, at once (issue 13).
       reply.header('retry-after', '5');
       req.log.warn({ err: { type: error.name } }, 'shared state (Redis) unavailable');

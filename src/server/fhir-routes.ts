@@ -76,10 +76,17 @@ function resourceOf(req: { body: unknown }, type: string): Json {
 }
 
 /** One page of a search, as a route hands it to `paged`; `warning` replaces the default cut warning. */
-type Found = { items: Json[]; more: boolean; cut?: boolean; warning?: string };
+type Found = { items: Json[]; more: boolean; cut?: boolean; why?: string | undefined; warning?: string };
 
-const CUT = 'Results were cut: this account reached a disclosure budget. '
-  + 'Open patients one by one, or ask your security officer.';
+/**
+ * The warning of a listing the disclosure ledger cut (the client shows it): which budget, in
+ * French, when the records layer says (detect/explain.ts), and what to do.
+ */
+function cutWarning(why: string | undefined): string {
+  const what = why ? why.charAt(0).toLowerCase() + why.slice(1) : 'ce compte a atteint un plafond de consultation.';
+  return `Liste coupée : ${what} Les résultats suivants ne sont pas affichés ; `
+    + 'si ce travail est légitime, adressez-vous au responsable sécurité de la plateforme.';
+}
 
 /** The warning of an appointment listing cut by the ledger's calendar budgets (the client reads it). */
 const CALENDAR_CUT = 'Liste coupée : ce compte a atteint son budget de patients nommés par des agendas '
@@ -129,7 +136,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     }
     const found = await run(params, offset, count);
     const link = async (o: number) => `${base(req)}/${kind}?_cursor=${await cursors().put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
-    const warning = found.cut ? (found.warning ?? CUT) : null;
+    const warning = found.cut ? (found.warning ?? cutWarning(found.why)) : null;
     return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null, warning));
   }
 
@@ -163,7 +170,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
         ...(family ? { family } : {}), ...(given ? { given } : {}), ...(name ? { name } : {}), ...(birth ? { birthDate: birth.replace(/^eq/, '') } : {}), ...(nir ? { nir } : {}),
         ...(email ? { email } : {}), ...(phone ? { phone } : {}), limit, offset,
       });
-      return { items: found.items.map(toFhirPatientListing), more: found.more, ...(found.cut ? { cut: true } : {}) };
+      return { items: found.items.map(toFhirPatientListing), more: found.more, ...(found.cut ? { cut: true, why: found.why } : {}) };
     });
   app.get('/fhir/Patient', { config: auth }, patientSearch);
   app.post('/fhir/Patient/_search', { config: auth }, patientSearch);
@@ -213,7 +220,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       const patient = refId(one(q, 'patient'), 'Patient');
       if (!patient) throw new RecordError('invalid', ['patient is required']);
       const page = await records(req).notesOf(patient, { offset, limit });
-      return { items: page.items.map(toFhirDocumentReference), more: page.more, ...(page.cut ? { cut: true } : {}) };
+      return { items: page.items.map(toFhirDocumentReference), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
     }),
   );
 

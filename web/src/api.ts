@@ -26,14 +26,26 @@ export class ApiError extends Error {
     message: string,
     readonly retryAfter: number | null = null,
     readonly stepUp = false,
+    /** The server's stable error code (its access error catalogue), when it gave one. */
+    readonly code: string | null = null,
   ) {
     super(message);
   }
 }
 
+/** The catalogue codes that end a session: the person is told why, then returns to the login page. */
+const ENDS_SESSION: Readonly<Record<string, number>> = {
+  // The more a code says, the higher: a suspension's reason is not replaced by the "session ended"
+  // of the requests that were in flight when the sessions were revoked.
+  session_revoked: 1, token_invalid: 1, refresh_invalid: 1, dpop_invalid: 1, account_disabled: 2,
+  session_suspended: 3, account_locked: 3,
+};
+
 let token: string | null = sessionStorage.getItem('medvault.token');
 let tokenType: 'Bearer' | 'DPoP' = sessionStorage.getItem('medvault.token-type') === 'DPoP' ? 'DPoP' : 'Bearer';
-const expiredListeners = new Set<(why: string) => void>();
+const expiredListeners = new Set<(e: ApiError) => void>();
+/** The token whose end was announced, and how much that announcement said. */
+let ended: { token: string; rank: number } | null = null;
 
 /** Keeps the session's access token (DPoP-bound when the server bound it to this browser's key). */
 export function setToken(t: string | null, type: 'Bearer' | 'DPoP' = 'Bearer'): void {
@@ -55,34 +67,43 @@ export function hasToken(): boolean {
   return token !== null;
 }
 
-/** Called when the server ends the session (suspended, revoked, locked): the app returns to login. */
-export function onSessionEnd(f: (why: string) => void): () => void {
+/**
+ * Called when the server ends the session (suspended, revoked, locked), with its refusal (the
+ * reason, in the server's words): the app says why, then returns to login.
+ */
+export function onSessionEnd(f: (e: ApiError) => void): () => void {
   expiredListeners.add(f);
   return () => expiredListeners.delete(f);
 }
 
 async function failure(r: Response): Promise<ApiError> {
   let message = `HTTP ${r.status}`;
+  let code: string | null = null;
   try {
     const b = await r.json();
     message = b?.issue?.[0]?.diagnostics ?? b?.error_description ?? b?.message ?? message;
+    code = b?.issue?.[0]?.details?.coding?.find((c: { system?: string }) => c.system === 'urn:medvault:access-error')?.code ?? null;
   } catch {
     // not JSON
   }
   const retry = r.headers.get('retry-after');
   const stepUp = r.status === 401 && (r.headers.get('www-authenticate') ?? '').includes('insufficient_user_authentication');
-  return new ApiError(r.status, message, retry ? Number(retry) : null, stepUp);
+  return new ApiError(r.status, message, retry ? Number(retry) : null, stepUp, code);
 }
 
-let stepUpHandler: (() => Promise<boolean>) | null = null;
+let stepUpHandler: ((refusal: ApiError) => Promise<boolean>) | null = null;
 
-/** Who asks the person for a fresh second factor when the server wants one (the app's dialog). */
-export function onStepUp(f: (() => Promise<boolean>) | null): void {
+/**
+ * Who asks the person for a fresh second factor when the server wants one (the app's dialog), with
+ * the server's words for why (a wave of suspensions, a token used from another network…).
+ */
+export function onStepUp(f: ((refusal: ApiError) => Promise<boolean>) | null): void {
   stepUpHandler = f;
 }
 
 export async function request(method: string, path: string, body?: unknown, accept = 'application/json', retried = false): Promise<Response> {
   const headers: Record<string, string> = { accept };
+  const sent = token;
   if (token) headers.authorization = `${tokenType} ${token}`;
   // A proof on the login steps binds the session to this browser's key; then one on every request.
   if (BINDS.has(path) || (token && tokenType === 'DPoP')) {
@@ -95,9 +116,12 @@ export async function request(method: string, path: string, body?: unknown, acce
   if (!r.ok) {
     const e = await failure(r);
     // RFC 9470: a fresh second factor, then the same request once more.
-    if (e.stepUp && !retried && stepUpHandler && (await stepUpHandler())) return request(method, path, body, accept, true);
-    if (token && !e.stepUp && (r.status === 401 || (r.status === 403 && /locked|verrouill/i.test(e.message)))) {
-      for (const f of expiredListeners) f(e.message);
+    if (e.stepUp && !retried && stepUpHandler && (await stepUpHandler(e))) return request(method, path, body, accept, true);
+    const rank = e.code !== null ? (ENDS_SESSION[e.code] ?? 0) : r.status === 401 && !e.stepUp ? 1 : 0;
+    // Announced once per session, unless a later refusal says more (a suspension's reason).
+    if (sent !== null && rank > 0 && (ended === null || ended.token !== sent || rank > ended.rank)) {
+      ended = { token: sent, rank };
+      for (const f of expiredListeners) f(e);
     }
     throw e;
   }
@@ -135,9 +159,18 @@ export function saveJson(value: unknown, filename: string): void {
   saveBlob(new Blob([JSON.stringify(value, null, 2)], { type: 'application/json' }), filename);
 }
 
-/** A FHIR Bundle's resources. */
-export function entries<T = any>(bundle: { entry?: { resource: T }[] }): T[] {
-  return (bundle.entry ?? []).map((e) => e.resource);
+/** A FHIR Bundle's resources (its matches: not the OperationOutcome that warns about the search). */
+export function entries<T = any>(bundle: { entry?: { resource: T; search?: { mode?: string } }[] }): T[] {
+  return (bundle.entry ?? []).filter((e) => e.search?.mode !== 'outcome').map((e) => e.resource);
+}
+
+/**
+ * The warning a search Bundle carries (FHIR R4 §3.1.1.5.6, an OperationOutcome with search mode
+ * "outcome"): a listing the server cut, and why, in its words.
+ */
+export function bundleWarning(bundle: { entry?: { resource: any; search?: { mode?: string } }[] }): string | null {
+  const o = (bundle.entry ?? []).find((e) => e.search?.mode === 'outcome')?.resource;
+  return o?.issue?.[0]?.diagnostics ?? null;
 }
 
 export function patientName(p: any): string {

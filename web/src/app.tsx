@@ -1,8 +1,10 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, get, hasToken, onSessionEnd, onStepUp, post, setToken, type Me, type Tokens } from './api.js';
 import { lang, onLang, setLang, T } from './i18n.js';
 import { Portal } from './portal.js';
 import { StepUp } from './dialogs.js';
+import { endTitle, refusalText } from './refusals.js';
+import { Dialog } from './ui.js';
 import { Practice } from './practice.js';
 import { Security } from './security.js';
 import { Enrol, enrolmentToken } from './enrol.js';
@@ -14,7 +16,11 @@ export function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [checking, setChecking] = useState(hasToken());
-  const [stepUp, setStepUp] = useState<((ok: boolean) => void) | null>(null);
+  const [stepUp, setStepUp] = useState<{ resolve: (ok: boolean) => void; why: ApiError } | null>(null);
+  /** The refusal that ended the session, shown before the login page (a suspension says why). */
+  const [ended, setEnded] = useState<ApiError | null>(null);
+  const meRef = useRef<Me | null>(null);
+  meRef.current = me;
   const [enrol, setEnrol] = useState<string | null>(enrolmentToken());
   const [devices, setDevices] = useState(false);
   useEffect(() => {
@@ -23,17 +29,18 @@ export function App() {
     return () => removeEventListener('hashchange', f);
   }, []);
   useEffect(() => {
-    onStepUp(() => new Promise<boolean>((resolve) => setStepUp(() => resolve)));
+    onStepUp((why) => new Promise<boolean>((resolve) => setStepUp({ resolve, why })));
     return () => onStepUp(null);
   }, []);
 
   useEffect(() => onLang(() => redraw((n) => n + 1)), []);
   useEffect(
     () =>
-      onSessionEnd((why) => {
+      onSessionEnd((e) => {
         setToken(null);
-        setMe(null);
-        setNotice(why);
+        // At the login page (the account's first request after signing in), the form says it.
+        if (meRef.current === null) return;
+        setEnded(e);
       }),
     [],
   );
@@ -91,9 +98,23 @@ export function App() {
       {devices && me && <Clients me={me} close={() => setDevices(false)} />}
       {stepUp && (
         <StepUp
-          close={() => { stepUp(false); setStepUp(null); }}
-          done={async () => { stepUp(true); setStepUp(null); }}
+          why={refusalText(stepUp.why)}
+          close={() => { stepUp.resolve(false); setStepUp(null); }}
+          done={async () => { stepUp.resolve(true); setStepUp(null); }}
         />
+      )}
+      {ended && (
+        <Dialog id="ended-title" title={endTitle(ended, T)}>
+          <p class="warn" role="alert" data-testid="ended-why">{refusalText(ended)}</p>
+          <div class="actions">
+            <button
+              type="button" class="primary" autoFocus
+              onClick={() => { setNotice(refusalText(ended)); setMe(null); setEnded(null); }}
+            >
+              {T('Retour à la connexion', 'Back to sign in')}
+            </button>
+          </div>
+        </Dialog>
       )}
     </div>
   );
@@ -109,14 +130,16 @@ export function roleName(r: Me['role']): string {
   }
 }
 
-/** Why a login failed, in words for the person at the keyboard. */
+/**
+ * Why a login failed, in words for the person at the keyboard: the server's (throttled and for how
+ * long, locked, suspended and why, a code already used), and one vague line for wrong credentials.
+ */
 function loginMessage(e: unknown): string {
   if (e instanceof ApiError) {
-    if (e.status === 429) return T(`Trop de tentatives. Réessayez dans ${e.retryAfter ?? 60} secondes.`, `Too many attempts. Try again in ${e.retryAfter ?? 60} seconds.`);
-    if (e.status === 403 && /locked/i.test(e.message)) return T('Ce compte est verrouillé. Un responsable sécurité doit le déverrouiller.', 'This account is locked. A security officer must unlock it.');
-    if (e.status === 403 && /disabled/i.test(e.message)) return T('Ce compte est désactivé.', 'This account is disabled.');
-    if (e.status === 401) return T('Identifiant, mot de passe ou code incorrect.', 'Wrong username, password or code.');
-    return e.message;
+    if (e.code === 'invalid_credentials' || e.code === 'mfa_invalid' || (e.code === null && e.status === 401)) {
+      return T('Identifiant, mot de passe ou code incorrect.', 'Wrong username, password or code.');
+    }
+    return refusalText(e);
   }
   return T('Le serveur ne répond pas.', 'The server does not answer.');
 }
@@ -152,6 +175,8 @@ function Login({ onIn, notice }: { onIn: (m: Me) => void; notice: string | null 
     } catch (e) {
       setError(loginMessage(e));
       if (e instanceof ApiError && e.status === 401 && mfaToken !== null) setCode('');
+      // Suspended or locked once signed in: the next attempt starts again from the password.
+      if (e instanceof ApiError && (e.code === 'session_suspended' || e.code === 'account_locked')) setMfaToken(null);
     } finally {
       setBusy(false);
     }

@@ -5,7 +5,10 @@ import { T } from './i18n.js';
 import { Dialog, Problem } from './ui.js';
 
 /** A dialog holding one form: its fields, the server's refusal if any, Cancel and the action. */
-function FormDialog(p: { id: string; title: string; intro: string; action: string; danger?: boolean; close: () => void; act: () => Promise<void>; children: ComponentChildren }) {
+function FormDialog(p: {
+  id: string; title: string; intro: string; why?: string | null; action: string; danger?: boolean;
+  close: () => void; act: () => Promise<void>; children: ComponentChildren;
+}) {
   const [error, setError] = useState<unknown>(null);
   const submit = async (ev: Event) => {
     ev.preventDefault();
@@ -17,6 +20,7 @@ function FormDialog(p: { id: string; title: string; intro: string; action: strin
   };
   return (
     <Dialog id={p.id} title={p.title}>
+      {p.why && <p class="warn" data-testid="dialog-why">{p.why}</p>}
       <p>{p.intro}</p>
       <form onSubmit={submit}>
         {p.children}
@@ -48,13 +52,18 @@ export function BreakGlass({ patientId, close, done }: { patientId: string; clos
   );
 }
 
-/** The RFC 9470 answer: the server wants a fresh second factor before it goes on. */
-export function StepUp({ close, done }: { close: () => void; done: () => Promise<void> }) {
+/**
+ * The RFC 9470 answer: the server wants a fresh second factor before it goes on, and says why (a
+ * wave of suspensions while this account appears from a new address, a token used from another
+ * network, an action that needs it).
+ */
+export function StepUp({ why, close, done }: { why: string | null; close: () => void; done: () => Promise<void> }) {
   const [code, setCode] = useState('');
   return (
     <FormDialog
       id="su-title" title={T('Confirmez votre identité', 'Confirm it is you')} close={close} action={T('Valider', 'Verify')}
       intro={T('Pour continuer, saisissez un nouveau code de votre application d’authentification.', 'To go on, enter a new code from your authenticator app.')}
+      why={why}
       act={async () => {
         const t = await post<Tokens>('/auth/step-up', { code: code.trim() });
         setToken(t.access_token, t.token_type === 'DPoP' ? 'DPoP' : 'Bearer');

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, entries, get, nirOf, patientName, post, type Me } from './api.js';
+import { ApiError, bundleWarning, entries, get, nirOf, patientName, post, type Me } from './api.js';
 import { BreakGlass } from './dialogs.js';
 import { fmtDate, fmtTime, LABELS, labelName, T } from './i18n.js';
 import { genderName, Problem, statusName } from './ui.js';
@@ -15,6 +15,7 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
   const [appts, setAppts] = useState<any[]>([]);
   const [notes, setNotes] = useState<any[] | null>(null);
   const [notesRefused, setNotesRefused] = useState<string | null>(null);
+  const [notesCut, setNotesCut] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [glass, setGlass] = useState(false);
   const practitioner = me.role === 'practitioner';
@@ -22,7 +23,9 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
   const loadNotes = async () => {
     if (!practitioner) return;
     try {
-      setNotes(entries(await get(`/fhir/DocumentReference?patient=${id}&_count=50`)));
+      const b = await get(`/fhir/DocumentReference?patient=${id}&_count=50`);
+      setNotes(entries(b));
+      setNotesCut(bundleWarning(b));
       setNotesRefused(null);
     } catch (e) {
       if (e instanceof ApiError && e.status === 403) setNotesRefused(e.message);
@@ -80,6 +83,7 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
               <button type="button" class="danger" onClick={() => setGlass(true)}>{T('Accès d’urgence (bris de glace)', 'Emergency access (break the glass)')}</button>
             </div>
           )}
+          {notesCut && <p class="warn" role="status" data-testid="notes-cut">{notesCut}</p>}
           {notes !== null && notes.length === 0 && <p class="muted">{T('Aucune note.', 'No notes.')}</p>}
           {notes !== null && notes.length > 0 && (
             <ol class="notes" data-testid="notes">

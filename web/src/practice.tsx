@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { entries, get, patientName, post, type Me } from './api.js';
+import { bundleWarning, entries, get, patientName, post, type Me } from './api.js';
 import { fmtDate, fmtTime, T } from './i18n.js';
 import { PatientPage } from './patient.js';
 import { Problem, statusName } from './ui.js';
@@ -84,17 +84,22 @@ function Search({ open }: { open: (id: string) => void }) {
   const [birth, setBirth] = useState('');
   const [nir, setNir] = useState('');
   const [found, setFound] = useState<any[] | null>(null);
+  const [cut, setCut] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const submit = async (ev: Event) => {
     ev.preventDefault();
     setError(null);
+    setCut(null);
     const q = new URLSearchParams();
     if (name.trim()) q.set('name', name.trim());
     if (birth) q.set('birthdate', birth);
     if (nir.trim()) q.set('identifier', `${INS_NIR}|${nir.replace(/\s/g, '')}`);
     q.set('_count', '20');
     try {
-      setFound(entries(await get(`/fhir/Patient?${q}`)));
+      const b = await get(`/fhir/Patient?${q}`);
+      setFound(entries(b));
+      // A listing the server cut says which budget and what to do, in its words.
+      setCut(bundleWarning(b));
     } catch (e) {
       setError(e);
     }
@@ -112,6 +117,7 @@ function Search({ open }: { open: (id: string) => void }) {
         <button type="submit" class="primary">{T('Rechercher', 'Search')}</button>
       </form>
       <Problem error={error} />
+      {cut && <p class="warn" role="status" data-testid="cut">{cut}</p>}
       {found !== null && found.length === 0 && <p class="muted">{T('Aucun patient trouvé.', 'No patient found.')}</p>}
       {found !== null && found.length > 0 && (
         <ul class="list" data-testid="results">

@@ -12,6 +12,8 @@ interface Alert {
   severity: string;
   action: string;
   reasons: string[];
+  /** The reasons in French, as the person refused was told them (absent from an older server). */
+  explanations?: string[];
   evidence: { rule: string; count: number; window: string }[];
 }
 
@@ -24,10 +26,12 @@ export function Security({ me }: { me: Me }) {
   const [selected, setSelected] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const [registerTick, setRegisterTick] = useState(0);
+  const [names, setNames] = useState<Names>(new Map());
   return (
     <div class="security">
+      <Waves names={names} tick={tick} />
       <div class="columns">
-        <Alerts me={me} select={setSelected} changed={() => setTick((n) => n + 1)} />
+        <Alerts me={me} select={setSelected} changed={() => setTick((n) => n + 1)} named={setNames} />
         <div class="stack">
           {selected && <Risk userId={selected} tick={tick} changed={() => setTick((n) => n + 1)} />}
           <Overview />
@@ -40,34 +44,9 @@ export function Security({ me }: { me: Me }) {
   );
 }
 
-/** The detector's reasons in the reader's language (the server words them in English). */
-const RULES_FR: Record<string, (n: number, w: string) => string> = {
-  honeytoken: () => 'a ouvert un patient leurre qu’aucune relation de soins n’atteint',
-  vip: () => 'a tenté d’ouvrir le dossier d’une personne notable sans relation de soins',
-  'patients-hour': (n) => `a ouvert ${n} patients distincts en une heure`,
-  'patients-day': (n) => `a ouvert ${n} patients distincts en une journée`,
-  'patients-week': (n) => `a ouvert ${n} patients distincts en une semaine (lent et discret)`,
-  'no-care-hour': (n) => `a consulté ${n} patients sans relation de soins en une heure`,
-  'no-care-day': (n) => `a consulté ${n} patients sans relation de soins en une journée`,
-  'search-finds': (n) => `a trouvé ${n} patients par des recherches nominatives en une heure`,
-  'search-rate': (n) => `a fait ${n} recherches de patients en une heure`,
-  'search-breadth': (n) => `ses recherches ont révélé ${n} identités en dix minutes`,
-  'no-care': (n) => `a été refusé ${n} fois faute de relation de soins en une heure`,
-  sensitive: (n) => `a lu des notes sensibles de ${n} patients en une journée`,
-  'off-hours': (n) => `a ouvert ${n} patients en dehors des heures habituelles`,
-  addresses: (n) => `a utilisé ${n} adresses réseau en une journée`,
-  'session-device': () => 'une même session a été utilisée depuis deux navigateurs différents (jeton copié)',
-  devices: (n) => `a utilisé ${n} navigateurs différents en une journée`,
-  sessions: (n) => `avait ${n} sessions actives en une heure`,
-  baseline: (n) => `a ouvert ${n} patients en une journée, bien au-delà de son activité habituelle`,
-  'practice-day': (n) => `les comptes du cabinet ont ouvert ensemble ${n} patients en une journée, bien au-delà de l’habitude`,
-  'wave-new-address': () => 'plusieurs comptes viennent d’être contenus et celui-ci apparaît depuis une nouvelle adresse',
-  officer: () => 'verrouillé par un responsable sécurité',
-};
-
-function reasonText(reason: string, e: { rule: string; count: number; window: string } | undefined): string {
-  const f = e ? RULES_FR[e.rule] : undefined;
-  return lang() === 'fr' && f && e ? f(e.count, e.window) : reason;
+/** A rule's reason in the reader's language: the server's French explanation, or its English reason. */
+function reasonText(a: Alert, i: number): string {
+  return lang() === 'fr' ? (a.explanations?.[i] ?? a.reasons[i] ?? '') : (a.reasons[i] ?? '');
 }
 
 function severityName(s: string): string {
@@ -78,13 +57,84 @@ function actionName(a: string): string {
   return ({ alert: T('alerte', 'alert'), 'step-up': T('ré-authentification', 'step-up'), throttle: T('ralenti', 'throttled'), suspend: T('suspendu', 'suspended'), lock: T('verrouillé', 'locked') } as Record<string, string>)[a] ?? a;
 }
 
+/** Usernames by account id, as the alert feed names them (waves list accounts by id only). */
+type Names = ReadonlyMap<string, string>;
+
+interface Wave {
+  practiceId: string | null;
+  startedAt: string;
+  until: string;
+  contained: { userId: string; practiceId: string | null; at: string }[];
+  held: string[];
+  reason: string;
+}
+
+/**
+ * The waves under way (several accounts contained within minutes): where, since when, which
+ * accounts were contained, which were asked for a second factor; an officer ends one here.
+ */
+function Waves({ names, tick }: { names: Names; tick: number }) {
+  const [waves, setWaves] = useState<Wave[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let stop = false;
+    const load = () => get<{ waves: Wave[] }>('/security/waves').then((r) => !stop && setWaves(r.waves)).catch((e) => !stop && setError(e));
+    void load();
+    const timer = setInterval(load, 2000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [tick, n]);
+  const end = async (practiceId: string | null) => {
+    setError(null);
+    try {
+      await post('/security/waves/end', { practiceId });
+      setN((x) => x + 1);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const who = (id: string) => names.get(id) ?? id.slice(0, 8);
+  if (waves.length === 0 && !error) return null;
+  return (
+    <section class="card wave" aria-labelledby="waves-title" data-testid="waves">
+      <h2 id="waves-title">{T('Vague de compromissions en cours', 'Wave of compromised accounts under way')}</h2>
+      <Problem error={error} />
+      {waves.map((w) => (
+        <div key={w.practiceId ?? 'platform'} class="wave-item">
+          <p class="warn">
+            {w.practiceId === null
+              ? T('Toute la plateforme', 'The whole platform')
+              : `${T('Cabinet', 'Practice')} ${w.practiceId.slice(0, 8)}`}
+            {' · '}{T('depuis', 'since')} {fmtDateTime(w.startedAt)} · {T('jusqu’à', 'until')} {fmtDateTime(w.until)}
+          </p>
+          <p lang="fr">{w.reason}</p>
+          <dl class="facts">
+            <dt>{T('Comptes contenus', 'Accounts contained')}</dt>
+            <dd data-testid="wave-contained">{w.contained.map((c) => `${who(c.userId)} (${fmtDateTime(c.at)})`).join(', ') || '—'}</dd>
+            <dt>{T('Second facteur demandé à', 'Second factor asked of')}</dt>
+            <dd data-testid="wave-held">{w.held.map(who).join(', ') || T('personne pour l’instant', 'nobody yet')}</dd>
+          </dl>
+          <button type="button" class="danger" onClick={() => end(w.practiceId)}>{T('Mettre fin à la vague', 'End the wave')}</button>
+        </div>
+      ))}
+    </section>
+  );
+}
+
 /** New alerts appear without a reload: the list is asked for every two seconds. */
-function Alerts({ select, changed }: { me: Me; select: (userId: string) => void; changed: () => void }) {
+function Alerts({ select, changed, named }: { me: Me; select: (userId: string) => void; changed: () => void; named: (n: Names) => void }) {
   const [alerts, setAlerts] = useState<Alert[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let stop = false;
-    const load = () => get<{ alerts: Alert[] }>('/security/alerts').then((r) => !stop && setAlerts(r.alerts)).catch((e) => !stop && setError(e));
+    const load = () => get<{ alerts: Alert[] }>('/security/alerts').then((r) => {
+      if (stop) return;
+      setAlerts(r.alerts);
+      named(new Map(r.alerts.filter((a) => a.username !== null).map((a) => [a.userId, a.username as string])));
+    }).catch((e) => !stop && setError(e));
     void load();
     const timer = setInterval(load, 2000);
     return () => {
@@ -107,8 +157,8 @@ function Alerts({ select, changed }: { me: Me; select: (userId: string) => void;
               <span class="tag">{actionName(a.action)}</span>
             </div>
             <ul class="reasons">
-              {a.reasons.map((r, i) => (
-                <li key={i}>{reasonText(r, a.evidence[i])} <span class="muted">({a.evidence[i]?.count} / {a.evidence[i]?.window})</span></li>
+              {a.reasons.map((_r, i) => (
+                <li key={i} lang={lang() === 'fr' && a.explanations ? 'fr' : 'en'}>{reasonText(a, i)} <span class="muted">({a.evidence[i]?.count} / {a.evidence[i]?.window})</span></li>
               ))}
             </ul>
             <div class="actions">
@@ -128,8 +178,12 @@ function LockButtons({ userId, changed }: { userId: string; changed: () => void 
   const act = async (what: 'lock' | 'unlock') => {
     setError(null);
     try {
-      await post(`/security/accounts/${userId}/${what}`);
-      setDone(what === 'lock' ? T('Compte verrouillé', 'Account locked') : T('Compte déverrouillé', 'Account unlocked'));
+      // Four eyes: the first officer's unlock is a request (202, with the server's words), a second
+      // officer's lifts the account (204).
+      const r = await post<{ status?: string; message?: string } | undefined>(`/security/accounts/${userId}/${what}`);
+      if (what === 'unlock' && r?.status === 'pending') {
+        setDone(T(r.message ?? 'Demande enregistrée : un second responsable sécurité doit la confirmer.', 'Unlock requested: a second security officer must confirm it.'));
+      } else setDone(what === 'lock' ? T('Compte verrouillé', 'Account locked') : T('Compte déverrouillé', 'Account unlocked'));
       changed();
     } catch (e) {
       setError(e);

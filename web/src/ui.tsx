@@ -1,11 +1,12 @@
 import type { ComponentChildren } from 'preact';
 import { ApiError } from './api.js';
 import { T } from './i18n.js';
+import { refusalText } from './refusals.js';
 
-/** An API error, in the words the server chose for people. */
+/** An API error, in the words the server chose for people (refusals.ts: in English, its code's). */
 export function Problem({ error }: { error: unknown }) {
   if (!error) return null;
-  const msg = error instanceof ApiError ? error.message : T('Le serveur ne répond pas.', 'The server does not answer.');
+  const msg = error instanceof ApiError ? refusalText(error) : T('Le serveur ne répond pas.', 'The server does not answer.');
   return <p class="error" role="alert">{msg}</p>;
 }
 
