@@ -20,6 +20,18 @@ export async function simulateCommand(args: string[], say: (l: string) => void):
   });
   const b = report.benign;
   say(`simulate: ${b.events} honest events over ${b.userDays} user-days: ${b.alertsPer1000UserDays.toFixed(2)} alerts per 1,000 user-days, ${(b.explainedShare * 100).toFixed(1)} % explained, ${b.refusedRequests} honest requests refused`);
+  // The heavy days on their own lines: where false positives hide, the figure is visible.
+  const rules = (m: Record<string, number>) => Object.entries(m).map(([r, n]) => `${r} ${n}`).join(', ');
+  for (const h of b.heavyDays) {
+    const why = [
+      h.refused > 0 ? `refused by ${rules(h.refusedByRule)}` : '', h.alerted > 0 ? `alerts: ${rules(h.alertsByRule)}` : '',
+    ].filter((x) => x !== '').join('; ');
+    const carried = h.carriedOver > 0 ? ` (${h.carriedOver} by a suspension of an earlier day)` : '';
+    say(`simulate:   heavy day ${h.kind}: ${h.userDays} user-days, ${h.requests} requests, `
+      + `${h.refused} refused${carried}, `
+      + `${h.alerted} alerted (busiest: ${h.maxPatients} patients, ${h.maxStandingPatients} under standing care only)`
+      + (why ? ` — ${why}` : ''));
+  }
   for (const s of report.scenarios) {
     say(`simulate: ${s.name}: ${s.patientsExposed} patients exposed (max ${s.maxPatientsExposedPerAccount} per account, ${s.accounts} accounts), first alert ${s.firstAlertAfterSeconds ?? '—'} s, contained ${s.containedAfterSeconds === null ? 'never' : `after ${s.containedAfterSeconds} s (${s.containedBy})`}`);
   }

@@ -1,17 +1,21 @@
-import { Detector, type AccessEvent, type DisclosedPatient, type Response } from '../detect/index.js';
+import { Detector, type DisclosedPatient, type Response, type Thresholds } from '../detect/index.js';
 import { SCENARIOS, type AttackRequest, type Scenario } from './scenarios.js';
-import { benignWorkload, type SimEvent, type SimPractice } from './workload.js';
+import { HEAVY_KINDS, parisDay, type HeavyDay, type HeavyKind } from './heavy.js';
+import { benignWorkload, type SimEvent, type SimPractice, type Workload } from './workload.js';
 
 /** What an honest event's response would disclose, as the server's disclosure ledger is asked. */
 function disclosedBy(e: SimEvent): DisclosedPatient[] {
   if (e.outcome !== 'success') return [];
-  if (e.action === 'read' && e.patientId) return [{ patientId: e.patientId, care: e.care, identity: true, listed: null, notes: [], sensitive: false }];
+  const one = { care: e.care, listed: null, sensitive: false };
+  if (e.action === 'read' && e.patientId) return [{ ...one, patientId: e.patientId, identity: true, notes: [] }];
   // A search in one patient's compartment returns their chart.
-  if (e.action === 'search' && e.patientId) return [{ patientId: e.patientId, care: e.care, identity: false, listed: null, notes: [`${e.patientId}:chart`], sensitive: false }];
+  if (e.action === 'search' && e.patientId) {
+    return [{ ...one, patientId: e.patientId, identity: false, notes: [`${e.patientId}:chart`] }];
+  }
   if (e.action === 'search') {
     return [
-      ...(e.found ?? []).map((p) => ({ patientId: p, care: null, identity: false, listed: 'found' as const, notes: [], sensitive: false })),
-      ...e.returned.map((p) => ({ patientId: p, care: e.care, identity: false, listed: 'broad' as const, notes: [], sensitive: false })),
+      ...(e.found ?? []).map((p) => ({ ...one, patientId: p, care: null, identity: false, listed: 'found' as const, notes: [] })),
+      ...e.returned.map((p) => ({ ...one, patientId: p, identity: false, listed: 'broad' as const, notes: [] })),
     ];
   }
   return [];
@@ -23,6 +27,8 @@ export interface SimulateOptions {
   readonly scenarios: readonly string[] | 'all';
   readonly seed?: number;
   readonly patientsPerPractice?: number;
+  /** Budgets other than the detector's defaults, for what-if runs (never the committed report's). */
+  readonly thresholds?: Thresholds;
 }
 
 export interface ScenarioReport {
@@ -38,18 +44,48 @@ export interface ScenarioReport {
   readonly stepUpsPassed: number;
 }
 
+/** One kind of heavy day (heavy.ts), and what the detector did on those days. */
+export interface HeavyDayReport {
+  readonly kind: HeavyKind;
+  /** User-days of this kind, and every request of the account on those (Paris) days. */
+  readonly userDays: number;
+  readonly requests: number;
+  readonly refused: number;
+  /**
+   * Of those, refused by a containment that began on an earlier day (a suspension holds until an
+   * officer lifts it): the rest are the heavy days' own refusals.
+   */
+  readonly carriedOver: number;
+  /** Alerts raised on those accounts on those days. */
+  readonly alerted: number;
+  readonly refusedByRule: Record<string, number>;
+  readonly alertsByRule: Record<string, number>;
+  /** The busiest such day: distinct patients, and those only standing care explains (the standing-day budget). */
+  readonly maxPatients: number;
+  readonly maxStandingPatients: number;
+}
+
 export interface SimulationReport {
   readonly generatedAt: string;
   readonly options: SimulateOptions;
-  readonly benign: { readonly events: number; readonly userDays: number; readonly alerts: number; readonly alertsPer1000UserDays: number; readonly explainedShare: number; readonly stepUpsPerUserDay: number; readonly refusedRequests: number;
+  readonly benign: {
+    readonly events: number; readonly userDays: number; readonly alerts: number; readonly alertsPer1000UserDays: number;
+    readonly explainedShare: number; readonly stepUpsPerUserDay: number; readonly refusedRequests: number;
     readonly alertsByRule: Record<string, number>;
+    /** What refused the honest requests: the gate's state (its first finding) or the ledger's budget. */
+    readonly refusedByRule: Record<string, number>;
     /** Accounts whose baseline at the end is their own (5+ working days), their peers', or none. */
     readonly baselines: { readonly accounts: number; readonly own: number; readonly peers: number };
+    /** The heavy days, each kind on its own line (a day may be of two kinds). */
+    readonly heavyDays: HeavyDayReport[];
   };
   readonly scenarios: ScenarioReport[];
 }
 
 const CONTAINED: Response[] = ['suspend', 'lock'];
+
+const bump = (m: Record<string, number>, k: string) => { m[k] = (m[k] ?? 0) + 1; };
+const userDay = (userId: string, at: Date) => `${userId}|${parisDay(at.getTime())}`;
 
 /**
  * Runs the benign workload through the real detector on a simulated clock, then each attack
@@ -57,31 +93,56 @@ const CONTAINED: Response[] = ['suspend', 'lock'];
  */
 export function simulate(o: SimulateOptions): SimulationReport {
   const start = new Date(Date.UTC(2026, 2, 2, 0, 0)); // a Monday
-  const work = benignWorkload({ seed: o.seed ?? 7, practices: o.practices, days: o.days, start, ...(o.patientsPerPractice ? { patientsPerPractice: o.patientsPerPractice } : {}) });
+  const work = benignWorkload({
+    seed: o.seed ?? 7, practices: o.practices, days: o.days, start,
+    ...(o.patientsPerPractice ? { patientsPerPractice: o.patientsPerPractice } : {}),
+  });
   const decoys = new Set(work.practices.flatMap((p) => p.decoys));
   const vips = new Set(work.practices.flatMap((p) => p.vips));
 
   // Benign traffic alone: alerts per user-day, refusals, step-ups.
   let alerts = 0;
   const alertsByRule: Record<string, number> = {};
+  // Refusals and alerts per user-day, by rule: what the heavy days met.
+  const dayAlerts = new Map<string, string[]>();
+  const dayRefusals = new Map<string, string[]>();
+  const note = (m: Map<string, string[]>, key: string, rule: string) => m.set(key, [...(m.get(key) ?? []), rule]);
   const detector = new Detector({
     isHoneytoken: (p) => decoys.has(p), isVip: (p) => vips.has(p),
+    ...(o.thresholds ? { thresholds: o.thresholds } : {}),
     onAlert: (a) => {
       alerts++;
-      for (const f of a.findings) alertsByRule[f.rule] = (alertsByRule[f.rule] ?? 0) + 1;
+      for (const f of a.findings) bump(alertsByRule, f.rule);
+      note(dayAlerts, userDay(a.userId, a.at), a.findings.map((f) => f.rule).join('+'));
     },
   });
+  for (const p of work.probation) detector.probation(p.userId, p.until);
   let refused = 0;
   let stepUps = 0;
+  const refusedByRule: Record<string, number> = {};
+  // The user-day an account's refusals began on, while they last: later days' refusals are carried over.
+  const refusedSince = new Map<string, string>();
+  const carried = new Map<string, number>();
   for (const e of work.events) {
-    const s = detector.state(e.userId, e.at).response;
-    if (s === 'throttle' || CONTAINED.includes(s)) refused++;
+    const s = detector.state(e.userId, e.at);
+    let why: string | null = null;
+    if (s.response === 'throttle' || CONTAINED.includes(s.response)) why = s.findings[0]?.rule ?? s.response;
     else {
       // The disclosure ledger, before the response is sent: a cut or refused response is a refusal.
       const d = disclosedBy(e);
-      if (d.length > 0 && detector.admit(e.userId, e.role ?? null, e.practiceId, d, e.at).admitted < d.length) refused++;
+      const a = d.length > 0 ? detector.admit(e.userId, e.role ?? null, e.practiceId, d, e.at) : null;
+      if (a && a.admitted < d.length) why = a.stop?.rule ?? 'ledger';
     }
-    if (s === 'step-up') stepUps++;
+    const today = userDay(e.userId, e.at);
+    if (why !== null) {
+      refused++;
+      bump(refusedByRule, why);
+      note(dayRefusals, today, why);
+      const since = refusedSince.get(e.userId) ?? today;
+      refusedSince.set(e.userId, since);
+      if (since !== today) carried.set(today, (carried.get(today) ?? 0) + 1);
+    } else refusedSince.delete(e.userId);
+    if (s.response === 'step-up') stepUps++;
     detector.observe(e);
   }
   const explained = work.events.filter((e) => e.explained).length;
@@ -91,7 +152,7 @@ export function simulate(o: SimulateOptions): SimulationReport {
   const learned = [...users].map((u) => detector.baseline(u, endAt));
 
   const chosen = o.scenarios === 'all' ? SCENARIOS : SCENARIOS.filter((s) => o.scenarios.includes(s.name));
-  const scenarios = chosen.map((s) => runScenario(s, work.practices, work.events, { decoys, vips }, start, o.days, work.careOf));
+  const scenarios = chosen.map((s) => runScenario(s, work, { decoys, vips }, start, o.days, o.thresholds));
   return {
     generatedAt: new Date().toISOString(),
     options: o,
@@ -102,20 +163,68 @@ export function simulate(o: SimulateOptions): SimulationReport {
       stepUpsPerUserDay: work.userDays === 0 ? 0 : stepUps / work.userDays,
       refusedRequests: refused,
       alertsByRule,
-      baselines: { accounts: users.size, own: learned.filter((b) => b?.source === 'own').length, peers: learned.filter((b) => b?.source === 'peers').length },
+      refusedByRule,
+      baselines: {
+        accounts: users.size, own: learned.filter((b) => b?.source === 'own').length,
+        peers: learned.filter((b) => b?.source === 'peers').length,
+      },
+      heavyDays: heavyDayReports(work.heavyDays, work.events, dayRefusals, carried, dayAlerts),
     },
     scenarios,
   };
 }
 
-function runScenario(s: Scenario, practices: readonly SimPractice[], benign: readonly AccessEvent[], watched: { decoys: Set<string>; vips: Set<string> }, start: Date, days: number, careOf: Map<string, Set<string>>): ScenarioReport {
+/** Each kind of heavy day: its user-days, their requests, and what was refused or alerted on them. */
+function heavyDayReports(
+  days: readonly HeavyDay[], events: readonly SimEvent[], refusals: Map<string, string[]>,
+  carried: Map<string, number>, alerts: Map<string, string[]>,
+): HeavyDayReport[] {
+  const byDay = new Map<string, SimEvent[]>();
+  const wanted = new Set(days.map((d) => `${d.userId}|${d.day}`));
+  for (const e of events) {
+    const k = userDay(e.userId, e.at);
+    if (wanted.has(k)) byDay.set(k, [...(byDay.get(k) ?? []), e]);
+  }
+  return HEAVY_KINDS.map((kind) => {
+    const keys = [...new Set(days.filter((d) => d.kind === kind).map((d) => `${d.userId}|${d.day}`))];
+    const refusedByRule: Record<string, number> = {};
+    const alertsByRule: Record<string, number> = {};
+    let requests = 0;
+    let carriedOver = 0;
+    let maxPatients = 0;
+    let maxStandingPatients = 0;
+    for (const k of keys) {
+      const es = byDay.get(k) ?? [];
+      requests += es.length;
+      carriedOver += carried.get(k) ?? 0;
+      for (const r of refusals.get(k) ?? []) bump(refusedByRule, r);
+      for (const r of alerts.get(k) ?? []) bump(alertsByRule, r);
+      maxPatients = Math.max(maxPatients, new Set(es.flatMap((e) => (e.patientId ? [e.patientId] : []))).size);
+      maxStandingPatients = Math.max(maxStandingPatients, new Set(es.flatMap((e) => e.standing ?? [])).size);
+    }
+    const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
+    return {
+      kind, userDays: keys.length, requests, refused: sum(refusedByRule), carriedOver, alerted: sum(alertsByRule),
+      refusedByRule, alertsByRule, maxPatients, maxStandingPatients,
+    };
+  });
+}
+
+function runScenario(
+  s: Scenario, work: Workload, watched: { decoys: Set<string>; vips: Set<string> }, start: Date, days: number,
+  thresholds: Thresholds | undefined,
+): ScenarioReport {
+  const { practices, events: benign, careOf } = work;
   const targets = (s.accounts === 'all' ? practices : practices.slice(0, s.accounts)).filter((p) => p.practitioners.length > 0);
   const victims = new Set(targets.map((p) => p.practitioners[0]!));
   let firstAlert: number | null = null;
   const detector = new Detector({
     isHoneytoken: (p) => watched.decoys.has(p), isVip: (p) => watched.vips.has(p),
+    ...(thresholds ? { thresholds } : {}),
     onAlert: (a) => { if (victims.has(a.userId) && firstAlert === null) firstAlert = a.at.getTime(); },
   });
+  // The locums' probation, as in the honest run: the honest traffic underneath is the same.
+  for (const p of work.probation) detector.probation(p.userId, p.until);
   // The attack starts on the last simulated day; the days before are the account's honest history.
   let end = start.getTime() + days * 86_400_000;
   let attackStart = start.getTime() + (s.startDay === 'last' ? days - 1 : 0) * 86_400_000 + s.startSecond * 1000;
