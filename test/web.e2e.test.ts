@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totp } from './helpers/app.js';
+import { bearer, login as apiSignIn, NO_DETECTION, patientsOf, startTestApp, totp, type TestApp } from './helpers/app.js';
+import { buildServer } from '../src/server/index.js';
+import type { DemoUser } from '../src/sim/seed.js';
 import { startCli, type Running } from './helpers/cli.js';
 
 /**
@@ -397,6 +399,203 @@ describe.runIf(available)('the web application', () => {
     expect(text).toMatch(/a ouvert votre dossier/);
     await shot(page, 'patient-portal');
     await accessible(page);
+    expect((page as unknown as { errors: string[] }).errors).toEqual([]);
+    await context.close();
+  }, 120_000);
+});
+
+/**
+ * Refusals in the browser, each with its reason in French: a server in this process over the test
+ * app's services, with detection thresholds low enough to meet each refusal in a few clicks, and
+ * X-Forwarded-For believed from this machine (a browser "moves" to a new network address by
+ * changing that header). The detector's budgets are per account: each case uses its own accounts.
+ */
+describe.runIf(available)('refusals say why, in French', () => {
+  let t: TestApp;
+  let web: ReturnType<typeof buildServer>;
+  let base: string;
+  const roles = (role: string, practice: number) => t.seeded.users.filter((u) => u.role === role && u.practiceId === t.seeded.practices[practice]!.id);
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      clock: () => new Date(),
+      // Two full identities a day per account (a suspension at the third), and four patients listed
+      // by broad searches per practice in ten minutes (the practice's shared budget).
+      thresholds: { ...NO_DETECTION, identitiesPerDay: 2, practiceListedPer10Min: 4 },
+    });
+    web = buildServer({ state: { services: t.services }, version: 'test', logLevel: 'warn', clock: () => new Date(), trustProxy: '127.0.0.1' });
+    await web.listen({ host: '127.0.0.1', port: 0 });
+    const a = web.server.address() as { port: number };
+    base = `http://127.0.0.1:${a.port}`;
+  }, 180_000);
+
+  afterAll(async () => {
+    await web?.close();
+    await t?.close();
+  });
+
+  /** Signs in through the login page (password, then the TOTP code of now when the account has one). */
+  async function signIn(page: Page, u: DemoUser, code?: string): Promise<void> {
+    await page.goto(base);
+    await page.getByLabel('Identifiant').fill(u.username);
+    await page.getByLabel('Mot de passe').fill(u.password);
+    await page.getByRole('button', { name: 'Continuer' }).click();
+    if (u.totpSecret) {
+      await page.getByLabel('Code de vérification').fill(code ?? (await totp(u.totpSecret)));
+      await page.getByRole('button', { name: 'Valider' }).click();
+    }
+  }
+
+  /** Opens a patient from the practice app's name search. */
+  async function openPatient(page: Page, family: string): Promise<void> {
+    await page.getByRole('button', { name: 'Accueil' }).click();
+    await page.getByLabel('Nom', { exact: true }).fill(family);
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    await page.getByTestId('results').getByRole('button').first().click();
+  }
+
+  /** Reads a patient's identity through the API as this account (one more full identity for its budget). */
+  // From the address the helper signed in from (a bearer token is bound to its session's network).
+  const FROM = '10.0.0.1';
+  const read = async (token: string, id: string) =>
+    (await t.app.inject({ method: 'GET', url: `/fhir/Patient/${id}`, headers: bearer(token), remoteAddress: FROM })).statusCode;
+
+  let held: { page: Page; context: BrowserContext; userId: string } | null = null;
+
+  it('tells a user who types a code already used to wait for the next one', async () => {
+    const doctor = roles('practitioner', 0)[0]!;
+    // The same 30-second step for both uses of the code.
+    if (Date.now() % 30_000 > 20_000) await new Promise((r) => setTimeout(r, 30_500 - (Date.now() % 30_000)));
+    const code = await totp(doctor.totpSecret!);
+    const l = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: doctor.username, password: doctor.password } });
+    const m = await t.app.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code } });
+    expect(m.statusCode).toBe(200);
+    const { page, context } = await person();
+    await signIn(page, doctor, code);
+    await page.getByRole('alert').getByText('code déjà utilisé — attendez le suivant').waitFor();
+    await shot(page, 'refusal-totp-replayed');
+    await context.close();
+  }, 120_000);
+
+  it('shows a suspended doctor why, in French, before the login page', async () => {
+    const [doctor, stepping] = [roles('practitioner', 1)[0]!, roles('practitioner', 1)[2]!];
+    // A colleague signed in before the wave below (from an address of hers): the wave will ask her
+    // for a second factor when she appears from a new one.
+    const s = await person();
+    await s.context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.20.0.5' });
+    await signIn(s.page, stepping);
+    await s.page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+    held = { ...s, userId: ((await pageApi(s.page, '/me')).body as { userId: string }).userId };
+
+    const { page, context } = await person();
+    await signIn(page, doctor);
+    await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+    // Three patients whose family names nobody else in the practice bears (the first result is theirs).
+    const all = await patientsOf(t, doctor.practiceId!);
+    const family = (p: (typeof all)[number]) => p.usedFamilyName ?? p.birthFamilyName;
+    const unique = all.filter((p) => all.filter((q) => family(q) === family(p) || q.birthFamilyName === family(p)).length === 1);
+    for (const p of unique.slice(0, 2)) {
+      await openPatient(page, family(p));
+      await page.getByRole('heading', { level: 1, name: new RegExp(family(p), 'i') }).waitFor();
+    }
+    await openPatient(page, family(unique[2]!));
+    const dialog = page.getByRole('dialog', { name: 'Compte suspendu' });
+    await dialog.waitFor();
+    const why = await dialog.getByTestId('ended-why').textContent();
+    expect(why).toMatch(/^Compte suspendu : ce compte a atteint son plafond de 2 identités complètes lues en une journée/);
+    expect(why).toContain('Appelez le responsable sécurité de la plateforme pour le rétablir.');
+    expect(why).not.toMatch(/reached|budget of/);
+    await shot(page, 'refusal-suspended');
+    await dialog.getByRole('button', { name: 'Retour à la connexion' }).click();
+    await page.getByLabel('Identifiant').waitFor();
+    await expect(page.getByRole('alert').first().textContent()).resolves.toContain('plafond de 2 identités complètes');
+    // Signed in again, the account is still suspended, and the login page says why.
+    await signIn(page, doctor, await totp(doctor.totpSecret!, new Date(Date.now() + 30_000)));
+    await page.locator('p.error[role="alert"]').getByText(/^Compte suspendu : ce compte a atteint son plafond/).waitFor();
+    expect((page as unknown as { errors: string[] }).errors.filter((e) => !/status of 40[13]/.test(e))).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('opens the step-up dialog with its reason when a wave holds an account that appears from a new address', async () => {
+    // Two more accounts of the practice contained within minutes: a wave (with the doctor above).
+    const patients = await patientsOf(t, t.seeded.practices[1]!.id);
+    for (const a of roles('assistant', 1)) {
+      const token = (await apiSignIn(t, a)).access_token;
+      const served = [];
+      for (const p of patients.slice(10, 13)) served.push(await read(token, p.id));
+      expect(served).toEqual([200, 200, 401]);
+    }
+    await t.services.detection.settle();
+    expect(t.services.detection.waves().map((w) => w.practiceId)).toEqual([t.seeded.practices[1]!.id]);
+    const { page, context } = held!;
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.30.0.7' });
+    await page.getByLabel('Nom', { exact: true }).fill('Martin');
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Confirmez votre identité' });
+    await dialog.waitFor();
+    const why = await dialog.getByTestId('dialog-why').textContent();
+    expect(why).toMatch(/^Confirmez votre second facteur : plusieurs comptes \(3\) viennent d'être suspendus ou verrouillés en quelques minutes/);
+    expect(why).toContain('adresse réseau qu\'il n\'avait pas utilisée cette semaine');
+    await shot(page, 'refusal-step-up-wave');
+    await dialog.getByRole('button', { name: 'Annuler' }).click();
+    await context.close();
+  }, 120_000);
+
+  it('says which practice budget cut a listing, then how many minutes to wait', async () => {
+    const assistant = roles('assistant', 0)[0]!;
+    const { page, context } = await person();
+    await signIn(page, assistant);
+    await page.getByRole('button', { name: 'Se déconnecter' }).waitFor();
+    // A search without criteria lists the practice: four patients, then the practice's budget.
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    const cut = page.getByTestId('cut');
+    await cut.waitFor();
+    expect(await cut.textContent()).toMatch(/^Liste coupée : les comptes du cabinet, ensemble, ont atteint leur plafond de 4 identités affichées par des recherches larges en dix minutes\./);
+    const listed = await page.getByTestId('results').getByRole('button').allTextContents();
+    expect(listed).toHaveLength(4);
+    await shot(page, 'refusal-listing-cut');
+    // A short name (a broad search) whose patients the four above are not: none fits any more.
+    const words = listed.join(' ').toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').split(/[\s-]+/);
+    const other = (await patientsOf(t, assistant.practiceId!)).map((p) => (p.usedFamilyName ?? p.birthFamilyName).toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, ''))
+      .map((f) => f.slice(0, 2)).find((pre) => /^[a-z]{2}$/.test(pre) && !words.some((w) => w.startsWith(pre)));
+    expect(other).toBeDefined();
+    await page.getByLabel('Nom', { exact: true }).fill(other!);
+    await page.getByRole('button', { name: 'Rechercher' }).click();
+    const refusal = page.locator('p.error[role="alert"]');
+    await refusal.waitFor();
+    const text = await refusal.textContent();
+    expect(text).toMatch(/^Plafond partagé du cabinet atteint : les comptes du cabinet, ensemble, ont atteint leur plafond de 4 identités/);
+    expect(text).toMatch(/Votre compte n'est pas en cause : réessayez dans (\d+) minutes?\./);
+    await shot(page, 'refusal-practice-budget');
+    await context.close();
+  }, 120_000);
+
+  it('shows the officer the wave, ends it, and unlocks with two officers', async () => {
+    const [officer, second] = t.seeded.users.filter((u) => u.role === 'security-officer');
+    const doctor = roles('practitioner', 1)[0]!;
+    const { page, context } = await person();
+    await signIn(page, officer!);
+    const waves = page.getByTestId('waves');
+    await waves.waitFor();
+    await expect(waves.getByTestId('wave-contained').textContent()).resolves.toContain(doctor.username);
+    await expect(waves.getByTestId('wave-held').textContent()).resolves.toContain(held!.userId.slice(0, 8));
+    await expect(waves.textContent()).resolves.toMatch(/3 comptes de ce cabinet suspendus ou verrouillés en quelques minutes/);
+    // The alert says the doctor's reason in French, as she was told it.
+    const alert = page.getByTestId('alerts').locator('li.alert', { hasText: doctor.username }).first();
+    await expect(alert.textContent()).resolves.toContain('Ce compte a atteint son plafond de 2 identités complètes lues en une journée');
+    await shot(page, 'security-wave');
+    await waves.getByRole('button', { name: 'Mettre fin à la vague' }).click();
+    await waves.waitFor({ state: 'detached' });
+    expect(t.services.detection.waves()).toEqual([]);
+    // Four eyes: the first officer's unlock is a request; a second officer's lifts the account.
+    await alert.getByRole('button', { name: 'Déverrouiller' }).click();
+    await alert.getByText('Demande de déverrouillage enregistrée : un second responsable sécurité doit la confirmer.').waitFor();
+    await shot(page, 'security-unlock-pending');
+    const token = (await apiSignIn(t, second!)).access_token;
+    const users = await t.app.inject({ method: 'GET', url: '/security/alerts', headers: bearer(token), remoteAddress: FROM });
+    const doctorId = (users.json().alerts as { userId: string; username: string }[]).find((a) => a.username === doctor.username)!.userId;
+    const unlock = await t.app.inject({ method: 'POST', url: `/security/accounts/${doctorId}/unlock`, headers: bearer(token), remoteAddress: FROM });
+    expect(unlock.statusCode).toBe(204);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await context.close();
   }, 120_000);

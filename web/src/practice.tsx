@@ -90,6 +90,8 @@ function Search({ open }: { open: (id: string) => void }) {
     ev.preventDefault();
     setError(null);
     setCut(null);
+    // A refused search shows its refusal alone, not the previous search's patients.
+    setFound(null);
     const q = new URLSearchParams();
     if (name.trim()) q.set('name', name.trim());
     if (birth) q.set('birthdate', birth);
