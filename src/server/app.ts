@@ -6,6 +6,7 @@ import { fhirRoutes } from './fhir-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { accountRoutes } from './account-routes.js';
 import { authRoutes } from './auth-routes.js';
+import { SharedStateUnavailableError } from './services.js';
 import { installAuthentication, type DpopVerifier } from './context.js';
 import { verifyDpopProof } from '../access/dpop.js';
 import { installErrorHandling } from './errors.js';
@@ -110,7 +111,12 @@ export function buildServer(opts: ServerOptions) {
       method: req.method, path: req.url.split('?')[0]!.split('#')[0]!, now: (opts.clock ?? (() => new Date()))(),
       origins: [new URL(services().publicUrl).origin, originOf(`${req.protocol}://${req.host}`)], ...(accessToken !== undefined ? { accessToken } : {}),
     }, services().ephemeral);
-  installAuthentication(app, () => services().auth, (p, ip, client) => services().detection.gate(p, ip, client), dpop);
+  installAuthentication(app, () => services().auth, (p, ip, client) => {
+    // While the instances cannot hear each other's admissions (Redis away), only the one that
+    // claimed the database serves patient data: budgets are not multiplied by the outage.
+    if (!services().servesPatientData()) throw new SharedStateUnavailableError();
+    services().detection.gate(p, ip, client);
+  }, dpop);
   installMetrics(app, opts.metricsToken ?? null);
 
 

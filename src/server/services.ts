@@ -33,6 +33,11 @@ export interface Services {
   readonly auditStatus: AuditStatus | null;
   /** Whether Redis (shared login state, challenges, cursors) answers; true when there is none. */
   sharedStateReady(): boolean;
+  /**
+   * Whether this instance serves patient data now: always with no Redis (it is the only one) or
+   * while Redis answers; during an outage, only the instance that claims the database.
+   */
+  servesPatientData(): boolean;
   /** Incident response: scope, register, containment, documents. */
   readonly incidents: IncidentService;
   /** Closes what the services opened (Redis connections, the bus). */
@@ -92,6 +97,17 @@ export function contactFromEnv(env: NodeJS.ProcessEnv): Contact {
   };
 }
 
+/** The database claim of the instance that serves patient data alone (no Redis, or Redis away). */
+const SOLE_INSTANCE = 'medvault:ledger:sole-instance';
+
+/** Patient data is not served here now: Redis is away and another instance serves it (503, try again). */
+export class SharedStateUnavailableError extends Error {
+  override readonly name = 'SharedStateUnavailableError';
+  constructor() {
+    super('shared state unavailable: another instance serves patient data until Redis returns');
+  }
+}
+
 /** Builds the services of a running medvault (in the CLI, and in tests through inject). */
 export async function createServices(o: ServiceOptions): Promise<Services> {
   const clock = o.clock ?? (() => new Date());
@@ -144,7 +160,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   // (Redis), a second instance on the same database would count its own budgets apart — one
   // thief, twice the patients — so it refuses to start and says why.
   const claims = !o.redisUrl && o.soleInstance !== false;
-  const sole = claims ? await o.db.claim('medvault:ledger:sole-instance') : null;
+  const sole = claims ? await o.db.claim(SOLE_INSTANCE) : null;
   if (claims && sole === null) {
     await detection.close().catch(() => undefined);
     redis?.disconnect();
@@ -153,16 +169,38 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
       'exact across instances. Set MEDVAULT_REDIS_URL on every instance, or run one instance.',
     );
   }
+  // A Redis outage must not multiply budgets: the instances no longer hear each other's admissions
+  // at once (the database catch-up takes seconds), so the first that claims the database serves
+  // patient data for all and the others answer 503 until Redis returns.
+  let outageClaim: (() => Promise<void>) | null = null;
+  let claiming = false;
+  const onOutage = (): void => {
+    if (outageClaim !== null || claiming || redis === null || redis.status === 'ready') return;
+    claiming = true;
+    void o.db.claim(SOLE_INSTANCE).then((r) => {
+      if (redis.status === 'ready') void r?.();
+      else outageClaim = r;
+    }).catch(() => undefined).finally(() => (claiming = false));
+  };
+  redis?.on('close', onOutage);
+  redis?.on('reconnecting', onOutage);
+  redis?.on('ready', () => {
+    const r = outageClaim;
+    outageClaim = null;
+    void r?.();
+  });
   return {
     db: o.db, vault: o.vault, auth, accounts, enrolment: new EnrolmentService(o.db, o.vault, throttle, clock), publicUrl, oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
     auditStatus: o.auditStatus ?? null,
     sharedStateReady: () => redis === null || redis.status === 'ready',
+    servesPatientData: () => redis === null || redis.status === 'ready' || outageClaim !== null,
     incidents: new IncidentService({ db: o.db, vault: o.vault, clock, contact: o.contact ?? contactFromEnv(process.env), auth, mailer: o.mailer ?? null }),
     async close() {
       await detection.close().catch(() => undefined);
       o.mailer?.close();
       redis?.disconnect();
       await sole?.();
+      await outageClaim?.();
     },
   };
 }

@@ -129,11 +129,24 @@ describe('Redis goes away with two instances', () => {
     expect((await call(a.base, 'GET', '/readyz')).status).toBe(503);
     expect((await call(b.base, 'GET', '/readyz')).body.status).toBe('redis unavailable');
 
-    // The thief reads on instance A during the outage until the budget contains the account.
+    // The thief reads during the outage on both instances until the budget contains the account.
+    // The instances no longer hear each other's admissions at once: one of them (the one that
+    // claimed the database) serves patient data, the other answers 503 — the budget is not doubled.
+    await new Promise((r) => setTimeout(r, 300)); // both noticed the outage
     let served = 0;
-    for (const id of patients) if ((await call(a.base, 'GET', `/fhir/Patient/${id}`, undefined, session.token!)).status === 200) served++;
+    let elsewhere = 0;
+    for (const id of patients) {
+      for (const base of [a.base, b.base]) {
+        const r = await call(base, 'GET', `/fhir/Patient/${id}`, undefined, session.token!);
+        if (r.status === 200) served++;
+        if (r.status === 503) elsewhere++;
+      }
+    }
     expect(served).toBe(5);
+    expect(elsewhere).toBeGreaterThanOrEqual(patients.length);
+    expect([a, b].filter((x) => x.services.servesPatientData())).toHaveLength(1);
     await a.services.detection.settle();
+    await b.services.detection.settle();
 
     await startRedis();
     const back = Date.now();
@@ -148,6 +161,7 @@ describe('Redis goes away with two instances', () => {
     const onB = again.token ? (await call(b.base, 'GET', `/fhir/Patient/${patients[0]}`, undefined, again.token)).status : again.status;
     expect(onB).not.toBe(200);
     expect([401, 403]).toContain(onB);
-    recordFigure('postgres', 'faults: Redis killed and restarted, two instances', { loginRefusedWithinMs: waited, servedDuringOutage: served, readyAfterRedisMs: readyAfterMs, servedOnOtherInstanceAfter: 0 });
+    expect(a.services.servesPatientData() && b.services.servesPatientData()).toBe(true);
+    recordFigure('postgres', 'faults: Redis killed and restarted, two instances', { loginRefusedWithinMs: waited, servedDuringOutage: served, answered503DuringOutage: elsewhere, readyAfterRedisMs: readyAfterMs, servedOnOtherInstanceAfter: 0 });
   });
 });
