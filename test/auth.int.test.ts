@@ -10,7 +10,7 @@ describe.each(BACKENDS)('authentication over HTTP ($name)', (backend) => {
   });
   afterAll(async () => t?.close());
 
-  const post = (url: string, payload: unknown, headers: Record<string, string> = {}, ip = '10.0.0.9') =>
+  const post = (url: string, payload: unknown, headers: Record<string, string> = {}, ip = '127.0.0.9') =>
     t.app.inject({ method: 'POST', url, payload: payload as object, headers, remoteAddress: ip });
 
   async function countRows(table: string): Promise<number> {

@@ -30,7 +30,7 @@ async function loginAs(u: DemoUser, ua: string, o: { ip?: string; dpop?: (m: str
 }
 
 const get = (token: string, ua: string, url: string, ip = '10.0.0.1') => t.app.inject({ method: 'GET', url, headers: { ...bearer(token), 'user-agent': ua }, remoteAddress: ip });
-const post = (token: string, ua: string, url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers: { ...bearer(token), 'user-agent': ua } });
+const post = (token: string, ua: string, url: string, payload: unknown) => t.app.inject({ method: 'POST', url, payload: payload as Record<string, unknown>, headers: { ...bearer(token), 'user-agent': ua }, remoteAddress: '10.0.0.1' });
 
 async function alertsOf(userId: string): Promise<string[]> {
   await t.services.detection.settle();

@@ -91,7 +91,7 @@ export async function totp(secret: string, at = new Date()): Promise<string> {
 }
 
 /** Logs in (password, then TOTP when asked) and returns the token response. */
-export async function login(t: TestApp, u: DemoUser, ip = '10.0.0.1'): Promise<{ access_token: string; refresh_token: string }> {
+export async function login(t: TestApp, u: DemoUser, ip = '127.0.0.1'): Promise<{ access_token: string; refresh_token: string }> {
   t.advance(31_000); // a TOTP step is good once: each login uses a new one
   const r = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password }, remoteAddress: ip });
   if (r.statusCode !== 200) throw new Error(`login ${r.statusCode} ${r.body}`);
