@@ -140,10 +140,12 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   createsPerHourSuspend: 40,
   createsPerDaySuspend: 60,
   // A GP's own patients with no visit near (results, letters, tomorrow's list, renewals): FACTS.md's
-  // ≈ 22 consultations a day come with as many charts opened for what arrived in between; a heavy
-  // day (Monday's results, the day after a holiday) doubles it. 60 a day from the doctor's own
-  // client; 25 from a client the account has not approved (a thief's), like the day's identities.
-  standingPatientsPerDay: 60,
+  // ≈ 22 consultations a day come with as many charts opened for what arrived in between; the day
+  // after a two-week holiday opens 53–76 (the simulator's heavy days: a week of results, half the
+  // letters and the renewals of the absence). 100 a day from the doctor's own client — the day's
+  // full identities (identitiesPerDay) bind at the same figure; 25 from a client the account has
+  // not approved (a thief's), like the day's identities.
+  standingPatientsPerDay: 100,
   identitiesPerDay: 100,
   unapprovedIdentitiesPerDay: 25,
   noCareNotesPerDay: 10,
