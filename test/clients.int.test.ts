@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
+import { bearer, secondOfficer, startTestApp, totp, userOf, type TestApp } from './helpers/app.js';
 import type { DemoUser } from '../src/sim/seed.js';
 
 /**
@@ -92,7 +92,14 @@ describe('known clients', () => {
     const listed = (await get(o, UA_DESK, `/security/accounts/${uid}/clients`)).json().clients as { client: string; approved: boolean }[];
     const waiting = listed.find((c) => !c.approved)!;
     expect(listed.filter((c) => c.approved)).toHaveLength(1);
-    expect((await post(o, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client })).statusCode).toBe(204);
+    // Four eyes: the first officer asks (twice changes nothing), a second one approves.
+    const ask = await post(o, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client });
+    expect(ask.statusCode).toBe(202);
+    expect(ask.json()).toMatchObject({ status: 'pending' });
+    expect((await post(o, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client })).statusCode).toBe(202);
+    expect((await get(o, UA_DESK, `/security/accounts/${uid}/clients`)).json().clients.filter((c: { approved: boolean }) => c.approved)).toHaveLength(1);
+    const second = (await loginAs(secondOfficer(t.seeded), UA_DESK)).body.access_token as string;
+    expect((await post(second, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client })).statusCode).toBe(204);
     expect((await post(o, UA_DESK, `/security/accounts/${uid}/clients/approve`, { client: waiting.client })).statusCode).toBe(404);
     // Not their own new client: another officer approves it (found by an outside attack).
     const o2 = (await loginAs(officer, UA_HOME, { ip: '198.51.100.20' })).body.access_token as string;

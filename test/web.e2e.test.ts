@@ -456,7 +456,7 @@ describe.runIf(available)('refusals say why, in French', () => {
 
   /** Reads a patient's identity through the API as this account (one more full identity for its budget). */
   // From the address the helper signed in from (a bearer token is bound to its session's network).
-  const FROM = '10.0.0.1';
+  const FROM = '127.0.0.1';
   const read = async (token: string, id: string) =>
     (await t.app.inject({ method: 'GET', url: `/fhir/Patient/${id}`, headers: bearer(token), remoteAddress: FROM })).statusCode;
 

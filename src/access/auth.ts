@@ -84,6 +84,10 @@ export class AuthService {
   onSecondFactorLock: (userId: string, practiceId: string | null, wrongCodes: number) => void = () => undefined;
   /** Told when an account that already has approved clients logs in from one it never used (detection alerts). */
   onNewClient: (userId: string, practiceId: string | null) => void = () => undefined;
+  /** Told when a bearer session moved to another network after a step-up (detection alerts). */
+  onSessionMoved: (userId: string, practiceId: string | null) => void = () => undefined;
+  /** Told when a session opens (the detector learns the address the account works from). */
+  onSession: (userId: string, practiceId: string | null, role: string, ip: string) => void = () => undefined;
   /** Told when a security officer approves a client of an account (a wave stops asking it for a step-up). */
   onOfficerApproval: (userId: string) => void = () => undefined;
 
@@ -246,6 +250,7 @@ export class AuthService {
     });
     if (seen.fresh && !seen.approved) this.onNewClient(account.id, account.practiceId);
     if (seen.refused) throw new AccessError('dpop_required');
+    this.onSession(account.id, account.practiceId, account.role, meta.ip);
     // Every factor passed from this address: guesses from elsewhere never slow it down (throttle.ts).
     await this.o.throttle.loggedIn(account.username.toLowerCase(), meta.ip, now.getTime());
     return this.tokens(account, sessionId, now, amr, acr, scopes, refresh.token, meta.dpopJkt ?? null);
@@ -365,6 +370,7 @@ export class AuthService {
   async stepUp(p: Principal, code: string, meta: RequestMeta): Promise<TokenResponse> {
     const now = this.now();
     await this.secondFactorGate(p.userId);
+    let movedTo: string | null = null;
     const out = await this.door(async (repo, tx) => {
       const account = await repo.accountById(p.userId);
       const s = await repo.session(p.sessionId, true);
@@ -383,6 +389,7 @@ export class AuthService {
       if (moved !== null && s.client !== moved.key) {
         await repo.seeClient(account.id, account.practiceId, moved.key, moved.label, now, false);
         await repo.rebindClient(s.id, moved.key);
+        movedTo = moved.key;
       }
       const next = newRefreshToken(s.id);
       await repo.rotateRefresh(s.id, next.hash);
@@ -390,6 +397,7 @@ export class AuthService {
     });
     if (out === 'replayed') throw new AccessError('totp_replayed');
     if (out !== null) this.forget(p.sessionId);
+    if (out !== null && movedTo !== null) this.onSessionMoved(p.userId, p.practiceId);
     if (out === null) {
       // A session's guesses count against its address (across accounts); the account's own count is SECOND_FACTOR.
       await this.o.throttle.failure(null, meta.ip, now.getTime());
@@ -426,11 +434,32 @@ export class AuthService {
   }
 
   /** A security officer approves an account's client (the user called from a new workstation). Audited. */
-  async approveClientAsOfficer(officer: Principal, userId: string, client: string, meta: RequestMeta): Promise<void> {
+  async approveClientAsOfficer(officer: Principal, userId: string, client: string, meta: RequestMeta): Promise<'approved' | 'pending'> {
     if (!decide(officer, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false }).allow) throw new AccessError('forbidden');
     // Not one's own: an officer's new client is approved by another officer (or from their own approved client).
     if (officer.userId === userId) throw new AccessError('forbidden');
+    // Four eyes, as for unlocks: an approved client reads the calendar as the doctor does, so one
+    // stolen officer account must not hand a thief's client to a stolen doctor. The first officer
+    // asks (audited), a different one within a day approves.
+    const key = `client-approval:${userId}:${client}`;
+    const asked = await this.pending.get(key);
+    if (asked === null || asked === officer.userId) {
+      const known = await this.door((repo) => repo.clients(userId));
+      const row = known.find((c) => c.client === client);
+      if (!row || row.approvedAt !== null) throw new AccessError('client_unknown');
+      await this.pending.set(key, officer.userId, 24 * 3_600_000);
+      await this.door(async (repo, tx) => {
+        const target = await repo.accountById(userId);
+        await this.audit(tx, [{
+          ...this.event({ id: officer.userId, practiceId: officer.practiceId, role: officer.role }, 'client.approve-request', 'success', 'a security officer asked to approve a client of the account; a second officer must confirm', meta, officer.sessionId),
+          practiceId: target?.practiceId ?? null, resourceType: 'Account', resourceId: userId,
+        }]);
+      });
+      return 'pending';
+    }
     await this.approve({ id: officer.userId, practiceId: officer.practiceId, role: officer.role }, userId, client, 'officer', meta, officer.sessionId);
+    await this.pending.delete(key);
+    return 'approved';
   }
 
   private async approve(by: Pick<LoginAccount, 'id' | 'practiceId' | 'role'>, userId: string, client: string, via: 'user' | 'officer', meta: RequestMeta, sessionId: string): Promise<void> {

@@ -54,6 +54,10 @@ export const ACCESS_ERRORS = {
     status: 401, message: 'Confirmez votre second facteur : un code récent est exigé pour cette action.',
     lead: 'Confirmez votre second facteur', todo: 'Saisissez un nouveau code de votre application d\'authentification, ou reconnectez-vous.',
   },
+  device_approval_required: {
+    status: 403, message: 'Appareil à faire approuver : demandez au responsable sécurité de la plateforme d\'approuver ce poste.',
+    lead: 'Appareil à faire approuver', todo: 'Ce compte n\'a pas de second facteur : demandez au responsable sécurité de la plateforme d\'approuver ce poste, puis réessayez.',
+  },
   forbidden: { status: 403, message: 'Cette action n\'est pas permise à votre compte.' },
   oidc_failed: { status: 401, message: 'La connexion par le fournisseur d\'identité n\'a pas abouti : réessayez.' },
   oidc_unknown_professional: { status: 403, message: 'Aucun compte medvault n\'est lié à cette identité professionnelle.' },

@@ -299,4 +299,36 @@ describe('the detector', () => {
     for (const k of ['d', 'e', 'f']) d.admit(`thief-${k}`, 'practitioner', 'p', strangers(`y${k}`, 12), new Date(next));
     expect(d.state('desk', new Date(next), '198.51.100.7', 'assistant', 'p').response).toBe('step-up');
   });
+
+  it('honest search habits hold nobody: listings are not charts without care, the fourth page of homonyms waits (regression: both suspended)', () => {
+    const d = new Detector();
+    const at = new Date(T0);
+    const listed = (k: string, n: number, how: 'broad' | 'found') => Array.from({ length: n }, (_, i) => ({ patientId: `${k}-${i}`, care: 'none' as const, identity: false, listed: how, notes: [], sensitive: false }));
+    // A two-letter name: 12 colleagues' patients listed (picker fields), within the listing budget.
+    expect(d.admit(DOC, 'practitioner', 'p', listed('le', 12, 'broad'), at).admitted).toBe(12);
+    expect(d.state(DOC, at).response).toBe('allow');
+    // Four pages of homonyms in an hour: the fourth is refused until the hour frees a place, the account is not held.
+    for (let k = 0; k < 3; k++) expect(d.admit(DOC, 'practitioner', 'p', listed(`mar${k}`, 20, 'found'), new Date(T0 + k * MINUTE)).admitted).toBe(20);
+    const fourth = d.admit(DOC, 'practitioner', 'p', listed('mar3', 20, 'found'), new Date(T0 + 10 * MINUTE));
+    expect(fourth).toMatchObject({ admitted: 0, stop: { rule: 'search-finds', response: 'throttle' } });
+    expect(fourth.retryAfterMs).toBeGreaterThan(40 * MINUTE);
+    expect(d.state(DOC, new Date(T0 + 10 * MINUTE)).response).toBe('allow');
+    // Her charts stay open.
+    expect(d.admit(DOC, 'practitioner', 'p', [{ patientId: 'own-1', care: 'standing', identity: true, listed: null, notes: [], sensitive: false }], new Date(T0 + 11 * MINUTE)).admitted).toBe(1);
+  });
+
+  it('counts accounts, not suspensions, toward a wave; an address an account logged in from before the wave is its own (regression: a doctor at her desk was held)', () => {
+    const d = new Detector();
+    const at = new Date(T0);
+    d.sawAddress('desk-doctor', 'p', 'practitioner', '10.1.1.5', new Date(T0 - MINUTE));
+    d.admit('a', 'practitioner', 'p', strangers('a', 12), at);
+    d.release('a', new Date(T0 + 1000));
+    d.admit('a', 'practitioner', 'p', strangers('a2', 12), new Date(T0 + 2000));
+    d.admit('b', 'practitioner', 'p', strangers('b', 12), new Date(T0 + 3000));
+    expect(d.wave(new Date(T0 + 4000), 'p')).toBe(false);
+    d.admit('c', 'practitioner', 'p', strangers('c', 12), new Date(T0 + 5000));
+    expect(d.wave(new Date(T0 + 6000), 'p')).toBe(true);
+    expect(d.state('desk-doctor', new Date(T0 + 7000), '10.1.1.5', 'practitioner', 'p').response).toBe('allow');
+    expect(d.state('desk-doctor', new Date(T0 + 7000), '10.1.1.6', 'practitioner', 'p').response).toBe('step-up');
+  });
 });

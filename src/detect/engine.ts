@@ -1,6 +1,6 @@
 import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
 import { DEFAULT_THRESHOLDS, evaluate, fromUnapprovedClient, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
-import { admissible, count, SHARED_BUDGETS, type Admission, type DisclosedPatient } from './ledger.js';
+import { admissible, count, REFUSE_ONLY, SHARED_BUDGETS, type Admission, type DisclosedPatient } from './ledger.js';
 
 export interface AccountState {
   readonly response: Response;
@@ -256,7 +256,7 @@ export class Detector {
   }
 
   /** The account's new state from these findings; an alert when it got worse. */
-  private escalate(userId: string, practiceId: string | null, findings: readonly Finding[], at: Date, previous: AccountState | undefined): AccountState {
+  private escalate(userId: string, practiceId: string | null, findings: readonly Finding[], at: Date, previous: AccountState | undefined, throttleMs?: number): AccountState {
     const now = at.getTime();
     let response: Response = findings.reduce<Response>((r, x) => worse(r, x.response), 'allow');
     // Locks and suspensions hold until lifted; a lower finding never undoes them.
@@ -264,7 +264,7 @@ export class Detector {
     const state: AccountState = {
       response,
       findings: findings.length > 0 ? findings : (previous?.findings ?? []),
-      until: response === 'throttle' ? new Date(now + (this.o.throttleMs ?? 60_000)) : null,
+      until: response === 'throttle' ? new Date(now + (throttleMs ?? this.o.throttleMs ?? 60_000)) : null,
     };
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
     this.states.set(userId, state);
@@ -320,7 +320,14 @@ export class Detector {
     const a = admissible(f, p, probation || held ? onProbation(t) : t, base, patients, now, probation, strict);
     count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict, userId);
     if (a.stop && a.shared && p !== null && practiceId !== null) this.attribute(p, practiceId, a.stop, at);
-    else if (a.stop) this.escalate(userId, practiceId, [a.stop], at, this.states.get(userId));
+    else if (a.stop && REFUSE_ONLY.has(a.stop.rule) && !unapprovedClient) return { ...a, refuseOnly: true };
+    else if (a.stop) {
+      // From a thief's own client a refuse-only budget holds the account like the others.
+      const stop: Finding = REFUSE_ONLY.has(a.stop.rule) ? { ...a.stop, response: 'suspend' } : a.stop;
+      // A throttle lasts until the budget's window frees a place.
+      this.escalate(userId, practiceId, [stop], at, this.states.get(userId), a.retryAfterMs);
+      if (stop !== a.stop) return { ...a, stop };
+    }
     return a;
   }
 
@@ -376,8 +383,11 @@ export class Detector {
   private noteContainment(userId: string, practiceId: string | null, now: number): void {
     // Patients' accounts never count: each reads only its own record.
     if (this.accounts.get(userId)?.role === 'patient') return;
-    this.containments.push({ userId, practiceId, at: now });
     while (this.containments.length > 0 && now - this.containments[0]!.at > WAVE_WINDOW_MS) this.containments.shift();
+    // Distinct accounts: one account suspended twice (unlocked in between) is one containment.
+    const again = this.containments.findIndex((c) => c.userId === userId);
+    if (again >= 0) this.containments.splice(again, 1);
+    this.containments.push({ userId, practiceId, at: now });
     const here = this.containments.filter((c) => c.practiceId === practiceId);
     if (practiceId !== null && here.length >= WAVE_CONTAINMENTS) this.extendWave(practiceId, here, now);
     const practices = new Set(this.containments.map((c) => c.practiceId ?? ''));
@@ -481,6 +491,18 @@ export class Detector {
     if ((this.released.get(userId) ?? -Infinity) >= w.startedAt) return null;
     if ((this.waveCleared.get(userId) ?? -Infinity) >= w.startedAt) return null;
     return this.accounts.get(userId)?.knowsAddress(sourceIp, now, w.startedAt) ? null : w;
+  }
+
+  /**
+   * A session opened from this address (the login, before any data): the account is known there,
+   * so a wave that begins later does not take its own desk for a newcomer's. Other instances learn
+   * it from the login's audit event.
+   */
+  sawAddress(userId: string, practiceId: string | null, role: string, ip: string, at: Date): void {
+    const f = this.features(userId);
+    f.role ??= role;
+    f.practiceId ??= practiceId;
+    f.addresses.add(ip, at.getTime());
   }
 
   /** When a security officer last approved a device of each account (the wave's other way through). */

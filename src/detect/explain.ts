@@ -136,6 +136,8 @@ const WORDING = {
   'account-reset': () => 'Le second facteur de ce compte a été réinitialisé (nouveau lien d\'activation).',
   'account-dpop-relaxed': () => 'Un administrateur du cabinet a cessé d\'exiger des sessions liées à la clé de l\'appareil (DPoP).',
   'account-client-new': () => 'Ce compte s\'est connecté depuis un navigateur ou un logiciel qu\'il n\'avait jamais utilisé (pas encore approuvé).',
+  'account-session-moved': () =>
+    'Une session de ce compte a été utilisée depuis un autre réseau et y a été déplacée après un second facteur (jeton copié, ou poste déplacé).',
   officer: () => 'Ce compte a été verrouillé par un responsable sécurité.',
   // server/services.ts: second-factor guessing.
   'second-factor': (x) => `${x.count} codes de second facteur erronés ont été saisis pour ce compte en 24 heures : `

@@ -43,6 +43,10 @@ export interface DisclosedPatient {
 export interface Admission {
   readonly admitted: number;
   readonly stop: Finding | null;
+  /** When the stopping budget's window frees a place (its oldest entry leaves it), in ms from now. */
+  readonly retryAfterMs?: number;
+  /** The stop refuses this request and holds nobody (REFUSE_ONLY, from a client the account approved). */
+  readonly refuseOnly?: boolean;
   /**
    * Set when the budget that stopped the rest is the practice's, shared by its accounts: the request
    * is refused, but its account is not held for what the others spent (the detector names them).
@@ -50,6 +54,15 @@ export interface Admission {
    */
   readonly shared?: { readonly retryAfterMs: number } | undefined;
 }
+
+/**
+ * Budgets whose stop, from a client the account approved, refuses the request and nothing more: the
+ * account is not throttled or held (its charts stay open). Patients found by name searches in an
+ * hour: an honest doctor's fourth page of homonyms waits for the hour to free a place; a sweep meets
+ * the daily budget, which suspends. From a client the account has not approved (a thief's own) the
+ * stop suspends as before.
+ */
+export const REFUSE_ONLY: ReadonlySet<string> = new Set(['search-finds']);
 
 /** The practice's budgets (shared by its accounts), by rule: the window they count in, per account. */
 export const SHARED_BUDGETS: ReadonlyMap<string, { window: number; of(p: PracticeActivity): DistinctWindow }> = new Map([
@@ -81,6 +94,12 @@ const none: readonly string[] = [];
 const when = (ok: boolean, c: DisclosedPatient) => (ok ? own(c) : none);
 /** Touches the count of distinct patients: a read, a chart, a broad listing (a patient found by name is its own budget). */
 const touches = (c: DisclosedPatient) => c.identity || c.notes.length > 0 || c.listed === 'broad';
+/**
+ * Opens a chart: an identity or notes. The care budgets count these: a listing carries picker fields
+ * only and has budgets of its own (a doctor's two-letter search listed patients of colleagues, and
+ * counted them as patients without care).
+ */
+const opens = (c: DisclosedPatient) => c.identity || c.notes.length > 0;
 
 const BUDGETS: readonly Budget[] = [
   // The hourly pace counts what the calendar does not explain: a doctor (or an assistant) going
@@ -88,12 +107,12 @@ const BUDGETS: readonly Budget[] = [
   { rule: 'patients-hour', response: 'throttle', window: HOUR, label: '1 h', keys: (c) => when(touches(c) && c.care !== 'scheduled', c), win: (f) => f.unscheduled, limit: (t) => t.patientsPerHour, reason: (l) => `reached its budget of ${l} distinct patients in an hour outside the calendar` },
   { rule: 'patients-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(touches(c), c), win: (f) => f.patients, limit: (t) => t.patientsPerDay, reason: (l) => `reached its budget of ${l} distinct patients in a day` },
   { rule: 'patients-week', response: 'lock', window: WEEK, label: '7 days', keys: (c) => when(touches(c), c), win: (f) => f.patients, limit: (t) => t.patientsPerWeek, reason: (l) => `reached its budget of ${l} distinct patients in a week` },
-  { rule: 'no-care-hour', response: 'suspend', window: HOUR, label: '1 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerHour, reason: (l) => `reached its budget of ${l} patients without a care relationship in an hour` },
-  { rule: 'no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerDay, reason: (l) => `reached its budget of ${l} patients without a care relationship in a day` },
-  { rule: 'standing-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'standing' && touches(c), c), win: (f) => f.standing, limit: (t) => t.standingPatientsPerDay, reason: (l) => `reached its budget of ${l} patients in a day that no near appointment explains` },
+  { rule: 'no-care-hour', response: 'suspend', window: HOUR, label: '1 h', keys: (c) => when(c.care === 'none' && opens(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerHour, reason: (l) => `reached its budget of ${l} patients without a care relationship in an hour` },
+  { rule: 'no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && opens(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerDay, reason: (l) => `reached its budget of ${l} patients without a care relationship in a day` },
+  { rule: 'standing-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'standing' && opens(c), c), win: (f) => f.standing, limit: (t) => t.standingPatientsPerDay, reason: (l) => `reached its budget of ${l} patients in a day that no near appointment explains` },
   { rule: 'identities-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.identity && c.care !== 'scheduled', c), win: (f) => f.identities, limit: (t) => t.identitiesPerDay, reason: (l) => `reached its budget of ${l} full identities outside the calendar in a day` },
   { rule: 'identities-week', response: 'suspend', window: WEEK, label: '7 days', keys: (c) => when(c.identity && c.care !== 'scheduled', c), win: (f) => f.identities, limit: (t) => t.identitiesPerWeek, reason: (l) => `reached its budget of ${l} full identities outside the calendar in a week` },
-  { rule: 'no-care-week', response: 'suspend', window: WEEK, label: '7 days', keys: (c) => when(c.care === 'none' && touches(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerWeek, reason: (l) => `reached its budget of ${l} patients without a care relationship in a week` },
+  { rule: 'no-care-week', response: 'suspend', window: WEEK, label: '7 days', keys: (c) => when(c.care === 'none' && opens(c), c), win: (f) => f.noCarePatients, limit: (t) => t.noCarePatientsPerWeek, reason: (l) => `reached its budget of ${l} patients without a care relationship in a week` },
   { rule: 'no-care-notes-week', response: 'suspend', window: WEEK, label: '7 days', keys: (c) => (c.care === 'none' ? c.notes : none), win: (f) => f.noCareNotes, limit: (t) => t.noCareNotesPerWeek, reason: (l) => `reached its budget of ${l} clinical notes without a care relationship in a week` },
   { rule: 'no-care-notes-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => (c.care === 'none' ? c.notes : none), win: (f) => f.noCareNotes, limit: (t) => t.noCareNotesPerDay, reason: (l) => `reached its budget of ${l} clinical notes without a care relationship in a day` },
   { rule: 'sensitive', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.sensitive, c), win: (f) => f.sensitive, limit: (t) => t.sensitivePerDay, reason: (l) => `reached its budget of ${l} patients with sensitive notes in a day` },
@@ -125,9 +144,9 @@ const BUDGETS: readonly Budget[] = [
     limit: (t) => t.calendarOthersPerWeek,
     reason: (l) => `reached its budget of ${l} patients named by other calendars than its own in a week`,
   },
-  { rule: 'search-finds', response: 'suspend', window: HOUR, label: '1 h', keys: (c) => when(c.listed === 'found', c), win: (f) => f.found, limit: (t) => t.foundPerHour, reason: (l) => `reached its budget of ${l} patients found by searches in an hour` },
+  { rule: 'search-finds', response: 'throttle', window: HOUR, label: '1 h', keys: (c) => when(c.listed === 'found', c), win: (f) => f.found, limit: (t) => t.foundPerHour, reason: (l) => `reached its budget of ${l} patients found by searches in an hour` },
   // The practice's budgets: accounts added to a practice do not add to what it can lose.
-  { rule: 'practice-no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && touches(c), c), win: (_f, p) => p?.noCarePatients ?? null, limit: (t) => t.practiceNoCarePatientsPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} patients without a care relationship in a day` },
+  { rule: 'practice-no-care-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(c.care === 'none' && opens(c), c), win: (_f, p) => p?.noCarePatients ?? null, limit: (t) => t.practiceNoCarePatientsPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} patients without a care relationship in a day` },
   { rule: 'practice-no-care-notes-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => (c.care === 'none' ? c.notes : none), win: (_f, p) => p?.noCareNotes ?? null, limit: (t) => t.practiceNoCareNotesPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} clinical notes without a care relationship in a day` },
   { rule: 'practice-listed', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (_f, p) => p?.listed ?? null, limit: (t) => t.practiceListedPer10Min, reason: (l) => `the practice's accounts together reached their budget of ${l} identities listed by broad searches in ten minutes` },
   // Accounts on probation share one pool per practice: however many are minted, together they
@@ -166,10 +185,10 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
           rule: budget.rule, response: budget.response, reason: budget.reason(limit),
           evidence: { count: win.count(budget.window, now) + before, window: budget.label, examples: [] },
         };
-        if (!SHARED_BUDGETS.has(budget.rule)) return { admitted: i, stop };
-        // A shared budget: the window frees a place when its oldest sighting leaves it.
-        const oldest = win.oldest(budget.window, now) ?? now;
-        return { admitted: i, stop, shared: { retryAfterMs: Math.max(1000, oldest + budget.window - now + 1) } };
+        // The window frees a place when its oldest sighting leaves it.
+        const retryAfterMs = Math.max(1000, (win.oldest(budget.window, now) ?? now) + budget.window - now + 1);
+        if (!SHARED_BUDGETS.has(budget.rule)) return { admitted: i, stop, retryAfterMs };
+        return { admitted: i, stop, retryAfterMs, shared: { retryAfterMs } };
       }
     }
     if (i === patients.length - 1) break;

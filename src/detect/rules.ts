@@ -199,6 +199,12 @@ export function fromUnapprovedClient(role: string | null, t: Thresholds): Thresh
       ...t,
       foundPerHour: Math.min(t.foundPerHour, t.unapprovedFoundPerHour * k),
       foundPerDay: Math.min(t.foundPerDay, t.unapprovedFoundPerDay * k),
+      // Appointment listings beyond the near calendar name who is a patient: from a thief's own
+      // client, four days of a doctor's calendar (100) and a colleague's day (25), not a month.
+      calendarListedPerDay: Math.min(t.calendarListedPerDay, 4 * t.unapprovedIdentitiesPerDay * k),
+      calendarListedPerWeek: Math.min(t.calendarListedPerWeek, 4 * t.unapprovedIdentitiesPerDay * k),
+      calendarOthersPerDay: Math.min(t.calendarOthersPerDay, t.unapprovedIdentitiesPerDay * k),
+      calendarOthersPerWeek: Math.min(t.calendarOthersPerWeek, t.unapprovedIdentitiesPerDay * k),
       ...(role === 'practitioner' ? {
         identitiesPerDay: Math.min(t.identitiesPerDay, t.unapprovedIdentitiesPerDay),
         standingPatientsPerDay: Math.min(t.standingPatientsPerDay, t.unapprovedIdentitiesPerDay),
@@ -265,7 +271,7 @@ const RULES: readonly Rule[] = [
   { rule: 'patients-week', response: 'lock', window: '7 days', count: (f, n) => f.patients.count(WEEK, n), limit: (t) => t.patientsPerWeek, examples: (f, n) => f.patients.sample(WEEK, n), reason: (l) => `opened more than ${l} distinct patients in a week (low and slow)` },
   { rule: 'no-care-hour', response: 'suspend', window: '1 h', count: (f, n) => f.noCarePatients.count(HOUR, n), limit: (t) => t.noCarePatientsPerHour, examples: (f, n) => f.noCarePatients.sample(HOUR, n), reason: (l) => `touched more than ${l} patients without a care relationship in an hour` },
   { rule: 'no-care-day', response: 'suspend', window: '24 h', count: (f, n) => f.noCarePatients.count(DAY, n), limit: (t) => t.noCarePatientsPerDay, examples: (f, n) => f.noCarePatients.sample(DAY, n), reason: (l) => `touched more than ${l} patients without a care relationship in a day` },
-  { rule: 'search-finds', response: 'suspend', window: '1 h', count: (f, n) => f.found.count(HOUR, n), limit: (t) => t.foundPerHour, examples: (f, n) => f.found.sample(HOUR, n), reason: (l) => `found more than ${l} patients by name searches in an hour` },
+  { rule: 'search-finds', response: 'throttle', window: '1 h', count: (f, n) => f.found.count(HOUR, n), limit: (t) => t.foundPerHour, examples: (f, n) => f.found.sample(HOUR, n), reason: (l) => `found more than ${l} patients by name searches in an hour` },
   { rule: 'search-rate', response: 'suspend', window: '1 h', count: (f, n) => f.searches.sum(HOUR, n), limit: (t) => t.searchesPerHour, reason: (l) => `made more than ${l} patient searches in an hour` },
   { rule: 'search-breadth', response: 'suspend', window: '10 min', count: (f, n) => f.disclosed.count(10 * MINUTE, n), limit: (t) => t.disclosedPer10Min, examples: (f, n) => f.disclosed.sample(10 * MINUTE, n), reason: (l) => `searches disclosed more than ${l} identities in ten minutes` },
   { rule: 'standing-day', response: 'suspend', window: '24 h', count: (f, n) => f.standing.count(DAY, n), limit: (t) => t.standingPatientsPerDay, examples: (f, n) => f.standing.sample(DAY, n), reason: (l) => `opened more than ${l} patients in a day that no near appointment explains` },

@@ -308,6 +308,10 @@ export class DetectionService {
       const refusal = new AccessError('practice_budget', Math.ceil(a.shared.retryAfterMs / 1000), explain(a.stop));
       return { admitted: a.admitted, refusal };
     }
+    if (a.refuseOnly === true) {
+      // Refused, not held: the account's charts stay open while this budget's window frees a place.
+      return { admitted: a.admitted, refusal: new AccessError('throttled', Math.ceil((a.retryAfterMs ?? 60_000) / 1000), explain(a.stop)) };
+    }
     const s = this.detector.state(p.userId, at);
     return { admitted: a.admitted, refusal: refusalOf(s.response, a.stop, s, at) };
   }
@@ -327,7 +331,7 @@ export class DetectionService {
    * minted accounts are how an insider would multiply budgets). An approved account starts on
    * probation: half budgets for 14 days.
    */
-  accountEvent(userId: string, practiceId: string | null, what: 'created' | 'approved' | 'reset' | 'dpop-relaxed' | 'client-new'): void {
+  accountEvent(userId: string, practiceId: string | null, what: 'created' | 'approved' | 'reset' | 'dpop-relaxed' | 'client-new' | 'session-moved'): void {
     const now = this.clock();
     if (what === 'approved') this.detector.probation(userId, new Date(now.getTime() + PROBATION_MS));
     const reason = {
@@ -336,6 +340,7 @@ export class DetectionService {
       reset: 'the second factor was reset (new enrolment link)',
       'dpop-relaxed': 'a practice admin stopped requiring DPoP-bound sessions',
       'client-new': 'the account logged in from a client it never used (not approved: the calendar explains nothing from it)',
+      'session-moved': 'a session was used from another network and moved there with a fresh second factor (a copied token, or a laptop on the move)',
     }[what];
     this.local = true;
     try {
@@ -377,6 +382,9 @@ export class DetectionService {
       case 'throttle':
         throw new AccessError('throttled', secondsUntil(s.until, now), why());
       case 'step-up':
+        // An account without a second factor (an assistant) cannot step up: a security officer
+        // approves its device instead (and a code typed in vain would count as a guess).
+        if (s.stepUpSince !== undefined && !p.amr.includes('mfa') && !p.amr.includes('otp')) throw new AccessError('device_approval_required', undefined, why());
         // A wave asks for a second factor given since it began: a session from before it is not
         // enough, nor a password alone.
         if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000 || (s.stepUpSince !== undefined && (p.authTime < s.stepUpSince || !p.amr.includes('mfa')))) {
@@ -536,6 +544,7 @@ function toAccess(e: AccessFacts): AccessEvent {
   // Appointments name their patient by reference only: a colleague's calendar is not held
   // against a doctor. What counts is an identity, a listing or a note.
   const counted = (x: Disclosed) => x.identity !== null || x.notes.length > 0;
+  const opened = (x: Disclosed) => x.identity === 'full' || x.notes.length > 0;
   const found = of((x) => x.listing === 'found');
   const cared = ds.some((x) => x.care !== null && x.care !== 'own');
   return {
@@ -543,11 +552,12 @@ function toAccess(e: AccessFacts): AccessEvent {
     patientId: e.patientId, returned: of((x) => x.listing === 'broad'), ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
     device: typeof e.detail?.device === 'string' ? e.detail.device : null,
     // Of the patients touched, those no care relationship explains (unknown for roles without care).
-    ...(cared ? { unexplained: of((x) => counted(x) && x.care === 'none' && x.listing !== 'found') } : {}),
+    // Charts opened (an identity, notes): a listing's picker fields have budgets of their own.
+    ...(cared ? { unexplained: of((x) => opened(x) && x.care === 'none') } : {}),
     identities: of((x) => x.identity === 'full' && x.care !== 'scheduled'),
     scheduled: of((x) => x.care === 'scheduled'),
     calendar: of((x) => x.care === 'scheduled' && (counted(x) || x.listing === 'broad')),
-    standing: of((x) => counted(x) && x.care === 'standing' && x.listing !== 'found'),
+    standing: of((x) => opened(x) && x.care === 'standing'),
     noCareNotes: ds.filter((x) => x.breakGlass).flatMap((x) => x.notes),
     // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.
     discovery: e.action === 'search' && e.resourceType === 'Patient',

@@ -43,7 +43,10 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     '/security/accounts/:userId/clients/approve',
     { config: { access: 'authenticated' }, schema: { params: userParams, body: { type: 'object', additionalProperties: false, required: ['client'], properties: { client: { type: 'string', minLength: 1, maxLength: 120 } } } } },
     async (req, reply) => {
-      await services().auth.approveClientAsOfficer(principalOf(req), req.params.userId, req.body.client, requestMeta(req));
+      // Four eyes: the first officer's call is recorded; a second officer's approves.
+      if ((await services().auth.approveClientAsOfficer(principalOf(req), req.params.userId, req.body.client, requestMeta(req))) === 'pending') {
+        return reply.code(202).send({ status: 'pending', message: 'Demande d\'approbation enregistrée : un second responsable sécurité doit la confirmer.' });
+      }
       return reply.code(204).send();
     },
   );

@@ -251,11 +251,14 @@ describe.each(BACKENDS)('a compromised practitioner account ($name)', (backend) 
     expect(r.contained).toBe(true);
   });
 
-  it('a thief driving the doctor\'s own approved client sweeps name searches: at most 60 listed (the honest hour\'s pages), picker fields only', async () => {
+  it('a thief driving the doctor\'s own approved client sweeps name searches: at most 75 listed (the honest hour\'s pages, then broad listings), picker fields only', async () => {
     await s.fresh();
     // The workstation's user agent from the practice's network: the approved client (malware on it, or a copied agent string).
+    // From the approved client the hour's name-search budget (60) refuses without holding the
+    // account (an honest doctor's fourth page waits); the sweep's two-letter terms then list
+    // broadly, under their own budget (15 in ten minutes), which suspends.
     const r = await sweep(new Thief(s, user(s, 'practitioner', 1), 10, WORKSTATION_UA), 'approved client');
-    expect(r.listed).toBeLessThanOrEqual(60);
+    expect(r.listed).toBeLessThanOrEqual(75);
     expect(r.listed).toBeGreaterThan(25);
     expect(r.contained).toBe(true);
   });
