@@ -167,9 +167,16 @@ export class AuthService {
   }
 
   /** Refuses before a code is evaluated when the account's second-factor guesses are spent (throttle.ts SECOND_FACTOR). */
-  private async secondFactorGate(userId: string): Promise<void> {
-    const wait = await this.o.throttle.secondFactorWait(userId, this.now().getTime());
+  private async secondFactorGate(userId: string, ip?: string): Promise<void> {
+    const now = this.now().getTime();
+    const wait = await this.o.throttle.secondFactorWait(userId, now);
     if (wait === 'locked') throw new AccessError('account_locked');
+    if (wait > 0 && ip !== undefined) {
+      // Wrong codes sent from elsewhere (someone who has the password) do not slow the account's
+      // own desk: from an address it logged in from, the code is evaluated (the count still locks).
+      const account = await this.door((repo) => repo.accountById(userId));
+      if (account && (await this.o.throttle.knowsAddress(account.username.toLowerCase(), ip, now))) return;
+    }
     if (wait > 0) throw new AccessError('throttled', wait);
   }
 
@@ -200,7 +207,7 @@ export class AuthService {
       await this.pending.delete(id);
       throw new AccessError('mfa_invalid');
     }
-    await this.secondFactorGate(userId);
+    await this.secondFactorGate(userId, meta.ip);
     const result = await this.door(async (repo, tx) => {
       const account = await repo.accountById(userId);
       if (!account || account.status !== 'active') return { account, check: 'wrong' as const };

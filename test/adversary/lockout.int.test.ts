@@ -87,6 +87,26 @@ describe.each(BACKENDS)('lockout ($name)', (backend) => {
     expect(retryAfter).toBeGreaterThan(0);
   });
 
+  it('someone with the password types wrong codes from elsewhere: the doctor\'s own login at her desk is not slowed (regression: 429 at /auth/mfa)', async () => {
+    await s.fresh();
+    const doctor = user(s, 'practitioner', 1, 0);
+    expect(await login(s, doctor)).not.toBeNull();
+    s.advance(31_000);
+    let evaluated = 0;
+    for (let i = 0; i < 4; i++) {
+      const from = `127.0.${40 + i}.9`;
+      const l = await callFrom(s, from, 'POST', '/auth/login', { body: { username: doctor.username, password: doctor.password }, ua: 'curl/8' });
+      if (l.status !== 200) continue;
+      const m = await callFrom(s, from, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code: '000000' }, ua: 'curl/8' });
+      if (m.status === 401) evaluated++;
+    }
+    const l = await callFrom(s, DOCTOR_ADDRESS, 'POST', '/auth/login', { body: { username: doctor.username, password: doctor.password } });
+    const m = await callFrom(s, DOCTOR_ADDRESS, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code: await codeNow(s, doctor) } });
+    recordFigure(backend.name, 'password holder\'s wrong codes from elsewhere, then the doctor at her desk', { evaluated, doctorStatus: m.status });
+    expect(evaluated).toBeGreaterThanOrEqual(3);
+    expect(m.status).toBe(200);
+  });
+
   it('the same code typed on two devices in one TOTP step: refused as already used, not counted as a guess', async () => {
     await s.fresh();
     const doctor = user(s, 'practitioner', 0, 1);
@@ -107,11 +127,13 @@ describe.each(BACKENDS)('lockout ($name)', (backend) => {
       if (again.status === 400 && diagnostics(again) === 'code déjà utilisé — attendez le suivant') reuseRefused++;
     }
     // Not one step closer to a lock: the three free wrong codes are all still there, and only then
-    // does the account make a guesser wait. A wrong code is still a guess.
+    // does the account make a guesser wait. A wrong code is still a guess. (The guesser is
+    // elsewhere: wrong codes from her own desk are counted but not slowed.)
     s.advance(31_000);
-    const l = await call(s, 'POST', '/auth/login', { body: { username: doctor.username, password: doctor.password } });
+    const away = '127.0.50.9';
+    const l = await callFrom(s, away, 'POST', '/auth/login', { body: { username: doctor.username, password: doctor.password } });
     const wrong: number[] = [];
-    for (let i = 0; i < 4; i++) wrong.push((await call(s, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code: String(314159 + i) } })).status);
+    for (let i = 0; i < 4; i++) wrong.push((await callFrom(s, away, 'POST', '/auth/mfa', { body: { mfa_token: l.body.mfa_token, code: String(314159 + i) } })).status);
     const status = (await s.store.driver.transaction((q) => q.query<{ status: string }>('SELECT status FROM admin.users WHERE username = $1', [doctor.username]))).rows[0]!.status;
     const freeWrongCodesLeft = wrong.findIndex((x) => x !== 401);
     recordFigure(backend.name, 'two devices, one TOTP step, 10 times', { counted, reuseRefused, doctorRefused, freeWrongCodesLeft, locked: status === 'locked' ? 1 : 0 });
