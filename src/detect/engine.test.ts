@@ -331,4 +331,13 @@ describe('the detector', () => {
     expect(d.state('desk-doctor', new Date(T0 + 7000), '10.1.1.5', 'practitioner', 'p').response).toBe('allow');
     expect(d.state('desk-doctor', new Date(T0 + 7000), '10.1.1.6', 'practitioner', 'p').response).toBe('step-up');
   });
+
+  it('a suspended account keeps the reason that suspended it when a milder rule fires later (regression: shown as off-hours)', () => {
+    const d = new Detector();
+    expect(d.admit(DOC, 'practitioner', 'p', strangers('s', 12), new Date(T0)).admitted).toBe(10);
+    d.flag(DOC, 'p', [{ rule: 'off-hours', response: 'step-up', reason: 'opened more than 25 patients outside usual hours', evidence: { count: 26, window: '24 h', examples: [] } }], new Date(T0 + MINUTE));
+    const s = d.state(DOC, new Date(T0 + MINUTE));
+    expect(s.response).toBe('suspend');
+    expect(s.findings.find((f) => f.response === 'suspend')?.rule).toBe('no-care-hour');
+  });
 });

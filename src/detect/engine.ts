@@ -263,7 +263,11 @@ export class Detector {
     if (previous && (previous.response === 'lock' || previous.response === 'suspend')) response = worse(previous.response, response);
     const state: AccountState = {
       response,
-      findings: findings.length > 0 ? findings : (previous?.findings ?? []),
+      // A held rung keeps the findings that decided it (a later, milder one — off-hours, say — must
+      // not become the reason a suspended doctor is shown).
+      findings: previous !== undefined && response === previous.response && response !== 'allow' && previous.findings.length > 0
+        ? [...previous.findings, ...findings.filter((x) => !previous.findings.some((y) => y.rule === x.rule))]
+        : findings.length > 0 ? findings : (previous?.findings ?? []),
       until: response === 'throttle' ? new Date(now + (throttleMs ?? this.o.throttleMs ?? 60_000)) : null,
     };
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;
