@@ -1,5 +1,5 @@
 import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
-import { DEFAULT_THRESHOLDS, evaluate, fromUnapprovedClient, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
+import { DEFAULT_THRESHOLDS, duringWave, evaluate, fromUnapprovedClient, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
 import { admissible, count, REFUSE_ONLY, SHARED_BUDGETS, type Admission, type DisclosedPatient } from './ledger.js';
 
 export interface AccountState {
@@ -321,7 +321,7 @@ export class Detector {
     // works, with a newcomer's budgets until the wave is over: the second factor does not stop a
     // thief who holds it, and the wave's accounts must not add up to the 2025 pattern.
     const held = this.waveFor(f.practiceId, now)?.held.has(userId) ?? false;
-    const a = admissible(f, p, probation || held ? onProbation(t) : t, base, patients, now, probation, strict);
+    const a = admissible(f, p, held ? duringWave(t) : probation ? onProbation(t) : t, base, patients, now, probation, strict);
     count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict, userId);
     if (a.stop && a.shared && p !== null && practiceId !== null) this.attribute(p, practiceId, a.stop, at);
     else if (a.stop && REFUSE_ONLY.has(a.stop.rule) && !unapprovedClient) return { ...a, refuseOnly: true };

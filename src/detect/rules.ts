@@ -236,6 +236,23 @@ export function onProbation(t: Thresholds): Thresholds {
   return h;
 }
 
+/**
+ * The budgets of an account a wave asked for a step-up (it appeared from a new address while
+ * accounts were being contained): a newcomer's (onProbation), and a fifth of the broad listings —
+ * the 2025 pattern pages the directory from every account at once; a doctor at a new desk finds
+ * patients by name.
+ */
+const inWave = new WeakMap<Thresholds, Thresholds>();
+export function duringWave(t: Thresholds): Thresholds {
+  let w = inWave.get(t);
+  if (!w) {
+    const p = onProbation(t);
+    w = { ...p, disclosedPer10Min: Math.floor(t.disclosedPer10Min / 5) };
+    inWave.set(t, w);
+  }
+  return w;
+}
+
 /** The thresholds an assistant is held to: volume budgets scaled (computed once per thresholds object). */
 const scaled = new WeakMap<Thresholds, Thresholds>();
 function forAssistants(t: Thresholds): Thresholds {
