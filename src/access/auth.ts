@@ -85,7 +85,7 @@ export class AuthService {
   /** Told when an account that already has approved clients logs in from one it never used (detection alerts). */
   onNewClient: (userId: string, practiceId: string | null) => void = () => undefined;
   /** Told when a bearer session moved to another network after a step-up (detection alerts). */
-  onSessionMoved: (userId: string, practiceId: string | null) => void = () => undefined;
+  onSessionMoved: (userId: string, practiceId: string | null, sessionId: string) => void = () => undefined;
   /** Told when a session opens (the detector learns the address the account works from). */
   onSession: (userId: string, practiceId: string | null, role: string, ip: string) => void = () => undefined;
   /** Told when a security officer approves a client of an account (a wave stops asking it for a step-up). */
@@ -404,7 +404,7 @@ export class AuthService {
     });
     if (out === 'replayed') throw new AccessError('totp_replayed');
     if (out !== null) this.forget(p.sessionId);
-    if (out !== null && movedTo !== null) this.onSessionMoved(p.userId, p.practiceId);
+    if (out !== null && movedTo !== null) this.onSessionMoved(p.userId, p.practiceId, p.sessionId);
     if (out === null) {
       // A session's guesses count against its address (across accounts); the account's own count is SECOND_FACTOR.
       await this.o.throttle.failure(null, meta.ip, now.getTime());

@@ -279,9 +279,10 @@ describe('the detector', () => {
     for (let k = 0; k < 5; k++) expect(f.admit(`desk-${k}`, 'assistant', 'p', listed(`f${k}`, 20), at).admitted).toBe(20);
     expect(f.admit(DOC, 'practitioner', 'p', listed('g', 1), new Date(T0 + MINUTE)).admitted).toBe(0);
     expect(alerts.map((a) => a.userId).sort()).toEqual(['desk-0', 'desk-1', 'desk-2', 'desk-3', 'desk-4']);
-    // One assistant alone cannot spend it: its own budget stops it first, and holds it.
+    // One assistant alone cannot spend it: its own budget stops it first (and, from a client it
+    // has not approved, holds it).
     const e = new Detector();
-    expect(e.admit('desk-1', 'assistant', 'p', listed('a', 70), at).admitted).toBe(60);
+    expect(e.admit('desk-1', 'assistant', 'p', listed('a', 70), at, true).admitted).toBe(60);
     expect(e.state('desk-1', at).response).toBe('suspend');
     expect(e.admit(DOC, 'practitioner', 'p', listed('c', 5), new Date(T0 + MINUTE)).admitted).toBe(5);
   });
@@ -339,5 +340,37 @@ describe('the detector', () => {
     const s = d.state(DOC, new Date(T0 + MINUTE));
     expect(s.response).toBe('suspend');
     expect(s.findings.find((f) => f.response === 'suspend')?.rule).toBe('no-care-hour');
+  });
+
+  it('a two-letter search on the approved client cuts the list and holds nobody; from a thief\'s client it suspends (regression: an honest doctor suspended)', () => {
+    const d = new Detector();
+    const listed = (k: string, n: number) => Array.from({ length: n }, (_, i) => ({ patientId: `${k}-${i}`, care: 'none' as const, identity: false, listed: 'broad' as const, notes: [], sensitive: false }));
+    const cut = d.admit(DOC, 'practitioner', 'p', listed('le', 20), new Date(T0));
+    expect(cut).toMatchObject({ admitted: 15, stop: { rule: 'search-breadth' }, refuseOnly: true });
+    expect(d.state(DOC, new Date(T0)).response).toBe('allow');
+    const thief = d.admit('thief', 'practitioner', 'p', listed('la', 20), new Date(T0), true);
+    expect(thief.admitted).toBe(15);
+    expect(d.state('thief', new Date(T0)).response).toBe('suspend');
+  });
+
+  it('a wave holds a newcomer at the address it was asked from, not at her own desk', () => {
+    const d = new Detector();
+    d.sawAddress('doc-b', 'p', 'practitioner', '10.1.1.5', new Date(T0 - MINUTE));
+    for (const k of ['a', 'b', 'c']) d.admit(`thief-${k}`, 'practitioner', 'p', strangers(k, 12), new Date(T0));
+    expect(d.state('doc-b', new Date(T0 + 1000), '10.1.2.9', 'practitioner', 'p').response).toBe('step-up');
+    const found = (k: string, n: number) => Array.from({ length: n }, (_, i) => ({ patientId: `${k}-${i}`, care: null, identity: false, listed: 'found' as const, notes: [], sensitive: false }));
+    // At the new address: a newcomer's budgets (half of 60 found an hour); at her desk: her own.
+    expect(d.admit('doc-b', 'practitioner', 'p', found('x', 40), new Date(T0 + 2000), false, '10.1.2.9').admitted).toBe(30);
+    expect(d.admit('doc-b', 'practitioner', 'p', found('x', 40), new Date(T0 + 3000), false, '10.1.1.5').admitted).toBe(40);
+  });
+
+  it('a refuse-only budget holds an account that keeps asking: the third refusal in the hour suspends', () => {
+    const d = new Detector();
+    const listed = (k: string, n: number) => Array.from({ length: n }, (_, i) => ({ patientId: `${k}-${i}`, care: null, identity: false, listed: 'broad' as const, notes: [], sensitive: false }));
+    expect(d.admit(DOC, 'practitioner', 'p', listed('a', 20), new Date(T0)).refuseOnly).toBe(true);
+    expect(d.admit(DOC, 'practitioner', 'p', listed('b', 20), new Date(T0 + 1000)).refuseOnly).toBe(true);
+    expect(d.state(DOC, new Date(T0 + 1000)).response).toBe('allow');
+    expect(d.admit(DOC, 'practitioner', 'p', listed('c', 20), new Date(T0 + 2000)).refuseOnly).toBeUndefined();
+    expect(d.state(DOC, new Date(T0 + 2000)).response).toBe('suspend');
   });
 });

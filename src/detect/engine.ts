@@ -45,6 +45,11 @@ export interface DetectorOptions {
  * only its own record: a thief replaying portal tokens must not hold every practice's staff).
  */
 const WAVE_CONTAINMENTS = 3;
+/**
+ * A refuse-only budget (ledger.ts REFUSE_ONLY) refuses an account's request twice in an hour; the
+ * third time it holds it like any budget: an honest person told to wait does, a script pages on.
+ */
+const REFUSE_ONLY_STRIKES = 3;
 const WAVE_WINDOW_MS = 10 * 60_000;
 const WAVE_HOLD_MS = 60 * 60_000;
 
@@ -64,6 +69,8 @@ interface WaveState {
   until: number;
   contained: { userId: string; practiceId: string | null; at: number }[];
   held: Set<string>;
+  /** The accounts it asked, with the address they were asked from ("user|ip"). */
+  heldAt: Set<string>;
 }
 
 /** A practice's combined activity: distinct patients in the last day, and its learned daily baseline. */
@@ -305,7 +312,10 @@ export class Detector {
    * the rest, the account takes that budget's rung (throttle, suspend, lock) and an alert says why.
    * Synchronous from check to count: concurrent requests cannot pass a budget together.
    */
-  admit(userId: string, role: string | null, practiceId: string | null, patients: readonly DisclosedPatient[], at: Date, unapprovedClient = false): Admission {
+  admit(
+    userId: string, role: string | null, practiceId: string | null, patients: readonly DisclosedPatient[], at: Date, unapprovedClient = false,
+    sourceIp: string | null = null,
+  ): Admission {
     const f = this.features(userId);
     if (role) f.role = role;
     if (practiceId) f.practiceId = practiceId;
@@ -320,11 +330,15 @@ export class Detector {
     // An account a wave asked for a step-up (a new address while accounts were being contained)
     // works, with a newcomer's budgets until the wave is over: the second factor does not stop a
     // thief who holds it, and the wave's accounts must not add up to the 2025 pattern.
-    const held = this.waveFor(f.practiceId, now)?.held.has(userId) ?? false;
+    // Only from the address the wave asked about: her own desk keeps her budgets.
+    const w = this.waveFor(f.practiceId, now);
+    const held = w !== null && (sourceIp !== null ? w.heldAt.has(`${userId}|${sourceIp}`) : w.held.has(userId));
     const a = admissible(f, p, held ? duringWave(t) : probation ? onProbation(t) : t, base, patients, now, probation, strict);
     count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict, userId);
     if (a.stop && a.shared && p !== null && practiceId !== null) this.attribute(p, practiceId, a.stop, at);
-    else if (a.stop && REFUSE_ONLY.has(a.stop.rule) && !unapprovedClient) return { ...a, refuseOnly: true };
+    else if (a.stop && REFUSE_ONLY.has(a.stop.rule) && !unapprovedClient && this.strike(userId, a.stop.rule, now) < REFUSE_ONLY_STRIKES) {
+      return { ...a, refuseOnly: true };
+    }
     else if (a.stop) {
       // From a thief's own client a refuse-only budget holds the account like the others.
       const stop: Finding = REFUSE_ONLY.has(a.stop.rule) ? { ...a.stop, response: 'suspend' } : a.stop;
@@ -371,6 +385,19 @@ export class Detector {
     }
   }
 
+  /** Refusals of a refuse-only budget per account, within the budget's hour: a person told to wait stops. */
+  private readonly strikes = new Map<string, number[]>();
+
+  /** Counts one more refusal of this budget for this account; returns how many in the last hour. */
+  private strike(userId: string, rule: string, now: number): number {
+    const key = `${userId}|${rule}`;
+    const list = (this.strikes.get(key) ?? []).filter((t) => now - t < HOUR);
+    list.push(now);
+    this.strikes.set(key, list);
+    if (this.strikes.size > 50_000) this.strikes.delete(this.strikes.keys().next().value as string);
+    return list.length;
+  }
+
   /**
    * Whether a practice has established clinical staff (a practitioner or assistant seen in it, not
    * on probation): its accounts on probation share one calendar budget. A brand-new practice, whose
@@ -401,7 +428,7 @@ export class Detector {
   private extendWave(key: string, evidence: readonly { userId: string; practiceId: string | null; at: number }[], now: number): void {
     let w = this.waves.get(key);
     // A wave that was over starts again now; one still under way goes on (and keeps its start).
-    if (!w || now >= w.until) this.waves.set(key, (w = { startedAt: now, until: now, contained: [], held: new Set() }));
+    if (!w || now >= w.until) this.waves.set(key, (w = { startedAt: now, until: now, contained: [], held: new Set(), heldAt: new Set() }));
     w.until = now + WAVE_HOLD_MS;
     for (const c of evidence) if (!w.contained.some((x) => x.userId === c.userId && x.at === c.at)) w.contained.push({ ...c });
   }
@@ -461,6 +488,7 @@ export class Detector {
     const w = sourceIp ? this.heldByWave(userId, role ?? known?.role ?? null, practiceId ?? known?.practiceId ?? null, sourceIp, now.getTime()) : null;
     if (w && (!s || worse(s.response, 'step-up') === 'step-up')) {
       w.held.add(userId);
+      if (sourceIp) w.heldAt.add(`${userId}|${sourceIp}`);
       return {
         response: 'step-up',
         findings: [{

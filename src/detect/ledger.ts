@@ -59,10 +59,12 @@ export interface Admission {
  * Budgets whose stop, from a client the account approved, refuses the request and nothing more: the
  * account is not throttled or held (its charts stay open). Patients found by name searches in an
  * hour: an honest doctor's fourth page of homonyms waits for the hour to free a place; a sweep meets
- * the daily budget, which suspends. From a client the account has not approved (a thief's own) the
+ * the daily budget, which suspends. Identities listed by broad searches in ten minutes: a two-letter
+ * name in the web app lists 20, the list is cut at 15 and the next waits (a sweep meets the daily
+ * patients budget, which suspends). From a client the account has not approved (a thief's own) the
  * stop suspends as before.
  */
-export const REFUSE_ONLY: ReadonlySet<string> = new Set(['search-finds']);
+export const REFUSE_ONLY: ReadonlySet<string> = new Set(['search-finds', 'search-breadth']);
 
 /** The practice's budgets (shared by its accounts), by rule: the window they count in, per account. */
 export const SHARED_BUDGETS: ReadonlyMap<string, { window: number; of(p: PracticeActivity): DistinctWindow }> = new Map([
@@ -193,10 +195,14 @@ export function admissible(f: AccountFeatures, practice: PracticeActivity | null
     }
     if (i === patients.length - 1) break;
     for (let b = 0; b < BUDGETS.length; b++) {
-      const keys = BUDGETS[b]!.keys(c);
+      const budget = BUDGETS[b]!;
+      const keys = budget.keys(c);
       if (keys.length === 0) continue;
+      const win = budget.win(f, practice);
       const added = pending[b] ?? (pending[b] = new Set<string>());
-      for (const k of keys) added.add(k);
+      // What the window counts already is not counted again for the patients after it (a page that
+      // starts with patients seen this hour was cut too early).
+      for (const k of keys) if (win === null || !win.has(k, budget.window, now)) added.add(k);
     }
   }
   return { admitted: patients.length, stop: null };

@@ -293,12 +293,12 @@ export class DetectionService {
    * order) it may disclose, and the refusal for the rest (the budget's rung, now the account's
    * state). A patient's reads of their own record are not budgeted.
    */
-  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date): { admitted: number; refusal: AccessError | null } {
+  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date, sourceIp: string | null = null): { admitted: number; refusal: AccessError | null } {
     if (p.role === 'patient' || patients.length === 0) return { admitted: patients.length, refusal: null };
     this.local = true;
     let a;
     try {
-      a = this.detector.admit(p.userId, p.role, p.practiceId, patients, at, p.clientApproved !== true);
+      a = this.detector.admit(p.userId, p.role, p.practiceId, patients, at, p.clientApproved !== true, sourceIp);
     } finally {
       this.local = false;
     }
@@ -314,6 +314,25 @@ export class DetectionService {
     }
     const s = this.detector.state(p.userId, at);
     return { admitted: a.admitted, refusal: refusalOf(s.response, a.stop, s, at) };
+  }
+
+  /** When each session last moved to another network (a step-up there). */
+  private readonly moves = new Map<string, number>();
+
+  /**
+   * A bearer session moved to another network after a step-up: an alert; moved again within ten
+   * minutes (back and forth between two networks), it is one token in two hands: suspended.
+   */
+  sessionMoved(userId: string, practiceId: string | null, sessionId: string): void {
+    const now = this.clock().getTime();
+    const last = this.moves.get(sessionId);
+    this.moves.set(sessionId, now);
+    if (this.moves.size > 10_000) this.moves.delete(this.moves.keys().next().value as string);
+    if (last !== undefined && now - last < 10 * 60_000) {
+      this.flag(userId, practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different networks, back and forth (a copied token)', evidence: { count: 2, window: '10 min', examples: [] } });
+      return;
+    }
+    this.accountEvent(userId, practiceId, 'session-moved');
   }
 
   /** Raises an alert and applies its rung for what authentication saw (second-factor guessing). */

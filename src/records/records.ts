@@ -39,7 +39,7 @@ const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthenticati
  * many of the patients it would disclose (in order) may leave, and the refusal for the rest.
  */
 export interface DisclosureLedger {
-  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date): { admitted: number; refusal: AccessError | null };
+  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date, sourceIp?: string | null): { admitted: number; refusal: AccessError | null };
   /** Raises an alert (a damaged record found by this account's request). */
   flag?(userId: string, practiceId: string | null, finding: Finding): void;
 }
@@ -87,7 +87,7 @@ export class Records {
   /** Asks the ledger; returns how many may leave and the refusal for the rest. */
   private admit(patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care']): { admitted: number; refusal: AccessError | null } {
     const cls = claimed(this.principal, care);
-    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: cls(x.patientId) })), this.ctx.now);
+    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: cls(x.patientId) })), this.ctx.now, this.ctx.ip);
   }
 
   private careFor(tx: Tx, patientIds: readonly string[]): Promise<Care> {

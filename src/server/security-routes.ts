@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccessError } from '../access/errors.js';
 import { decide } from '../access/index.js';
 import { actorOf, CONTAIN_ACTIONS, IncidentError, type ContainAction, type DocumentFormat, type DocumentKind, type IncidentRequest } from '../incident/index.js';
+import { explain, type Finding } from '../detect/index.js';
 import { readAlerts } from '../records/index.js';
 import { principalOf, requestMeta } from './context.js';
 import type { Services } from './services.js';
@@ -71,14 +72,16 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
         `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(DISTINCT patient_id)::int AS patients, count(*) FILTER (WHERE outcome <> 'success')::int AS refused
            FROM audit.events WHERE user_id = $1 AND at >= $2 GROUP BY 1 ORDER BY 1`, [req.params.userId, since.toISOString()],
       );
-      const alerts = await tx.query<{ at: Date; response: string; findings: { reason: string }[] }>(
+      const alerts = await tx.query<{ at: Date; response: string; findings: Finding[] }>(
         'SELECT at, response, findings FROM audit.alerts WHERE user_id = $1 AND at >= $2 ORDER BY at', [req.params.userId, since.toISOString()],
       );
       return {
         userId: req.params.userId, username: account.username, role: account.role, status: account.status,
         state: services().detection.detector.state(req.params.userId, clock()).response,
         hours: hours.rows.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, patients: h.patients, refused: h.refused })),
-        alerts: alerts.rows.map((a) => ({ at: new Date(a.at).toISOString(), action: a.response, reasons: a.findings.map((f) => f.reason) })),
+        alerts: alerts.rows.map((a) => ({
+          at: new Date(a.at).toISOString(), action: a.response, reasons: a.findings.map((f) => f.reason), explanations: a.findings.map((f) => explain(f)),
+        })),
       };
     });
   });

@@ -151,7 +151,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
     detection.flag(userId, practiceId, { rule: 'second-factor', response: 'lock', reason: `entered ${wrong} wrong second-factor codes in 24 hours: someone who knows the password is guessing`, evidence: { count: wrong, window: '24 h', examples: [] } });
   auth.onNewClient = (userId, practiceId) => detection.accountEvent(userId, practiceId, 'client-new');
   auth.onOfficerApproval = (userId) => detection.detector.clearWave(userId, clock());
-  auth.onSessionMoved = (userId, practiceId) => detection.accountEvent(userId, practiceId, 'session-moved');
+  auth.onSessionMoved = (userId, practiceId, sessionId) => detection.sessionMoved(userId, practiceId, sessionId);
   auth.onSession = (userId, practiceId, role, ip) => detection.detector.sawAddress(userId, practiceId, role, ip, clock());
   const publicUrl = (o.publicUrl ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
   const accounts = new AccountService(o.db, o.vault, auth, clock, {

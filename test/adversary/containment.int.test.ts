@@ -260,5 +260,11 @@ describe.each(BACKENDS)('containment that spares the honest ($name)', (backend) 
     const up = await call(s, 'POST', '/auth/step-up', { token: token!, from: '127.0.41.9', body: { code } });
     expect(up.status).toBe(200);
     expect((await call(s, 'GET', `/fhir/Patient/${targets[0]}`, { token: up.body.access_token as string, from: '127.0.41.9' })).status).toBe(200);
+    // One session stepped up from two networks in turn within minutes: one token in two hands.
+    s.advance(31_000);
+    const back = await call(s, 'POST', '/auth/step-up', { token: up.body.access_token as string, body: { code: await generate({ secret: doctor.totpSecret!, epoch: Math.floor(s.now().getTime() / 1000) }) } });
+    expect(back.status).toBe(200);
+    await s.services.detection.settle();
+    expect((await call(s, 'GET', `/fhir/Patient/${targets[0]}`, { token: back.body.access_token as string })).status).toBe(401);
   });
 });

@@ -222,7 +222,7 @@ function Risk({ userId, tick, changed }: { userId: string; tick: number; changed
           </p>
           {times.length > 0 ? <Chart title={T('Activité par heure (48 h)', 'Activity per hour (48 h)')} times={times} series={series} /> : <p class="muted">{T('Aucune activité sur 48 h.', 'No activity in 48 h.')}</p>}
           <ol class="timeline">
-            {r.alerts.map((a: any, i: number) => <li key={i}><span class="time">{fmtDateTime(a.at)}</span> <span class="tag">{actionName(a.action)}</span> {a.reasons.join(' ; ')}</li>)}
+            {r.alerts.map((a: any, i: number) => <li key={i}><span class="time">{fmtDateTime(a.at)}</span> <span class="tag">{actionName(a.action)}</span> {(lang() === 'fr' && a.explanations ? a.explanations : a.reasons).join(' ; ')}</li>)}
           </ol>
           <div class="actions"><LockButtons userId={userId} changed={changed} /></div>
         </>
