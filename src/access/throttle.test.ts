@@ -10,7 +10,7 @@ redis.on('error', () => undefined);
 const redisUp = await redis.connect().then(() => true, () => false);
 if (!redisUp) {
   if (process.env.CI) throw new Error(`CI needs Redis at ${REDIS} for the throttle's shared store`);
-  console.warn('\n[medvault] Redis unavailable: the throttle rules run on the memory store only.\n');
+  process.stderr.write('\n[medvault] Redis unavailable: the throttle rules run on the memory store only.\n\n');
 }
 const prefix = `medvault-test:${randomBytes(6).toString('hex')}:`;
 

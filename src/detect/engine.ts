@@ -115,6 +115,17 @@ export class PracticeActivity {
   }
 }
 
+/**
+ * The findings an account's state keeps: a held rung keeps those that decided it (a later, milder
+ * one — off-hours, say — must not become the reason a suspended doctor is shown), with the new ones.
+ */
+function reasonsOf(previous: AccountState | undefined, response: Response, findings: readonly Finding[]): readonly Finding[] {
+  if (previous !== undefined && response === previous.response && response !== 'allow' && previous.findings.length > 0) {
+    return [...previous.findings, ...findings.filter((x) => !previous.findings.some((y) => y.rule === x.rule))];
+  }
+  return findings.length > 0 ? findings : (previous?.findings ?? []);
+}
+
 /** Peer groups: same role, practice of similar size (accounts seen in it). */
 function sizeBucket(n: number): string {
   return n <= 3 ? 'small' : n <= 8 ? 'medium' : 'large';
@@ -270,11 +281,7 @@ export class Detector {
     if (previous && (previous.response === 'lock' || previous.response === 'suspend')) response = worse(previous.response, response);
     const state: AccountState = {
       response,
-      // A held rung keeps the findings that decided it (a later, milder one — off-hours, say — must
-      // not become the reason a suspended doctor is shown).
-      findings: previous !== undefined && response === previous.response && response !== 'allow' && previous.findings.length > 0
-        ? [...previous.findings, ...findings.filter((x) => !previous.findings.some((y) => y.rule === x.rule))]
-        : findings.length > 0 ? findings : (previous?.findings ?? []),
+      findings: reasonsOf(previous, response, findings),
       until: response === 'throttle' ? new Date(now + (throttleMs ?? this.o.throttleMs ?? 60_000)) : null,
     };
     const escalated = previous === undefined ? response !== 'allow' : response !== previous.response && worse(response, previous.response) === response;

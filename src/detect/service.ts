@@ -329,7 +329,8 @@ export class DetectionService {
     this.moves.set(sessionId, now);
     if (this.moves.size > 10_000) this.moves.delete(this.moves.keys().next().value as string);
     if (last !== undefined && now - last < 10 * 60_000) {
-      this.flag(userId, practiceId, { rule: 'session-device', response: 'suspend', reason: 'one session was used from two different networks, back and forth (a copied token)', evidence: { count: 2, window: '10 min', examples: [] } });
+      const reason = 'one session was used from two different networks, back and forth (a copied token)';
+      this.flag(userId, practiceId, { rule: 'session-device', response: 'suspend', reason, evidence: { count: 2, window: '10 min', examples: [] } });
       return;
     }
     this.accountEvent(userId, practiceId, 'session-moved');
@@ -403,10 +404,10 @@ export class DetectionService {
       case 'step-up':
         // An account without a second factor (an assistant) cannot step up: a security officer
         // approves its device instead (and a code typed in vain would count as a guess).
-        if (s.stepUpSince !== undefined && !p.amr.includes('mfa') && !p.amr.includes('otp')) throw new AccessError('device_approval_required', undefined, why());
+        if (s.stepUpSince !== undefined && !secondFactorUsed(p)) throw new AccessError('device_approval_required', undefined, why());
         // A wave asks for a second factor given since it began: a session from before it is not
         // enough, nor a password alone.
-        if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000 || (s.stepUpSince !== undefined && (p.authTime < s.stepUpSince || !p.amr.includes('mfa')))) {
+        if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000 || (s.stepUpSince !== undefined && !freshSince(p, s.stepUpSince))) {
           throw new AccessError('step_up_required', undefined, why());
         }
         return;
@@ -479,13 +480,12 @@ export class DetectionService {
   }
 
   /** The waves under way, for the console (ids only). */
-  waves(): { practiceId: string | null; startedAt: string; until: string; contained: { userId: string; practiceId: string | null; at: string }[]; held: string[]; reason: string }[] {
+  waves(): WaveView[] {
     return this.detector.activeWaves(this.clock()).map((w) => ({
       practiceId: w.practiceId, startedAt: w.startedAt.toISOString(), until: w.until.toISOString(),
-      contained: w.contained.map((c) => ({ userId: c.userId, practiceId: c.practiceId, at: c.at.toISOString() })), held: [...w.held],
-      reason: w.practiceId === null
-        ? `${w.contained.length} comptes de plusieurs cabinets suspendus ou verrouillés en quelques minutes : les comptes qui se connectent depuis une nouvelle adresse doivent confirmer leur second facteur`
-        : `${w.contained.length} comptes de ce cabinet suspendus ou verrouillés en quelques minutes : ses comptes qui se connectent depuis une nouvelle adresse doivent confirmer leur second facteur`,
+      contained: w.contained.map((c) => ({ userId: c.userId, practiceId: c.practiceId, at: c.at.toISOString() })),
+      held: [...w.held],
+      reason: waveReason(w.practiceId, w.contained.length),
     }));
   }
 
@@ -517,6 +517,33 @@ export class DetectionService {
 /** Seconds until a throttle lifts (at least one: a Retry-After of 0 would invite a retry loop). */
 function secondsUntil(until: Date | null, now: Date): number {
   return Math.max(1, Math.ceil(((until?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
+}
+
+/** Whether the session's authentication used a second factor. */
+function secondFactorUsed(p: Principal): boolean {
+  return p.amr.includes('mfa') || p.amr.includes('otp');
+}
+
+/** Whether the session's second factor was given at or after `since` (a wave's start). */
+function freshSince(p: Principal, since: Date): boolean {
+  return p.authTime >= since && p.amr.includes('mfa');
+}
+
+/** A wave as the console shows it (ids and times; no patient). */
+export interface WaveView {
+  readonly practiceId: string | null;
+  readonly startedAt: string;
+  readonly until: string;
+  readonly contained: { userId: string; practiceId: string | null; at: string }[];
+  readonly held: string[];
+  readonly reason: string;
+}
+
+/** Why a wave holds, in French, for the officer. */
+function waveReason(practiceId: string | null, contained: number): string {
+  const where = practiceId === null ? 'de plusieurs cabinets' : 'de ce cabinet';
+  return `${contained} comptes ${where} suspendus ou verrouillés en quelques minutes : les comptes qui se connectent ` +
+    'depuis une nouvelle adresse doivent confirmer leur second facteur';
 }
 
 /** How long an officer's unlock request waits for a second officer. */

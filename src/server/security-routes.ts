@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessError } from '../access/errors.js';
 import { decide } from '../access/index.js';
 import { actorOf, CONTAIN_ACTIONS, IncidentError, type ContainAction, type DocumentFormat, type DocumentKind, type IncidentRequest } from '../incident/index.js';
@@ -8,6 +8,17 @@ import { principalOf, requestMeta } from './context.js';
 import type { Services } from './services.js';
 
 const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
+/** POST /security/waves/end: the practice whose wave ends, or null for the platform's. */
+const waveEndBody = {
+  type: 'object', additionalProperties: false, required: ['practiceId'],
+  properties: { practiceId: { type: ['string', 'null'], format: 'uuid' } },
+} as const;
+
+/** A 404 OperationOutcome with this text (no patient data). */
+function notFound(reply: FastifyReply, text: string): FastifyReply {
+  return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: text }] });
+}
+
 const userParams = { type: 'object', required: ['userId'], additionalProperties: false, properties: { userId: { type: 'string', format: 'uuid' } } } as const;
 
 /** /security: the security officers' API of CONTRACTS.md (alerts, unlock, incidents). */
@@ -21,7 +32,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     if (p.userId === req.params.userId) throw new AccessError('forbidden'); // nobody lifts their own containment
     const done = await services().detection.unlock(p, req.params.userId);
-    if (done === 'not-found') return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
+    if (done === 'not-found') return notFound(reply, 'No such account.');
     // Four eyes: the first officer's call is recorded; a second officer's lifts the account.
     if (done === 'pending') {
       return reply.code(202).send({
@@ -96,12 +107,12 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
   /** An officer ends a wave (a practice's, or the platform's with practiceId null). Audited. */
   app.post<{ Body: { practiceId: string | null } }>(
     '/security/waves/end',
-    { config: { access: 'authenticated' }, schema: { body: { type: 'object', additionalProperties: false, required: ['practiceId'], properties: { practiceId: { type: ['string', 'null'], format: 'uuid' } } } } },
+    { config: { access: 'authenticated' }, schema: { body: waveEndBody } },
     async (req, reply) => {
       const p = principalOf(req);
       if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
       if (!(await services().detection.endWave(p, req.body.practiceId))) {
-        return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'Aucune vague en cours à cet endroit.' }] });
+        return notFound(reply, 'Aucune vague en cours à cet endroit.');
       }
       return reply.code(204).send();
     },

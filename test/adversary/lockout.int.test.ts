@@ -1,9 +1,8 @@
-import { request } from 'node:http';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoUser } from '../../src/sim/seed.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { call, login, startServer, user, WORKSTATION_UA, type Reply, type Server } from './harness.js';
+import { call, login, startServer, user, type Reply, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 
 /**
@@ -17,31 +16,9 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DOCTOR_ADDRESS = '127.0.0.1';
 
-/** One HTTP request from a chosen local address (the global fetch cannot bind one without undici). */
+/** One HTTP request from a chosen local address (the harness binds the socket to it). */
 function callFrom(s: Server, from: string, method: string, path: string, o: { body?: unknown; ua?: string } = {}): Promise<Reply> {
-  const url = new URL(s.base + path);
-  const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname, port: url.port, path: url.pathname + url.search, method, localAddress: from, agent: false,
-        headers: { 'user-agent': o.ua ?? WORKSTATION_UA, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const headers = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Reply['body']) : {}, headers });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return call(s, method, path, { ...o, from });
 }
 
 const codeNow = (s: Server, u: DemoUser) => generate({ secret: u.totpSecret!, epoch: Math.floor(s.now().getTime() / 1000) });
