@@ -1,6 +1,7 @@
 import { AccountFeatures, DailyHistory, DAY, defaultOffHours, DistinctWindow, HOUR, MINUTE, type AccessEvent } from './features.js';
 import { DEFAULT_THRESHOLDS, duringWave, evaluate, fromUnapprovedClient, onProbation, thresholdsFor, worse, type Baseline, type Finding, type Response, type Thresholds } from './rules.js';
 import { admissible, count, REFUSE_ONLY, SHARED_BUDGETS, type Admission, type DisclosedPatient } from './ledger.js';
+import { Waves, type Wave, type WaveState } from './waves.js';
 
 export interface AccountState {
   readonly response: Response;
@@ -37,41 +38,10 @@ export interface DetectorOptions {
  * does not reset it. A lock stays until a security officer lifts it.
  */
 /**
- * Waves: when several staff accounts are contained within a short time (the 2025 pattern: many
- * accounts at once), accounts that show up from a network address they have not used in the past
- * week are asked for a fresh second factor, and held to newcomers' budgets, until the wave has
- * passed. A wave of one practice's accounts holds that practice; one whose containments span
- * several practices holds the platform. Patients' accounts never count toward a wave (each reads
- * only its own record: a thief replaying portal tokens must not hold every practice's staff).
- */
-const WAVE_CONTAINMENTS = 3;
-/**
  * A refuse-only budget (ledger.ts REFUSE_ONLY) refuses an account's request twice in an hour; the
  * third time it holds it like any budget: an honest person told to wait does, a script pages on.
  */
 const REFUSE_ONLY_STRIKES = 3;
-const WAVE_WINDOW_MS = 10 * 60_000;
-const WAVE_HOLD_MS = 60 * 60_000;
-
-/** A wave under way: where (a practice, or the platform), since when, until when, why, and whom it held. */
-export interface Wave {
-  readonly practiceId: string | null;
-  readonly startedAt: Date;
-  readonly until: Date;
-  /** The containments that started or extended it. */
-  readonly contained: readonly { readonly userId: string; readonly practiceId: string | null; readonly at: Date }[];
-  /** The accounts it asked for a step-up (new address during the wave). */
-  readonly held: readonly string[];
-}
-
-interface WaveState {
-  startedAt: number;
-  until: number;
-  contained: { userId: string; practiceId: string | null; at: number }[];
-  held: Set<string>;
-  /** The accounts it asked, with the address they were asked from ("user|ip"). */
-  heldAt: Set<string>;
-}
 
 /** A practice's combined activity: distinct patients in the last day, and its learned daily baseline. */
 export class PracticeActivity {
@@ -136,10 +106,8 @@ const ALLOWED: AccountState = Object.freeze({ response: 'allow', findings: [], u
 export class Detector {
   private readonly accounts = new Map<string, AccountFeatures>();
   private readonly states = new Map<string, AccountState>();
-  /** Staff containments of the last minutes (a wave's evidence). */
-  private readonly containments: { userId: string; practiceId: string | null; at: number }[] = [];
-  /** Waves under way, by practice id ('' for the platform). */
-  private readonly waves = new Map<string, WaveState>();
+  /** Waves of containments under way (waves.ts). */
+  private readonly waves = new Waves();
   private readonly practices = new Map<string, PracticeActivity>();
   private readonly peerCache = new Map<string, { at: number; value: Baseline | null }>();
 
@@ -338,7 +306,7 @@ export class Detector {
     // works, with a newcomer's budgets until the wave is over: the second factor does not stop a
     // thief who holds it, and the wave's accounts must not add up to the 2025 pattern.
     // Only from the address the wave asked about: her own desk keeps her budgets.
-    const w = this.waveFor(f.practiceId, now);
+    const w = this.waves.covering(f.practiceId, now);
     const held = w !== null && (sourceIp !== null ? w.heldAt.has(`${userId}|${sourceIp}`) : w.held.has(userId));
     const a = admissible(f, p, held ? duringWave(t) : probation ? onProbation(t) : t, base, patients, now, probation, strict);
     count(f, p, a.admitted === patients.length ? patients : patients.slice(0, a.admitted), now, probation, strict, userId);
@@ -421,67 +389,22 @@ export class Detector {
   private noteContainment(userId: string, practiceId: string | null, now: number): void {
     // Patients' accounts never count: each reads only its own record.
     if (this.accounts.get(userId)?.role === 'patient') return;
-    while (this.containments.length > 0 && now - this.containments[0]!.at > WAVE_WINDOW_MS) this.containments.shift();
-    // Distinct accounts: one account suspended twice (unlocked in between) is one containment.
-    const again = this.containments.findIndex((c) => c.userId === userId);
-    if (again >= 0) this.containments.splice(again, 1);
-    this.containments.push({ userId, practiceId, at: now });
-    const here = this.containments.filter((c) => c.practiceId === practiceId);
-    if (practiceId !== null && here.length >= WAVE_CONTAINMENTS) this.extendWave(practiceId, here, now);
-    const practices = new Set(this.containments.map((c) => c.practiceId ?? ''));
-    if (practices.size >= WAVE_CONTAINMENTS) this.extendWave('', this.containments, now);
-  }
-
-  private extendWave(key: string, evidence: readonly { userId: string; practiceId: string | null; at: number }[], now: number): void {
-    let w = this.waves.get(key);
-    // A wave that was over starts again now; one still under way goes on (and keeps its start).
-    if (!w || now >= w.until) this.waves.set(key, (w = { startedAt: now, until: now, contained: [], held: new Set(), heldAt: new Set() }));
-    w.until = now + WAVE_HOLD_MS;
-    for (const c of evidence) if (!w.contained.some((x) => x.userId === c.userId && x.at === c.at)) w.contained.push({ ...c });
-  }
-
-  /** The wave that covers an account of this practice now (its practice's, else the platform's). */
-  private waveFor(practiceId: string | null, now: number): WaveState | null {
-    const own = practiceId !== null ? this.waves.get(practiceId) : undefined;
-    if (own && now < own.until) return own;
-    const all = this.waves.get('');
-    return all && now < all.until ? all : null;
+    this.waves.contained(userId, practiceId, now);
   }
 
   /** Whether a wave is under way (for this practice, or anywhere when none is named). */
   wave(now: Date, practiceId?: string | null): boolean {
-    if (practiceId !== undefined) return this.waveFor(practiceId, now.getTime()) !== null;
-    for (const w of this.waves.values()) if (now.getTime() < w.until) return true;
-    return false;
+    return this.waves.under(now.getTime(), practiceId);
   }
 
   /** The waves under way, for the security console. */
   activeWaves(now: Date): Wave[] {
-    const out: Wave[] = [];
-    for (const [key, w] of this.waves) {
-      if (now.getTime() >= w.until) continue;
-      out.push({
-        practiceId: key === '' ? null : key, startedAt: new Date(w.startedAt), until: new Date(w.until),
-        contained: w.contained.map((c) => ({ userId: c.userId, practiceId: c.practiceId, at: new Date(c.at) })), held: [...w.held],
-      });
-    }
-    return out;
+    return this.waves.active(now.getTime());
   }
 
-  /**
-   * A security officer ends a wave (a practice's, or the platform's with null): nobody is asked
-   * for a step-up by it any more. The containments it counted do not start it again.
-   */
+  /** A security officer ends a wave (a practice's, or the platform's with null). */
   endWave(practiceId: string | null, at: Date): boolean {
-    const w = this.waves.get(practiceId ?? '');
-    if (!w || at.getTime() >= w.until) return false;
-    w.until = at.getTime();
-    const ended = new Set(w.contained.map((c) => `${c.userId}:${c.at}`));
-    for (let i = this.containments.length - 1; i >= 0; i--) {
-      const c = this.containments[i]!;
-      if (ended.has(`${c.userId}:${c.at}`) || practiceId === null || c.practiceId === practiceId) this.containments.splice(i, 1);
-    }
-    return true;
+    return this.waves.end(practiceId, at.getTime());
   }
 
   /**
@@ -525,7 +448,7 @@ export class Detector {
    */
   private heldByWave(userId: string, role: string | null, practiceId: string | null, sourceIp: string, now: number): WaveState | null {
     if (role === 'security-officer' || role === 'patient') return null;
-    const w = this.waveFor(practiceId, now);
+    const w = this.waves.covering(practiceId, now);
     if (!w) return null;
     if ((this.released.get(userId) ?? -Infinity) >= w.startedAt) return null;
     if ((this.waveCleared.get(userId) ?? -Infinity) >= w.startedAt) return null;
