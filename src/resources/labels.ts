@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+import type { SensitivityLabel } from '../domain/index.js';
+import { ATC, ICD10, LOINC, SNOMED } from './systems.js';
+import type { Json } from './module.js';
+
+/**
+ * The sensitivity labels a coded element carries: an HIV problem (ICD-10 B20–B24), an
+ * antiretroviral (ATC J05AR…), an HIV viral load (LOINC 20447-9) are labelled like an HIV note,
+ * so that the ledger weighs them and the incident documents name them. The classes are data
+ * (codes/sensitive.json, with their sources).
+ */
+interface Classes {
+  icd10: { from: string; to: string; label: SensitivityLabel }[];
+  atc: { prefix: string; label: SensitivityLabel }[];
+  loinc: { code: string; label: SensitivityLabel }[];
+  snomed: { code: string; label: SensitivityLabel }[];
+}
+const classes = createRequire(import.meta.url)('./codes/sensitive.json') as Classes;
+
+/** The label of one coding, if its code falls in a sensitive class. */
+export function labelOf(system: unknown, code: unknown): SensitivityLabel | null {
+  if (typeof code !== 'string') return null;
+  if (system === ICD10) {
+    const block = code.toUpperCase().replace('.', '').slice(0, 3);
+    return classes.icd10.find((c) => block >= c.from && block <= c.to)?.label ?? null;
+  }
+  if (system === ATC) return classes.atc.find((c) => code.toUpperCase().startsWith(c.prefix))?.label ?? null;
+  if (system === LOINC) return classes.loinc.find((c) => c.code === code)?.label ?? null;
+  if (system === SNOMED) return classes.snomed.find((c) => c.code === code)?.label ?? null;
+  return null;
+}
+
+/** The labels of every coding of these CodeableConcepts (or Codings). */
+export function labelsOfConcepts(concepts: readonly unknown[]): SensitivityLabel[] {
+  const out = new Set<SensitivityLabel>();
+  for (const c of concepts) {
+    if (!c || typeof c !== 'object') continue;
+    const o = c as Json;
+    const codings = Array.isArray(o.coding) ? (o.coding as Json[]) : [o];
+    for (const x of codings) {
+      const l = labelOf(x.system, x.code);
+      if (l) out.add(l);
+    }
+  }
+  return [...out];
+}
