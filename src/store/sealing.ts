@@ -26,7 +26,7 @@ export interface OpenedIdentity {
 }
 
 export type IndexedColumn = 'nir' | 'email' | 'phone';
-export type BeaconKind = 'family' | 'given' | 'birthdate';
+export type BeaconKind = 'family' | 'given' | 'birthdate' | 'clinical-token';
 
 /** A transaction's query, through which a sealer reads and writes patient keys (keys.patient_keys). */
 export interface SealerQuery {
@@ -64,6 +64,11 @@ export interface NoteSealer {
   /** A note's sensitivity labels (JSON), sealed apart from its body: opened to decide, before the body is. */
   sealLabels(patientId: string, noteId: string, labelsJson: string): Promise<Buffer>;
   openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
+  /** A clinical resource version's body or labels (JSON), bound to `id/version` and the field. */
+  sealResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', json: string): Promise<Buffer>;
+  openResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', sealed: Buffer): Promise<string>;
+  /** Keyed beacons of token search values (a code, a status). */
+  tokens(values: readonly string[]): Promise<number[]>;
 }
 
 /** The vault's code for a patient whose erasure key was destroyed. */

@@ -3,7 +3,7 @@
  * key derived from the practice's index key, of "medvault-beacon/v1" | kind | normalised value.
  * The store truncates them to the practice's beacon length (store/beacons.ts).
  */
-export type BeaconKind = 'family' | 'given' | 'birthdate';
+export type BeaconKind = 'family' | 'given' | 'birthdate' | 'clinical-token';
 
 /** What is HMAC'd for a beacon. */
 export function beaconInput(kind: BeaconKind, value: string): Buffer {

@@ -245,6 +245,8 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
       },
       knownKey: () => undefined, sealNote: () => Promise.reject(new Error('outside a transaction')), openNote: () => Promise.reject(new Error('outside a transaction')),
       sealLabels: () => Promise.reject(new Error('outside a transaction')), openLabels: () => Promise.reject(new Error('outside a transaction')),
+      sealResource: () => Promise.reject(new Error('unused')), openResource: () => Promise.reject(new Error('unused')),
+      tokens: () => Promise.reject(new Error('unused')),
     };
     const read = await db.transaction({ role: 'clinical', practiceId: A }, async (tx) => {
       const d = (await new ClinicalRepository(tx, counting).noteForDecision(note.id, null, NOW))!;

@@ -315,6 +315,20 @@ export class ClinicalVault {
   openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
     return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.labels' }, sealed, this.keys);
   }
+
+  /** A clinical resource's version (`id/version`): its body or its labels, bound to that version and field. */
+  sealResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', json: string): Promise<Buffer> {
+    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: versionId, field }, json, this.keys);
+  }
+
+  openResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', sealed: Buffer): Promise<string> {
+    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: versionId, field }, sealed, this.keys);
+  }
+
+  /** Search beacons of clinical token values (`code=http://hl7.org/fhir/sid/icd-10|B20`): 32-bit HMACs under the practice's index key. */
+  tokens(values: readonly string[]): Promise<number[]> {
+    return this.vault.beaconMacs(this.practiceId, values.map((value) => ({ kind: 'clinical-token' as const, value })));
+  }
 }
 
 /** Operator actions on keys: rotation's rewrap and crypto-shredding. */

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { decide } from '../access/index.js';
+import type { Appointment } from '../domain/index.js';
+import { RecordError, refusalFor } from './errors.js';
+import { listingOf, namedBy, nearCalendar } from './calendar.js';
+import { NO_FACTS, type Audited, type Page } from './core.js';
+import { NoteRecords } from './notes.js';
+
+/** The calendar: appointments read, listed and booked. */
+export class AppointmentRecords extends NoteRecords {
+  // ─── appointments ────────────────────────────────────────────────────────────────────────
+  async readAppointment(id: string): Promise<Appointment> {
+    const a: Audited = { action: 'read', resourceType: 'Appointment', resourceId: id, patientId: null };
+    const r = await this.run('admin', async (tx) => {
+      const found = (await tx.query<{ patient_id: string }>('SELECT patient_id FROM admin.appointments WHERE practice_id = $1 AND id = $2', [this.practiceId, id])).rows[0];
+      if (!found) return null;
+      const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
+      if (!d.allow) return { d, patientId: found.patient_id };
+      const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
+      const care = await this.careFor(tx, [found.patient_id]);
+      // An appointment beyond the near calendar names its patient like a listing does (calendar.ts).
+      const listing = listingOf(this.principal, appt, nearCalendar(this.ctx.now));
+      const pid = found.patient_id;
+      const calendar = listing === null ? {} : { [listing === 'own' ? 'calendarOwn' : 'calendarOthers']: [pid] };
+      if (listing !== null) {
+        const named = { patientId: pid, identity: false, listed: null, notes: [], sensitive: false };
+        const ok = this.admit([{ ...named, calendarListing: listing }], care);
+        if (ok.refusal) return { d, patientId: pid, refusal: ok.refusal };
+      }
+      const detail = { ...calendar, ...this.careDetail([pid], care) };
+      await this.audit(tx, [this.event(d, { ...a, patientId: pid, detail }, 'success', d.reason, 'admin')]);
+      return { d, appt, patientId: found.patient_id };
+    }, 'read');
+    if (r === null) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if ('refusal' in r && r.refusal) {
+      return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);
+    }
+    if (!r.d.allow || !('appt' in r) || r.appt === undefined) return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, new RecordError('not_found'));
+    return r.appt;
+  }
+
+  /**
+   * A page of appointments. Each names its patient: beyond the account's near calendar the page is
+   * a listing of who is a patient, counted by the ledger per distinct patient (calendar.ts); a page
+   * is cut to what the budgets leave, and none left refuses the search. `excluded`: FHIR `ne` dates.
+   */
+  async searchAppointments(q: {
+    patientId?: string; practitionerId?: string; from: Date; to: Date; excluded?: readonly { from: Date; to: Date }[];
+    limit: number; offset: number;
+  }): Promise<Page<Appointment>> {
+    const patientId = this.principal.role === 'patient' ? (this.principal.patientId as string) : q.patientId;
+    if (this.principal.role === 'patient' && q.patientId !== undefined && q.patientId !== patientId) return { items: [], more: false };
+    const a: Audited = { action: 'search', resourceType: 'Appointment', resourceId: null, patientId: patientId ?? null };
+    const d = decide(this.principal, 'search', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: patientId ?? null }, NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
+    const r = await this.run('admin', async (tx) => {
+      const filter = {
+        ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to,
+      };
+      const excluded = q.excluded ?? [];
+      const outside = (x: Appointment) => !excluded.some((e) => x.start >= e.from && x.start < e.to);
+      const all = (await this.admin(tx).appointments(filter)).filter(outside);
+      let page = all.slice(q.offset, q.offset + q.limit);
+      const named = namedBy(this.principal, page, this.ctx.now);
+      const care = await this.careFor(tx, named.map((n) => n.patientId));
+      const ok = this.admit(named.map((n) => ({
+        patientId: n.patientId, identity: false, listed: null, notes: [], sensitive: false,
+        ...(n.listing ? { calendarListing: n.listing } : {}),
+      })), care);
+      if (ok.refusal && ok.admitted === 0 && named.length > 0) return { kind: 'over' as const, refusal: ok.refusal };
+      // The page is cut before the first appointment of the first patient the budgets do not leave.
+      const admitted = new Set(named.slice(0, ok.admitted).map((n) => n.patientId));
+      const cut = ok.admitted < named.length;
+      if (cut) page = page.slice(0, page.findIndex((x) => !admitted.has(x.patientId)));
+      const returned = [...new Set(page.map((x) => x.patientId))];
+      const listed = (l: string) =>
+        named.filter((n) => n.listing === l && admitted.has(n.patientId)).map((n) => n.patientId);
+      const calendar = { calendarOwn: listed('own'), calendarOthers: listed('others') };
+      const detail = { returned, ...calendar, ...(cut ? { cut: true } : {}), ...this.careDetail(returned, care) };
+      await this.audit(tx, [this.event(d, { ...a, detail }, 'success', d.reason, 'admin')]);
+      const more = !cut && all.length > q.offset + q.limit;
+      return { kind: 'ok' as const, page: { items: page, more, ...(cut ? { cut: true } : {}) } };
+    }, 'read');
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    return r.page;
+  }
+
+  async saveAppointment(input: { id?: string; patientId: string; practitionerId: string; start: Date; end: Date; status: Appointment['status']; kind: Appointment['kind'] }): Promise<Appointment> {
+    const id = input.id ?? randomUUID();
+    const action = input.id ? 'update' : 'create';
+    const a: Audited = { action, resourceType: 'Appointment', resourceId: id, patientId: input.patientId };
+    const d = decide(this.principal, action, { type: 'Appointment', practiceId: this.principal.practiceId, patientId: input.patientId }, NO_FACTS);
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
+    const appt: Appointment = { ...input, id, practiceId: this.practiceId };
+    const ok = await this.run('admin', async (tx) => {
+      const refs = await tx.query<{ n: number }>(
+        `SELECT (SELECT count(*)::int FROM admin.patients WHERE practice_id = $1 AND id = $2)
+              + (SELECT count(*)::int FROM admin.users WHERE practice_id = $1 AND id = $3 AND role = 'practitioner') AS n`,
+        [this.practiceId, input.patientId, input.practitionerId],
+      );
+      if (refs.rows[0]?.n !== 2) return false;
+      const booked = { by: this.principal.userId, at: this.ctx.now };
+      if (input.id) {
+        if (!(await this.admin(tx).updateAppointment(appt, booked.by, booked.at))) return false;
+      } else {
+        await this.admin(tx).insertAppointments([appt], booked);
+      }
+      await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
+      return true;
+    });
+    if (!ok) return this.refuse(a, 'patient, practitioner or appointment not found in the practice', new RecordError('not_found'));
+    return appt;
+  }
+
+}

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { decide, hasBreakGlass, type Action, type Decision, type Principal, type Resource, STEP_UP_MAX_AGE_S } from '../access/index.js';
+import { AccessError } from '../access/errors.js';
+import type { SensitivityLabel } from '../domain/index.js';
+import { AdminRepository, appendAuditEvents, ClinicalRepository, damagedPlaceOf, type AuditEventInput, type Database, type DbRole, type Tx } from '../store/index.js';
+import type { Vault } from '../vault/index.js';
+import type { AuditBatcher } from '../audit/batcher.js';
+import { RecordError, refusalFor } from './errors.js';
+import { hasCareRelationship } from './facts.js';
+import { careDetail, careFor, claimed, noteCare, type Care } from './care-claims.js';
+import type { CareClass } from '../store/care.js';
+import type { DisclosedPatient, Finding } from '../detect/index.js';
+
+
+export interface RequestContext {
+  readonly ip: string | null;
+  readonly now: Date;
+  /** A short fingerprint of the client's user agent (recorded so detection sees a copied session). */
+  readonly device?: string | null;
+}
+
+export type Segment = AuditEventInput['segment'];
+
+export interface Audited {
+  readonly action: string;
+  readonly resourceType: string;
+  readonly resourceId: string | null;
+  readonly patientId: string | null;
+  readonly labels?: readonly SensitivityLabel[];
+  readonly detail?: Record<string, unknown>;
+}
+
+export const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
+
+/**
+ * The disclosure ledger (detect/ledger.ts), as the records see it: before a response is sent, how
+ * many of the patients it would disclose (in order) may leave, and the refusal for the rest.
+ */
+export interface DisclosureLedger {
+  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date, sourceIp?: string | null): { admitted: number; refusal: AccessError | null };
+  /** Raises an alert (a damaged record found by this account's request). */
+  flag?(userId: string, practiceId: string | null, finding: Finding): void;
+}
+
+/** What a patient in a response is, before the ledger sees it. */
+export type Disclosing = Omit<DisclosedPatient, 'care'>;
+
+/** One page of a search: what the client receives (and the audit names), and whether more follow. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly more: boolean;
+  /** The disclosure ledger cut the page short (a budget was reached): no next page. */
+  readonly cut?: boolean;
+  /** Why it was cut, in French (the budget reached: detect/explain.ts). */
+  readonly why?: string;
+}
+
+/** A page's cut, and the refusal's reason for it, when the ledger cut it. */
+export function cutOf(cut: boolean, refusal: AccessError | null): { cut?: true; why?: string } {
+  return cut ? { cut: true, ...(refusal?.why ? { why: refusal.why } : {}) } : {};
+}
+
+/**
+ * The records of one request: every operation is decided by the policy, run in one transaction
+ * as the role the decision names and inside the principal's practice (row-level security
+ * applies again), audited in that transaction, and decrypted only after the decision.
+ * Refusals are audited too. Handlers never hold a database handle: they hold this.
+ */
+export class RecordsCore {
+  /** Events of the transaction in progress, handed to the observer (detection) once it commits. */
+  protected current: AuditEventInput[] = [];
+  /** Whether the transaction in progress is a read whose events go through group commit. */
+  protected grouped = false;
+
+  constructor(
+    protected readonly db: Database,
+    protected readonly vault: Vault,
+    readonly principal: Principal,
+    protected readonly ctx: RequestContext,
+    private readonly ledger: DisclosureLedger,
+    private readonly observer: (events: readonly AuditEventInput[]) => void = () => undefined,
+    private readonly batcher: AuditBatcher | null = null,
+  ) {}
+
+  /** Asks the ledger; returns how many may leave and the refusal for the rest. */
+  protected admit(patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care']): { admitted: number; refusal: AccessError | null } {
+    const cls = claimed(this.principal, care);
+    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: cls(x.patientId) })), this.ctx.now, this.ctx.ip);
+  }
+
+  protected careFor(tx: Tx, patientIds: readonly string[]): Promise<Care> {
+    return careFor(tx, this.principal, this.practiceId, patientIds, this.ctx.now);
+  }
+
+  protected careDetail(ids: readonly string[], care: Care): ReturnType<typeof careDetail> {
+    return careDetail(this.principal, ids, care);
+  }
+
+  /** Appends audit events to the transaction (they commit with it, or nothing does). */
+  protected audit(tx: Tx, events: AuditEventInput[]): Promise<void> {
+    this.current.push(...events);
+    if (this.grouped) return Promise.resolve();
+    return appendAuditEvents(tx, events);
+  }
+
+  protected get practiceId(): string {
+    if (this.principal.practiceId === null) throw new AccessError('forbidden');
+    return this.principal.practiceId;
+  }
+
+  protected event(d: Decision | null, a: Audited, outcome: AuditEventInput['outcome'], reason: string, segment: Segment): AuditEventInput {
+    return {
+      id: randomUUID(), at: this.ctx.now, practiceId: this.principal.practiceId, userId: this.principal.userId, role: this.principal.role,
+      sessionId: this.principal.sessionId, sourceIp: this.ctx.ip, action: a.action, resourceType: a.resourceType, resourceId: a.resourceId,
+      patientId: a.patientId, segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason,
+      ...(a.detail || this.ctx.device ? { detail: { ...a.detail, ...(this.ctx.device ? { device: this.ctx.device } : {}) } } : {}),
+    };
+  }
+
+  /** A refusal, audited in a transaction of its own, then thrown. 404 where 403 would confirm existence. */
+  protected async refuse(a: Audited, reason: string, error: AccessError | RecordError): Promise<never> {
+    const e = this.event(null, a, 'denied', reason, null);
+    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, [e]));
+    this.observer([e]);
+    throw error;
+  }
+
+  /**
+   * A sealed value failed its integrity check (issue 13): a security event. Audited with the
+   * record's id (nothing of its content), in a transaction of its own, and raised as an alert with
+   * its place; the request then fails with 500 "damaged" at the edge.
+   */
+  protected async damaged(place: { practiceId: string; recordId: string; field: string }): Promise<void> {
+    const e = this.event(null, { action: 'integrity-check', resourceType: 'Record', resourceId: place.recordId, patientId: null, detail: { field: place.field } }, 'error', `a sealed value failed its integrity check (${place.field})`, 'security');
+    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, [e])).catch(() => undefined);
+    this.observer([e]);
+    this.ledger.flag?.(this.principal.userId, this.principal.practiceId, {
+      rule: 'record-damaged', response: 'alert',
+      reason: `a record failed its integrity check (altered or damaged in the database): ${place.field} of record ${place.recordId} in practice ${place.practiceId}`,
+      evidence: { count: 1, window: 'now', examples: [`${place.field}:${place.recordId}`] },
+    });
+  }
+
+  protected fresh(): boolean {
+    return this.ctx.now.getTime() - this.principal.authTime.getTime() <= STEP_UP_MAX_AGE_S * 1000;
+  }
+
+  /** Decides; for clinical content, looks up the care facts (in the clinical role) and decides again. */
+  protected async decideWithFacts(tx: Tx | null, action: Action, r: Resource, knownCare?: boolean): Promise<Decision> {
+    const first = decide(this.principal, action, r, { ...NO_FACTS, freshAuthentication: this.fresh() });
+    if (first.allow || first.reason !== 'no-care-relationship' || !r.patientId || tx === null) return first;
+    const care = knownCare ?? (await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now));
+    const glass = care ? false : await hasBreakGlass(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
+    return decide(this.principal, action, r, { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() });
+  }
+
+  /**
+   * Runs allowed work as the decided role, with the audit row in the same transaction. A read
+   * (`read`) may instead hand its events to the group commit (when the server has one): nothing
+   * is returned to the handler before they are committed, and if they cannot be, the read fails.
+   */
+  protected async run<T>(role: DbRole, work: (tx: Tx) => Promise<T>, kind: 'read' | 'write' = 'write'): Promise<T> {
+    this.current = [];
+    this.grouped = kind === 'read' && this.batcher !== null;
+    try {
+      const done = (async () => {
+        const out = await this.db.transaction({ role, practiceId: this.practiceId }, work);
+        const committed = this.current;
+        if (this.grouped) await this.batcher!.append(committed);
+        this.observer(committed);
+        return out;
+      })();
+      return await this.db.withinDeadline(done);
+    } catch (e) {
+      const place = damagedPlaceOf(e);
+      if (place) await this.damaged(place);
+      throw e;
+    } finally {
+      this.current = [];
+      this.grouped = false;
+    }
+  }
+
+  protected admin(tx: Tx) {
+    return new AdminRepository(tx, this.vault.admin(this.practiceId));
+  }
+
+  protected clinical(tx: Tx) {
+    return new ClinicalRepository(tx, this.vault.clinical(this.practiceId));
+  }
+
+  protected patientResource(patientId: string | null): Resource {
+    return { type: 'Patient', practiceId: this.principal.practiceId, patientId };
+  }
+
+  // ─── clinical notes ──────────────────────────────────────────────────────────────────────
+  protected async noteDecision(tx: Tx, patientId: string, action: Action, knownCare?: boolean): Promise<Decision> {
+    return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, knownCare);
+  }
+
+  protected noteCare(d: Decision, cls: CareClass | null): Care {
+    return noteCare(this.principal, d, cls);
+  }
+
+  /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
+  protected clinicalGate(a: Audited): Promise<void> | void {
+    const d = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
+    if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
+  }
+}

@@ -1,0 +1,199 @@
+import type { SensitivityLabel } from '../domain/index.js';
+import type { Tx } from './database.js';
+import { SegmentError } from './admin.js';
+import { byteaText, insertMany } from './rows.js';
+import { noteCareForNoteSql, visitNoteSql, type CareClass } from './care.js';
+import { isShreddedKeyError, type NoteSealer } from './sealing.js';
+
+/**
+ * The clinical resources (src/resources/: problems, allergies, treatments, results, vaccinations,
+ * consultations) in their one table, clinical.resources (migration 017). A version's body and
+ * labels are sealed under the patient's key, bound to `id/version`; only type, patient, author,
+ * dates and keyed beacons stay in clear. Lists are paged in SQL and counted before anything is
+ * opened: the caller opens what the disclosure ledger admitted, and nothing else.
+ */
+export interface ResourceVersion {
+  readonly id: string;
+  readonly version: number;
+  readonly type: string;
+  readonly patientId: string;
+  readonly authorId: string;
+  readonly writtenAt: Date;
+  readonly effectiveAt: Date | null;
+  readonly current: boolean;
+}
+
+/** A stored version before it is opened: what decides and counts, and `open` for its body. */
+export interface SealedResource extends ResourceVersion {
+  /** The reading practitioner's care for it (null: other roles, or none), as for a note. */
+  readonly care: CareClass | null;
+  /** Its labels, opened (a shredded patient's: none). */
+  readonly labels: readonly SensitivityLabel[];
+  open(): Promise<Record<string, unknown>>;
+}
+
+interface Row {
+  id: string; version: number; type: string; patient_id: string; author_id: string; written_at: Date; effective_at: Date | null;
+  current: boolean; labels_sealed: Buffer; body_sealed: Buffer; pk_version: number | null; pk_wrapped: Buffer | null; care?: CareClass | null;
+}
+
+const T = 'clinical.resources';
+const SELECT = `r.id, r.version, r.type, r.patient_id, r.author_id, r.written_at, r.effective_at, r.current, r.labels_sealed, r.body_sealed,
+  k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
+const FROM = `${T} r LEFT JOIN keys.patient_keys k ON k.practice_id = r.practice_id AND k.patient_id = r.patient_id`;
+
+export interface ResourceQuery {
+  readonly type: string;
+  readonly patientId: string;
+  /** Every beacon must be among the version's (AND of parameters); each entry is an OR of beacons (a parameter's values). */
+  readonly tokens: readonly (readonly number[])[];
+  readonly from?: Date;
+  readonly to?: Date;
+  /** Only what this practitioner wrote in her open visit (store/care.ts), for a reader a visit alone lets in. */
+  readonly visitOf?: { practitionerId: string; at: Date } | null;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface NewVersion {
+  readonly id: string;
+  readonly type: string;
+  readonly patientId: string;
+  readonly authorId: string;
+  readonly writtenAt: Date;
+  readonly effectiveAt: Date | null;
+  readonly labels: readonly SensitivityLabel[];
+  readonly body: Record<string, unknown>;
+  /** Token search values (`code=system|code`…), stored as keyed beacons. */
+  readonly tokens: readonly string[];
+}
+
+export class ResourceRepository {
+  private readonly vault: NoteSealer;
+
+  constructor(private readonly tx: Tx, sealer: NoteSealer) {
+    this.vault = sealer.inTransaction(tx);
+    if (tx.scope.role !== 'clinical' || tx.scope.practiceId === null) {
+      throw new SegmentError('the resource repository needs a clinical-scoped transaction with a practice');
+    }
+    if (sealer.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
+  }
+
+  private get practiceId(): string {
+    return this.tx.scope.practiceId as string;
+  }
+
+  /** Beacons of a type's token values (`code=system|code`), as a search looks them up. */
+  tokens(type: string, values: readonly string[]): Promise<number[]> {
+    return this.vault.tokens(values.map((t) => `${type}|${t}`));
+  }
+
+  /**
+   * Writes a version: the first (version 1) or the next after `expected`, which must be the current
+   * one (optimistic concurrency: If-Match). Returns the version written, or null when `expected` is
+   * not the current version (a conflict) or the resource is not this type's or this patient's.
+   */
+  async write(v: NewVersion, expected: number | null): Promise<number | null> {
+    let version = 1;
+    if (expected !== null) {
+      const r = await this.tx.query<{ version: number }>(
+        `UPDATE ${T} SET current = false WHERE practice_id = $1 AND id = $2 AND current AND version = $3 AND type = $4 AND patient_id = $5
+          RETURNING version`,
+        [this.practiceId, v.id, expected, v.type, v.patientId],
+      );
+      if (r.rows.length !== 1) return null;
+      version = expected + 1;
+    }
+    const vid = `${v.id}/${version}`;
+    const row = {
+      practice_id: this.practiceId, id: v.id, version, type: v.type, patient_id: v.patientId, author_id: v.authorId,
+      written_at: v.writtenAt.toISOString(), effective_at: v.effectiveAt?.toISOString() ?? null, current: true,
+      tokens: await this.tokens(v.type, v.tokens),
+      labels_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.labels', JSON.stringify(v.labels))),
+      body_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.body', JSON.stringify(v.body))),
+    };
+    await insertMany(this.tx, T, Object.keys(row), [row]);
+    return version;
+  }
+
+  private async sealed(r: Row): Promise<SealedResource> {
+    this.vault.knownKey(r.patient_id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
+    const vid = `${r.id}/${r.version}`;
+    const labels = await this.vault.openResource(r.patient_id, vid, 'resource.labels', r.labels_sealed)
+      .then((j) => JSON.parse(j) as SensitivityLabel[])
+      .catch((e: unknown) => {
+        if (isShreddedKeyError(e)) return [];
+        throw e;
+      });
+    return {
+      id: r.id, version: Number(r.version), type: r.type, patientId: r.patient_id, authorId: r.author_id, writtenAt: new Date(r.written_at),
+      effectiveAt: r.effective_at ? new Date(r.effective_at) : null, current: r.current, care: r.care ?? null, labels,
+      open: async () => JSON.parse(await this.vault.openResource(r.patient_id, vid, 'resource.body', r.body_sealed)) as Record<string, unknown>,
+    };
+  }
+
+  /**
+   * One resource (its current version, or `version`) with the reading practitioner's care for it —
+   * the patient's genuine care, or `visit` for what she wrote in her open visit — in one statement.
+   */
+  async one(type: string, id: string, version: number | null, practitionerId: string | null, at: Date): Promise<SealedResource | null> {
+    const care = practitionerId === null ? 'NULL::text' : noteCareForNoteSql('r', '$1', '$5', '$6::timestamptz');
+    const r = await this.tx.query<Row>(
+      `SELECT ${SELECT}, ${care} AS care FROM ${FROM}
+        WHERE r.practice_id = $1 AND r.type = $2 AND r.id = $3 AND ($4::int IS NULL AND r.current OR r.version = $4::int)`,
+      [this.practiceId, type, id, version, ...(practitionerId === null ? [] : [practitionerId, at.toISOString()])],
+    );
+    return r.rows[0] ? this.sealed(r.rows[0]) : null;
+  }
+
+  /** Every version of a resource, newest first (its history). */
+  async history(type: string, id: string, visitOf: { practitionerId: string; at: Date } | null, limit: number, offset: number): Promise<SealedResource[]> {
+    const visit = visitOf === null ? '' : `AND ${visitNoteSql('r', '$1', '$5', '$6::timestamptz')}`;
+    const r = await this.tx.query<Row>(
+      `SELECT ${SELECT} FROM ${FROM} WHERE r.practice_id = $1 AND r.type = $2 AND r.id = $3 ${visit}
+        ORDER BY r.version DESC LIMIT $4 OFFSET ${Math.max(0, Math.trunc(offset))}`,
+      [this.practiceId, type, id, limit, ...(visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()])],
+    );
+    return Promise.all(r.rows.map((x) => this.sealed(x)));
+  }
+
+  /** A page of one patient's current resources of a type, newest clinical date first, still sealed. */
+  async search(q: ResourceQuery): Promise<SealedResource[]> {
+    const params: unknown[] = [this.practiceId, q.type, q.patientId, q.limit, q.offset];
+    const where: string[] = [];
+    for (const any of q.tokens) {
+      params.push(any);
+      where.push(`r.tokens && $${params.length}::int[]`);
+    }
+    if (q.from) {
+      params.push(q.from.toISOString());
+      where.push(`r.effective_at >= $${params.length}::timestamptz`);
+    }
+    if (q.to) {
+      params.push(q.to.toISOString());
+      where.push(`r.effective_at < $${params.length}::timestamptz`);
+    }
+    if (q.visitOf) {
+      params.push(q.visitOf.practitionerId, q.visitOf.at.toISOString());
+      where.push(visitNoteSql('r', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
+    }
+    const r = await this.tx.query<Row>(
+      `SELECT ${SELECT} FROM ${FROM} WHERE r.practice_id = $1 AND r.type = $2 AND r.patient_id = $3 AND r.current
+          ${where.map((w) => `AND ${w}`).join(' ')}
+        ORDER BY r.effective_at DESC NULLS LAST, r.written_at DESC, r.id LIMIT $4 OFFSET $5`,
+      params,
+    );
+    return Promise.all(r.rows.map((x) => this.sealed(x)));
+  }
+
+  /** Every current resource of a patient, of these types (the whole record), still sealed. */
+  async ofPatient(patientId: string, types: readonly string[], visitOf: { practitionerId: string; at: Date } | null): Promise<SealedResource[]> {
+    const visit = visitOf === null ? '' : `AND ${visitNoteSql('r', '$1', '$4', '$5::timestamptz')}`;
+    const r = await this.tx.query<Row>(
+      `SELECT ${SELECT} FROM ${FROM} WHERE r.practice_id = $1 AND r.patient_id = $2 AND r.type = ANY($3::text[]) AND r.current ${visit}
+        ORDER BY r.type, r.effective_at DESC NULLS LAST, r.id`,
+      [this.practiceId, patientId, [...types], ...(visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()])],
+    );
+    return Promise.all(r.rows.map((x) => this.sealed(x)));
+  }
+}
