@@ -1,0 +1,3 @@
+export { ordonnancePdf, type OrdonnanceInput, type OrdonnanceLine } from './ordonnance.js';
+export { DocumentError, DOCUMENT_ERRORS, type DocumentErrorCode } from './errors.js';
+export { pdfText } from './pdf-text.js';
