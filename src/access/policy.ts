@@ -1,4 +1,5 @@
 import type { DbRole } from '../store/index.js';
+import { REGISTRY } from '../resources/index.js';
 import type { Principal } from './principal.js';
 import { scopesAllow, type ScopeAccess } from './scopes.js';
 
@@ -17,7 +18,17 @@ export type ResourceType =
   | 'AuditEvent'
   | 'Account'
   | 'Alert'
-  | 'Incident';
+  | 'Incident'
+  /** A clinical type of the resource registry (src/resources/): Condition, Observation… */
+  | ClinicalType;
+
+/** A type the registry serves; the policy treats every one of them as clinical content, like a note. */
+export type ClinicalType = string & { readonly clinical?: never };
+
+/** Clinical content: notes, and every type of the registry. */
+export function isClinical(type: string): boolean {
+  return type === 'DocumentReference' || REGISTRY.module(type) !== null;
+}
 
 export interface Resource {
   readonly type: ResourceType;
@@ -86,7 +97,7 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
     if (r.type === 'AuditEvent' && (action === 'read' || action === 'search')) return allow('security officer reads the audit log', 'audit', 'securityReader', 'security');
     if ((r.type === 'Alert' || r.type === 'Incident') && action !== 'manage-accounts') return allow('security officer handles alerts and incidents', 'security', 'securityReader', 'security');
     if (r.type === 'Account' && action === 'lock-accounts') return allow('security officer contains accounts', 'security', 'platform', 'security');
-    return deny(r.type === 'DocumentReference' || ADMIN_TYPES.has(r.type) ? 'segment' : 'role');
+    return deny(isClinical(r.type) || ADMIN_TYPES.has(r.type) ? 'segment' : 'role');
   }
 
   // Everyone else acts inside their own practice only.
@@ -96,7 +107,7 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
     if (r.patientId !== p.patientId || p.patientId === null) return deny('not-own-record');
     if (action !== 'read' && action !== 'search') return deny('role');
     if (r.type === 'Patient' || r.type === 'Appointment') return allow('a patient reads their own record', 'admin', 'admin', 'patient');
-    if (r.type === 'DocumentReference') return allow('a patient reads their own record (CSP L1111-7)', 'clinical', 'clinical', 'patient');
+    if (isClinical(r.type)) return allow('a patient reads their own record (CSP L1111-7)', 'clinical', 'clinical', 'patient');
     if (r.type === 'AuditEvent') return allow('a patient sees who opened their record (CSP L1111-19)', 'audit', 'securityReader', 'patient');
     return deny('role');
   }
@@ -104,7 +115,7 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
   if (p.role === 'practice-admin') {
     if (r.type === 'Account' && action === 'manage-accounts') return allow('practice admin manages the practice accounts', 'admin', 'admin', 'admin');
     if (r.type === 'Organization' && (action === 'read' || action === 'search')) return allow('practice admin reads the practice', 'admin', 'admin', 'admin');
-    return deny(r.type === 'DocumentReference' ? 'segment' : 'role');
+    return deny(isClinical(r.type) ? 'segment' : 'role');
   }
 
   if (p.role === 'assistant' || p.role === 'practitioner') {
@@ -121,9 +132,11 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
       }
       return deny('role');
     }
-    if (r.type === 'DocumentReference') {
+    if (isClinical(r.type)) {
       if (p.role === 'assistant') return deny('segment');
-      if (action !== 'read' && action !== 'search' && action !== 'create') return deny('role');
+      // Notes are amended by a new note; the registry's types have versions and are updated.
+      const writes = r.type === 'DocumentReference' ? action === 'create' : action === 'create' || action === 'update';
+      if (action !== 'read' && action !== 'search' && !writes) return deny('role');
       if (ctx.careRelationship) return allow('care relationship', 'clinical', 'clinical', 'care');
       if (ctx.breakGlass) return allow('break-the-glass grant', 'clinical', 'clinical', 'break-the-glass');
       return deny('no-care-relationship');

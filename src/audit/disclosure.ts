@@ -1,3 +1,5 @@
+import { detectorChannels, REGISTRY } from '../resources/index.js';
+
 /**
  * What an audited access disclosed — the one reading of an audit event that both of its readers
  * use: the detector and the disclosure ledger's replay (what to count), and incident scoping (what
@@ -9,6 +11,12 @@
 /** The resource types an audit event may name (null: an authentication event). */
 export const AUDITED_TYPES = ['Patient', 'Appointment', 'DocumentReference', 'Practitioner', 'Organization', 'AuditEvent', 'Account', 'Alert', 'Incident'] as const;
 export type AuditedType = (typeof AUDITED_TYPES)[number];
+
+/**
+ * The registry's clinical types (src/resources/) are audited too; what their events disclose comes
+ * from the registry's channel table (`detectorChannels`), one reading for every type it serves.
+ */
+const CHANNELS = detectorChannels(REGISTRY);
 
 /** The facts of an audit event that say what it disclosed (as stored, or as about to be stored). */
 export interface EventFacts {
@@ -40,7 +48,9 @@ export interface Disclosed {
   readonly appointments: boolean;
   /** Clinical notes disclosed. */
   readonly notes: readonly string[];
-  /** Their sensitivity labels. */
+  /** Clinical resources disclosed (the registry's types), by type. */
+  readonly resources?: Readonly<Record<string, readonly string[]>>;
+  /** Their sensitivity labels (of the notes and resources). */
   readonly labels: readonly string[];
   readonly care: Care;
   readonly breakGlass: boolean;
@@ -52,6 +62,17 @@ export interface Disclosed {
 }
 
 const ids = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
+
+/** `detail.resources` of a whole-record read: type → ids, for the registry's types only. */
+function resourcesOf(x: unknown): Record<string, string[]> {
+  if (!x || typeof x !== 'object' || Array.isArray(x)) return {};
+  const out: Record<string, string[]> = {};
+  for (const [type, v] of Object.entries(x as Record<string, unknown>)) {
+    const list = ids(v);
+    if (CHANNELS[type] !== undefined && list.length > 0) out[type] = list;
+  }
+  return out;
+}
 
 /**
  * Reached only for a resource type outside AUDITED_TYPES: the compiler refuses a known type
@@ -81,6 +102,15 @@ export function disclosed(e: EventFacts): Disclosed[] {
   };
   const one = (x: Omit<Disclosed, 'patientId' | 'care' | 'breakGlass'>): Disclosed[] =>
     e.patientId ? [{ patientId: e.patientId, care: care(e.patientId), breakGlass: glass, ...x }] : [];
+  const channel = e.resourceType === null ? undefined : CHANNELS[e.resourceType];
+  if (channel !== undefined) {
+    // A clinical resource: a read names one, a search the ones it returned (ids, as for notes).
+    const kind = channel[e.action as 'read' | 'search'];
+    if (kind !== 'clinical') return []; // written, not disclosed (create, update)
+    const list = e.action === 'read' ? (e.resourceId ? [e.resourceId] : []) : ids(d.returned);
+    const resources = { [e.resourceType as string]: list };
+    return list.length > 0 ? one({ identity: null, listing: null, appointments: false, notes: [], resources, labels: e.labels }) : [];
+  }
   const type = e.resourceType as AuditedType | null;
   switch (type) {
     case 'Patient':
@@ -89,7 +119,12 @@ export function disclosed(e: EventFacts): Disclosed[] {
           return one({ identity: 'full', listing: null, appointments: false, notes: [], labels: [] });
         case 'everything': {
           const notes = ids(d.notes);
-          return one({ identity: 'full', listing: null, appointments: Number(d.appointments) > 0, notes, labels: notes.length > 0 ? e.labels : [] });
+          const resources = resourcesOf(d.resources);
+          const clinical = notes.length > 0 || Object.keys(resources).length > 0;
+          return one({
+            identity: 'full', listing: null, appointments: Number(d.appointments) > 0, notes, labels: clinical ? e.labels : [],
+            ...(Object.keys(resources).length > 0 ? { resources } : {}),
+          });
         }
         case 'search': {
           // Listings carry picker fields only (name, birth date, sex) since issue 12, and say so

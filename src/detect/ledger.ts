@@ -29,7 +29,13 @@ export interface DisclosedPatient {
   readonly listed: 'broad' | 'found' | null;
   /** Clinical notes of this patient in the response. */
   readonly notes: readonly string[];
-  /** Whether any of those notes carries a sensitivity label. */
+  /**
+   * Clinical resources of this patient in the response (problems, treatments, results…: the
+   * registry's types). They open the chart as notes do, under the same patient budgets: one ledger
+   * for every type, so a sweep of problem lists is cut where a sweep of notes is.
+   */
+  readonly resources?: readonly string[];
+  /** Whether any of those notes or resources carries a sensitivity label. */
   readonly sensitive: boolean;
   /**
    * Named by an appointment listing outside the account's near calendar: by the account's own
@@ -95,13 +101,14 @@ const own = (c: DisclosedPatient) => [c.patientId];
 const none: readonly string[] = [];
 const when = (ok: boolean, c: DisclosedPatient) => (ok ? own(c) : none);
 /** Touches the count of distinct patients: a read, a chart, a broad listing (a patient found by name is its own budget). */
-const touches = (c: DisclosedPatient) => c.identity || c.notes.length > 0 || c.listed === 'broad';
+const charted = (c: DisclosedPatient) => c.notes.length > 0 || (c.resources?.length ?? 0) > 0;
+const touches = (c: DisclosedPatient) => c.identity || charted(c) || c.listed === 'broad';
 /**
  * Opens a chart: an identity or notes. The care budgets count these: a listing carries picker fields
  * only and has budgets of its own (a doctor's two-letter search listed patients of colleagues, and
  * counted them as patients without care).
  */
-const opens = (c: DisclosedPatient) => c.identity || c.notes.length > 0;
+const opens = (c: DisclosedPatient) => c.identity || charted(c);
 
 const BUDGETS: readonly Budget[] = [
   // The hourly pace counts what the calendar does not explain: a doctor (or an assistant) going

@@ -589,8 +589,9 @@ function toAccess(e: AccessFacts): AccessEvent {
   const of = (f: (x: Disclosed) => boolean) => ds.filter(f).map((x) => x.patientId);
   // Appointments name their patient by reference only: a colleague's calendar is not held
   // against a doctor. What counts is an identity, a listing or a note.
-  const counted = (x: Disclosed) => x.identity !== null || x.notes.length > 0;
-  const opened = (x: Disclosed) => x.identity === 'full' || x.notes.length > 0;
+  const charted = (x: Disclosed) => x.notes.length > 0 || Object.keys(x.resources ?? {}).length > 0;
+  const counted = (x: Disclosed) => x.identity !== null || charted(x);
+  const opened = (x: Disclosed) => x.identity === 'full' || charted(x);
   const found = of((x) => x.listing === 'found');
   const cared = ds.some((x) => x.care !== null && x.care !== 'own');
   return {

@@ -1,4 +1,5 @@
 import { DATE_PREFIXES, MAX_DATE_VALUES } from './date-search.js';
+import { REGISTRY, routeLists, searchTypeOf, type Registry } from '../resources/index.js';
 
 /** The CapabilityStatement served at GET /fhir/metadata. */
 export const MAX_COUNT = 50;
@@ -27,7 +28,29 @@ const search = (names: readonly string[], type?: string) => names.map((name) => 
   ...(name === 'date' && type && DATE_DOC[type] ? { documentation: DATE_DOC[type] } : {}),
 }));
 
-export function capabilityStatement(version: string, base: string): Record<string, unknown> {
+/** The registry's clinical types as CapabilityStatement entries: interactions and search parameters from their modules. */
+export function clinicalCapabilities(registry: Registry): Record<string, unknown>[] {
+  return routeLists(registry).map(({ type, interactions, search: params }) => {
+    const m = registry.module(type)!;
+    return {
+      type,
+      interaction: interactions.map((code) => ({ code })),
+      versioning: 'versioned-update',
+      readHistory: interactions.includes('vread'),
+      updateCreate: false,
+      conditionalUpdate: false,
+      searchParam: params.map((name) => {
+        if (name === 'patient') return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
+        if (name === '_count') return { name, type: 'number' };
+        const p = m.search.find((s) => s.name === name)!;
+        const doc = p.index === 'token' ? 'Exact match on system|code or code; comma-separated values are ORed.' : DATE_DOC.AuditEvent;
+        return { name, type: searchTypeOf(type, p), documentation: doc };
+      }),
+    };
+  });
+}
+
+export function capabilityStatement(version: string, base: string, registry: Registry = REGISTRY): Record<string, unknown> {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -52,6 +75,7 @@ export function capabilityStatement(version: string, base: string): Record<strin
           { type: 'Organization', interaction: ['read', 'search-type'].map((code) => ({ code })) },
           { type: 'Appointment', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment') },
           { type: 'DocumentReference', interaction: ['read', 'create', 'search-type'].map((code) => ({ code })), searchParam: search(['patient', '_count']) },
+          ...clinicalCapabilities(registry),
           { type: 'AuditEvent', interaction: ['search-type'].map((code) => ({ code })), searchParam: search(['patient', 'agent', 'date', '_count'], 'AuditEvent') },
         ],
       },

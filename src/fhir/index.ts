@@ -3,4 +3,5 @@ export { toFhirDocumentReference, fromFhirDocumentReference, toFhirAppointment, 
 export { capabilityStatement, MAX_COUNT, DEFAULT_COUNT, APPOINTMENT_SEARCH } from './capability.js';
 export { dateCondition, parseDateValue, meets, DATE_PREFIXES, type DateCondition, type DatePrefix, type Interval } from './date-search.js';
 export { fhirSchemaErrors } from './validator.js';
+export { toFhirClinical } from './clinical.js';
 export * from './codes.js';

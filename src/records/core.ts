@@ -202,9 +202,9 @@ export class RecordsCore {
     return noteCare(this.principal, d, cls);
   }
 
-  /** Notes are read in the clinical role; only a principal who may read some note gets that far. */
+  /** Clinical content is read in the clinical role; only a principal who may read some of this type gets that far. */
   protected clinicalGate(a: Audited): Promise<void> | void {
-    const d = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
+    const d = decide(this.principal, 'read', { type: a.resourceType, practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
   }
 }

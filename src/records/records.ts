@@ -5,13 +5,13 @@ import { RecordError, refusalFor } from './errors.js';
 import { noteCareOf } from './facts.js';
 import { recordCare, visitScope } from './care-claims.js';
 import { NO_FACTS, type Audited } from './core.js';
-import { AppointmentRecords } from './appointments.js';
+import { ResourceRecords } from './resources.js';
 
 /**
  * The records of one request (core.ts says how each operation is decided, run, audited and
  * counted), by area: patients, notes, appointments, clinical resources, the whole record.
  */
-export class Records extends AppointmentRecords {
+export class Records extends ResourceRecords {
   // ─── the whole record ($everything, GDPR art. 15 and 20) ──────────────────────────────────
   async everything(patientId: string): Promise<{ patient: StoredPatient; appointments: Appointment[]; notes: ClinicalNote[] | null }> {
     const a: Audited = { action: 'everything', resourceType: 'Patient', resourceId: patientId, patientId };

@@ -61,6 +61,11 @@ export interface ResourceModule {
   readonly patient: string;
   /** Top-level elements medvault sets itself (refused from a client). `id` and `meta` always are. */
   readonly serverOwned: readonly string[];
+  /**
+   * The elements that name the author medvault records (the account that wrote the version), e.g.
+   * Condition `{ recorder: ref }`, MedicationRequest `{ requester: ref }`; they are server-owned.
+   */
+  author(practitioner: { readonly reference: string }): Json;
   /** The audit event kinds its accesses write. */
   readonly audit: readonly ('read' | 'search' | 'create' | 'update')[];
   /**

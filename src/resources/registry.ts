@@ -32,7 +32,7 @@ function problemsOf(m: ResourceModule): string[] {
   if (!Array.isArray(m.audit) || m.audit.length === 0) p.push(`${name}: audit kinds missing`);
   if (typeof m.patient !== 'string') p.push(`${name}: patient path missing`);
   if (!Array.isArray(m.search)) p.push(`${name}: search parameters missing`);
-  for (const f of ['check', 'labels', 'example'] as const) if (typeof m[f] !== 'function') p.push(`${name}: ${f}() missing`);
+  for (const f of ['check', 'labels', 'example', 'author'] as const) if (typeof m[f] !== 'function') p.push(`${name}: ${f}() missing`);
   for (const s of Array.isArray(m.search) ? m.search : []) {
     try {
       definitionOf(name, s.name);

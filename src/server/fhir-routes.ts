@@ -1,145 +1,20 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
-  APPOINTMENT_SEARCH, capabilityStatement, dateCondition, type DateCondition,
-  DEFAULT_COUNT, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, MAX_COUNT, searchBundle,
+  APPOINTMENT_SEARCH, capabilityStatement, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
-import { clientFingerprint } from '../access/index.js';
-import { auditHistory, practice, practitioners, RecordError, Records } from '../records/index.js';
+import { auditHistory, practice, practitioners, RecordError } from '../records/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
-import { CursorStore } from './cursors.js';
+import { auth, CALENDAR_CUT, dateParam, fhirKit, idParams, one, refId, resourceOf, type Json, type Req } from './fhir-kit.js';
+import { resourceRoutes } from './resource-routes.js';
 import type { Services } from './services.js';
 
-type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | string[]>; Body: unknown }>;
-type Json = Record<string, unknown>;
-
-const FHIR_JSON = 'application/fhir+json; charset=utf-8';
-const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } } } as const;
-const auth = { access: 'authenticated' as const, gate: true };
-
-/** Search parameters sent as a body (POST _search): an object of strings, or a 400. */
-function searchBody(body: unknown): Record<string, string> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new RecordError('invalid', ['a search body must be form parameters']);
-  for (const v of Object.values(body)) if (typeof v !== 'string') throw new RecordError('invalid', ['search parameters must be strings']);
-  return body as Record<string, string>;
-}
-
-/** One search parameter, or a 400 naming it. Repeated parameters are refused. */
-function one(q: Record<string, string | string[]>, name: string): string | undefined {
-  const v = q[name];
-  if (Array.isArray(v)) throw new RecordError('invalid', [`search parameter ${name} given more than once`]);
-  return v;
-}
-
-function checkParams(q: Record<string, string | string[]>, allowed: string[]): void {
-  for (const k of Object.keys(q)) if (!allowed.includes(k)) throw new RecordError('invalid', [`unknown search parameter ${k.slice(0, 40)}`]);
-}
-
-function countOf(q: Record<string, string | string[]>): number {
-  const c = one(q, '_count');
-  if (c === undefined) return DEFAULT_COUNT;
-  if (!/^[0-9]{1,4}$/.test(c) || Number(c) < 1) throw new RecordError('invalid', ['_count must be a positive whole number']);
-  return Math.min(MAX_COUNT, Number(c));
-}
-
-/**
- * A date parameter, given once or repeated (AND: `date=ge…&date=le…` is a range), with the FHIR R4
- * prefixes (fhir/date-search.ts), or a 400 naming it. `ne` only where the search can exclude.
- */
-function dateParam(q: Record<string, string | string[]>, name: string, o: { ne: boolean }): DateCondition | null {
-  const v = q[name];
-  if (v === undefined) return null;
-  const c = dateCondition(name, Array.isArray(v) ? v : [v]);
-  if (!c.ok) throw new RecordError('invalid', [c.problem]);
-  if (!o.ne && c.value.excluded.length > 0) {
-    throw new RecordError('invalid', [`${name} : le préfixe ne n'est pas pris en charge ici`]);
-  }
-  return c.value;
-}
-
-function refId(v: string | undefined, type: string): string | undefined {
-  if (v === undefined) return undefined;
-  const id = v.startsWith(`${type}/`) ? v.slice(type.length + 1) : v;
-  if (!isId(id)) throw new RecordError('invalid', [`${type.toLowerCase()} must be an id or ${type}/{id}`]);
-  return id;
-}
-
-/** The body as a resource of the expected type, or a 400. */
-function resourceOf(req: { body: unknown }, type: string): Json {
-  const b = req.body;
-  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new RecordError('invalid', ['the body must be a FHIR resource (a JSON object)']);
-  if ((b as Json).resourceType !== type) throw new RecordError('invalid', [`resourceType must be ${type}`]);
-  return b as Json;
-}
-
-/** One page of a search, as a route hands it to `paged`; `warning` replaces the default cut warning. */
-type Found = { items: Json[]; more: boolean; cut?: boolean; why?: string | undefined; warning?: string };
-
-/**
- * The warning of a listing the disclosure ledger cut (the client shows it): which budget, in
- * French, when the records layer says (detect/explain.ts), and what to do.
- */
-function cutWarning(why: string | undefined): string {
-  const what = why ? why.charAt(0).toLowerCase() + why.slice(1) : 'ce compte a atteint un plafond de consultation.';
-  return `Liste coupée : ${what} Les résultats suivants ne sont pas affichés ; `
-    + 'si ce travail est légitime, adressez-vous au responsable sécurité de la plateforme.';
-}
-
-/** The warning of an appointment listing cut by the ledger's calendar budgets (the client reads it). */
-const CALENDAR_CUT = 'Liste coupée : ce compte a atteint son budget de patients nommés par des agendas '
-  + 'hors de son agenda proche. Consultez votre agenda des prochains jours, '
-  + 'ou adressez-vous à votre responsable sécurité.';
-
-/** A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept); a missing agent has one too. */
-export function deviceOf(userAgent: string | undefined): string {
-  return clientFingerprint(userAgent);
-}
 
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
-  const cursors = () => new CursorStore(services().ephemeral);
-  // Links are built from the configured public address, never from the request's Host header
-  // (a forged Host would otherwise point a client's next page at another server).
-  const base = (_req: FastifyRequest) => `${services().publicUrl}/fhir`;
-  const records = (req: FastifyRequest) =>
-    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) }, services().detection, (events) => services().detection.observe(events), services().auditBatch);
-  const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
-
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
-
-  /** Runs a search from its parameters or from a cursor, and answers a Bundle with opaque links. */
-  async function paged(
-    req: Req, reply: FastifyReply, kind: string, allowed: readonly string[],
-    run: (params: Record<string, string | string[]>, offset: number, count: number) => Promise<Found>,
-  ) {
-    const p = principalOf(req);
-    let params: Record<string, string | string[]> = { ...req.query, ...searchBody(req.body) };
-    let offset = 0;
-    let count: number;
-    const cursorId = one(params, '_cursor');
-    if (cursorId !== undefined) {
-      if (Object.keys(params).length > 1) throw new RecordError('invalid', ['_cursor stands alone']);
-      const c = await cursors().get(cursorId, p.userId, kind);
-      if (!c) throw new RecordError('invalid', ['this page link expired; search again']);
-      params = c.params;
-      offset = c.offset;
-      count = c.count;
-    } else {
-      checkParams(params, [...allowed, '_count']);
-      count = countOf(params);
-      delete params._count;
-    }
-    const found = await run(params, offset, count);
-    const link = async (o: number) => `${base(req)}/${kind}?_cursor=${await cursors().put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
-    const warning = found.cut ? (found.warning ?? cutWarning(found.why)) : null;
-    return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null, warning));
-  }
-
+  const { records, send, base, paged } = fhirKit(app, services, clock);
+  resourceRoutes(app, services, clock, { records, send, base, paged });
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
 
   // ─── Patient ─────────────────────────────────────────────────────────────────────────────

@@ -38,9 +38,9 @@ interface Row {
 }
 
 const T = 'clinical.resources';
-const SELECT = `r.id, r.version, r.type, r.patient_id, r.author_id, r.written_at, r.effective_at, r.current, r.labels_sealed, r.body_sealed,
+const SELECT = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current, cr.labels_sealed, cr.body_sealed,
   k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
-const FROM = `${T} r LEFT JOIN keys.patient_keys k ON k.practice_id = r.practice_id AND k.patient_id = r.patient_id`;
+const FROM = `${T} cr LEFT JOIN keys.patient_keys k ON k.practice_id = cr.practice_id AND k.patient_id = cr.patient_id`;
 
 export interface ResourceQuery {
   readonly type: string;
@@ -83,9 +83,19 @@ export class ResourceRepository {
     return this.tx.scope.practiceId as string;
   }
 
+  /** Whether the patient is one of the practice's (and, with `live`, not shredded). */
+  async patientExists(patientId: string, live = false): Promise<boolean> {
+    const r = await this.tx.query(
+      `SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2 ${live ? 'AND shredded_at IS NULL' : ''}`,
+      [this.practiceId, patientId],
+    );
+    return r.rows.length > 0;
+  }
+
   /** Beacons of a type's token values (`code=system|code`), as a search looks them up. */
-  tokens(type: string, values: readonly string[]): Promise<number[]> {
-    return this.vault.tokens(values.map((t) => `${type}|${t}`));
+  async tokens(type: string, values: readonly string[]): Promise<number[]> {
+    // 32-bit MACs as PostgreSQL's signed integer.
+    return (await this.vault.tokens(values.map((t) => `${type}|${t}`))).map((x) => x | 0);
   }
 
   /**
@@ -137,10 +147,10 @@ export class ResourceRepository {
    * the patient's genuine care, or `visit` for what she wrote in her open visit — in one statement.
    */
   async one(type: string, id: string, version: number | null, practitionerId: string | null, at: Date): Promise<SealedResource | null> {
-    const care = practitionerId === null ? 'NULL::text' : noteCareForNoteSql('r', '$1', '$5', '$6::timestamptz');
+    const care = practitionerId === null ? 'NULL::text' : noteCareForNoteSql('cr', '$1', '$5', '$6::timestamptz');
     const r = await this.tx.query<Row>(
       `SELECT ${SELECT}, ${care} AS care FROM ${FROM}
-        WHERE r.practice_id = $1 AND r.type = $2 AND r.id = $3 AND ($4::int IS NULL AND r.current OR r.version = $4::int)`,
+        WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.id = $3 AND ($4::int IS NULL AND cr.current OR cr.version = $4::int)`,
       [this.practiceId, type, id, version, ...(practitionerId === null ? [] : [practitionerId, at.toISOString()])],
     );
     return r.rows[0] ? this.sealed(r.rows[0]) : null;
@@ -148,10 +158,10 @@ export class ResourceRepository {
 
   /** Every version of a resource, newest first (its history). */
   async history(type: string, id: string, visitOf: { practitionerId: string; at: Date } | null, limit: number, offset: number): Promise<SealedResource[]> {
-    const visit = visitOf === null ? '' : `AND ${visitNoteSql('r', '$1', '$5', '$6::timestamptz')}`;
+    const visit = visitOf === null ? '' : `AND ${visitNoteSql('cr', '$1', '$5', '$6::timestamptz')}`;
     const r = await this.tx.query<Row>(
-      `SELECT ${SELECT} FROM ${FROM} WHERE r.practice_id = $1 AND r.type = $2 AND r.id = $3 ${visit}
-        ORDER BY r.version DESC LIMIT $4 OFFSET ${Math.max(0, Math.trunc(offset))}`,
+      `SELECT ${SELECT} FROM ${FROM} WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.id = $3 ${visit}
+        ORDER BY cr.version DESC LIMIT $4 OFFSET ${Math.max(0, Math.trunc(offset))}`,
       [this.practiceId, type, id, limit, ...(visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()])],
     );
     return Promise.all(r.rows.map((x) => this.sealed(x)));
@@ -163,24 +173,24 @@ export class ResourceRepository {
     const where: string[] = [];
     for (const any of q.tokens) {
       params.push(any);
-      where.push(`r.tokens && $${params.length}::int[]`);
+      where.push(`cr.tokens && $${params.length}::int[]`);
     }
     if (q.from) {
       params.push(q.from.toISOString());
-      where.push(`r.effective_at >= $${params.length}::timestamptz`);
+      where.push(`cr.effective_at >= $${params.length}::timestamptz`);
     }
     if (q.to) {
       params.push(q.to.toISOString());
-      where.push(`r.effective_at < $${params.length}::timestamptz`);
+      where.push(`cr.effective_at < $${params.length}::timestamptz`);
     }
     if (q.visitOf) {
       params.push(q.visitOf.practitionerId, q.visitOf.at.toISOString());
-      where.push(visitNoteSql('r', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
+      where.push(visitNoteSql('cr', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
     }
     const r = await this.tx.query<Row>(
-      `SELECT ${SELECT} FROM ${FROM} WHERE r.practice_id = $1 AND r.type = $2 AND r.patient_id = $3 AND r.current
+      `SELECT ${SELECT} FROM ${FROM} WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
           ${where.map((w) => `AND ${w}`).join(' ')}
-        ORDER BY r.effective_at DESC NULLS LAST, r.written_at DESC, r.id LIMIT $4 OFFSET $5`,
+        ORDER BY cr.effective_at DESC NULLS LAST, cr.written_at DESC, cr.id LIMIT $4 OFFSET $5`,
       params,
     );
     return Promise.all(r.rows.map((x) => this.sealed(x)));
@@ -188,10 +198,10 @@ export class ResourceRepository {
 
   /** Every current resource of a patient, of these types (the whole record), still sealed. */
   async ofPatient(patientId: string, types: readonly string[], visitOf: { practitionerId: string; at: Date } | null): Promise<SealedResource[]> {
-    const visit = visitOf === null ? '' : `AND ${visitNoteSql('r', '$1', '$4', '$5::timestamptz')}`;
+    const visit = visitOf === null ? '' : `AND ${visitNoteSql('cr', '$1', '$4', '$5::timestamptz')}`;
     const r = await this.tx.query<Row>(
-      `SELECT ${SELECT} FROM ${FROM} WHERE r.practice_id = $1 AND r.patient_id = $2 AND r.type = ANY($3::text[]) AND r.current ${visit}
-        ORDER BY r.type, r.effective_at DESC NULLS LAST, r.id`,
+      `SELECT ${SELECT} FROM ${FROM} WHERE cr.practice_id = $1 AND cr.patient_id = $2 AND cr.type = ANY($3::text[]) AND cr.current ${visit}
+        ORDER BY cr.type, cr.effective_at DESC NULLS LAST, cr.id`,
       [this.practiceId, patientId, [...types], ...(visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()])],
     );
     return Promise.all(r.rows.map((x) => this.sealed(x)));

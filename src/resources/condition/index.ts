@@ -31,6 +31,7 @@ export const condition: ResourceModule = {
   date: 'Condition.onset.ofType(dateTime) | Condition.recordedDate',
   patient: 'Condition.subject',
   serverOwned: ['recorder', 'asserter', 'text'],
+  author: (practitioner) => ({ recorder: practitioner }),
   audit: ['read', 'search', 'create', 'update'],
   check(r: Json, now: Date) {
     const p = new Problems('Condition');

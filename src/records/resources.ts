@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { AccessError } from '../access/errors.js';
+import type { Decision } from '../access/index.js';
+import type { SensitivityLabel } from '../domain/index.js';
+import { REGISTRY, type Json, type ResourceModule } from '../resources/index.js';
+import { isShreddedKeyError, ResourceRepository, type SealedResource, type Tx } from '../store/index.js';
+import type { CareClass } from '../store/care.js';
+import { RecordError, refusalFor } from './errors.js';
+import { noteCareOf } from './facts.js';
+import { visitScope } from './care-claims.js';
+import { cutOf, type Audited, type Page } from './core.js';
+import { AppointmentRecords } from './appointments.js';
+
+/** A clinical resource as the records return it: its stored version, and its body once opened. */
+export interface OpenedResource {
+  readonly id: string;
+  readonly type: string;
+  readonly version: number;
+  readonly patientId: string;
+  readonly authorId: string;
+  readonly writtenAt: Date;
+  readonly labels: readonly SensitivityLabel[];
+  readonly body: Json;
+}
+
+/** A search in one patient's compartment: token values per parameter (each an OR), a date range, a page. */
+export interface ResourceSearch {
+  readonly patientId: string;
+  readonly tokens: readonly (readonly string[])[];
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** What a client wrote, checked by its module: the patient, the body (no id, no meta), the effective date and the search values. */
+export interface ResourceWrite {
+  readonly patientId: string;
+  readonly body: Json;
+  readonly effectiveAt: Date | null;
+  readonly tokens: readonly string[];
+  readonly labels: readonly SensitivityLabel[];
+}
+
+const gone = (e: unknown): never => {
+  if (isShreddedKeyError(e)) throw new RecordError('gone');
+  throw e;
+};
+
+/**
+ * The registry's clinical types (problems, allergies, treatments, results, vaccinations,
+ * consultations): each read, search and write decided by the policy as clinical content (the
+ * resource's own type, for scopes), under the care rules of notes (a visit opens only what its
+ * practitioner wrote in it), counted by the one disclosure ledger before anything is opened, and
+ * audited with the ids it returned.
+ */
+export class ResourceRecords extends AppointmentRecords {
+  protected resources(tx: Tx): ResourceRepository {
+    return new ResourceRepository(tx, this.vault.clinical(this.practiceId));
+  }
+
+  protected moduleOf(type: string): ResourceModule {
+    const m = REGISTRY.module(type);
+    if (!m) throw new RecordError('not_found');
+    return m;
+  }
+
+  private reader(): string | null {
+    return this.principal.role === 'practitioner' ? this.principal.userId : null;
+  }
+
+  private decision(tx: Tx, type: string, patientId: string, action: 'read' | 'search' | 'create' | 'update', cls: CareClass | null): Promise<Decision> {
+    const known = this.principal.role === 'practitioner' ? cls !== null : undefined;
+    return this.decideWithFacts(tx, action, { type, practiceId: this.principal.practiceId, patientId }, known);
+  }
+
+  private denied(a: Audited, d: Decision): Promise<never> {
+    return this.refuse(a, d.allow ? '' : d.reason, d.allow ? new AccessError('forbidden') : refusalFor(d.reason));
+  }
+
+  private async opened(r: SealedResource): Promise<OpenedResource> {
+    const body = await r.open().catch(gone);
+    return { id: r.id, type: r.type, version: r.version, patientId: r.patientId, authorId: r.authorId, writtenAt: r.writtenAt, labels: r.labels, body };
+  }
+
+  /** One resource (its current version, or `version`: vread). */
+  async readResource(type: string, id: string, version: number | null = null): Promise<OpenedResource> {
+    this.moduleOf(type);
+    const a: Audited = { action: 'read', resourceType: type, resourceId: id, patientId: null };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const row = await this.resources(tx).one(type, id, version, this.reader(), this.ctx.now);
+      if (!row) return { kind: 'missing' as const };
+      const d = await this.decision(tx, type, row.patientId, 'read', row.care);
+      if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patientId };
+      const care = this.noteCare(d, row.care);
+      const ok = this.admit([{ patientId: row.patientId, identity: false, listed: null, notes: [], resources: [id], sensitive: row.labels.length > 0 }], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal, patientId: row.patientId };
+      const out = await this.opened(row);
+      const detail = { version: row.version, ...this.careDetail([row.patientId], care) };
+      await this.audit(tx, [this.event(d, { ...a, patientId: row.patientId, labels: row.labels, detail }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, out };
+    }, 'read');
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'over') return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);
+    if (r.kind === 'denied') return this.denied({ ...a, patientId: r.patientId }, r.d);
+    return r.out;
+  }
+
+  /**
+   * A page of one patient's resources of a type (`history`: every version of one resource). Paged
+   * in SQL; the page is counted by the ledger, cut to what it admits, and only then opened.
+   */
+  async searchResources(type: string, search: ResourceSearch, history: string | null = null): Promise<Page<OpenedResource>> {
+    this.moduleOf(type);
+    let q = search;
+    const a: Audited = { action: 'search', resourceType: type, resourceId: history, patientId: history === null ? q.patientId : null };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const repo = this.resources(tx);
+      if (history !== null) {
+        // A resource's history is its patient's compartment: the patient is the current version's.
+        const current = await repo.one(type, history, null, null, this.ctx.now);
+        if (!current) return { kind: 'missing' as const };
+        q = { ...q, patientId: current.patientId };
+      }
+      if (!(await repo.patientExists(q.patientId))) return { kind: 'missing' as const };
+      const cls = this.reader() ? await noteCareOf(tx, this.practiceId, this.principal.userId, q.patientId, this.ctx.now) : null;
+      const d = await this.decision(tx, type, q.patientId, 'search', cls);
+      if (!d.allow) return { kind: 'denied' as const, d };
+      const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
+      const found = history !== null
+        ? (await repo.history(type, history, visitOf, q.limit + 1, q.offset)).filter((x) => x.patientId === q.patientId)
+        : await repo.search({
+          type, patientId: q.patientId, visitOf, limit: q.limit + 1, offset: q.offset,
+          tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, any))),
+          ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}),
+        });
+      let page = found.slice(0, q.limit);
+      const care = this.noteCare(d, cls);
+      const ok = this.admit(page.map((x) => ({
+        patientId: q.patientId, identity: false, listed: null, notes: [], resources: [x.id], sensitive: x.labels.length > 0,
+      })), care);
+      if (ok.refusal && ok.admitted === 0 && page.length > 0) return { kind: 'over' as const, refusal: ok.refusal };
+      const cut = ok.admitted < page.length;
+      page = page.slice(0, ok.admitted);
+      const items: OpenedResource[] = [];
+      for (const x of page) items.push(await this.opened(x));
+      const labels = [...new Set(page.flatMap((x) => x.labels))];
+      const detail = { returned: [...new Set(page.map((x) => x.id))], ...(cut ? { cut: true } : {}), ...this.careDetail([q.patientId], care) };
+      await this.audit(tx, [this.event(d, { ...a, patientId: q.patientId, labels, detail }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, items, more: !cut && found.length > q.limit, cut: cutOf(cut, ok.refusal) };
+    }, 'read');
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    if (r.kind === 'denied') return this.denied(a, r.d);
+    return { items: r.items, more: r.more, ...r.cut };
+  }
+
+  /** Every version of one resource, newest first (its `_history`), counted and audited as a search of its patient. */
+  resourceHistory(type: string, id: string, page: { offset: number; limit: number }): Promise<Page<OpenedResource>> {
+    return this.searchResources(type, { patientId: '', tokens: [], ...page }, id);
+  }
+
+  /**
+   * Writes a resource: a new one, or the next version of `id` when `expected` is its current
+   * version (If-Match). Under a visit alone a practitioner updates only what she wrote in it.
+   */
+  async writeResource(type: string, w: ResourceWrite, update: { id: string; expected: number } | null = null): Promise<OpenedResource> {
+    const m = this.moduleOf(type);
+    const id = update?.id ?? randomUUID();
+    const action = update ? 'update' : 'create';
+    const a: Audited = { action, resourceType: type, resourceId: id, patientId: w.patientId, labels: w.labels };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const repo = this.resources(tx);
+      if (!(await repo.patientExists(w.patientId, true))) return { kind: 'missing' as const };
+      let cls = this.reader() ? await noteCareOf(tx, this.practiceId, this.principal.userId, w.patientId, this.ctx.now) : null;
+      if (update) {
+        const current = await repo.one(type, id, null, this.reader(), this.ctx.now);
+        if (!current || current.patientId !== w.patientId) return { kind: 'missing' as const };
+        if (this.reader()) cls = current.care;
+      }
+      const d = await this.decision(tx, type, w.patientId, action, cls);
+      if (!d.allow) return { kind: 'denied' as const, d };
+      const author = { reference: `Practitioner/${this.principal.userId}` };
+      const body = { ...w.body, ...m.author(author) };
+      const version = await repo.write({
+        id, type, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now,
+        effectiveAt: w.effectiveAt, labels: w.labels, body, tokens: w.tokens,
+      }, update?.expected ?? null);
+      if (version === null) throw new RecordError('version_conflict');
+      await this.audit(tx, [this.event(d, { ...a, detail: { version } }, 'success', d.reason, 'clinical')]);
+      const out: OpenedResource = {
+        id, type, version, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, labels: w.labels, body,
+      };
+      return { kind: 'ok' as const, out };
+    });
+    if (r.kind === 'missing') return this.refuse(a, 'patient or resource not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'denied') return this.denied(a, r.d);
+    return r.out;
+  }
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { SensitivityLabel } from '../domain/index.js';
+import { fhirSchemaErrors, toFhirClinical } from '../fhir/index.js';
+import type { OpenedResource } from '../records/resources.js';
+import { RecordError } from '../records/index.js';
+import {
+  clinicalDate, REGISTRY, routeLists, tokenQuery, tokenValues, type Registry, type ResourceModule,
+} from '../resources/index.js';
+import { auth, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Req } from './fhir-kit.js';
+import type { Services } from './services.js';
+
+const versionParams = {
+  type: 'object', required: ['id', 'vid'], additionalProperties: false,
+  properties: { ...idParams.properties, vid: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } },
+} as const;
+
+/** The version an If-Match names (W/"3"), or a 428/400. */
+function ifMatch(header: string | string[] | undefined): number {
+  if (header === undefined) throw new RecordError('precondition_required');
+  const m = /^W\/"(\d{1,9})"$/.exec(String(header));
+  if (!m) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
+  return Number(m[1]);
+}
+
+/** A client's resource of a module's type, checked (schema, then the module), as the records write it. */
+function written(m: ResourceModule, req: Req, now: Date) {
+  const sent = resourceOf(req, m.type);
+  // A client that read a resource sends it back whole: the author elements medvault sets are
+  // dropped (it sets them again, to the account that writes), not refused.
+  const authored = new Set(Object.keys(m.author({ reference: 'Practitioner/x' })));
+  const body = Object.fromEntries(Object.entries(sent).filter(([k]) => !authored.has(k)));
+  const schema = fhirSchemaErrors(body);
+  if (schema.length > 0) throw new RecordError('invalid', schema);
+  const checked = m.check(body, now);
+  if (checked.problems.length > 0 || checked.patientId === null) throw new RecordError('invalid', [...checked.problems]);
+  const { id: _id, meta: _meta, ...kept } = body;
+  const tokens = m.search.filter((s) => s.index === 'token').flatMap((s) => tokenValues(m.type, s.name, kept));
+  const labels: SensitivityLabel[] = m.labels(kept);
+  return { patientId: checked.patientId, body: kept, effectiveAt: clinicalDate(kept, m.date), tokens, labels };
+}
+
+/**
+ * The FHIR routes of every type in the registry (src/resources/), made from its modules: read,
+ * vread, history, search in one patient's compartment (`patient` is required: a clinical search
+ * across patients is the sweep the vault exists to stop), create, and update with If-Match.
+ */
+export function resourceRoutes(app: FastifyInstance, _services: () => Services, clock: () => Date, kit: FhirKit, registry: Registry = REGISTRY): void {
+  const { records, send, base, paged } = kit;
+  const out = (reply: FastifyReply, r: OpenedResource, status = 200) =>
+    send(reply.header('etag', `W/"${r.version}"`).header('last-modified', r.writtenAt.toUTCString()), toFhirClinical(r), status);
+
+  for (const { type, interactions, search } of routeLists(registry)) {
+    const m = registry.module(type) as ResourceModule;
+    const has = (i: string) => interactions.includes(i as never);
+
+    if (has('read')) {
+      app.get(`/fhir/${type}/:id`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
+        out(reply, await records(req).readResource(type, req.params.id as string)));
+    }
+    if (has('vread')) {
+      app.get(`/fhir/${type}/:id/_history/:vid`, { config: auth, schema: { params: versionParams } }, async (req: Req, reply) =>
+        out(reply, await records(req).readResource(type, req.params.id as string, Number(req.params.vid))));
+    }
+    if (has('history-instance')) {
+      app.get(`/fhir/${type}/:id/_history`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
+        paged(req, reply, `${type}/_history`, [], async (_q, offset, limit) => {
+          const page = await records(req).resourceHistory(type, req.params.id as string, { offset, limit });
+          return { items: page.items.map(toFhirClinical), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
+        }));
+    }
+    if (has('search-type')) {
+      const run = (req: Req, reply: FastifyReply) =>
+        paged(req, reply, type, search.filter((s) => s !== '_count'), async (q, offset, limit) => {
+          const patientId = refId(one(q, 'patient'), 'Patient');
+          if (!patientId) throw new RecordError('invalid', [`patient is required: a ${type} search reads one patient's record`]);
+          const tokens: string[][] = [];
+          let range: { from?: Date; to?: Date } = {};
+          for (const p of m.search) {
+            if (p.index === 'date') {
+              const c = dateParam(q, p.name, { ne: false });
+              if (c) range = { ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}) };
+              continue;
+            }
+            const v = one(q, p.name);
+            if (v === undefined) continue;
+            const values = v.split(',').map((x) => x.trim()).filter((x) => x !== '' && x.length <= 200);
+            if (values.length === 0 || values.length > 20) throw new RecordError('invalid', [`${p.name}: 1 to 20 values`]);
+            tokens.push(values.map((x) => tokenQuery(p.name, x)));
+          }
+          const page = await records(req).searchResources(type, { patientId, tokens, ...range, limit, offset });
+          return { items: page.items.map(toFhirClinical), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
+        });
+      app.get(`/fhir/${type}`, { config: auth }, run);
+      app.post(`/fhir/${type}/_search`, { config: auth }, run);
+    }
+    if (has('create')) {
+      app.post(`/fhir/${type}`, { config: auth }, async (req: Req, reply) => {
+        if (resourceOf(req, type).id !== undefined) throw new RecordError('invalid', [`${type}.id is assigned by the server`]);
+        const r = await records(req).writeResource(type, written(m, req, clock()));
+        reply.header('location', `${base(req)}/${type}/${r.id}/_history/${r.version}`);
+        return out(reply, r, 201);
+      });
+    }
+    if (has('update')) {
+      app.put(`/fhir/${type}/:id`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+        if (resourceOf(req, type).id !== req.params.id) throw new RecordError('invalid', [`${type}.id must match the URL`]);
+        const expected = ifMatch(req.headers['if-match']);
+        return out(reply, await records(req).writeResource(type, written(m, req, clock()), { id: req.params.id as string, expected }));
+      });
+    }
+  }
+}

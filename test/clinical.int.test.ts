@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY } from '../src/resources/index.js';
+import { login, userOf, type TestApp, startTestApp } from './helpers/app.js';
+import { fhir } from './helpers/fhir.js';
+import { BACKENDS } from './helpers/backends.js';
+
+/** The registry's clinical types over HTTP: written, read, versioned, searched, refused where the policy says. */
+describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
+  let t: TestApp;
+  let doc: string;
+  let assistant: string;
+  let docId: string;
+  let patient: string;
+  const q = <R>(sql: string, params: unknown[] = []) => t.store.driver.transaction((s) => s.query<R>(sql, params)).then((r) => r.rows);
+
+  beforeAll(async () => {
+    t = await startTestApp({ patients: 40, backend });
+    doc = (await login(t, userOf(t.seeded, 'practitioner'))).access_token;
+    assistant = (await login(t, userOf(t.seeded, 'assistant'))).access_token;
+    docId = userOf(t.seeded, 'practitioner').fhirId!;
+    const practice = t.seeded.practices[0]!.id;
+    patient = (await q<{ id: string }>(
+      `SELECT patient_id id FROM admin.care_relationships WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
+      [practice, docId],
+    ))[0]!.id;
+  });
+  afterAll(async () => t?.close());
+
+  for (const m of REGISTRY.modules) {
+    describe(m.type, () => {
+      it('is created, read, updated with If-Match, read at each version, and searched in the patient\'s record', async () => {
+        const example = m.example(patient, docId, new Date());
+        const created = await fhir(t, doc, 'POST', `/fhir/${m.type}`, example);
+        expect(created.status, t.logs().split('\n').filter((l) => l.includes('request failed')).join('\n').slice(0, 2000)).toBe(201);
+        const id = created.body.id as string;
+        expect(created.body.meta.versionId).toBe('1');
+        expect(created.headers.etag).toBe('W/"1"');
+        const read = await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}`);
+        expect(read.status, t.logs().split('\n').filter((l) => l.includes('request failed')).join('\n').slice(0, 1500)).toBe(200);
+        expect(read.body).toMatchObject({ resourceType: m.type, id });
+        const { meta: _meta, ...again } = read.body;
+        const stale = await fhir(t, doc, 'PUT', `/fhir/${m.type}/${id}`, again, { 'if-match': 'W/"7"' });
+        expect(stale.status).toBe(412);
+        const updated = await fhir(t, doc, 'PUT', `/fhir/${m.type}/${id}`, again, { 'if-match': 'W/"1"' });
+        expect(updated.status, JSON.stringify(updated.body)).toBe(200);
+        expect(updated.body.meta.versionId).toBe('2');
+        expect((await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}/_history/1`)).body.meta.versionId).toBe('1');
+        const history = await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}/_history`);
+        expect(history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId)).toEqual(['2', '1']);
+        const found = await fhir(t, doc, 'GET', `/fhir/${m.type}?patient=${patient}`);
+        expect(found.status).toBe(200);
+        expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toContain(id);
+        for (const p of m.search.filter((s) => s.index === 'token')) {
+          // The example's own codes find it; a code it does not have finds nothing of it.
+          const miss = await fhir(t, doc, 'GET', `/fhir/${m.type}?patient=${patient}&${p.name}=no-such-code`);
+          expect(miss.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).not.toContain(id);
+        }
+      });
+
+      it('is never given to an assistant, and a search needs its patient', async () => {
+        expect((await fhir(t, assistant, 'GET', `/fhir/${m.type}?patient=${patient}`)).status).toBe(403);
+        expect((await fhir(t, assistant, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()))).status).toBe(403);
+        expect((await fhir(t, doc, 'GET', `/fhir/${m.type}`)).status).toBe(400);
+      });
+    });
+  }
+
+  it('finds a problem by its code and not by another, and labels an HIV problem like an HIV note', async () => {
+    const hiv = {
+      ...REGISTRY.module('Condition')!.example(patient, docId, new Date()),
+      code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code: 'B20' }] },
+    };
+    const r = await fhir(t, doc, 'POST', '/fhir/Condition', hiv);
+    expect(r.status).toBe(201);
+    expect(r.body.meta.security).toContainEqual(expect.objectContaining({ code: 'HIV' }));
+    const byCode = await fhir(t, doc, 'GET', `/fhir/Condition?patient=${patient}&code=http://hl7.org/fhir/sid/icd-10|B20`);
+    expect(byCode.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([r.body.id]);
+    const audit = await q<{ labels: string[]; action: string }>(
+      `SELECT labels, action FROM audit.events WHERE resource_type = 'Condition' AND action = 'search' ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(audit[0]!.labels).toContain('HIV');
+  });
+
+  it('refuses a resource its module does not accept, with the reasons and nothing written', async () => {
+    const before = (await q<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))[0]!.n;
+    const bad = { ...REGISTRY.module('Condition')!.example(patient, docId, new Date()), asserter: { reference: `Practitioner/${docId}` }, onsetDateTime: '2999-01-01' };
+    const r = await fhir(t, doc, 'POST', '/fhir/Condition', bad);
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.body)).toContain('asserter is set by medvault');
+    expect(JSON.stringify(r.body)).toContain('in the future');
+    expect((await q<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))[0]!.n).toBe(before);
+  });
+});
