@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY } from '../src/resources/index.js';
-import { login, userOf, type TestApp, startTestApp } from './helpers/app.js';
+import { bearer, login, userOf, type TestApp, startTestApp } from './helpers/app.js';
 import { fhir } from './helpers/fhir.js';
 import { BACKENDS } from './helpers/backends.js';
 
@@ -89,5 +93,38 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     expect(JSON.stringify(r.body)).toContain('asserter is set by medvault');
     expect(JSON.stringify(r.body)).toContain('in the future');
     expect((await q<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))[0]!.n).toBe(before);
+  });
+
+  it('prints the prescriber\'s lines as an ordonnance, and nothing of another patient', async () => {
+    const m = REGISTRY.module('MedicationRequest')!;
+    const line = (drug: string, dosage: string, substitutable: boolean) => {
+      type Ex = { medicationCodeableConcept: object; dosageInstruction: object[] };
+      const ex = m.example(patient, docId, new Date()) as Record<string, unknown> & Ex;
+      return {
+        ...ex,
+        medicationCodeableConcept: { ...ex.medicationCodeableConcept, text: drug },
+        dosageInstruction: [{ ...ex.dosageInstruction[0], text: dosage }],
+        substitution: substitutable ? { allowedBoolean: true } : { allowedBoolean: false, reason: { text: 'MTE' } },
+      };
+    };
+    const a = await fhir(t, doc, 'POST', '/fhir/MedicationRequest', line('Amlodipine 5 mg, comprimé', '1 comprimé le matin', true));
+    const b = await fhir(t, doc, 'POST', '/fhir/MedicationRequest', line('Paracétamol 1 g, comprimé', '1 comprimé 3 fois par jour si douleur', false));
+    expect([a.status, b.status], JSON.stringify([a.body, b.body]).slice(0, 600)).toEqual([201, 201]);
+    const r = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${patient}/$ordonnance?request=${a.body.id},${b.body.id}`, headers: bearer(doc) });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers['content-type']).toContain('application/pdf');
+    const file = join(mkdtempSync(join(tmpdir(), 'ordo-')), 'o.pdf');
+    writeFileSync(file, r.rawPayload);
+    const pdfText = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    expect(pdfText).toContain('Amlodipine 5 mg');
+    expect(pdfText).toContain('1 comprimé 3 fois par jour si douleur');
+    expect(pdfText).toMatch(/Non substituable/i);
+    expect(pdfText).toContain('MTE');
+    expect(pdfText).toContain('Signature du prescripteur');
+    const other = (await q<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 AND id <> $2 LIMIT 1', [t.seeded.practices[0]!.id, patient]))[0]!.id;
+    const wrong = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${other}/$ordonnance?request=${a.body.id}`, headers: bearer(doc) });
+    expect(wrong.statusCode).toBe(400);
+    const byAssistant = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${patient}/$ordonnance?request=${a.body.id}`, headers: bearer(assistant) });
+    expect(byAssistant.statusCode).toBe(400);
   });
 });

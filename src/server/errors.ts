@@ -3,6 +3,7 @@ import { AccessError, type AccessErrorCode } from '../access/errors.js';
 import { STEP_UP_MAX_AGE_S } from '../access/policy.js';
 import { IncidentError } from '../incident/errors.js';
 import { RecordError } from '../records/errors.js';
+import { DocumentError } from '../documents/index.js';
 import { operationOutcome } from './outcome.js';
 
 /**
@@ -53,6 +54,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (error instanceof RecordError) {
       const detail = error.problems.length > 0 ? `${error.message} ${error.problems.slice(0, 10).join('; ')}` : error.message;
       return reply.code(error.status).send(operationOutcome(error.status, detail));
+    }
+    if (error instanceof DocumentError) {
+      // The rule broken, in French, naming a field or a line, never a value (documents/errors.ts).
+      return reply.code(error.status).send(operationOutcome(error.status, error.message));
     }
     if (error instanceof IncidentError) {
       return reply.code(error.status).send(operationOutcome(error.status, `${error.message} ${error.detail}`));

@@ -8,6 +8,7 @@ import { auditHistory, practice, practitioners, RecordError } from '../records/i
 import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
 import { auth, CALENDAR_CUT, dateParam, fhirKit, idParams, one, refId, resourceOf, type Json, type Req } from './fhir-kit.js';
+import { ordonnanceRoute } from './ordonnance-route.js';
 import { resourceRoutes } from './resource-routes.js';
 import type { Services } from './services.js';
 
@@ -15,6 +16,7 @@ import type { Services } from './services.js';
 export function fhirRoutes(app: FastifyInstance, services: () => Services, clock: () => Date, version: string): void {
   const { records, send, base, paged } = fhirKit(app, services, clock);
   resourceRoutes(app, services, clock, { records, send, base, paged });
+  ordonnanceRoute(app, services, clock, { records, send, base, paged });
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
 
   // ─── Patient ─────────────────────────────────────────────────────────────────────────────
