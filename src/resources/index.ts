@@ -1,3 +1,4 @@
+import { allergyIntolerance } from './allergy-intolerance/index.js';
 import { condition } from './condition/index.js';
 import { defineRegistry } from './registry.js';
 
@@ -11,4 +12,5 @@ export { clinicalDate, definitionOf, patientOf, searchTypeOf, tokenQuery, tokenV
 /** The clinical resource types medvault serves: adding one is adding its folder and its line here. */
 export const REGISTRY = defineRegistry([
   condition,
+  allergyIntolerance,
 ]);
