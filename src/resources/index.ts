@@ -1,5 +1,6 @@
 import { allergyIntolerance } from './allergy-intolerance/index.js';
 import { condition } from './condition/index.js';
+import { medicationRequest } from './medication-request/index.js';
 import { defineRegistry } from './registry.js';
 
 export type { Json, ResourceModule, SearchParam, IncidentCategory, Interaction } from './module.js';
@@ -13,4 +14,5 @@ export { clinicalDate, definitionOf, patientOf, searchTypeOf, tokenQuery, tokenV
 export const REGISTRY = defineRegistry([
   condition,
   allergyIntolerance,
+  medicationRequest,
 ]);
