@@ -1,6 +1,7 @@
 import { allergyIntolerance } from './allergy-intolerance/index.js';
 import { condition } from './condition/index.js';
 import { medicationRequest } from './medication-request/index.js';
+import { observation } from './observation/index.js';
 import { defineRegistry } from './registry.js';
 
 export type { Json, ResourceModule, SearchParam, IncidentCategory, Interaction } from './module.js';
@@ -15,4 +16,5 @@ export const REGISTRY = defineRegistry([
   condition,
   allergyIntolerance,
   medicationRequest,
+  observation,
 ]);
