@@ -1,5 +1,6 @@
 import { allergyIntolerance } from './allergy-intolerance/index.js';
 import { condition } from './condition/index.js';
+import { immunization } from './immunization/index.js';
 import { medicationRequest } from './medication-request/index.js';
 import { observation } from './observation/index.js';
 import { defineRegistry } from './registry.js';
@@ -17,4 +18,5 @@ export const REGISTRY = defineRegistry([
   allergyIntolerance,
   medicationRequest,
   observation,
+  immunization,
 ]);
