@@ -1,5 +1,6 @@
 import { allergyIntolerance } from './allergy-intolerance/index.js';
 import { condition } from './condition/index.js';
+import { encounter } from './encounter/index.js';
 import { immunization } from './immunization/index.js';
 import { medicationRequest } from './medication-request/index.js';
 import { observation } from './observation/index.js';
@@ -19,4 +20,5 @@ export const REGISTRY = defineRegistry([
   medicationRequest,
   observation,
   immunization,
+  encounter,
 ]);
