@@ -152,8 +152,8 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
       }
       if (keysCompromised || has('admin.patients')) for (const r of c.l) practiceLabels[r.label] = r.n;
     }
-    const persons = Math.max(cats.identity, cats.contacts, cats.nir, cats.appointments, cats.notes);
-    for (const k of Object.keys(cats) as Category[]) total[k] += cats[k];
+    const persons = Math.max(...Object.values(cats));
+    for (const k of Object.keys(cats) as Category[]) total[k] = (total[k] ?? 0) + (cats[k] ?? 0);
     for (const [k, v] of Object.entries(practiceLabels) as [SensitivityLabel, number][]) labels[k] = (labels[k] ?? 0) + v;
     patients += persons;
     notes += practiceNotes;

@@ -1,5 +1,5 @@
 import { SENSITIVITY_LABELS, type SensitivityLabel } from '../domain/index.js';
-import type { Category } from './scope.js';
+import { CATEGORIES, CLINICAL_CATEGORIES, type Category } from './scope.js';
 import { renderPdf, type PdfPage } from './pdf.js';
 import type { Incident } from './types.js';
 
@@ -21,6 +21,9 @@ export interface Contact {
   readonly operator: string;
 }
 
+/** The clinical types' categories (problems, treatments, results…), worded from their modules. */
+const clinical = (f: (c: (typeof CLINICAL_CATEGORIES)[number]) => string) => Object.fromEntries(CLINICAL_CATEGORIES.map((c) => [c.code, f(c)]));
+
 export const CATEGORY_TEXT: Record<Lang, Record<Category, string>> = {
   fr: {
     identity: 'votre identité (nom, prénoms, sexe, date et lieu de naissance)',
@@ -28,6 +31,7 @@ export const CATEGORY_TEXT: Record<Lang, Record<Category, string>> = {
     nir: 'votre numéro de sécurité sociale (NIR, identifiant national de santé)',
     appointments: 'vos rendez-vous au cabinet (dates et praticien)',
     notes: 'des notes cliniques rédigées par votre médecin',
+    ...clinical((c) => `des informations de votre dossier médical : ${c.fr}`),
   },
   en: {
     identity: 'your identity (names, sex, date and place of birth)',
@@ -35,12 +39,13 @@ export const CATEGORY_TEXT: Record<Lang, Record<Category, string>> = {
     nir: 'your social security number (NIR, national health identifier)',
     appointments: 'your appointments at the practice (dates and practitioner)',
     notes: 'clinical notes written by your doctor',
+    ...clinical((c) => `information from your medical record: ${c.en}`),
   },
 };
 
 const CATEGORY_SHORT: Record<Lang, Record<Category, string>> = {
-  fr: { identity: 'identité', contacts: 'coordonnées', nir: 'NIR / INS', appointments: 'rendez-vous', notes: 'notes cliniques' },
-  en: { identity: 'identity', contacts: 'contact details', nir: 'NIR / INS', appointments: 'appointments', notes: 'clinical notes' },
+  fr: { identity: 'identité', contacts: 'coordonnées', nir: 'NIR / INS', appointments: 'rendez-vous', notes: 'notes cliniques', ...clinical((c) => c.fr) },
+  en: { identity: 'identity', contacts: 'contact details', nir: 'NIR / INS', appointments: 'appointments', notes: 'clinical notes', ...clinical((c) => c.en) },
 };
 
 const CONSEQUENCES: Record<Lang, Record<Category | 'sensitive', string>> = {
@@ -50,6 +55,7 @@ const CONSEQUENCES: Record<Lang, Record<Category | 'sensitive', string>> = {
     nir: "tentatives d'usurpation d'identité auprès d'organismes sociaux",
     appointments: 'révélation de la relation de soins avec le cabinet',
     notes: 'divulgation d’informations de santé, avec un risque de discrimination, de chantage ou de préjudice moral',
+    ...clinical(() => 'divulgation d’informations de santé, avec un risque de discrimination, de chantage ou de préjudice moral'),
     sensitive: 'divulgation d’informations de santé de nature particulièrement sensible (santé mentale, addictions, VIH, sexualité…)',
   },
   en: {
@@ -58,11 +64,12 @@ const CONSEQUENCES: Record<Lang, Record<Category | 'sensitive', string>> = {
     nir: 'attempts at identity fraud with social security bodies',
     appointments: 'disclosure of the care relationship with the practice',
     notes: 'disclosure of health information, with a risk of discrimination, blackmail or distress',
+    ...clinical(() => 'disclosure of health information, with a risk of discrimination, blackmail or distress'),
     sensitive: 'disclosure of particularly sensitive health information (mental health, substance use, HIV, sexuality…)',
   },
 };
 
-const CATEGORY_ORDER: readonly Category[] = ['identity', 'contacts', 'nir', 'appointments', 'notes'];
+const CATEGORY_ORDER: readonly Category[] = CATEGORIES;
 
 const fmtDate = (iso: string, lang: Lang) =>
   new Date(iso).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB', { timeZone: 'Europe/Paris', dateStyle: 'long', timeStyle: 'short' });
@@ -106,8 +113,9 @@ export function art33(i: Incident, practices: ReadonlyMap<string, { name: string
   // In the order of CATEGORIES (the stored JSON does not keep key order).
   const categories = CATEGORY_ORDER.map((c) => [c, s.categories[c] ?? 0] as [Category, number]).filter(([, n]) => n > 0);
   const labels = (Object.entries(s.labels) as [SensitivityLabel, number][]).filter(([, n]) => n > 0);
-  const consequences = categories.map(([c]) => CONSEQUENCES[lang][c]);
-  if (labels.length > 0) consequences.push(CONSEQUENCES[lang].sensitive);
+  // One line per consequence: the clinical categories share the notes' (health information).
+  const consequences = [...new Set(categories.map(([c]) => CONSEQUENCES[lang][c] ?? CONSEQUENCES[lang].notes))] as string[];
+  if (labels.length > 0) consequences.push(CONSEQUENCES[lang].sensitive as string);
   const contained = i.timeline.find((t) => t.event === 'contained');
   const taken: string[] = [];
   for (const t of i.timeline.filter((x) => x.event === 'contained')) {
@@ -139,7 +147,7 @@ export function art33(i: Incident, practices: ReadonlyMap<string, { name: string
     containedAt: contained?.at ?? null,
     persons: { categories: [fr ? 'patients' : 'patients'], approximateNumber: s.patients, byPractice: s.byPractice.map((p) => ({ practiceId: p.practiceId, patients: p.patients })) },
     records: { approximateNumber: s.records, clinicalNotes: s.notes },
-    dataCategories: categories.map(([c, n]) => ({ category: c, label: CATEGORY_SHORT[lang][c], persons: n })),
+    dataCategories: categories.map(([c, n]) => ({ category: c, label: CATEGORY_SHORT[lang][c] ?? c, persons: n })),
     specialCategories: labels.map(([code, n]) => ({ code, label: SENSITIVITY_LABELS[code][lang], persons: n })),
     likelyConsequences: consequences,
     measuresTaken: taken,
@@ -218,7 +226,7 @@ export function patientNotice(p: PatientNoticeInput, contact: Contact, lang: Lan
   const done = fr
     ? (p.contained ? "le compte a été bloqué, ses sessions révoquées et ses identifiants réinitialisés" : "le compte est en cours de blocage et ses sessions sont révoquées")
     : (p.contained ? 'the account was blocked, its sessions revoked and its credentials reset' : 'the account is being blocked and its sessions revoked');
-  const consequences = p.categories.map((c) => `- ${CONSEQUENCES[lang][c]}`).join('\n');
+  const consequences = [...new Set(p.categories.map((c) => `- ${CONSEQUENCES[lang][c] ?? CONSEQUENCES[lang].notes}`))].join('\n');
   const sensitive = p.sensitive
     ? (fr ? "\nCertaines de ces notes contiennent des informations de santé sensibles. Votre médecin peut vous dire lesquelles si vous le souhaitez.\n" : '\nSome of these notes contain sensitive health information. Your doctor can tell you which if you wish.\n')
     : '';
@@ -325,7 +333,7 @@ export function incidentRecord(i: Incident): IncidentRecord {
   const s = i.summary;
   const labels = (Object.keys(s.labels) as SensitivityLabel[]).filter((l) => (s.labels[l] ?? 0) > 0);
   const plaintext = i.kind === 'account-abuse' || i.art34.required;
-  const severity = !plaintext ? 'low' : labels.length > 0 || s.categories.notes > 0 ? 'critical' : s.patients > 100 ? 'high' : 'medium';
+  const severity = !plaintext ? 'low' : labels.length > 0 || CLINICAL_CATEGORIES.some((c) => (s.categories[c.code] ?? 0) > 0) || (s.categories.notes ?? 0) > 0 ? 'critical' : s.patients > 100 ? 'high' : 'medium';
   return {
     schema: 'medvault-incident-record/1',
     type: i.kind === 'account-abuse' ? 'unauthorised-access/valid-accounts' : 'data-exfiltration/database-copy',
@@ -334,7 +342,7 @@ export function incidentRecord(i: Incident): IncidentRecord {
     sector: 'healthcare/primary-care',
     recordsExposed: s.records,
     personsAffected: s.patients,
-    dataTypesCompromised: (Object.keys(s.categories) as Category[]).filter((c) => s.categories[c] > 0),
+    dataTypesCompromised: (Object.keys(s.categories) as Category[]).filter((c) => (s.categories[c] ?? 0) > 0),
     pii: s.patients > 0,
     sensitivity: ['health-data', ...labels.map((l) => `label:${l}`)],
     plaintextDisclosed: plaintext,

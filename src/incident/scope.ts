@@ -1,4 +1,5 @@
 import { disclosed } from '../audit/disclosure.js';
+import { incidentCategories, REGISTRY, type IncidentCategory } from '../resources/index.js';
 import type { SensitivityLabel } from '../domain/index.js';
 import type { Tx } from '../store/index.js';
 
@@ -9,9 +10,17 @@ import type { Tx } from '../store/index.js';
  * patients it returned (search results included) and whether a care relationship explained it.
  */
 
-/** What an access can disclose of a patient. */
-export const CATEGORIES = ['identity', 'contacts', 'nir', 'appointments', 'notes'] as const;
-export type Category = (typeof CATEGORIES)[number];
+/** What an access can disclose of a patient: the identity, the calendar and notes… */
+export const BASE_CATEGORIES = ['identity', 'contacts', 'nir', 'appointments', 'notes'] as const;
+/** …and the categories of the registry's clinical types (problems, treatments, results…), from their modules. */
+export const CLINICAL_CATEGORIES: readonly IncidentCategory[] = incidentCategories(REGISTRY);
+export const CATEGORIES: readonly string[] = [...BASE_CATEGORIES, ...CLINICAL_CATEGORIES.map((c) => c.code)];
+export type Category = string;
+
+/** The incident category of a clinical resource type (null: not one of the registry's). */
+function categoryOfType(type: string): string | null {
+  return REGISTRY.module(type)?.category.code ?? null;
+}
 
 export interface AccountQuery {
   readonly kind: 'account-abuse';
@@ -35,6 +44,8 @@ export interface PatientDisclosure {
   readonly practiceId: string;
   readonly categories: Category[];
   readonly notes: string[];
+  /** Clinical resources disclosed (problems, treatments, results…: the registry's types), by id. */
+  readonly resources: string[];
   readonly labels: SensitivityLabel[];
   /** Accounts that disclosed this patient's data (ids). */
   readonly accounts: string[];
@@ -76,6 +87,8 @@ export interface AccessScope {
   readonly patients: string[];
   /** Clinical notes disclosed by such accesses. */
   readonly notes: string[];
+  /** Clinical resources (the registry's types) disclosed by such accesses. */
+  readonly resources: string[];
   /** Patients per category, over the disclosed patients. */
   readonly categories: Record<Category, number>;
   /** Disclosed patients per sensitivity label (of the notes disclosed). */
@@ -114,6 +127,7 @@ interface Touch {
   readonly patientId: string;
   readonly categories: readonly Category[];
   readonly notes: readonly string[];
+  readonly resources: readonly string[];
   readonly labels: readonly SensitivityLabel[];
   readonly explained: boolean;
   readonly breakGlass: boolean;
@@ -134,8 +148,14 @@ export function touches(r: Row): Touch[] {
   return disclosed({ action: r.action, outcome: r.outcome, resourceType: r.resource_type, resourceId: r.resource_id, patientId: r.patient_id, purpose: r.purpose, labels: r.labels, detail: r.detail })
     .map((x) => ({
       patientId: x.patientId,
-      categories: [...(x.identity === 'full' ? PATIENT_RESOURCE : x.identity === 'listed' ? (['identity'] as Category[]) : []), ...(x.appointments ? (['appointments'] as Category[]) : []), ...(x.notes.length > 0 ? (['notes'] as Category[]) : [])],
+      categories: [
+        ...(x.identity === 'full' ? PATIENT_RESOURCE : x.identity === 'listed' ? ['identity'] : []),
+        ...(x.appointments ? ['appointments'] : []), ...(x.notes.length > 0 ? ['notes'] : []),
+        ...Object.entries(x.resources ?? {}).filter(([, ids]) => ids.length > 0).map(([type]) => categoryOfType(type))
+          .filter((c): c is string => c !== null),
+      ],
       notes: x.notes,
+      resources: Object.values(x.resources ?? {}).flat(),
       labels: x.labels as SensitivityLabel[],
       // A broad listing is never care: it lists the practice.
       explained: x.listing !== 'broad' && (x.care === 'own' || x.care === 'scheduled' || x.care === 'standing'),
@@ -146,7 +166,7 @@ export function touches(r: Row): Touch[] {
 const MODIFYING = new Set(['create', 'update']);
 
 function emptyCategories(): Record<Category, number> {
-  return { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 };
+  return Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
 }
 
 /** Runs in a transaction of the security reader with platform scope. */
@@ -166,7 +186,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     params,
   );
   const disclosed = new Map<string, {
-    practiceId: string; categories: Set<Category>; notes: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean; care: boolean;
+    practiceId: string; categories: Set<Category>; notes: Set<string>; resources: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean; care: boolean;
   }>();
   const careOnly = new Set<string>();
   const sessions = new Set(q.sessions);
@@ -207,11 +227,12 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
       }
       let e = disclosed.get(t.patientId);
       if (!e) {
-        e = { practiceId: r.practice_id ?? '', categories: new Set(), notes: new Set(), labels: new Set(), accounts: new Set(), accesses: 0, first: at, last: at, glass: false, care: false };
+        e = { practiceId: r.practice_id ?? '', categories: new Set(), notes: new Set(), resources: new Set(), labels: new Set(), accounts: new Set(), accesses: 0, first: at, last: at, glass: false, care: false };
         disclosed.set(t.patientId, e);
       }
       for (const c of t.categories) e.categories.add(c);
       for (const n of t.notes) e.notes.add(n);
+      for (const n of t.resources) e.resources.add(n);
       for (const l of t.labels) e.labels.add(l);
       e.accounts.add(acct);
       e.accesses++;
@@ -224,7 +245,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
   for (const p of disclosed.keys()) careOnly.delete(p);
 
   const disclosures: PatientDisclosure[] = [...disclosed].map(([patientId, e]) => ({
-    patientId, practiceId: e.practiceId, categories: CATEGORIES.filter((c) => e.categories.has(c)), notes: [...e.notes].sort(), labels: [...e.labels].sort(),
+    patientId, practiceId: e.practiceId, categories: CATEGORIES.filter((c) => e.categories.has(c)), notes: [...e.notes].sort(), resources: [...e.resources].sort(), labels: [...e.labels].sort(),
     accounts: [...e.accounts].sort(), accesses: e.accesses, firstAt: e.first.toISOString(), lastAt: e.last.toISOString(), breakGlass: e.glass, underCare: e.care,
   }));
   disclosures.sort((x, y) => x.practiceId.localeCompare(y.practiceId) || x.patientId.localeCompare(y.patientId));
@@ -236,8 +257,8 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     practices.set(d.practiceId, { ...p, patients: p.patients + 1, notes: p.notes + d.notes.length });
     const pp = practices.get(d.practiceId)!;
     for (const c of d.categories) {
-      categories[c]++;
-      pp.categories[c]++;
+      categories[c] = (categories[c] ?? 0) + 1;
+      pp.categories[c] = (pp.categories[c] ?? 0) + 1;
     }
     for (const l of d.labels) {
       labels[l] = (labels[l] ?? 0) + 1;
@@ -251,6 +272,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     kind: 'account-abuse', from: q.from.toISOString(), to: q.to.toISOString(), events: rows.rows.length,
     patients: disclosures.map((d) => d.patientId),
     notes: disclosures.flatMap((d) => d.notes),
+    resources: disclosures.flatMap((d) => d.resources),
     categories, labels,
     byPractice: [...practices.values()].sort((x, y) => x.practiceId.localeCompare(y.practiceId)),
     accounts: [...perAccount].map(([userId, a]) => ({

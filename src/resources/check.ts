@@ -51,7 +51,7 @@ export class Problems {
       return null;
     }
     for (const c of known) {
-      if (typeof c.code !== 'string' || !systems[c.system as string]!(c.code)) this.add(`${path}: code ${String(c.code).slice(0, 20)} is not a valid ${c.system as string} code`);
+      if (typeof c.code !== 'string' || !systems[c.system as string]!(c.code)) this.add(`${path}: a code is not a valid ${c.system as string} code`);
     }
     return known[0]!;
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PlatformRepository, type Database, type DbRole, type Tx } from '../store/index.js';
 import { envelopeKekVersion, type SealPurpose } from './envelope.js';
 import type { Vault } from './vault.js';
+import { REGISTRY, sealedTables, type Registry } from '../resources/index.js';
 
 /**
  * Key rotation: a new KEK version becomes active (new values are wrapped under it at once),
@@ -13,15 +14,26 @@ interface SealedTable {
   readonly table: string;
   readonly role: DbRole;
   readonly columns: readonly string[];
+  /** The unique column the walk is ordered by and updates by (default `id`; a version's `vid` where ids repeat). */
+  readonly key?: string;
 }
 
-const SEALED: Record<SealPurpose, readonly SealedTable[]> = {
+/** The sealed tables and columns of each purpose; the clinical ones include every type of the registry given. */
+export function sealedTablesOf(registry: Registry = REGISTRY): Record<SealPurpose, readonly SealedTable[]> {
+  return {
   admin: [
     { table: 'admin.patients', role: 'admin', columns: ['identity_sealed', 'nir_sealed', 'email_sealed', 'phone_sealed', 'mobile_sealed', 'address_sealed'] },
     { table: 'admin.users', role: 'admin', columns: ['totp_sealed'] },
   ],
-  clinical: [{ table: 'clinical.notes', role: 'clinical', columns: ['labels_sealed', 'body_sealed'] }],
-};
+  clinical: [
+    { table: 'clinical.notes', role: 'clinical', columns: ['labels_sealed', 'body_sealed'] },
+    // Every type of the resource registry, from the registry: a new type cannot be skipped here.
+    ...sealedTables(registry).map((t) => ({ table: t.table, role: t.role, columns: t.columns, key: 'vid' })),
+  ],
+  };
+}
+
+const SEALED = sealedTablesOf();
 
 /** The KEK version of a sealed column, read in SQL from the envelope header (bytes 5–8). */
 const versionOf = (col: string) =>
@@ -99,7 +111,7 @@ async function rewrapRows(tx: Tx, vault: Vault, job: Job, t: SealedTable, rows: 
       sets.push(`${col} = $${params.length}`);
       n++;
     }
-    if (sets.length > 0) await tx.query(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE practice_id = $1 AND id = $2`, params);
+    if (sets.length > 0) await tx.query(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE practice_id = $1 AND ${t.key ?? 'id'} = $2`, params);
   }
   return n;
 }
@@ -119,7 +131,8 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
           // FOR NO KEY UPDATE: a row updated meanwhile (a new name, new labels) is read after that
           // commit, never written back as it was; inserts that only reference the row (notes,
           // appointments, grants) are not held up. Rows locked in id order, as in the sweep.
-          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND id > $2 ORDER BY id LIMIT $3 FOR NO KEY UPDATE`,
+          `SELECT ${t.key ?? 'id'} AS id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND ${t.key ?? 'id'} > $2
+            ORDER BY ${t.key ?? 'id'} LIMIT $3 FOR NO KEY UPDATE`,
           [job.practiceId, after, batch],
         );
         job.rewrapped += await rewrapRows(tx, vault, job, t, r.rows);
@@ -139,7 +152,8 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
       const stale = t.columns.map((c) => `(${c} IS NOT NULL AND ${versionOf(c)} <> $2)`).join(' OR ');
       const found = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
         const r = await tx.query<Record<string, unknown>>(
-          `SELECT id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND (${stale}) ORDER BY id LIMIT $3 FOR NO KEY UPDATE`,
+          `SELECT ${t.key ?? 'id'} AS id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND (${stale})
+            ORDER BY ${t.key ?? 'id'} LIMIT $3 FOR NO KEY UPDATE`,
           [job.practiceId, job.toVersion, batch],
         );
         job.rewrapped += await rewrapRows(tx, vault, job, t, r.rows);

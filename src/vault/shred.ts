@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { retentionEnds } from '../domain/index.js';
-import { AdminRepository, appendAuditEvents, type Database } from '../store/index.js';
+import { AdminRepository, appendAuditEvents, type Database, type Tx } from '../store/index.js';
+import { REGISTRY, shreddedTables, type Registry } from '../resources/index.js';
 import { closePatientKeyEpoch, type EpochResult } from './rotation.js';
 import type { Vault } from './vault.js';
 
@@ -41,6 +42,16 @@ export interface ShredResult {
   readonly epoch: EpochResult;
 }
 
+/** Clears a shredded patient's search beacons in every table the registry's types live in. */
+export async function clearClinicalBeacons(tx: Tx, practiceId: string, patientId: string, registry: Registry = REGISTRY): Promise<string[]> {
+  const cleared: string[] = [];
+  for (const t of shreddedTables(registry)) {
+    await tx.query(`UPDATE ${t.table} SET ${t.column} = '{}' WHERE practice_id = $1 AND patient_id = $2`, [practiceId, patientId]);
+    cleared.push(t.table);
+  }
+  return cleared;
+}
+
 export async function shredPatient(db: Database, vault: Vault, req: ShredRequest, epochOptions: { settleMs?: number } = {}): Promise<ShredResult> {
   if (req.reason.trim().length < 3) throw new ShredRefused('no-reason', null, 'a reason is required');
   const done = await db.transaction({ role: 'admin', practiceId: req.practiceId }, async (tx) => {
@@ -71,6 +82,9 @@ export async function shredPatient(db: Database, vault: Vault, req: ShredRequest
     ]);
     // The key row goes with the transaction: shredded and keyless together, or neither.
     await tx.query('DELETE FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2', [req.practiceId, req.patientId]);
+    // The clinical types' search beacons go too (their bodies are sealed under the key just deleted).
+    await tx.enter({ role: 'clinical', practiceId: req.practiceId });
+    await clearClinicalBeacons(tx, req.practiceId, req.patientId);
     return { retentionEnds: ends, forced: running };
   });
   vault.keyAdministration().forgetPatient(req.practiceId, req.patientId);

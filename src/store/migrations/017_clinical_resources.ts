@@ -22,6 +22,8 @@ CREATE TABLE clinical.resources (
   tokens        integer[] NOT NULL DEFAULT '{}',
   labels_sealed bytea NOT NULL,
   body_sealed   bytea NOT NULL,
+  -- One key per version, for key rotation's keyset walk (rows are rewrapped one version at a time).
+  vid           text GENERATED ALWAYS AS (id::text || '/' || version::text) STORED UNIQUE,
   PRIMARY KEY (practice_id, id, version),
   FOREIGN KEY (practice_id, patient_id) REFERENCES admin.patients (practice_id, id),
   FOREIGN KEY (practice_id, author_id) REFERENCES admin.users (practice_id, id)
