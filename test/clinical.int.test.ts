@@ -127,4 +127,21 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     const byAssistant = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${patient}/$ordonnance?request=${a.body.id}`, headers: bearer(assistant) });
     expect(byAssistant.statusCode).toBe(400);
   });
+
+  it('gives the whole record with every clinical type to the doctor, none of them to the assistant, and audits them by type', async () => {
+    for (const m of REGISTRY.modules) expect((await fhir(t, doc, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()))).status).toBe(201);
+    const made = await fhir(t, doc, 'POST', '/fhir/Condition', REGISTRY.module('Condition')!.example(patient, docId, new Date()));
+    expect(made.status).toBe(201);
+    const all = await fhir(t, doc, 'GET', `/fhir/Patient/${patient}/$everything`);
+    expect(all.status).toBe(200);
+    const types = new Set(all.body.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType));
+    for (const m of REGISTRY.modules) expect(types, m.type).toContain(m.type);
+    const audit = await q<{ detail: { resources?: Record<string, string[]> } }>(
+      `SELECT detail FROM audit.events WHERE action = 'everything' AND outcome = 'success' ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(audit[0]!.detail.resources?.Condition).toContain(made.body.id);
+    const mine = await fhir(t, assistant, 'GET', `/fhir/Patient/${patient}/$everything`);
+    const seen = new Set((mine.body.entry ?? []).map((e: { resource: { resourceType: string } }) => e.resource.resourceType));
+    for (const m of REGISTRY.modules) expect(seen.has(m.type), m.type).toBe(false);
+  });
 });

@@ -46,20 +46,26 @@ export class NoteRecords extends PatientRecords {
       const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
       const d = await this.noteDecision(tx, patientId, 'search', this.principal.role === 'practitioner' ? cls !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d };
-      const all = await this.clinical(tx).notesOf(patientId, visitScope(this.principal, d, cls, this.ctx.now)).catch((e: unknown) => {
+      // Paged in SQL, counted by the ledger, and only what it admits is opened.
+      const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
+      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, { limit: page.limit + 1, offset: page.offset })
+        .catch((e: unknown) => {
+          if (isShreddedKeyError(e)) throw new RecordError('gone');
+          throw e;
+        });
+      let sealed = found.slice(0, page.limit);
+      const care = this.noteCare(d, cls);
+      const ok = this.admit(sealed.map((n) => ({ patientId, identity: false, listed: null, notes: [n.id as string], sensitive: n.labels.length > 0 })), care);
+      if (ok.refusal && ok.admitted === 0) return { kind: 'over' as const, refusal: ok.refusal };
+      const cut = ok.admitted < sealed.length;
+      sealed = sealed.slice(0, ok.admitted);
+      const notes = await Promise.all(sealed.map((n) => n.open())).catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
-      let notes = all.slice(page.offset, page.offset + page.limit);
-      // The ledger counts notes one by one: a list is cut to what the budgets leave.
-      const care = this.noteCare(d, cls);
-      const ok = this.admit(notes.map((n) => ({ patientId, identity: false, listed: null, notes: [n.id], sensitive: n.labels.length > 0 })), care);
-      if (ok.refusal && ok.admitted === 0) return { kind: 'over' as const, refusal: ok.refusal };
-      const cut = ok.admitted < notes.length;
-      notes = notes.slice(0, ok.admitted);
       const labels = [...new Set(notes.flatMap((n) => n.labels))];
       await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id), ...(cut ? { cut: true } : {}), ...this.careDetail([patientId], care) } }, 'success', d.reason, 'clinical')]);
-      return { kind: 'ok' as const, notes, more: !cut && all.length > page.offset + page.limit, cut: cutOf(cut, ok.refusal) };
+      return { kind: 'ok' as const, notes, more: !cut && found.length > page.limit, cut: cutOf(cut, ok.refusal) };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);

@@ -1,11 +1,13 @@
 import { decide } from '../access/index.js';
 import type { Appointment, ClinicalNote } from '../domain/index.js';
-import { type StoredPatient } from '../store/index.js';
+import type { SealedResource, StoredPatient } from '../store/index.js';
+import type { NoteForDecision } from '../store/clinical.js';
+import { REGISTRY } from '../resources/index.js';
 import { RecordError, refusalFor } from './errors.js';
 import { noteCareOf } from './facts.js';
 import { recordCare, visitScope } from './care-claims.js';
 import { NO_FACTS, type Audited } from './core.js';
-import { ResourceRecords } from './resources.js';
+import { ResourceRecords, type OpenedResource } from './resources.js';
 
 /**
  * The records of one request (core.ts says how each operation is decided, run, audited and
@@ -13,7 +15,9 @@ import { ResourceRecords } from './resources.js';
  */
 export class Records extends ResourceRecords {
   // ─── the whole record ($everything, GDPR art. 15 and 20) ──────────────────────────────────
-  async everything(patientId: string): Promise<{ patient: StoredPatient; appointments: Appointment[]; notes: ClinicalNote[] | null }> {
+  async everything(patientId: string): Promise<{
+    patient: StoredPatient; appointments: Appointment[]; notes: ClinicalNote[] | null; resources: OpenedResource[];
+  }> {
     const a: Audited = { action: 'everything', resourceType: 'Patient', resourceId: patientId, patientId };
     const d = decide(this.principal, 'read', this.patientResource(patientId), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
@@ -29,25 +33,40 @@ export class Records extends ResourceRecords {
       if (!patient) return { kind: 'missing' as const };
       if (patient.shredded) return { kind: 'gone' as const };
       const appointments = await admin.appointments({ patientId, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') });
-      let notes: ClinicalNote[] | null = null;
+      let sealedNotes: NoteForDecision[] | null = null;
+      let sealed: SealedResource[] = [];
       if (withNotes) {
+        // Notes and the registry's types, still sealed: labels opened to count, bodies after the ledger.
         await tx.enter({ role: 'clinical', practiceId: this.practiceId });
-        notes = await this.clinical(tx).notesOf(patientId, visitScope(this.principal, notesDecision, cls, this.ctx.now));
+        const visitOf = visitScope(this.principal, notesDecision, cls, this.ctx.now);
+        sealedNotes = await this.clinical(tx).sealedNotesOf(patientId, visitOf);
+        sealed = await this.resources(tx).ofPatient(patientId, REGISTRY.modules.map((m) => m.type), visitOf);
       }
-      // The whole record leaves whole or not at all: the identity and every note, counted by the ledger.
+      // The whole record leaves whole or not at all: the identity, every note and resource, counted by the ledger.
       const care = withNotes || this.principal.role === 'practitioner' ? recordCare(this.principal, withNotes ? notesDecision : null, cls) : await this.careFor(tx, [patientId]);
-      const ids = (notes ?? []).map((n) => n.id);
-      const ok = this.admit([{ patientId, identity: true, listed: null, notes: ids, sensitive: (notes ?? []).some((n) => n.labels.length > 0) }], care);
+      const ids = (sealedNotes ?? []).map((n) => n.id as string);
+      const sensitive = [...(sealedNotes ?? []), ...sealed].some((n) => n.labels.length > 0);
+      const resourceIds = [...new Set(sealed.map((x) => x.id))];
+      const ok = this.admit([{ patientId, identity: true, listed: null, notes: ids, resources: resourceIds, sensitive }], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
-      const labels = [...new Set((notes ?? []).flatMap((n) => n.labels))];
+      const notes = sealedNotes === null ? null : await Promise.all(sealedNotes.map((n) => n.open()));
+      const resources: OpenedResource[] = [];
+      for (const x of sealed) resources.push({ ...x, body: await x.open() });
+      const labels = [...new Set([...(sealedNotes ?? []), ...sealed].flatMap((n) => n.labels))];
+      const byType: Record<string, string[]> = {};
+      for (const x of sealed) (byType[x.type] ??= []).push(x.id);
+      const detail = {
+        appointments: appointments.length, notes: notes === null ? null : ids,
+        ...(resourceIds.length > 0 ? { resources: byType } : {}), ...this.careDetail([patientId], care),
+      };
       await this.audit(tx, [
-        this.event(withNotes ? notesDecision : d, { ...a, labels, detail: { appointments: appointments.length, notes: notes === null ? null : ids, ...this.careDetail([patientId], care) } }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
+        this.event(withNotes ? notesDecision : d, { ...a, labels, detail }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
       ]);
-      return { kind: 'ok' as const, patient, appointments, notes };
+      return { kind: 'ok' as const, patient, appointments, notes, resources };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'gone') return this.refuse(a, 'the record was erased (crypto-shredded)', new RecordError('gone'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
-    return { patient: r.patient, appointments: r.appointments, notes: r.notes };
+    return { patient: r.patient, appointments: r.appointments, notes: r.notes, resources: r.resources };
   }
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
-  APPOINTMENT_SEARCH, capabilityStatement, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
+  APPOINTMENT_SEARCH, capabilityStatement, toFhirClinical, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
 import { auditHistory, practice, practitioners, RecordError } from '../records/index.js';
@@ -83,7 +83,10 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
 
   app.get('/fhir/Patient/:id/$everything', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
     const r = await records(req).everything(req.params.id as string);
-    const resources = [toFhirPatient(r.patient), ...r.appointments.map(toFhirAppointment), ...(r.notes ?? []).map(toFhirDocumentReference)];
+    const resources = [
+      toFhirPatient(r.patient), ...r.appointments.map(toFhirAppointment), ...(r.notes ?? []).map(toFhirDocumentReference),
+      ...r.resources.map(toFhirClinical),
+    ];
     return send(reply, searchBundle(base(req), resources, resources.length, `${base(req)}/Patient/${r.patient.id}/$everything`, null));
   });
 

@@ -16,6 +16,7 @@ const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels,
 
 /** A note as the policy decides on it: its patient, labels and the reader's care, its body still sealed. */
 export interface NoteForDecision {
+  readonly id?: Id;
   readonly patientId: Id;
   readonly labels: SensitivityLabel[];
   readonly care: CareClass | null;
@@ -135,6 +136,30 @@ export class ClinicalRepository {
     // The body opens with the labels already opened for the decision (not a second time); a
     // shredded patient's labels came back empty, and its body fails to open as it must.
     return { patientId: row.patient_id, labels, care: row.care, open: () => this.open(row, labels) };
+  }
+
+  /**
+   * A patient's notes, newest first, still sealed: their labels opened (the ledger weighs them),
+   * each body opened only by its `open`, once the ledger has admitted it. `visitOf` as for notesOf.
+   */
+  async sealedNotesOf(
+    patientId: Id, visitOf: { practitionerId: Id; at: Date } | null = null, page: { limit: number; offset: number } | null = null,
+  ): Promise<NoteForDecision[]> {
+    const paging = page === null ? '' : ` LIMIT ${Math.max(0, Math.trunc(page.limit))} OFFSET ${Math.max(0, Math.trunc(page.offset))}`;
+    const r = await this.tx.query<NoteRow>(
+      visitOf === null
+        ? `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2 ORDER BY written_at DESC, id${paging}`
+        : `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2
+              AND ${visitNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} ORDER BY written_at DESC, id${paging}`,
+      visitOf === null ? [this.practiceId, patientId] : [this.practiceId, patientId, visitOf.practitionerId, visitOf.at.toISOString()],
+    );
+    const out: NoteForDecision[] = [];
+    for (const row of r.rows) {
+      this.know(row);
+      const labels = await this.labels(row);
+      out.push({ id: row.id, patientId: row.patient_id, labels, care: null, open: () => this.open(row, labels) });
+    }
+    return out;
   }
 
   /**
