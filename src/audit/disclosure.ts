@@ -83,7 +83,7 @@ function unknownType(_t: never): Disclosed[] {
 }
 
 /** What one access disclosed, patient by patient. Refused accesses disclose nothing. */
-export function disclosed(e: EventFacts): Disclosed[] {
+export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorChannels> = CHANNELS): Disclosed[] {
   if (e.outcome !== 'success') return [];
   const d = e.detail ?? {};
   const unexplained = Array.isArray(d.unexplained) ? new Set(ids(d.unexplained)) : null;
@@ -102,7 +102,7 @@ export function disclosed(e: EventFacts): Disclosed[] {
   };
   const one = (x: Omit<Disclosed, 'patientId' | 'care' | 'breakGlass'>): Disclosed[] =>
     e.patientId ? [{ patientId: e.patientId, care: care(e.patientId), breakGlass: glass, ...x }] : [];
-  const channel = e.resourceType === null ? undefined : CHANNELS[e.resourceType];
+  const channel = e.resourceType === null ? undefined : channels[e.resourceType];
   if (channel !== undefined) {
     // A clinical resource: a read names one, a search the ones it returned (ids, as for notes).
     const kind = channel[e.action as 'read' | 'search'];
