@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY } from '../src/resources/index.js';
 import { bearer, login, userOf, type TestApp, startTestApp } from './helpers/app.js';
-import { fhir } from './helpers/fhir.js';
+import { fhir as fhirRequest } from './helpers/fhir.js';
+import { validationErrors } from './helpers/validators.js';
 import { BACKENDS } from './helpers/backends.js';
 
 /** The registry's clinical types over HTTP: written, read, versioned, searched, refused where the policy says. */
@@ -15,6 +16,26 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
   let assistant: string;
   let docId: string;
   let patient: string;
+  /**
+   * Every request of this file goes through both independent validators (FHIR.js and
+   * @medplum/core): each clinical resource the server returns, alone or in a bundle, has 0 errors.
+   */
+  const fhir: typeof fhirRequest = async (...args) => {
+    const r = await fhirRequest(...args);
+    const body = r.body as Record<string, unknown> | null;
+    if (body && body.resourceType !== 'OperationOutcome') {
+      const resources = body.resourceType === 'Bundle'
+        ? ((body.entry ?? []) as { resource: Record<string, unknown> }[]).map((e) => e.resource)
+        : [body];
+      for (const x of resources) {
+        if (x.resourceType === 'OperationOutcome' || x.resourceType === 'Patient') continue;
+        expect(validationErrors(x), `${String(x.resourceType)} ${JSON.stringify(x).slice(0, 300)}`).toEqual([]);
+        validated.add(String(x.resourceType));
+      }
+    }
+    return r;
+  };
+  const validated = new Set<string>();
   const q = <R>(sql: string, params: unknown[] = []) => t.store.driver.transaction((s) => s.query<R>(sql, params)).then((r) => r.rows);
 
   beforeAll(async () => {
@@ -143,5 +164,9 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     const mine = await fhir(t, assistant, 'GET', `/fhir/Patient/${patient}/$everything`);
     const seen = new Set((mine.body.entry ?? []).map((e: { resource: { resourceType: string } }) => e.resource.resourceType));
     for (const m of REGISTRY.modules) expect(seen.has(m.type), m.type).toBe(false);
+  });
+
+  it('had both validators check every clinical type the server returned, searches included', () => {
+    for (const m of REGISTRY.modules) expect(validated, m.type).toContain(m.type);
   });
 });
