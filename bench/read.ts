@@ -1,8 +1,10 @@
 /**
  * bench/read — the real read path on PostgreSQL: authenticated, authorised (care relationship),
  * audited in the same transaction, decrypted, FHIR-mapped GET /fhir/Patient/{id} and
- * GET /fhir/DocumentReference/{id}, spread over hundreds of practitioner sessions each reading
- * patients it cares for — beside a bare Fastify + pg one-row select in the same run.
+ * GET /fhir/DocumentReference/{id}, and the searches of one patient's problem list and vital signs
+ * (GET /fhir/Condition?patient=…, GET /fhir/Observation?patient=…&category=vital-signs), spread over
+ * hundreds of practitioner sessions each reading patients it cares for — beside a bare Fastify + pg
+ * one-row select in the same run.
  * Also `audit verify` throughput over the audit log the run produced.
  *
  *   npm run bench:read [-- --practices 100 --seconds 20 --connections 50 --warmup 5 --pause-during-bare]
@@ -108,6 +110,8 @@ try {
   for (const r of care.rows) byDoc.set(r.practitioner_id, [...(byDoc.get(r.practitioner_id) ?? []), r]);
   const patientReqs: { method: 'GET'; path: string; headers: Record<string, string> }[] = [];
   const noteReqs: typeof patientReqs = [];
+  const conditionReqs: typeof patientReqs = [];
+  const observationReqs: typeof patientReqs = [];
   const ids: string[] = [];
   // Interleave practitioners so that consecutive requests come from different sessions. Each
   // reads at most 25 of its patients (in rotation): the daily budget of reads under standing
@@ -119,6 +123,8 @@ try {
       const headers = { authorization: `Bearer ${tokens.get(docId)}`, 'user-agent': UA };
       patientReqs.push({ method: 'GET', path: `/fhir/Patient/${item.patient_id}`, headers });
       if (item.note_id) noteReqs.push({ method: 'GET', path: `/fhir/DocumentReference/${item.note_id}`, headers });
+      conditionReqs.push({ method: 'GET', path: `/fhir/Condition?patient=${item.patient_id}`, headers });
+      observationReqs.push({ method: 'GET', path: `/fhir/Observation?patient=${item.patient_id}&category=vital-signs&_count=20`, headers });
       ids.push(item.patient_id);
     }
   }
@@ -144,9 +150,19 @@ try {
   const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
   const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
   const n = n0 ?? (await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs));
+  const cond = await load('medvault GET /fhir/Condition?patient=', base, conditionReqs);
+  const obs = await load('medvault GET /fhir/Observation?patient=&category=vital-signs', base, observationReqs);
   const b2 = await bareLoad(`bare Fastify + pg, one-row select (again)${PAUSE ? ' (medvault paused)' : ''}`);
   const bareAvg = (b1.requests.average + b2.requests.average) / 2;
-  console.log(`ratio Patient/bare ${(p.requests.average / bareAvg).toFixed(2)}, DocumentReference/bare ${(n.requests.average / bareAvg).toFixed(2)}`);
+  const ratio = (r: { requests: { average: number } }) => (r.requests.average / bareAvg).toFixed(3);
+  console.log(`ratio to bare: Patient ${ratio(p)}, DocumentReference ${ratio(n)}, Condition search ${ratio(cond)}, Observation search ${ratio(obs)}`);
+  // What the searches returned (the seeded charts): entries per response, from one sample each.
+  for (const [label, list] of [['Condition', conditionReqs], ['Observation', observationReqs]] as const) {
+    const sample = list[0];
+    if (!sample) continue;
+    const body = (await (await fetch(base + sample.path, { headers: sample.headers })).json()) as { entry?: unknown[] };
+    console.log(`${label} search sample: ${body.entry?.length ?? 0} entries`);
+  }
 
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.on('exit', r));
