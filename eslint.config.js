@@ -15,6 +15,16 @@ export default tseslint.config(
     },
   },
   {
+    // One door for data: routes hold records, records hold repositories; SQL lives in src/store/.
+    files: ['src/records/**', 'src/server/**', 'src/resources/**'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='query']",
+        message: 'SQL lives in src/store/: call a repository method instead.',
+      }],
+    },
+  },
+  {
     // The web app runs in browsers; FHIR resources arrive as untyped JSON there.
     files: ['web/**'],
     languageOptions: { globals: globals.browser },

@@ -12,8 +12,9 @@ export class AppointmentRecords extends NoteRecords {
   async readAppointment(id: string): Promise<Appointment> {
     const a: Audited = { action: 'read', resourceType: 'Appointment', resourceId: id, patientId: null };
     const r = await this.run('admin', async (tx) => {
-      const found = (await tx.query<{ patient_id: string }>('SELECT patient_id FROM admin.appointments WHERE practice_id = $1 AND id = $2', [this.practiceId, id])).rows[0];
-      if (!found) return null;
+      const patientOf = await this.admin(tx).appointmentPatient(id);
+      if (patientOf === null) return null;
+      const found = { patient_id: patientOf };
       const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
       if (!d.allow) return { d, patientId: found.patient_id };
       const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
@@ -93,12 +94,7 @@ export class AppointmentRecords extends NoteRecords {
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const appt: Appointment = { ...input, id, practiceId: this.practiceId };
     const ok = await this.run('admin', async (tx) => {
-      const refs = await tx.query<{ n: number }>(
-        `SELECT (SELECT count(*)::int FROM admin.patients WHERE practice_id = $1 AND id = $2)
-              + (SELECT count(*)::int FROM admin.users WHERE practice_id = $1 AND id = $3 AND role = 'practitioner') AS n`,
-        [this.practiceId, input.patientId, input.practitionerId],
-      );
-      if (refs.rows[0]?.n !== 2) return false;
+      if (!(await this.admin(tx).bookable(input.patientId, input.practitionerId))) return false;
       const booked = { by: this.principal.userId, at: this.ctx.now };
       if (input.id) {
         if (!(await this.admin(tx).updateAppointment(appt, booked.by, booked.at))) return false;

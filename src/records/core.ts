@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decide, hasBreakGlass, type Action, type Decision, type Principal, type Resource, STEP_UP_MAX_AGE_S } from '../access/index.js';
 import { AccessError } from '../access/errors.js';
 import type { SensitivityLabel } from '../domain/index.js';
-import { AdminRepository, appendAuditEvents, ClinicalRepository, damagedPlaceOf, type AuditEventInput, type Database, type DbRole, type Tx } from '../store/index.js';
+import { AdminRepository, appendAuditEvents, ClinicalRepository, ResourceRepository, damagedPlaceOf, type AuditEventInput, type Database, type DbRole, type Tx } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
@@ -187,6 +187,11 @@ export class RecordsCore {
 
   protected clinical(tx: Tx) {
     return new ClinicalRepository(tx, this.vault.clinical(this.practiceId));
+  }
+
+  /** The registry's clinical types (and the patient checks every clinical write makes), in a clinical transaction. */
+  protected resources(tx: Tx): ResourceRepository {
+    return new ResourceRepository(tx, this.vault.clinical(this.practiceId));
   }
 
   protected patientResource(patientId: string | null): Resource {

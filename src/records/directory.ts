@@ -1,7 +1,7 @@
 import { decide, type Principal } from '../access/index.js';
 import { AccessError } from '../access/errors.js';
 import type { Practice, User } from '../domain/index.js';
-import { AdminRepository, appendAuditEvents, type Database } from '../store/index.js';
+import { AdminRepository, appendAuditEvents, SecurityViews, type Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import { toFhirAuditEvent, type AuditRecord } from '../fhir/resources.js';
 import { RecordError } from './errors.js';
@@ -47,17 +47,10 @@ export async function auditHistory(db: Database, p: Principal, q: AuditQuery, no
   const patientId = patientView ? (p.patientId as string) : q.patientId;
   const scope = patientView ? { role: 'securityReader' as const, practiceId: p.practiceId } : { role: 'securityReader' as const, practiceId: null, platform: true };
   return db.transaction(scope, async (tx) => {
-    const r = await tx.query<Record<string, unknown>>(
-      `SELECT e.id, e.at, e.user_id, e.role, e.source_ip, e.action, e.resource_type, e.resource_id, e.patient_id, e.purpose, e.outcome, e.reason, e.labels,
-              u.given_name, u.family_name
-         FROM audit.events e LEFT JOIN admin.users u ON u.id = e.user_id
-        WHERE ($1::uuid IS NULL OR e.patient_id = $1) AND ($2::uuid IS NULL OR e.user_id = $2)
-          AND ($3::timestamptz IS NULL OR e.at >= $3) AND ($4::timestamptz IS NULL OR e.at < $4)
-          ${patientView ? "AND e.outcome = 'success' AND e.role <> 'patient' AND e.action IN ('read', 'search', 'everything', 'create', 'update', 'break-glass')" : ''}
-        ORDER BY e.seq DESC LIMIT $5 OFFSET $6`,
-      [patientId ?? null, q.agentId ?? null, q.from?.toISOString() ?? null, q.to?.toISOString() ?? null, q.limit + 1, q.offset],
-    );
-    const events = r.rows.slice(0, q.limit).map((x) => {
+    const rows = await new SecurityViews(tx).events({
+      patientId: patientId ?? null, agentId: q.agentId ?? null, from: q.from ?? null, to: q.to ?? null, patientView, limit: q.limit, offset: q.offset,
+    });
+    const events = rows.slice(0, q.limit).map((x) => {
       const rec: AuditRecord = {
         id: x.id as string, at: new Date(x.at as Date), userId: x.user_id as string | null, role: x.role as string | null,
         userName: x.family_name ? `${x.given_name as string} ${x.family_name as string}` : null, sourceIp: x.source_ip as string | null,
@@ -74,6 +67,6 @@ export async function auditHistory(db: Database, p: Principal, q: AuditQuery, no
         purpose: d.allow ? d.purpose : null, outcome: 'success', reason: d.allow ? d.reason : null, detail: { returned: events.length },
       },
     ]);
-    return { items: events, more: r.rows.length > q.limit };
+    return { items: events, more: rows.length > q.limit };
   });
 }

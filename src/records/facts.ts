@@ -1,21 +1,9 @@
 import { hasBreakGlass } from '../access/index.js';
-import { careClassSql, noteCareSql, type CareClass, type GenuineCare } from '../store/care.js';
+import { careClasses, noteCareClass } from '../store/care-facts.js';
+import type { CareClass } from '../store/care.js';
 import type { Sql } from '../store/index.js';
 
-/**
- * How a genuine care relationship explains each of these patients for a practitioner now (absent:
- * none). A visit (a walk-in) is not among them: it explains only the notes written in it. One query.
- */
-export async function careClasses(
-  sql: Sql, practiceId: string, practitionerId: string, patientIds: readonly string[], now: Date,
-): Promise<Map<string, GenuineCare>> {
-  if (patientIds.length === 0) return new Map();
-  const r = await sql.query<{ id: string; care: GenuineCare | null }>(
-    `SELECT p.id, ${careClassSql('p.id', '$1', '$2', '$4::timestamptz')} AS care FROM unnest($3::uuid[]) AS p(id)`,
-    [practiceId, practitionerId, [...new Set(patientIds)], now.toISOString()],
-  );
-  return new Map(r.rows.filter((x) => x.care !== null).map((x) => [x.id, x.care as GenuineCare]));
-}
+export { careClasses, onTheCalendar } from '../store/care-facts.js';
 
 /**
  * What a practitioner may do with a patient's notes now (store/care.ts): a genuine care class, a
@@ -25,11 +13,7 @@ export async function careClasses(
 export async function noteCareOf(
   sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date,
 ): Promise<CareClass | null> {
-  const r = await sql.query<{ care: CareClass | null }>(
-    `SELECT ${noteCareSql('$3::uuid', '$1', '$2', '$4::timestamptz')} AS care`,
-    [practiceId, practitionerId, patientId, now.toISOString()],
-  );
-  const care = r.rows[0]?.care ?? null;
+  const care = await noteCareClass(sql, practiceId, practitionerId, patientId, now);
   if (care === 'visit' && (await hasBreakGlass(sql, practiceId, practitionerId, patientId, now))) return null;
   return care;
 }
@@ -37,24 +21,4 @@ export async function noteCareOf(
 /** Whether a practitioner has a genuine care relationship (of either class) with a patient now. */
 export async function hasCareRelationship(sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date): Promise<boolean> {
   return (await careClasses(sql, practiceId, practitionerId, [patientId], now)).has(patientId);
-}
-
-/**
- * Of these patients, those the practice's calendar expects: an appointment (not cancelled, with
- * any practitioner) from 12 hours ago to 3 days ahead, booked by someone else or at least 12 hours
- * ago. For an assistant, whose work is the
- * calendar, reading such a patient's identity is the day's work (checking in, confirming).
- */
-export async function onTheCalendar(sql: Sql, practiceId: string, reader: string, patientIds: readonly string[], now: Date): Promise<Set<string>> {
-  if (patientIds.length === 0) return new Set();
-  // An appointment the reader booked counts once it is 12 hours old: booking a hundred patients
-  // to read their identities at once explains nothing (an attack found it), and bulk booking
-  // raises its alert in the meantime.
-  const r = await sql.query<{ patient_id: string }>(
-    `SELECT DISTINCT patient_id FROM admin.appointments WHERE practice_id = $1 AND patient_id = ANY($2::uuid[]) AND status <> 'cancelled'
-        AND starts_at >= $3::timestamptz - interval '12 hours' AND starts_at <= $3::timestamptz + interval '3 days'
-        AND (booked_by IS NULL OR booked_by <> $4 OR booked_at <= $3::timestamptz - interval '12 hours')`,
-    [practiceId, [...new Set(patientIds)], now.toISOString(), reader],
-  );
-  return new Set(r.rows.map((x) => x.patient_id));
 }

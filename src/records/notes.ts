@@ -41,8 +41,7 @@ export class NoteRecords extends PatientRecords {
     const a: Audited = { action: 'search', resourceType: 'DocumentReference', resourceId: null, patientId };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
-      const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2', [this.practiceId, patientId]);
-      if (exists.rowCount === 0) return { kind: 'missing' as const };
+      if (!(await this.resources(tx).patientExists(patientId))) return { kind: 'missing' as const };
       const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
       const d = await this.noteDecision(tx, patientId, 'search', this.principal.role === 'practitioner' ? cls !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d };
@@ -78,8 +77,7 @@ export class NoteRecords extends PatientRecords {
     const a: Audited = { action: 'create', resourceType: 'DocumentReference', resourceId: id, patientId, labels };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
-      const exists = await tx.query('SELECT 1 FROM admin.patients WHERE practice_id = $1 AND id = $2 AND shredded_at IS NULL', [this.practiceId, patientId]);
-      if (exists.rowCount === 0) return { kind: 'missing' as const };
+      if (!(await this.resources(tx).patientExists(patientId, true))) return { kind: 'missing' as const };
       const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
       const d = await this.noteDecision(tx, patientId, 'create', this.principal.role === 'practitioner' ? cls !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d };

@@ -3,7 +3,7 @@ import { AccessError } from '../access/errors.js';
 import type { Decision } from '../access/index.js';
 import type { SensitivityLabel } from '../domain/index.js';
 import { REGISTRY, type Json, type ResourceModule } from '../resources/index.js';
-import { isShreddedKeyError, ResourceRepository, type SealedResource, type Tx } from '../store/index.js';
+import { isShreddedKeyError, type SealedResource, type Tx } from '../store/index.js';
 import type { CareClass } from '../store/care.js';
 import { RecordError, refusalFor } from './errors.js';
 import { noteCareOf } from './facts.js';
@@ -55,10 +55,6 @@ const gone = (e: unknown): never => {
  * audited with the ids it returned.
  */
 export class ResourceRecords extends AppointmentRecords {
-  protected resources(tx: Tx): ResourceRepository {
-    return new ResourceRepository(tx, this.vault.clinical(this.practiceId));
-  }
-
   protected moduleOf(type: string): ResourceModule {
     const m = REGISTRY.module(type);
     if (!m) throw new RecordError('not_found');

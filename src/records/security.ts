@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
 import { decide, type Principal } from '../access/index.js';
-import { appendAuditEvents, type Database } from '../store/index.js';
+import { appendAuditEvents, SecurityViews, type Database } from '../store/index.js';
 import { explain } from '../detect/index.js';
 
 const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
@@ -20,13 +20,6 @@ export interface AlertView {
   readonly evidence: Record<string, unknown>[];
 }
 
-/** A finding as audit.alerts keeps it (detect's Finding, as JSON). */
-interface StoredFinding {
-  readonly rule: string;
-  readonly reason: string;
-  readonly evidence: { readonly count: number; readonly window: string; readonly examples?: string[] };
-}
-
 const SEVERITY: Record<string, string> = { alert: 'medium', 'step-up': 'medium', throttle: 'high', suspend: 'high', lock: 'critical' };
 
 /**
@@ -38,16 +31,13 @@ export async function readAlerts(db: Database, p: Principal, now: Date, ip: stri
   const d = decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS);
   if (!d.allow) throw new AccessError('forbidden');
   return db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-    const r = await tx.query<{ id: string; at: Date; user_id: string; username: string | null; response: string; findings: StoredFinding[]; practice_id: string | null }>(
-      `SELECT a.id, a.at, a.user_id, u.username, a.response, a.findings, a.practice_id
-         FROM audit.alerts a LEFT JOIN admin.users u ON u.id = a.user_id ORDER BY a.at DESC LIMIT 500`,
-    );
-    const alerts = r.rows.map((a) => ({
+    const rows = await new SecurityViews(tx).alerts(500);
+    const alerts = rows.map((a) => ({
       id: a.id, at: new Date(a.at).toISOString(), userId: a.user_id, username: a.username, practiceId: a.practice_id,
       severity: SEVERITY[a.response] ?? 'medium', action: a.response,
       reasons: a.findings.map((f) => f.reason), explanations: a.findings.map((f) => explain(f)), evidence: a.findings.map((f) => ({ rule: f.rule, ...f.evidence })),
     }));
-    const ids = [...new Set(r.rows.flatMap((a) => a.findings.flatMap((f) => f.evidence.examples ?? [])))];
+    const ids = [...new Set(rows.flatMap((a) => a.findings.flatMap((f) => f.evidence.examples ?? [])))];
     await appendAuditEvents(tx, [{
       id: randomUUID(), at: now, practiceId: null, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: ip, action: 'search', resourceType: 'Alert',
       resourceId: null, patientId: null, segment: 'security', labels: [], purpose: 'security', outcome: 'success', reason: d.allow ? d.reason : '',

@@ -4,6 +4,7 @@ import { decide } from '../access/index.js';
 import { actorOf, CONTAIN_ACTIONS, IncidentError, type ContainAction, type DocumentFormat, type DocumentKind, type IncidentRequest } from '../incident/index.js';
 import { explain, type Finding } from '../detect/index.js';
 import { readAlerts } from '../records/index.js';
+import { SecurityViews } from '../store/index.js';
 import { principalOf, requestMeta } from './context.js';
 import type { Services } from './services.js';
 
@@ -77,21 +78,18 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     const since = new Date(clock().getTime() - 48 * 3_600_000);
     return services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-      const account = (await tx.query<{ username: string; role: string; status: string }>('SELECT username, role, status FROM admin.users WHERE id = $1', [req.params.userId])).rows[0];
+      const views = new SecurityViews(tx);
+      const account = await views.account(req.params.userId);
       if (!account) throw new IncidentError('not_found', 'no such account');
-      const hours = await tx.query<{ hour: Date; accesses: number; patients: number; refused: number }>(
-        `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(DISTINCT patient_id)::int AS patients, count(*) FILTER (WHERE outcome <> 'success')::int AS refused
-           FROM audit.events WHERE user_id = $1 AND at >= $2 GROUP BY 1 ORDER BY 1`, [req.params.userId, since.toISOString()],
-      );
-      const alerts = await tx.query<{ at: Date; response: string; findings: Finding[] }>(
-        'SELECT at, response, findings FROM audit.alerts WHERE user_id = $1 AND at >= $2 ORDER BY at', [req.params.userId, since.toISOString()],
-      );
+      const hours = await views.hoursOf(req.params.userId, since);
+      const alerts = await views.alertsOf(req.params.userId, since);
       return {
         userId: req.params.userId, username: account.username, role: account.role, status: account.status,
         state: services().detection.detector.state(req.params.userId, clock()).response,
-        hours: hours.rows.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, patients: h.patients, refused: h.refused })),
-        alerts: alerts.rows.map((a) => ({
-          at: new Date(a.at).toISOString(), action: a.response, reasons: a.findings.map((f) => f.reason), explanations: a.findings.map((f) => explain(f)),
+        hours: hours.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, patients: h.patients, refused: h.refused })),
+        alerts: alerts.map((a) => ({
+          at: new Date(a.at).toISOString(), action: a.response, reasons: a.findings.map((f) => f.reason),
+          explanations: a.findings.map((f) => explain(f as Finding)),
         })),
       };
     });
@@ -124,17 +122,10 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     const now = clock().getTime();
     return services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-      const hours = await tx.query<{ hour: Date; accesses: number; refused: number }>(
-        `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(*) FILTER (WHERE outcome <> 'success')::int AS refused
-           FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL GROUP BY 1 ORDER BY 1`, [new Date(now - 48 * 3_600_000).toISOString()],
-      );
-      const days = await tx.query<{ day: Date; alerts: number; contained: number }>(
-        `SELECT date_trunc('day', at) AS day, count(*)::int AS alerts, count(*) FILTER (WHERE response IN ('suspend', 'lock'))::int AS contained
-           FROM audit.alerts WHERE at >= $1 GROUP BY 1 ORDER BY 1`, [new Date(now - 30 * 86_400_000).toISOString()],
-      );
+      const { hours, days } = await new SecurityViews(tx).overview(new Date(now - 48 * 3_600_000), new Date(now - 30 * 86_400_000));
       return {
-        hours: hours.rows.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, refused: h.refused })),
-        days: days.rows.map((d) => ({ day: new Date(d.day).toISOString().slice(0, 10), alerts: d.alerts, contained: d.contained })),
+        hours: hours.map((h) => ({ hour: new Date(h.hour).toISOString(), accesses: h.accesses, refused: h.refused })),
+        days: days.map((d) => ({ day: new Date(d.day).toISOString().slice(0, 10), alerts: d.alerts, contained: d.contained })),
       };
     });
   });

@@ -380,6 +380,22 @@ export class AdminRepository {
     return r.rowCount > 0;
   }
 
+  /** The patient an appointment of the practice is for, or null. */
+  async appointmentPatient(id: Id): Promise<Id | null> {
+    const r = await this.tx.query<{ patient_id: string }>('SELECT patient_id FROM admin.appointments WHERE practice_id = $1 AND id = $2', [this.practiceId, id]);
+    return r.rows[0]?.patient_id ?? null;
+  }
+
+  /** Whether the patient and the practitioner are both the practice's (a booking may name them). */
+  async bookable(patientId: Id, practitionerId: Id): Promise<boolean> {
+    const r = await this.tx.query<{ n: number }>(
+      `SELECT (SELECT count(*)::int FROM admin.patients WHERE practice_id = $1 AND id = $2)
+            + (SELECT count(*)::int FROM admin.users WHERE practice_id = $1 AND id = $3 AND role = 'practitioner') AS n`,
+      [this.practiceId, patientId, practitionerId],
+    );
+    return r.rows[0]?.n === 2;
+  }
+
   async appointments(filter: { practitionerId?: Id; patientId?: Id; from: Date; to: Date }): Promise<Appointment[]> {
     const r = await this.tx.query<{
       id: string; practice_id: string; patient_id: string; practitioner_id: string; starts_at: Date; ends_at: Date;

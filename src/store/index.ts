@@ -13,3 +13,4 @@ export { damagedPlaceOf, isShreddedKeyError, type IdentitySealer, type NoteSeale
 export { appendAuditEvents, type AuditEventInput, type AuditOutcome, type AuditPurpose, type AuditSegment } from './audit.js';
 export { AuthRepository, type ClientRow, type LoginAccount, type SessionRow } from './auth.js';
 export { DatabaseUnavailableError, isUnavailable } from './postgres.js';
+export { SecurityViews, type AuditFilter, type StoredFinding } from './security-views.js';
