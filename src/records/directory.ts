@@ -64,7 +64,7 @@ export async function auditHistory(db: Database, p: Principal, q: AuditQuery, no
       {
         id: randomUUID(), at: now, practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: null,
         action: 'search', resourceType: 'AuditEvent', resourceId: null, patientId: patientId ?? null, segment: 'audit', labels: [],
-        purpose: d.allow ? d.purpose : null, outcome: 'success', reason: d.allow ? d.reason : null, detail: { returned: events.length },
+        purpose: d.allow ? d.purpose : null, outcome: 'success', reason: d.allow ? d.reason : null, detail: { count: events.length },
       },
     ]);
     return { items: events, more: rows.length > q.limit };
