@@ -6,9 +6,9 @@ import { AccessError } from './errors.js';
 import { clientFingerprint, clientOf } from './clients.js';
 import { MemoryEphemeralStore, type EphemeralStore } from './ephemeral.js';
 import { hashPassword, verifyPassword } from './password.js';
-import type { Principal } from './principal.js';
+import { freshAuthentication, type Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
-import { decide, STEP_UP_MAX_AGE_S } from './policy.js';
+import { decide } from './policy.js';
 import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
 import { ACCESS_TOKEN_TTL_S, AccessTokenVerifier, hashSecret, newRefreshToken, signAccessToken, type TokenKeys } from './tokens.js';
 import { hashRecoveryCode, isRecoveryCodeShape, verifyTotp } from './totp.js';
@@ -436,7 +436,7 @@ export class AuthService {
    */
   async approveClient(p: Principal, client: string, meta: RequestMeta): Promise<void> {
     if (p.clientApproved !== true) throw new AccessError('client_not_approved');
-    if (this.now().getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000) throw new AccessError('step_up_required');
+    if (!freshAuthentication(p, this.now())) throw new AccessError('step_up_required');
     await this.approve({ id: p.userId, practiceId: p.practiceId, role: p.role }, p.userId, client, 'user', meta, p.sessionId);
   }
 

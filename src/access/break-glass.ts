@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents, type Database, type Sql } from '../store/index.js';
 import { AccessError } from './errors.js';
-import { decide, STEP_UP_MAX_AGE_S } from './policy.js';
-import type { Principal } from './principal.js';
+import { decide } from './policy.js';
+import { freshSecondFactor, type Principal } from './principal.js';
 
 /** How long a break-the-glass grant opens a patient's clinical record. */
 export const BREAK_GLASS_TTL_MS = 60 * 60_000;
@@ -19,7 +19,7 @@ export interface BreakGlassGrant {
  * for the security officer's review.
  */
 export async function breakTheGlass(db: Database, p: Principal, patientId: string, reason: string, now: Date): Promise<BreakGlassGrant> {
-  const fresh = now.getTime() - p.authTime.getTime() <= STEP_UP_MAX_AGE_S * 1000 && p.amr.includes('mfa');
+  const fresh = freshSecondFactor(p, now);
   const d = decide(p, 'break-glass', { type: 'Patient', practiceId: p.practiceId, patientId }, { careRelationship: false, breakGlass: false, freshAuthentication: fresh });
   if (!d.allow) throw new AccessError(d.reason === 'step-up-required' ? 'step_up_required' : 'forbidden');
   const practiceId = p.practiceId as string;

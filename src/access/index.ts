@@ -6,6 +6,7 @@ export { EnrolmentService, MIN_PASSWORD_LENGTH } from './enrolment.js';
 export { AccessError, ACCESS_ERRORS, type AccessErrorCode } from './errors.js';
 export { decide, STEP_UP_MAX_AGE_S, type Action, type Decision, type DecisionContext, type Resource, type ResourceType, type Purpose } from './policy.js';
 export type { Principal } from './principal.js';
+export { freshAuthentication, freshSecondFactor, secondFactorUsed } from './principal.js';
 export { scopesAllow, defaultScopes } from './scopes.js';
 export { LoginThrottle, MemoryThrottleStore, RedisThrottleStore, DEFAULT_THROTTLE, SECOND_FACTOR, type ThrottleStore, type ThrottlePolicy } from './throttle.js';
 export { generateTokenKeys, loadOrCreateTokenKeys, ACCESS_TOKEN_TTL_S, type TokenKeys } from './tokens.js';

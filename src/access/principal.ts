@@ -1,4 +1,5 @@
 import type { Role } from '../domain/index.js';
+import { STEP_UP_MAX_AGE_S } from './policy.js';
 
 /** Who is asking: built from a verified access token and its live server-side session. */
 export interface Principal {
@@ -34,4 +35,24 @@ export interface Principal {
   readonly network?: string;
   /** The DPoP key the token is bound to (RFC 9449): every request must prove it holds that key. */
   readonly dpopJkt?: string;
+}
+
+const FRESH_MS = STEP_UP_MAX_AGE_S * 1000;
+
+/** Whether the session's authentication used a second factor (RFC 8176 `mfa`, or `otp`). */
+export function secondFactorUsed(p: Pick<Principal, 'amr'>): boolean {
+  return p.amr.includes('mfa') || p.amr.includes('otp');
+}
+
+/** An authentication (of any factor) within the last five minutes: enough to approve one's own client. */
+export function freshAuthentication(p: Pick<Principal, 'authTime'>, now: Date): boolean {
+  return now.getTime() - p.authTime.getTime() <= FRESH_MS;
+}
+
+/**
+ * The one definition of a fresh second factor: given within the last five minutes and, with
+ * `since` (a wave's start), at or after it. Break-the-glass and a wave's step-up ask for this.
+ */
+export function freshSecondFactor(p: Pick<Principal, 'authTime' | 'amr'>, now: Date, since?: Date): boolean {
+  return secondFactorUsed(p) && freshAuthentication(p, now) && (since === undefined || p.authTime >= since);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
-import { networkOf, STEP_UP_MAX_AGE_S, type Principal } from '../access/index.js';
+import { freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
 import { disclosed, type Disclosed } from '../audit/disclosure.js';
@@ -407,7 +407,7 @@ export class DetectionService {
         if (s.stepUpSince !== undefined && !secondFactorUsed(p)) throw new AccessError('device_approval_required', undefined, why());
         // A wave asks for a second factor given since it began: a session from before it is not
         // enough, nor a password alone.
-        if (now.getTime() - p.authTime.getTime() > STEP_UP_MAX_AGE_S * 1000 || (s.stepUpSince !== undefined && !freshSince(p, s.stepUpSince))) {
+        if (s.stepUpSince !== undefined ? !freshSecondFactor(p, now, s.stepUpSince) : !freshAuthentication(p, now)) {
           throw new AccessError('step_up_required', undefined, why());
         }
         return;
@@ -519,15 +519,6 @@ function secondsUntil(until: Date | null, now: Date): number {
   return Math.max(1, Math.ceil(((until?.getTime() ?? now.getTime()) - now.getTime()) / 1000));
 }
 
-/** Whether the session's authentication used a second factor. */
-function secondFactorUsed(p: Principal): boolean {
-  return p.amr.includes('mfa') || p.amr.includes('otp');
-}
-
-/** Whether the session's second factor was given at or after `since` (a wave's start). */
-function freshSince(p: Principal, since: Date): boolean {
-  return p.authTime >= since && p.amr.includes('mfa');
-}
 
 /** A wave as the console shows it (ids and times; no patient). */
 export interface WaveView {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { decide, hasBreakGlass, type Action, type Decision, type Principal, type Resource, STEP_UP_MAX_AGE_S } from '../access/index.js';
+import { decide, freshSecondFactor, hasBreakGlass, type Action, type Decision, type Principal, type Resource } from '../access/index.js';
 import { AccessError } from '../access/errors.js';
 import type { SensitivityLabel } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, ClinicalRepository, ResourceRepository, damagedPlaceOf, type AuditEventInput, type Database, type DbRole, type Tx } from '../store/index.js';
@@ -142,7 +142,7 @@ export class RecordsCore {
   }
 
   protected fresh(): boolean {
-    return this.ctx.now.getTime() - this.principal.authTime.getTime() <= STEP_UP_MAX_AGE_S * 1000;
+    return freshSecondFactor(this.principal, this.ctx.now);
   }
 
   /** Decides; for clinical content, looks up the care facts (in the clinical role) and decides again. */
