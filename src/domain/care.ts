@@ -21,32 +21,8 @@ export interface CareRelationship {
   readonly appointmentId: Id | null;
 }
 
-export interface CareWindow {
-  /** How long before the appointment the chart may be opened. */
-  readonly beforeMs: number;
-  /** How long after the appointment it may still be opened (results, letters, write-up). */
-  readonly afterMs: number;
-}
-
-/** Default window: two days before, thirty days after. Configurable per deployment. */
-export const DEFAULT_CARE_WINDOW: CareWindow = { beforeMs: 2 * 86_400_000, afterMs: 30 * 86_400_000 };
-
-export function appointmentCareSpan(start: Date, end: Date, window: CareWindow): { startsAt: Date; endsAt: Date } {
-  return { startsAt: new Date(start.getTime() - window.beforeMs), endsAt: new Date(end.getTime() + window.afterMs) };
-}
-
-export function isCareRelationshipActive(rel: Pick<CareRelationship, 'startsAt' | 'endsAt'>, at: Date): boolean {
-  return rel.startsAt.getTime() <= at.getTime() && (rel.endsAt === null || at.getTime() <= rel.endsAt.getTime());
-}
-
-/** Whether any of the relationships lets `practitionerId` read `patientId`'s clinical record at `at`. */
-export function hasCareRelationship(
-  relationships: readonly Pick<CareRelationship, 'patientId' | 'practitionerId' | 'startsAt' | 'endsAt'>[],
-  practitionerId: Id,
-  patientId: Id,
-  at: Date,
-): boolean {
-  return relationships.some(
-    (r) => r.practitionerId === practitionerId && r.patientId === patientId && isCareRelationshipActive(r, at),
-  );
-}
+/**
+ * When a relationship explains an access is decided in one place only: the store's SQL
+ * (src/store/care.ts `careClassSql`, read by src/records/facts.ts). This module holds the shape of
+ * a relationship as seeded and imported, nothing that decides.
+ */

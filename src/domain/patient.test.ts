@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { appointmentCareSpan, DEFAULT_CARE_WINDOW, hasCareRelationship, isCareRelationshipActive } from './care.js';
 import { composeNir } from './nir.js';
 import { isCalendarDate, validatePatientIdentity } from './patient.js';
 import { isValidRpps, luhnCheckDigit, requiresSecondFactor } from './user.js';
@@ -35,25 +34,6 @@ describe('patient identity', () => {
     expect(isCalendarDate('2023-02-29')).toBe(false);
     expect(isCalendarDate('2023-13-01')).toBe(false);
     expect(isCalendarDate('20230101')).toBe(false);
-  });
-});
-
-describe('care relationships', () => {
-  const at = new Date('2026-03-10T10:00:00Z');
-  it('opens a window around an appointment', () => {
-    const span = appointmentCareSpan(at, new Date(at.getTime() + 18 * 60_000), DEFAULT_CARE_WINDOW);
-    expect(isCareRelationshipActive({ ...span }, new Date(at.getTime() - 86_400_000))).toBe(true);
-    expect(isCareRelationshipActive({ ...span }, new Date(at.getTime() - 3 * 86_400_000))).toBe(false);
-    expect(isCareRelationshipActive({ ...span }, new Date(at.getTime() + 29 * 86_400_000))).toBe(true);
-    expect(isCareRelationshipActive({ ...span }, new Date(at.getTime() + 31 * 86_400_000))).toBe(false);
-  });
-
-  it('binds a relationship to its practitioner and patient', () => {
-    const rels = [{ patientId: 'p1', practitionerId: 'd1', startsAt: new Date(0), endsAt: null }];
-    expect(hasCareRelationship(rels, 'd1', 'p1', at)).toBe(true);
-    expect(hasCareRelationship(rels, 'd2', 'p1', at)).toBe(false);
-    expect(hasCareRelationship(rels, 'd1', 'p2', at)).toBe(false);
-    expect(hasCareRelationship([{ ...rels[0]!, endsAt: new Date(at.getTime() - 1) }], 'd1', 'p1', at)).toBe(false);
   });
 });
 

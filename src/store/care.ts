@@ -1,4 +1,4 @@
-/** The care window around an appointment (domain DEFAULT_CARE_WINDOW): 2 days before, 30 after. */
+/** The care window around an appointment: 2 days before, 30 after (the one definition of care: careClassSql). */
 export const CARE_BEFORE = '2 days';
 export const CARE_AFTER = '30 days';
 /** An appointment "schedules" its patient from 2 days before until 12 hours after it (preparation, the visit, the letter). */
