@@ -189,6 +189,19 @@ export class RecordsCore {
     return new ClinicalRepository(tx, this.vault.clinical(this.practiceId));
   }
 
+  /**
+   * The patient of a clinical request, in one statement: null when the practice has no such patient
+   * (or, with `live`, it was shredded); else the practitioner's care class for its clinical record
+   * (null for other roles, or none). With a break-the-glass grant a visit gives way, as noteCareOf says.
+   */
+  protected async clinicalPatient(tx: Tx, patientId: string, live: boolean): Promise<{ cls: CareClass | null } | null> {
+    const reader = this.principal.role === 'practitioner' ? this.principal.userId : null;
+    const found = await this.resources(tx).patientCare(patientId, reader, this.ctx.now);
+    if (!found || (live && !found.live)) return null;
+    if (found.care === 'visit' && reader && (await hasBreakGlass(tx, this.practiceId, reader, patientId, this.ctx.now))) return { cls: null };
+    return { cls: found.care };
+  }
+
   /** The registry's clinical types (and the patient checks every clinical write makes), in a clinical transaction. */
   protected resources(tx: Tx): ResourceRepository {
     return new ResourceRepository(tx, this.vault.clinical(this.practiceId));

@@ -6,7 +6,6 @@ import { REGISTRY, type Json, type ResourceModule } from '../resources/index.js'
 import { isShreddedKeyError, type SealedResource, type Tx } from '../store/index.js';
 import type { CareClass } from '../store/care.js';
 import { RecordError, refusalFor } from './errors.js';
-import { noteCareOf } from './facts.js';
 import { visitScope } from './care-claims.js';
 import { cutOf, type Audited, type Page } from './core.js';
 import { AppointmentRecords } from './appointments.js';
@@ -120,8 +119,9 @@ export class ResourceRecords extends AppointmentRecords {
         if (!current) return { kind: 'missing' as const };
         q = { ...q, patientId: current.patientId };
       }
-      if (!(await repo.patientExists(q.patientId))) return { kind: 'missing' as const };
-      const cls = this.reader() ? await noteCareOf(tx, this.practiceId, this.principal.userId, q.patientId, this.ctx.now) : null;
+      const patient = await this.clinicalPatient(tx, q.patientId, false);
+      if (!patient) return { kind: 'missing' as const };
+      const cls = patient.cls;
       const d = await this.decision(tx, type, q.patientId, 'search', cls);
       if (!d.allow) return { kind: 'denied' as const, d };
       const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
@@ -170,8 +170,9 @@ export class ResourceRecords extends AppointmentRecords {
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       const repo = this.resources(tx);
-      if (!(await repo.patientExists(w.patientId, true))) return { kind: 'missing' as const };
-      let cls = this.reader() ? await noteCareOf(tx, this.practiceId, this.principal.userId, w.patientId, this.ctx.now) : null;
+      const patient = await this.clinicalPatient(tx, w.patientId, true);
+      if (!patient) return { kind: 'missing' as const };
+      let cls = patient.cls;
       if (update) {
         const current = await repo.one(type, id, null, this.reader(), this.ctx.now);
         if (!current || current.patientId !== w.patientId) return { kind: 'missing' as const };

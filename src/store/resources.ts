@@ -2,7 +2,7 @@ import type { SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { SegmentError } from './admin.js';
 import { byteaText, insertMany } from './rows.js';
-import { noteCareForNoteSql, visitNoteSql, type CareClass } from './care.js';
+import { noteCareForNoteSql, noteCareSql, visitNoteSql, type CareClass } from './care.js';
 import { isShreddedKeyError, type NoteSealer } from './sealing.js';
 
 /**
@@ -83,6 +83,20 @@ export class ResourceRepository {
     return this.tx.scope.practiceId as string;
   }
 
+  /**
+   * In one statement: whether the patient is the practice's (and not shredded: `live`), and, for a
+   * practitioner, her care class for the patient's clinical record (care.ts `noteCareSql`: genuine
+   * care or a visit). Null: no such patient.
+   */
+  async patientCare(patientId: string, practitionerId: string | null, at: Date): Promise<{ live: boolean; care: CareClass | null } | null> {
+    const care = practitionerId === null ? 'NULL::text' : noteCareSql('p.id', '$1', '$3', '$4::timestamptz');
+    const r = await this.tx.query<{ live: boolean; care: CareClass | null }>(
+      `SELECT p.shredded_at IS NULL AS live, ${care} AS care FROM admin.patients p WHERE p.practice_id = $1 AND p.id = $2`,
+      practitionerId === null ? [this.practiceId, patientId] : [this.practiceId, patientId, practitionerId, at.toISOString()],
+    );
+    return r.rows[0] ?? null;
+  }
+
   /** Whether the patient is one of the practice's (and, with `live`, not shredded). */
   async patientExists(patientId: string, live = false): Promise<boolean> {
     const r = await this.tx.query(
@@ -124,6 +138,26 @@ export class ResourceRepository {
     };
     await insertMany(this.tx, T, Object.keys(row), [row]);
     return version;
+  }
+
+  /**
+   * Writes many new resources (their first versions) in one statement: the demo's seeded charts.
+   * Each is sealed, bound to `id/1`, and indexed as `write` seals and indexes one; the caller says
+   * who wrote it and when (a visit's practitioner and time), as the records say it for a client.
+   */
+  async insertVersions(versions: readonly NewVersion[]): Promise<number> {
+    const rows: Record<string, unknown>[] = [];
+    for (const v of versions) {
+      const vid = `${v.id}/1`;
+      rows.push({
+        practice_id: this.practiceId, id: v.id, version: 1, type: v.type, patient_id: v.patientId, author_id: v.authorId,
+        written_at: v.writtenAt.toISOString(), effective_at: v.effectiveAt?.toISOString() ?? null, current: true,
+        tokens: await this.tokens(v.type, v.tokens),
+        labels_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.labels', JSON.stringify(v.labels))),
+        body_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.body', JSON.stringify(v.body))),
+      });
+    }
+    return rows.length === 0 ? 0 : insertMany(this.tx, T, Object.keys(rows[0] as object), rows);
   }
 
   private async sealed(r: Row): Promise<SealedResource> {
