@@ -424,8 +424,11 @@ function insertTimeline(tx: Tx, incidentId: string, t: TimelineEntry): Promise<u
 export function summarise(s: AccessScope): IncidentSummary {
   const identityRecords = s.disclosures.filter((d) => d.categories.some((c) => c === 'identity' || c === 'contacts' || c === 'nir')).length;
   const appointmentRecords = s.disclosures.filter((d) => d.categories.includes('appointments')).length;
+  // Art. 33(3)(a) asks for the number of records concerned: the clinical resources (problems,
+  // treatments, results…) disclosed are records as much as the notes are.
   return {
-    patients: s.patients.length, notes: s.notes.length, records: identityRecords + appointmentRecords + s.notes.length,
+    patients: s.patients.length, notes: s.notes.length,
+    records: identityRecords + appointmentRecords + s.notes.length + s.resources.length,
     accounts: s.accounts.length, categories: s.categories, labels: s.labels, byPractice: s.byPractice,
   };
 }

@@ -26,7 +26,7 @@ export interface IncidentQuery {
 export interface IncidentSummary {
   readonly patients: number;
   readonly notes: number;
-  /** Data records disclosed: patient identity records, appointments' patients, clinical notes. */
+  /** Data records disclosed: patient identity records, appointments' patients, clinical notes and resources. */
   readonly records: number;
   readonly accounts: number;
   readonly categories: Record<Category, number>;
