@@ -150,7 +150,7 @@ describe('a copy of the database files holds no clinical free text nor code', ()
     }
   });
 
-  it.runIf(PG_URL)('PostgreSQL: no phrase, marker or rare code in the server\'s data directory, WAL included', async () => {
+  it.runIf(PG_URL)('PostgreSQL: no phrase, marker or rare code in the server\'s data directory (WAL too)', async () => {
     const database = await createPostgresDatabase();
     try {
       const backend: Backend = {
