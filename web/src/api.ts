@@ -101,8 +101,11 @@ export function onStepUp(f: ((refusal: ApiError) => Promise<boolean>) | null): v
   stepUpHandler = f;
 }
 
-export async function request(method: string, path: string, body?: unknown, accept = 'application/json', retried = false): Promise<Response> {
-  const headers: Record<string, string> = { accept };
+export async function request(
+  method: string, path: string, body?: unknown, accept = 'application/json', retried = false,
+  extra: Readonly<Record<string, string>> = {},
+): Promise<Response> {
+  const headers: Record<string, string> = { ...extra, accept };
   const sent = token;
   if (token) headers.authorization = `${tokenType} ${token}`;
   // A proof on the login steps binds the session to this browser's key; then one on every request.
@@ -116,7 +119,7 @@ export async function request(method: string, path: string, body?: unknown, acce
   if (!r.ok) {
     const e = await failure(r);
     // RFC 9470: a fresh second factor, then the same request once more.
-    if (e.stepUp && !retried && stepUpHandler && (await stepUpHandler(e))) return request(method, path, body, accept, true);
+    if (e.stepUp && !retried && stepUpHandler && (await stepUpHandler(e))) return request(method, path, body, accept, true, extra);
     const rank = e.code !== null ? (ENDS_SESSION[e.code] ?? 0) : r.status === 401 && !e.stepUp ? 1 : 0;
     // Announced once per session, unless a later refusal says more (a suspension's reason).
     if (sent !== null && rank > 0 && (ended === null || ended.token !== sent || rank > ended.rank)) {
@@ -136,6 +139,15 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 
 export const get = <T = any>(path: string) => api<T>('GET', path);
 export const post = <T = any>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
+
+/**
+ * A FHIR update of the version that was read (`If-Match: W/"<versionId>"`): the server refuses it
+ * (412) when someone wrote a newer version meanwhile, instead of overwriting what it did not show.
+ */
+export async function put<T = any>(path: string, body: unknown, versionId: string): Promise<T> {
+  const r = await request('PUT', path, body, 'application/json', false, { 'if-match': `W/"${versionId}"` });
+  return (await r.json()) as T;
+}
 
 /** Hands a blob to the browser as a download. */
 function saveBlob(blob: Blob, filename: string): void {
