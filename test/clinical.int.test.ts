@@ -63,7 +63,8 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
         const read = await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}`);
         expect(read.status, t.logs().split('\n').filter((l) => l.includes('request failed')).join('\n').slice(0, 1500)).toBe(200);
         expect(read.body).toMatchObject({ resourceType: m.type, id });
-        const { meta: _meta, ...again } = read.body;
+        // A standard client sends back what it read, meta and author elements included.
+        const again = read.body;
         const stale = await fhir(t, doc, 'PUT', `/fhir/${m.type}/${id}`, again, { 'if-match': 'W/"7"' });
         expect(stale.status).toBe(412);
         const updated = await fhir(t, doc, 'PUT', `/fhir/${m.type}/${id}`, again, { 'if-match': 'W/"1"' });
@@ -168,5 +169,18 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
 
   it('had both validators check every clinical type the server returned, searches included', () => {
     for (const m of REGISTRY.modules) expect(validated, m.type).toContain(m.type);
+  });
+
+  it('keeps the sensitivity label a client asserts on a problem written in words, and refuses an unknown one', async () => {
+    const inWords = {
+      ...REGISTRY.module('Condition')!.example(patient, docId, new Date()),
+      meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] },
+    };
+    const r = await fhir(t, doc, 'POST', '/fhir/Condition', inWords);
+    expect(r.status).toBe(201);
+    expect(r.body.meta.security).toContainEqual(expect.objectContaining({ code: 'PSY' }));
+    expect(r.body.meta.security).toContainEqual(expect.objectContaining({ code: 'R' }));
+    const bad = { ...inWords, meta: { security: [{ system: 'http://example.org/x', code: 'SECRET' }] } };
+    expect((await fhir(t, doc, 'POST', '/fhir/Condition', bad)).status).toBe(400);
   });
 });

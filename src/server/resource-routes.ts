@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { SensitivityLabel } from '../domain/index.js';
-import { fhirSchemaErrors, toFhirClinical } from '../fhir/index.js';
+import { isSensitivityLabel, type SensitivityLabel } from '../domain/index.js';
+import { fhirSchemaErrors, toFhirClinical, V3_ACT_CODE, V3_CONFIDENTIALITY } from '../fhir/index.js';
 import type { OpenedResource } from '../records/resources.js';
 import { RecordError } from '../records/index.js';
 import {
@@ -22,21 +22,40 @@ function ifMatch(header: string | string[] | undefined): number {
   return Number(m[1]);
 }
 
+/**
+ * The sensitivity labels a client asserts in `meta.security` (HL7 v3 ActCode, as a note's
+ * `securityLabel`): a problem written in words ("suivi VIH") has no code to derive its label from.
+ * The confidentiality codes medvault writes itself (N, R) are its own, not the client's.
+ */
+function assertedLabels(meta: unknown): { labels: SensitivityLabel[]; problems: string[] } {
+  const labels: SensitivityLabel[] = [];
+  const problems: string[] = [];
+  const security = (meta as { security?: unknown } | undefined)?.security;
+  for (const c of Array.isArray(security) ? (security as { system?: unknown; code?: unknown }[]) : []) {
+    if (c.system === V3_CONFIDENTIALITY) continue;
+    if (c.system === V3_ACT_CODE && typeof c.code === 'string' && isSensitivityLabel(c.code)) labels.push(c.code);
+    else problems.push('meta.security: only HL7 v3 ActCode sensitivity codes are accepted');
+  }
+  return { labels, problems };
+}
+
 /** A client's resource of a module's type, checked (schema, then the module), as the records write it. */
 function written(m: ResourceModule, req: Req, now: Date) {
   const sent = resourceOf(req, m.type);
-  // A client that read a resource sends it back whole: the author elements medvault sets are
-  // dropped (it sets them again, to the account that writes), not refused.
-  const authored = new Set(Object.keys(m.author({ reference: 'Practitioner/x' })));
+  // A client that read a resource sends it back whole: its id and meta (version, dates, the labels
+  // medvault wrote) and the author elements medvault sets are dropped, not refused; medvault sets
+  // them again, to the account that writes. Labels the client adds in meta.security are kept.
+  const authored = new Set(['id', 'meta', ...Object.keys(m.author({ reference: 'Practitioner/x' }))]);
   const body = Object.fromEntries(Object.entries(sent).filter(([k]) => !authored.has(k)));
-  const schema = fhirSchemaErrors(body);
+  const schema = fhirSchemaErrors(sent);
   if (schema.length > 0) throw new RecordError('invalid', schema);
   const checked = m.check(body, now);
-  if (checked.problems.length > 0 || checked.patientId === null) throw new RecordError('invalid', [...checked.problems]);
-  const { id: _id, meta: _meta, ...kept } = body;
-  const tokens = m.search.filter((s) => s.index === 'token').flatMap((s) => tokenValues(m.type, s.name, kept));
-  const labels: SensitivityLabel[] = m.labels(kept);
-  return { patientId: checked.patientId, body: kept, effectiveAt: clinicalDate(kept, m.date), tokens, labels };
+  const asserted = assertedLabels(sent.meta);
+  const problems = [...checked.problems, ...asserted.problems];
+  if (problems.length > 0 || checked.patientId === null) throw new RecordError('invalid', problems);
+  const tokens = m.search.filter((s) => s.index === 'token').flatMap((s) => tokenValues(m.type, s.name, body));
+  const labels: SensitivityLabel[] = [...new Set([...m.labels(body), ...asserted.labels])];
+  return { patientId: checked.patientId, body, effectiveAt: clinicalDate(body, m.date), tokens, labels };
 }
 
 /**
