@@ -1,14 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, bundleWarning, entries, get, nirOf, patientName, post, type Me } from './api.js';
 import { BreakGlass } from './dialogs.js';
-import { fmtDate, fmtTime, LABELS, labelName, T } from './i18n.js';
+import { fmtDate, fmtTime, T } from './i18n.js';
+import { NewNote, NotesList } from './notes.js';
 import { genderName, Problem, statusName } from './ui.js';
 
-const V3_ACT = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+/** The practitioner's clinical chart: a chunk of its own, which an assistant's browser never loads. */
+type ClinicalModule = typeof import('./clinical/index.js');
 
 /**
  * A patient's page: identity, appointments and a booking form; for a practitioner, the clinical
- * notes (refused without a care relationship: then the break-the-glass dialog) and a note form.
+ * chart and the notes (refused without a care relationship: then the break-the-glass dialog) and a
+ * note form. The chart opens once the notes are: one refusal says there is no care relationship,
+ * not one per clinical type.
  */
 export function PatientPage({ me, id }: { me: Me; id: string }) {
   const [patient, setPatient] = useState<any | null>(null);
@@ -19,6 +23,10 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [glass, setGlass] = useState(false);
   const practitioner = me.role === 'practitioner';
+  const [clinical, setClinical] = useState<ClinicalModule | null>(null);
+  useEffect(() => {
+    if (practitioner) import('./clinical/index.js').then(setClinical).catch(setError);
+  }, [practitioner]);
 
   const loadNotes = async () => {
     if (!practitioner) return;
@@ -63,6 +71,18 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
           <dt>{T('Courriel', 'E-mail')}</dt><dd>{email ?? '—'}</dd>
         </dl>
       </section>
+      {practitioner && notesRefused !== null && (
+        <section class="card refused" aria-labelledby="r-title">
+          <h2 id="r-title">{T('Dossier médical', 'Medical record')}</h2>
+          <p>{T('Vous n’avez pas de relation de soins avec ce patient.', 'You have no care relationship with this patient.')}</p>
+          <button type="button" class="danger" onClick={() => setGlass(true)}>
+            {T('Accès d’urgence (bris de glace)', 'Emergency access (break the glass)')}
+          </button>
+        </section>
+      )}
+      {practitioner && notes !== null && clinical && (
+        <clinical.ClinicalChart me={me} patientId={id} noteWritten={loadNotes} />
+      )}
       <section class="card" aria-labelledby="a-title">
         <h2 id="a-title">{T('Rendez-vous', 'Appointments')}</h2>
         {appts.length === 0 ? <p class="muted">{T('Aucun rendez-vous.', 'No appointments.')}</p> : (
@@ -74,92 +94,15 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
         )}
         <NewAppointment me={me} patientId={id} done={load} />
       </section>
-      {practitioner && (
+      {practitioner && notes !== null && (
         <section class="card" aria-labelledby="n-title">
           <h2 id="n-title">{T('Notes cliniques', 'Clinical notes')}</h2>
-          {notesRefused !== null && (
-            <div class="refused">
-              <p>{T('Vous n’avez pas de relation de soins avec ce patient.', 'You have no care relationship with this patient.')}</p>
-              <button type="button" class="danger" onClick={() => setGlass(true)}>{T('Accès d’urgence (bris de glace)', 'Emergency access (break the glass)')}</button>
-            </div>
-          )}
-          {notesCut && <p class="warn" role="status" data-testid="notes-cut">{notesCut}</p>}
-          {notes !== null && notes.length === 0 && <p class="muted">{T('Aucune note.', 'No notes.')}</p>}
-          {notes !== null && notes.length > 0 && (
-            <ol class="notes" data-testid="notes">
-              {notes.map((n) => (
-                <li key={n.id} class="note">
-                  <div class="note-head">
-                    <span class="time">{fmtDate(n.date)}</span>
-                    {(n.securityLabel ?? []).flatMap((l: any) => l.coding).map((c: any) => <span key={c.code} class="label" title={c.code}>{labelName(c.code)}</span>)}
-                  </div>
-                  <p class="note-text">{decodeText(n.content?.[0]?.attachment?.data)}</p>
-                </li>
-              ))}
-            </ol>
-          )}
-          {notes !== null && <NewNote patientId={id} done={loadNotes} />}
+          <NotesList notes={notes} cut={notesCut} />
+          <NewNote patientId={id} done={loadNotes} />
         </section>
       )}
       {glass && <BreakGlass patientId={id} close={() => setGlass(false)} done={async () => { setGlass(false); await loadNotes(); }} />}
     </div>
-  );
-}
-
-function decodeText(b64: string | undefined): string {
-  if (!b64) return '';
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
-}
-
-function encodeText(s: string): string {
-  const bytes = new TextEncoder().encode(s);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
-function NewNote({ patientId, done }: { patientId: string; done: () => Promise<void> }) {
-  const [text, setText] = useState('');
-  const [labels, setLabels] = useState<string[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (ev: Event) => {
-    ev.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await post('/fhir/DocumentReference', {
-        resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${patientId}` },
-        ...(labels.length > 0 ? { securityLabel: [{ coding: labels.map((code) => ({ system: V3_ACT, code })) }] } : {}),
-        content: [{ attachment: { contentType: 'text/plain', data: encodeText(text) } }],
-      });
-      setText('');
-      setLabels([]);
-      await done();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form class="new-note" onSubmit={submit} aria-labelledby="nn-title">
-      <h3 id="nn-title">{T('Nouvelle note', 'New note')}</h3>
-      <label for="note-text">{T('Texte de la note', 'Note text')}</label>
-      <textarea id="note-text" required rows={4} value={text} onInput={(e) => setText(e.currentTarget.value)} />
-      <fieldset>
-        <legend>{T('Sensibilité', 'Sensitivity')}</legend>
-        {Object.keys(LABELS).map((code) => (
-          <label key={code} class="check">
-            <input type="checkbox" checked={labels.includes(code)} onChange={(e) => setLabels(e.currentTarget.checked ? [...labels, code] : labels.filter((l) => l !== code))} />
-            {labelName(code)}
-          </label>
-        ))}
-      </fieldset>
-      <Problem error={error} />
-      <button type="submit" class="primary" disabled={busy}>{T('Enregistrer la note', 'Save the note')}</button>
-    </form>
   );
 }
 
