@@ -183,4 +183,30 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     const bad = { ...inWords, meta: { security: [{ system: 'http://example.org/x', code: 'SECRET' }] } };
     expect((await fhir(t, doc, 'POST', '/fhir/Condition', bad)).status).toBe(400);
   });
+
+  it('pages a history and a search through their next links', async () => {
+    const m = REGISTRY.module('AllergyIntolerance')!;
+    const first = await fhir(t, doc, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()));
+    let current = first.body;
+    for (let v = 1; v <= 3; v++) {
+      const next = await fhir(t, doc, 'PUT', `/fhir/${m.type}/${current.id}`, current, { 'if-match': `W/"${v}"` });
+      expect(next.status).toBe(200);
+      current = next.body;
+    }
+    const follow = async (url: string) => {
+      const seen: string[] = [];
+      let next: string | undefined = url;
+      while (next) {
+        const page = await fhir(t, doc, 'GET', next.replace(/^https?:\/\/[^/]+/, ''));
+        expect(page.status).toBe(200);
+        seen.push(...page.body.entry.map((e: { resource: { id: string; meta: { versionId: string } } }) => `${e.resource.id}/${e.resource.meta.versionId}`));
+        next = page.body.link.find((l: { relation: string }) => l.relation === 'next')?.url;
+      }
+      return seen;
+    };
+    expect(await follow(`/fhir/${m.type}/${current.id}/_history?_count=3`)).toEqual([4, 3, 2, 1].map((v) => `${current.id}/${v}`));
+    const all = await follow(`/fhir/${m.type}?patient=${patient}&_count=1`);
+    expect(all).toContain(`${current.id}/4`);
+    expect(new Set(all).size).toBe(all.length);
+  });
 });

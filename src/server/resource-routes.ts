@@ -82,7 +82,7 @@ export function resourceRoutes(app: FastifyInstance, _services: () => Services, 
     }
     if (has('history-instance')) {
       app.get(`/fhir/${type}/:id/_history`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
-        paged(req, reply, `${type}/_history`, [], async (_q, offset, limit) => {
+        paged(req, reply, `${type}/${req.params.id as string}/_history`, [], async (_q, offset, limit) => {
           const page = await records(req).resourceHistory(type, req.params.id as string, { offset, limit });
           return { items: page.items.map(toFhirClinical), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
         }));
