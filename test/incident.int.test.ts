@@ -14,6 +14,7 @@ import { bearer, login, startTestApp, userOf, type TestApp } from './helpers/app
  * with the doctor's care accesses reported apart.
  */
 import { BACKENDS } from './helpers/backends.js';
+import { writeClinical } from './helpers/clinical.js';
 
 describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
   let t: TestApp;
@@ -381,6 +382,21 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       const keys = (await post({ kind: 'database-copy', tables: ['clinical.notes'], keysCompromised: true })).json();
       expect(keys.art34.required).toBe(true);
       expect(keys.categories.notes).toBeGreaterThan(0);
+      // The clinical resources' table: its rows counted, ciphertext without the keys, categories with them.
+      const patient = (await t.store.driver.transaction((s) => s.query<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 AND shredded_at IS NULL LIMIT 1', [doctor.practiceId]))).rows[0]!;
+      await writeClinical(t.services.db, t.services.vault, doctor.practiceId!, [
+        { type: 'Condition', practiceId: doctor.practiceId!, patientId: patient.id, authorId: doctor.fhirId!, at: new Date() },
+      ]);
+      const resources = (await post({ kind: 'database-copy', tables: ['clinical.resources'] })).json();
+      expect(resources.art34.required).toBe(false);
+      expect(resources.art34.reason).toContain('clinical.resources : type de chaque ressource clinique');
+      const byTable = resources.tables.find((x: { table: string }) => x.table === 'clinical.resources');
+      expect(byTable.rows).toBeGreaterThan(0);
+      expect(byTable.sealed).toEqual(expect.arrayContaining(['problems', 'treatments', 'results']));
+      expect(resources.categories.problems ?? 0).toBe(0);
+      const withKeys = (await post({ kind: 'database-copy', tables: ['clinical.resources'], keysCompromised: true })).json();
+      expect(withKeys.art34.required).toBe(true);
+      expect(withKeys.categories.problems).toBeGreaterThan(0);
     });
 
     it('answers bad requests with OperationOutcomes and refuses other roles', async () => {

@@ -1,7 +1,8 @@
 import type { SensitivityLabel } from '../domain/index.js';
 import type { Database, Tx } from '../store/index.js';
 import type { Art34 } from './documents.js';
-import type { Category, PracticeSummary } from './scope.js';
+import { CLINICAL_CATEGORIES, type Category, type PracticeSummary } from './scope.js';
+import { REGISTRY } from '../resources/index.js';
 
 /**
  * A "database copy" incident: someone copied tables (a dump, a stolen backup). Every row of
@@ -32,6 +33,14 @@ export const COPYABLE = {
     clearText: {
       fr: 'dates et auteurs des notes, liés à un identifiant de patient pseudonyme',
       en: 'note times and authors, linked to a pseudonymous patient identifier',
+    },
+  },
+  'clinical.resources': {
+    // Every type of the resource registry (problems, treatments, results…): their categories.
+    sealed: CLINICAL_CATEGORIES.map((c) => c.code) as Category[],
+    clearText: {
+      fr: 'type de chaque ressource clinique (problème, allergie, prescription, résultat, vaccination, consultation), dates cliniques et d’écriture, auteur et version, liés à un identifiant de patient pseudonyme ; index de recherche des codes chiffrés par clé (égalité probable à l’intérieur d’un cabinet, sans la valeur)',
+      en: 'the type of each clinical resource (problem, allergy, prescription, result, vaccination, consultation), clinical and writing times, author and version, linked to a pseudonymous patient identifier; keyed search beacons of codes (probable equality within a practice, never the value)',
     },
   },
   'admin.users': {
@@ -75,6 +84,8 @@ export interface CopyScope {
   /** Whether anything that identifies a person was readable in the copy. */
   readonly plaintext: boolean;
   readonly art34: Art34;
+  /** Clinical resources (the registry's types) readable in the copy: only with the keys. */
+  readonly resources: number;
 }
 
 /** Counts, practice by practice (each as its own roles, under row-level security). */
@@ -84,6 +95,7 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   const byPractice: PracticeSummary[] = [];
   const rows = new Map<CopyableTable, number>();
   const total = { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 } as Record<Category, number>;
+  let clinicalResources = 0;
   const labels: Partial<Record<SensitivityLabel, number>> = {};
   let patients = 0;
   let notes = 0;
@@ -152,6 +164,20 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
       }
       if (keysCompromised || has('admin.patients')) for (const r of c.l) practiceLabels[r.label] = r.n;
     }
+    if (has('clinical.resources')) {
+      // The registry's types: rows per type, and with the keys, each category's patients.
+      const byType = await db.transaction({ role: 'clinical', practiceId }, (tx) => tx.query<{ type: string; n: number; patients: number }>(
+        `SELECT type, count(*)::int AS n, count(DISTINCT patient_id)::int AS patients FROM clinical.resources WHERE practice_id = $1 GROUP BY type`,
+        [practiceId],
+      ));
+      for (const r of byType.rows) {
+        rows.set('clinical.resources', (rows.get('clinical.resources') ?? 0) + r.n);
+        const category = REGISTRY.module(r.type)?.category.code;
+        if (!keysCompromised || !category) continue;
+        cats[category] = Math.max(cats[category] ?? 0, r.patients);
+        clinicalResources += r.n;
+      }
+    }
     const persons = Math.max(...Object.values(cats));
     for (const k of Object.keys(cats) as Category[]) total[k] = (total[k] ?? 0) + (cats[k] ?? 0);
     for (const [k, v] of Object.entries(practiceLabels) as [SensitivityLabel, number][]) labels[k] = (labels[k] ?? 0) + v;
@@ -167,7 +193,7 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     ? ` À vérifier : ${typedReasons} motifs saisis librement (bris de glace, effacements) sont en clair dans la copie ; lisez-les (console sécurité, « bris de glace » ; GET /security/break-glass ; medvault audit) et notifiez tout patient qu’un motif permettrait d’identifier.`
     : ` To check: ${typedReasons} reasons typed as free text (break-the-glass, erasures) are in clear in the copy; read them (security console, break-the-glass; GET /security/break-glass; medvault audit) and notify any patient a reason would identify.`;
   // With the keys, what was sealed in the copied tables is readable; tables that hold nothing sealed about patients change nothing.
-  const sealedCopied = has('admin.patients') || has('clinical.notes');
+  const sealedCopied = has('admin.patients') || has('clinical.notes') || has('clinical.resources');
   const art34: Art34 = keysCompromised && sealedCopied
     ? { required: true, reason: (fr ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.' : 'The encryption keys were compromised too: the data are intelligible.') + review }
     : plaintext
@@ -186,6 +212,6 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   return {
     kind: 'database-copy', tables: [...tables], keysCompromised,
     byTable: tables.map((t) => ({ table: t, rows: rows.get(t) ?? 0, clear: COPYABLE[t].clearText[lang], sealed: [...COPYABLE[t].sealed] })),
-    patients, notes, categories: total, labels, byPractice, plaintext, art34,
+    patients, notes, categories: total, labels, byPractice, plaintext, art34, resources: clinicalResources,
   };
 }
