@@ -1,6 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
+import { labelName } from '../i18n.js';
 import { Problem } from '../ui.js';
+import { sensitivityOf } from './read.js';
 
 /**
  * Form pieces the chart's forms share: a labelled field, a picker over a list the server ships
@@ -109,4 +111,9 @@ export function Act({ label, what, act, done }: {
       <Problem error={error} />
     </>
   );
+}
+
+/** A resource's sensitivity labels, shown as a note's are. */
+export function Labels({ of }: { of: any }) {
+  return <>{sensitivityOf(of).map((code) => <span key={code} class="label" title={code}>{labelName(code)}</span>)}</>;
 }

@@ -83,6 +83,12 @@ export function observationName(o: any): string {
   return (loinc && LOINC_CODES.get(loinc)?.display) ?? conceptText(o?.code);
 }
 
+/** The sensitivity labels the server gave a resource (meta.security, v3 ActCode: HIV, PSY…), as a note has them. */
+export function sensitivityOf(r: any): string[] {
+  const ACT = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+  return (r?.meta?.security ?? []).filter((c: any) => c.system === ACT).map((c: any) => c.code as string);
+}
+
 /** The reference a resource keeps to its consultation. */
 export function encounterRef(id: string): { reference: string } {
   return { reference: `Encounter/${id}` };

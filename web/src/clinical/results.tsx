@@ -1,6 +1,7 @@
 import { fmtDate, T } from '../i18n.js';
 import { Problem } from '../ui.js';
 import { unitWords } from './codes.js';
+import { Labels } from './fields.js';
 import { searchAll, useLoad } from './load.js';
 import { conceptText, fmtNumber, INTERPRETATION, observationName } from './read.js';
 
@@ -96,7 +97,7 @@ export function ResultsView({ patientId, version }: { patientId: string; version
               return (
                 <tr key={o.id} class={out ? 'out' : undefined} data-flag={flag ?? ''}>
                   <td>{o.effectiveDateTime ? fmtDate(o.effectiveDateTime) : '—'}</td>
-                  <th scope="row">{observationName(o)}</th>
+                  <th scope="row">{observationName(o)}<Labels of={o} /></th>
                   <td class="num">{valueText(o)}</td>
                   <td>{unitWords(o.valueQuantity?.code) || (o.valueQuantity?.unit ?? '')}</td>
                   <td>{rangeText(o)}</td>

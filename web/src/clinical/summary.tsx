@@ -3,7 +3,7 @@ import { put } from '../api.js';
 import { fmtDate, fmtDateTime, T } from '../i18n.js';
 import { Problem } from '../ui.js';
 import { AllergyForm, ProblemForm, VaccinationForm } from './add-forms.js';
-import { Act, Section } from './fields.js';
+import { Act, Labels, Section } from './fields.js';
 import { searchAll, useLoad, type Listing } from './load.js';
 import { codeIn, conceptText, ICD10, loincOf, VITAL, vitalText } from './read.js';
 import { problemResolved, treatmentStopped } from './write.js';
@@ -70,7 +70,7 @@ export function SummaryView(p: Props) {
         <Listed items={d.problems.items} none={T('Aucun problème actif.', 'No active problem.')} item={(c) => (
           <>
             <span class="code">{codeIn(c.code, ICD10) ?? ''}</span>
-            <span class="grow">{conceptText(c.code)}</span>
+            <span class="grow">{conceptText(c.code)}<Labels of={c} /></span>
             {c.onsetDateTime && <span class="muted">{T('depuis', 'since')} {fmtDate(c.onsetDateTime)}</span>}
             <Act
               label={T('Résolu', 'Resolved')} what={conceptText(c.code)} done={p.changed}
@@ -99,7 +99,8 @@ export function SummaryView(p: Props) {
         <Listed items={d.treatments.items} none={T('Aucun traitement.', 'No treatment.')} item={(m) => (
           <>
             <span class="grow">
-              <strong>{conceptText(m.medicationCodeableConcept)}</strong> — {m.dosageInstruction?.[0]?.text ?? ''}
+              <strong>{conceptText(m.medicationCodeableConcept)}</strong><Labels of={m} />
+              {' — '}{m.dosageInstruction?.[0]?.text ?? ''}
               {m.substitution?.allowedBoolean === false && (
                 <span class="tag">{T('non substituable', 'not substitutable')} ({m.substitution.reason?.text})</span>
               )}
