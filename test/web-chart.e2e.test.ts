@@ -8,6 +8,7 @@ import {
   accessible, chromiumAvailable, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J,
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
+import { labResult, pressure, weight } from './helpers/observations.js';
 
 /**
  * The practitioner's chart in a real browser against a real `medvault demo` process: a consultation
@@ -24,10 +25,6 @@ const CLINICAL_TYPES = [
   'Condition', 'AllergyIntolerance', 'MedicationRequest', 'Observation', 'Immunization', 'Encounter',
   'DocumentReference',
 ];
-const LOINC = 'http://loinc.org';
-const UCUM = 'http://unitsofmeasure.org';
-const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
-const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
 
 /** What the doctor records, distinctive enough that finding it elsewhere means it leaked. */
 const RECORDED = {
@@ -97,46 +94,6 @@ async function openPatient(page: Page, p: Seen): Promise<void> {
   await page.getByLabel('Nom', { exact: true }).fill(p.family);
   await page.getByRole('button', { name: 'Rechercher' }).click();
   await page.getByTestId('results').getByRole('button', { name: p.display, exact: true }).first().click();
-}
-
-/** An Observation as another system would post it (a connected scale, a laboratory's interface). */
-function observation(patientId: string, category: string, loinc: string, at: string, value: object) {
-  return {
-    resourceType: 'Observation', status: 'final', category: [{ coding: [{ system: CATEGORY, code: category }] }],
-    code: { coding: [{ system: LOINC, code: loinc }] }, subject: { reference: `Patient/${patientId}` },
-    effectiveDateTime: at, ...value,
-  };
-}
-
-const quantity = (value: number, code: string, unit = code) => ({ value, unit, system: UCUM, code });
-
-/** A weight measured earlier. */
-const weight = (patientId: string, at: string, kg: number) =>
-  observation(patientId, 'vital-signs', '29463-7', at, { valueQuantity: quantity(kg, 'kg') });
-
-/** A blood pressure measured earlier: the panel and its two components. */
-function pressure(patientId: string, at: string, systolic: number, diastolic: number) {
-  const part = (code: string, value: number) => ({
-    code: { coding: [{ system: LOINC, code }] }, valueQuantity: quantity(value, 'mm[Hg]', 'mmHg'),
-  });
-  return observation(patientId, 'vital-signs', '85354-9', at, {
-    component: [part('8480-6', systolic), part('8462-4', diastolic)],
-  });
-}
-
-/** A laboratory result with its reference range, and the laboratory's interpretation when it gave one. */
-function labResult(
-  patientId: string, loinc: string, value: number, unit: string, [low, high]: [number | null, number | null],
-  flag?: string,
-) {
-  return observation(patientId, 'laboratory', loinc, new Date().toISOString(), {
-    valueQuantity: quantity(value, unit),
-    referenceRange: [{
-      ...(low !== null ? { low: quantity(low, unit) } : {}),
-      ...(high !== null ? { high: quantity(high, unit) } : {}),
-    }],
-    ...(flag ? { interpretation: [{ coding: [{ system: INTERPRETATION, code: flag }] }] } : {}),
-  });
 }
 
 describe.runIf(chromiumAvailable)("the practitioner's chart", () => {
