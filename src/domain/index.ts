@@ -8,5 +8,6 @@ export * from './patient.js';
 export * from './care.js';
 export * from './appointment.js';
 export * from './note.js';
+export * from './document.js';
 export * from './retention.js';
 export * from './names.js';

@@ -1,5 +1,6 @@
 import type { Id } from './ids.js';
 import type { SensitivityLabel } from './labels.js';
+import type { DocumentKind, NoteDocument, NoteStatus } from './document.js';
 
 /** A clinical note: free text written by a practitioner about a patient. */
 export interface ClinicalNote {
@@ -10,6 +11,15 @@ export interface ClinicalNote {
   readonly writtenAt: Date;
   readonly text: string;
   readonly labels: readonly SensitivityLabel[];
+  /** Absent: current (a note written before statuses, or not read with its status). */
+  readonly status?: NoteStatus;
+  /** Absent: a progress note. */
+  readonly kind?: DocumentKind;
+  readonly title?: string;
+  /** The earlier note this one amends (it is then superseded, its text kept). */
+  readonly replaces?: Id;
+  /** A document (PDF, image) in place of typed text; the note's `text` is then empty. */
+  readonly document?: NoteDocument;
 }
 
 /** The highest confidentiality a note carries (HL7 v3 Confidentiality): R when any label, else N. */

@@ -1,16 +1,43 @@
-import type { ClinicalNote, Id, SensitivityLabel } from '../domain/index.js';
+import type { ClinicalNote, DocumentKind, Id, NoteDocument, NoteStatus, SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { SegmentError } from './admin.js';
 import { byteaText, insertMany } from './rows.js';
 import { noteCareForNoteSql, visitNoteSql, type CareClass } from './care.js';
 import { isShreddedKeyError, type NoteSealer } from './sealing.js';
+import { padded } from './padding.js';
 
 interface NoteRow {
   id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date; labels: string[]; labels_sealed: Buffer | null; body_sealed: Buffer;
+  status: NoteStatus; meta_sealed: Buffer | null;
+  /** Selected only to read a note whole (a document's bytes: up to 5 MiB, padded). */
+  attachment_sealed?: Buffer | null;
   pk_version: number | null; pk_wrapped: Buffer | null;
 }
 
-const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed,
+/**
+ * A note's description, sealed as `note.meta` (notes written before documents have none: a
+ * progress note of typed text). A document's true size is here; its sealed bytes are padded.
+ */
+interface NoteMeta {
+  readonly kind: DocumentKind;
+  readonly title?: string;
+  readonly replaces?: Id;
+  readonly document?: Omit<NoteDocument, 'bytes'>;
+}
+
+/** A visit's notes only: those the practitioner wrote in her open visit with the patient (care.ts). */
+type VisitOf = { practitionerId: Id; at: Date } | null;
+type NotePage = { limit: number; offset: number } | null;
+
+/** A note as an amendment or a withdrawal checks it: whose, by whom, and whether still current. */
+export interface NotePlace {
+  readonly id: Id;
+  readonly patientId: Id;
+  readonly authorId: Id;
+  readonly status: NoteStatus;
+}
+
+const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed, status, meta_sealed,
   (SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_version,
   (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_wrapped`;
 
@@ -39,13 +66,28 @@ export class ClinicalRepository {
     if (sealer.practiceId !== tx.scope.practiceId) throw new SegmentError("the vault handle is another practice's");
   }
 
-  /** Opens a note (its labels too, unless already opened); a shredded patient's note fails with the vault's VAULT_KEY_DESTROYED. */
+  /**
+   * Opens a note (its labels too, unless already opened), with its description and, when the row
+   * was read whole, its document's bytes; a shredded patient's note fails with the vault's
+   * VAULT_KEY_DESTROYED.
+   */
   private async open(r: NoteRow, labels?: SensitivityLabel[]): Promise<ClinicalNote> {
     this.know(r);
+    const meta = r.meta_sealed === null ? null
+      : JSON.parse((await this.vault.openNotePart(r.patient_id, r.id, 'note.meta', r.meta_sealed)).toString('utf8')) as NoteMeta;
+    if ((r.attachment_sealed ?? null) !== null && !meta?.document) throw new SegmentError('a document without its description');
+    const bytes = r.attachment_sealed && meta?.document
+      ? (await this.vault.openNotePart(r.patient_id, r.id, 'note.attachment', r.attachment_sealed)).subarray(0, meta.document.size)
+      : null;
     return {
       id: r.id, practiceId: r.practice_id, patientId: r.patient_id, authorId: r.author_id,
       writtenAt: new Date(r.written_at), labels: labels ?? (await this.labels(r)),
       text: await this.vault.openNote(r.patient_id, r.id, r.body_sealed),
+      status: r.status,
+      ...(meta === null ? {} : { kind: meta.kind }),
+      ...(meta?.title === undefined ? {} : { title: meta.title }),
+      ...(meta?.replaces === undefined ? {} : { replaces: meta.replaces }),
+      ...(meta?.document === undefined ? {} : { document: { ...meta.document, ...(bytes === null ? {} : { bytes }) } }),
     };
   }
 
@@ -63,18 +105,70 @@ export class ClinicalRepository {
     return this.tx.scope.practiceId as Id;
   }
 
+  /**
+   * Writes new notes (current). Every part is sealed: text, labels, the description (kind, title,
+   * the note amended, a document's format, size and hash: sealed for every note, so that which
+   * notes are letters or amendments does not show) and a document's bytes, padded (padding.ts).
+   */
   async insertNotes(notes: readonly ClinicalNote[]): Promise<number> {
     const rows = [];
+    let written = 0;
     for (const n of notes) {
       if (n.practiceId !== this.practiceId) throw new SegmentError('a note of another practice');
+      const { bytes, ...document } = n.document ?? {};
+      if (n.document && !bytes) throw new SegmentError("a document is written with its bytes");
+      const meta: NoteMeta = {
+        kind: n.kind ?? 'progress-note', ...(n.title === undefined ? {} : { title: n.title }),
+        ...(n.replaces === undefined ? {} : { replaces: n.replaces }),
+        ...(n.document ? { document: document as Omit<NoteDocument, 'bytes'> } : {}),
+      };
+      const sealed = {
+        labels_sealed: await this.vault.sealLabels(n.patientId, n.id, JSON.stringify(n.labels)),
+        body_sealed: await this.vault.sealNote(n.patientId, n.id, n.text),
+        meta_sealed: await this.vault.sealNotePart(n.patientId, n.id, 'note.meta', JSON.stringify(meta)),
+      };
+      const row = { id: n.id, practice_id: n.practiceId, patient_id: n.patientId, author_id: n.authorId, written_at: n.writtenAt.toISOString() };
+      if (bytes) {
+        // A document travels as a bound bytea parameter, not inside a JSON batch (up to 5 MiB).
+        const attachment = await this.vault.sealNotePart(n.patientId, n.id, 'note.attachment', padded(bytes));
+        written += (await this.tx.query(
+          `INSERT INTO clinical.notes (id, practice_id, patient_id, author_id, written_at, labels_sealed, body_sealed, meta_sealed, attachment_sealed)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [row.id, row.practice_id, row.patient_id, row.author_id, row.written_at, sealed.labels_sealed, sealed.body_sealed, sealed.meta_sealed, attachment],
+        )).rowCount;
+        continue;
+      }
       rows.push({
-        id: n.id, practice_id: n.practiceId, patient_id: n.patientId, author_id: n.authorId,
-        written_at: n.writtenAt.toISOString(),
-        labels_sealed: byteaText(await this.vault.sealLabels(n.patientId, n.id, JSON.stringify(n.labels))),
-        body_sealed: byteaText(await this.vault.sealNote(n.patientId, n.id, n.text)),
+        ...row, labels_sealed: byteaText(sealed.labels_sealed), body_sealed: byteaText(sealed.body_sealed), meta_sealed: byteaText(sealed.meta_sealed),
       });
     }
-    return insertMany(this.tx, 'clinical.notes', ['id', 'practice_id', 'patient_id', 'author_id', 'written_at', 'labels_sealed', 'body_sealed'], rows);
+    const columns = ['id', 'practice_id', 'patient_id', 'author_id', 'written_at', 'labels_sealed', 'body_sealed', 'meta_sealed'];
+    return written + (await insertMany(this.tx, 'clinical.notes', columns, rows));
+  }
+
+  /**
+   * A note's patient, author and status, locked until the transaction ends (an amendment or a
+   * withdrawal decides on them, then moves the status): nothing of it is opened.
+   */
+  async notePlace(id: Id): Promise<NotePlace | null> {
+    const r = await this.tx.query<{ id: string; patient_id: string; author_id: string; status: NoteStatus }>(
+      'SELECT id, patient_id, author_id, status FROM clinical.notes WHERE practice_id = $1 AND id = $2 FOR UPDATE',
+      [this.practiceId, id],
+    );
+    const row = r.rows[0];
+    return row ? { id: row.id, patientId: row.patient_id, authorId: row.author_id, status: row.status } : null;
+  }
+
+  /**
+   * Moves a current note to `superseded` (an amendment replaced it) or `entered-in-error`; false
+   * if it was no longer current. The note itself is untouched (migration 018's trigger).
+   */
+  async retireNote(id: Id, status: Exclude<NoteStatus, 'current'>): Promise<boolean> {
+    const r = await this.tx.query(
+      "UPDATE clinical.notes SET status = $3 WHERE practice_id = $1 AND id = $2 AND status = 'current'",
+      [this.practiceId, id, status],
+    );
+    return r.rowCount === 1;
   }
 
   /**
@@ -118,11 +212,13 @@ export class ClinicalRepository {
    * body only when the caller calls `open`, after the policy has decided. A shredded patient's
    * note has no labels left (its `open` fails).
    */
-  async noteForDecision(id: Id, practitionerId: Id | null, at: Date): Promise<NoteForDecision | null> {
+  async noteForDecision(id: Id, practitionerId: Id | null, at: Date, o: { whole?: boolean } = {}): Promise<NoteForDecision | null> {
+    // Whole: with the document's bytes (a read); else its description only.
+    const cols = o.whole === true ? `${NOTE_SELECT}, attachment_sealed` : NOTE_SELECT;
     const r = await this.tx.query<NoteRow & { care: CareClass | null }>(
       practitionerId === null
-        ? `SELECT ${NOTE_SELECT}, NULL::text AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2`
-        : `SELECT ${NOTE_SELECT}, ${noteCareForNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} AS care
+        ? `SELECT ${cols}, NULL::text AS care FROM clinical.notes WHERE practice_id = $1 AND id = $2`
+        : `SELECT ${cols}, ${noteCareForNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} AS care
              FROM clinical.notes WHERE practice_id = $1 AND id = $2`,
       practitionerId === null ? [this.practiceId, id] : [this.practiceId, id, practitionerId, at.toISOString()],
     );
@@ -140,21 +236,16 @@ export class ClinicalRepository {
 
   /**
    * A patient's notes, newest first, still sealed: their labels opened (the ledger weighs them),
-   * each body opened only by its `open`, once the ledger has admitted it. `visitOf` as for notesOf.
+   * each opened only by its `open` (text and description; a document's bytes stay in the database),
+   * once the ledger has admitted it. `visitOf`: only the notes that practitioner wrote in her open
+   * visit with the patient (care.ts), for a reader whom a visit, not genuine care, lets in;
+   * `statuses`: only notes of these statuses (null: all).
    */
   async sealedNotesOf(
-    patientId: Id, visitOf: { practitionerId: Id; at: Date } | null = null, page: { limit: number; offset: number } | null = null,
+    patientId: Id, visitOf: VisitOf = null, page: NotePage = null, statuses: readonly NoteStatus[] | null = null,
   ): Promise<NoteForDecision[]> {
-    const paging = page === null ? '' : ` LIMIT ${Math.max(0, Math.trunc(page.limit))} OFFSET ${Math.max(0, Math.trunc(page.offset))}`;
-    const r = await this.tx.query<NoteRow>(
-      visitOf === null
-        ? `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2 ORDER BY written_at DESC, id${paging}`
-        : `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2
-              AND ${visitNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} ORDER BY written_at DESC, id${paging}`,
-      visitOf === null ? [this.practiceId, patientId] : [this.practiceId, patientId, visitOf.practitionerId, visitOf.at.toISOString()],
-    );
     const out: NoteForDecision[] = [];
-    for (const row of r.rows) {
+    for (const row of await this.rowsOf(patientId, visitOf, page, statuses)) {
       this.know(row);
       const labels = await this.labels(row);
       out.push({ id: row.id, patientId: row.patient_id, labels, care: null, open: () => this.open(row, labels) });
@@ -162,23 +253,29 @@ export class ClinicalRepository {
     return out;
   }
 
-  /**
-   * A patient's notes, newest first. `visitOf`: only the notes that practitioner wrote in her open
-   * visit with the patient (care.ts), for a reader whom a visit, not genuine care, lets in.
-   */
-  async notesOf(patientId: Id, visitOf: { practitionerId: Id; at: Date } | null = null): Promise<ClinicalNote[]> {
-    const r = await this.tx.query<NoteRow>(
-      visitOf === null
-        ? `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2
-            ORDER BY written_at DESC, id`
-        : `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND patient_id = $2
-              AND ${visitNoteSql('clinical.notes', '$1', '$3', '$4::timestamptz')} ORDER BY written_at DESC, id`,
-      visitOf === null
-        ? [this.practiceId, patientId]
-        : [this.practiceId, patientId, visitOf.practitionerId, visitOf.at.toISOString()],
-    );
+  /** A patient's notes, newest first, opened (text and description). `visitOf` as for sealedNotesOf. */
+  async notesOf(patientId: Id, visitOf: VisitOf = null): Promise<ClinicalNote[]> {
     const out: ClinicalNote[] = [];
-    for (const row of r.rows) out.push(await this.open(row));
+    for (const row of await this.rowsOf(patientId, visitOf, null, null)) out.push(await this.open(row));
     return out;
+  }
+
+  private async rowsOf(patientId: Id, visitOf: VisitOf, page: NotePage, statuses: readonly NoteStatus[] | null): Promise<NoteRow[]> {
+    const params: unknown[] = [this.practiceId, patientId];
+    const where = ['practice_id = $1', 'patient_id = $2'];
+    if (visitOf !== null) {
+      params.push(visitOf.practitionerId, visitOf.at.toISOString());
+      where.push(visitNoteSql('clinical.notes', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
+    }
+    if (statuses !== null) {
+      params.push(statuses);
+      where.push(`status = ANY($${params.length}::text[])`);
+    }
+    const paging = page === null ? '' : ` LIMIT ${Math.max(0, Math.trunc(page.limit))} OFFSET ${Math.max(0, Math.trunc(page.offset))}`;
+    const r = await this.tx.query<NoteRow>(
+      `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE ${where.join(' AND ')} ORDER BY written_at DESC, id${paging}`,
+      params,
+    );
+    return r.rows;
   }
 }

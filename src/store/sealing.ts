@@ -53,6 +53,9 @@ export interface IdentitySealer {
   beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]>;
 }
 
+/** The sealed parts of a note besides its text and labels: a document's bytes, and its description (kind, title, format…). */
+export type NotePart = 'note.attachment' | 'note.meta';
+
 export interface NoteSealer {
   readonly practiceId: string;
   /** The same sealer, with patient keys read in this transaction. */
@@ -64,6 +67,9 @@ export interface NoteSealer {
   /** A note's sensitivity labels (JSON), sealed apart from its body: opened to decide, before the body is. */
   sealLabels(patientId: string, noteId: string, labelsJson: string): Promise<Buffer>;
   openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string>;
+  /** A note's document bytes (`note.attachment`) or description (`note.meta`, JSON), bound to the note and that field. */
+  sealNotePart(patientId: string, noteId: string, field: NotePart, plaintext: string | Uint8Array): Promise<Buffer>;
+  openNotePart(patientId: string, noteId: string, field: NotePart, sealed: Buffer): Promise<Buffer>;
   /** A clinical resource version's body or labels (JSON), bound to `id/version` and the field. */
   sealResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', json: string): Promise<Buffer>;
   openResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', sealed: Buffer): Promise<string>;

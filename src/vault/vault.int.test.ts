@@ -228,7 +228,7 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     await other.provider.close();
   });
 
-  it('a note read opens its labels once: for the decision, then the body alone (issue 14; each open is one envelope)', async () => {
+  it('a note read opens its labels once: for the decision, then its description and body (issue 14; each open is one envelope)', async () => {
     const note = (await driver.transaction((sql) => sql.query<{ id: string }>(
       `SELECT n.id FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id WHERE n.practice_id = $1 AND p.shredded_at IS NULL LIMIT 1`, [A]))).rows[0]!;
     const opened: string[] = [];
@@ -241,11 +241,14 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
           ...counting, knownKey: (p, k) => inner.knownKey(p, k), sealNote: (p, n, t) => inner.sealNote(p, n, t), sealLabels: (p, n, l) => inner.sealLabels(p, n, l),
           openNote: (p, n, b) => (opened.push('body'), inner.openNote(p, n, b)),
           openLabels: (p, n, b) => (opened.push('labels'), inner.openLabels(p, n, b)),
+          sealNotePart: (p, n, f, x) => inner.sealNotePart(p, n, f, x),
+          openNotePart: (p, n, f, b) => (opened.push(f), inner.openNotePart(p, n, f, b)),
         };
       },
       knownKey: () => undefined, sealNote: () => Promise.reject(new Error('outside a transaction')), openNote: () => Promise.reject(new Error('outside a transaction')),
       sealLabels: () => Promise.reject(new Error('outside a transaction')), openLabels: () => Promise.reject(new Error('outside a transaction')),
       sealResource: () => Promise.reject(new Error('unused')), openResource: () => Promise.reject(new Error('unused')),
+      sealNotePart: () => Promise.reject(new Error('outside a transaction')), openNotePart: () => Promise.reject(new Error('outside a transaction')),
       tokens: () => Promise.reject(new Error('unused')),
     };
     const read = await db.transaction({ role: 'clinical', practiceId: A }, async (tx) => {
@@ -253,7 +256,8 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
       expect(opened).toEqual(['labels']);
       return d.open();
     });
-    expect(opened).toEqual(['labels', 'body']);
+    // Then what the ledger admitted: its description (kind, title, a document's format) and its body.
+    expect(opened).toEqual(['labels', 'note.meta', 'body']);
     expect(read.id).toBe(note.id);
   });
 

@@ -6,7 +6,7 @@ import type { KeyProvider } from './provider.js';
 import { transactionKeys, type KeyRowsQuery, type PatientKeySource, type WrappedPatientKey } from './patient-keys.js';
 import { blindIndexInput, type BlindIndexColumn, BLIND_INDEX_BYTES } from './blind-index.js';
 import { beaconInput, type BeaconKind } from './beacons.js';
-import type { OpenedIdentity } from '../store/sealing.js';
+import type { NotePart, OpenedIdentity } from '../store/sealing.js';
 
 export interface VaultOptions {
   /** Unwrapped data keys kept in memory; default 10,000, for at most 5 minutes. 0 disables. */
@@ -163,11 +163,12 @@ export class Vault {
   }
 
   /** @internal */
-  async seal(purpose: SealPurpose, ctx: SealContext, plaintext: string, keys?: PatientKeySource): Promise<Buffer> {
+  async seal(purpose: SealPurpose, ctx: SealContext, plaintext: string | Uint8Array, keys?: PatientKeySource): Promise<Buffer> {
     const dataKey = randomBytes(32);
     try {
       const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId, keys);
-      const body = sealBody(purpose, ctx, dataKey, patientKey, Buffer.from(plaintext, 'utf8'));
+      const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+      const body = sealBody(purpose, ctx, dataKey, patientKey, bytes);
       const kekVersion = await this.provider.activeVersion(ctx.practiceId, purpose);
       const wrappedKey = await this.provider.wrap({ practiceId: ctx.practiceId, purpose, version: kekVersion }, dataKey);
       return encodeEnvelope({ ...body, kekVersion, wrappedKey });
@@ -178,6 +179,11 @@ export class Vault {
 
   /** @internal A value that fails its integrity check is reported with its place (DamagedValueError). */
   async open(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<string> {
+    return (await this.openBytes(purpose, ctx, sealed, keys)).toString('utf8');
+  }
+
+  /** @internal As `open`, for a value sealed from bytes (a document). */
+  async openBytes(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<Buffer> {
     try {
       return await this.openAt(purpose, ctx, sealed, keys);
     } catch (err) {
@@ -188,7 +194,7 @@ export class Vault {
     }
   }
 
-  private async openAt(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<string> {
+  private async openAt(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<Buffer> {
     const e = decodeEnvelope(sealed);
     if (e.purpose !== purpose) throw new VaultError('VAULT_PURPOSE', 'this handle cannot open that value');
     // The cache is keyed by everything the unwrap depends on, so a changed version misses it.
@@ -205,7 +211,7 @@ export class Vault {
       this.dataKeys.set(id, dataKey);
     }
     const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId, keys);
-    return openBody(e, ctx, dataKey, patientKey).toString('utf8');
+    return openBody(e, ctx, dataKey, patientKey);
   }
 
   /** @internal Re-wraps a sealed value's data key under the active KEK; the body is not decrypted. */
@@ -314,6 +320,15 @@ export class ClinicalVault {
 
   openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
     return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.labels' }, sealed, this.keys);
+  }
+
+  /** A part of a note other than its text and labels (a document's bytes, its description), bound to the note and the part. */
+  sealNotePart(patientId: string, noteId: string, field: NotePart, plaintext: string | Uint8Array): Promise<Buffer> {
+    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field }, plaintext, this.keys);
+  }
+
+  openNotePart(patientId: string, noteId: string, field: NotePart, sealed: Buffer): Promise<Buffer> {
+    return this.vault.openBytes('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field }, sealed, this.keys);
   }
 
   /** A clinical resource's version (`id/version`): its body or its labels, bound to that version and field. */
