@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PlatformRepository, type Database, type DbRole, type Tx } from '../store/index.js';
-import { envelopeKekVersion, type SealPurpose } from './envelope.js';
+import { decodeEnvelope, envelopeKekVersion, type SealPurpose } from './envelope.js';
 import type { Vault } from './vault.js';
 import { REGISTRY, sealedTables, type Registry } from '../resources/index.js';
 
@@ -16,7 +16,15 @@ interface SealedTable {
   readonly columns: readonly string[];
   /** The unique column the walk is ordered by and updates by (default `id`; a version's `vid` where ids repeat). */
   readonly key?: string;
+  /**
+   * Columns of large values (documents, up to 5 MiB): read by their envelope's head only and
+   * rewrapped in place in SQL (`overlay`), so that a batch never holds their bodies in memory.
+   */
+  readonly large?: readonly string[];
 }
+
+/** Enough of an envelope to hold its head (11 bytes, the wrapped key — 60 bytes at most today —, then 92). */
+const HEAD_BYTES = 1024;
 
 /** The sealed tables and columns of each purpose; the clinical ones include every type of the registry given. */
 export function sealedTablesOf(registry: Registry = REGISTRY): Record<SealPurpose, readonly SealedTable[]> {
@@ -26,7 +34,7 @@ export function sealedTablesOf(registry: Registry = REGISTRY): Record<SealPurpos
     { table: 'admin.users', role: 'admin', columns: ['totp_sealed'] },
   ],
   clinical: [
-    { table: 'clinical.notes', role: 'clinical', columns: ['labels_sealed', 'body_sealed'] },
+    { table: 'clinical.notes', role: 'clinical', columns: ['labels_sealed', 'body_sealed', 'meta_sealed', 'attachment_sealed'], large: ['attachment_sealed'] },
     // Every type of the resource registry, from the registry: a new type cannot be skipped here.
     ...sealedTables(registry).map((t) => ({ table: t.table, role: t.role, columns: t.columns, key: 'vid' })),
   ],
@@ -34,6 +42,10 @@ export function sealedTablesOf(registry: Registry = REGISTRY): Record<SealPurpos
 }
 
 const SEALED = sealedTablesOf();
+
+/** The columns a walk selects: a large one by its head only. */
+const selected = (t: SealedTable) =>
+  t.columns.map((c) => (t.large?.includes(c) ? `substring(${c} from 1 for ${HEAD_BYTES}) AS ${c}` : c)).join(', ');
 
 /** The KEK version of a sealed column, read in SQL from the envelope header (bytes 5–8). */
 const versionOf = (col: string) =>
@@ -107,8 +119,17 @@ async function rewrapRows(tx: Tx, vault: Vault, job: Job, t: SealedTable, rows: 
     for (const col of t.columns) {
       const sealed = row[col] as Buffer | null;
       if (sealed === null || envelopeKekVersion(sealed) === job.toVersion) continue;
-      params.push(await admin.rewrap(job.practiceId, job.purpose as SealPurpose, sealed));
-      sets.push(`${col} = $${params.length}`);
+      const next = await admin.rewrap(job.practiceId, job.purpose as SealPurpose, sealed);
+      if (t.large?.includes(col)) {
+        // `sealed` is the value's first bytes: its head, then the start of the body. The new head
+        // replaces the old one in place; the body (IV, tag, ciphertext) stays as it is.
+        const body = decodeEnvelope(sealed).ciphertext.length;
+        params.push(next.subarray(0, next.length - body), sealed.length - body);
+        sets.push(`${col} = overlay(${col} placing $${params.length - 1}::bytea from 1 for $${params.length}::int)`);
+      } else {
+        params.push(next);
+        sets.push(`${col} = $${params.length}`);
+      }
       n++;
     }
     if (sets.length > 0) await tx.query(`UPDATE ${t.table} SET ${sets.join(', ')} WHERE practice_id = $1 AND ${t.key ?? 'id'} = $2`, params);
@@ -131,7 +152,7 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
           // FOR NO KEY UPDATE: a row updated meanwhile (a new name, new labels) is read after that
           // commit, never written back as it was; inserts that only reference the row (notes,
           // appointments, grants) are not held up. Rows locked in id order, as in the sweep.
-          `SELECT ${t.key ?? 'id'} AS id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND ${t.key ?? 'id'} > $2
+          `SELECT ${t.key ?? 'id'} AS id, ${selected(t)} FROM ${t.table} WHERE practice_id = $1 AND ${t.key ?? 'id'} > $2
             ORDER BY ${t.key ?? 'id'} LIMIT $3 FOR NO KEY UPDATE`,
           [job.practiceId, after, batch],
         );
@@ -152,7 +173,7 @@ async function rotateOne(db: Database, vault: Vault, job: Job, opts: RotationOpt
       const stale = t.columns.map((c) => `(${c} IS NOT NULL AND ${versionOf(c)} <> $2)`).join(' OR ');
       const found = await db.transaction({ role: t.role, practiceId: job.practiceId }, async (tx) => {
         const r = await tx.query<Record<string, unknown>>(
-          `SELECT ${t.key ?? 'id'} AS id, ${t.columns.join(', ')} FROM ${t.table} WHERE practice_id = $1 AND (${stale})
+          `SELECT ${t.key ?? 'id'} AS id, ${selected(t)} FROM ${t.table} WHERE practice_id = $1 AND (${stale})
             ORDER BY ${t.key ?? 'id'} LIMIT $3 FOR NO KEY UPDATE`,
           [job.practiceId, job.toVersion, batch],
         );
