@@ -28,6 +28,34 @@ const search = (names: readonly string[], type?: string) => names.map((name) => 
   ...(name === 'date' && type && DATE_DOC[type] ? { documentation: DATE_DOC[type] } : {}),
 }));
 
+/**
+ * Clinical notes and documents. Statuses: a search returns every status unless `status` says
+ * (FHIR R4 defines no default filter; each note carries its status, the client filters).
+ */
+function documentReferenceCapability(): Record<string, unknown> {
+  return {
+    type: 'DocumentReference',
+    documentation: 'Typed text (text/plain) or a document (application/pdf, image/jpeg, image/png; at most 5 MiB decoded, '
+      + 'the type checked against the bytes) inline in content[0].attachment.data. A read returns the document whole; a '
+      + 'search, $everything and a create describe it (contentType, size, hash, title) with its url, Binary/{id}, where '
+      + 'GET returns the bytes (or the Binary resource for Accept: application/fhir+json), as does '
+      + 'DocumentReference/{id}/$content. A note is never updated: an amendment is a new DocumentReference with '
+      + "relatesTo [{code: 'replaces'}] written by the earlier note's author, which supersedes it; its author withdraws "
+      + "a note with PATCH (JSON Patch) [{op: 'replace', path: '/status', value: 'entered-in-error'}].",
+    interaction: ['read', 'create', 'patch', 'search-type'].map((code) => ({ code })),
+    updateCreate: false,
+    searchParam: [
+      { name: 'patient', type: 'reference', documentation: 'Required: a search reads one patient\'s record.' },
+      {
+        name: 'status', type: 'token',
+        documentation: 'current, superseded or entered-in-error; comma-separated values are ORed. Absent: notes of every status.',
+      },
+      { name: '_count', type: 'number' },
+    ],
+    operation: [{ name: 'content', definition: 'https://medvault.example/fhir/OperationDefinition/DocumentReference-content' }],
+  };
+}
+
 /** The registry's clinical types as CapabilityStatement entries: interactions and search parameters from their modules. */
 export function clinicalCapabilities(registry: Registry): Record<string, unknown>[] {
   return routeLists(registry).map(({ type, interactions, search: params }) => {
@@ -74,7 +102,7 @@ export function capabilityStatement(version: string, base: string, registry: Reg
           { type: 'Practitioner', interaction: ['read', 'search-type'].map((code) => ({ code })), searchParam: search(['_count']) },
           { type: 'Organization', interaction: ['read', 'search-type'].map((code) => ({ code })) },
           { type: 'Appointment', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment') },
-          { type: 'DocumentReference', interaction: ['read', 'create', 'search-type'].map((code) => ({ code })), searchParam: search(['patient', '_count']) },
+          documentReferenceCapability(),
           ...clinicalCapabilities(registry),
           { type: 'AuditEvent', interaction: ['search-type'].map((code) => ({ code })), searchParam: search(['patient', 'agent', 'date', '_count'], 'AuditEvent') },
         ],

@@ -1,57 +1,10 @@
-import type { Appointment, ClinicalNote, Practice, User } from '../domain/index.js';
-import { SENSITIVITY_LABELS, isId, isSensitivityLabel, noteConfidentiality } from '../domain/index.js';
-import { AUDIT_ACTION_SYSTEM, DICOM, FINESS_SYSTEM, LOINC, RPPS_SYSTEM, V3_ACT_CODE, V3_CONFIDENTIALITY, V3_PURPOSE } from './codes.js';
+import type { Appointment, Practice, User } from '../domain/index.js';
+import { AUDIT_ACTION_SYSTEM, DICOM, FINESS_SYSTEM, RPPS_SYSTEM, V3_ACT_CODE, V3_PURPOSE } from './codes.js';
+
+// Clinical notes and documents (DocumentReference) have a file of their own.
+export { toFhirDocumentReference, fromFhirDocumentReference, type NoteInput } from './document-reference.js';
 
 type Json = Record<string, unknown>;
-
-export function toFhirDocumentReference(n: ClinicalNote): Json {
-  return {
-    resourceType: 'DocumentReference',
-    id: n.id,
-    meta: { security: [{ system: V3_CONFIDENTIALITY, code: noteConfidentiality(n) }] },
-    status: 'current',
-    type: { coding: [{ system: LOINC, code: '11506-3', display: 'Progress note' }] },
-    subject: { reference: `Patient/${n.patientId}` },
-    date: n.writtenAt.toISOString(),
-    author: [{ reference: `Practitioner/${n.authorId}` }],
-    ...(n.labels.length > 0 ? { securityLabel: n.labels.map((l) => ({ coding: [{ system: V3_ACT_CODE, code: l, display: SENSITIVITY_LABELS[l].en }] })) } : {}),
-    content: [{ attachment: { contentType: 'text/plain; charset=utf-8', data: Buffer.from(n.text, 'utf8').toString('base64') } }],
-  };
-}
-
-export interface NoteInput {
-  readonly patientId: string | null;
-  readonly text: string;
-  readonly labels: ClinicalNote['labels'];
-  readonly problems: string[];
-}
-
-const NOTE_FIELDS = new Set(['resourceType', 'status', 'type', 'subject', 'securityLabel', 'content', 'text']);
-
-/** A client's DocumentReference: subject, text, labels. The author, date and practice are medvault's to set. */
-export function fromFhirDocumentReference(r: Json): NoteInput {
-  const problems: string[] = [];
-  for (const k of Object.keys(r)) if (!NOTE_FIELDS.has(k)) problems.push(`DocumentReference.${k} is set by medvault or not accepted`);
-  const ref = (r.subject as Json | undefined)?.reference;
-  const m = typeof ref === 'string' ? /^Patient\/(.+)$/.exec(ref) : null;
-  if (!m || !isId(m[1] as string)) problems.push('DocumentReference.subject must reference Patient/{id}');
-  const content = Array.isArray(r.content) ? (r.content as Json[]) : [];
-  const att = content[0]?.attachment as Json | undefined;
-  if (content.length !== 1 || !att || typeof att.data !== 'string') problems.push('DocumentReference.content needs exactly one attachment with data');
-  const type = typeof att?.contentType === 'string' ? att.contentType : 'text/plain';
-  if (!/^text\/plain(;\s*charset=utf-8)?$/i.test(type)) problems.push('DocumentReference.content[0].attachment.contentType must be text/plain');
-  const text = typeof att?.data === 'string' ? Buffer.from(att.data, 'base64').toString('utf8') : '';
-  if (typeof att?.data === 'string' && Buffer.from(text, 'utf8').toString('base64') !== att.data.replace(/\s/g, '')) problems.push('DocumentReference.content[0].attachment.data is not base64 UTF-8 text');
-  if (text.trim() === '' || text.length > 100_000) problems.push('a note holds 1 to 100,000 characters');
-  const labels: ClinicalNote['labels'][number][] = [];
-  for (const l of Array.isArray(r.securityLabel) ? (r.securityLabel as Json[]) : []) {
-    for (const c of Array.isArray(l.coding) ? (l.coding as Json[]) : []) {
-      if (c.system === V3_ACT_CODE && typeof c.code === 'string' && isSensitivityLabel(c.code)) labels.push(c.code);
-      else problems.push('DocumentReference.securityLabel: unknown sensitivity code');
-    }
-  }
-  return { patientId: m?.[1] ?? null, text, labels: [...new Set(labels)], problems };
-}
 
 export function toFhirAppointment(a: Appointment): Json {
   return {

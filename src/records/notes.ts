@@ -1,23 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
-import type { ClinicalNote, SensitivityLabel } from '../domain/index.js';
-import { isShreddedKeyError } from '../store/index.js';
+import type { ClinicalNote, DocumentContentType, DocumentKind, NoteStatus, SensitivityLabel } from '../domain/index.js';
+import { DEFAULT_DOCUMENT_KIND, documentHash } from '../domain/index.js';
+import { isShreddedKeyError, type Tx } from '../store/index.js';
+import type { NotePlace } from '../store/clinical.js';
 import { RecordError, refusalFor } from './errors.js';
 import { noteCareOf } from './facts.js';
 import { visitScope } from './care-claims.js';
 import { cutOf, type Audited, type Page } from './core.js';
 import { PatientRecords } from './patients.js';
 
-/** Clinical notes (DocumentReference). */
+/** What a new note holds besides its text and labels: its kind, title, a document, the note it amends. */
+export interface NoteExtras {
+  readonly kind?: DocumentKind;
+  readonly title?: string | null;
+  /** A document (PDF, image) in place of typed text: its format already checked against its bytes. */
+  readonly document?: { readonly contentType: DocumentContentType; readonly bytes: Uint8Array } | null;
+  /** The note this one amends: a current note of the same patient, written by the same author. */
+  readonly replaces?: string | null;
+}
+
+/** Why a note may not be amended or withdrawn by this account, audited and thrown; null when it may. */
+type NotAmendable = { reason: string; error: AccessError | RecordError } | null;
+
+/**
+ * Clinical notes and documents (DocumentReference). A note is never rewritten: it is amended by a
+ * new note that replaces it, or withdrawn (entered in error), by its author only — the one whose
+ * name the record shows under it.
+ */
 export class NoteRecords extends PatientRecords {
 
+  /** A note whole: its text, or its document with the bytes (also what `$content` and `Binary` serve). */
   async readNote(id: string): Promise<ClinicalNote> {
     const a: Audited = { action: 'read', resourceType: 'DocumentReference', resourceId: id, patientId: null };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       // The note's patient, labels, sealed body and (for a practitioner) the care fact, in one
       // statement; the body is opened only once the policy and the ledger have decided.
-      const row = await this.clinical(tx).noteForDecision(id, this.principal.role === 'practitioner' ? this.principal.userId : null, this.ctx.now);
+      const reader = this.principal.role === 'practitioner' ? this.principal.userId : null;
+      const row = await this.clinical(tx).noteForDecision(id, reader, this.ctx.now, { whole: true });
       if (!row) return { kind: 'missing' as const };
       const d = await this.noteDecision(tx, row.patientId, 'read', this.principal.role === 'practitioner' ? row.care !== null : undefined);
       if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patientId };
@@ -37,7 +58,10 @@ export class NoteRecords extends PatientRecords {
     return r.note;
   }
 
-  async notesOf(patientId: string, page: { offset: number; limit: number } = { offset: 0, limit: 1_000_000 }): Promise<Page<ClinicalNote>> {
+  /** A patient's notes, newest first, of the given statuses (null: all); documents described, their bytes left out. */
+  async notesOf(
+    patientId: string, page: { offset: number; limit: number } = { offset: 0, limit: 1_000_000 }, statuses: readonly NoteStatus[] | null = null,
+  ): Promise<Page<ClinicalNote>> {
     const a: Audited = { action: 'search', resourceType: 'DocumentReference', resourceId: null, patientId };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
@@ -47,7 +71,7 @@ export class NoteRecords extends PatientRecords {
       if (!d.allow) return { kind: 'denied' as const, d };
       // Paged in SQL, counted by the ledger, and only what it admits is opened.
       const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
-      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, { limit: page.limit + 1, offset: page.offset })
+      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, { limit: page.limit + 1, offset: page.offset }, statuses)
         .catch((e: unknown) => {
           if (isShreddedKeyError(e)) throw new RecordError('gone');
           throw e;
@@ -72,23 +96,99 @@ export class NoteRecords extends PatientRecords {
     return { items: r.notes, more: r.more, ...r.cut };
   }
 
-  async createNote(patientId: string, text: string, labels: readonly SensitivityLabel[]): Promise<ClinicalNote> {
+  /**
+   * Writes a note: typed text or a document, by a practitioner who may write for the patient. With
+   * `replaces`, an amendment: the earlier note (hers, current, of this patient) becomes superseded
+   * in the same transaction, its text kept; both are audited, the create naming what it replaces.
+   */
+  async createNote(patientId: string, text: string, labels: readonly SensitivityLabel[], extras: NoteExtras = {}): Promise<ClinicalNote> {
     const id = randomUUID();
-    const a: Audited = { action: 'create', resourceType: 'DocumentReference', resourceId: id, patientId, labels };
+    const replaces = extras.replaces ?? null;
+    const a: Audited = {
+      action: 'create', resourceType: 'DocumentReference', resourceId: id, patientId, labels, ...(replaces === null ? {} : { detail: { replaces } }),
+    };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       if (!(await this.resources(tx).patientExists(patientId, true))) return { kind: 'missing' as const };
-      const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
-      const d = await this.noteDecision(tx, patientId, 'create', this.principal.role === 'practitioner' ? cls !== null : undefined);
+      const d = await this.writeDecision(tx, patientId);
       if (!d.allow) return { kind: 'denied' as const, d };
-      const note: ClinicalNote = { id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, text, labels };
+      if (replaces !== null) {
+        const refused = this.notAmendable(await this.clinical(tx).notePlace(replaces), patientId);
+        if (refused !== null) return { kind: 'refused' as const, refused };
+      }
+      const doc = extras.document ?? null;
+      const note: ClinicalNote = {
+        id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, text, labels,
+        status: 'current', kind: extras.kind ?? DEFAULT_DOCUMENT_KIND,
+        ...(extras.title ? { title: extras.title } : {}),
+        ...(replaces === null ? {} : { replaces }),
+        ...(doc === null ? {} : { document: { contentType: doc.contentType, size: doc.bytes.length, hash: documentHash(doc.bytes), bytes: doc.bytes } }),
+      };
       await this.clinical(tx).insertNotes([note]);
-      await this.audit(tx, [this.event(d, a, 'success', d.reason, 'clinical')]);
+      const events = [this.event(d, a, 'success', d.reason, 'clinical')];
+      if (replaces !== null) {
+        // Locked and found current by notePlace: the move cannot fail but by a bug; then nothing commits.
+        if (!(await this.clinical(tx).retireNote(replaces, 'superseded'))) throw new RecordError('unprocessable');
+        const retired: Audited = {
+          action: 'update', resourceType: 'DocumentReference', resourceId: replaces, patientId, detail: { status: 'superseded', replacedBy: id },
+        };
+        events.push(this.event(d, retired, 'success', d.reason, 'clinical'));
+      }
+      await this.audit(tx, events);
       return { kind: 'ok' as const, note };
     });
     if (r.kind === 'missing') return this.refuse(a, 'patient not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'refused') return this.refuse(a, r.refused.reason, r.refused.error);
     if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
-    return r.note;
+    // The document's bytes are the client's own: the answer describes it, its bytes at its URL.
+    const { document, ...rest } = r.note;
+    return document === undefined ? rest : { ...rest, document: { contentType: document.contentType, size: document.size, hash: document.hash } };
   }
 
+  /**
+   * Withdraws a note (FHIR status `entered-in-error`: written about the wrong patient, say): by its
+   * author, who may still write for the patient; the note is kept, marked, and audited.
+   */
+  async withdrawNote(id: string): Promise<void> {
+    const a: Audited = { action: 'update', resourceType: 'DocumentReference', resourceId: id, patientId: null, detail: { status: 'entered-in-error' } };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const place = await this.clinical(tx).notePlace(id);
+      if (place === null) return { kind: 'missing' as const };
+      const d = await this.writeDecision(tx, place.patientId);
+      if (!d.allow) return { kind: 'denied' as const, d, patientId: place.patientId };
+      const refused = this.notAmendable(place, place.patientId);
+      if (refused !== null) return { kind: 'refused' as const, refused, patientId: place.patientId };
+      if (!(await this.clinical(tx).retireNote(id, 'entered-in-error'))) throw new RecordError('unprocessable');
+      await this.audit(tx, [this.event(d, { ...a, patientId: place.patientId }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const };
+    });
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'refused') return this.refuse({ ...a, patientId: r.patientId }, r.refused.reason, r.refused.error);
+    if (r.kind === 'denied') {
+      return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
+    }
+  }
+
+  /** Whether this account may write a note for the patient now (care, a visit, or break-the-glass). */
+  private async writeDecision(tx: Tx, patientId: string) {
+    const practitioner = this.principal.role === 'practitioner';
+    const cls = practitioner ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
+    return this.noteDecision(tx, patientId, 'create', practitioner ? cls !== null : undefined);
+  }
+
+  /**
+   * Only a current note of the patient is amended or withdrawn, and only by its author: the
+   * record shows who wrote what, and a colleague who disagrees writes a note of her own.
+   */
+  private notAmendable(place: NotePlace | null, patientId: string): NotAmendable {
+    if (place === null || place.patientId !== patientId) {
+      return { reason: 'the note amended is not a note of this patient', error: new RecordError('unprocessable', ['relatesTo: no such note of this patient']) };
+    }
+    if (place.authorId !== this.principal.userId) return { reason: 'only its author amends or withdraws a note', error: new AccessError('forbidden') };
+    if (place.status !== 'current') {
+      return { reason: 'the note is no longer current', error: new RecordError('unprocessable', ['the note is no longer current: amend the note that replaced it']) };
+    }
+    return null;
+  }
 }

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
 import {
-  APPOINTMENT_SEARCH, capabilityStatement, toFhirClinical, fhirSchemaErrors, fromFhirDocumentReference, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
+  APPOINTMENT_SEARCH, capabilityStatement, toFhirClinical, fhirSchemaErrors, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
 import { auditHistory, practice, practitioners, RecordError } from '../records/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
 import { auth, CALENDAR_CUT, dateParam, fhirKit, idParams, one, refId, resourceOf, type Json, type Req } from './fhir-kit.js';
+import { documentRoutes } from './document-routes.js';
 import { ordonnanceRoute } from './ordonnance-route.js';
 import { resourceRoutes } from './resource-routes.js';
 import type { Services } from './services.js';
@@ -17,6 +18,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   const { records, send, base, paged } = fhirKit(app, services, clock);
   resourceRoutes(app, services, clock, { records, send, base, paged });
   ordonnanceRoute(app, services, clock, { records, send, base, paged });
+  documentRoutes(app, services, clock, { records, send, base, paged });
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
 
   // ─── Patient ─────────────────────────────────────────────────────────────────────────────
@@ -88,32 +90,6 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       ...r.resources.map(toFhirClinical),
     ];
     return send(reply, searchBundle(base(req), resources, resources.length, `${base(req)}/Patient/${r.patient.id}/$everything`, null));
-  });
-
-  // ─── DocumentReference (clinical notes) ──────────────────────────────────────────────────
-  app.get('/fhir/DocumentReference/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
-    send(reply, toFhirDocumentReference(await records(req).readNote(req.params.id as string))),
-  );
-
-  app.get('/fhir/DocumentReference', { config: auth }, async (req: Req, reply) =>
-    paged(req, reply, 'DocumentReference', ['patient'], async (q, offset, limit) => {
-      const patient = refId(one(q, 'patient'), 'Patient');
-      if (!patient) throw new RecordError('invalid', ['patient is required']);
-      const page = await records(req).notesOf(patient, { offset, limit });
-      return { items: page.items.map(toFhirDocumentReference), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
-    }),
-  );
-
-  app.post('/fhir/DocumentReference', { config: auth }, async (req: Req, reply) => {
-    const body = resourceOf(req, 'DocumentReference');
-    const schema = fhirSchemaErrors(body);
-    if (schema.length > 0) throw new RecordError('invalid', schema);
-    const parsed = fromFhirDocumentReference(body);
-    const problems = parsed.problems;
-    if (problems.length > 0 || parsed.patientId === null) throw new RecordError('invalid', problems);
-    const note = await records(req).createNote(parsed.patientId, parsed.text, parsed.labels);
-    reply.header('location', `${base(req)}/DocumentReference/${note.id}`);
-    return send(reply, toFhirDocumentReference(note), 201);
   });
 
   // ─── Appointment ─────────────────────────────────────────────────────────────────────────
