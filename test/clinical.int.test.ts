@@ -209,4 +209,19 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     expect(all).toContain(`${current.id}/4`);
     expect(new Set(all).size).toBe(all.length);
   });
+
+  it('finds the lines and vitals of one consultation by its encounter', async () => {
+    const visit = await fhir(t, doc, 'POST', '/fhir/Encounter', REGISTRY.module('Encounter')!.example(patient, docId, new Date()));
+    expect(visit.status).toBe(201);
+    const ref = { reference: `Encounter/${visit.body.id}` };
+    for (const type of ['Observation', 'MedicationRequest', 'Condition']) {
+      const made = await fhir(t, doc, 'POST', `/fhir/${type}`, { ...REGISTRY.module(type)!.example(patient, docId, new Date()), encounter: ref });
+      expect(made.status, type).toBe(201);
+      const ids = async (q: string) => (await fhir(t, doc, 'GET', `/fhir/${type}?patient=${patient}&${q}`)).body.entry
+        .map((e: { resource: { id: string } }) => e.resource.id);
+      expect(await ids(`encounter=Encounter/${visit.body.id}`), type).toEqual([made.body.id]);
+      expect(await ids(`encounter=${visit.body.id}`), type).toEqual([made.body.id]);
+      expect(await ids(`encounter=Encounter/${patient}`), type).toEqual([]);
+    }
+  });
 });

@@ -71,7 +71,8 @@ export function clinicalCapabilities(registry: Registry): Record<string, unknown
         if (name === 'patient') return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
         if (name === '_count') return { name, type: 'number' };
         const p = m.search.find((s) => s.name === name)!;
-        const doc = p.index === 'token' ? 'Exact match on system|code or code; comma-separated values are ORed.' : DATE_DOC.AuditEvent;
+        const doc = p.index === 'token' ? 'Exact match on system|code or code; comma-separated values are ORed.'
+          : p.index === 'reference' ? 'A reference as Type/id or id; comma-separated values are ORed.' : DATE_DOC.AuditEvent;
         return { name, type: searchTypeOf(type, p), documentation: doc };
       }),
     };

@@ -100,6 +100,9 @@ export function ucumValid(code: string): boolean {
 
 /** The value in another unit, or null when the two are not commensurable (kg and mm[Hg]). */
 export function convert(value: number, from: string, to: string): number | null {
+  // Arbitrary units (m[IU]/L, {INR}, {copies}/mL) have no conversion, not even to themselves: a
+  // value already in the unit asked for needs none.
+  if (from === to) return value;
   const r = ucumUtils().convertUnitTo(from, value, to);
   return r.status === 'succeeded' && typeof r.toVal === 'number' ? r.toVal : null;
 }

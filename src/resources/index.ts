@@ -11,7 +11,7 @@ export {
   defineRegistry, detectorChannels, incidentCategories, RESOURCE_TABLE, routeLists, sealedTables, searchParamsOf, shreddedTables,
   type Registry,
 } from './registry.js';
-export { clinicalDate, definitionOf, patientOf, searchTypeOf, tokenQuery, tokenValues } from './search.js';
+export { beaconValues, clinicalDate, definitionOf, patientOf, searchTypeOf, tokenQuery, tokenValues } from './search.js';
 
 /** The clinical resource types medvault serves: adding one is adding its folder and its line here. */
 export const REGISTRY = defineRegistry([

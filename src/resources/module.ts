@@ -18,7 +18,9 @@ export type SearchIndex =
   /** The resource's clinical date, kept in clear beside the sealed body (like a note's date): prefixes ge, le… */
   | 'date'
   /** Keyed beacons of `system|code` and of `code` (HMAC under the practice's index key): exact match only. */
-  | 'token';
+  | 'token'
+  /** Keyed beacons of a reference (`Encounter/{id}` and `{id}`): the lines and vitals of one consultation. */
+  | 'reference';
 
 export interface SearchParam {
   /** The R4 SearchParameter code (`code`, `clinical-status`, `date`…), whose FHIRPath expression is the official one. */

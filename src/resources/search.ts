@@ -68,6 +68,13 @@ export function tokenValues(type: string, name: string, resource: Json): string[
     if (typeof v === 'string' || typeof v === 'boolean') out.add(String(v));
     else if (v && typeof v === 'object') {
       const o = v as Json;
+      if (typeof o.reference === 'string') {
+        // A reference is found by `Type/id` or by the id alone (FHIR R4 §3.1.1.4.10).
+        out.add(o.reference);
+        const id = /^[A-Za-z]+\/([^/]+)$/.exec(o.reference)?.[1];
+        if (id) out.add(id);
+        continue;
+      }
       const codings = Array.isArray(o.coding) ? (o.coding as Json[]) : typeof o.code === 'string' ? [o] : [];
       for (const c of codings) {
         if (typeof c.code !== 'string') continue;
@@ -101,4 +108,9 @@ export function patientOf(resource: Json, expression: string): string | null {
   const ref = evaluate(resource, `${expression}.reference`)[0];
   const m = typeof ref === 'string' ? /^Patient\/([0-9a-f-]{36})$/.exec(ref) : null;
   return m ? (m[1] as string) : null;
+}
+
+/** Every beacon value of a resource: its token and reference parameters (dates are kept in clear apart). */
+export function beaconValues(m: { type: string; search: readonly SearchParam[] }, resource: Json): string[] {
+  return m.search.filter((s) => s.index !== 'date').flatMap((s) => tokenValues(m.type, s.name, resource));
 }

@@ -34,8 +34,9 @@ function lineOf(r: Json): OrdonnanceInput['lines'][number] {
   return {
     drug: text(r.medicationCodeableConcept) ?? 'Médicament',
     dosage: dosage.join(' ; ') || 'Selon avis médical',
-    duration: forDuration ? `Pendant ${forDuration}` : null,
-    quantity: quantity && typeof quantity.value === 'number' ? `Quantité : ${quantity.value} ${String(quantity.unit ?? '')}`.trim() : null,
+    // The page writes "Durée :" and "Quantité :" itself (documents/ordonnance-text.ts).
+    duration: forDuration,
+    quantity: quantity && typeof quantity.value === 'number' ? `${quantity.value} ${String(quantity.unit ?? '')}`.trim() : null,
     substitutable: (r.substitution as Json | undefined)?.allowedBoolean !== false,
     // A refused substitution is printed with its legal reason (MTE, EFG, CIF: CSP art. L.5125-23).
     note: [

@@ -4,7 +4,7 @@ import { fhirSchemaErrors, toFhirClinical, V3_ACT_CODE, V3_CONFIDENTIALITY } fro
 import type { OpenedResource } from '../records/resources.js';
 import { RecordError } from '../records/index.js';
 import {
-  clinicalDate, REGISTRY, routeLists, tokenQuery, tokenValues, type Registry, type ResourceModule,
+  beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
 } from '../resources/index.js';
 import { auth, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Req } from './fhir-kit.js';
 import type { Services } from './services.js';
@@ -53,7 +53,7 @@ function written(m: ResourceModule, req: Req, now: Date) {
   const asserted = assertedLabels(sent.meta);
   const problems = [...checked.problems, ...asserted.problems];
   if (problems.length > 0 || checked.patientId === null) throw new RecordError('invalid', problems);
-  const tokens = m.search.filter((s) => s.index === 'token').flatMap((s) => tokenValues(m.type, s.name, body));
+  const tokens = beaconValues(m, body);
   const labels: SensitivityLabel[] = [...new Set([...m.labels(body), ...asserted.labels])];
   return { patientId: checked.patientId, body, effectiveAt: clinicalDate(body, m.date), tokens, labels };
 }

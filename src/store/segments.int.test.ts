@@ -14,6 +14,7 @@ interface TableInfo {
   table: string;
   rls: boolean;
   forced: boolean;
+  /** `identity`: written by the database (an identity or a generated column), never in an INSERT. */
   columns: { name: string; identity: boolean }[];
 }
 
@@ -22,7 +23,7 @@ async function listTables(driver: Driver): Promise<TableInfo[]> {
   const r = await driver.transaction((sql) =>
     sql.query<{ schema: string; table: string; rls: boolean; forced: boolean; columns: { name: string; identity: boolean }[] }>(
       `SELECT n.nspname AS schema, c.relname AS "table", c.relrowsecurity AS rls, c.relforcerowsecurity AS forced,
-              (SELECT json_agg(json_build_object('name', a.attname, 'identity', a.attidentity <> '') ORDER BY a.attnum)
+              (SELECT json_agg(json_build_object('name', a.attname, 'identity', a.attidentity <> '' OR a.attgenerated <> '') ORDER BY a.attnum)
                  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p')

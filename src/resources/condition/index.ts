@@ -27,6 +27,7 @@ export const condition: ResourceModule = {
     { name: 'clinical-status', index: 'token' },
     { name: 'category', index: 'token' },
     { name: 'onset-date', index: 'date' },
+    { name: 'encounter', index: 'reference' },
   ],
   date: 'Condition.onset.ofType(dateTime) | Condition.recordedDate',
   patient: 'Condition.subject',

@@ -91,6 +91,7 @@ export const medicationRequest: ResourceModule = {
     { name: 'status', index: 'token' },
     { name: 'intent', index: 'token' },
     { name: 'authoredon', index: 'date' },
+    { name: 'encounter', index: 'reference' },
   ],
   date: 'MedicationRequest.authoredOn',
   patient: 'MedicationRequest.subject',
@@ -106,11 +107,13 @@ export const medicationRequest: ResourceModule = {
     p.code(r.status, 'status', STATUS, true);
     // A prescription line is an order; proposals and plans are not what medvault prints.
     p.code(r.intent, 'intent', ['order'], true);
-    const codings = concept(p, r.medicationCodeableConcept, 'medicationCodeableConcept', DRUGS, true);
+    // A GP names a drug outside the list in words: accepted, but then labelled only by what the
+    // client asserts (meta.security). A coded one carries its ATC class, which labels it.
+    const codings = concept(p, r.medicationCodeableConcept, 'medicationCodeableConcept', DRUGS, true, true);
     const drug = r.medicationCodeableConcept as Json | undefined;
     if (drug !== undefined) {
-      // The labels come from the ATC class: a drug known only by its CIS code would go unlabelled.
-      if (!codings.some((c) => c.system === ATC)) p.add(`medicationCodeableConcept needs a coding from ${ATC}`);
+      // A drug known only by its CIS code would go unlabelled: a coded drug has its ATC class.
+      if (codings.length > 0 && !codings.some((c) => c.system === ATC)) p.add(`medicationCodeableConcept needs a coding from ${ATC}`);
       if (drug.text === undefined) p.add('medicationCodeableConcept.text is required (the name of the drug)');
     }
     // CSP art. R.5132-3: a prescription is dated and states the dosage.

@@ -55,7 +55,15 @@ describe('MedicationRequest', () => {
       `MedicationRequest.medicationCodeableConcept.coding[0].system must be ${ATC} or ${CIS}`,
     );
     const wrongDigit = cip13('340093000001').replace(/.$/, (d) => String((Number(d) + 1) % 10));
-    expect(problems({ ...example(), ...drug({ system: CIS, code: wrongDigit }) })).toHaveLength(2);
+    expect(problems({ ...example(), ...drug({ system: CIS, code: wrongDigit }) })).toEqual([
+      'MedicationRequest.medicationCodeableConcept.coding[0].code is not a valid code of its system',
+    ]);
+  });
+
+  it('takes a drug named in words only (outside the list), unlabelled unless the client says so', () => {
+    const inWords = { ...example(), medicationCodeableConcept: { text: 'Spasfon lyoc 80 mg' } };
+    expect(problems(inWords)).toEqual([]);
+    expect(prescription.labels(inWords)).toEqual([]);
   });
 
   it('wants the drug named in words, dated (not ahead), and written as an order', () => {

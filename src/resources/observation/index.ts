@@ -41,6 +41,7 @@ export const observation: ResourceModule = {
     { name: 'category', index: 'token' },
     { name: 'status', index: 'token' },
     { name: 'date', index: 'date' },
+    { name: 'encounter', index: 'reference' },
   ],
   date: 'Observation.effective',
   patient: 'Observation.subject',

@@ -104,6 +104,14 @@ describe('Observation: laboratory results', () => {
     expect(validationErrors(r)).toEqual([]);
   });
 
+  it('takes a result in arbitrary units in its own unit (a TSH in m[IU]/L, which UCUM cannot convert)', () => {
+    const tsh = lab('3016-3', { valueQuantity: qty(2.1, 'm[IU]/L'), referenceRange: [{ low: qty(0.4, 'm[IU]/L'), high: qty(4, 'm[IU]/L') }] });
+    expect(problems(tsh)).toEqual([]);
+    expect(problems(lab('3016-3', { valueQuantity: qty(2.1, 'mm[Hg]') }))).toEqual([
+      'Observation.valueQuantity: the unit must be commensurable with m[IU]/L',
+    ]);
+  });
+
   it('refuses a creatinine in g/L (LOINC codes mass and substance concentrations apart) or negative', () => {
     expect(problems(creatinine(qty(1.2, 'g/L')))).toEqual([
       'Observation.valueQuantity: the unit must be commensurable with umol/L',
