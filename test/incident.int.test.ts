@@ -325,7 +325,7 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       const all = (await post({ kind: 'database-copy', tables: ['admin.patients', 'admin.appointments', 'clinical.notes'] })).json();
       expect(all.art34.required).toBe(false);
       expect(all.art34.reason).toContain('34(3)(a)');
-      expect(all.art34.reason).toMatch(/admin\.patients : identifiants techniques.*admin\.appointments : heures.*clinical\.notes : dates et auteurs/);
+      expect(all.art34.reason).toMatch(/admin\.patients : identifiants techniques.*admin\.appointments : heures.*clinical\.notes : dates, auteurs et statut des notes/);
       expect(all.categories).toEqual({ identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 });
       expect(all.patients).toEqual([]);
       // A row an older medvault wrote and `medvault keys seal` has not reached is clear: counted.

@@ -31,8 +31,8 @@ export const COPYABLE = {
   'clinical.notes': {
     sealed: ['notes'] as Category[],
     clearText: {
-      fr: 'dates et auteurs des notes, liés à un identifiant de patient pseudonyme',
-      en: 'note times and authors, linked to a pseudonymous patient identifier',
+      fr: 'dates, auteurs et statut des notes (en vigueur, remplacée, retirée), présence d’un document joint et sa classe de taille, liés à un identifiant de patient pseudonyme',
+      en: 'note times, authors and status (current, superseded, withdrawn), whether a document is attached and its size class, linked to a pseudonymous patient identifier',
     },
   },
   'clinical.resources': {
