@@ -23,7 +23,12 @@ import { seedDemo } from '../src/sim/seed.js';
 import { openStore } from '../src/store/index.js';
 import { openVault } from '../src/vault/index.js';
 
-const { values } = parseArgs({ options: { practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' }, warmup: { type: 'string' }, 'pause-during-bare': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' },
+    warmup: { type: 'string' }, 'pause-during-bare': { type: 'boolean' },
+  },
+});
 const PRACTICES = Number(values.practices ?? 100);
 const SECONDS = Number(values.seconds ?? 20);
 const CONNECTIONS = Number(values.connections ?? 50);
@@ -32,12 +37,16 @@ const CONNECTIONS = Number(values.connections ?? 50);
 const WARMUP = Number(values.warmup ?? 0);
 // The medvault server stopped (SIGSTOP) while the bare server is measured: what it does in the
 // background (timers, deferred audit work) then takes nothing from the baseline, which otherwise
-// depends on the build under test (session 7: 15 % apart between builds).
+// depends on the build under test (15 % apart between builds).
 const PAUSE = values['pause-during-bare'] === true;
 const UA = 'medvault-bench/1';
 const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
+type BenchRequest = { method: 'GET'; path: string; headers: Record<string, string> };
+
+function start(
+  cmd: string[], env: Record<string, string>, ready: RegExp,
+): Promise<{ child: ChildProcess; out: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, cmd, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -51,7 +60,7 @@ function start(cmd: string[], env: Record<string, string>, ready: RegExp): Promi
   });
 }
 
-async function load(name: string, url: string, requests: { method: 'GET'; path: string; headers: Record<string, string> }[], seconds = SECONDS) {
+async function load(name: string, url: string, requests: BenchRequest[], seconds = SECONDS) {
   // Each connection starts at its own place in the rotation: otherwise every connection sends the
   // same session's request at once — 50 parallel requests of one account, which the in-flight
   // bound (16 per account) refuses, as it should, and which no person does.
@@ -60,10 +69,16 @@ async function load(name: string, url: string, requests: { method: 'GET'; path: 
     const k = Math.floor((client++ * requests.length) / CONNECTIONS);
     c.setRequests([...requests.slice(k), ...requests.slice(0, k)]);
   };
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, requests, setupClient: setupClient as never });
+  const r = await autocannon({
+    url, connections: CONNECTIONS, duration: seconds, requests, setupClient: setupClient as never,
+  });
   const non2xx = r.non2xx;
-  const codes = Object.entries((r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {}).filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`).join(' ');
-  console.log(`${name.padEnd(44)} ${Math.round(r.requests.average).toString().padStart(6)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${r.requests.total} requests, ${non2xx} non-2xx${codes ? ` [${codes}]` : ''}, ${r.errors} errors)`);
+  const stats = (r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
+  const codes = Object.entries(stats)
+    .filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`).join(' ');
+  const rate = Math.round(r.requests.average).toString().padStart(6);
+  const counts = `${r.requests.total} requests, ${non2xx} non-2xx${codes ? ` [${codes}]` : ''}, ${r.errors} errors`;
+  console.log(`${name.padEnd(44)} ${rate} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${counts})`);
   return r;
 }
 
@@ -75,40 +90,60 @@ const dbUrl = Object.assign(new URL(PG_URL), { pathname: `/${name}` }).toString(
 const data = mkdtempSync(join(tmpdir(), 'medvault-bench-read-'));
 const children: ChildProcess[] = [];
 try {
-  console.log(`bench/read: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}, ${PRACTICES} practices, ${CONNECTIONS} connections, ${SECONDS} s each`);
+  const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model}`;
+  const run = `${PRACTICES} practices, ${CONNECTIONS} connections, ${SECONDS} s each`;
+  console.log(`bench/read: ${new Date().toISOString()}, ${machine}, ${run}`);
   const { db } = await openStore({ kind: 'postgres', url: dbUrl });
   const vault = openVault(join(data, 'keys'), { provider: 'local', passphrase: null, requirePassphrase: false });
   // The keys a medvault is initialised with (the server creates keys only for a new database).
   loadOrCreateAuditSigner(join(data, 'keys', 'audit-signing.pem'));
   loadOrCreateTokenKeys(join(data, 'keys', 'token-signing.pem'));
-  const seeded = await seedDemo(db, { seed: 5, practices: PRACTICES, patientsPerPractice: 300, now: new Date(), visitHistoryDays: 30, hashPassword, vault });
+  const seeded = await seedDemo(db, {
+    seed: 5, practices: PRACTICES, patientsPerPractice: 300, now: new Date(), visitHistoryDays: 30, hashPassword, vault,
+  });
   // What each practitioner may read: patients it is the treating doctor of, and their notes.
   const owner = new pg.Client({ connectionString: dbUrl });
   await owner.connect();
   const care = await owner.query<{ practitioner_id: string; patient_id: string; note_id: string | null }>(
-    `SELECT c.practitioner_id, c.patient_id, (SELECT n.id FROM clinical.notes n WHERE n.patient_id = c.patient_id LIMIT 1) note_id
+    `SELECT c.practitioner_id, c.patient_id,
+            (SELECT n.id FROM clinical.notes n WHERE n.patient_id = c.patient_id LIMIT 1) note_id
        FROM admin.care_relationships c WHERE c.kind = 'treating'`,
   );
   await owner.end();
   await db.close();
   await vault.provider.close();
 
-  const profile = process.env.MEDVAULT_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MEDVAULT_BENCH_PROFILE}`] : [];
-  const server = await start([...profile, join(process.cwd(), 'bin/medvault.js'), 'serve', '--data', data, '--port', '0'], { DATABASE_URL: process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX ? dbUrl + process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX : dbUrl, MEDVAULT_LOG_LEVEL: 'warn', MEDVAULT_PG_POOL_SIZE: process.env.MEDVAULT_PG_POOL_SIZE ?? '30' }, /serving \d+ practices at (http:\/\/\S+)/);
+  const profileDir = process.env.MEDVAULT_BENCH_PROFILE;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const urlSuffix = process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX;
+  const serverEnv = {
+    DATABASE_URL: urlSuffix ? dbUrl + urlSuffix : dbUrl, MEDVAULT_LOG_LEVEL: 'warn',
+    MEDVAULT_PG_POOL_SIZE: process.env.MEDVAULT_PG_POOL_SIZE ?? '30',
+  };
+  const serve = [...profile, join(process.cwd(), 'bin/medvault.js'), 'serve', '--data', data, '--port', '0'];
+  const server = await start(serve, serverEnv, /serving \d+ practices at (http:\/\/\S+)/);
   children.push(server.child);
   const base = /serving \d+ practices at (http:\/\/\S+)/.exec(server.out())![1]!;
 
   // Hundreds of sessions: every practitioner logs in (password, then TOTP).
   const practitioners = seeded.users.filter((u) => u.role === 'practitioner');
   const tokens = new Map<string, string>();
+  const jsonHeaders = { 'content-type': 'application/json', 'user-agent': UA };
   for (const u of practitioners) {
-    const l = (await (await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': UA }, body: JSON.stringify({ username: u.username, password: u.password }) })).json()) as { mfa_token: string };
-    const m = (await (await fetch(`${base}/auth/mfa`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': UA }, body: JSON.stringify({ mfa_token: l.mfa_token, code: await generate({ secret: u.totpSecret! }) }) })).json()) as { access_token: string };
+    const login = await fetch(`${base}/auth/login`, {
+      method: 'POST', headers: jsonHeaders, body: JSON.stringify({ username: u.username, password: u.password }),
+    });
+    const l = (await login.json()) as { mfa_token: string };
+    const code = await generate({ secret: u.totpSecret! });
+    const mfa = await fetch(`${base}/auth/mfa`, {
+      method: 'POST', headers: jsonHeaders, body: JSON.stringify({ mfa_token: l.mfa_token, code }),
+    });
+    const m = (await mfa.json()) as { access_token: string };
     tokens.set(u.fhirId!, m.access_token);
   }
   const byDoc = new Map<string, { patient_id: string; note_id: string | null }[]>();
   for (const r of care.rows) byDoc.set(r.practitioner_id, [...(byDoc.get(r.practitioner_id) ?? []), r]);
-  const patientReqs: { method: 'GET'; path: string; headers: Record<string, string> }[] = [];
+  const patientReqs: BenchRequest[] = [];
   const noteReqs: typeof patientReqs = [];
   const conditionReqs: typeof patientReqs = [];
   const observationReqs: typeof patientReqs = [];
@@ -124,13 +159,16 @@ try {
       patientReqs.push({ method: 'GET', path: `/fhir/Patient/${item.patient_id}`, headers });
       if (item.note_id) noteReqs.push({ method: 'GET', path: `/fhir/DocumentReference/${item.note_id}`, headers });
       conditionReqs.push({ method: 'GET', path: `/fhir/Condition?patient=${item.patient_id}`, headers });
-      observationReqs.push({ method: 'GET', path: `/fhir/Observation?patient=${item.patient_id}&category=vital-signs&_count=20`, headers });
+      const vitals = `/fhir/Observation?patient=${item.patient_id}&category=vital-signs&_count=20`;
+      observationReqs.push({ method: 'GET', path: vitals, headers });
       ids.push(item.patient_id);
     }
   }
-  console.log(`${tokens.size} practitioner sessions, ${patientReqs.length} distinct patient reads, ${noteReqs.length} note reads in the rotation`);
+  console.log(`${tokens.size} practitioner sessions, ${patientReqs.length} distinct patient reads, `
+    + `${noteReqs.length} note reads in the rotation`);
 
-  const bare = await start([join(process.cwd(), 'dist-bench/bench/bare-server.js')], { DATABASE_URL: dbUrl }, /listening (\d+)/);
+  const bareServer = join(process.cwd(), 'dist-bench/bench/bare-server.js');
+  const bare = await start([bareServer], { DATABASE_URL: dbUrl }, /listening (\d+)/);
   children.push(bare.child);
   const bareUrl = `http://127.0.0.1:${/listening (\d+)/.exec(bare.out())![1]}`;
   const bareReqs = ids.map((id) => ({ method: 'GET' as const, path: `/patient/${id}`, headers: {} }));
@@ -145,7 +183,8 @@ try {
     }
   };
   const b1 = await bareLoad(`bare Fastify + pg, one-row select${PAUSE ? ' (medvault paused)' : ''}`);
-  // MEDVAULT_BENCH_NOTES_FIRST=1 measures the note reads first (to tell a first-phase effect from the read itself).
+  // MEDVAULT_BENCH_NOTES_FIRST=1 measures the note reads first (to tell a first-phase effect from the
+  // read itself).
   const notesFirst = process.env.MEDVAULT_BENCH_NOTES_FIRST === '1';
   const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
   const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
@@ -155,7 +194,8 @@ try {
   const b2 = await bareLoad(`bare Fastify + pg, one-row select (again)${PAUSE ? ' (medvault paused)' : ''}`);
   const bareAvg = (b1.requests.average + b2.requests.average) / 2;
   const ratio = (r: { requests: { average: number } }) => (r.requests.average / bareAvg).toFixed(3);
-  console.log(`ratio to bare: Patient ${ratio(p)}, DocumentReference ${ratio(n)}, Condition search ${ratio(cond)}, Observation search ${ratio(obs)}`);
+  console.log(`ratio to bare: Patient ${ratio(p)}, DocumentReference ${ratio(n)}, `
+    + `Condition search ${ratio(cond)}, Observation search ${ratio(obs)}`);
   // What the searches returned (the seeded charts): entries per response, from one sample each.
   for (const [label, list] of [['Condition', conditionReqs], ['Observation', observationReqs]] as const) {
     const sample = list[0];
@@ -177,7 +217,9 @@ try {
   const result = await verifyAuditLog(rows, [], newAuditSigner().publicKey);
   const verifyMs = performance.now() - t1;
   await c.end();
-  console.log(`audit verify: ${result.events} events, chain + tree ${Math.round(result.events / (verifyMs / 1000))} events/s (reading them from PostgreSQL: ${Math.round(result.events / (readMs / 1000))} events/s), ok=${result.ok}`);
+  const perSecond = (ms: number) => Math.round(result.events / (ms / 1000));
+  console.log(`audit verify: ${result.events} events, chain + tree ${perSecond(verifyMs)} events/s `
+    + `(reading them from PostgreSQL: ${perSecond(readMs)} events/s), ok=${result.ok}`);
 } finally {
   for (const ch of children) ch.kill('SIGKILL');
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

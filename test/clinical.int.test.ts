@@ -36,7 +36,11 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     return r;
   };
   const validated = new Set<string>();
-  const q = <R>(sql: string, params: unknown[] = []) => t.store.driver.transaction((s) => s.query<R>(sql, params)).then((r) => r.rows);
+  const q = <R>(sql: string, params: unknown[] = []) =>
+    t.store.driver.transaction((s) => s.query<R>(sql, params)).then((r) => r.rows);
+  /** The server's logged request failures: why a status was not the one expected. */
+  const failures = (max: number): string =>
+    t.logs().split('\n').filter((l) => l.includes('request failed')).join('\n').slice(0, max);
 
   beforeAll(async () => {
     t = await startTestApp({ patients: 40, backend });
@@ -45,7 +49,8 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     docId = userOf(t.seeded, 'practitioner').fhirId!;
     const practice = t.seeded.practices[0]!.id;
     patient = (await q<{ id: string }>(
-      `SELECT patient_id id FROM admin.care_relationships WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
+      `SELECT patient_id id FROM admin.care_relationships
+        WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
       [practice, docId],
     ))[0]!.id;
   });
@@ -53,15 +58,15 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
 
   for (const m of REGISTRY.modules) {
     describe(m.type, () => {
-      it('is created, read, updated with If-Match, read at each version, and searched in the patient\'s record', async () => {
+      it('is created, read, updated (If-Match), read at each version, and found in the patient\'s record', async () => {
         const example = m.example(patient, docId, new Date());
         const created = await fhir(t, doc, 'POST', `/fhir/${m.type}`, example);
-        expect(created.status, t.logs().split('\n').filter((l) => l.includes('request failed')).join('\n').slice(0, 2000)).toBe(201);
+        expect(created.status, failures(2000)).toBe(201);
         const id = created.body.id as string;
         expect(created.body.meta.versionId).toBe('1');
         expect(created.headers.etag).toBe('W/"1"');
         const read = await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}`);
-        expect(read.status, t.logs().split('\n').filter((l) => l.includes('request failed')).join('\n').slice(0, 1500)).toBe(200);
+        expect(read.status, failures(1500)).toBe(200);
         expect(read.body).toMatchObject({ resourceType: m.type, id });
         // A standard client sends back what it read, meta and author elements included.
         const again = read.body;
@@ -72,7 +77,8 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
         expect(updated.body.meta.versionId).toBe('2');
         expect((await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}/_history/1`)).body.meta.versionId).toBe('1');
         const history = await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}/_history`);
-        expect(history.body.entry.map((e: { resource: { meta: { versionId: string } } }) => e.resource.meta.versionId)).toEqual(['2', '1']);
+        type Version = { resource: { meta: { versionId: string } } };
+        expect(history.body.entry.map((e: Version) => e.resource.meta.versionId)).toEqual(['2', '1']);
         const found = await fhir(t, doc, 'GET', `/fhir/${m.type}?patient=${patient}`);
         expect(found.status).toBe(200);
         expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toContain(id);
@@ -85,7 +91,8 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
 
       it('is never given to an assistant, and a search needs its patient', async () => {
         expect((await fhir(t, assistant, 'GET', `/fhir/${m.type}?patient=${patient}`)).status).toBe(403);
-        expect((await fhir(t, assistant, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()))).status).toBe(403);
+        const written = await fhir(t, assistant, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()));
+        expect(written.status).toBe(403);
         expect((await fhir(t, doc, 'GET', `/fhir/${m.type}`)).status).toBe(400);
       });
     });
@@ -99,17 +106,23 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     const r = await fhir(t, doc, 'POST', '/fhir/Condition', hiv);
     expect(r.status).toBe(201);
     expect(r.body.meta.security).toContainEqual(expect.objectContaining({ code: 'HIV' }));
-    const byCode = await fhir(t, doc, 'GET', `/fhir/Condition?patient=${patient}&code=http://hl7.org/fhir/sid/icd-10|B20`);
+    const byCode = await fhir(
+      t, doc, 'GET', `/fhir/Condition?patient=${patient}&code=http://hl7.org/fhir/sid/icd-10|B20`,
+    );
     expect(byCode.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([r.body.id]);
     const audit = await q<{ labels: string[]; action: string }>(
-      `SELECT labels, action FROM audit.events WHERE resource_type = 'Condition' AND action = 'search' ORDER BY seq DESC LIMIT 1`,
+      `SELECT labels, action FROM audit.events
+        WHERE resource_type = 'Condition' AND action = 'search' ORDER BY seq DESC LIMIT 1`,
     );
     expect(audit[0]!.labels).toContain('HIV');
   });
 
   it('refuses a resource its module does not accept, with the reasons and nothing written', async () => {
     const before = (await q<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))[0]!.n;
-    const bad = { ...REGISTRY.module('Condition')!.example(patient, docId, new Date()), asserter: { reference: `Practitioner/${docId}` }, onsetDateTime: '2999-01-01' };
+    const bad = {
+      ...REGISTRY.module('Condition')!.example(patient, docId, new Date()),
+      asserter: { reference: `Practitioner/${docId}` }, onsetDateTime: '2999-01-01',
+    };
     const r = await fhir(t, doc, 'POST', '/fhir/Condition', bad);
     expect(r.status).toBe(400);
     expect(JSON.stringify(r.body)).toContain('asserter is set by medvault');
@@ -129,10 +142,15 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
         substitution: substitutable ? { allowedBoolean: true } : { allowedBoolean: false, reason: { text: 'MTE' } },
       };
     };
-    const a = await fhir(t, doc, 'POST', '/fhir/MedicationRequest', line('Amlodipine 5 mg, comprimé', '1 comprimé le matin', true));
-    const b = await fhir(t, doc, 'POST', '/fhir/MedicationRequest', line('Paracétamol 1 g, comprimé', '1 comprimé 3 fois par jour si douleur', false));
+    const amlodipine = line('Amlodipine 5 mg, comprimé', '1 comprimé le matin', true);
+    const a = await fhir(t, doc, 'POST', '/fhir/MedicationRequest', amlodipine);
+    const paracetamol = line('Paracétamol 1 g, comprimé', '1 comprimé 3 fois par jour si douleur', false);
+    const b = await fhir(t, doc, 'POST', '/fhir/MedicationRequest', paracetamol);
     expect([a.status, b.status], JSON.stringify([a.body, b.body]).slice(0, 600)).toEqual([201, 201]);
-    const r = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${patient}/$ordonnance?request=${a.body.id},${b.body.id}`, headers: bearer(doc) });
+    const ordonnance = (patientId: string, request: string, token: string) => t.app.inject({
+      method: 'GET', url: `/fhir/Patient/${patientId}/$ordonnance?request=${request}`, headers: bearer(token),
+    });
+    const r = await ordonnance(patient, `${a.body.id},${b.body.id}`, doc);
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toContain('application/pdf');
     const file = join(mkdtempSync(join(tmpdir(), 'ordo-')), 'o.pdf');
@@ -143,16 +161,23 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     expect(pdfText).toMatch(/Non substituable/i);
     expect(pdfText).toContain('MTE');
     expect(pdfText).toContain('Signature du prescripteur');
-    const other = (await q<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 AND id <> $2 LIMIT 1', [t.seeded.practices[0]!.id, patient]))[0]!.id;
-    const wrong = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${other}/$ordonnance?request=${a.body.id}`, headers: bearer(doc) });
+    const other = (await q<{ id: string }>(
+      'SELECT id FROM admin.patients WHERE practice_id = $1 AND id <> $2 LIMIT 1',
+      [t.seeded.practices[0]!.id, patient],
+    ))[0]!.id;
+    const wrong = await ordonnance(other, a.body.id, doc);
     expect(wrong.statusCode).toBe(400);
-    const byAssistant = await t.app.inject({ method: 'GET', url: `/fhir/Patient/${patient}/$ordonnance?request=${a.body.id}`, headers: bearer(assistant) });
+    const byAssistant = await ordonnance(patient, a.body.id, assistant);
     expect(byAssistant.statusCode).toBe(400);
   });
 
-  it('gives the whole record with every clinical type to the doctor, none of them to the assistant, and audits them by type', async () => {
-    for (const m of REGISTRY.modules) expect((await fhir(t, doc, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()))).status).toBe(201);
-    const made = await fhir(t, doc, 'POST', '/fhir/Condition', REGISTRY.module('Condition')!.example(patient, docId, new Date()));
+  it('gives the doctor the whole record with every clinical type, the assistant none, audited by type', async () => {
+    for (const m of REGISTRY.modules) {
+      const written = await fhir(t, doc, 'POST', `/fhir/${m.type}`, m.example(patient, docId, new Date()));
+      expect(written.status).toBe(201);
+    }
+    const condition = REGISTRY.module('Condition')!.example(patient, docId, new Date());
+    const made = await fhir(t, doc, 'POST', '/fhir/Condition', condition);
     expect(made.status).toBe(201);
     const all = await fhir(t, doc, 'GET', `/fhir/Patient/${patient}/$everything`);
     expect(all.status).toBe(200);
@@ -163,7 +188,9 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     );
     expect(audit[0]!.detail.resources?.Condition).toContain(made.body.id);
     const mine = await fhir(t, assistant, 'GET', `/fhir/Patient/${patient}/$everything`);
-    const seen = new Set((mine.body.entry ?? []).map((e: { resource: { resourceType: string } }) => e.resource.resourceType));
+    const seen = new Set(
+      (mine.body.entry ?? []).map((e: { resource: { resourceType: string } }) => e.resource.resourceType),
+    );
     for (const m of REGISTRY.modules) expect(seen.has(m.type), m.type).toBe(false);
   });
 
@@ -171,7 +198,7 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     for (const m of REGISTRY.modules) expect(validated, m.type).toContain(m.type);
   });
 
-  it('keeps the sensitivity label a client asserts on a problem written in words, and refuses an unknown one', async () => {
+  it('keeps the sensitivity label a client asserts on a problem in words, and refuses an unknown one', async () => {
     const inWords = {
       ...REGISTRY.module('Condition')!.example(patient, docId, new Date()),
       meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }] },
@@ -199,23 +226,27 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
       while (next) {
         const page = await fhir(t, doc, 'GET', next.replace(/^https?:\/\/[^/]+/, ''));
         expect(page.status).toBe(200);
-        seen.push(...page.body.entry.map((e: { resource: { id: string; meta: { versionId: string } } }) => `${e.resource.id}/${e.resource.meta.versionId}`));
+        type Entry = { resource: { id: string; meta: { versionId: string } } };
+        seen.push(...page.body.entry.map((e: Entry) => `${e.resource.id}/${e.resource.meta.versionId}`));
         next = page.body.link.find((l: { relation: string }) => l.relation === 'next')?.url;
       }
       return seen;
     };
-    expect(await follow(`/fhir/${m.type}/${current.id}/_history?_count=3`)).toEqual([4, 3, 2, 1].map((v) => `${current.id}/${v}`));
+    const everyVersion = [4, 3, 2, 1].map((v) => `${current.id}/${v}`);
+    expect(await follow(`/fhir/${m.type}/${current.id}/_history?_count=3`)).toEqual(everyVersion);
     const all = await follow(`/fhir/${m.type}?patient=${patient}&_count=1`);
     expect(all).toContain(`${current.id}/4`);
     expect(new Set(all).size).toBe(all.length);
   });
 
   it('finds the lines and vitals of one consultation by its encounter', async () => {
-    const visit = await fhir(t, doc, 'POST', '/fhir/Encounter', REGISTRY.module('Encounter')!.example(patient, docId, new Date()));
+    const encounter = REGISTRY.module('Encounter')!.example(patient, docId, new Date());
+    const visit = await fhir(t, doc, 'POST', '/fhir/Encounter', encounter);
     expect(visit.status).toBe(201);
     const ref = { reference: `Encounter/${visit.body.id}` };
     for (const type of ['Observation', 'MedicationRequest', 'Condition']) {
-      const made = await fhir(t, doc, 'POST', `/fhir/${type}`, { ...REGISTRY.module(type)!.example(patient, docId, new Date()), encounter: ref });
+      const example = { ...REGISTRY.module(type)!.example(patient, docId, new Date()), encounter: ref };
+      const made = await fhir(t, doc, 'POST', `/fhir/${type}`, example);
       expect(made.status, type).toBe(201);
       const ids = async (q: string) => (await fhir(t, doc, 'GET', `/fhir/${type}?patient=${patient}&${q}`)).body.entry
         .map((e: { resource: { id: string } }) => e.resource.id);

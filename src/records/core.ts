@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { decide, freshSecondFactor, hasBreakGlass, type Action, type Decision, type Principal, type Resource } from '../access/index.js';
+import {
+  decide, freshSecondFactor, hasBreakGlass, type Action, type Decision, type Principal, type Resource,
+} from '../access/index.js';
 import { AccessError } from '../access/errors.js';
 import type { SensitivityLabel } from '../domain/index.js';
-import { AdminRepository, appendAuditEvents, ClinicalRepository, ResourceRepository, damagedPlaceOf, type AuditEventInput, type Database, type DbRole, type Tx } from '../store/index.js';
+import {
+  AdminRepository, appendAuditEvents, ClinicalRepository, ResourceRepository, damagedPlaceOf,
+  type AuditEventInput, type Database, type DbRole, type Tx,
+} from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
 import { RecordError, refusalFor } from './errors.js';
@@ -37,7 +42,9 @@ export const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthe
  * many of the patients it would disclose (in order) may leave, and the refusal for the rest.
  */
 export interface DisclosureLedger {
-  admit(p: Principal, patients: readonly DisclosedPatient[], at: Date, sourceIp?: string | null): { admitted: number; refusal: AccessError | null };
+  admit(
+    p: Principal, patients: readonly DisclosedPatient[], at: Date, sourceIp?: string | null,
+  ): { admitted: number; refusal: AccessError | null };
   /** Raises an alert (a damaged record found by this account's request). */
   flag?(userId: string, practiceId: string | null, finding: Finding): void;
 }
@@ -83,9 +90,12 @@ export class RecordsCore {
   ) {}
 
   /** Asks the ledger; returns how many may leave and the refusal for the rest. */
-  protected admit(patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care']): { admitted: number; refusal: AccessError | null } {
+  protected admit(
+    patients: readonly Disclosing[], care: (id: string) => DisclosedPatient['care'],
+  ): { admitted: number; refusal: AccessError | null } {
     const cls = claimed(this.principal, care);
-    return this.ledger.admit(this.principal, patients.map((x) => ({ ...x, care: cls(x.patientId) })), this.ctx.now, this.ctx.ip);
+    const disclosed = patients.map((x) => ({ ...x, care: cls(x.patientId) }));
+    return this.ledger.admit(this.principal, disclosed, this.ctx.now, this.ctx.ip);
   }
 
   protected careFor(tx: Tx, patientIds: readonly string[]): Promise<Care> {
@@ -108,35 +118,51 @@ export class RecordsCore {
     return this.principal.practiceId;
   }
 
-  protected event(d: Decision | null, a: Audited, outcome: AuditEventInput['outcome'], reason: string, segment: Segment): AuditEventInput {
+  protected event(
+    d: Decision | null, a: Audited, outcome: AuditEventInput['outcome'], reason: string, segment: Segment,
+  ): AuditEventInput {
+    const device = this.ctx.device ? { device: this.ctx.device } : {};
     return {
-      id: randomUUID(), at: this.ctx.now, practiceId: this.principal.practiceId, userId: this.principal.userId, role: this.principal.role,
-      sessionId: this.principal.sessionId, sourceIp: this.ctx.ip, action: a.action, resourceType: a.resourceType, resourceId: a.resourceId,
-      patientId: a.patientId, segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason,
-      ...(a.detail || this.ctx.device ? { detail: { ...a.detail, ...(this.ctx.device ? { device: this.ctx.device } : {}) } } : {}),
+      id: randomUUID(), at: this.ctx.now, practiceId: this.principal.practiceId, userId: this.principal.userId,
+      role: this.principal.role, sessionId: this.principal.sessionId, sourceIp: this.ctx.ip,
+      action: a.action, resourceType: a.resourceType, resourceId: a.resourceId, patientId: a.patientId,
+      segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason,
+      ...(a.detail || this.ctx.device ? { detail: { ...a.detail, ...device } } : {}),
     };
   }
 
   /** A refusal, audited in a transaction of its own, then thrown. 404 where 403 would confirm existence. */
   protected async refuse(a: Audited, reason: string, error: AccessError | RecordError): Promise<never> {
     const e = this.event(null, a, 'denied', reason, null);
-    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, [e]));
+    await this.db.transaction(
+      { role: 'auditWriter', practiceId: this.principal.practiceId },
+      (tx) => appendAuditEvents(tx, [e]),
+    );
     this.observer([e]);
     throw error;
   }
 
   /**
-   * A sealed value failed its integrity check (issue 13): a security event. Audited with the
-   * record's id (nothing of its content), in a transaction of its own, and raised as an alert with
-   * its place; the request then fails with 500 "damaged" at the edge.
+   * A sealed value failed its integrity check: a security event. Audited with the record's id
+   * (nothing of its content), in a transaction of its own, and raised as an alert with its place;
+   * the request then fails with 500 "damaged" at the edge.
    */
   protected async damaged(place: { practiceId: string; recordId: string; field: string }): Promise<void> {
-    const e = this.event(null, { action: 'integrity-check', resourceType: 'Record', resourceId: place.recordId, patientId: null, detail: { field: place.field } }, 'error', `a sealed value failed its integrity check (${place.field})`, 'security');
-    await this.db.transaction({ role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, [e])).catch(() => undefined);
+    const check: Audited = {
+      action: 'integrity-check', resourceType: 'Record', resourceId: place.recordId, patientId: null,
+      detail: { field: place.field },
+    };
+    const reason = `a sealed value failed its integrity check (${place.field})`;
+    const e = this.event(null, check, 'error', reason, 'security');
+    await this.db.transaction(
+      { role: 'auditWriter', practiceId: this.principal.practiceId },
+      (tx) => appendAuditEvents(tx, [e]),
+    ).catch(() => undefined);
     this.observer([e]);
+    const what = `${place.field} of record ${place.recordId} in practice ${place.practiceId}`;
     this.ledger.flag?.(this.principal.userId, this.principal.practiceId, {
       rule: 'record-damaged', response: 'alert',
-      reason: `a record failed its integrity check (altered or damaged in the database): ${place.field} of record ${place.recordId} in practice ${place.practiceId}`,
+      reason: `a record failed its integrity check (altered or damaged in the database): ${what}`,
       evidence: { count: 1, window: 'now', examples: [`${place.field}:${place.recordId}`] },
     });
   }
@@ -149,9 +175,13 @@ export class RecordsCore {
   protected async decideWithFacts(tx: Tx | null, action: Action, r: Resource, knownCare?: boolean): Promise<Decision> {
     const first = decide(this.principal, action, r, { ...NO_FACTS, freshAuthentication: this.fresh() });
     if (first.allow || first.reason !== 'no-care-relationship' || !r.patientId || tx === null) return first;
-    const care = knownCare ?? (await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now));
-    const glass = care ? false : await hasBreakGlass(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
-    return decide(this.principal, action, r, { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() });
+    const care = knownCare
+      ?? (await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now));
+    const glass = care
+      ? false
+      : await hasBreakGlass(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
+    const facts = { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() };
+    return decide(this.principal, action, r, facts);
   }
 
   /**
@@ -198,7 +228,9 @@ export class RecordsCore {
     const reader = this.principal.role === 'practitioner' ? this.principal.userId : null;
     const found = await this.resources(tx).patientCare(patientId, reader, this.ctx.now);
     if (!found || (live && !found.live)) return null;
-    if (found.care === 'visit' && reader && (await hasBreakGlass(tx, this.practiceId, reader, patientId, this.ctx.now))) return { cls: null };
+    const visitGivesWay = found.care === 'visit' && reader
+      && (await hasBreakGlass(tx, this.practiceId, reader, patientId, this.ctx.now));
+    if (visitGivesWay) return { cls: null };
     return { cls: found.care };
   }
 
@@ -213,7 +245,8 @@ export class RecordsCore {
 
   // ─── clinical notes ──────────────────────────────────────────────────────────────────────
   protected async noteDecision(tx: Tx, patientId: string, action: Action, knownCare?: boolean): Promise<Decision> {
-    return this.decideWithFacts(tx, action, { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, knownCare);
+    const notes: Resource = { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId };
+    return this.decideWithFacts(tx, action, notes, knownCare);
   }
 
   protected noteCare(d: Decision, cls: CareClass | null): Care {
@@ -222,7 +255,8 @@ export class RecordsCore {
 
   /** Clinical content is read in the clinical role; only a principal who may read some of this type gets that far. */
   protected clinicalGate(a: Audited): Promise<void> | void {
-    const d = decide(this.principal, 'read', { type: a.resourceType, practiceId: this.principal.practiceId, patientId: this.principal.patientId }, { ...NO_FACTS, careRelationship: true });
+    const ofType = { type: a.resourceType, practiceId: this.principal.practiceId, patientId: this.principal.patientId };
+    const d = decide(this.principal, 'read', ofType, { ...NO_FACTS, careRelationship: true });
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
   }
 }

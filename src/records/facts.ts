@@ -19,6 +19,8 @@ export async function noteCareOf(
 }
 
 /** Whether a practitioner has a genuine care relationship (of either class) with a patient now. */
-export async function hasCareRelationship(sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date): Promise<boolean> {
+export async function hasCareRelationship(
+  sql: Sql, practiceId: string, practitionerId: string, patientId: string, now: Date,
+): Promise<boolean> {
   return (await careClasses(sql, practiceId, practitionerId, [patientId], now)).has(patientId);
 }

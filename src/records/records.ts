@@ -1,4 +1,4 @@
-import { decide } from '../access/index.js';
+import { decide, type Resource } from '../access/index.js';
 import type { Appointment, ClinicalNote } from '../domain/index.js';
 import type { SealedResource, StoredPatient } from '../store/index.js';
 import type { NoteForDecision } from '../store/clinical.js';
@@ -21,10 +21,14 @@ export class Records extends ResourceRecords {
     const a: Audited = { action: 'everything', resourceType: 'Patient', resourceId: patientId, patientId };
     const d = decide(this.principal, 'read', this.patientResource(patientId), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
-    const clinicalPossible = decide(this.principal, 'read', { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId }, { ...NO_FACTS, careRelationship: true }).allow;
+    const theirNotes: Resource = { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId };
+    const clinicalPossible = decide(this.principal, 'read', theirNotes, { ...NO_FACTS, careRelationship: true }).allow;
     const r = await this.run(clinicalPossible ? 'clinical' : 'admin', async (tx) => {
-      const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
-      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read', this.principal.role === 'practitioner' ? cls !== null : undefined) : null;
+      const cls = this.principal.role === 'practitioner'
+        ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now)
+        : null;
+      const careKnown = this.principal.role === 'practitioner' ? cls !== null : undefined;
+      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read', careKnown) : null;
       const withNotes = notesDecision?.allow === true;
       // Identity and appointments are read in the admin segment, notes in the clinical one.
       if (tx.scope.role !== 'admin') await tx.enter({ role: 'admin', practiceId: this.practiceId });
@@ -32,7 +36,9 @@ export class Records extends ResourceRecords {
       const patient = await admin.patient(patientId);
       if (!patient) return { kind: 'missing' as const };
       if (patient.shredded) return { kind: 'gone' as const };
-      const appointments = await admin.appointments({ patientId, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') });
+      const appointments = await admin.appointments({
+        patientId, from: new Date(0), to: new Date('9999-12-31T00:00:00Z'),
+      });
       let sealedNotes: NoteForDecision[] | null = null;
       let sealed: SealedResource[] = [];
       if (withNotes) {
@@ -42,12 +48,17 @@ export class Records extends ResourceRecords {
         sealedNotes = await this.clinical(tx).sealedNotesOf(patientId, visitOf);
         sealed = await this.resources(tx).ofPatient(patientId, REGISTRY.modules.map((m) => m.type), visitOf);
       }
-      // The whole record leaves whole or not at all: the identity, every note and resource, counted by the ledger.
-      const care = withNotes || this.principal.role === 'practitioner' ? recordCare(this.principal, withNotes ? notesDecision : null, cls) : await this.careFor(tx, [patientId]);
+      // The whole record leaves whole or not at all: the identity, every note and resource, counted by
+      // the ledger.
+      const care = withNotes || this.principal.role === 'practitioner'
+        ? recordCare(this.principal, withNotes ? notesDecision : null, cls)
+        : await this.careFor(tx, [patientId]);
       const ids = (sealedNotes ?? []).map((n) => n.id as string);
       const sensitive = [...(sealedNotes ?? []), ...sealed].some((n) => n.labels.length > 0);
       const resourceIds = [...new Set(sealed.map((x) => x.id))];
-      const ok = this.admit([{ patientId, identity: true, listed: null, notes: ids, resources: resourceIds, sensitive }], care);
+      const ok = this.admit([{
+        patientId, identity: true, listed: null, notes: ids, resources: resourceIds, sensitive,
+      }], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       const notes = sealedNotes === null ? null : await Promise.all(sealedNotes.map((n) => n.open()));
       const resources: OpenedResource[] = [];
@@ -59,9 +70,10 @@ export class Records extends ResourceRecords {
         appointments: appointments.length, notes: notes === null ? null : ids,
         ...(resourceIds.length > 0 ? { resources: byType } : {}), ...this.careDetail([patientId], care),
       };
-      await this.audit(tx, [
-        this.event(withNotes ? notesDecision : d, { ...a, labels, detail }, 'success', withNotes && notesDecision?.allow ? notesDecision.reason : d.reason, withNotes ? 'clinical' : 'admin'),
-      ]);
+      const decision = withNotes ? notesDecision : d;
+      const reason = withNotes && notesDecision?.allow ? notesDecision.reason : d.reason;
+      const segment = withNotes ? 'clinical' : 'admin';
+      await this.audit(tx, [this.event(decision, { ...a, labels, detail }, 'success', reason, segment)]);
       return { kind: 'ok' as const, patient, appointments, notes, resources };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));

@@ -7,7 +7,7 @@ import { isShreddedKeyError, type SealedResource, type Tx } from '../store/index
 import type { CareClass } from '../store/care.js';
 import { RecordError, refusalFor } from './errors.js';
 import { visitScope } from './care-claims.js';
-import { cutOf, type Audited, type Page } from './core.js';
+import { cutOf, type Audited, type Disclosing, type Page } from './core.js';
 import { AppointmentRecords } from './appointments.js';
 
 /** A clinical resource as the records return it: its stored version, and its body once opened. */
@@ -32,7 +32,10 @@ export interface ResourceSearch {
   readonly offset: number;
 }
 
-/** What a client wrote, checked by its module: the patient, the body (no id, no meta), the effective date and the search values. */
+/**
+ * What a client wrote, checked by its module: the patient, the body (no id, no meta), the effective
+ * date and the search values.
+ */
 export interface ResourceWrite {
   readonly patientId: string;
   readonly body: Json;
@@ -64,7 +67,9 @@ export class ResourceRecords extends AppointmentRecords {
     return this.principal.role === 'practitioner' ? this.principal.userId : null;
   }
 
-  private decision(tx: Tx, type: string, patientId: string, action: 'read' | 'search' | 'create' | 'update', cls: CareClass | null): Promise<Decision> {
+  private decision(
+    tx: Tx, type: string, patientId: string, action: 'read' | 'search' | 'create' | 'update', cls: CareClass | null,
+  ): Promise<Decision> {
     const known = this.principal.role === 'practitioner' ? cls !== null : undefined;
     return this.decideWithFacts(tx, action, { type, practiceId: this.principal.practiceId, patientId }, known);
   }
@@ -75,7 +80,10 @@ export class ResourceRecords extends AppointmentRecords {
 
   private async opened(r: SealedResource): Promise<OpenedResource> {
     const body = await r.open().catch(gone);
-    return { id: r.id, type: r.type, version: r.version, patientId: r.patientId, authorId: r.authorId, writtenAt: r.writtenAt, labels: r.labels, body };
+    return {
+      id: r.id, type: r.type, version: r.version, patientId: r.patientId, authorId: r.authorId,
+      writtenAt: r.writtenAt, labels: r.labels, body,
+    };
   }
 
   /** One resource (its current version, or `version`: vread). */
@@ -89,11 +97,16 @@ export class ResourceRecords extends AppointmentRecords {
       const d = await this.decision(tx, type, row.patientId, 'read', row.care);
       if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patientId };
       const care = this.noteCare(d, row.care);
-      const ok = this.admit([{ patientId: row.patientId, identity: false, listed: null, notes: [], resources: [id], sensitive: row.labels.length > 0 }], care);
+      const disclosed: Disclosing = {
+        patientId: row.patientId, identity: false, listed: null, notes: [], resources: [id],
+        sensitive: row.labels.length > 0,
+      };
+      const ok = this.admit([disclosed], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal, patientId: row.patientId };
       const out = await this.opened(row);
       const detail = { version: row.version, ...this.careDetail([row.patientId], care) };
-      await this.audit(tx, [this.event(d, { ...a, patientId: row.patientId, labels: row.labels, detail }, 'success', d.reason, 'clinical')]);
+      const audited = { ...a, patientId: row.patientId, labels: row.labels, detail };
+      await this.audit(tx, [this.event(d, audited, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, out };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -106,10 +119,14 @@ export class ResourceRecords extends AppointmentRecords {
    * A page of one patient's resources of a type (`history`: every version of one resource). Paged
    * in SQL; the page is counted by the ledger, cut to what it admits, and only then opened.
    */
-  async searchResources(type: string, search: ResourceSearch, history: string | null = null): Promise<Page<OpenedResource>> {
+  async searchResources(
+    type: string, search: ResourceSearch, history: string | null = null,
+  ): Promise<Page<OpenedResource>> {
     this.moduleOf(type);
     let q = search;
-    const a: Audited = { action: 'search', resourceType: type, resourceId: history, patientId: history === null ? q.patientId : null };
+    const a: Audited = {
+      action: 'search', resourceType: type, resourceId: history, patientId: history === null ? q.patientId : null,
+    };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       const repo = this.resources(tx);
@@ -126,7 +143,8 @@ export class ResourceRecords extends AppointmentRecords {
       if (!d.allow) return { kind: 'denied' as const, d };
       const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
       const found = history !== null
-        ? (await repo.history(type, history, visitOf, q.limit + 1, q.offset)).filter((x) => x.patientId === q.patientId)
+        ? (await repo.history(type, history, visitOf, q.limit + 1, q.offset))
+          .filter((x) => x.patientId === q.patientId)
         : await repo.search({
           type, patientId: q.patientId, visitOf, limit: q.limit + 1, offset: q.offset,
           tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, any))),
@@ -134,17 +152,21 @@ export class ResourceRecords extends AppointmentRecords {
         });
       let page = found.slice(0, q.limit);
       const care = this.noteCare(d, cls);
-      const ok = this.admit(page.map((x) => ({
-        patientId: q.patientId, identity: false, listed: null, notes: [], resources: [x.id], sensitive: x.labels.length > 0,
-      })), care);
+      const disclosed = page.map((x): Disclosing => ({
+        patientId: q.patientId, identity: false, listed: null, notes: [], resources: [x.id],
+        sensitive: x.labels.length > 0,
+      }));
+      const ok = this.admit(disclosed, care);
       if (ok.refusal && ok.admitted === 0 && page.length > 0) return { kind: 'over' as const, refusal: ok.refusal };
       const cut = ok.admitted < page.length;
       page = page.slice(0, ok.admitted);
       const items: OpenedResource[] = [];
       for (const x of page) items.push(await this.opened(x));
       const labels = [...new Set(page.flatMap((x) => x.labels))];
-      const detail = { returned: [...new Set(page.map((x) => x.id))], ...(cut ? { cut: true } : {}), ...this.careDetail([q.patientId], care) };
-      await this.audit(tx, [this.event(d, { ...a, patientId: q.patientId, labels, detail }, 'success', d.reason, 'clinical')]);
+      const returned = [...new Set(page.map((x) => x.id))];
+      const detail = { returned, ...(cut ? { cut: true } : {}), ...this.careDetail([q.patientId], care) };
+      const audited = { ...a, patientId: q.patientId, labels, detail };
+      await this.audit(tx, [this.event(d, audited, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, items, more: !cut && found.length > q.limit, cut: cutOf(cut, ok.refusal) };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -153,7 +175,10 @@ export class ResourceRecords extends AppointmentRecords {
     return { items: r.items, more: r.more, ...r.cut };
   }
 
-  /** Every version of one resource, newest first (its `_history`), counted and audited as a search of its patient. */
+  /**
+   * Every version of one resource, newest first (its `_history`), counted and audited as a search of
+   * its patient.
+   */
   resourceHistory(type: string, id: string, page: { offset: number; limit: number }): Promise<Page<OpenedResource>> {
     return this.searchResources(type, { patientId: '', tokens: [], ...page }, id);
   }
@@ -162,7 +187,9 @@ export class ResourceRecords extends AppointmentRecords {
    * Writes a resource: a new one, or the next version of `id` when `expected` is its current
    * version (If-Match). Under a visit alone a practitioner updates only what she wrote in it.
    */
-  async writeResource(type: string, w: ResourceWrite, update: { id: string; expected: number } | null = null): Promise<OpenedResource> {
+  async writeResource(
+    type: string, w: ResourceWrite, update: { id: string; expected: number } | null = null,
+  ): Promise<OpenedResource> {
     const m = this.moduleOf(type);
     const id = update?.id ?? randomUUID();
     const action = update ? 'update' : 'create';
@@ -189,11 +216,14 @@ export class ResourceRecords extends AppointmentRecords {
       if (version === null) throw new RecordError('version_conflict');
       await this.audit(tx, [this.event(d, { ...a, detail: { version } }, 'success', d.reason, 'clinical')]);
       const out: OpenedResource = {
-        id, type, version, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, labels: w.labels, body,
+        id, type, version, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now,
+        labels: w.labels, body,
       };
       return { kind: 'ok' as const, out };
     });
-    if (r.kind === 'missing') return this.refuse(a, 'patient or resource not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'missing') {
+      return this.refuse(a, 'patient or resource not found in the practice', new RecordError('not_found'));
+    }
     if (r.kind === 'denied') return this.denied(a, r.d);
     return r.out;
   }

@@ -51,7 +51,9 @@ export class Problems {
       return null;
     }
     for (const c of known) {
-      if (typeof c.code !== 'string' || !systems[c.system as string]!(c.code)) this.add(`${path}: a code is not a valid ${c.system as string} code`);
+      if (typeof c.code !== 'string' || !systems[c.system as string]!(c.code)) {
+        this.add(`${path}: a code is not a valid ${c.system as string} code`);
+      }
     }
     return known[0]!;
   }
@@ -62,7 +64,8 @@ export class Problems {
       if (required) this.add(`${path} is required (${codes.join(', ')})`);
       return null;
     }
-    const c = (Array.isArray((v as Json).coding) ? ((v as Json).coding as Json[]) : []).find((x) => x.system === system);
+    const codings = Array.isArray((v as Json).coding) ? ((v as Json).coding as Json[]) : [];
+    const c = codings.find((x) => x.system === system);
     if (!c || typeof c.code !== 'string' || !codes.includes(c.code)) {
       this.add(`${path} must be one of ${codes.join(', ')} (${system})`);
       return null;

@@ -23,7 +23,10 @@ export type SearchIndex =
   | 'reference';
 
 export interface SearchParam {
-  /** The R4 SearchParameter code (`code`, `clinical-status`, `date`…), whose FHIRPath expression is the official one. */
+  /**
+   * The R4 SearchParameter code (`code`, `clinical-status`, `date`…), whose FHIRPath expression is the
+   * official one.
+   */
   readonly name: string;
   readonly index: SearchIndex;
 }
@@ -55,7 +58,10 @@ export interface ResourceModule {
   readonly ledger: LedgerClass;
   readonly category: IncidentCategory;
   readonly interactions: readonly Interaction[];
-  /** Search parameters beyond `patient` (always required: a clinical search reads one patient's compartment) and `_count`. */
+  /**
+   * Search parameters beyond `patient` (always required: a clinical search reads one patient's
+   * compartment) and `_count`.
+   */
   readonly search: readonly SearchParam[];
   /** The FHIRPath of the resource's clinical date (its `date` search, the order of its lists), if it has one. */
   readonly date: string | null;

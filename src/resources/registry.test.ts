@@ -6,7 +6,9 @@ import { resourceRoutes } from '../server/resource-routes.js';
 import type { FhirKit } from '../server/fhir-kit.js';
 import type { Services } from '../server/services.js';
 import { sealedTablesOf } from '../vault/rotation.js';
-import { defineRegistry, detectorChannels, incidentCategories, REGISTRY, routeLists, shreddedTables, type ResourceModule } from './index.js';
+import {
+  defineRegistry, detectorChannels, incidentCategories, REGISTRY, routeLists, shreddedTables, type ResourceModule,
+} from './index.js';
 
 /**
  * A throw-away type (FamilyMemberHistory: a relative's conditions) registered in a registry of the
@@ -25,25 +27,36 @@ const throwAway: ResourceModule = {
   serverOwned: ['text'],
   author: () => ({}),
   audit: ['read', 'search', 'create'],
-  check: (r) => ({ problems: [], patientId: String(((r.patient ?? {}) as { reference?: string }).reference ?? '').slice(8) || null }),
+  check: (r) => {
+    const patient = String(((r.patient ?? {}) as { reference?: string }).reference ?? '');
+    return { problems: [], patientId: patient.slice(8) || null };
+  },
   labels: () => [],
-  example: (patientId) => ({ resourceType: 'FamilyMemberHistory', status: 'completed', patient: { reference: `Patient/${patientId}` }, relationship: { text: 'mère' } }),
+  example: (patientId) => ({
+    resourceType: 'FamilyMemberHistory', status: 'completed', patient: { reference: `Patient/${patientId}` },
+    relationship: { text: 'mère' },
+  }),
 };
 
 const registry = defineRegistry([...REGISTRY.modules, throwAway]);
 
 describe('the resource registry', () => {
-  it('makes every list of types from the modules: capability, routes, rotation, shredding, incident categories, detector channels', async () => {
-    const cap = capabilityStatement('test', 'http://x/fhir', registry) as { rest: { resource: { type: string; searchParam?: { name: string; type: string }[] }[] }[] };
+  it('builds the capability, route, rotation, shredding, incident and detector lists from the modules', async () => {
+    type Capability = { rest: { resource: { type: string; searchParam?: { name: string; type: string }[] }[] }[] };
+    const cap = capabilityStatement('test', 'http://x/fhir', registry) as Capability;
     const entry = cap.rest[0]!.resource.find((r) => r.type === 'FamilyMemberHistory');
-    expect(entry?.searchParam?.map((p) => [p.name, p.type])).toEqual([['patient', 'reference'], ['code', 'token'], ['date', 'date'], ['_count', 'number']]);
+    expect(entry?.searchParam?.map((p) => [p.name, p.type])).toEqual(
+      [['patient', 'reference'], ['code', 'token'], ['date', 'date'], ['_count', 'number']],
+    );
     expect(JSON.stringify(capabilityStatement('test', 'http://x/fhir'))).not.toContain('FamilyMemberHistory');
 
     expect(routeLists(registry).find((r) => r.type === 'FamilyMemberHistory')).toEqual({
-      type: 'FamilyMemberHistory', interactions: ['read', 'create', 'search-type'], search: ['patient', 'code', 'date', '_count'],
+      type: 'FamilyMemberHistory', interactions: ['read', 'create', 'search-type'],
+      search: ['patient', 'code', 'date', '_count'],
     });
     const app = Fastify();
-    const kit = { records: () => { throw new Error('unused'); }, send: () => { throw new Error('unused'); }, base: () => '', paged: () => { throw new Error('unused'); } } as unknown as FhirKit;
+    const unused = () => { throw new Error('unused'); };
+    const kit = { records: unused, send: unused, base: () => '', paged: unused } as unknown as FhirKit;
     resourceRoutes(app, () => ({}) as Services, () => new Date(), kit, registry);
     await app.ready();
     expect(app.hasRoute({ method: 'GET', url: '/fhir/FamilyMemberHistory/:id' })).toBe(true);
@@ -59,20 +72,27 @@ describe('the resource registry', () => {
     expect(shreddedTables(registry)[0]?.types).toContain('FamilyMemberHistory');
 
     expect(incidentCategories(registry)).toContainEqual(throwAway.category);
-    expect(detectorChannels(registry).FamilyMemberHistory).toEqual({ read: 'clinical', search: 'clinical', create: 'write' });
-    const read = { action: 'read', outcome: 'success', resourceType: 'FamilyMemberHistory', resourceId: 'r1', patientId: 'p1', purpose: 'care', labels: [] };
+    expect(detectorChannels(registry).FamilyMemberHistory)
+      .toEqual({ read: 'clinical', search: 'clinical', create: 'write' });
+    const read = {
+      action: 'read', outcome: 'success', resourceType: 'FamilyMemberHistory', resourceId: 'r1', patientId: 'p1',
+      purpose: 'care', labels: [],
+    };
     expect(disclosed(read, detectorChannels(registry))[0]?.resources).toEqual({ FamilyMemberHistory: ['r1'] });
     // The default registry does not know it: its events disclose nothing known, and nothing is counted.
     expect(disclosed(read)).toEqual([]);
   });
 
   it('refuses a module missing any piece, naming it', () => {
-    const pieces: (keyof ResourceModule)[] = ['title', 'category', 'interactions', 'audit', 'patient', 'search', 'check', 'labels', 'example', 'author'];
+    const pieces: (keyof ResourceModule)[] = [
+      'title', 'category', 'interactions', 'audit', 'patient', 'search', 'check', 'labels', 'example', 'author',
+    ];
     for (const piece of pieces) {
       const { [piece]: _gone, ...rest } = throwAway;
       expect(() => defineRegistry([rest as ResourceModule]), piece).toThrow(/resource registry: FamilyMemberHistory/);
     }
-    expect(() => defineRegistry([{ ...throwAway, search: [{ name: 'no-such-param', index: 'token' }] }])).toThrow(/not an R4 search parameter/);
+    const unknownParam: ResourceModule = { ...throwAway, search: [{ name: 'no-such-param', index: 'token' }] };
+    expect(() => defineRegistry([unknownParam])).toThrow(/not an R4 search parameter/);
     expect(() => defineRegistry([throwAway, throwAway])).toThrow(/registered twice/);
   });
 
@@ -81,7 +101,9 @@ describe('the resource registry', () => {
       ['AllergyIntolerance', 'Condition', 'Encounter', 'Immunization', 'MedicationRequest', 'Observation'],
     );
     expect(incidentCategories(REGISTRY).map((c) => c.fr)).toEqual(
-      expect.arrayContaining(['problèmes de santé', 'traitements', "résultats d'analyses", 'vaccinations', 'allergies', 'consultations']),
+      expect.arrayContaining([
+        'problèmes de santé', 'traitements', "résultats d'analyses", 'vaccinations', 'allergies', 'consultations',
+      ]),
     );
   });
 });

@@ -17,9 +17,14 @@ export interface Registry {
 /** The table every clinical resource type's rows live in, sealed per patient (docs/resources.md). */
 export const RESOURCE_TABLE = 'clinical.resources';
 
-const INTERACTIONS: ReadonlySet<Interaction> = new Set(['read', 'vread', 'update', 'create', 'search-type', 'history-instance']);
+const INTERACTIONS: ReadonlySet<Interaction> = new Set([
+  'read', 'vread', 'update', 'create', 'search-type', 'history-instance',
+]);
 
-/** What a module must say; checked again at run time for modules built outside the compiler's sight (tests, plugins). */
+/**
+ * What a module must say; checked again at run time for modules built outside the compiler's sight
+ * (tests, plugins).
+ */
 function problemsOf(m: ResourceModule): string[] {
   const p: string[] = [];
   const name = typeof m.type === 'string' && /^[A-Z][A-Za-z]+$/.test(m.type) ? m.type : '(no type)';
@@ -28,11 +33,16 @@ function problemsOf(m: ResourceModule): string[] {
   if (m.segment !== 'clinical') p.push(`${name}: segment must be clinical`);
   if (m.ledger !== 'clinical') p.push(`${name}: ledger class missing`);
   if (!m.category?.code || !m.category?.fr || !m.category?.en) p.push(`${name}: incident category missing`);
-  if (!Array.isArray(m.interactions) || m.interactions.length === 0 || !m.interactions.every((i) => INTERACTIONS.has(i))) p.push(`${name}: interactions missing or unknown`);
+  const interactions = Array.isArray(m.interactions) ? m.interactions : [];
+  if (interactions.length === 0 || !interactions.every((i) => INTERACTIONS.has(i))) {
+    p.push(`${name}: interactions missing or unknown`);
+  }
   if (!Array.isArray(m.audit) || m.audit.length === 0) p.push(`${name}: audit kinds missing`);
   if (typeof m.patient !== 'string') p.push(`${name}: patient path missing`);
   if (!Array.isArray(m.search)) p.push(`${name}: search parameters missing`);
-  for (const f of ['check', 'labels', 'example', 'author'] as const) if (typeof m[f] !== 'function') p.push(`${name}: ${f}() missing`);
+  for (const f of ['check', 'labels', 'example', 'author'] as const) {
+    if (typeof m[f] !== 'function') p.push(`${name}: ${f}() missing`);
+  }
   for (const s of Array.isArray(m.search) ? m.search : []) {
     try {
       definitionOf(name, s.name);
@@ -63,14 +73,19 @@ export function searchParamsOf(m: ResourceModule): string[] {
 }
 
 /** One route list per type: the interactions to serve and the parameters a search accepts. */
-export function routeLists(reg: Registry): { type: string; interactions: readonly Interaction[]; search: string[] }[] {
+export function routeLists(
+  reg: Registry,
+): { type: string; interactions: readonly Interaction[]; search: string[] }[] {
   return reg.modules.map((m) => ({ type: m.type, interactions: m.interactions, search: searchParamsOf(m) }));
 }
 
 /** The sealed columns key rotation rewraps, and the resource types they hold. */
-export function sealedTables(reg: Registry): { table: string; role: 'clinical'; columns: readonly string[]; types: string[] }[] {
+export function sealedTables(
+  reg: Registry,
+): { table: string; role: 'clinical'; columns: readonly string[]; types: string[] }[] {
   const types = reg.modules.filter((m) => m.segment === 'clinical').map((m) => m.type);
-  return types.length === 0 ? [] : [{ table: RESOURCE_TABLE, role: 'clinical', columns: ['labels_sealed', 'body_sealed'], types }];
+  const columns = ['labels_sealed', 'body_sealed'];
+  return types.length === 0 ? [] : [{ table: RESOURCE_TABLE, role: 'clinical', columns, types }];
 }
 
 /** What shredding a patient clears besides the key: the search beacons of every type's rows. */
@@ -86,9 +101,15 @@ export function incidentCategories(reg: Registry): IncidentCategory[] {
   return [...seen.values()];
 }
 
-/** What the detector counts for each audited kind of each type: a read or search discloses clinical content; writes are writes. */
-export function detectorChannels(reg: Registry): Record<string, Partial<Record<'read' | 'search' | 'create' | 'update', 'clinical' | 'write'>>> {
-  const out: Record<string, Partial<Record<'read' | 'search' | 'create' | 'update', 'clinical' | 'write'>>> = {};
+/** What the detector counts for each audited kind of one type. */
+type TypeChannels = Partial<Record<'read' | 'search' | 'create' | 'update', 'clinical' | 'write'>>;
+
+/**
+ * What the detector counts for each audited kind of each type: a read or search discloses clinical
+ * content; writes are writes.
+ */
+export function detectorChannels(reg: Registry): Record<string, TypeChannels> {
+  const out: Record<string, TypeChannels> = {};
   for (const m of reg.modules) {
     out[m.type] = Object.fromEntries(m.audit.map((k) => [k, k === 'read' || k === 'search' ? m.ledger : 'write']));
   }

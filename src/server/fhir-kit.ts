@@ -12,18 +12,27 @@ import type { Services } from './services.js';
  * too), the body as a resource of the expected type, the per-request records bound to the
  * principal, and paged searches whose next pages are opaque cursors.
  */
-export type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string | string[]>; Body: unknown }>;
+export type Req = FastifyRequest<{
+  Params: Record<string, string>; Querystring: Record<string, string | string[]>; Body: unknown;
+}>;
 export type Json = Record<string, unknown>;
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
-export const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } } } as const;
+export const idParams = {
+  type: 'object', required: ['id'], additionalProperties: false,
+  properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } },
+} as const;
 export const auth = { access: 'authenticated' as const, gate: true };
 
 /** Search parameters sent as a body (POST _search): an object of strings, or a 400. */
 function searchBody(body: unknown): Record<string, string> {
   if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new RecordError('invalid', ['a search body must be form parameters']);
-  for (const v of Object.values(body)) if (typeof v !== 'string') throw new RecordError('invalid', ['search parameters must be strings']);
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new RecordError('invalid', ['a search body must be form parameters']);
+  }
+  for (const v of Object.values(body)) {
+    if (typeof v !== 'string') throw new RecordError('invalid', ['search parameters must be strings']);
+  }
   return body as Record<string, string>;
 }
 
@@ -35,13 +44,17 @@ export function one(q: Record<string, string | string[]>, name: string): string 
 }
 
 export function checkParams(q: Record<string, string | string[]>, allowed: string[]): void {
-  for (const k of Object.keys(q)) if (!allowed.includes(k)) throw new RecordError('invalid', [`unknown search parameter ${k.slice(0, 40)}`]);
+  for (const k of Object.keys(q)) {
+    if (!allowed.includes(k)) throw new RecordError('invalid', [`unknown search parameter ${k.slice(0, 40)}`]);
+  }
 }
 
 function countOf(q: Record<string, string | string[]>): number {
   const c = one(q, '_count');
   if (c === undefined) return DEFAULT_COUNT;
-  if (!/^[0-9]{1,4}$/.test(c) || Number(c) < 1) throw new RecordError('invalid', ['_count must be a positive whole number']);
+  if (!/^[0-9]{1,4}$/.test(c) || Number(c) < 1) {
+    throw new RecordError('invalid', ['_count must be a positive whole number']);
+  }
   return Math.min(MAX_COUNT, Number(c));
 }
 
@@ -49,7 +62,9 @@ function countOf(q: Record<string, string | string[]>): number {
  * A date parameter, given once or repeated (AND: `date=ge…&date=le…` is a range), with the FHIR R4
  * prefixes (fhir/date-search.ts), or a 400 naming it. `ne` only where the search can exclude.
  */
-export function dateParam(q: Record<string, string | string[]>, name: string, o: { ne: boolean }): DateCondition | null {
+export function dateParam(
+  q: Record<string, string | string[]>, name: string, o: { ne: boolean },
+): DateCondition | null {
   const v = q[name];
   if (v === undefined) return null;
   const c = dateCondition(name, Array.isArray(v) ? v : [v]);
@@ -70,7 +85,9 @@ export function refId(v: string | undefined, type: string): string | undefined {
 /** The body as a resource of the expected type, or a 400. */
 export function resourceOf(req: { body: unknown }, type: string): Json {
   const b = req.body;
-  if (b === null || typeof b !== 'object' || Array.isArray(b)) throw new RecordError('invalid', ['the body must be a FHIR resource (a JSON object)']);
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) {
+    throw new RecordError('invalid', ['the body must be a FHIR resource (a JSON object)']);
+  }
   if ((b as Json).resourceType !== type) throw new RecordError('invalid', [`resourceType must be ${type}`]);
   return b as Json;
 }
@@ -93,7 +110,10 @@ export const CALENDAR_CUT = 'Liste coupée : ce compte a atteint son budget de p
   + 'hors de son agenda proche. Consultez votre agenda des prochains jours, '
   + 'ou adressez-vous à votre responsable sécurité.';
 
-/** A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept); a missing agent has one too. */
+/**
+ * A user agent's fingerprint: 12 hex digits of its SHA-256 (the string itself is not kept); a
+ * missing agent has one too.
+ */
 export function deviceOf(userAgent: string | undefined): string {
   return clientFingerprint(userAgent);
 }
@@ -115,13 +135,20 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
   // (a forged Host would otherwise point a client's next page at another server).
   const base = (_req: FastifyRequest) => `${services().publicUrl}/fhir`;
   const records = (req: FastifyRequest) =>
-    new Records(services().db, services().vault, principalOf(req), { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) }, services().detection, (events) => services().detection.observe(events), services().auditBatch);
+    new Records(
+      services().db, services().vault, principalOf(req),
+      { ip: req.ip, now: clock(), device: deviceOf(req.headers['user-agent']) },
+      services().detection, (events) => services().detection.observe(events), services().auditBatch,
+    );
   const send = (reply: FastifyReply, body: Json, status = 200) => reply.code(status).type(FHIR_JSON).send(body);
 
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, app.getDefaultJsonParser('error', 'error'));
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: 1024 * 1024 }, jsonParser);
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 
   /** Runs a search from its parameters or from a cursor, and answers a Bundle with opaque links. */
   async function paged(
@@ -146,9 +173,16 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
       delete params._count;
     }
     const found = await run(params, offset, count);
-    const link = async (o: number) => `${base(req)}/${kind}?_cursor=${await cursors().put({ userId: p.userId, kind, params: params as Record<string, string>, offset: o, count })}`;
+    const link = async (o: number) => {
+      const cursor = await cursors().put({
+        userId: p.userId, kind, params: params as Record<string, string>, offset: o, count,
+      });
+      return `${base(req)}/${kind}?_cursor=${cursor}`;
+    };
     const warning = found.cut ? (found.warning ?? cutWarning(found.why)) : null;
-    return send(reply, searchBundle(base(req), found.items, null, await link(offset), found.more ? await link(offset + count) : null, warning));
+    const self = await link(offset);
+    const next = found.more ? await link(offset + count) : null;
+    return send(reply, searchBundle(base(req), found.items, null, self, next, warning));
   }
   return { records, send, base, paged };
 }

@@ -20,27 +20,33 @@ const text = (c: unknown): string | null => {
 function duration(d: unknown): string | null {
   const o = d as Json | undefined;
   if (!o || typeof o.value !== 'number') return null;
-  const unit: Record<string, [string, string]> = { d: ['jour', 'jours'], wk: ['semaine', 'semaines'], mo: ['mois', 'mois'], a: ['an', 'ans'] };
+  const unit: Record<string, [string, string]> = {
+    d: ['jour', 'jours'], wk: ['semaine', 'semaines'], mo: ['mois', 'mois'], a: ['an', 'ans'],
+  };
   const u = unit[String(o.code ?? o.unit)];
   return u ? `${o.value} ${o.value > 1 ? u[1] : u[0]}` : `${o.value} ${String(o.unit ?? '')}`.trim();
 }
 
 /** One MedicationRequest as a line of the ordonnance. */
 function lineOf(r: Json): OrdonnanceInput['lines'][number] {
-  const dosage = ((r.dosageInstruction as Json[] | undefined) ?? []).map((x) => x.text).filter((x): x is string => typeof x === 'string');
+  const instructions = (r.dosageInstruction as Json[] | undefined) ?? [];
+  const dosage = instructions.map((x) => x.text).filter((x): x is string => typeof x === 'string');
   const dispense = (r.dispenseRequest ?? {}) as Json;
   const quantity = dispense.quantity as Json | undefined;
   const forDuration = duration(dispense.expectedSupplyDuration);
+  const substitution = r.substitution as Json | undefined;
   return {
     drug: text(r.medicationCodeableConcept) ?? 'Médicament',
     dosage: dosage.join(' ; ') || 'Selon avis médical',
     // The page writes "Durée :" and "Quantité :" itself (documents/ordonnance-text.ts).
     duration: forDuration,
-    quantity: quantity && typeof quantity.value === 'number' ? `${quantity.value} ${String(quantity.unit ?? '')}`.trim() : null,
-    substitutable: (r.substitution as Json | undefined)?.allowedBoolean !== false,
+    quantity: quantity && typeof quantity.value === 'number'
+      ? `${quantity.value} ${String(quantity.unit ?? '')}`.trim()
+      : null,
+    substitutable: substitution?.allowedBoolean !== false,
     // A refused substitution is printed with its legal reason (MTE, EFG, CIF: CSP art. L.5125-23).
     note: [
-      (r.substitution as Json | undefined)?.allowedBoolean === false ? `Motif : ${text((r.substitution as Json).reason) ?? ''}` : null,
+      substitution?.allowedBoolean === false ? `Motif : ${text(substitution.reason) ?? ''}` : null,
       ...((r.note as Json[] | undefined) ?? []).map((n) => n.text),
     ].filter((x): x is string => typeof x === 'string').join(' — ') || null,
   };
@@ -52,13 +58,19 @@ function lineOf(r: Json): OrdonnanceInput['lines'][number] {
  * are read through the records (decided, counted, audited like any read); only the prescriber's
  * own active lines of this patient are printed: an ordonnance is signed by whoever prescribed it.
  */
-export function ordonnanceRoute(app: FastifyInstance, services: () => Services, clock: () => Date, kit: FhirKit): void {
+export function ordonnanceRoute(
+  app: FastifyInstance, services: () => Services, clock: () => Date, kit: FhirKit,
+): void {
   app.get('/fhir/Patient/:id/$ordonnance', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
     const p = principalOf(req);
     if (p.role !== 'practitioner') throw new RecordError('invalid', ['only a practitioner prints a prescription']);
     const ids = (one(req.query, 'request') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
-    if (ids.length === 0 || ids.length > MAX_LINES) throw new RecordError('invalid', [`request: 1 to ${MAX_LINES} MedicationRequest ids`]);
-    for (const k of Object.keys(req.query)) if (k !== 'request') throw new RecordError('invalid', [`unknown parameter ${k.slice(0, 40)}`]);
+    if (ids.length === 0 || ids.length > MAX_LINES) {
+      throw new RecordError('invalid', [`request: 1 to ${MAX_LINES} MedicationRequest ids`]);
+    }
+    for (const k of Object.keys(req.query)) {
+      if (k !== 'request') throw new RecordError('invalid', [`unknown parameter ${k.slice(0, 40)}`]);
+    }
     const records = kit.records(req);
     const patientId = req.params.id as string;
     const lines: Json[] = [];
@@ -66,27 +78,44 @@ export function ordonnanceRoute(app: FastifyInstance, services: () => Services, 
       if (!/^[0-9a-f-]{36}$/.test(id)) throw new RecordError('invalid', ['request must be MedicationRequest ids']);
       const r = await records.readResource('MedicationRequest', id);
       const subject = (r.body.subject as Json | undefined)?.reference;
-      if (r.patientId !== patientId || subject !== `Patient/${patientId}`) throw new RecordError('invalid', ['a prescription line of another patient']);
-      if (r.authorId !== p.userId) throw new RecordError('invalid', ['an ordonnance carries only its prescriber\'s own lines']);
-      if (r.body.status !== 'active' && r.body.status !== 'draft') throw new RecordError('invalid', ['only active prescription lines are printed']);
+      if (r.patientId !== patientId || subject !== `Patient/${patientId}`) {
+        throw new RecordError('invalid', ['a prescription line of another patient']);
+      }
+      if (r.authorId !== p.userId) {
+        throw new RecordError('invalid', ['an ordonnance carries only its prescriber\'s own lines']);
+      }
+      if (r.body.status !== 'active' && r.body.status !== 'draft') {
+        throw new RecordError('invalid', ['only active prescription lines are printed']);
+      }
       lines.push(r.body);
     }
     const patient = await records.readPatient(patientId);
     const me = (await practitioners(services().db, services().vault, p)).find((u) => u.id === p.userId);
     const office = await practice(services().db, services().vault, p);
-    const renewals = Math.max(0, ...lines.map((l) => Number((l.dispenseRequest as Json | undefined)?.numberOfRepeatsAllowed ?? 0)));
+    const repeats = lines.map((l) => Number((l.dispenseRequest as Json | undefined)?.numberOfRepeatsAllowed ?? 0));
+    const renewals = Math.max(0, ...repeats);
+    const sex = patient.sex === 'male' || patient.sex === 'female' || patient.sex === 'other' ? patient.sex : 'unknown';
     const pdf = await ordonnancePdf({
-      practice: { name: office.name, addressLines: [], postalCode: office.postalCode, city: office.city, phone: office.phone, finess: office.finess },
-      prescriber: { title: 'Dr', givenName: me?.givenName ?? '', familyName: me?.familyName ?? '', specialty: 'Médecine générale', rpps: me?.rpps ?? null },
+      practice: {
+        name: office.name, addressLines: [], postalCode: office.postalCode, city: office.city, phone: office.phone,
+        finess: office.finess,
+      },
+      prescriber: {
+        title: 'Dr', givenName: me?.givenName ?? '', familyName: me?.familyName ?? '', specialty: 'Médecine générale',
+        rpps: me?.rpps ?? null,
+      },
       patient: {
-        givenName: patient.usedGivenName ?? patient.givenNames[0] ?? '', familyName: patient.usedFamilyName ?? patient.birthFamilyName,
-        birthDate: patient.birthDate, sex: patient.sex === 'male' || patient.sex === 'female' || patient.sex === 'other' ? patient.sex : 'unknown',
+        givenName: patient.usedGivenName ?? patient.givenNames[0] ?? '',
+        familyName: patient.usedFamilyName ?? patient.birthFamilyName,
+        birthDate: patient.birthDate, sex,
       },
       date: clock(),
       lines: lines.map(lineOf),
       renewals: renewals > 0 ? renewals : null,
       reference: ids.map((x) => x.slice(0, 8)).join('-'),
     });
-    return reply.code(200).type('application/pdf').header('content-disposition', 'inline; filename="ordonnance.pdf"').header('cache-control', 'no-store').send(pdf);
+    return reply.code(200).type('application/pdf')
+      .header('content-disposition', 'inline; filename="ordonnance.pdf"').header('cache-control', 'no-store')
+      .send(pdf);
   });
 }

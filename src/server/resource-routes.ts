@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isSensitivityLabel, type SensitivityLabel } from '../domain/index.js';
 import { fhirSchemaErrors, toFhirClinical, V3_ACT_CODE, V3_CONFIDENTIALITY } from '../fhir/index.js';
 import type { OpenedResource } from '../records/resources.js';
-import { RecordError } from '../records/index.js';
+import { RecordError, type Page } from '../records/index.js';
 import {
   beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
 } from '../resources/index.js';
-import { auth, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Req } from './fhir-kit.js';
+import { auth, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Found, type Req } from './fhir-kit.js';
 import type { Services } from './services.js';
 
 const versionParams = {
@@ -58,15 +58,24 @@ function written(m: ResourceModule, req: Req, now: Date) {
   return { patientId: checked.patientId, body, effectiveAt: clinicalDate(body, m.date), tokens, labels };
 }
 
+/** A page of the records as a search answers it: FHIR resources, and the ledger's cut if it cut the page. */
+function found(page: Page<OpenedResource>): Found {
+  return { items: page.items.map(toFhirClinical), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
+}
+
 /**
  * The FHIR routes of every type in the registry (src/resources/), made from its modules: read,
  * vread, history, search in one patient's compartment (`patient` is required: a clinical search
  * across patients is the sweep the vault exists to stop), create, and update with If-Match.
  */
-export function resourceRoutes(app: FastifyInstance, _services: () => Services, clock: () => Date, kit: FhirKit, registry: Registry = REGISTRY): void {
+export function resourceRoutes(
+  app: FastifyInstance, _services: () => Services, clock: () => Date, kit: FhirKit, registry: Registry = REGISTRY,
+): void {
   const { records, send, base, paged } = kit;
-  const out = (reply: FastifyReply, r: OpenedResource, status = 200) =>
-    send(reply.header('etag', `W/"${r.version}"`).header('last-modified', r.writtenAt.toUTCString()), toFhirClinical(r), status);
+  const out = (reply: FastifyReply, r: OpenedResource, status = 200) => {
+    const headed = reply.header('etag', `W/"${r.version}"`).header('last-modified', r.writtenAt.toUTCString());
+    return send(headed, toFhirClinical(r), status);
+  };
 
   for (const { type, interactions, search } of routeLists(registry)) {
     const m = registry.module(type) as ResourceModule;
@@ -77,21 +86,24 @@ export function resourceRoutes(app: FastifyInstance, _services: () => Services, 
         out(reply, await records(req).readResource(type, req.params.id as string)));
     }
     if (has('vread')) {
-      app.get(`/fhir/${type}/:id/_history/:vid`, { config: auth, schema: { params: versionParams } }, async (req: Req, reply) =>
-        out(reply, await records(req).readResource(type, req.params.id as string, Number(req.params.vid))));
+      const vread = async (req: Req, reply: FastifyReply) =>
+        out(reply, await records(req).readResource(type, req.params.id as string, Number(req.params.vid)));
+      app.get(`/fhir/${type}/:id/_history/:vid`, { config: auth, schema: { params: versionParams } }, vread);
     }
     if (has('history-instance')) {
       app.get(`/fhir/${type}/:id/_history`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
         paged(req, reply, `${type}/${req.params.id as string}/_history`, [], async (_q, offset, limit) => {
           const page = await records(req).resourceHistory(type, req.params.id as string, { offset, limit });
-          return { items: page.items.map(toFhirClinical), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
+          return found(page);
         }));
     }
     if (has('search-type')) {
       const run = (req: Req, reply: FastifyReply) =>
         paged(req, reply, type, search.filter((s) => s !== '_count'), async (q, offset, limit) => {
           const patientId = refId(one(q, 'patient'), 'Patient');
-          if (!patientId) throw new RecordError('invalid', [`patient is required: a ${type} search reads one patient's record`]);
+          if (!patientId) {
+            throw new RecordError('invalid', [`patient is required: a ${type} search reads one patient's record`]);
+          }
           const tokens: string[][] = [];
           let range: { from?: Date; to?: Date } = {};
           for (const p of m.search) {
@@ -103,18 +115,22 @@ export function resourceRoutes(app: FastifyInstance, _services: () => Services, 
             const v = one(q, p.name);
             if (v === undefined) continue;
             const values = v.split(',').map((x) => x.trim()).filter((x) => x !== '' && x.length <= 200);
-            if (values.length === 0 || values.length > 20) throw new RecordError('invalid', [`${p.name}: 1 to 20 values`]);
+            if (values.length === 0 || values.length > 20) {
+              throw new RecordError('invalid', [`${p.name}: 1 to 20 values`]);
+            }
             tokens.push(values.map((x) => tokenQuery(p.name, x)));
           }
           const page = await records(req).searchResources(type, { patientId, tokens, ...range, limit, offset });
-          return { items: page.items.map(toFhirClinical), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
+          return found(page);
         });
       app.get(`/fhir/${type}`, { config: auth }, run);
       app.post(`/fhir/${type}/_search`, { config: auth }, run);
     }
     if (has('create')) {
       app.post(`/fhir/${type}`, { config: auth }, async (req: Req, reply) => {
-        if (resourceOf(req, type).id !== undefined) throw new RecordError('invalid', [`${type}.id is assigned by the server`]);
+        if (resourceOf(req, type).id !== undefined) {
+          throw new RecordError('invalid', [`${type}.id is assigned by the server`]);
+        }
         const r = await records(req).writeResource(type, written(m, req, clock()));
         reply.header('location', `${base(req)}/${type}/${r.id}/_history/${r.version}`);
         return out(reply, r, 201);
@@ -122,9 +138,12 @@ export function resourceRoutes(app: FastifyInstance, _services: () => Services, 
     }
     if (has('update')) {
       app.put(`/fhir/${type}/:id`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
-        if (resourceOf(req, type).id !== req.params.id) throw new RecordError('invalid', [`${type}.id must match the URL`]);
+        if (resourceOf(req, type).id !== req.params.id) {
+          throw new RecordError('invalid', [`${type}.id must match the URL`]);
+        }
         const expected = ifMatch(req.headers['if-match']);
-        return out(reply, await records(req).writeResource(type, written(m, req, clock()), { id: req.params.id as string, expected }));
+        const update = { id: req.params.id as string, expected };
+        return out(reply, await records(req).writeResource(type, written(m, req, clock()), update));
       });
     }
   }

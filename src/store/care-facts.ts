@@ -36,16 +36,19 @@ export async function noteCareClass(
 /**
  * Of these patients, those the practice's calendar expects: an appointment (not cancelled, with
  * any practitioner) from 12 hours ago to 3 days ahead, booked by someone else or at least 12 hours
- * ago. For an assistant, whose work is the
- * calendar, reading such a patient's identity is the day's work (checking in, confirming).
+ * ago. For an assistant, whose work is the calendar, reading such a patient's identity is the day's
+ * work (checking in, confirming).
  */
-export async function onTheCalendar(sql: Sql, practiceId: string, reader: string, patientIds: readonly string[], now: Date): Promise<Set<string>> {
+export async function onTheCalendar(
+  sql: Sql, practiceId: string, reader: string, patientIds: readonly string[], now: Date,
+): Promise<Set<string>> {
   if (patientIds.length === 0) return new Set();
   // An appointment the reader booked counts once it is 12 hours old: booking a hundred patients
   // to read their identities at once explains nothing (an attack found it), and bulk booking
   // raises its alert in the meantime.
   const r = await sql.query<{ patient_id: string }>(
-    `SELECT DISTINCT patient_id FROM admin.appointments WHERE practice_id = $1 AND patient_id = ANY($2::uuid[]) AND status <> 'cancelled'
+    `SELECT DISTINCT patient_id FROM admin.appointments
+      WHERE practice_id = $1 AND patient_id = ANY($2::uuid[]) AND status <> 'cancelled'
         AND starts_at >= $3::timestamptz - interval '12 hours' AND starts_at <= $3::timestamptz + interval '3 days'
         AND (booked_by IS NULL OR booked_by <> $4 OR booked_at <= $3::timestamptz - interval '12 hours')`,
     [practiceId, [...new Set(patientIds)], now.toISOString(), reader],

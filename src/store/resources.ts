@@ -33,23 +33,32 @@ export interface SealedResource extends ResourceVersion {
 }
 
 interface Row {
-  id: string; version: number; type: string; patient_id: string; author_id: string; written_at: Date; effective_at: Date | null;
-  current: boolean; labels_sealed: Buffer; body_sealed: Buffer; pk_version: number | null; pk_wrapped: Buffer | null; care?: CareClass | null;
+  id: string; version: number; type: string; patient_id: string; author_id: string;
+  written_at: Date; effective_at: Date | null; current: boolean;
+  labels_sealed: Buffer; body_sealed: Buffer; pk_version: number | null; pk_wrapped: Buffer | null;
+  care?: CareClass | null;
 }
 
 const T = 'clinical.resources';
-const SELECT = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current, cr.labels_sealed, cr.body_sealed,
-  k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
-const FROM = `${T} cr LEFT JOIN keys.patient_keys k ON k.practice_id = cr.practice_id AND k.patient_id = cr.patient_id`;
+const SELECT = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current,
+  cr.labels_sealed, cr.body_sealed, k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
+const FROM = `${T} cr LEFT JOIN keys.patient_keys k
+  ON k.practice_id = cr.practice_id AND k.patient_id = cr.patient_id`;
 
 export interface ResourceQuery {
   readonly type: string;
   readonly patientId: string;
-  /** Every beacon must be among the version's (AND of parameters); each entry is an OR of beacons (a parameter's values). */
+  /**
+   * Every beacon must be among the version's (AND of parameters); each entry is an OR of beacons
+   * (a parameter's values).
+   */
   readonly tokens: readonly (readonly number[])[];
   readonly from?: Date;
   readonly to?: Date;
-  /** Only what this practitioner wrote in her open visit (store/care.ts), for a reader a visit alone lets in. */
+  /**
+   * Only what this practitioner wrote in her open visit (store/care.ts), for a reader a visit alone
+   * lets in.
+   */
   readonly visitOf?: { practitionerId: string; at: Date } | null;
   readonly limit: number;
   readonly offset: number;
@@ -88,11 +97,17 @@ export class ResourceRepository {
    * practitioner, her care class for the patient's clinical record (care.ts `noteCareSql`: genuine
    * care or a visit). Null: no such patient.
    */
-  async patientCare(patientId: string, practitionerId: string | null, at: Date): Promise<{ live: boolean; care: CareClass | null } | null> {
+  async patientCare(
+    patientId: string, practitionerId: string | null, at: Date,
+  ): Promise<{ live: boolean; care: CareClass | null } | null> {
     const care = practitionerId === null ? 'NULL::text' : noteCareSql('p.id', '$1', '$3', '$4::timestamptz');
+    const params = practitionerId === null
+      ? [this.practiceId, patientId]
+      : [this.practiceId, patientId, practitionerId, at.toISOString()];
     const r = await this.tx.query<{ live: boolean; care: CareClass | null }>(
-      `SELECT p.shredded_at IS NULL AS live, ${care} AS care FROM admin.patients p WHERE p.practice_id = $1 AND p.id = $2`,
-      practitionerId === null ? [this.practiceId, patientId] : [this.practiceId, patientId, practitionerId, at.toISOString()],
+      `SELECT p.shredded_at IS NULL AS live, ${care} AS care
+        FROM admin.patients p WHERE p.practice_id = $1 AND p.id = $2`,
+      params,
     );
     return r.rows[0] ?? null;
   }
@@ -121,21 +136,15 @@ export class ResourceRepository {
     let version = 1;
     if (expected !== null) {
       const r = await this.tx.query<{ version: number }>(
-        `UPDATE ${T} SET current = false WHERE practice_id = $1 AND id = $2 AND current AND version = $3 AND type = $4 AND patient_id = $5
+        `UPDATE ${T} SET current = false
+          WHERE practice_id = $1 AND id = $2 AND current AND version = $3 AND type = $4 AND patient_id = $5
           RETURNING version`,
         [this.practiceId, v.id, expected, v.type, v.patientId],
       );
       if (r.rows.length !== 1) return null;
       version = expected + 1;
     }
-    const vid = `${v.id}/${version}`;
-    const row = {
-      practice_id: this.practiceId, id: v.id, version, type: v.type, patient_id: v.patientId, author_id: v.authorId,
-      written_at: v.writtenAt.toISOString(), effective_at: v.effectiveAt?.toISOString() ?? null, current: true,
-      tokens: await this.tokens(v.type, v.tokens),
-      labels_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.labels', JSON.stringify(v.labels))),
-      body_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.body', JSON.stringify(v.body))),
-    };
+    const row = await this.versionRow(v, version);
     await insertMany(this.tx, T, Object.keys(row), [row]);
     return version;
   }
@@ -147,21 +156,29 @@ export class ResourceRepository {
    */
   async insertVersions(versions: readonly NewVersion[]): Promise<number> {
     const rows: Record<string, unknown>[] = [];
-    for (const v of versions) {
-      const vid = `${v.id}/1`;
-      rows.push({
-        practice_id: this.practiceId, id: v.id, version: 1, type: v.type, patient_id: v.patientId, author_id: v.authorId,
-        written_at: v.writtenAt.toISOString(), effective_at: v.effectiveAt?.toISOString() ?? null, current: true,
-        tokens: await this.tokens(v.type, v.tokens),
-        labels_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.labels', JSON.stringify(v.labels))),
-        body_sealed: byteaText(await this.vault.sealResource(v.patientId, vid, 'resource.body', JSON.stringify(v.body))),
-      });
-    }
+    for (const v of versions) rows.push(await this.versionRow(v, 1));
     return rows.length === 0 ? 0 : insertMany(this.tx, T, Object.keys(rows[0] as object), rows);
   }
 
+  /** A version's row: its labels and body sealed, bound to `id/version`, and its token values as beacons. */
+  private async versionRow(v: NewVersion, version: number): Promise<Record<string, unknown>> {
+    const vid = `${v.id}/${version}`;
+    const seal = async (field: 'resource.body' | 'resource.labels', value: unknown): Promise<string> =>
+      byteaText(await this.vault.sealResource(v.patientId, vid, field, JSON.stringify(value)));
+    return {
+      practice_id: this.practiceId, id: v.id, version, type: v.type, patient_id: v.patientId, author_id: v.authorId,
+      written_at: v.writtenAt.toISOString(), effective_at: v.effectiveAt?.toISOString() ?? null, current: true,
+      tokens: await this.tokens(v.type, v.tokens),
+      labels_sealed: await seal('resource.labels', v.labels),
+      body_sealed: await seal('resource.body', v.body),
+    };
+  }
+
   private async sealed(r: Row): Promise<SealedResource> {
-    this.vault.knownKey(r.patient_id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
+    const key = r.pk_version === null || r.pk_wrapped === null
+      ? null
+      : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) };
+    this.vault.knownKey(r.patient_id, key);
     const vid = `${r.id}/${r.version}`;
     const labels = await this.vault.openResource(r.patient_id, vid, 'resource.labels', r.labels_sealed)
       .then((j) => JSON.parse(j) as SensitivityLabel[])
@@ -170,9 +187,13 @@ export class ResourceRepository {
         throw e;
       });
     return {
-      id: r.id, version: Number(r.version), type: r.type, patientId: r.patient_id, authorId: r.author_id, writtenAt: new Date(r.written_at),
-      effectiveAt: r.effective_at ? new Date(r.effective_at) : null, current: r.current, care: r.care ?? null, labels,
-      open: async () => JSON.parse(await this.vault.openResource(r.patient_id, vid, 'resource.body', r.body_sealed)) as Record<string, unknown>,
+      id: r.id, version: Number(r.version), type: r.type, patientId: r.patient_id, authorId: r.author_id,
+      writtenAt: new Date(r.written_at), effectiveAt: r.effective_at ? new Date(r.effective_at) : null,
+      current: r.current, care: r.care ?? null, labels,
+      open: async () => {
+        const body = await this.vault.openResource(r.patient_id, vid, 'resource.body', r.body_sealed);
+        return JSON.parse(body) as Record<string, unknown>;
+      },
     };
   }
 
@@ -180,23 +201,30 @@ export class ResourceRepository {
    * One resource (its current version, or `version`) with the reading practitioner's care for it —
    * the patient's genuine care, or `visit` for what she wrote in her open visit — in one statement.
    */
-  async one(type: string, id: string, version: number | null, practitionerId: string | null, at: Date): Promise<SealedResource | null> {
+  async one(
+    type: string, id: string, version: number | null, practitionerId: string | null, at: Date,
+  ): Promise<SealedResource | null> {
     const care = practitionerId === null ? 'NULL::text' : noteCareForNoteSql('cr', '$1', '$5', '$6::timestamptz');
+    const careParams = practitionerId === null ? [] : [practitionerId, at.toISOString()];
     const r = await this.tx.query<Row>(
       `SELECT ${SELECT}, ${care} AS care FROM ${FROM}
-        WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.id = $3 AND ($4::int IS NULL AND cr.current OR cr.version = $4::int)`,
-      [this.practiceId, type, id, version, ...(practitionerId === null ? [] : [practitionerId, at.toISOString()])],
+        WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.id = $3
+          AND ($4::int IS NULL AND cr.current OR cr.version = $4::int)`,
+      [this.practiceId, type, id, version, ...careParams],
     );
     return r.rows[0] ? this.sealed(r.rows[0]) : null;
   }
 
   /** Every version of a resource, newest first (its history). */
-  async history(type: string, id: string, visitOf: { practitionerId: string; at: Date } | null, limit: number, offset: number): Promise<SealedResource[]> {
+  async history(
+    type: string, id: string, visitOf: { practitionerId: string; at: Date } | null, limit: number, offset: number,
+  ): Promise<SealedResource[]> {
     const visit = visitOf === null ? '' : `AND ${visitNoteSql('cr', '$1', '$5', '$6::timestamptz')}`;
+    const visitParams = visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()];
     const r = await this.tx.query<Row>(
       `SELECT ${SELECT} FROM ${FROM} WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.id = $3 ${visit}
         ORDER BY cr.version DESC LIMIT $4 OFFSET ${Math.max(0, Math.trunc(offset))}`,
-      [this.practiceId, type, id, limit, ...(visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()])],
+      [this.practiceId, type, id, limit, ...visitParams],
     );
     return Promise.all(r.rows.map((x) => this.sealed(x)));
   }
@@ -222,7 +250,8 @@ export class ResourceRepository {
       where.push(visitNoteSql('cr', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
     }
     const r = await this.tx.query<Row>(
-      `SELECT ${SELECT} FROM ${FROM} WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
+      `SELECT ${SELECT} FROM ${FROM}
+        WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
           ${where.map((w) => `AND ${w}`).join(' ')}
         ORDER BY cr.effective_at DESC NULLS LAST, cr.written_at DESC, cr.id LIMIT $4 OFFSET $5`,
       params,
@@ -231,12 +260,16 @@ export class ResourceRepository {
   }
 
   /** Every current resource of a patient, of these types (the whole record), still sealed. */
-  async ofPatient(patientId: string, types: readonly string[], visitOf: { practitionerId: string; at: Date } | null): Promise<SealedResource[]> {
+  async ofPatient(
+    patientId: string, types: readonly string[], visitOf: { practitionerId: string; at: Date } | null,
+  ): Promise<SealedResource[]> {
     const visit = visitOf === null ? '' : `AND ${visitNoteSql('cr', '$1', '$4', '$5::timestamptz')}`;
+    const visitParams = visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()];
     const r = await this.tx.query<Row>(
-      `SELECT ${SELECT} FROM ${FROM} WHERE cr.practice_id = $1 AND cr.patient_id = $2 AND cr.type = ANY($3::text[]) AND cr.current ${visit}
+      `SELECT ${SELECT} FROM ${FROM}
+        WHERE cr.practice_id = $1 AND cr.patient_id = $2 AND cr.type = ANY($3::text[]) AND cr.current ${visit}
         ORDER BY cr.type, cr.effective_at DESC NULLS LAST, cr.id`,
-      [this.practiceId, patientId, [...types], ...(visitOf === null ? [] : [visitOf.practitionerId, visitOf.at.toISOString()])],
+      [this.practiceId, patientId, [...types], ...visitParams],
     );
     return Promise.all(r.rows.map((x) => this.sealed(x)));
   }

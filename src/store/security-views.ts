@@ -12,6 +12,12 @@ export interface StoredFinding {
   readonly evidence: { readonly count: number; readonly window: string; readonly examples: string[] };
 }
 
+/** An alert as the console lists it, with the account's username. */
+export interface ListedAlert {
+  id: string; at: Date; user_id: string; username: string | null; response: string; findings: StoredFinding[];
+  practice_id: string | null;
+}
+
 export interface AuditFilter {
   readonly patientId: string | null;
   readonly agentId: string | null;
@@ -27,47 +33,56 @@ export class SecurityViews {
   constructor(private readonly tx: Tx) {}
 
   async account(userId: string): Promise<{ username: string; role: string; status: string } | null> {
-    const r = await this.tx.query<{ username: string; role: string; status: string }>('SELECT username, role, status FROM admin.users WHERE id = $1', [userId]);
+    const r = await this.tx.query<{ username: string; role: string; status: string }>(
+      'SELECT username, role, status FROM admin.users WHERE id = $1', [userId],
+    );
     return r.rows[0] ?? null;
   }
 
   /** One account's accesses per hour since `since`: how many, of how many patients, how many refused. */
-  async hoursOf(userId: string, since: Date): Promise<{ hour: Date; accesses: number; patients: number; refused: number }[]> {
+  async hoursOf(
+    userId: string, since: Date,
+  ): Promise<{ hour: Date; accesses: number; patients: number; refused: number }[]> {
     const r = await this.tx.query<{ hour: Date; accesses: number; patients: number; refused: number }>(
-      `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(DISTINCT patient_id)::int AS patients,
+      `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses,
+              count(DISTINCT patient_id)::int AS patients,
               count(*) FILTER (WHERE outcome <> 'success')::int AS refused
          FROM audit.events WHERE user_id = $1 AND at >= $2 GROUP BY 1 ORDER BY 1`, [userId, since.toISOString()],
     );
     return r.rows;
   }
 
-  async alertsOf(userId: string, since: Date): Promise<{ at: Date; response: string; findings: StoredFinding[] }[]> {
+  async alertsOf(
+    userId: string, since: Date,
+  ): Promise<{ at: Date; response: string; findings: StoredFinding[] }[]> {
     const r = await this.tx.query<{ at: Date; response: string; findings: StoredFinding[] }>(
-      'SELECT at, response, findings FROM audit.alerts WHERE user_id = $1 AND at >= $2 ORDER BY at', [userId, since.toISOString()],
+      'SELECT at, response, findings FROM audit.alerts WHERE user_id = $1 AND at >= $2 ORDER BY at',
+      [userId, since.toISOString()],
     );
     return r.rows;
   }
 
   /** The platform's accesses per hour since `hoursSince`, and alerts per day since `daysSince`. */
   async overview(hoursSince: Date, daysSince: Date): Promise<{
-    hours: { hour: Date; accesses: number; refused: number }[]; days: { day: Date; alerts: number; contained: number }[];
+    hours: { hour: Date; accesses: number; refused: number }[];
+    days: { day: Date; alerts: number; contained: number }[];
   }> {
     const hours = await this.tx.query<{ hour: Date; accesses: number; refused: number }>(
-      `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses, count(*) FILTER (WHERE outcome <> 'success')::int AS refused
+      `SELECT date_trunc('hour', at) AS hour, count(*)::int AS accesses,
+              count(*) FILTER (WHERE outcome <> 'success')::int AS refused
          FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL GROUP BY 1 ORDER BY 1`, [hoursSince.toISOString()],
     );
     const days = await this.tx.query<{ day: Date; alerts: number; contained: number }>(
-      `SELECT date_trunc('day', at) AS day, count(*)::int AS alerts, count(*) FILTER (WHERE response IN ('suspend', 'lock'))::int AS contained
+      `SELECT date_trunc('day', at) AS day, count(*)::int AS alerts,
+              count(*) FILTER (WHERE response IN ('suspend', 'lock'))::int AS contained
          FROM audit.alerts WHERE at >= $1 GROUP BY 1 ORDER BY 1`, [daysSince.toISOString()],
     );
     return { hours: hours.rows, days: days.rows };
   }
 
   /** The latest alerts, with the account's username. */
-  async alerts(limit: number): Promise<{
-    id: string; at: Date; user_id: string; username: string | null; response: string; findings: StoredFinding[]; practice_id: string | null;
-  }[]> {
-    const r = await this.tx.query<{ id: string; at: Date; user_id: string; username: string | null; response: string; findings: StoredFinding[]; practice_id: string | null }>(
+  async alerts(limit: number): Promise<ListedAlert[]> {
+    const r = await this.tx.query<ListedAlert>(
       `SELECT a.id, a.at, a.user_id, u.username, a.response, a.findings, a.practice_id
          FROM audit.alerts a LEFT JOIN admin.users u ON u.id = a.user_id ORDER BY a.at DESC LIMIT $1`, [limit],
     );
@@ -76,13 +91,17 @@ export class SecurityViews {
 
   /** Audit events, newest first, with the professional's name; `limit + 1` rows tell whether more follow. */
   async events(f: AuditFilter): Promise<Record<string, unknown>[]> {
+    const ownView = f.patientView
+      ? `AND e.outcome = 'success' AND e.role <> 'patient'
+          AND e.action IN ('read', 'search', 'everything', 'create', 'update', 'break-glass')`
+      : '';
     const r = await this.tx.query<Record<string, unknown>>(
-      `SELECT e.id, e.at, e.user_id, e.role, e.source_ip, e.action, e.resource_type, e.resource_id, e.patient_id, e.purpose, e.outcome, e.reason, e.labels,
-              u.given_name, u.family_name
+      `SELECT e.id, e.at, e.user_id, e.role, e.source_ip, e.action, e.resource_type, e.resource_id, e.patient_id,
+              e.purpose, e.outcome, e.reason, e.labels, u.given_name, u.family_name
          FROM audit.events e LEFT JOIN admin.users u ON u.id = e.user_id
         WHERE ($1::uuid IS NULL OR e.patient_id = $1) AND ($2::uuid IS NULL OR e.user_id = $2)
           AND ($3::timestamptz IS NULL OR e.at >= $3) AND ($4::timestamptz IS NULL OR e.at < $4)
-          ${f.patientView ? "AND e.outcome = 'success' AND e.role <> 'patient' AND e.action IN ('read', 'search', 'everything', 'create', 'update', 'break-glass')" : ''}
+          ${ownView}
         ORDER BY e.seq DESC LIMIT $5 OFFSET $6`,
       [f.patientId, f.agentId, f.from?.toISOString() ?? null, f.to?.toISOString() ?? null, f.limit + 1, f.offset],
     );

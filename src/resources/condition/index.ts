@@ -8,7 +8,9 @@ import type { Json, ResourceModule } from '../module.js';
  * or resolved. An HIV, psychiatric or addiction problem carries the label a note about it would.
  */
 const CLINICAL = ['active', 'recurrence', 'relapse', 'inactive', 'remission', 'resolved'] as const;
-const VERIFICATION = ['unconfirmed', 'provisional', 'differential', 'confirmed', 'refuted', 'entered-in-error'] as const;
+const VERIFICATION = [
+  'unconfirmed', 'provisional', 'differential', 'confirmed', 'refuted', 'entered-in-error',
+] as const;
 const CATEGORY = ['problem-list-item', 'encounter-diagnosis'] as const;
 const ACCEPTED = [
   'clinicalStatus', 'verificationStatus', 'category', 'severity', 'code', 'subject', 'encounter',
@@ -41,7 +43,9 @@ export const condition: ResourceModule = {
     p.reference(r.encounter, 'encounter', 'Encounter', false);
     p.coded(r.code, 'code', { [ICD10]: icd10Code, [SNOMED]: snomedCode }, true);
     const clinical = p.status(r.clinicalStatus, 'clinicalStatus', CONDITION_CLINICAL, CLINICAL, true);
-    const verification = p.status(r.verificationStatus, 'verificationStatus', CONDITION_VERIFICATION, VERIFICATION, false);
+    const verification = p.status(
+      r.verificationStatus, 'verificationStatus', CONDITION_VERIFICATION, VERIFICATION, false,
+    );
     for (const [i, c] of (Array.isArray(r.category) ? (r.category as Json[]) : []).entries()) {
       p.status(c, `category[${i}]`, CONDITION_CATEGORY, CATEGORY, true);
     }
@@ -49,8 +53,12 @@ export const condition: ResourceModule = {
     const abated = p.past(r.abatementDateTime, 'abatementDateTime', now, false);
     p.past(r.recordedDate, 'recordedDate', now, false);
     // R4 invariants con-4 and con-5: an abated problem is not active; a refuted one has no clinical status.
-    if (abated && clinical && ['active', 'recurrence', 'relapse'].includes(clinical)) p.add('abatementDateTime: an abated problem is inactive, in remission or resolved');
-    if (verification === 'entered-in-error' && r.clinicalStatus !== undefined) p.add('clinicalStatus must be absent when entered-in-error');
+    if (abated && clinical && ['active', 'recurrence', 'relapse'].includes(clinical)) {
+      p.add('abatementDateTime: an abated problem is inactive, in remission or resolved');
+    }
+    if (verification === 'entered-in-error' && r.clinicalStatus !== undefined) {
+      p.add('clinicalStatus must be absent when entered-in-error');
+    }
     if (onset && abated && abated < onset) p.add('abatementDateTime is before onsetDateTime');
     p.notes(r.note, 'note');
     return { problems: p.list, patientId };
@@ -61,7 +69,10 @@ export const condition: ResourceModule = {
     clinicalStatus: { coding: [{ system: CONDITION_CLINICAL, code: 'active' }] },
     verificationStatus: { coding: [{ system: CONDITION_VERIFICATION, code: 'confirmed' }] },
     category: [{ coding: [{ system: CONDITION_CATEGORY, code: 'problem-list-item' }] }],
-    code: { coding: [{ system: ICD10, code: 'I10', display: 'Hypertension essentielle' }], text: 'Hypertension artérielle' },
+    code: {
+      coding: [{ system: ICD10, code: 'I10', display: 'Hypertension essentielle' }],
+      text: 'Hypertension artérielle',
+    },
     subject: { reference: `Patient/${patientId}` },
     onsetDateTime: at.toISOString().slice(0, 10),
   }),

@@ -7,6 +7,9 @@
  * (`tokens`: 32-bit HMACs under the practice's index key, useless without it). The current version
  * is the one with `current`; earlier ones are kept (history, amendments) and never rewritten but by
  * key rotation's rewrap. Same practice boundary and segment as notes: the clinical role only.
+ *
+ * Its text is checksummed once applied (migrate.ts): a long line is continued with a backslash,
+ * which a template literal drops, so the text, and its checksum, stay what was applied.
  */
 export const sql = `
 CREATE TABLE clinical.resources (
@@ -29,7 +32,8 @@ CREATE TABLE clinical.resources (
   FOREIGN KEY (practice_id, author_id) REFERENCES admin.users (practice_id, id)
 );
 CREATE UNIQUE INDEX resources_one_current ON clinical.resources (practice_id, id) WHERE current;
-CREATE INDEX resources_by_patient ON clinical.resources (practice_id, patient_id, type, effective_at DESC, id) WHERE current;
+CREATE INDEX resources_by_patient ON clinical.resources (practice_id, patient_id, type, effective_at DESC, id) \
+WHERE current;
 
 GRANT SELECT, INSERT ON clinical.resources TO medvault_clinical;
 -- A new version retires the one before; rotation rewraps data keys in place; shredding clears beacons.
@@ -44,7 +48,8 @@ CREATE POLICY tenant ON clinical.resources TO medvault_clinical
 CREATE FUNCTION clinical.resource_version_kept() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.id <> OLD.id OR NEW.version <> OLD.version OR NEW.type <> OLD.type OR NEW.patient_id <> OLD.patient_id
-     OR NEW.author_id <> OLD.author_id OR NEW.written_at <> OLD.written_at OR (OLD.current = false AND NEW.current = true) THEN
+     OR NEW.author_id <> OLD.author_id OR NEW.written_at <> OLD.written_at \
+OR (OLD.current = false AND NEW.current = true) THEN
     RAISE EXCEPTION 'a resource version is not rewritten' USING ERRCODE = 'insufficient_privilege';
   END IF;
   RETURN NEW;
