@@ -51,6 +51,8 @@ export interface AccessEvent {
   readonly calendar?: readonly string[];
   /** Whether a create or update makes a record of the practice (patient, appointment) rather than a note. Absent: it does. */
   readonly writes?: boolean;
+  /** Whether a create or update writes clinical content (a note, a problem, a result…: the chart). */
+  readonly chartWrite?: boolean;
   /** Patients appointment listings named outside the account's near calendar (the ledger's calendar budgets). */
   readonly calendarListed?: readonly string[];
   /** Of those, the ones only other doctors' calendars named. */
@@ -351,6 +353,8 @@ export class AccountFeatures {
   readonly unscheduled = new DistinctWindow([HOUR]);
   /** Patients and appointments created or moved: bulk creation makes the facts a thief would need. */
   readonly created = new CountWindow(DAY);
+  /** Clinical resources written: a flood of writes into charts (false allergies, a chart made unreadable). */
+  readonly chartWrites = new CountWindow(HOUR);
   /** Patients named by appointment listings outside the near calendar, and those named by others' calendars. */
   readonly calendarListed = new DistinctWindow([DAY, WEEK]);
   readonly calendarOthers = new DistinctWindow([DAY, WEEK]);
@@ -448,6 +452,10 @@ export class AccountFeatures {
     }
     if ((e.action === 'create' || e.action === 'update') && e.outcome === 'success' && e.patientId && e.writes !== false) {
       this.created.add(t);
+      grew = true;
+    }
+    if ((e.action === 'create' || e.action === 'update') && e.outcome === 'success' && e.chartWrite === true) {
+      this.chartWrites.add(t);
       grew = true;
     }
     if (e.action === 'search' && e.outcome === 'success' && e.discovery !== false) {

@@ -60,6 +60,13 @@ export interface Thresholds {
   readonly noCarePatientsPerWeek: number;
   readonly noCareNotesPerWeek: number;
   readonly identitiesPerWeek: number;
+  /**
+   * Clinical resources (problems, allergies, prescriptions, results…, notes) an account writes in
+   * an hour: an alert past the first, a suspension past the second. A consultation writes about ten
+   * (the visit, five vitals, three lines, a note); a busy hour of six visits sixty.
+   */
+  readonly chartWritesPerHour: number;
+  readonly chartWritesPerHourSuspend: number;
   /** Patients and appointments created or moved in an hour past which the account is suspended (twice the alert). */
   readonly createsPerHourSuspend: number;
   /** …and in a day (assistants ×4): bookings spread over hours to make a calendar to read. */
@@ -139,6 +146,9 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   identitiesPerWeek: 300,
   createsPerHourSuspend: 40,
   createsPerDaySuspend: 60,
+  // Twice a busy hour's writing (six consultations of ten writes each), then four times.
+  chartWritesPerHour: 120,
+  chartWritesPerHourSuspend: 240,
   // A GP's own patients with no visit near (results, letters, tomorrow's list, renewals): FACTS.md's
   // ≈ 22 consultations a day come with as many charts opened for what arrived in between; the day
   // after a two-week holiday opens 53–76 (the simulator's heavy days: a week of results, half the
@@ -302,6 +312,14 @@ const RULES: readonly Rule[] = [
   { rule: 'identities-week', response: 'suspend', window: '7 days', count: (f, n) => f.identities.count(WEEK, n), limit: (t) => t.identitiesPerWeek, reason: (l) => `read the full identity of more than ${l} patients in a week` },
   { rule: 'bulk-create-suspend', response: 'suspend', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHourSuspend, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
   { rule: 'bulk-create-day', response: 'suspend', window: '24 h', count: (f, n) => f.created.sum(DAY, n), limit: (t) => t.createsPerDaySuspend, reason: (l) => `created or moved more than ${l} patients and appointments in a day` },
+  {
+    rule: 'chart-writes-suspend', response: 'suspend', window: '1 h', count: (f, n) => f.chartWrites.sum(HOUR, n),
+    limit: (t) => t.chartWritesPerHourSuspend, reason: (l) => `wrote more than ${l} clinical resources in an hour`,
+  },
+  {
+    rule: 'chart-writes', response: 'alert', window: '1 h', count: (f, n) => f.chartWrites.sum(HOUR, n),
+    limit: (t) => t.chartWritesPerHour, reason: (l) => `wrote more than ${l} clinical resources in an hour`,
+  },
   { rule: 'bulk-create', response: 'alert', window: '1 h', count: (f, n) => f.created.sum(HOUR, n), limit: (t) => t.createsPerHour, reason: (l) => `created or moved more than ${l} patients and appointments in an hour` },
   { rule: 'addresses', response: 'alert', window: '24 h', count: (f, n) => f.addresses.count(DAY, n), limit: (t) => t.addressesPerDay, examples: (f, n) => f.addresses.sample(DAY, n), reason: (l) => `used more than ${l} network addresses in a day` },
   { rule: 'devices', response: 'alert', window: '24 h', count: (f, n) => f.devices.count(DAY, n), limit: (t) => t.devicesPerDay, reason: (l) => `used more than ${l} different clients (user agents) in a day` },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
-import { freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
+import { freshAuthentication, freshSecondFactor, isClinical, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
 import { disclosed, type Disclosed } from '../audit/disclosure.js';
@@ -600,6 +600,7 @@ function toAccess(e: AccessFacts): AccessEvent {
     // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.
     discovery: e.action === 'search' && e.resourceType === 'Patient',
     writes: e.resourceType === 'Patient' || e.resourceType === 'Appointment',
+    chartWrite: e.resourceType !== null && isClinical(e.resourceType),
     // What the ledger's calendar budgets counted (a restart or another instance rebuilds them).
     calendarListed: of((x) => x.calendarListing !== undefined),
     calendarOthers: of((x) => x.calendarListing === 'others'),

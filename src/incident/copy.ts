@@ -102,6 +102,7 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   let clearRows = 0;
   let typedReasons = 0;
   for (const practiceId of practiceIds) {
+    let auditLabels: { label: SensitivityLabel; n: number }[] = [];
     const count = (tx: Tx, sql: string) => tx.query<{ n: number }>(sql, [practiceId]).then((r) => Number(r.rows[0]?.n ?? 0));
     // Rows not sealed yet (an older database during `medvault keys seal`) hold their identity in clear.
     // So do portal accounts an older medvault gave the patient's name.
@@ -141,9 +142,15 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
       const audit = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => ({
         n: await count(tx, 'SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1'),
         shreds: await count(tx, `SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1 AND action = 'patient.shred' AND coalesce(reason, '') <> ''`),
+        // The log pairs pseudonymous patient ids with the sensitivity labels of what was read of them.
+        labelled: (await tx.query<{ label: SensitivityLabel; n: number }>(
+          `SELECT label, count(DISTINCT e.patient_id)::int AS n FROM audit.events e, unnest(e.labels) AS label
+            WHERE e.practice_id = $1 AND e.patient_id IS NOT NULL GROUP BY label`, [practiceId],
+        )).rows,
       }));
       rows.set('audit.events', (rows.get('audit.events') ?? 0) + audit.n);
       typedReasons += audit.shreds;
+      auditLabels = audit.labelled;
     }
     if (has('admin.patients') || has('admin.users')) {
       cats.identity = keysCompromised && has('admin.patients') ? c.p : c.pClear;
@@ -156,13 +163,15 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     }
     let practiceNotes = 0;
     const practiceLabels: Partial<Record<SensitivityLabel, number>> = {};
+    // Patients the copied audit log labels (pseudonymous ids: counted, not named).
+    for (const r of auditLabels) practiceLabels[r.label] = Math.max(practiceLabels[r.label] ?? 0, r.n);
     if (has('clinical.notes')) {
       rows.set('clinical.notes', (rows.get('clinical.notes') ?? 0) + c.n);
       if (keysCompromised) {
         cats.notes = c.withNotes;
         practiceNotes = c.n;
       }
-      if (keysCompromised || has('admin.patients')) for (const r of c.l) practiceLabels[r.label] = r.n;
+      if (keysCompromised || has('admin.patients')) for (const r of c.l) practiceLabels[r.label] = Math.max(practiceLabels[r.label] ?? 0, r.n);
     }
     if (has('clinical.resources')) {
       // The registry's types: rows per type, and with the keys, each category's patients.

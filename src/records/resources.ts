@@ -147,7 +147,7 @@ export class ResourceRecords extends AppointmentRecords {
           .filter((x) => x.patientId === q.patientId)
         : await repo.search({
           type, patientId: q.patientId, visitOf, limit: q.limit + 1, offset: q.offset,
-          tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, any))),
+          tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, q.patientId, any))),
           ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}),
         });
       let page = found.slice(0, q.limit);
@@ -200,31 +200,94 @@ export class ResourceRecords extends AppointmentRecords {
       const patient = await this.clinicalPatient(tx, w.patientId, true);
       if (!patient) return { kind: 'missing' as const };
       let cls = patient.cls;
+      // A version keeps the labels of the one before (an HIV treatment stopped is still one):
+      // a client that leaves out meta.security does not unlabel a resource.
+      let labels = [...w.labels];
       if (update) {
         const current = await repo.one(type, id, null, this.reader(), this.ctx.now);
         if (!current || current.patientId !== w.patientId) return { kind: 'missing' as const };
         if (this.reader()) cls = current.care;
+        labels = [...new Set([...current.labels, ...labels])];
       }
       const d = await this.decision(tx, type, w.patientId, action, cls);
-      if (!d.allow) return { kind: 'denied' as const, d };
+      // An update refused for want of care answers as an unknown id does: no oracle of whose it is.
+      if (!d.allow) return update ? { kind: 'hidden' as const, d } : { kind: 'denied' as const, d };
+      const encounter = (w.body.encounter as { reference?: unknown } | undefined)?.reference;
+      if (typeof encounter === 'string') {
+        // The consultation a resource is recorded in is one of the same patient's.
+        const visit = /^Encounter\/([0-9a-f-]{36})$/.exec(encounter);
+        const found = visit ? await repo.one('Encounter', visit[1] as string, null, null, this.ctx.now) : null;
+        if (!found || found.patientId !== w.patientId) return { kind: 'bad-encounter' as const };
+      }
       const author = { reference: `Practitioner/${this.principal.userId}` };
       const body = { ...w.body, ...m.author(author) };
       const version = await repo.write({
         id, type, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now,
-        effectiveAt: w.effectiveAt, labels: w.labels, body, tokens: w.tokens,
+        effectiveAt: w.effectiveAt, labels, body, tokens: w.tokens,
       }, update?.expected ?? null);
       if (version === null) throw new RecordError('version_conflict');
-      await this.audit(tx, [this.event(d, { ...a, detail: { version } }, 'success', d.reason, 'clinical')]);
+      await this.audit(tx, [this.event(d, { ...a, labels, detail: { version } }, 'success', d.reason, 'clinical')]);
       const out: OpenedResource = {
         id, type, version, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now,
-        labels: w.labels, body,
+        labels, body,
       };
       return { kind: 'ok' as const, out };
     });
     if (r.kind === 'missing') {
       return this.refuse(a, 'patient or resource not found in the practice', new RecordError('not_found'));
     }
+    if (r.kind === 'hidden') return this.refuse(a, r.d.allow ? '' : r.d.reason, new RecordError('not_found'));
+    if (r.kind === 'bad-encounter') {
+      throw new RecordError('invalid', [`${type}.encounter must be a consultation of the same patient`]);
+    }
     if (r.kind === 'denied') return this.denied(a, r.d);
     return r.out;
+  }
+
+  /**
+   * The prescriber's own lines of one patient, for the ordonnance: checked on the sealed rows —
+   * the patient, the author, and an active or draft status through its beacon — before the ledger
+   * counts anything or anything opens, so a refused ordonnance discloses and audits nothing. Then
+   * read as one search of the patient's prescriptions: counted, opened, audited with the ids.
+   */
+  async prescriptionLines(patientId: string, ids: readonly string[]): Promise<OpenedResource[]> {
+    const type = 'MedicationRequest';
+    const a: Audited = { action: 'search', resourceType: type, resourceId: null, patientId };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const repo = this.resources(tx);
+      const patient = await this.clinicalPatient(tx, patientId, false);
+      if (!patient) return { kind: 'missing' as const };
+      const printable = new Set(await repo.tokens(type, patientId, ['status=active', 'status=draft']));
+      const rows: SealedResource[] = [];
+      for (const id of ids) {
+        const row = await repo.one(type, id, null, this.reader(), this.ctx.now);
+        if (!row || row.patientId !== patientId) return { kind: 'invalid' as const, why: 'a prescription line of another patient' };
+        if (row.authorId !== this.principal.userId) {
+          return { kind: 'invalid' as const, why: 'an ordonnance carries only its prescriber\'s own lines' };
+        }
+        if (!row.tokens.some((x) => printable.has(x))) {
+          return { kind: 'invalid' as const, why: 'only active prescription lines are printed' };
+        }
+        rows.push(row);
+      }
+      const d = await this.decision(tx, type, patientId, 'search', patient.cls);
+      if (!d.allow) return { kind: 'denied' as const, d };
+      const care = this.noteCare(d, patient.cls);
+      const sensitive = rows.some((x) => x.labels.length > 0);
+      const ok = this.admit([{ patientId, identity: false, listed: null, notes: [], resources: [...ids], sensitive }], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
+      const items: OpenedResource[] = [];
+      for (const x of rows) items.push(await this.opened(x));
+      const labels = [...new Set(rows.flatMap((x) => x.labels))];
+      const detail = { returned: [...ids], ordonnance: true, ...this.careDetail([patientId], care) };
+      await this.audit(tx, [this.event(d, { ...a, labels, detail }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const, items };
+    }, 'read');
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'invalid') throw new RecordError('invalid', [r.why]);
+    if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
+    if (r.kind === 'denied') return this.denied(a, r.d);
+    return r.items;
   }
 }

@@ -11,17 +11,31 @@ import type { Json } from './module.js';
  */
 interface Classes {
   icd10: { from: string; to: string; label: SensitivityLabel }[];
+  /** Codes whose block is not sensitive but which are (O98.7 HIV in pregnancy, Z20.6 contact with HIV). */
+  icd10Codes: { code: string; label: SensitivityLabel }[];
+  /** Names of these conditions, for codes medvault does not list and for concepts given in words. */
+  words: { pattern: string; label: SensitivityLabel }[];
   atc: { prefix: string; label: SensitivityLabel }[];
   loinc: { code: string; label: SensitivityLabel }[];
   snomed: { code: string; label: SensitivityLabel }[];
 }
 const classes = createRequire(import.meta.url)('./codes/sensitive.json') as Classes;
+const words = classes.words.map((w) => ({ re: new RegExp(w.pattern, 'iu'), label: w.label }));
+
+/** The labels the words of a text carry (a display, a concept's text): "Infection VIH", "sevrage méthadone". */
+export function labelsOfWords(text: unknown): SensitivityLabel[] {
+  if (typeof text !== 'string' || text === '') return [];
+  return words.filter((w) => w.re.test(text)).map((w) => w.label);
+}
 
 /** The label of one coding, if its code falls in a sensitive class. */
 export function labelOf(system: unknown, code: unknown): SensitivityLabel | null {
   if (typeof code !== 'string') return null;
   if (system === ICD10) {
-    const block = code.toUpperCase().replace('.', '').slice(0, 3);
+    const upper = code.toUpperCase();
+    const exact = classes.icd10Codes.find((c) => upper === c.code || upper.replace('.', '').startsWith(c.code.replace('.', '')));
+    if (exact) return exact.label;
+    const block = upper.replace('.', '').slice(0, 3);
     return classes.icd10.find((c) => block >= c.from && block <= c.to)?.label ?? null;
   }
   if (system === ATC) return classes.atc.find((c) => code.toUpperCase().startsWith(c.prefix))?.label ?? null;
@@ -40,7 +54,10 @@ export function labelsOfConcepts(concepts: readonly unknown[]): SensitivityLabel
     for (const x of codings) {
       const l = labelOf(x.system, x.code);
       if (l) out.add(l);
+      for (const w of labelsOfWords(x.display)) out.add(w);
     }
+    // A concept's words label it too: a code medvault does not list, or a concept given in words only.
+    for (const w of labelsOfWords(o.text)) out.add(w);
   }
   return [...out];
 }

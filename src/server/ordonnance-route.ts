@@ -73,22 +73,9 @@ export function ordonnanceRoute(
     }
     const records = kit.records(req);
     const patientId = req.params.id as string;
-    const lines: Json[] = [];
-    for (const id of [...new Set(ids)]) {
-      if (!/^[0-9a-f-]{36}$/.test(id)) throw new RecordError('invalid', ['request must be MedicationRequest ids']);
-      const r = await records.readResource('MedicationRequest', id);
-      const subject = (r.body.subject as Json | undefined)?.reference;
-      if (r.patientId !== patientId || subject !== `Patient/${patientId}`) {
-        throw new RecordError('invalid', ['a prescription line of another patient']);
-      }
-      if (r.authorId !== p.userId) {
-        throw new RecordError('invalid', ['an ordonnance carries only its prescriber\'s own lines']);
-      }
-      if (r.body.status !== 'active' && r.body.status !== 'draft') {
-        throw new RecordError('invalid', ['only active prescription lines are printed']);
-      }
-      lines.push(r.body);
-    }
+    if (ids.some((id) => !/^[0-9a-f-]{36}$/.test(id))) throw new RecordError('invalid', ['request must be MedicationRequest ids']);
+    // Checked sealed (patient, author, status) before anything is counted, opened or audited.
+    const lines = (await records.prescriptionLines(patientId, [...new Set(ids)])).map((r) => r.body);
     const patient = await records.readPatient(patientId);
     const me = (await practitioners(services().db, services().vault, p)).find((u) => u.id === p.userId);
     const office = await practice(services().db, services().vault, p);

@@ -40,8 +40,18 @@ function assertedLabels(meta: unknown): { labels: SensitivityLabel[]; problems: 
 }
 
 /** A client's resource of a module's type, checked (schema, then the module), as the records write it. */
+/**
+ * A clinical resource's largest size, notes included: a problem, a result or a prescription line
+ * is a few kilobytes (letters and scans are documents: DocumentReference). A flood of huge
+ * resources would make a patient's whole record too large to export.
+ */
+const MAX_RESOURCE_BYTES = 64 * 1024;
+
 function written(m: ResourceModule, req: Req, now: Date) {
   const sent = resourceOf(req, m.type);
+  if (Buffer.byteLength(JSON.stringify(sent)) > MAX_RESOURCE_BYTES) {
+    throw new RecordError('invalid', [`a ${m.type} holds at most 64 kB; letters and scans are documents (DocumentReference)`]);
+  }
   // A client that read a resource sends it back whole: its id and meta (version, dates, the labels
   // medvault wrote) and the author elements medvault sets are dropped, not refused; medvault sets
   // them again, to the account that writes. Labels the client adds in meta.security are kept.

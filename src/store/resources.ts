@@ -29,6 +29,8 @@ export interface SealedResource extends ResourceVersion {
   readonly care: CareClass | null;
   /** Its labels, opened (a shredded patient's: none). */
   readonly labels: readonly SensitivityLabel[];
+  /** Its search beacons (bound to its patient): whether it has a status is checked without opening it. */
+  readonly tokens: readonly number[];
   open(): Promise<Record<string, unknown>>;
 }
 
@@ -36,12 +38,13 @@ interface Row {
   id: string; version: number; type: string; patient_id: string; author_id: string;
   written_at: Date; effective_at: Date | null; current: boolean;
   labels_sealed: Buffer; body_sealed: Buffer; pk_version: number | null; pk_wrapped: Buffer | null;
+  tokens: number[];
   care?: CareClass | null;
 }
 
 const T = 'clinical.resources';
 const SELECT = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current,
-  cr.labels_sealed, cr.body_sealed, k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
+  cr.labels_sealed, cr.body_sealed, cr.tokens, k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
 const FROM = `${T} cr LEFT JOIN keys.patient_keys k
   ON k.practice_id = cr.practice_id AND k.patient_id = cr.patient_id`;
 
@@ -122,9 +125,11 @@ export class ResourceRepository {
   }
 
   /** Beacons of a type's token values (`code=system|code`), as a search looks them up. */
-  async tokens(type: string, values: readonly string[]): Promise<number[]> {
+  async tokens(type: string, patientId: string, values: readonly string[]): Promise<number[]> {
     // 32-bit MACs as PostgreSQL's signed integer.
-    return (await this.vault.tokens(values.map((t) => `${type}|${t}`))).map((x) => x | 0);
+    // Bound to the patient: every clinical search reads one patient's record, and a copy of the
+    // table must not show which patients share a code (an HIV code among them).
+    return (await this.vault.tokens(values.map((t) => `${type}|${patientId}|${t}`))).map((x) => x | 0);
   }
 
   /**
@@ -168,7 +173,7 @@ export class ResourceRepository {
     return {
       practice_id: this.practiceId, id: v.id, version, type: v.type, patient_id: v.patientId, author_id: v.authorId,
       written_at: v.writtenAt.toISOString(), effective_at: v.effectiveAt?.toISOString() ?? null, current: true,
-      tokens: await this.tokens(v.type, v.tokens),
+      tokens: await this.tokens(v.type, v.patientId, v.tokens),
       labels_sealed: await seal('resource.labels', v.labels),
       body_sealed: await seal('resource.body', v.body),
     };
@@ -189,7 +194,7 @@ export class ResourceRepository {
     return {
       id: r.id, version: Number(r.version), type: r.type, patientId: r.patient_id, authorId: r.author_id,
       writtenAt: new Date(r.written_at), effectiveAt: r.effective_at ? new Date(r.effective_at) : null,
-      current: r.current, care: r.care ?? null, labels,
+      current: r.current, care: r.care ?? null, labels, tokens: r.tokens.map(Number),
       open: async () => {
         const body = await this.vault.openResource(r.patient_id, vid, 'resource.body', r.body_sealed);
         return JSON.parse(body) as Record<string, unknown>;

@@ -9,8 +9,10 @@ import { call, login, ownPatients, Session, startServer, strangers, Thief, user,
 
 /**
  * Security review of the clinical registry (Condition, Observation, MedicationRequest…), the
- * ordonnance and the audit/incident reading of them. Each `it` below that is named "FINDING"
- * demonstrates a weakness and FAILS until it is fixed; "HELD" tests pass and record what resisted.
+ * ordonnance and the audit/incident reading of them. The first seven were findings (each failed
+ * until fixed: labels from full codes and words, labels kept across versions, a chart-writes budget
+ * and a size limit, 404 for a refused update, the encounter's patient checked, the ordonnance checked
+ * sealed, beacons bound to the patient); "HELD" tests record what resisted from the start.
  *
  *   MEDVAULT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx vitest run test/adversary/review-clinical.int.test.ts
  */
@@ -88,8 +90,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
   const labelsOf = (r: Json) => (((r.meta as Json | undefined)?.security ?? []) as { system: string; code: string }[])
     .filter((c) => c.system === V3_ACT).map((c) => c.code);
 
-  // ─── FINDING 1 ──────────────────────────────────────────────────────────────────────────────
-  it('FINDING 1: HIV coded outside sensitive.json is not labelled — a thief reads > 8 HIV patients, the incident scope names no HIV', async () => {
+  // ─── finding 1 ──────────────────────────────────────────────────────────────────────────────
+  it('HIV coded outside the blocks (O98.7, Z20.6, SNOMED AIDS, an HIV screen) is labelled: ≤ 8 HIV patients, all in the scope', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
     const own = (await ownPatients(s, victim)).slice(0, 20);
@@ -124,8 +126,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect(scope.labels.HIV ?? 0).toBe(hivPatients.size);
   });
 
-  // ─── FINDING 2 ──────────────────────────────────────────────────────────────────────────────
-  it('FINDING 2: an update that does not send meta back (the web app strips it) drops the HIV label of the resource', async () => {
+  // ─── finding 2 ──────────────────────────────────────────────────────────────────────────────
+  it('an update that does not send meta back (the web app strips it) keeps the HIV label of the resource', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);
     const p = (await ownPatients(s, victim))[0]!;
@@ -154,8 +156,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect(labelsOf(updated)).toContain('HIV');
   });
 
-  // ─── FINDING 3 ──────────────────────────────────────────────────────────────────────────────
-  it('FINDING 3: clinical writes have no budget: a stolen doctor floods one chart (300 × 100 KB in seconds), no alert names it', async () => {
+  // ─── finding 3 ──────────────────────────────────────────────────────────────────────────────
+  it('a stolen doctor flooding one chart (300 × 100 KB in seconds) is refused, or named by an alert', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
     const p = (await ownPatients(s, victim))[25]!;
@@ -183,8 +185,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect(accepted <= 100 || named).toBe(true);
   });
 
-  // ─── FINDING 4 ──────────────────────────────────────────────────────────────────────────────
-  it('FINDING 4: PUT answers 403 for a resource of a patient without care but 404 for no such resource (a membership oracle)', async () => {
+  // ─── finding 4 ──────────────────────────────────────────────────────────────────────────────
+  it('PUT answers a resource of a patient without care as it answers no such resource (no membership oracle)', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
     const colleague = s.seeded.users.find((u) => u.role === 'practitioner' && u.practiceId === victim.practiceId && u.username !== victim.username) as DemoUser;
@@ -200,8 +202,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect(real.status).toBe(absent.status);
   });
 
-  // ─── FINDING 5 ──────────────────────────────────────────────────────────────────────────────
-  it("FINDING 5: an Observation of patient A is accepted inside patient B's consultation (encounter of another patient)", async () => {
+  // ─── finding 5 ──────────────────────────────────────────────────────────────────────────────
+  it("an Observation of patient A is refused inside patient B's consultation (an encounter of another patient)", async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);
     const [a, b] = await ownPatients(s, victim);
@@ -220,8 +222,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect([400, 422]).toContain(r.status);
   });
 
-  // ─── FINDING 6 ──────────────────────────────────────────────────────────────────────────────
-  it('FINDING 6: $ordonnance refused (400) after reading its lines: the incident scope names a line that was never served', async () => {
+  // ─── finding 6 ──────────────────────────────────────────────────────────────────────────────
+  it('$ordonnance refused (400) for another patient\'s line reads, counts and audits nothing: the scope names nothing', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);
     const [a, b] = await ownPatients(s, victim);
@@ -242,8 +244,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect(scope.patients).toEqual([]);
   });
 
-  // ─── FINDING 7 ──────────────────────────────────────────────────────────────────────────────
-  it('FINDING 7: a copy of clinical.resources + audit.events names the HIV patients, even those never accessed; the copy report says no label', async () => {
+  // ─── finding 7 ──────────────────────────────────────────────────────────────────────────────
+  it('a keyless copy of clinical.resources + audit.events names no never-accessed HIV patient; its report counts the labels', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
     const own = (await ownPatients(s, victim)).slice(40, 48);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  clinicalDate, patientOf, REGISTRY, tokenValues, type Json, type ResourceModule,
+  beaconValues, clinicalDate, patientOf, REGISTRY, type Json, type ResourceModule,
 } from '../../src/resources/index.js';
 import { ResourceRepository, type Database } from '../../src/store/index.js';
 import type { Vault } from '../../src/vault/index.js';
@@ -33,7 +33,7 @@ export function derived(m: ResourceModule, body: Json, at: Date) {
   const checked = m.check(body, at);
   if (checked.problems.length > 0) throw new Error(`${m.type} refused by its module: ${checked.problems.join('; ')}`);
   return {
-    tokens: m.search.filter((s) => s.index === 'token').flatMap((s) => tokenValues(m.type, s.name, body)),
+    tokens: beaconValues(m, body),
     labels: m.labels(body),
     effectiveAt: clinicalDate(body, m.date),
   };
