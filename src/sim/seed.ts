@@ -92,7 +92,8 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
       portalPending = null;
     };
 
-    for (const chunk of generatePopulation(opts)) {
+    // Charts are not written yet: none is drawn.
+    for (const chunk of generatePopulation({ ...opts, charts: 'none' })) {
       if (chunk.kind === 'practice') {
         await flushPortal();
         await tx.enter({ role: 'platform', practiceId: chunk.practice.id });
@@ -133,7 +134,7 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await tx.enter({ role: 'auditWriter', practiceId: chunk.practiceId });
         for (const d of chunk.patients) await tx.query('INSERT INTO audit.honeytokens (patient_id, practice_id) VALUES ($1, $2)', [d.id, chunk.practiceId]);
         result.counts.honeytokens += chunk.patients.length;
-      } else {
+      } else if (chunk.kind === 'visits') {
         await enterAdmin(tx, chunk.practiceId);
         result.counts.appointments += await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertAppointments(chunk.appointments);
         await tx.enter({ role: 'clinical', practiceId: chunk.practiceId });

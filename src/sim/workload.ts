@@ -150,6 +150,8 @@ export function benignWorkload(opts: {
   };
   const popOpts = {
     seed: opts.seed, practices: opts.practices, now: end, visitHistoryDays: opts.days, futureDays: 0,
+    // The honest traffic reads no chart: none is drawn.
+    charts: 'none' as const,
     ...(opts.patientsPerPractice ? { patientsPerPractice: opts.patientsPerPractice } : {}),
   };
   for (const chunk of generatePopulation(popOpts)) {

@@ -1,5 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import type { SensitivityLabel } from '../../domain/index.js';
+import type { Measured } from './chart/index.js';
 
 /**
  * Plausible French general-practice notes. About 1 % carry a sensitive label, as in the 2025
@@ -204,6 +205,8 @@ export const SENSITIVE_SHARE = 0.01;
 export interface GeneratedNote {
   readonly text: string;
   readonly labels: readonly SensitivityLabel[];
+  /** What the visit was for (its reason, as the chart's consultation records it). */
+  readonly motif: string;
 }
 
 function fits(e: Encounter, age: number): boolean {
@@ -213,23 +216,42 @@ function fits(e: Encounter, age: number): boolean {
   return true;
 }
 
-function vitals(f: Faker, age: number): string {
-  if (age < 6) return `T ${f.number.float({ min: 36.5, max: 39.2, fractionDigits: 1 }).toString().replace('.', ',')} °C, poids ${f.number.int({ min: 4, max: 22 })} kg.`;
+const decimal = (x: number) => x.toString().replace('.', ',');
+
+/**
+ * The examination's figures. The draws are made whether or not the visit measured the patient, so
+ * that the rest of the population is drawn as before; what was measured (the chart's vital signs) is
+ * what the note says.
+ */
+function vitals(f: Faker, age: number, m: Measured | null): string {
+  if (age < 6) {
+    const t = f.number.float({ min: 36.5, max: 39.2, fractionDigits: 1 });
+    const kg = f.number.int({ min: 4, max: 22 });
+    return `T ${decimal(t)} °C, poids ${decimal(m?.weightKg ?? kg)} kg.`;
+  }
   const sys = f.number.int({ min: 105, max: age > 60 ? 165 : 140 });
-  return `TA ${sys}/${f.number.int({ min: 60, max: 95 })} mmHg, FC ${f.number.int({ min: 56, max: 96 })}/min, T ${f.number.float({ min: 36.2, max: 38.5, fractionDigits: 1 }).toString().replace('.', ',')} °C.`;
+  const dia = f.number.int({ min: 60, max: 95 });
+  const hr = f.number.int({ min: 56, max: 96 });
+  const t = f.number.float({ min: 36.2, max: 38.5, fractionDigits: 1 });
+  // A child's pressure is not taken; a teleconsultation measured nothing (the drawn figures stand).
+  const measured = m !== null && m.systolic !== null ? `TA ${m.systolic}/${m.diastolic} mmHg, ` : '';
+  const pressure = m === null ? `TA ${sys}/${dia} mmHg, ` : measured;
+  return `${pressure}FC ${m?.heartRate ?? hr}/min, T ${decimal(t)} °C.`;
 }
 
-/** Writes one consultation note for a patient of the given age. */
-export function writeNote(f: Faker, age: number, forceSensitive?: boolean): GeneratedNote {
+/** Writes one consultation note for a patient of the given age, with what the visit measured if it did. */
+export function writeNote(
+  f: Faker, age: number, forceSensitive?: boolean, measured: Measured | null = null,
+): GeneratedNote {
   const sensitive = forceSensitive ?? f.number.float({ min: 0, max: 1 }) < SENSITIVE_SHARE;
   const pool = (sensitive ? SENSITIVE : COMMON).filter((e) => fits(e, age));
   const e = f.helpers.arrayElement(pool.length > 0 ? pool : COMMON.filter((c) => fits(c, age)));
   const text = [
     `Motif : ${e.motif}.`,
     f.helpers.arrayElement(e.history),
-    `Examen : ${vitals(f, age)} ${f.helpers.arrayElement(e.finding)}`,
+    `Examen : ${vitals(f, age, measured)} ${f.helpers.arrayElement(e.finding)}`,
     `Conclusion : ${e.conclusion}`,
     `Conduite à tenir : ${f.helpers.arrayElement(e.plan)}`,
   ].join('\n');
-  return { text, labels: e.labels ?? [] };
+  return { text, labels: e.labels ?? [], motif: e.motif };
 }

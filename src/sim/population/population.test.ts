@@ -19,7 +19,7 @@ function collect(opts: PopulationOptions) {
       largestChunk = Math.max(largestChunk, c.patients.length);
     } else if (c.kind === 'decoys') {
       decoys.push(...c.patients);
-    } else {
+    } else if (c.kind === 'visits') {
       appointments.push(...c.appointments);
       notes.push(...c.notes);
       largestChunk = Math.max(largestChunk, c.appointments.length);
