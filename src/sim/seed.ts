@@ -8,11 +8,13 @@ import {
   ClinicalRepository,
   PLATFORM_KEY_SCOPE,
   PlatformRepository,
+  ResourceRepository,
   type Database,
   type Tx,
   type UserRecord,
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
+import { chartVersions } from './charts.js';
 import { visitHistory } from './history.js';
 import { generatePopulation, type PopulationOptions } from './population/index.js';
 
@@ -40,7 +42,10 @@ export interface DemoUser {
 export interface SeedResult {
   readonly practices: { id: string; name: string }[];
   readonly users: DemoUser[];
-  readonly counts: { patients: number; appointments: number; notes: number; careRelationships: number; honeytokens: number; auditEvents: number };
+  readonly counts: {
+    patients: number; appointments: number; notes: number; resources: number; careRelationships: number;
+    honeytokens: number; auditEvents: number;
+  };
 }
 
 /** A fresh random password: 18 base64url characters (108 bits). Never derived from the seed. */
@@ -68,13 +73,15 @@ async function withSecrets(users: readonly User[], hashPassword: SeedOptions['ha
 }
 
 /**
- * Seeds practices, staff, patients, care relationships, appointments and notes in one
+ * Seeds practices, staff, patients, care relationships, appointments, notes and charts in one
  * transaction, each segment through its own role and practice scope: a failure leaves nothing.
  */
 export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedResult> {
   const expected = opts.patientsPerPractice === undefined ? null : opts.patientsPerPractice * opts.practices;
   return db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
-    const result: SeedResult = { practices: [], users: [], counts: { patients: 0, appointments: 0, notes: 0, careRelationships: 0, honeytokens: 0, auditEvents: 0 } };
+    const result: SeedResult = { practices: [], users: [], counts: {
+      patients: 0, appointments: 0, notes: 0, resources: 0, careRelationships: 0, honeytokens: 0, auditEvents: 0,
+    } };
     const portal = opts.portalAccountsPerPractice ?? 2;
     const assistantsOf = new Map<string, string[]>();
     let portalPending: { practiceId: string; patients: { id: string; family: string; given: string }[] } | null = null;
@@ -92,8 +99,10 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
       portalPending = null;
     };
 
-    // Charts are not written yet: none is drawn.
-    for (const chunk of generatePopulation({ ...opts, charts: 'none' })) {
+    // By default the charts of the patients the calendar names (seen in the window, or booked):
+    // a resource costs ~0.3 ms to seal and write, and every chart of the demo's 16,000 patients
+    // (~150,000 resources) would triple its seeding; those of its calendar double it.
+    for (const chunk of generatePopulation({ ...opts, charts: opts.charts ?? 'calendar' })) {
       if (chunk.kind === 'practice') {
         await flushPortal();
         await tx.enter({ role: 'platform', practiceId: chunk.practice.id });
@@ -134,7 +143,12 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await tx.enter({ role: 'auditWriter', practiceId: chunk.practiceId });
         for (const d of chunk.patients) await tx.query('INSERT INTO audit.honeytokens (patient_id, practice_id) VALUES ($1, $2)', [d.id, chunk.practiceId]);
         result.counts.honeytokens += chunk.patients.length;
-      } else if (chunk.kind === 'visits') {
+      } else if (chunk.kind === 'charts') {
+        // The clinical role writes charts, as it writes notes: sealed under each patient's key.
+        await tx.enter({ role: 'clinical', practiceId: chunk.practiceId });
+        const repo = new ResourceRepository(tx, opts.vault.clinical(chunk.practiceId));
+        result.counts.resources += await repo.insertVersions(chartVersions(chunk.resources));
+      } else {
         await enterAdmin(tx, chunk.practiceId);
         result.counts.appointments += await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertAppointments(chunk.appointments);
         await tx.enter({ role: 'clinical', practiceId: chunk.practiceId });
