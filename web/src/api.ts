@@ -114,7 +114,9 @@ export async function request(
     const proof = await dpopProof(method, path, token && tokenType === 'DPoP' && !BINDS.has(path) ? token : undefined);
     if (proof) headers.dpop = proof;
   }
-  if (body !== undefined) headers['content-type'] = path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/json';
+  if (body !== undefined) {
+    headers['content-type'] ??= path.startsWith('/fhir/') ? 'application/fhir+json' : 'application/json';
+  }
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'omit', cache: 'no-store' });
   if (!r.ok) {
     const e = await failure(r);
@@ -146,6 +148,16 @@ export const post = <T = any>(path: string, body?: unknown) => api<T>('POST', pa
  */
 export async function put<T = any>(path: string, body: unknown, versionId: string): Promise<T> {
   const r = await request('PUT', path, body, 'application/json', false, { 'if-match': `W/"${versionId}"` });
+  return (await r.json()) as T;
+}
+
+/**
+ * A FHIR patch (JSON Patch, RFC 6902): the one change a note accepts is its withdrawal, its status
+ * replaced by `entered-in-error` after a test that it is still `current`.
+ */
+export async function patch<T = any>(path: string, ops: readonly unknown[]): Promise<T> {
+  const type = { 'content-type': 'application/json-patch+json' };
+  const r = await request('PATCH', path, ops, 'application/json', false, type);
   return (await r.json()) as T;
 }
 

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from './api.js';
 import { T } from './i18n.js';
 import { refusalText } from './refusals.js';
@@ -18,11 +19,36 @@ export function genderName(g: string | undefined): string {
   return g ? (({ female: T('féminin', 'female'), male: T('masculin', 'male'), other: T('autre', 'other'), unknown: T('inconnu', 'unknown') } as Record<string, string>)[g] ?? g) : '—';
 }
 
-/** A modal dialog: a titled box over the page, focus starting in it. */
-export function Dialog({ id, title, children }: { id: string; title: string; children: ComponentChildren }) {
+/**
+ * A modal dialog: a titled box over the page, focus moved into it (to its `autoFocus` element: the
+ * attribute alone is honoured once per page load, not for a box shown later) and given back to
+ * where it was when it closes; Escape closes it when it can be closed. `wide` for what needs the
+ * room (a document's viewer).
+ */
+export function Dialog({ id, title, children, close, wide }: {
+  id: string; title: string; children: ComponentChildren; close?: () => void; wide?: boolean;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const el = box.current;
+    (el?.querySelector<HTMLElement>('[autofocus]') ?? el)?.focus();
+    return () => {
+      if (before?.isConnected) before.focus();
+    };
+  }, []);
+  const key = (ev: KeyboardEvent) => {
+    if (ev.key === 'Escape' && close) {
+      ev.preventDefault();
+      close();
+    }
+  };
   return (
     <div class="dialog-backdrop">
-      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby={id}>
+      <div
+        ref={box} class={wide ? 'dialog wide' : 'dialog'} role="dialog" aria-modal="true" aria-labelledby={id}
+        tabIndex={-1} onKeyDown={key}
+      >
         <h2 id={id}>{title}</h2>
         {children}
       </div>
