@@ -1,107 +1,163 @@
-import { useState } from 'preact/hooks';
-import { post } from './api.js';
-import { fmtDate, LABELS, labelName, T } from './i18n.js';
+import { useEffect, useState } from 'preact/hooks';
+import { entries, get, type Me } from './api.js';
+import { authorName, useAuthorNames } from './authors.js';
+import { fmtDateTime, labelName, T } from './i18n.js';
+import { AmendNote, WithdrawDialog } from './note-forms.js';
+import { authorOf, isTypedNote, labelsOf, mayChange, noteText, replacedId, statusOf } from './note-read.js';
 import { Problem } from './ui.js';
 
-const V3_ACT = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
-
 /**
- * A patient's clinical notes (DocumentReference, text/plain) with their sensitivity labels, and
- * the form that writes one: on the patient page, and as the consultation's note.
+ * A patient's clinical notes (typed text; documents are the chart's Documents tab): the current
+ * ones, an amended one marked « modifiée » with its earlier versions on request (each a read of the
+ * superseded note, audited as such), and the withdrawn ones, struck through, on request. The
+ * author of a current note may amend it or withdraw it; nobody else is offered either.
  */
-export function NotesList({ notes, cut }: { notes: any[]; cut: string | null }) {
+export function NotesList(p: {
+  me: Me; patientId: string; notes: any[]; cut: string | null; changed: () => Promise<void>;
+}) {
+  const names = useAuthorNames(p.me);
+  const [showWithdrawn, setShowWithdrawn] = useState(false);
+  const [withdrawn, setWithdrawn] = useState<any[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [withdrawing, setWithdrawing] = useState<any | null>(null);
+  const loadWithdrawn = async () => {
+    try {
+      const b = await get(`/fhir/DocumentReference?patient=${p.patientId}&status=entered-in-error&_count=50`);
+      setWithdrawn(entries(b).filter(isTypedNote));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    setError(null);
+    if (showWithdrawn) void loadWithdrawn();
+    else setWithdrawn([]);
+  }, [showWithdrawn, p.patientId]);
+  const changed = async () => {
+    await p.changed();
+    if (showWithdrawn) await loadWithdrawn();
+  };
+  const shown = [...p.notes.filter(isTypedNote), ...withdrawn]
+    .sort((a, b) => String(b.date).localeCompare(String(a.date)));
   return (
     <>
-      {cut && <p class="warn" role="status" data-testid="notes-cut">{cut}</p>}
-      {notes.length === 0 && <p class="muted">{T('Aucune note.', 'No notes.')}</p>}
-      {notes.length > 0 && (
+      {p.cut && <p class="warn" role="status" data-testid="notes-cut">{p.cut}</p>}
+      <label class="check">
+        <input type="checkbox" checked={showWithdrawn} onChange={(e) => setShowWithdrawn(e.currentTarget.checked)} />
+        {T('Afficher les notes retirées', 'Show withdrawn notes')}
+      </label>
+      <Problem error={error} />
+      {shown.length === 0 && <p class="muted">{T('Aucune note.', 'No notes.')}</p>}
+      {shown.length > 0 && (
         <ol class="notes" data-testid="notes">
-          {notes.map((n) => (
-            <li key={n.id} class="note">
-              <div class="note-head">
-                <span class="time">{fmtDate(n.date)}</span>
-                {(n.securityLabel ?? []).flatMap((l: any) => l.coding).map((c: any) => (
-                  <span key={c.code} class="label" title={c.code}>{labelName(c.code)}</span>
-                ))}
-              </div>
-              <p class="note-text">{decodeText(n.content?.[0]?.attachment?.data)}</p>
-            </li>
+          {shown.map((n) => (
+            <NoteItem
+              key={n.id} n={n} names={names} me={p.me} patientId={p.patientId} changed={changed}
+              withdraw={() => setWithdrawing(n)}
+            />
           ))}
         </ol>
+      )}
+      {withdrawing && (
+        <WithdrawDialog
+          id={withdrawing.id} kind="note" name={`${T('Note du', 'Note of')} ${fmtDateTime(withdrawing.date)}`}
+          close={() => setWithdrawing(null)} done={async () => { setWithdrawing(null); await changed(); }}
+        />
       )}
     </>
   );
 }
 
-function decodeText(b64: string | undefined): string {
-  if (!b64) return '';
-  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
-}
-
-function encodeText(s: string): string {
-  const bytes = new TextEncoder().encode(s);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
-/** A note form; `id` keeps two of them (the page's and the consultation's) apart for labels. */
-export function NewNote(p: {
-  patientId: string; done: () => Promise<void>; id?: string; title?: string; label?: string; action?: string;
-}) {
-  const id = p.id ?? 'note';
-  const [text, setText] = useState('');
-  const [labels, setLabels] = useState<string[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState(false);
-  const toggle = (code: string, on: boolean) => setLabels(on ? [...labels, code] : labels.filter((l) => l !== code));
-  const submit = async (ev: Event) => {
-    ev.preventDefault();
-    setBusy(true);
-    setError(null);
-    setSaved(false);
-    try {
-      await post('/fhir/DocumentReference', {
-        resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${p.patientId}` },
-        ...(labels.length > 0 ? { securityLabel: [{ coding: labels.map((code) => ({ system: V3_ACT, code })) }] } : {}),
-        content: [{ attachment: { contentType: 'text/plain', data: encodeText(text) } }],
-      });
-      setText('');
-      setLabels([]);
-      setSaved(true);
-      await p.done();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+/** A note's date, author, labels and status, as its heading. */
+function NoteHead({ n, names }: { n: any; names: ReadonlyMap<string, string> }) {
+  const status = statusOf(n);
   return (
-    <form class="new-note" onSubmit={submit} aria-labelledby={`${id}-title`}>
-      <h3 id={`${id}-title`}>{p.title ?? T('Nouvelle note', 'New note')}</h3>
-      <label for={`${id}-text`}>{p.label ?? T('Texte de la note', 'Note text')}</label>
-      <textarea
-        id={`${id}-text`} required rows={4} value={text}
-        onInput={(e) => { setText(e.currentTarget.value); setSaved(false); }}
-      />
-      <fieldset>
-        <legend>{T('Sensibilité', 'Sensitivity')}</legend>
-        {Object.keys(LABELS).map((code) => (
-          <label key={code} class="check">
-            <input
-              type="checkbox" checked={labels.includes(code)} onChange={(e) => toggle(code, e.currentTarget.checked)}
-            />
-            {labelName(code)}
-          </label>
-        ))}
-      </fieldset>
+    <div class="note-head">
+      <span class="time">{fmtDateTime(n.date)}</span>
+      <span class="author">{authorName(names, authorOf(n))}</span>
+      {labelsOf(n).map((code) => <span key={code} class="label" title={code}>{labelName(code)}</span>)}
+      {status === 'current' && replacedId(n) && <span class="tag amended">{T('modifiée', 'amended')}</span>}
+      {status === 'superseded' && <span class="tag">{T('version remplacée', 'superseded version')}</span>}
+      {status === 'entered-in-error' && <span class="tag withdrawn">{T('retirée (erreur)', 'withdrawn (error)')}</span>}
+    </div>
+  );
+}
+
+function NoteItem(p: {
+  n: any; names: ReadonlyMap<string, string>; me: Me; patientId: string; changed: () => Promise<void>;
+  withdraw: () => void;
+}) {
+  const { n } = p;
+  const [editing, setEditing] = useState(false);
+  const [earlier, setEarlier] = useState(false);
+  const status = statusOf(n);
+  const text = noteText(n);
+  const replaced = replacedId(n);
+  return (
+    <li class={`note ${status}`} data-status={status}>
+      <NoteHead n={n} names={p.names} />
+      <p class="note-text">{status === 'entered-in-error' ? <s>{text}</s> : text}</p>
+      {(replaced || mayChange(n, p.me)) && !editing && (
+        <div class="actions">
+          {replaced && (
+            <button type="button" class="link" aria-expanded={earlier} onClick={() => setEarlier(!earlier)}>
+              {earlier
+                ? T('Masquer les versions précédentes', 'Hide the earlier versions')
+                : T('Voir les versions précédentes', 'Show the earlier versions')}
+            </button>
+          )}
+          {mayChange(n, p.me) && (
+            <>
+              <button type="button" class="small" onClick={() => setEditing(true)}>{T('Modifier', 'Amend')}</button>
+              <button type="button" class="small" onClick={p.withdraw}>{T('Retirer', 'Withdraw')}</button>
+            </>
+          )}
+        </div>
+      )}
+      {editing && (
+        <AmendNote
+          patientId={p.patientId} note={n} text={text} labels={labelsOf(n)} cancel={() => setEditing(false)}
+          done={async () => { setEditing(false); await p.changed(); }}
+        />
+      )}
+      {earlier && replaced && <EarlierVersions first={replaced} names={p.names} />}
+    </li>
+  );
+}
+
+/**
+ * The versions an amendment replaced, newest first: each read on request (a read of the note, audited
+ * like any other), following the chain of `replaces` back to the first version.
+ */
+function EarlierVersions({ first, names }: { first: string; names: ReadonlyMap<string, string> }) {
+  const [versions, setVersions] = useState<any[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      const found: any[] = [];
+      // A chain is as long as its author's corrections; 20 reads bound a page's walk along it.
+      for (let id: string | null = first; id && found.length < 20; id = replacedId(found[found.length - 1])) {
+        found.push(await get(`/fhir/DocumentReference/${id}`));
+        if (live) setVersions([...found]);
+      }
+    })().catch((e) => live && setError(e));
+    return () => {
+      live = false;
+    };
+  }, [first]);
+  return (
+    <div class="versions">
       <Problem error={error} />
-      <button type="submit" class="primary" disabled={busy}>
-        {p.action ?? T('Enregistrer la note', 'Save the note')}
-      </button>
-      {saved && <span class="ok" role="status">{T('Note enregistrée.', 'Note saved.')}</span>}
-    </form>
+      {versions.length === 0 && !error && <p class="muted">{T('Chargement…', 'Loading…')}</p>}
+      <ol class="notes" aria-label={T('Versions précédentes', 'Earlier versions')}>
+        {versions.map((v) => (
+          <li key={v.id} class={`note ${statusOf(v)}`} data-status={statusOf(v)}>
+            <NoteHead n={v} names={names} />
+            <p class="note-text">{noteText(v)}</p>
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, bundleWarning, entries, get, nirOf, patientName, post, type Me } from './api.js';
 import { BreakGlass } from './dialogs.js';
 import { fmtDate, fmtTime, T } from './i18n.js';
-import { NewNote, NotesList } from './notes.js';
+import { NewNote } from './note-forms.js';
+import { NotesList } from './notes.js';
 import { genderName, Problem, statusName } from './ui.js';
 
 /** The practitioner's clinical chart: a chunk of its own, which an assistant's browser never loads. */
@@ -31,7 +32,8 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
   const loadNotes = async () => {
     if (!practitioner) return;
     try {
-      const b = await get(`/fhir/DocumentReference?patient=${id}&_count=50`);
+      // The current notes: an amendment's earlier versions and the withdrawn ones are asked for on request.
+      const b = await get(`/fhir/DocumentReference?patient=${id}&status=current&_count=50`);
       setNotes(entries(b));
       setNotesCut(bundleWarning(b));
       setNotesRefused(null);
@@ -97,7 +99,7 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
       {practitioner && notes !== null && (
         <section class="card" aria-labelledby="n-title">
           <h2 id="n-title">{T('Notes cliniques', 'Clinical notes')}</h2>
-          <NotesList notes={notes} cut={notesCut} />
+          <NotesList me={me} patientId={id} notes={notes} cut={notesCut} changed={loadNotes} />
           <NewNote patientId={id} done={loadNotes} />
         </section>
       )}

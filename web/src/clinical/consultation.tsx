@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { post, put, type Me } from '../api.js';
 import { fmtTime, T } from '../i18n.js';
-import { NewNote } from '../notes.js';
+import { NewNote } from '../note-forms.js';
 import { Problem } from '../ui.js';
 import { Field, Select } from './fields.js';
 import { searchAll, useLoad } from './load.js';
