@@ -11,6 +11,7 @@ import { sensitivityOf } from './read.js';
 export function Field(p: {
   id: string; label: string; value: string; set: (v: string) => void; required?: boolean; hint?: string;
   inputMode?: 'decimal' | 'numeric' | 'text'; type?: string; size?: number; max?: string; autoFocus?: boolean;
+  maxLength?: number;
   /** An example or the default, never the label. */
   placeholder?: string;
 }) {
@@ -19,6 +20,7 @@ export function Field(p: {
       <label for={p.id}>{p.label}</label>
       <input
         id={p.id} type={p.type ?? 'text'} required={p.required} inputMode={p.inputMode} size={p.size} max={p.max}
+        maxLength={p.maxLength}
         value={p.value} onInput={(e) => p.set(e.currentTarget.value)} autoFocus={p.autoFocus}
         placeholder={p.placeholder}
         aria-describedby={p.hint ? `${p.id}-hint` : undefined}

@@ -4,6 +4,7 @@ import { fmtTime, T } from '../i18n.js';
 import { Problem } from '../ui.js';
 import { ConsultationView } from './consultation.js';
 import { CurvesView } from './curves.js';
+import { DocumentsView } from './documents.js';
 import { searchAll, useLoad } from './load.js';
 import { conceptText } from './read.js';
 import { ResultsView } from './results.js';
@@ -11,12 +12,12 @@ import { SummaryView } from './summary.js';
 
 /**
  * A patient's chart as a practitioner uses it: the summary, the consultation, the curves of the
- * vital signs and the laboratory results, one tab each. This module and everything it imports is
- * a chunk of its own (patient.tsx imports it on demand, for a practitioner only): an assistant's
- * browser neither asks for a clinical type nor downloads the code and lists that would.
+ * vital signs, the laboratory results and the documents, one tab each. This module and everything it
+ * imports is a chunk of its own (patient.tsx imports it on demand, for a practitioner only): an
+ * assistant's browser neither asks for a clinical type nor downloads the code and lists that would.
  */
-type Tab = 'summary' | 'consultation' | 'curves' | 'results';
-const TABS: readonly Tab[] = ['summary', 'consultation', 'curves', 'results'];
+type Tab = 'summary' | 'consultation' | 'curves' | 'results' | 'documents';
+const TABS: readonly Tab[] = ['summary', 'consultation', 'curves', 'results', 'documents'];
 
 function tabName(t: Tab): string {
   switch (t) {
@@ -24,6 +25,7 @@ function tabName(t: Tab): string {
     case 'consultation': return T('Consultation', 'Consultation');
     case 'curves': return T('Courbes', 'Curves');
     case 'results': return T('Résultats', 'Results');
+    case 'documents': return T('Documents', 'Documents');
   }
 }
 
@@ -97,6 +99,9 @@ export function ClinicalChart({ me, patientId, noteWritten }: {
             )}
             {tab === 'curves' && <CurvesView patientId={patientId} version={version} />}
             {tab === 'results' && <ResultsView patientId={patientId} version={version} />}
+            {tab === 'documents' && (
+              <DocumentsView me={me} patientId={patientId} version={version} changed={changed} />
+            )}
           </div>
         </>
       )}
