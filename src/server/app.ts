@@ -88,7 +88,10 @@ export function buildServer(opts: ServerOptions) {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
-        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], fontSrc: ["'self'"], connectSrc: ["'self'"],
+        // blob: for the document viewer only: a letter or a scan is fetched with the bearer token
+        // (never in a URL) and shown from a blob of its bytes, typed from them (web/src/clinical).
+        defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:', 'blob:'],
+        frameSrc: ['blob:'], fontSrc: ["'self'"], connectSrc: ["'self'"],
         frameAncestors: ["'none'"], objectSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"], scriptSrcAttr: ["'none'"],
       },
     },
