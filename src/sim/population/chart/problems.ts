@@ -35,7 +35,7 @@ export const PROBLEMS: readonly ProblemRule[] = [
   // Esteban 2015 (Santé publique France, BEH 2018 n° 10): 30.6 % of 18–74-year-olds are hypertensive,
   // about two in three after 65; obesity doubles the risk. ~85 % of those who know it are treated.
   {
-    code: 'I10', curve: [[20, 0.03], [30, 0.07], [40, 0.15], [50, 0.32], [60, 0.5], [65, 0.62], [75, 0.7], [85, 0.75]],
+    code: 'I10', curve: [[20, 0.03], [30, 0.07], [40, 0.15], [50, 0.32], [60, 0.5], [65, 0.57], [75, 0.63], [85, 0.68]],
     men: 1.1, women: 0.9, bmi: [1.5, 1.1, 0.8], since: 25,
     treat: [
       { share: 0.85, oneOf: [['C08CA01', 4], ['C09AA05', 2], ['C09AA04', 2], ['C09CA01', 1], ['C09CA04', 1]] },
@@ -45,7 +45,7 @@ export const PROBLEMS: readonly ProblemRule[] = [
   // Santé publique France 2022: 5.3 % of the population treated for diabetes (3.8 million), over 90 %
   // of type 2, up to one man in five at 75–79; metformin first (HAS 2024).
   {
-    code: 'E11', curve: [[25, 0.005], [35, 0.015], [45, 0.04], [55, 0.09], [65, 0.14], [75, 0.18], [85, 0.16]],
+    code: 'E11', curve: [[25, 0.004], [35, 0.011], [45, 0.03], [55, 0.065], [65, 0.1], [75, 0.135], [85, 0.12]],
     men: 1.25, women: 0.75, bmi: [2.2, 1.1, 0.55], since: 20,
     treat: [
       { share: 0.88, oneOf: [['A10BA02', 1]] },
@@ -119,7 +119,7 @@ export const PROBLEMS: readonly ProblemRule[] = [
   // SpF 2023: about 200,000 people live with HIV (~0.3 %), two thirds men; nearly all treated, most
   // with a single-tablet regimen. Most are Z21 (asymptomatic); B20 where AIDS was ever declared.
   {
-    code: 'Z21', curve: [[19, 0], [20, 0.003], [70, 0.003], [80, 0.001]], men: 1.4, women: 0.6, since: 30,
+    code: 'Z21', curve: [[19, 0], [20, 0.004], [70, 0.004], [80, 0.0015]], men: 1.4, women: 0.6, since: 30,
     treat: [{ share: 0.97, oneOf: [['J05AR20', 1]] }],
   },
   {
