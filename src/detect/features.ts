@@ -474,7 +474,8 @@ export class AccountFeatures {
       this.vipWithoutCare.push(e.patientId);
       grew = true;
     }
-    if (e.labels.length > 0 && e.outcome === 'success' && e.patientId) {
+    // The calendar's patients are the day's work: their sensitive charts do not count (the ledger's rule).
+    if (e.labels.length > 0 && e.outcome === 'success' && e.patientId && !(e.scheduled ?? []).includes(e.patientId)) {
       this.sensitive.add(e.patientId, t);
       grew ||= this.sensitive.grew;
     }
