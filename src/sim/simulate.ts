@@ -8,6 +8,13 @@ function disclosedBy(e: SimEvent): DisclosedPatient[] {
   if (e.outcome !== 'success') return [];
   const one = { care: e.care, listed: null, sensitive: false };
   if (e.action === 'read' && e.patientId) return [{ ...one, patientId: e.patientId, identity: true, notes: [] }];
+  // A search of one type of clinical resource discloses what it returned, sensitive if any is labelled.
+  if (e.action === 'search' && e.patientId && e.resourceType) {
+    const ids = e.resources ?? [];
+    return ids.length === 0 ? [] : [{
+      ...one, patientId: e.patientId, identity: false, notes: [], resources: ids, sensitive: e.labels.length > 0,
+    }];
+  }
   // A search in one patient's compartment returns their chart.
   if (e.action === 'search' && e.patientId) {
     return [{ ...one, patientId: e.patientId, identity: false, notes: [`${e.patientId}:chart`] }];

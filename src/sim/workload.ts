@@ -1,16 +1,21 @@
 import { Faker, base, en, fr } from '@faker-js/faker';
 import type { AccessEvent } from '../detect/index.js';
 import { DAY, parisDay, planHeavyDays, type GpMonth, type HeavyDay } from './heavy.js';
-import { generatePopulation } from './population/index.js';
+import { generatePopulation, type PopulationChunk } from './population/index.js';
+import { ChartIndex } from './record.js';
 
 /**
  * The honest traffic of practices, as the detector sees it (access events), on a simulated
- * clock: GPs' consultations (chart opened before, note written during, results read after),
+ * clock: GPs' consultations (chart and its summary opened before, the consultation, its vital signs,
+ * prescriptions and note written during it, results read after),
  * phone-call look-ups of their own patients, some evening work; assistants' bookings (a name
  * search, then the identity). Each event says whether a care relationship explains it.
  */
 export interface SimEvent extends AccessEvent {
   readonly explained: boolean;
+  /** A clinical resource type the event reads or writes in one patient's chart, and what a search of it returned. */
+  readonly resourceType?: string;
+  readonly resources?: readonly string[];
   /** How care explains it for a practitioner (an appointment near, standing care only, none); null for assistants. */
   readonly care: 'scheduled' | 'standing' | 'none' | null;
 }
@@ -62,7 +67,7 @@ export function benignWorkload(opts: {
   const fhirClient = new Set<string>();
   const ev = (
     at: number, userId: string, patientId: string | null, action: string, explained: boolean,
-    extra: Partial<AccessEvent> = {}, standing = false,
+    extra: Partial<Omit<SimEvent, 'explained' | 'care'>> = {}, standing = false,
   ): void => {
     const role = roleOf.get(userId) ?? 'practitioner';
     const care = role !== 'practitioner' ? null : !explained ? 'none' : standing ? 'standing' : 'scheduled';
@@ -80,9 +85,14 @@ export function benignWorkload(opts: {
       ...extra,
     });
   };
-  /** A consultation: the desk's booking, the chart before, the name search, the note during it. */
+  const charts = new ChartIndex();
+  /**
+   * A consultation: the desk's booking, the chart and its summary before, the name search, and
+   * during it what the visit wrote (the consultation, vital signs, prescriptions) and the note.
+   */
   const consultation = (
     g: Faker, t: number, doc: string, patientId: string, bookedAt: () => number, history: boolean,
+    visitId: string | null = null,
   ): void => {
     const p = current!;
     const assistant = p.assistants[g.number.int({ min: 0, max: p.assistants.length - 1 })] ?? doc;
@@ -95,6 +105,12 @@ export function benignWorkload(opts: {
     }
     const before = t - g.number.int({ min: 5, max: 60 }) * MIN;
     ev(before, doc, patientId, 'read', true);
+    // The summary beside the identity: problems, allergies, treatments, the year's results, each a
+    // search of the patient's compartment labelled with what it returned (records/resources.ts).
+    charts.summary(patientId, before).forEach((s, i) => {
+      const read = { discovery: false, resourceType: s.type, resources: s.ids, labels: s.labels };
+      ev(before + (i + 1) * 2_000, doc, patientId, 'search', true, read);
+    });
     // A third of the GPs use a standard FHIR client: the chart is the patient, then the searches
     // of their compartment (notes, appointments), which read that chart and discover no one. A locum
     // reads a new patient's history the same way: past notes, then past results.
@@ -105,8 +121,18 @@ export function benignWorkload(opts: {
     // The GP finds the patient by name: the target and a homonym or two (a specific search).
     const homonyms = Array.from({ length: g.number.int({ min: 0, max: 2 }) }, () => g.helpers.arrayElement(p.patients));
     ev(t - 3 * MIN, doc, null, 'search', true, { returned: [], unexplained: [], found: [patientId, ...homonyms] });
+    // What the consultation wrote: its resources are clinical content, not records of the practice
+    // (src/detect/service.ts: `writes`), labelled as the records label a write. A visit the
+    // population did not draw (a heavy day's) writes its consultation and three vital signs.
+    const wrote = visitId === null ? [] : charts.written(visitId);
+    const writes = wrote.length > 0 ? wrote : ['Encounter', 'Observation', 'Observation', 'Observation']
+      .map((type, i) => ({ at: t + (2 + i) * MIN, type, labels: [] as readonly string[] }));
+    for (const w of writes) {
+      const write = { writes: false, chartWrite: true, resourceType: w.type, labels: w.labels };
+      ev(w.at, doc, patientId, 'create', true, write);
+    }
     // The note is a clinical document, not a record of the practice (src/detect/service.ts: `writes`).
-    ev(t + 15 * MIN, doc, patientId, 'create', true, { writes: false });
+    ev(t + 15 * MIN, doc, patientId, 'create', true, { writes: false, chartWrite: true });
   };
 
   // What a practice's GPs did, kept until the practice is complete: the heavy days need her month.
@@ -139,7 +165,8 @@ export function benignWorkload(opts: {
         consultation(h, t.at, t.doc, t.patient, () => t.bookedAt, t.history);
       } else {
         ev(t.at, t.doc, t.patient, 'read', careOf.get(t.doc)?.has(t.patient) === true, {}, true);
-        if (t.kind === 'renewal') ev(t.at + MIN, t.doc, t.patient, 'create', true, { writes: false }, true);
+        const line = { writes: false, chartWrite: true };
+        if (t.kind === 'renewal') ev(t.at + MIN, t.doc, t.patient, 'create', true, line, true);
       }
     }
     heavyDays.push(...plan.days);
@@ -148,15 +175,54 @@ export function benignWorkload(opts: {
     seen = new Map();
     followUps = [];
   };
+  /** The visits of the population's calendar in the window, each a consultation and what follows it. */
+  const play = (p: SimPractice, chunk: Extract<PopulationChunk, { kind: 'visits' }>): void => {
+    for (const n of chunk.notes) if (n.labels.length > 0) p.sensitivePatients.push(n.patientId);
+    for (const a of chunk.appointments) {
+      if (a.start < opts.start) continue;
+      const t = a.start.getTime();
+      const doc = a.practitionerId;
+      // Her calendar by day (a day with only cancelled visits was still a day at work).
+      const days = perDay.get(doc) ?? perDay.set(doc, new Map()).get(doc)!;
+      days.set(parisDay(t), (days.get(parisDay(t)) ?? 0) + 1);
+      if (a.status === 'cancelled') continue;
+      const byDay = seen.get(doc) ?? seen.set(doc, new Map()).get(doc)!;
+      byDay.set(parisDay(t), [...(byDay.get(parisDay(t)) ?? []), a.patientId]);
+      care(doc, a.patientId);
+      const booked = () => t - f.number.int({ min: 1, max: 10 }) * DAY + f.number.int({ min: -120, max: 120 }) * MIN;
+      consultation(f, t, doc, a.patientId, booked, false, a.id);
+      // Results and letters, some days later, sometimes in the evening.
+      if (f.number.float({ min: 0, max: 1 }) < 0.3) {
+        const later = t + f.number.int({ min: 1, max: 10 }) * DAY;
+        const evening = f.number.float({ min: 0, max: 1 }) < 0.3;
+        const hour = evening ? 20 + f.number.int({ min: 0, max: 1 }) : 12;
+        const at = Math.floor(later / DAY) * DAY + hour * 60 * MIN;
+        if (at < end.getTime()) followUps.push({ at, doc, patient: a.patientId });
+      }
+      // A phone call from another patient of the list, now and then.
+      if (f.number.float({ min: 0, max: 1 }) < 0.15) {
+        const caller = f.helpers.arrayElement(p.patients);
+        ev(t + 17 * MIN, doc, caller, 'read', careOf.get(doc)?.has(caller) === true, {}, true);
+      }
+    }
+  };
+  let pending: Extract<PopulationChunk, { kind: 'visits' }>[] = [];
+  /** The practice is complete: its visits, then its heavy days; the next one reads its own charts. */
+  const settle = (): void => {
+    if (current) for (const chunk of pending) play(current, chunk);
+    pending = [];
+    finish();
+    charts.clear();
+  };
   const popOpts = {
     seed: opts.seed, practices: opts.practices, now: end, visitHistoryDays: opts.days, futureDays: 0,
-    // The honest traffic reads no chart: none is drawn.
-    charts: 'none' as const,
+    // The charts of the patients the calendar names: the honest traffic reads no other.
+    charts: 'calendar' as const,
     ...(opts.patientsPerPractice ? { patientsPerPractice: opts.patientsPerPractice } : {}),
   };
   for (const chunk of generatePopulation(popOpts)) {
     if (chunk.kind === 'practice') {
-      finish();
+      settle();
       current = {
         id: chunk.practice.id,
         practitioners: chunk.staff.filter((u) => u.role === 'practitioner').map((u) => u.id),
@@ -179,38 +245,14 @@ export function benignWorkload(opts: {
       }
     } else if (chunk.kind === 'decoys' && current) {
       current.decoys.push(...chunk.patients.map((p) => p.id));
-    } else if (chunk.kind === 'visits' && current) {
-      for (const n of chunk.notes) if (n.labels.length > 0) current.sensitivePatients.push(n.patientId);
-      for (const a of chunk.appointments) {
-        if (a.start < opts.start) continue;
-        const t = a.start.getTime();
-        const doc = a.practitionerId;
-        // Her calendar by day (a day with only cancelled visits was still a day at work).
-        const days = perDay.get(doc) ?? perDay.set(doc, new Map()).get(doc)!;
-        days.set(parisDay(t), (days.get(parisDay(t)) ?? 0) + 1);
-        if (a.status === 'cancelled') continue;
-        const byDay = seen.get(doc) ?? seen.set(doc, new Map()).get(doc)!;
-        byDay.set(parisDay(t), [...(byDay.get(parisDay(t)) ?? []), a.patientId]);
-        care(doc, a.patientId);
-        const booked = () => t - f.number.int({ min: 1, max: 10 }) * DAY + f.number.int({ min: -120, max: 120 }) * MIN;
-        consultation(f, t, doc, a.patientId, booked, false);
-        // Results and letters, some days later, sometimes in the evening.
-        if (f.number.float({ min: 0, max: 1 }) < 0.3) {
-          const later = t + f.number.int({ min: 1, max: 10 }) * DAY;
-          const evening = f.number.float({ min: 0, max: 1 }) < 0.3;
-          const hour = evening ? 20 + f.number.int({ min: 0, max: 1 }) : 12;
-          const at = Math.floor(later / DAY) * DAY + hour * 60 * MIN;
-          if (at < end.getTime()) followUps.push({ at, doc, patient: a.patientId });
-        }
-        // A phone call from another patient of the list, now and then.
-        if (f.number.float({ min: 0, max: 1 }) < 0.15) {
-          const caller = f.helpers.arrayElement(current.patients);
-          ev(t + 17 * MIN, doc, caller, 'read', careOf.get(doc)?.has(caller) === true, {}, true);
-        }
-      }
+    } else if (chunk.kind === 'visits') {
+      // Played once the practice's charts are known: a consultation reads the summary they hold.
+      pending.push(chunk);
+    } else if (chunk.kind === 'charts') {
+      charts.add(chunk.resources);
     }
   }
-  finish();
+  settle();
   events.sort((a, b) => a.at.getTime() - b.at.getTime());
   const staff = practices.reduce((n, p) => n + p.practitioners.length + p.assistants.length, 0);
   // A locum's user-days are the days he worked (he is not counted among the practice's staff).
