@@ -186,11 +186,17 @@ try {
   // MEDVAULT_BENCH_NOTES_FIRST=1 measures the note reads first (to tell a first-phase effect from the
   // read itself).
   const notesFirst = process.env.MEDVAULT_BENCH_NOTES_FIRST === '1';
+  // MEDVAULT_BENCH_SEARCHES_FIRST=1 measures the two searches first, then the reads (the order's effect).
+  const searchesFirst = process.env.MEDVAULT_BENCH_SEARCHES_FIRST === '1';
+  const searches = async () => [
+    await load('medvault GET /fhir/Observation?patient=&category=vital-signs', base, observationReqs),
+    await load('medvault GET /fhir/Condition?patient=', base, conditionReqs),
+  ] as const;
+  const early = searchesFirst ? await searches() : null;
   const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
   const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
   const n = n0 ?? (await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs));
-  const cond = await load('medvault GET /fhir/Condition?patient=', base, conditionReqs);
-  const obs = await load('medvault GET /fhir/Observation?patient=&category=vital-signs', base, observationReqs);
+  const [obs, cond] = early ?? (await searches());
   const b2 = await bareLoad(`bare Fastify + pg, one-row select (again)${PAUSE ? ' (medvault paused)' : ''}`);
   const bareAvg = (b1.requests.average + b2.requests.average) / 2;
   const ratio = (r: { requests: { average: number } }) => (r.requests.average / bareAvg).toFixed(3);
