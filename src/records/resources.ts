@@ -7,7 +7,7 @@ import { isShreddedKeyError, type SealedResource, type Tx } from '../store/index
 import type { CareClass } from '../store/care.js';
 import { RecordError, refusalFor } from './errors.js';
 import { visitScope } from './care-claims.js';
-import { cutOf, type Audited, type Disclosing, type Page } from './core.js';
+import { type Audited, type Disclosing, type Page } from './core.js';
 import { AppointmentRecords } from './appointments.js';
 
 /** A clinical resource as the records return it: its stored version, and its body once opened. */
@@ -150,29 +150,30 @@ export class ResourceRecords extends AppointmentRecords {
           tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, q.patientId, any))),
           ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}),
         });
-      let page = found.slice(0, q.limit);
+      const page = found.slice(0, q.limit);
       const care = this.noteCare(d, cls);
-      const disclosed = page.map((x): Disclosing => ({
-        patientId: q.patientId, identity: false, listed: null, notes: [], resources: [x.id],
-        sensitive: x.labels.length > 0,
-      }));
-      const ok = this.admit(disclosed, care);
-      if (ok.refusal && ok.admitted === 0 && page.length > 0) return { kind: 'over' as const, refusal: ok.refusal };
-      const cut = ok.admitted < page.length;
-      page = page.slice(0, ok.admitted);
+      // One patient's page: the budgets count the patient (its chart opened, sensitive or not), so
+      // the page is admitted whole or refused — one entry for the ledger, however many rows.
+      if (page.length > 0) {
+        const ids = [...new Set(page.map((x) => x.id))];
+        const sensitive = page.some((x) => x.labels.length > 0);
+        const disclosed: Disclosing = { patientId: q.patientId, identity: false, listed: null, notes: [], resources: ids, sensitive };
+        const ok = this.admit([disclosed], care);
+        if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
+      }
       const items: OpenedResource[] = [];
       for (const x of page) items.push(await this.opened(x));
       const labels = [...new Set(page.flatMap((x) => x.labels))];
       const returned = [...new Set(page.map((x) => x.id))];
-      const detail = { returned, ...(cut ? { cut: true } : {}), ...this.careDetail([q.patientId], care) };
+      const detail = { returned, ...this.careDetail([q.patientId], care) };
       const audited = { ...a, patientId: q.patientId, labels, detail };
       await this.audit(tx, [this.event(d, audited, 'success', d.reason, 'clinical')]);
-      return { kind: 'ok' as const, items, more: !cut && found.length > q.limit, cut: cutOf(cut, ok.refusal) };
+      return { kind: 'ok' as const, items, more: found.length > q.limit };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     if (r.kind === 'denied') return this.denied(a, r.d);
-    return { items: r.items, more: r.more, ...r.cut };
+    return { items: r.items, more: r.more };
   }
 
   /**
