@@ -228,7 +228,7 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     await other.provider.close();
   });
 
-  it('a note read opens its labels once: for the decision, then its description and body (issue 14; each open is one envelope)', async () => {
+  it('a note read opens its labels once: for the decision, then its description and body (each open is one envelope)', async () => {
     const note = (await driver.transaction((sql) => sql.query<{ id: string }>(
       `SELECT n.id FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id WHERE n.practice_id = $1 AND p.shredded_at IS NULL LIMIT 1`, [A]))).rows[0]!;
     const opened: string[] = [];

@@ -8,13 +8,13 @@ import { clinicalIn, writeClinical } from '../helpers/clinical.js';
 import { call, login, ownPatients, Session, startServer, strangers, Thief, user, type Server } from './harness.js';
 
 /**
- * Security review of the clinical registry (Condition, Observation, MedicationRequest…), the
- * ordonnance and the audit/incident reading of them. The first seven were findings (each failed
- * until fixed: labels from full codes and words, labels kept across versions, a chart-writes budget
- * and a size limit, 404 for a refused update, the encounter's patient checked, the ordonnance checked
- * sealed, beacons bound to the patient); "HELD" tests record what resisted from the start.
+ * A stolen doctor at the edges of the clinical record: codes and words that name HIV, labels a
+ * client leaves out of an update, a flood of writes into one chart, an update's answer as an oracle,
+ * a consultation of another patient, an ordonnance of another patient's line, and what a keyless
+ * copy of the database names; then what held from the start (searches, cursors, other practices,
+ * the assistant, an honest doctor's whole chart).
  *
- *   MEDVAULT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx vitest run test/adversary/review-clinical.int.test.ts
+ *   MEDVAULT_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx vitest run test/adversary/clinical-edges.int.test.ts
  */
 const DAY = 86_400_000;
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
@@ -55,7 +55,7 @@ function hivScreen(patientId: string, at: Date): Json {
 
 interface Raw { status: number; body: Json }
 
-describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit ($name)', (backend) => {
+describe.each(BACKENDS)('a stolen doctor at the edges of the clinical record ($name)', (backend) => {
   let s: Server;
 
   beforeAll(async () => {
@@ -90,7 +90,7 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
   const labelsOf = (r: Json) => (((r.meta as Json | undefined)?.security ?? []) as { system: string; code: string }[])
     .filter((c) => c.system === V3_ACT).map((c) => c.code);
 
-  // ─── finding 1 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 1 ──────────────────────────────────────────────────────────────────────────────
   it('HIV coded outside the blocks (O98.7, Z20.6, SNOMED AIDS, an HIV screen) is labelled: ≤ 8 HIV patients, all in the scope', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
@@ -119,14 +119,14 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     const to = new Date(s.now().getTime() + 1000);
     const scope = await s.services.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
       scopeAccounts(tx, { kind: 'account-abuse', userIds: [victim.fhirId!], sessions: [], addresses: [], from, to, countCare: true }));
-    console.log(`[review] F1 ${backend.name}: HIV patients served ${hivPatients.size}, labelled HIV ${labelled.size}, scope labels ${JSON.stringify(scope.labels)}`);
+    console.log(`[edges] 1 ${backend.name}: HIV patients served ${hivPatients.size}, labelled HIV ${labelled.size}, scope labels ${JSON.stringify(scope.labels)}`);
     // The sensitive budget (8 a day) is what should stop this sweep; labels are what feed it.
     expect(hivPatients.size).toBeLessThanOrEqual(SENSITIVE_PER_DAY);
     expect(labelled.size).toBe(hivPatients.size);
     expect(scope.labels.HIV ?? 0).toBe(hivPatients.size);
   });
 
-  // ─── finding 2 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 2 ──────────────────────────────────────────────────────────────────────────────
   it('an update that does not send meta back (the web app strips it) keeps the HIV label of the resource', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);
@@ -150,13 +150,13 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
       body: JSON.stringify({ ...kept, status: 'stopped' }),
     });
     const updated = (await put.json()) as Json;
-    console.log(`[review] F2 ${backend.name}: PUT ${put.status}, labels before ${JSON.stringify(labelsOf(created.body))} after ${JSON.stringify(labelsOf(updated))}`);
+    console.log(`[edges] 2 ${backend.name}: PUT ${put.status}, labels before ${JSON.stringify(labelsOf(created.body))} after ${JSON.stringify(labelsOf(updated))}`);
     expect(put.status).toBe(200);
     // The current version (what searches, $everything and the ledger see) must still be labelled HIV.
     expect(labelsOf(updated)).toContain('HIV');
   });
 
-  // ─── finding 3 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 3 ──────────────────────────────────────────────────────────────────────────────
   it('a stolen doctor flooding one chart (300 × 100 KB in seconds) is refused, or named by an alert', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
@@ -179,13 +179,13 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     const reasons = alerts.filter((a) => a.userId === victim.fhirId).flatMap((a) => a.reasons);
     const everything = await new Session(s, victim).request('GET', `/fhir/Patient/${p}/$everything`);
     const size = JSON.stringify(everything.body).length;
-    console.log(`[review] F3 ${backend.name}: ${accepted}/300 creates of 100 KB in ${ms} ms; $everything now ${(size / 1e6).toFixed(1)} MB; alerts: ${JSON.stringify(reasons)}`);
+    console.log(`[edges] 3 ${backend.name}: ${accepted}/300 creates of 100 KB in ${ms} ms; $everything now ${(size / 1e6).toFixed(1)} MB; alerts: ${JSON.stringify(reasons)}`);
     // A budget on clinical writes (per patient and per account), or at least an alert naming them.
     const named = reasons.some((r) => /clinical|clinique|resources|ressources|created/i.test(r));
     expect(accepted <= 100 || named).toBe(true);
   });
 
-  // ─── finding 4 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 4 ──────────────────────────────────────────────────────────────────────────────
   it('PUT answers a resource of a patient without care as it answers no such resource (no membership oracle)', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
@@ -198,11 +198,11 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     const real = await raw(t, 'PUT', `/fhir/Condition/${w!.id}`, body(w!.id), { 'if-match': 'W/"1"' });
     const none = '00000000-0000-4000-8000-000000000000';
     const absent = await raw(t, 'PUT', `/fhir/Condition/${none}`, body(none), { 'if-match': 'W/"1"' });
-    console.log(`[review] F4 ${backend.name}: PUT a stranger's Condition → ${real.status}; PUT no such Condition → ${absent.status}`);
+    console.log(`[edges] 4 ${backend.name}: PUT a stranger's Condition → ${real.status}; PUT no such Condition → ${absent.status}`);
     expect(real.status).toBe(absent.status);
   });
 
-  // ─── finding 5 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 5 ──────────────────────────────────────────────────────────────────────────────
   it("an Observation of patient A is refused inside patient B's consultation (an encounter of another patient)", async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);
@@ -218,11 +218,11 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
       valueQuantity: { value: 72, unit: 'kg', system: UCUM, code: 'kg' },
     };
     const r = await honest.request('POST', '/fhir/Observation', obs);
-    console.log(`[review] F5 ${backend.name}: Observation(subject A, encounter of B) → ${r.status}`);
+    console.log(`[edges] 5 ${backend.name}: Observation(subject A, encounter of B) → ${r.status}`);
     expect([400, 422]).toContain(r.status);
   });
 
-  // ─── finding 6 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 6 ──────────────────────────────────────────────────────────────────────────────
   it('$ordonnance refused (400) for another patient\'s line reads, counts and audits nothing: the scope names nothing', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 1);
@@ -238,13 +238,13 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     expect(JSON.stringify(r.body)).not.toContain(String(a));
     const scope = await s.services.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
       scopeAccounts(tx, { kind: 'account-abuse', userIds: [victim.fhirId!], sessions: [], addresses: [], from, to: new Date(s.now().getTime() + 1000), countCare: true }));
-    console.log(`[review] F6 ${backend.name}: ordonnance ${r.status}; scope patients ${JSON.stringify(scope.patients)} resources ${JSON.stringify(scope.resources)}`);
+    console.log(`[edges] 6 ${backend.name}: ordonnance ${r.status}; scope patients ${JSON.stringify(scope.patients)} resources ${JSON.stringify(scope.resources)}`);
     // …so the scope of this session should name nothing.
     expect(scope.resources).toEqual([]);
     expect(scope.patients).toEqual([]);
   });
 
-  // ─── finding 7 ──────────────────────────────────────────────────────────────────────────────
+  // ─── 7 ──────────────────────────────────────────────────────────────────────────────
   it('a keyless copy of clinical.resources + audit.events names no never-accessed HIV patient; its report counts the labels', async () => {
     await s.fresh();
     const victim = user(s, 'practitioner', 0);
@@ -272,14 +272,14 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
       SELECT DISTINCT r.patient_id FROM clinical.resources r WHERE r.type = 'Condition' AND r.tokens && ARRAY(SELECT b FROM marker)`));
     const named = new Set(found.rows.map((x) => x.patient_id));
     const copy = await scopeCopy(s.services.db, [victim.practiceId!], ['clinical.resources', 'audit.events'], false, 'en');
-    console.log(`[review] F7 ${backend.name}: patients a keyless copy names HIV: ${named.size} (of them never accessed: ${own.slice(0, 6).filter((p) => named.has(p)).length}); copy report labels ${JSON.stringify(copy.labels)}, art34 required ${copy.art34.required}`);
+    console.log(`[edges] 7 ${backend.name}: patients a keyless copy names HIV: ${named.size} (of them never accessed: ${own.slice(0, 6).filter((p) => named.has(p)).length}); copy report labels ${JSON.stringify(copy.labels)}, art34 required ${copy.art34.required}`);
     // The copy is meant to be ciphertext: no never-accessed patient's HIV status should be derivable…
     expect(own.slice(0, 6).filter((p) => named.has(p))).toEqual([]);
     // …and where it is, the copy report must say so.
     expect(copy.labels.HIV ?? 0).toBeGreaterThan(0);
   });
 
-  it('HELD: patient-less and wide searches, foreign cursors, other practices, the assistant\'s clinical paths', async () => {
+  it('holds: patient-less and wide searches, foreign cursors, other practices, the assistant\'s clinical paths', async () => {
     await s.fresh();
     const doc = user(s, 'practitioner', 0);
     const colleague = s.seeded.users.find((u) => u.role === 'practitioner' && u.practiceId === doc.practiceId && u.username !== doc.username) as DemoUser;
@@ -308,7 +308,7 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     await st('assistant MedicationRequest read', desk.get(`/fhir/MedicationRequest/${mine!.id}`));
     await st('assistant _search', raw(desk, 'POST', '/fhir/MedicationRequest/_search', { patient: p }));
     await st('assistant creates a Condition', desk.request('POST', '/fhir/Condition', REGISTRY.module('Condition')!.example(p, doc.fhirId!, at)));
-    console.log(`[review] held ${backend.name}: ${JSON.stringify(statuses)}`);
+    console.log(`[edges] held ${backend.name}: ${JSON.stringify(statuses)}`);
     expect(statuses).toMatchObject({
       'POST _search without patient': 400, '21 code values': 400, 'Observation cursor on Condition': 400, "another user's cursor": 400,
       "other practice's resource": 404, "other practice's vread": 404, "other practice's patient search": 404, "other practice's ordonnance": 404,
@@ -316,8 +316,8 @@ describe.each(BACKENDS)('security review: clinical registry, ordonnance, audit (
     });
   });
 
-  // ─── HELD ───────────────────────────────────────────────────────────────────────────────────
-  it('HELD: a doctor reads her own patient\'s full chart (20 problems, 200 results, 30 prescriptions) the web app\'s way, uncut', async () => {
+  // ─── held ───────────────────────────────────────────────────────────────────────────────────
+  it('holds: a doctor reads her own patient\'s full chart (20 problems, 200 results, 30 prescriptions) the web app\'s way, uncut', async () => {
     await s.fresh();
     const doc = user(s, 'practitioner', 1);
     const p = (await ownPatients(s, doc))[30]!;
