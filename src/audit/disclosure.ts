@@ -109,7 +109,8 @@ export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorCha
     if (kind !== 'clinical') return []; // written, not disclosed (create, update)
     const list = e.action === 'read' ? (e.resourceId ? [e.resourceId] : []) : ids(d.returned);
     const resources = { [e.resourceType as string]: list };
-    return list.length > 0 ? one({ identity: null, listing: null, appointments: false, notes: [], resources, labels: e.labels }) : [];
+    if (list.length === 0) return [];
+    return one({ identity: null, listing: null, appointments: false, notes: [], resources, labels: e.labels });
   }
   const type = e.resourceType as AuditedType | null;
   switch (type) {
@@ -121,8 +122,9 @@ export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorCha
           const notes = ids(d.notes);
           const resources = resourcesOf(d.resources);
           const clinical = notes.length > 0 || Object.keys(resources).length > 0;
+          const appointments = Number(d.appointments) > 0;
           return one({
-            identity: 'full', listing: null, appointments: Number(d.appointments) > 0, notes, labels: clinical ? e.labels : [],
+            identity: 'full', listing: null, appointments, notes, labels: clinical ? e.labels : [],
             ...(Object.keys(resources).length > 0 ? { resources } : {}),
           });
         }

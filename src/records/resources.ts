@@ -157,7 +157,9 @@ export class ResourceRecords extends AppointmentRecords {
       if (page.length > 0) {
         const ids = [...new Set(page.map((x) => x.id))];
         const sensitive = page.some((x) => x.labels.length > 0);
-        const disclosed: Disclosing = { patientId: q.patientId, identity: false, listed: null, notes: [], resources: ids, sensitive };
+        const disclosed: Disclosing = {
+          patientId: q.patientId, identity: false, listed: null, notes: [], resources: ids, sensitive,
+        };
         const ok = this.admit([disclosed], care);
         if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       }
@@ -263,7 +265,9 @@ export class ResourceRecords extends AppointmentRecords {
       const rows: SealedResource[] = [];
       for (const id of ids) {
         const row = await repo.one(type, id, null, this.reader(), this.ctx.now);
-        if (!row || row.patientId !== patientId) return { kind: 'invalid' as const, why: 'a prescription line of another patient' };
+        if (!row || row.patientId !== patientId) {
+          return { kind: 'invalid' as const, why: 'a prescription line of another patient' };
+        }
         if (row.authorId !== this.principal.userId) {
           return { kind: 'invalid' as const, why: 'an ordonnance carries only its prescriber\'s own lines' };
         }
@@ -276,7 +280,8 @@ export class ResourceRecords extends AppointmentRecords {
       if (!d.allow) return { kind: 'denied' as const, d };
       const care = this.noteCare(d, patient.cls);
       const sensitive = rows.some((x) => x.labels.length > 0);
-      const ok = this.admit([{ patientId, identity: false, listed: null, notes: [], resources: [...ids], sensitive }], care);
+      const lines: Disclosing = { patientId, identity: false, listed: null, notes: [], resources: [...ids], sensitive };
+      const ok = this.admit([lines], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       const items: OpenedResource[] = [];
       for (const x of rows) items.push(await this.opened(x));

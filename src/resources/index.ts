@@ -8,10 +8,13 @@ import { defineRegistry } from './registry.js';
 
 export type { Json, ResourceModule, SearchParam, IncidentCategory, Interaction } from './module.js';
 export {
-  defineRegistry, detectorChannels, incidentCategories, RESOURCE_TABLE, routeLists, sealedTables, searchParamsOf, shreddedTables,
+  defineRegistry, detectorChannels, incidentCategories, RESOURCE_TABLE, routeLists, sealedTables, searchParamsOf,
+  shreddedTables,
   type Registry,
 } from './registry.js';
-export { beaconValues, clinicalDate, definitionOf, patientOf, searchTypeOf, tokenQuery, tokenValues } from './search.js';
+export {
+  beaconValues, clinicalDate, definitionOf, patientOf, searchTypeOf, tokenQuery, tokenValues,
+} from './search.js';
 
 /** The clinical resource types medvault serves: adding one is adding its folder and its line here. */
 export const REGISTRY = defineRegistry([

@@ -33,7 +33,9 @@ export function labelOf(system: unknown, code: unknown): SensitivityLabel | null
   if (typeof code !== 'string') return null;
   if (system === ICD10) {
     const upper = code.toUpperCase();
-    const exact = classes.icd10Codes.find((c) => upper === c.code || upper.replace('.', '').startsWith(c.code.replace('.', '')));
+    // A listed code, or a subdivision of it (Z20.6 covers Z20.60).
+    const within = (c: { code: string }) => upper.replace('.', '').startsWith(c.code.replace('.', ''));
+    const exact = classes.icd10Codes.find(within);
     if (exact) return exact.label;
     const block = upper.replace('.', '').slice(0, 3);
     return classes.icd10.find((c) => block >= c.from && block <= c.to)?.label ?? null;

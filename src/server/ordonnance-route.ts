@@ -73,7 +73,8 @@ export function ordonnanceRoute(
     }
     const records = kit.records(req);
     const patientId = req.params.id as string;
-    if (ids.some((id) => !/^[0-9a-f-]{36}$/.test(id))) throw new RecordError('invalid', ['request must be MedicationRequest ids']);
+    const malformed = ids.some((id) => !/^[0-9a-f-]{36}$/.test(id));
+    if (malformed) throw new RecordError('invalid', ['request must be MedicationRequest ids']);
     // Checked sealed (patient, author, status) before anything is counted, opened or audited.
     const lines = (await records.prescriptionLines(patientId, [...new Set(ids)])).map((r) => r.body);
     const patient = await records.readPatient(patientId);

@@ -50,7 +50,8 @@ const MAX_RESOURCE_BYTES = 64 * 1024;
 function written(m: ResourceModule, req: Req, now: Date) {
   const sent = resourceOf(req, m.type);
   if (Buffer.byteLength(JSON.stringify(sent)) > MAX_RESOURCE_BYTES) {
-    throw new RecordError('invalid', [`a ${m.type} holds at most 64 kB; letters and scans are documents (DocumentReference)`]);
+    const limit = `a ${m.type} holds at most 64 kB; letters and scans are documents (DocumentReference)`;
+    throw new RecordError('invalid', [limit]);
   }
   // A client that read a resource sends it back whole: its id and meta (version, dates, the labels
   // medvault wrote) and the author elements medvault sets are dropped, not refused; medvault sets

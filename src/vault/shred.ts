@@ -43,10 +43,13 @@ export interface ShredResult {
 }
 
 /** Clears a shredded patient's search beacons in every table the registry's types live in. */
-export async function clearClinicalBeacons(tx: Tx, practiceId: string, patientId: string, registry: Registry = REGISTRY): Promise<string[]> {
+export async function clearClinicalBeacons(
+  tx: Tx, practiceId: string, patientId: string, registry: Registry = REGISTRY,
+): Promise<string[]> {
   const cleared: string[] = [];
   for (const t of shreddedTables(registry)) {
-    await tx.query(`UPDATE ${t.table} SET ${t.column} = '{}' WHERE practice_id = $1 AND patient_id = $2`, [practiceId, patientId]);
+    const clear = `UPDATE ${t.table} SET ${t.column} = '{}' WHERE practice_id = $1 AND patient_id = $2`;
+    await tx.query(clear, [practiceId, patientId]);
     cleared.push(t.table);
   }
   return cleared;

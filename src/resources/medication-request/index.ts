@@ -113,7 +113,8 @@ export const medicationRequest: ResourceModule = {
     const drug = r.medicationCodeableConcept as Json | undefined;
     if (drug !== undefined) {
       // A drug known only by its CIS code would go unlabelled: a coded drug has its ATC class.
-      if (codings.length > 0 && !codings.some((c) => c.system === ATC)) p.add(`medicationCodeableConcept needs a coding from ${ATC}`);
+      const unclassed = codings.length > 0 && !codings.some((c) => c.system === ATC);
+      if (unclassed) p.add(`medicationCodeableConcept needs a coding from ${ATC}`);
       if (drug.text === undefined) p.add('medicationCodeableConcept.text is required (the name of the drug)');
     }
     // CSP art. R.5132-3: a prescription is dated and states the dosage.
