@@ -20,13 +20,19 @@ const DATE_DOC: Record<string, string> = {
 };
 
 const REFERENCES = new Set(['patient', 'practitioner', 'agent']);
-const kindOf = (name: string) =>
-  name === 'birthdate' || name === 'date' ? 'date' : name === 'identifier' ? 'token' : REFERENCES.has(name) ? 'reference' : 'string';
+const kindOf = (name: string) => {
+  if (name === 'birthdate' || name === 'date') return 'date';
+  if (name === 'identifier') return 'token';
+  return REFERENCES.has(name) ? 'reference' : 'string';
+};
 const search = (names: readonly string[], type?: string) => names.map((name) => ({
   name,
   type: kindOf(name),
   ...(name === 'date' && type && DATE_DOC[type] ? { documentation: DATE_DOC[type] } : {}),
 }));
+
+const OPERATION_DEFINITIONS = 'https://medvault.example/fhir/OperationDefinition';
+const HL7_OPERATION_DEFINITIONS = 'http://hl7.org/fhir/OperationDefinition';
 
 /**
  * Clinical notes and documents. Statuses: a search returns every status unless `status` says
@@ -35,28 +41,34 @@ const search = (names: readonly string[], type?: string) => names.map((name) => 
 function documentReferenceCapability(): Record<string, unknown> {
   return {
     type: 'DocumentReference',
-    documentation: 'Typed text (text/plain) or a document (application/pdf, image/jpeg, image/png; at most 5 MiB decoded, '
-      + 'the type checked against the bytes) inline in content[0].attachment.data. A read returns the document whole; a '
-      + 'search, $everything and a create describe it (contentType, size, hash, title) with its url, Binary/{id}, where '
+    documentation: 'Typed text (text/plain) or a document (application/pdf, image/jpeg, image/png; '
+      + 'at most 5 MiB decoded, the type checked against the bytes) inline in content[0].attachment.data. '
+      + 'A read returns the document whole; a search, $everything and a create describe it '
+      + '(contentType, size, hash, title) with its url, Binary/{id}, where '
       + 'GET returns the bytes (or the Binary resource for Accept: application/fhir+json), as does '
       + 'DocumentReference/{id}/$content. A note is never updated: an amendment is a new DocumentReference with '
-      + "relatesTo [{code: 'replaces'}] written by the earlier note's author, which supersedes it; its author withdraws "
-      + "a note with PATCH (JSON Patch) [{op: 'replace', path: '/status', value: 'entered-in-error'}].",
+      + "relatesTo [{code: 'replaces'}] written by the earlier note's author, which supersedes it; "
+      + 'its author withdraws a note with PATCH (JSON Patch) '
+      + "[{op: 'replace', path: '/status', value: 'entered-in-error'}].",
     interaction: ['read', 'create', 'patch', 'search-type'].map((code) => ({ code })),
     updateCreate: false,
     searchParam: [
       { name: 'patient', type: 'reference', documentation: 'Required: a search reads one patient\'s record.' },
       {
         name: 'status', type: 'token',
-        documentation: 'current, superseded or entered-in-error; comma-separated values are ORed. Absent: notes of every status.',
+        documentation: 'current, superseded or entered-in-error; comma-separated values are ORed. '
+          + 'Absent: notes of every status.',
       },
       { name: '_count', type: 'number' },
     ],
-    operation: [{ name: 'content', definition: 'https://medvault.example/fhir/OperationDefinition/DocumentReference-content' }],
+    operation: [{ name: 'content', definition: `${OPERATION_DEFINITIONS}/DocumentReference-content` }],
   };
 }
 
-/** The registry's clinical types as CapabilityStatement entries: interactions and search parameters from their modules. */
+/**
+ * The registry's clinical types as CapabilityStatement entries: interactions and search parameters
+ * from their modules.
+ */
 export function clinicalCapabilities(registry: Registry): Record<string, unknown>[] {
   return routeLists(registry).map(({ type, interactions, search: params }) => {
     const m = registry.module(type)!;
@@ -68,18 +80,28 @@ export function clinicalCapabilities(registry: Registry): Record<string, unknown
       updateCreate: false,
       conditionalUpdate: false,
       searchParam: params.map((name) => {
-        if (name === 'patient') return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
+        if (name === 'patient') {
+          return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
+        }
         if (name === '_count') return { name, type: 'number' };
         const p = m.search.find((s) => s.name === name)!;
         const doc = p.index === 'token' ? 'Exact match on system|code or code; comma-separated values are ORed.'
-          : p.index === 'reference' ? 'A reference as Type/id or id; comma-separated values are ORed.' : DATE_DOC.AuditEvent;
+          : p.index === 'reference' ? 'A reference as Type/id or id; comma-separated values are ORed.'
+            : DATE_DOC.AuditEvent;
         return { name, type: searchTypeOf(type, p), documentation: doc };
       }),
     };
   });
 }
 
-export function capabilityStatement(version: string, base: string, registry: Registry = REGISTRY): Record<string, unknown> {
+const codes = (interactions: readonly string[]) => interactions.map((code) => ({ code }));
+const SMART_ON_FHIR = {
+  coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
+};
+
+export function capabilityStatement(
+  version: string, base: string, registry: Registry = REGISTRY,
+): Record<string, unknown> {
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -92,20 +114,38 @@ export function capabilityStatement(version: string, base: string, registry: Reg
     rest: [
       {
         mode: 'server',
-        documentation: `Search results are paged: _count at most ${MAX_COUNT} (default ${DEFAULT_COUNT}); the next page is an opaque link. Every access is audited.`,
+        documentation: `Search results are paged: _count at most ${MAX_COUNT} (default ${DEFAULT_COUNT}); `
+          + 'the next page is an opaque link. Every access is audited.',
         security: {
           cors: false,
-          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
-          description: 'Bearer tokens from POST /auth/login and /auth/mfa (or OpenID Connect); SMART scopes narrow the role.',
+          service: [SMART_ON_FHIR],
+          description: 'Bearer tokens from POST /auth/login and /auth/mfa (or OpenID Connect); '
+            + 'SMART scopes narrow the role.',
         },
         resource: [
-          { type: 'Patient', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), versioning: 'versioned-update', updateCreate: false, conditionalUpdate: false, searchParam: search(['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone', '_count']), operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] },
-          { type: 'Practitioner', interaction: ['read', 'search-type'].map((code) => ({ code })), searchParam: search(['_count']) },
-          { type: 'Organization', interaction: ['read', 'search-type'].map((code) => ({ code })) },
-          { type: 'Appointment', interaction: ['read', 'create', 'update', 'search-type'].map((code) => ({ code })), searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment') },
+          {
+            type: 'Patient',
+            interaction: codes(['read', 'create', 'update', 'search-type']),
+            versioning: 'versioned-update',
+            updateCreate: false,
+            conditionalUpdate: false,
+            searchParam: search(['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone', '_count']),
+            operation: [{ name: 'everything', definition: `${HL7_OPERATION_DEFINITIONS}/Patient-everything` }],
+          },
+          { type: 'Practitioner', interaction: codes(['read', 'search-type']), searchParam: search(['_count']) },
+          { type: 'Organization', interaction: codes(['read', 'search-type']) },
+          {
+            type: 'Appointment',
+            interaction: codes(['read', 'create', 'update', 'search-type']),
+            searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment'),
+          },
           documentReferenceCapability(),
           ...clinicalCapabilities(registry),
-          { type: 'AuditEvent', interaction: ['search-type'].map((code) => ({ code })), searchParam: search(['patient', 'agent', 'date', '_count'], 'AuditEvent') },
+          {
+            type: 'AuditEvent',
+            interaction: codes(['search-type']),
+            searchParam: search(['patient', 'agent', 'date', '_count'], 'AuditEvent'),
+          },
         ],
       },
     ],

@@ -1,7 +1,7 @@
 import type { ClinicalNote, DocumentContentType, DocumentKind } from '../domain/index.js';
 import {
-  DEFAULT_DOCUMENT_KIND, documentHash, isDocumentContentType, isId, isSensitivityLabel, MAX_DOCUMENT_BYTES, MAX_TITLE_CHARS, noteConfidentiality,
-  SENSITIVITY_LABELS, sniffContentType,
+  DEFAULT_DOCUMENT_KIND, documentHash, isDocumentContentType, isId, isSensitivityLabel, MAX_DOCUMENT_BYTES,
+  MAX_TITLE_CHARS, noteConfidentiality, SENSITIVITY_LABELS, sniffContentType,
 } from '../domain/index.js';
 import { LOINC, V3_ACT_CODE, V3_CONFIDENTIALITY } from './codes.js';
 
@@ -16,7 +16,10 @@ export const DOCUMENT_KIND_CODES: Readonly<Record<DocumentKind, { code: string; 
 };
 const KIND_BY_CODE = new Map(Object.entries(DOCUMENT_KIND_CODES).map(([k, v]) => [v.code, k as DocumentKind]));
 
-/** Where a document's bytes are served raw (its Attachment.url, relative to the FHIR base, when they are not inline). */
+/**
+ * Where a document's bytes are served raw (its Attachment.url, relative to the FHIR base, when
+ * they are not inline).
+ */
 export const documentUrl = (noteId: string) => `Binary/${noteId}`;
 
 /**
@@ -24,6 +27,9 @@ export const documentUrl = (noteId: string) => `Binary/${noteId}`;
  * inline in `data`), else described, with the `url` its bytes are served at.
  */
 export function toFhirDocumentReference(n: ClinicalNote): Json {
+  const replaces = (id: string) => ({ code: 'replaces', target: { reference: `DocumentReference/${id}` } });
+  const securityLabel = (l: ClinicalNote['labels'][number]) =>
+    ({ coding: [{ system: V3_ACT_CODE, code: l, display: SENSITIVITY_LABELS[l].en }] });
   const kind = DOCUMENT_KIND_CODES[n.kind ?? DEFAULT_DOCUMENT_KIND];
   const title = n.title === undefined ? {} : { title: n.title };
   const d = n.document;
@@ -43,8 +49,8 @@ export function toFhirDocumentReference(n: ClinicalNote): Json {
     subject: { reference: `Patient/${n.patientId}` },
     date: n.writtenAt.toISOString(),
     author: [{ reference: `Practitioner/${n.authorId}` }],
-    ...(n.replaces === undefined ? {} : { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${n.replaces}` } }] }),
-    ...(n.labels.length > 0 ? { securityLabel: n.labels.map((l) => ({ coding: [{ system: V3_ACT_CODE, code: l, display: SENSITIVITY_LABELS[l].en }] })) } : {}),
+    ...(n.replaces === undefined ? {} : { relatesTo: [replaces(n.replaces)] }),
+    ...(n.labels.length > 0 ? { securityLabel: n.labels.map(securityLabel) } : {}),
     content: [{ attachment }],
   };
 }
@@ -62,7 +68,11 @@ export interface NoteInput {
   readonly problems: string[];
 }
 
-const NOTE_FIELDS = new Set(['resourceType', 'status', 'type', 'subject', 'securityLabel', 'content', 'text', 'relatesTo']);
+const NOTE_FIELDS = new Set([
+  'resourceType', 'status', 'type', 'subject', 'securityLabel', 'content', 'text', 'relatesTo',
+]);
+/** The path of the one attachment a note carries, as problems name it. */
+const ATTACHMENT = 'DocumentReference.content[0].attachment';
 const ATTACHMENT_FIELDS = new Set(['contentType', 'data', 'title', 'size', 'hash']);
 const TEXT_PLAIN = /^text\/plain(;\s*charset=utf-8)?$/i;
 
@@ -86,15 +96,21 @@ const MIB = MAX_DOCUMENT_BYTES / (1024 * 1024);
 function kindOf(type: unknown, problems: string[]): DocumentKind {
   if (type === undefined) return DEFAULT_DOCUMENT_KIND;
   const codings = Array.isArray((type as Json).coding) ? ((type as Json).coding as Json[]) : [];
-  const kinds = codings.map((c) => (c.system === LOINC && typeof c.code === 'string' ? KIND_BY_CODE.get(c.code) : undefined));
+  const kindOfCoding = (c: Json) =>
+    (c.system === LOINC && typeof c.code === 'string' ? KIND_BY_CODE.get(c.code) : undefined);
+  const kinds = codings.map(kindOfCoding);
   if (codings.length !== 1 || kinds[0] === undefined) {
-    problems.push(`DocumentReference.type must be one LOINC coding: ${Object.values(DOCUMENT_KIND_CODES).map((k) => k.code).join(', ')}`);
+    const codes = Object.values(DOCUMENT_KIND_CODES).map((k) => k.code).join(', ');
+    problems.push(`DocumentReference.type must be one LOINC coding: ${codes}`);
     return DEFAULT_DOCUMENT_KIND;
   }
   return kinds[0];
 }
 
-/** The note an amendment replaces (`relatesTo: [{ code: 'replaces', target: DocumentReference/{id} }]`), or a problem. */
+/**
+ * The note an amendment replaces (`relatesTo: [{ code: 'replaces', target: DocumentReference/{id} }]`),
+ * or a problem.
+ */
 function replacesOf(relatesTo: unknown, problems: string[]): string | null {
   if (relatesTo === undefined) return null;
   const list = Array.isArray(relatesTo) ? (relatesTo as Json[]) : [];
@@ -127,10 +143,12 @@ function documentOf(att: Json, contentType: DocumentContentType, problems: strin
   if (bytes.length === 0) problems.push('a document holds at least one byte');
   const sniffed = sniffContentType(bytes);
   if (bytes.length > 0 && sniffed !== contentType) {
-    problems.push(`DocumentReference.content[0].attachment.data is not ${contentType}: its bytes are ${sniffed ?? 'of no accepted format'}`);
+    problems.push(`${ATTACHMENT}.data is not ${contentType}: its bytes are ${sniffed ?? 'of no accepted format'}`);
   }
-  if (att.size !== undefined && att.size !== bytes.length) problems.push('DocumentReference.content[0].attachment.size is not the size of data');
-  if (att.hash !== undefined && att.hash !== documentHash(bytes)) problems.push('DocumentReference.content[0].attachment.hash is not the SHA-1 of data');
+  if (att.size !== undefined && att.size !== bytes.length) problems.push(`${ATTACHMENT}.size is not the size of data`);
+  if (att.hash !== undefined && att.hash !== documentHash(bytes)) {
+    problems.push(`${ATTACHMENT}.hash is not the SHA-1 of data`);
+  }
   return bytes;
 }
 
@@ -141,8 +159,12 @@ function documentOf(att: Json, contentType: DocumentContentType, problems: strin
  */
 export function fromFhirDocumentReference(r: Json): NoteInput {
   const problems: string[] = [];
-  for (const k of Object.keys(r)) if (!NOTE_FIELDS.has(k)) problems.push(`DocumentReference.${k} is set by medvault or not accepted`);
-  if (r.status !== undefined && r.status !== 'current') problems.push('DocumentReference.status: a note is written current');
+  for (const k of Object.keys(r)) {
+    if (!NOTE_FIELDS.has(k)) problems.push(`DocumentReference.${k} is set by medvault or not accepted`);
+  }
+  if (r.status !== undefined && r.status !== 'current') {
+    problems.push('DocumentReference.status: a note is written current');
+  }
   const ref = (r.subject as Json | undefined)?.reference;
   const m = typeof ref === 'string' ? /^Patient\/(.+)$/.exec(ref) : null;
   if (!m || !isId(m[1] as string)) problems.push('DocumentReference.subject must reference Patient/{id}');
@@ -151,7 +173,9 @@ export function fromFhirDocumentReference(r: Json): NoteInput {
   if (content.length !== 1 || typeof att.data !== 'string') {
     problems.push('DocumentReference.content needs exactly one attachment with its data inline (attachment.data)');
   }
-  for (const k of Object.keys(att)) if (!ATTACHMENT_FIELDS.has(k)) problems.push(`DocumentReference.content[0].attachment.${k} is not accepted`);
+  for (const k of Object.keys(att)) {
+    if (!ATTACHMENT_FIELDS.has(k)) problems.push(`DocumentReference.content[0].attachment.${k} is not accepted`);
+  }
   const title = typeof att.title === 'string' ? att.title.trim() : null;
   if (att.title !== undefined && (title === null || title.length === 0 || [...title].length > MAX_TITLE_CHARS)) {
     problems.push(`DocumentReference.content[0].attachment.title holds 1 to ${MAX_TITLE_CHARS} characters`);
@@ -168,9 +192,11 @@ export function fromFhirDocumentReference(r: Json): NoteInput {
       problems.push('DocumentReference.content[0].attachment.data is not base64 UTF-8 text');
     }
     if (text.trim() === '' || text.length > 100_000) problems.push('a note holds 1 to 100,000 characters');
-    if (att.size !== undefined || att.hash !== undefined) problems.push('size and hash describe a document, not typed text');
+    const described = att.size !== undefined || att.hash !== undefined;
+    if (described) problems.push('size and hash describe a document, not typed text');
   } else {
-    problems.push('DocumentReference.content[0].attachment.contentType must be text/plain, application/pdf, image/jpeg or image/png');
+    problems.push('DocumentReference.content[0].attachment.contentType must be '
+      + 'text/plain, application/pdf, image/jpeg or image/png');
   }
   const labels: ClinicalNote['labels'][number][] = [];
   for (const l of Array.isArray(r.securityLabel) ? (r.securityLabel as Json[]) : []) {

@@ -17,8 +17,11 @@ export const COPYABLE = {
   'admin.patients': {
     sealed: ['identity', 'nir', 'contacts'] as Category[],
     clearText: {
-      fr: 'identifiants techniques, cabinet, dates de création et de mise à jour, version, date d’effacement ; index de recherche tronqués et chiffrés par clé (égalité probable à l’intérieur d’un cabinet, sans la valeur)',
-      en: 'record identifiers, practice, creation and update times, version, erasure time; keyed, truncated search beacons (probable equality within a practice, never the value)',
+      fr: 'identifiants techniques, cabinet, dates de création et de mise à jour, version, date d’effacement ; '
+        + 'index de recherche tronqués et chiffrés par clé (égalité probable à l’intérieur d’un cabinet, '
+        + 'sans la valeur)',
+      en: 'record identifiers, practice, creation and update times, version, erasure time; keyed, '
+        + 'truncated search beacons (probable equality within a practice, never the value)',
     },
   },
   'admin.appointments': {
@@ -31,37 +34,51 @@ export const COPYABLE = {
   'clinical.notes': {
     sealed: ['notes'] as Category[],
     clearText: {
-      fr: 'dates, auteurs et statut des notes (en vigueur, remplacée, retirée), présence d’un document joint et sa classe de taille, liés à un identifiant de patient pseudonyme',
-      en: 'note times, authors and status (current, superseded, withdrawn), whether a document is attached and its size class, linked to a pseudonymous patient identifier',
+      fr: 'dates, auteurs et statut des notes (en vigueur, remplacée, retirée), présence d’un document '
+        + 'joint et sa classe de taille, liés à un identifiant de patient pseudonyme',
+      en: 'note times, authors and status (current, superseded, withdrawn), whether a document is attached '
+        + 'and its size class, linked to a pseudonymous patient identifier',
     },
   },
   'clinical.resources': {
     // Every type of the resource registry (problems, treatments, results…): their categories.
     sealed: CLINICAL_CATEGORIES.map((c) => c.code) as Category[],
     clearText: {
-      fr: 'type de chaque ressource clinique (problème, allergie, prescription, résultat, vaccination, consultation), dates cliniques et d’écriture, auteur et version, liés à un identifiant de patient pseudonyme ; index de recherche des codes chiffrés par clé (égalité probable à l’intérieur d’un cabinet, sans la valeur)',
-      en: 'the type of each clinical resource (problem, allergy, prescription, result, vaccination, consultation), clinical and writing times, author and version, linked to a pseudonymous patient identifier; keyed search beacons of codes (probable equality within a practice, never the value)',
+      fr: 'type de chaque ressource clinique (problème, allergie, prescription, résultat, vaccination, '
+        + 'consultation), dates cliniques et d’écriture, auteur et version, liés à un identifiant de '
+        + 'patient pseudonyme ; index de recherche des codes chiffrés par clé (égalité probable à '
+        + 'l’intérieur d’un cabinet, sans la valeur)',
+      en: 'the type of each clinical resource (problem, allergy, prescription, result, vaccination, '
+        + 'consultation), clinical and writing times, author and version, linked to a pseudonymous patient '
+        + 'identifier; keyed search beacons of codes (probable equality within a practice, never the value)',
     },
   },
   'admin.users': {
     sealed: [] as Category[],
     clearText: {
-      fr: 'noms, identifiants, rôles et RPPS des soignants et du personnel ; comptes patients du portail sans nom, liés à un identifiant de patient pseudonyme ; empreintes Argon2id des mots de passe',
-      en: 'staff names, usernames, roles and RPPS numbers; patient portal accounts without a name, linked to a pseudonymous patient identifier; Argon2id password hashes',
+      fr: 'noms, identifiants, rôles et RPPS des soignants et du personnel ; comptes patients du portail '
+        + 'sans nom, liés à un identifiant de patient pseudonyme ; empreintes Argon2id des mots de passe',
+      en: 'staff names, usernames, roles and RPPS numbers; patient portal accounts without a name, linked '
+        + 'to a pseudonymous patient identifier; Argon2id password hashes',
     },
   },
   'admin.break_glass': {
     sealed: [] as Category[],
     clearText: {
-      fr: 'accès « bris de glace » : praticien, identifiant de patient pseudonyme, heure, et le motif saisi librement par le praticien',
-      en: 'break-the-glass grants: practitioner, pseudonymous patient identifier, time, and the reason the practitioner typed',
+      fr: 'accès « bris de glace » : praticien, identifiant de patient pseudonyme, heure, et le motif '
+        + 'saisi librement par le praticien',
+      en: 'break-the-glass grants: practitioner, pseudonymous patient identifier, time, and the reason the '
+        + 'practitioner typed',
     },
   },
   'audit.events': {
     sealed: [] as Category[],
     clearText: {
-      fr: 'journal d’accès : qui, quand, quelle action, identifiants de patients et de documents pseudonymes, codes de sensibilité des notes lues (par exemple VIH), motifs saisis pour les bris de glace',
-      en: 'access log: who, when, which action, pseudonymous patient and document identifiers, sensitivity codes of the notes read (HIV for instance), reasons typed for break-the-glass',
+      fr: 'journal d’accès : qui, quand, quelle action, identifiants de patients et de documents '
+        + 'pseudonymes, codes de sensibilité des notes lues (par exemple VIH), motifs saisis pour les bris '
+        + 'de glace',
+      en: 'access log: who, when, which action, pseudonymous patient and document identifiers, sensitivity '
+        + 'codes of the notes read (HIV for instance), reasons typed for break-the-glass',
     },
   },
 } as const;
@@ -71,11 +88,19 @@ export function isCopyableTable(t: string): t is CopyableTable {
   return Object.prototype.hasOwnProperty.call(COPYABLE, t);
 }
 
+/** One copied table: its rows, what of it stays in clear, and the categories it seals. */
+export interface CopiedTable {
+  readonly table: CopyableTable;
+  readonly rows: number;
+  readonly clear: string;
+  readonly sealed: Category[];
+}
+
 export interface CopyScope {
   readonly kind: 'database-copy';
   readonly tables: CopyableTable[];
   readonly keysCompromised: boolean;
-  readonly byTable: { readonly table: CopyableTable; readonly rows: number; readonly clear: string; readonly sealed: Category[] }[];
+  readonly byTable: CopiedTable[];
   readonly patients: number;
   readonly notes: number;
   readonly categories: Record<Category, number>;
@@ -89,7 +114,13 @@ export interface CopyScope {
 }
 
 /** Counts, practice by practice (each as its own roles, under row-level security). */
-export async function scopeCopy(db: Database, practiceIds: readonly string[], tables: readonly CopyableTable[], keysCompromised: boolean, lang: 'fr' | 'en' = 'fr'): Promise<CopyScope> {
+export async function scopeCopy(
+  db: Database,
+  practiceIds: readonly string[],
+  tables: readonly CopyableTable[],
+  keysCompromised: boolean,
+  lang: 'fr' | 'en' = 'fr',
+): Promise<CopyScope> {
   if (tables.length === 0) throw new RangeError('name at least one copied table');
   const has = (t: CopyableTable) => tables.includes(t);
   const byPractice: PracticeSummary[] = [];
@@ -103,29 +134,40 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
   let typedReasons = 0;
   for (const practiceId of practiceIds) {
     let auditLabels: { label: SensitivityLabel; n: number }[] = [];
-    const count = (tx: Tx, sql: string) => tx.query<{ n: number }>(sql, [practiceId]).then((r) => Number(r.rows[0]?.n ?? 0));
+    const count = (tx: Tx, sql: string) =>
+      tx.query<{ n: number }>(sql, [practiceId]).then((r) => Number(r.rows[0]?.n ?? 0));
     // Rows not sealed yet (an older database during `medvault keys seal`) hold their identity in clear.
     // So do portal accounts an older medvault gave the patient's name.
     const adm = await db.transaction({ role: 'admin', practiceId }, async (tx) => ({
       p: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1'),
       pClear: (await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM admin.patients p WHERE p.practice_id = $1 AND (($2::boolean AND p.identity_sealed IS NULL AND p.birth_family_name IS NOT NULL)
-            OR ($3::boolean AND EXISTS (SELECT 1 FROM admin.users u WHERE u.practice_id = p.practice_id AND u.patient_id = p.id AND u.role = 'patient' AND (u.family_name <> '' OR u.given_name <> ''))))`,
+        `SELECT count(*)::int AS n FROM admin.patients p
+          WHERE p.practice_id = $1
+            AND (($2::boolean AND p.identity_sealed IS NULL AND p.birth_family_name IS NOT NULL)
+            OR ($3::boolean AND EXISTS (SELECT 1 FROM admin.users u
+                  WHERE u.practice_id = p.practice_id AND u.patient_id = p.id AND u.role = 'patient'
+                    AND (u.family_name <> '' OR u.given_name <> ''))))`,
         [practiceId, has('admin.patients'), has('admin.users')])).rows[0]?.n ?? 0,
       a: await count(tx, 'SELECT count(*)::int AS n FROM admin.appointments WHERE practice_id = $1'),
-      withAppts: await count(tx, 'SELECT count(DISTINCT patient_id)::int AS n FROM admin.appointments WHERE practice_id = $1'),
-      withApptsClear: await count(tx, `SELECT count(DISTINCT a.patient_id)::int AS n FROM admin.appointments a JOIN admin.patients p ON p.id = a.patient_id
+      withAppts: await count(tx,
+        'SELECT count(DISTINCT patient_id)::int AS n FROM admin.appointments WHERE practice_id = $1'),
+      withApptsClear: await count(tx, `SELECT count(DISTINCT a.patient_id)::int AS n
+                                        FROM admin.appointments a JOIN admin.patients p ON p.id = a.patient_id
                                         WHERE a.practice_id = $1 AND p.identity_sealed IS NULL`),
     }));
     const cli = await db.transaction({ role: 'clinical', practiceId }, async (tx) => ({
       n: await count(tx, 'SELECT count(*)::int AS n FROM clinical.notes WHERE practice_id = $1'),
       // The reasons typed for break-the-glass (kept in admin.break_glass and in the audit log): free text.
-      reasons: await count(tx, `SELECT count(*)::int AS n FROM admin.break_glass WHERE practice_id = $1 AND reason <> ''`),
-      withNotes: await count(tx, 'SELECT count(DISTINCT patient_id)::int AS n FROM clinical.notes WHERE practice_id = $1'),
+      reasons: await count(tx,
+        `SELECT count(*)::int AS n FROM admin.break_glass WHERE practice_id = $1 AND reason <> ''`),
+      withNotes: await count(tx,
+        'SELECT count(DISTINCT patient_id)::int AS n FROM clinical.notes WHERE practice_id = $1'),
       // Labels in clear: only notes not sealed yet, of patients whose identity is in clear too.
       l: (await tx.query<{ label: SensitivityLabel; n: number }>(
-        `SELECT label, count(DISTINCT n.patient_id)::int AS n FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id, unnest(n.labels) AS label
-          WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND ($2::boolean OR p.identity_sealed IS NULL) GROUP BY label`, [practiceId, keysCompromised],
+        `SELECT label, count(DISTINCT n.patient_id)::int AS n
+          FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id, unnest(n.labels) AS label
+          WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND ($2::boolean OR p.identity_sealed IS NULL)
+          GROUP BY label`, [practiceId, keysCompromised],
       )).rows,
     }));
     const c = { ...adm, ...cli };
@@ -134,14 +176,19 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
       rows.set('admin.patients', (rows.get('admin.patients') ?? 0) + c.p);
       if (keysCompromised) cats.contacts = cats.nir = c.p;
     }
-    if (has('admin.users')) rows.set('admin.users', (rows.get('admin.users') ?? 0) + (await db.transaction({ role: 'admin', practiceId }, (tx) => count(tx, 'SELECT count(*)::int AS n FROM admin.users WHERE practice_id = $1'))));
+    if (has('admin.users')) {
+      const users = await db.transaction({ role: 'admin', practiceId }, (tx) =>
+        count(tx, 'SELECT count(*)::int AS n FROM admin.users WHERE practice_id = $1'));
+      rows.set('admin.users', (rows.get('admin.users') ?? 0) + users);
+    }
     if (has('admin.break_glass')) rows.set('admin.break_glass', (rows.get('admin.break_glass') ?? 0) + c.reasons);
     if (has('admin.break_glass') || has('audit.events')) typedReasons += c.reasons;
     if (has('audit.events')) {
       // The audit log's rows, and the reasons an operator typed for a shred (with the patient id).
       const audit = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => ({
         n: await count(tx, 'SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1'),
-        shreds: await count(tx, `SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1 AND action = 'patient.shred' AND coalesce(reason, '') <> ''`),
+        shreds: await count(tx, `SELECT count(*)::int AS n FROM audit.events
+          WHERE practice_id = $1 AND action = 'patient.shred' AND coalesce(reason, '') <> ''`),
         // The log pairs pseudonymous patient ids with the sensitivity labels of what was read of them.
         labelled: (await tx.query<{ label: SensitivityLabel; n: number }>(
           `SELECT label, count(DISTINCT e.patient_id)::int AS n FROM audit.events e, unnest(e.labels) AS label
@@ -171,14 +218,18 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
         cats.notes = c.withNotes;
         practiceNotes = c.n;
       }
-      if (keysCompromised || has('admin.patients')) for (const r of c.l) practiceLabels[r.label] = Math.max(practiceLabels[r.label] ?? 0, r.n);
+      if (keysCompromised || has('admin.patients')) {
+        for (const r of c.l) practiceLabels[r.label] = Math.max(practiceLabels[r.label] ?? 0, r.n);
+      }
     }
     if (has('clinical.resources')) {
       // The registry's types: rows per type, and with the keys, each category's patients.
-      const byType = await db.transaction({ role: 'clinical', practiceId }, (tx) => tx.query<{ type: string; n: number; patients: number }>(
-        `SELECT type, count(*)::int AS n, count(DISTINCT patient_id)::int AS patients FROM clinical.resources WHERE practice_id = $1 GROUP BY type`,
-        [practiceId],
-      ));
+      const byType = await db.transaction({ role: 'clinical', practiceId }, (tx) =>
+        tx.query<{ type: string; n: number; patients: number }>(
+          `SELECT type, count(*)::int AS n, count(DISTINCT patient_id)::int AS patients
+            FROM clinical.resources WHERE practice_id = $1 GROUP BY type`,
+          [practiceId],
+        ));
       for (const r of byType.rows) {
         rows.set('clinical.resources', (rows.get('clinical.resources') ?? 0) + r.n);
         const category = REGISTRY.module(r.type)?.category.code;
@@ -189,38 +240,63 @@ export async function scopeCopy(db: Database, practiceIds: readonly string[], ta
     }
     const persons = Math.max(...Object.values(cats));
     for (const k of Object.keys(cats) as Category[]) total[k] = (total[k] ?? 0) + (cats[k] ?? 0);
-    for (const [k, v] of Object.entries(practiceLabels) as [SensitivityLabel, number][]) labels[k] = (labels[k] ?? 0) + v;
+    const labelCounts = Object.entries(practiceLabels) as [SensitivityLabel, number][];
+    for (const [k, v] of labelCounts) labels[k] = (labels[k] ?? 0) + v;
     patients += persons;
     notes += practiceNotes;
-    if (persons > 0) byPractice.push({ practiceId, patients: persons, notes: practiceNotes, categories: cats, labels: practiceLabels });
+    const summary = { practiceId, patients: persons, notes: practiceNotes, categories: cats, labels: practiceLabels };
+    if (persons > 0) byPractice.push(summary);
   }
   const plaintext = patients > 0;
   const fr = lang === 'fr';
   const remains = tables.map((t) => `${t} : ${COPYABLE[t].clearText[lang]}`).join(fr ? ' ; ' : '; ');
-  // Free text typed by practitioners may name or describe a patient: medvault cannot tell, a person must read it.
+  // Free text typed by practitioners may name or describe a patient: medvault cannot tell,
+  // a person must read it.
   const review = typedReasons === 0 ? '' : fr
-    ? ` À vérifier : ${typedReasons} motifs saisis librement (bris de glace, effacements) sont en clair dans la copie ; lisez-les (console sécurité, « bris de glace » ; GET /security/break-glass ; medvault audit) et notifiez tout patient qu’un motif permettrait d’identifier.`
-    : ` To check: ${typedReasons} reasons typed as free text (break-the-glass, erasures) are in clear in the copy; read them (security console, break-the-glass; GET /security/break-glass; medvault audit) and notify any patient a reason would identify.`;
-  // With the keys, what was sealed in the copied tables is readable; tables that hold nothing sealed about patients change nothing.
+    ? ` À vérifier : ${typedReasons} motifs saisis librement (bris de glace, effacements) sont en `
+      + 'clair dans la copie ; lisez-les (console sécurité, « bris de glace » ; '
+      + 'GET /security/break-glass ; medvault audit) '
+      + 'et notifiez tout patient qu’un motif permettrait d’identifier.'
+    : ` To check: ${typedReasons} reasons typed as free text (break-the-glass, erasures) are in clear `
+      + 'in the copy; read them (security console, break-the-glass; GET /security/break-glass; medvault audit) '
+      + 'and notify any patient a reason would identify.';
+  // With the keys, what was sealed in the copied tables is readable; tables that hold nothing sealed
+  // about patients change nothing.
   const sealedCopied = has('admin.patients') || has('clinical.notes') || has('clinical.resources');
+  const keysLost = fr
+    ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.'
+    : 'The encryption keys were compromised too: the data are intelligible.';
   const art34: Art34 = keysCompromised && sealedCopied
-    ? { required: true, reason: (fr ? 'Les clés de chiffrement ont aussi été compromises : les données sont intelligibles.' : 'The encryption keys were compromised too: the data are intelligible.') + review }
+    ? { required: true, reason: keysLost + review }
     : plaintext
       ? {
         required: true,
         reason: fr
-          ? `${clearRows} identités de patients n’étaient pas encore scellées (base antérieure, « medvault keys seal » inachevé) et ont été divulguées en clair ; le reste est chiffré sous des clés restées hors de la base (article 34(3)(a)).${review}`
-          : `${clearRows} patient identities were not sealed yet (an older database, "medvault keys seal" unfinished) and were disclosed in clear; the rest is encrypted under keys that stayed outside the database (Article 34(3)(a)).${review}`,
+          ? `${clearRows} identités de patients n’étaient pas encore scellées `
+            + '(base antérieure, « medvault keys seal » inachevé) et ont été divulguées en clair ; '
+            + 'le reste est chiffré sous des clés '
+            + `restées hors de la base (article 34(3)(a)).${review}`
+          : `${clearRows} patient identities were not sealed yet (an older database, "medvault keys seal" `
+            + 'unfinished) and were disclosed in clear; the rest is encrypted under keys that stayed outside '
+            + `the database (Article 34(3)(a)).${review}`,
       }
       : {
         required: false,
         reason: fr
-          ? `Article 34(3)(a) : tout ce qui identifie ou décrit un patient (noms, sexe, naissance, NIR, coordonnées, adresse, étiquettes et texte des notes) est chiffré (AES-256-GCM) sous des clés restées hors de la base ; la copie est inintelligible pour qui la détient. Restent en clair — ${remains}.${review}`
-          : `Article 34(3)(a): everything that identifies or describes a patient (names, sex, birth, NIR, contact details, address, note labels and text) is encrypted (AES-256-GCM) under keys that stayed outside the database; the copy is unintelligible to whoever holds it. What remains in clear — ${remains}.${review}`,
+          ? 'Article 34(3)(a) : tout ce qui identifie ou décrit un patient (noms, sexe, naissance, NIR, '
+            + 'coordonnées, adresse, étiquettes et texte des notes) est chiffré (AES-256-GCM) sous des clés '
+            + 'restées hors de la base ; la copie est inintelligible pour qui la détient. Restent en clair — '
+            + `${remains}.${review}`
+          : 'Article 34(3)(a): everything that identifies or describes a patient (names, sex, birth, NIR, '
+            + 'contact details, address, note labels and text) is encrypted (AES-256-GCM) under keys that '
+            + 'stayed outside the database; the copy is unintelligible to whoever holds it. What remains in '
+            + `clear — ${remains}.${review}`,
       };
   return {
     kind: 'database-copy', tables: [...tables], keysCompromised,
-    byTable: tables.map((t) => ({ table: t, rows: rows.get(t) ?? 0, clear: COPYABLE[t].clearText[lang], sealed: [...COPYABLE[t].sealed] })),
+    byTable: tables.map((t): CopiedTable => ({
+      table: t, rows: rows.get(t) ?? 0, clear: COPYABLE[t].clearText[lang], sealed: [...COPYABLE[t].sealed],
+    })),
     patients, notes, categories: total, labels, byPractice, plaintext, art34, resources: clinicalResources,
   };
 }

@@ -13,12 +13,18 @@ import type { Services } from './services.js';
  */
 export const DOCUMENT_BODY_LIMIT = 8 * 1024 * 1024;
 
-/** The status search parameter: `current`, `superseded`, `entered-in-error`, comma-separated (ORed), with or without their system. */
+/**
+ * The status search parameter: `current`, `superseded`, `entered-in-error`, comma-separated (ORed),
+ * with or without their system.
+ */
 const STATUS_SYSTEM = 'http://hl7.org/fhir/document-reference-status';
 function statusesOf(v: string | undefined): NoteStatus[] | null {
   if (v === undefined) return null;
-  const out = v.split(',').map((s) => (s.startsWith(`${STATUS_SYSTEM}|`) ? s.slice(STATUS_SYSTEM.length + 1) : s));
-  if (out.length === 0 || !out.every(isNoteStatus)) throw new RecordError('invalid', ['status must be current, superseded or entered-in-error']);
+  const withoutSystem = (s: string) => (s.startsWith(`${STATUS_SYSTEM}|`) ? s.slice(STATUS_SYSTEM.length + 1) : s);
+  const out = v.split(',').map(withoutSystem);
+  if (out.length === 0 || !out.every(isNoteStatus)) {
+    throw new RecordError('invalid', ['status must be current, superseded or entered-in-error']);
+  }
   return [...new Set(out)];
 }
 
@@ -49,11 +55,14 @@ function contentOf(n: ClinicalNote): { type: string; bytes: Buffer } {
  * `DocumentReference/{id}/$content` and at `Binary/{id}`, the URL a described document names.
  * Every one goes through the records: decided, counted by the ledger and audited as a read of the note.
  */
-export function documentRoutes(app: FastifyInstance, _services: () => Services, _clock: () => Date, kit: FhirKit): void {
+export function documentRoutes(
+  app: FastifyInstance, _services: () => Services, _clock: () => Date, kit: FhirKit,
+): void {
   const { records, send, base, paged } = kit;
 
   if (!app.hasContentTypeParser('application/json-patch+json')) {
-    app.addContentTypeParser('application/json-patch+json', { parseAs: 'string', bodyLimit: 4 * 1024 }, app.getDefaultJsonParser('error', 'error'));
+    const jsonParser = app.getDefaultJsonParser('error', 'error');
+    app.addContentTypeParser('application/json-patch+json', { parseAs: 'string', bodyLimit: 4 * 1024 }, jsonParser);
   }
 
   app.get('/fhir/DocumentReference/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
@@ -63,10 +72,11 @@ export function documentRoutes(app: FastifyInstance, _services: () => Services, 
   /** The raw bytes, inline, never cached, never sniffed into something a browser would run. */
   const raw = (reply: FastifyReply, n: ClinicalNote) => {
     const c = contentOf(n);
-    return reply.code(200).type(c.type).header('content-disposition', 'inline').header('x-content-type-options', 'nosniff')
-      .header('cache-control', 'no-store').send(c.bytes);
+    return reply.code(200).type(c.type).header('content-disposition', 'inline')
+      .header('x-content-type-options', 'nosniff').header('cache-control', 'no-store').send(c.bytes);
   };
-  app.get('/fhir/DocumentReference/:id/$content', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
+  const byId = { config: auth, schema: { params: idParams } };
+  app.get('/fhir/DocumentReference/:id/$content', byId, async (req: Req, reply) =>
     raw(reply, await records(req).readNote(req.params.id as string)),
   );
   // FHIR R4 Binary read (binary.html#rest): the bytes themselves, or the Binary resource when the
@@ -76,7 +86,8 @@ export function documentRoutes(app: FastifyInstance, _services: () => Services, 
     if (!/application\/fhir\+json/i.test(req.headers.accept ?? '')) return raw(reply, n);
     const c = contentOf(n);
     return send(reply, {
-      resourceType: 'Binary', id: n.id, contentType: c.type, securityContext: { reference: `DocumentReference/${n.id}` }, data: c.bytes.toString('base64'),
+      resourceType: 'Binary', id: n.id, contentType: c.type,
+      securityContext: { reference: `DocumentReference/${n.id}` }, data: c.bytes.toString('base64'),
     });
   });
 
@@ -85,7 +96,8 @@ export function documentRoutes(app: FastifyInstance, _services: () => Services, 
       const patient = refId(one(q, 'patient'), 'Patient');
       if (!patient) throw new RecordError('invalid', ['patient is required']);
       const page = await records(req).notesOf(patient, { offset, limit }, statusesOf(one(q, 'status')));
-      return { items: page.items.map(toFhirDocumentReference), more: page.more, ...(page.cut ? { cut: true, why: page.why } : {}) };
+      const cut = page.cut ? { cut: true, why: page.why } : {};
+      return { items: page.items.map(toFhirDocumentReference), more: page.more, ...cut };
     }),
   );
 
@@ -104,12 +116,15 @@ export function documentRoutes(app: FastifyInstance, _services: () => Services, 
 
   app.patch('/fhir/DocumentReference/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
     if (!isWithdrawal(req.body)) {
-      throw new RecordError('invalid', ['a note is never rewritten: the one patch accepted replaces /status with entered-in-error (JSON Patch)']);
+      throw new RecordError('invalid', [
+        'a note is never rewritten: the one patch accepted replaces /status with entered-in-error (JSON Patch)',
+      ]);
     }
     await records(req).withdrawNote(req.params.id as string);
+    const diagnostics = `DocumentReference/${req.params.id as string} is now entered-in-error.`;
     return send(reply, {
       resourceType: 'OperationOutcome',
-      issue: [{ severity: 'information', code: 'informational', diagnostics: `DocumentReference/${req.params.id as string} is now entered-in-error.` }],
+      issue: [{ severity: 'information', code: 'informational', diagnostics }],
     });
   });
 }

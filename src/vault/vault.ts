@@ -54,12 +54,17 @@ export class Vault {
   ) {
     this.dataKeys = new KeyCache(opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
     this.identityEntries = opts.identityCacheEntries ?? 200_000;
-    this.patientKeyCache = new KeyCache(opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000, opts.patientKeyCacheMaxAgeMs ?? Math.min(PATIENT_KEY_MAX_AGE_MS, opts.cacheMaxAgeMs ?? PATIENT_KEY_MAX_AGE_MS));
+    const patientKeyEntries = opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000;
+    const patientKeyMaxAgeMs = opts.patientKeyCacheMaxAgeMs
+      ?? Math.min(PATIENT_KEY_MAX_AGE_MS, opts.cacheMaxAgeMs ?? PATIENT_KEY_MAX_AGE_MS);
+    this.patientKeyCache = new KeyCache(patientKeyEntries, patientKeyMaxAgeMs);
   }
 
   private source(given: PatientKeySource | undefined): PatientKeySource {
     const s = given ?? this.fallbackKeys;
-    if (s === null) throw new VaultError('VAULT_PROVIDER', 'patient keys are read in a database transaction (a repository handle)');
+    if (s === null) {
+      throw new VaultError('VAULT_PROVIDER', 'patient keys are read in a database transaction (a repository handle)');
+    }
     return s;
   }
 
@@ -110,7 +115,8 @@ export class Vault {
     const fresh = new Map<string, Buffer>();
     for (const patientId of patientIds) {
       const key = randomBytes(32);
-      entries.push({ patientId, key: { version, wrapped: await this.provider.wrap({ practiceId, purpose: 'patient', version }, key) } });
+      const wrapped = await this.provider.wrap({ practiceId, purpose: 'patient', version }, key);
+      entries.push({ patientId, key: { version, wrapped } });
       fresh.set(patientId, key);
     }
     await target.put(practiceId, entries);
@@ -159,18 +165,26 @@ export class Vault {
     const id = `${practiceId}|${patientId}`;
     this.identities.delete(id);
     this.identities.set(id, { stamp, opened, at: Date.now() });
-    while (this.identities.size > this.identityEntries) this.identities.delete(this.identities.keys().next().value as string);
+    while (this.identities.size > this.identityEntries) {
+      const oldest = this.identities.keys().next().value as string;
+      this.identities.delete(oldest);
+    }
   }
 
   /** @internal */
-  async seal(purpose: SealPurpose, ctx: SealContext, plaintext: string | Uint8Array, keys?: PatientKeySource): Promise<Buffer> {
+  async seal(
+    purpose: SealPurpose, ctx: SealContext, plaintext: string | Uint8Array, keys?: PatientKeySource,
+  ): Promise<Buffer> {
     const dataKey = randomBytes(32);
     try {
       const patientKey = ctx.patientId === null ? null : await this.patientKey(ctx.practiceId, ctx.patientId, keys);
-      const bytes = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+      const bytes = typeof plaintext === 'string'
+        ? Buffer.from(plaintext, 'utf8')
+        : Buffer.from(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
       const body = sealBody(purpose, ctx, dataKey, patientKey, bytes);
       const kekVersion = await this.provider.activeVersion(ctx.practiceId, purpose);
-      const wrappedKey = await this.provider.wrap({ practiceId: ctx.practiceId, purpose, version: kekVersion }, dataKey);
+      const kek = { practiceId: ctx.practiceId, purpose, version: kekVersion };
+      const wrappedKey = await this.provider.wrap(kek, dataKey);
       return encodeEnvelope({ ...body, kekVersion, wrappedKey });
     } finally {
       dataKey.fill(0);
@@ -194,15 +208,19 @@ export class Vault {
     }
   }
 
-  private async openAt(purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource): Promise<Buffer> {
+  private async openAt(
+    purpose: SealPurpose, ctx: SealContext, sealed: Buffer, keys?: PatientKeySource,
+  ): Promise<Buffer> {
     const e = decodeEnvelope(sealed);
     if (e.purpose !== purpose) throw new VaultError('VAULT_PURPOSE', 'this handle cannot open that value');
     // The cache is keyed by everything the unwrap depends on, so a changed version misses it.
-    const id = createHash('sha256').update(`${ctx.practiceId}|${purpose}|${e.kekVersion}|`).update(e.wrappedKey).digest('base64');
+    const kekId = `${ctx.practiceId}|${purpose}|${e.kekVersion}|`;
+    const id = createHash('sha256').update(kekId).update(e.wrappedKey).digest('base64');
     let dataKey = this.dataKeys.get(id);
     if (!dataKey) {
       try {
-        dataKey = await this.provider.unwrap({ practiceId: ctx.practiceId, purpose, version: e.kekVersion }, e.wrappedKey);
+        const kek = { practiceId: ctx.practiceId, purpose, version: e.kekVersion };
+        dataKey = await this.provider.unwrap(kek, e.wrappedKey);
       } catch (err) {
         // A version the provider does not hold is a tampered (or orphaned) value: refuse it as such.
         if (err instanceof VaultError && err.code === 'VAULT_KEY_UNKNOWN') throw integrityError();
@@ -260,7 +278,10 @@ export class AdminVault {
     return this.vault.open('admin', { practiceId: this.practiceId, patientId, recordId, field }, sealed, this.keys);
   }
 
-  /** The 32 first bits of the beacons of these values (beacons.ts); the repository truncates them to the practice's length. */
+  /**
+   * The 32 first bits of the beacons of these values (beacons.ts); the repository truncates them
+   * to the practice's length.
+   */
   beaconMacs(values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]> {
     return this.vault.beaconMacs(this.practiceId, values);
   }
@@ -270,12 +291,18 @@ export class AdminVault {
     return this.open(patientId, patientId, 'patient.identity', sealed);
   }
 
-  /** The identity as the store prepared it under this stamp, if this process opened it recently (null: it must be opened). */
+  /**
+   * The identity as the store prepared it under this stamp, if this process opened it recently
+   * (null: it must be opened).
+   */
   cachedIdentity(patientId: string, stamp: string): OpenedIdentity | null {
     return this.vault.cachedIdentity(this.practiceId, patientId, stamp);
   }
 
-  /** Keeps an opened identity under the store's stamp (the vault's identity cache: bounded, 10 minutes, dropped on shred). */
+  /**
+   * Keeps an opened identity under the store's stamp (the vault's identity cache: bounded,
+   * 10 minutes, dropped on shred).
+   */
   rememberIdentity(patientId: string, stamp: string, opened: OpenedIdentity): void {
     this.vault.rememberIdentity(this.practiceId, patientId, stamp, opened);
   }
@@ -287,6 +314,9 @@ export class AdminVault {
     return (await this.vault.provider.mac(this.practiceId, input)).subarray(0, BLIND_INDEX_BYTES);
   }
 }
+
+/** The sealed fields of a clinical resource's version. */
+type ResourceField = 'resource.body' | 'resource.labels';
 
 /** Clinical notes of one practice. */
 export class ClinicalVault {
@@ -306,41 +336,52 @@ export class ClinicalVault {
     this.keys?.know?.(this.practiceId, patientId, key);
   }
 
+  /** What a clinical value is bound to: this practice, the patient, the record and the field. */
+  private bound(patientId: string, recordId: string, field: string): SealContext {
+    return { practiceId: this.practiceId, patientId, recordId, field };
+  }
+
   sealNote(patientId: string, noteId: string, text: string): Promise<Buffer> {
-    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, text, this.keys);
+    return this.vault.seal('clinical', this.bound(patientId, noteId, 'note.text'), text, this.keys);
   }
 
   openNote(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
-    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.text' }, sealed, this.keys);
+    return this.vault.open('clinical', this.bound(patientId, noteId, 'note.text'), sealed, this.keys);
   }
 
   sealLabels(patientId: string, noteId: string, labelsJson: string): Promise<Buffer> {
-    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.labels' }, labelsJson, this.keys);
+    return this.vault.seal('clinical', this.bound(patientId, noteId, 'note.labels'), labelsJson, this.keys);
   }
 
   openLabels(patientId: string, noteId: string, sealed: Buffer): Promise<string> {
-    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field: 'note.labels' }, sealed, this.keys);
+    return this.vault.open('clinical', this.bound(patientId, noteId, 'note.labels'), sealed, this.keys);
   }
 
-  /** A part of a note other than its text and labels (a document's bytes, its description), bound to the note and the part. */
+  /**
+   * A part of a note other than its text and labels (a document's bytes, its description), bound to
+   * the note and the part.
+   */
   sealNotePart(patientId: string, noteId: string, field: NotePart, plaintext: string | Uint8Array): Promise<Buffer> {
-    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field }, plaintext, this.keys);
+    return this.vault.seal('clinical', this.bound(patientId, noteId, field), plaintext, this.keys);
   }
 
   openNotePart(patientId: string, noteId: string, field: NotePart, sealed: Buffer): Promise<Buffer> {
-    return this.vault.openBytes('clinical', { practiceId: this.practiceId, patientId, recordId: noteId, field }, sealed, this.keys);
+    return this.vault.openBytes('clinical', this.bound(patientId, noteId, field), sealed, this.keys);
   }
 
   /** A clinical resource's version (`id/version`): its body or its labels, bound to that version and field. */
-  sealResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', json: string): Promise<Buffer> {
-    return this.vault.seal('clinical', { practiceId: this.practiceId, patientId, recordId: versionId, field }, json, this.keys);
+  sealResource(patientId: string, versionId: string, field: ResourceField, json: string): Promise<Buffer> {
+    return this.vault.seal('clinical', this.bound(patientId, versionId, field), json, this.keys);
   }
 
-  openResource(patientId: string, versionId: string, field: 'resource.body' | 'resource.labels', sealed: Buffer): Promise<string> {
-    return this.vault.open('clinical', { practiceId: this.practiceId, patientId, recordId: versionId, field }, sealed, this.keys);
+  openResource(patientId: string, versionId: string, field: ResourceField, sealed: Buffer): Promise<string> {
+    return this.vault.open('clinical', this.bound(patientId, versionId, field), sealed, this.keys);
   }
 
-  /** Search beacons of clinical token values (`code=http://hl7.org/fhir/sid/icd-10|B20`): 32-bit HMACs under the practice's index key. */
+  /**
+   * Search beacons of clinical token values (`code=http://hl7.org/fhir/sid/icd-10|B20`): 32-bit HMACs
+   * under the practice's index key.
+   */
   tokens(values: readonly string[]): Promise<number[]> {
     return this.vault.beaconMacs(this.practiceId, values.map((value) => ({ kind: 'clinical-token' as const, value })));
   }
@@ -355,12 +396,15 @@ export class KeyAdministration {
   }
 
   /** A patient key wrapped again under the epoch's `patient` KEK version (a key epoch's close). */
-  async rewrapPatientKey(practiceId: string, version: number, wrapped: Buffer, to: number): Promise<{ version: number; wrapped: Buffer }> {
+  async rewrapPatientKey(
+    practiceId: string, version: number, wrapped: Buffer, to: number,
+  ): Promise<{ version: number; wrapped: Buffer }> {
     const active = to;
     if (version === active) return { version, wrapped };
     const key = await this.vault.provider.unwrap({ practiceId, purpose: 'patient', version }, wrapped);
     try {
-      return { version: active, wrapped: await this.vault.provider.wrap({ practiceId, purpose: 'patient', version: active }, key) };
+      const rewrapped = await this.vault.provider.wrap({ practiceId, purpose: 'patient', version: active }, key);
+      return { version: active, wrapped: rewrapped };
     } finally {
       key.fill(0);
     }
