@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { decide } from '../access/index.js';
+import { decide, type Resource } from '../access/index.js';
 import type { Appointment } from '../domain/index.js';
 import { RecordError, refusalFor } from './errors.js';
 import { listingOf, namedBy, nearCalendar } from './calendar.js';
 import { NO_FACTS, type Audited, type Page } from './core.js';
 import { NoteRecords } from './notes.js';
+
+/** The whole calendar, from the epoch to the end of time: where an appointment is found by its id. */
+const ALL_TIME = { from: new Date(0), to: new Date('9999-12-31T00:00:00Z') };
+
+/** An appointment as booked or moved: its id only when it already exists. */
+interface AppointmentInput {
+  id?: string; patientId: string; practitionerId: string; start: Date; end: Date;
+  status: Appointment['status']; kind: Appointment['kind'];
+}
 
 /** The calendar: appointments read, listed and booked. */
 export class AppointmentRecords extends NoteRecords {
@@ -15,9 +24,10 @@ export class AppointmentRecords extends NoteRecords {
       const patientOf = await this.admin(tx).appointmentPatient(id);
       if (patientOf === null) return null;
       const found = { patient_id: patientOf };
-      const d = decide(this.principal, 'read', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: found.patient_id }, NO_FACTS);
+      const d = decide(this.principal, 'read', this.appointmentResource(found.patient_id), NO_FACTS);
       if (!d.allow) return { d, patientId: found.patient_id };
-      const appt = (await this.admin(tx).appointments({ patientId: found.patient_id, from: new Date(0), to: new Date('9999-12-31T00:00:00Z') })).find((x) => x.id === id)!;
+      const ofPatient = await this.admin(tx).appointments({ patientId: found.patient_id, ...ALL_TIME });
+      const appt = ofPatient.find((x) => x.id === id)!;
       const care = await this.careFor(tx, [found.patient_id]);
       // An appointment beyond the near calendar names its patient like a listing does (calendar.ts).
       const listing = listingOf(this.principal, appt, nearCalendar(this.ctx.now));
@@ -36,7 +46,9 @@ export class AppointmentRecords extends NoteRecords {
     if ('refusal' in r && r.refusal) {
       return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);
     }
-    if (!r.d.allow || !('appt' in r) || r.appt === undefined) return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, new RecordError('not_found'));
+    if (!r.d.allow || !('appt' in r) || r.appt === undefined) {
+      return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, new RecordError('not_found'));
+    }
     return r.appt;
   }
 
@@ -50,13 +62,16 @@ export class AppointmentRecords extends NoteRecords {
     limit: number; offset: number;
   }): Promise<Page<Appointment>> {
     const patientId = this.principal.role === 'patient' ? (this.principal.patientId as string) : q.patientId;
-    if (this.principal.role === 'patient' && q.patientId !== undefined && q.patientId !== patientId) return { items: [], more: false };
-    const a: Audited = { action: 'search', resourceType: 'Appointment', resourceId: null, patientId: patientId ?? null };
-    const d = decide(this.principal, 'search', { type: 'Appointment', practiceId: this.principal.practiceId, patientId: patientId ?? null }, NO_FACTS);
+    const othersAsked = q.patientId !== undefined && q.patientId !== patientId;
+    if (this.principal.role === 'patient' && othersAsked) return { items: [], more: false };
+    const whose = patientId ?? null;
+    const a: Audited = { action: 'search', resourceType: 'Appointment', resourceId: null, patientId: whose };
+    const d = decide(this.principal, 'search', this.appointmentResource(whose), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const r = await this.run('admin', async (tx) => {
       const filter = {
-        ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}), from: q.from, to: q.to,
+        ...(patientId ? { patientId } : {}), ...(q.practitionerId ? { practitionerId: q.practitionerId } : {}),
+        from: q.from, to: q.to,
       };
       const excluded = q.excluded ?? [];
       const outside = (x: Appointment) => !excluded.some((e) => x.start >= e.from && x.start < e.to);
@@ -86,11 +101,11 @@ export class AppointmentRecords extends NoteRecords {
     return r.page;
   }
 
-  async saveAppointment(input: { id?: string; patientId: string; practitionerId: string; start: Date; end: Date; status: Appointment['status']; kind: Appointment['kind'] }): Promise<Appointment> {
+  async saveAppointment(input: AppointmentInput): Promise<Appointment> {
     const id = input.id ?? randomUUID();
     const action = input.id ? 'update' : 'create';
     const a: Audited = { action, resourceType: 'Appointment', resourceId: id, patientId: input.patientId };
-    const d = decide(this.principal, action, { type: 'Appointment', practiceId: this.principal.practiceId, patientId: input.patientId }, NO_FACTS);
+    const d = decide(this.principal, action, this.appointmentResource(input.patientId), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const appt: Appointment = { ...input, id, practiceId: this.practiceId };
     const ok = await this.run('admin', async (tx) => {
@@ -104,8 +119,16 @@ export class AppointmentRecords extends NoteRecords {
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return true;
     });
-    if (!ok) return this.refuse(a, 'patient, practitioner or appointment not found in the practice', new RecordError('not_found'));
+    if (!ok) {
+      const missing = 'patient, practitioner or appointment not found in the practice';
+      return this.refuse(a, missing, new RecordError('not_found'));
+    }
     return appt;
+  }
+
+  /** An appointment of the patient (or of none: a search of the practice's calendar), as the policy sees it. */
+  private appointmentResource(patientId: string | null): Resource {
+    return { type: 'Appointment', practiceId: this.principal.practiceId, patientId };
   }
 
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
+import type { Decision } from '../access/index.js';
 import type { ClinicalNote, DocumentContentType, DocumentKind, NoteStatus, SensitivityLabel } from '../domain/index.js';
 import { DEFAULT_DOCUMENT_KIND, documentHash } from '../domain/index.js';
 import { isShreddedKeyError, type Tx } from '../store/index.js';
@@ -40,45 +41,56 @@ export class NoteRecords extends PatientRecords {
       const reader = this.principal.role === 'practitioner' ? this.principal.userId : null;
       const row = await this.clinical(tx).noteForDecision(id, reader, this.ctx.now, { whole: true });
       if (!row) return { kind: 'missing' as const };
-      const d = await this.noteDecision(tx, row.patientId, 'read', this.principal.role === 'practitioner' ? row.care !== null : undefined);
+      const knownCare = this.principal.role === 'practitioner' ? row.care !== null : undefined;
+      const d = await this.noteDecision(tx, row.patientId, 'read', knownCare);
       if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patientId };
       const care = this.noteCare(d, row.care);
-      const ok = this.admit([{ patientId: row.patientId, identity: false, listed: null, notes: [id], sensitive: row.labels.length > 0 }], care);
+      const sensitive = row.labels.length > 0;
+      const disclosed = { patientId: row.patientId, identity: false, listed: null, notes: [id], sensitive };
+      const ok = this.admit([disclosed], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal, patientId: row.patientId };
       const note = await row.open().catch((e: unknown) => {
         if (isShreddedKeyError(e)) throw new RecordError('gone');
         throw e;
       });
-      await this.audit(tx, [this.event(d, { ...a, patientId: row.patientId, labels: row.labels, detail: this.careDetail([row.patientId], care) }, 'success', d.reason, 'clinical')]);
+      const detail = this.careDetail([row.patientId], care);
+      const read = { ...a, patientId: row.patientId, labels: row.labels, detail };
+      await this.audit(tx, [this.event(d, read, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, note };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse({ ...a, patientId: r.patientId }, 'disclosure budget reached', r.refusal);
-    if (r.kind === 'denied') return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
+    if (r.kind === 'denied') return this.refuseBy({ ...a, patientId: r.patientId }, r.d);
     return r.note;
   }
 
   /** A patient's notes, newest first, of the given statuses (null: all); documents described, their bytes left out. */
   async notesOf(
-    patientId: string, page: { offset: number; limit: number } = { offset: 0, limit: 1_000_000 }, statuses: readonly NoteStatus[] | null = null,
+    patientId: string,
+    page: { offset: number; limit: number } = { offset: 0, limit: 1_000_000 },
+    statuses: readonly NoteStatus[] | null = null,
   ): Promise<Page<ClinicalNote>> {
     const a: Audited = { action: 'search', resourceType: 'DocumentReference', resourceId: null, patientId };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       if (!(await this.resources(tx).patientExists(patientId))) return { kind: 'missing' as const };
-      const cls = this.principal.role === 'practitioner' ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
-      const d = await this.noteDecision(tx, patientId, 'search', this.principal.role === 'practitioner' ? cls !== null : undefined);
+      const cls = await this.careClassOf(tx, patientId);
+      const knownCare = this.principal.role === 'practitioner' ? cls !== null : undefined;
+      const d = await this.noteDecision(tx, patientId, 'search', knownCare);
       if (!d.allow) return { kind: 'denied' as const, d };
       // Paged in SQL, counted by the ledger, and only what it admits is opened.
       const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
-      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, { limit: page.limit + 1, offset: page.offset }, statuses)
+      const onePast = { limit: page.limit + 1, offset: page.offset };
+      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, onePast, statuses)
         .catch((e: unknown) => {
           if (isShreddedKeyError(e)) throw new RecordError('gone');
           throw e;
         });
       let sealed = found.slice(0, page.limit);
       const care = this.noteCare(d, cls);
-      const ok = this.admit(sealed.map((n) => ({ patientId, identity: false, listed: null, notes: [n.id as string], sensitive: n.labels.length > 0 })), care);
+      const disclosed = (n: (typeof sealed)[number]) =>
+        ({ patientId, identity: false, listed: null, notes: [n.id as string], sensitive: n.labels.length > 0 });
+      const ok = this.admit(sealed.map(disclosed), care);
       if (ok.refusal && ok.admitted === 0) return { kind: 'over' as const, refusal: ok.refusal };
       const cut = ok.admitted < sealed.length;
       sealed = sealed.slice(0, ok.admitted);
@@ -87,12 +99,14 @@ export class NoteRecords extends PatientRecords {
         throw e;
       });
       const labels = [...new Set(notes.flatMap((n) => n.labels))];
-      await this.audit(tx, [this.event(d, { ...a, labels, detail: { returned: notes.map((n) => n.id), ...(cut ? { cut: true } : {}), ...this.careDetail([patientId], care) } }, 'success', d.reason, 'clinical')]);
+      const returned = notes.map((n) => n.id);
+      const detail = { returned, ...(cut ? { cut: true } : {}), ...this.careDetail([patientId], care) };
+      await this.audit(tx, [this.event(d, { ...a, labels, detail }, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, notes, more: !cut && found.length > page.limit, cut: cutOf(cut, ok.refusal) };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
-    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
+    if (r.kind === 'denied') return this.refuseBy(a, r.d);
     return { items: r.notes, more: r.more, ...r.cut };
   }
 
@@ -101,11 +115,14 @@ export class NoteRecords extends PatientRecords {
    * `replaces`, an amendment: the earlier note (hers, current, of this patient) becomes superseded
    * in the same transaction, its text kept; both are audited, the create naming what it replaces.
    */
-  async createNote(patientId: string, text: string, labels: readonly SensitivityLabel[], extras: NoteExtras = {}): Promise<ClinicalNote> {
+  async createNote(
+    patientId: string, text: string, labels: readonly SensitivityLabel[], extras: NoteExtras = {},
+  ): Promise<ClinicalNote> {
     const id = randomUUID();
     const replaces = extras.replaces ?? null;
     const a: Audited = {
-      action: 'create', resourceType: 'DocumentReference', resourceId: id, patientId, labels, ...(replaces === null ? {} : { detail: { replaces } }),
+      action: 'create', resourceType: 'DocumentReference', resourceId: id, patientId, labels,
+      ...(replaces === null ? {} : { detail: { replaces } }),
     };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
@@ -117,12 +134,15 @@ export class NoteRecords extends PatientRecords {
         if (refused !== null) return { kind: 'refused' as const, refused };
       }
       const doc = extras.document ?? null;
+      const attached = doc === null ? null
+        : { contentType: doc.contentType, size: doc.bytes.length, hash: documentHash(doc.bytes), bytes: doc.bytes };
       const note: ClinicalNote = {
-        id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now, text, labels,
+        id, practiceId: this.practiceId, patientId, authorId: this.principal.userId, writtenAt: this.ctx.now,
+        text, labels,
         status: 'current', kind: extras.kind ?? DEFAULT_DOCUMENT_KIND,
         ...(extras.title ? { title: extras.title } : {}),
         ...(replaces === null ? {} : { replaces }),
-        ...(doc === null ? {} : { document: { contentType: doc.contentType, size: doc.bytes.length, hash: documentHash(doc.bytes), bytes: doc.bytes } }),
+        ...(attached === null ? {} : { document: attached }),
       };
       await this.clinical(tx).insertNotes([note]);
       const events = [this.event(d, a, 'success', d.reason, 'clinical')];
@@ -130,7 +150,8 @@ export class NoteRecords extends PatientRecords {
         // Locked and found current by notePlace: the move cannot fail but by a bug; then nothing commits.
         if (!(await this.clinical(tx).retireNote(replaces, 'superseded'))) throw new RecordError('unprocessable');
         const retired: Audited = {
-          action: 'update', resourceType: 'DocumentReference', resourceId: replaces, patientId, detail: { status: 'superseded', replacedBy: id },
+          action: 'update', resourceType: 'DocumentReference', resourceId: replaces, patientId,
+          detail: { status: 'superseded', replacedBy: id },
         };
         events.push(this.event(d, retired, 'success', d.reason, 'clinical'));
       }
@@ -139,10 +160,11 @@ export class NoteRecords extends PatientRecords {
     });
     if (r.kind === 'missing') return this.refuse(a, 'patient not found in the practice', new RecordError('not_found'));
     if (r.kind === 'refused') return this.refuse(a, r.refused.reason, r.refused.error);
-    if (r.kind === 'denied') return this.refuse(a, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
+    if (r.kind === 'denied') return this.refuseBy(a, r.d);
     // The document's bytes are the client's own: the answer describes it, its bytes at its URL.
     const { document, ...rest } = r.note;
-    return document === undefined ? rest : { ...rest, document: { contentType: document.contentType, size: document.size, hash: document.hash } };
+    if (document === undefined) return rest;
+    return { ...rest, document: { contentType: document.contentType, size: document.size, hash: document.hash } };
   }
 
   /**
@@ -150,7 +172,10 @@ export class NoteRecords extends PatientRecords {
    * author, who may still write for the patient; the note is kept, marked, and audited.
    */
   async withdrawNote(id: string): Promise<void> {
-    const a: Audited = { action: 'update', resourceType: 'DocumentReference', resourceId: id, patientId: null, detail: { status: 'entered-in-error' } };
+    const a: Audited = {
+      action: 'update', resourceType: 'DocumentReference', resourceId: id, patientId: null,
+      detail: { status: 'entered-in-error' },
+    };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       const place = await this.clinical(tx).notePlace(id);
@@ -165,16 +190,25 @@ export class NoteRecords extends PatientRecords {
     });
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'refused') return this.refuse({ ...a, patientId: r.patientId }, r.refused.reason, r.refused.error);
-    if (r.kind === 'denied') {
-      return this.refuse({ ...a, patientId: r.patientId }, r.d.allow ? '' : r.d.reason, r.d.allow ? new AccessError('forbidden') : refusalFor(r.d.reason));
-    }
+    if (r.kind === 'denied') return this.refuseBy({ ...a, patientId: r.patientId }, r.d);
   }
 
   /** Whether this account may write a note for the patient now (care, a visit, or break-the-glass). */
   private async writeDecision(tx: Tx, patientId: string) {
     const practitioner = this.principal.role === 'practitioner';
-    const cls = practitioner ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now) : null;
+    const cls = await this.careClassOf(tx, patientId);
     return this.noteDecision(tx, patientId, 'create', practitioner ? cls !== null : undefined);
+  }
+
+  /** A practitioner's care of the patient now, as notes see it; null for any other account. */
+  private async careClassOf(tx: Tx, patientId: string) {
+    if (this.principal.role !== 'practitioner') return null;
+    return noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now);
+  }
+
+  /** Refuses as the policy decided (an allowing decision here is refused as forbidden). */
+  private refuseBy(a: Audited, d: Decision): Promise<never> {
+    return this.refuse(a, d.allow ? '' : d.reason, d.allow ? new AccessError('forbidden') : refusalFor(d.reason));
   }
 
   /**
@@ -183,11 +217,16 @@ export class NoteRecords extends PatientRecords {
    */
   private notAmendable(place: NotePlace | null, patientId: string): NotAmendable {
     if (place === null || place.patientId !== patientId) {
-      return { reason: 'the note amended is not a note of this patient', error: new RecordError('unprocessable', ['relatesTo: no such note of this patient']) };
+      const error = new RecordError('unprocessable', ['relatesTo: no such note of this patient']);
+      return { reason: 'the note amended is not a note of this patient', error };
     }
-    if (place.authorId !== this.principal.userId) return { reason: 'only its author amends or withdraws a note', error: new AccessError('forbidden') };
+    if (place.authorId !== this.principal.userId) {
+      return { reason: 'only its author amends or withdraws a note', error: new AccessError('forbidden') };
+    }
     if (place.status !== 'current') {
-      return { reason: 'the note is no longer current', error: new RecordError('unprocessable', ['the note is no longer current: amend the note that replaced it']) };
+      const why = 'the note is no longer current: amend the note that replaced it';
+      const error = new RecordError('unprocessable', [why]);
+      return { reason: 'the note is no longer current', error };
     }
     return null;
   }

@@ -6,6 +6,15 @@ import type { DisclosedPatient } from '../detect/index.js';
 import { cutOf, NO_FACTS, type Audited, type Page } from './core.js';
 import { RecordsCore } from './core.js';
 
+/** What a patient is registered or updated with: all but what the practice itself sets. */
+type PatientInput = Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>;
+
+/** A patient search's criteria and page. */
+interface PatientQuery {
+  family?: string; given?: string; name?: string; birthDate?: string; nir?: string; email?: string; phone?: string;
+  limit: number; offset: number;
+}
+
 /** Patients: identity reads, searches and registration. */
 export class PatientRecords extends RecordsCore {
   // ─── patients ────────────────────────────────────────────────────────────────────────────
@@ -31,7 +40,8 @@ export class PatientRecords extends RecordsCore {
       if (found.shredded) return { kind: 'gone' as const };
       const ok = this.admit([{ patientId: id, identity: true, listed: null, notes: [], sensitive: false }], care);
       if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
-      await this.audit(tx, [this.event(d, { ...a, detail: this.careDetail([id], care) }, 'success', d.reason, 'admin')]);
+      const detail = this.careDetail([id], care);
+      await this.audit(tx, [this.event(d, { ...a, detail }, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, patient: found };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
@@ -47,7 +57,7 @@ export class PatientRecords extends RecordsCore {
   }
 
   /** A page of patients, and whether more follow. The audit names exactly the patients returned. */
-  async searchPatients(q: { family?: string; given?: string; name?: string; birthDate?: string; nir?: string; email?: string; phone?: string; limit: number; offset: number }): Promise<Page<StoredPatient>> {
+  async searchPatients(q: PatientQuery): Promise<Page<StoredPatient>> {
     const a: Audited = { action: 'search', resourceType: 'Patient', resourceId: null, patientId: null };
     if (this.principal.role === 'patient') {
       // A patient's search finds only themselves.
@@ -59,26 +69,33 @@ export class PatientRecords extends RecordsCore {
     // A broad search (no criterion, a term under 3 letters, or a later page) lists the practice
     // rather than finding someone: such lists have budgets of their own.
     const term = (x?: string) => x !== undefined && x.trim().length >= 3;
-    const broad = q.offset > 0 || !(term(q.family) || term(q.given) || term(q.name) || q.birthDate || q.nir || q.email || q.phone);
+    const named = term(q.family) || term(q.given) || term(q.name);
+    const broad = q.offset > 0 || !(named || q.birthDate || q.nir || q.email || q.phone);
     const r = await this.run(d.dbRole, async (tx) => {
       const found = await this.admin(tx).searchPatients({ ...q, limit: q.limit + 1 });
       let items = found.slice(0, q.limit);
       const care = broad ? await this.careFor(tx, items.map((p) => p.id)) : () => null;
       // The ledger: a page is cut to what the budgets leave; none left refuses the search.
-      const ok = this.admit(items.map((p) => ({ patientId: p.id, identity: false, listed: broad ? ('broad' as const) : ('found' as const), notes: [], sensitive: false })), care);
+      const listed = broad ? ('broad' as const) : ('found' as const);
+      const disclosed = (p: StoredPatient) =>
+        ({ patientId: p.id, identity: false, listed, notes: [], sensitive: false });
+      const ok = this.admit(items.map(disclosed), care);
       if (ok.refusal && ok.admitted === 0) return { kind: 'over' as const, refusal: ok.refusal };
       const cut = ok.admitted < items.length;
       items = items.slice(0, ok.admitted);
       const returned = items.map((p) => p.id);
-      const careDetail = broad ? this.careDetail(returned, care) : this.principal.role === 'practitioner' ? { unexplained: [] } : {};
-      await this.audit(tx, [this.event(d, { ...a, detail: { returned, offset: q.offset, count: q.limit, broad, fields: 'picker', ...(cut ? { cut: true } : {}), ...careDetail } }, 'success', d.reason, 'admin')]);
+      const unexplained = this.principal.role === 'practitioner' ? { unexplained: [] } : {};
+      const careDetail = broad ? this.careDetail(returned, care) : unexplained;
+      const page = { returned, offset: q.offset, count: q.limit, broad, fields: 'picker' };
+      const detail = { ...page, ...(cut ? { cut: true } : {}), ...careDetail };
+      await this.audit(tx, [this.event(d, { ...a, detail }, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, page: { items, more: !cut && found.length > q.limit, ...cutOf(cut, ok.refusal) } };
     }, 'read');
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     return r.page;
   }
 
-  async createPatient(input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>): Promise<StoredPatient> {
+  async createPatient(input: PatientInput): Promise<StoredPatient> {
     const id = randomUUID();
     const a: Audited = { action: 'create', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'create', this.patientResource(id), NO_FACTS);
@@ -91,21 +108,29 @@ export class PatientRecords extends RecordsCore {
         // NIR search that found someone, audited and counted by the ledger as one (regression:
         // the answer was unaudited, an oracle for the practice's patient list).
         const found = dup[0]!.id;
-        const ok = this.admit([{ patientId: found, identity: false, listed: 'found', notes: [], sensitive: false }], () => null);
+        const disclosed = { patientId: found, identity: false, listed: 'found' as const, notes: [], sensitive: false };
+        const ok = this.admit([disclosed], () => null);
         if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
-        await this.audit(tx, [this.event(d, { action: 'search', resourceType: 'Patient', resourceId: null, patientId: null, detail: { returned: [found], broad: false, fields: 'picker', duplicateCheck: true } }, 'success', 'a patient with this INS-NIR already exists', 'admin')]);
+        const check: Audited = {
+          action: 'search', resourceType: 'Patient', resourceId: null, patientId: null,
+          detail: { returned: [found], broad: false, fields: 'picker', duplicateCheck: true },
+        };
+        await this.audit(tx, [this.event(d, check, 'success', 'a patient with this INS-NIR already exists', 'admin')]);
         return { kind: 'duplicate' as const };
       }
-      await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }], { by: this.principal.userId, at: this.ctx.now });
+      const registered = { by: this.principal.userId, at: this.ctx.now };
+      await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }], registered);
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, patient: (await repo.patient(id)) as StoredPatient };
     });
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
-    if (r.kind === 'duplicate') throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
+    if (r.kind === 'duplicate') {
+      throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
+    }
     return r.patient;
   }
 
-  async updatePatient(id: string, input: Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>, expectedVersion: number): Promise<StoredPatient> {
+  async updatePatient(id: string, input: PatientInput, expectedVersion: number): Promise<StoredPatient> {
     const a: Audited = { action: 'update', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'update', this.patientResource(id), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
@@ -114,7 +139,8 @@ export class PatientRecords extends RecordsCore {
       const current = await repo.patient(id);
       if (!current) return null;
       if (current.shredded) throw new RecordError('gone');
-      const v = await repo.updatePatient({ ...input, id, practiceId: this.practiceId, vip: current.vip }, expectedVersion);
+      const updated = { ...input, id, practiceId: this.practiceId, vip: current.vip };
+      const v = await repo.updatePatient(updated, expectedVersion);
       if (v === null) throw new RecordError('version_conflict');
       await this.audit(tx, [this.event(d, { ...a, detail: { version: v } }, 'success', d.reason, 'admin')]);
       return repo.patient(id);

@@ -3,11 +3,12 @@ import type { Tx } from './database.js';
 import { SegmentError } from './admin.js';
 import { byteaText, insertMany } from './rows.js';
 import { noteCareForNoteSql, visitNoteSql, type CareClass } from './care.js';
-import { isShreddedKeyError, type NoteSealer } from './sealing.js';
+import { isShreddedKeyError, type NotePart, type NoteSealer } from './sealing.js';
 import { padded } from './padding.js';
 
 interface NoteRow {
-  id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date; labels: string[]; labels_sealed: Buffer | null; body_sealed: Buffer;
+  id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date;
+  labels: string[]; labels_sealed: Buffer | null; body_sealed: Buffer;
   status: NoteStatus; meta_sealed: Buffer | null;
   /** Selected only to read a note whole (a document's bytes: up to 5 MiB, padded). */
   attachment_sealed?: Buffer | null;
@@ -37,9 +38,14 @@ export interface NotePlace {
   readonly status: NoteStatus;
 }
 
-const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed, status, meta_sealed,
-  (SELECT k.kek_version FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_version,
-  (SELECT k.wrapped FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id) AS pk_wrapped`;
+/** The key of a `clinical.notes` row's patient, as `k`: the FROM and WHERE of a correlated subquery. */
+const NOTE_PATIENT_KEY = `FROM keys.patient_keys k
+    WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id`;
+
+const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed, status,
+  meta_sealed,
+  (SELECT k.kek_version ${NOTE_PATIENT_KEY}) AS pk_version,
+  (SELECT k.wrapped ${NOTE_PATIENT_KEY}) AS pk_wrapped`;
 
 /** A note as the policy decides on it: its patient, labels and the reader's care, its body still sealed. */
 export interface NoteForDecision {
@@ -73,11 +79,13 @@ export class ClinicalRepository {
    */
   private async open(r: NoteRow, labels?: SensitivityLabel[]): Promise<ClinicalNote> {
     this.know(r);
+    const openPart = (part: NotePart, sealed: Buffer) => this.vault.openNotePart(r.patient_id, r.id, part, sealed);
     const meta = r.meta_sealed === null ? null
-      : JSON.parse((await this.vault.openNotePart(r.patient_id, r.id, 'note.meta', r.meta_sealed)).toString('utf8')) as NoteMeta;
-    if ((r.attachment_sealed ?? null) !== null && !meta?.document) throw new SegmentError('a document without its description');
+      : JSON.parse((await openPart('note.meta', r.meta_sealed)).toString('utf8')) as NoteMeta;
+    const attached = (r.attachment_sealed ?? null) !== null;
+    if (attached && !meta?.document) throw new SegmentError('a document without its description');
     const bytes = r.attachment_sealed && meta?.document
-      ? (await this.vault.openNotePart(r.patient_id, r.id, 'note.attachment', r.attachment_sealed)).subarray(0, meta.document.size)
+      ? (await openPart('note.attachment', r.attachment_sealed)).subarray(0, meta.document.size)
       : null;
     return {
       id: r.id, practiceId: r.practice_id, patientId: r.patient_id, authorId: r.author_id,
@@ -92,10 +100,15 @@ export class ClinicalRepository {
   }
 
   private know(r: NoteRow): void {
-    this.vault.knownKey(r.patient_id, r.pk_version === null || r.pk_wrapped === null ? null : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) });
+    const key = r.pk_version === null || r.pk_wrapped === null ? null
+      : { version: Number(r.pk_version), wrapped: Buffer.from(r.pk_wrapped) };
+    this.vault.knownKey(r.patient_id, key);
   }
 
-  /** A note's sensitivity labels, opened under the clinical key (clear only in a row `medvault keys seal` has not reached). */
+  /**
+   * A note's sensitivity labels, opened under the clinical key (clear only in a row `medvault keys
+   * seal` has not reached).
+   */
   private async labels(r: NoteRow): Promise<SensitivityLabel[]> {
     if (r.labels_sealed === null) return r.labels as SensitivityLabel[];
     return JSON.parse(await this.vault.openLabels(r.patient_id, r.id, r.labels_sealed)) as SensitivityLabel[];
@@ -127,22 +140,32 @@ export class ClinicalRepository {
         body_sealed: await this.vault.sealNote(n.patientId, n.id, n.text),
         meta_sealed: await this.vault.sealNotePart(n.patientId, n.id, 'note.meta', JSON.stringify(meta)),
       };
-      const row = { id: n.id, practice_id: n.practiceId, patient_id: n.patientId, author_id: n.authorId, written_at: n.writtenAt.toISOString() };
+      const row = {
+        id: n.id, practice_id: n.practiceId, patient_id: n.patientId, author_id: n.authorId,
+        written_at: n.writtenAt.toISOString(),
+      };
       if (bytes) {
         // A document travels as a bound bytea parameter, not inside a JSON batch (up to 5 MiB).
         const attachment = await this.vault.sealNotePart(n.patientId, n.id, 'note.attachment', padded(bytes));
         written += (await this.tx.query(
-          `INSERT INTO clinical.notes (id, practice_id, patient_id, author_id, written_at, labels_sealed, body_sealed, meta_sealed, attachment_sealed)
+          `INSERT INTO clinical.notes (id, practice_id, patient_id, author_id, written_at,
+             labels_sealed, body_sealed, meta_sealed, attachment_sealed)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [row.id, row.practice_id, row.patient_id, row.author_id, row.written_at, sealed.labels_sealed, sealed.body_sealed, sealed.meta_sealed, attachment],
+          [
+            row.id, row.practice_id, row.patient_id, row.author_id, row.written_at,
+            sealed.labels_sealed, sealed.body_sealed, sealed.meta_sealed, attachment,
+          ],
         )).rowCount;
         continue;
       }
       rows.push({
-        ...row, labels_sealed: byteaText(sealed.labels_sealed), body_sealed: byteaText(sealed.body_sealed), meta_sealed: byteaText(sealed.meta_sealed),
+        ...row, labels_sealed: byteaText(sealed.labels_sealed), body_sealed: byteaText(sealed.body_sealed),
+        meta_sealed: byteaText(sealed.meta_sealed),
       });
     }
-    const columns = ['id', 'practice_id', 'patient_id', 'author_id', 'written_at', 'labels_sealed', 'body_sealed', 'meta_sealed'];
+    const columns = [
+      'id', 'practice_id', 'patient_id', 'author_id', 'written_at', 'labels_sealed', 'body_sealed', 'meta_sealed',
+    ];
     return written + (await insertMany(this.tx, 'clinical.notes', columns, rows));
   }
 
@@ -179,20 +202,25 @@ export class ClinicalRepository {
    */
   async sealClearLabels(limit: number): Promise<number> {
     const gone = await this.tx.query(
-      `UPDATE clinical.notes n SET labels = '{}' WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND n.labels <> '{}'
-          AND NOT EXISTS (SELECT 1 FROM keys.patient_keys k WHERE k.practice_id = n.practice_id AND k.patient_id = n.patient_id)`,
+      `UPDATE clinical.notes n SET labels = '{}'
+        WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND n.labels <> '{}'
+          AND NOT EXISTS (SELECT 1 FROM keys.patient_keys k
+            WHERE k.practice_id = n.practice_id AND k.patient_id = n.patient_id)`,
       [this.practiceId],
     );
     const r = await this.tx.query<NoteRow>(
       `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE practice_id = $1 AND labels_sealed IS NULL
-          AND EXISTS (SELECT 1 FROM keys.patient_keys k WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id)
+          AND EXISTS (SELECT 1 ${NOTE_PATIENT_KEY})
         ORDER BY id LIMIT $2 FOR UPDATE`,
       [this.practiceId, limit],
     );
     for (const row of r.rows) {
       this.know(row);
       const sealed = await this.vault.sealLabels(row.patient_id, row.id, JSON.stringify(row.labels));
-      await this.tx.query(`UPDATE clinical.notes SET labels_sealed = $3, labels = '{}' WHERE practice_id = $1 AND id = $2`, [this.practiceId, row.id, sealed]);
+      await this.tx.query(
+        `UPDATE clinical.notes SET labels_sealed = $3, labels = '{}' WHERE practice_id = $1 AND id = $2`,
+        [this.practiceId, row.id, sealed],
+      );
     }
     return gone.rowCount + r.rows.length;
   }
@@ -212,7 +240,9 @@ export class ClinicalRepository {
    * body only when the caller calls `open`, after the policy has decided. A shredded patient's
    * note has no labels left (its `open` fails).
    */
-  async noteForDecision(id: Id, practitionerId: Id | null, at: Date, o: { whole?: boolean } = {}): Promise<NoteForDecision | null> {
+  async noteForDecision(
+    id: Id, practitionerId: Id | null, at: Date, o: { whole?: boolean } = {},
+  ): Promise<NoteForDecision | null> {
     // Whole: with the document's bytes (a read); else its description only.
     const cols = o.whole === true ? `${NOTE_SELECT}, attachment_sealed` : NOTE_SELECT;
     const r = await this.tx.query<NoteRow & { care: CareClass | null }>(
@@ -260,7 +290,9 @@ export class ClinicalRepository {
     return out;
   }
 
-  private async rowsOf(patientId: Id, visitOf: VisitOf, page: NotePage, statuses: readonly NoteStatus[] | null): Promise<NoteRow[]> {
+  private async rowsOf(
+    patientId: Id, visitOf: VisitOf, page: NotePage, statuses: readonly NoteStatus[] | null,
+  ): Promise<NoteRow[]> {
     const params: unknown[] = [this.practiceId, patientId];
     const where = ['practice_id = $1', 'patient_id = $2'];
     if (visitOf !== null) {
@@ -271,7 +303,8 @@ export class ClinicalRepository {
       params.push(statuses);
       where.push(`status = ANY($${params.length}::text[])`);
     }
-    const paging = page === null ? '' : ` LIMIT ${Math.max(0, Math.trunc(page.limit))} OFFSET ${Math.max(0, Math.trunc(page.offset))}`;
+    const count = (x: number) => Math.max(0, Math.trunc(x));
+    const paging = page === null ? '' : ` LIMIT ${count(page.limit)} OFFSET ${count(page.offset)}`;
     const r = await this.tx.query<NoteRow>(
       `SELECT ${NOTE_SELECT} FROM clinical.notes WHERE ${where.join(' AND ')} ORDER BY written_at DESC, id${paging}`,
       params,
