@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
-import { freshAuthentication, freshSecondFactor, isClinical, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
+import { freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
-import { disclosed, type Disclosed } from '../audit/disclosure.js';
+import { toAccess } from './access-event.js';
 import { Detector, type Alert } from './engine.js';
 import { DEFAULT_THRESHOLDS, worse, type Finding, type Response, type Thresholds } from './rules.js';
 import type { DisclosedPatient } from './ledger.js';
-import type { AccessEvent } from './features.js';
 import { explain, explainState } from './explain.js';
 import { LocalEventBus, type EventBus } from './bus.js';
 
@@ -563,46 +562,5 @@ function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
     id: randomUUID(), at, practiceId: a.practiceId, userId: null, role: 'system', sessionId: null, sourceIp: null, action,
     resourceType: 'Account', resourceId: a.userId, patientId: null, segment: 'security', labels: [], purpose: 'security', outcome: 'success',
     reason: a.findings.map((f) => f.reason).join('; ').slice(0, 500), detail: { alert: a.id },
-  };
-}
-
-type AccessFacts = Pick<AuditEventInput, 'id' | 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId' | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose'> & {
-  readonly userId: string | null;
-  readonly detail?: Record<string, unknown> | undefined;
-};
-
-/**
- * An audit event as the detector sees it: who, when, which patients — read from the one
- * vocabulary of what an event disclosed (audit/disclosure.ts), as incident scoping reads it.
- */
-function toAccess(e: AccessFacts): AccessEvent {
-  const ds = disclosed(e);
-  const of = (f: (x: Disclosed) => boolean) => ds.filter(f).map((x) => x.patientId);
-  // Appointments name their patient by reference only: a colleague's calendar is not held
-  // against a doctor. What counts is an identity, a listing or a note.
-  const charted = (x: Disclosed) => x.notes.length > 0 || Object.keys(x.resources ?? {}).length > 0;
-  const counted = (x: Disclosed) => x.identity !== null || charted(x);
-  const opened = (x: Disclosed) => x.identity === 'full' || charted(x);
-  const found = of((x) => x.listing === 'found');
-  const cared = ds.some((x) => x.care !== null && x.care !== 'own');
-  return {
-    id: e.id, at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
-    patientId: e.patientId, returned: of((x) => x.listing === 'broad'), ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
-    device: typeof e.detail?.device === 'string' ? e.detail.device : null,
-    // Of the patients touched, those no care relationship explains (unknown for roles without care).
-    // Charts opened (an identity, notes): a listing's picker fields have budgets of their own.
-    ...(cared ? { unexplained: of((x) => opened(x) && x.care === 'none') } : {}),
-    identities: of((x) => x.identity === 'full' && x.care !== 'scheduled'),
-    scheduled: of((x) => x.care === 'scheduled'),
-    calendar: of((x) => x.care === 'scheduled' && (counted(x) || x.listing === 'broad')),
-    standing: of((x) => opened(x) && x.care === 'standing'),
-    noCareNotes: ds.filter((x) => x.breakGlass).flatMap((x) => x.notes),
-    // Only a Patient search looks for patients; a search inside one patient's compartment reads their chart.
-    discovery: e.action === 'search' && e.resourceType === 'Patient',
-    writes: e.resourceType === 'Patient' || e.resourceType === 'Appointment',
-    chartWrite: e.resourceType !== null && isClinical(e.resourceType),
-    // What the ledger's calendar budgets counted (a restart or another instance rebuilds them).
-    calendarListed: of((x) => x.calendarListing !== undefined),
-    calendarOthers: of((x) => x.calendarListing === 'others'),
   };
 }
