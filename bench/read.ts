@@ -192,16 +192,31 @@ try {
     await load('medvault GET /fhir/Observation?patient=&category=vital-signs', base, observationReqs),
     await load('medvault GET /fhir/Condition?patient=', base, conditionReqs),
   ] as const;
-  const early = searchesFirst ? await searches() : null;
-  const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
-  const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
-  const n = n0 ?? (await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs));
-  const [obs, cond] = early ?? (await searches());
-  const b2 = await bareLoad(`bare Fastify + pg, one-row select (again)${PAUSE ? ' (medvault paused)' : ''}`);
-  const bareAvg = (b1.requests.average + b2.requests.average) / 2;
-  const ratio = (r: { requests: { average: number } }) => (r.requests.average / bareAvg).toFixed(3);
-  console.log(`ratio to bare: Patient ${ratio(p)}, DocumentReference ${ratio(n)}, `
-    + `Condition search ${ratio(cond)}, Observation search ${ratio(obs)}`);
+  // MEDVAULT_BENCH_ONLY=observation (or condition, document, patient) measures that load alone beside
+  // bare: a CPU profile (MEDVAULT_BENCH_PROFILE) then shows what that request costs and nothing else.
+  const only = process.env.MEDVAULT_BENCH_ONLY;
+  const loads = { observation: observationReqs, condition: conditionReqs, document: noteReqs, patient: patientReqs };
+  const all = async () => {
+    const early = searchesFirst ? await searches() : null;
+    const n0 = notesFirst ? await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs) : null;
+    const p = await load('medvault GET /fhir/Patient/{id}', base, patientReqs);
+    const n = n0 ?? (await load('medvault GET /fhir/DocumentReference/{id}', base, noteReqs));
+    const [obs, cond] = early ?? (await searches());
+    const b2 = await bareLoad(`bare Fastify + pg, one-row select (again)${PAUSE ? ' (medvault paused)' : ''}`);
+    const bareAvg = (b1.requests.average + b2.requests.average) / 2;
+    const ratio = (r: { requests: { average: number } }) => (r.requests.average / bareAvg).toFixed(3);
+    console.log(`ratio to bare: Patient ${ratio(p)}, DocumentReference ${ratio(n)}, `
+      + `Condition search ${ratio(cond)}, Observation search ${ratio(obs)}`);
+  };
+  if (!only) await all();
+  else {
+    const reqs = loads[only as keyof typeof loads];
+    if (!reqs) throw new Error('MEDVAULT_BENCH_ONLY: observation, condition, document or patient');
+    const r = await load(`medvault ${only} alone`, base, reqs);
+    const b2 = await bareLoad('bare Fastify + pg, one-row select (again)');
+    const bareAvg = (b1.requests.average + b2.requests.average) / 2;
+    console.log(`ratio to bare: ${only} ${(r.requests.average / bareAvg).toFixed(3)}`);
+  }
   // What the searches returned (the seeded charts): entries per response, from one sample each.
   for (const [label, list] of [['Condition', conditionReqs], ['Observation', observationReqs]] as const) {
     const sample = list[0];
