@@ -207,10 +207,21 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
       const patientUser = userOf(t.seeded, 'patient');
       const me = await login(t, patientUser);
       await fhir(t, doc.access_token, 'GET', `/fhir/Patient/${patientUser.fhirId}`);
+      // The problem list read by the doctor is in it; the security officer's reading of the log is not
+      // (the machinery around the record, not an access to it).
+      expect((await fhir(t, doc.access_token, 'GET', `/fhir/Condition?patient=${patientUser.fhirId}`)).status).toBe(200);
+      const officer = await login(t, userOf(t.seeded, 'security-officer'));
+      expect((await fhir(t, officer.access_token, 'GET', `/fhir/AuditEvent?patient=${patientUser.fhirId}`)).status)
+        .toBe(200);
       const r = await fhir(t, me.access_token, 'GET', '/fhir/AuditEvent');
       expect(r.status).toBe(200);
       const events = r.body.entry.map((e: { resource: Record<string, unknown> }) => e.resource);
       expect(events.length).toBeGreaterThan(0);
+      const roles = events.map((e: { agent: { type?: { coding: { code: string }[] } }[] }) =>
+        e.agent[0]?.type?.coding[0]?.code);
+      expect(roles).not.toContain('security-officer');
+      expect(events[0].subtype[0].code).toBe('search');
+      expect(events[0].agent[0].who.reference).toBe(`Practitioner/${docId}`);
       expect(events[0].agent[0].who.display).toMatch(/\S+ \S+/);
       for (const e of events) {
         expect(JSON.stringify(e)).not.toMatch(/"network"/);
@@ -220,7 +231,6 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
       const other = (await q<{ id: string }>('SELECT id FROM admin.patients WHERE practice_id = $1 AND id <> $2 LIMIT 1', [A, patientUser.fhirId]))[0]!.id;
       expect((await fhir(t, me.access_token, 'GET', `/fhir/Patient/${other}`)).status).toBe(404);
       // Security officers search the log; practitioners may not.
-      const officer = await login(t, userOf(t.seeded, 'security-officer'));
       const so = await fhir(t, officer.access_token, 'GET', `/fhir/AuditEvent?patient=${patientUser.fhirId}`);
       expect(so.status).toBe(200);
       expect(so.body.entry.length).toBeGreaterThan(0);

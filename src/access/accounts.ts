@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role, User } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, type Database, type Tx } from '../store/index.js';
+import type { ActionOf } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
 import type { AuthService } from './auth.js';
 import { AccessError } from './errors.js';
@@ -65,7 +66,7 @@ export class AccountService {
     return p.practiceId;
   }
 
-  private audit(tx: Tx, p: Principal, action: string, targetId: string, reason: string) {
+  private audit(tx: Tx, p: Principal, action: ActionOf<'Account'>, targetId: string, reason: string) {
     return appendAuditEvents(tx, [
       {
         id: randomUUID(), at: this.clock(), practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId,

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { requiresSecondFactor, type Role } from '../domain/index.js';
 import { appendAuditEvents, AuthRepository, PLATFORM_KEY_SCOPE, type AuditEventInput, type Database, type LoginAccount, type SessionRow, type Tx } from '../store/index.js';
+import type { ActionOf } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
 import { AccessError } from './errors.js';
 import { clientFingerprint, clientOf } from './clients.js';
@@ -107,7 +108,7 @@ export class AuthService {
     return this.o.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => fn(new AuthRepository(tx), tx));
   }
 
-  private event(a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: string, outcome: AuditEventInput['outcome'], reason: string, meta: RequestMeta | null, sessionId: string | null = null): AuditEventInput {
+  private event(a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: ActionOf<'none'> | ActionOf<'Account'>, outcome: AuditEventInput['outcome'], reason: string, meta: RequestMeta | null, sessionId: string | null = null): AuditEventInput {
     return {
       id: randomUUID(), at: this.now(), practiceId: a?.practiceId ?? null, userId: a?.id ?? null, role: a?.role ?? null, sessionId,
       sourceIp: meta?.ip ?? null, action, resourceType: null, resourceId: null, patientId: null, segment: 'auth', labels: [],

@@ -8,7 +8,9 @@ import { sha256 } from './merkle.js';
  * and sorted keys inside `detail`, so the database's own JSON normalisation cannot change it.
  */
 /** What the chain hashes: an audit event's fields (the detail as stored: any JSON). */
-export type ChainedEvent = Omit<AuditEventInput, 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome'> & {
+export type ChainedEvent = Omit<AuditEventInput, 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome' | 'action'> & {
+  /** As stored: a row is data, read back whatever it says. */
+  action: string;
   readonly segment: string | null;
   readonly purpose: string | null;
   readonly labels: readonly string[];

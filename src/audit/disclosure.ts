@@ -1,4 +1,7 @@
 import { detectorChannels, REGISTRY } from '../resources/index.js';
+import {
+  AUDIT_EVENTS, readAuditEvent, unhandledKind, type AuditSubject, type CalendarDetail, type CareDetail,
+} from './events.js';
 
 /**
  * What an audited access disclosed — the one reading of an audit event that both of its readers
@@ -8,8 +11,9 @@ import { detectorChannels, REGISTRY } from '../resources/index.js';
  * does not compile, instead of being silently ignored (issue 12).
  */
 
-/** The resource types an audit event may name (null: an authentication event). */
-export const AUDITED_TYPES = ['Patient', 'Appointment', 'DocumentReference', 'Practitioner', 'Organization', 'AuditEvent', 'Account', 'Alert', 'Incident'] as const;
+/** The resource types an audit event may name besides the registry's (null: the login door). */
+export const AUDITED_TYPES = (Object.keys(AUDIT_EVENTS) as AuditSubject[])
+  .filter((s): s is Exclude<AuditSubject, 'clinical' | 'none'> => s !== 'clinical' && s !== 'none');
 export type AuditedType = (typeof AUDITED_TYPES)[number];
 
 /**
@@ -40,7 +44,10 @@ export type Care = 'scheduled' | 'standing' | 'none' | 'own' | null;
 /** One patient an access disclosed something of. */
 export interface Disclosed {
   readonly patientId: string;
-  /** `full`: identity, NIR, address and contacts (a read of this patient); `listed`: picker fields in a search's list; null: none. */
+  /**
+   * `full`: identity, NIR, address and contacts (a read of this patient); `listed`: picker fields in a
+   * search's list; null: none.
+   */
   readonly identity: 'full' | 'listed' | null;
   /** A broad listing of the practice, or found by a specific criterion (only for `listed`). */
   readonly listing: 'broad' | 'found' | null;
@@ -61,126 +68,142 @@ export interface Disclosed {
   readonly calendarListing?: 'own' | 'others';
 }
 
-const ids = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
-
-/** `detail.resources` of a whole-record read: type → ids, for the registry's types only. */
-function resourcesOf(x: unknown): Record<string, string[]> {
-  if (!x || typeof x !== 'object' || Array.isArray(x)) return {};
-  const out: Record<string, string[]> = {};
-  for (const [type, v] of Object.entries(x as Record<string, unknown>)) {
-    const list = ids(v);
-    if (CHANNELS[type] !== undefined && list.length > 0) out[type] = list;
-  }
-  return out;
-}
-
-/**
- * Reached only for a resource type outside AUDITED_TYPES: the compiler refuses a known type
- * without a case; a stored value no release wrote (a hand-edited row) discloses nothing known.
- */
-function unknownType(_t: never): Disclosed[] {
-  return [];
-}
-
-/** What one access disclosed, patient by patient. Refused accesses disclose nothing. */
-export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorChannels> = CHANNELS): Disclosed[] {
-  if (e.outcome !== 'success') return [];
-  const d = e.detail ?? {};
-  const unexplained = Array.isArray(d.unexplained) ? new Set(ids(d.unexplained)) : null;
-  const standing = new Set(ids(d.standing));
-  const scheduled = new Set(ids(d.scheduled));
-  const glass = e.purpose === 'break-the-glass';
-  /** Care for a patient, from the event's purpose and what the records wrote in its detail. */
-  const care = (patientId: string): Care => {
+/** How care explains an access to each patient, from the event's purpose and the care the records recorded. */
+function careOf(e: EventFacts, d: CareDetail): (patientId: string) => Care {
+  const unexplained = d.unexplained ? new Set(d.unexplained) : null;
+  const standing = new Set(d.standing ?? []);
+  const scheduled = new Set(d.scheduled ?? []);
+  return (patientId) => {
     if (e.purpose === 'patient') return 'own';
-    if (glass) return 'none';
+    if (e.purpose === 'break-the-glass') return 'none';
     // What the records computed for each patient, when they did; else the policy's purpose.
-    if (unexplained !== null) return unexplained.has(patientId) ? 'none' : standing.has(patientId) ? 'standing' : 'scheduled';
+    if (unexplained !== null) {
+      return unexplained.has(patientId) ? 'none' : standing.has(patientId) ? 'standing' : 'scheduled';
+    }
     if (e.purpose === 'care') return standing.has(patientId) ? 'standing' : 'scheduled';
     // An assistant: the patients the calendar expects.
     return scheduled.has(patientId) ? 'scheduled' : null;
   };
-  const one = (x: Omit<Disclosed, 'patientId' | 'care' | 'breakGlass'>): Disclosed[] =>
-    e.patientId ? [{ patientId: e.patientId, care: care(e.patientId), breakGlass: glass, ...x }] : [];
-  const channel = e.resourceType === null ? undefined : channels[e.resourceType];
-  if (channel !== undefined) {
-    // A clinical resource: a read names one, a search the ones it returned (ids, as for notes).
-    const kind = channel[e.action as 'read' | 'search'];
-    if (kind !== 'clinical') return []; // written, not disclosed (create, update)
-    const list = e.action === 'read' ? (e.resourceId ? [e.resourceId] : []) : ids(d.returned);
-    const resources = { [e.resourceType as string]: list };
-    if (list.length === 0) return [];
-    return one({ identity: null, listing: null, appointments: false, notes: [], resources, labels: e.labels });
-  }
-  const type = e.resourceType as AuditedType | null;
-  switch (type) {
+}
+
+type Part = Omit<Disclosed, 'patientId' | 'care' | 'breakGlass'>;
+const NOTHING: Part = { identity: null, listing: null, appointments: false, notes: [], labels: [] };
+
+/**
+ * Appointments disclosed, named by a listing outside the account's near calendar (its own further
+ * away, or others').
+ */
+function calendarPart(d: CalendarDetail): (patientId: string) => Part {
+  const own = new Set(d.calendarOwn ?? []);
+  const others = new Set(d.calendarOthers ?? []);
+  return (p) => ({
+    ...NOTHING, appointments: true,
+    ...(own.has(p) ? { calendarListing: 'own' as const } : others.has(p) ? { calendarListing: 'others' as const } : {}),
+  });
+}
+
+/**
+ * What one access disclosed, patient by patient, read through the audit vocabulary
+ * (audit/events.ts): every kind is a case, so a kind added there without saying what it discloses
+ * does not compile. Refused accesses disclose nothing; writes disclose nothing (they are counted as
+ * writes by the detector); nor do the kinds about accounts, incidents and the log itself, which
+ * name patients by id at most.
+ */
+export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorChannels> = CHANNELS): Disclosed[] {
+  if (e.outcome !== 'success') return [];
+  const ev = readAuditEvent(e, (t) => channels[t] !== undefined);
+  if (ev === null) return []; // a kind no release wrote (a hand-edited row): nothing known
+  const glass = e.purpose === 'break-the-glass';
+  const each = (patients: readonly string[], d: CareDetail, part: (p: string) => Part): Disclosed[] => {
+    const care = careOf(e, d);
+    return patients.map((p) => ({ patientId: p, care: care(p), breakGlass: glass, ...part(p) }));
+  };
+  const one = (d: CareDetail, part: Part): Disclosed[] => (e.patientId ? each([e.patientId], d, () => part) : []);
+  switch (ev.subject) {
+    case 'clinical': {
+      // A clinical resource: a read names one, a search the ones it returned (ids, as for notes).
+      const type = e.resourceType as string;
+      if (channels[type]?.[ev.action] !== 'clinical') return [];
+      switch (ev.action) {
+        case 'read': {
+          const list = e.resourceId ? [e.resourceId] : [];
+          return list.length > 0 ? one(ev.detail, { ...NOTHING, resources: { [type]: list }, labels: e.labels }) : [];
+        }
+        case 'search': {
+          const list = ev.detail.returned;
+          return list.length > 0 ? one(ev.detail, { ...NOTHING, resources: { [type]: list }, labels: e.labels }) : [];
+        }
+        case 'create':
+        case 'update':
+          return [];
+        default:
+          return unhandledKind(ev);
+      }
+    }
     case 'Patient':
-      switch (e.action) {
+      switch (ev.action) {
         case 'read':
-          return one({ identity: 'full', listing: null, appointments: false, notes: [], labels: [] });
+          return one(ev.detail, { ...NOTHING, identity: 'full' });
         case 'everything': {
-          const notes = ids(d.notes);
-          const resources = resourcesOf(d.resources);
+          const { notes, resources } = ev.detail;
           const clinical = notes.length > 0 || Object.keys(resources).length > 0;
-          const appointments = Number(d.appointments) > 0;
-          return one({
-            identity: 'full', listing: null, appointments, notes, labels: clinical ? e.labels : [],
-            ...(Object.keys(resources).length > 0 ? { resources } : {}),
+          return one(ev.detail, {
+            ...NOTHING, identity: 'full', appointments: ev.detail.appointments > 0, notes,
+            labels: clinical ? e.labels : [], ...(Object.keys(resources).length > 0 ? { resources } : {}),
           });
         }
         case 'search': {
-          // Listings carry picker fields only (name, birth date, sex) since issue 12, and say so
-          // (`detail.fields`); a listing recorded before carried full identities.
-          const listing = d.broad === false ? 'found' : 'broad';
-          const identity = d.fields === 'picker' ? 'listed' : 'full';
-          return ids(d.returned).map((p) => ({ patientId: p, identity, listing, appointments: false, notes: [], labels: [], care: care(p), breakGlass: glass }));
+          // Listings carry picker fields only, and say so (`fields`); a listing recorded before
+          // carried full identities.
+          const listing = ev.detail.broad ? 'broad' : 'found';
+          const identity = ev.detail.fields === 'picker' ? 'listed' : 'full';
+          return each(ev.detail.returned, ev.detail, () => ({ ...NOTHING, identity, listing }));
         }
+        case 'create':
+        case 'update':
+        case 'break-glass': // a grant: what it lets in is counted when it is read
+        case 'patient.shred':
+          return [];
         default:
-          return []; // create, update: written, not disclosed
+          return unhandledKind(ev);
       }
-    case 'Appointment': {
-      const own = new Set(ids(d.calendarOwn));
-      const others = new Set(ids(d.calendarOthers));
-      const listing = (p: string | null): Pick<Disclosed, 'calendarListing'> => {
-        if (p !== null && own.has(p)) return { calendarListing: 'own' };
-        return p !== null && others.has(p) ? { calendarListing: 'others' } : {};
-      };
-      switch (e.action) {
+    case 'Appointment':
+      switch (ev.action) {
         case 'read':
-          return one({ identity: null, listing: null, appointments: true, notes: [], labels: [],
-            ...listing(e.patientId) });
+          return e.patientId ? each([e.patientId], ev.detail, calendarPart(ev.detail)) : [];
         case 'search':
-          return ids(d.returned).map((p) => ({
-            patientId: p, identity: null, listing: null, appointments: true, notes: [], labels: [],
-            care: care(p), breakGlass: glass,
-            ...listing(p),
-          }));
-        default:
+          return each(ev.detail.returned, ev.detail, calendarPart(ev.detail));
+        case 'create':
+        case 'update':
           return [];
+        default:
+          return unhandledKind(ev);
       }
-    }
     case 'DocumentReference':
-      switch (e.action) {
+      switch (ev.action) {
         case 'read':
-          return one({ identity: null, listing: null, appointments: false, notes: e.resourceId ? [e.resourceId] : [], labels: e.labels });
+          return one(ev.detail, { ...NOTHING, notes: e.resourceId ? [e.resourceId] : [], labels: e.labels });
         case 'search': {
-          const notes = ids(d.returned);
-          return notes.length > 0 ? one({ identity: null, listing: null, appointments: false, notes, labels: e.labels }) : [];
+          const notes = ev.detail.returned;
+          return notes.length > 0 ? one(ev.detail, { ...NOTHING, notes, labels: e.labels }) : [];
         }
-        default:
+        case 'create':
+        case 'update':
           return [];
+        default:
+          return unhandledKind(ev);
       }
-    // The staff directory, the practice, accounts, incidents: no patient's data. The audit log
-    // and alerts name patients by id only (a reference, not their data).
-    case 'Practitioner':
-    case 'Organization':
-    case 'Account':
-    case 'Incident':
+    // The audit log and alerts name patients by id only (a reference, not their data); accounts,
+    // incidents, the practice, the login door: no patient's data.
     case 'AuditEvent':
     case 'Alert':
-    case null:
+    case 'Record':
+    case 'Account':
+    case 'Practice':
+    case 'Incident':
+    case 'none':
       return [];
     default:
-      return unknownType(type);
+      return unhandledKind(ev);
   }
 }

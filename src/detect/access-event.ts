@@ -4,10 +4,12 @@ import type { AuditEventInput } from '../store/index.js';
 import type { AccessEvent } from './features.js';
 
 /** The facts of an audit event the detector reads (as stored, or as about to be stored). */
-type EventFields = 'id' | 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'action' | 'outcome' | 'patientId'
+type EventFields = 'id' | 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'outcome' | 'patientId'
   | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose';
 
 export type AccessFacts = Pick<AuditEventInput, EventFields> & {
+  /** As stored: the vocabulary (audit/events.ts) reads it. */
+  readonly action: string;
   readonly userId: string | null;
   readonly detail?: Record<string, unknown> | undefined;
 };

@@ -3,6 +3,8 @@ import { AccessError } from '../access/errors.js';
 import { freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
+import type { ActionOf } from '../audit/events.js';
+import { accountFact, PROBATION_MS } from './account-facts.js';
 import { toAccess } from './access-event.js';
 import { Detector, type Alert } from './engine.js';
 import { DEFAULT_THRESHOLDS, worse, type Finding, type Response, type Thresholds } from './rules.js';
@@ -80,7 +82,7 @@ export class DetectionService {
         // Account events, in their place in time: an officer's unlock lifts what came before it
         // (regression: the replay brought back the state an officer had lifted, silently), an
         // approval starts the probation that the events after it are counted under.
-        this.accountFact(row);
+        accountFact(this.detector, row);
         this.detector.observe(toAccess({
           id: row.id as string, at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
           action: row.action as string, outcome: row.outcome as AuditEventInput['outcome'], patientId: row.patient_id as string | null,
@@ -167,7 +169,7 @@ export class DetectionService {
       added++;
       if (row.action === 'patient.shred' && typeof row.practice_id === 'string' && typeof row.patient_id === 'string') this.shredded?.(row.practice_id, row.patient_id);
       // In order with the events around it (events after an unlock count after it).
-      this.accountFact(row);
+      accountFact(this.detector, row);
       if (row.user_id === null) continue;
       this.detector.observe(toAccess({
         id: row.id as string, at: new Date(row.at as Date), userId: row.user_id as string, sessionId: row.session_id as string | null, practiceId: row.practice_id as string | null,
@@ -192,26 +194,6 @@ export class DetectionService {
     for (const op of ops) op.apply();
     if (ops.length > 0) this.auth.forgetAccount();
     return added;
-  }
-
-  /**
-   * What an account event in the audit log changes for the detector: an officer's unlock lifts the
-   * account's state and counters as of then; an approval starts its probation (another instance's
-   * approval too, heard through the catch-up).
-   */
-  private accountFact(row: Record<string, unknown>): void {
-    const at = new Date(row.at as Date);
-    // The platform's wave has no resource.
-    if (row.action === 'wave.end' && row.resource_id === null) this.detector.endWave(null, at);
-    if (typeof row.resource_id !== 'string') return;
-    // An unlock made here was applied here at that instant: the catch-up must not reset again what was counted since.
-    if (row.action === 'account.unlock') {
-      if (!this.detector.releasedAfter(row.resource_id, new Date(at.getTime() - 1))) this.detector.release(row.resource_id, at);
-    }
-    else if (row.action === 'account.approve') this.detector.probation(row.resource_id, new Date(at.getTime() + PROBATION_MS));
-    else if (row.action === 'wave.end') this.detector.endWave(row.resource_id, at);
-    // An officer approved a device of the account: a wave no longer asks it for a step-up.
-    else if (row.action === 'client.approve' && row.role === 'security-officer') this.detector.clearWave(row.resource_id, at);
   }
 
   /** Notes an event (or alert) id as counted here; false if it already was. Bounded memory. */
@@ -416,7 +398,7 @@ export class DetectionService {
   }
 
   /** Sets an account's status as a security officer, audited in the same transaction; false if no such account. */
-  private async setStatusAs(officer: Principal, userId: string, status: 'locked' | 'active', action: string, reason: string): Promise<boolean> {
+  private async setStatusAs(officer: Principal, userId: string, status: 'locked' | 'active', action: ActionOf<'Account'>, reason: string): Promise<boolean> {
     return this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
       const repo = new AuthRepository(tx);
       const a = await repo.accountById(userId);
@@ -501,7 +483,7 @@ export class DetectionService {
   }
 
   /** An officer's action on an account, audited alone (no status change). */
-  private async audited(officer: Principal, userId: string, action: string, reason: string): Promise<void> {
+  private async audited(officer: Principal, userId: string, action: ActionOf<'Account'>, reason: string): Promise<void> {
     await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
       const a = await new AuthRepository(tx).accountById(userId);
       await appendAuditEvents(tx, [{
@@ -540,7 +522,6 @@ function waveReason(practiceId: string | null, contained: number): string {
 const UNLOCK_REQUEST_MS = 24 * 3_600_000;
 
 /** How long a newly approved account is held to half budgets. */
-const PROBATION_MS = 14 * 86_400_000;
 
 /**
  * The error a budget's rung gives the request it stopped, with why in French: the budget, unless
@@ -557,7 +538,7 @@ function refusalOf(
   return new AccessError('throttled', wait, why);
 }
 
-function systemEvent(a: Alert, action: string, at: Date): AuditEventInput {
+function systemEvent(a: Alert, action: ActionOf<'Account'>, at: Date): AuditEventInput {
   return {
     id: randomUUID(), at, practiceId: a.practiceId, userId: null, role: 'system', sessionId: null, sourceIp: null, action,
     resourceType: 'Account', resourceId: a.userId, patientId: null, segment: 'security', labels: [], purpose: 'security', outcome: 'success',

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hashPassword, type AuthService, type Principal } from '../access/index.js';
 import { AdminRepository, appendAuditEvents, AuthRepository, type AuditEventInput, type Database, type Tx } from '../store/index.js';
+import type { AuditAction } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
 import { COPYABLE, isCopyableTable, scopeCopy, type CopyableTable } from './copy.js';
 import {
@@ -11,6 +12,9 @@ import { IncidentError } from './errors.js';
 import type { Mailer } from './mail.js';
 import { CATEGORIES, scopeAccounts, type AccessScope, type Category } from './scope.js';
 import { TIMELINE_EVENTS, type Incident, type IncidentQuery, type IncidentSummary, type TimelineEntry, type TimelineEvent } from './types.js';
+
+/** The steps an officer records herself (the others are the service's own: scoped, contained, notices approved). */
+type RecordedStep = Exclude<TimelineEvent, 'scoped' | 'contained' | 'notices-approved'>;
 
 export interface IncidentRequest {
   readonly kind?: 'account-abuse' | 'database-copy';
@@ -72,7 +76,7 @@ export class IncidentService {
     return this.o.db.transaction({ role, practiceId: null, platform: true }, fn);
   }
 
-  private event(a: Actor, action: string, incidentId: string, practiceId: string | null, detail: Record<string, unknown>, segment: AuditEventInput['segment'] = 'security', patientId: string | null = null): AuditEventInput {
+  private event(a: Actor, action: AuditAction, incidentId: string, practiceId: string | null, detail: Record<string, unknown>, segment: AuditEventInput['segment'] = 'security', patientId: string | null = null): AuditEventInput {
     return {
       id: randomUUID(), at: this.o.clock(), practiceId, userId: a.userId, role: a.role, sessionId: a.sessionId, sourceIp: a.ip, action,
       resourceType: 'Incident', resourceId: incidentId, patientId, segment, labels: [], purpose: 'security', outcome: 'success', reason: 'incident response', detail,
@@ -194,7 +198,7 @@ export class IncidentService {
     const entry: TimelineEntry = { at: when.toISOString(), event: event as TimelineEvent, by: a.userId, detail: note ? { note: note.slice(0, 2000) } : {} };
     await this.platform('auditWriter', async (tx) => {
       await insertTimeline(tx, id, entry);
-      await appendAuditEvents(tx, [this.event(a, `incident.${event}`, id, null, {})]);
+      await appendAuditEvents(tx, [this.event(a, `incident.${event as RecordedStep}`, id, null, {})]);
     });
     return entry;
   }
@@ -274,7 +278,7 @@ export class IncidentService {
    * people is itself an access: audited there, as `action`.
    */
   private async perPractice<T>(
-    a: Actor, i: Incident, action: string,
+    a: Actor, i: Incident, action: 'incident.notices' | 'incident.practitioner-notices',
     fn: (x: { repo: AdminRepository; tx: Tx; practiceId: string; practiceName: string; mine: AccessScope['disclosures'] }) => Promise<T[]>,
   ): Promise<T[]> {
     if (i.scope.kind !== 'account-abuse') return [];

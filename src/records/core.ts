@@ -10,6 +10,7 @@ import {
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
+import type { AuditAction, AuditDetail } from '../audit/events.js';
 import { RecordError, refusalFor } from './errors.js';
 import { hasCareRelationship } from './facts.js';
 import { careDetail, careFor, claimed, noteCare, type Care } from './care-claims.js';
@@ -27,12 +28,12 @@ export interface RequestContext {
 export type Segment = AuditEventInput['segment'];
 
 export interface Audited {
-  readonly action: string;
+  readonly action: AuditAction;
   readonly resourceType: string;
   readonly resourceId: string | null;
   readonly patientId: string | null;
   readonly labels?: readonly SensitivityLabel[];
-  readonly detail?: Record<string, unknown>;
+  readonly detail?: AuditDetail;
 }
 
 export const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };

@@ -153,21 +153,20 @@ export class ResourceRecords extends AppointmentRecords {
       const page = found.slice(0, q.limit);
       const care = this.noteCare(d, cls);
       // One patient's page: the budgets count the patient (its chart opened, sensitive or not), so
-      // the page is admitted whole or refused — one entry for the ledger, however many rows.
+      // the page is admitted whole or refused — one entry for the ledger, however many rows. What
+      // the ledger admitted is what the audit names.
+      const disclosed: Disclosing = {
+        patientId: q.patientId, identity: false, listed: null, notes: [],
+        resources: [...new Set(page.map((x) => x.id))], sensitive: page.some((x) => x.labels.length > 0),
+      };
       if (page.length > 0) {
-        const ids = [...new Set(page.map((x) => x.id))];
-        const sensitive = page.some((x) => x.labels.length > 0);
-        const disclosed: Disclosing = {
-          patientId: q.patientId, identity: false, listed: null, notes: [], resources: ids, sensitive,
-        };
         const ok = this.admit([disclosed], care);
         if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       }
       const items: OpenedResource[] = [];
       for (const x of page) items.push(await this.opened(x));
       const labels = [...new Set(page.flatMap((x) => x.labels))];
-      const returned = [...new Set(page.map((x) => x.id))];
-      const detail = { returned, ...this.careDetail([q.patientId], care) };
+      const detail = { returned: disclosed.resources ?? [], ...this.careDetail([q.patientId], care) };
       const audited = { ...a, patientId: q.patientId, labels, detail };
       await this.audit(tx, [this.event(d, audited, 'success', d.reason, 'clinical')]);
       return { kind: 'ok' as const, items, more: found.length > q.limit };

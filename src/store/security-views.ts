@@ -1,4 +1,5 @@
 import type { Tx } from './database.js';
+import { patientHistoryKinds } from '../audit/events.js';
 
 /**
  * What the security console and the audit history read, in a security reader's transaction:
@@ -23,7 +24,10 @@ export interface AuditFilter {
   readonly agentId: string | null;
   readonly from: Date | null;
   readonly to: Date | null;
-  /** A patient's own view: successful accesses by professionals only. */
+  /**
+   * A patient's own view: successful accesses by professionals only, of the kinds the audit
+   * vocabulary shows a patient (audit/events.ts `patientHistoryKinds`).
+   */
   readonly patientView: boolean;
   readonly limit: number;
   readonly offset: number;
@@ -91,10 +95,12 @@ export class SecurityViews {
 
   /** Audit events, newest first, with the professional's name; `limit + 1` rows tell whether more follow. */
   async events(f: AuditFilter): Promise<Record<string, unknown>[]> {
+    const kinds = patientHistoryKinds();
     const ownView = f.patientView
       ? `AND e.outcome = 'success' AND e.role <> 'patient'
-          AND e.action IN ('read', 'search', 'everything', 'create', 'update', 'break-glass')`
+          AND (e.resource_type, e.action) IN (SELECT * FROM unnest($7::text[], $8::text[]))`
       : '';
+    const kindParams = f.patientView ? [kinds.map((k) => k.resourceType), kinds.map((k) => k.action)] : [];
     const r = await this.tx.query<Record<string, unknown>>(
       `SELECT e.id, e.at, e.user_id, e.role, e.source_ip, e.action, e.resource_type, e.resource_id, e.patient_id,
               e.purpose, e.outcome, e.reason, e.labels, u.given_name, u.family_name
@@ -103,7 +109,10 @@ export class SecurityViews {
           AND ($3::timestamptz IS NULL OR e.at >= $3) AND ($4::timestamptz IS NULL OR e.at < $4)
           ${ownView}
         ORDER BY e.seq DESC LIMIT $5 OFFSET $6`,
-      [f.patientId, f.agentId, f.from?.toISOString() ?? null, f.to?.toISOString() ?? null, f.limit + 1, f.offset],
+      [
+        f.patientId, f.agentId, f.from?.toISOString() ?? null, f.to?.toISOString() ?? null, f.limit + 1, f.offset,
+        ...kindParams,
+      ],
     );
     return r.rows;
   }
