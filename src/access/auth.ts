@@ -108,11 +108,26 @@ export class AuthService {
     return this.o.db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => fn(new AuthRepository(tx), tx));
   }
 
-  private event(a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: ActionOf<'none'> | ActionOf<'Account'>, outcome: AuditEventInput['outcome'], reason: string, meta: RequestMeta | null, sessionId: string | null = null): AuditEventInput {
+  private event(
+    a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: ActionOf<'none'>, outcome: AuditEventInput['outcome'],
+    reason: string, meta: RequestMeta | null, sessionId: string | null = null,
+  ): AuditEventInput {
     return {
       id: randomUUID(), at: this.now(), practiceId: a?.practiceId ?? null, userId: a?.id ?? null, role: a?.role ?? null, sessionId,
       sourceIp: meta?.ip ?? null, action, resourceType: null, resourceId: null, patientId: null, segment: 'auth', labels: [],
       purpose: 'security', outcome, reason,
+    };
+  }
+
+  /** A client of an account approved, or its approval asked: the account is the event's resource. */
+  private clientEvent(
+    by: Pick<LoginAccount, 'id' | 'practiceId' | 'role'>, action: 'client.approve-request' | 'client.approve', reason: string,
+    meta: RequestMeta, sessionId: string, target: { id: string; practiceId: string | null },
+  ): AuditEventInput {
+    return {
+      id: randomUUID(), at: this.now(), practiceId: target.practiceId, userId: by.id, role: by.role, sessionId,
+      sourceIp: meta.ip ?? null, action, resourceType: 'Account', resourceId: target.id, patientId: null, segment: 'auth',
+      labels: [], purpose: 'security', outcome: 'success', reason,
     };
   }
 
@@ -458,10 +473,10 @@ export class AuthService {
       await this.pending.set(key, officer.userId, 24 * 3_600_000);
       await this.door(async (repo, tx) => {
         const target = await repo.accountById(userId);
-        await this.audit(tx, [{
-          ...this.event({ id: officer.userId, practiceId: officer.practiceId, role: officer.role }, 'client.approve-request', 'success', 'a security officer asked to approve a client of the account; a second officer must confirm', meta, officer.sessionId),
-          practiceId: target?.practiceId ?? null, resourceType: 'Account', resourceId: userId,
-        }]);
+        const by = { id: officer.userId, practiceId: officer.practiceId, role: officer.role };
+        const reason = 'a security officer asked to approve a client of the account; a second officer must confirm';
+        const of = { id: userId, practiceId: target?.practiceId ?? null };
+        await this.audit(tx, [this.clientEvent(by, 'client.approve-request', reason, meta, officer.sessionId, of)]);
       });
       return 'pending';
     }
@@ -474,10 +489,11 @@ export class AuthService {
     const done = await this.door(async (repo, tx) => {
       if (!(await repo.approveClient(userId, client, by.id, via, this.now()))) return false;
       const target = await repo.accountById(userId);
-      await this.audit(tx, [{
-        ...this.event(by, 'client.approve', 'success', via === 'user' ? 'the user approved a client from an approved one' : 'a security officer approved a client of the account', meta, sessionId),
-        practiceId: target?.practiceId ?? by.practiceId, resourceType: 'Account', resourceId: userId,
-      }]);
+      const reason = via === 'user'
+        ? 'the user approved a client from an approved one'
+        : 'a security officer approved a client of the account';
+      const of = { id: userId, practiceId: target?.practiceId ?? by.practiceId };
+      await this.audit(tx, [this.clientEvent(by, 'client.approve', reason, meta, sessionId, of)]);
       return true;
     });
     if (!done) throw new AccessError('client_unknown');

@@ -8,9 +8,10 @@ import { sha256 } from './merkle.js';
  * and sorted keys inside `detail`, so the database's own JSON normalisation cannot change it.
  */
 /** What the chain hashes: an audit event's fields (the detail as stored: any JSON). */
-export type ChainedEvent = Omit<AuditEventInput, 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome' | 'action'> & {
+export type ChainedEvent = Omit<AuditEventInput, 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome' | 'action' | 'resourceType'> & {
   /** As stored: a row is data, read back whatever it says. */
-  action: string;
+  readonly action: string;
+  readonly resourceType: string | null;
   readonly segment: string | null;
   readonly purpose: string | null;
   readonly labels: readonly string[];

@@ -31,7 +31,8 @@ export interface EventFacts {
   readonly patientId: string | null;
   readonly purpose: string | null;
   readonly labels: readonly string[];
-  readonly detail?: Record<string, unknown> | null | undefined;
+  /** As stored: any JSON, read through the vocabulary. */
+  readonly detail?: unknown;
 }
 
 /**

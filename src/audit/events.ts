@@ -32,7 +32,7 @@ export interface ClientDetail {
 export interface Returned {
   readonly returned: readonly string[];
   /** The page was cut to what the disclosure budgets left. */
-  readonly cut?: true;
+  readonly cut?: boolean;
 }
 
 /** Patients named by an appointment listing outside the account's near calendar (its own further away, or others'). */
@@ -88,10 +88,11 @@ export const AUDIT_EVENTS = {
     read: kind(care, seen),
     /**
      * A listing (picker fields): `broad` when it lists the practice rather than finding someone;
-     * `fields: 'picker'` since listings stopped carrying identities (older rows: full identities).
+     * `fields: 'picker'` since listings stopped carrying identities (older rows: full identities);
+     * `offset` and `count`, the page asked for.
      */
     search: kind((d) => ({
-      ...returned(d), ...care(d), broad: d.broad !== false,
+      ...returned(d), ...care(d), offset: num(d.offset), count: num(d.count), broad: d.broad !== false,
       fields: d.fields === 'picker' ? 'picker' as const : 'full' as const,
       ...(d.duplicateCheck === true ? { duplicateCheck: true as const } : {}),
     }), seen),
@@ -172,7 +173,8 @@ export const AUDIT_EVENTS = {
     'incident.practitioner-notices': kind((d) => ({ patients: num(d.patients) }), unseen),
     /** A document rendered: the register, a notice letter (the patients it names), a CNIL form. */
     'incident.document': kind((d) => ({
-      kind: text(d.kind), format: text(d.format), patients: idList(d.patients),
+      kind: text(d.kind), format: text(d.format), patients: idList(d.patients), notices: num(d.notices),
+      export: text(d.export), practitioners: num(d.practitioners),
     }), unseen),
   },
   /** The login door and the operator's tools: no resource. */
@@ -272,3 +274,28 @@ export function unhandledKind(x: never): never {
 
 /** The actions of one subject (an account's, an incident's…). */
 export type ActionOf<S extends AuditSubject> = keyof Events[S] & string;
+
+/** The detail of one kind, as its readers get it. */
+export type DetailOf<S extends AuditSubject, A extends ActionOf<S>> = Events[S][A] extends Kind<infer D> ? D : never;
+
+/**
+ * A registry type's name, as the records hold it once its module is found (records/resources.ts):
+ * an event about it is of the clinical subject, told apart from the others by its type.
+ */
+export type ClinicalType = string & { readonly clinicalType: unique symbol };
+
+type TypeOf<S extends AuditSubject> = S extends 'none' ? null : S extends 'clinical' ? ClinicalType : S;
+
+/**
+ * One event's kind as a writer gives it: its resource type and action, and that kind's detail — each
+ * field optional where it reads back empty, no field another kind's (object literals are checked).
+ */
+export type AuditKindInput = {
+  [S in AuditSubject]: {
+    [A in ActionOf<S>]: {
+      readonly resourceType: TypeOf<S>;
+      readonly action: A;
+      readonly detail?: Partial<DetailOf<S, A>> & ClientDetail;
+    };
+  }[ActionOf<S>];
+}[AuditSubject];

@@ -5,13 +5,15 @@ import type { AccessEvent } from './features.js';
 
 /** The facts of an audit event the detector reads (as stored, or as about to be stored). */
 type EventFields = 'id' | 'at' | 'resourceId' | 'sessionId' | 'practiceId' | 'outcome' | 'patientId'
-  | 'resourceType' | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose';
+  | 'labels' | 'reason' | 'sourceIp' | 'role' | 'purpose';
 
 export type AccessFacts = Pick<AuditEventInput, EventFields> & {
   /** As stored: the vocabulary (audit/events.ts) reads it. */
   readonly action: string;
+  readonly resourceType: string | null;
   readonly userId: string | null;
-  readonly detail?: Record<string, unknown> | undefined;
+  /** As stored: any JSON (the vocabulary reads it). */
+  readonly detail?: unknown;
 };
 
 /**
@@ -31,7 +33,7 @@ export function toAccess(e: AccessFacts): AccessEvent {
   return {
     id: e.id, at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
     patientId: e.patientId, returned: of((x) => x.listing === 'broad'), ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
-    device: typeof e.detail?.device === 'string' ? e.detail.device : null,
+    device: deviceOf(e.detail),
     // Of the patients touched, those no care relationship explains (unknown for roles without care).
     // Charts opened (an identity, notes): a listing's picker fields have budgets of their own.
     ...(cared ? { unexplained: of((x) => opened(x) && x.care === 'none') } : {}),
@@ -48,4 +50,10 @@ export function toAccess(e: AccessFacts): AccessEvent {
     calendarListed: of((x) => x.calendarListing !== undefined),
     calendarOthers: of((x) => x.calendarListing === 'others'),
   };
+}
+
+/** The client fingerprint the records add to an event's detail (audit/events.ts ClientDetail). */
+function deviceOf(detail: unknown): string | null {
+  const d = detail && typeof detail === 'object' ? (detail as { device?: unknown }).device : undefined;
+  return typeof d === 'string' ? d : null;
 }

@@ -538,7 +538,7 @@ function refusalOf(
   return new AccessError('throttled', wait, why);
 }
 
-function systemEvent(a: Alert, action: ActionOf<'Account'>, at: Date): AuditEventInput {
+function systemEvent(a: Alert, action: 'account.lock', at: Date): AuditEventInput {
   return {
     id: randomUUID(), at, practiceId: a.practiceId, userId: null, role: 'system', sessionId: null, sourceIp: null, action,
     resourceType: 'Account', resourceId: a.userId, patientId: null, segment: 'security', labels: [], purpose: 'security', outcome: 'success',

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hashPassword, type AuthService, type Principal } from '../access/index.js';
 import { AdminRepository, appendAuditEvents, AuthRepository, type AuditEventInput, type Database, type Tx } from '../store/index.js';
-import type { AuditAction } from '../audit/events.js';
+import type { ActionOf, AuditKindInput, DetailOf } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
 import { COPYABLE, isCopyableTable, scopeCopy, type CopyableTable } from './copy.js';
 import {
@@ -15,6 +15,15 @@ import { TIMELINE_EVENTS, type Incident, type IncidentQuery, type IncidentSummar
 
 /** The steps an officer records herself (the others are the service's own: scoped, contained, notices approved). */
 type RecordedStep = Exclude<TimelineEvent, 'scoped' | 'contained' | 'notices-approved'>;
+
+/** The kinds of event the incident service writes: an incident's, or an account's it contains. */
+type IncidentKind = Extract<AuditKindInput, { resourceType: 'Incident' | 'Account' }>;
+type Written<S extends 'Incident', A extends ActionOf<S>> = Partial<DetailOf<S, A>>;
+
+/** An incident's event of kind `action`, with that kind's detail. */
+function incidentKind<A extends ActionOf<'Incident'>>(action: A, detail: Written<'Incident', A>): IncidentKind {
+  return { resourceType: 'Incident', action, detail } as IncidentKind;
+}
 
 export interface IncidentRequest {
   readonly kind?: 'account-abuse' | 'database-copy';
@@ -76,10 +85,13 @@ export class IncidentService {
     return this.o.db.transaction({ role, practiceId: null, platform: true }, fn);
   }
 
-  private event(a: Actor, action: AuditAction, incidentId: string, practiceId: string | null, detail: Record<string, unknown>, segment: AuditEventInput['segment'] = 'security', patientId: string | null = null): AuditEventInput {
+  private event(
+    a: Actor, kind: IncidentKind, resourceId: string, practiceId: string | null,
+    segment: AuditEventInput['segment'] = 'security', patientId: string | null = null,
+  ): AuditEventInput {
     return {
-      id: randomUUID(), at: this.o.clock(), practiceId, userId: a.userId, role: a.role, sessionId: a.sessionId, sourceIp: a.ip, action,
-      resourceType: 'Incident', resourceId: incidentId, patientId, segment, labels: [], purpose: 'security', outcome: 'success', reason: 'incident response', detail,
+      id: randomUUID(), at: this.o.clock(), practiceId, userId: a.userId, role: a.role, sessionId: a.sessionId, sourceIp: a.ip,
+      ...kind, resourceId, patientId, segment, labels: [], purpose: 'security', outcome: 'success', reason: 'incident response',
     };
   }
 
@@ -147,7 +159,7 @@ export class IncidentService {
         id, incident.createdAt, a.userId, kind, JSON.stringify({ ...query, art34 }), JSON.stringify(summary), JSON.stringify(scope),
       ]);
       for (const t of timeline) await insertTimeline(tx, id, t);
-      await appendAuditEvents(tx, [this.event(a, 'incident.scope', id, null, { kind, patients: summary.patients, notes: summary.notes })]);
+      await appendAuditEvents(tx, [this.event(a, incidentKind('incident.scope', { kind, patients: summary.patients, notes: summary.notes }), id, null)]);
     });
     return incident;
   }
@@ -198,7 +210,7 @@ export class IncidentService {
     const entry: TimelineEntry = { at: when.toISOString(), event: event as TimelineEvent, by: a.userId, detail: note ? { note: note.slice(0, 2000) } : {} };
     await this.platform('auditWriter', async (tx) => {
       await insertTimeline(tx, id, entry);
-      await appendAuditEvents(tx, [this.event(a, `incident.${event as RecordedStep}`, id, null, {})]);
+      await appendAuditEvents(tx, [this.event(a, incidentKind(`incident.${event as RecordedStep}`, {}), id, null)]);
     });
     return entry;
   }
@@ -215,7 +227,7 @@ export class IncidentService {
     const entry: TimelineEntry = { at: this.o.clock().toISOString(), event: 'notices-approved', by: a.userId, detail: { patients: i.summary.patients } };
     await this.platform('auditWriter', async (tx) => {
       await insertTimeline(tx, id, entry);
-      await appendAuditEvents(tx, [this.event(a, 'incident.notices-approved', id, null, { patients: i.summary.patients })]);
+      await appendAuditEvents(tx, [this.event(a, incidentKind('incident.notices-approved', { patients: i.summary.patients }), id, null)]);
     });
     return entry;
   }
@@ -248,15 +260,18 @@ export class IncidentService {
         if (!account) continue;
         if (actions.includes('lock')) {
           await repo.setStatus(u, 'locked');
-          events.push({ ...this.event(a, 'account.lock', id, account.practiceId, { incident: id }), resourceType: 'Account', resourceId: u });
+          const lock = { resourceType: 'Account', action: 'account.lock', detail: { incident: id } } as const;
+          events.push(this.event(a, lock, u, account.practiceId));
         }
         if (actions.includes('revoke-sessions') || actions.includes('reset-credentials') || actions.includes('lock')) {
           const ended = await repo.revokeSessionsOf(u, now, `incident ${id}`);
-          events.push({ ...this.event(a, 'account.revoke-sessions', id, account.practiceId, { incident: id, sessions: ended.length }), resourceType: 'Account', resourceId: u });
+          const detail = { incident: id, sessions: ended.length };
+          events.push(this.event(a, { resourceType: 'Account', action: 'account.revoke-sessions', detail }, u, account.practiceId));
         }
         if (unusable) {
           await tx.query('UPDATE admin.users SET password_hash = $2, totp_sealed = NULL, totp_last_step = NULL WHERE id = $1', [u, unusable]);
-          events.push({ ...this.event(a, 'account.reset-credentials', id, account.practiceId, { incident: id }), resourceType: 'Account', resourceId: u });
+          const reset = { resourceType: 'Account', action: 'account.reset-credentials', detail: { incident: id } } as const;
+          events.push(this.event(a, reset, u, account.practiceId));
         }
       }
       await appendAuditEvents(tx, events);
@@ -290,7 +305,7 @@ export class IncidentService {
       await this.o.db.transaction({ role: 'admin', practiceId }, async (tx) => {
         const repo = new AdminRepository(tx, this.o.vault.admin(practiceId));
         out.push(...(await fn({ repo, tx, practiceId, practiceName: names.get(practiceId)?.name ?? '', mine })));
-        await appendAuditEvents(tx, [this.event(a, action, i.id, practiceId, { patients: mine.length }, 'admin')]);
+        await appendAuditEvents(tx, [this.event(a, incidentKind(action, { patients: mine.length }), i.id, practiceId, 'admin')]);
       });
     }
     return out;
@@ -345,8 +360,8 @@ export class IncidentService {
   async document(a: Actor, id: string, kind: DocumentKind, format: DocumentFormat | undefined, lang: Lang): Promise<RenderedDocument> {
     const i = await this.need(id);
     const short = i.id.slice(0, 8);
-    const audited = async (detail: Record<string, unknown>) =>
-      this.platform('auditWriter', (tx) => appendAuditEvents(tx, [this.event(a, 'incident.document', id, null, { kind, ...detail })]));
+    const audited = async (detail: Omit<Written<'Incident', 'incident.document'>, 'kind'>) =>
+      this.platform('auditWriter', (tx) => appendAuditEvents(tx, [this.event(a, incidentKind('incident.document', { kind, ...detail }), id, null)]));
     switch (kind) {
       case 'art33': {
         const doc = art33(i, await this.practices(i.summary.byPractice.map((p) => p.practiceId)), this.o.contact, lang, this.o.clock());
@@ -409,7 +424,7 @@ export class IncidentService {
     const withoutEmail = inputs.filter((p) => !p.email).length;
     await this.platform('auditWriter', async (tx) => {
       await insertTimeline(tx, id, { at: this.o.clock().toISOString(), event: 'patients-notified', by: a.userId, detail: { channel: 'email', emailed, failed, withoutEmail } });
-      await appendAuditEvents(tx, [this.event(a, 'incident.patients-notified', id, null, { emailed, failed, withoutEmail })]);
+      await appendAuditEvents(tx, [this.event(a, incidentKind('incident.patients-notified', { emailed, failed, withoutEmail }), id, null)]);
     });
     return { emailed, withoutEmail, failed };
   }

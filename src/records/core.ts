@@ -10,7 +10,7 @@ import {
 } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
 import type { AuditBatcher } from '../audit/batcher.js';
-import type { AuditAction, AuditDetail } from '../audit/events.js';
+import type { AuditKindInput, ClinicalType } from '../audit/events.js';
 import { RecordError, refusalFor } from './errors.js';
 import { hasCareRelationship } from './facts.js';
 import { careDetail, careFor, claimed, noteCare, type Care } from './care-claims.js';
@@ -27,14 +27,16 @@ export interface RequestContext {
 
 export type Segment = AuditEventInput['segment'];
 
-export interface Audited {
-  readonly action: AuditAction;
-  readonly resourceType: string;
+/**
+ * An access of the records, as audited: one of the vocabulary's kinds about a patient's record
+ * (audit/events.ts) — its type, action and that kind's detail — and what it was about.
+ */
+export type Audited = Extract<AuditKindInput, { resourceType: RecordSubject }> & {
   readonly resourceId: string | null;
   readonly patientId: string | null;
   readonly labels?: readonly SensitivityLabel[];
-  readonly detail?: AuditDetail;
-}
+};
+type RecordSubject = 'Patient' | 'Appointment' | 'DocumentReference' | 'Record' | ClinicalType;
 
 export const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
 
@@ -123,13 +125,15 @@ export class RecordsCore {
     d: Decision | null, a: Audited, outcome: AuditEventInput['outcome'], reason: string, segment: Segment,
   ): AuditEventInput {
     const device = this.ctx.device ? { device: this.ctx.device } : {};
+    // The kind's own detail and the client's fingerprint, which every kind carries (ClientDetail):
+    // the union of kinds cannot follow that spread, so it is said once here.
+    const detail = (a.detail || this.ctx.device ? { detail: { ...a.detail, ...device } } : {}) as
+      Pick<Audited, 'detail'>;
     return {
       id: randomUUID(), at: this.ctx.now, practiceId: this.principal.practiceId, userId: this.principal.userId,
       role: this.principal.role, sessionId: this.principal.sessionId, sourceIp: this.ctx.ip,
-      action: a.action, resourceType: a.resourceType, resourceId: a.resourceId, patientId: a.patientId,
-      segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason,
-      ...(a.detail || this.ctx.device ? { detail: { ...a.detail, ...device } } : {}),
-    };
+      ...a, ...detail, segment, labels: a.labels ?? [], purpose: d?.allow ? d.purpose : null, outcome, reason,
+    } as AuditEventInput;
   }
 
   /** A refusal, audited in a transaction of its own, then thrown. 404 where 403 would confirm existence. */

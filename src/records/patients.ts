@@ -86,7 +86,7 @@ export class PatientRecords extends RecordsCore {
       const returned = items.map((p) => p.id);
       const unexplained = this.principal.role === 'practitioner' ? { unexplained: [] } : {};
       const careDetail = broad ? this.careDetail(returned, care) : unexplained;
-      const page = { returned, offset: q.offset, count: q.limit, broad, fields: 'picker' };
+      const page = { returned, offset: q.offset, count: q.limit, broad, fields: 'picker' as const };
       const detail = { ...page, ...(cut ? { cut: true } : {}), ...careDetail };
       await this.audit(tx, [this.event(d, { ...a, detail }, 'success', d.reason, 'admin')]);
       return { kind: 'ok' as const, page: { items, more: !cut && found.length > q.limit, ...cutOf(cut, ok.refusal) } };

@@ -67,7 +67,7 @@ export class Records extends ResourceRecords {
       const byType: Record<string, string[]> = {};
       for (const x of sealed) (byType[x.type] ??= []).push(x.id);
       const detail = {
-        appointments: appointments.length, notes: notes === null ? null : ids,
+        appointments: appointments.length, ...(notes === null ? {} : { notes: ids }),
         ...(resourceIds.length > 0 ? { resources: byType } : {}), ...this.careDetail([patientId], care),
       };
       const decision = withNotes ? notesDecision : d;

@@ -1,48 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
 import type { Decision } from '../access/index.js';
-import type { SensitivityLabel } from '../domain/index.js';
-import { REGISTRY, type Json, type ResourceModule } from '../resources/index.js';
+import type { ClinicalType } from '../audit/events.js';
+import { REGISTRY, type ResourceModule } from '../resources/index.js';
 import { isShreddedKeyError, type SealedResource, type Tx } from '../store/index.js';
 import type { CareClass } from '../store/care.js';
 import { RecordError, refusalFor } from './errors.js';
 import { visitScope } from './care-claims.js';
 import { type Audited, type Disclosing, type Page } from './core.js';
 import { AppointmentRecords } from './appointments.js';
+import type { OpenedResource, ResourceSearch, ResourceWrite } from './resource-types.js';
 
-/** A clinical resource as the records return it: its stored version, and its body once opened. */
-export interface OpenedResource {
-  readonly id: string;
-  readonly type: string;
-  readonly version: number;
-  readonly patientId: string;
-  readonly authorId: string;
-  readonly writtenAt: Date;
-  readonly labels: readonly SensitivityLabel[];
-  readonly body: Json;
-}
-
-/** A search in one patient's compartment: token values per parameter (each an OR), a date range, a page. */
-export interface ResourceSearch {
-  readonly patientId: string;
-  readonly tokens: readonly (readonly string[])[];
-  readonly from?: Date;
-  readonly to?: Date;
-  readonly limit: number;
-  readonly offset: number;
-}
-
-/**
- * What a client wrote, checked by its module: the patient, the body (no id, no meta), the effective
- * date and the search values.
- */
-export interface ResourceWrite {
-  readonly patientId: string;
-  readonly body: Json;
-  readonly effectiveAt: Date | null;
-  readonly tokens: readonly string[];
-  readonly labels: readonly SensitivityLabel[];
-}
+export type { OpenedResource, ResourceSearch, ResourceWrite } from './resource-types.js';
 
 const gone = (e: unknown): never => {
   if (isShreddedKeyError(e)) throw new RecordError('gone');
@@ -61,6 +30,11 @@ export class ResourceRecords extends AppointmentRecords {
     const m = REGISTRY.module(type);
     if (!m) throw new RecordError('not_found');
     return m;
+  }
+
+  /** A registry type's name once its module is found: what its audit events are about (the clinical kinds). */
+  protected clinicalType(type: string): ClinicalType {
+    return this.moduleOf(type).type as ClinicalType;
   }
 
   private reader(): string | null {
@@ -88,8 +62,7 @@ export class ResourceRecords extends AppointmentRecords {
 
   /** One resource (its current version, or `version`: vread). */
   async readResource(type: string, id: string, version: number | null = null): Promise<OpenedResource> {
-    this.moduleOf(type);
-    const a: Audited = { action: 'read', resourceType: type, resourceId: id, patientId: null };
+    const a: Audited = { action: 'read', resourceType: this.clinicalType(type), resourceId: id, patientId: null };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       const row = await this.resources(tx).one(type, id, version, this.reader(), this.ctx.now);
@@ -122,10 +95,10 @@ export class ResourceRecords extends AppointmentRecords {
   async searchResources(
     type: string, search: ResourceSearch, history: string | null = null,
   ): Promise<Page<OpenedResource>> {
-    this.moduleOf(type);
     let q = search;
     const a: Audited = {
-      action: 'search', resourceType: type, resourceId: history, patientId: history === null ? q.patientId : null,
+      action: 'search', resourceType: this.clinicalType(type), resourceId: history,
+      patientId: history === null ? q.patientId : null,
     };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
@@ -195,7 +168,9 @@ export class ResourceRecords extends AppointmentRecords {
     const m = this.moduleOf(type);
     const id = update?.id ?? randomUUID();
     const action = update ? 'update' : 'create';
-    const a: Audited = { action, resourceType: type, resourceId: id, patientId: w.patientId, labels: w.labels };
+    const a: Extract<Audited, { resourceType: ClinicalType; action: 'create' | 'update' }> = {
+      action, resourceType: this.clinicalType(type), resourceId: id, patientId: w.patientId, labels: w.labels,
+    };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       const repo = this.resources(tx);
@@ -254,7 +229,7 @@ export class ResourceRecords extends AppointmentRecords {
    */
   async prescriptionLines(patientId: string, ids: readonly string[]): Promise<OpenedResource[]> {
     const type = 'MedicationRequest';
-    const a: Audited = { action: 'search', resourceType: type, resourceId: null, patientId };
+    const a: Audited = { action: 'search', resourceType: this.clinicalType(type), resourceId: null, patientId };
     await this.clinicalGate(a);
     const r = await this.run('clinical', async (tx) => {
       const repo = this.resources(tx);

@@ -2,7 +2,7 @@ import type { Id, SensitivityLabel } from '../domain/index.js';
 import type { Tx } from './database.js';
 import { auditTime, eventMac } from '../audit/chain.js';
 import { scopeStatement } from './database.js';
-import { isAuditKind, type AuditAction, type AuditDetail } from '../audit/events.js';
+import { isAuditKind, type AuditKindInput } from '../audit/events.js';
 
 export type AuditSegment = 'admin' | 'clinical' | 'audit' | 'security' | 'auth' | 'keys';
 export type AuditPurpose = 'care' | 'break-the-glass' | 'admin' | 'patient' | 'security' | 'system';
@@ -12,7 +12,7 @@ export type AuditOutcome = 'success' | 'denied' | 'error';
  * One access to record. Identifiers and categories only: never the data itself. Its resource type
  * and action are one of the kinds of the audit vocabulary (audit/events.ts), its detail that kind's.
  */
-export interface AuditEventInput {
+interface AuditCommon {
   readonly id: Id;
   readonly at: Date;
   readonly practiceId: Id | null;
@@ -20,8 +20,6 @@ export interface AuditEventInput {
   readonly role: string | null;
   readonly sessionId: string | null;
   readonly sourceIp: string | null;
-  readonly action: AuditAction;
-  readonly resourceType: string | null;
   readonly resourceId: string | null;
   readonly patientId: Id | null;
   readonly segment: AuditSegment | null;
@@ -29,8 +27,9 @@ export interface AuditEventInput {
   readonly purpose: AuditPurpose | null;
   readonly outcome: AuditOutcome;
   readonly reason: string | null;
-  readonly detail?: AuditDetail;
 }
+
+export type AuditEventInput = AuditCommon & AuditKindInput;
 
 const COLUMNS = [
   'id', 'at', 'practice_id', 'user_id', 'role', 'session_id', 'source_ip', 'action', 'resource_type', 'resource_id',
