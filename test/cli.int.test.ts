@@ -7,6 +7,7 @@ import { generate } from 'otplib';
 import { ROLES } from '../src/domain/index.js';
 import { createPostgresDatabase } from './helpers/backends.js';
 import { runCli, startCli, type Finished } from './helpers/cli.js';
+import { POSTGRES_URL } from './helpers/needs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -88,8 +89,7 @@ describe('medvault demo', () => {
     }
   });
 
-  it('seeds and serves on PostgreSQL when DATABASE_URL is set', async () => {
-    if (!process.env.MEDVAULT_TEST_DATABASE_URL) return; // reported once by the backends helper
+  it.runIf(POSTGRES_URL !== null)('seeds and serves on PostgreSQL when DATABASE_URL is set', async () => {
     const database = await createPostgresDatabase();
     try {
       const server = await startCli(['demo', '--data', join(tmp, 'pg'), ...SMALL], { DATABASE_URL: database.url });

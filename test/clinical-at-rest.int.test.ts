@@ -8,6 +8,7 @@ import { REGISTRY, type Json } from '../src/resources/index.js';
 import { openStore } from '../src/store/index.js';
 import { bearer, login, startTestApp, userOf } from './helpers/app.js';
 import { createPostgresDatabase, type Backend } from './helpers/backends.js';
+import { POSTGRES_URL, runs } from './helpers/needs.js';
 
 /**
  * A copy of the database's files says nothing of what the clinical types hold: a unique phrase is
@@ -18,7 +19,7 @@ import { createPostgresDatabase, type Backend } from './helpers/backends.js';
  * PostgreSQL server's data directory, WAL included — is searched for them in UTF-8, Latin-1 and
  * UTF-16: 0 hits.
  */
-const PG_URL = process.env.MEDVAULT_TEST_DATABASE_URL;
+const PG_URL = runs('the PostgreSQL data directory search', { postgres: true }) ? POSTGRES_URL : null;
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 /** A well-formed CIM-10 code no practice's list holds (plague, cellulocutaneous form). */
 const RARE_CODE = 'A20.1';
@@ -150,7 +151,7 @@ describe('a copy of the database files holds no clinical free text nor code', ()
     }
   });
 
-  it.runIf(PG_URL)('PostgreSQL: no phrase, marker or rare code in the server\'s data directory (WAL too)', async () => {
+  it.runIf(PG_URL !== null)('PostgreSQL: no phrase, marker or rare code in the server\'s data directory (WAL too)', async () => {
     const database = await createPostgresDatabase();
     try {
       const backend: Backend = {

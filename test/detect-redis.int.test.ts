@@ -8,30 +8,11 @@ import { openStore, type OpenedStore } from '../src/store/index.js';
 import { createPostgresDatabase } from './helpers/backends.js';
 import { makeVault, NOW } from './helpers/fixtures.js';
 import { totp } from './helpers/app.js';
+import { REDIS_URL, runs } from './helpers/needs.js';
 
 /** Two API instances on one PostgreSQL database, sharing what they see through Redis. */
-const PG = process.env.MEDVAULT_TEST_DATABASE_URL;
-const REDIS = process.env.MEDVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisUp(): Promise<boolean> {
-  const r = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-const available = Boolean(PG) && (await redisUp());
-if (!available) {
-  if (process.env.CI) throw new Error('CI needs PostgreSQL (MEDVAULT_TEST_DATABASE_URL) and Redis (127.0.0.1:6379) for the two-instance test');
-  console.warn('\n[medvault] PostgreSQL or Redis unavailable: the two-instance detection test is not run.\n');
-}
+const REDIS = REDIS_URL ?? '';
+const available = runs('two API instances sharing Redis', { postgres: true, redis: true });
 
 describe.runIf(available)('two API instances sharing Redis', () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>>;

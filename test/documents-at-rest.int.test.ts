@@ -8,6 +8,9 @@ import { openStore } from '../src/store/index.js';
 import { bearer, login, startTestApp, userOf } from './helpers/app.js';
 import { createPostgresDatabase, type Backend } from './helpers/backends.js';
 import { documentFor, pdfWith, pngWith } from './helpers/documents.js';
+import { runs } from './helpers/needs.js';
+
+const pgDump = runs('a pg_dump of the documents', { postgres: true, programs: ['pg_dump'] });
 
 /**
  * A copy of the database holds no document: a phrase written in a PDF's bytes, another in a PNG's,
@@ -97,7 +100,7 @@ describe('a copy of the database holds no document, no title', () => {
     }
   });
 
-  it.runIf(process.env.MEDVAULT_TEST_DATABASE_URL)('PostgreSQL: no phrase of a document or its title in a pg_dump of the database', async () => {
+  it.runIf(pgDump)('PostgreSQL: no phrase of a document or its title in a pg_dump of the database', async () => {
     const database = await createPostgresDatabase();
     try {
       const backend: Backend = {

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/store/index.js';
 import { bearer, login, startTestApp, userOf } from './helpers/app.js';
 import { createPostgresDatabase, type Backend } from './helpers/backends.js';
+import { runs } from './helpers/needs.js';
+
+const pgDump = runs('a pg_dump of the sealed identities', { postgres: true, programs: ['pg_dump'] });
 
 /**
  * Issue 14: a copy of the database names no one. A demo is seeded, names, birth dates and notes
@@ -138,7 +141,7 @@ describe('a copy of the database names no one (issue 14)', () => {
     }
   });
 
-  it.runIf(process.env.MEDVAULT_TEST_DATABASE_URL)('PostgreSQL: no name, birth date or note text in a pg_dump of the database', async () => {
+  it.runIf(pgDump)('PostgreSQL: no name, birth date or note text in a pg_dump of the database', async () => {
     const database = await createPostgresDatabase();
     const empty = await createPostgresDatabase();
     try {

@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { runs } from './helpers/needs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accessible, chromiumAvailable, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J,
+  accessible, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J,
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { labResult, pressure, weight } from './helpers/observations.js';
@@ -16,10 +17,7 @@ import { labResult, pressure, weight } from './helpers/observations.js';
  * problem, the summary, the curves and the laboratory results; then an assistant opens the same
  * patient and receives none of it — not in the page, not in any response, not even a request.
  */
-if (!chromiumAvailable) {
-  if (process.env.CI) throw new Error(`CI needs chromium at ${CHROMIUM} (apt-get install chromium)`);
-  console.warn(`\n[medvault] ${CHROMIUM} is not installed: the browser tests are not run.\n`);
-}
+const browser = runs('the chart in the browser', { files: [{ path: CHROMIUM, install: 'apt-get install chromium' }] });
 
 const CLINICAL_TYPES = [
   'Condition', 'AllergyIntolerance', 'MedicationRequest', 'Observation', 'Immunization', 'Encounter',
@@ -56,7 +54,7 @@ let users: DemoAccount[];
 let seen: Seen | null = null;
 
 beforeAll(async () => {
-  if (!chromiumAvailable) return;
+  if (!browser) return;
   server = await startCli([
     'demo', '--data', join(tmp, 'data'), '--practices', '2', '--patients-per-practice', '40', '--history-days', '10',
     '--port', '0',
@@ -96,7 +94,7 @@ async function openPatient(page: Page, p: Seen): Promise<void> {
   await page.getByTestId('results').getByRole('button', { name: p.display, exact: true }).first().click();
 }
 
-describe.runIf(chromiumAvailable)("the practitioner's chart", () => {
+describe.runIf(browser)("the practitioner's chart", () => {
   const doctor = () => users.find((u) => u.role === 'practitioner')!;
 
   it('records a consultation, prints its ordonnance, and shows the summary, the curves and the results', async () => {

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runs } from './helpers/needs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accessible, chromiumAvailable, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type Person,
+  accessible, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type Person,
 } from './helpers/browser.js';
 import { blobAt, revoked, viewportShot, WATCH_BLOBS } from './helpers/blobs.js';
 import { startCli, type Running } from './helpers/cli.js';
@@ -20,10 +21,7 @@ import { openPatient, patientInCare, type Seen } from './helpers/patient-page.js
  * kept, marked) and withdraws another (hidden, then struck through on request); a colleague is not
  * offered either. An assistant opening the same patient receives none of it and asks for none of it.
  */
-if (!chromiumAvailable) {
-  if (process.env.CI) throw new Error(`CI needs chromium at ${CHROMIUM} (apt-get install chromium)`);
-  console.warn(`\n[medvault] ${CHROMIUM} is not installed: the browser tests are not run.\n`);
-}
+const browser = runs('documents in the browser', { files: [{ path: CHROMIUM, install: 'apt-get install chromium' }] });
 
 /** What the doctor adds, distinctive enough that finding it elsewhere means it leaked. */
 const PDF = { title: 'Courrier du Dr Vasseur, cardiologue', phrase: 'Echographie cardiaque du 12 mars sans anomalie' };
@@ -44,7 +42,7 @@ let seen: Seen | null = null;
 let doctorAt: Person | null = null;
 
 beforeAll(async () => {
-  if (!chromiumAvailable) return;
+  if (!browser) return;
   server = await startCli([
     'demo', '--data', join(tmp, 'data'), '--practices', '2', '--patients-per-practice', '30', '--history-days', '5',
     '--port', '0',
@@ -62,7 +60,7 @@ afterAll(async () => {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-describe.runIf(chromiumAvailable)('documents and amended notes in the browser', () => {
+describe.runIf(browser)('documents and amended notes in the browser', () => {
   const doctor = () => users.find((u) => u.role === 'practitioner')!;
   /** The doctor at her browser (blobs watched), on the patient's page; what it met so far forgotten. */
   const doctorOnPatient = async (): Promise<Person> => {

@@ -1,8 +1,9 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { runs } from './helpers/needs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login as apiSignIn, NO_DETECTION, patientsOf, startTestApp, totp, type TestApp } from './helpers/app.js';
 import { buildServer } from '../src/server/index.js';
@@ -15,11 +16,9 @@ import { startCli, type Running } from './helpers/cli.js';
  * (CI artefacts); MEDVAULT_UPDATE_SCREENS=1 also copies them to docs/screens.
  */
 const CHROMIUM = process.env.MEDVAULT_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`CI needs chromium at ${CHROMIUM} (apt-get install chromium)`);
-  console.warn(`\n[medvault] ${CHROMIUM} is not installed: the browser tests are not run.\n`);
-}
+const available = runs('the web application in the browser', {
+  files: [{ path: CHROMIUM, install: 'apt-get install chromium' }],
+});
 
 // FHIR and API answers are untyped JSON here.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { REDIS_URL, runs } from '../../test/helpers/needs.js';
 import { DEFAULT_THROTTLE, LoginThrottle, MemoryThrottleStore, RedisThrottleStore, sourceOf, type ThrottleStore } from './throttle.js';
 
-/** The same rules on both stores (habit 9): in memory, and in Redis as instances share them. */
-const REDIS = process.env.MEDVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redis = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/** The same rules on both stores: in memory, and in Redis as instances share them. */
+const redisUp = runs("the throttle's Redis store (the memory store still runs)", { redis: true });
+const redis = new Redis(REDIS_URL ?? '', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
 redis.on('error', () => undefined);
-const redisUp = await redis.connect().then(() => true, () => false);
-if (!redisUp) {
-  if (process.env.CI) throw new Error(`CI needs Redis at ${REDIS} for the throttle's shared store`);
-  process.stderr.write('\n[medvault] Redis unavailable: the throttle rules run on the memory store only.\n\n');
-}
+if (redisUp) await redis.connect();
 const prefix = `medvault-test:${randomBytes(6).toString('hex')}:`;
 
 afterAll(async () => {

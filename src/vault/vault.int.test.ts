@@ -13,6 +13,7 @@ import { LocalKeyProvider } from './local.js';
 import { keyStatus, rotateKeys } from './rotation.js';
 import { shredPatient } from './shred.js';
 import { Vault } from './vault.js';
+import { runs } from '../../test/helpers/needs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-vault-int-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -88,7 +89,7 @@ describe('a copy of the database is ciphertext', () => {
     await keys.cleanup();
   });
 
-  it.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('a pg_dump of the PostgreSQL database holds none either', async () => {
+  it.runIf(runs('a pg_dump of the vault\'s values', { postgres: true, programs: ['pg_dump'] }))('a pg_dump of the PostgreSQL database holds none either', async () => {
     const database = await createPostgresDatabase();
     const keys = makeVault();
     try {

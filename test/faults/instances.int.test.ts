@@ -12,6 +12,7 @@ import { NO_DETECTION } from '../helpers/app.js';
 import { createPostgresDatabase } from '../helpers/backends.js';
 import { makeVault, NOW } from '../helpers/fixtures.js';
 import { recordFigure } from '../adversary/figures.js';
+import { REDIS_URL, runs } from '../helpers/needs.js';
 
 /**
  * Several instances for real (issue 13): two medvault instances, each with its own vault and its
@@ -20,9 +21,9 @@ import { recordFigure } from '../adversary/figures.js';
  * per-process files); a patient shredded by the operator while an instance holds its key in memory
  * stops opening there at once (regression: served for minutes from the cache).
  */
-const REDIS = process.env.MEDVAULT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS = REDIS_URL ?? '';
 
-describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, one database', () => {
+describe.runIf(runs('two instances, one database', { postgres: true, redis: true }))('two instances, one database', () => {
   let database: { url: string; drop(): Promise<void> };
   const stores: OpenedStore[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -140,7 +141,7 @@ describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances, 
  * for one thief on two instances): the second instance refuses to start, and says why; the first
  * goes on, and when it stops the database can be claimed again.
  */
-describe.runIf(Boolean(process.env.MEDVAULT_TEST_DATABASE_URL))('two instances without Redis', () => {
+describe.runIf(runs('two instances without Redis', { postgres: true }))('two instances without Redis', () => {
   it('the second refuses to start, with the reason; a thief on the first gets its budget once', async () => {
     const database = await createPostgresDatabase();
     const keys = makeVault();

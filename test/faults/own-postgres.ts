@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,11 +26,20 @@ export interface OwnPostgres {
   destroy(): Promise<void>;
 }
 
-function binDir(): string {
+/** The newest PostgreSQL server's programs under /usr/lib/postgresql (Debian's layout), or null. */
+export function postgresBinaries(): string | null {
   const root = '/usr/lib/postgresql';
-  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-  if (versions.length === 0) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)');
-  return join(root, versions[0]!, 'bin');
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a))
+    : [];
+  const bin = versions.length === 0 ? null : join(root, versions[0]!, 'bin');
+  return bin !== null && existsSync(join(bin, 'initdb')) ? bin : null;
+}
+
+function binDir(): string {
+  const bin = postgresBinaries();
+  if (bin === null) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)');
+  return bin;
 }
 
 async function freePort(): Promise<number> {

@@ -3,7 +3,8 @@ import { openStore } from '../../src/store/index.js';
 import { NO_DETECTION } from '../helpers/app.js';
 import { call, Session, startServer, user, type Server } from '../adversary/harness.js';
 import { recordFigure } from '../adversary/figures.js';
-import { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+import { postgresBinaries, startOwnPostgres, type OwnPostgres } from './own-postgres.js';
+import { runs } from '../helpers/needs.js';
 
 /**
  * PostgreSQL faults under load (issue 13), on a server the test starts, kills, freezes and
@@ -11,7 +12,8 @@ import { startOwnPostgres, type OwnPostgres } from './own-postgres.js';
  * the database is away, says so on /readyz, serves again by itself when it returns, and loses no
  * acknowledged write — each with exactly one audit event.
  */
-describe('PostgreSQL goes away under load', () => {
+const initdb = { path: `${postgresBinaries() ?? '/usr/lib/postgresql/<version>/bin'}/initdb`, install: 'apt-get install postgresql' };
+describe.runIf(runs('PostgreSQL goes away under load', { files: [initdb] }))('PostgreSQL goes away under load', () => {
   let db: OwnPostgres;
   let s: Server;
   const saved = { ...process.env };

@@ -10,6 +10,7 @@ import { NO_DETECTION } from '../helpers/app.js';
 import { createPostgresDatabase } from '../helpers/backends.js';
 import { makeVault, NOW } from '../helpers/fixtures.js';
 import { recordFigure } from '../adversary/figures.js';
+import { runs } from '../helpers/needs.js';
 
 /**
  * Redis as a dependency with a contract (issue 13), with two instances on one PostgreSQL and a
@@ -28,7 +29,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-describe('Redis goes away with two instances', () => {
+const needs = { postgres: true, programs: ['redis-server'] };
+describe.runIf(runs('Redis goes away with two instances', needs))('Redis goes away with two instances', () => {
   let port: number;
   let redis: ChildProcess | null = null;
   let database: { url: string; drop(): Promise<void> };

@@ -1,29 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openStore, type OpenedStore } from '../../src/store/index.js';
+import { POSTGRES_URL, runs } from './needs.js';
 
 /**
  * The integration suite runs on every backend: the embedded PGlite always, and the PostgreSQL
- * server named by MEDVAULT_TEST_DATABASE_URL. In CI a missing server is a failure; on a
- * developer's machine without one, the PostgreSQL half is left out with a visible message.
+ * server found before the run (test/services.ts: the local one, or MEDVAULT_TEST_DATABASE_URL's).
+ * Without one the PostgreSQL half is left out with a printed line; with MEDVAULT_REQUIRE_SERVICES=1
+ * that is a failure.
  */
 export interface Backend {
   readonly name: 'pglite' | 'postgres';
   open(): Promise<OpenedStore & { cleanup(): Promise<void> }>;
 }
 
-const PG_URL = process.env.MEDVAULT_TEST_DATABASE_URL;
-
-if (!PG_URL) {
-  if (process.env.CI) {
-    throw new Error('MEDVAULT_TEST_DATABASE_URL is not set: in CI the PostgreSQL half of the suite must run');
-  }
-  console.warn('\n[medvault] MEDVAULT_TEST_DATABASE_URL is not set: the PostgreSQL half of the integration suite is not run.\n');
-}
+const PG_URL = runs('the PostgreSQL half of the integration suite', { postgres: true }) ? POSTGRES_URL : null;
 
 /** Creates a database of its own for one suite, on the server of MEDVAULT_TEST_DATABASE_URL. */
 export async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (!PG_URL) throw new Error('MEDVAULT_TEST_DATABASE_URL is not set');
+  if (!PG_URL) throw new Error('no PostgreSQL server for the tests (see test/services.ts)');
   const name = `medvault_t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();

@@ -1,17 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runs } from './needs.js';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 
 /** Whether Debian's softhsm2 is installed. CI installs it; a developer's machine may not have it. */
-export const softhsmAvailable = existsSync(SOFTHSM_MODULE);
-
-if (!softhsmAvailable) {
-  if (process.env.CI) throw new Error(`SoftHSM2 is required in CI (${SOFTHSM_MODULE} missing)`);
-  console.warn('\n[medvault] SoftHSM2 is not installed (apt-get install softhsm2): the PKCS#11 tests are not run.\n');
-}
+export const softhsmAvailable = runs('the PKCS#11 key provider', {
+  files: [{ path: SOFTHSM_MODULE, install: 'apt-get install softhsm2' }],
+});
 
 /**
  * A fresh SoftHSM2 token in a folder of its own. SOFTHSM2_CONF must be set before the module
