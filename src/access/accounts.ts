@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role, User } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, type Database, type Tx } from '../store/index.js';
+import { AccountRepository } from '../store/accounts.js';
+import { EnrolmentRepository } from '../store/enrolment.js';
 import type { ActionOf } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
 import type { AuthService } from './auth.js';
@@ -8,7 +10,6 @@ import { AccessError } from './errors.js';
 import { hashPassword } from './password.js';
 import { decide } from './policy.js';
 import type { Principal } from './principal.js';
-import { hashRecoveryCode } from './totp.js';
 import { hashSecret } from './tokens.js';
 
 /** Roles a practice admin may create: the practice's own staff, never platform roles or patients. */
@@ -85,16 +86,17 @@ export class AccountService {
   }
 
   /** A one-time link (its token stored hashed); the user redeems it at /auth/enrol. */
-  private async newLink(tx: Tx, practiceId: string, userId: string, purpose: 'create' | 'reset', by: string): Promise<{ url: string; expiresAt: Date }> {
+  private async newLink(
+    accounts: AccountRepository, userId: string, purpose: 'create' | 'reset', by: string,
+  ): Promise<{ url: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const now = this.clock();
     const expiresAt = new Date(now.getTime() + ENROLMENT_TTL_MS);
     // Earlier links of this account stop working.
-    await tx.query('UPDATE admin.enrolments SET expires_at = $3 WHERE practice_id = $1 AND user_id = $2 AND redeemed_at IS NULL AND expires_at > $3', [practiceId, userId, now.toISOString()]);
-    await tx.query(
-      'INSERT INTO admin.enrolments (id, practice_id, user_id, token_hash, purpose, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-      [randomUUID(), practiceId, userId, hashSecret(token), purpose, by, now.toISOString(), expiresAt.toISOString()],
-    );
+    await accounts.expireLinks(userId, now);
+    await accounts.addLink({
+      id: randomUUID(), userId, tokenHash: hashSecret(token), purpose, createdBy: by, createdAt: now, expiresAt,
+    });
     return { url: `${this.o.publicUrl.replace(/\/$/, '')}/#/enrol/${token}`, expiresAt };
   }
 
@@ -107,8 +109,9 @@ export class AccountService {
       await repo.insertUsers([
         { id, practiceId, username: n.username, role: n.role, familyName: n.familyName, givenName: n.givenName, rpps: n.rpps, patientId: null, status: 'pending', passwordHash: await hashPassword(randomBytes(32).toString('base64url')), totpSecret: null },
       ]);
-      await tx.query('UPDATE admin.users SET created_by = $3 WHERE practice_id = $1 AND id = $2', [practiceId, id, p.userId]);
-      const l = await this.newLink(tx, practiceId, id, 'create', p.userId);
+      const accounts = new AccountRepository(tx);
+      await accounts.setCreatedBy(id, p.userId);
+      const l = await this.newLink(accounts, id, 'create', p.userId);
       await this.audit(tx, p, 'account.create', id, `created ${n.role} (pending enrolment and approval)`);
       return l;
     });
@@ -129,37 +132,27 @@ export class AccountService {
       : decide(p, 'manage-accounts', { type: 'Account', practiceId: p.practiceId }, { careRelationship: false, breakGlass: false, freshAuthentication: false });
     if (!d.allow) throw new AccessError('forbidden');
     const out = await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
-      const r = await tx.query<{ practice_id: string; created_by: string | null; link_by: string | null; status: string; enrolled_at: Date | null; approved_at: Date | null }>(
-        `SELECT u.practice_id, u.created_by, u.status, u.enrolled_at, u.approved_at,
-                (SELECT e.created_by FROM admin.enrolments e WHERE e.user_id = u.id ORDER BY e.created_at DESC LIMIT 1) AS link_by
-           FROM admin.users u WHERE u.id = $1`, [userId],
-      );
-      const t = r.rows[0];
-      if (!t || t.approved_at !== null || t.status !== 'pending') return null;
+      const enrolment = new EnrolmentRepository(tx);
+      const t = await enrolment.approvalFacts(userId);
+      if (!t || t.approvedAt !== null || t.status !== 'pending') return null;
       // The second person: never whoever created the account or handed out its enrolment link
       // (a reset's link too: the admin who holds it could otherwise redeem it and approve it),
       // and an admin only of the same practice.
-      if (t.created_by === p.userId || t.link_by === p.userId || (!byOfficer && t.practice_id !== p.practiceId)) return null;
-      const status = t.enrolled_at !== null ? 'active' : 'pending';
-      await tx.query('UPDATE admin.users SET approved_at = $2, approved_by = $3, status = $4 WHERE id = $1', [userId, this.clock().toISOString(), p.userId, status]);
+      const another = t.createdBy !== p.userId && t.linkBy !== p.userId;
+      if (!another || (!byOfficer && t.practiceId !== p.practiceId)) return null;
+      const status = t.enrolledAt !== null ? 'active' : 'pending';
+      await enrolment.approve(userId, this.clock(), p.userId, status);
       await this.audit(tx, p, 'account.approve', userId, `approved by a ${p.role}`);
-      return { status, practiceId: t.practice_id } as const;
+      return { status, practiceId: t.practiceId } as const;
     });
     if (out === null) throw new AccessError('forbidden');
     this.o.onEvent?.(userId, out.practiceId, 'approved');
     this.auth.forgetAccount();
     return { status: out.status };
   }
-  private async storeRecoveryCodes(tx: Tx, practiceId: string, userId: string, codes: string[]): Promise<void> {
-    await tx.query('DELETE FROM admin.recovery_codes WHERE practice_id = $1 AND user_id = $2', [practiceId, userId]);
-    for (const c of codes) {
-      await tx.query('INSERT INTO admin.recovery_codes (id, practice_id, user_id, code_hash) VALUES ($1, $2, $3, $4)', [randomUUID(), practiceId, userId, hashRecoveryCode(c)]);
-    }
-  }
-
-  private async target(tx: Tx, practiceId: string, userId: string): Promise<{ role: Role; status: string } | null> {
-    const r = await tx.query<{ role: Role; status: string }>('SELECT role, status FROM admin.users WHERE practice_id = $1 AND id = $2', [practiceId, userId]);
-    const t = r.rows[0];
+  /** An account of the practice that a practice admin manages (not a patient's), or null. */
+  private async target(accounts: AccountRepository, userId: string): Promise<{ role: Role; status: string } | null> {
+    const t = await accounts.account(userId);
     return t && t.role !== 'patient' ? t : null;
   }
 
@@ -168,8 +161,9 @@ export class AccountService {
     const practiceId = this.practiceOf(p);
     if (userId === p.userId) throw new AccessError('forbidden'); // an admin does not lock themselves out
     const found = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      if (!(await this.target(tx, practiceId, userId))) return false;
-      await tx.query("UPDATE admin.users SET status = 'disabled' WHERE practice_id = $1 AND id = $2", [practiceId, userId]);
+      const accounts = new AccountRepository(tx);
+      if (!(await this.target(accounts, userId))) return false;
+      await accounts.disable(userId);
       await this.audit(tx, p, 'account.disable', userId, 'disabled by the practice admin');
       return true;
     });
@@ -184,7 +178,7 @@ export class AccountService {
   async setDpopRequired(p: Principal, required: boolean): Promise<{ dpopRequired: boolean }> {
     const practiceId = this.practiceOf(p);
     await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      await tx.query('UPDATE admin.practices SET dpop_required = $2 WHERE id = $1', [practiceId, required]);
+      await new AccountRepository(tx).setDpopRequired(required);
       await this.audit(tx, p, required ? 'practice.dpop-required' : 'practice.dpop-optional', p.userId, required ? 'the practice now requires DPoP-bound sessions' : 'the practice no longer requires DPoP-bound sessions');
     });
     if (!required) this.o.onEvent?.(p.userId, practiceId, 'dpop-relaxed');
@@ -201,12 +195,13 @@ export class AccountService {
   async resetSecondFactor(p: Principal, userId: string): Promise<{ enrolmentUrl: string; expiresAt: string }> {
     const practiceId = this.practiceOf(p);
     const link = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      if (!(await this.target(tx, practiceId, userId))) return null;
+      const accounts = new AccountRepository(tx);
+      if (!(await this.target(accounts, userId))) return null;
       // The account is pending again and needs a new approval by a second person: whoever holds
       // the link (the admin, until the user redeems it) must not be able to take the account over.
-      await tx.query("UPDATE admin.users SET totp_sealed = NULL, totp_last_step = NULL, approved_at = NULL, approved_by = NULL, status = CASE WHEN status = 'active' THEN 'pending' ELSE status END WHERE practice_id = $1 AND id = $2", [practiceId, userId]);
-      await this.storeRecoveryCodes(tx, practiceId, userId, []);
-      const l = await this.newLink(tx, practiceId, userId, 'reset', p.userId);
+      await accounts.resetSecondFactor(userId);
+      await accounts.replaceRecoveryCodes(userId, []);
+      const l = await this.newLink(accounts, userId, 'reset', p.userId);
       await this.audit(tx, p, 'account.reset-mfa', userId, 'second factor reset by the practice admin (enrolment link)');
       return l;
     });

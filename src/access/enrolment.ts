@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents, type Database, type Tx } from '../store/index.js';
+import { EnrolmentRepository } from '../store/enrolment.js';
 import type { Vault } from '../vault/index.js';
 import { AccessError } from './errors.js';
 import { hashPassword } from './password.js';
@@ -35,28 +36,25 @@ export class EnrolmentService {
     private readonly issuer = 'medvault',
   ) {}
 
-  private door<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.transaction({ role: 'platform', practiceId: null, platform: true }, fn);
+  private door<T>(fn: (repo: EnrolmentRepository, tx: Tx) => Promise<T>): Promise<T> {
+    const scope = { role: 'platform', practiceId: null, platform: true } as const;
+    return this.db.transaction(scope, (tx) => fn(new EnrolmentRepository(tx), tx));
   }
 
-  private async pending(tx: Tx, token: string): Promise<Pending> {
-    const r = await tx.query<{ id: string; practice_id: string; user_id: string; username: string; role: string; totp_sealed: Buffer | null; approved_at: Date | null }>(
-      `SELECT e.id, e.practice_id, e.user_id, u.username, u.role, e.totp_sealed, u.approved_at FROM admin.enrolments e JOIN admin.users u ON u.id = e.user_id
-        WHERE e.token_hash = $1 AND e.redeemed_at IS NULL AND e.expires_at > $2 AND u.status = 'pending'`,
-      [hashSecret(token), this.clock().toISOString()],
-    );
-    const e = r.rows[0];
+  private async pending(repo: EnrolmentRepository, token: string): Promise<Pending> {
+    const e = await repo.pending(hashSecret(token), this.clock());
     if (!e) throw new AccessError('enrolment_invalid');
-    return { id: e.id, practiceId: e.practice_id, userId: e.user_id, username: e.username, role: e.role, totpSealed: e.totp_sealed, approved: e.approved_at !== null };
+    const { approvedAt, ...rest } = e;
+    return { ...rest, approved: approvedAt !== null };
   }
 
   /** A new TOTP secret for the authenticator app (each call replaces the previous one). */
   async start(token: string): Promise<{ username: string; totpSecret: string; otpauthUri: string }> {
-    return this.door(async (tx) => {
-      const e = await this.pending(tx, token);
+    return this.door(async (repo) => {
+      const e = await this.pending(repo, token);
       const secret = newTotpSecret();
       const sealed = await this.vault.admin(e.practiceId).seal(null, e.userId, 'user.totp', secret);
-      await tx.query('UPDATE admin.enrolments SET totp_sealed = $2 WHERE id = $1', [e.id, sealed]);
+      await repo.offerTotp(e.id, sealed);
       const label = encodeURIComponent(`${this.issuer}:${e.username}`);
       return { username: e.username, totpSecret: secret, otpauthUri: `otpauth://totp/${label}?secret=${secret}&issuer=${encodeURIComponent(this.issuer)}&algorithm=SHA1&digits=6&period=30` };
     });
@@ -67,26 +65,23 @@ export class EnrolmentService {
     if (password.length < MIN_PASSWORD_LENGTH) throw new AccessError('weak_password');
     const hash = await hashPassword(password);
     const now = this.clock();
-    const first = await this.door((tx) => this.pending(tx, token));
+    const first = await this.door((repo) => this.pending(repo, token));
     const wait = await this.throttle.secondFactorWait(first.userId, now.getTime());
     if (wait === 'locked') throw new AccessError('account_locked');
     if (wait > 0) throw new AccessError('throttled', wait);
-    const out = await this.door(async (tx) => {
-      const e = await this.pending(tx, token);
+    const out = await this.door(async (repo, tx) => {
+      const e = await this.pending(repo, token);
       if (e.totpSealed === null) throw new AccessError('enrolment_invalid');
       const secret = await this.vault.admin(e.practiceId).open(null, e.userId, 'user.totp', e.totpSealed);
       const step = await checkTotp(secret, code, now, null);
       if (step === null) return null;
       const codes = newRecoveryCodes();
       const status = e.approved ? 'active' : 'pending';
-      await tx.query(
-        'UPDATE admin.users SET password_hash = $2, totp_sealed = $3, totp_last_step = $4, enrolled_at = $5, status = $6 WHERE id = $1',
-        [e.userId, hash, e.totpSealed, step, now.toISOString(), status],
-      );
+      await repo.enrol(e.userId, { passwordHash: hash, totpSealed: e.totpSealed, totpStep: step, at: now, status });
       // Earlier recovery codes are spent (the login door may mark codes used, not delete them).
-      await tx.query('UPDATE admin.recovery_codes SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL', [e.userId, now.toISOString()]);
-      for (const c of codes) await tx.query('INSERT INTO admin.recovery_codes (id, practice_id, user_id, code_hash) VALUES ($1, $2, $3, $4)', [randomUUID(), e.practiceId, e.userId, hashRecoveryCode(c)]);
-      await tx.query('UPDATE admin.enrolments SET redeemed_at = $2 WHERE id = $1', [e.id, now.toISOString()]);
+      await repo.spendRecoveryCodes(e.userId, now);
+      await repo.addRecoveryCodes(e.practiceId, e.userId, codes.map(hashRecoveryCode));
+      await repo.redeem(e.id, now);
       await appendAuditEvents(tx, [{
         id: randomUUID(), at: now, practiceId: e.practiceId, userId: e.userId, role: e.role, sessionId: null, sourceIp: null, action: 'account.enrol',
         resourceType: 'Account', resourceId: e.userId, patientId: null, segment: 'auth', labels: [], purpose: 'security', outcome: 'success',
