@@ -1,4 +1,5 @@
 import type { Database } from '../store/index.js';
+import { AuditLog } from '../store/audit-log.js';
 import { chainHash } from './chain.js';
 import { toAuditRow } from './rows.js';
 
@@ -28,18 +29,14 @@ export class AuditChainer {
     let total = 0;
     for (;;) {
       const n = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-        const locked = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CHAINER_LOCK]);
-        if (!locked.rows[0]?.ok) return 0;
-        const head = (await tx.query<{ seq: number; count: number; hash: Buffer }>('SELECT seq, count, hash FROM meta.audit_head')).rows[0]!;
-        const r = await tx.query<Record<string, unknown>>(
-          `SELECT seq, id, at, practice_id, user_id, role, session_id, source_ip, action, resource_type, resource_id, patient_id,
-                  segment, labels, purpose, outcome, reason, detail FROM audit.events WHERE seq > $1 ORDER BY seq LIMIT $2`,
-          [head.seq, batch],
-        );
+        const log = new AuditLog(tx);
+        if (!(await log.tryLock(CHAINER_LOCK))) return 0;
+        const head = await log.head();
+        const events = await log.eventsAfter(head.seq, batch);
         let expected = Number(head.seq) + 1;
         let prev = head.hash;
         const rows: { seq: number; prev: Buffer; hash: Buffer }[] = [];
-        for (const raw of r.rows) {
+        for (const raw of events) {
           const e = toAuditRow(raw);
           if (e.seq !== expected) {
             const since = this.gapSeenAt.get(expected) ?? this.now();
@@ -53,13 +50,9 @@ export class AuditChainer {
         }
         if (rows.length === 0) return 0;
         await tx.enter({ role: 'auditWriter', practiceId: null, platform: true });
-        await tx.query(
-          `INSERT INTO audit.chain (seq, prev_hash, hash)
-           SELECT s, decode(p, 'hex'), decode(h, 'hex') FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(s, p, h)`,
-          [rows.map((x) => x.seq), rows.map((x) => x.prev.toString('hex')), rows.map((x) => x.hash.toString('hex'))],
-        );
+        await log.link(rows);
         const last = rows[rows.length - 1]!;
-        await tx.query('UPDATE meta.audit_head SET seq = $1, count = count + $2, hash = $3', [last.seq, rows.length, last.hash]);
+        await log.advanceHead(last.seq, rows.length, last.hash);
         for (const k of this.gapSeenAt.keys()) if (k <= last.seq) this.gapSeenAt.delete(k);
         return rows.length;
       });

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Database, Tx } from '../store/index.js';
+import type { Database } from '../store/index.js';
+import { AuditLog } from '../store/audit-log.js';
 import { AuditChainer } from './chainer.js';
 import { MerkleFrontier } from './merkle.js';
 import { treeHeadMessage, type AuditSigner } from './signing.js';
@@ -67,26 +68,26 @@ export class AuditCheckpointer {
   private async once(): Promise<TreeHead | null> {
     await new AuditChainer(this.db).run();
     const signed = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-      const locked = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [CHECKPOINT_LOCK]);
-      if (!locked.rows[0]?.ok) return null;
-      const stored = (await tx.query<{ tree_size: number; root_hash: Buffer }>('SELECT tree_size, root_hash FROM audit.tree_heads ORDER BY tree_size DESC LIMIT 1')).rows[0];
-      const storedSize = stored ? Number(stored.tree_size) : 0;
-      const head = (await tx.query<{ seq: number; count: number }>('SELECT seq, count FROM meta.audit_head')).rows[0]!;
+      const log = new AuditLog(tx);
+      if (!(await log.tryLock(CHECKPOINT_LOCK))) return null;
+      const stored = await log.lastTreeHead();
+      const storedSize = stored ? stored.treeSize : 0;
+      const head = await log.chainEnd();
       const chainSeq = Number(head.seq);
       const chainCount = Number(head.count);
       // The tree in memory goes on only from exactly the stored head; anything else is rebuilt.
-      const atStored = this.tree.size === storedSize && (storedSize === 0 || this.tree.root().equals(stored!.root_hash));
+      const atStored = this.tree.size === storedSize && (storedSize === 0 || this.tree.root().equals(stored!.rootHash));
       if (!atStored) {
         this.tree = new MerkleFrontier();
         this.lastSeq = 0;
-        await this.readChain(tx, chainSeq, storedSize);
-        if (storedSize > 0 && (this.tree.size !== storedSize || !this.tree.root().equals(stored!.root_hash))) {
+        await this.readChain(log, chainSeq, storedSize);
+        if (storedSize > 0 && (this.tree.size !== storedSize || !this.tree.root().equals(stored!.rootHash))) {
           this.tree = new MerkleFrontier();
           this.lastSeq = 0;
           throw new AuditHeadMismatchError(`the signed head at ${storedSize} events does not match the chain: run medvault audit verify, then medvault audit repair`);
         }
       }
-      await this.readChain(tx, chainSeq);
+      await this.readChain(log, chainSeq);
       if (this.tree.size !== chainCount) {
         const size = this.tree.size;
         this.tree = new MerkleFrontier();
@@ -99,7 +100,7 @@ export class AuditCheckpointer {
       const signedAt = this.clock();
       const signature = this.signer.sign(treeHeadMessage(size, root, signedAt));
       await tx.enter({ role: 'auditWriter', practiceId: null, platform: true });
-      await tx.query('INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5)', [size, root, signedAt.toISOString(), this.signer.keyId, signature]);
+      await log.addTreeHead({ treeSize: size, rootHash: root, signedAt, keyId: this.signer.keyId, signature });
       return { treeSize: size, rootHash: root, signedAt, keyId: this.signer.keyId, signature, source: 'database' as const };
     }).catch((e: unknown) => {
       // A failed transaction may have left the tree past the stored head: the next run rebuilds it.
@@ -118,16 +119,16 @@ export class AuditCheckpointer {
   }
 
   /** Pushes the chain's hashes after lastSeq, up to seq `until` (and at most `count` leaves in all), into the tree. */
-  private async readChain(tx: Tx, until: number, count = Number.MAX_SAFE_INTEGER): Promise<void> {
+  private async readChain(log: AuditLog, until: number, count = Number.MAX_SAFE_INTEGER): Promise<void> {
     for (;;) {
       const room = count - this.tree.size;
       if (room <= 0) return;
-      const r = await tx.query<{ seq: number; hash: Buffer }>('SELECT seq, hash FROM audit.chain WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3', [this.lastSeq, until, Math.min(10_000, room)]);
-      for (const row of r.rows) {
+      const rows = await log.chainHashes(this.lastSeq, until, Math.min(10_000, room));
+      for (const row of rows) {
         this.tree.push(row.hash);
         this.lastSeq = Number(row.seq);
       }
-      if (r.rows.length < Math.min(10_000, room)) return;
+      if (rows.length < Math.min(10_000, room)) return;
     }
   }
 }
@@ -146,10 +147,7 @@ export function readHeadsFile(path: string): TreeHead[] {
 
 /** The heads kept in the database. */
 export async function readDatabaseHeads(db: Database): Promise<TreeHead[]> {
-  const r = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
-    tx.query<{ tree_size: number; root_hash: Buffer; signed_at: Date; key_id: string; signature: Buffer }>(
-      'SELECT tree_size, root_hash, signed_at, key_id, signature FROM audit.tree_heads ORDER BY tree_size',
-    ),
-  );
-  return r.rows.map((h) => ({ treeSize: Number(h.tree_size), rootHash: h.root_hash, signedAt: new Date(h.signed_at), keyId: h.key_id, signature: h.signature, source: 'database' as const }));
+  const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+  const heads = await db.transaction(scope, (tx) => new AuditLog(tx).treeHeads());
+  return heads.map((h) => ({ ...h, source: 'database' as const }));
 }

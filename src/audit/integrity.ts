@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Database, OpenedStore } from '../store/index.js';
 import type { AuditSigner } from './signing.js';
 import { PLATFORM_KEY_SCOPE } from '../store/index.js';
+import { AuditLog } from '../store/audit-log.js';
 import type { KeyProvider } from '../vault/index.js';
 import { AUDIT_KEY_LABEL } from './chain.js';
 import type { EventIntegrity, HeadCorrection } from './verify.js';
@@ -72,21 +73,14 @@ export function readMacRecord(path: string, publicKey: KeyObject): { sinceSeq: n
  */
 export async function enableAuditMacs(store: OpenedStore, key: Buffer, at: Date, record?: { file: string; signer: AuditSigner }): Promise<void> {
   const signed = record ? readMacRecord(record.file, record.signer.publicKey) : null;
-  const row = (await store.driver.transaction((q) => q.query<{ since_seq: number }>('SELECT since_seq FROM meta.audit_mac'))).rows[0];
-  const inDb = row ? Number(row.since_seq) : null;
+  const inDb = await store.driver.transaction((q) => new AuditLog(q).macStart());
   if (signed && inDb !== null && inDb !== signed.sinceSeq) {
     throw new Error(`meta.audit_mac says event MACs begin at #${inDb}, the signed record ${record!.file} says #${signed.sinceSeq}: the audit log was altered (run medvault audit verify)`);
   }
   let since = inDb ?? signed?.sinceSeq ?? null;
   if (inDb === null) {
-    const r = await store.driver.transaction((q) =>
-      q.query<{ since_seq: number }>(
-        `INSERT INTO meta.audit_mac (since_seq, enabled_at)
-         SELECT COALESCE($2::bigint, COALESCE((SELECT max(seq) FROM audit.events), 0) + 1), $1 ON CONFLICT (id) DO NOTHING RETURNING since_seq`,
-        [at.toISOString(), signed?.sinceSeq ?? null],
-      ),
-    );
-    since = Number(r.rows[0]?.since_seq ?? since);
+    const started = await store.driver.transaction((q) => new AuditLog(q).startMacs(at, signed?.sinceSeq ?? null));
+    since = Number(started ?? since);
   }
   if (record && signed === null && since !== null) {
     const enabledAt = at.toISOString();
@@ -101,8 +95,8 @@ export async function enableAuditMacs(store: OpenedStore, key: Buffer, at: Date,
  * from the signed file when there is one (the database's row must then agree), else the row.
  */
 export async function eventIntegrity(db: Database, key: Buffer | null, record?: { file: string; publicKey: KeyObject }): Promise<EventIntegrity> {
-  const r = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) => tx.query<{ since_seq: number }>('SELECT since_seq FROM meta.audit_mac'));
-  const inDb = r.rows[0] ? Number(r.rows[0].since_seq) : null;
+  const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+  const inDb = await db.transaction(scope, (tx) => new AuditLog(tx).macStart());
   const signed = record ? readMacRecord(record.file, record.publicKey) : null;
   if (signed && inDb !== signed.sinceSeq) {
     throw new Error(`meta.audit_mac ${inDb === null ? 'is missing' : `says event MACs begin at #${inDb}`}, the signed record says #${signed.sinceSeq}: the audit log was altered`);
@@ -114,10 +108,6 @@ export async function eventIntegrity(db: Database, key: Buffer | null, record?: 
 
 /** The signed corrections of tree heads (`medvault audit repair`). */
 export async function readCorrections(db: Database): Promise<HeadCorrection[]> {
-  const r = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
-    tx.query<{ tree_size: number; wrong_root: Buffer; root_hash: Buffer; signed_at: Date; key_id: string; signature: Buffer }>(
-      'SELECT tree_size, wrong_root, root_hash, signed_at, key_id, signature FROM audit.head_corrections ORDER BY tree_size',
-    ),
-  );
-  return r.rows.map((c) => ({ treeSize: Number(c.tree_size), wrongRoot: c.wrong_root, rootHash: c.root_hash, signedAt: new Date(c.signed_at), keyId: c.key_id, signature: c.signature }));
+  const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+  return db.transaction(scope, (tx) => new AuditLog(tx).headCorrections());
 }

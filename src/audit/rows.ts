@@ -1,4 +1,5 @@
 import type { Sql } from '../store/index.js';
+import { auditEventBatch } from '../store/audit-log.js';
 import type { ChainedEvent } from './chain.js';
 
 /** An audit row as stored: the event, its sequence number and its chain hashes. */
@@ -9,10 +10,6 @@ export interface AuditRow extends ChainedEvent {
   /** The MAC written with the event (null before migration 012, or without an audit key). */
   readonly mac: Buffer | null;
 }
-
-const SELECT = `SELECT e.seq, e.id, e.at, e.practice_id, e.user_id, e.role, e.session_id, e.source_ip, e.action, e.resource_type,
-                       e.resource_id, e.patient_id, e.segment, e.labels, e.purpose, e.outcome, e.reason, e.detail, e.mac, c.prev_hash, c.hash
-                  FROM audit.events e LEFT JOIN audit.chain c ON c.seq = e.seq`;
 
 export function toAuditRow(r: Record<string, unknown>): AuditRow {
   return {
@@ -31,7 +28,7 @@ export function toAuditRow(r: Record<string, unknown>): AuditRow {
  * asked for before this one is handed out, so that the database reads while the caller hashes.
  */
 export async function* auditRows(query: Sql['query'], batch = 5000): AsyncGenerator<AuditRow> {
-  const fetch = (after: number) => query<Record<string, unknown>>(`${SELECT} WHERE e.seq > $1 ORDER BY e.seq LIMIT $2`, [after, batch]);
+  const fetch = (after: number) => auditEventBatch(query, after, batch);
   let pending = fetch(0);
   try {
     for (;;) {

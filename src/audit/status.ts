@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Database } from '../store/index.js';
+import { AuditLog } from '../store/audit-log.js';
 import { readDatabaseHeads, readHeadsFile } from './checkpoint.js';
 import { auditRows } from './rows.js';
 import { describeProblem, verifyAuditLog } from './verify.js';
@@ -36,10 +37,11 @@ export class AuditStatus {
   async status(): Promise<{ lastHead: { treeSize: number; signedAt: string; keyId: string; rootHash: string } | null; events: number; lastVerification: VerificationRecord | null }> {
     const heads = await readDatabaseHeads(this.db);
     const head = heads.at(-1) ?? null;
-    const n = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) => tx.query<{ n: number }>('SELECT count(*)::int AS n FROM audit.events'));
+    const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+    const events = await this.db.transaction(scope, (tx) => new AuditLog(tx).eventCount());
     return {
       lastHead: head ? { treeSize: head.treeSize, signedAt: head.signedAt.toISOString(), keyId: head.keyId, rootHash: head.rootHash.toString('hex') } : null,
-      events: Number(n.rows[0]?.n ?? 0),
+      events,
       lastVerification: this.last,
     };
   }
@@ -64,7 +66,7 @@ export class AuditStatus {
     }
     const r = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       // Up to the chain's end as recorded now: events committed since are not linked yet.
-      const live = (await tx.query<{ count: number; hash: Buffer }>('SELECT count, hash FROM meta.audit_head')).rows[0];
+      const live = await new AuditLog(tx).liveEnd();
       const count = Number(live?.count ?? 0);
       return verifyAuditLog(take(auditRows(tx.query.bind(tx)), count), heads, this.publicKey, undefined, live ? { count, hash: live.hash } : undefined, integrity, corrections);
     });
