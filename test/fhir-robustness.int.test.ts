@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, patientsOf, startTestApp, userOf, type TestApp } from './helpers/app.js';
 import { fhir } from './helpers/fhir.js';
+import { documentFor, pdfWith } from './helpers/documents.js';
+import { REGISTRY } from '../src/resources/index.js';
+import { dataRoutes } from '../src/server/context.js';
 
 let t: TestApp;
 let doc: { access_token: string };
@@ -10,12 +13,15 @@ let patientId: string;
 let noteId: string;
 let apptId: string;
 let docId: string;
+let officerId: string;
+let strangerId: string;
 
 const q = <R>(sql: string, params: unknown[] = []) => t.store.driver.transaction((s) => s.query<R>(sql, params)).then((r) => r.rows);
 const counts = async () =>
   (await q<Record<string, number>>(
     `SELECT (SELECT count(*)::int FROM admin.patients) patients, (SELECT count(*)::int FROM clinical.notes) notes,
-            (SELECT count(*)::int FROM admin.appointments) appointments, (SELECT sum(version)::int FROM admin.patients) versions`,
+            (SELECT count(*)::int FROM admin.appointments) appointments, (SELECT sum(version)::int FROM admin.patients) versions,
+            (SELECT count(*)::int FROM clinical.resources) resources, (SELECT count(*)::int FROM admin.break_glass) grants`,
   ))[0]!;
 
 beforeAll(async () => {
@@ -23,6 +29,7 @@ beforeAll(async () => {
   doc = await login(t, userOf(t.seeded, 'practitioner'));
   officer = await login(t, userOf(t.seeded, 'security-officer'));
   docId = userOf(t.seeded, 'practitioner').fhirId!;
+  officerId = (await q<{ id: string }>('SELECT id FROM admin.users WHERE username = $1', [userOf(t.seeded, 'security-officer').username]))[0]!.id;
   const A = t.seeded.practices[0]!.id;
   const row = (await q<{ patient_id: string }>(
     `SELECT c.patient_id FROM admin.care_relationships c WHERE c.practice_id = $1 AND c.practitioner_id = $2
@@ -33,44 +40,167 @@ beforeAll(async () => {
   patientId = row.patient_id;
   noteId = (await q<{ id: string }>('SELECT id FROM clinical.notes WHERE patient_id = $1 LIMIT 1', [patientId]))[0]!.id;
   apptId = (await q<{ id: string }>('SELECT id FROM admin.appointments WHERE patient_id = $1 LIMIT 1', [patientId]))[0]!.id;
+  // A patient the practitioner has no care for: break-the-glass is for them.
+  strangerId = (await q<{ id: string }>(
+    `SELECT p.id FROM admin.patients p WHERE p.practice_id = $1
+        AND NOT EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.patient_id = p.id AND c.practitioner_id = $2)
+        AND NOT EXISTS (SELECT 1 FROM admin.appointments a WHERE a.patient_id = p.id AND a.practitioner_id = $2) LIMIT 1`,
+    [A, docId],
+  ))[0]!.id;
 });
 afterAll(async () => t?.close());
 
 const auditCount = async () => (await q<{ n: number }>('SELECT count(*)::int n FROM audit.events'))[0]!.n;
 
-function routes() {
+/** One request of the table below: what it sends, as whom, and the status it must get. */
+interface RouteCase {
+  readonly name: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH';
+  url(): string;
+  body?(): unknown;
+  /** A body sent as is, with its own content type (a form, a JSON Patch). */
+  readonly raw?: { readonly type: string; text(): string };
+  readonly as?: 'officer';
+  /** Audit events it commits when it succeeds (one access each): 1 unless said. */
+  readonly events?: number;
+  /** The answer is the document's bytes, not FHIR JSON. */
+  readonly bytes?: true;
+  headers?(): Readonly<Record<string, string>>;
+  readonly ok: number;
+  /** What the response tells the next cases (an id created). */
+  after?(body: Record<string, unknown>): void;
+}
+
+/** Ids the table creates as it goes (a clinical type's resource, a document), and their current versions. */
+const made = new Map<string, string>();
+const versions = new Map<string, string>();
+const mine = (key: string) => made.get(key) ?? 'not-created-yet';
+const ifMatch = (key: string) => () => ({ 'if-match': `W/"${versions.get(key) ?? '1'}"` });
+
+/**
+ * Every data route the server registers has a case here (checked against the routes it declared,
+ * not a list kept by hand), with the status a practitioner in care gets.
+ */
+function routes(): RouteCase[] {
   const note = { resourceType: 'DocumentReference', status: 'current', subject: { reference: `Patient/${patientId}` }, content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Motif : contrôle.').toString('base64') } }] };
   const appt = (start: string) => ({
     resourceType: 'Appointment', status: 'booked', start, end: new Date(Date.parse(start) + 18 * 60_000).toISOString(),
     participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${docId}` }, status: 'accepted' }],
   });
+  const keep = (key: string) => (body: Record<string, unknown>) => {
+    made.set(key, body.id as string);
+    versions.set(key, (body.meta as { versionId?: string } | undefined)?.versionId ?? '1');
+  };
+  const clinical = REGISTRY.modules.flatMap((m): RouteCase[] => {
+    const T = m.type;
+    const example = () => m.example(patientId, docId, new Date());
+    return [
+      { name: `create ${T}`, method: 'POST', url: () => `/fhir/${T}`, body: example, ok: 201, after: keep(T) },
+      { name: `read ${T}`, method: 'GET', url: () => `/fhir/${T}/${mine(T)}`, ok: 200 },
+      { name: `vread ${T}`, method: 'GET', url: () => `/fhir/${T}/${mine(T)}/_history/1`, ok: 200 },
+      { name: `history ${T}`, method: 'GET', url: () => `/fhir/${T}/${mine(T)}/_history`, ok: 200 },
+      { name: `search ${T}`, method: 'GET', url: () => `/fhir/${T}?patient=${patientId}`, ok: 200 },
+      {
+        name: `POST _search ${T}`, method: 'POST', url: () => `/fhir/${T}/_search`, ok: 200,
+        raw: { type: 'application/x-www-form-urlencoded', text: () => `patient=${patientId}` },
+      },
+      {
+        name: `update ${T}`, method: 'PUT', url: () => `/fhir/${T}/${mine(T)}`, ok: 200,
+        body: () => ({ ...example(), id: mine(T) }), headers: ifMatch(T), after: keep(T),
+      },
+    ];
+  });
+  const letter = () => documentFor(patientId, 'application/pdf', pdfWith('Courrier'), { title: 'Courrier du cardiologue', type: '11506-3' });
   return [
-    { name: 'read Patient', method: 'GET' as const, url: () => `/fhir/Patient/${patientId}`, ok: 200 },
-    { name: 'search Patient', method: 'GET' as const, url: () => '/fhir/Patient?_count=3', ok: 200 },
-    { name: '$everything', method: 'GET' as const, url: () => `/fhir/Patient/${patientId}/$everything`, ok: 200 },
-    { name: 'read DocumentReference', method: 'GET' as const, url: () => `/fhir/DocumentReference/${noteId}`, ok: 200 },
-    { name: 'search DocumentReference', method: 'GET' as const, url: () => `/fhir/DocumentReference?patient=${patientId}`, ok: 200 },
-    { name: 'create DocumentReference', method: 'POST' as const, url: () => '/fhir/DocumentReference', body: () => note, ok: 201 },
-    { name: 'read Appointment', method: 'GET' as const, url: () => `/fhir/Appointment/${apptId}`, ok: 200 },
-    { name: 'search Appointment', method: 'GET' as const, url: () => `/fhir/Appointment?patient=${patientId}`, ok: 200 },
-    { name: 'create Appointment', method: 'POST' as const, url: () => '/fhir/Appointment', body: () => appt('2026-12-01T09:00:00Z'), ok: 201 },
-    { name: 'update Appointment', method: 'PUT' as const, url: () => `/fhir/Appointment/${apptId}`, body: () => ({ ...appt('2026-12-02T09:00:00Z'), id: apptId }), ok: 200 },
+    { name: 'read Patient', method: 'GET', url: () => `/fhir/Patient/${patientId}`, ok: 200 },
+    { name: 'search Patient', method: 'GET', url: () => '/fhir/Patient?_count=3', ok: 200 },
+    {
+      name: 'POST _search Patient', method: 'POST', url: () => '/fhir/Patient/_search', ok: 200,
+      raw: { type: 'application/x-www-form-urlencoded', text: () => '_count=3' },
+    },
+    {
+      name: 'create Patient', method: 'POST', url: () => '/fhir/Patient', ok: 201, after: keep('Patient'),
+      body: () => ({ resourceType: 'Patient', name: [{ family: 'Essai', given: ['Route'] }], gender: 'female', birthDate: '1990-05-04' }),
+    },
+    {
+      name: 'update Patient', method: 'PUT', url: () => `/fhir/Patient/${mine('Patient')}`, ok: 200,
+      headers: ifMatch('Patient'), after: keep('Patient'),
+      body: () => ({ resourceType: 'Patient', id: mine('Patient'), name: [{ family: 'Essai', given: ['Route', 'Deux'] }], gender: 'female', birthDate: '1990-05-04' }),
+    },
+    { name: '$everything', method: 'GET', url: () => `/fhir/Patient/${patientId}/$everything`, ok: 200 },
+    { name: 'read DocumentReference', method: 'GET', url: () => `/fhir/DocumentReference/${noteId}`, ok: 200 },
+    { name: 'search DocumentReference', method: 'GET', url: () => `/fhir/DocumentReference?patient=${patientId}`, ok: 200 },
+    { name: 'create DocumentReference', method: 'POST', url: () => '/fhir/DocumentReference', body: () => note, ok: 201, after: keep('note') },
+    { name: 'create a document', method: 'POST', url: () => '/fhir/DocumentReference', body: letter, ok: 201, after: keep('letter') },
+    { name: 'DocumentReference $content', method: 'GET', url: () => `/fhir/DocumentReference/${mine('letter')}/$content`, ok: 200, bytes: true },
+    { name: 'Binary', method: 'GET', url: () => `/fhir/Binary/${mine('letter')}`, ok: 200, bytes: true },
+    {
+      name: 'withdraw a note (PATCH)', method: 'PATCH', url: () => `/fhir/DocumentReference/${mine('note')}`, ok: 200,
+      raw: { type: 'application/json-patch+json', text: () => JSON.stringify([{ op: 'replace', path: '/status', value: 'entered-in-error' }]) },
+    },
+    { name: 'read Appointment', method: 'GET', url: () => `/fhir/Appointment/${apptId}`, ok: 200 },
+    { name: 'search Appointment', method: 'GET', url: () => `/fhir/Appointment?patient=${patientId}`, ok: 200 },
+    { name: 'create Appointment', method: 'POST', url: () => '/fhir/Appointment', body: () => appt('2026-12-01T09:00:00Z'), ok: 201 },
+    { name: 'update Appointment', method: 'PUT', url: () => `/fhir/Appointment/${apptId}`, body: () => ({ ...appt('2026-12-02T09:00:00Z'), id: apptId }), ok: 200 },
+    ...clinical,
+    {
+      name: '$ordonnance', method: 'GET', url: () => `/fhir/Patient/${patientId}/$ordonnance?request=${mine('MedicationRequest')}`, ok: 200, bytes: true,
+      // Two accesses: the prescriber's lines (a search of the patient's prescriptions), then the identity printed.
+      events: 2,
+    },
+    { name: 'search AuditEvent', method: 'GET', url: () => `/fhir/AuditEvent?patient=${patientId}`, as: 'officer', ok: 200 },
+    {
+      name: 'break-the-glass', method: 'POST', url: () => '/access/break-glass', ok: 201,
+      // Not FHIR: the grant, as JSON.
+      raw: {
+        type: 'application/json',
+        text: () => JSON.stringify({ patientId: strangerId, reason: 'Urgence : patient inconscient, médecin traitant absent' }),
+      },
+    },
   ];
 }
 
+/** Data routes that carry no patient's data and write no audit event: the practice's own directory, the API's description. */
+const NOT_PATIENT_DATA = new Set(['GET /fhir/metadata', 'GET /fhir/Practitioner', 'GET /fhir/Practitioner/:id', 'GET /fhir/Organization', 'GET /fhir/Organization/:id']);
+
+/** A case's request: JSON (checked against the R4 schema) or its own body, as the practitioner or the officer. */
+async function send(r: RouteCase) {
+  const token = r.as === 'officer' ? officer.access_token : doc.access_token;
+  if (!r.raw && !r.bytes && r.method !== 'PATCH') {
+    return fhir(t, token, r.method as 'GET' | 'POST' | 'PUT', r.url(), r.body ? r.body() : undefined, { ...r.headers?.() });
+  }
+  const res = await t.app.inject({
+    method: r.method, url: r.url(), payload: r.raw?.text(),
+    headers: { authorization: `Bearer ${token}`, ...(r.raw ? { 'content-type': r.raw.type } : {}), ...r.headers?.() },
+  });
+  const json = /json/.test(String(res.headers['content-type'] ?? ''));
+  return { status: res.statusCode, body: json ? res.json() : res.body, headers: res.headers };
+}
+
 describe('every route that touches patient data', () => {
-  it('commits exactly one audit event of the right shape per successful request', async () => {
+  it('has a case for every data route the server registered', () => {
+    const pattern = (url: string) => new RegExp(`^${url.replace(/\$/g, '\\$').replace(/:[a-z]+/g, '[^/?]+')}(\\?|$)`);
+    const cases = routes();
+    const registered = dataRoutes(t.app).filter((r) => r.method !== 'HEAD');
+    expect(registered.length).toBeGreaterThan(40);
+    const uncovered = registered
+      .filter((r) => !NOT_PATIENT_DATA.has(`${r.method} ${r.url}`))
+      .filter((r) => !cases.some((c) => c.method === r.method && pattern(r.url).test(c.url())))
+      .map((r) => `${r.method} ${r.url}`);
+    expect(uncovered).toEqual([]);
+  });
+
+  it('commits one audit event of the right shape per access of a successful request', async () => {
     for (const r of routes()) {
       const before = await auditCount();
-      const res = await fhir(t, doc.access_token, r.method, r.url(), 'body' in r && r.body ? r.body() : undefined);
-      expect(res.status, r.name).toBe(r.ok);
-      expect((await auditCount()) - before, r.name).toBe(1);
+      const res = await send(r);
+      expect(res.status, `${r.name}: ${JSON.stringify(res.body).slice(0, 300)}`).toBe(r.ok);
+      r.after?.(res.body as Record<string, unknown>);
+      expect((await auditCount()) - before, r.name).toBe(r.events ?? 1);
       const [ev] = await q<Record<string, unknown>>('SELECT * FROM audit.events ORDER BY seq DESC LIMIT 1');
-      expect(ev, r.name).toMatchObject({ outcome: 'success', user_id: docId, role: 'practitioner', session_id: expect.any(String), source_ip: expect.any(String) });
+      const who = r.as === 'officer' ? { user_id: officerId, role: 'security-officer' } : { user_id: docId, role: 'practitioner' };
+      expect(ev, r.name).toMatchObject({ outcome: 'success', ...who, session_id: expect.any(String), source_ip: expect.any(String) });
     }
-    const before = await auditCount();
-    expect((await fhir(t, officer.access_token, 'GET', `/fhir/AuditEvent?patient=${patientId}`)).status).toBe(200);
-    expect((await auditCount()) - before).toBe(1);
   });
 
   it('fails, writes nothing and returns no patient data when the audit insert fails', async () => {
@@ -82,7 +212,7 @@ describe('every route that touches patient data', () => {
     try {
       const before = await counts();
       for (const r of routes()) {
-        const res = await fhir(t, doc.access_token, r.method, r.url(), 'body' in r && r.body ? r.body() : undefined);
+        const res = await send(r);
         expect(res.status, r.name).toBe(500);
         expect(JSON.stringify(res.body), r.name).not.toContain(family);
         expect(JSON.stringify(res.body), r.name).not.toContain('Motif');

@@ -21,7 +21,9 @@ export interface BreakGlassGrant {
  * reason, after a fresh second factor. The grant is short, audited with its reason, and listed
  * for the security officer's review.
  */
-export async function breakTheGlass(db: Database, p: Principal, patientId: string, reason: string, now: Date): Promise<BreakGlassGrant> {
+export async function breakTheGlass(
+  db: Database, p: Principal, patientId: string, reason: string, now: Date, ip: string | null = null,
+): Promise<BreakGlassGrant> {
   const fresh = freshSecondFactor(p, now);
   const d = decide(p, 'break-glass', { type: 'Patient', practiceId: p.practiceId, patientId }, { careRelationship: false, breakGlass: false, freshAuthentication: fresh });
   if (!d.allow) throw new AccessError(d.reason === 'step-up-required' ? 'step_up_required' : 'forbidden');
@@ -35,7 +37,7 @@ export async function breakTheGlass(db: Database, p: Principal, patientId: strin
     });
     await appendAuditEvents(tx, [
       {
-        id: randomUUID(), at: now, practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: null,
+        id: randomUUID(), at: now, practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: ip,
         action: 'break-glass', resourceType: 'Patient', resourceId: patientId, patientId, segment: 'clinical', labels: [],
         purpose: 'break-the-glass', outcome: 'success', reason, detail: { grantId: grant.id, expiresAt: grant.expiresAt.toISOString() },
       },

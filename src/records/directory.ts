@@ -40,7 +40,9 @@ export interface AuditQuery {
  * who opened their own record, when and why (L1111-19) — professionals by name and role, never
  * other patients, never network addresses. Reading the log is itself audited.
  */
-export async function auditHistory(db: Database, p: Principal, q: AuditQuery, now: Date): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
+export async function auditHistory(
+  db: Database, p: Principal, q: AuditQuery, now: Date, ip: string | null,
+): Promise<{ items: Record<string, unknown>[]; more: boolean }> {
   const d = decide(p, 'search', { type: 'AuditEvent', practiceId: p.practiceId, patientId: p.role === 'patient' ? p.patientId : (q.patientId ?? null) }, NO_FACTS);
   if (!d.allow) throw new AccessError('forbidden');
   const patientView = p.role === 'patient';
@@ -62,7 +64,7 @@ export async function auditHistory(db: Database, p: Principal, q: AuditQuery, no
     });
     await appendAuditEvents(tx, [
       {
-        id: randomUUID(), at: now, practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: null,
+        id: randomUUID(), at: now, practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: ip,
         action: 'search', resourceType: 'AuditEvent', resourceId: null, patientId: patientId ?? null, segment: 'audit', labels: [],
         purpose: d.allow ? d.purpose : null, outcome: 'success', reason: d.allow ? d.reason : null, detail: { count: events.length },
       },

@@ -17,7 +17,9 @@ export function accessRoutes(app: FastifyInstance, services: () => Services, clo
       },
     },
     async (req, reply) => {
-      const g = await breakTheGlass(services().db, principalOf(req), req.body.patientId, req.body.reason, clock());
+      const g = await breakTheGlass(
+        services().db, principalOf(req), req.body.patientId, req.body.reason, clock(), req.ip,
+      );
       return reply.code(201).send({ id: g.id, patientId: g.patientId, expiresAt: g.expiresAt.toISOString() });
     },
   );

@@ -42,6 +42,14 @@ export const MAX_INFLIGHT_PER_ACCOUNT = 16;
 /** Routes that carry patients' data: the FHIR API and break-the-glass. */
 const DATA_ROUTE = /^\/(fhir|access)\//;
 
+/** The data routes each server registered, as they were declared (tests check each is covered). */
+const dataRoutesOf = new WeakMap<FastifyInstance, { method: string; url: string; access: string }[]>();
+
+/** Every data route this server registered: method, URL pattern (`:id` parameters) and access. */
+export function dataRoutes(app: FastifyInstance): readonly { method: string; url: string; access: string }[] {
+  return dataRoutesOf.get(app) ?? [];
+}
+
 /** Checks a request's DPoP proof (RFC 9449) and returns its key's thumbprint (or throws dpop_invalid). */
 export type DpopVerifier = (req: FastifyRequest, proof: string, accessToken?: string) => Promise<string>;
 
@@ -75,6 +83,11 @@ export function installAuthentication(
     // that forgets it would never be checked): refused at start-up, not found at 3 a.m.
     if (access === 'authenticated' && DATA_ROUTE.test(route.url) && (route.config as { gate?: boolean } | undefined)?.gate !== true) {
       throw new Error(`route ${route.method} ${route.url} serves patient data and must pass the detection gate (config.gate: true)`);
+    }
+    if (DATA_ROUTE.test(route.url)) {
+      const list = dataRoutesOf.get(app) ?? [];
+      for (const method of [route.method].flat()) list.push({ method, url: route.url, access });
+      dataRoutesOf.set(app, list);
     }
   });
   app.addHook('onRequest', async (req) => {

@@ -175,7 +175,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       const agentId = refId(one(q, 'agent'), 'Practitioner');
       const range = { ...(date?.from ? { from: date.from } : {}), ...(date?.to ? { to: date.to } : {}) };
       const filter = { ...(patientId ? { patientId } : {}), ...(agentId ? { agentId } : {}), ...range, limit, offset };
-      return auditHistory(services().db, principalOf(req), filter, clock());
+      return auditHistory(services().db, principalOf(req), filter, clock(), req.ip);
     }),
   );
 }
