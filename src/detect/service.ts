@@ -3,6 +3,8 @@ import { AccessError } from '../access/errors.js';
 import { freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
+import { DetectionReads, insertAlert } from '../store/detection.js';
+import { honeytokens } from '../store/honeytokens.js';
 import type { ActionOf } from '../audit/events.js';
 import { accountFact, PROBATION_MS } from './account-facts.js';
 import { toAccess } from './access-event.js';
@@ -63,21 +65,17 @@ export class DetectionService {
    */
   async load(): Promise<void> {
     await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-      const h = await tx.query<{ patient_id: string; kind: string }>('SELECT patient_id, kind FROM audit.honeytokens');
-      this.honeytokens = new Set(h.rows.filter((r) => r.kind === 'decoy').map((r) => r.patient_id));
-      this.vips = new Set(h.rows.filter((r) => r.kind === 'vip').map((r) => r.patient_id));
+      const reads = new DetectionReads(tx);
+      const h = await honeytokens(tx);
+      this.honeytokens = new Set(h.filter((r) => r.kind === 'decoy').map((r) => r.patient_id));
+      this.vips = new Set(h.filter((r) => r.kind === 'vip').map((r) => r.patient_id));
       // Four weeks: the longest window (a week) and the learned baselines (28 working days at most).
       const since = new Date(this.clock().getTime() - 28 * 86_400_000).toISOString();
-      const r = await tx.query<Record<string, unknown>>(
-        `SELECT seq, id, at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, resource_id, detail, labels, reason, source_ip, role, purpose
-           FROM audit.events WHERE at >= $1 AND user_id IS NOT NULL ORDER BY at, seq`,
-        [since],
-      );
-      for (const row of r.rows) this.lastSeq = Math.max(this.lastSeq, Number(row.seq));
-      const top = await tx.query<{ seq: number | null }>('SELECT max(seq) AS seq FROM audit.events');
-      this.lastSeq = Math.max(this.lastSeq, Number(top.rows[0]?.seq ?? 0));
+      const events = await reads.accountEventsSince(since);
+      for (const row of events) this.lastSeq = Math.max(this.lastSeq, Number(row.seq));
+      this.lastSeq = Math.max(this.lastSeq, await reads.lastSeq());
       this.lastAlertAt = new Date(this.clock().getTime());
-      for (const row of r.rows) {
+      for (const row of events) {
         this.remember(row.id as string);
         // Account events, in their place in time: an officer's unlock lifts what came before it
         // (regression: the replay brought back the state an officer had lifted, silently), an
@@ -91,22 +89,15 @@ export class DetectionService {
           purpose: row.purpose as AuditEventInput['purpose'],
         }));
       }
-      const locked = await tx.query<{ id: string }>("SELECT id FROM admin.users WHERE status = 'locked'");
-      for (const u of locked.rows) this.detector.impose(u.id, 'lock');
+      for (const id of await reads.lockedAccounts()) this.detector.impose(id, 'lock');
       // Suspensions hold until a security officer lifts them, restarts included: the last
       // suspension of each account in the four weeks, unless an unlock came after it (regression:
       // a restart lifted them, and the budgets, which stop at their limit, never re-fire).
-      const suspended = await tx.query<{ user_id: string; practice_id: string | null; findings: Finding[] }>(
-        `SELECT s.user_id, s.practice_id, s.findings FROM (
-           SELECT DISTINCT ON (user_id) user_id, practice_id, at, findings FROM audit.alerts WHERE response = 'suspend' AND at >= $1 ORDER BY user_id, at DESC) s
-          WHERE NOT EXISTS (SELECT 1 FROM audit.events e WHERE e.action = 'account.unlock' AND e.resource_id::text = s.user_id::text AND e.at > s.at)`,
-        [since],
-      );
-      for (const u of suspended.rows) {
+      for (const u of await reads.standingSuspensions(since)) {
         if (this.detector.state(u.user_id, this.clock()).response !== 'lock') this.detector.impose(u.user_id, 'suspend', u.findings);
       }
-      const recent = await tx.query<{ id: string; approved_at: Date }>('SELECT id, approved_at FROM admin.users WHERE approved_at > $1', [new Date(this.clock().getTime() - PROBATION_MS).toISOString()]);
-      for (const u of recent.rows) this.detector.probation(u.id, new Date(new Date(u.approved_at).getTime() + PROBATION_MS));
+      const recent = await reads.approvedSince(new Date(this.clock().getTime() - PROBATION_MS));
+      for (const u of recent) this.detector.probation(u.id, new Date(new Date(u.approved_at).getTime() + PROBATION_MS));
     });
     await this.bus.subscribe((events) => {
       for (const e of events) {
@@ -147,19 +138,13 @@ export class DetectionService {
     const out = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       // Sequence numbers are taken before commit: look back a little for late commits (ids dedupe).
       // Ids first (cheap): only the events not counted here yet are read whole.
-      const ids = await tx.query<{ seq: number; id: string }>('SELECT seq, id FROM audit.events WHERE seq > $1 ORDER BY seq LIMIT 20000', [Math.max(0, this.lastSeq - 200)]);
-      for (const r of ids.rows) this.lastSeq = Math.max(this.lastSeq, Number(r.seq));
-      const unseen = ids.rows.filter((r) => !this.seenIds.has(r.id)).map((r) => r.id);
-      const events = unseen.length === 0 ? { rows: [] as Record<string, unknown>[] } : await tx.query<Record<string, unknown>>(
-        `SELECT seq, id, at, user_id, session_id, practice_id, action, outcome, patient_id, resource_type, resource_id, detail, labels, reason, source_ip, role, purpose
-           FROM audit.events WHERE id = ANY($1::uuid[]) ORDER BY seq`,
-        [unseen],
-      );
-      const alerts = await tx.query<{ id: string; at: Date; user_id: string; response: string; findings: Finding[] }>(
-        'SELECT id, at, user_id, response, findings FROM audit.alerts WHERE at >= $1 ORDER BY at',
-        [new Date(this.lastAlertAt.getTime() - 60_000).toISOString()],
-      );
-      return { events: events.rows, alerts: alerts.rows };
+      const reads = new DetectionReads(tx);
+      const ids = await reads.eventIdsAfter(Math.max(0, this.lastSeq - 200));
+      for (const r of ids) this.lastSeq = Math.max(this.lastSeq, Number(r.seq));
+      const unseen = ids.filter((r) => !this.seenIds.has(r.id)).map((r) => r.id);
+      const events = unseen.length === 0 ? [] : await reads.eventsById(unseen);
+      const alerts = await reads.alertsSince(new Date(this.lastAlertAt.getTime() - 60_000));
+      return { events, alerts };
     });
     let added = 0;
     const ops: { at: number; apply: () => void }[] = [];
@@ -219,11 +204,7 @@ export class DetectionService {
 
   /** Alerts and their side effects, after the fact (never in the request's transaction). */
   private async raise(a: Alert): Promise<void> {
-    await this.db.transaction({ role: 'auditWriter', practiceId: a.practiceId }, (tx) =>
-      tx.query('INSERT INTO audit.alerts (id, practice_id, at, user_id, response, findings) VALUES ($1, $2, $3, $4, $5, $6)', [
-        a.id, a.practiceId, a.at.toISOString(), a.userId, a.response, JSON.stringify(a.findings),
-      ]),
-    );
+    await this.db.transaction({ role: 'auditWriter', practiceId: a.practiceId }, (tx) => insertAlert(tx, a));
     if (this.webhook) await this.notify(a);
     if (a.response === 'lock' || a.response === 'suspend') {
       if (a.response === 'lock') {
@@ -437,15 +418,9 @@ export class DetectionService {
   async unlock(officer: Principal, userId: string): Promise<'unlocked' | 'pending' | 'not-found'> {
     const at = this.clock();
     const asked = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
-      const u = await tx.query<{ id: string }>('SELECT id FROM admin.users WHERE id = $1', [userId]);
-      if (u.rows.length === 0) return null;
-      const r = await tx.query<{ user_id: string }>(
-        `SELECT q.user_id FROM audit.events q
-          WHERE q.action = 'account.unlock-request' AND q.resource_id::text = $1 AND q.at > $2 AND q.user_id IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM audit.events u WHERE u.action = 'account.unlock' AND u.resource_id::text = $1 AND u.at >= q.at)`,
-        [userId, new Date(at.getTime() - UNLOCK_REQUEST_MS).toISOString()],
-      );
-      return r.rows.map((x) => x.user_id);
+      const reads = new DetectionReads(tx);
+      if (!(await reads.accountExists(userId))) return null;
+      return reads.unlockRequests(userId, new Date(at.getTime() - UNLOCK_REQUEST_MS).toISOString());
     });
     if (asked === null) return 'not-found';
     if (!asked.some((id) => id !== officer.userId)) {
