@@ -11,6 +11,7 @@ import { SmtpMailer } from '../incident/index.js';
 import { auditKeyOf, headsFileOf, macRecordOf } from './audit.js';
 import { movePatientKeyFilesIntoDatabase, resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
+import { readableLog } from '../server/log-format.js';
 
 export interface RunOptions {
   readonly dataDir: string;
@@ -75,6 +76,8 @@ export async function runServer(opts: RunOptions): Promise<number> {
   }
   const app = buildServer({
     state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info',
+    // One readable line per request on a terminal; JSON when an operator's collector asks for it.
+    ...(process.env.LOG_FORMAT === 'json' ? {} : { logStream: readableLog(process.stdout) as NodeJS.WritableStream }),
     metricsToken: process.env.MEDVAULT_METRICS_TOKEN || null, trustProxy,
   });
   let baseUrl: string;

@@ -1,0 +1,55 @@
+/**
+ * How the server's log reads on a terminal: one plain line per request ("09:41:07 GET
+ * /fhir/Patient/… 200 12 ms") and per message, from the JSON lines pino writes. LOG_FORMAT=json
+ * keeps the JSON, as an operator's log collector wants it. The lines are the serialisers' fields
+ * only (server/logging.ts: a path without its query, a status, an error's code): nothing more.
+ */
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+interface Line {
+  level?: number;
+  time?: number;
+  msg?: string;
+  req?: { method?: string; path?: string };
+  res?: { statusCode?: number };
+  responseTime?: number;
+  err?: { type?: string; message?: string };
+}
+
+/** One pino line as a person reads it; null for the "incoming request" line (its completion says it all). */
+export function readableLine(json: string): string | null {
+  let l: Line;
+  try {
+    l = JSON.parse(json) as Line;
+  } catch {
+    return json;
+  }
+  if (l.msg === 'incoming request') return null;
+  const time = new Date(l.time ?? Date.now()).toISOString().slice(11, 19);
+  const level = LEVELS[l.level ?? 30] ?? 'info';
+  const lead = level === 'info' ? time : `${time} ${level}`;
+  if (l.msg === 'request completed' && l.req && l.res) {
+    const ms = l.responseTime === undefined ? '' : ` ${Math.round(l.responseTime)} ms`;
+    return `${lead} ${l.req.method ?? ''} ${l.req.path ?? ''} ${l.res.statusCode ?? ''}${ms}`;
+  }
+  const err = l.err ? ` (${l.err.type ?? 'error'}: ${l.err.message ?? ''})` : '';
+  return `${lead} ${l.msg ?? ''}${err}`;
+}
+
+/** A pino destination writing readable lines to `out`. */
+export function readableLog(out: NodeJS.WritableStream): { write(chunk: string): boolean } {
+  let pending = '';
+  return {
+    write(chunk: string): boolean {
+      pending += chunk;
+      let i = pending.indexOf('\n');
+      while (i !== -1) {
+        const line = readableLine(pending.slice(0, i));
+        if (line !== null) out.write(`${line}\n`);
+        pending = pending.slice(i + 1);
+        i = pending.indexOf('\n');
+      }
+      return true;
+    },
+  };
+}
