@@ -28,7 +28,8 @@ export function demoSeeder(opts: DemoSeedOptions) {
       new PlatformRepository(tx).practiceCount(),
     );
     if (existing > 0) {
-      opts.say(`medvault demo: the database already holds ${existing} practices; not seeding (credentials: ${credentialsPath})`);
+      opts.say(`medvault demo: the database already holds ${existing} practices; not seeding`);
+      howToLogIn(opts.say, credentialsPath);
       return;
     }
     opts.say(
@@ -53,6 +54,13 @@ export function demoSeeder(opts: DemoSeedOptions) {
       `medvault demo: seeded ${c.patients} patients, ${c.appointments} appointments, ${c.notes} notes, ${c.auditEvents} audit events of history in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     writeFileAtomic(credentialsPath, JSON.stringify({ baseUrl, practices: result.practices, users: result.users }, null, 2) + '\n');
-    opts.say(`medvault demo: credentials written to ${credentialsPath}`);
+    howToLogIn(opts.say, credentialsPath);
   };
+}
+
+/** Where the demo accounts are and how to pass the second factor, in two lines. */
+function howToLogIn(say: (line: string) => void, credentialsPath: string): void {
+  say(`medvault demo: every role's account (username, password, TOTP secret) is in ${credentialsPath}`);
+  say('medvault demo: a second-factor code for a secret: '
+    + `node -e "import('otplib').then(async (m) => console.log(await m.generate({ secret: process.argv[1] })))" SECRET`);
 }
