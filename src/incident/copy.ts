@@ -1,5 +1,6 @@
 import type { SensitivityLabel } from '../domain/index.js';
-import type { Database, Tx } from '../store/index.js';
+import type { Database } from '../store/index.js';
+import { accountCount, adminCensus, auditCensus, clinicalCensus, resourcesByType } from '../store/copy-census.js';
 import type { Art34 } from './documents.js';
 import { CLINICAL_CATEGORIES, type Category, type PracticeSummary } from './scope.js';
 import { REGISTRY } from '../resources/index.js';
@@ -134,42 +135,14 @@ export async function scopeCopy(
   let typedReasons = 0;
   for (const practiceId of practiceIds) {
     let auditLabels: { label: SensitivityLabel; n: number }[] = [];
-    const count = (tx: Tx, sql: string) =>
-      tx.query<{ n: number }>(sql, [practiceId]).then((r) => Number(r.rows[0]?.n ?? 0));
     // Rows not sealed yet (an older database during `medvault keys seal`) hold their identity in clear.
     // So do portal accounts an older medvault gave the patient's name.
-    const adm = await db.transaction({ role: 'admin', practiceId }, async (tx) => ({
-      p: await count(tx, 'SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1'),
-      pClear: (await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM admin.patients p
-          WHERE p.practice_id = $1
-            AND (($2::boolean AND p.identity_sealed IS NULL AND p.birth_family_name IS NOT NULL)
-            OR ($3::boolean AND EXISTS (SELECT 1 FROM admin.users u
-                  WHERE u.practice_id = p.practice_id AND u.patient_id = p.id AND u.role = 'patient'
-                    AND (u.family_name <> '' OR u.given_name <> ''))))`,
-        [practiceId, has('admin.patients'), has('admin.users')])).rows[0]?.n ?? 0,
-      a: await count(tx, 'SELECT count(*)::int AS n FROM admin.appointments WHERE practice_id = $1'),
-      withAppts: await count(tx,
-        'SELECT count(DISTINCT patient_id)::int AS n FROM admin.appointments WHERE practice_id = $1'),
-      withApptsClear: await count(tx, `SELECT count(DISTINCT a.patient_id)::int AS n
-                                        FROM admin.appointments a JOIN admin.patients p ON p.id = a.patient_id
-                                        WHERE a.practice_id = $1 AND p.identity_sealed IS NULL`),
-    }));
-    const cli = await db.transaction({ role: 'clinical', practiceId }, async (tx) => ({
-      n: await count(tx, 'SELECT count(*)::int AS n FROM clinical.notes WHERE practice_id = $1'),
-      // The reasons typed for break-the-glass (kept in admin.break_glass and in the audit log): free text.
-      reasons: await count(tx,
-        `SELECT count(*)::int AS n FROM admin.break_glass WHERE practice_id = $1 AND reason <> ''`),
-      withNotes: await count(tx,
-        'SELECT count(DISTINCT patient_id)::int AS n FROM clinical.notes WHERE practice_id = $1'),
-      // Labels in clear: only notes not sealed yet, of patients whose identity is in clear too.
-      l: (await tx.query<{ label: SensitivityLabel; n: number }>(
-        `SELECT label, count(DISTINCT n.patient_id)::int AS n
-          FROM clinical.notes n JOIN admin.patients p ON p.id = n.patient_id, unnest(n.labels) AS label
-          WHERE n.practice_id = $1 AND n.labels_sealed IS NULL AND ($2::boolean OR p.identity_sealed IS NULL)
-          GROUP BY label`, [practiceId, keysCompromised],
-      )).rows,
-    }));
+    const copied = { patients: has('admin.patients'), users: has('admin.users') };
+    const adm = await db.transaction({ role: 'admin', practiceId }, (tx) => adminCensus(tx, practiceId, copied));
+    // The reasons typed for break-the-glass (kept in admin.break_glass and in the audit log) are free text.
+    // Labels in clear: only notes not sealed yet, of patients whose identity is in clear too.
+    const cli = await db.transaction({ role: 'clinical', practiceId }, (tx) =>
+      clinicalCensus(tx, practiceId, keysCompromised));
     const c = { ...adm, ...cli };
     const cats = { identity: 0, contacts: 0, nir: 0, appointments: 0, notes: 0 } as Record<Category, number>;
     if (has('admin.patients')) {
@@ -177,24 +150,16 @@ export async function scopeCopy(
       if (keysCompromised) cats.contacts = cats.nir = c.p;
     }
     if (has('admin.users')) {
-      const users = await db.transaction({ role: 'admin', practiceId }, (tx) =>
-        count(tx, 'SELECT count(*)::int AS n FROM admin.users WHERE practice_id = $1'));
+      const users = await db.transaction({ role: 'admin', practiceId }, (tx) => accountCount(tx, practiceId));
       rows.set('admin.users', (rows.get('admin.users') ?? 0) + users);
     }
     if (has('admin.break_glass')) rows.set('admin.break_glass', (rows.get('admin.break_glass') ?? 0) + c.reasons);
     if (has('admin.break_glass') || has('audit.events')) typedReasons += c.reasons;
     if (has('audit.events')) {
       // The audit log's rows, and the reasons an operator typed for a shred (with the patient id).
-      const audit = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => ({
-        n: await count(tx, 'SELECT count(*)::int AS n FROM audit.events WHERE practice_id = $1'),
-        shreds: await count(tx, `SELECT count(*)::int AS n FROM audit.events
-          WHERE practice_id = $1 AND action = 'patient.shred' AND coalesce(reason, '') <> ''`),
-        // The log pairs pseudonymous patient ids with the sensitivity labels of what was read of them.
-        labelled: (await tx.query<{ label: SensitivityLabel; n: number }>(
-          `SELECT label, count(DISTINCT e.patient_id)::int AS n FROM audit.events e, unnest(e.labels) AS label
-            WHERE e.practice_id = $1 AND e.patient_id IS NOT NULL GROUP BY label`, [practiceId],
-        )).rows,
-      }));
+      // The log pairs pseudonymous patient ids with the sensitivity labels of what was read of them.
+      const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+      const audit = await db.transaction(scope, (tx) => auditCensus(tx, practiceId));
       rows.set('audit.events', (rows.get('audit.events') ?? 0) + audit.n);
       typedReasons += audit.shreds;
       auditLabels = audit.labelled;
@@ -224,13 +189,8 @@ export async function scopeCopy(
     }
     if (has('clinical.resources')) {
       // The registry's types: rows per type, and with the keys, each category's patients.
-      const byType = await db.transaction({ role: 'clinical', practiceId }, (tx) =>
-        tx.query<{ type: string; n: number; patients: number }>(
-          `SELECT type, count(*)::int AS n, count(DISTINCT patient_id)::int AS patients
-            FROM clinical.resources WHERE practice_id = $1 GROUP BY type`,
-          [practiceId],
-        ));
-      for (const r of byType.rows) {
+      const byType = await db.transaction({ role: 'clinical', practiceId }, (tx) => resourcesByType(tx, practiceId));
+      for (const r of byType) {
         rows.set('clinical.resources', (rows.get('clinical.resources') ?? 0) + r.n);
         const category = REGISTRY.module(r.type)?.category.code;
         if (!keysCompromised || !category) continue;

@@ -2,6 +2,7 @@ import { disclosed } from '../audit/disclosure.js';
 import { incidentCategories, REGISTRY, type IncidentCategory } from '../resources/index.js';
 import type { SensitivityLabel } from '../domain/index.js';
 import type { Tx } from '../store/index.js';
+import { suspectEvents, usernamesOf } from '../store/incidents.js';
 
 /**
  * Incident scoping: from suspected accounts (or sessions, or source addresses) and a window,
@@ -173,18 +174,7 @@ function emptyCategories(): Record<Category, number> {
 export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScope> {
   if (q.userIds.length + q.sessions.length + q.addresses.length === 0) throw new RangeError('name at least one account, session or address');
   if (!(q.from < q.to)) throw new RangeError('the window must end after it starts');
-  // Only the criteria given, so that accounts alone use the (user_id, at) index and sessions the
-  // (session_id, at) one; addresses have no index of their own (a scan of the window).
-  const params: unknown[] = [q.from.toISOString(), q.to.toISOString()];
-  const where: string[] = [];
-  if (q.userIds.length > 0) where.push(`user_id = ANY($${params.push(q.userIds)}::uuid[])`);
-  if (q.sessions.length > 0) where.push(`session_id = ANY($${params.push(q.sessions)}::text[])`);
-  if (q.addresses.length > 0) where.push(`source_ip = ANY($${params.push(q.addresses)}::text[])`);
-  const rows = await tx.query<Row>(
-    `SELECT at, user_id, practice_id, role, action, outcome, resource_type, resource_id, patient_id, labels, purpose, detail, session_id, source_ip
-       FROM audit.events WHERE at >= $1 AND at < $2 AND (${where.join(' OR ')}) ORDER BY at, seq`,
-    params,
-  );
+  const rows = await suspectEvents(tx, q);
   const disclosed = new Map<string, {
     practiceId: string; categories: Set<Category>; notes: Set<string>; resources: Set<string>; labels: Set<SensitivityLabel>; accounts: Set<string>; accesses: number; first: Date; last: Date; glass: boolean; care: boolean;
   }>();
@@ -196,7 +186,7 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
   let denied = 0;
   const modified: AccessScope['modified'] = [];
   const perAccount = new Map<string, { role: string | null; practiceId: string | null; events: number; patients: Set<string>; care: number; denied: number }>();
-  for (const r of rows.rows) {
+  for (const r of rows) {
     const at = new Date(r.at);
     const acct = r.user_id ?? 'unknown';
     const a = perAccount.get(acct) ?? { role: r.role, practiceId: r.practice_id, events: 0, patients: new Set<string>(), care: 0, denied: 0 };
@@ -266,10 +256,10 @@ export async function scopeAccounts(tx: Tx, q: AccountQuery): Promise<AccessScop
     }
   }
   const names = perAccount.size === 0 ? new Map<string, string>() : new Map(
-    (await tx.query<{ id: string; username: string }>('SELECT id, username FROM admin.users WHERE id = ANY($1::uuid[])', [[...perAccount.keys()].filter((k) => k !== 'unknown')])).rows.map((u) => [u.id, u.username]),
+    (await usernamesOf(tx, [...perAccount.keys()].filter((k) => k !== 'unknown'))).map((u) => [u.id, u.username]),
   );
   return {
-    kind: 'account-abuse', from: q.from.toISOString(), to: q.to.toISOString(), events: rows.rows.length,
+    kind: 'account-abuse', from: q.from.toISOString(), to: q.to.toISOString(), events: rows.length,
     patients: disclosures.map((d) => d.patientId),
     notes: disclosures.flatMap((d) => d.notes),
     resources: disclosures.flatMap((d) => d.resources),

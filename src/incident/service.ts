@@ -1,6 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hashPassword, type AuthService, type Principal } from '../access/index.js';
 import { AdminRepository, appendAuditEvents, AuthRepository, type AuditEventInput, type Database, type Tx } from '../store/index.js';
+import {
+  accountsNamed, firstAlertOf, IncidentRegister, practiceIds, practicesNamed, replaceCredentials, treatingPractitioners,
+} from '../store/incidents.js';
 import type { ActionOf, AuditKindInput, DetailOf } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
 import { COPYABLE, isCopyableTable, scopeCopy, type CopyableTable } from './copy.js';
@@ -110,8 +113,8 @@ export class IncidentService {
       const tables = req.tables ?? [];
       const bad = tables.find((t) => !isCopyableTable(t));
       if (tables.length === 0 || bad !== undefined) throw new IncidentError('invalid', `tables must name some of: ${Object.keys(COPYABLE).join(', ')}${bad ? ` (not ${JSON.stringify(bad).slice(0, 40)})` : ''}`);
-      const practices = await this.platform('platform', (tx) => tx.query<{ id: string }>('SELECT id FROM admin.practices ORDER BY id'));
-      const copy = await scopeCopy(this.o.db, practices.rows.map((p) => p.id), tables as CopyableTable[], req.keysCompromised === true, lang);
+      const practices = await this.platform('platform', (tx) => practiceIds(tx));
+      const copy = await scopeCopy(this.o.db, practices, tables as CopyableTable[], req.keysCompromised === true, lang);
       query = { tables: [...tables], keysCompromised: req.keysCompromised === true, ...(req.from ? { from: instant(req.from, 'from').toISOString() } : {}), ...(req.to ? { to: instant(req.to, 'to').toISOString() } : {}) };
       scope = copy;
       art34 = copy.art34;
@@ -126,12 +129,10 @@ export class IncidentService {
       const addresses = [...new Set(req.addresses ?? [])];
       if (accounts.length + sessions.length + addresses.length === 0) throw new IncidentError('invalid', 'name at least one account, session or source address');
       if (accounts.length + sessions.length + addresses.length > 1000) throw new IncidentError('invalid', 'at most 1,000 accounts, sessions and addresses in all');
-      const found = await this.platform('securityReader', (tx) =>
-        tx.query<{ id: string; username: string }>('SELECT id, username FROM admin.users WHERE username = ANY($1::text[])', [accounts]),
-      );
-      const unknown = accounts.filter((u) => !found.rows.some((r) => r.username === u));
+      const found = await this.platform('securityReader', (tx) => accountsNamed(tx, accounts));
+      const unknown = accounts.filter((u) => !found.some((r) => r.username === u));
       if (unknown.length > 0) throw new IncidentError('unknown_account', `no such account: ${unknown.length} of the names given`);
-      userIds = found.rows.map((r) => r.id);
+      userIds = found.map((r) => r.id);
       // Accesses of the sessions and addresses named are the attacker's: everything they were
       // served counts, whatever a care relationship explains (a thief reading the doctor's own
       // patients). Accesses matched by an account alone mix the doctor's honest work in: care is
@@ -146,19 +147,21 @@ export class IncidentService {
         : { required: false, reason: lang === 'fr' ? 'Aucune donnée de patient n’a été divulguée dans la fenêtre.' : 'No patient data were disclosed in the window.' };
     }
     // When it was detected: the first alert on these accounts in the window, if any.
-    const detected = userIds.length === 0 ? null : (await this.platform('securityReader', (tx) =>
-      tx.query<{ id: string; at: Date }>('SELECT id, at FROM audit.alerts WHERE user_id = ANY($1::uuid[]) AND at >= $2 ORDER BY at LIMIT 1', [userIds, query.from ?? new Date(0).toISOString()]),
-    )).rows[0];
+    const since = query.from ?? new Date(0).toISOString();
+    const detected = userIds.length === 0
+      ? null
+      : await this.platform('securityReader', (tx) => firstAlertOf(tx, userIds, since));
     const timeline: TimelineEntry[] = [
       ...(detected ? [{ at: new Date(detected.at).toISOString(), event: 'detected' as const, by: null, detail: { alert: detected.id } }] : []),
       { at: now.toISOString(), event: 'scoped', by: a.userId, detail: { patients: summary.patients, notes: summary.notes } },
     ];
     const incident: Incident = { id, createdAt: now.toISOString(), createdBy: a.userId, kind, query, summary, scope, art34, timeline };
     await this.platform('auditWriter', async (tx) => {
-      await tx.query('INSERT INTO audit.incidents (id, created_at, created_by, kind, query, summary, scope) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-        id, incident.createdAt, a.userId, kind, JSON.stringify({ ...query, art34 }), JSON.stringify(summary), JSON.stringify(scope),
-      ]);
-      for (const t of timeline) await insertTimeline(tx, id, t);
+      const register = new IncidentRegister(tx);
+      await register.insert({
+        id, createdAt: incident.createdAt, createdBy: a.userId, kind, query: { ...query, art34 }, summary, scope,
+      });
+      for (const t of timeline) await register.addTimeline(id, t);
       await appendAuditEvents(tx, [this.event(a, incidentKind('incident.scope', { kind, patients: summary.patients, notes: summary.notes }), id, null)]);
     });
     return incident;
@@ -166,18 +169,14 @@ export class IncidentService {
 
   async get(id: string): Promise<Incident | null> {
     return this.platform('securityReader', async (tx) => {
-      const r = await tx.query<{ id: string; created_at: Date; created_by: string | null; kind: Incident['kind']; query: IncidentQuery & { art34: Art34 }; summary: IncidentSummary; scope: Incident['scope'] }>(
-        'SELECT id, created_at, created_by, kind, query, summary, scope FROM audit.incidents WHERE id = $1', [id],
-      );
-      const row = r.rows[0];
+      const register = new IncidentRegister(tx);
+      const row = await register.incident(id);
       if (!row) return null;
-      const t = await tx.query<{ at: Date; event: TimelineEvent; by_user: string | null; detail: Record<string, unknown> }>(
-        'SELECT at, event, by_user, detail FROM audit.incident_timeline WHERE incident_id = $1 ORDER BY at, seq', [id],
-      );
+      const t = await register.timeline(id);
       const { art34, ...query } = row.query;
       return {
         id: row.id, createdAt: new Date(row.created_at).toISOString(), createdBy: row.created_by, kind: row.kind, query, summary: row.summary, scope: row.scope, art34,
-        timeline: t.rows.map((x) => ({ at: new Date(x.at).toISOString(), event: x.event, by: x.by_user, detail: x.detail })),
+        timeline: t.map((x) => ({ at: new Date(x.at).toISOString(), event: x.event, by: x.by_user, detail: x.detail })),
       };
     });
   }
@@ -185,11 +184,13 @@ export class IncidentService {
   /** The register: every incident, newest first, with its summary and timeline events. */
   async list(): Promise<{ id: string; createdAt: string; kind: string; patients: number; notes: number; events: { at: string; event: string }[] }[]> {
     return this.platform('securityReader', async (tx) => {
-      const r = await tx.query<{ id: string; created_at: Date; kind: string; summary: IncidentSummary }>('SELECT id, created_at, kind, summary FROM audit.incidents ORDER BY created_at DESC LIMIT 500');
-      const t = await tx.query<{ incident_id: string; at: Date; event: string }>('SELECT incident_id, at, event FROM audit.incident_timeline WHERE incident_id = ANY($1::uuid[]) ORDER BY at, seq', [r.rows.map((x) => x.id)]);
-      return r.rows.map((x) => ({
+      const register = new IncidentRegister(tx);
+      const r = await register.latest();
+      const t = await register.timelines(r.map((x) => x.id));
+      return r.map((x) => ({
         id: x.id, createdAt: new Date(x.created_at).toISOString(), kind: x.kind, patients: x.summary.patients, notes: x.summary.notes,
-        events: t.rows.filter((e) => e.incident_id === x.id).map((e) => ({ at: new Date(e.at).toISOString(), event: e.event })),
+        events: t.filter((e) => e.incident_id === x.id)
+          .map((e) => ({ at: new Date(e.at).toISOString(), event: e.event })),
       }));
     });
   }
@@ -269,7 +270,7 @@ export class IncidentService {
           events.push(this.event(a, { resourceType: 'Account', action: 'account.revoke-sessions', detail }, u, account.practiceId));
         }
         if (unusable) {
-          await tx.query('UPDATE admin.users SET password_hash = $2, totp_sealed = NULL, totp_last_step = NULL WHERE id = $1', [u, unusable]);
+          await replaceCredentials(tx, u, unusable);
           const reset = { resourceType: 'Account', action: 'account.reset-credentials', detail: { incident: id } } as const;
           events.push(this.event(a, reset, u, account.practiceId));
         }
@@ -283,8 +284,8 @@ export class IncidentService {
 
   /** The practices' names and cities (for the documents and the console). */
   async practices(ids: readonly string[]): Promise<Map<string, { name: string; city: string | null }>> {
-    const r = await this.platform('platform', (tx) => tx.query<{ id: string; name: string; city: string | null }>('SELECT id, name, city FROM admin.practices WHERE id = ANY($1::uuid[])', [ids]));
-    return new Map(r.rows.map((p) => [p.id, { name: p.name, city: p.city }]));
+    const r = await this.platform('platform', (tx) => practicesNamed(tx, ids));
+    return new Map(r.map((p) => [p.id, { name: p.name, city: p.city }]));
   }
 
   /**
@@ -333,16 +334,15 @@ export class IncidentService {
   private practitionerInputs(a: Actor, i: Incident): Promise<PractitionerNoticeInput[]> {
     return this.perPractice(a, i, 'incident.practitioner-notices', async ({ repo, tx, practiceId, practiceName, mine }) => {
       const doctors = await repo.users('practitioner');
-      const treating = await tx.query<{ practitioner_id: string; patient_id: string }>(
-        `SELECT DISTINCT practitioner_id, patient_id FROM admin.care_relationships
-          WHERE practice_id = $1 AND kind = 'treating' AND patient_id = ANY($2::uuid[]) AND (ends_at IS NULL OR ends_at > $3)`,
-        [practiceId, mine.map((d) => d.patientId), this.o.clock().toISOString()],
-      );
+      const patientIds = mine.map((d) => d.patientId);
+      const treating = await treatingPractitioners(tx, practiceId, patientIds, this.o.clock());
       // Patients without a treating doctor in the practice are listed for every practitioner.
-      const orphans = mine.filter((d) => !treating.rows.some((t) => t.patient_id === d.patientId));
+      const orphans = mine.filter((d) => !treating.some((t) => t.patient_id === d.patientId));
       const out: PractitionerNoticeInput[] = [];
       for (const doc of doctors) {
-        const list = [...mine.filter((d) => treating.rows.some((t) => t.practitioner_id === doc.id && t.patient_id === d.patientId)), ...orphans];
+        const treated = (d: (typeof mine)[number]) =>
+          treating.some((t) => t.practitioner_id === doc.id && t.patient_id === d.patientId);
+        const list = [...mine.filter(treated), ...orphans];
         if (list.length === 0) continue;
         const patients = [];
         for (const d of list) {
@@ -436,8 +436,8 @@ function watermark(a: Actor, now: Date): { ref: string; text: string } {
   return { ref, text: `export ${ref} · ${a.role} ${a.userId?.slice(0, 8) ?? '?'} · ${now.toISOString().slice(0, 16)}Z` };
 }
 
-function insertTimeline(tx: Tx, incidentId: string, t: TimelineEntry): Promise<unknown> {
-  return tx.query('INSERT INTO audit.incident_timeline (incident_id, at, event, by_user, detail) VALUES ($1, $2, $3, $4, $5)', [incidentId, t.at, t.event, t.by, JSON.stringify(t.detail)]);
+function insertTimeline(tx: Tx, incidentId: string, t: TimelineEntry): Promise<void> {
+  return new IncidentRegister(tx).addTimeline(incidentId, t);
 }
 
 export function summarise(s: AccessScope): IncidentSummary {
