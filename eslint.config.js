@@ -16,7 +16,12 @@ export default tseslint.config(
   },
   {
     // One door for data: routes hold records, records hold repositories; SQL lives in src/store/.
-    files: ['src/records/**', 'src/server/**', 'src/resources/**'],
+    // Everywhere under src/ but the store itself. Tests may keep raw SQL (fixtures, tampering).
+    // src/vault/ is the one folder left that still issues SQL directly: 22 `.query(` calls (rotation.ts 14,
+    // shred.ts 3, patient-keys.ts 2, seal-identities.ts 2, legacy-keys.ts 1). Once they move into
+    // src/store/, it leaves this list of exceptions.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**', 'src/vault/**', '**/*.test.ts'],
     rules: {
       'no-restricted-syntax': ['error', {
         selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='query']",

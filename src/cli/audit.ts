@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { auditKey, auditRows, chainHash, describeProblem, eventIntegrity, eventMac, GENESIS, MerkleFrontier, readCorrections, readDatabaseHeads, readHeadsFile, verifyAuditLog } from '../audit/index.js';
 import { loadAuditSigner, readAuditPublicKey, treeHeadMessage } from '../audit/signing.js';
 import { appendAuditEvents } from '../store/index.js';
+import { AuditLog } from '../store/audit-log.js';
 import { CliError } from './errors.js';
 import { withMaintenance } from './maintenance.js';
 import { parseOptions } from './options.js';
@@ -43,10 +44,8 @@ export async function auditVerify(args: string[], say: (line: string) => void): 
       process.stderr.write(`medvault: audit: verification FAILED: ${(e as Error).message}\n`);
       return 1;
     }
-    const total = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
-      tx.query<{ n: number; hash: Buffer; count: number }>('SELECT (SELECT count(*)::int FROM audit.events) n, h.hash, h.count FROM meta.audit_head h'),
-    );
-    const live = total.rows[0]!;
+    const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+    const live = await db.transaction(scope, (tx) => new AuditLog(tx).totals());
     const bar = progress('audit events');
     // One read-only transaction for the whole walk: a consistent snapshot of the log.
     const result = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) =>
@@ -108,9 +107,10 @@ export async function auditRepair(args: string[], say: (line: string) => void): 
     await db.transaction({ role: 'auditWriter', practiceId: null, platform: true }, async (tx) => {
       for (const f of fixes) {
         const signature = signer.sign(treeHeadMessage(f.size, f.root, at));
-        await tx.query('INSERT INTO audit.head_corrections (tree_size, wrong_root, root_hash, signed_at, key_id, signature, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          f.size, f.wrong, f.root, at.toISOString(), signer.keyId, signature, 'signed over a wrong root (overlapping checkpoints): root re-derived from the chain',
-        ]);
+        await new AuditLog(tx).addHeadCorrection(
+          { treeSize: f.size, wrongRoot: f.wrong, rootHash: f.root, signedAt: at, keyId: signer.keyId, signature },
+          'signed over a wrong root (overlapping checkpoints): root re-derived from the chain',
+        );
         appendFileSync(correctionsFileOf(dataDir), JSON.stringify({ treeSize: f.size, wrongRoot: f.wrong.toString('hex'), rootHash: f.root.toString('hex'), signedAt: at.toISOString(), keyId: signer.keyId, signature: signature.toString('base64') }) + '\n', { mode: 0o600 });
       }
       await appendAuditEvents(tx, [{

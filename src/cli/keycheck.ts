@@ -1,8 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { Database, StoreLocation } from '../store/index.js';
+import { AuditLog } from '../store/audit-log.js';
+import { holdsMedvault } from '../store/probe.js';
 
 /**
  * Key material handled as what it is (issue 13): a key file readable by others, a key that an
@@ -58,17 +59,8 @@ export function checkKeyFiles(keysDir: string, provider: 'local' | 'pkcs11'): Ke
 /** Whether the database already holds a medvault (migrated before): its keys then exist somewhere. */
 export async function databaseInitialised(location: StoreLocation): Promise<boolean> {
   if (location.kind === 'pglite') return location.dir !== null && existsSync(join(location.dir, 'PG_VERSION'));
-  const c = new pg.Client({ connectionString: location.url, connectionTimeoutMillis: 5000 });
-  try {
-    await c.connect();
-    const r = await c.query<{ ok: boolean }>("SELECT to_regclass('meta.audit_head') IS NOT NULL AS ok");
-    return r.rows[0]?.ok === true;
-  } catch {
-    // Unreachable: the start fails later with its own message.
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  // Unreachable: false, and the start fails later with its own message.
+  return holdsMedvault(location.url);
 }
 
 /**
@@ -93,6 +85,6 @@ export function describeFinding(f: KeyFinding): string {
 
 /** The key id that signed the audit log's last tree head, if any. */
 export async function signedWith(db: Database): Promise<string | null> {
-  const r = await db.transaction({ role: 'securityReader', practiceId: null, platform: true }, (tx) => tx.query<{ key_id: string }>('SELECT key_id FROM audit.tree_heads ORDER BY tree_size DESC LIMIT 1'));
-  return r.rows[0]?.key_id ?? null;
+  const scope = { role: 'securityReader', practiceId: null, platform: true } as const;
+  return db.transaction(scope, (tx) => new AuditLog(tx).lastTreeHeadKeyId());
 }

@@ -13,6 +13,7 @@ import {
   type Tx,
   type UserRecord,
 } from '../store/index.js';
+import { addDecoys, addVips } from '../store/honeytokens.js';
 import type { Vault } from '../vault/index.js';
 import { chartVersions } from './charts.js';
 import { visitHistory } from './history.js';
@@ -134,14 +135,14 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         const vips = chunk.patients.filter((p) => p.vip);
         if (vips.length > 0) {
           await tx.enter({ role: 'auditWriter', practiceId: chunk.practiceId });
-          for (const v of vips) await tx.query("INSERT INTO audit.honeytokens (patient_id, practice_id, kind) VALUES ($1, $2, 'vip')", [v.id, chunk.practiceId]);
+          await addVips(tx, chunk.practiceId, vips.map((v) => v.id));
         }
         opts.onProgress?.(result.counts.patients, expected);
       } else if (chunk.kind === 'decoys') {
         await enterAdmin(tx, chunk.practiceId);
         await new AdminRepository(tx, opts.vault.admin(chunk.practiceId)).insertPatients(chunk.patients);
         await tx.enter({ role: 'auditWriter', practiceId: chunk.practiceId });
-        for (const d of chunk.patients) await tx.query('INSERT INTO audit.honeytokens (patient_id, practice_id) VALUES ($1, $2)', [d.id, chunk.practiceId]);
+        await addDecoys(tx, chunk.practiceId, chunk.patients.map((d) => d.id));
         result.counts.honeytokens += chunk.patients.length;
       } else if (chunk.kind === 'charts') {
         // The clinical role writes charts, as it writes notes: sealed under each patient's key.
