@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from 'otplib';
 import { ROLES } from '../src/domain/index.js';
 import { createPostgresDatabase } from './helpers/backends.js';
-import { runCli, startCli, type Finished } from './helpers/cli.js';
+import { BIN, runCli, startCli, type Finished } from './helpers/cli.js';
 import { POSTGRES_URL } from './helpers/needs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-cli-'));
@@ -76,6 +77,46 @@ describe('medvault demo', () => {
     }
     const serve = await startCli(['serve', '--data', dir, '--port', '0']);
     await serve.stop();
+  });
+
+  it('says it is seeding until the demo can be used; a first start stopped while seeding starts again and seeds', async () => {
+    const dir = join(tmp, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'demo', '--data', dir, ...SMALL, '--patients-per-practice', '400'], {
+      env: { ...process.env, MEDVAULT_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // The address comes with the first log line, before the database is ready.
+    const deadline = Date.now() + 60_000;
+    let base: string | null = null;
+    while (base === null && Date.now() < deadline) {
+      base = /listening at (http:\/\/\S+)/.exec(out)?.[1] ?? null;
+      if (base === null) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(base, out).not.toBeNull();
+    let ready: { status: number; body: unknown } | null = null;
+    while (Date.now() < deadline) {
+      const r = await fetch(`${base}/readyz`);
+      ready = { status: r.status, body: await r.json() };
+      if ((ready.body as { status: string }).status === 'seeding') break;
+      await new Promise((r2) => setTimeout(r2, 20));
+    }
+    expect(ready).toEqual({ status: 503, body: { status: 'seeding' } });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    child.kill('SIGTERM');
+    expect(await exited).not.toBe(0);
+    expect(existsSync(join(dir, 'demo-credentials.json'))).toBe(false);
+    // Keys and database start again together: the demo is seeded from the start.
+    const again = await startCli(['demo', '--data', dir, ...SMALL]);
+    try {
+      expect(again.output()).toMatch(/seeded \d+ patients/);
+      expect((await fetch(`${again.baseUrl}/readyz`)).status).toBe(200);
+      expect(existsSync(join(dir, 'demo-credentials.json'))).toBe(true);
+    } finally {
+      await again.stop();
+    }
   });
 
   it('refuses a second server on the same embedded database', async () => {

@@ -12,6 +12,7 @@ import { auditKeyOf, headsFileOf, macRecordOf } from './audit.js';
 import { movePatientKeyFilesIntoDatabase, resumeRotations, type Vault } from '../vault/index.js';
 import { CliError } from './errors.js';
 import { readableLog } from '../server/log-format.js';
+import { loadOrCreateTokenKeys } from '../access/index.js';
 
 export interface RunOptions {
   readonly dataDir: string;
@@ -60,6 +61,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
     const findings = [...checkKeyFiles(keysDir(dataDir), provider), ...((await databaseInitialised(location)) ? missingKeys(keysDir(dataDir), provider) : [])];
     if (findings.length > 0) throw new CliError(`keys: ${describeFinding(findings[0]!)}${findings.length > 1 ? ` (and ${findings.length - 1} more: medvault keys check)` : ''}`);
     vault = openVaultForCli(dataDir);
+    // Every key a new database is initialised with exists before the database does: a first start
+    // stopped at any later point leaves keys and database that start again together.
+    loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));
+    loadOrCreateTokenKeys(join(keysDir(dataDir), 'token-signing.pem'));
   } catch (e) {
     undoFolder();
     throw e;
@@ -148,7 +153,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
     } catch (e) {
       throw new CliError(`audit: ${(e as Error).message}`);
     }
-    await opts.beforeReady?.(store, vault, baseUrl, dataDir);
+    if (opts.beforeReady) {
+      state.step = 'seeding';
+      await opts.beforeReady(store, vault, baseUrl, dataDir);
+    }
   } catch (e) {
     await app.close().catch(() => undefined);
     await store?.db.close().catch(() => undefined);

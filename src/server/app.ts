@@ -19,6 +19,8 @@ import { RecordError } from '../records/index.js';
 export interface ServerState {
   /** Set once the database is open, migrated and (in demo mode) seeded. */
   services: Services | null;
+  /** What a start not yet ready is doing, for /readyz: `seeding` while the demo data is written. */
+  step?: 'starting' | 'seeding';
 }
 
 export interface ServerOptions {
@@ -132,7 +134,7 @@ export function buildServer(opts: ServerOptions) {
 
   app.get('/readyz', { config: { access: 'public' } }, async (_req, reply) => {
     const s = opts.state.services;
-    if (s === null) return reply.code(503).send({ status: 'starting' });
+    if (s === null) return reply.code(503).send({ status: opts.state.step ?? 'starting' });
     try {
       await s.db.ping();
     } catch {
