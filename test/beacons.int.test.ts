@@ -6,7 +6,7 @@ import { AdminRepository, openStore, type OpenedStore, type PatientSearch, type 
 import { makeVault, seedTwoPractices } from './helpers/fixtures.js';
 
 /**
- * Issue 14: names and birth dates are sealed and searched through keyed beacons. The beacon
+ * Names and birth dates are sealed and searched through keyed beacons. The beacon
  * search must find exactly what a plain search over the clear values finds, in the same order,
  * page by page: compared here with a reference written independently, over generated French names
  * (accents, hyphens, apostrophes, particles, homonyms).
@@ -64,7 +64,7 @@ const typed = (names: string[]) =>
     return how === 'upper' ? s.toUpperCase() : how === 'lower' ? s.toLowerCase() : how === 'folded' ? fold(s) : s;
   });
 
-describe('beacon search against a plain reference (issue 14)', () => {
+describe('beacon search against a plain reference', () => {
   let store: OpenedStore;
   let keys: ReturnType<typeof makeVault>;
   let practiceId: string;

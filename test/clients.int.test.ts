@@ -5,7 +5,7 @@ import { bearer, secondOfficer, startTestApp, totp, userOf, type TestApp } from 
 import type { DemoUser } from '../src/sim/seed.js';
 
 /**
- * Known clients (issue 12): an account's first client is approved; any other is not until the
+ * Known clients: an account's first client is approved; any other is not until the
  * user approves it from an approved client with a fresh second factor, or a security officer does.
  * From a client not approved the calendar explains nothing (test/adversary: ≤ 25 charts). A
  * practice may require DPoP, except for the bearer clients its accounts approved.

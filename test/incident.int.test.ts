@@ -320,7 +320,7 @@ describe.each(BACKENDS)('incident response over HTTP ($name)', (backend) => {
       expect(notes.json().art34.required).toBe(false);
       expect(notes.json().art34.reason).toContain('34(3)(a)');
       expect(notes.json().patients).toEqual([]);
-      // Issue 14: identities are sealed too — a copy of every table is unintelligible, and the
+      // Identities are sealed too — a copy of every table is unintelligible, and the
       // assessment says exactly what stays in clear.
       const all = (await post({ kind: 'database-copy', tables: ['admin.patients', 'admin.appointments', 'clinical.notes'] })).json();
       expect(all.art34.required).toBe(false);

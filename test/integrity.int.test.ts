@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, login, startTestApp, userOf, type TestApp } from './helpers/app.js';
 
 /**
- * Integrity errors are security events (issue 13): a sealed value altered in the database is
+ * Integrity errors are security events: a sealed value altered in the database is
  * refused — never wrong plaintext — with a 500 that says the record is damaged, an audit event
  * with the record's id, and an alert with its place (regression: a generic 500, no audit, no alert).
  */

@@ -7,7 +7,7 @@ import { openStore } from '../src/store/index.js';
 import { runCli, startCli, type Finished } from './helpers/cli.js';
 
 /**
- * Key material and the audit log as an operator meets them (issue 13): keys are created only for
+ * Key material and the audit log as an operator meets them: keys are created only for
  * a new database, never replaced; key files open to others or damaged stop the start with the
  * file and the fix; `keys check` says it all without starting; `audit verify` is read-only and
  * names a row written behind the server's back; a stop and a start sign no head for nothing new.

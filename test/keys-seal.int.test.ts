@@ -8,7 +8,7 @@ import { LocalKeyProvider, Vault } from '../src/vault/index.js';
 import { BIN, runCli, startCli } from './helpers/cli.js';
 
 /**
- * Issue 14: `medvault keys seal` seals the clear identities and note labels of a database an
+ * `medvault keys seal` seals the clear identities and note labels of a database an
  * older medvault wrote — batched, resumable after kill -9 — and rewrites the tables, so that no
  * clear value stays in them.
  */

@@ -132,7 +132,7 @@ describe('medvault patient shred', () => {
 describe('patient key files of an older medvault', () => {
   it('move into the database at the next start, the folder goes, and every record still opens', async () => {
     const dir = await seededFolder('legacy');
-    // Make the folder look like one written before issue 13: the keys in DIR/keys/patients, none in the database.
+    // Make the folder look like one written by an older medvault: the keys in DIR/keys/patients, none in the database.
     const { db, driver } = await openStore({ kind: 'pglite', dir: join(dir, 'pgdata') });
     let keys: { practice_id: string; patient_id: string; kek_version: number; wrapped: Buffer }[];
     try {

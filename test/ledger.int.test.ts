@@ -5,7 +5,7 @@ import type { Principal } from '../src/access/index.js';
 import { bearer, login, NO_DETECTION, patientsOf, startTestApp, userOf, type TestApp } from './helpers/app.js';
 
 /**
- * Issue 12: the disclosure ledger's count for a response equals what its body carries. For every
+ * The disclosure ledger's count for a response equals what its body carries. For every
  * route that returns patient data, random requests by every role that reads patients: the patients
  * and notes the ledger admitted are exactly the patients and notes in the body (full identities
  * as identities, listed patients as listed), and nothing leaves without being counted.

@@ -11,7 +11,7 @@ import { runs } from './helpers/needs.js';
 const pgDump = runs('a pg_dump of the sealed identities', { postgres: true, programs: ['pg_dump'] });
 
 /**
- * Issue 14: a copy of the database names no one. A demo is seeded, names, birth dates and notes
+ * A copy of the database names no one. A demo is seeded, names, birth dates and notes
  * are read through the API (so that they are the values the product shows), then every file of
  * the PGlite data folder (WAL included) and a pg_dump of the PostgreSQL database are searched for
  * them in every form the database could hold them in: 0 hits.
@@ -112,7 +112,7 @@ function hits(haystack: Buffer, list: { label: string; bytes: Buffer }[]): strin
   return [...new Set(list.filter((n) => haystack.includes(n.bytes)).map((n) => n.label))];
 }
 
-describe('a copy of the database names no one (issue 14)', () => {
+describe('a copy of the database names no one', () => {
   it('PGlite: no name, birth date or note text in any file of the data folder, WAL included', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'medvault-at-rest-'));
     const empty = mkdtempSync(join(tmpdir(), 'medvault-at-rest-empty-'));

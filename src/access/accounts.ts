@@ -26,7 +26,7 @@ export interface NewAccount {
 
 /**
  * What the practice admin gets for a new account or a reset: a one-time link for the user, never
- * the user's password or second-factor secret (issue 12: an admin must not be able to mint
+ * the user's password or second-factor secret (an admin must not be able to mint
  * working credentials). The link expires; the account is usable only once its user has redeemed
  * the link and a second person has approved it.
  */

@@ -313,7 +313,7 @@ export class AuthService {
       const presented = hashSecret(refreshToken);
       if (!timingSafeEqual(presented, s.refreshHash)) {
         // Only one of this session's own earlier tokens is a reuse (someone holds a copy): the
-        // session ends. Anything else is a forgery and ends nothing (issue 12).
+        // session ends. Anything else is a forgery and ends nothing.
         if (s.previousRefreshHashes.some((h) => h.length === presented.length && timingSafeEqual(h, presented))) {
           await repo.revokeSession(s.id, now, 'refresh token reused');
           this.forget(s.id);

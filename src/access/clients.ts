@@ -2,7 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { createHash } from 'node:crypto';
 
 /**
- * Which client a session comes from (issue 12: tokens bound to their client, and a thief's own
+ * Which client a session comes from (tokens bound to their client, and a thief's own
  * client is not the doctor's). A DPoP-bound session is its key (the web app's key pair is a
  * non-extractable WebCrypto key: it cannot be copied off the workstation). A bearer client is
  * its user agent's fingerprint and the network it logged in from (/24 for IPv4, /48 for IPv6):

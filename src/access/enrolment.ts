@@ -22,7 +22,7 @@ interface Pending {
 }
 
 /**
- * The user's side of an enrolment link (issue 12): the user, and only the user, sets the password
+ * The user's side of an enrolment link: the user, and only the user, sets the password
  * and the second factor. `start` shows the new TOTP secret to whoever holds the link; `complete`
  * takes the password and a code from the new authenticator (proof it was set up), then the link is
  * spent. The account becomes active when a second person has also approved it.

@@ -25,7 +25,7 @@ export interface Principal {
   /**
    * Whether the account approved the client this session was opened from (its first client, or
    * one approved from an approved client or by a security officer). From a client not approved,
-   * the calendar explains nothing: a thief's own client reads like standing care (issue 12).
+   * the calendar explains nothing: a thief's own client reads like standing care.
    */
   readonly clientApproved?: boolean;
   /**

@@ -70,7 +70,7 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, now: Dat
 
 /**
  * Access tokens as verified by this process: a token whose signature and claims were checked once
- * is not checked again (an Ed25519 verification was the largest single cost of a read, issue 12).
+ * is not checked again (an Ed25519 verification was the largest single cost of a read).
  * Keyed by the whole token, so a token that differs in any byte is verified afresh; only tokens
  * that passed go in; the time rules (expiry, the token's age) are applied again on every use.
  * Bounded: past `entries`, the oldest goes (it is verified again if it comes back).

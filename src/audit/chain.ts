@@ -49,7 +49,7 @@ export function auditTime(d: Date): Date {
 const MAC_DOMAIN = 'medvault-audit-mac/v1';
 
 /**
- * The MAC an event carries from the moment it is written (issue 13): HMAC-SHA-256 under the audit
+ * The MAC an event carries from the moment it is written: HMAC-SHA-256 under the audit
  * key (derived from the key provider, never stored in the database) over the same canonical form
  * the chain hashes. Whoever writes a row behind the server's back cannot make one.
  */

@@ -21,7 +21,7 @@ export class AuditHeadMismatchError extends Error {
  * in a file outside it (one JSON line per head), so that rewriting the database cannot also
  * rewrite what was signed.
  *
- * Single-flight and idempotent (issue 13: overlapping runs pushed the same rows twice into the
+ * Single-flight and idempotent (overlapping runs pushed the same rows twice into the
  * tree and signed wrong roots for good): calls of this process run one after the other; across
  * processes an advisory lock lets one run at a time; and the last head stored in the database is
  * the only source of where the tree ends — the in-memory tree is used only when it is exactly at

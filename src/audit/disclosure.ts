@@ -8,7 +8,7 @@ import {
  * use: the detector and the disclosure ledger's replay (what to count), and incident scoping (what
  * to tell the patients and the CNIL). Each resource type an event may name is a case of one
  * exhaustive `switch`: a new type added to `AUDITED_TYPES` without saying what its events disclose
- * does not compile, instead of being silently ignored (issue 12).
+ * does not compile, instead of being silently ignored.
  */
 
 /** The resource types an audit event may name besides the registry's (null: the login door). */

@@ -14,7 +14,7 @@ import { newAuditSigner, treeHeadMessage } from './signing.js';
 import { verifyAuditLog } from './verify.js';
 
 /**
- * An audit log that never lies (issue 13): checkpoints single-flight and idempotent across
+ * An audit log that never lies: checkpoints single-flight and idempotent across
  * processes, heads signed over exactly their events, verification read-only, and every event
  * authenticated by a MAC from the moment it is written.
  */

@@ -10,7 +10,7 @@ import { AUDIT_KEY_LABEL } from './chain.js';
 import type { EventIntegrity, HeadCorrection } from './verify.js';
 
 /**
- * The audit key (issue 13): events are authenticated when written with a key derived from the key
+ * The audit key: events are authenticated when written with a key derived from the key
  * provider (the platform's index key, in the keyring or the HSM), never stored in the database.
  * `create` says whether a missing platform key may be made (the server, at start) or not (a
  * read-only verification, which then has no key).

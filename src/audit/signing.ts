@@ -18,7 +18,7 @@ function signerFrom(privateKey: KeyObject): AuditSigner {
   return { keyId: keyIdOf(publicKey), publicKey, sign: (m) => sign(null, m, privateKey) };
 }
 
-/** Loads the signing key; a missing or unreadable file is an error naming it (never replaced: issue 13). */
+/** Loads the signing key; a missing or unreadable file is an error naming it (never replaced). */
 export function loadAuditSigner(path: string): AuditSigner {
   if (!existsSync(path)) throw new Error(`the audit signing key ${path} is missing`);
   try {

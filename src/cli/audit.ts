@@ -27,7 +27,7 @@ function auditFolder(args: string[]): { dataDir: string; keyPath: string } {
 
 /**
  * medvault audit verify [--data DIR]: exit 0 if the whole log verifies, else 1 naming the first bad
- * event. Read-only (issue 13): it never links, writes or repairs. Events at the end that the
+ * event. Read-only: it never links, writes or repairs. Events at the end that the
  * chainer has not linked yet are reported as pending when their MACs hold; a row without a valid
  * MAC is named, chained or not.
  */

@@ -6,7 +6,7 @@ import { CliError, EXIT_USAGE } from './errors.js';
 export function storeLocation(dataDir: string, databaseUrl: string | undefined): StoreLocation {
   if (databaseUrl === undefined) return { kind: 'pglite', dir: join(dataDir, 'pgdata') };
   // Set but empty is a mistake (a template variable left blank), not a wish for a new empty
-  // embedded database (issue 13).
+  // embedded database.
   if (databaseUrl.trim() === '') throw new CliError('DATABASE_URL is set but empty: unset it to use the embedded database, or give postgres://user@host:port/database', EXIT_USAGE);
   let url: URL;
   try {

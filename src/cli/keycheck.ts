@@ -6,7 +6,7 @@ import { AuditLog } from '../store/audit-log.js';
 import { holdsMedvault } from '../store/probe.js';
 
 /**
- * Key material handled as what it is (issue 13): a key file readable by others, a key that an
+ * Key material handled as what it is: a key file readable by others, a key that an
  * initialised database has used and that is now missing, or a damaged key file, is named with
  * what to do — at start (the server refuses) and by `medvault keys check` (without starting).
  * medvault creates keys only when it initialises a new database.

@@ -23,9 +23,9 @@ export async function withMaintenance<T>(dataDirArg: string, fn: (store: OpenedS
   try {
     vault = openVaultForCli(dataDir);
     store = await openStoreForCli(location);
-    // Patient key files of an older medvault move into the database first (issue 13).
+    // Patient key files of an older medvault move into the database first.
     await movePatientKeyFilesIntoDatabase(store.db, join(dataDir, 'keys'));
-    // What an operator command writes to the audit log is authenticated like the server's (issue 13).
+    // What an operator command writes to the audit log is authenticated like the server's.
     const key = await auditKey(vault.provider, false);
     if (key) store.db.useAuditKey(key);
     return await fn(store, vault);

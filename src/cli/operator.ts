@@ -56,8 +56,8 @@ export async function keysRotate(args: string[], say: Say): Promise<number> {
 }
 
 /**
- * medvault keys seal [--data DIR] [--practice ID] [--batch-size N] [--beacon-bits N] [--no-vacuum]
- * (issue 14): seals what an older medvault stored in clear, then rewrites the tables.
+ * medvault keys seal [--data DIR] [--practice ID] [--batch-size N] [--beacon-bits N] [--no-vacuum]:
+ * seals what an older medvault stored in clear, then rewrites the tables.
  */
 export async function keysSeal(args: string[], say: Say): Promise<number> {
   const o = parseOptions(args, {

@@ -54,7 +54,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
   };
   // The keys first: a wrong passphrase or PIN stops the start before anything is written; a key
   // file open to others, damaged, or missing for a database that was initialised with it, stops
-  // it too — medvault creates keys only for a new database (issue 13).
+  // it too — medvault creates keys only for a new database.
   let vault: Vault;
   try {
     const provider = process.env.MEDVAULT_KEY_PROVIDER === 'pkcs11' ? 'pkcs11' : 'local';
@@ -137,10 +137,10 @@ export async function runServer(opts: RunOptions): Promise<number> {
   try {
     store = await openStoreForCli(location);
     // Patient key files of an older medvault move into the database, where every instance reads
-    // them (issue 13); the files are removed once their keys are in.
+    // them; the files are removed once their keys are in.
     const moved = await movePatientKeyFilesIntoDatabase(store.db, keysDir(dataDir));
     if (moved > 0) opts.say(`medvault: moved ${moved} patient keys from ${join(keysDir(dataDir), 'patients')} into the database`);
-    // Every audit event this server writes is authenticated as written (issue 13); when that began
+    // Every audit event this server writes is authenticated as written; when that began
     // is also signed in a file outside the database, which the database's record must match.
     const signer = loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));
     // The key that signed the log (its last head, or the record of MACs) must be this one.
@@ -175,7 +175,7 @@ export async function runServer(opts: RunOptions): Promise<number> {
     const redis = process.env.MEDVAULT_REDIS_URL;
     const auditSigner = loadOrCreateAuditSigner(auditKeyOf(keysDir(dataDir)));
     // The key that signed the last head must be this one: a replaced key would sign heads that
-    // never verify against the earlier ones (issue 13).
+    // never verify against the earlier ones.
     const lastKeyId = await signedWith(store.db);
     if (lastKeyId !== null && lastKeyId !== auditSigner.keyId) {
       throw new Error(`keys: ${auditKeyOf(keysDir(dataDir))} is not the key that signed the audit log (key id ${lastKeyId}, this one ${auditSigner.keyId}): restore it from the backup`);

@@ -44,7 +44,7 @@ export class RedisEventBus implements EventBus {
   /**
    * Events published in one turn of the event loop go out as one message (after the turn): under
    * load, one Redis write carries the events of every request that finished together, not one
-   * write each (issue 12's bench/read with Redis).
+   * write each (the bench/read with Redis).
    */
   private pending: Wire['events'] = [];
 

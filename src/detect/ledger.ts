@@ -161,7 +161,7 @@ const BUDGETS: readonly Budget[] = [
   { rule: 'practice-no-care-notes-day', response: 'suspend', window: DAY, label: '24 h', keys: (c) => (c.care === 'none' ? c.notes : none), win: (_f, p) => p?.noCareNotes ?? null, limit: (t) => t.practiceNoCareNotesPerDay, reason: (l) => `the practice's accounts together reached their budget of ${l} clinical notes without a care relationship in a day` },
   { rule: 'practice-listed', response: 'suspend', window: 10 * MINUTE, label: '10 min', keys: (c) => when(c.listed === 'broad', c), win: (_f, p) => p?.listed ?? null, limit: (t) => t.practiceListedPer10Min, reason: (l) => `the practice's accounts together reached their budget of ${l} identities listed by broad searches in ten minutes` },
   // Accounts on probation share one pool per practice: however many are minted, together they
-  // disclose what one newly approved account may (issue 12: minted accounts add nothing).
+  // disclose what one newly approved account may (minted accounts add nothing).
   // …and, in a practice with established staff, the patients the calendar explains to them share
   // one probation day: doctors minted and fed bookings by another (stolen) account do not add up.
   { rule: 'practice-probation-calendar', probation: true, strict: true, response: 'suspend', window: DAY, label: '24 h', keys: (c) => when(touches(c) && c.care === 'scheduled', c), win: (_f, p) => p?.probationScheduled ?? null, limit: (t) => t.probationCalendarPatientsPerDay, reason: (l) => `the practice's accounts on probation together reached their budget of ${l} patients of their calendar in a day` },

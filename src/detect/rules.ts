@@ -44,7 +44,7 @@ export interface Thresholds {
   readonly foundPerDay: number;
   /**
    * The same two from a client the account has not approved (a thief logs in from his own): an
-   * alphabetical sweep lists ≤ 25 patients (issue 6) before the account is suspended.
+   * alphabetical sweep lists ≤ 25 patients before the account is suspended.
    */
   readonly unapprovedFoundPerHour: number;
   readonly unapprovedFoundPerDay: number;
@@ -77,7 +77,7 @@ export interface Thresholds {
   readonly identitiesPerDay: number;
   /**
    * Full identities a practitioner reads in a day from a client the account has not approved (a
-   * thief logs in from his own): its own patients and strangers together (issue 12: ≤ 25).
+   * thief logs in from his own): its own patients and strangers together (≤ 25).
    */
   readonly unapprovedIdentitiesPerDay: number;
   /** Clinical notes a practitioner reads without a genuine care relationship (break-the-glass) in a day. */

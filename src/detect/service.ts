@@ -108,7 +108,7 @@ export class DetectionService {
   }
 
   /**
-   * Several instances (issue 13: Redis as a dependency with a contract): the database is the source
+   * Several instances (Redis as a dependency with a contract): the database is the source
    * of truth. Every `ms`, the events other instances committed (that the bus did not bring, as
    * during a Redis outage) are read from the audit log and counted, and the suspensions, locks and
    * unlocks they decided are applied here — so that an account contained on one instance is
@@ -127,7 +127,7 @@ export class DetectionService {
 
   /**
    * What to do when the audit log shows a patient shredded elsewhere: the vault forgets its key
-   * in memory (issue 13: a cache must not keep opening what a shred destroyed).
+   * in memory (a cache must not keep opening what a shred destroyed).
    */
   onShred(fn: (practiceId: string, patientId: string) => void): void {
     this.shredded = fn;
@@ -309,8 +309,8 @@ export class DetectionService {
   }
 
   /**
-   * An account was created, approved, or had its second factor reset: always an alert (issue 12:
-   * minted accounts are how an insider would multiply budgets). An approved account starts on
+   * An account was created, approved, or had its second factor reset: always an alert (minted
+   * accounts are how an insider would multiply budgets). An approved account starts on
    * probation: half budgets for 14 days.
    */
   accountEvent(userId: string, practiceId: string | null, what: 'created' | 'approved' | 'reset' | 'dpop-relaxed' | 'client-new' | 'session-moved'): void {

@@ -117,7 +117,7 @@ export function fromFhirPatient(r: Json, today: string): PatientInput {
 
 /**
  * A patient as a search lists them: what a picker needs (name, sex, birth date) and no more. The
- * NIR, the address and the contact details come with a read of that one patient (issue 12: a
+ * NIR, the address and the contact details come with a read of that one patient (a
  * page of search results must not be a page of full identities). Marked SUBSETTED, as FHIR R4
  * asks of a resource returned incomplete (Resource.meta.tag, _summary).
  */

@@ -10,7 +10,7 @@ import { REGISTRY } from '../resources/index.js';
  * those tables is concerned, but what it disclosed depends on what is stored in clear: sealed
  * columns are AES-256-GCM ciphertext under keys that never sit in the database, so without the
  * key-encryption keys (kept by the keyring or the HSM) they are unintelligible (Art. 34(3)(a)).
- * Since issue 14 every identifying or describing field is sealed; rows of an older database that
+ * Every identifying or describing field is sealed; rows of an older database that
  * `medvault keys seal` has not reached yet are counted as clear. This catalogue says, per table,
  * what stays in clear and what is sealed (docs/encryption.md, "What a copy of the database reveals").
  */

@@ -218,7 +218,7 @@ export class IncidentService {
 
   /**
    * A second security officer approves the exports that name patients (Art. 34 letters and CSV,
-   * e-mails, the practitioners' lists): never the officer who scoped the incident (issue 12: the
+   * e-mails, the practitioners' lists): never the officer who scoped the incident (the
    * security officer is watched too). Recorded in the timeline and audited.
    */
   async approveNotices(a: Actor, id: string): Promise<TimelineEntry> {

@@ -6,7 +6,7 @@ import { careClasses, onTheCalendar } from './facts.js';
 
 /**
  * What explains each patient a request discloses, as the request's principal may claim it: the
- * one place the disclosure ledger and the audit event take the care class from (issue 12).
+ * one place the disclosure ledger and the audit event take the care class from.
  */
 export type Care = (id: string) => DisclosedPatient['care'];
 

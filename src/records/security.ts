@@ -23,7 +23,7 @@ export interface AlertView {
 const SEVERITY: Record<string, string> = { alert: 'medium', 'step-up': 'medium', throttle: 'high', suspend: 'high', lock: 'critical' };
 
 /**
- * The security officer's alert list, decided and audited like any other read (issue 12: the
+ * The security officer's alert list, decided and audited like any other read (the
  * security officer is watched too). Alerts' evidence names patients by id only; the audit event
  * records which ones the response carried, in the transaction of the read.
  */

@@ -85,7 +85,7 @@ export function buildServer(opts: ServerOptions) {
   installErrorHandling(app);
   // Security headers on every response, refusals included: a strict policy (the web app's own
   // files only; no inline script or style, no third party). Helmet's middleware is built once
-  // (@fastify/helmet built it again for every request: 25 µs of a read, issue 12's bench).
+  // (@fastify/helmet built it again for every request: 25 µs of a read).
   const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -140,7 +140,7 @@ export function buildServer(opts: ServerOptions) {
     } catch {
       return reply.code(503).send({ status: 'database unavailable' });
     }
-    // Logins, second-factor challenges and paging need Redis when it is configured (issue 13).
+    // Logins, second-factor challenges and paging need Redis when it is configured.
     if (!s.sharedStateReady()) return reply.code(503).send({ status: 'redis unavailable' });
     return { status: 'ready' };
   });

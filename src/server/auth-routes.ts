@@ -18,7 +18,7 @@ export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidc
     return requestMeta(req, await dpop(req, proof));
   };
 
-  // Enrolment links (issue 12): the user sets the password and the second factor; nobody else sees them.
+  // Enrolment links: the user sets the password and the second factor; nobody else sees them.
   app.post<{ Body: { token: string } }>(
     '/auth/enrol',
     { config: { access: 'public' }, schema: { body: body({ token: s(100, 20) }) } },
@@ -64,7 +64,7 @@ export function authRoutes(app: FastifyInstance, authOf: () => AuthService, oidc
     return { userId: p.userId, role: p.role, practiceId: p.practiceId, patientId: p.patientId, scopes: p.scopes, acr: p.acr, amr: p.amr, authTime: p.authTime.toISOString(), clientApproved: p.clientApproved === true };
   });
 
-  // Known clients (issue 12): the user's own list, and approving one from a client already approved.
+  // Known clients: the user's own list, and approving one from a client already approved.
   app.get('/me/clients', { config: { access: 'authenticated' } }, async (req) => authOf().clients(principalOf(req)));
   app.post<{ Body: { client: string } }>(
     '/me/clients/approve',

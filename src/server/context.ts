@@ -34,7 +34,7 @@ export function principalOf(req: FastifyRequest): Principal {
  */
 /**
  * Requests of one account in flight at once on a data route (per instance): a browser needs a
- * handful; a burst of fifty parallel reads is not a person (issue 12). The disclosure ledger
+ * handful; a burst of fifty parallel reads is not a person. The disclosure ledger
  * already counts each response before it leaves; this bounds how much work a burst can queue.
  */
 export const MAX_INFLIGHT_PER_ACCOUNT = 16;
@@ -79,7 +79,7 @@ export function installAuthentication(
     if (access !== 'public' && access !== 'authenticated') {
       throw new Error(`route ${route.method} ${route.url} does not declare its access (config.access)`);
     }
-    // Every authenticated route of patient data passes the detection gate (issue 12: a data route
+    // Every authenticated route of patient data passes the detection gate (a data route
     // that forgets it would never be checked): refused at start-up, not found at 3 a.m.
     if (access === 'authenticated' && DATA_ROUTE.test(route.url) && (route.config as { gate?: boolean } | undefined)?.gate !== true) {
       throw new Error(`route ${route.method} ${route.url} serves patient data and must pass the detection gate (config.gate: true)`);

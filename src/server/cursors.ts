@@ -7,7 +7,7 @@ import type { EphemeralStore } from '../access/index.js';
  * A cursor belongs to the user who made it and lives ten minutes.
  *
  * The shared store (Redis when several instances serve) holds the cursor sealed (AES-256-GCM)
- * under a key that only the link carries (issue 12: search criteria never sit in a shared cache in
+ * under a key that only the link carries (search criteria never sit in a shared cache in
  * clear). The store's entry is named by a hash of the link's id, so the store alone can neither
  * read the criteria nor find the key.
  */

@@ -64,19 +64,19 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const fe = error as FastifyError;
     if ((error as { code?: string }).code === 'VAULT_INTEGRITY') {
-      // A sealed value failed its integrity check: altered or damaged in the database (issue 13).
+      // A sealed value failed its integrity check: altered or damaged in the database.
       // The records layer audited it and raised an alert; the client learns the record is damaged.
       req.log.error({ err: { type: error.name, code: 'VAULT_INTEGRITY' } }, 'sealed value failed its integrity check');
       return reply.code(500).send(operationOutcome(500, 'This record is damaged: it failed its integrity check. Nothing of it was returned; the security officer has been alerted.'));
     }
     if (error.name === 'MaxRetriesPerRequestError' || error.name === 'SharedStateUnavailableError' || /Stream isn't writeable|enableOfflineQueue|Connection is closed/.test(error.message)) {
-      // Redis (shared login state, challenges, cursors) is away: a clear 503, at once (issue 13).
+      // Redis (shared login state, challenges, cursors) is away: a clear 503, at once.
       reply.header('retry-after', '5');
       req.log.warn({ err: { type: error.name } }, 'shared state (Redis) unavailable');
       return reply.code(503).send(operationOutcome(503, 'A shared service is unavailable. The request was not carried out; try again shortly.'));
     }
     if (error.name === 'DatabaseUnavailableError') {
-      // The database is down, failing over or stalled (issue 13): nothing was carried out that the
+      // The database is down, failing over or stalled: nothing was carried out that the
       // client can count on; it may try again. The pool recovers by itself when the database returns.
       reply.header('retry-after', '2');
       req.log.warn({ err: { type: error.name } }, 'database unavailable');

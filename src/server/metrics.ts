@@ -20,7 +20,7 @@ export function installMetrics(app: FastifyInstance, token: string | null = null
     duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
   // Metrics need a credential of their own (MEDVAULT_METRICS_TOKEN, for the Prometheus scraper):
-  // without one configured, the endpoint does not exist. Issue 12: not for anyone who asks.
+  // without one configured, the endpoint does not exist. Not for anyone who asks.
   const expected = token === null ? null : createHash('sha256').update(token).digest();
   app.get('/metrics', { config: { access: 'public' } }, async (req, reply) => {
     if (expected === null) return reply.code(404).type('application/fhir+json').send(outcome('not-found', 'Not found.'));

@@ -112,7 +112,7 @@ export class SharedStateUnavailableError extends Error {
 export async function createServices(o: ServiceOptions): Promise<Services> {
   const clock = o.clock ?? (() => new Date());
   // Commands fail at once while Redis is away (no offline queue, one retry): a login then gets a
-  // clear 503 in milliseconds, not a 500 after 9–15 s (issue 13).
+  // clear 503 in milliseconds, not a 500 after 9–15 s.
   const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 3000 }) : null;
   redis?.on('error', () => undefined);
   if (redis && redis.status !== 'ready') {

@@ -365,7 +365,7 @@ export class AdminRepository {
   /**
    * Updates an appointment. Moving it (patient, practitioner, start or end) re-books it in the
    * name of the account that moves it: re-pointing a colleague's booking at another patient must
-   * not borrow the colleague's standing as someone else (issue 12). A change of status alone keeps
+   * not borrow the colleague's standing as someone else. A change of status alone keeps
    * the booking — except bringing a cancelled appointment back, which books it anew. False if no
    * such appointment.
    */

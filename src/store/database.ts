@@ -53,7 +53,7 @@ export class Database {
   }
 
   /**
-   * A request's work on the database, bounded in all (issue 13: a frozen database held requests for
+   * A request's work on the database, bounded in all (a frozen database held requests for
    * the whole freeze): past the driver's deadline it fails with 503 (DatabaseUnavailableError). The
    * work goes on in the background and its audit events still commit: a read answered 503 is
    * recorded as made, which overstates, never hides. No bound on the embedded database.

@@ -1,7 +1,7 @@
 /**
  * A patient row of `admin.patients`: its columns, how its identity and secrets are sealed and
  * opened, the opened identity prepared for search (normalised once, kept by the vault), and how a
- * search's criteria match and order it (issue 14). The repository (admin.ts) runs the statements.
+ * search's criteria match and order it. The repository (admin.ts) runs the statements.
  */
 import { normalisedNameMatches, normaliseName, type Id, type Patient } from '../domain/index.js';
 import { byteaText } from './rows.js';
@@ -165,7 +165,7 @@ export async function openPatient(v: IdentitySealer, r: PatientRow, opened?: Ide
 /** A search candidate: its sealed identity's tail (identityStamp) instead of the value, null for a row not sealed yet. */
 export interface Candidate { id: string; version: number; tail: Uint8Array | null }
 
-/** What a search returns of a patient: the identity a picker shows; the secrets stay sealed (issue 12: listings disclose no contact or NIR). */
+/** What a search returns of a patient: the identity a picker shows; the secrets stay sealed (listings disclose no contact or NIR). */
 export function listed(id: Id, o: OpenedIdentity, version: number, practiceId: Id): StoredPatient {
   return {
     ...o.identity, givenNames: [...o.identity.givenNames], id, practiceId, nir: null, email: null, phone: null, mobile: null, address: null,

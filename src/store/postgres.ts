@@ -20,7 +20,7 @@ function statementName(text: string): string {
 }
 
 /**
- * Timeouts (issue 13: a stalled database gives bounded 503s, not hung clients). Server-side ones
+ * Timeouts (a stalled database gives bounded 503s, not hung clients). Server-side ones
  * bound a slow statement or a lock wait; the client-side query timeout bounds a database that does
  * not answer at all (frozen, or the network gone), which no server-side timeout can.
  */
@@ -95,7 +95,7 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
   pool.on('error', () => undefined);
   // Every connection gets a listener for life, from the moment the pool makes it: a backend's FATAL
   // (the postmaster killed, a failover) may arrive in any state — idle, checked out, being released
-  // or destroyed — and an 'error' event without a listener ends the process (issue 13).
+  // or destroyed — and an 'error' event without a listener ends the process.
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
   });
@@ -138,8 +138,8 @@ export async function openPostgres(url: string, poolSize = Number(process.env.ME
         throw unavailable(e);
       });
       // A connection in use that breaks (the server killed, failed over) emits 'error' on the
-      // client: without a listener that is an unhandled 'error' event and the process dies
-      // (issue 13). The statement in flight fails on its own; the connection is then discarded.
+      // client: without a listener that is an unhandled 'error' event and the process dies.
+      // The statement in flight fails on its own; the connection is then discarded.
       let broken: Error | null = null;
       const onError = (e: Error) => {
         broken = e;

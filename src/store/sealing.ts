@@ -11,7 +11,7 @@ export type Identity = Pick<Patient, 'birthFamilyName' | 'usedFamilyName' | 'giv
 /**
  * A patient's identity as opened, with what a search filters and sorts on computed once: the
  * normalised words of the family names and of the given names, and the sort key. Frozen: the
- * vault keeps it in memory and hands the same object to every search (issue 14).
+ * vault keeps it in memory and hands the same object to every search.
  */
 export interface OpenedIdentity {
   readonly identity: Identity;

@@ -8,7 +8,7 @@ export const USER_COLUMNS = [
 /**
  * Account rows, with the TOTP secret sealed (a database copy must not yield second factors). A
  * patient's portal account keeps no name: the patient's identity is sealed in admin.patients, and
- * a name here would be a clear copy of it (issue 14).
+ * a name here would be a clear copy of it.
  */
 export async function userRows(
   users: readonly UserRecord[],

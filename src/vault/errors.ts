@@ -30,7 +30,7 @@ export interface DamagedPlace {
 }
 
 /**
- * A sealed value of a known record failed its integrity check (issue 13: integrity errors are
+ * A sealed value of a known record failed its integrity check (integrity errors are
  * security events): the edge answers that the record is damaged, the records layer audits it
  * with its id and raises an alert with its place.
  */

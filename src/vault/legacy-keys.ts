@@ -3,7 +3,7 @@ import type { Database } from '../store/index.js';
 import { readPatientKeyFiles, removePatientKeyFiles, transactionKeys } from './patient-keys.js';
 
 /**
- * Moves the patient key files of a medvault before issue 13 (DIR/keys/patients) into the
+ * Moves the patient key files of an older medvault (DIR/keys/patients) into the
  * database, once: each practice's keys are inserted (kept where a row exists already), then the
  * folder is removed — a file left behind would keep a copy of a key that a later shred destroys.
  * Returns how many keys were moved. Interrupted, it runs again at the next start.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /**
  * Per-patient erasure keys, wrapped under the practice's `patient` KEK (held by the key provider,
- * never the database). Since issue 13 they live in the database (`keys.patient_keys`): every
+ * never the database). They live in the database (`keys.patient_keys`): every
  * instance reads the same rows, a key row commits in the same transaction as its patient, and is
  * read in the transaction of the request that needs it. Shredding deletes the row and closes the
  * practice's key epoch (vault/epoch.ts), which destroys the KEK version that any backup's copy of
@@ -87,7 +87,7 @@ export class MemoryPatientKeys implements PatientKeySource {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * The key files of medvault before issue 13 (DIR/keys/patients/<practice>.keys, a line
+ * The key files of an older medvault (DIR/keys/patients/<practice>.keys, a line
  * "patientId version base64" per patient): what they hold, per practice. Read once, by the
  * start that moves them into the database and then removes them (a file left behind would keep
  * a copy of a key that a later shred destroys).

@@ -287,7 +287,7 @@ export interface EpochResult {
 }
 
 /**
- * Closes a practice's patient-key epoch (after a shred; issue 13): a new `patient` KEK version,
+ * Closes a practice's patient-key epoch (after a shred): a new `patient` KEK version,
  * every remaining patient key wrapped again under it (in committed batches; a kill resumes from the
  * rotation job), then — holding a lock that waits for and holds off every writer of the table —
  * a last check that no key is left under an older version, the floor raised (a late creation under

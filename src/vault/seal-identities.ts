@@ -25,8 +25,8 @@ export interface SealOptions {
 }
 
 /**
- * `medvault keys seal`: seals the clear identities and note labels an older medvault stored
- * (issue 14), practice by practice, in batches of one transaction each. Nothing is remembered
+ * `medvault keys seal`: seals the clear identities and note labels an older medvault stored,
+ * practice by practice, in batches of one transaction each. Nothing is remembered
  * between batches but the rows themselves — a row is clear until its batch commits — so a run
  * killed at any point (kill -9 included) resumes by running again, and a server may serve
  * meanwhile: it reads both forms and writes only the sealed one.

@@ -78,7 +78,7 @@ describe('a copy of the database is ciphertext', () => {
     const back = await openEverything(db, driver, keys.vault);
     expect(back.notes).toBeGreaterThan(3);
     await db.close();
-    // Names too since issue 14 (sealed identity).
+    // Names too (sealed identity).
     const secrets = [...MARKERS, ...NIRS, 'temoin0@exemple.fr', '06 11 22 33 44', 'rue des Marqueurs', 'Témoin0', 'TÉMOIN0', 'temoin0'];
     const files = filesUnder(dir);
     expect(files.length).toBeGreaterThan(10);
@@ -186,7 +186,7 @@ describe.each(BACKENDS)('keys on $name', (backend) => {
     );
     expect(audit.rows).toHaveLength(1);
     expect(audit.rows[0]).toMatchObject({ reason: 'demande du patient, art. 17', detail: { actor: 'test', forced: true } });
-    // No date in it: the retention end is a birth, death or visit date moved by a fixed term (issue 14).
+    // No date in it: the retention end is a birth, death or visit date moved by a fixed term.
     expect(JSON.stringify(audit.rows[0]!.detail)).not.toMatch(/\d{4}-\d{2}-\d{2}/);
   });
 

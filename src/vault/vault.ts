@@ -40,7 +40,7 @@ export class Vault {
    * were opened from (the store's: record version and sealed bytes): a search filters and sorts
    * thousands of candidates on their names, and opening each every time is most of its cost. An
    * entry serves only the same stamp (read in the same statement as the candidate), is dropped
-   * when the patient is shredded here, and lives 10 minutes at most (issue 14; docs/encryption.md,
+   * when the patient is shredded here, and lives 10 minutes at most (docs/encryption.md,
    * "Limits").
    */
   private readonly identities = new Map<string, { stamp: string; opened: OpenedIdentity; at: number }>();

@@ -6,7 +6,7 @@ import { recordFigure } from './figures.js';
 import { patientsOf } from '../helpers/app.js';
 
 /**
- * Honest work that the budgets must never refuse (issue 12): clients other than medvault's web
+ * Honest work that the budgets must never refuse: clients other than medvault's web
  * app, at the production thresholds, on a real server. Every request must succeed.
  */
 const HOUR = 3_600_000;

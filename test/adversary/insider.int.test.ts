@@ -6,7 +6,7 @@ import { recordFigure } from './figures.js';
 
 /**
  * Insiders and their tools: a practice admin minting accounts, a guesser with the password but not
- * the second factor, a compromised assistant harvesting the calendar. Must show (issue 12):
+ * the second factor, a compromised assistant harvesting the calendar. Must show:
  * minted accounts add nothing to what a practice can lose; ≤ 20 second-factor guesses evaluated
  * per account per day; a compromised assistant ≤ 100 identities and no note.
  */

@@ -6,7 +6,7 @@ import { patientsOf } from '../helpers/app.js';
 
 /**
  * A thief with a practitioner's password and TOTP seed, who has read our documentation, over
- * HTTP on a real server. Must show (issue 12): ≤ 25 full identities and ≤ 10 notes of patients
+ * HTTP on a real server. Must show: ≤ 25 full identities and ≤ 10 notes of patients
  * without a genuine care relationship before containment, whatever the technique; ≤ 25 charts
  * for a thief who reads only the victim's own patients.
  */

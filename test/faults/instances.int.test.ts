@@ -15,7 +15,7 @@ import { recordFigure } from '../adversary/figures.js';
 import { REDIS_URL, runs } from '../helpers/needs.js';
 
 /**
- * Several instances for real (issue 13): two medvault instances, each with its own vault and its
+ * Several instances for real: two medvault instances, each with its own vault and its
  * own caches, on one PostgreSQL and one keyring. A patient created on one is read on the other at
  * once (regression: VAULT_KEY_DESTROYED, a 500, until the other restarted — the patient keys were
  * per-process files); a patient shredded by the operator while an instance holds its key in memory

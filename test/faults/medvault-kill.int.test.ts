@@ -11,7 +11,7 @@ import { createPostgresDatabase } from '../helpers/backends.js';
 import { runs } from '../helpers/needs.js';
 
 /**
- * kill -9 of medvault under write load, on both databases with the demo data (issue 13):
+ * kill -9 of medvault under write load, on both databases with the demo data:
  * it serves again within seconds of a restart, every acknowledged write is there and intact with
  * exactly one audit event, and `audit verify` is clean.
  */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 /**
- * A PostgreSQL server of the test's own (issue 13: faults are injected into a database the test
+ * A PostgreSQL server of the test's own (faults are injected into a database the test
  * starts, kills, freezes and restarts — never the shared one). Runs as the `postgres` user when
  * the test runs as root (PostgreSQL refuses root); a kill or a freeze takes the postmaster and
  * every backend at once.

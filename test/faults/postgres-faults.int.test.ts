@@ -7,7 +7,7 @@ import { postgresBinaries, startOwnPostgres, type OwnPostgres } from './own-post
 import { runs } from '../helpers/needs.js';
 
 /**
- * PostgreSQL faults under load (issue 13), on a server the test starts, kills, freezes and
+ * PostgreSQL faults under load, on a server the test starts, kills, freezes and
  * restarts: medvault never dies, answers 503 with Retry-After (never a hang, never a 500) while
  * the database is away, says so on /readyz, serves again by itself when it returns, and loses no
  * acknowledged write — each with exactly one audit event.

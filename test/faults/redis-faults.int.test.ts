@@ -13,7 +13,7 @@ import { recordFigure } from '../adversary/figures.js';
 import { runs } from '../helpers/needs.js';
 
 /**
- * Redis as a dependency with a contract (issue 13), with two instances on one PostgreSQL and a
+ * Redis as a dependency with a contract, with two instances on one PostgreSQL and a
  * Redis the test starts, kills and restarts: while Redis is away, logins fail at once with a
  * clear 503 and /readyz says so; an account contained on one instance during the outage is
  * contained on the other afterwards (regression: the bus dropped the events, and the thief read

@@ -31,7 +31,7 @@ export const METRICS_TOKEN = 'test-metrics-credential';
 export const NO_DETECTION: Partial<Thresholds> = Object.fromEntries(Object.keys(DEFAULT_THRESHOLDS).map((k) => [k, 1e9])) as Partial<Thresholds>;
 
 export async function startTestApp(opts: { throttle?: Partial<ThrottlePolicy>; clock?: () => Date; patients?: number; thresholds?: Partial<Thresholds>; alertWebhook?: string; mailer?: Mailer; backend?: Backend } = {}): Promise<TestApp> {
-  // The HTTP suites run on both databases (issue 13); the embedded one by default.
+  // The HTTP suites run on both databases; the embedded one by default.
   const opened = opts.backend ? await opts.backend.open() : null;
   const store = opened ?? (await openStore({ kind: 'pglite', dir: null }));
   const keys = makeVault();
@@ -105,7 +105,7 @@ export async function login(t: TestApp, u: DemoUser, ip = '127.0.0.1'): Promise<
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /**
- * A practice's patients as the product opens them (identities are sealed since issue 14: a test
+ * A practice's patients as the product opens them (identities are sealed: a test
  * that needs a real name or birth date reads it through the repository, not from a clear column).
  * Ordered by id.
  */

@@ -61,7 +61,7 @@ async function loadOrCreate(): Promise<Key | null> {
 
 /**
  * The key of this browser for one account (at login): kept from one login to the next, so that
- * the browser stays the client the account approved (issue 12: a new key at each login made the
+ * the browser stays the client the account approved (a new key at each login made the
  * doctor's own workstation a new, unapproved client every morning); one key per account, so that
  * two people sharing a workstation do not share a key.
  */

@@ -9,7 +9,7 @@ export function enrolmentToken(): string | null {
 }
 
 /**
- * The user's side of an enrolment link (issue 12): the user, and only the user, sets the password
+ * The user's side of an enrolment link: the user, and only the user, sets the password
  * and the second factor. Step 1 shows the new TOTP secret for the authenticator app; step 2 takes
  * a password of their own and a first code; the recovery codes are shown once.
  */

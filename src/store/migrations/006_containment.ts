@@ -1,5 +1,5 @@
 /**
- * Containment (issue 12). Appointments remember who booked them and when: an appointment that the
+ * Containment. Appointments remember who booked them and when: an appointment that the
  * reading account booked itself is not, on its own, a care relationship (a thief would book one
  * for every patient he wants). Seeded and imported appointments have no booker: they were made
  * by the practice, not by the account that reads.

@@ -1,5 +1,5 @@
 /**
- * Enrolment (issue 12): nobody but the user sees the user's password or second-factor secret. A
+ * Enrolment: nobody but the user sees the user's password or second-factor secret. A
  * practice admin creates an account `pending`, with a one-time, expiring enrolment link; the user
  * redeems it (sets the password, sets up the TOTP); a second person approves the account before
  * it can log in. Second-factor resets go through the same link. The link's token is kept hashed.

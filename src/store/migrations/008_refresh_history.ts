@@ -1,5 +1,5 @@
 /**
- * Refresh-token reuse detection that a forger cannot trigger (issue 12): a session keeps the
+ * Refresh-token reuse detection that a forger cannot trigger: a session keeps the
  * hashes of its earlier refresh tokens, so only a token that really was this session's — and was
  * already used — revokes it. A made-up `<session id>.<random>` is refused and changes nothing.
  */

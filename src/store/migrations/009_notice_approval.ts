@@ -1,7 +1,7 @@
 /**
  * Exports that name patients (Art. 34 letters, mail-merge CSV, e-mails, practitioners' lists)
- * need a second security officer's approval, recorded in the incident's timeline (issue 12:
- * the security officer is watched too).
+ * need a second security officer's approval, recorded in the incident's timeline (the
+ * security officer is watched too).
  */
 export const sql = `
 ALTER TABLE audit.incident_timeline DROP CONSTRAINT incident_timeline_event_check;

@@ -1,5 +1,5 @@
 /**
- * Known clients (issue 12): the clients an account has used, and which of them the user (from a
+ * Known clients: the clients an account has used, and which of them the user (from a
  * client already approved, with a fresh second factor) or a security officer approved. A thief
  * holding the password and the second factor logs in from a client of his own: until it is
  * approved, the calendar does not explain what it reads. A client is its DPoP key's thumbprint

@@ -1,5 +1,5 @@
 /**
- * An audit log that never lies (issue 13). Every event carries a MAC computed when it is written,
+ * An audit log that never lies. Every event carries a MAC computed when it is written,
  * under a key derived from the key provider (never in the database): a row inserted behind the
  * server's back is named by `audit verify`, chained or not. `meta.audit_mac` records from which
  * sequence number on every event must carry one (events written before the upgrade have none).

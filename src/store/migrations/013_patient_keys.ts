@@ -1,5 +1,5 @@
 /**
- * Patient erasure keys in the database (issue 13: several instances for real). Each patient's
+ * Patient erasure keys in the database (several instances for real). Each patient's
  * erasure key is stored wrapped under the practice's `patient` KEK, which the key provider holds
  * (keyring or HSM), never the database: a copy of this table opens nothing by itself. Every
  * instance reads the same rows, and a key row commits with the patient it belongs to.

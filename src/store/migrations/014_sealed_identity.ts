@@ -1,5 +1,5 @@
 /**
- * A copied database names no one (issue 14). Everything that identifies or describes a patient —
+ * A copied database names no one. Everything that identifies or describes a patient —
  * names, sex, birth date and place, identity status, notable-person flag, date of death — moves
  * into one sealed value per patient (`identity_sealed`, the admin purpose, bound to the patient's
  * erasure key), and notes' sensitivity labels into `labels_sealed` (the clinical purpose). Names

@@ -1,5 +1,5 @@
 /**
- * Bookings by accounts on probation (issue 12: accounts minted in a practice add nothing to what it
+ * Bookings by accounts on probation (accounts minted in a practice add nothing to what it
  * can lose). A practice admin who mints an assistant and a practitioner, both approved, had the
  * new assistant book any patients for the new doctor, whose reads were then "scheduled" care (an
  * outside attack: 75 identities and 100 notes). An appointment booked by an account within 14 days
