@@ -228,10 +228,14 @@ export class RecordsCore {
    * The patient of a clinical request, in one statement: null when the practice has no such patient
    * (or, with `live`, it was shredded); else the practitioner's care class for its clinical record
    * (null for other roles, or none). With a break-the-glass grant a visit gives way, as noteCareOf says.
+   * `read`: the patient's row and care as a statement of this transaction already read them (null:
+   * none), for a search that reads its page in the same statement; left out, they are read here.
    */
-  protected async clinicalPatient(tx: Tx, patientId: string, live: boolean): Promise<{ cls: CareClass | null } | null> {
+  protected async clinicalPatient(
+    tx: Tx, patientId: string, live: boolean, read?: { live: boolean; care: CareClass | null } | null,
+  ): Promise<{ cls: CareClass | null } | null> {
     const reader = this.principal.role === 'practitioner' ? this.principal.userId : null;
-    const found = await this.resources(tx).patientCare(patientId, reader, this.ctx.now);
+    const found = read !== undefined ? read : await this.resources(tx).patientCare(patientId, reader, this.ctx.now);
     if (!found || (live && !found.live)) return null;
     const visitGivesWay = found.care === 'visit' && reader
       && (await hasBreakGlass(tx, this.practiceId, reader, patientId, this.ctx.now));

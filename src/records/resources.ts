@@ -109,20 +109,23 @@ export class ResourceRecords extends AppointmentRecords {
         if (!current) return { kind: 'missing' as const };
         q = { ...q, patientId: current.patientId };
       }
-      const patient = await this.clinicalPatient(tx, q.patientId, false);
+      // A search reads its patient, the care and the page in one statement; nothing of the page is
+      // opened before the decision (`page` opens the labels, under the scope the decision gives).
+      const read = history !== null ? undefined : await repo.patientPage({
+        type, patientId: q.patientId, limit: q.limit + 1, offset: q.offset,
+        tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, q.patientId, any))),
+        ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}),
+      }, this.reader(), this.ctx.now);
+      const patient = await this.clinicalPatient(tx, q.patientId, false, read);
       if (!patient) return { kind: 'missing' as const };
       const cls = patient.cls;
       const d = await this.decision(tx, type, q.patientId, 'search', cls);
       if (!d.allow) return { kind: 'denied' as const, d };
       const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
-      const found = history !== null
-        ? (await repo.history(type, history, visitOf, q.limit + 1, q.offset))
-          .filter((x) => x.patientId === q.patientId)
-        : await repo.search({
-          type, patientId: q.patientId, visitOf, limit: q.limit + 1, offset: q.offset,
-          tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, q.patientId, any))),
-          ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}),
-        });
+      const found = read
+        ? await read.page(visitOf)
+        : (await repo.history(type, history as string, visitOf, q.limit + 1, q.offset))
+          .filter((x) => x.patientId === q.patientId);
       const page = found.slice(0, q.limit);
       const care = this.noteCare(d, cls);
       // One patient's page: the budgets count the patient (its chart opened, sensitive or not), so

@@ -42,9 +42,15 @@ interface Row {
   care?: CareClass | null;
 }
 
+/** A row of `patientPage`: the patient's (live, care, key) with one resource of the page, or none (id null). */
+type PageRow = Omit<Row, 'id' | 'care'> & { id: string | null; live: boolean; care: CareClass | null };
+
 const T = 'clinical.resources';
-const SELECT = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current,
-  cr.labels_sealed, cr.body_sealed, cr.tokens, k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
+const COLUMNS = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current,
+  cr.labels_sealed, cr.body_sealed, cr.tokens`;
+const SELECT = `${COLUMNS}, k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
+/** A search's order: newest clinical date first, then newest written, then by id (a stable page). */
+const ORDER = 'cr.effective_at DESC NULLS LAST, cr.written_at DESC, cr.id';
 const FROM = `${T} cr LEFT JOIN keys.patient_keys k
   ON k.practice_id = cr.practice_id AND k.patient_id = cr.patient_id`;
 
@@ -65,6 +71,24 @@ export interface ResourceQuery {
   readonly visitOf?: { practitionerId: string; at: Date } | null;
   readonly limit: number;
   readonly offset: number;
+}
+
+/** Only what a practitioner wrote in her open visit (store/care.ts `visitNoteSql`), or everything (null). */
+type VisitOf = { practitionerId: string; at: Date } | null;
+
+/**
+ * A search's patient and page as one statement read them (`patientPage`): whether the patient is
+ * live, the reader's care for it, and the page — still sealed, its labels not opened yet.
+ */
+export interface PatientPage {
+  readonly live: boolean;
+  readonly care: CareClass | null;
+  /**
+   * The page under the scope the decision gives (`visitOf`), labels opened: the rows read with the
+   * patient when the statement scoped them the same way, else read again under `visitOf`. Called only
+   * once the policy has allowed the search: nothing of the page is opened before.
+   */
+  page(visitOf: VisitOf): Promise<SealedResource[]>;
 }
 
 export interface NewVersion {
@@ -237,6 +261,23 @@ export class ResourceRepository {
   /** A page of one patient's current resources of a type, newest clinical date first, still sealed. */
   async search(q: ResourceQuery): Promise<SealedResource[]> {
     const params: unknown[] = [this.practiceId, q.type, q.patientId, q.limit, q.offset];
+    const where = this.filters(q, params);
+    if (q.visitOf) {
+      params.push(q.visitOf.practitionerId, q.visitOf.at.toISOString());
+      where.push(visitNoteSql('cr', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
+    }
+    const r = await this.tx.query<Row>(
+      `SELECT ${SELECT} FROM ${FROM}
+        WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
+          ${where.map((w) => `AND ${w}`).join(' ')}
+        ORDER BY ${ORDER} LIMIT $4 OFFSET $5`,
+      params,
+    );
+    return Promise.all(r.rows.map((x) => this.sealed(x)));
+  }
+
+  /** A search's token and date conditions on `cr`, their values appended to `params`. */
+  private filters(q: Omit<ResourceQuery, 'visitOf'>, params: unknown[]): string[] {
     const where: string[] = [];
     for (const any of q.tokens) {
       params.push(any);
@@ -250,18 +291,64 @@ export class ResourceRepository {
       params.push(q.to.toISOString());
       where.push(`cr.effective_at < $${params.length}::timestamptz`);
     }
-    if (q.visitOf) {
-      params.push(q.visitOf.practitionerId, q.visitOf.at.toISOString());
-      where.push(visitNoteSql('cr', '$1', `$${params.length - 1}`, `$${params.length}::timestamptz`));
+    return where;
+  }
+
+  /**
+   * A search's patient and page in one statement (one round trip where `patientCare` then `search`
+   * took two): the patient, whether it is live, the reading practitioner's care for it (as
+   * `patientCare`), and the page of `q` as `search` reads it. The decision that scopes the page comes
+   * after, so the page is read as the care found in the same statement scopes it — everything under
+   * genuine care or for another role, else only what the practitioner wrote in her open visit — and
+   * `page` reads it again only if the decision scopes it otherwise (break-the-glass, a visit giving
+   * way). Nothing is opened here: the labels are opened by `page`, after the decision. Null: no such
+   * patient in the practice.
+   */
+  async patientPage(
+    q: Omit<ResourceQuery, 'visitOf'>, practitionerId: string | null, at: Date,
+  ): Promise<PatientPage | null> {
+    const params: unknown[] = [this.practiceId, q.type, q.patientId, q.limit, q.offset];
+    const where = this.filters(q, params);
+    let care = 'NULL::text';
+    if (practitionerId !== null) {
+      params.push(practitionerId, at.toISOString());
+      const prac = `$${params.length - 1}`;
+      const ts = `$${params.length}::timestamptz`;
+      care = noteCareSql('p.id', '$1', prac, ts);
+      where.push(`(p.care IN ('scheduled', 'standing') OR ${visitNoteSql('cr', '$1', prac, ts)})`);
     }
-    const r = await this.tx.query<Row>(
-      `SELECT ${SELECT} FROM ${FROM}
-        WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
-          ${where.map((w) => `AND ${w}`).join(' ')}
-        ORDER BY cr.effective_at DESC NULLS LAST, cr.written_at DESC, cr.id LIMIT $4 OFFSET $5`,
+    // The patient's row is read once (MATERIALIZED: its care is not computed again for each row),
+    // its key row too; the page is the same query as `search`'s, under the patient's care.
+    // A patient without a resource of the page: one row, its resource columns null.
+    const r = await this.tx.query<PageRow>(
+      `WITH p AS MATERIALIZED (
+          SELECT p.id, p.shredded_at IS NULL AS live, ${care} AS care
+            FROM admin.patients p WHERE p.practice_id = $1 AND p.id = $3)
+        SELECT p.live, p.care, k.kek_version AS pk_version, k.wrapped AS pk_wrapped, r.*
+          FROM p LEFT JOIN keys.patient_keys k ON k.practice_id = $1 AND k.patient_id = p.id
+          LEFT JOIN LATERAL (
+            SELECT ${COLUMNS} FROM ${T} cr
+              WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
+                ${where.map((w) => `AND ${w}`).join(' ')}
+              ORDER BY ${ORDER} LIMIT $4 OFFSET $5) r ON true
+          ORDER BY r.effective_at DESC NULLS LAST, r.written_at DESC, r.id`,
       params,
     );
-    return Promise.all(r.rows.map((x) => this.sealed(x)));
+    const first = r.rows[0];
+    if (!first) return null;
+    const rows: Row[] = [];
+    for (const { id, live: _live, care: _care, ...x } of r.rows) if (id !== null) rows.push({ ...x, id });
+    const genuine = first.care === 'scheduled' || first.care === 'standing';
+    const read: VisitOf = practitionerId === null || genuine ? null : { practitionerId, at };
+    const same = (v: VisitOf) => v === null || read === null
+      ? v === read
+      : v.practitionerId === read.practitionerId && v.at.getTime() === read.at.getTime();
+    return {
+      live: first.live, care: first.care,
+      page: async (visitOf) => same(visitOf)
+        ? Promise.all(rows.map((x) => this.sealed(x)))
+        : this.search({ ...q, visitOf }),
+    };
   }
 
   /** Every current resource of a patient, of these types (the whole record), still sealed. */

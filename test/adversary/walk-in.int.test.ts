@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
 import { AdminRepository, ClinicalRepository } from '../../src/store/index.js';
 import { INS_NIR_SYSTEM } from '../../src/fhir/index.js';
+import { REGISTRY } from '../../src/resources/index.js';
+import { writeClinical } from '../helpers/clinical.js';
 import { calendar, colleaguesNotes, Session, startServer, Thief, type Reply, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 
@@ -205,6 +207,46 @@ describe.each(BACKENDS)('walk-ins ($name)', (backend) => {
     expect(other).toEqual([]);
     // What a visit gives him: the notes he wrote himself since his booking (none where a visit gives nothing).
     expect([...thief.haul.notes].filter((n) => written.includes(n))).toEqual(written);
+  });
+
+  it('a visit\'s search finds what she wrote in it; after break-the-glass, the whole chart', async () => {
+    await s.fresh();
+    const { victim: doctor, patients: others } = await colleaguesNotes(s);
+    const practiceId = doctor.practiceId!;
+    const known = others[1]!;
+    let session = new Session(s, doctor);
+    const conditions = async (): Promise<string[]> => {
+      const r = await session.request('GET', `/fhir/Condition?patient=${known}`);
+      expect(r.status).toBe(200);
+      return (r.body.entry ?? []).map((e) => e.resource.id as string).sort();
+    };
+    // The chart's problems: a colleague's and one she wrote herself ten days ago (no care now).
+    const colleague = s.seeded.users.find((u) => u.role === 'practitioner' && u.practiceId === practiceId
+      && u.fhirId !== doctor.fhirId)!;
+    const tenDaysAgo = new Date(s.now().getTime() - 10 * 24 * HOUR);
+    const earlier = (await writeClinical(s.services.db, s.services.vault, practiceId, [
+      { practiceId, patientId: known, authorId: colleague.fhirId!, type: 'Condition', at: tenDaysAgo },
+      { practiceId, patientId: known, authorId: doctor.fhirId!, type: 'Condition', at: tenDaysAgo },
+    ])).map((x) => x.id);
+    expect((await session.request('GET', `/fhir/Condition?patient=${known}`)).status).toBe(403);
+    // Booked by herself for today: a visit. Its problem is found, nothing older, hers included.
+    const soon = new Date(s.now().getTime() + 5 * MINUTE);
+    expect((await session.request('POST', '/fhir/Appointment', appointmentBody(known, doctor.fhirId!, soon))).status)
+      .toBe(201);
+    s.advance(10 * MINUTE);
+    const example = REGISTRY.module('Condition')!.example(known, doctor.fhirId!, s.now());
+    const mine = await session.request('POST', '/fhir/Condition', example);
+    expect(mine.status).toBe(201);
+    expect(await conditions()).toEqual([mine.body.id as string]);
+    // Break-the-glass (a second factor just given): the visit gives way, the search reads the whole chart.
+    session = new Session(s, doctor);
+    const reason = 'Malaise en salle';
+    expect((await session.request('POST', '/access/break-glass', { patientId: known, reason })).status).toBe(201);
+    const chart = await s.store.driver.transaction((q) => q.query<{ id: string }>(
+      "SELECT id FROM clinical.resources WHERE patient_id = $1 AND type = 'Condition' AND current", [known]));
+    const all = chart.rows.map((x) => x.id).sort();
+    expect(all).toEqual(expect.arrayContaining([...earlier, mine.body.id as string]));
+    expect(await conditions()).toEqual(all);
   });
 
   it('a registration is a fact of the insert: a later write cannot make an old record newly registered', async () => {
