@@ -21,13 +21,26 @@ function refMatch(name: string, term: string): boolean {
   if (t === '') return false;
   return n.some((_, i) => n.slice(i).join(' ').startsWith(t));
 }
+/** `name`: one name, or "family given" / "given family" split at any space. */
+function refName(family: string[], given: string[], term: string): boolean {
+  if ([...family, ...given].some((n) => refMatch(n, term))) return true;
+  const t = wordsOf(term);
+  for (let i = 1; i < t.length; i++) {
+    const a = t.slice(0, i).join(' ');
+    const b = t.slice(i).join(' ');
+    const f = (x: string) => family.some((n) => refMatch(n, x));
+    const g = (x: string) => given.some((n) => refMatch(n, x));
+    if ((f(a) && g(b)) || (f(b) && g(a))) return true;
+  }
+  return false;
+}
 function refSearch(all: readonly StoredPatient[], q: PatientSearch): string[] {
   const found = all.filter((p) => {
     const family = [p.birthFamilyName, p.usedFamilyName ?? ''];
     const given = [...p.givenNames, p.usedGivenName ?? ''];
     if (q.family !== undefined && !family.some((n) => refMatch(n, q.family!))) return false;
     if (q.given !== undefined && !given.some((n) => refMatch(n, q.given!))) return false;
-    if (q.name !== undefined && ![...family, ...given].some((n) => refMatch(n, q.name!))) return false;
+    if (q.name !== undefined && !refName(family, given, q.name)) return false;
     if (q.birthDate !== undefined && p.birthDate !== q.birthDate) return false;
     return true;
   });
@@ -106,6 +119,9 @@ describe('beacon search against a plain reference', () => {
       fc.record({ family: typed(families), given: typed(givens) }),
       fc.record({ family: typed(families), birthDate: fc.constantFrom(...DATES) }),
       fc.record({ name: typed(families), birthDate: fc.constantFrom(...DATES) }),
+      // A person as one types them in one box: "nom prénom" or "prénom nom".
+      fc.tuple(fc.constantFrom(...families), typed(givens), fc.boolean())
+        .map(([f, g, familyFirst]) => ({ name: familyFirst ? `${f} ${g}` : `${g} ${f}` })),
     ).chain((c) => fc.record({ limit: fc.integer({ min: 1, max: 60 }), offset: fc.integer({ min: 0, max: 40 }) }).map((page) => ({ ...c, ...page }) as PatientSearch));
     let nonEmpty = 0;
     await fc.assert(
@@ -131,6 +147,22 @@ describe('beacon search against a plain reference', () => {
     expect(fontaine.length).toBeGreaterThan(0);
     expect(await got({ family: 'la font' })).toEqual(fontaine);
     expect(await got({ family: 'ontaine' })).toEqual([]);
+  });
+
+  it('finds a person typed as "nom prénom" or "prénom nom" in one box', async () => {
+    const got = async (name: string) => (await repo((r) => r.searchPatients({ name, limit: 1000 }))).map((p) => p.id).sort();
+    const martinJean = all.filter((p) => [p.birthFamilyName, p.usedFamilyName ?? ''].some((n) => wordsOf(n)[0] === 'martin')
+      && [...p.givenNames, p.usedGivenName ?? ''].some((n) => wordsOf(n)[0] === 'jean')).map((p) => p.id).sort();
+    expect(martinJean.length).toBeGreaterThan(0);
+    const byFamilyFirst = await got('Martin Jean');
+    expect(await got('jean martin')).toEqual(byFamilyFirst);
+    for (const id of martinJean) expect(byFamilyFirst).toContain(id);
+    // Every one found has both: a family name starting "martin" and a given name starting "jean".
+    const byId = new Map(all.map((p) => [p.id, p]));
+    for (const id of byFamilyFirst) {
+      const p = byId.get(id)!;
+      expect(refName([p.birthFamilyName, p.usedFamilyName ?? ''], [...p.givenNames, p.usedGivenName ?? ''], 'martin jean')).toBe(true);
+    }
   });
 
   // (Changes a patient: last.)

@@ -189,9 +189,24 @@ export function meets(p: OpenedIdentity, c: Criteria): boolean {
   const any = (names: readonly string[], term: string) => names.some((n) => normalisedNameMatches(n, term));
   if (c.family !== undefined && !any(p.family, c.family)) return false;
   if (c.given !== undefined && !any(p.given, c.given)) return false;
-  if (c.name !== undefined && !any(p.family, c.name) && !any(p.given, c.name)) return false;
+  if (c.name !== undefined && !nameMeets(p, c.name, any)) return false;
   if (c.birthDate !== undefined && p.identity.birthDate !== c.birthDate) return false;
   return true;
+}
+
+/**
+ * FHIR `name`: the term prefixes a family or a given name — or, typed as a person says it ("nom
+ * prénom" or "prénom nom"), its words split in two, one part prefixing a family name and the other a
+ * given name, in either order.
+ */
+function nameMeets(p: OpenedIdentity, t: string, any: (names: readonly string[], term: string) => boolean): boolean {
+  if (any(p.family, t) || any(p.given, t)) return true;
+  for (let i = t.indexOf(' '); i !== -1; i = t.indexOf(' ', i + 1)) {
+    const a = t.slice(0, i);
+    const b = t.slice(i + 1);
+    if ((any(p.family, a) && any(p.given, b)) || (any(p.family, b) && any(p.given, a))) return true;
+  }
+  return false;
 }
 
 /** The order of search results: used (else birth) family name, then given name, then id — on the opened values. */
