@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Database } from '../store/index.js';
+import { practiceExists } from '../store/practice-facts.js';
 import { readPatientKeyFiles, removePatientKeyFiles, transactionKeys } from './patient-keys.js';
 
 /**
@@ -15,10 +16,10 @@ export async function movePatientKeyFilesIntoDatabase(db: Database, keysDir: str
   for (const [practiceId, entries] of files) {
     if (entries.length === 0) continue;
     const known = await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) =>
-      tx.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.practices WHERE id = $1', [practiceId]),
+      practiceExists(tx, practiceId),
     );
     // Keys of a practice this database does not hold (a folder copied from elsewhere) are not imported.
-    if (Number(known.rows[0]?.n ?? 0) === 0) continue;
+    if (!known) continue;
     await db.transaction({ role: 'admin', practiceId }, (tx) => transactionKeys(tx, true).put(practiceId, entries));
     moved += entries.length;
   }

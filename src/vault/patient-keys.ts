@@ -1,13 +1,16 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { insertPatientKeys, patientKeyRow } from '../store/patient-key-rows.js';
+import type { SealerQuery } from '../store/sealing.js';
 
 /**
  * Per-patient erasure keys, wrapped under the practice's `patient` KEK (held by the key provider,
- * never the database). They live in the database (`keys.patient_keys`): every
- * instance reads the same rows, a key row commits in the same transaction as its patient, and is
- * read in the transaction of the request that needs it. Shredding deletes the row and closes the
- * practice's key epoch (vault/epoch.ts), which destroys the KEK version that any backup's copy of
- * the row was wrapped under.
+ * never the database). They live in the database (`keys.patient_keys`, through
+ * store/patient-key-rows.ts): every instance reads the same rows, a key row commits in the same
+ * transaction as its patient, and is read in the transaction of the request that needs it.
+ * Shredding deletes the row and closes the practice's key epoch (closePatientKeyEpoch,
+ * vault/rotation.ts), which destroys the KEK version that any backup's copy of the row was wrapped
+ * under.
  */
 export interface WrappedPatientKey {
   readonly version: number;
@@ -25,10 +28,8 @@ export interface PatientKeySource {
   known?(practiceId: string, patientId: string): WrappedPatientKey | null | undefined;
 }
 
-/** The SQL a source needs: a transaction's `query` (the store's Tx has it). */
-export interface KeyRowsQuery {
-  query<R>(text: string, params?: readonly unknown[]): Promise<{ rows: R[] }>;
-}
+/** What a source reads and writes key rows through: a transaction (the store's Tx). */
+export type KeyRowsQuery = SealerQuery;
 
 /**
  * Patient keys read and written through a transaction of the request (row-level security applies).
@@ -47,22 +48,10 @@ export function transactionKeys(q: KeyRowsQuery, keepExisting = false): PatientK
     async get(practiceId, patientId) {
       const seen = known.get(`${practiceId}|${patientId}`);
       if (seen !== undefined) return seen;
-      const r = await q.query<{ kek_version: number; wrapped: Buffer }>(
-        'SELECT kek_version, wrapped FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2',
-        [practiceId, patientId],
-      );
-      const row = r.rows[0];
-      return row ? { version: Number(row.kek_version), wrapped: Buffer.from(row.wrapped) } : null;
+      return patientKeyRow(q, practiceId, patientId);
     },
     async put(practiceId, entries) {
-      for (let i = 0; i < entries.length; i += 1000) {
-        const chunk = entries.slice(i, i + 1000);
-        await q.query(
-          `INSERT INTO keys.patient_keys (practice_id, patient_id, kek_version, wrapped)
-           SELECT $1, p, v, w FROM unnest($2::uuid[], $3::int[], $4::bytea[]) AS t(p, v, w)${keepExisting ? ' ON CONFLICT (practice_id, patient_id) DO NOTHING' : ''}`,
-          [practiceId, chunk.map((e) => e.patientId), chunk.map((e) => e.key.version), chunk.map((e) => e.key.wrapped)],
-        );
-      }
+      await insertPatientKeys(q, practiceId, entries, keepExisting);
     },
   };
 }
@@ -101,7 +90,9 @@ export function readPatientKeyFiles(dir: string): Map<string, { patientId: strin
     const entries: { patientId: string; key: WrappedPatientKey }[] = [];
     for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
       const [patientId, version, b64] = line.split(' ');
-      if (patientId && UUID.test(patientId) && version && /^\d+$/.test(version) && b64) entries.push({ patientId, key: { version: Number(version), wrapped: Buffer.from(b64, 'base64') } });
+      if (patientId && UUID.test(patientId) && version && /^\d+$/.test(version) && b64) {
+        entries.push({ patientId, key: { version: Number(version), wrapped: Buffer.from(b64, 'base64') } });
+      }
     }
     out.set(m[1]!, entries);
   }

@@ -1,4 +1,5 @@
 import { AdminRepository, ClinicalRepository, PlatformRepository, type Database } from '../store/index.js';
+import { practiceBeaconBits, practicePatientCount } from '../store/practice-facts.js';
 import type { Vault } from './vault.js';
 
 /** `--beacon-bits` asked for a practice whose beacons already have another length. */
@@ -19,7 +20,10 @@ export interface SealProgress {
 export interface SealOptions {
   readonly practiceIds?: readonly string[];
   readonly batchSize?: number;
-  /** The beacon length of practices that have none yet (default: from each practice's size); refused (BeaconLengthError) before anything is sealed if a practice already has another. */
+  /**
+   * The beacon length of practices that have none yet (default: from each practice's size); refused
+   * (BeaconLengthError) before anything is sealed if a practice already has another.
+   */
   readonly beaconBits?: number;
   readonly onProgress?: (p: SealProgress) => void;
 }
@@ -35,14 +39,15 @@ export async function sealClearIdentities(db: Database, vault: Vault, opts: Seal
   const batch = opts.batchSize ?? 500;
   const practiceIds =
     opts.practiceIds ??
-    (await db.transaction({ role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices())).map((p) => p.id);
+    (await db.transaction(
+      { role: 'platform', practiceId: null, platform: true }, (tx) => new PlatformRepository(tx).practices(),
+    )).map((p) => p.id);
   // A length asked for is checked against every practice before anything is sealed: a run that
   // stopped half-way on a refusal would leave the rest clear and skip the rewrite.
   if (opts.beaconBits !== undefined) {
     for (const practiceId of practiceIds) {
-      const bits = await db.transaction({ role: 'admin', practiceId }, async (tx) =>
-        (await tx.query<{ b: number | null }>('SELECT beacon_bits AS b FROM admin.practices WHERE id = $1', [practiceId])).rows[0]?.b ?? null);
-      if (bits !== null && Number(bits) !== opts.beaconBits) throw new BeaconLengthError(practiceId, Number(bits));
+      const bits = await db.transaction({ role: 'admin', practiceId }, (tx) => practiceBeaconBits(tx, practiceId));
+      if (bits !== null && bits !== opts.beaconBits) throw new BeaconLengthError(practiceId, bits);
     }
   }
   const out: SealProgress[] = [];
@@ -52,19 +57,23 @@ export async function sealClearIdentities(db: Database, vault: Vault, opts: Seal
     await db.transaction({ role: 'admin', practiceId }, async (tx) => {
       const repo = new AdminRepository(tx, vault.admin(practiceId));
       if (opts.beaconBits !== undefined) await repo.setBeaconBits(opts.beaconBits);
-      const n = await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM admin.patients WHERE practice_id = $1', [practiceId]);
-      const bits = await repo.beaconBits(Number(n.rows[0]?.n ?? 0));
-      // A practice's beacons all have one length, fixed by its first ones: a different one asked is refused, not ignored.
+      const bits = await repo.beaconBits(await practicePatientCount(tx, practiceId));
+      // A practice's beacons all have one length, fixed by its first ones: a different one asked is
+      // refused, not ignored.
       if (opts.beaconBits !== undefined && bits !== opts.beaconBits) throw new BeaconLengthError(practiceId, bits);
     });
     for (;;) {
-      const n = await db.transaction({ role: 'admin', practiceId }, (tx) => new AdminRepository(tx, vault.admin(practiceId)).sealClearIdentities(batch));
+      const n = await db.transaction({ role: 'admin', practiceId }, (tx) =>
+        new AdminRepository(tx, vault.admin(practiceId)).sealClearIdentities(batch),
+      );
       if (n === 0) break;
       patients += n;
       opts.onProgress?.({ practiceId, patients, notes });
     }
     for (;;) {
-      const n = await db.transaction({ role: 'clinical', practiceId }, (tx) => new ClinicalRepository(tx, vault.clinical(practiceId)).sealClearLabels(batch));
+      const n = await db.transaction({ role: 'clinical', practiceId }, (tx) =>
+        new ClinicalRepository(tx, vault.clinical(practiceId)).sealClearLabels(batch),
+      );
       if (n === 0) break;
       notes += n;
       opts.onProgress?.({ practiceId, patients, notes });

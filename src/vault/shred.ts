@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { retentionEnds } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, type Database, type Tx } from '../store/index.js';
+import { deletePatientKey } from '../store/patient-key-rows.js';
+import { clearPatientBeacons, patientForShred } from '../store/shredding.js';
 import { REGISTRY, shreddedTables, type Registry } from '../resources/index.js';
 import { closePatientKeyEpoch, type EpochResult } from './rotation.js';
 import type { Vault } from './vault.js';
@@ -48,43 +50,46 @@ export async function clearClinicalBeacons(
 ): Promise<string[]> {
   const cleared: string[] = [];
   for (const t of shreddedTables(registry)) {
-    const clear = `UPDATE ${t.table} SET ${t.column} = '{}' WHERE practice_id = $1 AND patient_id = $2`;
-    await tx.query(clear, [practiceId, patientId]);
+    await clearPatientBeacons(tx, t, practiceId, patientId);
     cleared.push(t.table);
   }
   return cleared;
 }
 
-export async function shredPatient(db: Database, vault: Vault, req: ShredRequest, epochOptions: { settleMs?: number } = {}): Promise<ShredResult> {
+export async function shredPatient(
+  db: Database, vault: Vault, req: ShredRequest, epochOptions: { settleMs?: number } = {},
+): Promise<ShredResult> {
   if (req.reason.trim().length < 3) throw new ShredRefused('no-reason', null, 'a reason is required');
   const done = await db.transaction({ role: 'admin', practiceId: req.practiceId }, async (tx) => {
     const admin = new AdminRepository(tx, vault.admin(req.practiceId));
-    const r = await tx.query<{ created_on: string; shredded_at: Date | null }>(
-      `SELECT created_at::date AS created_on, shredded_at FROM admin.patients WHERE practice_id = $1 AND id = $2 FOR UPDATE`,
-      [req.practiceId, req.patientId],
-    );
-    const p = r.rows[0];
+    const p = await patientForShred(tx, req.practiceId, req.patientId);
     if (!p) throw new ShredRefused('unknown-patient', null, 'no such patient in this practice');
-    if (p.shredded_at !== null) throw new ShredRefused('already-shredded', null, 'this patient was already shredded');
+    if (p.shreddedAt !== null) throw new ShredRefused('already-shredded', null, 'this patient was already shredded');
     // Birth and death dates are sealed: opened here, while the key still exists.
     const identity = (await admin.patient(req.patientId))!;
-    const ends = retentionEnds({ birthDate: identity.birthDate, lastVisit: await admin.lastVisit(req.patientId), createdOn: p.created_on, deceasedDate: identity.deceasedDate });
+    const ends = retentionEnds({
+      birthDate: identity.birthDate, lastVisit: await admin.lastVisit(req.patientId), createdOn: p.createdOn,
+      deceasedDate: identity.deceasedDate,
+    });
     const running = req.now.toISOString().slice(0, 10) < ends;
     if (running && !req.force) {
-      throw new ShredRefused('retention', ends, `the record must be kept until ${ends} (R1112-7); use --force to override`);
+      throw new ShredRefused(
+        'retention', ends, `the record must be kept until ${ends} (R1112-7); use --force to override`,
+      );
     }
     await admin.markShredded(req.patientId, req.now);
     await appendAuditEvents(tx, [
       {
-        id: randomUUID(), at: req.now, practiceId: req.practiceId, userId: null, role: 'operator', sessionId: null, sourceIp: null,
-        action: 'patient.shred', resourceType: 'Patient', resourceId: req.patientId, patientId: req.patientId, segment: 'keys',
+        id: randomUUID(), at: req.now, practiceId: req.practiceId, userId: null, role: 'operator', sessionId: null,
+        sourceIp: null, action: 'patient.shred', resourceType: 'Patient', resourceId: req.patientId,
+        patientId: req.patientId, segment: 'keys',
         labels: [], purpose: 'system', outcome: 'success', reason: req.reason,
         // The retention end is not kept: it is a birth, death or visit date moved by a fixed term.
         detail: { actor: req.actor, forced: running },
       },
     ]);
     // The key row goes with the transaction: shredded and keyless together, or neither.
-    await tx.query('DELETE FROM keys.patient_keys WHERE practice_id = $1 AND patient_id = $2', [req.practiceId, req.patientId]);
+    await deletePatientKey(tx, req.practiceId, req.patientId);
     // The clinical types' search beacons go too (their bodies are sealed under the key just deleted).
     await tx.enter({ role: 'clinical', practiceId: req.practiceId });
     await clearClinicalBeacons(tx, req.practiceId, req.patientId);
@@ -92,6 +97,8 @@ export async function shredPatient(db: Database, vault: Vault, req: ShredRequest
   });
   vault.keyAdministration().forgetPatient(req.practiceId, req.patientId);
   // Then backups: the epoch closes (resumed by the next start or shred if this one is interrupted).
-  const epoch = await closePatientKeyEpoch(db, vault, req.practiceId, { ...epochOptions, now: () => req.now, fresh: true });
+  const epoch = await closePatientKeyEpoch(
+    db, vault, req.practiceId, { ...epochOptions, now: () => req.now, fresh: true },
+  );
   return { ...done, epoch };
 }
