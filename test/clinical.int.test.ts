@@ -161,12 +161,27 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     expect(pdfText).toMatch(/Non substituable/i);
     expect(pdfText).toContain('MTE');
     expect(pdfText).toContain('Signature du prescripteur');
+    // Another of her patients: the line is not theirs (refused, audited). A patient she has no care
+    // for: the search of their prescriptions is refused before any line is looked at.
     const other = (await q<{ id: string }>(
-      'SELECT id FROM admin.patients WHERE practice_id = $1 AND id <> $2 LIMIT 1',
-      [t.seeded.practices[0]!.id, patient],
+      `SELECT patient_id id FROM admin.care_relationships
+        WHERE practice_id = $1 AND practitioner_id = $2 AND patient_id <> $3 AND kind = 'treating' LIMIT 1`,
+      [t.seeded.practices[0]!.id, docId, patient],
     ))[0]!.id;
     const wrong = await ordonnance(other, a.body.id, doc);
     expect(wrong.statusCode).toBe(400);
+    const stranger = (await q<{ id: string }>(
+      `SELECT p.id FROM admin.patients p WHERE p.practice_id = $1
+        AND NOT EXISTS (SELECT 1 FROM admin.care_relationships c WHERE c.patient_id = p.id AND c.practitioner_id = $2)
+        AND NOT EXISTS (SELECT 1 FROM admin.appointments x WHERE x.patient_id = p.id AND x.practitioner_id = $2) LIMIT 1`,
+      [t.seeded.practices[0]!.id, docId],
+    ))[0]!.id;
+    expect((await ordonnance(stranger, a.body.id, doc)).statusCode).toBe(403);
+    const refused = await q<{ outcome: string }>(
+      `SELECT outcome FROM audit.events WHERE resource_type = 'MedicationRequest' AND patient_id = ANY($1::uuid[])
+        AND outcome = 'denied'`, [[other, stranger]],
+    );
+    expect(refused.length).toBe(2);
     const byAssistant = await ordonnance(patient, a.body.id, assistant);
     expect(byAssistant.statusCode).toBe(400);
   });

@@ -130,10 +130,10 @@ export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorCha
           const list = e.resourceId ? [e.resourceId] : [];
           return list.length > 0 ? one(ev.detail, { ...NOTHING, resources: { [type]: list }, labels: e.labels }) : [];
         }
-        case 'search': {
-          const list = ev.detail.returned;
-          return list.length > 0 ? one(ev.detail, { ...NOTHING, resources: { [type]: list }, labels: e.labels }) : [];
-        }
+        // A search of the patient's chart, even one that found nothing: its answer discloses too
+        // (the ledger counted it so); the type names the chart searched, the list what it returned.
+        case 'search':
+          return one(ev.detail, { ...NOTHING, resources: { [type]: ev.detail.returned }, labels: e.labels });
         case 'create':
         case 'update':
           return [];

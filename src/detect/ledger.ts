@@ -35,6 +35,12 @@ export interface DisclosedPatient {
    * for every type, so a sweep of problem lists is cut where a sweep of notes is.
    */
   readonly resources?: readonly string[];
+  /**
+   * The patient's chart was searched (a clinical type, or a resource's history), whatever it found:
+   * an empty answer discloses too ("no HIV code here"), so the search opens the chart like a page
+   * of results — a thief testing patients for one code is cut where one reading their charts is.
+   */
+  readonly searched?: boolean;
   /** Whether any of those notes or resources carries a sensitivity label. */
   readonly sensitive: boolean;
   /**
@@ -101,7 +107,7 @@ const own = (c: DisclosedPatient) => [c.patientId];
 const none: readonly string[] = [];
 const when = (ok: boolean, c: DisclosedPatient) => (ok ? own(c) : none);
 /** Touches the count of distinct patients: a read, a chart, a broad listing (a patient found by name is its own budget). */
-const charted = (c: DisclosedPatient) => c.notes.length > 0 || (c.resources?.length ?? 0) > 0;
+const charted = (c: DisclosedPatient) => c.notes.length > 0 || (c.resources?.length ?? 0) > 0 || c.searched === true;
 const touches = (c: DisclosedPatient) => c.identity || charted(c) || c.listed === 'broad';
 /**
  * Opens a chart: an identity or notes. The care budgets count these: a listing carries picker fields

@@ -61,6 +61,8 @@ export interface AuditRecord {
 }
 
 const PURPOSE: Record<string, string> = { care: 'TREAT', 'break-the-glass': 'ETREAT', admin: 'HOPERAT', patient: 'PATRQT', security: 'HSYSADMIN', system: 'HSYSADMIN' };
+/** FHIR's resource types, which R4's AuditEvent.entity.type value set includes. */
+const RESOURCE_TYPES = 'http://hl7.org/fhir/resource-types';
 const ACTION: Record<string, string> = { read: 'R', search: 'E', create: 'C', update: 'U', everything: 'R', 'break-glass': 'E', 'patient.shred': 'D' };
 
 /** An access as a FHIR AuditEvent (who, when, what, why, outcome) — never the data itself. */
@@ -87,6 +89,9 @@ export function toFhirAuditEvent(e: AuditRecord, options: { withNetwork: boolean
     entity: [
       ...(e.patientId ? [{ what: { reference: `Patient/${e.patientId}` } }] : []),
       ...(e.resourceType && e.resourceId && e.resourceId !== e.patientId ? [{ what: { reference: `${e.resourceType}/${e.resourceId}` } }] : []),
+      // A search names no one resource: the type searched says what was looked at (a problem list,
+      // the prescriptions), for the patient reading who opened their record too.
+      ...(e.resourceType && !e.resourceId ? [{ type: { system: RESOURCE_TYPES, code: e.resourceType } }] : []),
       ...(e.labels.length > 0 ? [{ securityLabel: e.labels.map((l) => ({ system: V3_ACT_CODE, code: l })) }] : []),
     ],
   };

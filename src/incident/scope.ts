@@ -161,7 +161,10 @@ export function touches(r: Row): Touch[] {
       // A broad listing is never care: it lists the practice.
       explained: x.listing !== 'broad' && (x.care === 'own' || x.care === 'scheduled' || x.care === 'standing'),
       breakGlass: x.breakGlass,
-    }));
+    }))
+    // A chart searched that returned nothing is counted by the budgets and the detector, but holds
+    // none of the patient's data to notify.
+    .filter((t) => t.categories.length > 0);
 }
 
 const MODIFYING = new Set(['create', 'update']);

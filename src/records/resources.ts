@@ -128,17 +128,15 @@ export class ResourceRecords extends AppointmentRecords {
           .filter((x) => x.patientId === q.patientId);
       const page = found.slice(0, q.limit);
       const care = this.noteCare(d, cls);
-      // One patient's page: the budgets count the patient (its chart opened, sensitive or not), so
-      // the page is admitted whole or refused — one entry for the ledger, however many rows. What
-      // the ledger admitted is what the audit names.
+      // One patient's page: the budgets count the patient (its chart searched, sensitive or not,
+      // found or not: an empty answer discloses too), so the page is admitted whole or refused — one
+      // entry for the ledger, however many rows. What the ledger admitted is what the audit names.
       const disclosed: Disclosing = {
-        patientId: q.patientId, identity: false, listed: null, notes: [],
+        patientId: q.patientId, identity: false, listed: null, notes: [], searched: true,
         resources: [...new Set(page.map((x) => x.id))], sensitive: page.some((x) => x.labels.length > 0),
       };
-      if (page.length > 0) {
-        const ok = this.admit([disclosed], care);
-        if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
-      }
+      const ok = this.admit([disclosed], care);
+      if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
       const items: OpenedResource[] = [];
       for (const x of page) items.push(await this.opened(x));
       const labels = [...new Set(page.flatMap((x) => x.labels))];
@@ -195,7 +193,7 @@ export class ResourceRecords extends AppointmentRecords {
       const encounter = (w.body.encounter as { reference?: unknown } | undefined)?.reference;
       if (typeof encounter === 'string') {
         // The consultation a resource is recorded in is one of the same patient's.
-        const visit = /^Encounter\/([0-9a-f-]{36})$/.exec(encounter);
+        const visit = /^Encounter\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(encounter);
         const found = visit ? await repo.one('Encounter', visit[1] as string, null, null, this.ctx.now) : null;
         if (!found || found.patientId !== w.patientId) return { kind: 'bad-encounter' as const };
       }
@@ -225,10 +223,11 @@ export class ResourceRecords extends AppointmentRecords {
   }
 
   /**
-   * The prescriber's own lines of one patient, for the ordonnance: checked on the sealed rows —
-   * the patient, the author, and an active or draft status through its beacon — before the ledger
-   * counts anything or anything opens, so a refused ordonnance discloses and audits nothing. Then
-   * read as one search of the patient's prescriptions: counted, opened, audited with the ids.
+   * The prescriber's own lines of one patient, for the ordonnance. The search of the patient's
+   * prescriptions is decided first (a practitioner without care is refused, audited, before any line
+   * is looked at); then each line is checked on its sealed row — the patient, the author, an active
+   * or draft status through its beacon — before the ledger counts anything or anything opens. A
+   * refused line is an audited refusal. Then read as one search: counted, opened, audited with the ids.
    */
   async prescriptionLines(patientId: string, ids: readonly string[]): Promise<OpenedResource[]> {
     const type = 'MedicationRequest';
@@ -238,6 +237,8 @@ export class ResourceRecords extends AppointmentRecords {
       const repo = this.resources(tx);
       const patient = await this.clinicalPatient(tx, patientId, false);
       if (!patient) return { kind: 'missing' as const };
+      const d = await this.decision(tx, type, patientId, 'search', patient.cls);
+      if (!d.allow) return { kind: 'denied' as const, d };
       const printable = new Set(await repo.tokens(type, patientId, ['status=active', 'status=draft']));
       const rows: SealedResource[] = [];
       for (const id of ids) {
@@ -253,8 +254,6 @@ export class ResourceRecords extends AppointmentRecords {
         }
         rows.push(row);
       }
-      const d = await this.decision(tx, type, patientId, 'search', patient.cls);
-      if (!d.allow) return { kind: 'denied' as const, d };
       const care = this.noteCare(d, patient.cls);
       const sensitive = rows.some((x) => x.labels.length > 0);
       const lines: Disclosing = { patientId, identity: false, listed: null, notes: [], resources: [...ids], sensitive };
@@ -268,7 +267,7 @@ export class ResourceRecords extends AppointmentRecords {
       return { kind: 'ok' as const, items };
     }, 'read');
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
-    if (r.kind === 'invalid') throw new RecordError('invalid', [r.why]);
+    if (r.kind === 'invalid') return this.refuse(a, r.why, new RecordError('invalid', [r.why]));
     if (r.kind === 'over') return this.refuse(a, 'disclosure budget reached', r.refusal);
     if (r.kind === 'denied') return this.denied(a, r.d);
     return r.items;

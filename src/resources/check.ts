@@ -1,5 +1,6 @@
 import { isId } from '../domain/index.js';
 import type { Json } from './module.js';
+import { calendarInstant } from './elements.js';
 
 /**
  * Small checks the clinical modules share, each returning problems in words a client can act on.
@@ -92,8 +93,8 @@ export class Problems {
       if (required) this.add(`${path} is required`);
       return null;
     }
-    const d = typeof v === 'string' ? new Date(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v) : null;
-    if (!d || Number.isNaN(d.getTime())) {
+    const d = calendarInstant(v);
+    if (!d) {
       this.add(`${path} is not a date`);
       return null;
     }

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { Problems } from './check.js';
-import { concept, convert, duration, loincChecked, measure, quantity, snomedConcept, ucumValid } from './elements.js';
+import {
+  calendarInstant, concept, convert, duration, loincChecked, measure, quantity, snomedConcept, ucumValid,
+} from './elements.js';
 import { SNOMED, UCUM } from './systems.js';
 
 const problems = (f: (p: Problems) => unknown): string[] => {
@@ -100,5 +102,21 @@ describe('concept', () => {
     expect(problems((p) => concept(p, {}, 'c', systems, true, true))).toEqual([
       `T.c needs a coding from ${SNOMED}, or a text`,
     ]);
+  });
+});
+
+describe('FHIR dates as instants', () => {
+  it('takes partial dates at their start and full ones as written', () => {
+    expect(calendarInstant('2024')?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    expect(calendarInstant('2024-02')?.toISOString()).toBe('2024-02-01T00:00:00.000Z');
+    expect(calendarInstant('2024-02-29')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(calendarInstant('2024-02-29T10:30:00+01:00')?.toISOString()).toBe('2024-02-29T09:30:00.000Z');
+  });
+
+  it('refuses a day the month does not have, which Date would roll over to the next month', () => {
+    for (const v of ['2023-02-29', '2023-02-31T10:00:00Z', '2024-04-31', '2024-13-01', '2024-00-10', '2024-01-00']) {
+      expect(calendarInstant(v), v).toBeNull();
+    }
+    for (const v of [20240101, null, 'yesterday', '']) expect(calendarInstant(v)).toBeNull();
   });
 });

@@ -178,10 +178,27 @@ export function duration(p: Problems, v: unknown, path: string): number | null {
 
 // ─── dates ────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * A FHIR date or dateTime (YYYY, YYYY-MM, YYYY-MM-DD, or with a time) as an instant — its start, for a
+ * partial date — or null when it is none: JavaScript's Date rolls 2023-02-29 over to 1 March, so the
+ * day written must be a day of that month.
+ */
+export function calendarInstant(v: unknown): Date | null {
+  if (typeof v !== 'string') return null;
+  const d = new Date(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v);
+  if (Number.isNaN(d.getTime())) return null;
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
+  if (ymd) {
+    const [y, m, day] = [Number(ymd[1]), Number(ymd[2]), Number(ymd[3])];
+    if (m < 1 || m > 12 || day < 1 || day > new Date(Date.UTC(y, m, 0)).getUTCDate()) return null;
+  }
+  return d;
+}
+
 /** A FHIR date or dateTime as an instant (its start, for a partial date), or null with a problem. */
 export function instant(p: Problems, v: unknown, path: string): Date | null {
-  const d = typeof v === 'string' ? new Date(v.length === 4 ? `${v}-01-01` : v.length === 7 ? `${v}-01` : v) : null;
-  if (!d || Number.isNaN(d.getTime())) {
+  const d = calendarInstant(v);
+  if (!d) {
     p.add(`${path} is not a date`);
     return null;
   }

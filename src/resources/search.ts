@@ -105,10 +105,13 @@ export function clinicalDate(resource: Json, expression: string | null): Date | 
   return null;
 }
 
+/** A reference to a patient by its id (a UUID, as medvault makes them). */
+const PATIENT_REF = /^Patient\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
 /** The patient a resource references through the module's patient path, or null. */
 export function patientOf(resource: Json, expression: string): string | null {
   const ref = evaluate(resource, `${expression}.reference`)[0];
-  const m = typeof ref === 'string' ? /^Patient\/([0-9a-f-]{36})$/.exec(ref) : null;
+  const m = typeof ref === 'string' ? PATIENT_REF.exec(ref) : null;
   return m ? (m[1] as string) : null;
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { isId } from '../domain/index.js';
 import { ordonnancePdf, type OrdonnanceInput } from '../documents/index.js';
 import { practice, practitioners, RecordError } from '../records/index.js';
 import type { Json } from '../resources/index.js';
@@ -73,7 +74,7 @@ export function ordonnanceRoute(
     }
     const records = kit.records(req);
     const patientId = req.params.id as string;
-    const malformed = ids.some((id) => !/^[0-9a-f-]{36}$/.test(id));
+    const malformed = ids.some((id) => !isId(id));
     if (malformed) throw new RecordError('invalid', ['request must be MedicationRequest ids']);
     // Checked sealed (patient, author, status) before anything is counted, opened or audited.
     const lines = (await records.prescriptionLines(patientId, [...new Set(ids)])).map((r) => r.body);
