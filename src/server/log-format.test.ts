@@ -14,6 +14,15 @@ describe('the terminal log', () => {
     expect(readableLine(done)).toBe('09:41:07 GET /fhir/Patient/abc 200 12 ms');
   });
 
+  it('takes the method and path from the announcing line when the completion carries only its id, as Fastify writes it', () => {
+    const pending = new Map();
+    const incoming = { level: 30, time: at, reqId: 'r1', msg: 'incoming request', req: { method: 'GET', path: '/readyz' } };
+    expect(readableLine(JSON.stringify(incoming), pending)).toBeNull();
+    const done = { level: 30, time: at, reqId: 'r1', msg: 'request completed', res: { statusCode: 503 }, responseTime: 1.2 };
+    expect(readableLine(JSON.stringify(done), pending)).toBe('09:41:07 GET /readyz 503 1 ms');
+    expect(pending.size).toBe(0);
+  });
+
   it('marks warnings and errors, with the error\'s type and code only', () => {
     const err = JSON.stringify({ level: 50, time: at, msg: 'request failed', err: { type: 'DatabaseError', message: '23505' } });
     expect(readableLine(err)).toBe('09:41:07 ERROR request failed (DatabaseError: 23505)');

@@ -7,6 +7,7 @@
 const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 interface Line {
+  reqId?: string;
   level?: number;
   time?: number;
   msg?: string;
@@ -16,15 +17,25 @@ interface Line {
   err?: { type?: string; message?: string };
 }
 
-/** One pino line as a person reads it; null for the "incoming request" line (its completion says it all). */
-export function readableLine(json: string): string | null {
+/**
+ * One pino line as a person reads it; null for the "incoming request" line, whose method and path
+ * `pending` keeps (by request id) for the completion line, which says it all.
+ */
+export function readableLine(json: string, pending = new Map<string, Line['req']>()): string | null {
   let l: Line;
   try {
     l = JSON.parse(json) as Line;
   } catch {
     return json;
   }
-  if (l.msg === 'incoming request') return null;
+  if (l.msg === 'incoming request') {
+    if (l.reqId !== undefined) pending.set(l.reqId, l.req);
+    return null;
+  }
+  if (l.msg === 'request completed' && l.req === undefined && l.reqId !== undefined) {
+    l = { ...l, req: pending.get(l.reqId) ?? {} };
+    pending.delete(l.reqId as string);
+  }
   const time = new Date(l.time ?? Date.now()).toISOString().slice(11, 19);
   const level = LEVELS[l.level ?? 30] ?? 'info';
   const lead = level === 'info' ? time : `${time} ${level}`;
@@ -38,17 +49,20 @@ export function readableLine(json: string): string | null {
 
 /** A pino destination writing readable lines to `out`. */
 export function readableLog(out: NodeJS.WritableStream): { write(chunk: string): boolean } {
-  let pending = '';
+  let rest = '';
+  const requests = new Map<string, Line['req']>();
   return {
     write(chunk: string): boolean {
-      pending += chunk;
-      let i = pending.indexOf('\n');
+      rest += chunk;
+      let i = rest.indexOf('\n');
       while (i !== -1) {
-        const line = readableLine(pending.slice(0, i));
+        const line = readableLine(rest.slice(0, i), requests);
         if (line !== null) out.write(`${line}\n`);
-        pending = pending.slice(i + 1);
-        i = pending.indexOf('\n');
+        rest = rest.slice(i + 1);
+        i = rest.indexOf('\n');
       }
+      // A request whose completion never came (the process stopping) is not kept for ever.
+      if (requests.size > 10_000) requests.clear();
       return true;
     },
   };
