@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { appendAuditEvents, type AuditEventInput, type Tx } from '../store/index.js';
 import { disclosed } from './disclosure.js';
-import { AUDIT_EVENTS, isAuditKind, patientHistoryKinds, readAuditEvent, subjectOf, type AuditSubject } from './events.js';
+import {
+  AUDIT_EVENTS, isAuditKind, patientHistoryKinds, readAuditEvent, subjectOf, type AuditSubject,
+} from './events.js';
 
 /** Every (resource type, action) the vocabulary knows, the clinical subject as Condition. */
 const kinds = (Object.entries(AUDIT_EVENTS) as [AuditSubject, object][]).flatMap(([subject, actions]) =>
@@ -13,7 +15,8 @@ const kinds = (Object.entries(AUDIT_EVENTS) as [AuditSubject, object][]).flatMap
 /** An event as a caller could build it past the types (a cast, plain JavaScript): the writer still checks it. */
 const event = (over: Readonly<Record<string, unknown>>): AuditEventInput => ({
   id: '00000000-0000-4000-8000-000000000001', at: new Date('2026-12-07T10:00:00Z'), practiceId: null, userId: null,
-  role: null, sessionId: null, sourceIp: null, action: 'read', resourceType: 'Patient', resourceId: null, patientId: null,
+  role: null, sessionId: null, sourceIp: null, action: 'read', resourceType: 'Patient', resourceId: null,
+  patientId: null,
   segment: null, labels: [], purpose: null, outcome: 'success', reason: null, ...over,
 }) as unknown as AuditEventInput;
 

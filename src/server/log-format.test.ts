@@ -5,7 +5,8 @@ const at = Date.UTC(2026, 11, 7, 9, 41, 7);
 
 describe('the terminal log', () => {
   it('says a request in one line, and drops the line that announced it', () => {
-    const incoming = JSON.stringify({ level: 30, time: at, msg: 'incoming request', req: { method: 'GET', path: '/fhir/Patient' } });
+    const req = { method: 'GET', path: '/fhir/Patient' };
+    const incoming = JSON.stringify({ level: 30, time: at, msg: 'incoming request', req });
     expect(readableLine(incoming)).toBeNull();
     const done = JSON.stringify({
       level: 30, time: at, msg: 'request completed', req: { method: 'GET', path: '/fhir/Patient/abc' },
@@ -14,17 +15,20 @@ describe('the terminal log', () => {
     expect(readableLine(done)).toBe('09:41:07 GET /fhir/Patient/abc 200 12 ms');
   });
 
-  it('takes the method and path from the announcing line when the completion carries only its id, as Fastify writes it', () => {
+  it('takes the method and path from the announcing line when the completion has only its id', () => {
     const pending = new Map();
-    const incoming = { level: 30, time: at, reqId: 'r1', msg: 'incoming request', req: { method: 'GET', path: '/readyz' } };
+    const req = { method: 'GET', path: '/readyz' };
+    const incoming = { level: 30, time: at, reqId: 'r1', msg: 'incoming request', req };
     expect(readableLine(JSON.stringify(incoming), pending)).toBeNull();
-    const done = { level: 30, time: at, reqId: 'r1', msg: 'request completed', res: { statusCode: 503 }, responseTime: 1.2 };
+    const res = { statusCode: 503 };
+    const done = { level: 30, time: at, reqId: 'r1', msg: 'request completed', res, responseTime: 1.2 };
     expect(readableLine(JSON.stringify(done), pending)).toBe('09:41:07 GET /readyz 503 1 ms');
     expect(pending.size).toBe(0);
   });
 
   it('marks warnings and errors, with the error\'s type and code only', () => {
-    const err = JSON.stringify({ level: 50, time: at, msg: 'request failed', err: { type: 'DatabaseError', message: '23505' } });
+    const error = { type: 'DatabaseError', message: '23505' };
+    const err = JSON.stringify({ level: 50, time: at, msg: 'request failed', err: error });
     expect(readableLine(err)).toBe('09:41:07 ERROR request failed (DatabaseError: 23505)');
     expect(readableLine(JSON.stringify({ level: 40, time: at, msg: 'slow' }))).toBe('09:41:07 WARN slow');
   });
