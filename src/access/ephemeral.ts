@@ -22,9 +22,17 @@ export class MemoryEphemeralStore implements EphemeralStore {
     private readonly max = 100_000,
   ) {}
 
+  /** When a full map may next be scanned for expired entries. */
+  private nextScan = 0;
+
   private sweep(now: number): void {
     if (this.entries.size < this.max) return;
-    for (const [k, v] of this.entries) if (v.expires <= now) this.entries.delete(k);
+    // A scan of the whole map at most once a second: a map full of live entries (a busy instance's
+    // paging cursors) would otherwise be scanned at every new entry.
+    if (now >= this.nextScan) {
+      for (const [k, v] of this.entries) if (v.expires <= now) this.entries.delete(k);
+      this.nextScan = now + 1_000;
+    }
     // Still full of live entries: drop the oldest rather than grow without bound.
     while (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
   }
