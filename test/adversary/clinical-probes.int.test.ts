@@ -15,7 +15,8 @@ import { call, login, ownPatients, Session, startServer, Thief, user, type Serve
  */
 const DAY = 86_400_000;
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
-const HIV = 'http://hl7.org/fhir/sid/icd-10|B20,http://hl7.org/fhir/sid/icd-10|B21,http://hl7.org/fhir/sid/icd-10|B22,http://hl7.org/fhir/sid/icd-10|B23,http://hl7.org/fhir/sid/icd-10|B24';
+const HIV = 'http://hl7.org/fhir/sid/icd-10|B20,http://hl7.org/fhir/sid/icd-10|B21,' +
+  'http://hl7.org/fhir/sid/icd-10|B22,http://hl7.org/fhir/sid/icd-10|B23,http://hl7.org/fhir/sid/icd-10|B24';
 
 const MORE_OWN = `
   INSERT INTO admin.care_relationships (id, practice_id, patient_id, practitioner_id, kind, starts_at)
@@ -71,7 +72,8 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
       if (r.status === 200) {
         // The same patient again, other questions: hepatitis B/C, psychosis and depression, pregnancy.
         for (const codes of ['B18.0,B18.1,B18.2,B17.1', 'F20,F20.0,F31,F32,F32.2,F33', 'Z33,Z34,O80,O02.1']) {
-          const more = await thief.request('POST', '/fhir/Condition/_search', { patient: p, code: codes.split(',').map((c) => `${ICD10}|${c}`).join(',') });
+          const code = codes.split(',').map((c) => `${ICD10}|${c}`).join(',');
+          const more = await thief.request('POST', '/fhir/Condition/_search', { patient: p, code });
           questions.set(more.status, (questions.get(more.status) ?? 0) + 1);
         }
       }
@@ -97,9 +99,13 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     expect([...negative].every((p) => !hivPatients.has(p))).toBe(true);
     const learned = negative.size + positive.size;
     // The audit has an event per search; the detector reads every answered one as the chart opened.
-    const events = (await s.store.driver.transaction((q) => q.query<{ resource_type: string; action: string; outcome: string; resource_id: string | null; patient_id: string | null; purpose: string | null; labels: string[]; detail: unknown }>(
+    const events = (await s.store.driver.transaction((q) => q.query<{
+      resource_type: string; action: string; outcome: string; resource_id: string | null;
+      patient_id: string | null; purpose: string | null; labels: string[]; detail: unknown;
+    }>(
       `SELECT resource_type, action, outcome, resource_id, patient_id, purpose, labels, detail FROM audit.events
-        WHERE user_id = $1 AND at >= $2 AND resource_type = 'Condition'`, [victim.fhirId, from.toISOString()]))).rows;
+        WHERE user_id = $1 AND at >= $2 AND resource_type = 'Condition'`,
+      [victim.fhirId, from.toISOString()]))).rows;
     const uncounted = events.filter((e) => e.outcome === 'success' && disclosed({
       action: e.action, outcome: e.outcome, resourceType: e.resource_type, resourceId: e.resource_id,
       patientId: e.patient_id, purpose: e.purpose, labels: e.labels, detail: e.detail,
@@ -116,18 +122,24 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     const session = new Session(s, doctor);
     const own = (await ownPatients(s, doctor))[0]!;
     const at = new Date(s.now().getTime() - DAY);
-    const before = (await s.store.driver.transaction((q) => q.query<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))).rows[0]!.n;
+    const before = (await s.store.driver.transaction((q) => q.query<{ n: number }>(
+      'SELECT count(*)::int n FROM clinical.resources'))).rows[0]!.n;
     const bad36 = '-'.repeat(36);
     const hex36 = 'a'.repeat(36);
     const obs = REGISTRY.module('Observation')!.example(own, doctor.fhirId!, at);
     const cond = REGISTRY.module('Condition')!.example(own, doctor.fhirId!, at);
     const mreq = REGISTRY.module('MedicationRequest')!.example(own, doctor.fhirId!, at);
     const tries: [string, string, string, unknown?][] = [
-      ['Observation, encounter Encounter/-×36', 'POST', '/fhir/Observation', { ...obs, encounter: { reference: `Encounter/${bad36}` } }],
-      ['Observation, encounter Encounter/a×36', 'POST', '/fhir/Observation', { ...obs, encounter: { reference: `Encounter/${hex36}` } }],
-      ['Condition, subject Patient/-×36', 'POST', '/fhir/Condition', { ...cond, subject: { reference: `Patient/${bad36}` } }],
-      ['Condition, subject Patient/a×36', 'POST', '/fhir/Condition', { ...cond, subject: { reference: `Patient/${hex36}` } }],
-      ['MedicationRequest, subject Patient/-×36', 'POST', '/fhir/MedicationRequest', { ...mreq, subject: { reference: `Patient/${bad36}` } }],
+      ['Observation, encounter Encounter/-×36', 'POST', '/fhir/Observation',
+        { ...obs, encounter: { reference: `Encounter/${bad36}` } }],
+      ['Observation, encounter Encounter/a×36', 'POST', '/fhir/Observation',
+        { ...obs, encounter: { reference: `Encounter/${hex36}` } }],
+      ['Condition, subject Patient/-×36', 'POST', '/fhir/Condition',
+        { ...cond, subject: { reference: `Patient/${bad36}` } }],
+      ['Condition, subject Patient/a×36', 'POST', '/fhir/Condition',
+        { ...cond, subject: { reference: `Patient/${hex36}` } }],
+      ['MedicationRequest, subject Patient/-×36', 'POST', '/fhir/MedicationRequest',
+        { ...mreq, subject: { reference: `Patient/${bad36}` } }],
       ['$ordonnance request=-×36', 'GET', `/fhir/Patient/${own}/$ordonnance?request=${bad36}`],
       ['$ordonnance request=a×36', 'GET', `/fhir/Patient/${own}/$ordonnance?request=${hex36}`],
     ];
@@ -136,13 +148,15 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
       const r = await session.request(method, path, body);
       statuses[name] = r.status;
     }
-    const after = (await s.store.driver.transaction((q) => q.query<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))).rows[0]!.n;
+    const after = (await s.store.driver.transaction((q) => q.query<{ n: number }>(
+      'SELECT count(*)::int n FROM clinical.resources'))).rows[0]!.n;
     expect(after).toBe(before);
     expect(Object.values(statuses).filter((x) => x >= 500)).toEqual([]);
   });
 
   // ─── 3. the patient's own access history ───────────────────────────────────────────────────
-  it("the patient sees the doctor's reads, vreads, histories and searches of every clinical type, no address, no other patient", async () => {
+  it("the patient sees the doctor's reads, vreads, histories and searches of every clinical type, " +
+    'no address, no other patient', async () => {
     await s.fresh();
     const doctor = user(s, 'practitioner', 0);
     const patientUser = s.seeded.users.find((u) => u.role === 'patient' && u.practiceId === doctor.practiceId)!;
@@ -181,7 +195,8 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     }
     const kinds = new Set<string>();
     for (const e of seen) {
-      const what = ((e.entity ?? []) as { what?: { reference: string } }[]).map((x) => x.what?.reference).filter(Boolean) as string[];
+      const entities = (e.entity ?? []) as { what?: { reference: string } }[];
+      const what = entities.map((x) => x.what?.reference).filter(Boolean) as string[];
       // No network address, no other patient.
       expect(JSON.stringify(e.agent)).not.toContain('network');
       for (const w of what) if (w.startsWith('Patient/')) expect(w).toBe(`Patient/${patientId}`);
@@ -195,11 +210,13 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
       expect(kinds.has(`${m.type}:search`)).toBe(true); // the _history names the resource
     }
     // Searches: 6 (one per type) + 6 histories: 12 search events; reads 12.
-    expect(seen.filter((e) => ((e.subtype ?? []) as { code: string }[])[0]?.code === 'search').length).toBeGreaterThanOrEqual(12);
+    const searchEvents = seen.filter((e) => ((e.subtype ?? []) as { code: string }[])[0]?.code === 'search');
+    expect(searchEvents.length).toBeGreaterThanOrEqual(12);
   });
 
   // ─── 4. existence oracles for a patient account and an assistant ────────────────────────────
-  it('a patient account and an assistant get the same answer for another patient\'s resource as for no resource', async () => {
+  it('a patient account and an assistant get the same answer for another patient\'s resource ' +
+    'as for no resource', async () => {
     await s.fresh();
     const doctor = user(s, 'practitioner', 0);
     const assistant = user(s, 'assistant', 0);
@@ -207,7 +224,9 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     const practiceId = doctor.practiceId!;
     const other = (await ownPatients(s, doctor)).find((p) => p !== patientUser.fhirId)!;
     const at = new Date(s.now().getTime() - 5 * DAY);
-    const [w] = await writeClinical(s.services.db, s.services.vault, practiceId, [{ practiceId, patientId: other, authorId: doctor.fhirId!, type: 'MedicationRequest', at }]);
+    const [w] = await writeClinical(s.services.db, s.services.vault, practiceId, [
+      { practiceId, patientId: other, authorId: doctor.fhirId!, type: 'MedicationRequest', at },
+    ]);
     const none = '11111111-1111-4111-8111-111111111111';
     const out: Record<string, [number, number]> = {};
     for (const who of [patientUser, assistant]) {
@@ -228,10 +247,12 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
   });
 
   // ─── 5. ordonnance probes without care ─────────────────────────────────────────
-  it('$ordonnance for a patient without care says nothing about whose line an id is, and is audited as refused', async () => {
+  it('$ordonnance for a patient without care says nothing about whose line an id is, ' +
+    'and is audited as refused', async () => {
     await s.fresh();
     const thiefDoctor = user(s, 'practitioner', 0);
-    const colleague = s.seeded.users.find((u) => u.role === 'practitioner' && u.practiceId === thiefDoctor.practiceId && u.fhirId !== thiefDoctor.fhirId)!;
+    const colleague = s.seeded.users.find((u) =>
+      u.role === 'practitioner' && u.practiceId === thiefDoctor.practiceId && u.fhirId !== thiefDoctor.fhirId)!;
     const practiceId = thiefDoctor.practiceId!;
     // A patient of the colleague that nothing ties to the thief's victim.
     const r = await s.store.driver.transaction((q) => q.query<{ id: string }>(
@@ -242,7 +263,9 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
       [practiceId, thiefDoctor.fhirId]));
     const [stranger, stranger2] = r.rows.map((x) => x.id);
     const at = new Date(s.now().getTime() - 5 * DAY);
-    const [line] = await writeClinical(s.services.db, s.services.vault, practiceId, [{ practiceId, patientId: stranger!, authorId: colleague.fhirId!, type: 'MedicationRequest', at }]);
+    const [line] = await writeClinical(s.services.db, s.services.vault, practiceId, [
+      { practiceId, patientId: stranger!, authorId: colleague.fhirId!, type: 'MedicationRequest', at },
+    ]);
     const thief = new Thief(s, thiefDoctor, 0);
     const none = '11111111-1111-4111-8111-111111111111';
     const since = s.now();
@@ -250,8 +273,12 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     const wrongPatient = await thief.get(`/fhir/Patient/${stranger2}/$ordonnance?request=${line!.id}`);
     const unknown = await thief.get(`/fhir/Patient/${stranger}/$ordonnance?request=${none}`);
     const msg = (x: { body: Json }) => JSON.stringify(((x.body.issue ?? []) as Json[]).map((i) => i.diagnostics));
-    const audited = (await s.store.driver.transaction((q) => q.query<{ action: string; resource_type: string | null; outcome: string }>(
-      "SELECT action, resource_type, outcome FROM audit.events WHERE user_id = $1 AND at >= $2 AND resource_type IS NOT NULL", [thiefDoctor.fhirId, since.toISOString()]))).rows;
+    const audited = (await s.store.driver.transaction((q) => q.query<{
+      action: string; resource_type: string | null; outcome: string;
+    }>(
+      "SELECT action, resource_type, outcome FROM audit.events " +
+        "WHERE user_id = $1 AND at >= $2 AND resource_type IS NOT NULL",
+      [thiefDoctor.fhirId, since.toISOString()]))).rows;
     expect(`${own.status} ${msg(own)}`).toBe(`${unknown.status} ${msg(unknown)}`);
     expect(`${wrongPatient.status} ${msg(wrongPatient)}`).toBe(`${unknown.status} ${msg(unknown)}`);
     // Each probe is an access refused, and written so.
@@ -264,16 +291,23 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     const session = new Session(s, doctor);
     const own = (await ownPatients(s, doctor))[1]!;
     const at = new Date(s.now().getTime() - DAY);
-    const [w] = await writeClinical(s.services.db, s.services.vault, doctor.practiceId!, [{ practiceId: doctor.practiceId!, patientId: own, authorId: doctor.fhirId!, type: 'Condition', at }]);
-    const count = async () => (await s.store.driver.transaction((q) => q.query<{ n: number }>('SELECT count(*)::int n FROM clinical.resources'))).rows[0]!.n;
+    const [w] = await writeClinical(s.services.db, s.services.vault, doctor.practiceId!, [
+      { practiceId: doctor.practiceId!, patientId: own, authorId: doctor.fhirId!, type: 'Condition', at },
+    ]);
+    const count = async () => (await s.store.driver.transaction((q) => q.query<{ n: number }>(
+      'SELECT count(*)::int n FROM clinical.resources'))).rows[0]!.n;
     const before = await count();
     const cond = REGISTRY.module('Condition')!.example(own, doctor.fhirId!, at);
     const q = (x: string) => `/fhir/Condition?patient=${own}&${x}`;
     const gets = [
-      q('_count=0'), q('_count=99999'), q('_count=-1'), q('code='), q(`code=${'x'.repeat(201)}`), q(`code=${Array(21).fill('a').join(',')}`),
-      q('code=%00'), q('code=a%7Cb%7Cc'), q('onset-date=ge0001-01-01'), q('onset-date=le9998-12-31'), q('onset-date=gt9998-12-31T23:59:59.999999999%2B14:00'),
-      q('onset-date=ap2020'), q('onset-date=ne2020'), q('clinical-status=active&clinical-status=inactive'), q('patient.name=x'), q('_sort=date'),
-      `/fhir/Condition?patient=Patient/${own.toUpperCase()}`, `/fhir/Condition/${w!.id}/_history/999999999`, `/fhir/Condition/${w!.id}/_history/0`,
+      q('_count=0'), q('_count=99999'), q('_count=-1'), q('code='), q(`code=${'x'.repeat(201)}`),
+      q(`code=${Array(21).fill('a').join(',')}`),
+      q('code=%00'), q('code=a%7Cb%7Cc'), q('onset-date=ge0001-01-01'), q('onset-date=le9998-12-31'),
+      q('onset-date=gt9998-12-31T23:59:59.999999999%2B14:00'),
+      q('onset-date=ap2020'), q('onset-date=ne2020'), q('clinical-status=active&clinical-status=inactive'),
+      q('patient.name=x'), q('_sort=date'),
+      `/fhir/Condition?patient=Patient/${own.toUpperCase()}`, `/fhir/Condition/${w!.id}/_history/999999999`,
+      `/fhir/Condition/${w!.id}/_history/0`,
       `/fhir/Condition/${w!.id}/_history?_count=1000`, `/fhir/Condition?_cursor=${'a'.repeat(24)}.${'b'.repeat(43)}`,
     ];
     const bad: Record<string, number> = {};
@@ -284,7 +318,11 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     const put = async (body: unknown, ifMatch?: string) => {
       const r = await fetch(`${s.base}/fhir/Condition/${w!.id}`, {
         method: 'PUT', body: JSON.stringify(body),
-        headers: { authorization: `Bearer ${await session.tokens()}`, 'content-type': 'application/fhir+json', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) medvault-adversary', ...(ifMatch ? { 'if-match': ifMatch } : {}) },
+        headers: {
+          authorization: `Bearer ${await session.tokens()}`, 'content-type': 'application/fhir+json',
+          'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) medvault-adversary',
+          ...(ifMatch ? { 'if-match': ifMatch } : {}),
+        },
       });
       return r.status;
     };
@@ -294,26 +332,44 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
       ['If-Match W/"999999999"', { ...cond, id: w!.id }, 'W/"999999999"'],
       ['If-Match "1"', { ...cond, id: w!.id }, '"1"'],
       ['If-Match *', { ...cond, id: w!.id }, '*'],
-      ['subject of another patient', { ...cond, id: w!.id, subject: { reference: `Patient/${(await ownPatients(s, doctor))[2]}` } }, 'W/"1"'],
+      ['subject of another patient',
+        { ...cond, id: w!.id, subject: { reference: `Patient/${(await ownPatients(s, doctor))[2]}` } }, 'W/"1"'],
       ['encounter a number', { ...cond, id: w!.id, encounter: { reference: 12 } }, 'W/"1"'],
-      ['encounter unknown', { ...cond, id: w!.id, encounter: { reference: 'Encounter/11111111-1111-4111-8111-111111111111' } }, 'W/"1"'],
+      ['encounter unknown',
+        { ...cond, id: w!.id, encounter: { reference: 'Encounter/11111111-1111-4111-8111-111111111111' } }, 'W/"1"'],
       ['meta.security not an array', { ...cond, id: w!.id, meta: { security: 'HIV' } }, 'W/"1"'],
       ['meta.security junk', { ...cond, id: w!.id, meta: { security: [null, 1, { system: 1 }] } }, 'W/"1"'],
       ['array body', [cond], 'W/"1"'],
-      ['deep', { ...cond, id: w!.id, note: [{ text: 'x', extension: JSON.parse('['.repeat(2000) + ']'.repeat(2000)) }] }, 'W/"1"'],
+      ['deep', {
+        ...cond, id: w!.id, note: [{ text: 'x', extension: JSON.parse('['.repeat(2000) + ']'.repeat(2000)) }],
+      }, 'W/"1"'],
       ['onset year 0001', { ...cond, id: w!.id, onsetDateTime: '0001-01-01' }, 'W/"1"'],
       ['onset 9999-12-31T23:59:59+14:00', { ...cond, id: w!.id, onsetDateTime: '9999-12-31T23:59:59+14:00' }, 'W/"1"'],
       ['onset leap 2023-02-29', { ...cond, id: w!.id, onsetDateTime: '2023-02-29' }, 'W/"1"'],
-      ['onsetPeriod.start bad', { ...cond, id: w!.id, onsetDateTime: undefined, onsetPeriod: { start: '2020-13-01' } }, 'W/"1"'],
-      ['__proto__', JSON.parse(`{"resourceType":"Condition","id":"${w!.id}","__proto__":{"x":1},"subject":{"reference":"Patient/${own}"},"code":{"text":"x"}}`), 'W/"1"'],
+      ['onsetPeriod.start bad',
+        { ...cond, id: w!.id, onsetDateTime: undefined, onsetPeriod: { start: '2020-13-01' } }, 'W/"1"'],
+      ['__proto__', JSON.parse(
+        `{"resourceType":"Condition","id":"${w!.id}","__proto__":{"x":1},` +
+          `"subject":{"reference":"Patient/${own}"},"code":{"text":"x"}}`), 'W/"1"'],
     ];
     const putStatus: Record<string, number> = {};
     for (const [name, body, m] of puts) putStatus[name] = await put(body, m);
     const posts: [string, string, unknown][] = [
-      ['Observation valueQuantity 1e308', '/fhir/Observation', { ...REGISTRY.module('Observation')!.example(own, doctor.fhirId!, at), valueQuantity: { value: 1e308, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' } }],
-      ['Immunization occurrence year 0001', '/fhir/Immunization', { ...REGISTRY.module('Immunization')!.example(own, doctor.fhirId!, at), occurrenceDateTime: '0001-01-01' }],
-      ['MedicationRequest authoredOn 9999', '/fhir/MedicationRequest', { ...REGISTRY.module('MedicationRequest')!.example(own, doctor.fhirId!, at), authoredOn: '9999-12-31T23:59:59+14:00' }],
-      ['Encounter period start after end', '/fhir/Encounter', { ...REGISTRY.module('Encounter')!.example(own, doctor.fhirId!, at), period: { start: '2026-01-02', end: '2026-01-01' } }],
+      ['Observation valueQuantity 1e308', '/fhir/Observation', {
+        ...REGISTRY.module('Observation')!.example(own, doctor.fhirId!, at),
+        valueQuantity: { value: 1e308, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+      }],
+      ['Immunization occurrence year 0001', '/fhir/Immunization', {
+        ...REGISTRY.module('Immunization')!.example(own, doctor.fhirId!, at), occurrenceDateTime: '0001-01-01',
+      }],
+      ['MedicationRequest authoredOn 9999', '/fhir/MedicationRequest', {
+        ...REGISTRY.module('MedicationRequest')!.example(own, doctor.fhirId!, at),
+        authoredOn: '9999-12-31T23:59:59+14:00',
+      }],
+      ['Encounter period start after end', '/fhir/Encounter', {
+        ...REGISTRY.module('Encounter')!.example(own, doctor.fhirId!, at),
+        period: { start: '2026-01-02', end: '2026-01-01' },
+      }],
       ['_search body array', '/fhir/Condition/_search', [own]],
       ['_search body nested', '/fhir/Condition/_search', { patient: { reference: own } }],
     ];
@@ -336,10 +392,13 @@ describe.each(backends)('the clinical record probed by a thief ($name)', (backen
     const from = s.now();
     s.advance(60_000);
     // The care relationship was added by test 3.
-    for (const m of REGISTRY.modules) expect((await session.request('GET', `/fhir/${m.type}?patient=${patientId}`)).status).toBe(200);
+    for (const m of REGISTRY.modules) {
+      expect((await session.request('GET', `/fhir/${m.type}?patient=${patientId}`)).status).toBe(200);
+    }
     const token = await login(s, patientUser);
     const r = await call(s, 'GET', `/fhir/AuditEvent?date=ge${from.toISOString()}&_count=100`, { token: token! });
-    const searches = (r.body.entry ?? []).map((e) => e.resource).filter((e) => ((e.subtype ?? []) as { code: string }[])[0]?.code === 'search');
+    const searches = (r.body.entry ?? []).map((e) => e.resource)
+      .filter((e) => ((e.subtype ?? []) as { code: string }[])[0]?.code === 'search');
     const shown = searches.map((e) => JSON.stringify({ entity: e.entity, type: e.type, subtype: e.subtype }));
     expect(searches.length).toBe(REGISTRY.modules.length);
     expect(new Set(shown).size).toBe(REGISTRY.modules.length);
