@@ -23,7 +23,7 @@ export async function auditKey(provider: KeyProvider, create: boolean): Promise<
 /**
  * From which event on every event carries a MAC, as signed by the audit key in a file outside the
  * database (DIR/audit/audit-mac.json): whoever can write the database can change or delete
- * `meta.audit_mac`, not this file (found by an outside review: with the row moved, a forged row
+ * `meta.audit_mac`, not this file (an attack showed it: with the row moved, a forged row
  * passed verification, and a restart then signed it into a head).
  */
 interface MacRecordFile {
