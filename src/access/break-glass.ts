@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents, type Database, type Sql } from '../store/index.js';
 import {
-  breakGlassGrants, hasBreakGlassGrant, insertBreakGlassGrant, patientInPractice,
+  breakGlassGrants, hasBreakGlassGrant, insertBreakGlassGrant, patientInPractice, type StoredBreakGlassGrant,
 } from '../store/break-glass.js';
 import { AccessError } from './errors.js';
 import { decide } from './policy.js';
@@ -51,16 +51,8 @@ export async function hasBreakGlass(tx: Sql, practiceId: string, userId: string,
   return hasBreakGlassGrant(tx, practiceId, userId, patientId, now);
 }
 
-export interface BreakGlassReview {
-  readonly id: string;
-  readonly practiceId: string;
-  readonly userId: string;
-  readonly patientId: string;
-  readonly reason: string;
-  readonly grantedAt: Date;
-  readonly expiresAt: Date;
-  readonly reviewedAt: Date | null;
-}
+/** A grant as the security officer reviews it: the stored grant. */
+export type BreakGlassReview = StoredBreakGlassGrant;
 
 /** Grants awaiting the security officer's review, across practices (security reader, platform scope). */
 export async function breakGlassForReview(db: Database, p: Principal): Promise<BreakGlassReview[]> {

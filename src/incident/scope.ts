@@ -2,7 +2,7 @@ import { disclosed } from '../audit/disclosure.js';
 import { incidentCategories, REGISTRY, type IncidentCategory } from '../resources/index.js';
 import type { SensitivityLabel } from '../domain/index.js';
 import type { Tx } from '../store/index.js';
-import { suspectEvents, usernamesOf } from '../store/incidents.js';
+import { suspectEvents, usernamesOf, type ScopedEventRow } from '../store/incidents.js';
 
 /**
  * Incident scoping: from suspected accounts (or sessions, or source addresses) and a window,
@@ -107,22 +107,9 @@ export interface AccessScope {
   readonly plaintext: true;
 }
 
-interface Row {
-  at: Date | string;
-  user_id: string | null;
-  practice_id: string | null;
-  role: string | null;
-  action: string;
-  outcome: string;
-  resource_type: string | null;
-  resource_id: string | null;
-  patient_id: string | null;
-  labels: SensitivityLabel[];
-  purpose: string | null;
-  detail: Record<string, unknown> | null;
-  session_id?: string | null;
-  source_ip?: string | null;
-}
+/** An audit row as scoping reads it (store/incidents.ts), its time as a Date or text. */
+type Row = Omit<ScopedEventRow, 'at' | 'session_id' | 'source_ip'>
+  & { at: Date | string; session_id?: string | null; source_ip?: string | null };
 
 interface Touch {
   readonly patientId: string;
