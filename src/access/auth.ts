@@ -109,8 +109,8 @@ export class AuthService {
   }
 
   private event(
-    a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: ActionOf<'none'>, outcome: AuditEventInput['outcome'],
-    reason: string, meta: RequestMeta | null, sessionId: string | null = null,
+    a: Pick<LoginAccount, 'id' | 'practiceId' | 'role'> | null, action: ActionOf<'none'>,
+    outcome: AuditEventInput['outcome'], reason: string, meta: RequestMeta | null, sessionId: string | null = null,
   ): AuditEventInput {
     return {
       id: randomUUID(), at: this.now(), practiceId: a?.practiceId ?? null, userId: a?.id ?? null, role: a?.role ?? null, sessionId,
@@ -121,13 +121,13 @@ export class AuthService {
 
   /** A client of an account approved, or its approval asked: the account is the event's resource. */
   private clientEvent(
-    by: Pick<LoginAccount, 'id' | 'practiceId' | 'role'>, action: 'client.approve-request' | 'client.approve', reason: string,
-    meta: RequestMeta, sessionId: string, target: { id: string; practiceId: string | null },
+    by: Pick<LoginAccount, 'id' | 'practiceId' | 'role'>, action: 'client.approve-request' | 'client.approve',
+    reason: string, meta: RequestMeta, sessionId: string, target: { id: string; practiceId: string | null },
   ): AuditEventInput {
     return {
       id: randomUUID(), at: this.now(), practiceId: target.practiceId, userId: by.id, role: by.role, sessionId,
-      sourceIp: meta.ip ?? null, action, resourceType: 'Account', resourceId: target.id, patientId: null, segment: 'auth',
-      labels: [], purpose: 'security', outcome: 'success', reason,
+      sourceIp: meta.ip ?? null, action, resourceType: 'Account', resourceId: target.id, patientId: null,
+      segment: 'auth', labels: [], purpose: 'security', outcome: 'success', reason,
     };
   }
 

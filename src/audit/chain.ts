@@ -8,7 +8,9 @@ import { sha256 } from './merkle.js';
  * and sorted keys inside `detail`, so the database's own JSON normalisation cannot change it.
  */
 /** What the chain hashes: an audit event's fields (the detail as stored: any JSON). */
-export type ChainedEvent = Omit<AuditEventInput, 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome' | 'action' | 'resourceType'> & {
+/** The fields a stored row reads back as any value, where the writer's input types them. */
+type AsStored = 'detail' | 'segment' | 'purpose' | 'labels' | 'outcome' | 'action' | 'resourceType';
+export type ChainedEvent = Omit<AuditEventInput, AsStored> & {
   /** As stored: a row is data, read back whatever it says. */
   readonly action: string;
   readonly resourceType: string | null;

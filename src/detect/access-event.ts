@@ -31,8 +31,9 @@ export function toAccess(e: AccessFacts): AccessEvent {
   const found = of((x) => x.listing === 'found');
   const cared = ds.some((x) => x.care !== null && x.care !== 'own');
   return {
-    id: e.id, at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action, outcome: e.outcome,
-    patientId: e.patientId, returned: of((x) => x.listing === 'broad'), ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
+    id: e.id, at: e.at, userId: e.userId as string, sessionId: e.sessionId, practiceId: e.practiceId, action: e.action,
+    outcome: e.outcome, patientId: e.patientId, returned: of((x) => x.listing === 'broad'),
+    ...(found.length > 0 ? { found } : {}), labels: e.labels, reason: e.reason, sourceIp: e.sourceIp, role: e.role,
     device: deviceOf(e.detail),
     // Of the patients touched, those no care relationship explains (unknown for roles without care).
     // Charts opened (an identity, notes): a listing's picker fields have budgets of their own.

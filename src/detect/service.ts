@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
-import { freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal } from '../access/index.js';
+import {
+  freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal,
+} from '../access/index.js';
 import type { AuthService } from '../access/index.js';
 import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
 import { DetectionReads, insertAlert } from '../store/detection.js';
@@ -379,7 +381,9 @@ export class DetectionService {
   }
 
   /** Sets an account's status as a security officer, audited in the same transaction; false if no such account. */
-  private async setStatusAs(officer: Principal, userId: string, status: 'locked' | 'active', action: ActionOf<'Account'>, reason: string): Promise<boolean> {
+  private async setStatusAs(
+    officer: Principal, userId: string, status: 'locked' | 'active', action: ActionOf<'Account'>, reason: string,
+  ): Promise<boolean> {
     return this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
       const repo = new AuthRepository(tx);
       const a = await repo.accountById(userId);
@@ -458,7 +462,9 @@ export class DetectionService {
   }
 
   /** An officer's action on an account, audited alone (no status change). */
-  private async audited(officer: Principal, userId: string, action: ActionOf<'Account'>, reason: string): Promise<void> {
+  private async audited(
+    officer: Principal, userId: string, action: ActionOf<'Account'>, reason: string,
+  ): Promise<void> {
     await this.db.transaction({ role: 'platform', practiceId: null, platform: true }, async (tx) => {
       const a = await new AuthRepository(tx).accountById(userId);
       await appendAuditEvents(tx, [{

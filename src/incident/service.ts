@@ -93,8 +93,9 @@ export class IncidentService {
     segment: AuditEventInput['segment'] = 'security', patientId: string | null = null,
   ): AuditEventInput {
     return {
-      id: randomUUID(), at: this.o.clock(), practiceId, userId: a.userId, role: a.role, sessionId: a.sessionId, sourceIp: a.ip,
-      ...kind, resourceId, patientId, segment, labels: [], purpose: 'security', outcome: 'success', reason: 'incident response',
+      id: randomUUID(), at: this.o.clock(), practiceId, userId: a.userId, role: a.role, sessionId: a.sessionId,
+      sourceIp: a.ip, ...kind, resourceId, patientId, segment, labels: [], purpose: 'security', outcome: 'success',
+      reason: 'incident response',
     };
   }
 
@@ -162,7 +163,8 @@ export class IncidentService {
         id, createdAt: incident.createdAt, createdBy: a.userId, kind, query: { ...query, art34 }, summary, scope,
       });
       for (const t of timeline) await register.addTimeline(id, t);
-      await appendAuditEvents(tx, [this.event(a, incidentKind('incident.scope', { kind, patients: summary.patients, notes: summary.notes }), id, null)]);
+      const scoped = incidentKind('incident.scope', { kind, patients: summary.patients, notes: summary.notes });
+      await appendAuditEvents(tx, [this.event(a, scoped, id, null)]);
     });
     return incident;
   }
@@ -228,7 +230,8 @@ export class IncidentService {
     const entry: TimelineEntry = { at: this.o.clock().toISOString(), event: 'notices-approved', by: a.userId, detail: { patients: i.summary.patients } };
     await this.platform('auditWriter', async (tx) => {
       await insertTimeline(tx, id, entry);
-      await appendAuditEvents(tx, [this.event(a, incidentKind('incident.notices-approved', { patients: i.summary.patients }), id, null)]);
+      const approved = incidentKind('incident.notices-approved', { patients: i.summary.patients });
+      await appendAuditEvents(tx, [this.event(a, approved, id, null)]);
     });
     return entry;
   }
@@ -267,11 +270,14 @@ export class IncidentService {
         if (actions.includes('revoke-sessions') || actions.includes('reset-credentials') || actions.includes('lock')) {
           const ended = await repo.revokeSessionsOf(u, now, `incident ${id}`);
           const detail = { incident: id, sessions: ended.length };
-          events.push(this.event(a, { resourceType: 'Account', action: 'account.revoke-sessions', detail }, u, account.practiceId));
+          const revoke = { resourceType: 'Account', action: 'account.revoke-sessions', detail } as const;
+          events.push(this.event(a, revoke, u, account.practiceId));
         }
         if (unusable) {
           await replaceCredentials(tx, u, unusable);
-          const reset = { resourceType: 'Account', action: 'account.reset-credentials', detail: { incident: id } } as const;
+          const reset = {
+            resourceType: 'Account', action: 'account.reset-credentials', detail: { incident: id },
+          } as const;
           events.push(this.event(a, reset, u, account.practiceId));
         }
       }
@@ -306,7 +312,8 @@ export class IncidentService {
       await this.o.db.transaction({ role: 'admin', practiceId }, async (tx) => {
         const repo = new AdminRepository(tx, this.o.vault.admin(practiceId));
         out.push(...(await fn({ repo, tx, practiceId, practiceName: names.get(practiceId)?.name ?? '', mine })));
-        await appendAuditEvents(tx, [this.event(a, incidentKind(action, { patients: mine.length }), i.id, practiceId, 'admin')]);
+        const opened = incidentKind(action, { patients: mine.length });
+        await appendAuditEvents(tx, [this.event(a, opened, i.id, practiceId, 'admin')]);
       });
     }
     return out;
@@ -361,7 +368,8 @@ export class IncidentService {
     const i = await this.need(id);
     const short = i.id.slice(0, 8);
     const audited = async (detail: Omit<Written<'Incident', 'incident.document'>, 'kind'>) =>
-      this.platform('auditWriter', (tx) => appendAuditEvents(tx, [this.event(a, incidentKind('incident.document', { kind, ...detail }), id, null)]));
+      this.platform('auditWriter', (tx) =>
+        appendAuditEvents(tx, [this.event(a, incidentKind('incident.document', { kind, ...detail }), id, null)]));
     switch (kind) {
       case 'art33': {
         const doc = art33(i, await this.practices(i.summary.byPractice.map((p) => p.practiceId)), this.o.contact, lang, this.o.clock());
@@ -424,7 +432,8 @@ export class IncidentService {
     const withoutEmail = inputs.filter((p) => !p.email).length;
     await this.platform('auditWriter', async (tx) => {
       await insertTimeline(tx, id, { at: this.o.clock().toISOString(), event: 'patients-notified', by: a.userId, detail: { channel: 'email', emailed, failed, withoutEmail } });
-      await appendAuditEvents(tx, [this.event(a, incidentKind('incident.patients-notified', { emailed, failed, withoutEmail }), id, null)]);
+      const notified = incidentKind('incident.patients-notified', { emailed, failed, withoutEmail });
+      await appendAuditEvents(tx, [this.event(a, notified, id, null)]);
     });
     return { emailed, withoutEmail, failed };
   }

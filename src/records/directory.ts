@@ -64,7 +64,8 @@ export async function auditHistory(
     });
     await appendAuditEvents(tx, [
       {
-        id: randomUUID(), at: now, practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId, sourceIp: ip,
+        id: randomUUID(), at: now, practiceId: p.practiceId, userId: p.userId, role: p.role, sessionId: p.sessionId,
+        sourceIp: ip,
         action: 'search', resourceType: 'AuditEvent', resourceId: null, patientId: patientId ?? null, segment: 'audit', labels: [],
         purpose: d.allow ? d.purpose : null, outcome: 'success', reason: d.allow ? d.reason : null, detail: { count: events.length },
       },
