@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appendAuditEvents, type Database, type Tx } from '../store/index.js';
-import { EnrolmentRepository } from '../store/enrolment.js';
+import { EnrolmentRepository, type PendingEnrolment } from '../store/enrolment.js';
 import type { Vault } from '../vault/index.js';
 import { AccessError } from './errors.js';
 import { hashPassword } from './password.js';
@@ -11,15 +11,8 @@ import { checkTotp, hashRecoveryCode, newRecoveryCodes, newTotpSecret } from './
 /** The shortest password a user may choose (NIST SP 800-63B asks for at least 8; we ask 12). */
 export const MIN_PASSWORD_LENGTH = 12;
 
-interface Pending {
-  readonly id: string;
-  readonly practiceId: string;
-  readonly userId: string;
-  readonly username: string;
-  readonly role: string;
-  readonly totpSealed: Buffer | null;
-  readonly approved: boolean;
-}
+/** An enrolment link that is good now (the store's), and whether a second person approved its account. */
+type Pending = Omit<PendingEnrolment, 'approvedAt'> & { readonly approved: boolean };
 
 /**
  * The user's side of an enrolment link: the user, and only the user, sets the password
