@@ -9,6 +9,7 @@ import { Practice } from './practice.js';
 import { Security } from './security.js';
 import { Enrol, enrolmentToken } from './enrol.js';
 import { Clients, NewClientBanner } from './clients.js';
+import { Router, useHashLocation } from './router.js';
 
 /** The shell: login, then the face the account's role opens — the server's policy decides the rest. */
 export function App() {
@@ -59,6 +60,7 @@ export function App() {
   };
 
   return (
+    <Router hook={useHashLocation}>
     <div class="shell">
       <header class="top">
         <a class="brand" href="#/">medvault</a>
@@ -117,6 +119,7 @@ export function App() {
         </Dialog>
       )}
     </div>
+    </Router>
   );
 }
 

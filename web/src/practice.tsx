@@ -3,10 +3,10 @@ import { bundleWarning, entries, get, patientName, post, type Me } from './api.j
 import { fmtDate, fmtTime, T } from './i18n.js';
 import { PatientPage } from './patient.js';
 import { Problem, statusName } from './ui.js';
+import { go, Link, PATHS, Route, Switch } from './router.js';
 
 const INS_NIR = 'urn:oid:1.2.250.1.213.1.4.8';
 
-type View = { kind: 'home' } | { kind: 'patient'; id: string } | { kind: 'new-patient' };
 
 /**
  * The practice app: today's appointments, patient search, the patient page. A practitioner with a
@@ -14,21 +14,23 @@ type View = { kind: 'home' } | { kind: 'patient'; id: string } | { kind: 'new-pa
  * the server would refuse it anyway).
  */
 export function Practice({ me }: { me: Me }) {
-  const [view, setView] = useState<View>({ kind: 'home' });
+  const open = (id: string) => go(PATHS.patient(id));
   return (
     <div class="practice">
       <nav class="crumbs" aria-label={T('Navigation', 'Navigation')}>
-        <button type="button" class="link" onClick={() => setView({ kind: 'home' })}>{T('Accueil', 'Home')}</button>
-        <button type="button" class="link" onClick={() => setView({ kind: 'new-patient' })}>{T('Nouveau patient', 'New patient')}</button>
+        <Link href={PATHS.home}>{T('Accueil', 'Home')}</Link>
+        <Link href={PATHS.newPatient}>{T('Nouveau patient', 'New patient')}</Link>
       </nav>
-      {view.kind === 'home' && (
-        <div class="columns">
-          <Today me={me} open={(id) => setView({ kind: 'patient', id })} />
-          <Search open={(id) => setView({ kind: 'patient', id })} />
-        </div>
-      )}
-      {view.kind === 'patient' && <PatientPage me={me} id={view.id} />}
-      {view.kind === 'new-patient' && <NewPatient created={(id) => setView({ kind: 'patient', id })} />}
+      <Switch>
+        <Route path={PATHS.newPatient}><NewPatient created={open} /></Route>
+        <Route path="/patient/:id/:tab?">{(p: { id: string }) => <PatientPage key={p.id} me={me} id={p.id} />}</Route>
+        <Route>
+          <div class="columns">
+            <Today me={me} open={open} />
+            <Search open={open} />
+          </div>
+        </Route>
+      </Switch>
     </div>
   );
 }
