@@ -1,10 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Role, User } from '../domain/index.js';
 import { AdminRepository, appendAuditEvents, type Database, type Tx } from '../store/index.js';
-import { AccountRepository } from '../store/accounts.js';
+import { AccountRepository, type AccountState } from '../store/accounts.js';
 import { EnrolmentRepository } from '../store/enrolment.js';
 import type { ActionOf } from '../audit/events.js';
 import type { Vault } from '../vault/index.js';
+import { AccountClients } from './account-clients.js';
 import type { AuthService } from './auth.js';
 import { AccessError } from './errors.js';
 import { hashPassword } from './password.js';
@@ -41,6 +42,17 @@ export interface Enrolment {
 /** Who may approve a new account besides the admin who created it (MEDVAULT_ACCOUNT_APPROVERS). */
 export type Approvers = 'security-officer' | 'practice-admin' | 'either';
 
+/**
+ * An account as its practice's admin lists it: whether its user enrolled, whether a second person
+ * approved it, and whether the admin asking may approve it (not its creator, not the holder of its
+ * latest link: the same rule `approve` applies).
+ */
+export interface AccountOverview extends User {
+  readonly enrolled: boolean;
+  readonly approved: boolean;
+  readonly mayApprove: boolean;
+}
+
 /** How long an enrolment link stays good. */
 export const ENROLMENT_TTL_MS = 72 * 3_600_000;
 
@@ -53,13 +65,18 @@ export type AccountEventSink = (userId: string, practiceId: string, what: 'creat
  * with it. Creations and resets hand out enrolment links; approvals need a second person.
  */
 export class AccountService {
+  /** The practice's clients: listed, approved by two admins, refused. */
+  readonly clients: AccountClients;
+
   constructor(
     private readonly db: Database,
     private readonly vault: Vault,
     private readonly auth: AuthService,
     private readonly clock: () => Date,
     private readonly o: { publicUrl: string; approvers: Approvers; onEvent?: AccountEventSink } = { publicUrl: 'http://127.0.0.1:8080', approvers: 'either' },
-  ) {}
+  ) {
+    this.clients = new AccountClients(db, auth, clock);
+  }
 
   private practiceOf(p: Principal): string {
     const d = decide(p, 'manage-accounts', { type: 'Account', practiceId: p.practiceId }, { careRelationship: false, breakGlass: false, freshAuthentication: false });
@@ -82,6 +99,24 @@ export class AccountService {
     return this.db.transaction({ role: 'admin', practiceId }, async (tx) => {
       const users = await new AdminRepository(tx, this.vault.admin(practiceId)).users();
       return users.filter((u) => u.role !== 'patient');
+    });
+  }
+
+  /** The practice's accounts with where each stands (enrolled, approved) and whether `p` may approve it. */
+  async overview(p: Principal): Promise<AccountOverview[]> {
+    const practiceId = this.practiceOf(p);
+    const { users, states } = await this.db.transaction({ role: 'admin', practiceId }, async (tx) => ({
+      users: await new AdminRepository(tx, this.vault.admin(practiceId)).users(),
+      states: await new AccountRepository(tx).states(),
+    }));
+    const byId = new Map<string, AccountState>(states.map((x) => [x.userId, x]));
+    return users.filter((u) => u.role !== 'patient').map((u) => {
+      const st = byId.get(u.id);
+      if (st === undefined) return { ...u, enrolled: false, approved: false, mayApprove: false };
+      const another = st.createdBy !== p.userId && st.linkBy !== p.userId;
+      const approved = st.approvedAt !== null;
+      const mayApprove = u.status === 'pending' && !approved && another && this.o.approvers !== 'security-officer';
+      return { ...u, enrolled: st.enrolledAt !== null, approved, mayApprove };
     });
   }
 
