@@ -435,6 +435,11 @@ export class Detector {
     return s;
   }
 
+  /** The accounts held now (suspended or locked), e.g. for the console's unlocks waiting for a second officer. */
+  held(): string[] {
+    return [...this.states].filter(([, s]) => s.response === 'suspend' || s.response === 'lock').map(([id]) => id);
+  }
+
   /** Sets an account's state from outside (a lock loaded from the database at start). */
   impose(userId: string, response: Response, findings: readonly Finding[] = []): void {
     this.states.set(userId, { response, findings, until: null });

@@ -419,7 +419,7 @@ export class DetectionService {
    * lifts (audited, `account.unlock`). The lift keeps the account's counters: it resumes with what
    * its windows have left, not with fresh budgets.
    */
-  async unlock(officer: Principal, userId: string): Promise<'unlocked' | 'pending' | 'not-found'> {
+  async unlock(officer: Principal, userId: string): Promise<'unlocked' | 'pending' | 'asked-again' | 'not-found'> {
     const at = this.clock();
     const asked = await this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       const reads = new DetectionReads(tx);
@@ -429,7 +429,8 @@ export class DetectionService {
     if (asked === null) return 'not-found';
     if (!asked.some((id) => id !== officer.userId)) {
       await this.audited(officer, userId, 'account.unlock-request', 'unlock asked by a security officer; a second officer must confirm it');
-      return 'pending';
+      // The same officer asking again is recorded too, and still lifts nothing: they are told why.
+      return asked.includes(officer.userId) ? 'asked-again' : 'pending';
     }
     const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by two security officers');
     if (!found) return 'not-found';
@@ -437,6 +438,23 @@ export class DetectionService {
     await this.auth.secondFactorReset(userId);
     this.auth.forgetAccount();
     return 'unlocked';
+  }
+
+  /**
+   * The unlocks asked and not yet confirmed, of these accounts: for each account with a request, the
+   * officers who asked (a different officer confirms). Requests older than a day have lapsed.
+   */
+  async unlockRequests(userIds: readonly string[]): Promise<Map<string, string[]>> {
+    const since = new Date(this.clock().getTime() - UNLOCK_REQUEST_MS).toISOString();
+    return this.db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const reads = new DetectionReads(tx);
+      const out = new Map<string, string[]>();
+      for (const id of new Set(userIds)) {
+        const by = await reads.unlockRequests(id, since);
+        if (by.length > 0) out.set(id, [...new Set(by)]);
+      }
+      return out;
+    });
   }
 
   /** The waves under way, for the console (ids only). */

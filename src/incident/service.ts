@@ -55,6 +55,20 @@ export interface RenderedDocument {
 }
 
 /** Who acts (a security officer through the API, or the operator through the CLI). */
+/** An incident as the breach register lists it (counts and steps; no patient). */
+export interface RegisterEntry {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly kind: string;
+  readonly patients: number;
+  readonly notes: number;
+  readonly events: { at: string; event: string }[];
+  /** Whether the notices naming patients wait for a second officer's approval. */
+  readonly awaitingApproval: boolean;
+  /** Who scoped it, when its notices wait (that officer may not approve them); null otherwise. */
+  readonly createdBy: string | null;
+}
+
 export interface Actor {
   readonly userId: string | null;
   readonly role: string;
@@ -183,17 +197,29 @@ export class IncidentService {
     });
   }
 
-  /** The register: every incident, newest first, with its summary and timeline events. */
-  async list(): Promise<{ id: string; createdAt: string; kind: string; patients: number; notes: number; events: { at: string; event: string }[] }[]> {
+  /**
+   * The register: every incident, newest first, with its summary and timeline events, and whether
+   * its notices wait for a second officer (then also who scoped it: that officer may not approve).
+   */
+  async list(): Promise<RegisterEntry[]> {
     return this.platform('securityReader', async (tx) => {
       const register = new IncidentRegister(tx);
       const r = await register.latest();
       const t = await register.timelines(r.map((x) => x.id));
-      return r.map((x) => ({
-        id: x.id, createdAt: new Date(x.created_at).toISOString(), kind: x.kind, patients: x.summary.patients, notes: x.summary.notes,
-        events: t.filter((e) => e.incident_id === x.id)
-          .map((e) => ({ at: new Date(e.at).toISOString(), event: e.event })),
-      }));
+      const out: RegisterEntry[] = [];
+      for (const x of r) {
+        const events = t.filter((e) => e.incident_id === x.id)
+          .map((e) => ({ at: new Date(e.at).toISOString(), event: e.event }));
+        // The scoping officer's own approval is refused (approveNotices): any approval recorded counts.
+        const awaiting = x.kind === 'account-abuse' && x.summary.patients > 0
+          && !events.some((e) => e.event === 'notices-approved');
+        const createdBy = awaiting ? ((await register.incident(x.id))?.created_by ?? null) : null;
+        out.push({
+          id: x.id, createdAt: new Date(x.created_at).toISOString(), kind: x.kind, patients: x.summary.patients,
+          notes: x.summary.notes, events, awaitingApproval: awaiting, createdBy,
+        });
+      }
+      return out;
     });
   }
 
@@ -225,7 +251,10 @@ export class IncidentService {
    */
   async approveNotices(a: Actor, id: string): Promise<TimelineEntry> {
     const i = await this.need(id);
-    if (i.createdBy !== null && i.createdBy === a.userId) throw new IncidentError('unprocessable', 'a second security officer, not the one who scoped the incident, approves the notices');
+    if (i.createdBy !== null && i.createdBy === a.userId) {
+      throw new IncidentError('second_officer', 'vous avez établi le périmètre de cet incident ; '
+        + 'un autre responsable sécurité, connecté avec son propre compte, approuve les notifications.');
+    }
     if (i.scope.kind !== 'account-abuse') throw new IncidentError('unprocessable', 'individual notices are drawn up for account incidents');
     const entry: TimelineEntry = { at: this.o.clock().toISOString(), event: 'notices-approved', by: a.userId, detail: { patients: i.summary.patients } };
     await this.platform('auditWriter', async (tx) => {
@@ -240,7 +269,8 @@ export class IncidentService {
   private needApproval(i: Incident): void {
     // The operator's own approval (CLI, by: null) counts: they hold the database and the keys.
     if (!i.timeline.some((t) => t.event === 'notices-approved' && (t.by === null || t.by !== i.createdBy))) {
-      throw new IncidentError('unprocessable', 'documents that name patients need a second security officer\'s approval first (POST /security/incidents/{id}/approve-notices)');
+      throw new IncidentError('second_officer', 'les documents qui nomment des patients attendent l\'approbation '
+        + 'd\'un second responsable sécurité, autre que celui qui a établi le périmètre (console : Approbations).');
     }
   }
 

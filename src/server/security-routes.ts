@@ -20,13 +20,70 @@ function notFound(reply: FastifyReply, text: string): FastifyReply {
   return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: text }] });
 }
 
+/** An account as the console weighs it: contained (locked, or held by the detector) and the unlocks asked. */
+interface AccountStanding {
+  readonly username: string;
+  readonly role: string;
+  readonly status: string;
+  /** The detector's response in force (alert, step-up, throttle, suspend, lock…). */
+  readonly state: string;
+  readonly contained: boolean;
+  /** The officers who asked to unlock it, in requests no unlock answered yet (within a day). */
+  readonly unlockRequestedBy: string[];
+}
+
 const userParams = { type: 'object', required: ['userId'], additionalProperties: false, properties: { userId: { type: 'string', format: 'uuid' } } } as const;
 
 /** /security: the security officers' API of CONTRACTS.md (alerts, unlock, incidents). */
 export function securityRoutes(app: FastifyInstance, services: () => Services, clock: () => Date = () => new Date()): void {
-  app.get('/security/alerts', { config: { access: 'authenticated' } }, async (req) => ({
-    alerts: await readAlerts(services().db, principalOf(req), clock(), req.ip),
-  }));
+  /**
+   * Each account's standing, for the console to offer only the step that applies (lock an account
+   * that is not locked, unlock one that is contained), with the unlocks asked and not yet confirmed.
+   */
+  const standings = async (userIds: readonly string[]): Promise<Map<string, AccountStanding>> => {
+    const ids = [...new Set(userIds)];
+    const asked = await services().detection.unlockRequests(ids);
+    const rows = await services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+      const views = new SecurityViews(tx);
+      const out: [string, { username: string; role: string; status: string }][] = [];
+      for (const id of ids) {
+        const a = await views.account(id);
+        if (a) out.push([id, a]);
+      }
+      return out;
+    });
+    const now = clock();
+    return new Map(rows.map(([id, a]) => {
+      const state = services().detection.detector.state(id, now).response;
+      const contained = a.status === 'locked' || state === 'suspend' || state === 'lock';
+      return [id, { ...a, state, contained, unlockRequestedBy: asked.get(id) ?? [] }];
+    }));
+  };
+
+  app.get('/security/alerts', { config: { access: 'authenticated' } }, async (req) => {
+    const alerts = await readAlerts(services().db, principalOf(req), clock(), req.ip);
+    const known = await standings(alerts.map((a) => a.userId));
+    // The contract's fields, and the account's standing beside them (absent for an account gone).
+    return { alerts: alerts.map((a) => ({ ...a, account: known.get(a.userId) ?? null })) };
+  });
+
+  /**
+   * The unlocks that wait for a second officer, with who asked: of the accounts the detector holds,
+   * those the latest alerts name and those the latest incidents contained (an unlock is asked of one).
+   */
+  app.get('/security/unlock-requests', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'read', { type: 'Incident', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const alerts = await readAlerts(services().db, p, clock(), req.ip);
+    const incidents = (await services().incidents.list()).filter((i) => i.events.some((e) => e.event === 'contained'));
+    const contained: string[] = [];
+    for (const i of incidents.slice(0, 20)) contained.push(...((await services().incidents.get(i.id))?.query.userIds ?? []));
+    const held = services().detection.detector.held();
+    const known = await standings([...held, ...alerts.map((a) => a.userId), ...contained]);
+    const requests = [...known].filter(([, s]) => s.unlockRequestedBy.length > 0)
+      .map(([userId, s]) => ({ userId, ...s, mine: s.unlockRequestedBy.includes(p.userId) }));
+    return { requests };
+  });
 
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/unlock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {
     const p = principalOf(req);
@@ -34,6 +91,13 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     if (p.userId === req.params.userId) throw new AccessError('forbidden'); // nobody lifts their own containment
     const done = await services().detection.unlock(p, req.params.userId);
     if (done === 'not-found') return notFound(reply, 'No such account.');
+    if (done === 'asked-again') {
+      return reply.code(202).send({
+        status: 'pending', again: true,
+        message: 'Vous avez déjà demandé ce déverrouillage : un second responsable sécurité, autre que vous, '
+          + 'doit le confirmer depuis son compte. Le compte reste verrouillé.',
+      });
+    }
     // Four eyes: the first officer's call is recorded; a second officer's lifts the account.
     if (done === 'pending') {
       return reply.code(202).send({
@@ -77,7 +141,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     const p = principalOf(req);
     if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     const since = new Date(clock().getTime() - 48 * 3_600_000);
-    return services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
+    const view = await services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       const views = new SecurityViews(tx);
       const account = await views.account(req.params.userId);
       if (!account) throw new IncidentError('not_found', 'no such account');
@@ -93,6 +157,8 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
         })),
       };
     });
+    const standing = (await standings([req.params.userId])).get(req.params.userId);
+    return { ...view, contained: standing?.contained ?? false, unlockRequestedBy: standing?.unlockRequestedBy ?? [] };
   });
 
   /** The waves under way: where, since when, which containments started them, whom they asked for a step-up. */
@@ -190,7 +256,10 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     officer(req, 'read');
     const i = await services().incidents.get(req.params.id);
     if (!i) throw new IncidentError('not_found', 'no such incident');
-    return { ...i, documents: documentsOf(i.id) };
+    // The practices by name, as the scope's answer gives them (the console's incident screen).
+    const names = await services().incidents.practices(i.summary.byPractice.map((p) => p.practiceId));
+    const byPractice = i.summary.byPractice.map((p) => ({ ...p, name: names.get(p.practiceId)?.name ?? null }));
+    return { ...i, byPractice, documents: documentsOf(i.id) };
   });
 
   app.get<{ Params: { id: string; kind: DocumentKind }; Querystring: { format?: DocumentFormat; lang?: 'fr' | 'en' } }>('/security/incidents/:id/documents/:kind', {
