@@ -19,6 +19,8 @@ export type ResourceType =
   | 'Account'
   | 'Alert'
   | 'Incident'
+  /** The practice's agenda settings: visit types, opening hours, absences (no patient in them). */
+  | 'Schedule'
   /** A clinical type of the resource registry (src/resources/): Condition, Observation… */
   | ClinicalType;
 
@@ -68,6 +70,7 @@ export type DenyReason =
 export const STEP_UP_MAX_AGE_S = 300;
 
 const ADMIN_TYPES: ReadonlySet<ResourceType> = new Set(['Patient', 'Appointment', 'Practitioner', 'Organization']);
+const RECORD_ACTIONS: ReadonlySet<Action> = new Set(['read', 'search', 'create', 'update']);
 const ACCESS: Record<Action, ScopeAccess> = {
   read: 'read', search: 'read', create: 'write', update: 'write', 'break-glass': 'read', 'manage-accounts': 'write', 'lock-accounts': 'write',
 };
@@ -81,7 +84,7 @@ function allow(reason: string, segment: Segment, dbRole: DbRole, purpose: Purpos
 /** Scopes narrow: a FHIR resource needs a matching scope (accounts and security views use the role alone). */
 function scoped(p: Principal, r: Resource, action: Action, d: Decision): Decision {
   if (!d.allow) return d;
-  if (r.type === 'Account' || r.type === 'Alert' || r.type === 'Incident') return d;
+  if (r.type === 'Account' || r.type === 'Alert' || r.type === 'Incident' || r.type === 'Schedule') return d;
   const ctx = p.role === 'patient' ? 'patient' : 'user';
   return scopesAllow(p.scopes, ctx, r.type, ACCESS[action]) ? d : deny('scope');
 }
@@ -115,6 +118,7 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
   if (p.role === 'practice-admin') {
     if (r.type === 'Account' && action === 'manage-accounts') return allow('practice admin manages the practice accounts', 'admin', 'admin', 'admin');
     if (r.type === 'Organization' && (action === 'read' || action === 'search')) return allow('practice admin reads the practice', 'admin', 'admin', 'admin');
+    if (r.type === 'Schedule' && RECORD_ACTIONS.has(action)) return allow('practice admin sets the agenda', 'admin', 'admin', 'admin');
     return deny(isClinical(r.type) ? 'segment' : 'role');
   }
 
@@ -124,6 +128,10 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
       if (p.role !== 'practitioner') return deny('not-a-practitioner');
       if (!ctx.freshAuthentication) return deny('step-up-required', true);
       return allow('break-the-glass with a stated reason', 'clinical', 'clinical', 'break-the-glass');
+    }
+    if (r.type === 'Schedule') {
+      if (action === 'read' || action === 'search') return allow('the agenda of the practice', 'admin', 'admin', 'admin');
+      return deny('role');
     }
     if (ADMIN_TYPES.has(r.type)) {
       if (action === 'read' || action === 'search') return allow('administrative data of the practice', 'admin', 'admin', 'admin');

@@ -195,12 +195,13 @@ export function disclosed(e: EventFacts, channels: ReturnType<typeof detectorCha
           return unhandledKind(ev);
       }
     // The audit log and alerts name patients by id only (a reference, not their data); accounts,
-    // incidents, the practice, the login door: no patient's data.
+    // incidents, the practice and its agenda settings, the login door: no patient's data.
     case 'AuditEvent':
     case 'Alert':
     case 'Record':
     case 'Account':
     case 'Practice':
+    case 'Schedule':
     case 'Incident':
     case 'none':
       return [];

@@ -157,6 +157,10 @@ export const AUDIT_EVENTS = {
   Practice: {
     'wave.end': kind(none, unseen),
   },
+  /** The practice's agenda settings changed: visit types, opening hours, an absence (no patient in them). */
+  Schedule: {
+    update: kind((d) => ({ part: text(d.part) }), unseen),
+  },
   Incident: {
     'incident.scope': kind((d) => ({ kind: text(d.kind), patients: num(d.patients), notes: num(d.notes) }), unseen),
     'incident.detected': kind(none, unseen),

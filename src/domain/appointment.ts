@@ -14,6 +14,10 @@ export interface Appointment {
   readonly end: Date;
   readonly status: AppointmentStatus;
   readonly kind: AppointmentKind;
+  /** The practice's visit type it was booked as (admin.visit_types), if any. */
+  readonly visitTypeId?: Id | null;
+  /** Why it was cancelled: a code of HL7's appointment-cancellation-reason (never free text). */
+  readonly cancelReason?: string | null;
 }
 
 /** Consultation lengths from DREES (2019): 18 min in the office, 37 min at home. */

@@ -6,12 +6,19 @@ export { toFhirDocumentReference, fromFhirDocumentReference, type NoteInput } fr
 
 type Json = Record<string, unknown>;
 
+/** HL7's reasons for cancelling an appointment (FHIR R4 value set appointment-cancellation-reason). */
+export const CANCEL_REASON_SYSTEM = 'http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason';
+/** The practice's own visit types (their ids; names and lengths at GET /agenda/settings). */
+export const VISIT_TYPE_SYSTEM = 'https://medvault.example/fhir/CodeSystem/visit-type';
+
 export function toFhirAppointment(a: Appointment): Json {
   return {
     resourceType: 'Appointment',
     id: a.id,
     status: a.status,
+    ...(a.cancelReason ? { cancelationReason: { coding: [{ system: CANCEL_REASON_SYSTEM, code: a.cancelReason }] } } : {}),
     serviceType: [{ coding: [{ system: 'https://medvault.example/fhir/CodeSystem/encounter-kind', code: a.kind }] }],
+    ...(a.visitTypeId ? { appointmentType: { coding: [{ system: VISIT_TYPE_SYSTEM, code: a.visitTypeId }] } } : {}),
     start: a.start.toISOString(),
     end: a.end.toISOString(),
     participant: [

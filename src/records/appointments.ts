@@ -4,7 +4,7 @@ import type { Appointment } from '../domain/index.js';
 import { RecordError, refusalFor } from './errors.js';
 import { listingOf, namedBy, nearCalendar } from './calendar.js';
 import { NO_FACTS, type Audited, type Page } from './core.js';
-import { NoteRecords } from './notes.js';
+import { AgendaRecords, type AppointmentVersion } from './agenda.js';
 
 /** The whole calendar, from the epoch to the end of time: where an appointment is found by its id. */
 const ALL_TIME = { from: new Date(0), to: new Date('9999-12-31T00:00:00Z') };
@@ -13,10 +13,11 @@ const ALL_TIME = { from: new Date(0), to: new Date('9999-12-31T00:00:00Z') };
 interface AppointmentInput {
   id?: string; patientId: string; practitionerId: string; start: Date; end: Date;
   status: Appointment['status']; kind: Appointment['kind'];
+  visitTypeId?: string | null; cancelReason?: string | null;
 }
 
 /** The calendar: appointments read, listed and booked. */
-export class AppointmentRecords extends NoteRecords {
+export class AppointmentRecords extends AgendaRecords {
   // ─── appointments ────────────────────────────────────────────────────────────────────────
   async readAppointment(id: string): Promise<Appointment> {
     const a: Audited = { action: 'read', resourceType: 'Appointment', resourceId: id, patientId: null };
@@ -101,29 +102,48 @@ export class AppointmentRecords extends NoteRecords {
     return r.page;
   }
 
+  /**
+   * Books an appointment, or changes one (moves, cancels, marks it arrived, seen or missed). The
+   * agenda's rules are checked in the same transaction, the practitioner's agenda held
+   * (agenda.ts); a refusal says why in French (409). The database keeps every version.
+   */
   async saveAppointment(input: AppointmentInput): Promise<Appointment> {
     const id = input.id ?? randomUUID();
     const action = input.id ? 'update' : 'create';
     const a: Audited = { action, resourceType: 'Appointment', resourceId: id, patientId: input.patientId };
     const d = decide(this.principal, action, this.appointmentResource(input.patientId), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
-    const appt: Appointment = { ...input, id, practiceId: this.practiceId };
-    const ok = await this.run('admin', async (tx) => {
-      if (!(await this.admin(tx).bookable(input.patientId, input.practitionerId))) return false;
+    // A cancellation says why (HL7 appointment-cancellation-reason); a client that does not: "other".
+    const cancelReason = input.status === 'cancelled' ? (input.cancelReason ?? 'other') : null;
+    const appt: Appointment = { ...input, id, practiceId: this.practiceId, cancelReason };
+    const r = await this.run('admin', async (tx) => {
+      if (!(await this.admin(tx).bookable(input.patientId, input.practitionerId))) return { kind: 'missing' as const };
+      const before = input.id ? await this.agendaOf(tx).current(input.id) : null;
+      if (input.id && !before) return { kind: 'missing' as const };
+      const problems = await this.bookingProblems(tx, appt, before);
+      if (problems.length > 0) return { kind: 'refused' as const, problems };
       const booked = { by: this.principal.userId, at: this.ctx.now };
       if (input.id) {
-        if (!(await this.admin(tx).updateAppointment(appt, booked.by, booked.at))) return false;
+        if (!(await this.admin(tx).updateAppointment(appt, booked.by, booked.at))) return { kind: 'missing' as const };
       } else {
         await this.admin(tx).insertAppointments([appt], booked);
       }
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
-      return true;
+      return { kind: 'ok' as const };
     });
-    if (!ok) {
+    if (r.kind === 'missing') {
       const missing = 'patient, practitioner or appointment not found in the practice';
       return this.refuse(a, missing, new RecordError('not_found'));
     }
+    if (r.kind === 'refused') return this.refuse(a, 'the agenda cannot take it', new RecordError('agenda', r.problems));
     return appt;
+  }
+
+  /** Every version of one appointment, newest first, read as the appointment is (policy, ledger, audit). */
+  async appointmentHistory(id: string): Promise<{ appointment: Appointment; versions: AppointmentVersion[] }> {
+    const appointment = await this.readAppointment(id);
+    const versions = await this.run('admin', (tx) => this.appointmentVersionsIn(tx, id), 'read');
+    return { appointment, versions };
   }
 
   /** An appointment of the patient (or of none: a search of the practice's calendar), as the policy sees it. */

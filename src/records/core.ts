@@ -36,7 +36,7 @@ export type Audited = Extract<AuditKindInput, { resourceType: RecordSubject }> &
   readonly patientId: string | null;
   readonly labels?: readonly SensitivityLabel[];
 };
-type RecordSubject = 'Patient' | 'Appointment' | 'DocumentReference' | 'Record' | ClinicalType;
+type RecordSubject = 'Patient' | 'Appointment' | 'DocumentReference' | 'Record' | 'Schedule' | ClinicalType;
 
 export const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
 

@@ -10,6 +10,8 @@ export const RECORD_ERRORS = {
   precondition_required: { status: 428, message: 'Send If-Match with the version you are updating.' },
   version_conflict: { status: 412, message: 'The resource changed since that version.' },
   gone: { status: 410, message: 'This patient’s record was erased.' },
+  /** A booking the agenda cannot take (overlap, past, closed, absent): its problems say why, in French. */
+  agenda: { status: 409, message: 'Ce rendez-vous ne peut pas être pris :' },
 } as const;
 
 export type RecordErrorCode = keyof typeof RECORD_ERRORS;

@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isCalendarDate, isId, normaliseNir } from '../domain/index.js';
+import { isCalendarDate, normaliseNir } from '../domain/index.js';
 import {
-  APPOINTMENT_SEARCH, capabilityStatement, toFhirClinical, fhirSchemaErrors, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
+  capabilityStatement, toFhirClinical, fhirSchemaErrors, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
 import { auditHistory, practice, practitioners, RecordError } from '../records/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
-import { auth, CALENDAR_CUT, dateParam, fhirKit, idParams, one, refId, resourceOf, type Json, type Req } from './fhir-kit.js';
+import { auth, dateParam, fhirKit, idParams, one, refId, resourceOf, type Req } from './fhir-kit.js';
+import { appointmentRoutes } from './appointment-routes.js';
 import { documentRoutes } from './document-routes.js';
 import { ordonnanceRoute } from './ordonnance-route.js';
 import { resourceRoutes } from './resource-routes.js';
@@ -19,6 +20,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   resourceRoutes(app, services, clock, { records, send, base, paged });
   ordonnanceRoute(app, services, clock, { records, send, base, paged });
   documentRoutes(app, services, clock, { records, send, base, paged });
+  appointmentRoutes(app, { records, send, base, paged });
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
 
   // ─── Patient ─────────────────────────────────────────────────────────────────────────────
@@ -90,60 +92,6 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       ...r.resources.map(toFhirClinical),
     ];
     return send(reply, searchBundle(base(req), resources, resources.length, `${base(req)}/Patient/${r.patient.id}/$everything`, null));
-  });
-
-  // ─── Appointment ─────────────────────────────────────────────────────────────────────────
-  app.get('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
-    send(reply, toFhirAppointment(await records(req).readAppointment(req.params.id as string))),
-  );
-
-  app.get('/fhir/Appointment', { config: auth }, async (req: Req, reply) =>
-    paged(req, reply, 'Appointment', APPOINTMENT_SEARCH, async (q, offset, limit) => {
-      const date = dateParam(q, 'date', { ne: true });
-      const patientId = refId(one(q, 'patient'), 'Patient');
-      const practitionerId = refId(one(q, 'practitioner'), 'Practitioner');
-      const found = await records(req).searchAppointments({
-        ...(patientId ? { patientId } : {}), ...(practitionerId ? { practitionerId } : {}),
-        from: date?.from ?? new Date(0), to: date?.to ?? new Date('9999-12-31T00:00:00Z'),
-        excluded: date?.excluded ?? [], limit, offset,
-      });
-      const cut = found.cut ? { cut: true, warning: CALENDAR_CUT } : {};
-      return { items: found.items.map(toFhirAppointment), more: found.more, ...cut };
-    }),
-  );
-
-  const readAppointmentBody = (req: Req, id?: string) => {
-    const b = resourceOf(req, 'Appointment');
-    const problems = fhirSchemaErrors(b);
-    if (problems.length > 0) throw new RecordError('invalid', problems);
-    const allowed = new Set(['resourceType', 'id', 'status', 'serviceType', 'start', 'end', 'participant']);
-    for (const k of Object.keys(b)) if (!allowed.has(k)) problems.push(`Appointment.${k} is not accepted`);
-    const actors = (Array.isArray(b.participant) ? (b.participant as Json[]) : []).map((p) => (p.actor as Json | undefined)?.reference).filter((r): r is string => typeof r === 'string');
-    const patient = actors.find((r) => r.startsWith('Patient/'))?.slice(8);
-    const practitioner = actors.find((r) => r.startsWith('Practitioner/'))?.slice(13);
-    const start = typeof b.start === 'string' ? new Date(b.start) : null;
-    const end = typeof b.end === 'string' ? new Date(b.end) : null;
-    const status = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'].includes(b.status as string) ? (b.status as 'booked') : null;
-    const kindCode = ((((b.serviceType as Json[] | undefined)?.[0]?.coding as Json[] | undefined)?.[0]?.code) ?? 'consultation') as string;
-    if (!patient || !isId(patient)) problems.push('Appointment.participant needs a Patient/{id}');
-    if (!practitioner || !isId(practitioner)) problems.push('Appointment.participant needs a Practitioner/{id}');
-    if (!start || !end || Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || end <= start) problems.push('Appointment needs start and end, end after start');
-    if (!status) problems.push('Appointment.status must be booked, arrived, fulfilled, cancelled or noshow');
-    if (!['consultation', 'home-visit', 'teleconsultation'].includes(kindCode)) problems.push('Appointment.serviceType must be consultation, home-visit or teleconsultation');
-    if (problems.length > 0) throw new RecordError('invalid', problems);
-    return { ...(id ? { id } : {}), patientId: patient as string, practitionerId: practitioner as string, start: start as Date, end: end as Date, status: status as 'booked', kind: kindCode as 'consultation' };
-  };
-
-  app.post('/fhir/Appointment', { config: auth }, async (req: Req, reply) => {
-    if (resourceOf(req, 'Appointment').id !== undefined) throw new RecordError('invalid', ['Appointment.id is assigned by the server']);
-    const a = await records(req).saveAppointment(readAppointmentBody(req));
-    reply.header('location', `${base(req)}/Appointment/${a.id}`);
-    return send(reply, toFhirAppointment(a), 201);
-  });
-
-  app.put('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
-    if (resourceOf(req, 'Appointment').id !== req.params.id) throw new RecordError('invalid', ['Appointment.id must match the URL']);
-    return send(reply, toFhirAppointment(await records(req).saveAppointment(readAppointmentBody(req, req.params.id))));
   });
 
   // ─── Practitioner, Organization ──────────────────────────────────────────────────────────

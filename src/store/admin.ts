@@ -353,11 +353,15 @@ export class AdminRepository {
     return insertMany(
       this.tx,
       'admin.appointments',
-      ['id', 'practice_id', 'patient_id', 'practitioner_id', 'starts_at', 'ends_at', 'status', 'kind', 'booked_by', 'booked_at'],
+      [
+        'id', 'practice_id', 'patient_id', 'practitioner_id', 'starts_at', 'ends_at', 'status', 'kind', 'booked_by',
+        'booked_at', 'visit_type_id', 'cancel_reason',
+      ],
       appts.map((a) => ({
         id: a.id, practice_id: a.practiceId, patient_id: a.patientId, practitioner_id: a.practitionerId,
         starts_at: a.start.toISOString(), ends_at: a.end.toISOString(), status: a.status, kind: a.kind,
         booked_by: booked?.by ?? null, booked_at: booked?.at.toISOString() ?? null,
+        visit_type_id: a.visitTypeId ?? null, cancel_reason: a.cancelReason ?? null,
       })),
     );
   }
@@ -372,10 +376,14 @@ export class AdminRepository {
   async updateAppointment(a: Appointment, by: Id, at: Date): Promise<boolean> {
     const r = await this.tx.query(
       `UPDATE admin.appointments SET patient_id = $3, practitioner_id = $4, starts_at = $5, ends_at = $6, status = $7, kind = $8, version = version + 1,
+              visit_type_id = $11, cancel_reason = $12, changed_by = $9, changed_at = $10,
               booked_by = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 AND NOT (status = 'cancelled' AND $7 <> 'cancelled') THEN booked_by ELSE $9 END,
               booked_at = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 AND NOT (status = 'cancelled' AND $7 <> 'cancelled') THEN booked_at ELSE $10 END
         WHERE practice_id = $1 AND id = $2`,
-      [this.practiceId, a.id, a.patientId, a.practitionerId, a.start.toISOString(), a.end.toISOString(), a.status, a.kind, by, at.toISOString()],
+      [
+        this.practiceId, a.id, a.patientId, a.practitionerId, a.start.toISOString(), a.end.toISOString(), a.status,
+        a.kind, by, at.toISOString(), a.visitTypeId ?? null, a.cancelReason ?? null,
+      ],
     );
     return r.rowCount > 0;
   }
@@ -399,9 +407,10 @@ export class AdminRepository {
   async appointments(filter: { practitionerId?: Id; patientId?: Id; from: Date; to: Date }): Promise<Appointment[]> {
     const r = await this.tx.query<{
       id: string; practice_id: string; patient_id: string; practitioner_id: string; starts_at: Date; ends_at: Date;
-      status: Appointment['status']; kind: Appointment['kind'];
+      status: Appointment['status']; kind: Appointment['kind']; visit_type_id: string | null; cancel_reason: string | null;
     }>(
-      `SELECT id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind FROM admin.appointments
+      `SELECT id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind, visit_type_id, cancel_reason
+         FROM admin.appointments
         WHERE practice_id = $1 AND ($2::uuid IS NULL OR practitioner_id = $2) AND ($3::uuid IS NULL OR patient_id = $3)
           AND starts_at >= $4 AND starts_at < $5
         ORDER BY starts_at, id`,
@@ -410,6 +419,7 @@ export class AdminRepository {
     return r.rows.map((a) => ({
       id: a.id, practiceId: a.practice_id, patientId: a.patient_id, practitionerId: a.practitioner_id,
       start: new Date(a.starts_at), end: new Date(a.ends_at), status: a.status, kind: a.kind,
+      visitTypeId: a.visit_type_id, cancelReason: a.cancel_reason,
     }));
   }
 }
