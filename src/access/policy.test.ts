@@ -38,7 +38,9 @@ function expected(role: Role, type: ResourceType, action: Action, rel: keyof typ
     case 'security-officer':
       return (type === 'AuditEvent' && reads) || ((type === 'Alert' || type === 'Incident') && action !== 'manage-accounts') || (type === 'Account' && action === 'lock-accounts');
     case 'patient':
-      return reads && ['Patient', 'Appointment', 'DocumentReference', 'AuditEvent'].includes(type);
+      // Her notes: a search (of the shared ones only); a read of one needs the note shared (tested below).
+      if (type === 'DocumentReference') return action === 'search';
+      return reads && ['Patient', 'Appointment', 'AuditEvent', 'Practitioner', 'Organization'].includes(type);
     case 'practice-admin':
       return (type === 'Account' && action === 'manage-accounts') || (type === 'Organization' && reads);
     case 'assistant':
@@ -95,11 +97,68 @@ describe('the access policy', () => {
           } else if (theirs !== mine) {
             expect(d.allow).toBe(false);
           }
-          if (role === 'patient' && patientId !== PATIENT) expect(d.allow).toBe(false);
+          // The practice's professionals and the practice itself are no patient's: a patient reads them.
+          const aboutAPatient = type !== 'Practitioner' && type !== 'Organization';
+          if (role === 'patient' && patientId !== PATIENT && aboutAPatient) expect(d.allow).toBe(false);
           if (d.allow && type === 'DocumentReference') expect(['practitioner', 'patient']).toContain(role);
         },
       ),
       { numRuns: 10_000 },
     );
+  });
+});
+
+describe('notes shared with the patient', () => {
+  const note: Resource = { type: 'DocumentReference', practiceId: A, patientId: PATIENT };
+  const none = CONTEXTS.none!;
+
+  it('lets a patient read her own note only when it is shared, and binds her search to the shared ones', () => {
+    expect(decide(principal('patient'), 'read', note, { ...none, sharedWithPatient: true })).toMatchObject({
+      allow: true, dbRole: 'clinical', purpose: 'patient',
+    });
+    expect(decide(principal('patient'), 'read', note, { ...none, sharedWithPatient: false }))
+      .toEqual({ allow: false, reason: 'not-shared' });
+    // Unknown is not shared: fail closed.
+    expect(decide(principal('patient'), 'read', note, none)).toEqual({ allow: false, reason: 'not-shared' });
+    expect(decide(principal('patient'), 'search', note, none)).toMatchObject({ allow: true, only: 'shared-with-patient' });
+    // Never another patient's, shared or not; never a write.
+    const theirs = { ...note, patientId: OTHER_PATIENT };
+    expect(decide(principal('patient'), 'read', theirs, { ...none, sharedWithPatient: true }).allow).toBe(false);
+    expect(decide(principal('patient'), 'search', theirs, none).allow).toBe(false);
+    for (const action of ['create', 'update', 'share'] as const) {
+      expect(decide(principal('patient'), action, note, { ...none, sharedWithPatient: true }).allow).toBe(false);
+    }
+  });
+
+  it('lets only the author share, while she treats the patient — not under break-the-glass', () => {
+    const author = { authorOfNote: true };
+    expect(decide(principal('practitioner'), 'share', note, { ...CONTEXTS.care!, ...author })).toMatchObject({
+      allow: true, purpose: 'care', dbRole: 'clinical',
+    });
+    expect(decide(principal('practitioner'), 'share', note, { ...CONTEXTS.care!, authorOfNote: false }))
+      .toEqual({ allow: false, reason: 'not-the-author' });
+    expect(decide(principal('practitioner'), 'share', note, CONTEXTS.care!)).toEqual({ allow: false, reason: 'not-the-author' });
+    expect(decide(principal('practitioner'), 'share', note, { ...CONTEXTS.glass!, ...author }))
+      .toEqual({ allow: false, reason: 'no-care-relationship' });
+    expect(decide(principal('practitioner'), 'share', note, { ...none, ...author }).allow).toBe(false);
+    for (const role of ROLES.filter((r) => r !== 'practitioner')) {
+      expect(decide(principal(role), 'share', note, { ...CONTEXTS.care!, ...author }).allow, role).toBe(false);
+    }
+    expect(decide(principal('practitioner'), 'share', { type: 'Patient', practiceId: A, patientId: PATIENT },
+      { ...CONTEXTS.care!, ...author }).allow).toBe(false);
+  });
+
+  it('never lets a patient read a note not shared, for 5,000 random contexts and scopes', () => {
+    fc.assert(fc.property(
+      fc.constantFrom<Action>(...ACTIONS, 'share'), fc.constantFrom(PATIENT, OTHER_PATIENT), fc.boolean(), fc.boolean(),
+      fc.option(fc.boolean(), { nil: undefined }), fc.subarray(['patient/*.read', 'patient/*.*', 'user/*.*']),
+      (action, patientId, care, glass, shared, scopes) => {
+        const ctx = { careRelationship: care, breakGlass: glass, freshAuthentication: true, sharedWithPatient: shared };
+        const d = decide(principal('patient', { scopes }), action, { ...note, patientId }, ctx);
+        if (!d.allow) return;
+        expect(patientId).toBe(PATIENT);
+        expect(action === 'search' ? d.only : shared).toBe(action === 'search' ? 'shared-with-patient' : true);
+      },
+    ), { numRuns: 5_000 });
   });
 });

@@ -7,7 +7,10 @@ import { scopesAllow, type ScopeAccess } from './scopes.js';
  * The one place where access is decided. Pure: no I/O, no clock (the context carries "now"
  * and the facts the store looked up). Deny by default: a case no rule allows is refused.
  */
-export type Action = 'read' | 'search' | 'create' | 'update' | 'break-glass' | 'manage-accounts' | 'lock-accounts';
+export type Action =
+  | 'read' | 'search' | 'create' | 'update' | 'break-glass' | 'manage-accounts' | 'lock-accounts'
+  /** Marks a note shared with its patient, or no longer (her portal shows the shared ones). */
+  | 'share';
 
 export type ResourceType =
   | 'Patient'
@@ -47,13 +50,29 @@ export interface DecisionContext {
   readonly breakGlass: boolean;
   /** The second factor was proved recently enough for a sensitive step (see STEP_UP_MAX_AGE_S). */
   readonly freshAuthentication: boolean;
+  /**
+   * Of one note: its author shared it with the patient and it is current. Absent: not known (a
+   * search, before any note is found), which lets a patient in to the shared ones only.
+   */
+  readonly sharedWithPatient?: boolean;
+  /** Of one note: the reader wrote it. */
+  readonly authorOfNote?: boolean;
 }
 
 export type Purpose = 'care' | 'break-the-glass' | 'admin' | 'patient' | 'security';
 export type Segment = 'admin' | 'clinical' | 'audit' | 'security';
 
+/**
+ * What an allowing decision binds the records to: `shared-with-patient`, only the notes shared with
+ * the patient (and current) may be returned — the only notes a patient reads.
+ */
+export type Obligation = 'shared-with-patient';
+
 export type Decision =
-  | { readonly allow: true; readonly reason: string; readonly segment: Segment; readonly dbRole: DbRole; readonly purpose: Purpose }
+  | {
+    readonly allow: true; readonly reason: string; readonly segment: Segment; readonly dbRole: DbRole;
+    readonly purpose: Purpose; readonly only?: Obligation;
+  }
   | { readonly allow: false; readonly reason: DenyReason; readonly stepUp?: boolean };
 
 export type DenyReason =
@@ -64,7 +83,11 @@ export type DenyReason =
   | 'no-care-relationship'
   | 'scope'
   | 'step-up-required'
-  | 'not-a-practitioner';
+  | 'not-a-practitioner'
+  /** A patient asked for a note of hers that was not shared with her (or is no longer current). */
+  | 'not-shared'
+  /** Only a note's author shares it with the patient. */
+  | 'not-the-author';
 
 /** RFC 9470 max_age for sensitive steps (break-the-glass): the second factor within 5 minutes. */
 export const STEP_UP_MAX_AGE_S = 300;
@@ -73,6 +96,7 @@ const ADMIN_TYPES: ReadonlySet<ResourceType> = new Set(['Patient', 'Appointment'
 const RECORD_ACTIONS: ReadonlySet<Action> = new Set(['read', 'search', 'create', 'update']);
 const ACCESS: Record<Action, ScopeAccess> = {
   read: 'read', search: 'read', create: 'write', update: 'write', 'break-glass': 'read', 'manage-accounts': 'write', 'lock-accounts': 'write',
+  share: 'write',
 };
 
 const deny = (reason: DenyReason, stepUp = false): Decision => (stepUp ? { allow: false, reason, stepUp } : { allow: false, reason });
@@ -107,9 +131,14 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
   if (p.practiceId === null || r.practiceId !== p.practiceId) return deny('other-practice');
 
   if (p.role === 'patient') {
+    // The professionals of her practice, by name: who she has appointments with (public in the RPPS).
+    if ((r.type === 'Practitioner' || r.type === 'Organization') && (action === 'read' || action === 'search')) {
+      return allow('a patient sees who treats her', 'admin', 'admin', 'patient');
+    }
     if (r.patientId !== p.patientId || p.patientId === null) return deny('not-own-record');
     if (action !== 'read' && action !== 'search') return deny('role');
     if (r.type === 'Patient' || r.type === 'Appointment') return allow('a patient reads their own record', 'admin', 'admin', 'patient');
+    if (r.type === 'DocumentReference') return patientNote(action, ctx);
     if (isClinical(r.type)) return allow('a patient reads their own record (CSP L1111-7)', 'clinical', 'clinical', 'patient');
     if (r.type === 'AuditEvent') return allow('a patient sees who opened their record (CSP L1111-19)', 'audit', 'securityReader', 'patient');
     return deny('role');
@@ -142,6 +171,7 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
     }
     if (isClinical(r.type)) {
       if (p.role === 'assistant') return deny('segment');
+      if (action === 'share') return shareNote(r, ctx);
       // Notes are amended by a new note; the registry's types have versions and are updated.
       const writes = r.type === 'DocumentReference' ? action === 'create' : action === 'create' || action === 'update';
       if (action !== 'read' && action !== 'search' && !writes) return deny('role');
@@ -153,4 +183,30 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
   }
 
   return deny('role');
+}
+
+/**
+ * A patient's notes are those her practitioner shared with her: a search lists only those (the
+ * obligation binds the records, and the database again: migration 021), a read opens a note only
+ * when it is one of them. A note not shared is not hers to read yet: she asks her doctor for it,
+ * who answers under CSP L1111-7.
+ */
+function patientNote(action: Action, ctx: DecisionContext): Decision {
+  const reason = 'a patient reads the notes shared with her (CSP L1111-7)';
+  if (action === 'search') {
+    return { allow: true, reason, segment: 'clinical', dbRole: 'clinical', purpose: 'patient', only: 'shared-with-patient' };
+  }
+  if (action === 'read' && ctx.sharedWithPatient === true) return allow(reason, 'clinical', 'clinical', 'patient');
+  return deny(action === 'read' ? 'not-shared' : 'role');
+}
+
+/**
+ * Sharing a note with the patient is her author's decision, while she treats the patient (a care
+ * relationship: not break-the-glass, which opens a record for an emergency, not to publish it).
+ */
+function shareNote(r: Resource, ctx: DecisionContext): Decision {
+  if (r.type !== 'DocumentReference') return deny('role');
+  if (ctx.authorOfNote !== true) return deny('not-the-author');
+  if (!ctx.careRelationship) return deny('no-care-relationship');
+  return allow('the author shares a note with the patient she treats', 'clinical', 'clinical', 'care');
 }

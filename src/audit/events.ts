@@ -116,8 +116,14 @@ export const AUDIT_EVENTS = {
     search: kind((d) => ({ ...returned(d), ...care(d) }), seen),
     /** A note or document; an amendment names the version it replaces. */
     create: kind((d) => ({ replaces: text(d.replaces) }), seen),
-    /** A status change: superseded by an amendment, or entered in error. */
-    update: kind((d) => ({ status: text(d.status), replacedBy: text(d.replacedBy) }), seen),
+    /**
+     * A status change (superseded by an amendment, or entered in error), or the note shared with
+     * the patient or no longer (`shared`).
+     */
+    update: kind((d) => ({
+      status: text(d.status), replacedBy: text(d.replacedBy),
+      ...(typeof d.shared === 'boolean' ? { shared: d.shared } : {}),
+    }), seen),
   },
   /** The registry's clinical types (src/resources/), one vocabulary for all. */
   clinical: {

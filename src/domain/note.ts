@@ -20,6 +20,8 @@ export interface ClinicalNote {
   readonly replaces?: Id;
   /** A document (PDF, image) in place of typed text; the note's `text` is then empty. */
   readonly document?: NoteDocument;
+  /** Marked by its author to be shown to the patient in her portal (absent: not shared). */
+  readonly sharedWithPatient?: boolean;
 }
 
 /** The highest confidentiality a note carries (HL7 v3 Confidentiality): R when any label, else N. */

@@ -17,6 +17,13 @@ export const DOCUMENT_KIND_CODES: Readonly<Record<DocumentKind, { code: string; 
 const KIND_BY_CODE = new Map(Object.entries(DOCUMENT_KIND_CODES).map(([k, v]) => [v.code, k as DocumentKind]));
 
 /**
+ * The mark of a note its author shared with the patient (FHIR R4 Meta.tag: a workflow tag, which
+ * does not change what the resource means). Set and unset by `$share`, never by writing the tag.
+ */
+export const SHARING_SYSTEM = 'https://medvault.example/fhir/CodeSystem/sharing';
+export const SHARED_WITH_PATIENT_TAG = { system: SHARING_SYSTEM, code: 'patient', display: 'Partagé avec le patient' };
+
+/**
  * Where a document's bytes are served raw (its Attachment.url, relative to the FHIR base, when
  * they are not inline).
  */
@@ -43,7 +50,10 @@ export function toFhirDocumentReference(n: ClinicalNote): Json {
   return {
     resourceType: 'DocumentReference',
     id: n.id,
-    meta: { security: [{ system: V3_CONFIDENTIALITY, code: noteConfidentiality(n) }] },
+    meta: {
+      security: [{ system: V3_CONFIDENTIALITY, code: noteConfidentiality(n) }],
+      ...(n.sharedWithPatient === true ? { tag: [SHARED_WITH_PATIENT_TAG] } : {}),
+    },
     status: n.status ?? 'current',
     type: { coding: [{ system: LOINC, code: kind.code, display: kind.display }] },
     subject: { reference: `Patient/${n.patientId}` },

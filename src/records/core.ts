@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
-  decide, freshSecondFactor, hasBreakGlass, type Action, type Decision, type Principal, type Resource,
+  decide, freshSecondFactor, hasBreakGlass, type Action, type Decision, type DecisionContext, type Principal,
+  type Resource,
 } from '../access/index.js';
 import { AccessError } from '../access/errors.js';
 import type { SensitivityLabel } from '../domain/index.js';
@@ -39,6 +40,9 @@ export type Audited = Extract<AuditKindInput, { resourceType: RecordSubject }> &
 type RecordSubject = 'Patient' | 'Appointment' | 'DocumentReference' | 'Record' | 'Schedule' | ClinicalType;
 
 export const NO_FACTS = { careRelationship: false, breakGlass: false, freshAuthentication: false };
+
+/** What is known of one note when deciding on it: whether it is shared with its patient, whether the reader wrote it. */
+export type NoteFacts = Pick<DecisionContext, 'sharedWithPatient' | 'authorOfNote'>;
 
 /**
  * The disclosure ledger (detect/ledger.ts), as the records see it: before a response is sent, how
@@ -177,15 +181,17 @@ export class RecordsCore {
   }
 
   /** Decides; for clinical content, looks up the care facts (in the clinical role) and decides again. */
-  protected async decideWithFacts(tx: Tx | null, action: Action, r: Resource, knownCare?: boolean): Promise<Decision> {
-    const first = decide(this.principal, action, r, { ...NO_FACTS, freshAuthentication: this.fresh() });
+  protected async decideWithFacts(
+    tx: Tx | null, action: Action, r: Resource, knownCare?: boolean, note: NoteFacts = {},
+  ): Promise<Decision> {
+    const first = decide(this.principal, action, r, { ...NO_FACTS, freshAuthentication: this.fresh(), ...note });
     if (first.allow || first.reason !== 'no-care-relationship' || !r.patientId || tx === null) return first;
     const care = knownCare
       ?? (await hasCareRelationship(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now));
     const glass = care
       ? false
       : await hasBreakGlass(tx, this.practiceId, this.principal.userId, r.patientId, this.ctx.now);
-    const facts = { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh() };
+    const facts = { careRelationship: care, breakGlass: glass, freshAuthentication: this.fresh(), ...note };
     return decide(this.principal, action, r, facts);
   }
 
@@ -253,19 +259,24 @@ export class RecordsCore {
   }
 
   // ─── clinical notes ──────────────────────────────────────────────────────────────────────
-  protected async noteDecision(tx: Tx, patientId: string, action: Action, knownCare?: boolean): Promise<Decision> {
+  protected async noteDecision(
+    tx: Tx, patientId: string, action: Action, knownCare?: boolean, note: NoteFacts = {},
+  ): Promise<Decision> {
     const notes: Resource = { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId };
-    return this.decideWithFacts(tx, action, notes, knownCare);
+    return this.decideWithFacts(tx, action, notes, knownCare, note);
   }
 
   protected noteCare(d: Decision, cls: CareClass | null): Care {
     return noteCare(this.principal, d, cls);
   }
 
-  /** Clinical content is read in the clinical role; only a principal who may read some of this type gets that far. */
+  /**
+   * Clinical content is read in the clinical role; only a principal who may read some of this type
+   * gets that far (asked with the most favourable facts: in care, a note shared with its patient).
+   */
   protected clinicalGate(a: Audited): Promise<void> | void {
     const ofType = { type: a.resourceType, practiceId: this.principal.practiceId, patientId: this.principal.patientId };
-    const d = decide(this.principal, 'read', ofType, { ...NO_FACTS, careRelationship: true });
+    const d = decide(this.principal, 'read', ofType, { ...NO_FACTS, careRelationship: true, sharedWithPatient: true });
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
   }
 }

@@ -57,7 +57,10 @@ export async function auditHistory(
         id: x.id as string, at: new Date(x.at as Date), userId: x.user_id as string | null, role: x.role as string | null,
         userName: x.family_name ? `${x.given_name as string} ${x.family_name as string}` : null, sourceIp: x.source_ip as string | null,
         action: x.action as string, resourceType: x.resource_type as string | null, resourceId: x.resource_id as string | null,
-        patientId: x.patient_id as string | null, purpose: x.purpose as string | null, outcome: x.outcome as string, reason: patientView ? null : (x.reason as string | null),
+        patientId: x.patient_id as string | null, purpose: x.purpose as string | null, outcome: x.outcome as string,
+        // The patient reads the reason a professional stated for an emergency access to her record
+        // (break-the-glass), not the policy's reasons for the others.
+        reason: patientView && x.action !== 'break-glass' ? null : (x.reason as string | null),
         labels: patientView ? [] : (x.labels as string[]),
       };
       return toFhirAuditEvent(rec, { withNetwork: !patientView });

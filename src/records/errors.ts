@@ -35,8 +35,10 @@ export class RecordError extends CatalogError<RecordErrorCode> {
  */
 export function refusalFor(reason: DenyReason): AccessError | RecordError {
   switch (reason) {
+    // A note not shared with its patient is, to her, as absent as another patient's.
     case 'not-own-record':
     case 'other-practice':
+    case 'not-shared':
       return new RecordError('not_found');
     case 'step-up-required':
       return new AccessError('step_up_required');
@@ -45,6 +47,7 @@ export function refusalFor(reason: DenyReason): AccessError | RecordError {
     case 'scope':
     case 'no-care-relationship':
     case 'not-a-practitioner':
+    case 'not-the-author':
       return new AccessError('forbidden');
     default: {
       const unmapped: never = reason;

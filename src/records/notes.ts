@@ -42,7 +42,8 @@ export class NoteRecords extends PatientRecords {
       const row = await this.clinical(tx).noteForDecision(id, reader, this.ctx.now, { whole: true });
       if (!row) return { kind: 'missing' as const };
       const knownCare = this.principal.role === 'practitioner' ? row.care !== null : undefined;
-      const d = await this.noteDecision(tx, row.patientId, 'read', knownCare);
+      const facts = { sharedWithPatient: row.sharedWithPatient };
+      const d = await this.noteDecision(tx, row.patientId, 'read', knownCare, facts);
       if (!d.allow) return { kind: 'denied' as const, d, patientId: row.patientId };
       const care = this.noteCare(d, row.care);
       const sensitive = row.labels.length > 0;
@@ -81,7 +82,8 @@ export class NoteRecords extends PatientRecords {
       // Paged in SQL, counted by the ledger, and only what it admits is opened.
       const visitOf = visitScope(this.principal, d, cls, this.ctx.now);
       const onePast = { limit: page.limit + 1, offset: page.offset };
-      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, onePast, statuses)
+      const sharedOnly = d.only === 'shared-with-patient';
+      const found = await this.clinical(tx).sealedNotesOf(patientId, visitOf, onePast, statuses, sharedOnly)
         .catch((e: unknown) => {
           if (isShreddedKeyError(e)) throw new RecordError('gone');
           throw e;
@@ -129,8 +131,9 @@ export class NoteRecords extends PatientRecords {
       if (!(await this.resources(tx).patientExists(patientId, true))) return { kind: 'missing' as const };
       const d = await this.writeDecision(tx, patientId);
       if (!d.allow) return { kind: 'denied' as const, d };
+      const replaced = replaces === null ? null : await this.clinical(tx).notePlace(replaces);
       if (replaces !== null) {
-        const refused = this.notAmendable(await this.clinical(tx).notePlace(replaces), patientId);
+        const refused = this.notAmendable(replaced, patientId);
         if (refused !== null) return { kind: 'refused' as const, refused };
       }
       const doc = extras.document ?? null;
@@ -145,6 +148,8 @@ export class NoteRecords extends PatientRecords {
         ...(attached === null ? {} : { document: attached }),
       };
       await this.clinical(tx).insertNotes([note]);
+      // An amendment of a note the patient could read stays readable to her: its correction with it.
+      if (replaced?.sharedWithPatient === true) await this.clinical(tx).shareNote(id, true);
       const events = [this.event(d, a, 'success', d.reason, 'clinical')];
       if (replaces !== null) {
         // Locked and found current by notePlace: the move cannot fail but by a bug; then nothing commits.
@@ -156,7 +161,8 @@ export class NoteRecords extends PatientRecords {
         events.push(this.event(d, retired, 'success', d.reason, 'clinical'));
       }
       await this.audit(tx, events);
-      return { kind: 'ok' as const, note };
+      const shared = replaced?.sharedWithPatient === true ? { sharedWithPatient: true } : {};
+      return { kind: 'ok' as const, note: { ...note, ...shared } };
     });
     if (r.kind === 'missing') return this.refuse(a, 'patient not found in the practice', new RecordError('not_found'));
     if (r.kind === 'refused') return this.refuse(a, r.refused.reason, r.refused.error);
@@ -191,6 +197,36 @@ export class NoteRecords extends PatientRecords {
     if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
     if (r.kind === 'refused') return this.refuse({ ...a, patientId: r.patientId }, r.refused.reason, r.refused.error);
     if (r.kind === 'denied') return this.refuseBy({ ...a, patientId: r.patientId }, r.d);
+  }
+
+  /**
+   * Shares a note with its patient — her portal then lists it and opens it — or stops sharing it:
+   * by its author, while she treats the patient (the policy decides), audited as a change of the
+   * note; nothing of it is opened. Only a current note is shared: a replaced or withdrawn one is not
+   * the record's word any more.
+   */
+  async shareNote(id: string, shared: boolean): Promise<void> {
+    const a: Audited = {
+      action: 'update', resourceType: 'DocumentReference', resourceId: id, patientId: null, detail: { shared },
+    };
+    await this.clinicalGate(a);
+    const r = await this.run('clinical', async (tx) => {
+      const place = await this.clinical(tx).notePlace(id);
+      if (place === null) return { kind: 'missing' as const };
+      const mine = { authorOfNote: place.authorId === this.principal.userId };
+      const d = await this.noteDecision(tx, place.patientId, 'share', undefined, mine);
+      if (!d.allow) return { kind: 'denied' as const, d, patientId: place.patientId };
+      if (shared && place.status !== 'current') return { kind: 'retired' as const, patientId: place.patientId };
+      if (!(await this.clinical(tx).shareNote(id, shared))) throw new RecordError('unprocessable');
+      await this.audit(tx, [this.event(d, { ...a, patientId: place.patientId }, 'success', d.reason, 'clinical')]);
+      return { kind: 'ok' as const };
+    });
+    if (r.kind === 'missing') return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    if (r.kind === 'denied') return this.refuseBy({ ...a, patientId: r.patientId }, r.d);
+    if (r.kind === 'retired') {
+      const error = new RecordError('unprocessable', ['only a current note is shared with the patient']);
+      return this.refuse({ ...a, patientId: r.patientId }, 'the note is no longer current', error);
+    }
   }
 
   /** Whether this account may write a note for the patient now (care, a visit, or break-the-glass). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decide } from '../access/index.js';
-import { type StoredPatient, type Tx } from '../store/index.js';
+import { enterAsPatient, type DbRole, type StoredPatient, type Tx } from '../store/index.js';
 import { RecordError, refusalFor } from './errors.js';
 import type { DisclosedPatient } from '../detect/index.js';
 import { cutOf, NO_FACTS, type Audited, type Page } from './core.js';
@@ -17,6 +17,19 @@ interface PatientQuery {
 
 /** Patients: identity reads, searches and registration. */
 export class PatientRecords extends RecordsCore {
+  /**
+   * A patient's session names her to the database first thing in each of its transactions: then
+   * row-level security shows it only her notes shared with her, whatever the query (migration 021).
+   */
+  protected override run<T>(role: DbRole, work: (tx: Tx) => Promise<T>, kind: 'read' | 'write' = 'write'): Promise<T> {
+    if (this.principal.role !== 'patient') return super.run(role, work, kind);
+    const patientId = this.principal.patientId;
+    return super.run(role, async (tx) => {
+      await enterAsPatient(tx, patientId);
+      return work(tx);
+    }, kind);
+  }
+
   // ─── patients ────────────────────────────────────────────────────────────────────────────
   async readPatient(id: string): Promise<StoredPatient> {
     const a: Audited = { action: 'read', resourceType: 'Patient', resourceId: id, patientId: id };

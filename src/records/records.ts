@@ -22,13 +22,14 @@ export class Records extends ResourceRecords {
     const d = decide(this.principal, 'read', this.patientResource(patientId), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const theirNotes: Resource = { type: 'DocumentReference', practiceId: this.principal.practiceId, patientId };
-    const clinicalPossible = decide(this.principal, 'read', theirNotes, { ...NO_FACTS, careRelationship: true }).allow;
+    // The notes are listed, as a search lists them: a patient's, only those shared with her.
+    const clinicalPossible = decide(this.principal, 'search', theirNotes, { ...NO_FACTS, careRelationship: true }).allow;
     const r = await this.run(clinicalPossible ? 'clinical' : 'admin', async (tx) => {
       const cls = this.principal.role === 'practitioner'
         ? await noteCareOf(tx, this.practiceId, this.principal.userId, patientId, this.ctx.now)
         : null;
       const careKnown = this.principal.role === 'practitioner' ? cls !== null : undefined;
-      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'read', careKnown) : null;
+      const notesDecision = clinicalPossible ? await this.noteDecision(tx, patientId, 'search', careKnown) : null;
       const withNotes = notesDecision?.allow === true;
       // Identity and appointments are read in the admin segment, notes in the clinical one.
       if (tx.scope.role !== 'admin') await tx.enter({ role: 'admin', practiceId: this.practiceId });
@@ -45,7 +46,8 @@ export class Records extends ResourceRecords {
         // Notes and the registry's types, still sealed: labels opened to count, bodies after the ledger.
         await tx.enter({ role: 'clinical', practiceId: this.practiceId });
         const visitOf = visitScope(this.principal, notesDecision, cls, this.ctx.now);
-        sealedNotes = await this.clinical(tx).sealedNotesOf(patientId, visitOf);
+        const sharedOnly = notesDecision.allow && notesDecision.only === 'shared-with-patient';
+        sealedNotes = await this.clinical(tx).sealedNotesOf(patientId, visitOf, null, null, sharedOnly);
         sealed = await this.resources(tx).ofPatient(patientId, REGISTRY.modules.map((m) => m.type), visitOf);
       }
       // The whole record leaves whole or not at all: the identity, every note and resource, counted by

@@ -42,6 +42,21 @@ function isWithdrawal(body: unknown): boolean {
   return exact(last, 'replace', 'entered-in-error') && (test === null || exact(test, 'test', 'current'));
 }
 
+/**
+ * The body of `$share`: a FHIR Parameters resource with exactly one parameter, `shared`, a boolean
+ * (true: the patient's portal shows the note; false: it no longer does). Anything else is refused.
+ */
+function sharedOf(body: unknown): boolean {
+  const b = body as Json | null;
+  const params = Array.isArray(b?.parameter) ? (b.parameter as Json[]) : [];
+  const p = params[0];
+  const exact = b !== null && typeof b === 'object' && b.resourceType === 'Parameters' && params.length === 1
+    && Object.keys(b).every((k) => k === 'resourceType' || k === 'parameter')
+    && p !== undefined && Object.keys(p).length === 2 && p.name === 'shared' && typeof p.valueBoolean === 'boolean';
+  if (!exact) throw new RecordError('invalid', ['$share takes Parameters with one boolean parameter "shared"']);
+  return p.valueBoolean as boolean;
+}
+
 /** A note's bytes and their type: the document's, or the typed text's. */
 function contentOf(n: ClinicalNote): { type: string; bytes: Buffer } {
   if (n.document?.bytes !== undefined) return { type: n.document.contentType, bytes: Buffer.from(n.document.bytes) };
@@ -51,7 +66,7 @@ function contentOf(n: ClinicalNote): { type: string; bytes: Buffer } {
 /**
  * Clinical notes and documents (DocumentReference): read whole, search in one patient's record,
  * create (typed text or a document, or an amendment that replaces an earlier note), withdraw
- * (patch to entered-in-error), and the document's bytes raw for the web viewer — at
+ * (patch to entered-in-error), share with the patient (`$share`), and the document's bytes raw for the web viewer — at
  * `DocumentReference/{id}/$content` and at `Binary/{id}`, the URL a described document names.
  * Every one goes through the records: decided, counted by the ledger and audited as a read of the note.
  */
@@ -112,6 +127,14 @@ export function documentRoutes(
     });
     reply.header('location', `${base(req)}/DocumentReference/${note.id}`);
     return send(reply, toFhirDocumentReference(note), 201);
+  });
+
+  // Shares the note with its patient (her portal lists and opens it), or stops: its author's
+  // decision while she treats the patient. The note carries the mark as a meta.tag (fhir/document-reference.ts).
+  app.post('/fhir/DocumentReference/:id/$share', byId, async (req: Req, reply) => {
+    const shared = sharedOf(req.body);
+    await records(req).shareNote(req.params.id as string, shared);
+    return send(reply, { resourceType: 'Parameters', parameter: [{ name: 'shared', valueBoolean: shared }] });
   });
 
   app.patch('/fhir/DocumentReference/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {

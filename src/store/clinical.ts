@@ -10,6 +10,8 @@ interface NoteRow {
   id: string; practice_id: string; patient_id: string; author_id: string; written_at: Date;
   labels: string[]; labels_sealed: Buffer | null; body_sealed: Buffer;
   status: NoteStatus; meta_sealed: Buffer | null;
+  /** Marked shared with the patient by its author (migration 021). */
+  shared_with_patient: boolean;
   /** Selected only to read a note whole (a document's bytes: up to 5 MiB, padded). */
   attachment_sealed?: Buffer | null;
   pk_version: number | null; pk_wrapped: Buffer | null;
@@ -36,6 +38,7 @@ export interface NotePlace {
   readonly patientId: Id;
   readonly authorId: Id;
   readonly status: NoteStatus;
+  readonly sharedWithPatient: boolean;
 }
 
 /** The key of a `clinical.notes` row's patient, as `k`: the FROM and WHERE of a correlated subquery. */
@@ -43,7 +46,7 @@ const NOTE_PATIENT_KEY = `FROM keys.patient_keys k
     WHERE k.practice_id = clinical.notes.practice_id AND k.patient_id = clinical.notes.patient_id`;
 
 const NOTE_SELECT = `id, practice_id, patient_id, author_id, written_at, labels, labels_sealed, body_sealed, status,
-  meta_sealed,
+  meta_sealed, shared_with_patient,
   (SELECT k.kek_version ${NOTE_PATIENT_KEY}) AS pk_version,
   (SELECT k.wrapped ${NOTE_PATIENT_KEY}) AS pk_wrapped`;
 
@@ -53,7 +56,20 @@ export interface NoteForDecision {
   readonly patientId: Id;
   readonly labels: SensitivityLabel[];
   readonly care: CareClass | null;
+  /** Its author, and whether it is shared with the patient and current (what a patient may read). */
+  readonly authorId: Id;
+  readonly sharedWithPatient: boolean;
   open(): Promise<ClinicalNote>;
+}
+
+/**
+ * Names the patient whose own session this transaction serves: from then on the database shows it
+ * only her notes shared with her and current, and refuses any write of a note (migration 021).
+ */
+export async function enterAsPatient(tx: Tx, patientId: Id | null): Promise<void> {
+  // No patient named is no note at all: the nil UUID is nobody's.
+  const who = patientId ?? '00000000-0000-0000-0000-000000000000';
+  await tx.query("SELECT set_config('medvault.patient_reader', $1, true)", [who]);
 }
 
 /** The clinical segment: notes. Only usable in a transaction scoped to the clinical role and one practice. */
@@ -92,6 +108,7 @@ export class ClinicalRepository {
       writtenAt: new Date(r.written_at), labels: labels ?? (await this.labels(r)),
       text: await this.vault.openNote(r.patient_id, r.id, r.body_sealed),
       status: r.status,
+      ...(r.shared_with_patient ? { sharedWithPatient: true } : {}),
       ...(meta === null ? {} : { kind: meta.kind }),
       ...(meta?.title === undefined ? {} : { title: meta.title }),
       ...(meta?.replaces === undefined ? {} : { replaces: meta.replaces }),
@@ -174,12 +191,26 @@ export class ClinicalRepository {
    * withdrawal decides on them, then moves the status): nothing of it is opened.
    */
   async notePlace(id: Id): Promise<NotePlace | null> {
-    const r = await this.tx.query<{ id: string; patient_id: string; author_id: string; status: NoteStatus }>(
-      'SELECT id, patient_id, author_id, status FROM clinical.notes WHERE practice_id = $1 AND id = $2 FOR UPDATE',
+    type PlaceRow = { id: string; patient_id: string; author_id: string; status: NoteStatus; shared: boolean };
+    const r = await this.tx.query<PlaceRow>(
+      `SELECT id, patient_id, author_id, status, shared_with_patient AS shared
+         FROM clinical.notes WHERE practice_id = $1 AND id = $2 FOR UPDATE`,
       [this.practiceId, id],
     );
     const row = r.rows[0];
-    return row ? { id: row.id, patientId: row.patient_id, authorId: row.author_id, status: row.status } : null;
+    if (!row) return null;
+    return {
+      id: row.id, patientId: row.patient_id, authorId: row.author_id, status: row.status, sharedWithPatient: row.shared,
+    };
+  }
+
+  /** Marks a note shared with its patient, or no longer; false when no such note. Nothing of it is opened. */
+  async shareNote(id: Id, shared: boolean): Promise<boolean> {
+    const r = await this.tx.query(
+      'UPDATE clinical.notes SET shared_with_patient = $3 WHERE practice_id = $1 AND id = $2',
+      [this.practiceId, id, shared],
+    );
+    return r.rowCount === 1;
   }
 
   /**
@@ -261,7 +292,10 @@ export class ClinicalRepository {
     });
     // The body opens with the labels already opened for the decision (not a second time); a
     // shredded patient's labels came back empty, and its body fails to open as it must.
-    return { patientId: row.patient_id, labels, care: row.care, open: () => this.open(row, labels) };
+    return {
+      patientId: row.patient_id, labels, care: row.care, authorId: row.author_id,
+      sharedWithPatient: row.shared_with_patient && row.status === 'current', open: () => this.open(row, labels),
+    };
   }
 
   /**
@@ -269,16 +303,22 @@ export class ClinicalRepository {
    * each opened only by its `open` (text and description; a document's bytes stay in the database),
    * once the ledger has admitted it. `visitOf`: only the notes that practitioner wrote in her open
    * visit with the patient (care.ts), for a reader whom a visit, not genuine care, lets in;
-   * `statuses`: only notes of these statuses (null: all).
+   * `statuses`: only notes of these statuses (null: all); `sharedOnly`: only the current notes
+   * shared with the patient (what she reads of her record).
    */
   async sealedNotesOf(
     patientId: Id, visitOf: VisitOf = null, page: NotePage = null, statuses: readonly NoteStatus[] | null = null,
+    sharedOnly = false,
   ): Promise<NoteForDecision[]> {
     const out: NoteForDecision[] = [];
-    for (const row of await this.rowsOf(patientId, visitOf, page, statuses)) {
+    for (const row of await this.rowsOf(patientId, visitOf, page, statuses, sharedOnly)) {
       this.know(row);
       const labels = await this.labels(row);
-      out.push({ id: row.id, patientId: row.patient_id, labels, care: null, open: () => this.open(row, labels) });
+      const shared = row.shared_with_patient && row.status === 'current';
+      out.push({
+        id: row.id, patientId: row.patient_id, labels, care: null, authorId: row.author_id, sharedWithPatient: shared,
+        open: () => this.open(row, labels),
+      });
     }
     return out;
   }
@@ -286,12 +326,12 @@ export class ClinicalRepository {
   /** A patient's notes, newest first, opened (text and description). `visitOf` as for sealedNotesOf. */
   async notesOf(patientId: Id, visitOf: VisitOf = null): Promise<ClinicalNote[]> {
     const out: ClinicalNote[] = [];
-    for (const row of await this.rowsOf(patientId, visitOf, null, null)) out.push(await this.open(row));
+    for (const row of await this.rowsOf(patientId, visitOf, null, null, false)) out.push(await this.open(row));
     return out;
   }
 
   private async rowsOf(
-    patientId: Id, visitOf: VisitOf, page: NotePage, statuses: readonly NoteStatus[] | null,
+    patientId: Id, visitOf: VisitOf, page: NotePage, statuses: readonly NoteStatus[] | null, sharedOnly: boolean,
   ): Promise<NoteRow[]> {
     const params: unknown[] = [this.practiceId, patientId];
     const where = ['practice_id = $1', 'patient_id = $2'];
@@ -303,6 +343,7 @@ export class ClinicalRepository {
       params.push(statuses);
       where.push(`status = ANY($${params.length}::text[])`);
     }
+    if (sharedOnly) where.push("shared_with_patient AND status = 'current'");
     const count = (x: number) => Math.max(0, Math.trunc(x));
     const paging = page === null ? '' : ` LIMIT ${count(page.limit)} OFFSET ${count(page.offset)}`;
     const r = await this.tx.query<NoteRow>(

@@ -19,6 +19,7 @@ import { sql as m017 } from './017_clinical_resources.js';
 import { sql as m018 } from './018_documents.js';
 import { sql as m019 } from './019_admin_clients.js';
 import { sql as m020 } from './020_agenda.js';
+import { sql as m021 } from './021_patient_sharing.js';
 
 export interface Migration {
   readonly version: number;
@@ -32,4 +33,5 @@ function migration(version: number, name: string, sql: string): Migration {
 }
 
 /** Every migration, in order. An applied migration is never edited: add a new one. */
-export const MIGRATIONS: readonly Migration[] = [migration(1, 'segments', m001), migration(2, 'access', m002), migration(3, 'audit-chain', m003), migration(4, 'detection', m004), migration(5, 'incidents', m005), migration(6, 'containment', m006), migration(7, 'enrolment', m007), migration(8, 'refresh-history', m008), migration(9, 'notice-approval', m009), migration(10, 'dpop', m010), migration(11, 'clients', m011), migration(12, 'audit-integrity', m012), migration(13, 'patient-keys', m013), migration(14, 'sealed-identity', m014), migration(15, 'provisional-bookings', m015), migration(16, 'registrations', m016), migration(17, 'clinical-resources', m017), migration(18, 'documents', m018), migration(19, 'admin-clients', m019), migration(20, 'agenda', m020)];
+export const MIGRATIONS: readonly Migration[] = [migration(1, 'segments', m001), migration(2, 'access', m002), migration(3, 'audit-chain', m003), migration(4, 'detection', m004), migration(5, 'incidents', m005), migration(6, 'containment', m006), migration(7, 'enrolment', m007), migration(8, 'refresh-history', m008), migration(9, 'notice-approval', m009), migration(10, 'dpop', m010), migration(11, 'clients', m011), migration(12, 'audit-integrity', m012), migration(13, 'patient-keys', m013), migration(14, 'sealed-identity', m014), migration(15, 'provisional-bookings', m015), migration(16, 'registrations', m016), migration(17, 'clinical-resources', m017), migration(18, 'documents', m018), migration(19, 'admin-clients', m019), migration(20, 'agenda', m020),
+  migration(21, 'patient-sharing', m021)];
