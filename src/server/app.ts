@@ -3,6 +3,7 @@ import Fastify from 'fastify';
 import helmet from 'helmet';
 import { accessRoutes } from './access-routes.js';
 import { fhirRoutes } from './fhir-routes.js';
+import { portalRoutes } from './portal-routes.js';
 import { securityRoutes } from './security-routes.js';
 import { accountRoutes } from './account-routes.js';
 import { authRoutes } from './auth-routes.js';
@@ -149,6 +150,7 @@ export function buildServer(opts: ServerOptions) {
   accountRoutes(app, services);
   accessRoutes(app, services, opts.clock ?? (() => new Date()));
   fhirRoutes(app, services, opts.clock ?? (() => new Date()), opts.version);
+  portalRoutes(app, services, opts.clock ?? (() => new Date()));
   securityRoutes(app, services, opts.clock ?? (() => new Date()));
 
   webRoutes(app, () => ({ name: 'medvault', version: opts.version, health: '/healthz', readiness: '/readyz', app: '/ (in a browser)' }));

@@ -18,6 +18,7 @@ import type { Vault } from '../vault/index.js';
 import { chartVersions } from './charts.js';
 import { visitHistory } from './history.js';
 import { generatePopulation, type PopulationOptions } from './population/index.js';
+import { portalContent } from './portal.js';
 
 export interface SeedOptions extends PopulationOptions {
   readonly vault: Vault;
@@ -86,6 +87,9 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
     const portal = opts.portalAccountsPerPractice ?? 2;
     const assistantsOf = new Map<string, string[]>();
     let portalPending: { practiceId: string; patients: { id: string; family: string; given: string }[] } | null = null;
+    const practitionersOf = new Map<string, string[]>();
+    /** Each portal patient's declared treating doctor, when she has one. */
+    const treatingOf = new Map<string, string>();
 
     const flushPortal = async () => {
       if (portalPending === null) return;
@@ -97,7 +101,23 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
       await tx.enter({ role: 'admin', practiceId: portalPending.practiceId });
       await new AdminRepository(tx, opts.vault.admin(portalPending.practiceId)).insertUsers(records);
       result.users.push(...demo);
+      await seedPortal(portalPending.practiceId, portalPending.patients.map((p) => p.id));
       portalPending = null;
+    };
+
+    // Each portal patient's visits, past and next, and her doctor's letter shared with her (sim/portal.ts).
+    const seedPortal = async (practiceId: string, patientIds: readonly string[]) => {
+      const first = practitionersOf.get(practiceId)?.[0];
+      if (first === undefined) return;
+      const content = patientIds.map((id) =>
+        portalContent(practiceId, id, treatingOf.get(id) ?? first, treatingOf.has(id), opts.now));
+      const admin = new AdminRepository(tx, opts.vault.admin(practiceId));
+      result.counts.careRelationships += await admin.insertCareRelationships(content.flatMap((c) => c.care));
+      result.counts.appointments += await admin.insertAppointments(content.flatMap((c) => c.appointments));
+      await tx.enter({ role: 'clinical', practiceId });
+      const clinical = new ClinicalRepository(tx, opts.vault.clinical(practiceId));
+      result.counts.notes += await clinical.insertNotes(content.flatMap((c) => c.notes));
+      for (const id of content.flatMap((c) => c.shared)) await clinical.shareNote(id, true);
     };
 
     // By default the charts of the patients the calendar names (seen in the window, or booked):
@@ -116,6 +136,7 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
         await admin.setBeaconBits(beaconBitsFor(Math.max(opts.patientsPerPractice ?? 0, 2_000)));
         result.practices.push({ id: chunk.practice.id, name: chunk.practice.name });
         assistantsOf.set(chunk.practice.id, chunk.staff.filter((u) => u.role === 'assistant').map((u) => u.id));
+        practitionersOf.set(chunk.practice.id, chunk.staff.filter((u) => u.role === 'practitioner').map((u) => u.id));
         result.users.push(...demo);
         portalPending = { practiceId: chunk.practice.id, patients: [] };
       } else if (chunk.kind === 'patients') {
@@ -129,6 +150,8 @@ export async function seedDemo(db: Database, opts: SeedOptions): Promise<SeedRes
             if (portalPending.patients.length >= portal) break;
             if (p.email === null) continue; // a portal account needs an adult with an e-mail address
             portalPending.patients.push({ id: p.id, family: p.usedFamilyName ?? p.birthFamilyName, given: p.givenNames[0] ?? '' });
+            const treating = chunk.care.find((c) => c.patientId === p.id && c.kind === 'treating');
+            if (treating) treatingOf.set(p.id, treating.practitionerId);
           }
         }
         // Notable people are registered for the detector (not for the administrative roles).
