@@ -4,6 +4,7 @@ import { authorName, useAuthorNames } from './authors.js';
 import { fmtDateTime, labelName, T } from './i18n.js';
 import { AmendNote, WithdrawDialog } from './note-forms.js';
 import { authorOf, isTypedNote, labelsOf, mayChange, noteText, replacedId, statusOf } from './note-read.js';
+import { ShareToggle } from './portal/share-toggle.js';
 import { Problem } from './ui.js';
 
 /**
@@ -110,6 +111,7 @@ function NoteItem(p: {
             <>
               <button type="button" class="small" onClick={() => setEditing(true)}>{T('Modifier', 'Amend')}</button>
               <button type="button" class="small" onClick={p.withdraw}>{T('Retirer', 'Withdraw')}</button>
+              <ShareToggle n={n} name={`${T('note du', 'note of')} ${fmtDateTime(n.date)}`} />
             </>
           )}
         </div>

@@ -4,6 +4,7 @@ import { authorName, useAuthorNames } from '../authors.js';
 import { fmtDate, labelName, T } from '../i18n.js';
 import { WithdrawDialog } from '../note-forms.js';
 import { authorOf, isTypedNote, labelsOf, mayChange, statusOf } from '../note-read.js';
+import { ShareToggle } from '../portal/share-toggle.js';
 import { Problem } from '../ui.js';
 import { downloadName, kindName, sizeText } from './document-file.js';
 import { UploadForm } from './document-upload.js';
@@ -118,6 +119,7 @@ function DocumentRow(p: {
         {act(T('Voir', 'View'), p.view)}
         {act(T('Télécharger', 'Download'), p.save)}
         {p.mine && act(T('Retirer', 'Withdraw'), p.withdraw)}
+        {p.mine && <ShareToggle n={d} name={title} />}
       </td>
     </tr>
   );
