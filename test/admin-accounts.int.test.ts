@@ -17,7 +17,9 @@ afterAll(async () => t?.close());
 type Reply = { status: number; body: Record<string, unknown> | null };
 const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
-async function call(method: 'GET' | 'POST', url: string, token: string | null, payload?: object, ua = UA): Promise<Reply> {
+async function call(
+  method: 'GET' | 'POST', url: string, token: string | null, payload?: object, ua = UA,
+): Promise<Reply> {
   const r = await t.app.inject({
     method, url, ...(payload ? { payload } : {}), headers: { ...(token ? bearer(token) : {}), 'user-agent': ua },
     remoteAddress: '10.1.0.1',
@@ -30,7 +32,8 @@ async function signIn(u: Pick<DemoUser, 'username' | 'password' | 'totpSecret'>,
   const l = await call('POST', '/auth/login', null, { username: u.username, password: u.password }, ua);
   if (l.status !== 200) throw new Error(`login ${l.status} ${JSON.stringify(l.body)}`);
   if (!l.body!.mfa_required) return l.body!.access_token as string;
-  const m = await call('POST', '/auth/mfa', null, { mfa_token: l.body!.mfa_token, code: await totp(u.totpSecret!, t.now()) }, ua);
+  const code = await totp(u.totpSecret!, t.now());
+  const m = await call('POST', '/auth/mfa', null, { mfa_token: l.body!.mfa_token, code }, ua);
   if (m.status !== 200) throw new Error(`mfa ${m.status}`);
   return m.body!.access_token as string;
 }
@@ -48,6 +51,13 @@ async function enrol(url: string, password: string): Promise<{ secret: string; s
 }
 
 const officer = () => signIn(userOf(t.seeded, 'security-officer'));
+type Row = Record<string, unknown>;
+/** An account's clients as a practice admin lists them. */
+const clientsOf = async (id: string, token: string) =>
+  (await call('GET', `/admin/accounts/${id}/clients`, token)).body!.clients as Row[];
+/** An admin's call on an account's client: approve or refuse; its status. */
+const onClient = async (token: string, id: string, what: 'approve' | 'refuse', client: unknown, ua = UA) =>
+  (await call('POST', `/admin/accounts/${id}/clients/${what}`, token, { client }, ua)).status;
 let admin: string;
 let admin2: string;
 let adminId: string;
@@ -75,31 +85,28 @@ describe('the practice admin against a thief', () => {
     const homeUa = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15';
     await signIn(doc, homeUa);
     const docId = (await call('GET', '/me', docToken)).body!.userId as string;
-    const waiting = ((await call('GET', `/admin/accounts/${docId}/clients`, admin)).body!.clients as Record<string, unknown>[])
-      .find((c) => c.state === 'waiting')!;
+    const waiting = (await clientsOf(docId, admin)).find((c) => c.state === 'waiting')!;
     expect(waiting.label).toBe(homeUa);
     const ask = () => call('POST', `/admin/accounts/${docId}/clients/approve`, admin, { client: waiting.client });
     expect((await ask()).status).toBe(202);
     expect((await ask()).status).toBe(202); // asking twice is still one person
     const mid = (await call('GET', '/admin/clients', admin)).body!.clients as Record<string, unknown>[];
-    expect(mid.find((c) => c.client === waiting.client)).toMatchObject({ state: 'waiting', asked: true, askedByMe: true });
+    expect(mid.find((c) => c.client === waiting.client))
+      .toMatchObject({ state: 'waiting', asked: true, askedByMe: true });
     // The doctor cannot use the admin routes, not even for his own client.
-    expect((await call('POST', `/admin/accounts/${docId}/clients/approve`, docToken, { client: waiting.client })).status)
-      .toBe(403);
+    expect(await onClient(docToken, docId, 'approve', waiting.client)).toBe(403);
     expect((await call('GET', '/admin/clients', docToken)).status).toBe(403);
     const confirm = await call('POST', `/admin/accounts/${docId}/clients/approve`, admin2, { client: waiting.client });
     expect(confirm.status).toBe(204);
-    const after = (await call('GET', `/admin/accounts/${docId}/clients`, admin)).body!.clients as Record<string, unknown>[];
+    const after = await clientsOf(docId, admin);
     expect(after.find((c) => c.client === waiting.client)).toMatchObject({ state: 'approved', approvedVia: 'admin' });
 
     // His own account's new client: refused, whoever asks first.
     const laptop = await signIn(userOf(t.seeded, 'practice-admin'), 'thief-laptop/1.0');
-    const mine = ((await call('GET', `/admin/accounts/${adminId}/clients`, admin2)).body!.clients as Record<string, unknown>[])
-      .find((c) => c.label === 'thief-laptop/1.0')!;
-    expect((await call('POST', `/admin/accounts/${adminId}/clients/approve`, laptop, { client: mine.client }, 'thief-laptop/1.0'))
-      .status).toBe(403);
-    expect((await call('POST', `/admin/accounts/${adminId}/clients/approve`, admin2, { client: mine.client })).status).toBe(202);
-    expect((await call('POST', `/admin/accounts/${adminId}/clients/approve`, admin, { client: mine.client })).status).toBe(403);
+    const mine = (await clientsOf(adminId, admin2)).find((c) => c.label === 'thief-laptop/1.0')!;
+    expect(await onClient(laptop, adminId, 'approve', mine.client, 'thief-laptop/1.0')).toBe(403);
+    expect(await onClient(admin2, adminId, 'approve', mine.client)).toBe(202);
+    expect(await onClient(admin, adminId, 'approve', mine.client)).toBe(403);
   });
 
   it('refusing a client ends its sessions at once; another practice\'s clients are out of reach', async () => {
@@ -108,17 +115,16 @@ describe('the practice admin against a thief', () => {
     const s = await signIn(doc, phone);
     expect((await call('GET', '/me', s, undefined, phone)).status).toBe(200);
     const docId = (await call('GET', '/me', s, undefined, phone)).body!.userId as string;
-    const c = ((await call('GET', `/admin/accounts/${docId}/clients`, admin)).body!.clients as Record<string, unknown>[])
-      .find((x) => x.label === phone)!;
+    const c = (await clientsOf(docId, admin)).find((x) => x.label === phone)!;
     const other = await signIn(userOf(t.seeded, 'practice-admin', 1));
-    expect((await call('POST', `/admin/accounts/${docId}/clients/refuse`, other, { client: c.client })).status).toBe(404);
+    expect(await onClient(other, docId, 'refuse', c.client)).toBe(404);
     expect((await call('GET', `/admin/accounts/${docId}/clients`, other)).body!.clients).toEqual([]);
-    expect((await call('POST', `/admin/accounts/${docId}/clients/refuse`, admin, { client: c.client })).status).toBe(204);
+    expect(await onClient(admin, docId, 'refuse', c.client)).toBe(204);
     expect((await call('GET', '/me', s, undefined, phone)).status).toBe(401);
-    const listed = (await call('GET', `/admin/accounts/${docId}/clients`, admin)).body!.clients as Record<string, unknown>[];
+    const listed = await clientsOf(docId, admin);
     expect(listed.find((x) => x.client === c.client)).toMatchObject({ state: 'refused' });
     // A refused client is not approved by a second admin afterwards.
-    expect((await call('POST', `/admin/accounts/${docId}/clients/approve`, admin2, { client: c.client })).status).toBe(404);
+    expect(await onClient(admin2, docId, 'approve', c.client)).toBe(404);
   });
 
   it('a reset by one admin leaves the account waiting for a second person, not for him', async () => {
@@ -129,7 +135,8 @@ describe('the practice admin against a thief', () => {
     const first = await enrol(made.body!.enrolmentUrl as string, 'phrase de passe du remplaçant');
     expect(first.status).toBe('pending');
     expect((await call('POST', `/admin/accounts/${id}/approve`, admin2)).status).toBe(200);
-    const session = await signIn({ username: 'dr.remplacant', password: 'phrase de passe du remplaçant', totpSecret: first.secret });
+    const password = 'phrase de passe du remplaçant';
+    const session = await signIn({ username: 'dr.remplacant', password, totpSecret: first.secret });
     // The thief (admin2) resets, redeems the link himself, and cannot approve it.
     const reset = await call('POST', `/admin/accounts/${id}/reset-mfa`, admin2);
     expect(reset.status).toBe(200);
@@ -140,8 +147,8 @@ describe('the practice admin against a thief', () => {
       .find((a) => a.id === id)!;
     expect(listed).toMatchObject({ status: 'pending', mayApprove: false });
     expect((await call('POST', `/admin/accounts/${id}/approve`, admin2)).status).toBe(403);
-    await expect(signIn({ username: 'dr.remplacant', password: 'phrase choisie par le voleur', totpSecret: taken.secret }))
-      .rejects.toThrow(/login 403/);
+    const thief = { username: 'dr.remplacant', password: 'phrase choisie par le voleur', totpSecret: taken.secret };
+    await expect(signIn(thief)).rejects.toThrow(/login 403/);
     // Nor may the admin who created the account: a security officer is the second person here.
     const mine = ((await call('GET', '/admin/accounts', admin)).body!.accounts as Record<string, unknown>[])
       .find((a) => a.id === id)!;

@@ -127,7 +127,8 @@ export class AccountClients {
       if (!(await repo.refuseClient(userId, client, p.userId, now))) return false;
       await repo.dropClientRequest(userId, client);
       const ended = await repo.revokeClientSessions(userId, client, now, 'client refused by the practice admin');
-      await this.audit(tx, p, 'account.revoke-sessions', userId, `a practice admin refused a client (${ended} sessions ended)`);
+      await this.audit(tx, p, 'account.revoke-sessions', userId, `a practice admin refused a client (${ended} ` +
+        `sessions ended)`);
       return true;
     });
     if (!done) throw new AccessError('client_unknown');

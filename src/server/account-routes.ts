@@ -65,7 +65,10 @@ export function accountRoutes(app: FastifyInstance, services: () => Services): v
     {
       config: { access: 'authenticated' },
       schema: {
-        body: { type: 'object', additionalProperties: false, required: ['required'], properties: { required: { type: 'boolean' } } },
+        body: {
+          type: 'object', additionalProperties: false, required: ['required'],
+          properties: { required: { type: 'boolean' } },
+        },
       },
     },
     async (req) => services().accounts.setDpopRequired(principalOf(req), req.body.required),

@@ -156,8 +156,8 @@ export class AccountRepository {
   /** The practice's clients (one account's when `userId` is given), the most recently used first. */
   async clients(now: Date, userId: string | null = null): Promise<PracticeClient[]> {
     const r = await this.tx.query<{
-      user_id: string; client: string; label: string | null; first_seen: Date; last_seen: Date; approved_at: Date | null;
-      approved_via: string | null; refused_at: Date | null; asked_by: string | null;
+      user_id: string; client: string; label: string | null; first_seen: Date; last_seen: Date;
+      approved_at: Date | null; approved_via: string | null; refused_at: Date | null; asked_by: string | null;
     }>(
       `SELECT c.user_id, c.client, c.label, c.first_seen, c.last_seen, c.approved_at, c.approved_via, c.refused_at,
               r.asked_by
@@ -170,7 +170,8 @@ export class AccountRepository {
     return r.rows.map((x) => ({
       userId: x.user_id, client: x.client, label: x.label, firstSeen: new Date(x.first_seen),
       lastSeen: new Date(x.last_seen), approvedAt: x.approved_at === null ? null : new Date(x.approved_at),
-      approvedVia: x.approved_via, refusedAt: x.refused_at === null ? null : new Date(x.refused_at), askedBy: x.asked_by,
+      approvedVia: x.approved_via, refusedAt: x.refused_at === null ? null : new Date(x.refused_at),
+      askedBy: x.asked_by,
     }));
   }
 

@@ -10,6 +10,7 @@ import { Security } from './security.js';
 import { Enrol, enrolmentToken } from './enrol.js';
 import { Clients, NewClientBanner } from './clients.js';
 import { Router, useHashLocation } from './router.js';
+import { Admin } from './admin/index.js';
 
 /** The shell: login, then the face the account's role opens — the server's policy decides the rest. */
 export function App() {
@@ -93,6 +94,8 @@ export function App() {
           <Security me={me} />
         ) : me.role === 'patient' ? (
           <Portal me={me} />
+        ) : me.role === 'practice-admin' ? (
+          <Admin me={me} />
         ) : (
           <Practice me={me} />
         )}

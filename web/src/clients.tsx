@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, type Me } from './api.js';
-import { T } from './i18n.js';
+import { fmtDateTime, T } from './i18n.js';
 import { Dialog, Problem } from './ui.js';
+import { deviceName } from './admin/devices.js';
 
 interface Client {
   readonly client: string;
@@ -20,8 +21,11 @@ export function NewClientBanner({ me }: { me: Me }) {
   return (
     <p class="card warn" role="status">
       {T(
-        'Ce navigateur est nouveau pour votre compte : jusqu’à ce que vous l’approuviez depuis un poste que vous utilisez déjà (menu « Appareils »), ou que le responsable sécurité le fasse, il ouvre au plus 25 dossiers par jour.',
-        'This browser is new to your account: until you approve it from a computer you already use (the "Devices" menu), or the security officer does, it opens at most 25 charts a day.',
+        'Ce navigateur est nouveau pour votre compte : jusqu’à ce que vous l’approuviez depuis un poste que vous ' +
+          'utilisez déjà (menu « Appareils »), ou que le responsable sécurité le fasse, il ouvre au plus 25 dossiers ' +
+          'par jour.',
+        'This browser is new to your account: until you approve it from a computer you already use (the "Devices" ' +
+          'menu), or the security officer does, it opens at most 25 charts a day.',
       )}
     </p>
   );
@@ -43,11 +47,13 @@ export function Clients({ me, close }: { me: Me; close: () => void }) {
     }
   };
   return (
-    <Dialog id="clients-title" title={T('Appareils de votre compte', 'Your account\'s devices')}>
+    <Dialog id="clients-title" title={T('Appareils de votre compte', 'Your account\'s devices')} close={close}>
       <p>
         {T(
-          'Les navigateurs et logiciels qui se sont connectés à votre compte. Approuvez seulement ceux que vous reconnaissez ; un appareil inconnu doit être signalé au responsable sécurité.',
-          'The browsers and programs that logged in to your account. Approve only those you recognise; report an unknown one to the security officer.',
+          'Les navigateurs et logiciels qui se sont connectés à votre compte. Approuvez seulement ceux que vous ' +
+            'reconnaissez ; un appareil inconnu doit être signalé au responsable sécurité.',
+          'The browsers and programs that logged in to your account. Approve only those you recognise; report an ' +
+            'unknown one to the security officer.',
         )}
       </p>
       {clients === null ? (
@@ -55,20 +61,26 @@ export function Clients({ me, close }: { me: Me; close: () => void }) {
       ) : (
         <table class="clients">
           <thead>
-            <tr><th>{T('Appareil', 'Device')}</th><th>{T('Première connexion', 'First seen')}</th><th>{T('Dernière', 'Last seen')}</th><th>{T('État', 'State')}</th></tr>
+            <tr>
+              <th>{T('Appareil', 'Device')}</th><th>{T('Première connexion', 'First seen')}</th>
+              <th>{T('Dernière', 'Last seen')}</th><th>{T('État', 'State')}</th>
+            </tr>
           </thead>
           <tbody>
             {clients.map((c) => (
               <tr key={c.client}>
                 <td>
-                  {c.label ?? T('(sans nom)', '(no name)')}{c.current ? ` — ${T('celui-ci', 'this one')}` : ''}
+                  <strong title={c.label ?? undefined}>{deviceName(c.label)}</strong>
+                  {c.current ? ` — ${T('celui-ci', 'this one')}` : ''}
                   <br />
                   <span class="muted">
-                    {c.kind === 'browser key' ? T(`navigateur, clé ${c.client.slice(5, 13)}…`, `browser, key ${c.client.slice(5, 13)}…`) : T(`logiciel, réseau ${c.network ?? '?'}`, `program, network ${c.network ?? '?'}`)}
+                    {c.kind === 'browser key'
+                      ? T(`navigateur, clé ${c.client.slice(5, 13)}…`, `browser, key ${c.client.slice(5, 13)}…`)
+                      : T(`logiciel, réseau ${c.network ?? '?'}`, `program, network ${c.network ?? '?'}`)}
                   </span>
                 </td>
-                <td>{new Date(c.firstSeen).toLocaleString()}</td>
-                <td>{new Date(c.lastSeen).toLocaleString()}</td>
+                <td>{fmtDateTime(c.firstSeen)}</td>
+                <td>{fmtDateTime(c.lastSeen)}</td>
                 <td>
                   {c.approved ? T('approuvé', 'approved') : me.clientApproved ? (
                     <button type="button" onClick={() => approve(c)}>{T('Approuver', 'Approve')}</button>
