@@ -59,9 +59,9 @@ export function AccountActions({ me, userId, standing, changed }: {
           id="confirm-lock" title={T(`Verrouiller le compte ${name} ?`, `Lock the account ${name}?`)} danger
           action={T('Verrouiller le compte', 'Lock the account')} close={() => setStep(null)} act={() => act('lock')}
         >
-          <p>{T(`Le compte ${name} sera verrouillé : toutes ses sessions ouvertes prennent fin immédiatement et il ne `
-            + 'pourra plus se connecter.', `The account ${name} will be locked: all its open sessions end at once and it `
-            + 'can no longer sign in.')}</p>
+          <p>{T(`Le compte ${name} sera verrouillé : toutes ses sessions ouvertes prennent fin immédiatement et `
+            + 'il ne pourra plus se connecter.', `The account ${name} will be locked: all its open sessions end at `
+            + 'once and it can no longer sign in.')}</p>
           <p>{T('Pour le rouvrir, il faudra deux responsables sécurité : l’un demande, l’autre confirme.',
             'To open it again takes two security officers: one asks, the other confirms.')}</p>
         </Confirm>
@@ -69,12 +69,13 @@ export function AccountActions({ me, userId, standing, changed }: {
       {step === 'ask-unlock' && (
         <Confirm
           id="confirm-unlock" title={T(`Demander le déverrouillage de ${name} ?`, `Ask to unlock ${name}?`)}
-          action={T('Demander le déverrouillage', 'Ask to unlock')} close={() => setStep(null)} act={() => act('ask-unlock')}
+          action={T('Demander le déverrouillage', 'Ask to unlock')} close={() => setStep(null)}
+          act={() => act('ask-unlock')}
         >
           <p>{T(`Votre demande sera enregistrée, mais le compte ${name} reste verrouillé : un second responsable `
-            + 'sécurité doit la confirmer depuis son propre compte, dans les 24 heures.', `Your request is recorded, but `
-            + `the account ${name} stays locked: a second security officer must confirm it from their own account, `
-            + 'within 24 hours.')}</p>
+            + 'sécurité doit la confirmer depuis son propre compte, dans les 24 heures.',
+            `Your request is recorded, but the account ${name} stays locked: a second security officer must `
+            + 'confirm it from their own account, within 24 hours.')}</p>
         </Confirm>
       )}
       {step === 'confirm-unlock' && (

@@ -4,7 +4,7 @@ import { Chart } from '../chart.js';
 import { fmtDateTime, T } from '../i18n.js';
 import { Problem } from '../ui.js';
 import { AccountActions } from './account-actions.js';
-import { actionName, reasonText, roleName, statusName, useServer } from './common.js';
+import { actionName, HOUR, reasonText, roleName, statusName, steps, useServer, valuesAt } from './common.js';
 
 interface Risk {
   userId: string;
@@ -22,13 +22,18 @@ interface Risk {
 export function AccountScreen({ me, userId }: { me: Me; userId: string }) {
   const r = useServer<Risk>(`/security/accounts/${userId}/risk`, 5000);
   const risk = r.data;
-  // The server's hours are ISO instants: milliseconds here, as Chart expects.
-  const times = useMemo(() => (risk?.hours ?? []).map((h) => Date.parse(h.hour)), [risk]);
-  const series = useMemo(() => risk ? [
-    { label: T('accès', 'accesses'), values: risk.hours.map((h) => h.accesses), color: '#1f5fa8' },
-    { label: T('patients distincts', 'distinct patients'), values: risk.hours.map((h) => h.patients), color: '#c2410c' },
-    { label: T('refus', 'refused'), values: risk.hours.map((h) => h.refused), color: '#6b21a8' },
-  ] : [], [risk]);
+  // Every hour of the two days (milliseconds, as Chart expects); an hour without activity is a zero.
+  const times = useMemo(() => (risk && risk.hours.length > 0 ? steps(HOUR, 49) : []), [risk]);
+  const series = useMemo(() => {
+    if (!risk) return [];
+    const at = (h: Risk['hours'][number]) => Date.parse(h.hour);
+    const of = (f: (h: Risk['hours'][number]) => number) => valuesAt(times, HOUR, risk.hours, at, f);
+    return [
+      { label: T('accès', 'accesses'), values: of((h) => h.accesses), color: '#1f5fa8' },
+      { label: T('patients distincts', 'distinct patients'), values: of((h) => h.patients), color: '#c2410c' },
+      { label: T('refus', 'refused'), values: of((h) => h.refused), color: '#6b21a8' },
+    ];
+  }, [risk, times]);
   return (
     <section class="card" aria-labelledby="risk-title">
       <h1 id="risk-title">{T('Compte', 'Account')} {risk?.username ?? ''}</h1>

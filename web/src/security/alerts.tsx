@@ -56,7 +56,9 @@ function AlertItem({ me, a, changed }: { me: Me; a: Alert; changed: () => void }
         ))}
       </ul>
       <div class="actions">
-        <Link href={PATHS.security(`accounts/${a.userId}`)} class="button">{T('Voir le compte', 'View the account')}</Link>
+        <Link href={PATHS.security(`accounts/${a.userId}`)} class="button">
+          {T('Voir le compte', 'View the account')}
+        </Link>
         {a.account && <AccountActions me={me} userId={a.userId} standing={a.account} changed={changed} />}
       </div>
     </li>

@@ -23,7 +23,9 @@ export function ApprovalsScreen({ me }: { me: Me }) {
   return (
     <>
       <section class="card" aria-labelledby="ap-notices" data-testid="approve-notices">
-        <h1 id="ap-notices">{T('Notifications aux patients à approuver (art. 34)', 'Patient notices to approve (Art. 34)')}</h1>
+        <h1 id="ap-notices">
+          {T('Notifications aux patients à approuver (art. 34)', 'Patient notices to approve (Art. 34)')}
+        </h1>
         <p class="muted">{T('Les lettres, le publipostage et la liste des praticiens nomment des patients : un second '
           + 'responsable sécurité, autre que celui qui a établi le périmètre, les approuve avant tout export.',
         'Letters, the mail merge and the practitioners’ list name patients: a second security officer, not the one '
@@ -36,7 +38,9 @@ export function ApprovalsScreen({ me }: { me: Me }) {
               <span>
                 <Link href={PATHS.security(`incidents/${i.id}`)}>{T('Incident', 'Incident')} {short(i.id)}</Link>
                 {' · '}{fmtDateTime(i.createdAt)} · {i.patients} {T('patients', 'patients')}
-                {i.createdBy === me.userId && <> · <span class="muted">{T('périmètre établi par vous', 'scoped by you')}</span></>}
+                {i.createdBy === me.userId && (
+                  <> · <span class="muted">{T('périmètre établi par vous', 'scoped by you')}</span></>
+                )}
               </span>
               <ApproveNotices id={i.id} patients={i.patients} done={inc.reload} />
             </li>
@@ -46,7 +50,9 @@ export function ApprovalsScreen({ me }: { me: Me }) {
       <section class="card" aria-labelledby="ap-unlocks" data-testid="approve-unlocks">
         <h2 id="ap-unlocks">{T('Déverrouillages à confirmer', 'Unlocks to confirm')}</h2>
         <Problem error={unl.error} />
-        {unl.data && unlocks.length === 0 && <p class="muted">{T('Aucune demande en attente.', 'No request waiting.')}</p>}
+        {unl.data && unlocks.length === 0 && (
+          <p class="muted">{T('Aucune demande en attente.', 'No request waiting.')}</p>
+        )}
         <ul class="list approvals">
           {unlocks.map((u) => (
             <li key={u.userId}>
@@ -82,10 +88,10 @@ export function ApproveNotices({ id, patients, done }: { id: string; patients: n
             done();
           }}
         >
-          <p>{T(`Les lettres aux ${patients} patients exposés, le publipostage et la liste des praticiens pourront être `
-            + 'téléchargés et envoyés. Chaque export reste tracé et marqué.', `The letters to the ${patients} patients `
-            + 'exposed, the mail merge and the practitioners’ list may then be downloaded and sent. Every export stays '
-            + 'audited and watermarked.')}</p>
+          <p>{T(`Les lettres aux ${patients} patients exposés, le publipostage et la liste des praticiens `
+            + 'pourront être téléchargés et envoyés. Chaque export reste tracé et marqué.',
+            `The letters to the ${patients} patients exposed, the mail merge and the practitioners’ list may then `
+            + 'be downloaded and sent. Every export stays audited and watermarked.')}</p>
         </Confirm>
       )}
     </>
@@ -107,16 +113,18 @@ function ConfirmUnlock({ userId, username, done }: { userId: string; username: s
           id="confirm-unlock" title={T(`Déverrouiller le compte ${username} ?`, `Unlock the account ${username}?`)}
           action={T('Confirmer le déverrouillage', 'Confirm the unlock')} close={() => setOpen(false)}
           act={async () => {
-            const r = await post<{ status?: string; message?: string } | undefined>(`/security/accounts/${userId}/unlock`);
+            const path = `/security/accounts/${userId}/unlock`;
+            const r = await post<{ status?: string; message?: string } | undefined>(path);
             // Still pending: this officer asked it; the server's words say why nothing was lifted.
             setSaid(r?.status === 'pending' ? T(r.message ?? '', 'A second security officer must confirm it.') : null);
             setOpen(false);
             done();
           }}
         >
-          <p>{T(`Un responsable sécurité a demandé le déverrouillage de ${username}. Votre confirmation lève le verrou et `
-            + 'la suspension : le compte pourra se reconnecter.', `A security officer asked to unlock ${username}. Your `
-            + 'confirmation lifts the lock and the suspension: the account can sign in again.')}</p>
+          <p>{T(`Un responsable sécurité a demandé le déverrouillage de ${username}. Votre confirmation lève le `
+            + 'verrou et la suspension : le compte pourra se reconnecter.',
+            `A security officer asked to unlock ${username}. Your confirmation lifts the lock and the suspension: `
+            + 'the account can sign in again.')}</p>
         </Confirm>
       )}
     </>

@@ -81,6 +81,25 @@ export function short(id: string): string {
   return id.slice(0, 8);
 }
 
+export const HOUR = 3_600_000;
+export const DAY = 86_400_000;
+
+/**
+ * The last `count` steps (hours, days: UTC-aligned, as the server truncates them) up to now, in
+ * milliseconds: a chart spans the window asked, not just the steps that had activity.
+ */
+export function steps(step: number, count: number, now = Date.now()): number[] {
+  const last = Math.floor(now / step) * step;
+  return Array.from({ length: count }, (_, i) => last - (count - 1 - i) * step);
+}
+
+/** The rows' values at those steps; a step without a row is a zero (a quiet hour, not a gap the line jumps). */
+export function valuesAt<R>(times: readonly number[], step: number, rows: readonly R[], at: (r: R) => number,
+  value: (r: R) => number): number[] {
+  const by = new Map(rows.map((r) => [Math.floor(at(r) / step) * step, value(r)]));
+  return times.map((t) => by.get(t) ?? 0);
+}
+
 /**
  * What the server says at `path`, asked again every `every` ms (0: once) and whenever `deps`
  * change; `reload` asks at once.
@@ -117,6 +136,14 @@ export function Confirm(p: {
 }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Escape cancels wherever the focus is (the box handles it when the focus is inside it).
+  useEffect(() => {
+    const key = (ev: KeyboardEvent) => {
+      if (ev.key === 'Escape') p.close();
+    };
+    document.addEventListener('keydown', key);
+    return () => document.removeEventListener('keydown', key);
+  }, [p.close]);
   const go = async () => {
     setBusy(true);
     setError(null);

@@ -42,9 +42,13 @@ export function IncidentForm() {
     <section class="card" aria-labelledby="inc-title">
       <h1 id="inc-title">{T('Nouvel incident : établir le périmètre', 'New incident: scope it')}</h1>
       <form class="grid" onSubmit={submit}>
-        <label for="inc-accounts">{T('Comptes (identifiants, séparés par des virgules)', 'Accounts (usernames, comma-separated)')}</label>
+        <label for="inc-accounts">
+          {T('Comptes (identifiants, séparés par des virgules)', 'Accounts (usernames, comma-separated)')}
+        </label>
         <input id="inc-accounts" value={accounts} onInput={(e) => setAccounts(e.currentTarget.value)} />
-        <label for="inc-addresses">{T('et/ou adresses réseau de l’attaquant', 'and/or the attacker’s network addresses')}</label>
+        <label for="inc-addresses">
+          {T('et/ou adresses réseau de l’attaquant', 'and/or the attacker’s network addresses')}
+        </label>
         <input id="inc-addresses" value={addresses} onInput={(e) => setAddresses(e.currentTarget.value)} />
         <label class="check">
           <input type="checkbox" checked={countCare} onChange={(e) => setCountCare(e.currentTarget.checked)} />
@@ -53,7 +57,9 @@ export function IncidentForm() {
             + 'for the addresses named)')}
         </label>
         <label for="inc-from">{T('Du', 'From')}</label>
-        <input id="inc-from" type="datetime-local" required value={from} onInput={(e) => setFrom(e.currentTarget.value)} />
+        <input
+          id="inc-from" type="datetime-local" required value={from} onInput={(e) => setFrom(e.currentTarget.value)}
+        />
         <label for="inc-to">{T('Au', 'To')}</label>
         <input
           id="inc-to" type="datetime-local" required value={to} max={localIso(new Date(Date.now() + 60_000))}

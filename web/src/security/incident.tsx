@@ -32,7 +32,14 @@ export function IncidentScreen({ me, id }: { me: Me; id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [containing, setContaining] = useState(false);
   const i = r.data;
-  if (!i) return <section class="card"><Problem error={r.error} />{!r.error && <p class="muted">{T('Chargement…', 'Loading…')}</p>}</section>;
+  if (!i) {
+    return (
+      <section class="card">
+        <Problem error={r.error} />
+        {!r.error && <p class="muted">{T('Chargement…', 'Loading…')}</p>}
+      </section>
+    );
+  }
   const has = (e: string) => i.timeline.some((t) => t.event === e);
   const approved = i.timeline.find((t) => t.event === 'notices-approved');
   const accounts = i.scope.accounts?.map((a) => a.username ?? short(a.userId)) ?? i.query.accounts ?? [];
@@ -61,26 +68,33 @@ export function IncidentScreen({ me, id }: { me: Me; id: string }) {
       <h1 id="incident-title">{T('Incident', 'Incident')} {short(i.id)}</h1>
       <p class="muted">
         {T('Ouvert le', 'Opened')} {fmtDateTime(i.createdAt)}
-        {i.query.from && i.query.to && <> · {T('période', 'period')} {fmtDateTime(i.query.from)} → {fmtDateTime(i.query.to)}</>}
+        {i.query.from && i.query.to && (
+          <> · {T('période', 'period')} {fmtDateTime(i.query.from)} → {fmtDateTime(i.query.to)}</>
+        )}
         {accounts.length > 0 && <> · {T('comptes', 'accounts')} : {accounts.join(', ')}</>}
       </p>
       <p class="big">
-        <strong data-testid="scope-patients">{i.summary.patients}</strong> {T('patients exposés', 'patients exposed')},{' '}
+        <strong data-testid="scope-patients">{i.summary.patients}</strong>{' '}
+        {T('patients exposés', 'patients exposed')},{' '}
         <strong>{i.summary.notes}</strong> {T('notes cliniques', 'clinical notes')}
-        {i.scope.care && <> · {i.scope.care.accesses} {T('accès de soins (légitimes) non comptés', 'care accesses (legitimate) not counted')}</>}
+        {i.scope.care && (
+          <> · {i.scope.care.accesses}{' '}
+            {T('accès de soins (légitimes) non comptés', 'care accesses (legitimate) not counted')}</>
+        )}
       </p>
       <ByPractice rows={i.byPractice} />
-      <p>{T('Article 34', 'Article 34')} : {i.art34.required ? T('notification des patients requise', 'patients must be notified')
-        : T('non requise', 'not required')} — {i.art34.reason}</p>
+      <p>{T('Article 34', 'Article 34')} :{' '}
+        {i.art34.required ? T('notification des patients requise', 'patients must be notified')
+          : T('non requise', 'not required')} — {i.art34.reason}</p>
       {i.kind === 'account-abuse' && (
         <div class="approval" data-testid="notices-state">
           {approved
             ? <p class="ok">{T('Notifications approuvées le', 'Notices approved on')} {fmtDateTime(approved.at)}</p>
             : <>
-              <p class="warn">{T('Les lettres aux patients, le publipostage et la liste des praticiens nomment des patients : '
-                + 'un second responsable sécurité doit les approuver avant tout export.', 'The letters, the mail merge '
-                + 'and the practitioners’ list name patients: a second security officer must approve them before any '
-                + 'export.')}</p>
+              <p class="warn">{T('Les lettres aux patients, le publipostage et la liste des praticiens nomment '
+                + 'des patients : un second responsable sécurité doit les approuver avant tout export.',
+                'The letters, the mail merge and the practitioners’ list name patients: a second security officer '
+                + 'must approve them before any export.')}</p>
               {i.createdBy === me.userId && <p class="muted">{T('Vous avez établi ce périmètre : un autre responsable '
                 + 'sécurité doit approuver.', 'You scoped this incident: another security officer must approve.')}</p>}
               <ApproveNotices id={i.id} patients={i.summary.patients} done={r.reload} />
@@ -93,13 +107,18 @@ export function IncidentScreen({ me, id }: { me: Me; id: string }) {
           {T('Notification CNIL (art. 33, PDF)', 'CNIL notification (Art. 33, PDF)')}
         </button>
         {approved && <>
-          <button type="button" data-testid="download-art34" onClick={() => fetchDoc(doc('art34', 'pdf'), file('art34.pdf'))}>
+          <button
+            type="button" data-testid="download-art34" onClick={() => fetchDoc(doc('art34', 'pdf'), file('art34.pdf'))}
+          >
             {T('Lettres aux patients (art. 34, PDF)', 'Letters to patients (Art. 34, PDF)')}
           </button>
           <button type="button" onClick={() => fetchDoc(doc('art34', 'csv'), file('art34.csv'))}>
             {T('Publipostage (CSV)', 'Mail merge (CSV)')}
           </button>
-          <button type="button" onClick={() => fetchDoc(`${i.documents.practitioners}?lang=${lang()}`, file('praticiens.pdf'))}>
+          <button
+            type="button"
+            onClick={() => fetchDoc(`${i.documents.practitioners}?lang=${lang()}`, file('praticiens.pdf'))}
+          >
             {T('Information des praticiens (PDF)', 'Practitioners (PDF)')}
           </button>
         </>}
@@ -115,8 +134,12 @@ export function IncidentScreen({ me, id }: { me: Me; id: string }) {
             {T('Contenir : verrouiller, révoquer, réinitialiser', 'Contain: lock, revoke, reset')}
           </button>
         )}
-        {has('contained') && <span class="ok" role="status" data-testid="contained">{T('Comptes contenus', 'Accounts contained')}</span>}
-        {!has('cnil-notified') && <button type="button" onClick={() => step('cnil-notified')}>{T('CNIL notifiée', 'CNIL notified')}</button>}
+        {has('contained') && (
+          <span class="ok" role="status" data-testid="contained">{T('Comptes contenus', 'Accounts contained')}</span>
+        )}
+        {!has('cnil-notified') && (
+          <button type="button" onClick={() => step('cnil-notified')}>{T('CNIL notifiée', 'CNIL notified')}</button>
+        )}
         {!has('closed') && <button type="button" onClick={() => step('closed')}>{T('Clore', 'Close')}</button>}
       </div>
       <h2>{T('Chronologie', 'Timeline')}</h2>
@@ -128,20 +151,27 @@ export function IncidentScreen({ me, id }: { me: Me; id: string }) {
           id="confirm-contain" title={T('Contenir l’incident ?', 'Contain the incident?')} danger
           action={T('Contenir', 'Contain')} close={() => setContaining(false)}
           act={async () => {
-            await post(`/security/incidents/${i.id}/actions`, { actions: ['lock', 'revoke-sessions', 'reset-credentials'] });
+            const actions = ['lock', 'revoke-sessions', 'reset-credentials'];
+            await post(`/security/incidents/${i.id}/actions`, { actions });
             setContaining(false);
             r.reload();
           }}
         >
-          <p>{T('Pour', 'For')} <strong>{accounts.length} {T('compte(s)', 'account(s)')} : {accounts.join(', ')}</strong></p>
+          <p>
+            {T('Pour', 'For')}{' '}
+            <strong>{accounts.length} {T('compte(s)', 'account(s)')} : {accounts.join(', ')}</strong>
+          </p>
           <ul>
-            <li>{T('le compte est verrouillé : plus aucune connexion ;', 'the account is locked: no more sign-in;')}</li>
-            <li>{T('toutes ses sessions ouvertes sont révoquées immédiatement ;', 'all its open sessions are revoked at once;')}</li>
+            <li>{T('le compte est verrouillé : plus aucune connexion ;',
+              'the account is locked: no more sign-in;')}</li>
+            <li>{T('toutes ses sessions ouvertes sont révoquées immédiatement ;',
+              'all its open sessions are revoked at once;')}</li>
             <li>{T('ses identifiants sont réinitialisés : mot de passe inconnu de tous, second facteur supprimé — il '
               + 'devra être enrôlé à nouveau.', 'its credentials are reset: a password nobody knows, the second factor '
               + 'removed — it must be enrolled again.')}</li>
           </ul>
-          <p>{T('Le déverrouillage demandera ensuite deux responsables sécurité.', 'Unlocking will then take two security officers.')}</p>
+          <p>{T('Le déverrouillage demandera ensuite deux responsables sécurité.',
+            'Unlocking will then take two security officers.')}</p>
         </Confirm>
       )}
     </section>
@@ -149,13 +179,17 @@ export function IncidentScreen({ me, id }: { me: Me; id: string }) {
 }
 
 function ByPractice({ rows }: { rows: PracticeRow[] }) {
-  const categories: [string, string][] = [['identity', T('identité', 'identity')], ['contacts', T('coordonnées', 'contacts')],
-    ['nir', 'NIR'], ['appointments', T('rendez-vous', 'appointments')], ['notes', T('notes cliniques', 'clinical notes')]];
+  const categories: [string, string][] = [
+    ['identity', T('identité', 'identity')], ['contacts', T('coordonnées', 'contacts')], ['nir', 'NIR'],
+    ['appointments', T('rendez-vous', 'appointments')], ['notes', T('notes cliniques', 'clinical notes')],
+  ];
   if (rows.length === 0) return null;
   return (
-    <div class="scroll">
+    <div class="scroll" tabIndex={0} role="region" aria-labelledby="by-practice">
       <table>
-        <caption>{T('Par cabinet et catégorie (patients)', 'By practice and category (patients)')}</caption>
+        <caption id="by-practice">
+          {T('Par cabinet et catégorie (patients)', 'By practice and category (patients)')}
+        </caption>
         <thead><tr>
           <th scope="col">{T('Cabinet', 'Practice')}</th><th scope="col">{T('Patients', 'Patients')}</th>
           {categories.map(([k, n]) => <th key={k} scope="col">{n}</th>)}

@@ -40,12 +40,16 @@ export function RegisterScreen() {
     <section class="card" aria-labelledby="reg-title">
       <div class="card-head">
         <h1 id="reg-title">{T('Registre des violations', 'Breach register')}</h1>
-        <Link href={PATHS.security('incidents/new')} class="button primary-link">{T('Nouvel incident', 'New incident')}</Link>
+        <Link href={PATHS.security('incidents/new')} class="button primary-link">
+          {T('Nouvel incident', 'New incident')}
+        </Link>
       </div>
       <Problem error={r.error} />
-      {list !== null && list.length === 0 && <p class="muted">{T('Aucun incident enregistré.', 'No incident recorded.')}</p>}
+      {list !== null && list.length === 0 && (
+        <p class="muted">{T('Aucun incident enregistré.', 'No incident recorded.')}</p>
+      )}
       {list !== null && list.length > 0 && (
-        <div class="scroll">
+        <div class="scroll" tabIndex={0} role="region" aria-labelledby="reg-title">
           <table data-testid="register">
             <thead>
               <tr>
@@ -61,7 +65,9 @@ export function RegisterScreen() {
                   <td>{fmtDateTime(i.createdAt)}</td><td>{i.patients}</td><td>{i.notes}</td>
                   <td>
                     {i.events.map((e) => `${eventName(e.event)} (${fmtDateTime(e.at)})`).join(' → ')}
-                    {i.awaitingApproval && <> · <span class="warn">{T('approbation attendue', 'approval awaited')}</span></>}
+                    {i.awaitingApproval && (
+                      <> · <span class="warn">{T('approbation attendue', 'approval awaited')}</span></>
+                    )}
                   </td>
                 </tr>
               ))}
