@@ -76,6 +76,67 @@ describe.each(BACKENDS)('the security console ($name)', (backend) => {
       expect((await post(officer.access_token, `/security/accounts/${userOf(t.seeded, 'security-officer').fhirId ?? 'x'}/lock`)).statusCode).toBeGreaterThanOrEqual(400);
     });
 
+    it('lists the approvals a second officer owes; the officer who asked is refused, told why in French', async () => {
+      type J = Record<string, unknown>;
+      const doc = userOf(t.seeded, 'practitioner');
+      const d = await login(t, doc);
+      expect((await get(d.access_token, '/fhir/Patient?_count=5')).statusCode).toBe(200);
+      const target = t.seeded.users.filter((u) => u.role === 'practitioner' && u.fhirId).at(-1)!;
+      expect(target.username).not.toBe(doc.username);
+      const officer = (await login(t, userOf(t.seeded, 'security-officer'))).access_token;
+      const me = (await get(officer, '/me')).json().userId as string;
+      const second = (await login(t, secondOfficer(t.seeded))).access_token;
+      const waiting = async (token: string) => ((await get(token, '/security/unlock-requests')).json().requests as J[])
+        .find((r) => r.userId === target.fhirId);
+
+      // An unlock asked twice by the same officer lifts nothing, and says why; the list names who asked.
+      const unlock = `/security/accounts/${target.fhirId}/unlock`;
+      expect((await post(officer, `/security/accounts/${target.fhirId}/lock`)).statusCode).toBe(204);
+      expect(await waiting(officer)).toBeUndefined();
+      expect((await post(officer, unlock)).statusCode).toBe(202);
+      const again = await post(officer, unlock);
+      expect(again.statusCode).toBe(202);
+      expect(again.json()).toMatchObject({ status: 'pending', again: true });
+      expect(again.json().message)
+        .toMatch(/^Vous avez déjà demandé ce déverrouillage : un second responsable sécurité, autre que vous/);
+      expect(await waiting(officer)).toMatchObject({
+        username: target.username, status: 'locked', contained: true, mine: true, unlockRequestedBy: [me],
+      });
+      expect(await waiting(second)).toMatchObject({ mine: false });
+      expect((await get(d.access_token, '/security/unlock-requests')).statusCode).toBe(403);
+      expect((await post(second, unlock)).statusCode).toBe(204);
+      expect(await waiting(second)).toBeUndefined();
+      expect((await get(second, `/security/accounts/${target.fhirId}/risk`)).json())
+        .toMatchObject({ status: 'active', contained: false, unlockRequestedBy: [] });
+
+      // Notices naming patients: the scoping officer's approval is refused with the reason, in French.
+      const day = 86_400_000;
+      const scope = await t.app.inject({
+        method: 'POST', url: '/security/incidents', headers: bearer(officer),
+        payload: {
+          accounts: [doc.username], countCare: true,
+          from: new Date(t.now().getTime() - day).toISOString(), to: t.now().toISOString(),
+        },
+      });
+      expect(scope.statusCode).toBe(201);
+      const id = scope.json().id as string;
+      expect((scope.json().patients as string[]).length).toBeGreaterThan(0);
+      const listed = async () => ((await get(officer, '/security/incidents')).json().incidents as J[])
+        .find((i) => i.id === id);
+      expect(await listed()).toMatchObject({ awaitingApproval: true, createdBy: me });
+      const own = await post(officer, `/security/incidents/${id}/approve-notices`);
+      expect(own.statusCode).toBe(422);
+      expect(own.json().issue[0].diagnostics)
+        .toMatch(/^Un second responsable sécurité doit approuver : vous avez établi le périmètre de cet incident/);
+      // A refused export says what to do in the console's words, never which API to call.
+      const letters = await get(officer, `/security/incidents/${id}/documents/art34?format=csv`);
+      expect(letters.statusCode).toBe(422);
+      expect(letters.json().issue[0].diagnostics).not.toMatch(/POST|\/security\//);
+      expect((await post(second, `/security/incidents/${id}/approve-notices`)).statusCode).toBe(201);
+      expect(await listed()).toMatchObject({ awaitingApproval: false, createdBy: null });
+      expect((await get(officer, `/security/incidents/${id}/documents/art34?format=csv`)).statusCode).toBe(200);
+    });
+
     it('verifies the audit log on request and names a tampered event', async () => {
       const officer = await login(t, userOf(t.seeded, 'security-officer'));
       await new AuditChainer(t.store.db, 0).run();
