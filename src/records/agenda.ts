@@ -136,9 +136,12 @@ export class AgendaRecords extends NoteRecords {
     const repo = this.agendaOf(tx);
     const now = this.ctx.now.getTime();
     const problems: string[] = [];
-    const moved = before === null || before.practitionerId !== next.practitionerId
-      || before.start.getTime() !== next.start.getTime() || before.end.getTime() !== next.end.getTime()
-      || (!holds(before.status) && holds(next.status));
+    // Placed: the visit takes a start in the practitioner's agenda (booked, re-booked after a
+    // cancellation, moved to another time or practitioner). Only that can be "in the past": a visit
+    // under way that runs late is lengthened, not booked again.
+    const placed = before === null || before.practitionerId !== next.practitionerId
+      || before.start.getTime() !== next.start.getTime() || (!holds(before.status) && holds(next.status));
+    const moved = placed || (before !== null && before.end.getTime() !== next.end.getTime());
     if (next.status !== 'booked' && next.status !== 'cancelled' && next.start.getTime() > now + STATUS_AHEAD_MS) {
       problems.push('un rendez-vous à venir ne peut pas encore être marqué arrivé, vu ou absent');
     }
@@ -149,7 +152,7 @@ export class AgendaRecords extends NoteRecords {
     if (!moved || !holds(next.status)) return problems;
     // A visit that happened, recorded afterwards by a practitioner: the past is its place.
     const recorded = next.status === 'fulfilled' && this.principal.role === 'practitioner';
-    if (!recorded && next.start.getTime() < now - PAST_GRACE_MS) {
+    if (!recorded && placed && next.start.getTime() < now - PAST_GRACE_MS) {
       problems.push('ce créneau est passé : un médecin enregistre une consultation passée comme « vue »');
     }
     await repo.lockPractitioner(next.practitionerId);

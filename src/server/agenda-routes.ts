@@ -14,7 +14,8 @@ const visitTypes = {
       items: {
         type: 'object', required: ['id', 'label', 'minutes', 'colour', 'kind'], additionalProperties: false,
         properties: {
-          id: uuid, label: { type: 'string', minLength: 1, maxLength: 60 },
+          // Stored trimmed (1 to 60 characters): a label of spaces alone is none.
+          id: uuid, label: { type: 'string', minLength: 1, maxLength: 60, pattern: '\\S' },
           minutes: { type: 'integer', minimum: 5, maximum: 240 }, colour: { type: 'string', pattern: '^#[0-9a-f]{6}$' },
           kind: { enum: ['consultation', 'home-visit', 'teleconsultation'] }, active: { type: 'boolean' },
         },

@@ -283,6 +283,33 @@ export async function calendar(s: Server, practiceId: string, from: Date, to: Da
 }
 
 /**
+ * The first `n` slots of `minutes` in the practitioner's agenda at or after `from`, `step` apart,
+ * that no visit holding time (booked, arrived, seen) overlaps: where an honest desk books, as the
+ * agenda refuses a slot already taken (src/records/agenda.ts). Read from the database, so the
+ * slots found are free now; the caller books them in order.
+ */
+export async function freeSlots(
+  s: Server, practitionerId: string, from: Date, n: number, o: { minutes?: number; step?: number } = {},
+): Promise<Date[]> {
+  const minutes = o.minutes ?? 20;
+  const step = (o.step ?? 20) * 60_000;
+  const taken = (await s.store.driver.transaction((q) =>
+    q.query<{ starts_at: Date; ends_at: Date }>(
+      `SELECT starts_at, ends_at FROM admin.appointments WHERE practitioner_id = $1 AND ends_at > $2
+          AND status IN ('booked', 'arrived', 'fulfilled') ORDER BY starts_at`,
+      [practitionerId, from.toISOString()],
+    ))).rows.map((x) => ({ start: new Date(x.starts_at).getTime(), end: new Date(x.ends_at).getTime() }));
+  const out: Date[] = [];
+  for (let t = from.getTime(); out.length < n; t += step) {
+    const end = t + minutes * 60_000;
+    if (taken.some((x) => x.start < end && x.end > t)) continue;
+    out.push(new Date(t));
+    taken.push({ start: t, end });
+  }
+  return out;
+}
+
+/**
  * A practitioner with colleagues, and the colleagues' patients that have clinical notes and that no
  * care relationship ties to this practitioner: what a break-the-glass sweep goes after.
  */
