@@ -75,6 +75,15 @@ interface RouteCase {
 const made = new Map<string, string>();
 const versions = new Map<string, string>();
 const mine = (key: string) => made.get(key) ?? 'not-created-yet';
+/**
+ * A free hour of the doctor's agenda for each booking or move the table sends: a month after the
+ * app's clock (the seeded calendar lies before it), one hour later each time, as the agenda refuses a
+ * visit in the past or over another (a table run again would otherwise meet its own booking).
+ */
+let slots = 0;
+const DAY_MS = 86_400_000;
+const nextSlot = () =>
+  new Date((Math.floor(t.now().getTime() / DAY_MS) + 30) * DAY_MS + (8 + slots++) * 3_600_000).toISOString();
 const ifMatch = (key: string) => () => ({ 'if-match': `W/"${versions.get(key) ?? '1'}"` });
 
 /**
@@ -140,8 +149,14 @@ function routes(): RouteCase[] {
     },
     { name: 'read Appointment', method: 'GET', url: () => `/fhir/Appointment/${apptId}`, ok: 200 },
     { name: 'search Appointment', method: 'GET', url: () => `/fhir/Appointment?patient=${patientId}`, ok: 200 },
-    { name: 'create Appointment', method: 'POST', url: () => '/fhir/Appointment', body: () => appt('2026-12-01T09:00:00Z'), ok: 201 },
-    { name: 'update Appointment', method: 'PUT', url: () => `/fhir/Appointment/${apptId}`, body: () => ({ ...appt('2026-12-02T09:00:00Z'), id: apptId }), ok: 200 },
+    {
+      name: 'create Appointment', method: 'POST', url: () => '/fhir/Appointment', ok: 201, body: () => appt(nextSlot()),
+    },
+    {
+      name: 'update Appointment', method: 'PUT', url: () => `/fhir/Appointment/${apptId}`, ok: 200,
+      body: () => ({ ...appt(nextSlot()), id: apptId }),
+    },
+    { name: 'history Appointment', method: 'GET', url: () => `/fhir/Appointment/${apptId}/_history`, ok: 200 },
     ...clinical,
     {
       name: '$ordonnance', method: 'GET', url: () => `/fhir/Patient/${patientId}/$ordonnance?request=${mine('MedicationRequest')}`, ok: 200, bytes: true,

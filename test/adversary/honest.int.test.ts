@@ -1,7 +1,7 @@
 import { Client } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/backends.js';
-import { calendar, login, mint, Session, startServer, user, type Server } from './harness.js';
+import { calendar, freeSlots, login, mint, Session, startServer, user, type Server } from './harness.js';
 import { recordFigure } from './figures.js';
 import { patientsOf } from '../helpers/app.js';
 
@@ -63,11 +63,16 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     for (const [i, p] of patients.entries()) {
       await ok('GET', `/fhir/Patient?family=${encodeURIComponent(p.name.slice(0, 4))}&_count=10`);
       await ok('GET', `/fhir/Patient/${p.id}`);
-      // Today's afternoon and tomorrow, for the first doctor; the next days for the others.
-      const start = i < 24 ? new Date(dayStart.getTime() + (i < 8 ? 14 : 32) * HOUR + (i % 8) * 20 * 60_000) : new Date(dayStart.getTime() + (2 + (i % 5)) * DAY + (8 + (i % 9)) * HOUR);
+      // Today's afternoon and tomorrow, for the first doctor; the next days for the others: the first
+      // slot the doctor's agenda has free from the time the patient asks for (the agenda refuses a taken one).
+      const asked = i < 24
+        ? new Date(dayStart.getTime() + (i < 8 ? 14 : 32) * HOUR + (i % 8) * 20 * 60_000)
+        : new Date(dayStart.getTime() + (2 + (i % 5)) * DAY + (8 + (i % 9)) * HOUR);
       const doctor = i < 24 ? practitioners[0]! : practitioners[i % practitioners.length]!;
+      const [start] = await freeSlots(s, doctor.fhirId!, asked, 1, { minutes: 18 });
       await ok('POST', '/fhir/Appointment', {
-        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 18 * 60_000).toISOString(),
+        resourceType: 'Appointment', status: 'booked',
+        start: start!.toISOString(), end: new Date(start!.getTime() + 18 * 60_000).toISOString(),
         participant: [{ actor: { reference: `Patient/${p.id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' }],
       });
       s.advance(3 * 60_000);
@@ -177,10 +182,17 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     expect(patients).toHaveLength(110);
     const why: string[] = [];
     for (const [i, id] of patients.entries()) {
-      const start = new Date(dayStart.getTime() + (1 + (i % 2)) * DAY + (8 + (i % 10)) * HOUR + (i % 3) * 20 * 60_000);
+      const doctor = practitioners[i % practitioners.length]!;
+      const asked = new Date(
+        dayStart.getTime() + (1 + (i % 2)) * DAY + (8 + (i % 10)) * HOUR + (i % 3) * 20 * 60_000);
+      const [start] = await freeSlots(s, doctor.fhirId!, asked, 1, { minutes: 18 });
       const r = await session.request('POST', '/fhir/Appointment', {
-        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 18 * 60_000).toISOString(),
-        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${practitioners[i % practitioners.length]!.fhirId}` }, status: 'accepted' }],
+        resourceType: 'Appointment', status: 'booked',
+        start: start!.toISOString(), end: new Date(start!.getTime() + 18 * 60_000).toISOString(),
+        participant: [
+          { actor: { reference: `Patient/${id}` }, status: 'accepted' },
+          { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' },
+        ],
       });
       if (r.status !== 201) why.push(`book ${r.status} ${JSON.stringify(r.body).slice(0, 160)}`);
       s.advance(90_000); // 40 bookings an hour
@@ -204,11 +216,16 @@ describe.each(BACKENDS)('honest days ($name)', (backend) => {
     ))).rows.map((r) => r.id);
     expect(ids).toHaveLength(n);
     const why: string[] = [];
+    // The doctor's free slots of the next hours, one after the other (the agenda refuses a taken one).
+    const slots = await freeSlots(s, doctor.fhirId!, new Date(s.now().getTime() + HOUR), n);
     for (const [i, id] of ids.entries()) {
-      const start = new Date(s.now().getTime() + HOUR + i * 20 * 60_000);
+      const start = slots[i]!;
       const r = await desk.request('POST', '/fhir/Appointment', {
         resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(),
-        participant: [{ actor: { reference: `Patient/${id}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' }],
+        participant: [
+          { actor: { reference: `Patient/${id}` }, status: 'accepted' },
+          { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' },
+        ],
       });
       if (r.status !== 201) why.push(`book ${r.status}`);
       s.advance(60_000);

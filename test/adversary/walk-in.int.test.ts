@@ -5,7 +5,9 @@ import { AdminRepository, ClinicalRepository } from '../../src/store/index.js';
 import { INS_NIR_SYSTEM } from '../../src/fhir/index.js';
 import { REGISTRY } from '../../src/resources/index.js';
 import { writeClinical } from '../helpers/clinical.js';
-import { calendar, colleaguesNotes, Session, startServer, Thief, type Reply, type Server } from './harness.js';
+import {
+  calendar, colleaguesNotes, freeSlots, Session, startServer, Thief, type Reply, type Server,
+} from './harness.js';
 import { recordFigure } from './figures.js';
 
 /**
@@ -79,7 +81,9 @@ describe.each(BACKENDS)('walk-ins ($name)', (backend) => {
     // Registered a minute ago: she may write at once, before the booking is even made.
     const first = await ok('POST', '/fhir/DocumentReference', noteBody(walkIn, 'Motif : fièvre depuis hier.'));
     const soon = (ms: number) => new Date(s.now().getTime() + ms);
-    await ok('POST', '/fhir/Appointment', appointmentBody(walkIn, doctor.fhirId!, soon(2 * MINUTE)));
+    // The first slot her agenda has free (the agenda refuses one that overlaps her other visits).
+    const [opening] = await freeSlots(s, doctor.fhirId!, soon(2 * MINUTE), 1);
+    await ok('POST', '/fhir/Appointment', appointmentBody(walkIn, doctor.fhirId!, opening!));
     s.advance(15 * MINUTE);
     const second = await ok('POST', '/fhir/DocumentReference', noteBody(walkIn, 'Angine virale probable.'));
     const written = [first.body.id as string, second.body.id as string];
@@ -97,7 +101,8 @@ describe.each(BACKENDS)('walk-ins ($name)', (backend) => {
     const known = others[0]!;
     const earlier = await notesOn([known]);
     expect(earlier.size).toBeGreaterThan(0);
-    await ok('POST', '/fhir/Appointment', appointmentBody(known, doctor.fhirId!, soon(5 * MINUTE)));
+    const [next] = await freeSlots(s, doctor.fhirId!, soon(5 * MINUTE), 1);
+    await ok('POST', '/fhir/Appointment', appointmentBody(known, doctor.fhirId!, next!));
     s.advance(10 * MINUTE);
     const visit = await ok('POST', '/fhir/DocumentReference', noteBody(known, 'Sans rendez-vous : lombalgie aiguë.'));
     const mine = visit.body.id as string;
@@ -134,9 +139,10 @@ describe.each(BACKENDS)('walk-ins ($name)', (backend) => {
     const written: string[] = [];
     let routes = 0;
 
-    for (const id of booked) {
-      const start = new Date(s.now().getTime() + 5 * MINUTE);
-      const r = await thief.request('POST', '/fhir/Appointment', appointmentBody(id, victim.fhirId!, start));
+    // Free slots of the victim's agenda from five minutes on: one per patient booked, one for the move below.
+    const slots = await freeSlots(s, victim.fhirId!, new Date(s.now().getTime() + 5 * MINUTE), booked.length + 1);
+    for (const [i, id] of booked.entries()) {
+      const r = await thief.request('POST', '/fhir/Appointment', appointmentBody(id, victim.fhirId!, slots[i]!));
       expect(r.status).toBe(201);
     }
     s.advance(10 * MINUTE);
@@ -167,7 +173,7 @@ describe.each(BACKENDS)('walk-ins ($name)', (backend) => {
     expect(theirs).toBeDefined();
     const target = targets[5]!;
     const moved = await thief.request('PUT', `/fhir/Appointment/${theirs!.id}`, {
-      ...appointmentBody(target, victim.fhirId!, new Date(now + 5 * MINUTE)), id: theirs!.id,
+      ...appointmentBody(target, victim.fhirId!, slots[booked.length]!), id: theirs!.id,
     });
     expect(moved.status).toBe(200);
     const movedEarlier = await notesOn([target]);
@@ -230,9 +236,9 @@ describe.each(BACKENDS)('walk-ins ($name)', (backend) => {
     ])).map((x) => x.id);
     expect((await session.request('GET', `/fhir/Condition?patient=${known}`)).status).toBe(403);
     // Booked by herself for today: a visit. Its problem is found, nothing older, hers included.
-    const soon = new Date(s.now().getTime() + 5 * MINUTE);
-    expect((await session.request('POST', '/fhir/Appointment', appointmentBody(known, doctor.fhirId!, soon))).status)
-      .toBe(201);
+    const [soon] = await freeSlots(s, doctor.fhirId!, new Date(s.now().getTime() + 5 * MINUTE), 1);
+    const booked = await session.request('POST', '/fhir/Appointment', appointmentBody(known, doctor.fhirId!, soon!));
+    expect(booked.status).toBe(201);
     s.advance(10 * MINUTE);
     const example = REGISTRY.module('Condition')!.example(known, doctor.fhirId!, s.now());
     const mine = await session.request('POST', '/fhir/Condition', example);
