@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, bundleWarning, entries, get, nirOf, patientName, post, type Me } from './api.js';
+import { PatientVisits } from './agenda/patient-visits.js';
+import { ApiError, bundleWarning, entries, get, nirOf, patientName, type Me } from './api.js';
 import { BreakGlass } from './dialogs.js';
-import { fmtDate, fmtTime, T } from './i18n.js';
+import { fmtDate, T } from './i18n.js';
 import { NewNote } from './note-forms.js';
 import { NotesList } from './notes.js';
-import { genderName, Problem, statusName } from './ui.js';
+import { genderName, Problem } from './ui.js';
 
 /** The practitioner's clinical chart: a chunk of its own, which an assistant's browser never loads. */
 type ClinicalModule = typeof import('./clinical/index.js');
@@ -17,7 +18,6 @@ type ClinicalModule = typeof import('./clinical/index.js');
  */
 export function PatientPage({ me, id }: { me: Me; id: string }) {
   const [patient, setPatient] = useState<any | null>(null);
-  const [appts, setAppts] = useState<any[]>([]);
   const [notes, setNotes] = useState<any[] | null>(null);
   const [notesRefused, setNotesRefused] = useState<string | null>(null);
   const [notesCut, setNotesCut] = useState<string | null>(null);
@@ -45,7 +45,6 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
   const load = async () => {
     try {
       setPatient(await get(`/fhir/Patient/${id}`));
-      setAppts(entries(await get(`/fhir/Appointment?patient=${id}&_count=50`)));
       await loadNotes();
     } catch (e) {
       setError(e);
@@ -85,17 +84,7 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
       {practitioner && notes !== null && clinical && (
         <clinical.ClinicalChart me={me} patientId={id} noteWritten={loadNotes} />
       )}
-      <section class="card" aria-labelledby="a-title">
-        <h2 id="a-title">{T('Rendez-vous', 'Appointments')}</h2>
-        {appts.length === 0 ? <p class="muted">{T('Aucun rendez-vous.', 'No appointments.')}</p> : (
-          <ul class="list">
-            {appts.sort((x, y) => y.start.localeCompare(x.start)).slice(0, 10).map((a) => (
-              <li key={a.id}><span class="time">{fmtDate(a.start)} {fmtTime(a.start)}</span> <span class="tag">{statusName(a.status)}</span></li>
-            ))}
-          </ul>
-        )}
-        <NewAppointment me={me} patientId={id} done={load} />
-      </section>
+      <PatientVisits me={me} patientId={id} name={patientName(patient)} />
       {practitioner && notes !== null && (
         <section class="card" aria-labelledby="n-title">
           <h2 id="n-title">{T('Notes cliniques', 'Clinical notes')}</h2>
@@ -105,47 +94,5 @@ export function PatientPage({ me, id }: { me: Me; id: string }) {
       )}
       {glass && <BreakGlass patientId={id} close={() => setGlass(false)} done={async () => { setGlass(false); await loadNotes(); }} />}
     </div>
-  );
-}
-
-function NewAppointment({ me, patientId, done }: { me: Me; patientId: string; done: () => Promise<void> }) {
-  const [when, setWhen] = useState('');
-  const [doctor, setDoctor] = useState(me.role === 'practitioner' ? me.userId : '');
-  const [doctors, setDoctors] = useState<any[]>([]);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    if (me.role !== 'practitioner') get('/fhir/Practitioner?_count=50').then((b) => setDoctors(entries(b))).catch(setError);
-  }, [me]);
-  const submit = async (ev: Event) => {
-    ev.preventDefault();
-    setError(null);
-    try {
-      const start = new Date(when);
-      await post('/fhir/Appointment', {
-        resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(),
-        participant: [{ actor: { reference: `Patient/${patientId}` }, status: 'accepted' }, { actor: { reference: `Practitioner/${doctor}` }, status: 'accepted' }],
-      });
-      setWhen('');
-      await done();
-    } catch (e) {
-      setError(e);
-    }
-  };
-  return (
-    <form class="inline" onSubmit={submit}>
-      <label for="appt-when">{T('Nouveau rendez-vous', 'New appointment')}</label>
-      <input id="appt-when" type="datetime-local" required value={when} onInput={(e) => setWhen(e.currentTarget.value)} />
-      {me.role !== 'practitioner' && (
-        <>
-          <label for="appt-doc" class="sr-only">{T('Médecin', 'Practitioner')}</label>
-          <select id="appt-doc" required value={doctor} onChange={(e) => setDoctor(e.currentTarget.value)}>
-            <option value="">{T('Médecin…', 'Practitioner…')}</option>
-            {doctors.filter((d) => d.name?.[0]?.prefix).map((d) => <option key={d.id} value={d.id}>Dr {d.name[0].given?.[0]} {d.name[0].family}</option>)}
-          </select>
-        </>
-      )}
-      <button type="submit">{T('Réserver', 'Book')}</button>
-      <Problem error={error} />
-    </form>
   );
 }

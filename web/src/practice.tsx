@@ -4,6 +4,8 @@ import { fmtDate, fmtTime, T } from './i18n.js';
 import { PatientPage } from './patient.js';
 import { Problem, statusName } from './ui.js';
 import { go, Link, PATHS, Route, Switch } from './router.js';
+import { Agenda } from './agenda/index.js';
+import { loadVisits, dayStart, addDays, patientNameOf } from './agenda/data.js';
 
 const INS_NIR = 'urn:oid:1.2.250.1.213.1.4.8';
 
@@ -19,10 +21,12 @@ export function Practice({ me }: { me: Me }) {
     <div class="practice">
       <nav class="crumbs" aria-label={T('Navigation', 'Navigation')}>
         <Link href={PATHS.home}>{T('Accueil', 'Home')}</Link>
+        <Link href={PATHS.agenda}>{T('Agenda', 'Agenda')}</Link>
         <Link href={PATHS.newPatient}>{T('Nouveau patient', 'New patient')}</Link>
       </nav>
       <Switch>
         <Route path={PATHS.newPatient}><NewPatient created={open} /></Route>
+        <Route path="/agenda/:view?/:day?/:who?"><Agenda me={me} /></Route>
         <Route path="/patient/:id/:tab?">{(p: { id: string }) => <PatientPage key={p.id} me={me} id={p.id} />}</Route>
         <Route>
           <div class="columns">
@@ -35,28 +39,21 @@ export function Practice({ me }: { me: Me }) {
   );
 }
 
-function today(): string {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
-
+/** Today's appointments (the practitioner's own, or the whole practice's), every page of them. */
 function Today({ me, open }: { me: Me; open: (id: string) => void }) {
   const [rows, setRows] = useState<{ id: string; start: string; patientId: string; name: string; status: string }[] | null>(null);
+  const [cut, setCut] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    const mine = me.role === 'practitioner' ? `&practitioner=${me.userId}` : '';
-    get(`/fhir/Appointment?date=${today()}${mine}&_count=50`)
-      .then(async (b) => {
-        const appts = entries(b).sort((x: any, y: any) => x.start.localeCompare(y.start));
-        const names = new Map<string, string>();
-        for (const a of appts) {
-          const pid = a.participant.find((p: any) => p.actor.reference.startsWith('Patient/')).actor.reference.slice(8);
-          if (!names.has(pid)) names.set(pid, patientName(await get(`/fhir/Patient/${pid}`)));
-        }
-        setRows(appts.map((a: any) => {
-          const pid = a.participant.find((p: any) => p.actor.reference.startsWith('Patient/')).actor.reference.slice(8);
-          return { id: a.id, start: a.start, patientId: pid, name: names.get(pid) ?? '—', status: a.status };
-        }));
+    const from = dayStart(new Date());
+    loadVisits(from, addDays(from, 1), me.role === 'practitioner' ? me.userId : null)
+      .then(async ({ visits, cut: c }) => {
+        setCut(c);
+        const named = await Promise.all(visits.map(async (v) => ({
+          id: v.id, start: v.start.toISOString(), patientId: v.patientId, status: v.status,
+          name: await patientNameOf(me.userId, v.patientId),
+        })));
+        setRows(named);
       })
       .catch(setError);
   }, [me]);
@@ -64,6 +61,7 @@ function Today({ me, open }: { me: Me; open: (id: string) => void }) {
     <section class="card" aria-labelledby="today-title">
       <h2 id="today-title">{T('Rendez-vous du jour', "Today's appointments")}</h2>
       <Problem error={error} />
+      {cut && <p class="warn" role="status">{cut}</p>}
       {rows === null && !error && <p class="muted">{T('Chargement…', 'Loading…')}</p>}
       {rows !== null && rows.length === 0 && <p class="muted">{T('Aucun rendez-vous aujourd’hui.', 'No appointments today.')}</p>}
       {rows !== null && rows.length > 0 && (
