@@ -19,7 +19,10 @@ function principal(role: Role, extra: Partial<Principal> = {}): Principal {
 }
 
 const ACTIONS: Action[] = ['read', 'search', 'create', 'update', 'break-glass', 'manage-accounts', 'lock-accounts'];
-const TYPES: ResourceType[] = ['Patient', 'Appointment', 'DocumentReference', 'Practitioner', 'Organization', 'AuditEvent', 'Account', 'Alert', 'Incident'];
+const TYPES: ResourceType[] = [
+  'Patient', 'Appointment', 'DocumentReference', 'Practitioner', 'Organization', 'AuditEvent', 'Account', 'Alert', 'Incident',
+  'Schedule',
+];
 const CONTEXTS: Record<string, DecisionContext> = {
   none: { careRelationship: false, breakGlass: false, freshAuthentication: false },
   care: { careRelationship: true, breakGlass: false, freshAuthentication: false },
@@ -42,11 +45,15 @@ function expected(role: Role, type: ResourceType, action: Action, rel: keyof typ
       if (type === 'DocumentReference') return action === 'search';
       return reads && ['Patient', 'Appointment', 'AuditEvent', 'Practitioner', 'Organization'].includes(type);
     case 'practice-admin':
-      return (type === 'Account' && action === 'manage-accounts') || (type === 'Organization' && reads);
+      // The accounts, the practice and its staff, and the agenda's settings (visit types, hours, absences).
+      if (type === 'Schedule') return reads || action === 'create' || action === 'update';
+      return (type === 'Account' && action === 'manage-accounts') || ((type === 'Organization' || type === 'Practitioner') && reads);
     case 'assistant':
+      if (type === 'Schedule') return reads;
       return adminTypes.includes(type) && (reads || ((action === 'create' || action === 'update') && (type === 'Patient' || type === 'Appointment')));
     case 'practitioner':
       if (action === 'break-glass') return type === 'Patient' && rel === 'fresh';
+      if (type === 'Schedule') return reads;
       if (type === 'DocumentReference') return (reads || action === 'create') && (rel === 'care' || rel === 'glass');
       return adminTypes.includes(type) && (reads || ((action === 'create' || action === 'update') && (type === 'Patient' || type === 'Appointment')));
   }

@@ -146,7 +146,9 @@ function decideByRole(p: Principal, action: Action, r: Resource, ctx: DecisionCo
 
   if (p.role === 'practice-admin') {
     if (r.type === 'Account' && action === 'manage-accounts') return allow('practice admin manages the practice accounts', 'admin', 'admin', 'admin');
-    if (r.type === 'Organization' && (action === 'read' || action === 'search')) return allow('practice admin reads the practice', 'admin', 'admin', 'admin');
+    if ((r.type === 'Organization' || r.type === 'Practitioner') && (action === 'read' || action === 'search')) {
+      return allow('practice admin reads the practice and its staff', 'admin', 'admin', 'admin');
+    }
     if (r.type === 'Schedule' && RECORD_ACTIONS.has(action)) return allow('practice admin sets the agenda', 'admin', 'admin', 'admin');
     return deny(isClinical(r.type) ? 'segment' : 'role');
   }

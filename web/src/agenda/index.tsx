@@ -78,7 +78,7 @@ export function Agenda({ me }: { me: Me }) {
   const columns: { key: string; title: string; day: Date; doctor: string | null }[] = view === 'week'
     ? Array.from({ length: 7 }, (_, i) => addDays(from, i))
       .filter((d) => weekday(d) < 7 || (visits ?? []).some((v) => isoDay(v.start) === isoDay(d)))
-      .map((d) => ({ key: isoDay(d), title: dayTitle(d), day: d, doctor: who }))
+      .map((d) => ({ key: isoDay(d), title: dayTitle(d, true), day: d, doctor: who }))
     : (who ? (doctors ?? []).filter((d) => d.id === who) : doctors ?? [])
       .map((d) => ({ key: d.id, title: d.name, day: from, doctor: d.id }));
   const hours = span(settings, visits ?? []);
@@ -92,7 +92,7 @@ export function Agenda({ me }: { me: Me }) {
   return (
     <section class="card agenda" aria-labelledby="agenda-title">
       <div class="agenda-bar">
-        <h1 id="agenda-title">{view === 'week' ? T('Semaine du ', 'Week of ') + dayTitle(from) : dayTitle(from)}</h1>
+        <h1 id="agenda-title">{view === 'week' ? T('Semaine du ', 'Week of ') + dayTitle(from).toLowerCase() : dayTitle(from)}</h1>
         <div class="agenda-nav" role="group" aria-label={T('Période', 'Period')}>
           <button type="button" onClick={() => place(view, addDays(from, view === 'week' ? -7 : -1), params.who ?? null)}
             aria-label={view === 'week' ? T('Semaine précédente', 'Previous week') : T('Jour précédent', 'Previous day')}>‹</button>
@@ -126,7 +126,7 @@ export function Agenda({ me }: { me: Me }) {
             const away = (settings?.absences ?? []).filter((a) => (c.doctor === null || a.practitionerId === c.doctor)
               && new Date(a.start).getTime() < c.day.getTime() + DAY_MS && new Date(a.end).getTime() > c.day.getTime());
             return (
-              <div class="agenda-col" key={c.key} role="list" aria-label={c.title}>
+              <div class="agenda-col" key={c.key} role="group" aria-label={c.title}>
                 <h2 class="agenda-col-title">{c.title}</h2>
                 <div class="agenda-slots" style={{ height: `${(hours.to - hours.from) * HOUR_PX}px` }}>
                   {away.map((a) => <div key={a.id} class="agenda-away" style={place0(new Date(a.start), new Date(a.end), c.day, hours.from)}>{T('Absent', 'Away')}</div>)}
@@ -135,7 +135,7 @@ export function Agenda({ me }: { me: Me }) {
                     const t = v.visitTypeId ? types.get(v.visitTypeId) : undefined;
                     return (
                       <button
-                        type="button" role="listitem" key={v.id} class={`agenda-visit status-${v.status}`}
+                        type="button" key={v.id} class={`agenda-visit status-${v.status}`}
                         style={{ ...place0(v.start, v.end, c.day, hours.from), borderLeftColor: t?.colour ?? '#5b6b7f' }}
                         onClick={() => setOpen(v)} data-testid="visit"
                       >
@@ -169,11 +169,13 @@ export function Agenda({ me }: { me: Me }) {
 function place0(start: Date, end: Date, day: Date, fromHour: number): Record<string, string> {
   const top = Math.max(0, (start.getTime() - day.getTime()) / 3_600_000 - fromHour) * HOUR_PX;
   const height = Math.max(22, ((end.getTime() - start.getTime()) / 3_600_000) * HOUR_PX - 2);
-  return { top: `${top}px`, minHeight: `${height}px` };
+  return { top: `${top}px`, height: `${height}px` };
 }
 
-function dayTitle(d: Date): string {
-  return d.toLocaleDateString(lang() === 'fr' ? 'fr-FR' : 'en-GB', { weekday: 'long', day: 'numeric', month: 'long' });
+function dayTitle(d: Date, short = false): string {
+  const t = d.toLocaleDateString(lang() === 'fr' ? 'fr-FR' : 'en-GB', short
+    ? { weekday: 'short', day: 'numeric', month: 'short' } : { weekday: 'long', day: 'numeric', month: 'long' });
+  return t.charAt(0).toUpperCase() + t.slice(1);
 }
 
 /** A new booking's first proposal: the next quarter hour today, 9 h on another day. */
