@@ -19,6 +19,9 @@ const PAST_GRACE_MS = 15 * 60_000;
 /** How early a visit may be marked arrived, seen or missed. */
 const STATUS_AHEAD_MS = 60 * 60_000;
 
+/** One weekday's hours, for the practice or one practitioner. */
+type WeekdayHours = Omit<OpeningHours, 'practitionerId'>;
+
 export interface AgendaSettings {
   readonly visitTypes: VisitType[];
   readonly hours: OpeningHours[];
@@ -87,7 +90,9 @@ export class AgendaRecords extends NoteRecords {
     if (!d.allow) throw refusalFor(d.reason);
     return this.run('admin', async (tx) => {
       const repo = this.agendaOf(tx);
-      return { visitTypes: await repo.visitTypes(), hours: await repo.openingHours(), absences: await repo.absences(from, to) };
+      const visitTypes = await repo.visitTypes();
+      const hours = await repo.openingHours();
+      return { visitTypes, hours, absences: await repo.absences(from, to) };
     }, 'read');
   }
 
@@ -99,7 +104,7 @@ export class AgendaRecords extends NoteRecords {
   }
 
   /** The practice's hours (`practitionerId` null) or one practitioner's own. */
-  setOpeningHours(practitionerId: string | null, hours: readonly Omit<OpeningHours, 'practitionerId'>[]): Promise<void> {
+  setOpeningHours(practitionerId: string | null, hours: readonly WeekdayHours[]): Promise<void> {
     return this.settingsWrite('opening-hours', async (repo, tx) => {
       if (practitionerId !== null && !(await this.isPractitioner(tx, practitionerId))) return false;
       await repo.setOpeningHours(practitionerId, hours);
@@ -147,7 +152,9 @@ export class AgendaRecords extends NoteRecords {
     }
     if (next.visitTypeId) {
       const known = (await repo.visitTypes()).find((t) => t.id === next.visitTypeId);
-      if (!known || (!known.active && before === null)) problems.push('ce type de consultation n’existe pas au cabinet');
+      if (!known || (!known.active && before === null)) {
+        problems.push('ce type de consultation n’existe pas au cabinet');
+      }
     }
     if (!moved || !holds(next.status)) return problems;
     // A visit that happened, recorded afterwards by a practitioner: the past is its place.
@@ -158,7 +165,8 @@ export class AgendaRecords extends NoteRecords {
     await repo.lockPractitioner(next.practitionerId);
     const clash = await repo.overlapping(next.practitionerId, next.start, next.end, before ? next.id : null);
     if (clash[0]) {
-      problems.push(`ce créneau chevauche un autre rendez-vous du médecin (${hhmm(clash[0].start)}–${hhmm(clash[0].end)})`);
+      const other = `${hhmm(clash[0].start)}–${hhmm(clash[0].end)}`;
+      problems.push(`ce créneau chevauche un autre rendez-vous du médecin (${other})`);
     }
     if (recorded) return problems;
     const away = (await repo.absences(next.start, next.end)).find((x) => x.practitionerId === next.practitionerId);
@@ -180,7 +188,9 @@ export class AgendaRecords extends NoteRecords {
  * any, else the practice's) on its day. No hours set at all: the practice has not used the
  * feature, and every time is open.
  */
-export function fitsHours(all: readonly OpeningHours[], a: Pick<Appointment, 'practitionerId' | 'start' | 'end'>): boolean {
+export function fitsHours(
+  all: readonly OpeningHours[], a: Pick<Appointment, 'practitionerId' | 'start' | 'end'>,
+): boolean {
   const own = all.filter((h) => h.practitionerId === a.practitionerId);
   const hours = own.length > 0 ? own : all.filter((h) => h.practitionerId === null);
   if (hours.length === 0) return true;

@@ -71,15 +71,18 @@ export function agendaRoutes(app: FastifyInstance, kit: FhirKit): void {
   });
 
   app.put('/agenda/visit-types', { config: auth, schema: { body: visitTypes } }, async (req: Req, reply) => {
-    const body = req.body as { visitTypes: { id: string; label: string; minutes: number; colour: string; kind: 'consultation'; active?: boolean }[] };
+    type Type = { id: string; label: string; minutes: number; colour: string; kind: 'consultation'; active?: boolean };
+    const body = req.body as { visitTypes: Type[] };
     const ids = new Set(body.visitTypes.map((t) => t.id));
     if (ids.size !== body.visitTypes.length) throw new RecordError('invalid', ['visitTypes: each id once']);
-    await records(req).saveVisitTypes(body.visitTypes.map((t) => ({ ...t, label: t.label.trim(), active: t.active ?? true })));
+    const types = body.visitTypes.map((t) => ({ ...t, label: t.label.trim(), active: t.active ?? true }));
+    await records(req).saveVisitTypes(types);
     return reply.code(204).send();
   });
 
   app.put('/agenda/hours', { config: auth, schema: { body: hours } }, async (req: Req, reply) => {
-    const body = req.body as { practitionerId: string | null; hours: { weekday: number; opens: string; closes: string }[] };
+    type Day = { weekday: number; opens: string; closes: string };
+    const body = req.body as { practitionerId: string | null; hours: Day[] };
     if (body.hours.some((h) => h.closes <= h.opens)) throw new RecordError('invalid', ['hours: closes after opens']);
     await records(req).setOpeningHours(body.practitionerId, body.hours);
     return reply.code(204).send();

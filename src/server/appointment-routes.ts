@@ -5,7 +5,9 @@ import {
 } from '../fhir/index.js';
 import { RecordError } from '../records/index.js';
 import { agendaRoutes } from './agenda-routes.js';
-import { auth, CALENDAR_CUT, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Json, type Req } from './fhir-kit.js';
+import {
+  auth, CALENDAR_CUT, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Json, type Req,
+} from './fhir-kit.js';
 
 const STATUSES = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
 const KINDS = ['consultation', 'home-visit', 'teleconsultation'];
@@ -20,6 +22,11 @@ export const CANCEL_REASONS = [
 const ACCEPTED = new Set([
   'resourceType', 'id', 'status', 'serviceType', 'appointmentType', 'cancelationReason', 'start', 'end', 'participant',
 ]);
+
+/** Who wrote a version (an account of the practice: a Practitioner resource names its staff). */
+const changedBy = (base: string, id: string) => ({
+  url: `${base}/StructureDefinition/changed-by`, valueReference: { reference: `Practitioner/${id}` },
+});
 
 const codingOf = (x: unknown): { system?: unknown; code?: unknown } | undefined =>
   ((x as Json | undefined)?.coding as Json[] | undefined)?.[0];
@@ -48,14 +55,20 @@ function appointmentBody(req: Req, id?: string) {
     problems.push('Appointment needs start and end, end after start');
   }
   if (!status) problems.push('Appointment.status must be booked, arrived, fulfilled, cancelled or noshow');
-  if (!KINDS.includes(kind)) problems.push('Appointment.serviceType must be consultation, home-visit or teleconsultation');
-  if (type !== undefined && (type.system !== VISIT_TYPE_SYSTEM || typeof visitTypeId !== 'string' || !isId(visitTypeId))) {
+  if (!KINDS.includes(kind)) {
+    problems.push('Appointment.serviceType must be consultation, home-visit or teleconsultation');
+  }
+  const visitTypeOk = typeof visitTypeId === 'string' && isId(visitTypeId);
+  if (type !== undefined && (type.system !== VISIT_TYPE_SYSTEM || !visitTypeOk)) {
     problems.push(`Appointment.appointmentType must be a code of ${VISIT_TYPE_SYSTEM} (a visit type's id)`);
   }
-  if (cancel !== undefined && (cancel.system !== CANCEL_REASON_SYSTEM || !CANCEL_REASONS.includes(cancelReason as string))) {
+  const reasonOk = CANCEL_REASONS.includes(cancelReason as string);
+  if (cancel !== undefined && (cancel.system !== CANCEL_REASON_SYSTEM || !reasonOk)) {
     problems.push(`Appointment.cancelationReason must be a code of ${CANCEL_REASON_SYSTEM}`);
   }
-  if (cancel !== undefined && status !== 'cancelled') problems.push('Appointment.cancelationReason needs status cancelled');
+  if (cancel !== undefined && status !== 'cancelled') {
+    problems.push('Appointment.cancelationReason needs status cancelled');
+  }
   if (problems.length > 0) throw new RecordError('invalid', problems);
   return {
     ...(id ? { id } : {}), patientId: patient as string, practitionerId: practitioner as string, start: start as Date,
@@ -82,7 +95,7 @@ export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
       };
       const meta = {
         versionId: String(v.version), lastUpdated: v.changedAt.toISOString(),
-        ...(v.changedBy ? { extension: [{ url: `${base(req)}/StructureDefinition/changed-by`, valueReference: { reference: `Practitioner/${v.changedBy}` } }] } : {}),
+        ...(v.changedBy ? { extension: [changedBy(base(req), v.changedBy)] } : {}),
       };
       return { fullUrl: `${base(req)}/Appointment/${a.id}`, resource: { ...toFhirAppointment(at), meta } };
     });
@@ -114,7 +127,9 @@ export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
   });
 
   app.put('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
-    if (resourceOf(req, 'Appointment').id !== req.params.id) throw new RecordError('invalid', ['Appointment.id must match the URL']);
+    if (resourceOf(req, 'Appointment').id !== req.params.id) {
+      throw new RecordError('invalid', ['Appointment.id must match the URL']);
+    }
     return send(reply, toFhirAppointment(await records(req).saveAppointment(appointmentBody(req, req.params.id))));
   });
 }

@@ -101,7 +101,9 @@ export class AgendaRepository {
   }
 
   /** Replaces the hours of the practice (`practitionerId` null) or of one practitioner. */
-  async setOpeningHours(practitionerId: Id | null, hours: readonly Omit<OpeningHours, 'practitionerId'>[]): Promise<void> {
+  async setOpeningHours(
+    practitionerId: Id | null, hours: readonly Omit<OpeningHours, 'practitionerId'>[],
+  ): Promise<void> {
     await this.tx.query(
       'DELETE FROM admin.opening_hours WHERE practice_id = $1 AND practitioner_id IS NOT DISTINCT FROM $2::uuid',
       [this.practiceId, practitionerId],
@@ -135,7 +137,9 @@ export class AgendaRepository {
   }
 
   async removeAbsence(id: Id): Promise<boolean> {
-    const r = await this.tx.query('DELETE FROM admin.absences WHERE practice_id = $1 AND id = $2', [this.practiceId, id]);
+    const r = await this.tx.query(
+      'DELETE FROM admin.absences WHERE practice_id = $1 AND id = $2', [this.practiceId, id],
+    );
     return r.rowCount > 0;
   }
 
@@ -148,7 +152,9 @@ export class AgendaRepository {
   }
 
   /** The practitioner's appointments that hold time in [start, end), other than `exceptId`. */
-  async overlapping(practitionerId: Id, start: Date, end: Date, exceptId: Id | null): Promise<{ start: Date; end: Date }[]> {
+  async overlapping(
+    practitionerId: Id, start: Date, end: Date, exceptId: Id | null,
+  ): Promise<{ start: Date; end: Date }[]> {
     const r = await this.tx.query<{ starts_at: Date; ends_at: Date }>(
       `SELECT starts_at, ends_at FROM admin.appointments
         WHERE practice_id = $1 AND practitioner_id = $2 AND ${HOLDING}
@@ -161,12 +167,15 @@ export class AgendaRepository {
 
   /** An appointment's place in the agenda now (null: none such in the practice). */
   async current(id: Id): Promise<{ practitionerId: Id; start: Date; end: Date; status: Appointment['status'] } | null> {
-    const r = await this.tx.query<{ practitioner_id: string; starts_at: Date; ends_at: Date; status: Appointment['status'] }>(
+    type Row = { practitioner_id: string; starts_at: Date; ends_at: Date; status: Appointment['status'] };
+    const r = await this.tx.query<Row>(
       'SELECT practitioner_id, starts_at, ends_at, status FROM admin.appointments WHERE practice_id = $1 AND id = $2',
       [this.practiceId, id],
     );
     const x = r.rows[0];
-    return x ? { practitionerId: x.practitioner_id, start: new Date(x.starts_at), end: new Date(x.ends_at), status: x.status } : null;
+    if (!x) return null;
+    const [start, end] = [new Date(x.starts_at), new Date(x.ends_at)];
+    return { practitionerId: x.practitioner_id, start, end, status: x.status };
   }
 
   /** Every version of an appointment, newest first. */
