@@ -30,7 +30,10 @@ export function IncidentForm() {
       const list = (v: string) => v.split(/[\s,;]+/).filter(Boolean);
       const scope = await post<{ id: string }>('/security/incidents', {
         accounts: list(accounts), addresses: list(addresses), ...(countCare ? { countCare: true } : {}),
-        from: new Date(from).toISOString(), to: new Date(to).toISOString(), lang: lang(),
+        // The field names a minute: its end is the end of that minute (never past now), not its first second,
+        // which would leave out the accesses of the last seconds — an attack just seen.
+        from: new Date(from).toISOString(), to: new Date(Math.min(Date.parse(to) + 59_999, Date.now())).toISOString(),
+        lang: lang(),
       });
       go(PATHS.security(`incidents/${scope.id}`));
     } catch (e) {
