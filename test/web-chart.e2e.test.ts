@@ -10,6 +10,7 @@ import {
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { labResult, pressure, weight } from './helpers/observations.js';
+import { openPatient, type Seen } from './helpers/patient-page.js';
 
 /**
  * The practitioner's chart in a real browser against a real `medvault demo` process: a consultation
@@ -40,12 +41,6 @@ const RECORDED = {
   vaccine: 'Grippe saisonnière, vaccin inactivé',
   lot: 'GR2611',
 };
-
-interface Seen {
-  readonly id: string;
-  readonly family: string;
-  readonly display: string;
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'medvault-chart-'));
 let server: Running;
@@ -85,13 +80,6 @@ async function patientInCare(page: Page, doctor: DemoAccount): Promise<Seen> {
     return { id, family: p.name[0].family, display: `${usual.given.join(' ')} ${String(usual.family).toUpperCase()}` };
   }
   throw new Error('the demo gave the doctor no patient in care');
-}
-
-async function openPatient(page: Page, p: Seen): Promise<void> {
-  await page.getByRole('button', { name: 'Accueil' }).click();
-  await page.getByLabel('Nom', { exact: true }).fill(p.family);
-  await page.getByRole('button', { name: 'Rechercher' }).click();
-  await page.getByTestId('results').getByRole('button', { name: p.display, exact: true }).first().click();
 }
 
 describe.runIf(browser)("the practitioner's chart", () => {

@@ -9,6 +9,7 @@ import { bearer, login as apiSignIn, NO_DETECTION, patientsOf, startTestApp, tot
 import { buildServer } from '../src/server/index.js';
 import type { DemoUser } from '../src/sim/seed.js';
 import { startCli, type Running } from './helpers/cli.js';
+import { goHome } from './helpers/patient-page.js';
 
 /**
  * The web application in a real browser (Debian's chromium through playwright-core) against a
@@ -220,7 +221,7 @@ describe.runIf(available)('the web application', () => {
         break;
       }
       expect(stranger).not.toBeNull();
-      await page.getByRole('button', { name: 'Accueil' }).click();
+      await goHome(page);
       await page.getByLabel('Nom', { exact: true }).fill(stranger!.family);
       await page.getByRole('button', { name: 'Rechercher' }).click();
       await page.getByTestId('results').getByRole('button', { name: stranger!.display, exact: true }).first().click();
@@ -313,12 +314,21 @@ describe.runIf(available)('the web application', () => {
     await expect(alert.textContent()).resolves.toMatch(/identit|patients/);
     await shot(page, 'security-console');
     await alert.getByRole('button', { name: 'Verrouiller', exact: true }).click();
+    // The lock waits for its confirmation.
+    await page.getByRole('dialog', { name: `Verrouiller le compte ${thief.username} ?` })
+      .getByRole('button', { name: 'Verrouiller le compte' }).click();
     await alert.getByText('Compte verrouillé').waitFor();
     expect((await fetch(`${server.baseUrl}/fhir/Patient?_count=1`, { headers: { authorization: `Bearer ${token}` } })).status).toBeGreaterThanOrEqual(401);
 
+    // A new incident is scoped from its own screen (#/security/incidents/new), reached from the register.
+    const consoleNav = page.getByRole('navigation', { name: 'Console de sécurité' });
+    await consoleNav.getByRole('link', { name: 'Incidents' }).click();
+    await page.getByRole('link', { name: 'Nouvel incident' }).click();
     await page.getByLabel(/Comptes/).fill(thief.username);
     await page.getByRole('button', { name: 'Établir le périmètre' }).click();
-    await page.getByTestId('scope').waitFor();
+    await page.getByTestId('incident').waitFor();
+    const incidentId = /#\/security\/incidents\/([0-9a-f-]{36})$/.exec(page.url())?.[1] ?? '';
+    expect(incidentId).not.toBe('');
     const exposed = Number(await page.getByTestId('scope-patients').textContent());
     expect(exposed).toBe(seen.size);
     // Letters naming patients need a second officer's approval (never the one who scoped).
@@ -326,16 +336,22 @@ describe.runIf(available)('the web application', () => {
     const secondToken = await apiLogin(second);
     const incidents = (await api(secondToken, '/security/incidents')).body.incidents as { id: string; createdAt: string }[];
     const newest = [...incidents].sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]!;
+    expect(newest.id).toBe(incidentId);
     expect((await fetch(`${server.baseUrl}/security/incidents/${newest.id}/approve-notices`, { method: 'POST', headers: { authorization: `Bearer ${secondToken}` } })).status).toBe(201);
+    // The incident's screen reads the approval when it loads.
+    await page.reload();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-art34').click()]);
     const saved = join(tmp, 'art34.pdf');
     await download.saveAs(saved);
     expect(readFileSync(saved).subarray(0, 5).toString()).toBe('%PDF-');
-    // The incident is in the breach register; the officer records the CNIL notification there.
-    const row = page.getByTestId('register').locator('tbody tr').first();
-    await row.getByRole('button', { name: 'CNIL notifiée' }).click();
-    await row.getByText(/CNIL notifiée \(/).waitFor();
+    // The officer records the CNIL notification on the incident's screen; the breach register shows it.
+    await page.getByRole('button', { name: 'CNIL notifiée' }).click();
+    await page.getByTestId('timeline').getByText('CNIL notifiée').waitFor();
     await shot(page, 'security-incident');
+    await accessible(page);
+    await consoleNav.getByRole('link', { name: 'Incidents' }).click();
+    const row = page.getByTestId('register').locator('tbody tr', { hasText: incidentId.slice(0, 8) });
+    await row.getByText(/CNIL notifiée \(/).waitFor();
     await accessible(page);
     expect((page as unknown as { errors: string[] }).errors).toEqual([]);
     await context.close();
@@ -448,7 +464,7 @@ describe.runIf(available)('refusals say why, in French', () => {
 
   /** Opens a patient from the practice app's name search. */
   async function openPatient(page: Page, family: string): Promise<void> {
-    await page.getByRole('button', { name: 'Accueil' }).click();
+    await goHome(page);
     await page.getByLabel('Nom', { exact: true }).fill(family);
     await page.getByRole('button', { name: 'Rechercher' }).click();
     await page.getByTestId('results').getByRole('button').first().click();
@@ -585,10 +601,14 @@ describe.runIf(available)('refusals say why, in French', () => {
     await expect(alert.textContent()).resolves.toContain('Ce compte a atteint son plafond de 2 identités complètes lues en une journée');
     await shot(page, 'security-wave');
     await waves.getByRole('button', { name: 'Mettre fin à la vague' }).click();
+    await page.getByRole('dialog', { name: 'Mettre fin à la vague ?' })
+      .getByRole('button', { name: 'Mettre fin à la vague' }).click();
     await waves.waitFor({ state: 'detached' });
     expect(t.services.detection.waves()).toEqual([]);
     // Four eyes: the first officer's unlock is a request; a second officer's lifts the account.
     await alert.getByRole('button', { name: 'Déverrouiller' }).click();
+    await page.getByRole('dialog', { name: `Demander le déverrouillage de ${doctor.username} ?` })
+      .getByRole('button', { name: 'Demander le déverrouillage' }).click();
     await alert.getByText('Demande de déverrouillage enregistrée : un second responsable sécurité doit la confirmer.').waitFor();
     await shot(page, 'security-unlock-pending');
     const token = (await apiSignIn(t, second!)).access_token;

@@ -28,9 +28,16 @@ export async function patientInCare(page: Page, doctor: DemoAccount): Promise<Se
   throw new Error('the demo gave the doctor no patient in care');
 }
 
+/** Goes to the practice's home page through its navigation's « Accueil » link (`#/`). */
+export async function goHome(page: Page): Promise<void> {
+  const nav = page.getByRole('navigation', { name: 'Navigation', exact: true });
+  await nav.getByRole('link', { name: 'Accueil', exact: true }).click();
+  await page.getByRole('search').waitFor();
+}
+
 /** Opens the patient's page from the home page's search, as a person would. */
 export async function openPatient(page: Page, p: Seen): Promise<void> {
-  await page.getByRole('button', { name: 'Accueil' }).click();
+  await goHome(page);
   await page.getByLabel('Nom', { exact: true }).fill(p.family);
   await page.getByRole('button', { name: 'Rechercher' }).click();
   await page.getByTestId('results').getByRole('button', { name: p.display, exact: true }).first().click();
