@@ -9,6 +9,10 @@ import { dataRoutes } from '../src/server/context.js';
 let t: TestApp;
 let doc: { access_token: string };
 let officer: { access_token: string };
+/** A patient with a portal account, signed in: the only reader of her own record's summary. */
+let patient: { access_token: string };
+let patientUserId: string;
+let ownRecordId: string;
 let patientId: string;
 let noteId: string;
 let apptId: string;
@@ -30,6 +34,11 @@ beforeAll(async () => {
   officer = await login(t, userOf(t.seeded, 'security-officer'));
   docId = userOf(t.seeded, 'practitioner').fhirId!;
   officerId = (await q<{ id: string }>('SELECT id FROM admin.users WHERE username = $1', [userOf(t.seeded, 'security-officer').username]))[0]!.id;
+  const portalUser = userOf(t.seeded, 'patient');
+  patient = await login(t, portalUser);
+  const account = 'SELECT id FROM admin.users WHERE username = $1';
+  patientUserId = (await q<{ id: string }>(account, [portalUser.username]))[0]!.id;
+  ownRecordId = portalUser.fhirId!;
   const A = t.seeded.practices[0]!.id;
   const row = (await q<{ patient_id: string }>(
     `SELECT c.patient_id FROM admin.care_relationships c WHERE c.practice_id = $1 AND c.practitioner_id = $2
@@ -60,7 +69,7 @@ interface RouteCase {
   body?(): unknown;
   /** A body sent as is, with its own content type (a form, a JSON Patch). */
   readonly raw?: { readonly type: string; text(): string };
-  readonly as?: 'officer';
+  readonly as?: 'officer' | 'patient';
   /** Audit events it commits when it succeeds (one access each): 1 unless said. */
   readonly events?: number;
   /** The answer is the document's bytes, not FHIR JSON. */
@@ -141,6 +150,11 @@ function routes(): RouteCase[] {
     { name: 'search DocumentReference', method: 'GET', url: () => `/fhir/DocumentReference?patient=${patientId}`, ok: 200 },
     { name: 'create DocumentReference', method: 'POST', url: () => '/fhir/DocumentReference', body: () => note, ok: 201, after: keep('note') },
     { name: 'create a document', method: 'POST', url: () => '/fhir/DocumentReference', body: letter, ok: 201, after: keep('letter') },
+    {
+      // Its author shares the letter with the patient: a FHIR Parameters in, the same Parameters out.
+      name: 'DocumentReference $share', method: 'POST', url: () => `/fhir/DocumentReference/${mine('letter')}/$share`,
+      body: () => ({ resourceType: 'Parameters', parameter: [{ name: 'shared', valueBoolean: true }] }), ok: 200,
+    },
     { name: 'DocumentReference $content', method: 'GET', url: () => `/fhir/DocumentReference/${mine('letter')}/$content`, ok: 200, bytes: true },
     { name: 'Binary', method: 'GET', url: () => `/fhir/Binary/${mine('letter')}`, ok: 200, bytes: true },
     {
@@ -165,6 +179,11 @@ function routes(): RouteCase[] {
     },
     { name: 'search AuditEvent', method: 'GET', url: () => `/fhir/AuditEvent?patient=${patientId}`, as: 'officer', ok: 200 },
     {
+      // The patient's own copy of her record, a PDF (a professional is refused it: test/portal.int.test.ts).
+      name: '$record-summary', method: 'GET', url: () => `/fhir/Patient/${ownRecordId}/$record-summary`, as: 'patient',
+      ok: 200, bytes: true, events: RECORD_SUMMARY_EVENTS,
+    },
+    {
       name: 'break-the-glass', method: 'POST', url: () => '/access/break-glass', ok: 201,
       // Not FHIR: the grant, as JSON.
       raw: {
@@ -175,12 +194,18 @@ function routes(): RouteCase[] {
   ];
 }
 
+/**
+ * The summary is four of the patient's own reads, each audited as the portal's screens audit them:
+ * her identity, her appointments, her shared documents and who accessed her record.
+ */
+const RECORD_SUMMARY_EVENTS = 4;
+
 /** Data routes that carry no patient's data and write no audit event: the practice's own directory, the API's description. */
 const NOT_PATIENT_DATA = new Set(['GET /fhir/metadata', 'GET /fhir/Practitioner', 'GET /fhir/Practitioner/:id', 'GET /fhir/Organization', 'GET /fhir/Organization/:id']);
 
 /** A case's request: JSON (checked against the R4 schema) or its own body, as the practitioner or the officer. */
 async function send(r: RouteCase) {
-  const token = r.as === 'officer' ? officer.access_token : doc.access_token;
+  const token = { officer, patient, practitioner: doc }[r.as ?? 'practitioner'].access_token;
   if (!r.raw && !r.bytes && r.method !== 'PATCH') {
     return fhir(t, token, r.method as 'GET' | 'POST' | 'PUT', r.url(), r.body ? r.body() : undefined, { ...r.headers?.() });
   }
@@ -213,7 +238,11 @@ describe('every route that touches patient data', () => {
       r.after?.(res.body as Record<string, unknown>);
       expect((await auditCount()) - before, r.name).toBe(r.events ?? 1);
       const [ev] = await q<Record<string, unknown>>('SELECT * FROM audit.events ORDER BY seq DESC LIMIT 1');
-      const who = r.as === 'officer' ? { user_id: officerId, role: 'security-officer' } : { user_id: docId, role: 'practitioner' };
+      const who = {
+        officer: { user_id: officerId, role: 'security-officer' },
+        patient: { user_id: patientUserId, role: 'patient' },
+        practitioner: { user_id: docId, role: 'practitioner' },
+      }[r.as ?? 'practitioner'];
       expect(ev, r.name).toMatchObject({ outcome: 'success', ...who, session_id: expect.any(String), source_ip: expect.any(String) });
     }
   });
@@ -266,6 +295,42 @@ describe('malformed input', () => {
     });
     expect(paired.body).not.toMatch(/null is not allowed/);
     if (paired.statusCode === 201) await q('DELETE FROM admin.patients WHERE id = $1', [paired.json().id]);
+    expect({ ...(await counts()) }).toEqual({ ...before });
+  });
+
+  it('refuses a malformed $share or $record-summary with a 400 OperationOutcome, sharing nothing '
+    + '(regression: a null parameter gave a 500)', async () => {
+    const before = await counts();
+    const tagsOf = async () =>
+      (await fhir(t, doc.access_token, 'GET', `/fhir/DocumentReference/${noteId}`)).body.meta?.tag;
+    const tags = await tagsOf();
+    const yes = { name: 'shared', valueBoolean: true };
+    const bodies = [
+      { resourceType: 'Parameters', parameter: [{ name: 'shared', valueString: 'yes' }] },
+      { resourceType: 'Parameters', parameter: [] }, { resourceType: 'Parameters' },
+      { resourceType: 'Parameters', parameter: [yes, { name: 'shared', valueBoolean: false }] },
+      { resourceType: 'Parameters', parameter: [{ ...yes, valueString: 'true' }] },
+      { resourceType: 'Parameters', parameter: [null] }, { resourceType: 'Bundle', parameter: [yes] },
+    ].map((b) => JSON.stringify(b)).concat(['null', '[]', '"shared"', '{']);
+    const share = (id: string, payload: string) => t.app.inject({
+      method: 'POST', url: `/fhir/DocumentReference/${id}/$share`, payload,
+      headers: { authorization: `Bearer ${doc.access_token}`, 'content-type': 'application/fhir+json' },
+    });
+    for (const payload of bodies) {
+      const r = await share(noteId, payload);
+      expect(r.statusCode, payload).toBe(400);
+      expect(r.json().resourceType, payload).toBe('OperationOutcome');
+    }
+    const badId = await share('not-a-note', JSON.stringify({ resourceType: 'Parameters', parameter: [yes] }));
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json().resourceType).toBe('OperationOutcome');
+    expect(await tagsOf()).toEqual(tags);
+    const summary = await t.app.inject({
+      method: 'GET', url: '/fhir/Patient/not-a-patient/$record-summary',
+      headers: { authorization: `Bearer ${patient.access_token}` },
+    });
+    expect(summary.statusCode).toBe(400);
+    expect(summary.json().resourceType).toBe('OperationOutcome');
     expect({ ...(await counts()) }).toEqual({ ...before });
   });
 

@@ -52,7 +52,8 @@ function sharedOf(body: unknown): boolean {
   const p = params[0];
   const exact = b !== null && typeof b === 'object' && b.resourceType === 'Parameters' && params.length === 1
     && Object.keys(b).every((k) => k === 'resourceType' || k === 'parameter')
-    && p !== undefined && Object.keys(p).length === 2 && p.name === 'shared' && typeof p.valueBoolean === 'boolean';
+    && typeof p === 'object' && p !== null && Object.keys(p).length === 2
+    && p.name === 'shared' && typeof p.valueBoolean === 'boolean';
   if (!exact) throw new RecordError('invalid', ['$share takes Parameters with one boolean parameter "shared"']);
   return p.valueBoolean as boolean;
 }
