@@ -136,6 +136,11 @@ export function NewVisit({ me, doctors, settings, at, doctorId, patient, close, 
   const [type, setType] = useState(types[0]?.id ?? '');
   const [when, setWhen] = useState(localInput(at));
   const [error, setError] = useState<unknown>(null);
+  // The practitioners and visit types may arrive after the dialog opened: the form takes the first then.
+  useEffect(() => {
+    if (!doctor && doctors[0]) setDoctor(doctors[0].id);
+    if (!type && types[0]) setType(types[0].id);
+  }, [doctors, types.length]);
   const search = async () => {
     setError(null);
     try {

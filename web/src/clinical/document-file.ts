@@ -1,5 +1,5 @@
 import { T } from '../i18n.js';
-import { fmtNumber, LOINC } from './read.js';
+import { fmtNumber, LOINC } from './basics.js';
 
 /**
  * A document as the server accepts it (src/domain/document.ts, src/fhir/document-reference.ts):

@@ -1,4 +1,3 @@
-import { lang } from '../i18n.js';
 import { LOINC_CODES, unitWords } from './codes.js';
 
 /**
@@ -8,7 +7,8 @@ import { LOINC_CODES, unitWords } from './codes.js';
 export const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 export const ATC = 'http://www.whocc.no/atc';
 export const CVX = 'http://hl7.org/fhir/sid/cvx';
-export const LOINC = 'http://loinc.org';
+export { fmtNumber, LOINC } from './basics.js';
+import { fmtNumber, LOINC } from './basics.js';
 export const UCUM = 'http://unitsofmeasure.org';
 export const ENCOUNTER_CLASS = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 export const CONDITION_CLINICAL = 'http://terminology.hl7.org/CodeSystem/condition-clinical';
@@ -44,10 +44,6 @@ export function codeIn(c: any, system: string): string | undefined {
 }
 
 /** A number as the reader writes it (83,7 in French). */
-export function fmtNumber(n: number): string {
-  return n.toLocaleString(lang() === 'fr' ? 'fr-FR' : 'en-GB', { maximumFractionDigits: 2 });
-}
-
 /** A Quantity in words: "83,7 kg", "146 mmHg". */
 export function quantityText(q: any): string {
   if (!q || typeof q.value !== 'number') return '—';
