@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totp } from './helpers/app.js';
-import { accessible, CHROMIUM, login, person, removeProfiles, shot, type DemoAccount, type J } from './helpers/browser.js';
+import {
+  accessible, CHROMIUM, frenchOnly, login, person, removeProfiles, shot, type DemoAccount, type J,
+} from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { runs } from './helpers/needs.js';
 
@@ -79,8 +81,10 @@ async function screens(page: Page, name: string): Promise<void> {
       .filter((e) => !e.closest('.agenda-grid, .table-wrap, .sr-only'))
       .slice(0, 5).map((e) => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'))`) as string[];
     expect(wide, `${name} at ${width} px`).toEqual([]);
-    expect(await page.evaluate('document.documentElement.scrollWidth'), `${name} at ${width} px`).toBeLessThanOrEqual(width);
+    const scroll = await page.evaluate('document.documentElement.scrollWidth');
+    expect(scroll, `${name} at ${width} px`).toBeLessThanOrEqual(width);
     await accessible(page);
+    await frenchOnly(page);
     await shot(page, width === 1280 ? `agenda-${name}` : `agenda-${name}-375`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
@@ -192,7 +196,8 @@ describe.skipIf(!browser)('the agenda', () => {
     await d.page.keyboard.press('Escape');
     await d.page.getByRole('dialog').waitFor({ state: 'detached' });
 
-    const all = await api(deskToken, `/fhir/Appointment?practitioner=${doctor.fhirId}&date=ge${slot.toISOString()}&_count=100`);
+    const since = `date=ge${slot.toISOString()}`;
+    const all = await api(deskToken, `/fhir/Appointment?practitioner=${doctor.fhirId}&${since}&_count=100`);
     const mine = ((all.entry ?? []) as J[]).map((e) => e.resource)
       .filter((x) => pids.includes(x.participant[0].actor.reference.slice(8)) && Date.parse(x.start) >= slot.getTime());
     const first = mine.find((x) => Date.parse(x.start) === moved.getTime());
@@ -203,6 +208,11 @@ describe.skipIf(!browser)('the agenda', () => {
     // The two refusals above are the browser's only complaints.
     expect(d.errors.filter((e) => !e.includes('409 (Conflict)'))).toEqual([]);
     expect(d.errors.length).toBe(2);
+    // The French check sees English: the same screen in English fails it.
+    await d.page.evaluate("localStorage.setItem('medvault.lang', 'en')");
+    await d.page.reload();
+    await d.page.getByTestId('agenda').waitFor();
+    await expect(frenchOnly(d.page)).rejects.toThrow();
     await d.context.close();
 
     // The doctor: a visit of hers starting soon, marked arrived then seen, in her day.
@@ -212,7 +222,9 @@ describe.skipIf(!browser)('the agenda', () => {
       body: JSON.stringify({
         resourceType: 'Appointment', status: 'booked', start: soon.toISOString(),
         end: new Date(soon.getTime() + 20 * 60_000).toISOString(),
-        participant: [{ actor: { reference: `Patient/${pids[0]}` } }, { actor: { reference: `Practitioner/${doctor.fhirId}` } }],
+        participant: [
+          { actor: { reference: `Patient/${pids[0]}` } }, { actor: { reference: `Practitioner/${doctor.fhirId}` } },
+        ],
       }),
     });
     expect(r.status).toBe(201);

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,3 +151,45 @@ const PAGE_FETCH = `async (method, p, body) => {
   const r = await fetch(p, { method, headers, body: body === null ? undefined : JSON.stringify(body) });
   return { status: r.status, body: r.status < 300 ? await r.json() : await r.text() };
 }`;
+
+/**
+ * The English side of the web app's catalogue: the second text of every `T(fr, en)` in web/src
+ * that differs from its French, of two words or more (a lone "Patient" or "Consultation" is both).
+ */
+function englishCatalogue(): string[] {
+  const out = new Set<string>();
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.tsx?$/.test(e.name)) {
+        const text = readFileSync(p, 'utf8');
+        for (const m of text.matchAll(/\bT\(\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'\s*\)/g)) {
+          const [fr, en] = [m[1]!, m[2]!.replace(/\\'/g, "'")];
+          if (fr !== en && /\s/.test(en.trim()) && !/[{}$]/.test(en)) out.add(en.trim());
+        }
+      }
+    }
+  };
+  walk(join(process.cwd(), 'web', 'src'));
+  return [...out];
+}
+let english: string[] | null = null;
+/** Common English words that no French sentence of the app uses on their own. */
+const ENGLISH_WORDS =
+  /\b(the|and|your|with|this|that|not|are|were|has|have|sign in|loading|please|cancel|save|search|close)\b/i;
+
+/**
+ * The page as a French reader sees it holds no English: no text of the catalogue's English side
+ * and no common English word (what a string written outside the catalogue would show).
+ */
+export async function frenchOnly(page: Page): Promise<void> {
+  english ??= englishCatalogue();
+  const shown = (await page.evaluate(`[document.body.innerText,
+    ...[...document.querySelectorAll('[aria-label], [title], [placeholder], input[type=submit]')]
+      .map((e) => [e.getAttribute('aria-label'), e.getAttribute('title'), e.getAttribute('placeholder')].join(' '))]
+    .join('\\n')`)) as string;
+  const found = english.filter((en) => shown.includes(en));
+  const words = shown.split('\n').filter((line) => ENGLISH_WORDS.test(line)).slice(0, 5);
+  expect({ catalogue: found, words }).toEqual({ catalogue: [], words: [] });
+}
