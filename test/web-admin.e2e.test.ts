@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runs } from './helpers/needs.js';
 import { totp } from './helpers/app.js';
 import {
-  accessible, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
+  accessible, CHROMIUM, frenchOnly, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 
@@ -97,9 +97,11 @@ async function invite(page: Page, kind: string, given: string, family: string): 
 /** Both widths of a screen, checked by axe at each. */
 async function screens(page: Page, name: string): Promise<void> {
   await accessible(page);
+  await frenchOnly(page);
   await shot(page, `admin-${name}`);
   await page.setViewportSize({ width: 375, height: 800 });
   await accessible(page);
+  await frenchOnly(page);
   await shot(page, `admin-${name}-375`);
   expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  accessible, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
+  accessible, CHROMIUM, frenchOnly, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { documentFor, pdfWith } from './helpers/documents.js';
@@ -64,9 +64,11 @@ async function shots(page: Page, name: string): Promise<void> {
   await page.setViewportSize({ width: 1280, height: 900 });
   await shot(page, `portal-${name}`);
   await accessible(page);
+  await frenchOnly(page);
   await page.setViewportSize({ width: 375, height: 812 });
   await shot(page, `portal-${name}-375`);
   await accessible(page);
+  await frenchOnly(page);
   const wide = await page.evaluate('document.documentElement.scrollWidth');
   expect(wide, name).toBeLessThanOrEqual(375);
   await page.setViewportSize({ width: 1280, height: 900 });

@@ -5,7 +5,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totp } from './helpers/app.js';
 import {
-  accessible, CHROMIUM, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
+  accessible, CHROMIUM, frenchOnly, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { runs } from './helpers/needs.js';
@@ -70,6 +70,7 @@ async function screens(page: Page, name: string): Promise<void> {
     expect(await page.evaluate('document.documentElement.scrollWidth'), `${name} at ${width} px`)
       .toBeLessThanOrEqual(width);
     await accessible(page);
+    await frenchOnly(page);
     await shot(page, width === 1280 ? `security-${name}` : `security-${name}-375`);
   }
   await page.setViewportSize({ width: 1280, height: 900 });
