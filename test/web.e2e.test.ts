@@ -10,6 +10,7 @@ import { buildServer } from '../src/server/index.js';
 import type { DemoUser } from '../src/sim/seed.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { goHome } from './helpers/patient-page.js';
+import { frenchOnly } from './helpers/browser.js';
 
 /**
  * The web application in a real browser (Debian's chromium through playwright-core) against a
@@ -79,6 +80,17 @@ async function accessible(page: Page): Promise<void> {
   const found = (await page.evaluate(`${AXE}; axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
     .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')))`)) as string[];
   expect(found).toEqual([]);
+  await frenchOnly(page);
+}
+
+/** The same screen at a phone's width: nothing wider than the window, shot as `<name>-375`. */
+async function narrow(page: Page, name: string): Promise<void> {
+  await page.setViewportSize({ width: 375, height: 800 });
+  await page.waitForTimeout(300);
+  expect(await page.evaluate('document.documentElement.scrollWidth'), name).toBeLessThanOrEqual(375);
+  await accessible(page);
+  await shot(page, `${name}-375`);
+  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 async function login(page: Page, u: User): Promise<void> {
@@ -166,6 +178,7 @@ describe.runIf(available)('the web application', () => {
     await expect(page.getByRole('heading', { name: 'Rendez-vous du jour' }).isVisible()).resolves.toBe(true);
     await shot(page, 'practice-home');
     await accessible(page);
+    await narrow(page, 'practice-home');
     // The page's token is bound to the browser's non-extractable DPoP key: outside the page, even
     // with the browser's user agent, it is refused; inside the page (which holds the key) it works.
     const token = (await page.evaluate('sessionStorage.getItem("medvault.token")')) as string | null;
@@ -203,6 +216,7 @@ describe.runIf(available)('the web application', () => {
     await page.getByText(text).waitFor();
     await shot(page, 'practice-patient');
     await accessible(page);
+    await narrow(page, 'practice-patient');
     expect(responses.some((r) => r.includes('DocumentReference'))).toBe(true);
 
     // A patient of a colleague: the notes are refused, and the break-the-glass dialog (with its
