@@ -61,13 +61,23 @@ export function VisitDialog({ me, visit, name, doctors, settings, close, changed
       <Problem error={error} />
       {mode === 'view' && (
         <div class="actions wrap">
-          {visit.status === 'booked' && <button type="button" class="primary" onClick={() => act({ status: 'arrived' })}>{T('Arrivé', 'Arrived')}</button>}
-          {open && me.role === 'practitioner' && <button type="button" onClick={() => act({ status: 'fulfilled' })}>{T('Vu', 'Seen')}</button>}
-          {visit.status === 'booked' && <button type="button" onClick={() => act({ status: 'noshow' })}>{T('Absent', 'No-show')}</button>}
+          {visit.status === 'booked' && <button type="button" class="primary" onClick={() => act({ status: 'arrived' })}>
+            {T('Arrivé', 'Arrived')}
+          </button>}
+          {open && me.role === 'practitioner' && <button type="button" onClick={() => act({ status: 'fulfilled' })}>
+            {T('Vu', 'Seen')}
+          </button>}
+          {visit.status === 'booked' && <button type="button" onClick={() => act({ status: 'noshow' })}>
+            {T('Absent', 'No-show')}
+          </button>}
           {open && <button type="button" onClick={() => setMode('move')}>{T('Déplacer', 'Move')}</button>}
-          {open && <button type="button" class="danger" onClick={() => setMode('cancel')}>{T('Annuler le rendez-vous', 'Cancel the appointment')}</button>}
+          {open && <button type="button" class="danger" onClick={() => setMode('cancel')}>
+            {T('Annuler le rendez-vous', 'Cancel the appointment')}
+          </button>}
           <button type="button" onClick={() => setMode('history')}>{T('Historique', 'History')}</button>
-          <button type="button" onClick={() => go(PATHS.patient(visit.patientId))}>{T('Ouvrir le dossier', 'Open the chart')}</button>
+          <button type="button" onClick={() => go(PATHS.patient(visit.patientId))}>
+            {T('Ouvrir le dossier', 'Open the chart')}
+          </button>
           <button type="button" onClick={close} autoFocus>{T('Fermer', 'Close')}</button>
         </div>
       )}
@@ -109,7 +119,9 @@ export function VisitDialog({ me, visit, name, doctors, settings, close, changed
               ))}
             </ol>
           )}
-          <div class="actions"><button type="button" onClick={() => setMode('view')}>{T('Retour', 'Back')}</button></div>
+          <div class="actions"><button type="button" onClick={() => setMode('view')}>
+            {T('Retour', 'Back')}
+          </button></div>
         </>
       )}
     </Dialog>

@@ -96,20 +96,28 @@ export function Agenda({ me }: { me: Me }) {
         <div class="agenda-nav" role="group" aria-label={T('Période', 'Period')}>
           <button type="button" onClick={() => place(view, addDays(from, view === 'week' ? -7 : -1), params.who ?? null)}
             aria-label={view === 'week' ? T('Semaine précédente', 'Previous week') : T('Jour précédent', 'Previous day')}>‹</button>
-          <button type="button" onClick={() => place(view, new Date(), params.who ?? null)}>{T('Aujourd’hui', 'Today')}</button>
+          <button type="button" onClick={() => place(view, new Date(), params.who ?? null)}>
+            {T('Aujourd’hui', 'Today')}
+          </button>
           <button type="button" onClick={() => place(view, addDays(from, view === 'week' ? 7 : 1), params.who ?? null)}
             aria-label={view === 'week' ? T('Semaine suivante', 'Next week') : T('Jour suivant', 'Next day')}>›</button>
         </div>
         <div class="agenda-nav" role="group" aria-label={T('Affichage', 'View')}>
-          <button type="button" aria-pressed={view === 'day'} onClick={() => place('day', day, params.who ?? null)}>{T('Jour', 'Day')}</button>
-          <button type="button" aria-pressed={view === 'week'} onClick={() => place('week', day, who)}>{T('Semaine', 'Week')}</button>
+          <button type="button" aria-pressed={view === 'day'} onClick={() => place('day', day, params.who ?? null)}>
+            {T('Jour', 'Day')}
+          </button>
+          <button type="button" aria-pressed={view === 'week'} onClick={() => place('week', day, who)}>
+            {T('Semaine', 'Week')}
+          </button>
         </div>
         <label class="sr-only" for="agenda-who">{T('Médecin', 'Practitioner')}</label>
         <select id="agenda-who" value={who ?? ''} onChange={(e) => place(view, day, e.currentTarget.value || null)}>
           {view === 'day' && <option value="">{T('Tous les médecins', 'All practitioners')}</option>}
           {(doctors ?? []).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
         </select>
-        <button type="button" class="primary" onClick={() => setBooking(true)}>{T('Nouveau rendez-vous', 'New appointment')}</button>
+        <button type="button" class="primary" onClick={() => setBooking(true)}>
+          {T('Nouveau rendez-vous', 'New appointment')}
+        </button>
       </div>
       <Problem error={error} />
       {cut && <p class="warn" role="status" data-testid="agenda-cut">{cut}</p>}
@@ -129,8 +137,12 @@ export function Agenda({ me }: { me: Me }) {
               <div class="agenda-col" key={c.key} role="group" aria-label={c.title}>
                 <h2 class="agenda-col-title">{c.title}</h2>
                 <div class="agenda-slots" style={{ height: `${(hours.to - hours.from) * HOUR_PX}px` }}>
-                  {away.map((a) => <div key={a.id} class="agenda-away" style={place0(new Date(a.start), new Date(a.end), c.day, hours.from)}>{T('Absent', 'Away')}</div>)}
-                  {mineHere.length === 0 && <p class="muted agenda-empty">{T('Aucun rendez-vous', 'No appointments')}</p>}
+                  {away.map((a) => <div key={a.id} class="agenda-away" style={place0(new Date(a.start), new Date(a.end), c.day, hours.from)}>
+                    {T('Absent', 'Away')}
+                  </div>)}
+                  {mineHere.length === 0 && <p class="muted agenda-empty">
+                    {T('Aucun rendez-vous', 'No appointments')}
+                  </p>}
                   {mineHere.map((v) => {
                     const t = v.visitTypeId ? types.get(v.visitTypeId) : undefined;
                     return (

@@ -52,7 +52,9 @@ export function PatientVisits({ me, patientId, name }: { me: Me; patientId: stri
           <h3>{T('Passés', 'Past')}</h3>
           {past.length === 0 ? <p class="muted">{T('Aucun rendez-vous passé.', 'No past appointment.')}</p>
             : <ul class="list" data-testid="visits-past">{past.slice(0, 20).map(row)}</ul>}
-          {(more || past.length > 20) && <p class="muted">{T('Les rendez-vous plus anciens sont dans l’agenda.', 'Older appointments are in the agenda.')}</p>}
+          {(more || past.length > 20) && <p class="muted">
+            {T('Les rendez-vous plus anciens sont dans l’agenda.', 'Older appointments are in the agenda.')}
+          </p>}
         </>
       )}
       <button type="button" onClick={() => setBooking(true)}>{T('Nouveau rendez-vous', 'New appointment')}</button>

@@ -87,7 +87,9 @@ export function AgendaSettings() {
           id: crypto.randomUUID(), label: '', minutes: 20, colour: PALETTE[types.length % PALETTE.length]!, kind: 'consultation', active: true,
         }])}>{T('Ajouter un type', 'Add a type')}</button>
         <button type="button" class="primary" onClick={() => act(T('Types de consultation enregistrés.', 'Visit types saved.'),
-          () => api('PUT', '/agenda/visit-types', { visitTypes: types }))}>{T('Enregistrer les types', 'Save the types')}</button>
+          () => api('PUT', '/agenda/visit-types', { visitTypes: types }))}>
+            {T('Enregistrer les types', 'Save the types')}
+          </button>
       </div>
       <h2>{T('Heures d’ouverture', 'Opening hours')}</h2>
       <p class="muted">{T('Aucune heure saisie : l’agenda accepte toute heure. Laissez vide un jour de fermeture.',
