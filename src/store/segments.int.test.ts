@@ -151,6 +151,30 @@ describe.each(BACKENDS)('segmented storage on $name', (backend) => {
       await sql.query(`INSERT INTO admin.clients (practice_id, user_id, client, first_seen, last_seen) SELECT practice_id, id, 'agent:000000000000@10.0.0.0/24', now(), now() FROM admin.users WHERE practice_id IN ($1, $2) ON CONFLICT DO NOTHING`, [A, B]);
       // A key epoch's floor in each practice (keys.patient_kek_floor).
       await sql.query(`INSERT INTO keys.patient_kek_floor (practice_id, min_version) VALUES ($1, 1), ($2, 1) ON CONFLICT DO NOTHING`, [A, B]);
+      // A request to approve a client, waiting for a second admin, in each practice.
+      await sql.query(
+        `INSERT INTO admin.client_requests (practice_id, user_id, client, asked_by, asked_at, expires_at)
+           SELECT practice_id, id, 'agent:000000000000@10.0.0.0/24', id, now(), now() + interval '1 day'
+             FROM admin.users WHERE practice_id IN ($1, $2) ON CONFLICT DO NOTHING`,
+        [A, B],
+      );
+      // The agenda's settings in each practice: a visit type, opening hours, a practitioner's absence.
+      await sql.query(
+        `INSERT INTO admin.visit_types (practice_id, id, label, minutes, colour, kind)
+           SELECT p, gen_random_uuid(), 'Consultation', 20, '#2f6fb0', 'consultation' FROM unnest($1::uuid[]) p`,
+        [[A, B]],
+      );
+      await sql.query(
+        `INSERT INTO admin.opening_hours (practice_id, practitioner_id, weekday, opens, closes)
+           SELECT p, NULL, 1, '08:00', '12:00' FROM unnest($1::uuid[]) p`,
+        [[A, B]],
+      );
+      await sql.query(
+        `INSERT INTO admin.absences (practice_id, id, practitioner_id, starts_at, ends_at, created_by)
+           SELECT DISTINCT ON (practice_id) practice_id, gen_random_uuid(), id, now(), now() + interval '1 day', id
+             FROM admin.users WHERE practice_id IN ($1, $2) AND role = 'practitioner' ORDER BY practice_id, id`,
+        [A, B],
+      );
     });
     let checked = 0;
     for (const t of tables) {
