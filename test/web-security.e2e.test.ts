@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totp } from './helpers/app.js';
 import {
-  accessible, CHROMIUM, frenchOnly, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
+  accessible, CHROMIUM, demoAccounts, demoLogin, frenchOnly, login, pageApi, person, removeProfiles, shot,
+  type DemoAccount, type J, type Person,
 } from './helpers/browser.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { runs } from './helpers/needs.js';
@@ -32,8 +32,7 @@ beforeAll(async () => {
     'demo', '--data', join(tmp, 'data'), '--practices', '2', '--patients-per-practice', '40', '--history-days', '3',
     '--port', '0',
   ]);
-  users = (JSON.parse(readFileSync(join(tmp, 'data', 'demo-credentials.json'), 'utf8')) as { users: DemoAccount[] })
-    .users;
+  users = demoAccounts(join(tmp, 'data'));
 }, 180_000);
 
 afterAll(async () => {
@@ -43,15 +42,7 @@ afterAll(async () => {
 });
 
 /** Signs in through the API (password, then a TOTP code) and returns the access token. */
-async function apiLogin(u: DemoAccount): Promise<string> {
-  const post = (path: string, body: object) => fetch(`${server.baseUrl}${path}`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
-  const l: J = await (await post('/auth/login', { username: u.username, password: u.password })).json();
-  if (!l.mfa_required) return l.access_token;
-  const m: J = await (await post('/auth/mfa', { mfa_token: l.mfa_token, code: await totp(u.totpSecret!) })).json();
-  return m.access_token;
-}
+const apiLogin = (u: DemoAccount): Promise<string> => demoLogin(server.baseUrl, u);
 
 /** The screen at 1280 and at 375 pixels wide, each checked by axe-core and shot (`security-<name>`). */
 async function screens(page: Page, name: string): Promise<void> {

@@ -193,3 +193,19 @@ export async function frenchOnly(page: Page): Promise<void> {
   const words = shown.split('\n').filter((line) => ENGLISH_WORDS.test(line)).slice(0, 5);
   expect({ catalogue: found, words }).toEqual({ catalogue: [], words: [] });
 }
+
+/** Signs in through the API as a demo account (password, then a TOTP code): its access token. */
+export async function demoLogin(baseUrl: string, u: DemoAccount): Promise<string> {
+  const post = (path: string, body: object) => fetch(`${baseUrl}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const l: J = await (await post('/auth/login', { username: u.username, password: u.password })).json();
+  if (!l.mfa_required) return l.access_token;
+  const m: J = await (await post('/auth/mfa', { mfa_token: l.mfa_token, code: await totp(u.totpSecret!) })).json();
+  return m.access_token;
+}
+
+/** The accounts `medvault demo --data <data>` wrote (demo-credentials.json). */
+export function demoAccounts(data: string): DemoAccount[] {
+  return (JSON.parse(readFileSync(join(data, 'demo-credentials.json'), 'utf8')) as { users: DemoAccount[] }).users;
+}
