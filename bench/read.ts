@@ -10,7 +10,7 @@
  *   npm run bench:read [-- --practices 100 --seconds 20 --connections 50 --warmup 5 --pause-during-bare]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,7 +60,39 @@ function start(
   });
 }
 
+/** CPU seconds (user + system) these processes have used; a process gone meanwhile counts as 0. */
+function cpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // not on Linux, or the process ended
+    }
+  }
+  return ticks / 100;
+}
+
+/** The machine's busy CPU seconds (all cores, from /proc/stat). */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy is everything but idle and iowait.
+    return (f.slice(0, 8).reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The server whose CPU a load is charged with (its process id). */
+let watched: number | null = null;
+
 async function load(name: string, url: string, requests: BenchRequest[], seconds = SECONDS) {
+  const w = watched;
+  const own = process.cpuUsage();
+  const before = w ? { server: cpuSeconds([w]), machine: machineBusySeconds() } : null;
   // Each connection starts at its own place in the rotation: otherwise every connection sends the
   // same session's request at once — 50 parallel requests of one account, which the in-flight
   // bound (16 per account) refuses, as it should, and which no person does.
@@ -78,7 +110,16 @@ async function load(name: string, url: string, requests: BenchRequest[], seconds
     .filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`).join(' ');
   const rate = Math.round(r.requests.average).toString().padStart(6);
   const counts = `${r.requests.total} requests, ${non2xx} non-2xx${codes ? ` [${codes}]` : ''}, ${r.errors} errors`;
-  console.log(`${name.padEnd(44)} ${rate} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${counts})`);
+  // CPU per request of the server and of PostgreSQL: what the load costs, less noisy than its rate
+  // on a shared machine.
+  // The rest of the machine's busy time, less the load generator (this process), is PostgreSQL's
+  // and the background's.
+  const used = process.cpuUsage(own);
+  const ms = (s: number) => ((s * 1e3) / r.requests.total).toFixed(2);
+  const server = w && before ? cpuSeconds([w]) - before.server : 0;
+  const rest = before ? machineBusySeconds() - before.machine - server - (used.user + used.system) / 1e6 : 0;
+  const cpu = w && before && r.requests.total > 0 ? `; CPU per request: server ${ms(server)} ms, rest ${ms(rest)} ms` : '';
+  console.log(`${name.padEnd(44)} ${rate} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${counts})${cpu}`);
   return r;
 }
 
@@ -173,12 +214,18 @@ try {
   const bareUrl = `http://127.0.0.1:${/listening (\d+)/.exec(bare.out())![1]}`;
   const bareReqs = ids.map((id) => ({ method: 'GET' as const, path: `/patient/${id}`, headers: {} }));
 
-  if (WARMUP > 0) await load(`warm-up (${WARMUP} s, not counted)`, base, [...patientReqs, ...noteReqs], WARMUP);
+  // The warm-up runs every measured load in turn (each request path compiled and its caches filled
+  // alike), so that none is measured warmer than another.
+  const warm = [patientReqs, noteReqs, observationReqs, conditionReqs];
+  for (const reqs of WARMUP > 0 ? warm : []) await load(`warm-up (${WARMUP / 4} s, not counted)`, base, reqs, WARMUP / 4);
+  watched = server.child.pid!;
   const bareLoad = async (label: string) => {
     if (PAUSE) server.child.kill('SIGSTOP');
+    watched = bare.child.pid!;
     try {
       return await load(label, bareUrl, bareReqs);
     } finally {
+      watched = server.child.pid!;
       if (PAUSE) server.child.kill('SIGCONT');
     }
   };
@@ -217,12 +264,19 @@ try {
     const bareAvg = (b1.requests.average + b2.requests.average) / 2;
     console.log(`ratio to bare: ${only} ${(r.requests.average / bareAvg).toFixed(3)}`);
   }
-  // What the searches returned (the seeded charts): entries per response, from one sample each.
+  // What the searches returned (the seeded charts): entries per response over 100 of the rotation's
+  // requests (a spread of patients), and how many of them were empty.
   for (const [label, list] of [['Condition', conditionReqs], ['Observation', observationReqs]] as const) {
-    const sample = list[0];
-    if (!sample) continue;
-    const body = (await (await fetch(base + sample.path, { headers: sample.headers })).json()) as { entry?: unknown[] };
-    console.log(`${label} search sample: ${body.entry?.length ?? 0} entries`);
+    const sample = list.filter((_, i) => i % Math.max(1, Math.floor(list.length / 100)) === 0).slice(0, 100);
+    let entries = 0;
+    let empty = 0;
+    for (const r of sample) {
+      const body = (await (await fetch(base + r.path, { headers: r.headers })).json()) as { entry?: unknown[] };
+      entries += body.entry?.length ?? 0;
+      if (!body.entry?.length) empty++;
+    }
+    const mean = sample.length ? (entries / sample.length).toFixed(1) : '0';
+    console.log(`${label} search: ${mean} entries per response on average over ${sample.length}, ${empty} empty`);
   }
 
   server.child.kill('SIGTERM');

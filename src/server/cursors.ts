@@ -29,9 +29,11 @@ export class CursorStore {
   constructor(private readonly store: EphemeralStore) {}
 
   async put(c: Cursor): Promise<string> {
-    const id = randomBytes(18).toString('base64url');
-    const key = randomBytes(32);
-    const iv = randomBytes(12);
+    // One draw for the entry's name, its key and the IV (every search's self link makes one).
+    const random = randomBytes(18 + 32 + 12);
+    const id = random.subarray(0, 18).toString('base64url');
+    const key = random.subarray(18, 50);
+    const iv = random.subarray(50);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(id));
     const sealed = Buffer.concat([iv, cipher.update(JSON.stringify(c), 'utf8'), cipher.final(), cipher.getAuthTag()]);

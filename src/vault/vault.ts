@@ -9,7 +9,11 @@ import { beaconInput, type BeaconKind } from './beacons.js';
 import type { NotePart, OpenedIdentity } from '../store/sealing.js';
 
 export interface VaultOptions {
-  /** Unwrapped data keys kept in memory; default 10,000, for at most 5 minutes. 0 disables. */
+  /**
+   * Unwrapped data keys kept in memory; default 100,000 (about 10 MB), for at most 5 minutes. 0
+   * disables. A page of a chart opens two per resource (labels, body): at 10,000, the pages of a few
+   * hundred sessions evicted each other's keys before any was read again (bench/read).
+   */
   readonly cacheEntries?: number;
   readonly cacheMaxAgeMs?: number;
   /** Unwrapped patient erasure keys kept in memory; default as cacheEntries, for at most a minute. */
@@ -52,9 +56,9 @@ export class Vault {
     private readonly fallbackKeys: PatientKeySource | null = null,
     opts: VaultOptions = {},
   ) {
-    this.dataKeys = new KeyCache(opts.cacheEntries ?? 10_000, opts.cacheMaxAgeMs ?? 300_000);
+    this.dataKeys = new KeyCache(opts.cacheEntries ?? 100_000, opts.cacheMaxAgeMs ?? 300_000);
     this.identityEntries = opts.identityCacheEntries ?? 200_000;
-    const patientKeyEntries = opts.patientKeyCacheEntries ?? opts.cacheEntries ?? 10_000;
+    const patientKeyEntries = opts.patientKeyCacheEntries ?? Math.min(opts.cacheEntries ?? 10_000, 10_000);
     const patientKeyMaxAgeMs = opts.patientKeyCacheMaxAgeMs
       ?? Math.min(PATIENT_KEY_MAX_AGE_MS, opts.cacheMaxAgeMs ?? PATIENT_KEY_MAX_AGE_MS);
     this.patientKeyCache = new KeyCache(patientKeyEntries, patientKeyMaxAgeMs);
