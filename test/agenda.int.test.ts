@@ -216,6 +216,37 @@ describe.each(BACKENDS)('the agenda ($name)', (backend) => {
     expect((await desk.request('GET', `/fhir/Appointment/${id}`)).body.status).toBe('booked');
   });
 
+  it('a new visit is booked first: one created missed or cancelled, or longer than 12 hours, is refused', async () => {
+    const [slot] = await freeSlots(s, doctor.fhirId!, new Date(s.now().getTime() + 2 * DAY), 1);
+    const visit = { patient: patient(), practitioner: doctor.fhirId! as string, start: slot! };
+    for (const status of ['noshow', 'cancelled']) {
+      const r = await book(desk, { ...visit, status });
+      expect(r.status, status).toBe(409);
+      expect(diagnostics(r)).toMatch(/un rendez-vous est d’abord pris, puis marqué absent ou annulé$/);
+    }
+    // A year-long "missed" visit would hold no time and show on every day of the agenda.
+    const yearLong = await book(desk, { ...visit, status: 'noshow', minutes: 365 * 24 * 60 });
+    expect(yearLong.status).toBe(409);
+    expect(diagnostics(yearLong)).toContain('un rendez-vous dure au plus 12 heures');
+    const kept = await s.store.driver.transaction((q) => q.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM admin.appointments WHERE patient_id = $1 AND starts_at = $2',
+      [visit.patient, slot!.toISOString()],
+    ));
+    expect(kept.rows[0]!.n).toBe(0);
+    // Booked, it is then missed or cancelled as usual; and 12 hours is still a visit (a long home visit).
+    const booked = await book(desk, visit);
+    expect(booked.status).toBe(201);
+    const [free] = await freeSlots(s, doctor.fhirId!, new Date(slot!.getTime() + 3 * DAY), 1, { minutes: 13 * 60 });
+    const long = { ...visit, start: free!, kind: 'home-visit' };
+    const longest = await book(desk, { ...long, minutes: 12 * 60 });
+    expect(longest.status, JSON.stringify(longest.body)).toBe(201);
+    const longer = await change(desk, longest.body.id as string, { ...long, minutes: 12 * 60 + 5 });
+    expect(longer.status).toBe(409);
+    expect(diagnostics(longer)).toContain('un rendez-vous dure au plus 12 heures');
+    const cancel = await change(desk, booked.body.id as string, { ...visit, status: 'cancelled' });
+    expect(cancel.status).toBe(200);
+  });
+
   it('a visit under way that runs late is lengthened, not refused as a booking in the past (regression)', async () => {
     const now = s.now().getTime();
     // Today: a slot with half an hour free, booked for 20 minutes; the patient is marked arrived early.

@@ -18,6 +18,11 @@ export const PRACTICE_TIME_ZONE = 'Europe/Paris';
 const PAST_GRACE_MS = 15 * 60_000;
 /** How early a visit may be marked arrived, seen or missed. */
 const STATUS_AHEAD_MS = 60 * 60_000;
+/**
+ * The longest visit: a day's consultation or a long home visit, never more. A visit of days or a
+ * year would show on every day of the agenda between, and is nothing a practice books.
+ */
+const LONGEST_VISIT_MS = 12 * 60 * 60_000;
 
 /** One weekday's hours, for the practice or one practitioner. */
 type WeekdayHours = Omit<OpeningHours, 'practitionerId'>;
@@ -147,7 +152,15 @@ export class AgendaRecords extends NoteRecords {
     const placed = before === null || before.practitionerId !== next.practitionerId
       || before.start.getTime() !== next.start.getTime() || (!holds(before.status) && holds(next.status));
     const moved = placed || (before !== null && before.end.getTime() !== next.end.getTime());
-    if (next.status !== 'booked' && next.status !== 'cancelled' && next.start.getTime() > now + STATUS_AHEAD_MS) {
+    if (moved && next.end.getTime() - next.start.getTime() > LONGEST_VISIT_MS) {
+      problems.push('un rendez-vous dure au plus 12 heures');
+    }
+    // A visit enters the agenda booked (or arrived, or seen when a doctor records it afterwards):
+    // "missed" and "cancelled" say what became of a visit that was booked, and such a visit takes no
+    // time, so a new one of them would skip every check of the agenda.
+    if (before === null && !holds(next.status)) {
+      problems.push('un rendez-vous est d’abord pris, puis marqué absent ou annulé');
+    } else if (next.status !== 'booked' && next.status !== 'cancelled' && next.start.getTime() > now + STATUS_AHEAD_MS) {
       problems.push('un rendez-vous à venir ne peut pas encore être marqué arrivé, vu ou absent');
     }
     if (next.visitTypeId) {
