@@ -230,6 +230,22 @@ describe('every route that touches patient data', () => {
     expect(uncovered).toEqual([]);
   });
 
+  it('declares each of these routes in the CapabilityStatement: its operation, its history, its vread', async () => {
+    const cap = (await t.app.inject({ method: 'GET', url: '/fhir/metadata' })).json() as {
+      rest: { resource: { type: string; operation?: { name: string }[]; interaction: { code: string }[] }[] }[];
+    };
+    const declared = (type: string) => cap.rest[0]!.resource.find((r) => r.type === type);
+    const missing: string[] = [];
+    for (const r of dataRoutes(t.app).filter((x) => x.method !== 'HEAD')) {
+      const op = /^\/fhir\/([A-Z][A-Za-z]+)\/(?::id\/)?\$([a-z-]+)$/.exec(r.url);
+      if (op && !declared(op[1]!)?.operation?.some((o) => o.name === op[2])) missing.push(r.url);
+      const history = /^\/fhir\/([A-Z][A-Za-z]+)\/:id\/_history(\/:vid)?$/.exec(r.url);
+      const interaction = history?.[2] ? 'vread' : 'history-instance';
+      if (history && !declared(history[1]!)?.interaction.some((i) => i.code === interaction)) missing.push(r.url);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('commits one audit event of the right shape per access of a successful request', async () => {
     for (const r of routes()) {
       const before = await auditCount();

@@ -61,7 +61,13 @@ function documentReferenceCapability(): Record<string, unknown> {
       },
       { name: '_count', type: 'number' },
     ],
-    operation: [{ name: 'content', definition: `${OPERATION_DEFINITIONS}/DocumentReference-content` }],
+    operation: [
+      { name: 'content', definition: `${OPERATION_DEFINITIONS}/DocumentReference-content` },
+      {
+        name: 'share', definition: `${OPERATION_DEFINITIONS}/DocumentReference-share`,
+        documentation: 'POST Parameters { shared: boolean }: the note\'s author shows it to the patient in the portal, or stops.',
+      },
+    ],
   };
 }
 
@@ -130,13 +136,23 @@ export function capabilityStatement(
             updateCreate: false,
             conditionalUpdate: false,
             searchParam: search(['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone', '_count']),
-            operation: [{ name: 'everything', definition: `${HL7_OPERATION_DEFINITIONS}/Patient-everything` }],
+            operation: [
+              { name: 'everything', definition: `${HL7_OPERATION_DEFINITIONS}/Patient-everything` },
+              {
+                name: 'record-summary', definition: `${OPERATION_DEFINITIONS}/Patient-record-summary`,
+                documentation: 'The patient\'s own record as a PDF (her account only).',
+              },
+              {
+                name: 'ordonnance', definition: `${OPERATION_DEFINITIONS}/Patient-ordonnance`,
+                documentation: 'GET ?request=MedicationRequest ids: the prescriber\'s own active lines as a printable ordonnance (PDF).',
+              },
+            ],
           },
           { type: 'Practitioner', interaction: codes(['read', 'search-type']), searchParam: search(['_count']) },
           { type: 'Organization', interaction: codes(['read', 'search-type']) },
           {
             type: 'Appointment',
-            interaction: codes(['read', 'create', 'update', 'search-type']),
+            interaction: codes(['read', 'create', 'update', 'search-type', 'history-instance']),
             searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment'),
           },
           documentReferenceCapability(),
