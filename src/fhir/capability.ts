@@ -65,7 +65,8 @@ function documentReferenceCapability(): Record<string, unknown> {
       { name: 'content', definition: `${OPERATION_DEFINITIONS}/DocumentReference-content` },
       {
         name: 'share', definition: `${OPERATION_DEFINITIONS}/DocumentReference-share`,
-        documentation: 'POST Parameters { shared: boolean }: the note\'s author shows it to the patient in the portal, or stops.',
+        documentation: 'POST Parameters { shared: boolean }: the note\'s author shows it to the patient in '
+          + 'the portal, or stops.',
       },
     ],
   };
@@ -144,7 +145,8 @@ export function capabilityStatement(
               },
               {
                 name: 'ordonnance', definition: `${OPERATION_DEFINITIONS}/Patient-ordonnance`,
-                documentation: 'GET ?request=MedicationRequest ids: the prescriber\'s own active lines as a printable ordonnance (PDF).',
+                documentation: 'GET ?request=MedicationRequest ids: the prescriber\'s own active lines as a '
+                  + 'printable ordonnance (PDF).',
               },
             ],
           },
