@@ -4,7 +4,7 @@ import { AccountRepository, type PracticeClient } from '../store/accounts.js';
 import type { ActionOf } from '../audit/events.js';
 import type { AuthService } from './auth.js';
 import { AccessError } from './errors.js';
-import { decide } from './policy.js';
+import { decide, fourEyes } from './policy.js';
 import type { Principal } from './principal.js';
 
 /** How long an admin's request to approve a client waits for a second admin. */
@@ -14,15 +14,13 @@ export const CLIENT_REQUEST_TTL_MS = 24 * 3_600_000;
 export type ClientApprovalStep = 'refuse' | 'ask' | 'confirm';
 
 /**
- * Four eyes on a practice admin's approval of a client (a browser or program an account used):
- * never a client of one's own account (a thief holding an admin's password approves his own
- * laptop), and an approval is two admins' — the first asks, a different one confirms. One stolen
- * admin account must not hand a thief's client to a stolen doctor account (the unlock and
- * officer-approval rules are the same: src/server/security-routes.ts).
+ * Four eyes on a practice admin's approval of a client (a browser or program an account used), as
+ * the policy rules it (`fourEyes`): never a client of one's own account, and an approval is two
+ * admins' — the first asks (asking again is asking), a different one confirms.
  */
 export function clientApprovalStep(by: string, owner: string, askedBy: string | null): ClientApprovalStep {
-  if (by === owner) return 'refuse';
-  return askedBy === null || askedBy === by ? 'ask' : 'confirm';
+  const step = fourEyes(by, askedBy === null ? [] : [askedBy], by === owner);
+  return step === 'asked-again' ? 'ask' : step;
 }
 
 /** A client as the practice admin sees it: its state and the user agent it named (no patient data). */

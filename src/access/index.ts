@@ -4,7 +4,7 @@ export { AuthService, type LoginResult, type TokenResponse, type RequestMeta, ty
 export { AccountService, MANAGEABLE_ROLES, ENROLMENT_TTL_MS, type NewAccount, type Enrolment, type Approvers, type AccountEventSink } from './accounts.js';
 export { EnrolmentService, MIN_PASSWORD_LENGTH } from './enrolment.js';
 export { AccessError, ACCESS_ERRORS, type AccessErrorCode } from './errors.js';
-export { decide, isClinical, STEP_UP_MAX_AGE_S, type Action, type Decision, type DecisionContext, type Resource, type ResourceType, type Purpose } from './policy.js';
+export { decide, fourEyes, isClinical, STEP_UP_MAX_AGE_S, type Action, type Decision, type DecisionContext, type Resource, type ResourceType, type Purpose } from './policy.js';
 export type { Principal } from './principal.js';
 export { freshAuthentication, freshSecondFactor, secondFactorUsed } from './principal.js';
 export { scopesAllow, defaultScopes } from './scopes.js';

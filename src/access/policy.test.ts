@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../domain/index.js';
-import { decide, type Action, type DecisionContext, type Resource, type ResourceType } from './policy.js';
+import { decide, fourEyes, type Action, type DecisionContext, type Resource, type ResourceType } from './policy.js';
 import type { Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
 
@@ -167,5 +167,19 @@ describe('notes shared with the patient', () => {
         expect(action === 'search' ? d.only : shared).toBe(action === 'search' ? 'shared-with-patient' : true);
       },
     ), { numRuns: 5_000 });
+  });
+});
+
+describe('fourEyes: one person asks, another confirms', () => {
+  it('a first call asks, the same person again only asks again, another person confirms', () => {
+    expect(fourEyes('a', [])).toBe('ask');
+    expect(fourEyes('a', ['a'])).toBe('asked-again');
+    expect(fourEyes('b', ['a'])).toBe('confirm');
+    expect(fourEyes('a', ['a', 'b'])).toBe('confirm');
+  });
+
+  it('refuses any part in an action on one\'s own account, asked or not', () => {
+    expect(fourEyes('a', [], true)).toBe('refuse');
+    expect(fourEyes('a', ['b'], true)).toBe('refuse');
   });
 });

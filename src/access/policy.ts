@@ -92,6 +92,27 @@ export type DenyReason =
 /** RFC 9470 max_age for sensitive steps (break-the-glass): the second factor within 5 minutes. */
 export const STEP_UP_MAX_AGE_S = 300;
 
+/**
+ * What one call of a four-eyes action does: the first person asks, a different one confirms.
+ * `refuse`: this person may take no part (a client of her own account); `ask`: recorded as the
+ * request; `asked-again`: she asked before and no one else has (recorded, lifts nothing);
+ * `confirm`: the action is carried out.
+ */
+export type FourEyesStep = 'refuse' | 'ask' | 'asked-again' | 'confirm';
+
+/**
+ * Four eyes on the actions one stolen account must not do alone (RGPD Art. 32, least privilege):
+ * an officer's unlock of an account (a stolen officer would give a stolen doctor back), the Art. 34
+ * notices that name patients (asked by scoping the incident, confirmed by another officer), a
+ * practice admin's approval of a client (a thief holding an admin's password approves his own
+ * laptop). `askedBy`: who asked and has not lapsed; `own`: the action is on the person's own account.
+ */
+export function fourEyes(by: string, askedBy: readonly string[], own = false): FourEyesStep {
+  if (own) return 'refuse';
+  if (askedBy.some((x) => x !== by)) return 'confirm';
+  return askedBy.includes(by) ? 'asked-again' : 'ask';
+}
+
 const ADMIN_TYPES: ReadonlySet<ResourceType> = new Set(['Patient', 'Appointment', 'Practitioner', 'Organization']);
 const RECORD_ACTIONS: ReadonlySet<Action> = new Set(['read', 'search', 'create', 'update']);
 const ACCESS: Record<Action, ScopeAccess> = {

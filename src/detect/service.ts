@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AccessError } from '../access/errors.js';
+import { fourEyes } from '../access/policy.js';
 import {
   freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal,
 } from '../access/index.js';
@@ -427,10 +428,12 @@ export class DetectionService {
       return reads.unlockRequests(userId, new Date(at.getTime() - UNLOCK_REQUEST_MS).toISOString());
     });
     if (asked === null) return 'not-found';
-    if (!asked.some((id) => id !== officer.userId)) {
-      await this.audited(officer, userId, 'account.unlock-request', 'unlock asked by a security officer; a second officer must confirm it');
+    const step = fourEyes(officer.userId, asked);
+    if (step !== 'confirm') {
+      const why = 'unlock asked by a security officer; a second officer must confirm it';
+      await this.audited(officer, userId, 'account.unlock-request', why);
       // The same officer asking again is recorded too, and still lifts nothing: they are told why.
-      return asked.includes(officer.userId) ? 'asked-again' : 'pending';
+      return step === 'asked-again' ? 'asked-again' : 'pending';
     }
     const found = await this.setStatusAs(officer, userId, 'active', 'account.unlock', 'unlocked by two security officers');
     if (!found) return 'not-found';

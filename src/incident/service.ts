@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hashPassword, type AuthService, type Principal } from '../access/index.js';
+import { fourEyes } from '../access/policy.js';
 import { AdminRepository, appendAuditEvents, AuthRepository, type AuditEventInput, type Database, type Tx } from '../store/index.js';
 import {
   accountsNamed, firstAlertOf, IncidentRegister, practiceIds, practicesNamed, replaceCredentials, treatingPractitioners,
@@ -251,7 +252,8 @@ export class IncidentService {
    */
   async approveNotices(a: Actor, id: string): Promise<TimelineEntry> {
     const i = await this.need(id);
-    if (i.createdBy !== null && i.createdBy === a.userId) {
+    // Scoping the incident asked for the notices; another officer confirms them (the policy's four eyes).
+    if (i.createdBy !== null && a.userId !== null && fourEyes(a.userId, [i.createdBy]) !== 'confirm') {
       throw new IncidentError('second_officer', 'vous avez établi le périmètre de cet incident ; '
         + 'un autre responsable sécurité, connecté avec son propre compte, approuve les notifications.');
     }
@@ -268,7 +270,8 @@ export class IncidentService {
   /** Exports naming patients exist only once a second officer approved them. */
   private needApproval(i: Incident): void {
     // The operator's own approval (CLI, by: null) counts: they hold the database and the keys.
-    if (!i.timeline.some((t) => t.event === 'notices-approved' && (t.by === null || t.by !== i.createdBy))) {
+    const confirmed = (by: string | null) => by === null || i.createdBy === null || fourEyes(by, [i.createdBy]) === 'confirm';
+    if (!i.timeline.some((t) => t.event === 'notices-approved' && confirmed(t.by))) {
       throw new IncidentError('second_officer', 'les documents qui nomment des patients attendent l\'approbation '
         + 'd\'un second responsable sécurité, autre que celui qui a établi le périmètre (console : Approbations).');
     }
