@@ -556,7 +556,7 @@ describe.runIf(available)('refusals say why, in French', () => {
       expect(served).toEqual([200, 200, 401]);
     }
     await t.services.detection.settle();
-    expect(t.services.detection.waves().map((w) => w.practiceId)).toEqual([t.seeded.practices[1]!.id]);
+    expect(t.services.detection.officer.waves().map((w) => w.practiceId)).toEqual([t.seeded.practices[1]!.id]);
     const { page, context } = held!;
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.30.0.7' });
     await page.getByLabel('Nom', { exact: true }).fill('Martin');
@@ -618,7 +618,7 @@ describe.runIf(available)('refusals say why, in French', () => {
     await page.getByRole('dialog', { name: 'Mettre fin à la vague ?' })
       .getByRole('button', { name: 'Mettre fin à la vague' }).click();
     await waves.waitFor({ state: 'detached' });
-    expect(t.services.detection.waves()).toEqual([]);
+    expect(t.services.detection.officer.waves()).toEqual([]);
     // Four eyes: the first officer's unlock is a request; a second officer's lifts the account.
     await alert.getByRole('button', { name: 'Déverrouiller' }).click();
     await page.getByRole('dialog', { name: `Demander le déverrouillage de ${doctor.username} ?` })

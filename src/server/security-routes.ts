@@ -42,7 +42,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
    */
   const standings = async (userIds: readonly string[]): Promise<Map<string, AccountStanding>> => {
     const ids = [...new Set(userIds)];
-    const asked = await services().detection.unlockRequests(ids);
+    const asked = await services().detection.officer.unlockRequests(ids);
     const rows = await services().db.transaction({ role: 'securityReader', practiceId: null, platform: true }, async (tx) => {
       const views = new SecurityViews(tx);
       const out: [string, { username: string; role: string; status: string }][] = [];
@@ -89,7 +89,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     const p = principalOf(req);
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     if (p.userId === req.params.userId) throw new AccessError('forbidden'); // nobody lifts their own containment
-    const done = await services().detection.unlock(p, req.params.userId);
+    const done = await services().detection.officer.unlock(p, req.params.userId);
     if (done === 'not-found') return notFound(reply, 'No such account.');
     if (done === 'asked-again') {
       return reply.code(202).send({
@@ -132,7 +132,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     const p = principalOf(req);
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
     if (p.userId === req.params.userId) throw new AccessError('forbidden'); // an officer does not lock themselves out
-    if (!(await services().detection.lock(p, req.params.userId))) return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
+    if (!(await services().detection.officer.lock(p, req.params.userId))) return reply.code(404).type('application/fhir+json').send({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'No such account.' }] });
     return reply.code(204).send();
   });
 
@@ -165,7 +165,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
   app.get('/security/waves', { config: { access: 'authenticated' } }, async (req) => {
     const p = principalOf(req);
     if (!decide(p, 'read', { type: 'Alert', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
-    return { waves: services().detection.waves() };
+    return { waves: services().detection.officer.waves() };
   });
 
   /** An officer ends a wave (a practice's, or the platform's with practiceId null). Audited. */
@@ -175,7 +175,7 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     async (req, reply) => {
       const p = principalOf(req);
       if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
-      if (!(await services().detection.endWave(p, req.body.practiceId))) {
+      if (!(await services().detection.officer.endWave(p, req.body.practiceId))) {
         return notFound(reply, 'Aucune vague en cours à cet endroit.');
       }
       return reply.code(204).send();
