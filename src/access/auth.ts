@@ -9,7 +9,7 @@ import { MemoryEphemeralStore, type EphemeralStore } from './ephemeral.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { freshAuthentication, type Principal } from './principal.js';
 import { defaultScopes } from './scopes.js';
-import { decide } from './policy.js';
+import { decide, fourEyes } from './policy.js';
 import { LoginThrottle, SECOND_FACTOR } from './throttle.js';
 import { ACCESS_TOKEN_TTL_S, AccessTokenVerifier, hashSecret, newRefreshToken, signAccessToken, type TokenKeys } from './tokens.js';
 import { hashRecoveryCode, isRecoveryCodeShape, verifyTotp } from './totp.js';
@@ -459,14 +459,15 @@ export class AuthService {
   /** A security officer approves an account's client (the user called from a new workstation). Audited. */
   async approveClientAsOfficer(officer: Principal, userId: string, client: string, meta: RequestMeta): Promise<'approved' | 'pending'> {
     if (!decide(officer, 'lock-accounts', { type: 'Account', practiceId: null }, { careRelationship: false, breakGlass: false, freshAuthentication: false }).allow) throw new AccessError('forbidden');
-    // Not one's own: an officer's new client is approved by another officer (or from their own approved client).
-    if (officer.userId === userId) throw new AccessError('forbidden');
-    // Four eyes, as for unlocks: an approved client reads the calendar as the doctor does, so one
-    // stolen officer account must not hand a thief's client to a stolen doctor. The first officer
-    // asks (audited), a different one within a day approves.
+    // Four eyes (the policy's, as for unlocks): an approved client reads the calendar as the doctor
+    // does, so one stolen officer account must not hand a thief's client to a stolen doctor. Never
+    // one's own (another officer approves it, or the officer from her own approved client); the
+    // first officer asks (audited), a different one within a day approves.
     const key = `client-approval:${userId}:${client}`;
     const asked = await this.pending.get(key);
-    if (asked === null || asked === officer.userId) {
+    const step = fourEyes(officer.userId, asked === null ? [] : [asked], officer.userId === userId);
+    if (step === 'refuse') throw new AccessError('forbidden');
+    if (step !== 'confirm') {
       const known = await this.door((repo) => repo.clients(userId));
       const row = known.find((c) => c.client === client);
       if (!row || row.approvedAt !== null) throw new AccessError('client_unknown');
