@@ -121,6 +121,9 @@ describe('the practice admin against a thief', () => {
     expect((await call('GET', `/admin/accounts/${docId}/clients`, other)).body!.clients).toEqual([]);
     expect(await onClient(admin, docId, 'refuse', c.client)).toBe(204);
     expect((await call('GET', '/me', s, undefined, phone)).status).toBe(401);
+    // …and it opens none again: the password and the code are right, the device is refused.
+    await expect(signIn(doc, phone)).rejects.toThrow(/^mfa 403/);
+    expect((await signIn(doc, 'another-browser/1.0')).length).toBeGreaterThan(20);
     const listed = await clientsOf(docId, admin);
     expect(listed.find((x) => x.client === c.client)).toMatchObject({ state: 'refused' });
     // A refused client is not approved by a second admin afterwards.

@@ -258,9 +258,14 @@ export class AuthService {
       // such a client is never an account's first (it would approve itself).
       const required = account.practiceId !== null && !meta.dpopJkt && (await repo.practiceRequiresDpop(account.practiceId));
       const c = await repo.seeClient(account.id, account.practiceId, client.key, client.label, now, !required);
+      // A client the practice admin refused opens no session again (its sessions ended at the refusal).
+      if (c.refused) {
+        await this.audit(tx, [this.event(account, 'login', 'denied', 'this client was refused by the practice admin', meta)]);
+        return { ...c, refused: 'client' as const };
+      }
       if (required && !c.approved) {
         await this.audit(tx, [this.event(account, 'login', 'denied', 'the practice requires DPoP and this bearer client is not approved', meta)]);
-        return { refused: true as const, ...c };
+        return { ...c, refused: 'dpop' as const };
       }
       await repo.createSession({
         id: sessionId, practiceId: account.practiceId, userId: account.id, createdAt: now, authTime: now, amr, acr, scopes,
@@ -269,10 +274,11 @@ export class AuthService {
       });
       const how = c.approved ? (c.first ? 'first client, approved' : 'approved client') : c.fresh ? 'new client, not approved' : 'client not approved';
       await this.audit(tx, [this.event(account, 'login', 'success', `session opened (${amr.join('+')}; ${how})`, meta, sessionId)]);
-      return { refused: false as const, ...c };
+      return { ...c, refused: null };
     });
     if (seen.fresh && !seen.approved) this.onNewClient(account.id, account.practiceId);
-    if (seen.refused) throw new AccessError('dpop_required');
+    if (seen.refused === 'client') throw new AccessError('client_refused');
+    if (seen.refused === 'dpop') throw new AccessError('dpop_required');
     this.onSession(account.id, account.practiceId, account.role, meta.ip);
     // Every factor passed from this address: guesses from elsewhere never slow it down (throttle.ts).
     await this.o.throttle.loggedIn(account.username.toLowerCase(), meta.ip, now.getTime());
@@ -403,22 +409,25 @@ export class AuthService {
       await this.audit(tx, [this.event(account, 'step-up', a.outcome, a.reason, meta, p.sessionId)]);
       if (check === 'replayed') return 'replayed' as const;
       if (check === 'wrong') return null;
-      const amr = [...new Set([...s.amr, check, 'mfa'])];
-      await repo.refreshAuthTime(s.id, now, amr);
       // A bearer session used from another network is bound to the client it is now (a new client
       // of the account, not approved unless it already was): the second factor proved the person,
-      // not the device.
+      // not the device. Never to a client the practice admin refused: the session stays as it was.
       const moved = s.dpopJkt === null ? clientOf(meta) : null;
       if (moved !== null && s.client !== moved.key) {
-        await repo.seeClient(account.id, account.practiceId, moved.key, moved.label, now, false);
+        if ((await repo.seeClient(account.id, account.practiceId, moved.key, moved.label, now, false)).refused) {
+          return 'client-refused' as const;
+        }
         await repo.rebindClient(s.id, moved.key);
         movedTo = moved.key;
       }
+      const amr = [...new Set([...s.amr, check, 'mfa'])];
+      await repo.refreshAuthTime(s.id, now, amr);
       const next = newRefreshToken(s.id);
       await repo.rotateRefresh(s.id, next.hash);
       return { account, s, amr, refresh: next.token };
     });
     if (out === 'replayed') throw new AccessError('totp_replayed');
+    if (out === 'client-refused') throw new AccessError('client_refused');
     if (out !== null) this.forget(p.sessionId);
     if (out !== null && movedTo !== null) this.onSessionMoved(p.userId, p.practiceId, p.sessionId);
     if (out === null) {

@@ -43,6 +43,7 @@ export const ACCESS_ERRORS = {
   dpop_invalid: { status: 401, message: 'La preuve de possession de clé (DPoP) est absente, invalide ou rejouée : reconnectez-vous.' },
   dpop_required: { status: 401, message: 'Ce cabinet exige des sessions liées à la clé de l\'appareil (DPoP) : utilisez un logiciel qui signe ces preuves, ou faites d\'abord approuver celui-ci depuis un appareil que vous utilisez déjà.' },
   client_not_approved: { status: 403, message: 'Seul un appareil que ce compte utilise déjà, avec un second facteur récent, peut en approuver un autre.' },
+  client_refused: { status: 403, message: 'Cet appareil a été refusé par l\'administrateur du cabinet : connectez-vous depuis un appareil approuvé, ou demandez-lui de revoir sa décision.' },
   client_unknown: { status: 404, message: 'Aucun appareil de ce compte n\'attend d\'approbation sous ce nom.' },
   session_revoked: { status: 401, message: 'Votre session a pris fin : reconnectez-vous.' },
   session_suspended: {

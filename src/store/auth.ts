@@ -167,20 +167,22 @@ export class AuthRepository {
    * (never used, or its second factor was reset) approves its first one. Serialised per account.
    * Returns whether the client is approved, and whether the account had never seen it.
    */
-  async seeClient(userId: string, practiceId: string | null, client: string, label: string | null, at: Date, mayBeFirst = true): Promise<{ approved: boolean; fresh: boolean; first: boolean }> {
+  async seeClient(
+    userId: string, practiceId: string | null, client: string, label: string | null, at: Date, mayBeFirst = true,
+  ): Promise<{ approved: boolean; fresh: boolean; first: boolean; refused: boolean }> {
     await this.tx.query('SELECT 1 FROM admin.users WHERE id = $1 FOR UPDATE', [userId]);
     const any = await this.tx.query('SELECT 1 FROM admin.clients WHERE user_id = $1 AND approved_at IS NOT NULL LIMIT 1', [userId]);
     const first = mayBeFirst && any.rows.length === 0;
-    const r = await this.tx.query<{ approved: boolean; fresh: boolean }>(
+    const r = await this.tx.query<{ approved: boolean; fresh: boolean; refused: boolean }>(
       `INSERT INTO admin.clients (practice_id, user_id, client, label, first_seen, last_seen, approved_at, approved_via)
        VALUES ($1, $2, $3, $4, $5, $5, CASE WHEN $6::boolean THEN $5::timestamptz END, CASE WHEN $6::boolean THEN 'first' END)
        ON CONFLICT (user_id, client) DO UPDATE SET last_seen = EXCLUDED.last_seen,
          approved_at = COALESCE(admin.clients.approved_at, EXCLUDED.approved_at), approved_via = COALESCE(admin.clients.approved_via, EXCLUDED.approved_via)
-       RETURNING approved_at IS NOT NULL AS approved, xmax = 0 AS fresh`,
+       RETURNING approved_at IS NOT NULL AS approved, xmax = 0 AS fresh, refused_at IS NOT NULL AS refused`,
       [practiceId, userId, client, label?.slice(0, 200) ?? null, at.toISOString(), first],
     );
     const row = r.rows[0]!;
-    return { approved: row.approved, fresh: row.fresh, first: first && row.approved };
+    return { approved: row.approved, fresh: row.fresh, first: first && row.approved, refused: row.refused };
   }
 
   async clients(userId: string): Promise<ClientRow[]> {
