@@ -54,27 +54,30 @@ export function DocumentsView({ me, patientId, version, changed }: {
         <p class="muted">{T('Aucun document dans le dossier.', 'No documents in the record.')}</p>
       )}
       {docs.length > 0 && (
-        <table class="compact docs" data-testid="documents-table">
-          <caption class="sr-only">{T('Documents du dossier', 'Documents in the record')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{T('Titre', 'Title')}</th>
-              <th scope="col">{T('Nature', 'Kind')}</th>
-              <th scope="col">{T('Date', 'Date')}</th>
-              <th scope="col">{T('Auteur', 'Author')}</th>
-              <th scope="col">{T('Taille', 'Size')}</th>
-              <th scope="col"><span class="sr-only">{T('Actions', 'Actions')}</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {docs.map((d) => (
-              <DocumentRow
-                key={d.id} d={d} author={authorName(names, authorOf(d))} mine={mayChange(d, me)}
-                view={() => setViewing(d)} save={() => void save(d)} withdraw={() => setWithdrawing(d)}
-              />
-            ))}
-          </tbody>
-        </table>
+        // A row's actions stay on one line: on a phone the table scrolls in its own box, not the page.
+        <div class="table-wrap" tabIndex={0}>
+          <table class="compact docs" data-testid="documents-table">
+            <caption class="sr-only">{T('Documents du dossier', 'Documents in the record')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{T('Titre', 'Title')}</th>
+                <th scope="col">{T('Nature', 'Kind')}</th>
+                <th scope="col">{T('Date', 'Date')}</th>
+                <th scope="col">{T('Auteur', 'Author')}</th>
+                <th scope="col">{T('Taille', 'Size')}</th>
+                <th scope="col"><span class="sr-only">{T('Actions', 'Actions')}</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {docs.map((d) => (
+                <DocumentRow
+                  key={d.id} d={d} author={authorName(names, authorOf(d))} mine={mayChange(d, me)}
+                  view={() => setViewing(d)} save={() => void save(d)} withdraw={() => setWithdrawing(d)}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <UploadForm patientId={patientId} done={changed} />
       {viewing && (
