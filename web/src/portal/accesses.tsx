@@ -1,25 +1,9 @@
-import { fmtDateTime, T } from '../i18n.js';
+import { fmtDateTime, fmtTime, T } from '../i18n.js';
 import { useLoad } from '../clinical/load.js';
 import { Problem } from '../ui.js';
 import { accesses } from './data.js';
-import { ACTIONS, codeOf, pick, PURPOSES, ROLES } from './words.js';
-
-/** One access as the page shows it: who, when, what, and why — with the reason stated for an emergency access. */
-function rowOf(e: any) {
-  const purpose = codeOf(e.purposeOfEvent?.[0]);
-  const agent = e.agent?.[0];
-  return {
-    id: e.id as string,
-    when: fmtDateTime(e.recorded),
-    who: (agent?.who?.display as string | undefined) ?? T('un professionnel', 'a professional'),
-    role: pick(ROLES, codeOf(agent?.type)),
-    what: pick(ACTIONS, e.subtype?.[0]?.code),
-    why: pick(PURPOSES, purpose),
-    glass: purpose === 'ETREAT',
-    // The reason the professional typed when asking for emergency access (shown to the patient).
-    stated: typeof e.outcomeDesc === 'string' ? (e.outcomeDesc as string) : null,
-  };
-}
+import { sittings } from './sittings.js';
+import { codeOf } from './words.js';
 
 /**
  * Accesses to the record, newest first, as a table that becomes one block per access on a narrow
@@ -33,18 +17,25 @@ export function AccessTable({ events, caption }: { events: any[]; caption: strin
       <caption class="sr-only">{caption}</caption>
       <thead><tr>{heads.map((h) => <th key={h} scope="col">{h}</th>)}</tr></thead>
       <tbody>
-        {events.map(rowOf).map((r) => (
-          <tr key={r.id} class={r.glass ? 'glass' : ''}>
-            <td data-label={heads[0]}>{r.when}</td>
-            <td data-label={heads[1]}>{r.who}</td>
-            <td data-label={heads[2]}>{r.role}</td>
-            <td data-label={heads[3]}>{r.what}</td>
+        {sittings(events).map(({ first, last, count, whats, whys }) => (
+          <tr key={last.id} class={last.glass ? 'glass' : ''}>
+            <td data-label={heads[0]}>
+              {fmtTime(first.recorded) === fmtTime(last.recorded)
+                ? fmtDateTime(last.recorded)
+                : `${fmtDateTime(first.recorded)} – ${fmtTime(last.recorded)}`}
+            </td>
+            <td data-label={heads[1]}>{last.who}</td>
+            <td data-label={heads[2]}>{last.role}</td>
+            <td data-label={heads[3]}>
+              {whats.join(', ')}
+              {count > 1 && <span class="muted"> ({T(`${count} accès`, `${count} accesses`)})</span>}
+            </td>
             <td data-label={heads[4]}>
               <span>
-                {r.glass ? <strong class="tag sev-high">{r.why}</strong> : r.why}
-                {r.stated && (
+                {last.glass ? <strong class="tag sev-high">{last.why}</strong> : whys.join(', ')}
+                {last.stated && (
                   <span class="stated" data-testid="glass-reason">
-                    {T('Motif déclaré', 'Stated reason')} : « {r.stated} »
+                    {T('Motif déclaré', 'Stated reason')} : « {last.stated} »
                   </span>
                 )}
               </span>
@@ -75,7 +66,8 @@ export function AccessesScreen({ patientId }: { patientId: string }) {
         <p class="warn" role="status" data-testid="glass-count">
           {glass.length === 1
             ? T('1 accès d’urgence à votre dossier.', '1 emergency access to your record.')
-            : T(`${glass.length} accès d’urgence à votre dossier.`, `${glass.length} emergency accesses to your record.`)}
+            : T(`${glass.length} accès d’urgence à votre dossier.`,
+              `${glass.length} emergency accesses to your record.`)}
         </p>
       )}
       {events.state === 'loading' && <p class="muted">{T('Chargement…', 'Loading…')}</p>}

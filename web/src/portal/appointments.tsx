@@ -8,7 +8,9 @@ import { codeOf, pick, VISIT_KINDS, VISIT_STATUSES } from './words.js';
 export async function appointmentsWithNames(patientId: string) {
   const [list, names] = await Promise.all([appointments(patientId), practitionerNames()]);
   const now = Date.now();
-  const upcoming = list.filter((a) => new Date(a.end).getTime() >= now && a.status !== 'cancelled');
+  // To come: booked, or under way (arrived) — a visit already seen, missed or cancelled is past,
+  // whatever its scheduled end.
+  const upcoming = list.filter((a) => new Date(a.end).getTime() >= now && (a.status === 'booked' || a.status === 'arrived'));
   const past = list.filter((a) => !upcoming.includes(a)).reverse();
   return { upcoming, past, names };
 }
