@@ -5,7 +5,7 @@ import { findServices } from './test/services.js';
 // their URLs when they answer, and skip with a printed line when they do not.
 export default defineConfig(async () => ({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -9,6 +9,7 @@ import { totp } from './helpers/app.js';
 import {
   accessible, CHROMIUM, frenchOnly, login, pageApi, person, removeProfiles, shot, type DemoAccount, type J, type Person,
 } from './helpers/browser.js';
+import { inviteColleague } from './helpers/agenda.js';
 import { startCli, type Running } from './helpers/cli.js';
 
 /**
@@ -85,13 +86,7 @@ async function apiSignIn(u: Pick<DemoAccount, 'username' | 'password' | 'totpSec
 /** Invites a colleague through the invite screen; returns the enrolment link the dialog shows. */
 async function invite(page: Page, kind: string, given: string, family: string): Promise<string> {
   await page.getByRole('link', { name: 'Inviter un collègue' }).click();
-  await page.getByLabel('Fonction').selectOption({ label: kind });
-  await page.getByLabel('Prénom').fill(given);
-  await page.getByLabel('Nom', { exact: true }).fill(family);
-  await page.getByRole('button', { name: 'Créer le lien d’activation' }).click();
-  const url = (await page.getByTestId('enrolment-url').textContent())!;
-  expect(url).toMatch(/#\/enrol\/[A-Za-z0-9_-]{43}$/);
-  return url;
+  return inviteColleague(page, kind, given, family);
 }
 
 /** Both widths of a screen, checked by axe at each. */

@@ -7,6 +7,7 @@ import {
   accessible, CHROMIUM, demoAccounts, demoLogin, frenchOnly, login, person, removeProfiles, shot,
   type DemoAccount, type J,
 } from './helpers/browser.js';
+import { freeSlot, local } from './helpers/agenda.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { runs } from './helpers/needs.js';
 
@@ -43,25 +44,6 @@ const apiLogin = (u: DemoAccount): Promise<string> => demoLogin(server.baseUrl, 
 async function api(token: string, path: string): Promise<J> {
   return (await fetch(`${server.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();
 }
-
-/** The first free `minutes` of a doctor's agenda from `from` on (5-minute steps), read through the API. */
-async function freeSlot(token: string, doctor: string, from: Date, minutes: number): Promise<Date> {
-  const day = new Date(from.getTime() + 2 * 86_400_000);
-  const b = await api(token, `/fhir/Appointment?practitioner=${doctor}&date=ge${new Date(from.getTime() - 86_400_000)
-    .toISOString()}&date=lt${day.toISOString()}&_count=100`);
-  const busy = ((b.entry ?? []) as J[]).map((e) => e.resource)
-    .filter((a) => ['booked', 'arrived', 'fulfilled'].includes(a.status))
-    .map((a) => [Date.parse(a.start), Date.parse(a.end)] as const);
-  let t = Math.ceil(from.getTime() / 300_000) * 300_000;
-  while (busy.some(([s, e]) => s < t + minutes * 60_000 && e > t)) t += 300_000;
-  return new Date(t);
-}
-
-/** A date as a datetime-local input takes it, in the browser's zone (this machine's, as the test's). */
-const local = (d: Date) => {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-};
 
 async function screens(page: Page, name: string): Promise<void> {
   for (const width of [1280, 375]) {
@@ -120,7 +102,7 @@ describe.skipIf(!browser)('the agenda', () => {
       shown.push(`${usual.given.join(' ')} ${String(usual.family).toUpperCase()}`);
     }
     const tomorrow = new Date(Date.now() + 86_400_000);
-    const slot = await freeSlot(deskToken, doctor.fhirId!, tomorrow, 30);
+    const slot = await freeSlot(server.baseUrl, deskToken, doctor.fhirId!, tomorrow, 30);
 
     const d = await person();
     await login(d.page, server.baseUrl, assistant);
@@ -147,7 +129,7 @@ describe.skipIf(!browser)('the agenda', () => {
     await d.page.getByRole('button', { name: 'Réserver' }).click();
     await expect.poll(() => d.page.getByRole('dialog').getByRole('alert').textContent()).toContain('passé');
     // An hour later is free: booked.
-    const later = await freeSlot(deskToken, doctor.fhirId!, new Date(slot.getTime() + 60 * 60_000), 30);
+    const later = await freeSlot(server.baseUrl, deskToken, doctor.fhirId!, new Date(slot.getTime() + 60 * 60_000), 30);
     await d.page.getByLabel('Date et heure').fill(local(later));
     await d.page.getByRole('button', { name: 'Réserver' }).click();
     await d.page.getByRole('dialog').waitFor({ state: 'detached' });
@@ -171,7 +153,7 @@ describe.skipIf(!browser)('the agenda', () => {
     await expect.poll(() => d.page.url()).toContain(`#/agenda/day/${day}`);
 
     // Move the first visit a quarter of an hour later, when that is free; cancel the second with a reason.
-    const moved = await freeSlot(deskToken, doctor.fhirId!, new Date(slot.getTime() + 3 * 3_600_000), 30);
+    const moved = await freeSlot(server.baseUrl, deskToken, doctor.fhirId!, new Date(slot.getTime() + 3 * 3_600_000), 30);
     await visits.filter({ hasText: shown[0]! }).click();
     await d.page.getByRole('button', { name: 'Déplacer' }).click();
     await d.page.getByLabel('Nouvelle date et heure').fill(local(moved));
@@ -208,7 +190,7 @@ describe.skipIf(!browser)('the agenda', () => {
     await d.context.close();
 
     // The doctor: a visit of hers starting soon, marked arrived then seen, in her day.
-    const soon = await freeSlot(deskToken, doctor.fhirId!, new Date(Date.now() + 10 * 60_000), 20);
+    const soon = await freeSlot(server.baseUrl, deskToken, doctor.fhirId!, new Date(Date.now() + 10 * 60_000), 20);
     const r = await fetch(`${server.baseUrl}/fhir/Appointment`, {
       method: 'POST', headers: { authorization: `Bearer ${deskToken}`, 'content-type': 'application/fhir+json' },
       body: JSON.stringify({

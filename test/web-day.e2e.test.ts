@@ -9,6 +9,7 @@ import {
   accessible, CHROMIUM, demoAccounts, demoLogin, frenchOnly, login, pageApi, person, removeProfiles, shot,
   type DemoAccount, type J,
 } from './helpers/browser.js';
+import { freeSlot, inviteColleague, local } from './helpers/agenda.js';
 import { startCli, type Running } from './helpers/cli.js';
 import { pdfWith } from './helpers/documents.js';
 import { runs } from './helpers/needs.js';
@@ -69,24 +70,6 @@ async function call(path: string, token = '', body?: object): Promise<{ status: 
   return { status: r.status, body: text ? JSON.parse(text) : null };
 }
 
-/** The first free `minutes` of a doctor's agenda from `from` on (5-minute steps), read through the API. */
-async function freeSlot(token: string, doctor: string, from: Date, minutes: number): Promise<Date> {
-  const day = (n: number) => new Date(from.getTime() + n * 86_400_000).toISOString();
-  const q = `practitioner=${doctor}&date=ge${day(-1)}&date=lt${day(2)}&_count=100`;
-  const b = (await call(`/fhir/Appointment?${q}`, token)).body;
-  const busy = ((b.entry ?? []) as J[]).map((e) => e.resource)
-    .filter((a) => ['booked', 'arrived', 'fulfilled'].includes(a.status))
-    .map((a) => [Date.parse(a.start), Date.parse(a.end)] as const);
-  let t = Math.ceil(from.getTime() / 300_000) * 300_000;
-  while (busy.some(([s, e]) => s < t + minutes * 60_000 && e > t)) t += 300_000;
-  return new Date(t);
-}
-
-/** A date as a datetime-local input takes it, in the browser's zone (this machine's, as the test's). */
-const local = (d: Date) => {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-};
 const dayOf = (d: Date) => local(d).slice(0, 10);
 const timeOf = (d: Date) => local(d).slice(11);
 
@@ -176,12 +159,7 @@ async function cast() {
 // --- 1. The practice admin, a second admin and the locum.
 /** Invites a colleague from the invite screen; returns the enrolment link the dialog shows, and closes it. */
 async function invite(page: Page, kind: string, given: string, family: string): Promise<string> {
-  await page.getByLabel('Fonction').selectOption({ label: kind });
-  await page.getByLabel('Prénom').fill(given);
-  await page.getByLabel('Nom', { exact: true }).fill(family);
-  await page.getByRole('button', { name: 'Créer le lien d’activation' }).click();
-  const url = (await page.getByTestId('enrolment-url').textContent())!;
-  expect(url).toMatch(/#\/enrol\/[A-Za-z0-9_-]{43}$/);
+  const url = await inviteColleague(page, kind, given, family);
   await page.getByRole('button', { name: 'Fermer' }).click();
   return url;
 }
@@ -273,7 +251,7 @@ async function adminAndLocum(c: Cast): Promise<void> {
 // --- 2. The desk books the week.
 async function deskBooks(c: Cast): Promise<{ soon: Date; followUp: Date }> {
   const { seen, others, doctor, deskToken } = c;
-  const slot = (from: Date) => freeSlot(deskToken, doctor.fhirId!, from, 30);
+  const slot = (from: Date) => freeSlot(server.baseUrl, deskToken, doctor.fhirId!, from, 30);
   const { page, context, errors } = await person();
   const trail: Trail = [];
   await signIn(page, c.desk);

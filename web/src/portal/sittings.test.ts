@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 // The web app's catalogue reads the chosen language from the browser's storage: French here.
 Object.assign(globalThis, { localStorage: { getItem: () => 'fr', setItem: () => undefined } });
-const { sittings } = await import('../web/src/portal/sittings.js');
+const { sittings } = await import('./sittings.js');
 
 /** An AuditEvent as the portal receives it: who, when, what, why. */
 const ev = (id: string, at: string, who: string, what = 'read', purpose = 'TREAT') => ({
