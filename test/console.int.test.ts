@@ -137,6 +137,30 @@ describe.each(BACKENDS)('the security console ($name)', (backend) => {
       expect((await get(officer, `/security/incidents/${id}/documents/art34?format=csv`)).statusCode).toBe(200);
     });
 
+    it('lists the accounts waiting for a second person; an officer approves one, not one she created', async () => {
+      const admin = await login(t, userOf(t.seeded, 'practice-admin'));
+      const made = await t.app.inject({
+        method: 'POST', url: '/admin/accounts', headers: bearer(admin.access_token),
+        payload: { username: 'dr.nouvelle', role: 'practitioner', familyName: 'Nouvelle', givenName: 'Léa', rpps: '10000000033' },
+      });
+      expect(made.statusCode).toBe(201);
+      const id = made.json().id as string;
+      const officer = await login(t, userOf(t.seeded, 'security-officer'));
+      const listed = await get(officer.access_token, '/security/pending-accounts');
+      expect(listed.statusCode).toBe(200);
+      const mine = (listed.json().accounts as { id: string; username: string; mine: boolean; enrolled: boolean }[])
+        .find((a) => a.id === id);
+      expect(mine).toMatchObject({ username: 'dr.nouvelle', role: 'practitioner', mine: false, enrolled: false });
+      expect(typeof (mine as unknown as { practice: unknown }).practice).toBe('string');
+      // Nobody else sees the list; an admin approves in her own screens.
+      const doc = await login(t, userOf(t.seeded, 'practitioner'));
+      expect((await get(doc.access_token, '/security/pending-accounts')).statusCode).toBe(403);
+      expect((await get(admin.access_token, '/security/pending-accounts')).statusCode).toBe(403);
+      expect((await post(officer.access_token, `/security/accounts/${id}/approve`)).statusCode).toBe(200);
+      const after = (await get(officer.access_token, '/security/pending-accounts')).json().accounts as { id: string }[];
+      expect(after.map((a) => a.id)).not.toContain(id);
+    });
+
     it('verifies the audit log on request and names a tampered event', async () => {
       const officer = await login(t, userOf(t.seeded, 'security-officer'));
       await new AuditChainer(t.store.db, 0).run();

@@ -186,7 +186,7 @@ async function adminAndLocum(c: Cast): Promise<void> {
   await a.page.getByText('Types de consultation enregistrés.').waitFor();
   await visit(a.page, trail, 'admin-agenda');
   // The practice has one admin, and a new account needs a second person's approval: a second admin,
-  // whom the security officer approves (the console has no screen for it: its API does).
+  // whom the security officer approves in the console.
   await nav.getByRole('link', { name: 'Inviter un collègue' }).click();
   await visit(a.page, trail, 'admin-invite');
   const t2 = (await invite(a.page, 'Administrateur du cabinet', 'Claire', 'Roussel')).split('/').pop()!;
@@ -195,10 +195,21 @@ async function adminAndLocum(c: Cast): Promise<void> {
   const done2 = await once(secret2, async () =>
     call('/auth/enrol/complete', '', { token: t2, password: admin2.password, code: await totp(secret2) }));
   expect(done2.body.status).toBe('pending');
+  // The security officer approves her in the console, behind a confirmation.
+  const o = await person();
+  await signIn(o.page, c.officers[1]!);
+  await o.page.getByRole('link', { name: 'Approbations' }).click();
+  const waiting = o.page.getByTestId(`pending-${admin2.username}`);
+  await waiting.getByRole('button', { name: 'Approuver le compte' }).click();
+  await o.page.getByRole('dialog').getByRole('button', { name: 'Approuver', exact: true }).click();
+  await waiting.waitFor({ state: 'detached' });
+  const officerTrail: Trail = [];
+  await visit(o.page, officerTrail, 'officer-approvals');
+  expect(o.errors).toEqual([]);
+  await o.context.close();
   const a2 = ((await pageApi(a.page, 'GET', '/admin/accounts')).body.accounts as J[])
     .find((x) => x.username === admin2.username);
-  const officer = await apiSignIn(c.officers[1]!);
-  expect((await call(`/security/accounts/${a2.id}/approve`, officer, {})).status).toBe(200);
+  expect(a2.status).toBe('active');
   // The locum opens her link in her own browser; the QR code is the otpauth URI of the key beside it.
   await nav.getByRole('link', { name: 'Inviter un collègue' }).click();
   const link = await invite(a.page, 'Médecin remplaçant', 'Inès', 'Martel');

@@ -86,6 +86,23 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
     return { requests };
   });
 
+  /**
+   * The accounts that wait for a second person's approval, of every practice: a practice with one
+   * admin has its new colleagues approved here. `mine`: this officer created the account or handed
+   * out its link, and may not approve it.
+   */
+  app.get('/security/pending-accounts', { config: { access: 'authenticated' } }, async (req) => {
+    const p = principalOf(req);
+    if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const rows = await services().db.transaction({ role: 'securityReader', practiceId: null, platform: true },
+      (tx) => new SecurityViews(tx).pendingAccounts());
+    return {
+      accounts: rows.map(({ createdBy, linkBy, createdAt, ...a }) => ({
+        ...a, createdAt: createdAt.toISOString(), mine: createdBy === p.userId || linkBy === p.userId,
+      })),
+    };
+  });
+
   app.post<{ Params: { userId: string } }>('/security/accounts/:userId/unlock', { config: { access: 'authenticated' }, schema: { params: userParams } }, async (req, reply) => {
     const p = principalOf(req);
     if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');

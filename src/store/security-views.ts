@@ -43,6 +43,33 @@ export class SecurityViews {
     return r.rows[0] ?? null;
   }
 
+  /**
+   * The accounts that wait for a second person's approval (new, or reset), of every practice: who
+   * they are, their practice's name, and who created them or handed out their link (that person may
+   * not approve). No patient data.
+   */
+  async pendingAccounts(): Promise<{
+    id: string; username: string; role: string; practice: string | null; createdAt: Date; enrolled: boolean;
+    createdBy: string | null; linkBy: string | null;
+  }[]> {
+    const r = await this.tx.query<{
+      id: string; username: string; role: string; practice: string | null; created_at: Date; enrolled: boolean;
+      created_by: string | null; link_by: string | null;
+    }>(
+      `SELECT u.id, u.username, u.role, p.name AS practice, u.created_at, u.enrolled_at IS NOT NULL AS enrolled,
+              u.created_by,
+              (SELECT e.created_by FROM admin.enrolments e WHERE e.user_id = u.id ORDER BY e.created_at DESC LIMIT 1)
+                AS link_by
+         FROM admin.users u LEFT JOIN admin.practices p ON p.id = u.practice_id
+        WHERE u.status = 'pending' AND u.approved_at IS NULL AND u.role <> 'patient'
+        ORDER BY u.created_at LIMIT 200`,
+    );
+    return r.rows.map((x) => ({
+      id: x.id, username: x.username, role: x.role, practice: x.practice, createdAt: new Date(x.created_at),
+      enrolled: x.enrolled, createdBy: x.created_by, linkBy: x.link_by,
+    }));
+  }
+
   /** One account's accesses per hour since `since`: how many, of how many patients, how many refused. */
   async hoursOf(
     userId: string, since: Date,

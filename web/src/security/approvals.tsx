@@ -5,6 +5,7 @@ import { Link, PATHS } from '../router.js';
 import { Problem } from '../ui.js';
 import { Confirm, roleName, short, useServer, type Standing } from './common.js';
 import type { Listed } from './register.js';
+import { PendingAccounts } from './pending-accounts.js';
 
 interface UnlockRequest extends Standing {
   userId: string;
@@ -12,8 +13,9 @@ interface UnlockRequest extends Standing {
 }
 
 /**
- * What waits for a second officer (four eyes): the incidents whose notices name patients, and the
- * unlocks another officer asked. The officer who asked cannot approve; the server says why.
+ * What waits for a second officer (four eyes): the incidents whose notices name patients, the
+ * unlocks another officer asked, and the new accounts a practice admin created. The one who asked
+ * cannot approve; the server says why.
  */
 export function ApprovalsScreen({ me }: { me: Me }) {
   const inc = useServer<{ incidents: Listed[] }>('/security/incidents', 5000);
@@ -65,6 +67,7 @@ export function ApprovalsScreen({ me }: { me: Me }) {
           ))}
         </ul>
       </section>
+      <PendingAccounts />
     </>
   );
 }
