@@ -143,13 +143,14 @@ export function Agenda({ me }: { me: Me }) {
                   {mineHere.length === 0 && <p class="muted agenda-empty">
                     {T('Aucun rendez-vous', 'No appointments')}
                   </p>}
-                  {mineHere.map((v) => {
+                  {lanes(mineHere, c.day, hours.from).map(({ v, box }) => {
                     const t = v.visitTypeId ? types.get(v.visitTypeId) : undefined;
+                    const said = `${fmtTime(v.start.toISOString())} ${names.get(v.patientId) ?? ''} ${t?.label ?? ''}`;
                     return (
                       <button
                         type="button" key={v.id} class={`agenda-visit status-${v.status}`}
-                        style={{ ...place0(v.start, v.end, c.day, hours.from), borderLeftColor: t?.colour ?? '#5b6b7f' }}
-                        onClick={() => setOpen(v)} data-testid="visit"
+                        style={{ ...box, borderLeftColor: t?.colour ?? '#5b6b7f' }}
+                        onClick={() => setOpen(v)} data-testid="visit" title={`${said} · ${statusName(v.status)}`}
                       >
                         <span class="time">{fmtTime(v.start.toISOString())}</span> <strong>{names.get(v.patientId) ?? '…'}</strong>
                         <span class="muted"> {t?.label ?? ''} · {statusName(v.status)}</span>
@@ -176,6 +177,40 @@ export function Agenda({ me }: { me: Me }) {
       )}
     </section>
   );
+}
+
+/**
+ * The visits of a column with their boxes: visits whose boxes meet (a cancelled visit beside the one
+ * booked in its place, a visit shorter than its box's least height) share the width side by side,
+ * each in its lane, rather than one covering the other.
+ */
+function lanes(visits: readonly Visit[], day: Date, fromHour: number): { v: Visit; box: Record<string, string> }[] {
+  const placed = [...visits].sort((a, b) => a.start.getTime() - b.start.getTime())
+    .map((v) => {
+      const box = place0(v.start, v.end, day, fromHour);
+      const top = parseFloat(box.top as string);
+      return { v, box, top, bottom: top + parseFloat(box.height as string), lane: 0 };
+    });
+  const out: { v: Visit; box: Record<string, string> }[] = [];
+  let group: typeof placed = [];
+  let groupEnd = -1;
+  const flush = () => {
+    const n = Math.max(1, ...group.map((g) => g.lane + 1));
+    for (const g of group) {
+      out.push({ v: g.v, box: { ...g.box, left: `calc(${(100 * g.lane) / n}% + 2px)`, right: 'auto',
+        width: `calc(${100 / n}% - 4px)` } });
+    }
+    group = [];
+  };
+  for (const p of placed) {
+    if (p.top >= groupEnd) flush();
+    const busy = new Set(group.filter((g) => g.bottom > p.top).map((g) => g.lane));
+    while (busy.has(p.lane)) p.lane++;
+    group.push(p);
+    groupEnd = Math.max(groupEnd, p.bottom);
+  }
+  flush();
+  return out;
 }
 
 function place0(start: Date, end: Date, day: Date, fromHour: number): Record<string, string> {
