@@ -46,7 +46,10 @@ describe.each(BACKENDS)('kill -9 of medvault under write load ($name)', ({ name 
     const dir = join(tmp, `demo-${name}`);
     const database = name === 'postgres' ? await createPostgresDatabase() : null;
     const url = database?.url;
-    const first = await start(['demo', '--data', dir, '--port', '0'], url);
+    // A small practice's demo: the load is the test's writers, not the seeding (the default demo's
+    // ten thousand patients took a minute to seed before anything was killed).
+    const small = ['--practices', '2', '--patients-per-practice', '60', '--history-days', '5'];
+    const first = await start(['demo', '--data', dir, ...small, '--port', '0'], url);
     const creds = JSON.parse(readFileSync(join(dir, 'demo-credentials.json'), 'utf8')) as { users: { username: string; password: string; role: string; totpSecret?: string | null }[] };
     const assistant = creds.users.find((u) => u.role === 'assistant')!;
     const post = (base: string, path: string, body: unknown, token?: string) =>
