@@ -136,14 +136,7 @@ export function Confirm(p: {
 }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  // Escape cancels wherever the focus is (the box handles it when the focus is inside it).
-  useEffect(() => {
-    const key = (ev: KeyboardEvent) => {
-      if (ev.key === 'Escape') p.close();
-    };
-    document.addEventListener('keydown', key);
-    return () => document.removeEventListener('keydown', key);
-  }, [p.close]);
+  // Escape cancels wherever the focus is: the Dialog's own handling.
   const go = async () => {
     setBusy(true);
     setError(null);
