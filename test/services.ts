@@ -40,8 +40,19 @@ function redisAnswers(url: string): Promise<boolean> {
   });
 }
 
+/** The run's answer, once: vitest reads its configuration again for each project. */
+const FOUND = 'MEDVAULT_SERVICES_FOUND';
+
 /** The variables the test processes get: each service's URL if it answered, else empty. */
 export async function findServices(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const known = process.env[FOUND];
+  if (known) return JSON.parse(known) as Record<string, string>;
+  const found = await probe(env);
+  process.env[FOUND] = JSON.stringify(found);
+  return found;
+}
+
+async function probe(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
   const postgres = env.MEDVAULT_TEST_DATABASE_URL || DEFAULT_POSTGRES_URL;
   const redis = env.MEDVAULT_TEST_REDIS_URL || DEFAULT_REDIS_URL;
   const [pgUp, redisUp] = await Promise.all([postgresAnswers(postgres), redisAnswers(redis)]);
