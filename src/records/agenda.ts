@@ -58,6 +58,8 @@ export function wallClock(at: Date): { weekday: number; day: string; time: strin
 }
 
 const hhmm = (at: Date): string => wallClock(at).time;
+/** Whether a status says what became of the visit (arrived, seen, missed): only near its time. */
+const marksAttendance = (s: Appointment['status']): boolean => s !== 'booked' && s !== 'cancelled';
 const holds = (s: Appointment['status']): boolean => s === 'booked' || s === 'arrived' || s === 'fulfilled';
 
 /**
@@ -160,7 +162,7 @@ export class AgendaRecords extends NoteRecords {
     // time, so a new one of them would skip every check of the agenda.
     if (before === null && !holds(next.status)) {
       problems.push('un rendez-vous est d’abord pris, puis marqué absent ou annulé');
-    } else if (next.status !== 'booked' && next.status !== 'cancelled' && next.start.getTime() > now + STATUS_AHEAD_MS) {
+    } else if (marksAttendance(next.status) && next.start.getTime() > now + STATUS_AHEAD_MS) {
       problems.push('un rendez-vous à venir ne peut pas encore être marqué arrivé, vu ou absent');
     }
     if (next.visitTypeId) {

@@ -93,7 +93,8 @@ export function securityRoutes(app: FastifyInstance, services: () => Services, c
    */
   app.get('/security/pending-accounts', { config: { access: 'authenticated' } }, async (req) => {
     const p = principalOf(req);
-    if (!decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS).allow) throw new AccessError('forbidden');
+    const may = decide(p, 'lock-accounts', { type: 'Account', practiceId: null }, NO_FACTS);
+    if (!may.allow) throw new AccessError('forbidden');
     const rows = await services().db.transaction({ role: 'securityReader', practiceId: null, platform: true },
       (tx) => new SecurityViews(tx).pendingAccounts());
     return {

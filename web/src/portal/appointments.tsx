@@ -4,13 +4,19 @@ import { Problem } from '../ui.js';
 import { appointments, practitionerNames, practitionerOf } from './data.js';
 import { codeOf, pick, VISIT_KINDS, VISIT_STATUSES } from './words.js';
 
+/**
+ * A visit to come: booked, or under way (arrived), and not over — one already seen, missed or
+ * cancelled is past, whatever its scheduled end.
+ */
+function toCome(a: { end: string; status: string }, now: number): boolean {
+  return new Date(a.end).getTime() >= now && (a.status === 'booked' || a.status === 'arrived');
+}
+
 /** Her appointments and the names of those she sees: upcoming first (soonest on top), then past ones. */
 export async function appointmentsWithNames(patientId: string) {
   const [list, names] = await Promise.all([appointments(patientId), practitionerNames()]);
   const now = Date.now();
-  // To come: booked, or under way (arrived) — a visit already seen, missed or cancelled is past,
-  // whatever its scheduled end.
-  const upcoming = list.filter((a) => new Date(a.end).getTime() >= now && (a.status === 'booked' || a.status === 'arrived'));
+  const upcoming = list.filter((a) => toCome(a, now));
   const past = list.filter((a) => !upcoming.includes(a)).reverse();
   return { upcoming, past, names };
 }

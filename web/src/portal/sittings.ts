@@ -46,7 +46,8 @@ export function sittings(events: any[]): Sitting[] {
       && g.first.at - r.at <= SITTING_MS;
     const add = (list: string[], x: string) => (list.includes(x) ? list : [...list, x]);
     if (same) {
-      out[out.length - 1] = { ...g, first: r, count: g.count + 1, whats: add(g.whats, r.what), whys: add(g.whys, r.why) };
+      const count = g.count + 1;
+      out[out.length - 1] = { ...g, first: r, count, whats: add(g.whats, r.what), whys: add(g.whys, r.why) };
     } else {
       out.push({ first: r, last: r, count: 1, whats: [r.what], whys: [r.why] });
     }
