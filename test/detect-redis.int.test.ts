@@ -114,31 +114,44 @@ describe.runIf(available)('two API instances sharing Redis', () => {
     expect(again.statusCode).toBe(401);
   });
 
-  it('keeps no search criterion in clear in Redis: paging cursors are sealed under a key only the link carries', async () => {
+  it('keeps no search criterion in clear in Redis nor in a page link; either instance opens the links', async () => {
     const u = other(3) ?? other(0);
     const l = await apps[0]!.inject({ method: 'POST', url: '/auth/login', payload: { username: u.username, password: u.password } });
     const m = await apps[0]!.inject({ method: 'POST', url: '/auth/mfa', payload: { mfa_token: l.json().mfa_token, code: await totp(u.totpSecret!) } });
     const auth = { authorization: `Bearer ${m.json().access_token as string}` };
     const family = 'zyxwvut';
+    const selfOf = (b: { link: { relation: string; url: string }[] }) => new URL(b.link.find((x) => x.relation === 'self')!.url);
+    // A short search: its link carries it, sealed under the installation's cursor key.
     const r = await apps[0]!.inject({ method: 'GET', url: `/fhir/Patient?family=${family}&email=secret.person%40example.org&_count=1`, headers: auth });
     expect(r.statusCode).toBe(200);
-    const self = (r.json().link as { relation: string; url: string }[]).find((x) => x.relation === 'self')!;
+    const self = selfOf(r.json());
+    // A search too long for a link: kept in Redis, sealed under a key only its link carries.
+    const long = `${family}${'q'.repeat(800)}`;
+    const body = `family=${long}&email=secret.person%40example.org`;
+    const headers = { ...auth, 'content-type': 'application/x-www-form-urlencoded' };
+    const p = await apps[0]!.inject({ method: 'POST', url: '/fhir/Patient/_search', headers, payload: body });
+    expect(p.statusCode).toBe(200);
+    const stored = selfOf(p.json());
+    expect(stored.search).toMatch(/^\?_cursor=[A-Za-z0-9_-]{24}\.[A-Za-z0-9_-]{43}$/);
     const redis = new Redis(REDIS);
     try {
       const keys = await redis.keys(`${prefix}*`);
       const values = await Promise.all(keys.map(async (k) => ((await redis.type(k)) === 'string' ? ((await redis.get(k)) ?? '') : '')));
-      const cursorValues = values.filter((_, i) => keys[i]!.includes('cursor:'));
-      expect(cursorValues.length).toBeGreaterThan(0);
-      for (const v of [...keys, ...values]) {
+      expect(values.filter((_, i) => keys[i]!.includes('cursor:'))).toHaveLength(1);
+      for (const v of [...keys, ...values, self.search, stored.search]) {
         expect(v).not.toContain(family);
         expect(v).not.toContain('secret.person');
         expect(Buffer.from(v, 'base64').toString('latin1')).not.toContain(family);
+        expect(Buffer.from(v.replace(/^\?_cursor=/, ''), 'base64url').toString('latin1')).not.toContain(family);
       }
-      // The link still works on the other instance; with a wrong key it is an expired page.
-      const url = new URL(self.url);
-      expect((await apps[1]!.inject({ method: 'GET', url: `${url.pathname}${url.search}`, headers: auth })).statusCode).toBe(200);
-      const forged = url.search.replace(/\.[A-Za-z0-9_-]{43}$/, '.' + 'A'.repeat(43));
-      expect((await apps[1]!.inject({ method: 'GET', url: `${url.pathname}${forged}`, headers: auth })).statusCode).toBe(400);
+      // Both links work on the other instance; a changed character makes an expired page.
+      for (const url of [self, stored]) {
+        expect((await apps[1]!.inject({ method: 'GET', url: `${url.pathname}${url.search}`, headers: auth })).statusCode).toBe(200);
+        const at = url.search.length - 10;
+        const flipped = url.search[at] === 'A' ? 'B' : 'A';
+        const forged = `${url.search.slice(0, at)}${flipped}${url.search.slice(at + 1)}`;
+        expect((await apps[1]!.inject({ method: 'GET', url: `${url.pathname}${forged}`, headers: auth })).statusCode).toBe(400);
+      }
     } finally {
       redis.disconnect();
     }

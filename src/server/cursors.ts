@@ -1,15 +1,18 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { EphemeralStore } from '../access/index.js';
 
 /**
- * Opaque paging: a search's parameters stay on the server, and the Bundle's links carry only a
- * random cursor — so a name or a NIR searched for never travels in a link (nor in a log of one).
+ * Opaque paging: a search's parameters stay out of its links in clear, and the Bundle's links carry
+ * only a cursor — so a name or a NIR searched for never travels in a link (nor in a log of one).
  * A cursor belongs to the user who made it and lives ten minutes.
  *
- * The shared store (Redis when several instances serve) holds the cursor sealed (AES-256-GCM)
- * under a key that only the link carries (search criteria never sit in a shared cache in
- * clear). The store's entry is named by a hash of the link's id, so the store alone can neither
- * read the criteria nor find the key.
+ * A cursor is the search itself (user, type, parameters, offset, expiry) sealed with AES-256-GCM
+ * under the installation's cursor key, derived from its token-signing key: every instance opens
+ * the links of every other, and nothing is stored — a search's self link costs no write to a shared
+ * store (Redis with several instances) and no memory. A search whose parameters are too long for a
+ * link (a POST _search with many values) is kept in the shared store instead, sealed under a key
+ * that only the link carries, its entry named by a hash of the link's id: the store alone can
+ * neither read the criteria nor find the key.
  */
 export interface Cursor {
   readonly userId: string;
@@ -20,42 +23,79 @@ export interface Cursor {
 }
 
 const TTL_MS = 10 * 60_000;
-/** A link's cursor: 18 random bytes naming the entry, 32 the key (base64url, 24 + 43 characters). */
-const SHAPE = /^([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})$/;
+/** A stored cursor's link: 18 random bytes naming the entry, 32 the key (base64url, 24 + 43 characters). */
+const STORED = /^([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})$/;
+/** A sealed cursor's link: IV, ciphertext and tag, base64url (no dot). */
+const SEALED = /^[A-Za-z0-9_-]{40,1400}$/;
+/** Above this many bytes of criteria, a cursor is stored rather than carried by its link. */
+const LINK_LIMIT = 768;
+const AAD = Buffer.from('medvault/v1/page-cursor');
 
 const entry = (id: string) => `cursor:${createHash('sha256').update(id).digest('base64url')}`;
 
+/** What a sealed cursor holds: the cursor and when it stops working (ms since the epoch). */
+type Sealed = { u: string; k: string; p: Record<string, string>; o: number; c: number; e: number };
+
+/** The installation's cursor key: HKDF-SHA-256 of its token-signing key, for this purpose only. */
+export function cursorKey(tokenSigning: KeyObject): Buffer {
+  const ikm = tokenSigning.export({ format: 'der', type: 'pkcs8' });
+  return Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'medvault/v1/page-cursor-key', 32));
+}
+
 export class CursorStore {
-  constructor(private readonly store: EphemeralStore) {}
+  constructor(
+    private readonly store: EphemeralStore,
+    private readonly key: Buffer,
+    private readonly clock: () => Date,
+  ) {}
 
   async put(c: Cursor): Promise<string> {
-    // One draw for the entry's name, its key and the IV (every search's self link makes one).
-    const random = randomBytes(18 + 32 + 12);
+    const at = this.clock().getTime();
+    const sealed: Sealed = { u: c.userId, k: c.kind, p: c.params, o: c.offset, c: c.count, e: at + TTL_MS };
+    const json = Buffer.from(JSON.stringify(sealed), 'utf8');
+    if (json.length <= LINK_LIMIT) return seal(this.key, json, AAD).toString('base64url');
+    // One draw for the entry's name, its key and the IV.
+    const random = randomBytes(18 + 32);
     const id = random.subarray(0, 18).toString('base64url');
     const key = random.subarray(18, 50);
-    const iv = random.subarray(50);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(id));
-    const sealed = Buffer.concat([iv, cipher.update(JSON.stringify(c), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    await this.store.set(entry(id), sealed.toString('base64'), TTL_MS);
+    await this.store.set(entry(id), seal(key, json, Buffer.from(id)).toString('base64'), TTL_MS);
     return `${id}.${key.toString('base64url')}`;
   }
 
   async get(link: string, userId: string, kind: string): Promise<Cursor | null> {
-    const m = SHAPE.exec(link);
-    if (!m) return null;
-    const [, id, key] = m as unknown as [string, string, string];
-    const raw = await this.store.get(entry(id));
-    if (raw === null) return null;
-    try {
-      const b = Buffer.from(raw, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key, 'base64url'), b.subarray(0, 12));
-      decipher.setAAD(Buffer.from(id));
-      decipher.setAuthTag(b.subarray(b.length - 16));
-      const c = JSON.parse(Buffer.concat([decipher.update(b.subarray(12, b.length - 16)), decipher.final()]).toString('utf8')) as Cursor;
-      return c.userId === userId && c.kind === kind ? c : null;
-    } catch {
-      return null; // a wrong key: as if there were no such page
+    let c: Sealed | null = null;
+    const m = STORED.exec(link);
+    if (m) {
+      const [, id, key] = m as unknown as [string, string, string];
+      const raw = await this.store.get(entry(id));
+      if (raw !== null) c = open(Buffer.from(key, 'base64url'), Buffer.from(raw, 'base64'), Buffer.from(id));
+    } else if (SEALED.test(link)) {
+      c = open(this.key, Buffer.from(link, 'base64url'), AAD);
     }
+    if (c === null || c.u !== userId || c.k !== kind || !(c.e > this.clock().getTime())) return null;
+    return { userId: c.u, kind: c.k, params: c.p, offset: c.o, count: c.c };
+  }
+}
+
+function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(aad);
+  return Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** The cursor a sealed value holds, or null: a wrong key, a changed byte or not a cursor. */
+function open(key: Buffer, b: Buffer, aad: Buffer): Sealed | null {
+  if (b.length < 12 + 16 + 2) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));
+    decipher.setAAD(aad);
+    decipher.setAuthTag(b.subarray(b.length - 16));
+    const text = Buffer.concat([decipher.update(b.subarray(12, b.length - 16)), decipher.final()]).toString('utf8');
+    const c = JSON.parse(text) as Sealed;
+    const fields = typeof c.u === 'string' && typeof c.k === 'string' && typeof c.o === 'number';
+    return fields && typeof c.c === 'number' && typeof c.e === 'number' && typeof c.p === 'object' ? c : null;
+  } catch {
+    return null; // as if there were no such page
   }
 }

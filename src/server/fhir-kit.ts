@@ -4,7 +4,6 @@ import { clientFingerprint } from '../access/index.js';
 import { isId } from '../domain/index.js';
 import { RecordError, Records } from '../records/index.js';
 import { principalOf } from './context.js';
-import { CursorStore } from './cursors.js';
 import type { Services } from './services.js';
 
 /**
@@ -130,7 +129,7 @@ export interface FhirKit {
 
 /** The FHIR routes' shared pieces, and the content types they parse (registered once). */
 export function fhirKit(app: FastifyInstance, services: () => Services, clock: () => Date): FhirKit {
-  const cursors = () => new CursorStore(services().ephemeral);
+  const cursors = () => services().cursors;
   // Links are built from the configured public address, never from the request's Host header
   // (a forged Host would otherwise point a client's next page at another server).
   const base = (_req: FastifyRequest) => `${services().publicUrl}/fhir`;

@@ -9,6 +9,7 @@ import { IncidentService, type Contact, type Mailer } from '../incident/index.js
 import { DetectionService, RedisEventBus, type EventBus, type Thresholds } from '../detect/index.js';
 import type { Database } from '../store/index.js';
 import type { Vault } from '../vault/index.js';
+import { CursorStore, cursorKey } from './cursors.js';
 
 /** What the routes work with, available once the database and the keys are open. */
 export interface Services {
@@ -27,8 +28,10 @@ export interface Services {
   readonly detection: DetectionService;
   /** Group commit of the reads' audit events. */
   readonly auditBatch: AuditBatcher;
-  /** Second-factor challenges and paging cursors (Redis when instances share the load). */
+  /** Second-factor challenges and long paging cursors (Redis when instances share the load). */
   readonly ephemeral: EphemeralStore;
+  /** The searches' page links (sealed under the installation's cursor key). */
+  readonly cursors: CursorStore;
   /** The audit log's last signed head and verification on request (null where no signing key is at hand). */
   readonly auditStatus: AuditStatus | null;
   /** Whether Redis (shared login state, challenges, cursors) answers; true when there is none. */
@@ -130,10 +133,11 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   const prefix = o.redisPrefix ?? 'medvault:';
   const throttle = o.throttle ?? new LoginThrottle(redis ? new RedisThrottleStore(redis, `${prefix}login-failures:`) : new MemoryThrottleStore());
   const ephemeral: EphemeralStore = redis ? new RedisEphemeralStore(redis, `${prefix}ephemeral:`) : new MemoryEphemeralStore(() => clock().getTime());
+  const tokenKeys = o.tokenKeys ?? loadOrCreateTokenKeys(join(o.keysDir, 'token-signing.pem'));
   const auth = new AuthService({
     db: o.db,
     vault: o.vault,
-    keys: o.tokenKeys ?? loadOrCreateTokenKeys(join(o.keysDir, 'token-signing.pem')),
+    keys: tokenKeys,
     throttle,
     clock,
     ephemeral,
@@ -193,6 +197,7 @@ export async function createServices(o: ServiceOptions): Promise<Services> {
   });
   return {
     db: o.db, vault: o.vault, auth, accounts, enrolment: new EnrolmentService(o.db, o.vault, throttle, clock), publicUrl, oidc, detection, auditBatch: new AuditBatcher(o.db), ephemeral,
+    cursors: new CursorStore(ephemeral, cursorKey(tokenKeys.privateKey), clock),
     auditStatus: o.auditStatus ?? null,
     sharedStateReady: () => redis === null || redis.status === 'ready',
     servesPatientData: () => redis === null || redis.status === 'ready' || outageClaim !== null,
