@@ -26,7 +26,7 @@ import { openVault } from '../src/vault/index.js';
 const { values } = parseArgs({
   options: {
     practices: { type: 'string' }, seconds: { type: 'string' }, connections: { type: 'string' },
-    warmup: { type: 'string' }, 'pause-during-bare': { type: 'boolean' },
+    warmup: { type: 'string' }, 'pause-during-bare': { type: 'boolean' }, rounds: { type: 'string' },
   },
 });
 const PRACTICES = Number(values.practices ?? 100);
@@ -39,6 +39,10 @@ const WARMUP = Number(values.warmup ?? 0);
 // background (timers, deferred audit work) then takes nothing from the baseline, which otherwise
 // depends on the build under test (15 % apart between builds).
 const PAUSE = values['pause-during-bare'] === true;
+// The measured loads run in this many rounds (each load SECONDS / ROUNDS per round, the order turned
+// by one each round): a shared machine's slow minute then falls on every load alike, and each ratio
+// is the median of its rounds' (each round's own bare rate).
+const ROUNDS = Math.max(1, Number(values.rounds ?? 1));
 const UA = 'medvault-bench/1';
 const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -93,12 +97,20 @@ async function load(name: string, url: string, requests: BenchRequest[], seconds
   const w = watched;
   const own = process.cpuUsage();
   const before = w ? { server: cpuSeconds([w]), machine: machineBusySeconds() } : null;
-  // Each connection starts at its own place in the rotation: otherwise every connection sends the
-  // same session's request at once — 50 parallel requests of one account, which the in-flight
-  // bound (16 per account) refuses, as it should, and which no person does.
+  // Each connection starts at its own place in the rotation, and with an account no other connection
+  // starts with: otherwise connections send the same session's requests at once — spread evenly over
+  // a rotation of 40 rounds × 147 practitioners, every fifth connection fell on the same account (10
+  // of 50 requests in flight for one person), which the in-flight bound (16 per account) refuses, as
+  // it should, and which no person does. Connections advance at about the same pace, so accounts
+  // apart at the start stay apart.
+  const taken = new Set<string>();
   let client = 0;
   const setupClient = (c: { setRequests(r: typeof requests): void }) => {
-    const k = Math.floor((client++ * requests.length) / CONNECTIONS);
+    let k = Math.floor((client++ * requests.length) / CONNECTIONS);
+    for (let tries = 0; tries < requests.length && taken.has(requests[k]!.headers.authorization ?? ''); tries++) {
+      k = (k + 1) % requests.length;
+    }
+    taken.add(requests[k]!.headers.authorization ?? '');
     c.setRequests([...requests.slice(k), ...requests.slice(0, k)]);
   };
   const r = await autocannon({
@@ -120,8 +132,15 @@ async function load(name: string, url: string, requests: BenchRequest[], seconds
   const rest = before ? machineBusySeconds() - before.machine - server - (used.user + used.system) / 1e6 : 0;
   const cpu = w && before && r.requests.total > 0 ? `; CPU per request: server ${ms(server)} ms, rest ${ms(rest)} ms` : '';
   console.log(`${name.padEnd(44)} ${rate} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${counts})${cpu}`);
-  return r;
+  return { ...r, cpu: { server, rest } };
 }
+
+type Measured = Awaited<ReturnType<typeof load>>;
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 const name = `medvault_bench_read_${process.pid}`;
 const admin = new pg.Client({ connectionString: PG_URL });
@@ -255,7 +274,44 @@ try {
     console.log(`ratio to bare: Patient ${ratio(p)}, DocumentReference ${ratio(n)}, `
       + `Condition search ${ratio(cond)}, Observation search ${ratio(obs)}`);
   };
-  if (!only) await all();
+  // --rounds R: every load R times, SECONDS / R each, the order turned by one each round; each round's
+  // ratios to that round's bare rate, and their medians.
+  const rounds = async () => {
+    const named = [
+      ['Patient', 'medvault GET /fhir/Patient/{id}', patientReqs],
+      ['DocumentReference', 'medvault GET /fhir/DocumentReference/{id}', noteReqs],
+      ['Observation search', 'medvault GET /fhir/Observation?patient=&category=vital-signs', observationReqs],
+      ['Condition search', 'medvault GET /fhir/Condition?patient=', conditionReqs],
+    ] as const;
+    const each = SECONDS / ROUNDS;
+    const ratios = new Map<string, number[]>(named.map(([k]) => [k, []]));
+    const cpu = new Map<string, { server: number; rest: number; requests: number }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = [...named.slice(round % named.length), ...named.slice(0, round % named.length)];
+      const got = new Map<string, Measured>();
+      const b = await bareLoad(`round ${round + 1}: bare Fastify + pg`);
+      for (const [k, label, reqs] of order) got.set(k, await load(`round ${round + 1}: ${label}`, base, reqs, each));
+      for (const [k] of named) {
+        const m = got.get(k)!;
+        ratios.get(k)!.push(m.requests.average / b.requests.average);
+        const c = cpu.get(k) ?? { server: 0, rest: 0, requests: 0 };
+        cpu.set(k, { server: c.server + m.cpu.server, rest: c.rest + m.cpu.rest, requests: c.requests + m.requests.total });
+      }
+    }
+    const med = (k: string) => median(ratios.get(k)!);
+    console.log(`ratio to bare (median of ${ROUNDS} rounds): `
+      + named.map(([k]) => `${k} ${med(k).toFixed(3)} [${ratios.get(k)!.map((x) => x.toFixed(3)).join(' ')}]`).join(', '));
+    const doc = ratios.get('DocumentReference')!;
+    for (const k of ['Observation search', 'Condition search']) {
+      const per = ratios.get(k)!.map((x, i) => x / doc[i]!);
+      console.log(`${k} / DocumentReference, round by round: ${per.map((x) => x.toFixed(2)).join(' ')} `
+        + `(median ${median(per).toFixed(2)})`);
+    }
+    const per = (k: string, f: 'server' | 'rest') => ((cpu.get(k)![f] * 1e3) / cpu.get(k)!.requests).toFixed(2);
+    console.log(`CPU per request over the rounds — server: ${named.map(([k]) => `${k} ${per(k, 'server')} ms`).join(', ')}; `
+      + `rest: ${named.map(([k]) => `${k} ${per(k, 'rest')} ms`).join(', ')}`);
+  };
+  if (!only) await (ROUNDS > 1 ? rounds() : all());
   else {
     const reqs = loads[only as keyof typeof loads];
     if (!reqs) throw new Error('MEDVAULT_BENCH_ONLY: observation, condition, document or patient');
