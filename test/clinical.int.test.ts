@@ -76,9 +76,17 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
         expect(updated.status, JSON.stringify(updated.body)).toBe(200);
         expect(updated.body.meta.versionId).toBe('2');
         expect((await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}/_history/1`)).body.meta.versionId).toBe('1');
+        // Without If-Match (a standard client's default update) it writes over the current version;
+        // two at once are both written, one after the other — never a lost update, never a 412.
+        const plain = await fhir(t, doc, 'PUT', `/fhir/${m.type}/${id}`, again);
+        expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+        expect(plain.body.meta.versionId).toBe('3');
+        const both = await Promise.all([1, 2].map(() => fhir(t, doc, 'PUT', `/fhir/${m.type}/${id}`, again)));
+        expect(both.map((r) => r.status)).toEqual([200, 200]);
+        expect(both.map((r) => r.body.meta.versionId).sort()).toEqual(['4', '5']);
         const history = await fhir(t, doc, 'GET', `/fhir/${m.type}/${id}/_history`);
         type Version = { resource: { meta: { versionId: string } } };
-        expect(history.body.entry.map((e: Version) => e.resource.meta.versionId)).toEqual(['2', '1']);
+        expect(history.body.entry.map((e: Version) => e.resource.meta.versionId)).toEqual(['5', '4', '3', '2', '1']);
         const found = await fhir(t, doc, 'GET', `/fhir/${m.type}?patient=${patient}`);
         expect(found.status).toBe(200);
         expect(found.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toContain(id);

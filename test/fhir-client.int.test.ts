@@ -59,5 +59,12 @@ describe('a standard FHIR client', () => {
     expectValidFhir(updated);
     expect(updated.meta.versionId).toBe('2');
     expect(updated.telecom[0]!.value).toBe('06 12 34 56 78');
+    // The client's default update sends no If-Match: it is written over the current version.
+    const plain = (await client.update({
+      resourceType: 'Patient', id: created.id, body: { ...updated, resourceType: 'Patient', gender: 'male' },
+    })) as unknown as { meta: { versionId: string }; gender: string };
+    expectValidFhir(plain);
+    expect(plain.meta.versionId).toBe('3');
+    expect(plain.gender).toBe('male');
   });
 });

@@ -156,13 +156,21 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
       const id = created.body.id;
       expect((await fhir(t, assistant.access_token, 'POST', '/fhir/Patient', patient)).status).toBe(422); // same NIR twice
       const update = { ...created.body, name: [{ use: 'official', family: 'Lefèvre', given: ['Claire'] }] };
-      expect((await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update)).status).toBe(428);
+      // FHIR's update: without If-Match it writes over the current version (the clients' default).
       before = await auditCount();
-      const updated = await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update, { 'if-match': 'W/"1"' });
-      expect(updated.status).toBe(200);
-      expect(updated.body.meta.versionId).toBe('2');
+      const plain = await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update);
+      expect(plain.status).toBe(200);
+      expect(plain.body.meta.versionId).toBe('2');
       await oneAuditEvent(before, { action: 'update', resource_id: id });
-      expect((await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update, { 'if-match': 'W/"1"' })).status).toBe(412);
+      // With If-Match, only over the version it names: a stale one is 412 and writes nothing.
+      before = await auditCount();
+      const updated = await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update, { 'if-match': 'W/"2"' });
+      expect(updated.status).toBe(200);
+      expect(updated.body.meta.versionId).toBe('3');
+      await oneAuditEvent(before, { action: 'update', resource_id: id });
+      expect((await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update, { 'if-match': 'W/"2"' })).status).toBe(412);
+      expect((await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${id}`, update, { 'if-match': 'v3' })).status).toBe(400);
+      expect((await fhir(t, assistant.access_token, 'GET', `/fhir/Patient/${id}`)).body.meta.versionId).toBe('3');
       for (const bad of [
         { ...patient, managingOrganization: { reference: `Organization/${B}` } },
         { ...patient, unknownField: 1 },

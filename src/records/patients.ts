@@ -143,7 +143,7 @@ export class PatientRecords extends RecordsCore {
     return r.patient;
   }
 
-  async updatePatient(id: string, input: PatientInput, expectedVersion: number): Promise<StoredPatient> {
+  async updatePatient(id: string, input: PatientInput, expectedVersion: number | null): Promise<StoredPatient> {
     const a: Audited = { action: 'update', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'update', this.patientResource(id), NO_FACTS);
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));

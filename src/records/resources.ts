@@ -164,7 +164,7 @@ export class ResourceRecords extends AppointmentRecords {
    * version (If-Match). Under a visit alone a practitioner updates only what she wrote in it.
    */
   async writeResource(
-    type: string, w: ResourceWrite, update: { id: string; expected: number } | null = null,
+    type: string, w: ResourceWrite, update: { id: string; expected: number | null } | null = null,
   ): Promise<OpenedResource> {
     const m = this.moduleOf(type);
     const id = update?.id ?? randomUUID();
@@ -181,9 +181,12 @@ export class ResourceRecords extends AppointmentRecords {
       // A version keeps the labels of the one before (an HIV treatment stopped is still one):
       // a client that leaves out meta.security does not unlabel a resource.
       let labels = [...w.labels];
+      let expected: number | null = null;
       if (update) {
-        const current = await repo.one(type, id, null, this.reader(), this.ctx.now);
+        // Locked until the write: the labels carried over and the version written over are this one's.
+        const current = await repo.one(type, id, null, this.reader(), this.ctx.now, true);
         if (!current || current.patientId !== w.patientId) return { kind: 'missing' as const };
+        expected = update.expected ?? current.version;
         if (this.reader()) cls = current.care;
         labels = [...new Set([...current.labels, ...labels])];
       }
@@ -202,7 +205,7 @@ export class ResourceRecords extends AppointmentRecords {
       const version = await repo.write({
         id, type, patientId: w.patientId, authorId: this.principal.userId, writtenAt: this.ctx.now,
         effectiveAt: w.effectiveAt, labels, body, tokens: w.tokens,
-      }, update?.expected ?? null);
+      }, expected);
       if (version === null) throw new RecordError('version_conflict');
       await this.audit(tx, [this.event(d, { ...a, labels, detail: { version } }, 'success', d.reason, 'clinical')]);
       const out: OpenedResource = {

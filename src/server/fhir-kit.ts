@@ -185,3 +185,14 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
   }
   return { records, send, base, paged };
 }
+
+/**
+ * The version an If-Match names (W/"3", or "3" as some clients send it), null when there is none
+ * (an update without it writes over the current version, as FHIR's update does), or a 400.
+ */
+export function ifMatch(header: string | string[] | undefined): number | null {
+  if (header === undefined) return null;
+  const m = /^(?:W\/)?"(\d{1,9})"$/.exec(String(header).trim());
+  if (!m) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
+  return Number(m[1]);
+}

@@ -7,7 +7,7 @@ import {
 import { auditHistory, practice, practitioners, RecordError } from '../records/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
-import { auth, dateParam, fhirKit, idParams, one, refId, resourceOf, type Req } from './fhir-kit.js';
+import { auth, dateParam, fhirKit, idParams, ifMatch, one, refId, resourceOf, type Req } from './fhir-kit.js';
 import { appointmentRoutes } from './appointment-routes.js';
 import { documentRoutes } from './document-routes.js';
 import { ordonnanceRoute } from './ordonnance-route.js';
@@ -77,11 +77,8 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   app.put('/fhir/Patient/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
     const body = resourceOf(req, 'Patient');
     if (body.id !== req.params.id) throw new RecordError('invalid', ['Patient.id must match the URL']);
-    const ifMatch = req.headers['if-match'];
-    if (ifMatch === undefined) throw new RecordError('precondition_required');
-    const m = /^W\/"(\d+)"$/.exec(String(ifMatch));
-    if (!m || Number(m[1]) > 2_147_483_647) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
-    const p = await records(req).updatePatient(req.params.id as string, readPatientBody(req), Number(m[1]));
+    const expected = ifMatch(req.headers['if-match']);
+    const p = await records(req).updatePatient(req.params.id as string, readPatientBody(req), expected);
     return send(patientOut(reply, p), toFhirPatient(p));
   });
 

@@ -6,21 +6,13 @@ import { RecordError, type Page } from '../records/index.js';
 import {
   beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
 } from '../resources/index.js';
-import { auth, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Found, type Req } from './fhir-kit.js';
+import { auth, dateParam, idParams, ifMatch, one, refId, resourceOf, type FhirKit, type Found, type Req } from './fhir-kit.js';
 import type { Services } from './services.js';
 
 const versionParams = {
   type: 'object', required: ['id', 'vid'], additionalProperties: false,
   properties: { ...idParams.properties, vid: { type: 'string', pattern: '^[1-9][0-9]{0,8}$' } },
 } as const;
-
-/** The version an If-Match names (W/"3"), or a 428/400. */
-function ifMatch(header: string | string[] | undefined): number {
-  if (header === undefined) throw new RecordError('precondition_required');
-  const m = /^W\/"(\d{1,9})"$/.exec(String(header));
-  if (!m) throw new RecordError('invalid', ['If-Match must be W/"<version>"']);
-  return Number(m[1]);
-}
 
 /**
  * The sensitivity labels a client asserts in `meta.security` (HL7 v3 ActCode, as a note's

@@ -257,14 +257,14 @@ export class AdminRepository {
    * Replaces a patient's identity if its version is still `expectedVersion` (FHIR If-Match);
    * returns the new version, or null when the version moved on (or the patient is not here).
    */
-  async updatePatient(p: Patient, expectedVersion: number): Promise<number | null> {
+  async updatePatient(p: Patient, expectedVersion: number | null): Promise<number | null> {
     if (p.practiceId !== this.practiceId) throw new SegmentError('a patient of another practice');
     const row = await sealPatient(this.vault, p);
     const cols = [...PATIENT_COLUMNS.filter((c) => c !== 'id' && c !== 'practice_id'), ...LEGACY_IDENTITY];
     const r = await this.tx.query<{ version: number }>(
       `UPDATE admin.patients t SET ${cols.map((c) => `${c} = s.${c}`).join(', ')}, version = t.version + 1, updated_at = now()
          FROM json_populate_record(NULL::admin.patients, $3) s
-        WHERE t.practice_id = $1 AND t.id = $2 AND t.version = $4 AND t.shredded_at IS NULL
+        WHERE t.practice_id = $1 AND t.id = $2 AND ($4::int IS NULL OR t.version = $4::int) AND t.shredded_at IS NULL
         RETURNING t.version`,
       [this.practiceId, p.id, JSON.stringify(row), expectedVersion],
     );

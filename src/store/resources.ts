@@ -231,16 +231,21 @@ export class ResourceRepository {
    * the patient's genuine care, or `visit` for what she wrote in her open visit — in one statement.
    */
   async one(
-    type: string, id: string, version: number | null, practitionerId: string | null, at: Date,
+    type: string, id: string, version: number | null, practitionerId: string | null, at: Date, lock = false,
   ): Promise<SealedResource | null> {
     const care = practitionerId === null ? 'NULL::text' : noteCareForNoteSql('cr', '$1', '$5', '$6::timestamptz');
     const careParams = practitionerId === null ? [] : [practitionerId, at.toISOString()];
-    const r = await this.tx.query<Row>(
+    const read = () => this.tx.query<Row>(
       `SELECT ${SELECT}, ${care} AS care FROM ${FROM}
         WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.id = $3
-          AND ($4::int IS NULL AND cr.current OR cr.version = $4::int)`,
+          AND ($4::int IS NULL AND cr.current OR cr.version = $4::int)${lock ? ' FOR UPDATE OF cr' : ''}`,
       [this.practiceId, type, id, version, ...careParams],
     );
+    let r = await read();
+    // Locked for a write: a version committed meanwhile by another writer retired the row this one
+    // waited for (its `current` no longer holds once the lock is granted); the next statement sees
+    // the new current version and locks it.
+    for (let tries = 0; lock && version === null && r.rows.length === 0 && tries < 3; tries++) r = await read();
     return r.rows[0] ? this.sealed(r.rows[0]) : null;
   }
 

@@ -154,6 +154,13 @@ describe.each(BACKENDS)('a stolen doctor at the edges of the clinical record ($n
     expect(put.status).toBe(200);
     // The current version (what searches, $everything and the ledger see) must still be labelled HIV.
     expect(labelsOf(updated)).toContain('HIV');
+    // Nor does an update without If-Match (written over whatever version is current), even two at once.
+    const plain = await Promise.all([1, 2].map(() => fetch(`${s.base}/fhir/MedicationRequest/${String(created.body.id)}`, {
+      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) medvault-adversary' },
+      body: JSON.stringify({ ...kept, status: 'stopped' }),
+    })));
+    expect(plain.map((r) => r.status)).toEqual([200, 200]);
+    for (const r of plain) expect(labelsOf((await r.json()) as Json)).toContain('HIV');
   });
 
   // ─── 3 ──────────────────────────────────────────────────────────────────────────────
