@@ -53,7 +53,9 @@ export class CursorStore {
     const at = this.clock().getTime();
     const sealed: Sealed = { u: c.userId, k: c.kind, p: c.params, o: c.offset, c: c.count, e: at + TTL_MS };
     const json = Buffer.from(JSON.stringify(sealed), 'utf8');
-    if (json.length <= LINK_LIMIT) return seal(this.key, json, AAD).toString('base64url');
+    // Padded to the limit (JSON allows trailing spaces): every sealed link has one length, which
+    // would otherwise tell how long the name, email or code searched for was.
+    if (json.length <= LINK_LIMIT) return seal(this.key, padded(json), AAD).toString('base64url');
     // One draw for the entry's name, its key and the IV.
     const random = randomBytes(18 + 32);
     const id = random.subarray(0, 18).toString('base64url');
@@ -75,6 +77,10 @@ export class CursorStore {
     if (c === null || c.u !== userId || c.k !== kind || !(c.e > this.clock().getTime())) return null;
     return { userId: c.u, kind: c.k, params: c.p, offset: c.o, count: c.c };
   }
+}
+
+function padded(json: Buffer): Buffer {
+  return Buffer.concat([json, Buffer.alloc(LINK_LIMIT - json.length, 0x20)]);
 }
 
 function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
