@@ -28,7 +28,7 @@ const STORED = /^([A-Za-z0-9_-]{24})\.([A-Za-z0-9_-]{43})$/;
 /** A sealed cursor's link: IV, ciphertext and tag, base64url (no dot). */
 const SEALED = /^[A-Za-z0-9_-]{40,1400}$/;
 /** Above this many bytes of criteria, a cursor is stored rather than carried by its link. */
-const LINK_LIMIT = 768;
+const LINK_LIMIT = 384;
 const AAD = Buffer.from('medvault/v1/page-cursor');
 
 const entry = (id: string) => `cursor:${createHash('sha256').update(id).digest('base64url')}`;
