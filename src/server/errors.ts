@@ -5,6 +5,7 @@ import { IncidentError } from '../incident/errors.js';
 import { RecordError } from '../records/errors.js';
 import { DocumentError } from '../documents/index.js';
 import { operationOutcome } from './outcome.js';
+import { installFhirHttp } from './fhir-http.js';
 
 /**
  * The error_description of a WWW-Authenticate challenge (RFC 6750 §3: printable ASCII without
@@ -108,7 +109,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.code(500).send(operationOutcome(500, 'Internal error. The request was not carried out.'));
   });
 
-  app.setNotFoundHandler((_req, reply) => {
-    reply.code(404).type('application/fhir+json').send(operationOutcome(404, 'No such resource or route.'));
+  const allowed = installFhirHttp(app);
+  app.setNotFoundHandler((req, reply) => {
+    reply.type('application/fhir+json');
+    const methods = allowed(req.method, req.url);
+    if (methods.length > 0) {
+      // The path exists, not with this method (FHIR: 405 for an interaction the server does not support).
+      const why = `${req.method} is not supported on this path; it supports ${methods.join(', ')}.`;
+      return reply.code(405).header('allow', methods.join(', ')).send(operationOutcome(405, why));
+    }
+    return reply.code(404).send(operationOutcome(404, 'No such resource or route.'));
   });
 }

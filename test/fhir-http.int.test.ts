@@ -1,0 +1,72 @@
+/**
+ * HTTP's own answers on the FHIR API: 405 with Allow for a method a path does not support, 406 for
+ * an Accept that admits no JSON; the browser's and standard clients' Accept headers are served.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { login, startTestApp, userOf, type TestApp } from './helpers/app.js';
+import { acceptsJson } from '../src/server/fhir-http.js';
+
+describe('FHIR HTTP semantics', () => {
+  let t: TestApp;
+  let token: string;
+  let patient: string;
+  beforeAll(async () => {
+    t = await startTestApp();
+    const doctor = userOf(t.seeded, 'practitioner');
+    token = (await login(t, doctor)).access_token;
+    // One of the doctor's own patients (she reads it under standing care).
+    patient = (await t.store.driver.transaction((q) => q.query<{ id: string }>(
+      `SELECT patient_id id FROM admin.care_relationships
+        WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
+      [t.seeded.practices[0]!.id, doctor.fhirId!],
+    ))).rows[0]!.id;
+  });
+  afterAll(async () => t?.close());
+
+  const call = (method: string, url: string, headers: Record<string, string> = {}) =>
+    t.app.inject({ method: method as never, url, headers: { authorization: `Bearer ${token}`, ...headers } });
+
+  it('answers 405 with Allow for a method the path does not support, 404 for a path that does not exist', async () => {
+    const del = await call('DELETE', `/fhir/Patient/${patient}`);
+    expect(del.statusCode).toBe(405);
+    expect(del.headers.allow).toBe('GET, HEAD, PUT');
+    expect(del.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-supported' }] });
+    const meta = await call('POST', '/fhir/metadata');
+    expect(meta.statusCode).toBe(405);
+    expect(meta.headers.allow).toBe('GET, HEAD');
+    expect((await call('DELETE', '/fhir/Condition/5b4c7a1e-0f2d-4c3b-9a8e-1d2c3b4a5f6e')).statusCode).toBe(405);
+    expect((await call('PUT', '/fhir/Condition')).headers.allow).toBe('GET, HEAD, POST');
+    expect((await call('GET', '/fhir/NoSuchType')).statusCode).toBe(404);
+    expect((await call('DELETE', '/fhir/NoSuchType/1')).statusCode).toBe(404);
+    expect((await call('DELETE', '/nothing-here')).statusCode).toBe(404);
+    // What 405 refused was not carried out.
+    expect((await call('GET', `/fhir/Patient/${patient}`)).statusCode).toBe(200);
+  });
+
+  it('answers 406 to an Accept without JSON, and serves JSON to every Accept that admits it', async () => {
+    for (const accept of ['application/fhir+xml', 'application/xml', 'text/html', 'application/fhir+json;q=0']) {
+      const r = await call('GET', `/fhir/Patient/${patient}`, { accept });
+      expect(r.statusCode, accept).toBe(406);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+      expect(r.body).not.toContain(patient);
+    }
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    for (const accept of ['application/fhir+json', 'application/json', browser, '*/*', 'application/fhir+xml, application/fhir+json']) {
+      const r = await call('GET', `/fhir/Patient/${patient}`, { accept });
+      expect(r.statusCode, accept).toBe(200);
+      expect(r.headers['content-type']).toMatch(/^application\/fhir\+json/);
+    }
+    expect((await call('GET', `/fhir/Patient/${patient}`)).statusCode).toBe(200);
+    // The metadata too (no token needed there).
+    expect((await t.app.inject({ method: 'GET', url: '/fhir/metadata', headers: { accept: 'application/fhir+xml' } })).statusCode).toBe(406);
+  });
+
+  it('reads an Accept header as RFC 9110 says: ranges, parameters, weights', () => {
+    expect(acceptsJson(undefined)).toBe(true);
+    expect(acceptsJson('')).toBe(true);
+    expect(acceptsJson('APPLICATION/FHIR+JSON; fhirVersion=4.0')).toBe(true);
+    expect(acceptsJson('application/*;q=0.1')).toBe(true);
+    expect(acceptsJson('*/*;q=0')).toBe(false);
+    expect(acceptsJson('text/plain, image/png')).toBe(false);
+  });
+});
