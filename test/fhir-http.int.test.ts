@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { login, startTestApp, userOf, type TestApp } from './helpers/app.js';
-import { acceptsJson } from '../src/server/fhir-http.js';
+import { acceptsJson, preferredReturn } from '../src/server/fhir-http.js';
+import { REGISTRY } from '../src/resources/index.js';
 
 describe('FHIR HTTP semantics', () => {
   let t: TestApp;
@@ -68,5 +69,69 @@ describe('FHIR HTTP semantics', () => {
     expect(acceptsJson('application/*;q=0.1')).toBe(true);
     expect(acceptsJson('*/*;q=0')).toBe(false);
     expect(acceptsJson('text/plain, image/png')).toBe(false);
+  });
+});
+
+describe('Prefer: return on writes', () => {
+  let t: TestApp;
+  let token: string;
+  let patient: string;
+  let doctorId: string;
+  beforeAll(async () => {
+    t = await startTestApp();
+    const doctor = userOf(t.seeded, 'practitioner');
+    doctorId = doctor.fhirId!;
+    token = (await login(t, doctor)).access_token;
+    patient = (await t.store.driver.transaction((q) => q.query<{ id: string }>(
+      `SELECT patient_id id FROM admin.care_relationships
+        WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
+      [t.seeded.practices[0]!.id, doctorId],
+    ))).rows[0]!.id;
+  });
+  afterAll(async () => t?.close());
+
+  const write = (method: 'POST' | 'PUT', url: string, body: unknown, prefer?: string) => t.app.inject({
+    method, url, payload: JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...(prefer ? { prefer } : {}) },
+  });
+
+  it('answers a write with nothing, an OperationOutcome or the resource, as asked; the write is done alike', async () => {
+    const condition = REGISTRY.module('Condition')!.example(patient, doctorId, new Date());
+    const minimal = await write('POST', '/fhir/Condition', condition, 'return=minimal');
+    expect(minimal.statusCode).toBe(201);
+    expect(minimal.body).toBe('');
+    expect(minimal.headers['preference-applied']).toBe('return=minimal');
+    expect(minimal.headers.etag).toBe('W/"1"');
+    const location = String(minimal.headers.location);
+    expect(location).toMatch(/\/fhir\/Condition\/[0-9a-f-]{36}\/_history\/1$/);
+    const id = /Condition\/([0-9a-f-]{36})/.exec(location)![1]!;
+    const read = await t.app.inject({ method: 'GET', url: `/fhir/Condition/${id}`, headers: { authorization: `Bearer ${token}` } });
+    expect(read.statusCode).toBe(200);
+    const outcome = await write('PUT', `/fhir/Condition/${id}`, read.json(), 'return=OperationOutcome');
+    expect(outcome.statusCode).toBe(200);
+    expect(outcome.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'information' }] });
+    expect(outcome.headers.etag).toBe('W/"2"');
+    const full = await write('PUT', `/fhir/Condition/${id}`, read.json(), 'return=representation');
+    expect(full.json()).toMatchObject({ resourceType: 'Condition', id, meta: { versionId: '3' } });
+    expect((await write('PUT', `/fhir/Condition/${id}`, read.json())).json().meta.versionId).toBe('4');
+    // A refused write answers its OperationOutcome whatever was preferred.
+    const bad = await write('PUT', `/fhir/Condition/${id}`, { ...(read.json() as Record<string, unknown>), id: 'other' }, 'return=minimal');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().resourceType).toBe('OperationOutcome');
+    // A search sent as POST is not a write: its Bundle comes whatever Prefer says.
+    const search = await t.app.inject({
+      method: 'POST', url: '/fhir/Condition/_search', payload: `patient=${patient}`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', prefer: 'return=minimal' },
+    });
+    expect(search.json().resourceType).toBe('Bundle');
+  });
+
+  it('reads the Prefer header as RFC 7240 writes it', () => {
+    expect(preferredReturn('return=minimal')).toBe('minimal');
+    expect(preferredReturn('handling=lenient, return=OperationOutcome')).toBe('OperationOutcome');
+    expect(preferredReturn('return="minimal"')).toBe('minimal');
+    expect(preferredReturn('respond-async')).toBe('representation');
+    expect(preferredReturn(undefined)).toBe('representation');
+    expect(preferredReturn('noreturn=minimal')).toBe('representation');
   });
 });
