@@ -130,7 +130,8 @@ async function load(name: string, url: string, requests: BenchRequest[], seconds
   const ms = (s: number) => ((s * 1e3) / r.requests.total).toFixed(2);
   const server = w && before ? cpuSeconds([w]) - before.server : 0;
   const rest = before ? machineBusySeconds() - before.machine - server - (used.user + used.system) / 1e6 : 0;
-  const cpu = w && before && r.requests.total > 0 ? `; CPU per request: server ${ms(server)} ms, rest ${ms(rest)} ms` : '';
+  const cpu = w && before && r.requests.total > 0
+    ? `; CPU per request: server ${ms(server)} ms, rest ${ms(rest)} ms` : '';
   console.log(`${name.padEnd(44)} ${rate} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${counts})${cpu}`);
   return { ...r, cpu: { server, rest } };
 }

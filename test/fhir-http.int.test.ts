@@ -52,14 +52,16 @@ describe('FHIR HTTP semantics', () => {
       expect(r.body).not.toContain(patient);
     }
     const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
-    for (const accept of ['application/fhir+json', 'application/json', browser, '*/*', 'application/fhir+xml, application/fhir+json']) {
+    const json = ['application/fhir+json', 'application/json', browser, '*/*', 'application/fhir+xml, application/fhir+json'];
+    for (const accept of json) {
       const r = await call('GET', `/fhir/Patient/${patient}`, { accept });
       expect(r.statusCode, accept).toBe(200);
       expect(r.headers['content-type']).toMatch(/^application\/fhir\+json/);
     }
     expect((await call('GET', `/fhir/Patient/${patient}`)).statusCode).toBe(200);
     // The metadata too (no token needed there).
-    expect((await t.app.inject({ method: 'GET', url: '/fhir/metadata', headers: { accept: 'application/fhir+xml' } })).statusCode).toBe(406);
+    const xml = { accept: 'application/fhir+xml' };
+    expect((await t.app.inject({ method: 'GET', url: '/fhir/metadata', headers: xml })).statusCode).toBe(406);
   });
 
   it('reads an Accept header as RFC 9110 says: ranges, parameters, weights', () => {
@@ -92,10 +94,12 @@ describe('Prefer: return on writes', () => {
 
   const write = (method: 'POST' | 'PUT', url: string, body: unknown, prefer?: string) => t.app.inject({
     method, url, payload: JSON.stringify(body),
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...(prefer ? { prefer } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', ...(prefer ? { prefer } : {}),
+    },
   });
 
-  it('answers a write with nothing, an OperationOutcome or the resource, as asked; the write is done alike', async () => {
+  it('answers a write with nothing, an OperationOutcome or the resource, as asked; written alike', async () => {
     const condition = REGISTRY.module('Condition')!.example(patient, doctorId, new Date());
     const minimal = await write('POST', '/fhir/Condition', condition, 'return=minimal');
     expect(minimal.statusCode).toBe(201);
@@ -105,7 +109,8 @@ describe('Prefer: return on writes', () => {
     const location = String(minimal.headers.location);
     expect(location).toMatch(/\/fhir\/Condition\/[0-9a-f-]{36}\/_history\/1$/);
     const id = /Condition\/([0-9a-f-]{36})/.exec(location)![1]!;
-    const read = await t.app.inject({ method: 'GET', url: `/fhir/Condition/${id}`, headers: { authorization: `Bearer ${token}` } });
+    const auth = { authorization: `Bearer ${token}` };
+    const read = await t.app.inject({ method: 'GET', url: `/fhir/Condition/${id}`, headers: auth });
     expect(read.statusCode).toBe(200);
     const outcome = await write('PUT', `/fhir/Condition/${id}`, read.json(), 'return=OperationOutcome');
     expect(outcome.statusCode).toBe(200);
@@ -115,13 +120,14 @@ describe('Prefer: return on writes', () => {
     expect(full.json()).toMatchObject({ resourceType: 'Condition', id, meta: { versionId: '3' } });
     expect((await write('PUT', `/fhir/Condition/${id}`, read.json())).json().meta.versionId).toBe('4');
     // A refused write answers its OperationOutcome whatever was preferred.
-    const bad = await write('PUT', `/fhir/Condition/${id}`, { ...(read.json() as Record<string, unknown>), id: 'other' }, 'return=minimal');
+    const other = { ...(read.json() as Record<string, unknown>), id: 'other' };
+    const bad = await write('PUT', `/fhir/Condition/${id}`, other, 'return=minimal');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().resourceType).toBe('OperationOutcome');
     // A search sent as POST is not a write: its Bundle comes whatever Prefer says.
     const search = await t.app.inject({
       method: 'POST', url: '/fhir/Condition/_search', payload: `patient=${patient}`,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded', prefer: 'return=minimal' },
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded', prefer: 'return=minimal' },
     });
     expect(search.json().resourceType).toBe('Bundle');
   });

@@ -24,7 +24,9 @@ export function preferredReturn(prefer: string | undefined): 'minimal' | 'Operat
 }
 
 /** Media ranges that admit FHIR JSON. */
-const JSON_RANGES = new Set(['*/*', 'application/*', 'application/json', 'application/fhir+json', 'application/json+fhir']);
+const JSON_RANGES = new Set([
+  '*/*', 'application/*', 'application/json', 'application/fhir+json', 'application/json+fhir',
+]);
 
 /** Whether an Accept header admits JSON (absent: anything goes). A range weighted q=0 admits nothing. */
 export function acceptsJson(accept: string | undefined): boolean {

@@ -176,8 +176,10 @@ function englishCatalogue(): string[] {
 }
 let english: string[] | null = null;
 /** Common English words that no French sentence of the app uses on their own. */
-const ENGLISH_WORDS =
-  /\b(the|and|your|with|this|that|not|are|were|has|have|sign in|loading|please|cancel|save|search|close)\b/i;
+// Whole words only, letters of any script bounding them: `\b` sees "é" as a boundary, and the
+// patient "Andéol" read as "And".
+const ENGLISH = 'the|and|your|with|this|that|not|are|were|has|have|sign in|loading|please|cancel|save|search|close';
+const ENGLISH_WORDS = new RegExp(`(?<!\\p{L})(${ENGLISH})(?!\\p{L})`, 'iu');
 
 /**
  * The page as a French reader sees it holds no English: no text of the catalogue's English side
