@@ -23,6 +23,7 @@ import { buildServer, createServices } from '../src/server/index.js';
 import { seedDemo } from '../src/sim/seed.js';
 import { openStore } from '../src/store/index.js';
 import { openVault } from '../src/vault/index.js';
+import { readLoads } from './read-loads.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,6 @@ function machineBusySeconds(): number {
   return (f.slice(0, 7).reduce((a, b) => a + b, 0) - f[3]! - f[4]!) / 100;
 }
 
-type Req = { url: string; headers: Record<string, string> };
 
 const name = `medvault_bench_cost_${process.pid}`;
 const admin = new pg.Client({ connectionString: PG_URL });
@@ -63,14 +63,6 @@ try {
   const seeded = await seedDemo(store.db, {
     seed: 5, practices: PRACTICES, patientsPerPractice: 300, now: new Date(), visitHistoryDays: 30, hashPassword, vault,
   });
-  const owner = new pg.Client({ connectionString: dbUrl });
-  await owner.connect();
-  const care = await owner.query<{ practitioner_id: string; patient_id: string; note_id: string | null }>(
-    `SELECT c.practitioner_id, c.patient_id,
-            (SELECT n.id FROM clinical.notes n WHERE n.patient_id = c.patient_id LIMIT 1) note_id
-       FROM admin.care_relationships c WHERE c.kind = 'treating'`,
-  );
-  await owner.end();
   // As `medvault serve`: the audit log's records carry their MAC.
   await enableAuditMacs(store, (await auditKey(vault.provider, true))!, new Date(), {
     file: join(data, 'audit-mac.json'), signer,
@@ -90,37 +82,22 @@ try {
     const m = await app.inject({ method: 'POST', url: '/auth/mfa', headers, payload: { mfa_token: l.json().mfa_token, code } });
     tokens.set(u.fhirId!, m.json().access_token as string);
   }
-  const byDoc = new Map<string, typeof care.rows>();
-  for (const r of care.rows) byDoc.set(r.practitioner_id, [...(byDoc.get(r.practitioner_id) ?? []), r]);
-  const loads: Record<string, Req[]> = { patient: [], document: [], observation: [], condition: [] };
-  // As bench/read: practitioners interleaved, each reading at most 25 of its patients in rotation.
-  for (let round = 0; round < 40; round++) {
-    for (const [docId, list] of byDoc) {
-      const item = list[round % Math.min(list.length, 25)]!;
-      const headers = { authorization: `Bearer ${tokens.get(docId)}`, 'user-agent': UA };
-      loads.patient!.push({ url: `/fhir/Patient/${item.patient_id}`, headers });
-      if (item.note_id) loads.document!.push({ url: `/fhir/DocumentReference/${item.note_id}`, headers });
-      loads.condition!.push({ url: `/fhir/Condition?patient=${item.patient_id}`, headers });
-      loads.observation!.push({
-        url: `/fhir/Observation?patient=${item.patient_id}&category=vital-signs&_count=20`, headers,
-      });
-    }
-  }
+  const { patientIds: _ids, ...loads } = await readLoads(dbUrl, tokens, UA);
   const only = process.env.MEDVAULT_BENCH_ONLY;
   const names = only ? [only] : Object.keys(loads);
-  if (only && !loads[only]) throw new Error('MEDVAULT_BENCH_ONLY: patient, document, observation or condition');
+  if (only && !(only in loads)) throw new Error('MEDVAULT_BENCH_ONLY: patient, document, observation or condition');
   const cursor = new Map<string, number>(names.map((n) => [n, 0]));
   const totals = new Map<string, { app: number; rest: number; n: number; bad: number; ms: number }>();
   /** K requests of a load, PARALLEL in flight, continuing its rotation. */
   const run = async (load: string, k: number) => {
-    const list = loads[load]!;
+    const list = loads[load as keyof typeof loads];
     let bad = 0;
     let left = k;
     const worker = async () => {
       while (left-- > 0) {
         const i = cursor.get(load)!;
         cursor.set(load, (i + 1) % list.length);
-        const r = await app.inject({ method: 'GET', url: list[i]!.url, headers: list[i]!.headers });
+        const r = await app.inject({ method: 'GET', url: list[i]!.path, headers: list[i]!.headers });
         if (r.statusCode !== 200) bad++;
       }
     };

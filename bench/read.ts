@@ -22,6 +22,7 @@ import { hashPassword, loadOrCreateTokenKeys } from '../src/access/index.js';
 import { seedDemo } from '../src/sim/seed.js';
 import { openStore } from '../src/store/index.js';
 import { openVault } from '../src/vault/index.js';
+import { readLoads, type ReadRequest } from './read-loads.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +47,7 @@ const ROUNDS = Math.max(1, Number(values.rounds ?? 1));
 const UA = 'medvault-bench/1';
 const PG_URL = process.env.MEDVAULT_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-type BenchRequest = { method: 'GET'; path: string; headers: Record<string, string> };
+type BenchRequest = ReadRequest;
 
 function start(
   cmd: string[], env: Record<string, string>, ready: RegExp,
@@ -162,15 +163,6 @@ try {
   const seeded = await seedDemo(db, {
     seed: 5, practices: PRACTICES, patientsPerPractice: 300, now: new Date(), visitHistoryDays: 30, hashPassword, vault,
   });
-  // What each practitioner may read: patients it is the treating doctor of, and their notes.
-  const owner = new pg.Client({ connectionString: dbUrl });
-  await owner.connect();
-  const care = await owner.query<{ practitioner_id: string; patient_id: string; note_id: string | null }>(
-    `SELECT c.practitioner_id, c.patient_id,
-            (SELECT n.id FROM clinical.notes n WHERE n.patient_id = c.patient_id LIMIT 1) note_id
-       FROM admin.care_relationships c WHERE c.kind = 'treating'`,
-  );
-  await owner.end();
   await db.close();
   await vault.provider.close();
 
@@ -202,29 +194,9 @@ try {
     const m = (await mfa.json()) as { access_token: string };
     tokens.set(u.fhirId!, m.access_token);
   }
-  const byDoc = new Map<string, { patient_id: string; note_id: string | null }[]>();
-  for (const r of care.rows) byDoc.set(r.practitioner_id, [...(byDoc.get(r.practitioner_id) ?? []), r]);
-  const patientReqs: BenchRequest[] = [];
-  const noteReqs: typeof patientReqs = [];
-  const conditionReqs: typeof patientReqs = [];
-  const observationReqs: typeof patientReqs = [];
-  const ids: string[] = [];
-  // Interleave practitioners so that consecutive requests come from different sessions. Each
-  // reads at most 25 of its patients (in rotation): the daily budget of reads under standing
-  // care, so that every read is served and goes through the disclosure ledger.
-  for (let round = 0; round < 40; round++) {
-    for (const [docId, list] of byDoc) {
-      const item = list[round % Math.min(list.length, 25)]!;
-      // A session is bound to the client that opened it: the same user agent as the login.
-      const headers = { authorization: `Bearer ${tokens.get(docId)}`, 'user-agent': UA };
-      patientReqs.push({ method: 'GET', path: `/fhir/Patient/${item.patient_id}`, headers });
-      if (item.note_id) noteReqs.push({ method: 'GET', path: `/fhir/DocumentReference/${item.note_id}`, headers });
-      conditionReqs.push({ method: 'GET', path: `/fhir/Condition?patient=${item.patient_id}`, headers });
-      const vitals = `/fhir/Observation?patient=${item.patient_id}&category=vital-signs&_count=20`;
-      observationReqs.push({ method: 'GET', path: vitals, headers });
-      ids.push(item.patient_id);
-    }
-  }
+  const loaded = await readLoads(dbUrl, tokens, UA);
+  const { patient: patientReqs, document: noteReqs, condition: conditionReqs, observation: observationReqs } = loaded;
+  const ids = loaded.patientIds;
   console.log(`${tokens.size} practitioner sessions, ${patientReqs.length} distinct patient reads, `
     + `${noteReqs.length} note reads in the rotation`);
 

@@ -7,20 +7,25 @@ import { login, startTestApp, userOf, type TestApp } from './helpers/app.js';
 import { acceptsJson, preferredReturn } from '../src/server/fhir-http.js';
 import { REGISTRY } from '../src/resources/index.js';
 
+/** A test app, a doctor's token and one of her own patients (she reads it under standing care). */
+async function doctorApp(): Promise<{ t: TestApp; token: string; patient: string; doctorId: string }> {
+  const t = await startTestApp();
+  const doctor = userOf(t.seeded, 'practitioner');
+  const token = (await login(t, doctor)).access_token;
+  const patient = (await t.store.driver.transaction((q) => q.query<{ id: string }>(
+    `SELECT patient_id id FROM admin.care_relationships
+      WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
+    [t.seeded.practices[0]!.id, doctor.fhirId!],
+  ))).rows[0]!.id;
+  return { t, token, patient, doctorId: doctor.fhirId! };
+}
+
 describe('FHIR HTTP semantics', () => {
   let t: TestApp;
   let token: string;
   let patient: string;
   beforeAll(async () => {
-    t = await startTestApp();
-    const doctor = userOf(t.seeded, 'practitioner');
-    token = (await login(t, doctor)).access_token;
-    // One of the doctor's own patients (she reads it under standing care).
-    patient = (await t.store.driver.transaction((q) => q.query<{ id: string }>(
-      `SELECT patient_id id FROM admin.care_relationships
-        WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
-      [t.seeded.practices[0]!.id, doctor.fhirId!],
-    ))).rows[0]!.id;
+    ({ t, token, patient } = await doctorApp());
   });
   afterAll(async () => t?.close());
 
@@ -80,15 +85,7 @@ describe('Prefer: return on writes', () => {
   let patient: string;
   let doctorId: string;
   beforeAll(async () => {
-    t = await startTestApp();
-    const doctor = userOf(t.seeded, 'practitioner');
-    doctorId = doctor.fhirId!;
-    token = (await login(t, doctor)).access_token;
-    patient = (await t.store.driver.transaction((q) => q.query<{ id: string }>(
-      `SELECT patient_id id FROM admin.care_relationships
-        WHERE practice_id = $1 AND practitioner_id = $2 AND kind = 'treating' LIMIT 1`,
-      [t.seeded.practices[0]!.id, doctorId],
-    ))).rows[0]!.id;
+    ({ t, token, patient, doctorId } = await doctorApp());
   });
   afterAll(async () => t?.close());
 
