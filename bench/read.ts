@@ -171,6 +171,7 @@ try {
   const urlSuffix = process.env.MEDVAULT_BENCH_SERVER_URL_SUFFIX;
   const serverEnv = {
     DATABASE_URL: urlSuffix ? dbUrl + urlSuffix : dbUrl, MEDVAULT_LOG_LEVEL: 'warn',
+    MEDVAULT_SLOW_REQUEST_MS: process.env.MEDVAULT_SLOW_REQUEST_MS ?? '1000', LOG_FORMAT: 'json',
     MEDVAULT_PG_POOL_SIZE: process.env.MEDVAULT_PG_POOL_SIZE ?? '30',
   };
   const serve = [...profile, join(process.cwd(), 'bin/medvault.js'), 'serve', '--data', data, '--port', '0'];
@@ -308,6 +309,22 @@ try {
     console.log(`${label} search: ${mean} entries per response on average over ${sample.length}, ${empty} empty`);
   }
 
+  // Requests the server logged as slow (MEDVAULT_SLOW_REQUEST_MS): where they stalled, by route.
+  const slow = new Map<string, { n: number; auth: number[]; total: number[] }>();
+  for (const line of server.out().split('\n')) {
+    if (!line.includes('"slow request"')) continue;
+    const e = JSON.parse(line) as { method: string; route: string; status: number; ms: number; authMs: number | null };
+    const k = `${e.method} ${e.route} ${e.status}`;
+    const s = slow.get(k) ?? { n: 0, auth: [], total: [] };
+    s.n++;
+    s.auth.push(e.authMs ?? 0);
+    s.total.push(e.ms);
+    slow.set(k, s);
+  }
+  for (const [k, s] of slow) {
+    console.log(`slow requests ${k}: ${s.n}, total median ${median(s.total)} ms, token check median ${median(s.auth)} ms `
+      + `(max ${Math.max(...s.auth)})`);
+  }
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.on('exit', r));
   // audit verify throughput over the log this run wrote.

@@ -79,11 +79,19 @@ export async function runServer(opts: RunOptions): Promise<number> {
     await vault.provider.close();
     throw new CliError((e as Error).message);
   }
+  const slow = process.env.MEDVAULT_SLOW_REQUEST_MS;
+  const slowRequestMs = slow === undefined || slow === '' ? undefined : Number(slow);
+  if (slowRequestMs !== undefined && !(Number.isInteger(slowRequestMs) && slowRequestMs >= 0)) {
+    undoFolder();
+    await vault.provider.close();
+    throw new CliError('MEDVAULT_SLOW_REQUEST_MS must be a whole number of milliseconds');
+  }
   const app = buildServer({
     state, version: packageVersion(), logLevel: process.env.MEDVAULT_LOG_LEVEL ?? 'info',
     // One readable line per request on a terminal; JSON when an operator's collector asks for it.
     ...(process.env.LOG_FORMAT === 'json' ? {} : { logStream: readableLog(process.stdout) as NodeJS.WritableStream }),
     metricsToken: process.env.MEDVAULT_METRICS_TOKEN || null, trustProxy,
+    ...(slowRequestMs === undefined ? {} : { slowRequestMs }),
   });
   let baseUrl: string;
   try {

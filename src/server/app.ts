@@ -29,6 +29,8 @@ export interface ServerOptions {
   readonly logLevel?: string;
   /** Where log lines go (default stdout); tests capture them to check they hold no patient data. */
   readonly logStream?: NodeJS.WritableStream;
+  /** Requests slower than this many milliseconds are logged at warn, with their route and phases. */
+  readonly slowRequestMs?: number;
   readonly version: string;
   readonly clock?: () => Date;
   /** MEDVAULT_METRICS_TOKEN: the scraper's bearer credential for /metrics (none: no /metrics). */
@@ -123,7 +125,7 @@ export function buildServer(opts: ServerOptions) {
     if (!services().servesPatientData()) throw new SharedStateUnavailableError();
     services().detection.gate(p, ip, client);
   }, dpop);
-  installMetrics(app, opts.metricsToken ?? null);
+  installMetrics(app, opts.metricsToken ?? null, opts.slowRequestMs);
 
 
   app.addHook('onSend', async (req, reply) => {

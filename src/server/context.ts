@@ -15,6 +15,8 @@ declare module 'fastify' {
     principal: Principal | null;
     /** The account whose in-flight count this request holds (released when it ends). */
     inflightOf: string | null;
+    /** Milliseconds from the request's start to its principal (the slow-request log's first phase). */
+    authMs: number | null;
   }
 }
 
@@ -63,6 +65,7 @@ export function installAuthentication(
 ): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('inflightOf', null);
+  app.decorateRequest('authMs', null);
   const inflight = new Map<string, number>();
   const release = (req: FastifyRequest) => {
     const id = req.inflightOf;
@@ -90,7 +93,7 @@ export function installAuthentication(
       dataRoutesOf.set(app, list);
     }
   });
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.config?.access !== 'authenticated') return;
     const header = req.headers.authorization;
     const m = header === undefined ? null : /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
@@ -106,15 +109,19 @@ export function installAuthentication(
     } else if (m[1] === 'DPoP') {
       throw new AccessError('token_invalid');
     }
+    admitted(req, principal, reply.elapsedTime);
+  });
+  function admitted(req: FastifyRequest, principal: Principal, authMs: number): void {
     req.principal = principal;
+    req.authMs = authMs;
     // The detection gate: the account's state, updated by every committed audit event, applies
     // before this request reads anything.
     if (req.routeOptions.config?.gate === true) {
-      gate(req.principal, req.ip, clientFingerprint(req.headers['user-agent']));
-      const n = inflight.get(req.principal.userId) ?? 0;
+      gate(principal, req.ip, clientFingerprint(req.headers['user-agent']));
+      const n = inflight.get(principal.userId) ?? 0;
       if (n >= MAX_INFLIGHT_PER_ACCOUNT) throw new AccessError('throttled', 1);
-      inflight.set(req.principal.userId, n + 1);
-      req.inflightOf = req.principal.userId;
+      inflight.set(principal.userId, n + 1);
+      req.inflightOf = principal.userId;
     }
-  });
+  }
 }

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import type { EphemeralStore } from '../access/index.js';
 
 /**
@@ -43,11 +43,16 @@ export function cursorKey(tokenSigning: KeyObject): Buffer {
 }
 
 export class CursorStore {
+  /** The key as a key object: imported once, not on every link (every search makes one). */
+  private readonly key: KeyObject;
+
   constructor(
     private readonly store: EphemeralStore,
-    private readonly key: Buffer,
+    key: Buffer,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    this.key = createSecretKey(key);
+  }
 
   async put(c: Cursor): Promise<string> {
     const at = this.clock().getTime();
@@ -55,12 +60,12 @@ export class CursorStore {
     const json = Buffer.from(JSON.stringify(sealed), 'utf8');
     // Padded to the limit (JSON allows trailing spaces): every sealed link has one length, which
     // would otherwise tell how long the name, email or code searched for was.
-    if (json.length <= LINK_LIMIT) return seal(this.key, padded(json), AAD).toString('base64url');
+    if (json.length <= LINK_LIMIT) return seal(this.key, padded(json), AAD, ivs.next()).toString('base64url');
     // One draw for the entry's name, its key and the IV.
     const random = randomBytes(18 + 32);
     const id = random.subarray(0, 18).toString('base64url');
     const key = random.subarray(18, 50);
-    await this.store.set(entry(id), seal(key, json, Buffer.from(id)).toString('base64'), TTL_MS);
+    await this.store.set(entry(id), seal(key, json, Buffer.from(id), ivs.next()).toString('base64'), TTL_MS);
     return `${id}.${key.toString('base64url')}`;
   }
 
@@ -80,18 +85,38 @@ export class CursorStore {
 }
 
 function padded(json: Buffer): Buffer {
-  return Buffer.concat([json, Buffer.alloc(LINK_LIMIT - json.length, 0x20)]);
+  const out = Buffer.alloc(LINK_LIMIT, 0x20);
+  json.copy(out);
+  return out;
 }
 
-function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
-  const iv = randomBytes(12);
+/**
+ * Random 96-bit IVs, drawn 256 at a time: one call to the random source per 256 links rather than
+ * one per link. Each IV is used once (GCM's limit for random IVs, 2^32 messages per key, is far).
+ */
+class IvPool {
+  private pool = Buffer.alloc(0);
+  private at = 0;
+
+  next(): Buffer {
+    if (this.at + 12 > this.pool.length) {
+      this.pool = randomBytes(12 * 256);
+      this.at = 0;
+    }
+    this.at += 12;
+    return this.pool.subarray(this.at - 12, this.at);
+  }
+}
+const ivs = new IvPool();
+
+function seal(key: Buffer | KeyObject, plaintext: Buffer, aad: Buffer, iv: Buffer): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   return Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** The cursor a sealed value holds, or null: a wrong key, a changed byte or not a cursor. */
-function open(key: Buffer, b: Buffer, aad: Buffer): Sealed | null {
+function open(key: Buffer | KeyObject, b: Buffer, aad: Buffer): Sealed | null {
   if (b.length < 12 + 16 + 2) return null;
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, b.subarray(0, 12));

@@ -26,6 +26,14 @@ describe('the terminal log', () => {
     expect(pending.size).toBe(0);
   });
 
+  it('says where a slow request spent its time', () => {
+    const slow = {
+      level: 40, time: at, msg: 'slow request', method: 'GET', route: '/fhir/Observation', status: 200, ms: 2410, authMs: 3,
+    };
+    expect(readableLine(JSON.stringify(slow))).toBe('09:41:07 WARN slow request: GET /fhir/Observation 200 2410 ms, token check 3 ms');
+    expect(readableLine(JSON.stringify({ ...slow, authMs: null }))).toBe('09:41:07 WARN slow request: GET /fhir/Observation 200 2410 ms');
+  });
+
   it('marks warnings and errors, with the error\'s type and code only', () => {
     const error = { type: 'DatabaseError', message: '23505' };
     const err = JSON.stringify({ level: 50, time: at, msg: 'request failed', err: error });

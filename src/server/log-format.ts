@@ -14,6 +14,12 @@ interface Line {
   req?: { method?: string; path?: string };
   res?: { statusCode?: number };
   responseTime?: number;
+  /** A slow request's route pattern, status and phases (server/metrics.ts). */
+  route?: string;
+  method?: string;
+  status?: number;
+  ms?: number;
+  authMs?: number | null;
   err?: { type?: string; message?: string };
 }
 
@@ -42,6 +48,10 @@ export function readableLine(json: string, pending = new Map<string, Line['req']
   if (l.msg === 'request completed' && l.req && l.res) {
     const ms = l.responseTime === undefined ? '' : ` ${Math.round(l.responseTime)} ms`;
     return `${lead} ${l.req.method ?? ''} ${l.req.path ?? ''} ${l.res.statusCode ?? ''}${ms}`;
+  }
+  if (l.msg === 'slow request') {
+    const auth = l.authMs === null || l.authMs === undefined ? '' : `, token check ${l.authMs} ms`;
+    return `${lead} slow request: ${l.method ?? ''} ${l.route ?? ''} ${l.status ?? ''} ${l.ms ?? ''} ms${auth}`;
   }
   const err = l.err ? ` (${l.err.type ?? 'error'}: ${l.err.message ?? ''})` : '';
   return `${lead} ${l.msg ?? ''}${err}`;

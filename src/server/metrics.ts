@@ -6,7 +6,10 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
  * Prometheus metrics. Labels are route patterns (/fhir/Patient/:id), methods and status codes:
  * never an id, a name or a query string.
  */
-export function installMetrics(app: FastifyInstance, token: string | null = null): Registry {
+/** A request slower than this is logged at warn with its phases (MEDVAULT_SLOW_REQUEST_MS). */
+export const SLOW_REQUEST_MS = 2000;
+
+export function installMetrics(app: FastifyInstance, token: string | null = null, slowMs = SLOW_REQUEST_MS): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'medvault_' });
   const requests = new Counter({ name: 'medvault_http_requests_total', help: 'HTTP requests by route pattern and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
@@ -18,6 +21,13 @@ export function installMetrics(app: FastifyInstance, token: string | null = null
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status: String(reply.statusCode) });
     duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    // The route's pattern, never its URL: an operator sees which path stalls and where (the token
+    // check, or the handler), without an id or a query string.
+    if (reply.elapsedTime >= slowMs) {
+      const ms = Math.round(reply.elapsedTime);
+      const authMs = typeof req.authMs === 'number' ? Math.round(req.authMs) : null;
+      req.log.warn({ method: req.method, route, status: reply.statusCode, ms, authMs }, 'slow request');
+    }
   });
   // Metrics need a credential of their own (MEDVAULT_METRICS_TOKEN, for the Prometheus scraper):
   // without one configured, the endpoint does not exist. Not for anyone who asks.

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { KeyCache } from './cache.js';
 import { decodeEnvelope, encodeEnvelope, openBody, sealBody, type SealContext, type SealPurpose } from './envelope.js';
 import { DamagedValueError, integrityError, VaultError } from './errors.js';
@@ -38,7 +38,7 @@ export class Vault {
   private readonly dataKeys: KeyCache;
   private readonly patientKeyCache: KeyCache;
   /** Per practice, the key beacons are computed under (derived from the index key, which is never rotated). */
-  private readonly beaconKeys = new Map<string, Buffer>();
+  private readonly beaconKeys = new Map<string, KeyObject>();
   /**
    * Opened patient identities, per practice and patient, under the stamp of the stored value they
    * were opened from (the store's: record version and sealed bytes): a search filters and sorts
@@ -139,7 +139,8 @@ export class Vault {
   async beaconMacs(practiceId: string, values: readonly { kind: BeaconKind; value: string }[]): Promise<number[]> {
     let key = this.beaconKeys.get(practiceId);
     if (!key) {
-      key = await this.provider.mac(practiceId, Buffer.from('medvault-beacon-key/v1', 'utf8'));
+      // A key object: imported once, not on every MAC (every clinical search computes some).
+      key = createSecretKey(await this.provider.mac(practiceId, Buffer.from('medvault-beacon-key/v1', 'utf8')));
       this.beaconKeys.set(practiceId, key);
     }
     return values.map((v) => createHmac('sha256', key).update(beaconInput(v.kind, v.value)).digest().readUInt32BE(0));
