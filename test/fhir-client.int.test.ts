@@ -66,5 +66,45 @@ describe('a standard FHIR client', () => {
     expectValidFhir(plain);
     expect(plain.meta.versionId).toBe('3');
     expect(plain.gender).toBe('male');
+
+    // A transaction: a new patient and her first appointment, the appointment naming the patient by
+    // the Bundle's urn:uuid; then the same as a batch with If-None-Exist creates nothing again.
+    const doctor = userOf(t.seeded, 'practitioner');
+    const start = new Date(Date.now() + 2 * 86_400_000);
+    start.setUTCHours(9, 0, 0, 0);
+    const nir = composeNir({ sexDigit: 2, year: 91, month: 11, birthplace: '69123', serial: 52 });
+    const entry = (ifNoneExist?: string) => [
+      {
+        fullUrl: 'urn:uuid:0f0e0d0c-aaaa-4bbb-8ccc-0123456789ab',
+        resource: {
+          resourceType: 'Patient', gender: 'female', birthDate: '1991-11-20',
+          identifier: [{ system: INS_NIR_SYSTEM, value: nir }], name: [{ use: 'official', family: 'Perrin', given: ['Léa'] }],
+        },
+        request: { method: 'POST', url: 'Patient', ...(ifNoneExist ? { ifNoneExist } : {}) },
+      },
+      {
+        resource: {
+          resourceType: 'Appointment', status: 'booked', start: start.toISOString(), end: new Date(start.getTime() + 900_000).toISOString(),
+          participant: [
+            { actor: { reference: 'urn:uuid:0f0e0d0c-aaaa-4bbb-8ccc-0123456789ab' }, status: 'accepted' },
+            { actor: { reference: `Practitioner/${doctor.fhirId}` }, status: 'accepted' },
+          ],
+        },
+        request: { method: 'POST', url: 'Appointment' },
+      },
+    ];
+    const done = (await client.transaction({ body: { resourceType: 'Bundle', type: 'transaction', entry: entry() } })) as unknown as {
+      type: string; entry: { response: { status: string; location: string }; resource: { participant?: { actor: { reference: string } }[] } }[];
+    };
+    expectValidFhir(done);
+    expect(done.type).toBe('transaction-response');
+    expect(done.entry.map((e) => e.response.status)).toEqual(['201 Created', '201 Created']);
+    const newId = /^Patient\/([0-9a-f-]{36})/.exec(done.entry[0]!.response.location)![1];
+    expect(done.entry[1]!.resource.participant![0]!.actor.reference).toBe(`Patient/${newId}`);
+    const again = (await client.batch({
+      body: { resourceType: 'Bundle', type: 'batch', entry: entry(`identifier=${INS_NIR_SYSTEM}|${nir}`).slice(0, 1) },
+    })) as unknown as { entry: { response: { status: string; location: string } }[] };
+    expect(again.entry[0]!.response.status).toBe('200 OK');
+    expect(again.entry[0]!.response.location).toContain(`Patient/${newId}`);
   });
 });

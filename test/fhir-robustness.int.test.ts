@@ -177,6 +177,14 @@ function routes(): RouteCase[] {
       // Two accesses: the prescriber's lines (a search of the patient's prescriptions), then the identity printed.
       events: 2,
     },
+    {
+      // A transaction of one create: the entry is served, audited and counted as the create alone.
+      name: 'transaction', method: 'POST', url: () => '/fhir/', ok: 200,
+      body: () => ({
+        resourceType: 'Bundle', type: 'transaction',
+        entry: [{ resource: REGISTRY.module('Condition')!.example(patientId, docId, new Date()), request: { method: 'POST', url: 'Condition' } }],
+      }),
+    },
     { name: 'search AuditEvent', method: 'GET', url: () => `/fhir/AuditEvent?patient=${patientId}`, as: 'officer', ok: 200 },
     {
       // The patient's own copy of her record, a PDF (a professional is refused it: test/portal.int.test.ts).

@@ -106,6 +106,13 @@ const SMART_ON_FHIR = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }],
 };
 
+/** Every type that creates creates conditionally too (If-None-Exist: server/bundle-routes.ts). */
+function conditional(resources: Record<string, unknown>[]): Record<string, unknown>[] {
+  return resources.map((r) => ((r.interaction as { code: string }[]).some((i) => i.code === 'create')
+    ? { ...r, conditionalCreate: true }
+    : r));
+}
+
 export function capabilityStatement(
   version: string, base: string, registry: Registry = REGISTRY,
 ): Record<string, unknown> {
@@ -129,7 +136,7 @@ export function capabilityStatement(
           description: 'Bearer tokens from POST /auth/login and /auth/mfa (or OpenID Connect); '
             + 'SMART scopes narrow the role.',
         },
-        resource: [
+        resource: conditional([
           {
             type: 'Patient',
             interaction: codes(['read', 'create', 'update', 'search-type']),
@@ -164,6 +171,12 @@ export function capabilityStatement(
             interaction: codes(['search-type']),
             searchParam: search(['patient', 'agent', 'date', '_count'], 'AuditEvent'),
           },
+        ]),
+        // POST [base]: entry by entry, or all or nothing (urn:uuid and conditional references,
+        // ifNoneExist); a transaction writes, its reads go in a batch.
+        interaction: [
+          { code: 'transaction', documentation: 'Creates and updates, all or nothing; reads go in a batch.' },
+          { code: 'batch' },
         ],
       },
     ],

@@ -143,11 +143,14 @@ export class RecordsCore {
   /** A refusal, audited in a transaction of its own, then thrown. 404 where 403 would confirm existence. */
   protected async refuse(a: Audited, reason: string, error: AccessError | RecordError): Promise<never> {
     const e = this.event(null, a, 'denied', reason, null);
-    await this.db.transaction(
-      { role: 'auditWriter', practiceId: this.principal.practiceId },
-      (tx) => appendAuditEvents(tx, [e]),
-    );
-    this.observer([e]);
+    // A refusal is audited even when the transaction Bundle it was part of rolls back.
+    await this.db.outlasting(async () => {
+      await this.db.transaction(
+        { role: 'auditWriter', practiceId: this.principal.practiceId },
+        (tx) => appendAuditEvents(tx, [e]),
+      );
+      this.observer([e]);
+    });
     throw error;
   }
 
@@ -163,11 +166,13 @@ export class RecordsCore {
     };
     const reason = `a sealed value failed its integrity check (${place.field})`;
     const e = this.event(null, check, 'error', reason, 'security');
-    await this.db.transaction(
-      { role: 'auditWriter', practiceId: this.principal.practiceId },
-      (tx) => appendAuditEvents(tx, [e]),
-    ).catch(() => undefined);
-    this.observer([e]);
+    await this.db.outlasting(async () => {
+      await this.db.transaction(
+        { role: 'auditWriter', practiceId: this.principal.practiceId },
+        (tx) => appendAuditEvents(tx, [e]),
+      ).catch(() => undefined);
+      this.observer([e]);
+    });
     const what = `${place.field} of record ${place.recordId} in practice ${place.practiceId}`;
     this.ledger.flag?.(this.principal.userId, this.principal.practiceId, {
       rule: 'record-damaged', response: 'alert',
@@ -207,8 +212,12 @@ export class RecordsCore {
       const done = (async () => {
         const out = await this.db.transaction({ role, practiceId: this.practiceId }, work);
         const committed = this.current;
-        if (this.grouped) await this.batcher!.append(committed);
-        this.observer(committed);
+        const grouped = this.grouped;
+        // Inside a transaction Bundle, detection learns of the writes once the whole Bundle committed.
+        await this.db.afterCommit(async () => {
+          if (grouped) await this.batcher!.append(committed);
+          this.observer(committed);
+        });
         return out;
       })();
       return await this.db.withinDeadline(done);

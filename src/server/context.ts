@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AccessError } from '../access/errors.js';
 import type { AuthService } from '../access/auth.js';
@@ -52,6 +53,22 @@ export function dataRoutes(app: FastifyInstance): readonly { method: string; url
   return dataRoutesOf.get(app) ?? [];
 }
 
+/**
+ * The entries of a FHIR batch or transaction Bundle are served by the routes themselves, as requests
+ * made inside the process on behalf of the Bundle's principal: each carries a grant (256 random
+ * bits, `ENTRY_HEADER`) that lives while the Bundle is processed and names the principal its own
+ * request authenticated (token, DPoP proof and all). Every other check applies to each entry.
+ */
+export const ENTRY_HEADER = 'x-medvault-entry';
+const grants = new Map<string, Principal>();
+
+/** A grant for a Bundle's entries, and its end (the header's value is then refused like a bad token). */
+export function entryGrant(p: Principal): { value: string; end: () => void } {
+  const value = randomBytes(32).toString('base64url');
+  grants.set(value, p);
+  return { value, end: () => grants.delete(value) };
+}
+
 /** Checks a request's DPoP proof (RFC 9449) and returns its key's thumbprint (or throws dpop_invalid). */
 export type DpopVerifier = (req: FastifyRequest, proof: string, accessToken?: string) => Promise<string>;
 
@@ -95,6 +112,12 @@ export function installAuthentication(
   });
   app.addHook('onRequest', async (req, reply) => {
     if (req.routeOptions.config?.access !== 'authenticated') return;
+    const entry = req.headers[ENTRY_HEADER];
+    if (entry !== undefined) {
+      const granted = typeof entry === 'string' ? grants.get(entry) : undefined;
+      if (granted === undefined) throw new AccessError('token_invalid');
+      return admitted(req, granted, reply.elapsedTime);
+    }
     const header = req.headers.authorization;
     const m = header === undefined ? null : /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/.exec(header);
     if (!m) throw new AccessError('token_missing');

@@ -9,6 +9,7 @@ import type { StoredPatient } from '../store/index.js';
 import { principalOf } from './context.js';
 import { auth, dateParam, fhirKit, idParams, ifMatch, one, refId, resourceOf, type Req } from './fhir-kit.js';
 import { appointmentRoutes } from './appointment-routes.js';
+import { bundleRoutes } from './bundle-routes.js';
 import { documentRoutes } from './document-routes.js';
 import { ordonnanceRoute } from './ordonnance-route.js';
 import { resourceRoutes } from './resource-routes.js';
@@ -21,6 +22,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   ordonnanceRoute(app, services, clock, { records, send, base, paged });
   documentRoutes(app, services, clock, { records, send, base, paged });
   appointmentRoutes(app, { records, send, base, paged });
+  bundleRoutes(app, services, { records, send, base, paged });
   app.get('/fhir/metadata', { config: { access: 'public' } }, async (req, reply) => send(reply, capabilityStatement(version, base(req))));
 
   // ─── Patient ─────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
-import type { Driver, Sql, SqlResult } from './driver.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Driver, ScriptSql, Sql, SqlResult } from './driver.js';
 import { DB_ROLES, type Scope } from './roles.js';
 import { DatabaseUnavailableError } from './postgres.js';
 
@@ -28,6 +29,22 @@ function checkScope(scope: Scope): void {
     throw new ScopeError('only the security reader, audit writer and platform roles reach across practices');
   }
 }
+
+/**
+ * One database transaction that several requests' work joins (a FHIR transaction Bundle: every
+ * entry or none). Work done in its async context joins it, each under its own scope; what must
+ * happen only once it committed (detection learning of the writes) waits for the commit, and what
+ * must survive a rollback (the audit of a refusal) runs after it ends, whatever the outcome.
+ */
+interface Unit {
+  readonly db: Database;
+  readonly sql: ScriptSql;
+  readonly tail: string[];
+  readonly committed: (() => Promise<void> | void)[];
+  readonly ended: (() => Promise<void> | void)[];
+  open: boolean;
+}
+const units = new AsyncLocalStorage<Unit>();
 
 /**
  * The application's only way into the database. Every transaction runs as one of the
@@ -69,8 +86,63 @@ export class Database {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
+  /** The unit of work this call runs in, if it is still open. */
+  private unit(): Unit | null {
+    const u = units.getStore();
+    return u !== undefined && u.open && u.db === this ? u : null;
+  }
+
+  /**
+   * Runs `fn` in one transaction that every `transaction` of its async context joins; commits if
+   * it returns, rolls everything back if it throws. Then runs, in order, what waited for the commit
+   * (only if it committed) and what waited for the end.
+   */
+  async unitOfWork<T>(scope: Scope, fn: () => Promise<T>): Promise<T> {
+    checkScope(scope);
+    if (this.unit()) throw new ScopeError('units of work do not nest');
+    let unit: Unit | null = null;
+    let ok = false;
+    try {
+      const out = await this.driver.transaction(async (sql) => {
+        unit = { db: this, sql, tail: [], committed: [], ended: [], open: true };
+        const u = unit;
+        try {
+          return await units.run(u, fn);
+        } finally {
+          u.open = false;
+        }
+      }, { prologue: scopeStatement(scope), epilogue: () => ((unit?.tail.length ?? 0) > 0 ? unit!.tail.join('; ') : null) });
+      ok = true;
+      return out;
+    } finally {
+      const u = unit as Unit | null;
+      if (u !== null) {
+        for (const f of [...(ok ? u.committed : []), ...u.ended]) await f();
+      }
+    }
+  }
+
+  /** Runs `f` once the work of this call committed: now outside a unit of work, at its commit inside one. */
+  async afterCommit(f: () => Promise<void> | void): Promise<void> {
+    const u = this.unit();
+    if (u) u.committed.push(f);
+    else await f();
+  }
+
+  /**
+   * Runs `f`, which writes what must outlast a rollback (a refusal's audit): now, or, inside a unit
+   * of work, once it ended (committed or not).
+   */
+  async outlasting(f: () => Promise<void> | void): Promise<void> {
+    const u = this.unit();
+    if (u) u.ended.push(f);
+    else await f();
+  }
+
   async transaction<T>(scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
     checkScope(scope);
+    const u = this.unit();
+    if (u) return this.joined(u, scope, fn);
     const tail: string[] = [];
     return this.driver.transaction(
       async (sql) => {
@@ -94,6 +166,28 @@ export class Database {
       },
       { prologue: scopeStatement(scope), epilogue: () => (tail.length > 0 ? tail.join('; ') : null) },
     );
+  }
+
+  /** A transaction of a unit of work: its scope set on the unit's connection, its tail run at the unit's commit. */
+  private async joined<T>(u: Unit, scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    await applyScope(u.sql, scope);
+    let current = scope;
+    const tx: Tx = {
+      get scope() {
+        return current;
+      },
+      query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => u.sql.query<R>(text, params),
+      async enter(next: Scope) {
+        checkScope(next);
+        await applyScope(u.sql, next);
+        current = next;
+      },
+      atCommit(script: string) {
+        u.tail.push(script);
+      },
+      auditKey: this.key,
+    };
+    return fn(tx);
   }
 
   /** Readiness probe: one round trip, no data touched. */
