@@ -278,4 +278,34 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
       expect(await ids(`encounter=Encounter/${patient}`), type).toEqual([]);
     }
   });
+
+  it('finds resources by _id and by when they were last updated (a client syncing what changed)', async () => {
+    const before = t.now().toISOString();
+    const a = await fhir(t, doc, 'POST', '/fhir/AllergyIntolerance', REGISTRY.module('AllergyIntolerance')!.example(patient, docId, new Date()));
+    const b = await fhir(t, doc, 'POST', '/fhir/AllergyIntolerance', REGISTRY.module('AllergyIntolerance')!.example(patient, docId, new Date()));
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const ids = async (query: string) => {
+      const r = await fhir(t, doc, 'GET', `/fhir/AllergyIntolerance?patient=${patient}&${query}`);
+      expect(r.status, `${query} ${JSON.stringify(r.body).slice(0, 200)}`).toBe(200);
+      return (r.body.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id).sort();
+    };
+    expect(await ids(`_id=${a.body.id}`)).toEqual([a.body.id]);
+    expect(await ids(`_id=${a.body.id},${b.body.id}`)).toEqual([a.body.id, b.body.id].sort());
+    expect(await ids(`_id=${patient}`)).toEqual([]);
+    const since = await ids(`_lastUpdated=ge${encodeURIComponent(before)}`);
+    expect(since).toEqual(expect.arrayContaining([a.body.id, b.body.id]));
+    expect(await ids(`_lastUpdated=lt${encodeURIComponent(before)}&_id=${a.body.id}`)).toEqual([]);
+    // An update moves a resource's last update: what was written before it no longer counts.
+    t.advance(60_000);
+    const mark = t.now().toISOString();
+    t.advance(1_000);
+    const updated = await fhir(t, doc, 'PUT', `/fhir/AllergyIntolerance/${a.body.id}`, { ...a.body, meta: undefined, text: undefined, recorder: undefined });
+    expect(updated.status, JSON.stringify(updated.body).slice(0, 300)).toBe(200);
+    expect(await ids(`_lastUpdated=gt${encodeURIComponent(mark)}`)).toEqual([a.body.id]);
+    for (const bad of ['_id=nope', '_lastUpdated=yesterday', `_id=${'a,'.repeat(60)}`]) {
+      const r = await fhir(t, doc, 'GET', `/fhir/AllergyIntolerance?patient=${patient}&${bad}`);
+      expect(r.status, bad).toBe(400);
+      expect(r.body.resourceType).toBe('OperationOutcome');
+    }
+  });
 });

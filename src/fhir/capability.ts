@@ -91,6 +91,10 @@ export function clinicalCapabilities(registry: Registry): Record<string, unknown
           return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
         }
         if (name === '_count') return { name, type: 'number' };
+        if (name === '_id') return { name, type: 'token', documentation: 'Resource ids; comma-separated values are ORed.' };
+        if (name === '_lastUpdated') {
+          return { name, type: 'date', documentation: `When the current version was written. ${DATE_DOC.AuditEvent}` };
+        }
         const p = m.search.find((s) => s.name === name)!;
         const doc = p.index === 'token' ? 'Exact match on system|code or code; comma-separated values are ORed.'
           : p.index === 'reference' ? 'A reference as Type/id or id; comma-separated values are ORed.'

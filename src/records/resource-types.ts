@@ -19,6 +19,11 @@ export interface ResourceSearch {
   readonly tokens: readonly (readonly string[])[];
   readonly from?: Date;
   readonly to?: Date;
+  /** `_id`: only these resources (any of them). */
+  readonly ids?: readonly string[];
+  /** `_lastUpdated`: when the current version was written, from (inclusive) and to (exclusive). */
+  readonly updatedFrom?: Date;
+  readonly updatedTo?: Date;
   readonly limit: number;
   readonly offset: number;
 }

@@ -114,7 +114,8 @@ export class ResourceRecords extends AppointmentRecords {
       const read = history !== null ? undefined : await repo.patientPage({
         type, patientId: q.patientId, limit: q.limit + 1, offset: q.offset,
         tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, q.patientId, any))),
-        ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}),
+        ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}), ...(q.ids ? { ids: q.ids } : {}),
+        ...(q.updatedFrom ? { updatedFrom: q.updatedFrom } : {}), ...(q.updatedTo ? { updatedTo: q.updatedTo } : {}),
       }, this.reader(), this.ctx.now);
       const patient = await this.clinicalPatient(tx, q.patientId, false, read);
       if (!patient) return { kind: 'missing' as const };

@@ -46,13 +46,13 @@ describe('the resource registry', () => {
     const cap = capabilityStatement('test', 'http://x/fhir', registry) as Capability;
     const entry = cap.rest[0]!.resource.find((r) => r.type === 'FamilyMemberHistory');
     expect(entry?.searchParam?.map((p) => [p.name, p.type])).toEqual(
-      [['patient', 'reference'], ['code', 'token'], ['date', 'date'], ['_count', 'number']],
+      [['patient', 'reference'], ['code', 'token'], ['date', 'date'], ['_id', 'token'], ['_lastUpdated', 'date'], ['_count', 'number']],
     );
     expect(JSON.stringify(capabilityStatement('test', 'http://x/fhir'))).not.toContain('FamilyMemberHistory');
 
     expect(routeLists(registry).find((r) => r.type === 'FamilyMemberHistory')).toEqual({
       type: 'FamilyMemberHistory', interactions: ['read', 'create', 'search-type'],
-      search: ['patient', 'code', 'date', '_count'],
+      search: ['patient', 'code', 'date', '_id', '_lastUpdated', '_count'],
     });
     const app = Fastify();
     const unused = () => { throw new Error('unused'); };

@@ -67,9 +67,12 @@ export function defineRegistry(modules: readonly ResourceModule[]): Registry {
 
 // ─── the lists, built from a registry ─────────────────────────────────────────────────────
 
-/** The search parameters a route accepts for a type: patient (required), its own, and _count. */
+/**
+ * The search parameters a route accepts for a type: patient (required), its own, the parameters of
+ * every resource (`_id`, `_lastUpdated`: a client's incremental sync) and _count.
+ */
 export function searchParamsOf(m: ResourceModule): string[] {
-  return ['patient', ...m.search.map((s) => s.name), '_count'];
+  return ['patient', ...m.search.map((s) => s.name), '_id', '_lastUpdated', '_count'];
 }
 
 /** One route list per type: the interactions to serve and the parameters a search accepts. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isSensitivityLabel, type SensitivityLabel } from '../domain/index.js';
+import { isId, isSensitivityLabel, type SensitivityLabel } from '../domain/index.js';
 import { fhirSchemaErrors, toFhirClinical, V3_ACT_CODE, V3_CONFIDENTIALITY } from '../fhir/index.js';
-import type { OpenedResource } from '../records/resources.js';
+import type { OpenedResource, ResourceSearch } from '../records/resources.js';
 import { RecordError, type Page } from '../records/index.js';
 import {
   beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
@@ -59,6 +59,21 @@ function written(m: ResourceModule, req: Req, now: Date) {
   const tokens = beaconValues(m, body);
   const labels: SensitivityLabel[] = [...new Set([...m.labels(body), ...asserted.labels])];
   return { patientId: checked.patientId, body, effectiveAt: clinicalDate(body, m.date), tokens, labels };
+}
+
+/** The parameters every resource has: `_id` (ids, ORed) and `_lastUpdated` (a date range, prefixes as `date`). */
+function common(q: Record<string, string | string[]>): Pick<ResourceSearch, 'ids' | 'updatedFrom' | 'updatedTo'> {
+  const out: { ids?: string[]; updatedFrom?: Date; updatedTo?: Date } = {};
+  const id = one(q, '_id');
+  if (id !== undefined) {
+    const ids = id.split(',').map((x) => x.trim());
+    if (ids.length > 50 || !ids.every(isId)) throw new RecordError('invalid', ['_id: 1 to 50 resource ids']);
+    out.ids = ids;
+  }
+  const updated = dateParam(q, '_lastUpdated', { ne: false });
+  if (updated?.from) out.updatedFrom = updated.from;
+  if (updated?.to) out.updatedTo = updated.to;
+  return out;
 }
 
 /** A page of the records as a search answers it: FHIR resources, and the ledger's cut if it cut the page. */
@@ -123,7 +138,7 @@ export function resourceRoutes(
             }
             tokens.push(values.map((x) => tokenQuery(p.name, x)));
           }
-          const page = await records(req).searchResources(type, { patientId, tokens, ...range, limit, offset });
+          const page = await records(req).searchResources(type, { patientId, tokens, ...range, ...common(q), limit, offset });
           return found(page);
         });
       app.get(`/fhir/${type}`, { config: auth }, run);

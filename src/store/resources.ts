@@ -64,6 +64,11 @@ export interface ResourceQuery {
   readonly tokens: readonly (readonly number[])[];
   readonly from?: Date;
   readonly to?: Date;
+  /** Only these resources (`_id`). */
+  readonly ids?: readonly string[];
+  /** The current version written from (inclusive) and before (exclusive): `_lastUpdated`. */
+  readonly updatedFrom?: Date;
+  readonly updatedTo?: Date;
   /**
    * Only what this practitioner wrote in her open visit (store/care.ts), for a reader a visit alone
    * lets in.
@@ -295,6 +300,18 @@ export class ResourceRepository {
     if (q.to) {
       params.push(q.to.toISOString());
       where.push(`cr.effective_at < $${params.length}::timestamptz`);
+    }
+    if (q.ids) {
+      params.push(q.ids);
+      where.push(`cr.id = ANY($${params.length}::uuid[])`);
+    }
+    if (q.updatedFrom) {
+      params.push(q.updatedFrom.toISOString());
+      where.push(`cr.written_at >= $${params.length}::timestamptz`);
+    }
+    if (q.updatedTo) {
+      params.push(q.updatedTo.toISOString());
+      where.push(`cr.written_at < $${params.length}::timestamptz`);
     }
     return where;
   }
