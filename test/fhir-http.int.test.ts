@@ -77,6 +77,25 @@ describe('FHIR HTTP semantics', () => {
     expect(acceptsJson('*/*;q=0')).toBe(false);
     expect(acceptsJson('text/plain, image/png')).toBe(false);
   });
+
+  it('refuses an unknown search parameter, and leaves it out and names it under Prefer: handling=lenient', async () => {
+    const url = `/fhir/Condition?patient=${patient}&_sort=-recorded-date&nonsense=1`;
+    const strict = await call('GET', url);
+    expect(strict.statusCode).toBe(400);
+    expect(strict.json().resourceType).toBe('OperationOutcome');
+    const lenient = await call('GET', url, { prefer: 'handling=lenient' });
+    expect(lenient.statusCode).toBe(200);
+    const bundle = lenient.json();
+    const plain = (await call('GET', `/fhir/Condition?patient=${patient}`)).json();
+    const ids = (b: { entry?: { resource: { resourceType: string; id: string } }[] }) =>
+      (b.entry ?? []).filter((e) => e.resource.resourceType === 'Condition').map((e) => e.resource.id);
+    expect(ids(bundle)).toEqual(ids(plain));
+    const outcome = bundle.entry.find((e: { search: { mode: string } }) => e.search.mode === 'outcome').resource;
+    expect(outcome.issue).toEqual([expect.objectContaining({ severity: 'warning', code: 'not-supported' })]);
+    expect(outcome.issue[0].diagnostics).toMatch(/_sort, nonsense/);
+    // Leniency is about names: a known parameter with a wrong value is still a 400.
+    expect((await call('GET', `/fhir/Condition?patient=${patient}&_count=abc`, { prefer: 'handling=lenient' })).statusCode).toBe(400);
+  });
 });
 
 describe('Prefer: return on writes', () => {
@@ -137,4 +156,5 @@ describe('Prefer: return on writes', () => {
     expect(preferredReturn(undefined)).toBe('representation');
     expect(preferredReturn('noreturn=minimal')).toBe('representation');
   });
+
 });

@@ -104,7 +104,16 @@ export function toFhirAuditEvent(e: AuditRecord, options: { withNetwork: boolean
   };
 }
 
-export function searchBundle(base: string, resources: Json[], total: number | null, self: string, next: string | null, warning: string | null = null): Json {
+/** A warning about a search, carried in its Bundle (search.mode outcome): the ledger's cut, parameters ignored. */
+export interface SearchWarning {
+  readonly code: 'throttled' | 'not-supported';
+  readonly diagnostics: string;
+}
+
+export function searchBundle(
+  base: string, resources: Json[], total: number | null, self: string, next: string | null,
+  warnings: readonly SearchWarning[] = [],
+): Json {
   return {
     resourceType: 'Bundle',
     type: 'searchset',
@@ -113,7 +122,10 @@ export function searchBundle(base: string, resources: Json[], total: number | nu
     entry: [
       ...resources.map((r) => ({ fullUrl: `${base}/${r.resourceType as string}/${r.id as string}`, resource: r, search: { mode: 'match' } })),
       // FHIR R4 §3.1.1.5.6: an OperationOutcome with search.mode "outcome" carries warnings about the search.
-      ...(warning === null ? [] : [{ resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'warning', code: 'throttled', diagnostics: warning }] }, search: { mode: 'outcome' } }]),
+      ...(warnings.length === 0 ? [] : [{
+        resource: { resourceType: 'OperationOutcome', issue: warnings.map((w) => ({ severity: 'warning', ...w })) },
+        search: { mode: 'outcome' },
+      }]),
     ],
   };
 }

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { dateCondition, type DateCondition, DEFAULT_COUNT, MAX_COUNT, searchBundle } from '../fhir/index.js';
+import {
+  dateCondition, type DateCondition, DEFAULT_COUNT, MAX_COUNT, searchBundle, type SearchWarning,
+} from '../fhir/index.js';
 import { clientFingerprint } from '../access/index.js';
 import { isId } from '../domain/index.js';
 import { RecordError, Records } from '../records/index.js';
@@ -40,6 +42,11 @@ export function one(q: Record<string, string | string[]>, name: string): string 
   const v = q[name];
   if (Array.isArray(v)) throw new RecordError('invalid', [`search parameter ${name} given more than once`]);
   return v;
+}
+
+/** Whether the client asked for lenient handling of search parameters (`Prefer: handling=lenient`). */
+export function lenient(prefer: string | string[] | undefined): boolean {
+  return /(?:^|[,;\s])handling\s*=\s*"?lenient"?/i.test(String(prefer ?? ''));
 }
 
 export function checkParams(q: Record<string, string | string[]>, allowed: string[]): void {
@@ -158,6 +165,7 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
     let params: Record<string, string | string[]> = { ...req.query, ...searchBody(req.body) };
     let offset = 0;
     let count: number;
+    const ignored: string[] = [];
     const cursorId = one(params, '_cursor');
     if (cursorId !== undefined) {
       if (Object.keys(params).length > 1) throw new RecordError('invalid', ['_cursor stands alone']);
@@ -167,7 +175,15 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
       offset = c.offset;
       count = c.count;
     } else {
-      checkParams(params, [...allowed, '_count']);
+      // `Prefer: handling=lenient` (FHIR R4 §3.1.1.5.2): parameters medvault does not know are left
+      // out and named in the answer; strict (the default) refuses them.
+      const known = [...allowed, '_count'];
+      const unknown = Object.keys(params).filter((k) => !known.includes(k));
+      if (unknown.length > 0 && lenient(req.headers.prefer)) {
+        ignored.push(...unknown.map((k) => k.slice(0, 40)));
+        params = Object.fromEntries(Object.entries(params).filter(([k]) => known.includes(k)));
+      }
+      checkParams(params, known);
       count = countOf(params);
       // A new object, not `delete`: a deleted key leaves the object slow for every later use.
       const { _count: _c, ...rest } = params;
@@ -180,10 +196,14 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
       });
       return `${base(req)}/${kind}?_cursor=${cursor}`;
     };
-    const warning = found.cut ? (found.warning ?? cutWarning(found.why)) : null;
+    const warnings: SearchWarning[] = [];
+    if (found.cut) warnings.push({ code: 'throttled', diagnostics: found.warning ?? cutWarning(found.why) });
+    if (ignored.length > 0) {
+      warnings.push({ code: 'not-supported', diagnostics: `Paramètres ignorés (non pris en charge) : ${ignored.join(', ')}` });
+    }
     const self = await link(offset);
     const next = found.more ? await link(offset + count) : null;
-    return send(reply, searchBundle(base(req), found.items, null, self, next, warning));
+    return send(reply, searchBundle(base(req), found.items, null, self, next, warnings));
   }
   return { records, send, base, paged };
 }
