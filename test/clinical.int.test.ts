@@ -308,4 +308,46 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
       expect(r.body.resourceType).toBe('OperationOutcome');
     }
   });
+
+  it('patches a resource with JSON Patch: the next version, checked like an update; a failed test or a bad path changes nothing', async () => {
+    const made = await fhir(t, doc, 'POST', '/fhir/Condition', REGISTRY.module('Condition')!.example(patient, docId, new Date()));
+    expect(made.status).toBe(201);
+    const url = `/fhir/Condition/${made.body.id}`;
+    const patch = (ops: unknown, headers: Record<string, string> = {}) => t.app.inject({
+      method: 'PATCH', url, payload: JSON.stringify(ops),
+      headers: { ...bearer(doc), 'content-type': 'application/json-patch+json', ...headers },
+    });
+    const resolved = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] };
+    const ok = await patch([
+      { op: 'test', path: '/id', value: made.body.id },
+      { op: 'replace', path: '/clinicalStatus', value: resolved },
+      { op: 'add', path: '/abatementDateTime', value: made.body.onsetDateTime ?? '2026-01-01' },
+    ]);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ meta: { versionId: '2' }, clinicalStatus: resolved });
+    expect(validationErrors(ok.json())).toEqual([]);
+    const failures: [unknown, number, Record<string, string>?][] = [
+      [[{ op: 'test', path: '/clinicalStatus/coding/0/code', value: 'active' }], 422],
+      [[{ op: 'replace', path: '/nowhere/deep', value: 1 }], 400],
+      [[{ op: 'replace', path: '/id', value: patient }], 400],
+      [[{ op: 'replace', path: '/clinicalStatus', value: 'not a concept' }], 400],
+      [{ op: 'remove', path: '/note' }, 400],
+      [[], 400],
+      [[{ op: 'remove', path: '/abatementDateTime' }], 412, { 'if-match': 'W/"1"' }],
+    ];
+    for (const [ops, status, headers] of failures) {
+      const r = await patch(ops, headers);
+      expect(r.statusCode, JSON.stringify(ops)).toBe(status);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+      expect(r.body).not.toContain(patient);
+    }
+    const now = await fhir(t, doc, 'GET', url);
+    expect(now.body.meta.versionId).toBe('2');
+    // The assistant's patch is refused as her update would be: clinical content is not hers.
+    const theirs = await t.app.inject({
+      method: 'PATCH', url, payload: JSON.stringify([{ op: 'remove', path: '/abatementDateTime' }]),
+      headers: { ...bearer(assistant), 'content-type': 'application/json-patch+json' },
+    });
+    expect(theirs.statusCode).toBe(403);
+  });
 });

@@ -126,6 +126,11 @@ function routes(): RouteCase[] {
         name: `update ${T}`, method: 'PUT', url: () => `/fhir/${T}/${mine(T)}`, ok: 200,
         body: () => ({ ...example(), id: mine(T) }), headers: ifMatch(T), after: keep(T),
       },
+      {
+        // The current version read, then written patched: two accesses.
+        name: `patch ${T}`, method: 'PATCH', url: () => `/fhir/${T}/${mine(T)}`, ok: 200, events: 2, after: keep(T),
+        raw: { type: 'application/json-patch+json', text: () => JSON.stringify([{ op: 'test', path: '/resourceType', value: T }]) },
+      },
     ];
   });
   const letter = () => documentFor(patientId, 'application/pdf', pdfWith('Courrier'), { title: 'Courrier du cardiologue', type: '11506-3' });

@@ -81,7 +81,8 @@ export function clinicalCapabilities(registry: Registry): Record<string, unknown
     const m = registry.module(type)!;
     return {
       type,
-      interaction: interactions.map((code) => ({ code })),
+      // An updatable type is patched too (JSON Patch: server/json-patch.ts).
+      interaction: [...interactions, ...(interactions.includes('update') ? ['patch'] : [])].map((code) => ({ code })),
       versioning: 'versioned-update',
       readHistory: interactions.includes('vread'),
       updateCreate: false,

@@ -7,6 +7,7 @@ import {
   beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
 } from '../resources/index.js';
 import { auth, dateParam, idParams, ifMatch, one, refId, resourceOf, type FhirKit, type Found, type Req } from './fhir-kit.js';
+import { patched } from './json-patch.js';
 import type { Services } from './services.js';
 
 const versionParams = {
@@ -39,8 +40,8 @@ function assertedLabels(meta: unknown): { labels: SensitivityLabel[]; problems: 
  */
 const MAX_RESOURCE_BYTES = 64 * 1024;
 
-function written(m: ResourceModule, req: Req, now: Date) {
-  const sent = resourceOf(req, m.type);
+function written(m: ResourceModule, resource: unknown, now: Date) {
+  const sent = resourceOf({ body: resource }, m.type);
   if (Buffer.byteLength(JSON.stringify(sent)) > MAX_RESOURCE_BYTES) {
     const limit = `a ${m.type} holds at most 64 kB; letters and scans are documents (DocumentReference)`;
     throw new RecordError('invalid', [limit]);
@@ -149,7 +150,7 @@ export function resourceRoutes(
         if (resourceOf(req, type).id !== undefined) {
           throw new RecordError('invalid', [`${type}.id is assigned by the server`]);
         }
-        const r = await records(req).writeResource(type, written(m, req, clock()));
+        const r = await records(req).writeResource(type, written(m, req.body, clock()));
         reply.header('location', `${base(req)}/${type}/${r.id}/_history/${r.version}`);
         return out(reply, r, 201);
       });
@@ -161,7 +162,18 @@ export function resourceRoutes(
         }
         const expected = ifMatch(req.headers['if-match']);
         const update = { id: req.params.id as string, expected };
-        return out(reply, await records(req).writeResource(type, written(m, req, clock()), update));
+        return out(reply, await records(req).writeResource(type, written(m, req.body, clock()), update));
+      });
+      // JSON Patch: the current version read (audited, counted), patched, and written as its next
+      // version; a version written meanwhile is a 412, as an If-Match naming another one is.
+      app.patch(`/fhir/${type}/:id`, { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+        const id = req.params.id as string;
+        const current = await records(req).readResource(type, id);
+        const expected = ifMatch(req.headers['if-match']);
+        if (expected !== null && expected !== current.version) throw new RecordError('version_conflict');
+        const body = patched(toFhirClinical(current), req.body);
+        const write = written(m, body, clock());
+        return out(reply, await records(req).writeResource(type, write, { id, expected: current.version }));
       });
     }
   }
