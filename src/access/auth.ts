@@ -361,6 +361,19 @@ export class AuthService {
     };
   }
 
+  /**
+   * Whether a principal's session still stands (not ended, its account neither locked nor
+   * disabled), as the token check would find it now: a Bundle's entries ask before each is served.
+   */
+  async stillLive(p: Principal): Promise<void> {
+    const now = this.now();
+    const s = await this.sessions.get(p.sessionId, p.userId, now.getTime());
+    const state = s.sub === p.userId ? s.ok : 'revoked';
+    if (state === 'locked') throw new AccessError('account_locked');
+    if (state === 'disabled') throw new AccessError('account_disabled');
+    if (state !== 'ok') throw new AccessError('session_revoked');
+  }
+
   /** The states of these sessions as of `at`, in one statement (SessionStates caches them). */
   private async readSessionStates(asked: readonly { sid: string; sub: string }[], at: Date): Promise<Map<string, SessionState>> {
     const found = await this.door((repo) => repo.sessionStates(asked));

@@ -4,7 +4,7 @@ import {
   freshAuthentication, freshSecondFactor, networkOf, secondFactorUsed, type Principal,
 } from '../access/index.js';
 import type { AuthService } from '../access/index.js';
-import { appendAuditEvents, AuthRepository, type AuditEventInput, type Database } from '../store/index.js';
+import { appendAuditEvents, AuthRepository, detached, type AuditEventInput, type Database } from '../store/index.js';
 import { DetectionReads, insertAlert } from '../store/detection.js';
 import { honeytokens } from '../store/honeytokens.js';
 import { accountFact, PROBATION_MS } from './account-facts.js';
@@ -60,7 +60,8 @@ export class DetectionService {
         // This instance applied it already: the catch-up from the database must not apply it again
         // (regression: an alert written after an officer's unlock re-suspended the account).
         this.remember(`alert:${a.id}`);
-        this.pending = this.pending.then(() => this.raise(a)).catch(() => undefined);
+        // Outside the request's unit of work (a transaction Bundle): a suspension outlives its rollback.
+        this.pending = this.pending.then(() => detached(() => this.raise(a))).catch(() => undefined);
       },
     });
     this.officer = new OfficerActions(db, auth, this.detector, clock);

@@ -213,11 +213,18 @@ export class RecordsCore {
         const out = await this.db.transaction({ role, practiceId: this.practiceId }, work);
         const committed = this.current;
         const grouped = this.grouped;
-        // Inside a transaction Bundle, detection learns of the writes once the whole Bundle committed.
-        await this.db.afterCommit(async () => {
-          if (grouped) await this.batcher!.append(committed);
-          this.observer(committed);
-        });
+        if (grouped) await this.db.afterCommit(() => this.batcher!.append(committed));
+        // Detection learns at once, inside a transaction Bundle too: its later entries meet the
+        // account's new state (a Bundle of creates is held to the bulk-creation rules as the same
+        // creates one by one), and a rollback overstates, never hides.
+        this.observer(committed);
+        // What a rolled-back Bundle disclosed (a read, a search, a duplicate check) stays audited.
+        const disclosed = committed.filter((e) => e.action === 'read' || e.action === 'search');
+        if (disclosed.length > 0) {
+          this.db.onRollback(() => this.db.transaction(
+            { role: 'auditWriter', practiceId: this.principal.practiceId }, (tx) => appendAuditEvents(tx, disclosed),
+          ));
+        }
         return out;
       })();
       return await this.db.withinDeadline(done);

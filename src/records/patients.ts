@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { decide } from '../access/index.js';
+import { decide, type Decision } from '../access/index.js';
+import type { AccessError } from '../access/errors.js';
 import { enterAsPatient, type DbRole, type StoredPatient, type Tx } from '../store/index.js';
 import { RecordError, refusalFor } from './errors.js';
 import type { DisclosedPatient } from '../detect/index.js';
@@ -115,22 +116,8 @@ export class PatientRecords extends RecordsCore {
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const r = await this.run(d.dbRole, async (tx) => {
       const repo = this.admin(tx);
-      const dup = input.nir ? await repo.searchPatients({ nir: input.nir, limit: 1 }) : [];
-      if (dup.length > 0) {
-        // "This NIR is already a patient here" tells who is a patient of the practice: it is a
-        // NIR search that found someone, audited and counted by the ledger as one (regression:
-        // the answer was unaudited, an oracle for the practice's patient list).
-        const found = dup[0]!.id;
-        const disclosed = { patientId: found, identity: false, listed: 'found' as const, notes: [], sensitive: false };
-        const ok = this.admit([disclosed], () => null);
-        if (ok.refusal) return { kind: 'over' as const, refusal: ok.refusal };
-        const check: Audited = {
-          action: 'search', resourceType: 'Patient', resourceId: null, patientId: null,
-          detail: { returned: [found], broad: false, fields: 'picker', duplicateCheck: true },
-        };
-        await this.audit(tx, [this.event(d, check, 'success', 'a patient with this INS-NIR already exists', 'admin')]);
-        return { kind: 'duplicate' as const };
-      }
+      const dup = await this.duplicate(tx, d, input.nir, null);
+      if (dup) return dup;
       const registered = { by: this.principal.userId, at: this.ctx.now };
       await repo.insertPatients([{ ...input, id, practiceId: this.practiceId, vip: false }], registered);
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
@@ -143,6 +130,30 @@ export class PatientRecords extends RecordsCore {
     return r.patient;
   }
 
+  /**
+   * Another patient of the practice with this INS-NIR, as a create or an update would find it.
+   * "This NIR is already a patient here" tells who is a patient of the practice: it is a NIR search
+   * that found someone, audited and counted by the ledger as one (regression: the answer was
+   * unaudited, an oracle for the practice's patient list — through a create, then an update).
+   */
+  private async duplicate(
+    tx: Tx, d: Decision, nir: string | null | undefined, except: string | null,
+  ): Promise<{ kind: 'over'; refusal: AccessError } | { kind: 'duplicate' } | null> {
+    if (!nir) return null;
+    const dup = (await this.admin(tx).searchPatients({ nir, limit: 2 })).filter((x) => x.id !== except);
+    if (dup.length === 0) return null;
+    const found = dup[0]!.id;
+    const disclosed = { patientId: found, identity: false, listed: 'found' as const, notes: [], sensitive: false };
+    const ok = this.admit([disclosed], () => null);
+    if (ok.refusal) return { kind: 'over', refusal: ok.refusal };
+    const check: Audited = {
+      action: 'search', resourceType: 'Patient', resourceId: null, patientId: null,
+      detail: { returned: [found], broad: false, fields: 'picker', duplicateCheck: true },
+    };
+    await this.audit(tx, [this.event(d, check, 'success', 'a patient with this INS-NIR already exists', 'admin')]);
+    return { kind: 'duplicate' };
+  }
+
   async updatePatient(id: string, input: PatientInput, expectedVersion: number | null): Promise<StoredPatient> {
     const a: Audited = { action: 'update', resourceType: 'Patient', resourceId: id, patientId: id };
     const d = decide(this.principal, 'update', this.patientResource(id), NO_FACTS);
@@ -152,14 +163,21 @@ export class PatientRecords extends RecordsCore {
       const current = await repo.patient(id);
       if (!current) return null;
       if (current.shredded) throw new RecordError('gone');
+      const dup = await this.duplicate(tx, d, input.nir, id);
+      if (dup) return dup;
       const updated = { ...input, id, practiceId: this.practiceId, vip: current.vip };
       const v = await repo.updatePatient(updated, expectedVersion);
       if (v === null) throw new RecordError('version_conflict');
       await this.audit(tx, [this.event(d, { ...a, detail: { version: v } }, 'success', d.reason, 'admin')]);
-      return repo.patient(id);
+      return { kind: 'ok' as const, patient: await repo.patient(id) };
     });
     if (!out) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
-    return out;
+    if (out.kind === 'over') return this.refuse(a, 'disclosure budget reached', out.refusal);
+    if (out.kind === 'duplicate') {
+      throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
+    }
+    if (!out.patient) return this.refuse(a, 'not found in the practice', new RecordError('not_found'));
+    return out.patient;
   }
 
 }

@@ -54,8 +54,12 @@ export function bundleRoutes(app: FastifyInstance, services: () => Services, kit
 
   /** What a search (`Type?query`) finds, as `Type/id`, at most two (one is what conditional operations want). */
   async function matches(req: FastifyRequest, grant: string, search: string): Promise<string[]> {
-    const [type] = search.split('?');
-    const found = await serve(req, grant, 'GET', `${search}&_count=2`, null, {});
+    const [type, query = ''] = search.split('?');
+    // Two are enough to tell one from several; a client's own _count must not hide the second.
+    const params = new URLSearchParams(query);
+    params.delete('_count');
+    params.set('_count', '2');
+    const found = await serve(req, grant, 'GET', `${type}?${params}`, null, {});
     if (found.status !== 200) throw new EntryAnswer(found);
     const hits = ((found.body?.entry ?? []) as Json[]).filter((e) => (e.search as Json | undefined)?.mode !== 'outcome');
     return hits.map((h) => `${type}/${(h.resource as Json).id as string}`);

@@ -116,6 +116,8 @@ export function installAuthentication(
     if (entry !== undefined) {
       const granted = typeof entry === 'string' ? grants.get(entry) : undefined;
       if (granted === undefined) throw new AccessError('token_invalid');
+      // The Bundle's session may have ended while it ran (a logout, an officer, a lock).
+      await auth().stillLive(granted);
       return admitted(req, granted, reply.elapsedTime);
     }
     const header = req.headers.authorization;

@@ -83,6 +83,12 @@ export function installErrorHandling(app: FastifyInstance): void {
       req.log.warn({ err: { type: error.name } }, 'database unavailable');
       return reply.code(503).send(operationOutcome(503, 'The database is unavailable. The request was not carried out; try again shortly.'));
     }
+    if ((error as { code?: string }).code === '23505') {
+      // A unique value written by two requests at once (the same INS-NIR registered twice in the same
+      // moment): the one that lost changed nothing. Neither the value nor the constraint is named.
+      req.log.warn({ err: { type: error.name, code: '23505' } }, 'unique value written concurrently');
+      return reply.code(409).send(operationOutcome(409, 'Another request wrote the same record at the same moment. Nothing was carried out; read it again.'));
+    }
     if (error.name === 'NotReadyError') {
       reply.header('retry-after', '5');
       return reply.code(503).send(operationOutcome(503, 'medvault is starting. Try again shortly.'));

@@ -41,10 +41,19 @@ interface Unit {
   readonly sql: ScriptSql;
   readonly tail: string[];
   readonly committed: (() => Promise<void> | void)[];
+  readonly rolledBack: (() => Promise<void> | void)[];
   readonly ended: (() => Promise<void> | void)[];
   open: boolean;
 }
 const units = new AsyncLocalStorage<Unit>();
+
+/**
+ * Runs `fn` outside any unit of work (its transactions are its own): work a request starts that
+ * must not share the request's fate — detection's alerts and containment.
+ */
+export function detached<T>(fn: () => T): T {
+  return units.exit(fn);
+}
 
 /**
  * The application's only way into the database. Every transaction runs as one of the
@@ -104,7 +113,7 @@ export class Database {
     let ok = false;
     try {
       const out = await this.driver.transaction(async (sql) => {
-        unit = { db: this, sql, tail: [], committed: [], ended: [], open: true };
+        unit = { db: this, sql, tail: [], committed: [], rolledBack: [], ended: [], open: true };
         const u = unit;
         try {
           return await units.run(u, fn);
@@ -117,7 +126,7 @@ export class Database {
     } finally {
       const u = unit as Unit | null;
       if (u !== null) {
-        for (const f of [...(ok ? u.committed : []), ...u.ended]) await f();
+        for (const f of [...(ok ? u.committed : u.rolledBack), ...u.ended]) await f();
       }
     }
   }
@@ -127,6 +136,14 @@ export class Database {
     const u = this.unit();
     if (u) u.committed.push(f);
     else await f();
+  }
+
+  /**
+   * Runs `f` if the unit of work this call runs in rolls back (never outside one): what the work
+   * disclosed must stay audited though what it wrote is undone.
+   */
+  onRollback(f: () => Promise<void> | void): void {
+    this.unit()?.rolledBack.push(f);
   }
 
   /**
@@ -170,16 +187,23 @@ export class Database {
 
   /** A transaction of a unit of work: its scope set on the unit's connection, its tail run at the unit's commit. */
   private async joined<T>(u: Unit, scope: Scope, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    await applyScope(u.sql, scope);
+    // Work still running when the unit ended must not reach its connection, now another's.
+    const sql: Sql = {
+      query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => {
+        if (!u.open) return Promise.reject(new DatabaseUnavailableError('its unit of work ended'));
+        return u.sql.query<R>(text, params);
+      },
+    };
+    await applyScope(sql, scope);
     let current = scope;
     const tx: Tx = {
       get scope() {
         return current;
       },
-      query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => u.sql.query<R>(text, params),
+      query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
       async enter(next: Scope) {
         checkScope(next);
-        await applyScope(u.sql, next);
+        await applyScope(sql, next);
         current = next;
       },
       atCommit(script: string) {

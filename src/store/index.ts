@@ -1,4 +1,4 @@
-export { Database, ScopeError, type Tx } from './database.js';
+export { Database, detached, ScopeError, type Tx } from './database.js';
 export type { Driver, Sql, SqlResult } from './driver.js';
 export { DB_ROLES, type DbRole, type Scope } from './roles.js';
 export { migrate, MigrationError } from './migrate.js';

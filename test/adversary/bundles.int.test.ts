@@ -392,20 +392,22 @@ describe.each(BACKENDS)('FHIR batches and transactions attacked ($name)', (backe
   });
 
   // ─── 8. detection learns of what a transaction wrote ─────────────────────────────────
-  it('detection sees the writes a transaction committed: bulk creation contains the account at once', async () => {
+  it('detection counts a transaction\'s writes as they are made: bulk creation stops it midway, nothing kept', async () => {
     await s.fresh();
     const victim = doctor(9);
     const token = (await login(s, victim, THIEF_UA))!;
     const r = await call(s, 'POST', '/fhir', { token, ua: THIEF_UA, body: bundle('transaction',
       Array.from({ length: 45 }, (_, i) => ({ resource: newPatient(700 + i), request: { method: 'POST', url: 'Patient' } }))) });
-    expect(r.status).toBe(200);
+    // The entry the suspension met is refused, and the transaction with it.
+    expect(r.status).toBe(401);
     await s.services.detection.settle();
     expect(['suspend', 'lock']).toContain(s.services.detection.detector.state(victim.fhirId!, s.now()).response);
     expect((await call(s, 'GET', '/fhir/Practitioner', { token, ua: THIEF_UA })).status).toBe(401);
+    // The alert outlives the rollback: it is raised outside the transaction.
     const alerts = await count(`SELECT count(*) n FROM audit.alerts WHERE user_id = $1 AND findings::text LIKE '%bulk-create%'`, [victim.fhirId]);
     expect(alerts).toBeGreaterThan(0);
-    // Every create was audited once committed.
-    expect(await count(`SELECT count(*) n FROM audit.events WHERE user_id = $1 AND action = 'create' AND resource_type = 'Patient'`, [victim.fhirId])).toBe(45);
+    // Nothing of the transaction was kept.
+    expect(await count(`SELECT count(*) n FROM audit.events WHERE user_id = $1 AND action = 'create' AND resource_type = 'Patient'`, [victim.fhirId])).toBe(0);
   });
 
   // ─── 9. the in-flight bound holds across parallel Bundles ────────────────────────────
