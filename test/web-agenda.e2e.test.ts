@@ -101,7 +101,10 @@ describe.skipIf(!browser)('the agenda', () => {
       families.push(pat.name[0].family);
       shown.push(`${usual.given.join(' ')} ${String(usual.family).toUpperCase()}`);
     }
+    // From 09:00 UTC tomorrow: the visits moved and booked below (an hour, three hours later) stay on
+    // that day whatever the hour the test runs at (from now + 24 h, an evening run crossed midnight).
     const tomorrow = new Date(Date.now() + 86_400_000);
+    tomorrow.setUTCHours(9, 0, 0, 0);
     const slot = await freeSlot(server.baseUrl, deskToken, doctor.fhirId!, tomorrow, 30);
 
     const d = await person();

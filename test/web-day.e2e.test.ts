@@ -286,7 +286,11 @@ async function deskBooks(c: Cast): Promise<{ soon: Date; followUp: Date }> {
   const followUp = await slot(new Date(Date.now() + 4 * 86_400_000));
   await book(seen, followUp);
   // Tomorrow: one patient; the second at the same time is refused, in French, the dialog kept open.
-  const first = await slot(new Date(Date.now() + 86_400_000));
+  // From 09:00 UTC tomorrow: the visits below (an hour, three hours later) stay on that day whatever
+  // the hour the test runs at (from now + 24 h, an evening run moved them past midnight).
+  const morning = new Date(Date.now() + 86_400_000);
+  morning.setUTCHours(9, 0, 0, 0);
+  const first = await slot(morning);
   await book(others[0]!, first);
   await book(others[1]!, new Date(first.getTime() + 10 * 60_000), true);
   await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('chevauche un autre rendez-vous');

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTokenKeys, MemoryEphemeralStore } from '../../src/access/index.js';
@@ -63,7 +64,8 @@ describe.each([BACKENDS[0]!])('page cursors under attack ($name)', (backend) => 
   const searches = async (uid: string, type: string): Promise<number> => Number((await s.store.driver.transaction((q) =>
     q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit.events WHERE user_id = $1 AND action = 'search' AND resource_type = $2`, [uid, type]))).rows[0]!.n);
   const held = () => (s.services.ephemeral as unknown as { entries: Map<string, unknown> }).entries.size;
-  const installationKey = () => (s.services.cursors as unknown as { key: Buffer }).key;
+  // The installation's cursor key, as the store holds it (a key object), in its bytes.
+  const installationKey = () => (s.services.cursors as unknown as { key: KeyObject }).key.export();
 
   /** Follows `next` links from `first`, as an unmodified FHIR client does; every page must be a 200. */
   async function walk(who: Session, first: string, body?: unknown): Promise<{ ids: string[]; pages: Reply[] }> {
