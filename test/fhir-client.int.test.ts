@@ -66,6 +66,14 @@ describe('a standard FHIR client', () => {
     expectValidFhir(plain);
     expect(plain.meta.versionId).toBe('3');
     expect(plain.gender).toBe('male');
+    // The client's JSON Patch: the next version, with what the patch says.
+    const patchedPatient = (await client.patch({
+      resourceType: 'Patient', id: created.id,
+      jsonPatch: [{ op: 'add', path: '/telecom/-', value: { system: 'email', value: 'paul.garnier@example.fr' } }],
+    })) as unknown as { meta: { versionId: string }; telecom: { value: string }[] };
+    expectValidFhir(patchedPatient);
+    expect(patchedPatient.meta.versionId).toBe('4');
+    expect(patchedPatient.telecom.map((x) => x.value)).toContain('paul.garnier@example.fr');
 
     // A transaction: a new patient and her first appointment, the appointment naming the patient by
     // the Bundle's urn:uuid; then the same as a batch with If-None-Exist creates nothing again.

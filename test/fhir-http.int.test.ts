@@ -35,7 +35,7 @@ describe('FHIR HTTP semantics', () => {
   it('answers 405 with Allow for a method the path does not support, 404 for a path that does not exist', async () => {
     const del = await call('DELETE', `/fhir/Patient/${patient}`);
     expect(del.statusCode).toBe(405);
-    expect(del.headers.allow).toBe('GET, HEAD, PUT');
+    expect(del.headers.allow).toBe('GET, HEAD, PUT, PATCH');
     expect(del.json()).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ code: 'not-supported' }] });
     const meta = await call('POST', '/fhir/metadata');
     expect(meta.statusCode).toBe(405);

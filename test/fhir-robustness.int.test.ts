@@ -150,6 +150,11 @@ function routes(): RouteCase[] {
       headers: ifMatch('Patient'), after: keep('Patient'),
       body: () => ({ resourceType: 'Patient', id: mine('Patient'), name: [{ family: 'Essai', given: ['Route', 'Deux'] }], gender: 'female', birthDate: '1990-05-04' }),
     },
+    {
+      // The patient read, then written patched: two accesses.
+      name: 'patch Patient', method: 'PATCH', url: () => `/fhir/Patient/${mine('Patient')}`, ok: 200, events: 2, after: keep('Patient'),
+      raw: { type: 'application/json-patch+json', text: () => JSON.stringify([{ op: 'replace', path: '/gender', value: 'male' }]) },
+    },
     { name: '$everything', method: 'GET', url: () => `/fhir/Patient/${patientId}/$everything`, ok: 200 },
     { name: 'read DocumentReference', method: 'GET', url: () => `/fhir/DocumentReference/${noteId}`, ok: 200 },
     { name: 'search DocumentReference', method: 'GET', url: () => `/fhir/DocumentReference?patient=${patientId}`, ok: 200 },

@@ -144,7 +144,7 @@ export function capabilityStatement(
         resource: conditional([
           {
             type: 'Patient',
-            interaction: codes(['read', 'create', 'update', 'search-type']),
+            interaction: codes(['read', 'create', 'update', 'patch', 'search-type']),
             versioning: 'versioned-update',
             updateCreate: false,
             conditionalUpdate: false,

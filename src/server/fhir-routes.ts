@@ -11,6 +11,7 @@ import { auth, dateParam, fhirKit, idParams, ifMatch, one, refId, resourceOf, ty
 import { appointmentRoutes } from './appointment-routes.js';
 import { bundleRoutes } from './bundle-routes.js';
 import { documentRoutes } from './document-routes.js';
+import { patched } from './json-patch.js';
 import { ordonnanceRoute } from './ordonnance-route.js';
 import { resourceRoutes } from './resource-routes.js';
 import type { Services } from './services.js';
@@ -58,7 +59,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   app.get('/fhir/Patient', { config: auth }, patientSearch);
   app.post('/fhir/Patient/_search', { config: auth }, patientSearch);
 
-  const readPatientBody = (req: Req): ReturnType<typeof fromFhirPatient>['value'] => {
+  const readPatientBody = (req: { body: unknown }): ReturnType<typeof fromFhirPatient>['value'] => {
     const body = resourceOf(req, 'Patient');
     // The official schema first: what follows may then trust the shape of every element.
     const schema = fhirSchemaErrors(body);
@@ -81,6 +82,18 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     if (body.id !== req.params.id) throw new RecordError('invalid', ['Patient.id must match the URL']);
     const expected = ifMatch(req.headers['if-match']);
     const p = await records(req).updatePatient(req.params.id as string, readPatientBody(req), expected);
+    return send(patientOut(reply, p), toFhirPatient(p));
+  });
+
+  // JSON Patch: the patient read (audited, counted), patched, checked as an update, written as the next
+  // version (a version written meanwhile, or an If-Match naming another, is a 412).
+  app.patch('/fhir/Patient/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
+    const id = req.params.id as string;
+    const current = await records(req).readPatient(id);
+    const expected = ifMatch(req.headers['if-match']);
+    if (expected !== null && expected !== current.version) throw new RecordError('version_conflict');
+    const body = patched(toFhirPatient(current), req.body);
+    const p = await records(req).updatePatient(id, readPatientBody({ body }), current.version);
     return send(patientOut(reply, p), toFhirPatient(p));
   });
 
