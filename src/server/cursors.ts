@@ -77,7 +77,10 @@ export class CursorStore {
       const raw = await this.store.get(entry(id));
       if (raw !== null) c = open(Buffer.from(key, 'base64url'), Buffer.from(raw, 'base64'), Buffer.from(id));
     } else if (SEALED.test(link)) {
-      c = open(this.key, Buffer.from(link, 'base64url'), AAD);
+      // Only the canonical spelling of the bytes: a last character changed in its unused bits would
+      // otherwise decode to the same cursor (one link, several spellings).
+      const bytes = Buffer.from(link, 'base64url');
+      if (bytes.toString('base64url') === link) c = open(this.key, bytes, AAD);
     }
     if (c === null || c.u !== userId || c.k !== kind || !(c.e > this.clock().getTime())) return null;
     return { userId: c.u, kind: c.k, params: c.p, offset: c.o, count: c.c };
