@@ -95,10 +95,20 @@ export function references(x: unknown, out: { get: () => string; set: (v: string
  * create after the creates whose `urn:uuid` it refers to (a Bundle need not list them in that
  * order); a cycle of such references is a 400.
  */
+/** A create the Bundle names by a `urn:uuid:` full URL: other entries may refer to it by that URL. */
+export function createsUrn(e: Entry): boolean {
+  return e.method === 'POST' && e.fullUrl !== null && e.fullUrl.startsWith('urn:uuid:');
+}
+
 export function inOrder(entries: readonly Entry[]): Entry[] {
   const sorted = [...entries].sort((a, b) => ORDER[a.method]! - ORDER[b.method]! || a.index - b.index);
-  const creates = new Set(entries.filter((e) => e.method === 'POST' && e.fullUrl?.startsWith('urn:uuid:')).map((e) => e.fullUrl!));
-  const needs = new Map(entries.map((e) => [e, new Set(references(e.resource).map((r) => r.get()).filter((v) => creates.has(v) && v !== e.fullUrl))]));
+  const creates = new Set(entries.filter(createsUrn).map((e) => e.fullUrl!));
+  // The Bundle's creates an entry refers to (not itself): they are written first.
+  const needsOf = (e: Entry) => {
+    const named = references(e.resource).map((r) => r.get());
+    return new Set(named.filter((v) => creates.has(v) && v !== e.fullUrl));
+  };
+  const needs = new Map(entries.map((e) => [e, needsOf(e)]));
   const done = new Set<string>();
   const out: Entry[] = [];
   let left = sorted;

@@ -19,6 +19,8 @@ const DATE_DOC: Record<string, string> = {
   AuditEvent: dateDoc(DATE_PREFIXES.filter((p) => p !== 'ne')),
 };
 
+const ID_DOC = 'Resource ids; comma-separated values are ORed.';
+
 const REFERENCES = new Set(['patient', 'practitioner', 'agent']);
 const kindOf = (name: string) => {
   if (name === 'birthdate' || name === 'date') return 'date';
@@ -92,7 +94,7 @@ export function clinicalCapabilities(registry: Registry): Record<string, unknown
           return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
         }
         if (name === '_count') return { name, type: 'number' };
-        if (name === '_id') return { name, type: 'token', documentation: 'Resource ids; comma-separated values are ORed.' };
+        if (name === '_id') return { name, type: 'token', documentation: ID_DOC };
         if (name === '_lastUpdated') {
           return { name, type: 'date', documentation: `When the current version was written. ${DATE_DOC.AuditEvent}` };
         }

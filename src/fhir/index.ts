@@ -1,5 +1,8 @@
 export { toFhirPatient, toFhirPatientListing, fromFhirPatient, type PatientInput } from './patient.js';
-export { CANCEL_REASON_SYSTEM, VISIT_TYPE_SYSTEM, toFhirDocumentReference, fromFhirDocumentReference, toFhirAppointment, toFhirPractitioner, toFhirOrganization, toFhirAuditEvent, searchBundle, type AuditRecord, type SearchWarning } from './resources.js';
+export {
+  CANCEL_REASON_SYSTEM, VISIT_TYPE_SYSTEM, toFhirDocumentReference, fromFhirDocumentReference, toFhirAppointment,
+  toFhirPractitioner, toFhirOrganization, toFhirAuditEvent, searchBundle, type AuditRecord, type SearchWarning,
+} from './resources.js';
 export { capabilityStatement, MAX_COUNT, DEFAULT_COUNT, APPOINTMENT_SEARCH } from './capability.js';
 export { dateCondition, parseDateValue, meets, DATE_PREFIXES, type DateCondition, type DatePrefix, type Interval } from './date-search.js';
 export { fhirSchemaErrors } from './validator.js';

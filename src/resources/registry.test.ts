@@ -46,7 +46,10 @@ describe('the resource registry', () => {
     const cap = capabilityStatement('test', 'http://x/fhir', registry) as Capability;
     const entry = cap.rest[0]!.resource.find((r) => r.type === 'FamilyMemberHistory');
     expect(entry?.searchParam?.map((p) => [p.name, p.type])).toEqual(
-      [['patient', 'reference'], ['code', 'token'], ['date', 'date'], ['_id', 'token'], ['_lastUpdated', 'date'], ['_count', 'number']],
+      [
+        ['patient', 'reference'], ['code', 'token'], ['date', 'date'], ['_id', 'token'], ['_lastUpdated', 'date'],
+        ['_count', 'number'],
+      ],
     );
     expect(JSON.stringify(capabilityStatement('test', 'http://x/fhir'))).not.toContain('FamilyMemberHistory');
 

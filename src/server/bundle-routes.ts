@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RecordError } from '../records/index.js';
 import {
-  type Answer, BundleProblem, type Entry, entriesOf, entryOf, failure, inOrder, references,
+  type Answer, BundleProblem, createsUrn, type Entry, entriesOf, entryOf, failure, inOrder, references,
 } from '../fhir/bundle-entries.js';
 import { ENTRY_HEADER, entryGrant, principalOf } from './context.js';
 import { auth, type FhirKit, type Json, type Req } from './fhir-kit.js';
@@ -18,6 +18,12 @@ import type { Services } from './services.js';
  * (`Patient?identifier=…`) are resolved before an entry is served; `ifNoneExist` makes a create
  * conditional (also on a create's own `If-None-Exist` header).
  */
+/** A search Bundle's entry that is a match (not the warning an outcome entry carries). */
+const isMatch = (e: Json) => (e.search as Json | undefined)?.mode !== 'outcome';
+
+/** The answer of a conditional create that found its resource: 200, where it is, nothing created. */
+const existing = (location: string): Answer => ({ status: 200, body: null, location, etag: null, lastModified: null });
+
 /** A Bundle's own problems (not an entry's) are a 400. */
 function read<T>(f: () => T): T {
   try {
@@ -37,7 +43,8 @@ class EntryFailed extends Error {
 export function bundleRoutes(app: FastifyInstance, services: () => Services, kit: FhirKit): void {
   /** One request inside the process, for the grant's principal, from the Bundle's client and address. */
   async function serve(
-    req: FastifyRequest, grant: string, method: string, url: string, payload: Json | null, headers: Record<string, string>,
+    req: FastifyRequest, grant: string, method: string, url: string, payload: Json | null,
+    headers: Record<string, string>,
   ): Promise<Answer> {
     const r = await app.inject({
       method: method as 'GET', url: `/fhir/${url}`, remoteAddress: req.ip,
@@ -61,7 +68,7 @@ export function bundleRoutes(app: FastifyInstance, services: () => Services, kit
     params.set('_count', '2');
     const found = await serve(req, grant, 'GET', `${type}?${params}`, null, {});
     if (found.status !== 200) throw new EntryAnswer(found);
-    const hits = ((found.body?.entry ?? []) as Json[]).filter((e) => (e.search as Json | undefined)?.mode !== 'outcome');
+    const hits = ((found.body?.entry ?? []) as Json[]).filter(isMatch);
     return hits.map((h) => `${type}/${(h.resource as Json).id as string}`);
   }
 
@@ -130,7 +137,7 @@ export function bundleRoutes(app: FastifyInstance, services: () => Services, kit
           const hits = await matches(req, grant.value, `${type}?${e.ifNoneExist.replace(/^\?/, '')}`);
           if (hits.length > 1) return failure(412, 'ifNoneExist: the search matched more than one resource');
           if (hits.length === 1) {
-            return { status: 200, body: null, location: `${kit.base(req)}/${hits[0]!}`, etag: null, lastModified: null };
+            return existing(`${kit.base(req)}/${hits[0]!}`);
           }
         }
         return { ...e, resource, ifNoneExist: null };
@@ -149,7 +156,7 @@ export function bundleRoutes(app: FastifyInstance, services: () => Services, kit
         if (to === undefined) return failure(400, `reference ${v.slice(0, 60)} names no entry created before this one`);
         ref.set(to);
       }
-      if (resource !== null && e.method === 'POST' && typeof resource.id === 'string' && e.fullUrl?.startsWith('urn:uuid:')) {
+      if (resource !== null && createsUrn(e) && typeof resource.id === 'string') {
         // An id in a create's resource is the sender's; the server assigns its own.
         const { id: _id, ...rest } = resource;
         resource = rest;
@@ -161,7 +168,7 @@ export function bundleRoutes(app: FastifyInstance, services: () => Services, kit
     const remember = (e: Entry, a: Answer) => {
       answers[e.index] = a;
       const m = a.location === null ? null : /\/fhir\/([A-Z][A-Za-z]+\/[^/]+)/.exec(a.location);
-      if (e.fullUrl?.startsWith('urn:uuid:') && m && a.status < 300) created.set(e.fullUrl, m[1]!);
+      if (createsUrn(e) && m && a.status < 300) created.set(e.fullUrl!, m[1]!);
     };
 
     try {

@@ -1,4 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, type KeyObject,
+} from 'node:crypto';
 import type { EphemeralStore } from '../access/index.js';
 
 /**

@@ -20,6 +20,10 @@ const HEADER_DESCRIPTIONS: Readonly<Partial<Record<AccessErrorCode, string>>> = 
 };
 
 /** The code system of the access error catalogue's codes in an OperationOutcome's issue.details. */
+/** PostgreSQL's unique_violation, and what the client is told of it. */
+const UNIQUE_VIOLATION = '23505';
+const RACED = 'Another request wrote the same record at the same moment. Nothing was carried out; read it again.';
+
 export const ACCESS_ERROR_SYSTEM = 'urn:medvault:access-error';
 
 /**
@@ -83,11 +87,11 @@ export function installErrorHandling(app: FastifyInstance): void {
       req.log.warn({ err: { type: error.name } }, 'database unavailable');
       return reply.code(503).send(operationOutcome(503, 'The database is unavailable. The request was not carried out; try again shortly.'));
     }
-    if ((error as { code?: string }).code === '23505') {
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
       // A unique value written by two requests at once (the same INS-NIR registered twice in the same
       // moment): the one that lost changed nothing. Neither the value nor the constraint is named.
       req.log.warn({ err: { type: error.name, code: '23505' } }, 'unique value written concurrently');
-      return reply.code(409).send(operationOutcome(409, 'Another request wrote the same record at the same moment. Nothing was carried out; read it again.'));
+      return reply.code(409).send(operationOutcome(409, RACED));
     }
     if (error.name === 'NotReadyError') {
       reply.header('retry-after', '5');

@@ -199,7 +199,8 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
     const warnings: SearchWarning[] = [];
     if (found.cut) warnings.push({ code: 'throttled', diagnostics: found.warning ?? cutWarning(found.why) });
     if (ignored.length > 0) {
-      warnings.push({ code: 'not-supported', diagnostics: `Paramètres ignorés (non pris en charge) : ${ignored.join(', ')}` });
+      const diagnostics = `Paramètres ignorés (non pris en charge) : ${ignored.join(', ')}`;
+      warnings.push({ code: 'not-supported', diagnostics });
     }
     const self = await link(offset);
     const next = found.more ? await link(offset + count) : null;

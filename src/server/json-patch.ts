@@ -34,6 +34,8 @@ export function patched(resource: Json, body: unknown): Json {
 
 function failed(e: { name: string; index?: number }): RecordError {
   const where = e.index === undefined ? '' : ` (operation ${e.index})`;
-  if (e.name === 'TEST_OPERATION_FAILED') return new RecordError('unprocessable', [`JSON Patch: a test failed${where}`]);
+  if (e.name === 'TEST_OPERATION_FAILED') {
+    return new RecordError('unprocessable', [`JSON Patch: a test failed${where}`]);
+  }
   return new RecordError('invalid', [`JSON Patch: ${e.name.toLowerCase().replace(/_/g, ' ')}${where}`]);
 }

@@ -6,7 +6,9 @@ import { RecordError, type Page } from '../records/index.js';
 import {
   beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
 } from '../resources/index.js';
-import { auth, dateParam, idParams, ifMatch, one, refId, resourceOf, type FhirKit, type Found, type Req } from './fhir-kit.js';
+import {
+  auth, dateParam, idParams, ifMatch, one, refId, resourceOf, type FhirKit, type Found, type Req,
+} from './fhir-kit.js';
 import { patched } from './json-patch.js';
 import type { Services } from './services.js';
 
@@ -139,7 +141,8 @@ export function resourceRoutes(
             }
             tokens.push(values.map((x) => tokenQuery(p.name, x)));
           }
-          const page = await records(req).searchResources(type, { patientId, tokens, ...range, ...common(q), limit, offset });
+          const query = { patientId, tokens, ...range, ...common(q), limit, offset };
+          const page = await records(req).searchResources(type, query);
           return found(page);
         });
       app.get(`/fhir/${type}`, { config: auth }, run);

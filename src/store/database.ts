@@ -47,6 +47,9 @@ interface Unit {
 }
 const units = new AsyncLocalStorage<Unit>();
 
+/** What a unit's transactions left for its COMMIT's round trip (their audit inserts), or nothing. */
+const tailOf = (u: Unit | null): string | null => (u !== null && u.tail.length > 0 ? u.tail.join('; ') : null);
+
 /**
  * Runs `fn` outside any unit of work (its transactions are its own): work a request starts that
  * must not share the request's fate — detection's alerts and containment.
@@ -120,7 +123,7 @@ export class Database {
         } finally {
           u.open = false;
         }
-      }, { prologue: scopeStatement(scope), epilogue: () => ((unit?.tail.length ?? 0) > 0 ? unit!.tail.join('; ') : null) });
+      }, { prologue: scopeStatement(scope), epilogue: () => tailOf(unit) });
       ok = true;
       return out;
     } finally {
@@ -162,27 +165,29 @@ export class Database {
     if (u) return this.joined(u, scope, fn);
     const tail: string[] = [];
     return this.driver.transaction(
-      async (sql) => {
-        let current = scope;
-        const tx: Tx = {
-          get scope() {
-            return current;
-          },
-          query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
-          async enter(next: Scope) {
-            checkScope(next);
-            await applyScope(sql, next);
-            current = next;
-          },
-          atCommit(script: string) {
-            tail.push(script);
-          },
-          auditKey: this.key,
-        };
-        return fn(tx);
-      },
+      async (sql) => fn(this.txOn(sql, scope, tail)),
       { prologue: scopeStatement(scope), epilogue: () => (tail.length > 0 ? tail.join('; ') : null) },
     );
+  }
+
+  /** A transaction on `sql`, in `scope` (already set), its statements for the COMMIT's round trip kept in `tail`. */
+  private txOn(sql: Sql, scope: Scope, tail: string[]): Tx {
+    let current = scope;
+    return {
+      get scope() {
+        return current;
+      },
+      query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
+      async enter(next: Scope) {
+        checkScope(next);
+        await applyScope(sql, next);
+        current = next;
+      },
+      atCommit(script: string) {
+        tail.push(script);
+      },
+      auditKey: this.key,
+    };
   }
 
   /** A transaction of a unit of work: its scope set on the unit's connection, its tail run at the unit's commit. */
@@ -195,23 +200,7 @@ export class Database {
       },
     };
     await applyScope(sql, scope);
-    let current = scope;
-    const tx: Tx = {
-      get scope() {
-        return current;
-      },
-      query: <R>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> => sql.query<R>(text, params),
-      async enter(next: Scope) {
-        checkScope(next);
-        await applyScope(sql, next);
-        current = next;
-      },
-      atCommit(script: string) {
-        u.tail.push(script);
-      },
-      auditKey: this.key,
-    };
-    return fn(tx);
+    return fn(this.txOn(sql, scope, u.tail));
   }
 
   /** Readiness probe: one round trip, no data touched. */
