@@ -187,6 +187,15 @@ describe('medvault given bad input', () => {
     untouched(dir);
   });
 
+  it('rejects a slow-request threshold that is not a whole number of milliseconds in one line, and writes nothing', async () => {
+    for (const bad of ['abc', '-5', '1.5']) {
+      const dir = join(tmp, `bad-slow-${bad}`);
+      const r = await runCli(['serve', '--data', dir, '--port', '0'], { MEDVAULT_SLOW_REQUEST_MS: bad });
+      expectOneLineError(r, /MEDVAULT_SLOW_REQUEST_MS must be a whole number/, 1);
+      untouched(dir);
+    }
+  });
+
   it('rejects a port in use, before writing anything', async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
