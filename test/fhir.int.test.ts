@@ -184,6 +184,72 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
       }
     });
 
+    it("keeps what another system's export brings: its identifiers, active, generalPractitioner, communication", async () => {
+      const old = `OLD-${Date.now()}`;
+      const patient = {
+        resourceType: 'Patient',
+        identifier: [
+          { system: 'https://github.com/synthetichealth/synthea', value: `s-${old}` },
+          {
+            type: {
+              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', display: 'Medical Record Number' }],
+              text: 'Medical Record Number',
+            },
+            system: 'http://hospital.smarthealthit.org', value: old, use: 'usual',
+          },
+        ],
+        active: false,
+        name: [{ use: 'official', family: 'Garnier', given: ['Odile'] }],
+        gender: 'female',
+        birthDate: '1961-03-02',
+        generalPractitioner: [
+          { reference: `Practitioner/${docId}` },
+          { identifier: { system: 'urn:oid:1.2.250.1.71.4.2.1', value: '810002345678' }, display: 'Dr Anne Roux' },
+        ],
+        communication: [
+          { language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'fr' }] }, preferred: true },
+          { language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en-US', display: 'English' }], text: 'English' } },
+        ],
+      };
+      const created = await fhir(t, assistant.access_token, 'POST', '/fhir/Patient', patient);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const read = (await fhir(t, assistant.access_token, 'GET', `/fhir/Patient/${created.body.id}`)).body;
+      expect(read.identifier).toEqual(patient.identifier);
+      expect(read.active).toBe(false);
+      expect(read.generalPractitioner).toEqual(patient.generalPractitioner);
+      expect(read.communication).toEqual([
+        patient.communication[0],
+        { language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'en-US', display: 'English' }] } },
+      ]);
+      // Sealed with the identity: the old system's number is nowhere in the row in clear.
+      const clear = await q<{ n: number }>(
+        `SELECT count(*)::int n FROM admin.patients WHERE id = $1 AND position(convert_to($2, 'UTF8') IN
+          coalesce(identity_sealed, ''::bytea) || coalesce(nir_sealed, ''::bytea)) > 0`,
+        [created.body.id, old],
+      );
+      expect(clear[0]!.n).toBe(0);
+      // An update that leaves them out clears them (an update replaces the resource); active is true again.
+      const { identifier: _i, active: _a, generalPractitioner: _g, communication: _c, ...bare } = read;
+      const updated = (await fhir(t, assistant.access_token, 'PUT', `/fhir/Patient/${read.id}`, bare)).body;
+      expect(updated).toMatchObject({ active: true });
+      expect(updated.identifier ?? []).toEqual([]);
+      expect(updated.generalPractitioner).toBeUndefined();
+      // What is not kept is refused and named.
+      const refused = async (p: Record<string, unknown>, status: number, says: RegExp) => {
+        const r = await fhir(t, assistant.access_token, 'POST', '/fhir/Patient', { ...patient, ...p });
+        expect(r.status, JSON.stringify(p)).toBe(status);
+        expect(JSON.stringify(r.body.issue), JSON.stringify(p)).toMatch(says);
+      };
+      const stranger = '11111111-1111-4111-8111-111111111111';
+      await refused({ generalPractitioner: [{ reference: `Practitioner/${stranger}` }] }, 422, /generalPractitioner/);
+      await refused({ generalPractitioner: [{ reference: `Organization/${A}` }] }, 400, /generalPractitioner\[0\]/);
+      await refused({ identifier: [{ value: 'x' }] }, 400, /identifier\[0\]\.system/);
+      await refused({ identifier: [{ system: 'urn:x:y', value: 'x', period: { start: '2020' } }] }, 400, /identifier\[0\]\.period/);
+      await refused({ communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'français' }] } }] }, 400, /communication\[0\]/);
+      await refused({ active: 'no' }, 400, /active/);
+      await refused({ maritalStatus: { text: 'M' } }, 400, /Patient\.maritalStatus/);
+    });
+
     it('writes a note for a patient in care, and refuses one without a care relationship', async () => {
       const mine = await patientWithCare(A, docId);
       const note = (patient: string) => ({

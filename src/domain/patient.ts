@@ -13,6 +13,33 @@ export interface PostalAddress {
   readonly country: string; // ISO 3166-1 alpha-2
 }
 
+/** An identifier of the patient other than the INS-NIR: another system's file number, kept as given. */
+export interface PatientIdentifier {
+  readonly system: string;
+  readonly value: string;
+  readonly use: 'usual' | 'secondary' | 'old' | 'temp' | null;
+  /** What kind of number it is (HL7 v2 table 0203: MR, SS…), as the other system coded it. */
+  readonly type: {
+    readonly coding: readonly { readonly system: string; readonly code: string; readonly display?: string }[];
+    readonly text?: string;
+  } | null;
+}
+
+/**
+ * The patient's declared general practitioner (médecin traitant): a practitioner of the practice
+ * (by id), or one outside it known by an identifier (RPPS) and a name.
+ */
+export type GeneralPractitioner =
+  | { readonly practitionerId: string }
+  | { readonly identifier: { readonly system: string; readonly value: string }; readonly display: string | null };
+
+/** A language the patient speaks (BCP 47 code), and whether it is the one they prefer. */
+export interface PatientLanguage {
+  readonly code: string;
+  readonly display: string | null;
+  readonly preferred: boolean;
+}
+
 /**
  * A patient's administrative identity. The five INS strict traits are the birth family name,
  * the birth given names, the birth date, the sex and the birthplace INSEE code.
@@ -38,6 +65,12 @@ export interface Patient {
   /** A notable person: any access without a care relationship raises an alert. */
   readonly vip: boolean;
   readonly deceasedDate: string | null;
+  /** Identifiers from other systems (absent: none). */
+  readonly otherIdentifiers?: readonly PatientIdentifier[];
+  /** False: the record is no longer in active use (the patient left the practice); absent: true. */
+  readonly active?: boolean;
+  readonly generalPractitioners?: readonly GeneralPractitioner[];
+  readonly languages?: readonly PatientLanguage[];
 }
 
 export type PatientProblem =

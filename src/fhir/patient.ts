@@ -1,5 +1,6 @@
 import { isCalendarDate, normaliseNir, validatePatientIdentity, type Patient, type Sex } from '../domain/index.js';
 import type { StoredPatient } from '../store/index.js';
+import { extrasFromFhir, extrasToFhir } from './patient-extras.js';
 import { BIRTH_PLACE_EXT, FR_CORE_PATIENT, FR_CORE_PATIENT_INS, IDENTITY_STATUS_EXT, INS_NIR_SYSTEM, INSEE_CODE_EXT } from './codes.js';
 
 type Json = Record<string, unknown>;
@@ -12,6 +13,19 @@ export function toFhirPatient(p: StoredPatient): Json {
     ...(p.mobile ? [{ system: 'phone', value: p.mobile, use: 'mobile' }] : []),
     ...(p.email ? [{ system: 'email', value: p.email }] : []),
   ];
+  const extras = extrasToFhir(p);
+  const identifier = [
+    ...(p.nir
+      ? [{
+          use: 'official',
+          type: { coding: [{ system: 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203', code: 'INS-NIR' }] },
+          system: INS_NIR_SYSTEM,
+          value: p.nir,
+        }]
+      : []),
+    ...extras.identifier,
+  ];
+  const { active: _active, ...more } = extras.rest;
   return {
     resourceType: 'Patient',
     id: p.id,
@@ -22,18 +36,8 @@ export function toFhirPatient(p: StoredPatient): Json {
         ? [{ url: BIRTH_PLACE_EXT, valueAddress: { extension: [{ url: INSEE_CODE_EXT, valueCoding: { system: COMMUNE_SYSTEM, code: p.birthplaceInsee } }] } }]
         : []),
     ],
-    ...(p.nir
-      ? {
-          identifier: [
-            {
-              use: 'official',
-              type: { coding: [{ system: 'https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203', code: 'INS-NIR' }] },
-              system: INS_NIR_SYSTEM,
-              value: p.nir,
-            },
-          ],
-        }
-      : {}),
+    ...(identifier.length > 0 ? { identifier } : {}),
+    active: extras.rest.active,
     name: [
       { use: 'official', family: p.birthFamilyName, given: [...p.givenNames] },
       ...(p.usedFamilyName || p.usedGivenName ? [{ use: 'usual', family: p.usedFamilyName ?? p.birthFamilyName, given: [p.usedGivenName ?? p.givenNames[0]] }] : []),
@@ -43,6 +47,7 @@ export function toFhirPatient(p: StoredPatient): Json {
     birthDate: p.birthDate,
     ...(p.deceasedDate ? { deceasedDateTime: p.deceasedDate } : {}),
     ...(p.address ? { address: [{ use: 'home', line: [p.address.line], postalCode: p.address.postalCode, city: p.address.city, country: p.address.country }] } : {}),
+    ...more,
   };
 }
 
@@ -51,7 +56,10 @@ export interface PatientInput {
   readonly problems: string[];
 }
 
-const ALLOWED = new Set(['resourceType', 'id', 'meta', 'identifier', 'name', 'telecom', 'gender', 'birthDate', 'address', 'deceasedDateTime', 'extension', 'text']);
+const ALLOWED = new Set([
+  'resourceType', 'id', 'meta', 'identifier', 'name', 'telecom', 'gender', 'birthDate', 'address', 'deceasedDateTime',
+  'extension', 'text', 'active', 'generalPractitioner', 'communication',
+]);
 const GENDERS: Sex[] = ['female', 'male', 'other', 'unknown'];
 
 function str(v: unknown): string | null {
@@ -80,7 +88,8 @@ export function fromFhirPatient(r: Json, today: string): PatientInput {
   const birthDate = typeof r.birthDate === 'string' && isCalendarDate(r.birthDate) ? r.birthDate : null;
   if (!birthDate) problems.push('Patient.birthDate must be a full date (YYYY-MM-DD)');
   const identifiers = Array.isArray(r.identifier) ? (r.identifier as Json[]) : [];
-  for (const id of identifiers) if (id.system !== INS_NIR_SYSTEM) problems.push('Patient.identifier: only the INS-NIR (urn:oid:1.2.250.1.213.1.4.8) is accepted');
+  if (identifiers.filter((i) => i.system === INS_NIR_SYSTEM).length > 1) problems.push('Patient.identifier: one INS-NIR at most');
+  const extras = extrasFromFhir(r, problems);
   const nirRaw = str(identifiers.find((i) => i.system === INS_NIR_SYSTEM)?.value);
   const telecom = Array.isArray(r.telecom) ? (r.telecom as Json[]) : [];
   const addr = Array.isArray(r.address) ? (r.address as Json[])[0] : undefined;
@@ -108,6 +117,7 @@ export function fromFhirPatient(r: Json, today: string): PatientInput {
       ? { line: str((addr.line as unknown[] | undefined)?.[0]) ?? '', postalCode: str(addr.postalCode) ?? '', city: str(addr.city) ?? '', country: str(addr.country) ?? 'FR' }
       : null,
     deceasedDate: typeof r.deceasedDateTime === 'string' ? r.deceasedDateTime.slice(0, 10) : null,
+    ...extras,
   } satisfies Omit<Patient, 'id' | 'practiceId' | 'vip'>;
   if (problems.length === 0) {
     for (const p of validatePatientIdentity(value, today)) problems.push(`Patient identity: invalid ${p}`);

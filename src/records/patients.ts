@@ -116,6 +116,7 @@ export class PatientRecords extends RecordsCore {
     if (!d.allow) return this.refuse(a, d.reason, refusalFor(d.reason));
     const r = await this.run(d.dbRole, async (tx) => {
       const repo = this.admin(tx);
+      await this.checkGeneralPractitioners(tx, input);
       const dup = await this.duplicate(tx, d, input.nir, null);
       if (dup) return dup;
       const registered = { by: this.principal.userId, at: this.ctx.now };
@@ -128,6 +129,16 @@ export class PatientRecords extends RecordsCore {
       throw new RecordError('unprocessable', ['a patient with this INS-NIR already exists in the practice']);
     }
     return r.patient;
+  }
+
+  /** A general practitioner named by reference is one of the practice's practitioners (else 422). */
+  private async checkGeneralPractitioners(tx: Tx, input: PatientInput): Promise<void> {
+    const local = (input.generalPractitioners ?? []).flatMap((g) => ('practitionerId' in g ? [g.practitionerId] : []));
+    if (local.length === 0) return;
+    const ours = new Set((await this.admin(tx).users()).filter((u) => u.role === 'practitioner').map((u) => u.id));
+    if (local.some((id) => !ours.has(id))) {
+      throw new RecordError('unprocessable', ['Patient.generalPractitioner: a reference names no practitioner of the practice']);
+    }
   }
 
   /**
@@ -163,6 +174,7 @@ export class PatientRecords extends RecordsCore {
       const current = await repo.patient(id);
       if (!current) return null;
       if (current.shredded) throw new RecordError('gone');
+      await this.checkGeneralPractitioners(tx, input);
       const dup = await this.duplicate(tx, d, input.nir, id);
       if (dup) return dup;
       const updated = { ...input, id, practiceId: this.practiceId, vip: current.vip };

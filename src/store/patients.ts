@@ -58,12 +58,23 @@ type SealedField = 'identity' | 'nir' | 'email' | 'phone' | 'mobile' | 'address'
 interface SealedIdentity {
   bf: string; uf: string | null; gn: string[]; ug: string | null; sx: Patient['sex']; bd: string; bp: string | null;
   is: Patient['identityStatus']; vip: boolean; dd: string | null;
+  /** What a migration brings beyond the INS traits, only when there is some (most rows have none). */
+  x?: {
+    id?: Patient['otherIdentifiers']; ac?: boolean; gp?: Patient['generalPractitioners']; lg?: Patient['languages'];
+  };
 }
 
 export function identityJson(p: Identity): string {
+  const x: NonNullable<SealedIdentity['x']> = {
+    ...(p.otherIdentifiers?.length ? { id: p.otherIdentifiers } : {}),
+    ...(p.active === false ? { ac: false } : {}),
+    ...(p.generalPractitioners?.length ? { gp: p.generalPractitioners } : {}),
+    ...(p.languages?.length ? { lg: p.languages } : {}),
+  };
   const v: SealedIdentity = {
     bf: p.birthFamilyName, uf: p.usedFamilyName, gn: [...p.givenNames], ug: p.usedGivenName, sx: p.sex, bd: p.birthDate,
     bp: p.birthplaceInsee, is: p.identityStatus, vip: p.vip, dd: p.deceasedDate,
+    ...(Object.keys(x).length > 0 ? { x } : {}),
   };
   return JSON.stringify(v);
 }
@@ -72,6 +83,8 @@ function identityFrom(v: SealedIdentity): Identity {
   return {
     birthFamilyName: v.bf, usedFamilyName: v.uf, givenNames: v.gn, usedGivenName: v.ug, sex: v.sx, birthDate: v.bd,
     birthplaceInsee: v.bp, identityStatus: v.is, vip: v.vip, deceasedDate: v.dd,
+    ...(v.x?.id ? { otherIdentifiers: v.x.id } : {}), ...(v.x?.ac === false ? { active: false } : {}),
+    ...(v.x?.gp ? { generalPractitioners: v.x.gp } : {}), ...(v.x?.lg ? { languages: v.x.lg } : {}),
   };
 }
 

@@ -6,7 +6,11 @@
 import type { Patient } from '../domain/index.js';
 
 /** What a patient's sealed identity holds (names, sex, birth, INS status). */
-export type Identity = Pick<Patient, 'birthFamilyName' | 'usedFamilyName' | 'givenNames' | 'usedGivenName' | 'sex' | 'birthDate' | 'birthplaceInsee' | 'identityStatus' | 'vip' | 'deceasedDate'>;
+export type Identity = Pick<
+  Patient,
+  'birthFamilyName' | 'usedFamilyName' | 'givenNames' | 'usedGivenName' | 'sex' | 'birthDate' | 'birthplaceInsee'
+  | 'identityStatus' | 'vip' | 'deceasedDate' | 'otherIdentifiers' | 'active' | 'generalPractitioners' | 'languages'
+>;
 
 /**
  * A patient's identity as opened, with what a search filters and sorts on computed once: the
