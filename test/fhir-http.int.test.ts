@@ -96,6 +96,48 @@ describe('FHIR HTTP semantics', () => {
     // Leniency is about names: a known parameter with a wrong value is still a 400.
     expect((await call('GET', `/fhir/Condition?patient=${patient}&_count=abc`, { prefer: 'handling=lenient' })).statusCode).toBe(400);
   });
+
+  it('answers _elements and _summary on searches and reads: the elements asked for, tagged SUBSETTED, next pages alike', async () => {
+    const subsetted = (r: { meta?: { tag?: { code: string }[] } }) => (r.meta?.tag ?? []).some((x) => x.code === 'SUBSETTED');
+    const entries = (b: { entry?: { resource: Record<string, unknown> }[] }) => (b.entry ?? []).map((e) => e.resource);
+    const whole = entries((await call('GET', `/fhir/Observation?patient=${patient}&_count=2`)).json());
+    expect(whole.length).toBeGreaterThan(0);
+    const page = await call('GET', `/fhir/Observation?patient=${patient}&_count=2&_elements=effective`);
+    expect(page.statusCode).toBe(200);
+    const cut = entries(page.json());
+    expect(cut.map((r) => r.id)).toEqual(whole.map((r) => r.id));
+    for (const r of cut) {
+      expect(subsetted(r)).toBe(true);
+      // status and code are mandatory: kept; effective[x] asked for; the value left out.
+      for (const k of Object.keys(r)) {
+        expect(['code', 'effectiveDateTime', 'effectivePeriod', 'id', 'meta', 'resourceType', 'status']).toContain(k);
+      }
+      expect(r).toHaveProperty('code');
+    }
+    const next = page.json().link.find((l: { relation: string }) => l.relation === 'next');
+    if (next) {
+      const more = entries((await call('GET', new URL(next.url).pathname + new URL(next.url).search)).json());
+      for (const r of more) expect(subsetted(r)).toBe(true);
+    }
+    // A read: _summary=true keeps Patient's summary elements (name, birthDate), not its extensions.
+    const full = (await call('GET', `/fhir/Patient/${patient}`)).json();
+    expect(full).toHaveProperty('extension');
+    const summary = await call('GET', `/fhir/Patient/${patient}?_summary=true`);
+    expect(summary.statusCode).toBe(200);
+    expect(summary.json()).toMatchObject({ id: patient, name: full.name, birthDate: full.birthDate });
+    expect(summary.json()).not.toHaveProperty('extension');
+    expect(subsetted(summary.json())).toBe(true);
+    expect((await call('GET', `/fhir/Patient/${patient}?_elements=gender`)).json()).toEqual({
+      resourceType: 'Patient', id: patient, meta: { ...full.meta, tag: [expect.objectContaining({ code: 'SUBSETTED' })] },
+      active: full.active, gender: full.gender,
+    });
+    // What cannot be done is a 400, before anything is read.
+    for (const q of ['_summary=count', '_summary=true&_elements=name', '_elements=a%20b']) {
+      const r = await call('GET', `/fhir/Patient/${patient}?${q}`);
+      expect(r.statusCode, q).toBe(400);
+      expect(r.json().resourceType).toBe('OperationOutcome');
+    }
+  });
 });
 
 describe('Prefer: return on writes', () => {

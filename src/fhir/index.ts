@@ -7,4 +7,6 @@ export { capabilityStatement, MAX_COUNT, DEFAULT_COUNT, APPOINTMENT_SEARCH } fro
 export { dateCondition, parseDateValue, meets, DATE_PREFIXES, type DateCondition, type DatePrefix, type Interval } from './date-search.js';
 export { fhirSchemaErrors } from './validator.js';
 export { toFhirClinical } from './clinical.js';
+export { subset, subsetOf, SUBSETTED, type Subset } from './subsetting.js';
 export * from './codes.js';
+export { directoryMatches, directoryProblems, ORGANIZATION_SEARCH, PRACTITIONER_SEARCH } from './directory-search.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  dateCondition, type DateCondition, DEFAULT_COUNT, MAX_COUNT, searchBundle, type SearchWarning,
+  dateCondition, type DateCondition, DEFAULT_COUNT, MAX_COUNT, searchBundle, type SearchWarning, subset, subsetOf,
 } from '../fhir/index.js';
 import { clientFingerprint } from '../access/index.js';
 import { isId } from '../domain/index.js';
@@ -156,6 +156,22 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
     },
   );
 
+  // _summary and _elements on a read (a search applies them to its entries in `paged`): checked
+  // before the route runs, applied to the resource it answers. Searches answer Bundles, which are
+  // not subset; an OperationOutcome neither.
+  const shapeOf = (req: FastifyRequest) =>
+    req.method === 'GET' && req.url.startsWith('/fhir/') ? subsetOf(req.query as Record<string, string>) : null;
+  app.addHook('preHandler', async (req) => {
+    const shape = shapeOf(req);
+    if (shape !== null && 'problems' in shape) throw new RecordError('invalid', shape.problems);
+  });
+  app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
+    const shape = shapeOf(req);
+    if (shape === null || 'problems' in shape || typeof payload !== 'object' || payload === null) return payload;
+    const type = (payload as Json).resourceType;
+    return type === 'Bundle' || type === 'OperationOutcome' ? payload : subset(payload as Json, shape);
+  });
+
   /** Runs a search from its parameters or from a cursor, and answers a Bundle with opaque links. */
   async function paged(
     req: Req, reply: FastifyReply, kind: string, allowed: readonly string[],
@@ -177,7 +193,7 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
     } else {
       // `Prefer: handling=lenient` (FHIR R4 §3.1.1.5.2): parameters medvault does not know are left
       // out and named in the answer; strict (the default) refuses them.
-      const known = [...allowed, '_count'];
+      const known = [...allowed, '_count', '_summary', '_elements'];
       const unknown = Object.keys(params).filter((k) => !known.includes(k));
       if (unknown.length > 0 && lenient(req.headers.prefer)) {
         ignored.push(...unknown.map((k) => k.slice(0, 40)));
@@ -189,7 +205,13 @@ export function fhirKit(app: FastifyInstance, services: () => Services, clock: (
       const { _count: _c, ...rest } = params;
       params = rest;
     }
-    const found = await run(params, offset, count);
+    // _summary and _elements shape the answer, not the search: out of the route's parameters, kept in
+    // the cursor's (the next page is shaped alike).
+    const { _summary: _s, _elements: _e, ...criteria } = params;
+    const shape = subsetOf(params);
+    if (shape !== null && 'problems' in shape) throw new RecordError('invalid', shape.problems);
+    const found = await run(criteria, offset, count);
+    if (shape !== null) found.items = found.items.map((r) => subset(r, shape));
     const link = async (o: number) => {
       const cursor = await cursors().put({
         userId: p.userId, kind, params: params as Record<string, string>, offset: o, count,
