@@ -1,4 +1,5 @@
 import { DATE_PREFIXES, MAX_DATE_VALUES } from './date-search.js';
+import { ORGANIZATION_SEARCH, PRACTITIONER_SEARCH } from './directory-search.js';
 import { REGISTRY, routeLists, searchTypeOf, type Registry } from '../resources/index.js';
 
 /** The CapabilityStatement served at GET /fhir/metadata. */
@@ -23,8 +24,9 @@ const ID_DOC = 'Resource ids; comma-separated values are ORed.';
 
 const REFERENCES = new Set(['patient', 'practitioner', 'agent']);
 const kindOf = (name: string) => {
-  if (name === 'birthdate' || name === 'date') return 'date';
-  if (name === 'identifier') return 'token';
+  if (name === 'birthdate' || name === 'date' || name === '_lastUpdated') return 'date';
+  if (['identifier', '_id', 'active', 'gender', 'status'].includes(name)) return 'token';
+  if (name === '_count') return 'number';
   return REFERENCES.has(name) ? 'reference' : 'string';
 };
 const search = (names: readonly string[], type?: string) => names.map((name) => ({
@@ -32,6 +34,9 @@ const search = (names: readonly string[], type?: string) => names.map((name) => 
   type: kindOf(name),
   ...(name === 'date' && type && DATE_DOC[type] ? { documentation: DATE_DOC[type] } : {}),
 }));
+
+/** A directory search's parameter names without their modifiers (name, not name:exact). */
+const bare = (names: readonly string[]) => [...new Set(names.map((n) => n.split(':')[0] as string))];
 
 const OPERATION_DEFINITIONS = 'https://medvault.example/fhir/OperationDefinition';
 const HL7_OPERATION_DEFINITIONS = 'http://hl7.org/fhir/OperationDefinition';
@@ -164,8 +169,11 @@ export function capabilityStatement(
               },
             ],
           },
-          { type: 'Practitioner', interaction: codes(['read', 'search-type']), searchParam: search(['_count']) },
-          { type: 'Organization', interaction: codes(['read', 'search-type']) },
+          {
+            type: 'Practitioner', interaction: codes(['read', 'search-type']),
+            searchParam: search(['_count', ...bare(PRACTITIONER_SEARCH)]),
+          },
+          { type: 'Organization', interaction: codes(['read', 'search-type']), searchParam: search(bare(ORGANIZATION_SEARCH)) },
           {
             type: 'Appointment',
             interaction: codes(['read', 'create', 'update', 'search-type', 'history-instance']),

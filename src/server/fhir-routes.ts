@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isCalendarDate, normaliseNir } from '../domain/index.js';
 import {
-  capabilityStatement, toFhirClinical, fhirSchemaErrors, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
+  capabilityStatement, directoryMatches, directoryProblems, ORGANIZATION_SEARCH, PRACTITIONER_SEARCH, toFhirClinical,
+  fhirSchemaErrors, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
 import { auditHistory, practice, practitioners, RecordError } from '../records/index.js';
@@ -108,9 +109,12 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
 
   // ─── Practitioner, Organization ──────────────────────────────────────────────────────────
   app.get('/fhir/Practitioner', { config: auth }, async (req: Req, reply) =>
-    paged(req, reply, 'Practitioner', [], async (_q, offset, limit) => {
-      const all = await practitioners(services().db, services().vault, principalOf(req));
-      return { items: all.slice(offset, offset + limit).map(toFhirPractitioner), more: all.length > offset + limit };
+    paged(req, reply, 'Practitioner', PRACTITIONER_SEARCH, async (q, offset, limit) => {
+      const problems = directoryProblems(q);
+      if (problems.length > 0) throw new RecordError('invalid', problems);
+      const all = (await practitioners(services().db, services().vault, principalOf(req)))
+        .map(toFhirPractitioner).filter((r) => directoryMatches(r, q));
+      return { items: all.slice(offset, offset + limit), more: all.length > offset + limit };
     }),
   );
   app.get('/fhir/Practitioner/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
@@ -119,7 +123,12 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     return send(reply, toFhirPractitioner(u));
   });
   app.get('/fhir/Organization', { config: auth }, async (req: Req, reply) =>
-    paged(req, reply, 'Organization', [], async (_q, offset) => ({ items: offset > 0 ? [] : [toFhirOrganization(await practice(services().db, services().vault, principalOf(req)))], more: false })),
+    paged(req, reply, 'Organization', ORGANIZATION_SEARCH, async (q, offset) => {
+      const problems = directoryProblems(q);
+      if (problems.length > 0) throw new RecordError('invalid', problems);
+      const mine = toFhirOrganization(await practice(services().db, services().vault, principalOf(req)));
+      return { items: offset > 0 || !directoryMatches(mine, q) ? [] : [mine], more: false };
+    }),
   );
   app.get('/fhir/Organization/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
     const o = await practice(services().db, services().vault, principalOf(req));
