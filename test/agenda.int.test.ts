@@ -152,6 +152,35 @@ describe.each(BACKENDS)('the agenda ($name)', (backend) => {
     expect(earlier.body.start).toBe('2026-03-19T07:50:00.000Z');
   });
 
+  it('an appointment is versioned: If-Match over a stale version is 412 and writes nothing; ETag and Location follow', async () => {
+    const b = { patient: patient(), practitioner: doctor.fhirId!, start: '2026-05-12T08:00:00Z' };
+    const made = await book(desk, b);
+    expect(made.status).toBe(201);
+    const id = made.body.id as string;
+    expect(made.body.meta).toMatchObject({ versionId: '1' });
+    expect(made.headers.get('etag')).toBe('W/"1"');
+    expect(made.headers.get('location')).toMatch(new RegExp(`/fhir/Appointment/${id}/_history/1$`));
+    const put = (start: string, ifMatch?: string) => desk.request(
+      'PUT', `/fhir/Appointment/${id}`, { ...appointment({ ...b, start }), id }, ifMatch ? { 'if-match': ifMatch } : undefined);
+    // Two desks read version 1; the first moves it, the second's move names version 1 and is refused.
+    const first = await put('2026-05-12T08:30:00Z', 'W/"1"');
+    expect(first.status).toBe(200);
+    expect(first.body.meta).toMatchObject({ versionId: '2' });
+    expect(first.headers.get('etag')).toBe('W/"2"');
+    const second = await put('2026-05-12T09:00:00Z', 'W/"1"');
+    expect(second.status).toBe(412);
+    const now = await desk.request('GET', `/fhir/Appointment/${id}`);
+    expect(now.body).toMatchObject({ start: '2026-05-12T08:30:00.000Z', meta: { versionId: '2' } });
+    // Without If-Match an update writes over the current version (FHIR's default), the next version.
+    const plain = await put('2026-05-12T09:00:00Z');
+    expect(plain.status).toBe(200);
+    expect(plain.body.meta).toMatchObject({ versionId: '3' });
+    expect((await put('2026-05-12T09:30:00Z', 'v3')).status).toBe(400);
+    const history = await desk.request('GET', `/fhir/Appointment/${id}/_history`);
+    expect((history.body.entry as { resource: { meta: { versionId: string } } }[]).map((e) => e.resource.meta.versionId))
+      .toEqual(['3', '2', '1']);
+  });
+
   it('ten bookings of one slot sent at once for one doctor: exactly one is taken, nine refused', async () => {
     const start = '2026-03-19T10:00:00Z'; // 11:00 in Paris
     const end = new Date(Date.parse(start) + 20 * MINUTE);

@@ -18,6 +18,9 @@ export interface Appointment {
   readonly visitTypeId?: Id | null;
   /** Why it was cancelled: a code of HL7's appointment-cancellation-reason (never free text). */
   readonly cancelReason?: string | null;
+  /** Its version (1 when booked, one more at each change) and when it was written, as read back. */
+  readonly version?: number;
+  readonly updatedAt?: Date;
 }
 
 /** Consultation lengths from DREES (2019): 18 min in the office, 37 min at home. */

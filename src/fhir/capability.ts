@@ -177,6 +177,7 @@ export function capabilityStatement(
           {
             type: 'Appointment',
             interaction: codes(['read', 'create', 'update', 'search-type', 'history-instance']),
+            versioning: 'versioned-update',
             searchParam: search([...APPOINTMENT_SEARCH, '_count'], 'Appointment'),
           },
           documentReferenceCapability(),

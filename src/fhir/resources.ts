@@ -15,6 +15,9 @@ export function toFhirAppointment(a: Appointment): Json {
   return {
     resourceType: 'Appointment',
     id: a.id,
+    ...(a.version !== undefined
+      ? { meta: { versionId: String(a.version), ...(a.updatedAt ? { lastUpdated: a.updatedAt.toISOString() } : {}) } }
+      : {}),
     status: a.status,
     ...(a.cancelReason ? { cancelationReason: { coding: [{ system: CANCEL_REASON_SYSTEM, code: a.cancelReason }] } } : {}),
     serviceType: [{ coding: [{ system: 'https://medvault.example/fhir/CodeSystem/encounter-kind', code: a.kind }] }],

@@ -107,7 +107,7 @@ export class AppointmentRecords extends AgendaRecords {
    * agenda's rules are checked in the same transaction, the practitioner's agenda held
    * (agenda.ts); a refusal says why in French (409). The database keeps every version.
    */
-  async saveAppointment(input: AppointmentInput): Promise<Appointment> {
+  async saveAppointment(input: AppointmentInput, expected: number | null = null): Promise<Appointment> {
     const id = input.id ?? randomUUID();
     const action = input.id ? 'update' : 'create';
     const a: Audited = { action, resourceType: 'Appointment', resourceId: id, patientId: input.patientId };
@@ -123,20 +123,24 @@ export class AppointmentRecords extends AgendaRecords {
       const problems = await this.bookingProblems(tx, appt, before);
       if (problems.length > 0) return { kind: 'refused' as const, problems };
       const booked = { by: this.principal.userId, at: this.ctx.now };
+      let version = 1;
       if (input.id) {
-        if (!(await this.admin(tx).updateAppointment(appt, booked.by, booked.at))) return { kind: 'missing' as const };
+        const written = await this.admin(tx).updateAppointment(appt, booked.by, booked.at, expected);
+        // It was there (`before`): another version than If-Match named.
+        if (written === null) throw new RecordError('version_conflict');
+        version = written;
       } else {
         await this.admin(tx).insertAppointments([appt], booked);
       }
       await this.audit(tx, [this.event(d, a, 'success', d.reason, 'admin')]);
-      return { kind: 'ok' as const };
+      return { kind: 'ok' as const, version };
     });
     if (r.kind === 'missing') {
       const missing = 'patient, practitioner or appointment not found in the practice';
       return this.refuse(a, missing, new RecordError('not_found'));
     }
     if (r.kind === 'refused') return this.refuse(a, 'the agenda cannot take it', new RecordError('agenda', r.problems));
-    return appt;
+    return { ...appt, version: r.version, updatedAt: this.ctx.now };
   }
 
   /** Every version of one appointment, newest first, read as the appointment is (policy, ledger, audit). */

@@ -6,7 +6,7 @@ import {
 import { RecordError } from '../records/index.js';
 import { agendaRoutes } from './agenda-routes.js';
 import {
-  auth, CALENDAR_CUT, dateParam, idParams, one, refId, resourceOf, type FhirKit, type Json, type Req,
+  auth, CALENDAR_CUT, dateParam, idParams, ifMatch, one, refId, resourceOf, type FhirKit, type Json, type Req,
 } from './fhir-kit.js';
 
 const STATUSES = ['booked', 'arrived', 'fulfilled', 'cancelled', 'noshow'];
@@ -122,7 +122,8 @@ export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
       throw new RecordError('invalid', ['Appointment.id is assigned by the server']);
     }
     const a = await records(req).saveAppointment(appointmentBody(req));
-    reply.header('location', `${base(req)}/Appointment/${a.id}`);
+    const v = a.version ?? 1;
+    reply.header('location', `${base(req)}/Appointment/${a.id}/_history/${v}`).header('etag', `W/"${v}"`);
     return send(reply, toFhirAppointment(a), 201);
   });
 
@@ -130,6 +131,8 @@ export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
     if (resourceOf(req, 'Appointment').id !== req.params.id) {
       throw new RecordError('invalid', ['Appointment.id must match the URL']);
     }
-    return send(reply, toFhirAppointment(await records(req).saveAppointment(appointmentBody(req, req.params.id))));
+    const expected = ifMatch(req.headers['if-match']);
+    const a = await records(req).saveAppointment(appointmentBody(req, req.params.id), expected);
+    return send(reply.header('etag', `W/"${a.version ?? 1}"`), toFhirAppointment(a));
   });
 }

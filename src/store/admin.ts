@@ -373,19 +373,25 @@ export class AdminRepository {
    * the booking — except bringing a cancelled appointment back, which books it anew. False if no
    * such appointment.
    */
-  async updateAppointment(a: Appointment, by: Id, at: Date): Promise<boolean> {
-    const r = await this.tx.query(
+  /**
+   * Changes an appointment; with `expected`, only if that is still its version (If-Match: two
+   * secretaries moving one appointment, the second is told rather than written over). Returns the
+   * version written, or null: no such appointment, or another version.
+   */
+  async updateAppointment(a: Appointment, by: Id, at: Date, expected: number | null = null): Promise<number | null> {
+    const r = await this.tx.query<{ version: number }>(
       `UPDATE admin.appointments SET patient_id = $3, practitioner_id = $4, starts_at = $5, ends_at = $6, status = $7, kind = $8, version = version + 1,
               visit_type_id = $11, cancel_reason = $12, changed_by = $9, changed_at = $10,
               booked_by = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 AND NOT (status = 'cancelled' AND $7 <> 'cancelled') THEN booked_by ELSE $9 END,
               booked_at = CASE WHEN patient_id = $3 AND practitioner_id = $4 AND starts_at = $5 AND ends_at = $6 AND NOT (status = 'cancelled' AND $7 <> 'cancelled') THEN booked_at ELSE $10 END
-        WHERE practice_id = $1 AND id = $2`,
+        WHERE practice_id = $1 AND id = $2 AND ($13::int IS NULL OR version = $13::int)
+        RETURNING version`,
       [
         this.practiceId, a.id, a.patientId, a.practitionerId, a.start.toISOString(), a.end.toISOString(), a.status,
-        a.kind, by, at.toISOString(), a.visitTypeId ?? null, a.cancelReason ?? null,
+        a.kind, by, at.toISOString(), a.visitTypeId ?? null, a.cancelReason ?? null, expected,
       ],
     );
-    return r.rowCount > 0;
+    return r.rows[0] ? Number(r.rows[0].version) : null;
   }
 
   /** The patient an appointment of the practice is for, or null. */
@@ -408,8 +414,10 @@ export class AdminRepository {
     const r = await this.tx.query<{
       id: string; practice_id: string; patient_id: string; practitioner_id: string; starts_at: Date; ends_at: Date;
       status: Appointment['status']; kind: Appointment['kind']; visit_type_id: string | null; cancel_reason: string | null;
+      version: number; updated_at: Date | null;
     }>(
-      `SELECT id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind, visit_type_id, cancel_reason
+      `SELECT id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind, visit_type_id, cancel_reason,
+              version, COALESCE(changed_at, booked_at) AS updated_at
          FROM admin.appointments
         WHERE practice_id = $1 AND ($2::uuid IS NULL OR practitioner_id = $2) AND ($3::uuid IS NULL OR patient_id = $3)
           AND starts_at >= $4 AND starts_at < $5
@@ -420,6 +428,7 @@ export class AdminRepository {
       id: a.id, practiceId: a.practice_id, patientId: a.patient_id, practitionerId: a.practitioner_id,
       start: new Date(a.starts_at), end: new Date(a.ends_at), status: a.status, kind: a.kind,
       visitTypeId: a.visit_type_id, cancelReason: a.cancel_reason,
+      version: Number(a.version), ...(a.updated_at ? { updatedAt: new Date(a.updated_at) } : {}),
     }));
   }
 }

@@ -128,7 +128,10 @@ function callFrom(s: Server, from: string, method: string, path: string, headers
 }
 
 /** One HTTP request to the server (from 127.0.0.1, or from `from`). */
-export async function call(s: Server, method: string, path: string, o: { token?: string; body?: unknown; ua?: string; from?: string } = {}): Promise<Reply> {
+export async function call(
+  s: Server, method: string, path: string,
+  o: { token?: string; body?: unknown; ua?: string; from?: string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
   if (o.from !== undefined) {
     const headers: Record<string, string> = { 'user-agent': o.ua ?? WORKSTATION_UA };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
@@ -141,6 +144,7 @@ export async function call(s: Server, method: string, path: string, o: { token?:
       ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
       ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
       'user-agent': o.ua ?? WORKSTATION_UA,
+      ...o.headers,
     },
     ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
   });
@@ -367,8 +371,9 @@ export class Session {
     return this.access;
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<Reply> {
-    return call(this.s, method, path, { token: await this.tokens(), ...(body !== undefined ? { body } : {}) });
+  async request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply> {
+    const token = await this.tokens();
+    return call(this.s, method, path, { token, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
   }
 }
 
