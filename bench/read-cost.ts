@@ -11,8 +11,11 @@
  *   npm run bench:read-cost [-- --practices 20 --rounds 10 --requests 400 --parallel 4]
  *   MEDVAULT_BENCH_ONLY=observation node --cpu-prof dist-bench/bench/read-cost.js   # one path's profile
  *   MEDVAULT_BENCH_ONLY=document,obsempty,obsfull node dist-bench/bench/read-cost.js  # loads named
+ * Also: MEDVAULT_BENCH_PROFILE=FILE (a CPU profile of the measured rounds only), MEDVAULT_BENCH_COUNT=1
+ * (transactions and statements per request), MEDVAULT_BENCH_DUMP=DIR (one answer of each load, headers
+ * and body), MEDVAULT_BENCH_KEEP=1 (the seeded database is left for EXPLAIN).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -106,6 +109,18 @@ try {
   const names = only ? only.split(',') : Object.keys(loads);
   if (only && !names.every((n) => n in loads)) throw new Error(`MEDVAULT_BENCH_ONLY: one or more of ${Object.keys(loads).join(', ')}`);
   const cursor = new Map<string, number>(names.map((n) => [n, 0]));
+  // Transactions and statements per request (MEDVAULT_BENCH_COUNT=1): each is a round trip or two.
+  const counts = { tx: 0, q: 0 };
+  if (process.env.MEDVAULT_BENCH_COUNT === '1') {
+    const d = store.driver as { transaction: (fn: (s: { query: (...a: unknown[]) => unknown }) => unknown, f?: unknown) => unknown };
+    const tx = d.transaction.bind(d);
+    d.transaction = (fn, f) => {
+      counts.tx++;
+      return tx((s) => fn(new Proxy(s, {
+        get: (o, k) => (k === 'query' ? (...a: unknown[]) => { counts.q++; return o.query(...a); } : Reflect.get(o, k)),
+      })), f);
+    };
+  }
   const totals = new Map<string, { app: number; rest: number; n: number; bad: number; ms: number }>();
   /** K requests of a load, PARALLEL in flight, continuing its rotation. */
   const run = async (load: string, k: number) => {
@@ -125,22 +140,46 @@ try {
   };
   // Warm-up: each load a round's worth, not counted.
   for (const n of names) await run(n, PER_ROUND);
+  // MEDVAULT_BENCH_PROFILE=FILE: a CPU profile of the measured rounds only (not the seeding).
+  const profiling = process.env.MEDVAULT_BENCH_PROFILE ? new (await import('node:inspector/promises')).Session() : null;
+  if (profiling) {
+    profiling.connect();
+    await profiling.post('Profiler.enable');
+    await profiling.post('Profiler.start');
+  }
   for (let round = 0; round < ROUNDS; round++) {
     const order = [...names.slice(round % names.length), ...names.slice(0, round % names.length)];
     for (const n of order) {
       const own = process.cpuUsage();
       const busy = machineBusySeconds();
       const t = performance.now();
+      counts.tx = 0;
+      counts.q = 0;
       const bad = await run(n, PER_ROUND);
       const ms = performance.now() - t;
       const used = process.cpuUsage(own);
       const appS = (used.user + used.system) / 1e6;
       const restS = machineBusySeconds() - busy - appS;
+      if (process.env.MEDVAULT_BENCH_COUNT === '1') {
+        await new Promise((r) => setTimeout(r, 300)); // the audit batcher's flush
+        console.log(`${n}: ${(counts.tx / PER_ROUND).toFixed(2)} transactions, ${(counts.q / PER_ROUND).toFixed(2)} statements per request`);
+        counts.tx = 0;
+        counts.q = 0;
+      }
       const c = totals.get(n) ?? { app: 0, rest: 0, n: 0, bad: 0, ms: 0 };
       totals.set(n, { app: c.app + appS, rest: c.rest + restS, n: c.n + PER_ROUND, bad: c.bad + bad, ms: c.ms + ms });
     }
   }
+  if (profiling) {
+    const { profile } = await profiling.post('Profiler.stop');
+    writeFileSync(process.env.MEDVAULT_BENCH_PROFILE!, JSON.stringify(profile));
+  }
   for (const [n, c] of totals) {
+    if (process.env.MEDVAULT_BENCH_DUMP) {
+      const l = loads[n as keyof typeof loads];
+      const x = await app.inject({ method: 'GET', url: l[0]!.path, headers: l[0]!.headers });
+      writeFileSync(`${process.env.MEDVAULT_BENCH_DUMP}/${n}.json`, `${JSON.stringify(x.headers)}\n${x.body}`);
+    }
     const per = (s: number) => ((s * 1e3) / c.n).toFixed(3);
     console.log(`${n.padEnd(12)} app ${per(c.app)} ms/request, rest ${per(c.rest)} ms/request, `
       + `${Math.round(c.n / (c.ms / 1e3))} requests/s in process, ${c.bad} not 200 of ${c.n}`);
@@ -150,7 +189,9 @@ try {
   await store.db.close();
   await vault.provider.close();
 } finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  // MEDVAULT_BENCH_KEEP=1 leaves the seeded database for EXPLAIN (its name is printed).
+  if (process.env.MEDVAULT_BENCH_KEEP === '1') console.log(`kept database ${name}`);
+  else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
   rmSync(data, { recursive: true, force: true });
 }

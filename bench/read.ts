@@ -10,11 +10,10 @@
  *   npm run bench:read [-- --practices 100 --seconds 20 --connections 50 --warmup 5 --pause-during-bare]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { generate } from 'otplib';
 import pg from 'pg';
 import { auditRows, verifyAuditLog, newAuditSigner, loadOrCreateAuditSigner } from '../src/audit/index.js';
@@ -94,45 +93,49 @@ function machineBusySeconds(): number {
 /** The server whose CPU a load is charged with (its process id). */
 let watched: number | null = null;
 
+/** What bench/load-generator answers. */
+interface Generated {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number };
+  non2xx: number; errors: number; statusCodeStats: Record<string, { count: number }>; cpuSeconds: number;
+}
+
+/** Runs autocannon in its own process (bench/load-generator.ts says why) and reads its result. */
+async function generateLoad(url: string, requests: BenchRequest[], seconds: number): Promise<Generated> {
+  const file = join(data, `load-${process.hrtime.bigint()}.json`);
+  writeFileSync(file, JSON.stringify({ url, connections: CONNECTIONS, seconds, requests }));
+  const script = join(process.cwd(), 'dist-bench/bench/load-generator.js');
+  // MEDVAULT_BENCH_GENERATOR_PROFILE=DIR: a CPU profile of each load generator, in DIR.
+  const prof = process.env.MEDVAULT_BENCH_GENERATOR_PROFILE;
+  const args = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`, script, file] : [script, file];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  rmSync(file, { force: true });
+  if (code !== 0) throw new Error(`the load generator exited ${code}`);
+  return JSON.parse(out) as Generated;
+}
+
 async function load(name: string, url: string, requests: BenchRequest[], seconds = SECONDS) {
   const w = watched;
-  const own = process.cpuUsage();
   const before = w ? { server: cpuSeconds([w]), machine: machineBusySeconds() } : null;
-  // Each connection starts at its own place in the rotation, and with an account no other connection
-  // starts with: otherwise connections send the same session's requests at once — spread evenly over
-  // a rotation of 40 rounds × 147 practitioners, every fifth connection fell on the same account (10
-  // of 50 requests in flight for one person), which the in-flight bound (16 per account) refuses, as
-  // it should, and which no person does. Connections advance at about the same pace, so accounts
-  // apart at the start stay apart.
-  const taken = new Set<string>();
-  let client = 0;
-  const setupClient = (c: { setRequests(r: typeof requests): void }) => {
-    let k = Math.floor((client++ * requests.length) / CONNECTIONS);
-    for (let tries = 0; tries < requests.length && taken.has(requests[k]!.headers.authorization ?? ''); tries++) {
-      k = (k + 1) % requests.length;
-    }
-    taken.add(requests[k]!.headers.authorization ?? '');
-    c.setRequests([...requests.slice(k), ...requests.slice(0, k)]);
-  };
-  const r = await autocannon({
-    url, connections: CONNECTIONS, duration: seconds, requests, setupClient: setupClient as never,
-  });
+  const r = await generateLoad(url, requests, seconds);
   const non2xx = r.non2xx;
-  const stats = (r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {};
-  const codes = Object.entries(stats)
+  const codes = Object.entries(r.statusCodeStats)
     .filter(([c]) => !c.startsWith('2')).map(([c, v]) => `${c}×${v.count}`).join(' ');
   const rate = Math.round(r.requests.average).toString().padStart(6);
   const counts = `${r.requests.total} requests, ${non2xx} non-2xx${codes ? ` [${codes}]` : ''}, ${r.errors} errors`;
   // CPU per request of the server and of PostgreSQL: what the load costs, less noisy than its rate
   // on a shared machine.
-  // The rest of the machine's busy time, less the load generator (this process), is PostgreSQL's
-  // and the background's.
-  const used = process.cpuUsage(own);
+  // The rest of the machine's busy time, less the load generator's, is PostgreSQL's and the background's.
   const ms = (s: number) => ((s * 1e3) / r.requests.total).toFixed(2);
   const server = w && before ? cpuSeconds([w]) - before.server : 0;
-  const rest = before ? machineBusySeconds() - before.machine - server - (used.user + used.system) / 1e6 : 0;
+  const rest = before ? machineBusySeconds() - before.machine - server - r.cpuSeconds : 0;
   const cpu = w && before && r.requests.total > 0
-    ? `; CPU per request: server ${ms(server)} ms, rest ${ms(rest)} ms` : '';
+    ? `; CPU per request: server ${ms(server)} ms, rest ${ms(rest)} ms, load generator ${ms(r.cpuSeconds)} ms` : '';
   console.log(`${name.padEnd(44)} ${rate} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  (${counts})${cpu}`);
   return { ...r, cpu: { server, rest } };
 }
