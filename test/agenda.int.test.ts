@@ -152,14 +152,15 @@ describe.each(BACKENDS)('the agenda ($name)', (backend) => {
     expect(earlier.body.start).toBe('2026-03-19T07:50:00.000Z');
   });
 
-  it('an appointment is versioned: If-Match over a stale version is 412 and writes nothing; ETag and Location follow', async () => {
+  it('an appointment is versioned: If-Match over a stale version is 412 and writes nothing; reads and writes carry the ETag', async () => {
     const b = { patient: patient(), practitioner: doctor.fhirId!, start: '2026-05-12T08:00:00Z' };
     const made = await book(desk, b);
     expect(made.status).toBe(201);
     const id = made.body.id as string;
     expect(made.body.meta).toMatchObject({ versionId: '1' });
     expect(made.headers.get('etag')).toBe('W/"1"');
-    expect(made.headers.get('location')).toMatch(new RegExp(`/fhir/Appointment/${id}/_history/1$`));
+    expect(made.headers.get('location')).toMatch(new RegExp(`/fhir/Appointment/${id}$`));
+    expect((await desk.request('GET', `/fhir/Appointment/${id}`)).headers.get('etag')).toBe('W/"1"');
     const put = (start: string, ifMatch?: string) => desk.request(
       'PUT', `/fhir/Appointment/${id}`, { ...appointment({ ...b, start }), id }, ifMatch ? { 'if-match': ifMatch } : undefined);
     // Two desks read version 1; the first moves it, the second's move names version 1 and is refused.

@@ -309,6 +309,36 @@ describe.each(BACKENDS)('clinical resources over HTTP ($name)', (backend) => {
     }
   });
 
+  it('sorts a search by clinical date or last update, either way, and keeps the order on the next page (_sort)', async () => {
+    const made: string[] = [];
+    for (const day of ['2025-01-10', '2025-02-10', '2025-01-20']) {
+      t.advance(1_000);
+      const r = await fhir(t, doc, 'POST', '/fhir/Observation', REGISTRY.module('Observation')!.example(patient, docId, new Date(`${day}T09:00:00Z`)));
+      expect(r.status).toBe(201);
+      made.push(r.body.id as string);
+    }
+    const [jan10, feb10, jan20] = made as [string, string, string];
+    const order = async (sort: string) => {
+      const r = await fhir(t, doc, 'GET', `/fhir/Observation?patient=${patient}&_id=${made.join(',')}&_sort=${sort}`);
+      expect(r.status, sort).toBe(200);
+      return r.body.entry.map((e: { resource: { id: string } }) => e.resource.id);
+    };
+    expect(await order('date')).toEqual([jan10, jan20, feb10]);
+    expect(await order('-date')).toEqual([feb10, jan20, jan10]);
+    expect(await order('_lastUpdated')).toEqual([jan10, feb10, jan20]);
+    expect(await order('-_lastUpdated')).toEqual([jan20, feb10, jan10]);
+    // One a page: the next page continues in the same order.
+    const first = await fhir(t, doc, 'GET', `/fhir/Observation?patient=${patient}&_id=${made.join(',')}&_sort=date&_count=1`);
+    expect(first.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([jan10]);
+    const next = new URL(first.body.link.find((l: { relation: string }) => l.relation === 'next').url);
+    const second = await fhir(t, doc, 'GET', next.pathname + next.search);
+    expect(second.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual([jan20]);
+    for (const bad of ['code', 'date,code', '']) {
+      const r = await fhir(t, doc, 'GET', `/fhir/Observation?patient=${patient}&_sort=${bad}`);
+      expect(r.status, bad).toBe(400);
+    }
+  });
+
   it('patches a resource with JSON Patch: the next version, checked like an update; a failed test or a bad path changes nothing', async () => {
     const made = await fhir(t, doc, 'POST', '/fhir/Condition', REGISTRY.module('Condition')!.example(patient, docId, new Date()));
     expect(made.status).toBe(201);

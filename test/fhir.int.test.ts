@@ -250,6 +250,26 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
       await refused({ maritalStatus: { text: 'M' } }, 400, /Patient\.maritalStatus/);
     });
 
+    it('narrows a patient search by gender, and refuses gender alone or an unknown value', async () => {
+      for (const [given, gender] of [['Aurèle', 'male'], ['Aurélie', 'female']]) {
+        const p = { resourceType: 'Patient', name: [{ use: 'official', family: 'Quennevillard', given: [given] }], gender, birthDate: '1980-02-02' };
+        expect((await fhir(t, assistant.access_token, 'POST', '/fhir/Patient', p)).status).toBe(201);
+      }
+      const found = async (q: string) => {
+        const r = await fhir(t, assistant.access_token, 'GET', `/fhir/Patient?${q}`);
+        expect(r.status, q).toBe(200);
+        return (r.body.entry ?? []).map((e: { resource: { gender: string } }) => e.resource.gender).sort();
+      };
+      expect(await found('family=Quennevill')).toEqual(['female', 'male']);
+      expect(await found('family=Quennevill&gender=male')).toEqual(['male']);
+      expect(await found('family=Quennevill&gender=other')).toEqual([]);
+      for (const q of ['gender=female', 'family=Quennevill&gender=woman']) {
+        const r = await fhir(t, assistant.access_token, 'GET', `/fhir/Patient?${q}`);
+        expect(r.status, q).toBe(400);
+        expect(JSON.stringify(r.body.issue)).toMatch(/gender/);
+      }
+    });
+
     it('writes a note for a patient in care, and refuses one without a care relationship', async () => {
       const mine = await patientWithCare(A, docId);
       const note = (patient: string) => ({

@@ -2,6 +2,7 @@ import type { Id } from './ids.js';
 import { nirMatchesIdentity, parseNir } from './nir.js';
 
 export type Sex = 'female' | 'male' | 'other' | 'unknown';
+export const SEXES: readonly Sex[] = ['female', 'male', 'other', 'unknown'];
 
 /** Identity status of the INS (référentiel national d'identitovigilance). */
 export type IdentityStatus = 'PROV' | 'VALI' | 'QUAL';

@@ -35,6 +35,9 @@ const search = (names: readonly string[], type?: string) => names.map((name) => 
   ...(name === 'date' && type && DATE_DOC[type] ? { documentation: DATE_DOC[type] } : {}),
 }));
 
+/** Patient's search parameters (`gender` only beside another: src/server/fhir-routes.ts). */
+export const PATIENT_SEARCH = ['name', 'family', 'given', 'birthdate', 'gender', 'identifier', 'email', 'phone'];
+
 /** A directory search's parameter names without their modifiers (name, not name:exact). */
 const bare = (names: readonly string[]) => [...new Set(names.map((n) => n.split(':')[0] as string))];
 
@@ -94,7 +97,8 @@ export function clinicalCapabilities(registry: Registry): Record<string, unknown
       readHistory: interactions.includes('vread'),
       updateCreate: false,
       conditionalUpdate: false,
-      searchParam: params.map((name) => {
+      // _sort is a result parameter (date, -date, _lastUpdated, -_lastUpdated), not a search parameter.
+      searchParam: params.filter((name) => name !== '_sort').map((name) => {
         if (name === 'patient') {
           return { name, type: 'reference', documentation: `Required: a ${type} search reads one patient's record.` };
         }
@@ -155,7 +159,7 @@ export function capabilityStatement(
             versioning: 'versioned-update',
             updateCreate: false,
             conditionalUpdate: false,
-            searchParam: search(['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone', '_count']),
+            searchParam: search([...PATIENT_SEARCH, '_count']),
             operation: [
               { name: 'everything', definition: `${HL7_OPERATION_DEFINITIONS}/Patient-everything` },
               {

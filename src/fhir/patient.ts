@@ -1,4 +1,4 @@
-import { isCalendarDate, normaliseNir, validatePatientIdentity, type Patient, type Sex } from '../domain/index.js';
+import { isCalendarDate, normaliseNir, SEXES, validatePatientIdentity, type Patient, type Sex } from '../domain/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { extrasFromFhir, extrasToFhir } from './patient-extras.js';
 import { BIRTH_PLACE_EXT, FR_CORE_PATIENT, FR_CORE_PATIENT_INS, IDENTITY_STATUS_EXT, INS_NIR_SYSTEM, INSEE_CODE_EXT } from './codes.js';
@@ -60,7 +60,6 @@ const ALLOWED = new Set([
   'resourceType', 'id', 'meta', 'identifier', 'name', 'telecom', 'gender', 'birthDate', 'address', 'deceasedDateTime',
   'extension', 'text', 'active', 'generalPractitioner', 'communication',
 ]);
-const GENDERS: Sex[] = ['female', 'male', 'other', 'unknown'];
 
 function str(v: unknown): string | null {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
@@ -83,7 +82,7 @@ export function fromFhirPatient(r: Json, today: string): PatientInput {
   const givenNames = Array.isArray(official?.given) ? (official.given as unknown[]).map(str).filter((g): g is string => g !== null) : [];
   if (!birthFamilyName) problems.push('Patient.name (official) needs a family name');
   if (givenNames.length === 0) problems.push('Patient.name (official) needs a given name');
-  const gender = typeof r.gender === 'string' && (GENDERS as string[]).includes(r.gender) ? (r.gender as Sex) : null;
+  const gender = typeof r.gender === 'string' && (SEXES as readonly string[]).includes(r.gender) ? (r.gender as Sex) : null;
   if (!gender) problems.push('Patient.gender is required');
   const birthDate = typeof r.birthDate === 'string' && isCalendarDate(r.birthDate) ? r.birthDate : null;
   if (!birthDate) problems.push('Patient.birthDate must be a full date (YYYY-MM-DD)');

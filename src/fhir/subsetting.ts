@@ -87,3 +87,16 @@ export function subset(resource: Json, s: Subset): Json {
   const tagged = tags.some((t) => t.code === SUBSETTED.code && t.system === SUBSETTED.system);
   return { ...out, meta: { ...meta, tag: tagged ? tags : [...tags, SUBSETTED] } };
 }
+
+/**
+ * Whether a resource a client sends back is one medvault answered subsetted (meta.tag SUBSETTED):
+ * written, it would drop what was cut away. A write refuses it (R4: a subsetted resource is not
+ * to be used for an update).
+ */
+export function isSubsetted(resource: Json): boolean {
+  const meta = resource.meta;
+  if (typeof meta !== 'object' || meta === null) return false;
+  const tags = (meta as Json).tag;
+  return Array.isArray(tags) && tags.some((t) => typeof t === 'object' && t !== null && (t as Json).code === SUBSETTED.code);
+}
+export const SUBSETTED_WRITE = 'this resource was read subsetted (_summary or _elements): read it whole before writing it';

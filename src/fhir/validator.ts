@@ -22,6 +22,8 @@ function get(): Validator {
  * official schema leaves complex types untyped, so `"name": [null]` passed it and reached the
  * mappers (a 500 before this check).
  */
+const ELEMENT_NAME = /^_?[a-z][A-Za-z0-9]{0,63}$/;
+
 function nullPaths(v: unknown, path: string, nullItemsAllowed: boolean, out: string[]): void {
   if (out.length >= 20) return;
   if (v === null) {
@@ -37,7 +39,11 @@ function nullPaths(v: unknown, path: string, nullItemsAllowed: boolean, out: str
   }
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    for (const k of Object.keys(o)) nullPaths(o[k], path === '' ? k : `${path}.${k}`, k.startsWith('_') || Object.hasOwn(o, `_${k}`), out);
+    for (const k of Object.keys(o)) {
+      // A key that is no FHIR element name is the client's own text (it may be a name): not echoed.
+      const name = ELEMENT_NAME.test(k) ? k : '[?]';
+      nullPaths(o[k], path === '' ? name : `${path}.${name}`, k.startsWith('_') || Object.hasOwn(o, `_${k}`), out);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import type { SensitivityLabel } from '../domain/index.js';
 import type { Json } from '../resources/index.js';
+import type { ResourceOrder } from '../store/index.js';
 
 /** A clinical resource as the records return it: its stored version, and its body once opened. */
 export interface OpenedResource {
@@ -24,6 +25,8 @@ export interface ResourceSearch {
   /** `_lastUpdated`: when the current version was written, from (inclusive) and to (exclusive). */
   readonly updatedFrom?: Date;
   readonly updatedTo?: Date;
+  /** `_sort`: by clinical date or by last update, newest first unless asked otherwise (default -date). */
+  readonly order?: ResourceOrder;
   readonly limit: number;
   readonly offset: number;
 }

@@ -12,6 +12,7 @@ import { AppointmentRecords } from './appointments.js';
 import type { OpenedResource, ResourceSearch, ResourceWrite } from './resource-types.js';
 
 export type { OpenedResource, ResourceSearch, ResourceWrite } from './resource-types.js';
+export type { ResourceOrder } from '../store/index.js';
 
 const gone = (e: unknown): never => {
   if (isShreddedKeyError(e)) throw new RecordError('gone');
@@ -116,6 +117,7 @@ export class ResourceRecords extends AppointmentRecords {
         tokens: await Promise.all(q.tokens.map((any) => repo.tokens(type, q.patientId, any))),
         ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}), ...(q.ids ? { ids: q.ids } : {}),
         ...(q.updatedFrom ? { updatedFrom: q.updatedFrom } : {}), ...(q.updatedTo ? { updatedTo: q.updatedTo } : {}),
+        ...(q.order ? { order: q.order } : {}),
       }, this.reader(), this.ctx.now);
       const patient = await this.clinicalPatient(tx, q.patientId, false, read);
       if (!patient) return { kind: 'missing' as const };

@@ -72,7 +72,7 @@ export function defineRegistry(modules: readonly ResourceModule[]): Registry {
  * every resource (`_id`, `_lastUpdated`: a client's incremental sync) and _count.
  */
 export function searchParamsOf(m: ResourceModule): string[] {
-  return ['patient', ...m.search.map((s) => s.name), '_id', '_lastUpdated', '_count'];
+  return ['patient', ...m.search.map((s) => s.name), '_id', '_lastUpdated', '_sort', '_count'];
 }
 
 /** One route list per type: the interactions to serve and the parameters a search accepts. */

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isId, type Appointment } from '../domain/index.js';
 import {
-  APPOINTMENT_SEARCH, CANCEL_REASON_SYSTEM, fhirSchemaErrors, toFhirAppointment, VISIT_TYPE_SYSTEM,
+  APPOINTMENT_SEARCH, CANCEL_REASON_SYSTEM, fhirSchemaErrors, isSubsetted, SUBSETTED_WRITE, toFhirAppointment,
+  VISIT_TYPE_SYSTEM,
 } from '../fhir/index.js';
 import { RecordError } from '../records/index.js';
 import { agendaRoutes } from './agenda-routes.js';
@@ -19,8 +20,10 @@ export const CANCEL_REASONS = [
   'oth-pv', 'oth-pyr', 'oth-req', 'oth-swie', 'oth-trans', 'oth-ut', 'oth-wthr',
 ];
 
+// meta: a client sends back what it read (its version and dates); medvault sets them again.
 const ACCEPTED = new Set([
-  'resourceType', 'id', 'status', 'serviceType', 'appointmentType', 'cancelationReason', 'start', 'end', 'participant',
+  'resourceType', 'id', 'meta', 'status', 'serviceType', 'appointmentType', 'cancelationReason', 'start', 'end',
+  'participant',
 ]);
 
 /** Who wrote a version (an account of the practice: a Practitioner resource names its staff). */
@@ -34,6 +37,7 @@ const codingOf = (x: unknown): { system?: unknown; code?: unknown } | undefined 
 /** An Appointment as a client writes it, checked: participants, times, status, kind, visit type, why cancelled. */
 function appointmentBody(req: Req, id?: string) {
   const b = resourceOf(req, 'Appointment');
+  if (isSubsetted(b)) throw new RecordError('invalid', [SUBSETTED_WRITE]);
   const problems = fhirSchemaErrors(b);
   if (problems.length > 0) throw new RecordError('invalid', problems);
   for (const k of Object.keys(b)) if (!ACCEPTED.has(k)) problems.push(`Appointment.${k} is not accepted`);
@@ -80,10 +84,13 @@ function appointmentBody(req: Req, id?: string) {
 /** The calendar through FHIR (Appointment: read, search, book, change, every version) and the agenda's settings. */
 export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
   const { records, send, base, paged } = kit;
+  /** An Appointment answered with its version as the ETag (a client's next If-Match). */
+  const etagged = (reply: FastifyReply, a: Json) =>
+    send(reply.header('etag', `W/"${(a.meta as Json | undefined)?.versionId ?? 1}"`), a);
   agendaRoutes(app, kit);
 
   app.get('/fhir/Appointment/:id', { config: auth, schema: { params: idParams } }, async (req: Req, reply) =>
-    send(reply, toFhirAppointment(await records(req).readAppointment(req.params.id as string))),
+    etagged(reply, toFhirAppointment(await records(req).readAppointment(req.params.id as string))),
   );
 
   app.get('/fhir/Appointment/:id/_history', { config: auth, schema: { params: idParams } }, async (req: Req, reply) => {
@@ -122,8 +129,8 @@ export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
       throw new RecordError('invalid', ['Appointment.id is assigned by the server']);
     }
     const a = await records(req).saveAppointment(appointmentBody(req));
-    const v = a.version ?? 1;
-    reply.header('location', `${base(req)}/Appointment/${a.id}/_history/${v}`).header('etag', `W/"${v}"`);
+    // No vread route for Appointment (its versions are read whole in _history): the location is the resource.
+    reply.header('location', `${base(req)}/Appointment/${a.id}`).header('etag', `W/"${a.version ?? 1}"`);
     return send(reply, toFhirAppointment(a), 201);
   });
 
@@ -133,6 +140,6 @@ export function appointmentRoutes(app: FastifyInstance, kit: FhirKit): void {
     }
     const expected = ifMatch(req.headers['if-match']);
     const a = await records(req).saveAppointment(appointmentBody(req, req.params.id), expected);
-    return send(reply.header('etag', `W/"${a.version ?? 1}"`), toFhirAppointment(a));
+    return etagged(reply, toFhirAppointment(a));
   });
 }

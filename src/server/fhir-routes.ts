@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isCalendarDate, normaliseNir } from '../domain/index.js';
+import { isCalendarDate, normaliseNir, SEXES, type Sex } from '../domain/index.js';
 import {
-  capabilityStatement, directoryMatches, directoryProblems, ORGANIZATION_SEARCH, PRACTITIONER_SEARCH, toFhirClinical,
+  capabilityStatement, directoryMatches, directoryProblems, ORGANIZATION_SEARCH, PATIENT_SEARCH, PRACTITIONER_SEARCH,
+  toFhirClinical,
   fhirSchemaErrors, fromFhirPatient, INS_NIR_SYSTEM, searchBundle,
   toFhirAppointment, toFhirDocumentReference, toFhirOrganization, toFhirPatient, toFhirPatientListing, toFhirPractitioner,
 } from '../fhir/index.js';
@@ -35,8 +36,21 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
     return send(patientOut(reply, p), toFhirPatient(p));
   });
 
+  /**
+   * `gender` narrows a search by name, birth date or identifier; alone it would list half the
+   * practice (the sex is sealed, not indexed: nothing finds patients by it), so it is refused alone.
+   */
+  const patientGender = (q: Record<string, string | string[]>): Sex | undefined => {
+    const g = one(q, 'gender');
+    if (g === undefined) return undefined;
+    if (!(SEXES as readonly string[]).includes(g)) throw new RecordError('invalid', ['gender: male, female, other or unknown']);
+    if (!PATIENT_SEARCH.some((k) => k !== 'gender' && q[k] !== undefined)) {
+      throw new RecordError('invalid', ['gender narrows a search by name, family, given, birthdate or identifier']);
+    }
+    return g as Sex;
+  };
   const patientSearch = async (req: Req, reply: FastifyReply) =>
-    paged(req, reply, 'Patient', ['name', 'family', 'given', 'birthdate', 'identifier', 'email', 'phone'], async (q, offset, limit) => {
+    paged(req, reply, 'Patient', PATIENT_SEARCH, async (q, offset, limit) => {
       const identifier = one(q, 'identifier');
       let nir: string | undefined;
       if (identifier !== undefined) {
@@ -51,7 +65,9 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
       const email = one(q, 'email');
       const phone = one(q, 'phone');
       const given = one(q, 'given');
+      const gender = patientGender(q);
       const found = await records(req).searchPatients({
+        ...(gender ? { gender } : {}),
         ...(family ? { family } : {}), ...(given ? { given } : {}), ...(name ? { name } : {}), ...(birth ? { birthDate: birth.replace(/^eq/, '') } : {}), ...(nir ? { nir } : {}),
         ...(email ? { email } : {}), ...(phone ? { phone } : {}), limit, offset,
       });

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isId, isSensitivityLabel, type SensitivityLabel } from '../domain/index.js';
-import { fhirSchemaErrors, toFhirClinical, V3_ACT_CODE, V3_CONFIDENTIALITY } from '../fhir/index.js';
-import type { OpenedResource, ResourceSearch } from '../records/resources.js';
+import {
+  fhirSchemaErrors, isSubsetted, SUBSETTED_WRITE, toFhirClinical, V3_ACT_CODE, V3_CONFIDENTIALITY,
+} from '../fhir/index.js';
+import type { OpenedResource, ResourceOrder, ResourceSearch } from '../records/resources.js';
 import { RecordError, type Page } from '../records/index.js';
 import {
   beaconValues, clinicalDate, REGISTRY, routeLists, tokenQuery, type Registry, type ResourceModule,
@@ -44,6 +46,7 @@ const MAX_RESOURCE_BYTES = 64 * 1024;
 
 function written(m: ResourceModule, resource: unknown, now: Date) {
   const sent = resourceOf({ body: resource }, m.type);
+  if (isSubsetted(sent)) throw new RecordError('invalid', [SUBSETTED_WRITE]);
   if (Buffer.byteLength(JSON.stringify(sent)) > MAX_RESOURCE_BYTES) {
     const limit = `a ${m.type} holds at most 64 kB; letters and scans are documents (DocumentReference)`;
     throw new RecordError('invalid', [limit]);
@@ -65,8 +68,19 @@ function written(m: ResourceModule, resource: unknown, now: Date) {
 }
 
 /** The parameters every resource has: `_id` (ids, ORed) and `_lastUpdated` (a date range, prefixes as `date`). */
-function common(q: Record<string, string | string[]>): Pick<ResourceSearch, 'ids' | 'updatedFrom' | 'updatedTo'> {
-  const out: { ids?: string[]; updatedFrom?: Date; updatedTo?: Date } = {};
+/** FHIR `_sort` values a clinical search takes: its clinical date or its last update, either way. */
+const SORTS: Record<string, ResourceOrder> = {
+  'date': 'date-asc', '-date': 'date-desc', '_lastUpdated': 'updated-asc', '-_lastUpdated': 'updated-desc',
+};
+
+function common(q: Record<string, string | string[]>): Pick<ResourceSearch, 'ids' | 'updatedFrom' | 'updatedTo' | 'order'> {
+  const out: { ids?: string[]; updatedFrom?: Date; updatedTo?: Date; order?: ResourceOrder } = {};
+  const sort = one(q, '_sort');
+  if (sort !== undefined) {
+    const order = Object.hasOwn(SORTS, sort.trim()) ? SORTS[sort.trim()] : undefined;
+    if (!order) throw new RecordError('invalid', ['_sort: date, -date, _lastUpdated or -_lastUpdated']);
+    out.order = order;
+  }
   const id = one(q, '_id');
   if (id !== undefined) {
     const ids = id.split(',').map((x) => x.trim());

@@ -6,7 +6,9 @@ export { MIGRATIONS } from './migrations/index.js';
 export { openStore, describeLocation, type StoreLocation, type OpenedStore } from './open.js';
 export { AdminRepository, SegmentError, type UserRecord, type PatientSearch, type StoredPatient } from './admin.js';
 export { ClinicalRepository, enterAsPatient } from './clinical.js';
-export { ResourceRepository, type NewVersion, type ResourceQuery, type ResourceVersion, type SealedResource } from './resources.js';
+export {
+  ResourceRepository, type NewVersion, type ResourceOrder, type ResourceQuery, type ResourceVersion, type SealedResource,
+} from './resources.js';
 export { beaconBitsFor, BEACON_BITS_MAX, BEACON_BITS_MIN } from './beacons.js';
 export { PlatformRepository, PLATFORM_KEY_SCOPE } from './platform.js';
 export { damagedPlaceOf, isShreddedKeyError, type IdentitySealer, type NoteSealer, type IndexedColumn } from './sealing.js';

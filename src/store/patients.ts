@@ -16,6 +16,8 @@ export interface PatientSearch {
   readonly nir?: string;
   readonly email?: string;
   readonly phone?: string;
+  /** Narrows a search by the other criteria (never a search alone: the sex is sealed, not indexed). */
+  readonly gender?: Patient['sex'];
   readonly limit: number;
   readonly offset?: number;
 }
@@ -187,13 +189,17 @@ export function listed(id: Id, o: OpenedIdentity, version: number, practiceId: I
 }
 
 /** A search's criteria, normalised once. */
-export interface Criteria { readonly family?: string; readonly given?: string; readonly name?: string; readonly birthDate?: string }
+export interface Criteria {
+  readonly family?: string; readonly given?: string; readonly name?: string; readonly birthDate?: string;
+  readonly gender?: Patient['sex'];
+}
 export function criteriaOf(q: PatientSearch): Criteria {
   return {
     ...(q.family !== undefined ? { family: normaliseName(q.family) } : {}),
     ...(q.given !== undefined ? { given: normaliseName(q.given) } : {}),
     ...(q.name !== undefined ? { name: normaliseName(q.name) } : {}),
     ...(q.birthDate !== undefined ? { birthDate: q.birthDate } : {}),
+    ...(q.gender !== undefined ? { gender: q.gender } : {}),
   };
 }
 
@@ -204,6 +210,7 @@ export function meets(p: OpenedIdentity, c: Criteria): boolean {
   if (c.given !== undefined && !any(p.given, c.given)) return false;
   if (c.name !== undefined && !nameMeets(p, c.name, any)) return false;
   if (c.birthDate !== undefined && p.identity.birthDate !== c.birthDate) return false;
+  if (c.gender !== undefined && p.identity.sex !== c.gender) return false;
   return true;
 }
 

@@ -49,8 +49,16 @@ const T = 'clinical.resources';
 const COLUMNS = `cr.id, cr.version, cr.type, cr.patient_id, cr.author_id, cr.written_at, cr.effective_at, cr.current,
   cr.labels_sealed, cr.body_sealed, cr.tokens`;
 const SELECT = `${COLUMNS}, k.kek_version AS pk_version, k.wrapped AS pk_wrapped`;
-/** A search's order: newest clinical date first, then newest written, then by id (a stable page). */
-const ORDER = 'cr.effective_at DESC NULLS LAST, cr.written_at DESC, cr.id';
+/** A search's order (FHIR `_sort`), always ending by id (a stable page); the default: newest clinical date first. */
+const ORDERS = {
+  'date-desc': 'cr.effective_at DESC NULLS LAST, cr.written_at DESC, cr.id',
+  'date-asc': 'cr.effective_at ASC NULLS LAST, cr.written_at ASC, cr.id',
+  'updated-desc': 'cr.written_at DESC, cr.id',
+  'updated-asc': 'cr.written_at ASC, cr.id',
+} as const;
+export type ResourceOrder = keyof typeof ORDERS;
+const orderOf = (o: ResourceOrder | undefined, alias = 'cr') =>
+  ORDERS[o ?? 'date-desc'].replaceAll('cr.', `${alias}.`);
 const FROM = `${T} cr LEFT JOIN keys.patient_keys k
   ON k.practice_id = cr.practice_id AND k.patient_id = cr.patient_id`;
 
@@ -69,6 +77,7 @@ export interface ResourceQuery {
   /** The current version written from (inclusive) and before (exclusive): `_lastUpdated`. */
   readonly updatedFrom?: Date;
   readonly updatedTo?: Date;
+  readonly order?: ResourceOrder;
   /**
    * Only what this practitioner wrote in her open visit (store/care.ts), for a reader a visit alone
    * lets in.
@@ -280,7 +289,7 @@ export class ResourceRepository {
       `SELECT ${SELECT} FROM ${FROM}
         WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
           ${where.map((w) => `AND ${w}`).join(' ')}
-        ORDER BY ${ORDER} LIMIT $4 OFFSET $5`,
+        ORDER BY ${orderOf(q.order)} LIMIT $4 OFFSET $5`,
       params,
     );
     return Promise.all(r.rows.map((x) => this.sealed(x)));
@@ -352,8 +361,8 @@ export class ResourceRepository {
             SELECT ${COLUMNS} FROM ${T} cr
               WHERE cr.practice_id = $1 AND cr.type = $2 AND cr.patient_id = $3 AND cr.current
                 ${where.map((w) => `AND ${w}`).join(' ')}
-              ORDER BY ${ORDER} LIMIT $4 OFFSET $5) r ON true
-          ORDER BY r.effective_at DESC NULLS LAST, r.written_at DESC, r.id`,
+              ORDER BY ${orderOf(q.order)} LIMIT $4 OFFSET $5) r ON true
+          ORDER BY ${orderOf(q.order, 'r')}`,
       params,
     );
     const first = r.rows[0];
