@@ -247,6 +247,10 @@ describe.each(BACKENDS)('the FHIR API over HTTP ($name)', (backend) => {
       await refused({ identifier: [{ system: 'urn:x:y', value: 'x', period: { start: '2020' } }] }, 400, /identifier\[0\]\.period/);
       await refused({ communication: [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'français' }] } }] }, 400, /communication\[0\]/);
       await refused({ active: 'no' }, 400, /active/);
+      await refused({ identifier: [{ system: 'urn:x:y', value: 'x', type: {} }] }, 400, /identifier\[0\]\.type needs/);
+      await refused({ identifier: [{ system: 'urn:x:y', value: 'x', type: { coding: [{ system: 'urn:x:t', code: 'MR', display: 7 }] } }] },
+        400, /display/);
+      await refused({ generalPractitioner: [{ reference: `Practitioner/${docId}`, display: 'Dr X' }] }, 400, /not both/);
       await refused({ maritalStatus: { text: 'M' } }, 400, /Patient\.maritalStatus/);
     });
 

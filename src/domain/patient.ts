@@ -18,7 +18,7 @@ export interface PostalAddress {
 export interface PatientIdentifier {
   readonly system: string;
   readonly value: string;
-  readonly use: 'usual' | 'secondary' | 'old' | 'temp' | null;
+  readonly use: 'usual' | 'official' | 'secondary' | 'old' | 'temp' | null;
   /** What kind of number it is (HL7 v2 table 0203: MR, SS…), as the other system coded it. */
   readonly type: {
     readonly coding: readonly { readonly system: string; readonly code: string; readonly display?: string }[];

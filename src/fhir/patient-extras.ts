@@ -13,7 +13,7 @@ export const BCP47 = 'urn:ietf:bcp:47';
 const URI = /^(?:urn:[a-z0-9][a-z0-9-]{0,31}:\S+|https?:\/\/\S+)$/i;
 const LANGUAGE = /^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const USES = ['usual', 'secondary', 'old', 'temp'] as const;
+const USES = ['usual', 'official', 'secondary', 'old', 'temp'] as const;
 /** At most this many of each list: a record, not a store for arbitrary data. */
 const MAX = 10;
 
@@ -45,11 +45,14 @@ function identifierType(v: unknown, at: string, problems: string[]): PatientIden
     const system = text(c.system, 255);
     const code = text(c.code, 64);
     if (!system || !URI.test(system) || !code) problems.push(`${at}.coding[${i}] needs a system (a URI) and a code`);
-    const display = text(c.display, 200);
+    const display = c.display === undefined ? null : text(c.display, 200);
+    if (c.display !== undefined && display === null) problems.push(`${at}.coding[${i}].display must be a short text`);
     return { system: system ?? '', code: code ?? '', ...(display ? { display } : {}) };
   });
   const label = t.text === undefined ? null : text(t.text, 200);
   if (t.text !== undefined && label === null) problems.push(`${at}.text must be a short text`);
+  // FHIR JSON has no empty arrays: a type is a coding or a text.
+  if (coding.length === 0 && label === null) problems.push(`${at} needs a coding or a text`);
   return { coding, ...(label ? { text: label } : {}) };
 }
 
@@ -65,7 +68,7 @@ function otherIdentifiers(v: unknown, problems: string[]): PatientIdentifier[] {
     if (!system || !URI.test(system)) problems.push(`${at}.system must be a URI (urn:… or http(s)://…)`);
     if (!value) problems.push(`${at}.value is required (at most 100 characters)`);
     const use = id.use === undefined ? null : (USES as readonly unknown[]).includes(id.use) ? (id.use as PatientIdentifier['use']) : null;
-    if (id.use !== undefined && use === null) problems.push(`${at}.use must be usual, secondary, old or temp`);
+    if (id.use !== undefined && use === null) problems.push(`${at}.use must be usual, official, secondary, old or temp`);
     out.push({ system: system ?? '', value: value ?? '', use, type: identifierType(id.type, `${at}.type`, problems) });
   });
   return out;
@@ -75,6 +78,9 @@ function generalPractitioners(v: unknown, problems: string[]): GeneralPractition
   return list(v, 'Patient.generalPractitioner', problems).map((r, i): GeneralPractitioner => {
     const at = `Patient.generalPractitioner[${i}]`;
     only(r, ['reference', 'identifier', 'display'], at, problems);
+    if (r.reference !== undefined && (r.identifier !== undefined || r.display !== undefined)) {
+      problems.push(`${at}: a reference to a practitioner of the practice, or an identifier and a name, not both`);
+    }
     if (r.reference !== undefined) {
       const m = typeof r.reference === 'string' ? /^Practitioner\/(.+)$/.exec(r.reference) : null;
       if (!m || !UUID.test(m[1] as string)) problems.push(`${at}.reference must be Practitioner/{id} of the practice`);
@@ -128,7 +134,9 @@ export function extrasFromFhir(r: Json, problems: string[]): Extras {
 /** The extras as FHIR elements (the NIR identifier is patient.ts's, first in the list). */
 export function extrasToFhir(p: Extras): { identifier: Json[]; rest: Json } {
   const identifier = (p.otherIdentifiers ?? []).map((i) => ({
-    ...(i.use ? { use: i.use } : {}), ...(i.type ? { type: i.type } : {}), system: i.system, value: i.value,
+    ...(i.use ? { use: i.use } : {}),
+    ...(i.type ? { type: i.type.coding.length > 0 ? i.type : { text: i.type.text } } : {}),
+    system: i.system, value: i.value,
   }));
   const gp = (p.generalPractitioners ?? []).map((g) => ('practitionerId' in g
     ? { reference: `Practitioner/${g.practitionerId}` }

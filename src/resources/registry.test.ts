@@ -55,7 +55,7 @@ describe('the resource registry', () => {
 
     expect(routeLists(registry).find((r) => r.type === 'FamilyMemberHistory')).toEqual({
       type: 'FamilyMemberHistory', interactions: ['read', 'create', 'search-type'],
-      search: ['patient', 'code', 'date', '_id', '_lastUpdated', '_count'],
+      search: ['patient', 'code', 'date', '_id', '_lastUpdated', '_sort', '_count'],
     });
     const app = Fastify();
     const unused = () => { throw new Error('unused'); };
