@@ -3,6 +3,7 @@ import { nirMatchesIdentity, parseNir } from './nir.js';
 
 export type Sex = 'female' | 'male' | 'other' | 'unknown';
 export const SEXES: readonly Sex[] = ['female', 'male', 'other', 'unknown'];
+export const isSex = (v: unknown): v is Sex => (SEXES as readonly unknown[]).includes(v);
 
 /** Identity status of the INS (référentiel national d'identitovigilance). */
 export type IdentityStatus = 'PROV' | 'VALI' | 'QUAL';

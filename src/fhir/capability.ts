@@ -177,7 +177,10 @@ export function capabilityStatement(
             type: 'Practitioner', interaction: codes(['read', 'search-type']),
             searchParam: search(['_count', ...bare(PRACTITIONER_SEARCH)]),
           },
-          { type: 'Organization', interaction: codes(['read', 'search-type']), searchParam: search(bare(ORGANIZATION_SEARCH)) },
+          {
+            type: 'Organization', interaction: codes(['read', 'search-type']),
+            searchParam: search(bare(ORGANIZATION_SEARCH)),
+          },
           {
             type: 'Appointment',
             interaction: codes(['read', 'create', 'update', 'search-type', 'history-instance']),

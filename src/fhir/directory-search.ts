@@ -9,6 +9,7 @@ import { normaliseName } from '../domain/index.js';
  */
 type Json = Record<string, unknown>;
 type Params = Record<string, string | string[]>;
+type Identifier = { system?: string; value?: string };
 
 /** The parameters each type answers to, with the modifiers a string parameter takes. */
 const strings = (...names: string[]) => names.flatMap((n) => [n, `${n}:exact`, `${n}:contains`]);
@@ -29,7 +30,7 @@ function stringMatch(values: readonly string[], wanted: string, modifier: string
   }));
 }
 
-function tokenMatch(ids: readonly { system?: string; value?: string }[], wanted: string): boolean {
+function tokenMatch(ids: readonly Identifier[], wanted: string): boolean {
   return wanted.split(',').some((w) => {
     const bar = w.indexOf('|');
     const system = bar < 0 ? null : w.slice(0, bar);
@@ -57,7 +58,7 @@ export function directoryMatches(r: Json, params: Params): boolean {
       let ok: boolean;
       if (name === '_id') ok = wanted.split(',').includes(String(r.id));
       else if (name === 'active') ok = String(r.active !== false) === wanted;
-      else if (name === 'identifier') ok = tokenMatch((r.identifier ?? []) as { system?: string; value?: string }[], wanted);
+      else if (name === 'identifier') ok = tokenMatch((r.identifier ?? []) as Identifier[], wanted);
       else ok = stringMatch(stringsOf(r, name), wanted, modifier);
       if (!ok) return false;
     }
@@ -70,7 +71,8 @@ export function directoryProblems(params: Params): string[] {
   const problems: string[] = [];
   for (const v of all(params, 'active')) if (v !== 'true' && v !== 'false') problems.push('active: true or false');
   for (const [k, v] of Object.entries(params)) {
-    if (all(params, k).some((x) => x.length > 200) || (Array.isArray(v) && v.length > 10)) problems.push(`${k}: too long`);
+    const tooLong = all(params, k).some((x) => x.length > 200) || (Array.isArray(v) && v.length > 10);
+    if (tooLong) problems.push(`${k}: too long`);
   }
   return problems;
 }

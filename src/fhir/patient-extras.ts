@@ -67,8 +67,8 @@ function otherIdentifiers(v: unknown, problems: string[]): PatientIdentifier[] {
     const value = text(id.value, 100);
     if (!system || !URI.test(system)) problems.push(`${at}.system must be a URI (urn:… or http(s)://…)`);
     if (!value) problems.push(`${at}.value is required (at most 100 characters)`);
-    const use = id.use === undefined ? null : (USES as readonly unknown[]).includes(id.use) ? (id.use as PatientIdentifier['use']) : null;
-    if (id.use !== undefined && use === null) problems.push(`${at}.use must be usual, official, secondary, old or temp`);
+    const use = (USES as readonly unknown[]).includes(id.use) ? (id.use as PatientIdentifier['use']) : null;
+    if (id.use !== undefined && use === null) problems.push(`${at}.use must be one of ${USES.join(', ')}`);
     out.push({ system: system ?? '', value: value ?? '', use, type: identifierType(id.type, `${at}.type`, problems) });
   });
   return out;
@@ -91,7 +91,7 @@ function generalPractitioners(v: unknown, problems: string[]): GeneralPractition
     const system = text(id.system, 255);
     const value = text(id.value, 64);
     if (!system || !URI.test(system) || !value) {
-      problems.push(`${at} needs a reference to a Practitioner of the practice, or an identifier (system and value: an RPPS)`);
+      problems.push(`${at} needs a reference to a Practitioner of the practice, or an identifier (an RPPS)`);
     }
     const display = r.display === undefined ? null : text(r.display, 200);
     if (r.display !== undefined && display === null) problems.push(`${at}.display must be a short text`);
@@ -108,9 +108,10 @@ function languages(v: unknown, problems: string[]): PatientLanguage[] {
     const coding = list(lang.coding, `${at}.language.coding`, problems);
     const bcp = coding.find((x) => x.system === BCP47);
     const code = text(bcp?.code, 35);
-    if (!code || !LANGUAGE.test(code)) problems.push(`${at}.language needs a coding of ${BCP47} (a language code such as fr or en-US)`);
+    if (!code || !LANGUAGE.test(code)) problems.push(`${at}.language needs a ${BCP47} code (fr, en-US…)`);
     if (coding.some((x) => x.system !== BCP47)) problems.push(`${at}.language: only ${BCP47} codings are kept`);
-    if (c.preferred !== undefined && typeof c.preferred !== 'boolean') problems.push(`${at}.preferred must be true or false`);
+    const preferred = c.preferred === undefined || typeof c.preferred === 'boolean';
+    if (!preferred) problems.push(`${at}.preferred must be true or false`);
     const display = text(bcp?.display, 100) ?? text(lang.text, 100);
     return { code: code ?? '', display, preferred: c.preferred === true };
   });

@@ -1,4 +1,4 @@
-import { isCalendarDate, normaliseNir, SEXES, validatePatientIdentity, type Patient, type Sex } from '../domain/index.js';
+import { isCalendarDate, isSex, normaliseNir, validatePatientIdentity, type Patient } from '../domain/index.js';
 import type { StoredPatient } from '../store/index.js';
 import { extrasFromFhir, extrasToFhir } from './patient-extras.js';
 import { BIRTH_PLACE_EXT, FR_CORE_PATIENT, FR_CORE_PATIENT_INS, IDENTITY_STATUS_EXT, INS_NIR_SYSTEM, INSEE_CODE_EXT } from './codes.js';
@@ -82,12 +82,13 @@ export function fromFhirPatient(r: Json, today: string): PatientInput {
   const givenNames = Array.isArray(official?.given) ? (official.given as unknown[]).map(str).filter((g): g is string => g !== null) : [];
   if (!birthFamilyName) problems.push('Patient.name (official) needs a family name');
   if (givenNames.length === 0) problems.push('Patient.name (official) needs a given name');
-  const gender = typeof r.gender === 'string' && (SEXES as readonly string[]).includes(r.gender) ? (r.gender as Sex) : null;
+  const gender = isSex(r.gender) ? r.gender : null;
   if (!gender) problems.push('Patient.gender is required');
   const birthDate = typeof r.birthDate === 'string' && isCalendarDate(r.birthDate) ? r.birthDate : null;
   if (!birthDate) problems.push('Patient.birthDate must be a full date (YYYY-MM-DD)');
   const identifiers = Array.isArray(r.identifier) ? (r.identifier as Json[]) : [];
-  if (identifiers.filter((i) => i.system === INS_NIR_SYSTEM).length > 1) problems.push('Patient.identifier: one INS-NIR at most');
+  const nirs = identifiers.filter((i) => i.system === INS_NIR_SYSTEM);
+  if (nirs.length > 1) problems.push('Patient.identifier: one INS-NIR at most');
   const extras = extrasFromFhir(r, problems);
   const nirRaw = str(identifiers.find((i) => i.system === INS_NIR_SYSTEM)?.value);
   const telecom = Array.isArray(r.telecom) ? (r.telecom as Json[]) : [];

@@ -15,7 +15,8 @@ describe('_summary and _elements', () => {
   it('keeps the elements asked for, and the mandatory and modifier ones, tagged SUBSETTED', () => {
     const out = subset(observation, shape({ _elements: 'valueQuantity,subject' }));
     // status and code are mandatory (status a modifier too): kept although not asked for.
-    expect(Object.keys(out).sort()).toEqual(['code', 'id', 'meta', 'resourceType', 'status', 'subject', 'valueQuantity']);
+    const kept = ['code', 'id', 'meta', 'resourceType', 'status', 'subject', 'valueQuantity'];
+    expect(Object.keys(out).sort()).toEqual(kept);
     expect(out.meta).toEqual({ versionId: '2', tag: [SUBSETTED] });
     // A choice element asked for by its name (value) keeps its typed key (valueQuantity).
     expect(subset(observation, shape({ _elements: 'value' }))).toHaveProperty('valueQuantity');
@@ -52,7 +53,8 @@ describe('_summary and _elements', () => {
   it('reads its table from the official definitions, regenerated identically', async () => {
     const script = new URL('../../scripts/summary-elements.mjs', import.meta.url).href;
     const { summaryElements } = (await import(script)) as { summaryElements: () => unknown };
-    const shipped = JSON.parse(readFileSync(new URL('./definitions/summary-elements.json', import.meta.url), 'utf8')) as unknown;
+    const file = new URL('./definitions/summary-elements.json', import.meta.url);
+    const shipped = JSON.parse(readFileSync(file, 'utf8')) as unknown;
     expect(shipped).toEqual(summaryElements());
   });
 });

@@ -36,7 +36,10 @@ const ELEMENT = /^[a-z][A-Za-z0-9]{0,63}$/;
  * The subset a request's parameters ask for (null: the whole resource), or the problems to answer
  * 400 with. `_summary=count` and `false` are not subsets (count is refused, false is the default).
  */
-export function subsetOf(params: Record<string, string | string[] | undefined>): Subset | null | { problems: string[] } {
+/** What a request's parameters ask: a subset, the whole resource (null), or problems to answer 400 with. */
+export type SubsetAsked = Subset | null | { problems: string[] };
+
+export function subsetOf(params: Record<string, string | string[] | undefined>): SubsetAsked {
   const one = (k: string) => {
     const v = params[k];
     return Array.isArray(v) ? (v.length === 1 ? v[0] : null) : v;
@@ -44,7 +47,9 @@ export function subsetOf(params: Record<string, string | string[] | undefined>):
   const summary = one('_summary');
   const elements = one('_elements');
   if (summary === null || elements === null) return { problems: ['_summary and _elements are given once'] };
-  if (summary !== undefined && elements !== undefined) return { problems: ['_summary and _elements are not used together'] };
+  if (summary !== undefined && elements !== undefined) {
+    return { problems: ['_summary and _elements are not used together'] };
+  }
   if (summary !== undefined) {
     if (summary === 'false') return null;
     if (summary === 'true' || summary === 'text' || summary === 'data') return { kind: 'summary', mode: summary };
@@ -97,6 +102,8 @@ export function isSubsetted(resource: Json): boolean {
   const meta = resource.meta;
   if (typeof meta !== 'object' || meta === null) return false;
   const tags = (meta as Json).tag;
-  return Array.isArray(tags) && tags.some((t) => typeof t === 'object' && t !== null && (t as Json).code === SUBSETTED.code);
+  const isSubsettedTag = (t: unknown) => typeof t === 'object' && t !== null && (t as Json).code === SUBSETTED.code;
+  return Array.isArray(tags) && tags.some(isSubsettedTag);
 }
-export const SUBSETTED_WRITE = 'this resource was read subsetted (_summary or _elements): read it whole before writing it';
+export const SUBSETTED_WRITE =
+  'this resource was read subsetted (_summary or _elements): read it whole before writing it';

@@ -8,6 +8,8 @@ import { cutOf, NO_FACTS, type Audited, type Page } from './core.js';
 import { RecordsCore } from './core.js';
 
 /** What a patient is registered or updated with: all but what the practice itself sets. */
+const NOT_OUR_PRACTITIONER = 'Patient.generalPractitioner: a reference names no practitioner of the practice';
+
 type PatientInput = Omit<StoredPatient, 'id' | 'practiceId' | 'vip' | 'shredded' | 'version' | 'updatedAt'>;
 
 /** A patient search's criteria and page. */
@@ -137,7 +139,7 @@ export class PatientRecords extends RecordsCore {
     if (local.length === 0) return;
     const ours = new Set((await this.admin(tx).users()).filter((u) => u.role === 'practitioner').map((u) => u.id));
     if (local.some((id) => !ours.has(id))) {
-      throw new RecordError('unprocessable', ['Patient.generalPractitioner: a reference names no practitioner of the practice']);
+      throw new RecordError('unprocessable', [NOT_OUR_PRACTITIONER]);
     }
   }
 

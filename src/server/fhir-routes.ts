@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { isCalendarDate, normaliseNir, SEXES, type Sex } from '../domain/index.js';
+import { isCalendarDate, isSex, normaliseNir, SEXES, type Sex } from '../domain/index.js';
 import {
   capabilityStatement, directoryMatches, directoryProblems, ORGANIZATION_SEARCH, PATIENT_SEARCH, PRACTITIONER_SEARCH,
   toFhirClinical,
@@ -43,7 +43,7 @@ export function fhirRoutes(app: FastifyInstance, services: () => Services, clock
   const patientGender = (q: Record<string, string | string[]>): Sex | undefined => {
     const g = one(q, 'gender');
     if (g === undefined) return undefined;
-    if (!(SEXES as readonly string[]).includes(g)) throw new RecordError('invalid', ['gender: male, female, other or unknown']);
+    if (!isSex(g)) throw new RecordError('invalid', [`gender: one of ${SEXES.join(', ')}`]);
     if (!PATIENT_SEARCH.some((k) => k !== 'gender' && q[k] !== undefined)) {
       throw new RecordError('invalid', ['gender narrows a search by name, family, given, birthdate or identifier']);
     }

@@ -73,7 +73,10 @@ const SORTS: Record<string, ResourceOrder> = {
   'date': 'date-asc', '-date': 'date-desc', '_lastUpdated': 'updated-asc', '-_lastUpdated': 'updated-desc',
 };
 
-function common(q: Record<string, string | string[]>): Pick<ResourceSearch, 'ids' | 'updatedFrom' | 'updatedTo' | 'order'> {
+/** What every clinical search takes besides its type's own parameters. */
+type CommonSearch = Pick<ResourceSearch, 'ids' | 'updatedFrom' | 'updatedTo' | 'order'>;
+
+function common(q: Record<string, string | string[]>): CommonSearch {
   const out: { ids?: string[]; updatedFrom?: Date; updatedTo?: Date; order?: ResourceOrder } = {};
   const sort = one(q, '_sort');
   if (sort !== undefined) {

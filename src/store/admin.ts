@@ -416,8 +416,8 @@ export class AdminRepository {
       status: Appointment['status']; kind: Appointment['kind']; visit_type_id: string | null; cancel_reason: string | null;
       version: number; updated_at: Date | null;
     }>(
-      `SELECT id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind, visit_type_id, cancel_reason,
-              version, COALESCE(changed_at, booked_at) AS updated_at
+      `SELECT id, practice_id, patient_id, practitioner_id, starts_at, ends_at, status, kind, visit_type_id,
+              cancel_reason, version, COALESCE(changed_at, booked_at) AS updated_at
          FROM admin.appointments
         WHERE practice_id = $1 AND ($2::uuid IS NULL OR practitioner_id = $2) AND ($3::uuid IS NULL OR patient_id = $3)
           AND starts_at >= $4 AND starts_at < $5

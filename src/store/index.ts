@@ -7,7 +7,8 @@ export { openStore, describeLocation, type StoreLocation, type OpenedStore } fro
 export { AdminRepository, SegmentError, type UserRecord, type PatientSearch, type StoredPatient } from './admin.js';
 export { ClinicalRepository, enterAsPatient } from './clinical.js';
 export {
-  ResourceRepository, type NewVersion, type ResourceOrder, type ResourceQuery, type ResourceVersion, type SealedResource,
+  ResourceRepository, type NewVersion, type ResourceOrder, type ResourceQuery, type ResourceVersion,
+  type SealedResource,
 } from './resources.js';
 export { beaconBitsFor, BEACON_BITS_MAX, BEACON_BITS_MIN } from './beacons.js';
 export { PlatformRepository, PLATFORM_KEY_SCOPE } from './platform.js';

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeNir } from '../../src/domain/index.js';
-import { INS_NIR_SYSTEM, toFhirPatient } from '../../src/fhir/index.js';
+import { INS_NIR_SYSTEM } from '../../src/fhir/index.js';
 import { REGISTRY } from '../../src/resources/index.js';
 import { DetectionService, DEFAULT_THRESHOLDS } from '../../src/detect/index.js';
-import { AdminRepository, type StoredPatient } from '../../src/store/index.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { call, login, ownPatients, startServer, type Server } from './harness.js';
+import { asNew, bundle, call, login, newPatient, ownPatients, startServer, withNir, type Server } from './harness.js';
 
 /**
  * What a transaction that rolls back must not take with it, and what a Bundle must not outrun: the
@@ -38,31 +37,6 @@ describe.each(BACKENDS)('FHIR Bundles: what a rollback must not take with it ($n
   const count = async (sql: string, args: unknown[]) =>
     Number((await s.store.driver.transaction((q) => q.query<{ n: string }>(sql, args))).rows[0]!.n);
   const auditsOf = (userId: string) => count('SELECT count(*) n FROM audit.events WHERE user_id = $1', [userId]);
-  const bundle = (type: 'batch' | 'transaction', entry: unknown[]) => ({ resourceType: 'Bundle', type, entry });
-  const withNir = async (practiceId: string): Promise<StoredPatient[]> => {
-    const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
-      `SELECT id FROM admin.patients p WHERE practice_id = $1
-          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY id`, [practiceId],
-    ))).rows.map((r) => r.id);
-    return s.services.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      const repo = new AdminRepository(tx, s.services.vault.admin(practiceId));
-      const out: StoredPatient[] = [];
-      for (const id of ids) {
-        const p = await repo.patient(id);
-        if (p?.nir) out.push(p);
-      }
-      return out;
-    });
-  };
-  const asNew = (p: StoredPatient): Json => {
-    const { id: _id, meta: _meta, ...rest } = toFhirPatient(p) as Json;
-    return rest;
-  };
-  const newPatient = (serial: number): Json => ({
-    resourceType: 'Patient', gender: 'female', birthDate: '1984-06-02',
-    identifier: [{ system: INS_NIR_SYSTEM, value: composeNir({ sexDigit: 2, year: 84, month: 6, birthplace: '75056', serial }) }],
-    name: [{ use: 'official', family: 'Lemaire', given: ['Claire'] }],
-  });
   /** The identity a thief writes around any NIR so that it passes the NIR/identity check. */
   const identityFor = (id: string, nir: string): Json => ({
     resourceType: 'Patient', id, gender: Number(nir[0]) % 2 === 1 ? 'male' : 'female',
@@ -75,7 +49,7 @@ describe.each(BACKENDS)('FHIR Bundles: what a rollback must not take with it ($n
     await s.fresh();
     const victim = doctor(0);
     const token = (await login(s, victim, THIEF_UA))!;
-    const [a, b] = await withNir(victim.practiceId!);
+    const [a, b] = await withNir(s, victim.practiceId!);
     let before = await auditsOf(victim.fhirId!);
     const direct = await call(s, 'POST', '/fhir/Patient', { token, ua: THIEF_UA, body: asNew(a!) });
     expect(direct.status).toBe(422);
@@ -91,7 +65,7 @@ describe.each(BACKENDS)('FHIR Bundles: what a rollback must not take with it ($n
     await s.fresh();
     const victim = doctor(1);
     const token = (await login(s, victim, THIEF_UA))!;
-    const known = await withNir(victim.practiceId!);
+    const known = await withNir(s, victim.practiceId!);
     expect(known.length).toBeGreaterThan(DEFAULT_THRESHOLDS.unapprovedFoundPerHour + 1);
     const st: number[] = [];
     for (const p of known.slice(0, DEFAULT_THRESHOLDS.unapprovedFoundPerHour + 3)) {
@@ -119,7 +93,7 @@ describe.each(BACKENDS)('FHIR Bundles: what a rollback must not take with it ($n
     await s.fresh();
     const victim = doctor(2);
     const token = (await login(s, victim, THIEF_UA))!;
-    const [mine, ...others] = await withNir(victim.practiceId!);
+    const [mine, ...others] = await withNir(s, victim.practiceId!);
     const direct = await call(s, 'PUT', `/fhir/Patient/${mine!.id}`, { token, ua: THIEF_UA, body: identityFor(mine!.id, others[0]!.nir!) });
     expect(direct.status).toBe(422);
     const taken = others.slice(1, 21).map((p) => p.nir!);

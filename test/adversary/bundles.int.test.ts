@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { composeNir } from '../../src/domain/index.js';
-import { INS_NIR_SYSTEM, toFhirPatient } from '../../src/fhir/index.js';
+import { INS_NIR_SYSTEM } from '../../src/fhir/index.js';
 import { REGISTRY } from '../../src/resources/index.js';
-import { AdminRepository, type StoredPatient } from '../../src/store/index.js';
 import { BACKENDS } from '../helpers/backends.js';
-import { call, login, ownPatients, startServer, strangers, WORKSTATION_UA, type Server } from './harness.js';
+import {
+  asNew, bundle, call, login, newPatient, ownPatients, startServer, strangers, withNir, WORKSTATION_UA, type Server,
+} from './harness.js';
 
 /**
  * Batches and transactions (`POST /fhir`) as a thief with a practitioner's or an assistant's
@@ -67,35 +68,8 @@ describe.each(BACKENDS)('FHIR batches and transactions attacked ($name)', (backe
   const count = async (sql: string, args: unknown[]) =>
     Number((await s.store.driver.transaction((q) => q.query<{ n: string }>(sql, args))).rows[0]!.n);
   const auditsOf = (userId: string) => count('SELECT count(*) n FROM audit.events WHERE user_id = $1', [userId]);
-  const bundle = (type: 'batch' | 'transaction', entry: unknown[]) => ({ resourceType: 'Bundle', type, entry });
   const condition = (patientId: string, authorId: string) =>
     REGISTRY.module('Condition')!.example(patientId, authorId, new Date(s.now().getTime() - HOUR)) as Json;
-  /** Patients of a practice with a NIR, opened as the practice's own tools open them (no decoys). */
-  const withNir = async (practiceId: string): Promise<StoredPatient[]> => {
-    const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
-      `SELECT id FROM admin.patients p WHERE practice_id = $1
-          AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY id`, [practiceId],
-    ))).rows.map((r) => r.id);
-    return s.services.db.transaction({ role: 'admin', practiceId }, async (tx) => {
-      const repo = new AdminRepository(tx, s.services.vault.admin(practiceId));
-      const out: StoredPatient[] = [];
-      for (const id of ids) {
-        const p = await repo.patient(id);
-        if (p?.nir) out.push(p);
-      }
-      return out;
-    });
-  };
-  /** A patient as a client registers it: the stored one's FHIR form without its id. */
-  const asNew = (p: StoredPatient): Json => {
-    const { id: _id, meta: _meta, ...rest } = toFhirPatient(p) as Json;
-    return rest;
-  };
-  const newPatient = (serial: number): Json => ({
-    resourceType: 'Patient', gender: 'female', birthDate: '1984-06-02',
-    identifier: [{ system: INS_NIR_SYSTEM, value: composeNir({ sexDigit: 2, year: 84, month: 6, birthplace: '75056', serial }) }],
-    name: [{ use: 'official', family: 'Lemaire', given: ['Claire'] }],
-  });
 
   // ─── 1. the Bundle's budget is the account's ─────────────────────────────────────────
   it('a batch of 40 strangers\' identities gets no more than the same reads one by one (≤ 10), the rest refused', async () => {
@@ -281,7 +255,7 @@ describe.each(BACKENDS)('FHIR batches and transactions attacked ($name)', (backe
     await s.fresh();
     const victim = doctor(6);
     const token = (await login(s, victim, THIEF_UA))!;
-    const [known] = await withNir(victim.practiceId!);
+    const [known] = await withNir(s, victim.practiceId!);
     const nir = known!.nir!;
     const unknown = composeNir({ sexDigit: 1, year: 51, month: 3, birthplace: '75056', serial: 777 });
     const searches = () => count(

@@ -4,7 +4,9 @@ import { clientOf, hashPassword, LoginThrottle, MemoryThrottleStore, generateTok
 import { buildServer, createServices, type Services } from '../../src/server/index.js';
 import type { Thresholds } from '../../src/detect/index.js';
 import { seedDemo, type DemoUser, type SeedResult } from '../../src/sim/seed.js';
-import type { OpenedStore } from '../../src/store/index.js';
+import { composeNir } from '../../src/domain/index.js';
+import { INS_NIR_SYSTEM, toFhirPatient } from '../../src/fhir/index.js';
+import { AdminRepository, type OpenedStore, type StoredPatient } from '../../src/store/index.js';
 import type { Backend } from '../helpers/backends.js';
 import { makeVault, NOW } from '../helpers/fixtures.js';
 
@@ -395,3 +397,37 @@ export async function mint(s: Server, adminToken: string, role: 'practitioner' |
   if (ok.status !== 200) throw new Error(`approval refused: ${ok.status}`);
   return { username: name, password: `${name}-password!`, totpSecret: secret, role, practiceId: s.seeded.practices[practice]!.id, fhirId: c.body.id as string } as DemoUser;
 }
+
+// ─── FHIR Bundles: what the Bundle attacks build (bundles*.int.test.ts) ───────────────────────────
+
+export const bundle = (type: 'batch' | 'transaction', entry: unknown[]) => ({ resourceType: 'Bundle', type, entry });
+
+/** Patients of a practice with a NIR, opened as the practice's own tools open them (no decoys). */
+export async function withNir(s: Server, practiceId: string): Promise<StoredPatient[]> {
+  const ids = (await s.store.driver.transaction((q) => q.query<{ id: string }>(
+    `SELECT id FROM admin.patients p WHERE practice_id = $1
+        AND NOT EXISTS (SELECT 1 FROM audit.honeytokens h WHERE h.patient_id = p.id) ORDER BY id`, [practiceId],
+  ))).rows.map((r) => r.id);
+  return s.services.db.transaction({ role: 'admin', practiceId }, async (tx) => {
+    const repo = new AdminRepository(tx, s.services.vault.admin(practiceId));
+    const out: StoredPatient[] = [];
+    for (const id of ids) {
+      const p = await repo.patient(id);
+      if (p?.nir) out.push(p);
+    }
+    return out;
+  });
+}
+
+/** A patient as a client registers it: the stored one's FHIR form without its id. */
+export function asNew(p: StoredPatient): Record<string, unknown> {
+  const { id: _id, meta: _meta, ...rest } = toFhirPatient(p);
+  return rest;
+}
+
+/** A new patient with a valid NIR of this serial. */
+export const newPatient = (serial: number): Record<string, unknown> => ({
+  resourceType: 'Patient', gender: 'female', birthDate: '1984-06-02',
+  identifier: [{ system: INS_NIR_SYSTEM, value: composeNir({ sexDigit: 2, year: 84, month: 6, birthplace: '75056', serial }) }],
+  name: [{ use: 'official', family: 'Lemaire', given: ['Claire'] }],
+});
